@@ -1,0 +1,30 @@
+package io.fmstream.core.signal;
+
+/** Decodes the wire's int16 little-endian samples to physical units without boxing. */
+public final class Int16Samples {
+
+    private Int16Samples() {}
+
+    public static short at(byte[] raw, int i) {
+        return (short) ((raw[2 * i] & 0xff) | (raw[2 * i + 1] << 8));
+    }
+
+    /** physical = (raw - baseline) / gain, written to {@code out[0 .. raw.length/2)}. */
+    public static void toPhysical(byte[] raw, double gain, int baseline, float[] out) {
+        int n = raw.length / 2;
+        double inv = 1.0 / gain;
+        for (int i = 0; i < n; i++) {
+            out[i] = (float) ((at(raw, i) - baseline) * inv);
+        }
+    }
+
+    /** Encodes samples as int16 little-endian. */
+    public static byte[] encode(short[] samples) {
+        byte[] raw = new byte[samples.length * 2];
+        for (int i = 0; i < samples.length; i++) {
+            raw[2 * i] = (byte) samples[i];
+            raw[2 * i + 1] = (byte) (samples[i] >> 8);
+        }
+        return raw;
+    }
+}

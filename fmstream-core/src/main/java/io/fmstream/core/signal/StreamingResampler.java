@@ -1,0 +1,228 @@
+package io.fmstream.core.signal;
+
+/**
+ * Resamples one device's stream to the model rate, chunk by chunk, with a windowed-sinc
+ * (Kaiser) low-pass interpolator.
+ *
+ * <p>Output sample {@code j} lies at absolute time {@code j / outRate} seconds since the epoch, so
+ * every device's output is on the same grid as the windows. Input sample {@code n} of the device
+ * lies at {@code anchorMicros + n * 1e6 / inRate}. Output {@code j} is a pure function of the input
+ * samples within {@code ±halfWidth} input samples of its position, so the result does not depend
+ * on how the input was chunked. Missing input samples are NaN; an output whose support touches a
+ * missing sample is NaN (it is reported as missing, never invented).
+ *
+ * <p>The class is a stateless engine: all streaming state lives in a {@link State} that the
+ * caller stores (in Flink keyed state) and passes back, so one engine instance per (input rate,
+ * output rate) can serve every device.
+ */
+public final class StreamingResampler {
+
+    /** Zero crossings of the sinc on each side of the centre tap. */
+    private static final int ZERO_CROSSINGS = 8;
+    /** Table resolution: kernel values per input sample. */
+    private static final int TABLE_STEPS = 256;
+    /** Kaiser window beta: about 60 dB stop-band attenuation. */
+    private static final double KAISER_BETA = 6.0;
+    /** Pass band edge as a fraction of the lower Nyquist frequency, leaving room for the transition. */
+    private static final double CUTOFF_FRACTION = 0.9;
+
+    private final double inRate;
+    private final double outRate;
+    private final int halfWidth;
+    private final float[] kernel;
+
+    public StreamingResampler(double inRateHz, double outRateHz) {
+        if (!(inRateHz > 0) || !(outRateHz > 0) || Double.isInfinite(inRateHz) || Double.isInfinite(outRateHz)) {
+            throw new IllegalArgumentException("rates must be finite and > 0: in=" + inRateHz + " out=" + outRateHz);
+        }
+        this.inRate = inRateHz;
+        this.outRate = outRateHz;
+        // Cut-off in cycles per input sample: half the lower of the two rates, scaled down.
+        double cutoff = CUTOFF_FRACTION * 0.5 * Math.min(inRateHz, outRateHz) / inRateHz;
+        this.halfWidth = (int) Math.ceil(ZERO_CROSSINGS / (2.0 * cutoff));
+        this.kernel = new float[halfWidth * TABLE_STEPS + 2];
+        double i0Beta = besselI0(KAISER_BETA);
+        for (int i = 0; i < kernel.length; i++) {
+            double d = (double) i / TABLE_STEPS;
+            double r = d / halfWidth;
+            double window = r >= 1.0 ? 0.0 : besselI0(KAISER_BETA * Math.sqrt(1.0 - r * r)) / i0Beta;
+            kernel[i] = (float) (2.0 * cutoff * sinc(2.0 * cutoff * d) * window);
+        }
+    }
+
+    /** Input samples on each side of an output's position that contribute to it. */
+    public int halfWidth() {
+        return halfWidth;
+    }
+
+    public double inRate() {
+        return inRate;
+    }
+
+    public double outRate() {
+        return outRate;
+    }
+
+    /** Fresh state for a device whose input index 0 lies at {@code anchorMicros}; input starts at {@code firstIndex}. */
+    public State newState(long anchorMicros, long firstIndex) {
+        State s = new State();
+        s.anchorMicros = anchorMicros;
+        s.historyStart = firstIndex;
+        s.history = new float[Math.max(64, 4 * halfWidth + 16)];
+        s.historyLength = 0;
+        // First output whose whole support lies at or after the first input sample.
+        s.nextOut = (long) Math.ceil(outIndexAt(s, firstIndex + halfWidth) - 1e-9);
+        return s;
+    }
+
+    /** Appends {@code count} input samples (NaN = missing) and emits every output they complete. */
+    public void push(State s, float[] values, int offset, int count, OutputSink sink) {
+        for (int i = 0; i < count; i++) {
+            append(s, values[offset + i]);
+        }
+        emitReady(s, sink);
+    }
+
+    /** Appends {@code count} missing input samples, e.g. a gap that will never be filled. */
+    public void pushMissing(State s, long count, OutputSink sink) {
+        for (long i = 0; i < count; i++) {
+            append(s, Float.NaN);
+            if ((i & 4095) == 4095) {
+                emitReady(s, sink);
+            }
+        }
+        emitReady(s, sink);
+    }
+
+    /** Index of the next input sample this state expects. */
+    public static long inputHead(State s) {
+        return s.historyStart + s.historyLength;
+    }
+
+    /** Position of output {@code j} in input-sample units (fractional input index). */
+    double inputPosition(State s, long j) {
+        double tMicros = j * (1e6 / outRate);
+        return (tMicros - s.anchorMicros) * inRate / 1e6;
+    }
+
+    /** Fractional output index at input index {@code n}. */
+    private double outIndexAt(State s, long n) {
+        double tMicros = s.anchorMicros + n * 1e6 / inRate;
+        return tMicros * outRate / 1e6;
+    }
+
+    private void append(State s, float v) {
+        if (s.historyLength == s.history.length) {
+            // Drop what no future output needs before growing.
+            compact(s);
+            if (s.historyLength == s.history.length) {
+                float[] bigger = new float[s.history.length * 2];
+                System.arraycopy(s.history, 0, bigger, 0, s.historyLength);
+                s.history = bigger;
+            }
+        }
+        s.history[s.historyLength++] = v;
+    }
+
+    private void compact(State s) {
+        long keepFrom = (long) Math.floor(inputPosition(s, s.nextOut)) - halfWidth;
+        int drop = (int) Math.max(0, Math.min(s.historyLength, keepFrom - s.historyStart));
+        if (drop > 0) {
+            System.arraycopy(s.history, drop, s.history, 0, s.historyLength - drop);
+            s.historyLength -= drop;
+            s.historyStart += drop;
+        }
+    }
+
+    private void emitReady(State s, OutputSink sink) {
+        long head = inputHead(s);
+        while (true) {
+            double p = inputPosition(s, s.nextOut);
+            long hi = (long) Math.floor(p) + halfWidth;
+            if (hi >= head) {
+                break;
+            }
+            sink.accept(s.nextOut, interpolate(s, p));
+            s.nextOut++;
+        }
+    }
+
+    private float interpolate(State s, double p) {
+        long lo = (long) Math.ceil(p) - halfWidth;
+        long hi = (long) Math.floor(p) + halfWidth;
+        double acc = 0.0;
+        double weightSum = 0.0;
+        for (long n = lo; n <= hi; n++) {
+            long idx = n - s.historyStart;
+            if (idx < 0) {
+                // Before the stream's first sample: unknown, hence missing.
+                return Float.NaN;
+            }
+            float x = s.history[(int) idx];
+            if (Float.isNaN(x)) {
+                return Float.NaN;
+            }
+            double w = kernelAt(Math.abs(n - p));
+            acc += w * x;
+            weightSum += w;
+        }
+        // Normalising by the weight sum gives exact unit gain at DC for every fractional phase.
+        return (float) (acc / weightSum);
+    }
+
+    private double kernelAt(double distance) {
+        double t = distance * TABLE_STEPS;
+        int i = (int) t;
+        if (i >= kernel.length - 1) {
+            return 0.0;
+        }
+        double frac = t - i;
+        return kernel[i] + frac * (kernel[i + 1] - kernel[i]);
+    }
+
+    private static double sinc(double x) {
+        if (Math.abs(x) < 1e-12) {
+            return 1.0;
+        }
+        double px = Math.PI * x;
+        return Math.sin(px) / px;
+    }
+
+    private static double besselI0(double x) {
+        double sum = 1.0;
+        double term = 1.0;
+        double half = x / 2.0;
+        for (int k = 1; k < 50; k++) {
+            term *= (half / k) * (half / k);
+            sum += term;
+            if (term < 1e-12 * sum) {
+                break;
+            }
+        }
+        return sum;
+    }
+
+    /** Receives resampled outputs in increasing output index order; NaN marks a missing output. */
+    @FunctionalInterface
+    public interface OutputSink {
+        void accept(long outIndex, float value);
+    }
+
+    /**
+     * Per-device resampler state; a Flink POJO (public fields, no-arg constructor) so it can live
+     * in keyed state and evolve.
+     */
+    public static final class State {
+        /** Device time of input index 0, microseconds since the epoch. */
+        public long anchorMicros;
+        /** Input index of history[0]. */
+        public long historyStart;
+        /** Recent input samples still needed by future outputs (NaN = missing). */
+        public float[] history;
+        public int historyLength;
+        /** Next output index to produce. */
+        public long nextOut;
+
+        public State() {}
+    }
+}

@@ -1,0 +1,323 @@
+package io.fmstream.core.window;
+
+import io.fmstream.core.records.ChunkRecord;
+import io.fmstream.core.records.WindowRecord;
+import io.fmstream.core.signal.Int16Samples;
+import io.fmstream.core.signal.StreamingResampler;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Turns one device's chunks into model-rate windows on the epoch grid.
+ *
+ * <p>Semantics (see DESIGN.md, "Window semantics"):
+ * <ul>
+ *   <li>Chunks are placed by their stream index, so gaps and overlaps are exact.
+ *   <li>A window is emitted as soon as the device's own data covers it; a device that uploads a
+ *       backlog minutes late loses nothing, however far other devices are ahead.
+ *   <li>A gap inside the device's data (later data already arrived) is declared missing once the
+ *       watermark, or the device's own later data, is more than the allowed lateness past the
+ *       gap's end; until then a chunk filling it is accepted. The windows around it are then
+ *       emitted gap-filled with their missing fraction, or dropped as incomplete.
+ *   <li>A device that falls silent keeps its partial window until {@link #flush} (idle timeout or
+ *       end of input): a pause is not a loss.
+ *   <li>Exact resends are {@link ChunkOutcome#DUPLICATE}; differing overlaps {@link
+ *       ChunkOutcome#OVERLAP}; data behind the stream head that overlaps nothing accepted is
+ *       {@link ChunkOutcome#LATE}.
+ * </ul>
+ *
+ * <p>The assembler holds no per-device data itself: every call takes the device's {@link
+ * DeviceStreamState}, which the caller keeps in keyed state. Not thread-safe.
+ */
+public final class DeviceWindowAssembler {
+
+    /** A chunk whose timestamp disagrees with the stream's index-derived time by more is inconsistent. */
+    public static final long MAX_CLOCK_DISAGREEMENT_MICROS = 1_000_000L;
+    /** Accepted chunks remembered for resend detection. */
+    static final int RECENT_CHUNKS = 128;
+
+    private final WindowSpec spec;
+    private final Map<Double, StreamingResampler> resamplers = new HashMap<>();
+    private float[] scratch = new float[0];
+    private String lastDetail = "";
+
+    public DeviceWindowAssembler(WindowSpec spec) {
+        this.spec = spec;
+    }
+
+    public WindowSpec spec() {
+        return spec;
+    }
+
+    /** Explanation of the last non-accepting outcome, for the dead letter's detail. */
+    public String lastDetail() {
+        return lastDetail;
+    }
+
+    /** Starts a device's state from its first chunk. */
+    public DeviceStreamState newState(ChunkRecord first) {
+        DeviceStreamState s = new DeviceStreamState();
+        s.deviceId = first.deviceId;
+        s.sampleRateHz = first.sampleRateHz;
+        s.anchorMicros = first.firstSampleTimeMicros - Math.round(first.firstSampleIndex * 1e6 / first.sampleRateHz);
+        StreamingResampler r = resampler(first.sampleRateHz);
+        s.resampler = r.newState(s.anchorMicros, first.firstSampleIndex);
+        // Windows starting so early that the stream's start alone makes them too incomplete are
+        // not considered at all: the device was not yet sending, nothing was lost.
+        long firstOut = s.resampler.nextOut;
+        long maxMissing = (long) Math.floor(spec.maxMissingFraction() * spec.windowSamples());
+        s.nextWindow = Math.floorDiv(firstOut - maxMissing + spec.hopSamples() - 1, spec.hopSamples());
+        s.windowBuffer = new float[spec.windowSamples()];
+        Arrays.fill(s.windowBuffer, Float.NaN);
+        s.recentIndex = new long[RECENT_CHUNKS];
+        s.recentLength = new int[RECENT_CHUNKS];
+        s.recentHash = new long[RECENT_CHUNKS];
+        Arrays.fill(s.recentIndex, -1L);
+        return s;
+    }
+
+    /**
+     * Offers a chunk. Windows it completes go to the listener. {@code watermarkMicros} is the
+     * current event-time watermark (Long.MIN_VALUE if none yet).
+     */
+    public ChunkOutcome offer(DeviceStreamState s, ChunkRecord c, long watermarkMicros, WindowListener out) {
+        lastDetail = "";
+        if (Math.abs(c.sampleRateHz - s.sampleRateHz) > 1e-9 * s.sampleRateHz) {
+            lastDetail = "sample rate " + c.sampleRateHz + " Hz differs from the stream's " + s.sampleRateHz + " Hz";
+            return ChunkOutcome.INCONSISTENT;
+        }
+        long expectedMicros = s.anchorMicros + Math.round(c.firstSampleIndex * 1e6 / s.sampleRateHz);
+        if (Math.abs(c.firstSampleTimeMicros - expectedMicros) > MAX_CLOCK_DISAGREEMENT_MICROS) {
+            lastDetail = "timestamp " + c.firstSampleTimeMicros + " us contradicts index " + c.firstSampleIndex
+                    + " (stream places it at " + expectedMicros + " us)";
+            return ChunkOutcome.INCONSISTENT;
+        }
+        long start = c.firstSampleIndex;
+        long end = start + c.sampleCount();
+        long hash = contentHash(c.samples, c.gain, c.baseline);
+        long head = StreamingResampler.inputHead(s.resampler);
+
+        if (start < head) {
+            for (int i = 0; i < RECENT_CHUNKS; i++) {
+                if (s.recentIndex[i] == start && s.recentLength[i] == c.sampleCount() && s.recentHash[i] == hash) {
+                    lastDetail = "exact resend of samples [" + start + ", " + end + ")";
+                    return ChunkOutcome.DUPLICATE;
+                }
+            }
+            for (int i = 0; i < RECENT_CHUNKS; i++) {
+                if (s.recentIndex[i] >= 0 && start < s.recentIndex[i] + s.recentLength[i] && s.recentIndex[i] < end) {
+                    lastDetail = "samples [" + start + ", " + end + ") overlap accepted samples [" + s.recentIndex[i]
+                            + ", " + (s.recentIndex[i] + s.recentLength[i]) + ") with different content";
+                    return ChunkOutcome.OVERLAP;
+                }
+            }
+            lastDetail = "samples [" + start + ", " + end + ") are behind the stream head " + head
+                    + " (gap already closed after " + spec.allowedLatenessMicros() / 1_000_000.0 + " s lateness)";
+            return ChunkOutcome.LATE;
+        }
+        for (int i = 0; i < s.pendingCount(); i++) {
+            long ps = s.pendingIndex[i];
+            long pe = ps + s.pendingSamples[i].length / 2;
+            if (ps == start && pe == end && s.pendingHash[i] == hash) {
+                lastDetail = "exact resend of pending samples [" + start + ", " + end + ")";
+                return ChunkOutcome.DUPLICATE;
+            }
+            if (start < pe && ps < end) {
+                lastDetail = "samples [" + start + ", " + end + ") overlap pending samples [" + ps + ", " + pe + ")";
+                return ChunkOutcome.OVERLAP;
+            }
+        }
+        addPending(s, c, hash);
+        drain(s, out);
+        resolveGaps(s, watermarkMicros, out);
+        return StreamingResampler.inputHead(s.resampler) >= end ? ChunkOutcome.ACCEPTED : ChunkOutcome.PENDING;
+    }
+
+    /**
+     * Declares gaps missing whose lateness has expired by the watermark or by the device's own
+     * later data, and emits what that completes.
+     */
+    public void resolveGaps(DeviceStreamState s, long watermarkMicros, WindowListener out) {
+        while (s.pendingCount() > 0) {
+            long gapEnd = s.pendingIndex[0];
+            long gapEndMicros = timeOfIndex(s, gapEnd);
+            long last = s.pendingCount() - 1;
+            long deviceProgressMicros = timeOfIndex(s, s.pendingIndex[(int) last] + s.pendingSamples[(int) last].length / 2);
+            long horizon = Math.max(watermarkMicros, deviceProgressMicros);
+            if (horizon == Long.MIN_VALUE || horizon - spec.allowedLatenessMicros() < gapEndMicros) {
+                return;
+            }
+            long head = StreamingResampler.inputHead(s.resampler);
+            resampler(s.sampleRateHz).pushMissing(s.resampler, gapEnd - head, (j, v) -> acceptOutput(s, j, v, out));
+            drain(s, out);
+        }
+    }
+
+    /**
+     * Event time at which the oldest pending gap expires by the watermark, or Long.MAX_VALUE if no
+     * chunk is pending. The adapter registers an event-time timer there.
+     */
+    public long gapExpiryMicros(DeviceStreamState s) {
+        if (s.pendingCount() == 0) {
+            return Long.MAX_VALUE;
+        }
+        return timeOfIndex(s, s.pendingIndex[0]) + spec.allowedLatenessMicros();
+    }
+
+    /**
+     * Closes the device's stream: every gap is declared missing and every window that holds data
+     * is emitted gap-filled or dropped as incomplete. Used when the device has been idle too long
+     * and at the end of a bounded input.
+     */
+    public void flush(DeviceStreamState s, WindowListener out) {
+        resolveGaps(s, Long.MAX_VALUE, out);
+        while (hasData(s.windowBuffer)) {
+            closeWindow(s, out);
+        }
+    }
+
+    private void drain(DeviceStreamState s, WindowListener out) {
+        StreamingResampler r = resampler(s.sampleRateHz);
+        while (s.pendingCount() > 0 && s.pendingIndex[0] == StreamingResampler.inputHead(s.resampler)) {
+            byte[] raw = s.pendingSamples[0];
+            int n = raw.length / 2;
+            if (scratch.length < n) {
+                scratch = new float[n];
+            }
+            Int16Samples.toPhysical(raw, s.pendingGain[0], s.pendingBaseline[0], scratch);
+            s.newestAppendTimeMillis = Math.max(s.newestAppendTimeMillis, s.pendingAppendMillis[0]);
+            remember(s, s.pendingIndex[0], n, s.pendingHash[0]);
+            removeFirstPending(s);
+            r.push(s.resampler, scratch, 0, n, (j, v) -> acceptOutput(s, j, v, out));
+        }
+    }
+
+    private void acceptOutput(DeviceStreamState s, long j, float v, WindowListener out) {
+        long rel = j - s.nextWindow * spec.hopSamples();
+        if (rel < 0) {
+            return;
+        }
+        while (rel >= spec.windowSamples()) {
+            closeWindow(s, out);
+            rel = j - s.nextWindow * spec.hopSamples();
+        }
+        s.windowBuffer[(int) rel] = v;
+        if (rel == spec.windowSamples() - 1) {
+            closeWindow(s, out);
+        }
+    }
+
+    /** Emits or drops window {@code nextWindow} as it stands, then slides the buffer by one hop. */
+    private void closeWindow(DeviceStreamState s, WindowListener out) {
+        float[] buf = s.windowBuffer;
+        int missing = 0;
+        for (float v : buf) {
+            if (Float.isNaN(v)) {
+                missing++;
+            }
+        }
+        long startMicros = spec.windowStartMicros(s.nextWindow);
+        float missingFraction = (float) missing / buf.length;
+        if (missing < buf.length) {
+            if (missingFraction > spec.maxMissingFraction()) {
+                out.droppedIncomplete(s.deviceId, startMicros, missingFraction);
+            } else {
+                out.emitted(new WindowRecord(s.deviceId, startMicros, startMicros + spec.windowMicros(),
+                        buf.clone(), missingFraction, s.newestAppendTimeMillis));
+            }
+        }
+        int hop = spec.hopSamples();
+        System.arraycopy(buf, hop, buf, 0, buf.length - hop);
+        Arrays.fill(buf, buf.length - hop, buf.length, Float.NaN);
+        s.nextWindow++;
+    }
+
+    private static boolean hasData(float[] buf) {
+        for (float v : buf) {
+            if (!Float.isNaN(v)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private long timeOfIndex(DeviceStreamState s, long index) {
+        return s.anchorMicros + Math.round(index * 1e6 / s.sampleRateHz);
+    }
+
+    private StreamingResampler resampler(double inRate) {
+        return resamplers.computeIfAbsent(inRate, r -> new StreamingResampler(r, spec.modelRateHz()));
+    }
+
+    private static void remember(DeviceStreamState s, long index, int length, long hash) {
+        s.recentIndex[s.recentNext] = index;
+        s.recentLength[s.recentNext] = length;
+        s.recentHash[s.recentNext] = hash;
+        s.recentNext = (s.recentNext + 1) % RECENT_CHUNKS;
+    }
+
+    private static void addPending(DeviceStreamState s, ChunkRecord c, long hash) {
+        int n = s.pendingCount();
+        int at = 0;
+        while (at < n && s.pendingIndex[at] < c.firstSampleIndex) {
+            at++;
+        }
+        s.pendingIndex = insert(s.pendingIndex, at, c.firstSampleIndex);
+        s.pendingHash = insert(s.pendingHash, at, hash);
+        s.pendingAppendMillis = insert(s.pendingAppendMillis, at, c.source == null ? 0L : c.source.appendTimeMillis);
+        double[] gain = new double[n + 1];
+        int[] baseline = new int[n + 1];
+        byte[][] samples = new byte[n + 1][];
+        for (int i = 0, k = 0; i <= n; i++) {
+            if (i == at) {
+                gain[i] = c.gain;
+                baseline[i] = c.baseline;
+                samples[i] = c.samples;
+            } else {
+                gain[i] = s.pendingGain[k];
+                baseline[i] = s.pendingBaseline[k];
+                samples[i] = s.pendingSamples[k];
+                k++;
+            }
+        }
+        s.pendingGain = gain;
+        s.pendingBaseline = baseline;
+        s.pendingSamples = samples;
+    }
+
+    private static void removeFirstPending(DeviceStreamState s) {
+        s.pendingIndex = Arrays.copyOfRange(s.pendingIndex, 1, s.pendingIndex.length);
+        s.pendingHash = Arrays.copyOfRange(s.pendingHash, 1, s.pendingHash.length);
+        s.pendingAppendMillis = Arrays.copyOfRange(s.pendingAppendMillis, 1, s.pendingAppendMillis.length);
+        s.pendingGain = Arrays.copyOfRange(s.pendingGain, 1, s.pendingGain.length);
+        s.pendingBaseline = Arrays.copyOfRange(s.pendingBaseline, 1, s.pendingBaseline.length);
+        s.pendingSamples = Arrays.copyOfRange(s.pendingSamples, 1, s.pendingSamples.length);
+    }
+
+    private static long[] insert(long[] a, int at, long v) {
+        long[] b = new long[a.length + 1];
+        System.arraycopy(a, 0, b, 0, at);
+        b[at] = v;
+        System.arraycopy(a, at, b, at + 1, a.length - at);
+        return b;
+    }
+
+    /** 64-bit FNV-1a over the raw samples, gain and baseline: equal content, equal hash. */
+    static long contentHash(byte[] samples, double gain, int baseline) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : samples) {
+            h ^= (b & 0xff);
+            h *= 0x100000001b3L;
+        }
+        long g = Double.doubleToLongBits(gain);
+        for (int i = 0; i < 8; i++) {
+            h ^= (g >>> (8 * i)) & 0xff;
+            h *= 0x100000001b3L;
+        }
+        h ^= baseline;
+        h *= 0x100000001b3L;
+        return h;
+    }
+}

@@ -1,0 +1,91 @@
+package io.fmstream.core.window;
+
+import java.io.Serializable;
+
+/**
+ * Window geometry and completeness rules, fixed for a job.
+ *
+ * <p>Windows are {@code [k * hop, k * hop + length)} on the epoch grid. At the model rate a window
+ * holds {@link #windowSamples()} samples and consecutive windows start {@link #hopSamples()} apart,
+ * so output sample {@code j} (at {@code j / modelRate} s) belongs to windows {@code k} with {@code
+ * k * hopSamples <= j < k * hopSamples + windowSamples}.
+ */
+public final class WindowSpec implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final double modelRateHz;
+    private final long windowMicros;
+    private final long hopMicros;
+    private final int windowSamples;
+    private final int hopSamples;
+    private final long allowedLatenessMicros;
+    private final float maxMissingFraction;
+
+    public WindowSpec(double modelRateHz, long windowMicros, long hopMicros, long allowedLatenessMicros,
+            float maxMissingFraction) {
+        if (!(modelRateHz > 0) || Double.isInfinite(modelRateHz)) {
+            throw new IllegalArgumentException("model rate must be finite and > 0, got " + modelRateHz);
+        }
+        if (hopMicros <= 0 || windowMicros <= 0 || hopMicros > windowMicros) {
+            throw new IllegalArgumentException(
+                    "need 0 < hop <= window length, got hop " + hopMicros + " us, window " + windowMicros + " us");
+        }
+        double w = windowMicros * modelRateHz / 1e6;
+        double h = hopMicros * modelRateHz / 1e6;
+        if (Math.abs(w - Math.rint(w)) > 1e-6 || Math.abs(h - Math.rint(h)) > 1e-6) {
+            throw new IllegalArgumentException("window (" + windowMicros + " us) and hop (" + hopMicros
+                    + " us) must be whole numbers of samples at " + modelRateHz + " Hz");
+        }
+        if (allowedLatenessMicros < 0) {
+            throw new IllegalArgumentException("allowed lateness must be >= 0, got " + allowedLatenessMicros);
+        }
+        if (!(maxMissingFraction >= 0 && maxMissingFraction < 1)) {
+            throw new IllegalArgumentException("max missing fraction must be in [0, 1), got " + maxMissingFraction);
+        }
+        this.modelRateHz = modelRateHz;
+        this.windowMicros = windowMicros;
+        this.hopMicros = hopMicros;
+        this.windowSamples = (int) Math.rint(w);
+        this.hopSamples = (int) Math.rint(h);
+        this.allowedLatenessMicros = allowedLatenessMicros;
+        this.maxMissingFraction = maxMissingFraction;
+    }
+
+    public double modelRateHz() {
+        return modelRateHz;
+    }
+
+    public long windowMicros() {
+        return windowMicros;
+    }
+
+    public long hopMicros() {
+        return hopMicros;
+    }
+
+    public int windowSamples() {
+        return windowSamples;
+    }
+
+    public int hopSamples() {
+        return hopSamples;
+    }
+
+    public long allowedLatenessMicros() {
+        return allowedLatenessMicros;
+    }
+
+    public float maxMissingFraction() {
+        return maxMissingFraction;
+    }
+
+    public long windowStartMicros(long k) {
+        return k * hopMicros;
+    }
+
+    @Override
+    public String toString() {
+        return "WindowSpec{rate=" + modelRateHz + " Hz, length=" + windowMicros + " us, hop=" + hopMicros
+                + " us, lateness=" + allowedLatenessMicros + " us, maxMissing=" + maxMissingFraction + "}";
+    }
+}

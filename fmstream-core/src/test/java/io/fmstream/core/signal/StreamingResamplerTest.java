@@ -1,0 +1,121 @@
+package io.fmstream.core.signal;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class StreamingResamplerTest {
+
+    private static final long T0_MICROS = 1_700_000_000_000_000L;
+
+    @Test
+    void outputDoesNotDependOnHowTheInputWasChunked() {
+        float[] input = ecgLike(360.0, 60 * 360);
+        List<float[]> results = new ArrayList<>();
+        for (int chunk : new int[] {1, 37, 1000}) {
+            results.add(resampleInChunks(input, 360.0, 100.0, chunk));
+        }
+        assertThat(results.get(0).length).isGreaterThan(5900);
+        assertThat(results.get(1)).containsExactly(results.get(0));
+        assertThat(results.get(2)).containsExactly(results.get(0));
+    }
+
+    @Test
+    void keepsAConstantSignalExactlyAtEveryRate() {
+        for (double rate : new double[] {128, 250, 300, 360, 500}) {
+            float[] input = new float[(int) (rate * 20)];
+            java.util.Arrays.fill(input, 1.25f);
+            float[] out = resampleInChunks(input, rate, 100.0, 97);
+            assertThat(out.length).as("outputs at %s Hz", rate).isGreaterThan(1900);
+            for (float v : out) {
+                assertThat(v).isCloseTo(1.25f, org.assertj.core.data.Offset.offset(1e-5f));
+            }
+        }
+    }
+
+    @Test
+    void reproducesAnInBandSineOnTheEpochGrid() {
+        double inRate = 250.0;
+        double freq = 7.0;
+        float[] input = new float[(int) (inRate * 30)];
+        for (int n = 0; n < input.length; n++) {
+            input[n] = (float) Math.sin(2 * Math.PI * freq * (T0_MICROS / 1e6 + n / inRate));
+        }
+        StreamingResampler r = new StreamingResampler(inRate, 100.0);
+        StreamingResampler.State s = r.newState(T0_MICROS, 0);
+        double[] maxErr = {0};
+        r.push(s, input, 0, input.length, (j, v) -> {
+            double expected = Math.sin(2 * Math.PI * freq * (j / 100.0));
+            maxErr[0] = Math.max(maxErr[0], Math.abs(v - expected));
+        });
+        assertThat(maxErr[0]).isLessThan(2e-3);
+    }
+
+    @Test
+    void attenuatesContentAboveTheModelNyquist() {
+        double inRate = 500.0;
+        float[] input = new float[(int) (inRate * 20)];
+        for (int n = 0; n < input.length; n++) {
+            input[n] = (float) Math.sin(2 * Math.PI * 80.0 * n / inRate);
+        }
+        float[] out = resampleInChunks(input, inRate, 100.0, 500);
+        double peak = 0;
+        for (float v : out) {
+            peak = Math.max(peak, Math.abs(v));
+        }
+        // 80 Hz would alias to 20 Hz at 100 Hz without the low-pass.
+        assertThat(peak).isLessThan(0.01);
+    }
+
+    @Test
+    void marksOnlyOutputsNearAGapAsMissing() {
+        double inRate = 360.0;
+        float[] input = ecgLike(inRate, 20 * 360);
+        for (int n = 3600; n < 3600 + 36; n++) {
+            input[n] = Float.NaN; // 0.1 s drop-out
+        }
+        float[] out = resampleInChunks(input, inRate, 100.0, 50);
+        int missing = 0;
+        for (float v : out) {
+            if (Float.isNaN(v)) {
+                missing++;
+            }
+        }
+        assertThat(missing).isBetween(10, 10 + 2 * 12 + 2);
+    }
+
+    private static float[] resampleInChunks(float[] input, double inRate, double outRate, int chunk) {
+        StreamingResampler r = new StreamingResampler(inRate, outRate);
+        StreamingResampler.State s = r.newState(T0_MICROS, 0);
+        List<Float> out = new ArrayList<>();
+        long[] expectedNext = {s.nextOut};
+        for (int off = 0; off < input.length; off += chunk) {
+            int n = Math.min(chunk, input.length - off);
+            r.push(s, input, off, n, (j, v) -> {
+                assertThat(j).isEqualTo(expectedNext[0]);
+                expectedNext[0]++;
+                out.add(v);
+            });
+        }
+        float[] result = new float[out.size()];
+        for (int i = 0; i < result.length; i++) {
+            result[i] = out.get(i);
+        }
+        return result;
+    }
+
+    static float[] ecgLike(double rate, int n) {
+        float[] x = new float[n];
+        java.util.Random random = new java.util.Random(42);
+        for (int i = 0; i < n; i++) {
+            double t = i / rate;
+            double phase = (t * 1.2) % 1.0;
+            x[i] = (float) (Math.exp(-Math.pow((phase - 0.3) / 0.01, 2)) + 0.1 * Math.sin(2 * Math.PI * 0.3 * t)
+                    + 0.01 * random.nextGaussian());
+        }
+        return x;
+    }
+}

@@ -1,0 +1,212 @@
+package io.fmstream.core.window;
+
+import io.fmstream.core.records.ChunkRecord;
+import io.fmstream.core.records.WindowRecord;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static io.fmstream.core.window.AssemblerFixtures.LATENESS;
+import static io.fmstream.core.window.AssemblerFixtures.NO_WATERMARK;
+import static io.fmstream.core.window.AssemblerFixtures.SECOND;
+import static io.fmstream.core.window.AssemblerFixtures.T0;
+import static io.fmstream.core.window.AssemblerFixtures.chunk;
+import static io.fmstream.core.window.AssemblerFixtures.defaultSpec;
+import static io.fmstream.core.window.AssemblerFixtures.withSample;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class DeviceWindowAssemblerTest {
+
+    private final DeviceWindowAssembler assembler = new DeviceWindowAssembler(defaultSpec());
+    private final AssemblerFixtures.Collected out = new AssemblerFixtures.Collected();
+
+    @Test
+    void emitsOneWindowPerHopOnTheEpochGridOnceTheDevicesDataCoversIt() {
+        DeviceStreamState s = feed("d1", 360, 0, 360 * 31, 360);
+        // 31 s of data from T0: windows [0,10) .. [20,30) are covered; [25,35) is not yet.
+        assertThat(out.startsInSeconds()).containsExactly(0L, 5L, 10L, 15L, 20L);
+        for (WindowRecord w : out.windows) {
+            assertThat(w.samples).hasSize(1000);
+            assertThat(w.windowEndMicros - w.windowStartMicros).isEqualTo(10 * SECOND);
+            assertThat(w.deviceId).isEqualTo("d1");
+        }
+        // The stream's first 0.1 s cannot be interpolated (no samples before it): 1 % missing.
+        assertThat(out.windows.get(0).missingFraction).isBetween(0.005f, 0.02f);
+        assertThat(out.windows.get(1).missingFraction).isZero();
+        assertThat(s.pendingCount()).isZero();
+    }
+
+    @Test
+    void givesIdenticalWindowsWhateverTheChunkSize() {
+        List<WindowRecord> reference = null;
+        for (int chunkSize : new int[] {1, 37, 1000}) {
+            AssemblerFixtures.Collected c = new AssemblerFixtures.Collected();
+            DeviceStreamState s = null;
+            for (long i = 0; i < 250 * 40; i += chunkSize) {
+                ChunkRecord ch = chunk("d", 250, i, (int) Math.min(chunkSize, 250 * 40 - i));
+                if (s == null) {
+                    s = assembler.newState(ch);
+                }
+                assembler.offer(s, ch, NO_WATERMARK, c);
+            }
+            if (reference == null) {
+                reference = c.windows;
+                // 40 s of data: [30,40) still needs the interpolator's look-ahead.
+                assertThat(reference).hasSize(6);
+            } else {
+                assertThat(c.windows).hasSameSizeAs(reference);
+                for (int w = 0; w < reference.size(); w++) {
+                    assertThat(c.windows.get(w).samples).containsExactly(reference.get(w).samples);
+                    assertThat(c.windows.get(w).windowStartMicros).isEqualTo(reference.get(w).windowStartMicros);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aDeviceUploadingItsBacklogLateLosesNothing() {
+        // The watermark (from other devices) is 10 minutes ahead of this device's data.
+        long watermark = T0 + 600 * SECOND;
+        DeviceStreamState s = null;
+        for (long i = 0; i < 128 * 60; i += 128) {
+            ChunkRecord c = chunk("late", 128, i, 128);
+            if (s == null) {
+                s = assembler.newState(c);
+            }
+            assertThat(assembler.offer(s, c, watermark, out)).isEqualTo(ChunkOutcome.ACCEPTED);
+        }
+        assertThat(out.startsInSeconds()).containsExactly(0L, 5L, 10L, 15L, 20L, 25L, 30L, 35L, 40L, 45L);
+        assertThat(out.dropped).isEmpty();
+    }
+
+    @Test
+    void waitsForAGapToFillWithinTheLatenessThenAcceptsTheMissingChunk() {
+        DeviceStreamState s = feed("d", 100, 0, 100 * 10, 100);
+        int before = out.windows.size();
+        ChunkRecord afterGap = chunk("d", 100, 1100, 900);
+        assertThat(assembler.offer(s, afterGap, T0 + 20 * SECOND, out)).isEqualTo(ChunkOutcome.PENDING);
+        assertThat(out.windows).hasSize(before);
+        assertThat(assembler.gapExpiryMicros(s)).isEqualTo(T0 + 11 * SECOND + LATENESS);
+
+        assertThat(assembler.offer(s, chunk("d", 100, 1000, 100), T0 + 20 * SECOND, out)).isEqualTo(ChunkOutcome.ACCEPTED);
+        assertThat(s.pendingCount()).isZero();
+        // Data now covers 0-20 s without a hole: [10,20) waits for the interpolator's look-ahead.
+        assertThat(out.startsInSeconds()).containsExactly(0L, 5L);
+        assertThat(out.windows.get(1).missingFraction).isZero();
+    }
+
+    @Test
+    void closesAGapWhenTheWatermarkPassesItsEndPlusLatenessAndMarksTheMissingFraction() {
+        DeviceStreamState s = feed("d", 100, 0, 100 * 10, 100);
+        // 1 s drop-out from 10 s to 11 s, then data up to 30 s.
+        for (long i = 1100; i < 3000; i += 100) {
+            assembler.offer(s, chunk("d", 100, i, 100), T0 + 15 * SECOND, out);
+        }
+        // [0,10) needs 0.09 s of look-ahead past the gap's start, so nothing is out yet.
+        assertThat(out.windows).isEmpty();
+        assembler.resolveGaps(s, T0 + 11 * SECOND + LATENESS - 1, out);
+        assertThat(out.windows).isEmpty();
+        assembler.resolveGaps(s, T0 + 11 * SECOND + LATENESS, out);
+        assertThat(out.startsInSeconds()).containsExactly(0L, 5L, 10L, 15L);
+        // [5,15) and [10,20) each lose 1 s plus the interpolator's edges.
+        assertThat(out.windows.get(1).missingFraction).isBetween(0.10f, 0.12f);
+        assertThat(out.windows.get(2).missingFraction).isBetween(0.10f, 0.12f);
+        assertThat(out.windows.get(3).missingFraction).isZero();
+        assertThat(s.pendingCount()).isZero();
+
+        // Data for the closed gap now arrives: it is late.
+        assertThat(assembler.offer(s, chunk("d", 100, 1000, 100), T0 + 80 * SECOND, out)).isEqualTo(ChunkOutcome.LATE);
+    }
+
+    @Test
+    void dropsAWindowMissingMoreThanTheThresholdAsIncomplete() {
+        DeviceStreamState s = feed("d", 100, 0, 100 * 10, 100);
+        // 3 s drop-out from 10 s to 13 s.
+        assembler.offer(s, chunk("d", 100, 1300, 1700), NO_WATERMARK, out);
+        assembler.resolveGaps(s, T0 + 13 * SECOND + LATENESS, out);
+        assertThat(out.startsInSeconds()).containsExactly(0L, 15L);
+        assertThat(out.dropped).containsExactly(T0 + 5 * SECOND, T0 + 10 * SECOND);
+    }
+
+    @Test
+    void dropsAnExactResendAsDuplicateAndRejectsADifferingOverlap() {
+        DeviceStreamState s = feed("d", 360, 0, 3600, 360);
+        ChunkRecord resend = chunk("d", 360, 720, 360);
+        assertThat(assembler.offer(s, resend, NO_WATERMARK, out)).isEqualTo(ChunkOutcome.DUPLICATE);
+        ChunkRecord changed = withSample(resend, 5, (short) 999);
+        assertThat(assembler.offer(s, changed, NO_WATERMARK, out)).isEqualTo(ChunkOutcome.OVERLAP);
+        ChunkRecord shifted = chunk("d", 360, 700, 360);
+        assertThat(assembler.offer(s, shifted, NO_WATERMARK, out)).isEqualTo(ChunkOutcome.OVERLAP);
+        assertThat(assembler.lastDetail()).contains("overlap");
+    }
+
+    @Test
+    void detectsResendsAndOverlapsOfPendingChunksToo() {
+        DeviceStreamState s = feed("d", 100, 0, 1000, 100);
+        ChunkRecord ahead = chunk("d", 100, 1200, 100);
+        assertThat(assembler.offer(s, ahead, NO_WATERMARK, out)).isEqualTo(ChunkOutcome.PENDING);
+        assertThat(assembler.offer(s, chunk("d", 100, 1200, 100), NO_WATERMARK, out)).isEqualTo(ChunkOutcome.DUPLICATE);
+        assertThat(assembler.offer(s, chunk("d", 100, 1250, 100), NO_WATERMARK, out)).isEqualTo(ChunkOutcome.OVERLAP);
+    }
+
+    @Test
+    void rejectsAChunkWhoseRateOrClockContradictsTheStream() {
+        DeviceStreamState s = feed("d", 360, 0, 3600, 360);
+        assertThat(assembler.offer(s, chunk("d", 250, 3600, 250), NO_WATERMARK, out)).isEqualTo(ChunkOutcome.INCONSISTENT);
+        ChunkRecord wrongClock = chunk("d", 360, 3600, 360);
+        wrongClock.firstSampleTimeMicros += 5 * SECOND;
+        assertThat(assembler.offer(s, wrongClock, NO_WATERMARK, out)).isEqualTo(ChunkOutcome.INCONSISTENT);
+    }
+
+    @Test
+    void flushEmitsTheTrailingPartialWindowsOfASilentDevice() {
+        DeviceStreamState s = feed("d", 100, 0, 100 * 23, 100);
+        assertThat(out.startsInSeconds()).containsExactly(0L, 5L, 10L);
+        assembler.flush(s, out);
+        // [15,25) has 8 s of 10 (20 % missing plus edges: dropped); [20,30) has 3 s: dropped.
+        assertThat(out.startsInSeconds()).containsExactly(0L, 5L, 10L);
+        assertThat(out.dropped).containsExactly(T0 + 15 * SECOND, T0 + 20 * SECOND);
+
+        AssemblerFixtures.Collected other = new AssemblerFixtures.Collected();
+        DeviceStreamState t = null;
+        for (long i = 0; i < 100 * 24 + 50; i += 50) {
+            ChunkRecord c = chunk("e", 100, i, 50);
+            if (t == null) {
+                t = assembler.newState(c);
+            }
+            assembler.offer(t, c, NO_WATERMARK, other);
+        }
+        assembler.flush(t, other);
+        assertThat(other.startsInSeconds()).containsExactly(0L, 5L, 10L, 15L);
+        assertThat(other.windows.get(3).missingFraction).isBetween(0.05f, 0.07f);
+    }
+
+    @Test
+    void doesNotConsiderWindowsThatBeganLongBeforeTheDeviceStarted() {
+        // Device starts at T0 + 2 s: [0,10) would miss 20 % plus the interpolator's edge, so it
+        // is never a candidate; [5,15) is the first window.
+        DeviceStreamState s = null;
+        for (long i = 200; i < 100 * 20; i += 100) {
+            ChunkRecord c = chunk("d", 100, i, 100);
+            if (s == null) {
+                s = assembler.newState(c);
+            }
+            assembler.offer(s, c, NO_WATERMARK, out);
+        }
+        assertThat(out.dropped).isEmpty();
+        assertThat(out.startsInSeconds()).containsExactly(5L);
+    }
+
+    private DeviceStreamState feed(String device, double rate, long fromIndex, long toIndex, int chunkSize) {
+        DeviceStreamState s = null;
+        for (long i = fromIndex; i < toIndex; i += chunkSize) {
+            ChunkRecord c = chunk(device, rate, i, (int) Math.min(chunkSize, toIndex - i));
+            if (s == null) {
+                s = assembler.newState(c);
+            }
+            ChunkOutcome outcome = assembler.offer(s, c, NO_WATERMARK, out);
+            assertThat(outcome).isEqualTo(ChunkOutcome.ACCEPTED);
+        }
+        return s;
+    }
+}
