@@ -1,0 +1,221 @@
+package io.fmstream.job;
+
+import io.fmstream.core.model.BundleManifest;
+import io.fmstream.core.records.ChunkRecord;
+import io.fmstream.core.records.DeadLetterRecord;
+import io.fmstream.core.records.EmbeddingRecord;
+import io.fmstream.core.records.PredictionRecord;
+import io.fmstream.core.records.SourceRef;
+import io.fmstream.core.records.WindowRecord;
+import io.fmstream.core.window.WindowSpec;
+import io.fmstream.job.functions.DeadLetters;
+import io.fmstream.job.functions.DecodeValidateFunction;
+import io.fmstream.job.functions.HeadFunction;
+import io.fmstream.job.functions.MicroBatchEmbedOperator;
+import io.fmstream.job.functions.WindowAssemblerFunction;
+import io.fmstream.job.io.DeadLetterSerializer;
+import io.fmstream.job.io.EmbeddingSerializer;
+import io.fmstream.job.io.EncoderIdentity;
+import io.fmstream.job.io.FlinkBundleFiles;
+import io.fmstream.job.io.PredictionSerializer;
+import io.fmstream.job.io.SourceRecordDeserializer;
+import io.fmstream.job.io.TopicPreflight;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.sink.TransactionNamingStrategy;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.config.TopicConfig;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The fmstream job: sensor chunks in, embeddings, predictions and dead letters out.
+ *
+ * <p>{@link #build} is the whole topology over any input stream and is what tests call with
+ * bounded sources; {@link #main} only adds the production Kafka source and sinks. Operator uids
+ * are constants: changing one orphans that operator's state in existing savepoints.
+ */
+public final class FmstreamJob {
+
+    public static final String UID_SOURCE = "sensor-chunks-source";
+    public static final String UID_DECODE = "decode-validate";
+    public static final String UID_ASSEMBLER = "window-assembler";
+    public static final String UID_EMBED = "embed-micro-batch";
+    public static final String UID_HEAD_PREFIX = "head-";
+    public static final String UID_EMBEDDINGS_SINK = "embeddings-sink";
+    public static final String UID_PREDICTIONS_SINK = "predictions-sink";
+    public static final String UID_DEAD_LETTERS_SINK = "dead-letters-sink";
+
+    private FmstreamJob() {}
+
+    /** The topology's three output streams. */
+    public static final class Outputs {
+        public final DataStream<EmbeddingRecord> embeddings;
+        public final DataStream<PredictionRecord> predictions;
+        public final DataStream<DeadLetterRecord> deadLetters;
+
+        Outputs(DataStream<EmbeddingRecord> embeddings, DataStream<PredictionRecord> predictions,
+                DataStream<DeadLetterRecord> deadLetters) {
+            this.embeddings = embeddings;
+            this.predictions = predictions;
+            this.deadLetters = deadLetters;
+        }
+    }
+
+    /** Builds the topology over {@code input}, whose element timestamps are Kafka append times (ms). */
+    public static Outputs build(DataStream<SourceRef> input, JobSettings settings, BundleManifest manifest) {
+        WindowSpec spec = windowSpec(settings, manifest);
+
+        SingleOutputStreamOperator<ChunkRecord> chunks = input
+                .process(new DecodeValidateFunction(settings.validation), TypeInformation.of(ChunkRecord.class))
+                .uid(UID_DECODE).name("Decode and validate");
+
+        SingleOutputStreamOperator<WindowRecord> windows = chunks
+                .keyBy(c -> c.deviceId, TypeInformation.of(String.class))
+                .process(new WindowAssemblerFunction(spec, settings.deviceIdleTimeout.toMillis()),
+                        TypeInformation.of(WindowRecord.class))
+                .uid(UID_ASSEMBLER).name("Assemble device windows");
+
+        SingleOutputStreamOperator<EmbeddingRecord> embeddings = windows
+                .transform("Embed (micro-batched encoder)", TypeInformation.of(EmbeddingRecord.class),
+                        new MicroBatchEmbedOperator(settings.bundleUri, settings.batchSize,
+                                settings.batchMaxDelay.toMillis(), settings.onnxThreads))
+                .uid(UID_EMBED);
+
+        DataStream<PredictionRecord> predictions = null;
+        for (BundleManifest.HeadSpec head : manifest.heads()) {
+            DataStream<PredictionRecord> branch = embeddings
+                    .map(new HeadFunction(settings.bundleUri, head.task(), settings.onnxThreads),
+                            TypeInformation.of(PredictionRecord.class))
+                    .uid(UID_HEAD_PREFIX + head.task()).name("Head " + head.task());
+            predictions = predictions == null ? branch : predictions.union(branch);
+        }
+        if (predictions == null) {
+            throw new IllegalArgumentException("bundle " + settings.bundleUri + " has no heads");
+        }
+
+        DataStream<DeadLetterRecord> deadLetters = chunks.getSideOutput(DeadLetters.TAG)
+                .union(windows.getSideOutput(DeadLetters.TAG));
+        return new Outputs(embeddings, predictions, deadLetters);
+    }
+
+    static WindowSpec windowSpec(JobSettings settings, BundleManifest manifest) {
+        long windowMicros = Math.round(manifest.windowSeconds() * 1e6);
+        return new WindowSpec(manifest.inputSampleRateHz(), windowMicros, settings.windowHop.toNanos() / 1000,
+                settings.allowedLateness.toNanos() / 1000, (float) settings.maxMissingFraction);
+    }
+
+    /** Applies the job-wide settings that must hold from the first deployment on. */
+    public static void configure(StreamExecutionEnvironment env, JobSettings settings) {
+        Configuration pipeline = new Configuration();
+        pipeline.set(PipelineOptions.GENERIC_TYPES, false);
+        env.configure(pipeline);
+        env.setMaxParallelism(settings.maxParallelism);
+        env.enableCheckpointing(settings.checkpointInterval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
+    }
+
+    /** Reads the bundle's manifest (the operators verify the whole bundle again when they open). */
+    public static BundleManifest readManifest(String bundleUri) {
+        FlinkBundleFiles files = new FlinkBundleFiles(bundleUri);
+        try {
+            return BundleManifest.parse(files.read(BundleManifest.FILE_NAME), files.describe());
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read " + BundleManifest.FILE_NAME + " of bundle " + bundleUri, e);
+        }
+    }
+
+    /** Wires the production pipeline: Kafka source, {@link #build}, Kafka sinks. */
+    public static void wireKafka(StreamExecutionEnvironment env, JobSettings settings, BundleManifest manifest) {
+        Map<String, Map<String, String>> topics = new LinkedHashMap<>();
+        // Event time is the broker's append time, which no device clock can push forward.
+        topics.put(settings.sensorTopic, Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"));
+        topics.put(settings.embeddingsTopic, Map.of());
+        topics.put(settings.predictionsTopic, Map.of());
+        topics.put(settings.deadLetterTopic, Map.of());
+        TopicPreflight.check(settings.bootstrapServers, topics, settings.topicPartitions, settings.createTopics,
+                settings.topicReplication);
+
+        KafkaSource<SourceRef> source = KafkaSource.<SourceRef>builder()
+                .setBootstrapServers(settings.bootstrapServers)
+                .setTopics(settings.sensorTopic)
+                .setGroupId(settings.consumerGroup)
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(
+                        org.apache.kafka.clients.consumer.OffsetResetStrategy.EARLIEST))
+                .setDeserializer(new SourceRecordDeserializer())
+                .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
+                .build();
+        WatermarkStrategy<SourceRef> watermarks = WatermarkStrategy
+                .<SourceRef>forBoundedOutOfOrderness(settings.watermarkOutOfOrderness)
+                .withTimestampAssigner((record, kafkaTimestamp) -> record.appendTimeMillis)
+                .withIdleness(settings.sourceIdleness);
+        DataStream<SourceRef> input = env.fromSource(source, watermarks, "Sensor chunks (Kafka)").uid(UID_SOURCE);
+
+        Outputs outputs = build(input, settings, manifest);
+        EncoderIdentity encoder = EncoderIdentity.of(manifest);
+        outputs.embeddings.sinkTo(sink(settings, "embeddings", new EmbeddingSerializer(settings.embeddingsTopic, encoder)))
+                .uid(UID_EMBEDDINGS_SINK).name("Embeddings (Kafka)");
+        outputs.predictions.sinkTo(sink(settings, "predictions", new PredictionSerializer(settings.predictionsTopic, encoder)))
+                .uid(UID_PREDICTIONS_SINK).name("Predictions (Kafka)");
+        outputs.deadLetters.sinkTo(sink(settings, "dead-letters", new DeadLetterSerializer(settings.deadLetterTopic)))
+                .uid(UID_DEAD_LETTERS_SINK).name("Dead letters (Kafka)");
+    }
+
+    private static <T> KafkaSink<T> sink(JobSettings settings, String name, KafkaRecordSerializationSchema<T> serializer) {
+        boolean exactlyOnce = settings.delivery == FmstreamOptions.Delivery.EXACTLY_ONCE;
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(settings.bootstrapServers)
+                .setRecordSerializer(serializer)
+                .setDeliveryGuarantee(exactlyOnce ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE)
+                .setTransactionalIdPrefix(settings.transactionalIdPrefix + "-" + name)
+                // Reuses a small pool of transactional ids instead of a new one per checkpoint,
+                // which has exhausted broker memory in production; needs fixed topics (we have).
+                .setTransactionNamingStrategy(TransactionNamingStrategy.POOLING)
+                .setProperty("transaction.timeout.ms", String.valueOf(settings.transactionTimeout.toMillis()))
+                .setProperty("enable.idempotence", "true")
+                .setProperty("acks", "all")
+                .build();
+    }
+
+    /** Parses {@code --key value} program arguments into a configuration, refusing unknown fmstream keys. */
+    public static Configuration parseArgs(String[] args) {
+        Map<String, String> map = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException("Expected --key value pairs, got '" + arg + "'");
+            }
+            map.put(arg.substring(2), args[++i]);
+        }
+        for (String key : map.keySet()) {
+            if (key.startsWith("fmstream.") && FmstreamOptions.all().stream().noneMatch(o -> o.key().equals(key))) {
+                throw new IllegalArgumentException("Unknown option --" + key + "; see README 'Configuration'");
+            }
+        }
+        return Configuration.fromMap(map);
+    }
+
+    public static void main(String[] args) throws Exception {
+        Configuration configuration = parseArgs(args);
+        JobSettings settings = JobSettings.from(configuration);
+        BundleManifest manifest = readManifest(settings.bundleUri);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(configuration);
+        configure(env, settings);
+        wireKafka(env, settings, manifest);
+        env.execute("fmstream " + manifest.bundleId() + " " + manifest.version());
+    }
+}

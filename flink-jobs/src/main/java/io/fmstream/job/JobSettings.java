@@ -1,0 +1,111 @@
+package io.fmstream.job;
+
+import io.fmstream.core.ingest.ValidationRules;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+
+import java.io.Serializable;
+import java.time.Duration;
+
+/**
+ * The job's settings, parsed once from a {@link Configuration} by {@link #from} and immutable
+ * afterwards; operators receive the parts they need from here, never configuration keys.
+ */
+public final class JobSettings implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public final String bootstrapServers;
+    public final String sensorTopic;
+    public final String embeddingsTopic;
+    public final String predictionsTopic;
+    public final String deadLetterTopic;
+    public final boolean createTopics;
+    public final int topicPartitions;
+    public final short topicReplication;
+    public final String consumerGroup;
+    public final String bundleUri;
+    public final Duration windowHop;
+    public final Duration allowedLateness;
+    public final double maxMissingFraction;
+    public final Duration deviceIdleTimeout;
+    public final ValidationRules validation;
+    public final int batchSize;
+    public final Duration batchMaxDelay;
+    public final int onnxThreads;
+    public final FmstreamOptions.Delivery delivery;
+    public final String transactionalIdPrefix;
+    public final Duration transactionTimeout;
+    public final Duration checkpointInterval;
+    public final Duration watermarkOutOfOrderness;
+    public final Duration sourceIdleness;
+    public final int maxParallelism;
+
+    private JobSettings(Configuration c) {
+        bootstrapServers = required(c, FmstreamOptions.BOOTSTRAP_SERVERS);
+        sensorTopic = c.get(FmstreamOptions.SENSOR_TOPIC);
+        embeddingsTopic = c.get(FmstreamOptions.EMBEDDINGS_TOPIC);
+        predictionsTopic = c.get(FmstreamOptions.PREDICTIONS_TOPIC);
+        deadLetterTopic = c.get(FmstreamOptions.DEAD_LETTER_TOPIC);
+        createTopics = c.get(FmstreamOptions.CREATE_TOPICS);
+        topicPartitions = positive(c, FmstreamOptions.TOPIC_PARTITIONS);
+        topicReplication = (short) (int) positive(c, FmstreamOptions.TOPIC_REPLICATION);
+        consumerGroup = c.get(FmstreamOptions.CONSUMER_GROUP);
+        bundleUri = required(c, FmstreamOptions.BUNDLE);
+        windowHop = positiveDuration(c, FmstreamOptions.WINDOW_HOP);
+        allowedLateness = c.get(FmstreamOptions.ALLOWED_LATENESS);
+        maxMissingFraction = c.get(FmstreamOptions.MAX_MISSING_FRACTION);
+        if (!(maxMissingFraction >= 0 && maxMissingFraction < 1)) {
+            throw new IllegalArgumentException(FmstreamOptions.MAX_MISSING_FRACTION.key() + " must be in [0, 1), got "
+                    + maxMissingFraction);
+        }
+        deviceIdleTimeout = positiveDuration(c, FmstreamOptions.DEVICE_IDLE_TIMEOUT);
+        validation = new ValidationRules(
+                c.get(FmstreamOptions.MIN_SAMPLE_RATE),
+                c.get(FmstreamOptions.MAX_SAMPLE_RATE),
+                positive(c, FmstreamOptions.MAX_SAMPLES_PER_CHUNK),
+                c.get(FmstreamOptions.MAX_SATURATED_FRACTION),
+                c.get(FmstreamOptions.MAX_FUTURE).toNanos() / 1000);
+        batchSize = positive(c, FmstreamOptions.BATCH_SIZE);
+        batchMaxDelay = positiveDuration(c, FmstreamOptions.BATCH_MAX_DELAY);
+        onnxThreads = c.get(FmstreamOptions.ONNX_THREADS);
+        if (onnxThreads < 0) {
+            throw new IllegalArgumentException(FmstreamOptions.ONNX_THREADS.key() + " must be >= 0, got " + onnxThreads);
+        }
+        delivery = c.get(FmstreamOptions.DELIVERY);
+        transactionalIdPrefix = c.get(FmstreamOptions.TRANSACTIONAL_ID_PREFIX);
+        transactionTimeout = positiveDuration(c, FmstreamOptions.TRANSACTION_TIMEOUT);
+        checkpointInterval = positiveDuration(c, FmstreamOptions.CHECKPOINT_INTERVAL);
+        watermarkOutOfOrderness = c.get(FmstreamOptions.WATERMARK_OUT_OF_ORDERNESS);
+        sourceIdleness = positiveDuration(c, FmstreamOptions.SOURCE_IDLENESS);
+        maxParallelism = positive(c, FmstreamOptions.MAX_PARALLELISM);
+    }
+
+    public static JobSettings from(Configuration configuration) {
+        return new JobSettings(configuration);
+    }
+
+    private static String required(Configuration c, ConfigOption<String> option) {
+        String value = c.get(option);
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException("Missing required setting " + option.key() + ": "
+                    + option.description().toString());
+        }
+        return value;
+    }
+
+    private static int positive(Configuration c, ConfigOption<Integer> option) {
+        int value = c.get(option);
+        if (value <= 0) {
+            throw new IllegalArgumentException(option.key() + " must be > 0, got " + value);
+        }
+        return value;
+    }
+
+    private static Duration positiveDuration(Configuration c, ConfigOption<Duration> option) {
+        Duration value = c.get(option);
+        if (value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(option.key() + " must be > 0, got " + value);
+        }
+        return value;
+    }
+}

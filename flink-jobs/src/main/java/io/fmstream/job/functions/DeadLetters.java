@@ -1,0 +1,32 @@
+package io.fmstream.job.functions;
+
+import io.fmstream.core.records.DeadLetterRecord;
+import io.fmstream.job.FmstreamMetrics;
+import io.fmstream.schemas.DeadLetterReason;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.util.OutputTag;
+
+import java.util.EnumMap;
+import java.util.Map;
+
+/** The dead-letter side output and its per-reason counters, shared by the operators that reject input. */
+public final class DeadLetters {
+
+    /** Side output of every operator that rejects input. */
+    public static final OutputTag<DeadLetterRecord> TAG = new OutputTag<>("dead-letters") {};
+
+    private final Map<DeadLetterReason, Counter> counters = new EnumMap<>(DeadLetterReason.class);
+
+    /** Registers one counter per reason so every series exists (at 0) from the start. */
+    public DeadLetters(MetricGroup operatorGroup) {
+        for (DeadLetterReason reason : DeadLetterReason.values()) {
+            counters.put(reason, operatorGroup.addGroup(FmstreamMetrics.REASON, reason.name())
+                    .counter(FmstreamMetrics.DEAD_LETTERS));
+        }
+    }
+
+    public void count(DeadLetterRecord record) {
+        counters.get(record.reason).inc();
+    }
+}

@@ -1,0 +1,158 @@
+package io.fmstream.job.functions;
+
+import io.fmstream.core.batch.EmbeddingBatch;
+import io.fmstream.core.model.ModelBundle;
+import io.fmstream.core.records.EmbeddingRecord;
+import io.fmstream.core.records.WindowRecord;
+import io.fmstream.job.FmstreamMetrics;
+import io.fmstream.job.io.FlinkBundleFiles;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Embeds windows from many devices with one encoder call per micro-batch.
+ *
+ * <p>A batch is flushed when it is full, when its oldest window has waited {@code maxDelayMillis}
+ * (processing-time timer), before a watermark is forwarded (so no window falls behind the
+ * watermark it was emitted under), at end of input, and in {@link #prepareSnapshotPreBarrier}:
+ * records emitted there still precede the checkpoint barrier, so nothing buffered can escape a
+ * checkpoint (records emitted in {@code snapshotState} would follow the barrier and be lost on
+ * failure). Because the buffer is always empty at a barrier, the operator has no state. Each
+ * output keeps its window's timestamp.
+ *
+ * <p>Flink's AsyncWaitOperator is not used: it calls the model once per record and cannot
+ * share one call across records.
+ */
+public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRecord>
+        implements OneInputStreamOperator<WindowRecord, EmbeddingRecord>, BoundedOneInput {
+    private static final long serialVersionUID = 1L;
+
+    /** Why a batch was flushed; a label of {@link FmstreamMetrics#BATCHES}. */
+    public enum Trigger {
+        SIZE, DEADLINE, WATERMARK, CHECKPOINT, END_OF_INPUT
+    }
+
+    private final String bundleUri;
+    private final int batchSize;
+    private final long maxDelayMillis;
+    private final int configuredThreads;
+
+    private transient ModelBundle bundle;
+    private transient EmbeddingBatch batch;
+    private transient List<Long> timestamps;
+    private transient long batchGeneration;
+    private transient Map<Trigger, Counter> batches;
+    private transient Histogram batchSizes;
+    private transient Histogram inferenceMicros;
+    private transient Counter embeddings;
+
+    public MicroBatchEmbedOperator(String bundleUri, int batchSize, long maxDelayMillis, int configuredThreads) {
+        this.bundleUri = bundleUri;
+        this.batchSize = batchSize;
+        this.maxDelayMillis = maxDelayMillis;
+        this.configuredThreads = configuredThreads;
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        bundle = ModelBundle.load(new FlinkBundleFiles(bundleUri), onnxThreads());
+        batch = new EmbeddingBatch(batchSize, bundle.encoder().inputLength(), bundle.encoder().embeddingDim());
+        timestamps = new ArrayList<>(batchSize);
+        batches = new EnumMap<>(Trigger.class);
+        for (Trigger t : Trigger.values()) {
+            batches.put(t, getMetricGroup().addGroup(FmstreamMetrics.TRIGGER, t.name().toLowerCase())
+                    .counter(FmstreamMetrics.BATCHES));
+        }
+        batchSizes = getMetricGroup().histogram(FmstreamMetrics.BATCH_SIZE,
+                new DescriptiveStatisticsHistogram(FmstreamMetrics.HISTOGRAM_WINDOW));
+        inferenceMicros = getMetricGroup().histogram(FmstreamMetrics.INFERENCE_MICROS,
+                new DescriptiveStatisticsHistogram(FmstreamMetrics.HISTOGRAM_WINDOW));
+        embeddings = getMetricGroup().counter(FmstreamMetrics.EMBEDDINGS);
+    }
+
+    /** Threads of the TaskManager-wide ONNX Runtime pool: configured, or cores divided by slots. */
+    private int onnxThreads() {
+        return OnnxThreads.resolve(configuredThreads,
+                getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration());
+    }
+
+    @Override
+    public void processElement(StreamRecord<WindowRecord> element) {
+        if (batch.isEmpty()) {
+            long generation = batchGeneration;
+            long deadline = getProcessingTimeService().getCurrentProcessingTime() + maxDelayMillis;
+            getProcessingTimeService().registerTimer(deadline, time -> {
+                // A timer from a batch that was already flushed by another trigger is stale.
+                if (generation == batchGeneration && !batch.isEmpty()) {
+                    flush(Trigger.DEADLINE);
+                }
+            });
+        }
+        timestamps.add(element.hasTimestamp() ? element.getTimestamp() : Long.MIN_VALUE);
+        if (batch.add(element.getValue())) {
+            flush(Trigger.SIZE);
+        }
+    }
+
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        flush(Trigger.WATERMARK);
+        super.processWatermark(mark);
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        flush(Trigger.CHECKPOINT);
+        super.prepareSnapshotPreBarrier(checkpointId);
+    }
+
+    @Override
+    public void endInput() {
+        flush(Trigger.END_OF_INPUT);
+    }
+
+    private void flush(Trigger trigger) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        int n = batch.size();
+        long start = System.nanoTime();
+        List<EmbeddingRecord> out = batch.embed(bundle.encoder());
+        inferenceMicros.update((System.nanoTime() - start) / 1000);
+        batchSizes.update(n);
+        batches.get(trigger).inc();
+        embeddings.inc(n);
+        for (int i = 0; i < n; i++) {
+            long ts = timestamps.get(i);
+            StreamRecord<EmbeddingRecord> record = ts == Long.MIN_VALUE
+                    ? new StreamRecord<>(out.get(i))
+                    : new StreamRecord<>(out.get(i), ts);
+            output.collect(record);
+        }
+        timestamps.clear();
+        batchGeneration++;
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            if (bundle != null) {
+                bundle.close();
+            }
+        } finally {
+            super.close();
+        }
+    }
+}

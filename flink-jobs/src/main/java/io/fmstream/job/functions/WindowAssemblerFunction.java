@@ -1,0 +1,177 @@
+package io.fmstream.job.functions;
+
+import io.fmstream.core.records.ChunkRecord;
+import io.fmstream.core.records.DeadLetterRecord;
+import io.fmstream.core.records.WindowRecord;
+import io.fmstream.core.window.ChunkOutcome;
+import io.fmstream.core.window.DeviceStreamState;
+import io.fmstream.core.window.DeviceWindowAssembler;
+import io.fmstream.core.window.WindowListener;
+import io.fmstream.core.window.WindowSpec;
+import io.fmstream.job.FmstreamMetrics;
+import io.fmstream.schemas.DeadLetterReason;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+import java.io.IOException;
+
+/**
+ * Adapter over {@link DeviceWindowAssembler}, keyed by device id.
+ *
+ * <p>State per device: one {@link DeviceStreamState} value, written back with {@code update()}
+ * after every change. Timers per device, at most three: an event-time timer at the oldest pending
+ * gap's expiry, an event-time timer at {@code Long.MAX_VALUE} that flushes the device when a
+ * bounded input ends (or a savepoint drains the job), and a processing-time idle timer that
+ * flushes and clears the device after {@code idleTimeoutMillis} without data. Event time is the
+ * Kafka append time (ms); the assembler works in microseconds.
+ */
+public class WindowAssemblerFunction extends KeyedProcessFunction<String, ChunkRecord, WindowRecord> {
+    private static final long serialVersionUID = 1L;
+
+    private final WindowSpec spec;
+    private final long idleTimeoutMillis;
+
+    private transient ValueState<DeviceStreamState> state;
+    private transient DeviceWindowAssembler assembler;
+    private transient DeadLetters deadLetters;
+    private transient Counter duplicates;
+    private transient Counter windowsEmitted;
+    private transient Counter windowsDropped;
+
+    public WindowAssemblerFunction(WindowSpec spec, long idleTimeoutMillis) {
+        this.spec = spec;
+        this.idleTimeoutMillis = idleTimeoutMillis;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        state = getRuntimeContext().getState(
+                new ValueStateDescriptor<>("device-stream", TypeInformation.of(DeviceStreamState.class)));
+        assembler = new DeviceWindowAssembler(spec);
+        deadLetters = new DeadLetters(getRuntimeContext().getMetricGroup());
+        duplicates = getRuntimeContext().getMetricGroup().counter(FmstreamMetrics.CHUNKS_DUPLICATE);
+        windowsEmitted = getRuntimeContext().getMetricGroup().counter(FmstreamMetrics.WINDOWS_EMITTED);
+        windowsDropped = getRuntimeContext().getMetricGroup().addGroup(FmstreamMetrics.REASON, "INCOMPLETE")
+                .counter(FmstreamMetrics.WINDOWS_DROPPED);
+    }
+
+    @Override
+    public void processElement(ChunkRecord chunk, Context ctx, Collector<WindowRecord> out) throws IOException {
+        DeviceStreamState s = state.value();
+        if (s == null) {
+            s = assembler.newState(chunk);
+            ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
+        }
+        long watermarkMicros = toMicros(ctx.timerService().currentWatermark());
+        ChunkOutcome outcome = assembler.offer(s, chunk, watermarkMicros, listener(out));
+        switch (outcome) {
+            case ACCEPTED:
+            case PENDING:
+                break;
+            case DUPLICATE:
+                duplicates.inc();
+                break;
+            case OVERLAP:
+                reject(ctx, chunk, DeadLetterReason.OVERLAP);
+                break;
+            case LATE:
+                reject(ctx, chunk, DeadLetterReason.LATE);
+                break;
+            case INCONSISTENT:
+                reject(ctx, chunk, DeadLetterReason.INCONSISTENT_STREAM);
+                break;
+            default:
+                throw new IllegalStateException("Unhandled outcome " + outcome);
+        }
+        rearmGapTimer(s, ctx.timerService());
+        long now = ctx.timerService().currentProcessingTime();
+        if (s.idleTimerMillis != 0) {
+            ctx.timerService().deleteProcessingTimeTimer(s.idleTimerMillis);
+        }
+        s.idleTimerMillis = now + idleTimeoutMillis;
+        ctx.timerService().registerProcessingTimeTimer(s.idleTimerMillis);
+        state.update(s);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<WindowRecord> out) throws IOException {
+        DeviceStreamState s = state.value();
+        if (s == null) {
+            return;
+        }
+        boolean idle = ctx.timeDomain() == org.apache.flink.streaming.api.TimeDomain.PROCESSING_TIME
+                && timestamp == s.idleTimerMillis;
+        boolean endOfInput = ctx.timeDomain() == org.apache.flink.streaming.api.TimeDomain.EVENT_TIME
+                && timestamp == Long.MAX_VALUE;
+        if (idle || endOfInput) {
+            assembler.flush(s, listener(out));
+            clear(s, ctx.timerService());
+            return;
+        }
+        if (ctx.timeDomain() == org.apache.flink.streaming.api.TimeDomain.EVENT_TIME && timestamp == s.gapTimerMillis) {
+            s.gapTimerMillis = 0;
+            assembler.resolveGaps(s, toMicros(timestamp), listener(out));
+            rearmGapTimer(s, ctx.timerService());
+            state.update(s);
+        }
+    }
+
+    private void clear(DeviceStreamState s, org.apache.flink.streaming.api.TimerService timers) {
+        if (s.gapTimerMillis != 0) {
+            timers.deleteEventTimeTimer(s.gapTimerMillis);
+        }
+        if (s.idleTimerMillis != 0) {
+            timers.deleteProcessingTimeTimer(s.idleTimerMillis);
+        }
+        timers.deleteEventTimeTimer(Long.MAX_VALUE);
+        state.clear();
+    }
+
+    private void rearmGapTimer(DeviceStreamState s, org.apache.flink.streaming.api.TimerService timers) {
+        long expiryMicros = assembler.gapExpiryMicros(s);
+        long wanted = expiryMicros == Long.MAX_VALUE ? 0 : Math.floorDiv(expiryMicros + 999, 1000);
+        if (wanted == s.gapTimerMillis) {
+            return;
+        }
+        if (s.gapTimerMillis != 0) {
+            timers.deleteEventTimeTimer(s.gapTimerMillis);
+        }
+        s.gapTimerMillis = wanted;
+        if (wanted != 0) {
+            timers.registerEventTimeTimer(wanted);
+        }
+    }
+
+    private void reject(Context ctx, ChunkRecord chunk, DeadLetterReason reason) {
+        DeadLetterRecord dl = new DeadLetterRecord(chunk.source, reason, assembler.lastDetail(), chunk.deviceId);
+        deadLetters.count(dl);
+        ctx.output(DeadLetters.TAG, dl);
+    }
+
+    private WindowListener listener(Collector<WindowRecord> out) {
+        return new WindowListener() {
+            @Override
+            public void emitted(WindowRecord window) {
+                windowsEmitted.inc();
+                out.collect(window);
+            }
+
+            @Override
+            public void droppedIncomplete(String deviceId, long windowStartMicros, float missingFraction) {
+                windowsDropped.inc();
+            }
+        };
+    }
+
+    private static long toMicros(long millis) {
+        if (millis == Long.MIN_VALUE || millis == Long.MAX_VALUE) {
+            return millis;
+        }
+        return millis * 1000L;
+    }
+}

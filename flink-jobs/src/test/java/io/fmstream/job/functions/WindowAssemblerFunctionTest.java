@@ -1,0 +1,179 @@
+package io.fmstream.job.functions;
+
+import io.fmstream.core.records.ChunkRecord;
+import io.fmstream.core.records.DeadLetterRecord;
+import io.fmstream.core.records.WindowRecord;
+import io.fmstream.core.window.WindowSpec;
+import io.fmstream.schemas.DeadLetterReason;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.fmstream.job.functions.Chunks.SECOND_MICROS;
+import static io.fmstream.job.functions.Chunks.T0_MICROS;
+import static io.fmstream.job.functions.Chunks.T0_MILLIS;
+import static io.fmstream.job.functions.Chunks.appendMillis;
+import static io.fmstream.job.functions.Chunks.chunk;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class WindowAssemblerFunctionTest {
+
+    private static final long IDLE_TIMEOUT_MILLIS = 30 * 60 * 1000L;
+    private static final long LATENESS_MICROS = 60 * SECOND_MICROS;
+    private static final WindowSpec SPEC = new WindowSpec(100.0, 10 * SECOND_MICROS, 5 * SECOND_MICROS,
+            LATENESS_MICROS, 0.2f);
+
+    private KeyedOneInputStreamOperatorTestHarness<String, ChunkRecord, WindowRecord> harness;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        harness = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new WindowAssemblerFunction(SPEC, IDLE_TIMEOUT_MILLIS)),
+                c -> c.deviceId, TypeInformation.of(String.class));
+        harness.setProcessingTime(0);
+        harness.open();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        harness.close();
+    }
+
+    @Test
+    void emitsOneWindowPerHopPerDeviceAsSoonAsThatDevicesDataCoversIt() throws Exception {
+        for (int second = 0; second < 21; second++) {
+            send(chunk("a", 360, second, 1));
+            send(chunk("b", 250, second, 1));
+        }
+        // 21 s of data: [0,10), [5,15), [10,20) are covered (plus the interpolator's look-ahead).
+        assertThat(windowKeys()).containsExactlyInAnyOrder(
+                "a@0", "a@5", "a@10", "b@0", "b@5", "b@10");
+        assertThat(harness.getOutput()).noneMatch(o -> o instanceof Watermark);
+        assertThat(deadLetters()).isEmpty();
+    }
+
+    @Test
+    void aLateDeviceStillGetsEveryWindowWhenTheWatermarkIsFarAhead() throws Exception {
+        harness.processWatermark(new Watermark(T0_MILLIS + 10 * 60 * 1000));
+        for (int second = 0; second < 31; second++) {
+            send(chunk("late", 128, second, 1));
+        }
+        assertThat(windowKeys()).containsExactly("late@0", "late@5", "late@10", "late@15", "late@20");
+        assertThat(deadLetters()).isEmpty();
+    }
+
+    @Test
+    void closesAGapWhenTheWatermarkPassesItsEndPlusTheLateness() throws Exception {
+        for (int second = 0; second < 10; second++) {
+            send(chunk("d", 100, second, 1));
+        }
+        // Drop-out from 10 s to 11 s, then data to 30 s.
+        for (int second = 11; second < 30; second++) {
+            send(chunk("d", 100, second, 1));
+        }
+        assertThat(windowKeys()).isEmpty();
+        assertThat(harness.numEventTimeTimers()).isEqualTo(2); // gap expiry + end of input
+
+        harness.processWatermark(new Watermark(T0_MILLIS + 11_000 + 60_000 - 1));
+        assertThat(windowKeys()).isEmpty();
+        harness.processWatermark(new Watermark(T0_MILLIS + 11_000 + 60_000));
+        assertThat(windowKeys()).containsExactly("d@0", "d@5", "d@10", "d@15");
+        assertThat(harness.numEventTimeTimers()).isEqualTo(1);
+
+        send(chunk("d", 100, 10, 1));
+        assertThat(deadLetters()).extracting(d -> d.reason).containsExactly(DeadLetterReason.LATE);
+    }
+
+    @Test
+    void dropsExactResendsAndDeadLettersDifferingOverlaps() throws Exception {
+        for (int second = 0; second < 12; second++) {
+            send(chunk("d", 360, second, 1));
+        }
+        int windows = windowKeys().size();
+        send(chunk("d", 360, 3, 1));
+        assertThat(deadLetters()).isEmpty();
+        ChunkRecord changed = chunk("d", 360, 3, 1);
+        changed.samples[10] ^= 0x01;
+        send(changed);
+        send(chunk("d", 360, 3.5, 1));
+        assertThat(deadLetters()).extracting(d -> d.reason)
+                .containsExactly(DeadLetterReason.OVERLAP, DeadLetterReason.OVERLAP);
+        assertThat(deadLetters().get(0).source.payload).isEqualTo(changed.source.payload);
+        assertThat(windowKeys()).hasSize(windows);
+    }
+
+    @Test
+    void flushesAndForgetsADeviceThatFellSilent() throws Exception {
+        for (int second = 0; second < 22; second++) {
+            send(chunk("quiet", 100, second, 1));
+        }
+        send(chunk("other", 100, 0, 1));
+        assertThat(windowKeys()).containsExactly("quiet@0", "quiet@5", "quiet@10");
+        assertThat(harness.numKeyedStateEntries()).isEqualTo(2);
+        assertThat(harness.numProcessingTimeTimers()).isEqualTo(2);
+
+        harness.setProcessingTime(IDLE_TIMEOUT_MILLIS);
+        // [15,25) has 7 s of 10 and [20,30) 2 s: both too incomplete, so dropped (counted).
+        assertThat(windowKeys()).containsExactly("quiet@0", "quiet@5", "quiet@10");
+        assertThat(harness.numKeyedStateEntries()).isZero();
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+        assertThat(harness.numEventTimeTimers()).isZero();
+    }
+
+    @Test
+    void theEndOfABoundedInputFlushesTrailingWindowsAndClearsState() throws Exception {
+        for (int second = 0; second < 24; second++) {
+            send(chunk("d", 100, second, 1));
+        }
+        send(chunk("d", 100, 24, 0.5));
+        harness.processWatermark(new Watermark(Long.MAX_VALUE));
+        // [15,25) misses 0.5 s plus the interpolator's edge: emitted with its missing fraction.
+        assertThat(windowKeys()).containsExactly("d@0", "d@5", "d@10", "d@15");
+        WindowRecord last = windows().get(3);
+        assertThat(last.missingFraction).isBetween(0.05f, 0.07f);
+        assertThat(harness.numKeyedStateEntries()).isZero();
+        assertThat(harness.numEventTimeTimers()).isZero();
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+    }
+
+    private void send(ChunkRecord c) throws Exception {
+        harness.processElement(new StreamRecord<>(c, appendMillis(c)));
+    }
+
+    private List<WindowRecord> windows() {
+        List<WindowRecord> result = new ArrayList<>();
+        for (Object o : harness.getOutput()) {
+            if (o instanceof StreamRecord) {
+                result.add((WindowRecord) ((StreamRecord<?>) o).getValue());
+            }
+        }
+        return result;
+    }
+
+    private List<String> windowKeys() {
+        List<String> keys = new ArrayList<>();
+        for (WindowRecord w : windows()) {
+            keys.add(w.deviceId + "@" + (w.windowStartMicros - T0_MICROS) / SECOND_MICROS);
+        }
+        return keys;
+    }
+
+    private List<DeadLetterRecord> deadLetters() {
+        List<DeadLetterRecord> result = new ArrayList<>();
+        var side = harness.getSideOutput(DeadLetters.TAG);
+        if (side != null) {
+            for (StreamRecord<DeadLetterRecord> r : side) {
+                result.add(r.getValue());
+            }
+        }
+        return result;
+    }
+}

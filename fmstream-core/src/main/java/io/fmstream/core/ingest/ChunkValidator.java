@@ -1,0 +1,123 @@
+package io.fmstream.core.ingest;
+
+import io.fmstream.core.records.ChunkRecord;
+import io.fmstream.core.records.DeadLetterRecord;
+import io.fmstream.core.records.SourceRef;
+import io.fmstream.core.signal.Int16Samples;
+import io.fmstream.schemas.DeadLetterReason;
+import io.fmstream.schemas.SensorChunk;
+import io.fmstream.schemas.SignalType;
+import io.fmstream.schemas.codec.DecodeException;
+import io.fmstream.schemas.codec.RecordCodec;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Decodes a raw Kafka value into a {@link ChunkRecord} or says precisely why it cannot be used.
+ *
+ * <p>Every failure becomes a {@link DeadLetterRecord} with the original bytes; nothing here
+ * throws for bad input. Time checks compare the chunk with its own Kafka append time, never with
+ * the wall clock, so replaying an old topic gives the same verdicts. Not thread-safe (the Avro
+ * decoder reuses buffers): one instance per operator.
+ */
+public final class ChunkValidator {
+
+    private final ValidationRules rules;
+    private final RecordCodec<SensorChunk> codec = RecordCodec.forType(SensorChunk.class);
+
+    public ChunkValidator(ValidationRules rules) {
+        this.rules = rules;
+    }
+
+    /** Either a valid chunk or a dead letter; exactly one of the two is non-null. */
+    public static final class Result {
+        public final ChunkRecord chunk;
+        public final DeadLetterRecord deadLetter;
+
+        private Result(ChunkRecord chunk, DeadLetterRecord deadLetter) {
+            this.chunk = chunk;
+            this.deadLetter = deadLetter;
+        }
+    }
+
+    public Result validate(SourceRef source) {
+        SensorChunk decoded;
+        try {
+            decoded = codec.decode(source.payload);
+        } catch (DecodeException e) {
+            DeadLetterReason reason = e.kind() == DecodeException.Kind.UNKNOWN_SCHEMA
+                    ? DeadLetterReason.UNKNOWN_SCHEMA
+                    : DeadLetterReason.UNDECODABLE;
+            return reject(source, reason, e.getMessage(), null);
+        }
+        String device = decoded.getDeviceId();
+        if (device == null || device.isBlank()) {
+            return reject(source, DeadLetterReason.UNDECODABLE, "empty deviceId", null);
+        }
+        if (decoded.getSignalType() != SignalType.ECG) {
+            return reject(source, DeadLetterReason.UNSUPPORTED_SIGNAL,
+                    "signal type " + decoded.getSignalType() + " is not served by this job (ECG only)", device);
+        }
+        double rate = decoded.getSampleRateHz();
+        if (!(rate >= rules.minSampleRateHz() && rate <= rules.maxSampleRateHz())) {
+            return reject(source, DeadLetterReason.BAD_SAMPLE_RATE, "sample rate " + rate + " Hz outside ["
+                    + rules.minSampleRateHz() + ", " + rules.maxSampleRateHz() + "] Hz", device);
+        }
+        double gain = decoded.getGain();
+        if (!Double.isFinite(gain) || gain <= 0) {
+            return reject(source, DeadLetterReason.NON_FINITE, "gain " + gain + " must be finite and > 0", device);
+        }
+        if (decoded.getFirstSampleIndex() < 0) {
+            return reject(source, DeadLetterReason.INCONSISTENT_STREAM,
+                    "negative firstSampleIndex " + decoded.getFirstSampleIndex(), device);
+        }
+        ByteBuffer buffer = decoded.getSamples();
+        int bytes = buffer.remaining();
+        if (bytes == 0) {
+            return reject(source, DeadLetterReason.EMPTY_CHUNK, "no samples", device);
+        }
+        if (bytes % 2 != 0) {
+            return reject(source, DeadLetterReason.MALFORMED_SAMPLES,
+                    "samples field has " + bytes + " bytes, not a whole number of int16 values", device);
+        }
+        int count = bytes / 2;
+        if (count > rules.maxSamplesPerChunk()) {
+            return reject(source, DeadLetterReason.OVERSIZED_CHUNK,
+                    count + " samples exceed the limit of " + rules.maxSamplesPerChunk(), device);
+        }
+        byte[] raw = new byte[bytes];
+        buffer.duplicate().get(raw);
+        int saturated = 0;
+        for (int i = 0; i < count; i++) {
+            short v = Int16Samples.at(raw, i);
+            if (v == Short.MAX_VALUE || v == Short.MIN_VALUE) {
+                saturated++;
+            }
+        }
+        if (saturated > rules.maxSaturatedFraction() * count) {
+            return reject(source, DeadLetterReason.SATURATED, saturated + " of " + count
+                    + " samples at the int16 limits (max fraction " + rules.maxSaturatedFraction() + ")", device);
+        }
+        ChunkRecord chunk = new ChunkRecord();
+        chunk.deviceId = device;
+        chunk.sampleRateHz = rate;
+        chunk.firstSampleTimeMicros = decoded.getFirstSampleTimeMicros();
+        chunk.firstSampleIndex = decoded.getFirstSampleIndex();
+        chunk.samples = raw;
+        chunk.gain = gain;
+        chunk.baseline = decoded.getBaseline();
+        chunk.source = source;
+        long lastSampleMicros = chunk.firstSampleTimeMicros + Math.round((count - 1) * 1e6 / rate);
+        long appendMicros = source.appendTimeMillis * 1000L;
+        if (lastSampleMicros - appendMicros > rules.maxFutureMicros()) {
+            return reject(source, DeadLetterReason.FUTURE, "last sample at " + lastSampleMicros
+                    + " us is " + (lastSampleMicros - appendMicros) / 1_000_000.0
+                    + " s after the record's Kafka append time " + source.appendTimeMillis + " ms", device);
+        }
+        return new Result(chunk, null);
+    }
+
+    private static Result reject(SourceRef source, DeadLetterReason reason, String detail, String device) {
+        return new Result(null, new DeadLetterRecord(source, reason, detail, device));
+    }
+}

@@ -1,0 +1,299 @@
+package io.fmstream.core.model;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import ai.onnxruntime.ValueInfo;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A loaded, verified model bundle: its manifest, the shared encoder and the heads on it, with
+ * ONNX Runtime sessions taken from the JVM-wide {@link SessionCache}.
+ *
+ * <p>{@link #load} fails fast rather than serve a model other than the one the manifest
+ * describes: every file's sha256, every head's training encoder, and every tensor name, type
+ * and shape are checked before the bundle is handed out. Anything opened before a refusal is
+ * closed again.
+ *
+ * <p>Each operator instance should load its own ModelBundle (cheap after the first: the
+ * sessions are shared) and close it when it closes.
+ */
+public final class ModelBundle implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ModelBundle.class);
+
+    private final BundleManifest manifest;
+    private final String location;
+    private final EncoderRunner encoder;
+    private final List<HeadRunner> heads;
+    private boolean closed; // guarded by this
+
+    private ModelBundle(BundleManifest manifest, String location, EncoderRunner encoder, List<HeadRunner> heads) {
+        this.manifest = manifest;
+        this.location = location;
+        this.encoder = encoder;
+        this.heads = List.copyOf(heads);
+    }
+
+    /** Loads the bundle in a local directory; see {@link #load(BundleFiles, int)}. */
+    public static ModelBundle load(Path directory, int intraOpThreads) {
+        return load(new LocalBundleFiles(directory), intraOpThreads);
+    }
+
+    /**
+     * Reads, verifies and opens a bundle.
+     *
+     * @param files the bundle's files
+     * @param intraOpThreads ONNX Runtime's JVM-wide intra-op thread count; only the first load in
+     *     a JVM sets it (see {@link OnnxRuntimeEnvironment})
+     * @throws BundleException naming the file and the reason when the bundle is refused
+     */
+    public static ModelBundle load(BundleFiles files, int intraOpThreads) {
+        Objects.requireNonNull(files, "files");
+        if (intraOpThreads < 1) {
+            throw new IllegalArgumentException("intraOpThreads must be at least 1, got " + intraOpThreads);
+        }
+        String where = files.describe();
+        BundleManifest manifest = BundleManifest.parse(read(files, BundleManifest.FILE_NAME, where), where);
+        BundleManifest.EncoderSpec encoderSpec = manifest.encoder();
+
+        // Cheap checks first, all before any session exists.
+        for (BundleManifest.HeadSpec head : manifest.heads()) {
+            if (!head.encoderSha256().equals(encoderSpec.sha256())) {
+                throw new BundleException(head.file(), "head '" + head.task() + "' was trained on encoder sha256 "
+                        + head.encoderSha256() + " but the bundle's encoder " + encoderSpec.file() + " is "
+                        + encoderSpec.sha256(), where);
+            }
+        }
+        byte[] encoderBytes = readVerified(files, encoderSpec.file(), encoderSpec.sha256(), where);
+        List<byte[]> headBytes = new ArrayList<>();
+        for (BundleManifest.HeadSpec head : manifest.heads()) {
+            headBytes.add(readVerified(files, head.file(), head.sha256(), where));
+        }
+
+        if (manifest.fixture()) {
+            LOG.warn("Bundle {} {} at {} is a TEST FIXTURE with random weights: its outputs mean nothing",
+                    manifest.bundleId(), manifest.version(), where);
+        }
+        OnnxRuntimeEnvironment environment = OnnxRuntimeEnvironment.initialise(intraOpThreads);
+        SessionCache cache = SessionCache.shared();
+        List<BatchRunner> opened = new ArrayList<>();
+        try {
+            BatchRunner encoderRunner = open(cache, environment, encoderSpec.file(), encoderSpec.sha256(),
+                    encoderBytes, encoderSpec.inputName(), encoderSpec.outputName(), encoderSpec.inputLength(),
+                    encoderSpec.embeddingDim(), "windows", opened, where);
+            checkTensors(encoderRunner, encoderSpec.file(), where,
+                    encoderSpec.inputName(), encoderSpec.inputLength(), "inputLength",
+                    encoderSpec.outputName(), encoderSpec.embeddingDim(), "embeddingDim");
+            EncoderRunner encoder = new EncoderRunner(encoderSpec, encoderRunner);
+
+            List<HeadRunner> heads = new ArrayList<>();
+            for (int i = 0; i < manifest.heads().size(); i++) {
+                BundleManifest.HeadSpec spec = manifest.heads().get(i);
+                BatchRunner runner = open(cache, environment, spec.file(), spec.sha256(), headBytes.get(i),
+                        spec.inputName(), spec.outputName(), encoderSpec.embeddingDim(), spec.outputDim(),
+                        "embeddings", opened, where);
+                checkTensors(runner, spec.file(), where,
+                        spec.inputName(), encoderSpec.embeddingDim(), "encoder.embeddingDim",
+                        spec.outputName(), spec.outputDim(), "outputDim");
+                heads.add(new HeadRunner(spec, runner));
+            }
+            ModelBundle bundle = new ModelBundle(manifest, where, encoder, heads);
+            LOG.info("Loaded {} from {}", manifest, where);
+            return bundle;
+        } catch (RuntimeException e) {
+            closeAll(opened, e);
+            throw e;
+        }
+    }
+
+    private static byte[] read(BundleFiles files, String file, String where) {
+        try {
+            return files.read(file);
+        } catch (IOException e) {
+            throw new BundleException(file, "cannot be read: " + e, where, e);
+        }
+    }
+
+    private static byte[] readVerified(BundleFiles files, String file, String expectedSha256, String where) {
+        byte[] bytes = read(files, file, where);
+        String actual = Sha256.hex(bytes);
+        if (!actual.equals(expectedSha256)) {
+            throw new BundleException(file, "sha256 mismatch: manifest says " + expectedSha256 + ", file is " + actual,
+                    where);
+        }
+        return bytes;
+    }
+
+    private static BatchRunner open(SessionCache cache, OnnxRuntimeEnvironment environment, String file,
+            String sha256, byte[] bytes, String inputName, String outputName, int inputWidth, int outputWidth,
+            String inputWhat, List<BatchRunner> opened, String where) {
+        SessionCache.Handle handle;
+        try {
+            handle = cache.acquire(environment, sha256, bytes, file);
+        } catch (OrtException e) {
+            throw new BundleException(file, "ONNX Runtime cannot load it: " + e.getMessage(), where, e);
+        }
+        BatchRunner runner = new BatchRunner(handle, environment.ort(), file, inputName, outputName, inputWidth,
+                outputWidth, inputWhat);
+        opened.add(runner);
+        return runner;
+    }
+
+    /**
+     * Checks that the model has exactly the one named float input [batch, inputWidth] and a named
+     * float output [batch, outputWidth], with a dynamic batch axis (batches vary in size). A
+     * dynamic feature axis is accepted: such a model takes the manifest's size, and the runner
+     * checks every result's shape.
+     */
+    private static void checkTensors(BatchRunner runner, String file, String where,
+            String inputName, int inputWidth, String inputField,
+            String outputName, int outputWidth, String outputField) {
+        OrtSession session = runner.session();
+        Map<String, NodeInfo> inputs;
+        Map<String, NodeInfo> outputs;
+        try {
+            inputs = session.getInputInfo();
+            outputs = session.getOutputInfo();
+        } catch (OrtException e) {
+            throw new BundleException(file, "cannot read its input/output metadata: " + e.getMessage(), where, e);
+        }
+        LOG.info("{} (sha256 {}): inputs {}, outputs {}", file, Sha256.abbrev(runner.sha256()),
+                describe(inputs), describe(outputs));
+        if (!inputs.containsKey(inputName)) {
+            throw new BundleException(file, "no input named '" + inputName + "' (model inputs: "
+                    + describe(inputs) + ")", where);
+        }
+        if (inputs.size() != 1) {
+            throw new BundleException(file, "has inputs " + describe(inputs) + " but only '" + inputName
+                    + "' is fed; a bundle model must have exactly one input", where);
+        }
+        if (!outputs.containsKey(outputName)) {
+            throw new BundleException(file, "no output named '" + outputName + "' (model outputs: "
+                    + describe(outputs) + ")", where);
+        }
+        checkShape(file, where, "input", inputName, inputs.get(inputName), inputWidth, inputField);
+        checkShape(file, where, "output", outputName, outputs.get(outputName), outputWidth, outputField);
+    }
+
+    private static void checkShape(String file, String where, String role, String name, NodeInfo node,
+            int width, String manifestField) {
+        ValueInfo info = node.getInfo();
+        if (!(info instanceof TensorInfo)) {
+            throw new BundleException(file, role + " '" + name + "' is " + info + ", expected a float32 tensor", where);
+        }
+        TensorInfo tensor = (TensorInfo) info;
+        long[] shape = tensor.getShape();
+        if (tensor.type != OnnxJavaType.FLOAT) {
+            throw new BundleException(file, role + " '" + name + "' has element type " + tensor.type
+                    + ", expected FLOAT (float32)", where);
+        }
+        if (shape.length != 2) {
+            throw new BundleException(file, role + " '" + name + "' has shape " + Arrays.toString(shape)
+                    + ", expected [batch, " + width + "] (" + manifestField + " " + width + ")", where);
+        }
+        if (shape[1] != width && shape[1] != -1) {
+            throw new BundleException(file, role + " '" + name + "' has shape " + Arrays.toString(shape)
+                    + ", manifest says " + manifestField + " " + width, where);
+        }
+        if (shape[0] != -1) {
+            throw new BundleException(file, role + " '" + name + "' has shape " + Arrays.toString(shape)
+                    + ": the batch axis (0) must be dynamic", where);
+        }
+    }
+
+    private static String describe(Map<String, NodeInfo> nodes) {
+        return nodes.values().stream().map(n -> {
+            ValueInfo info = n.getInfo();
+            if (info instanceof TensorInfo) {
+                TensorInfo t = (TensorInfo) info;
+                String[] names = t.getDimensionNames();
+                long[] shape = t.getShape();
+                StringBuilder dims = new StringBuilder();
+                for (int i = 0; i < shape.length; i++) {
+                    dims.append(i == 0 ? "" : ", ");
+                    boolean named = shape[i] == -1 && names != null && i < names.length && !names[i].isEmpty();
+                    dims.append(named ? names[i] : Long.toString(shape[i]));
+                }
+                return n.getName() + " " + t.type + "[" + dims + "]";
+            }
+            return n.getName() + " " + info;
+        }).collect(Collectors.joining(", ", "{", "}"));
+    }
+
+    private static void closeAll(List<BatchRunner> runners, Throwable primary) {
+        for (BatchRunner runner : runners) {
+            try {
+                runner.close();
+            } catch (RuntimeException e) {
+                primary.addSuppressed(e); // the refusal matters more; keep the close failure visible
+            }
+        }
+    }
+
+    public BundleManifest manifest() {
+        return manifest;
+    }
+
+    /** Where the bundle was loaded from ({@link BundleFiles#describe()}). */
+    public String location() {
+        return location;
+    }
+
+    public EncoderRunner encoder() {
+        return encoder;
+    }
+
+    /** Heads in manifest order. */
+    public List<HeadRunner> heads() {
+        return heads;
+    }
+
+    public Optional<HeadRunner> head(String task) {
+        return heads.stream().filter(h -> h.task().equals(task)).findFirst();
+    }
+
+    /** Releases this bundle's session references; the last user of a session closes it. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException failure = null;
+        List<Runnable> closers = new ArrayList<>();
+        closers.add(encoder::close);
+        heads.forEach(h -> closers.add(h::close));
+        for (Runnable closer : closers) {
+            try {
+                closer.run();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ModelBundle[" + manifest.bundleId() + " " + manifest.version() + " from " + location + "]";
+    }
+}
