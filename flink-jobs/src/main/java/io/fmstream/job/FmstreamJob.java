@@ -139,8 +139,14 @@ public final class FmstreamJob {
         }
     }
 
-    /** Wires the production pipeline: Kafka source, {@link #build}, Kafka sinks. */
+    /** Wires the production pipeline: topic check, Kafka source, {@link #build}, Kafka sinks. */
     public static void wireKafka(StreamExecutionEnvironment env, JobSettings settings, BundleManifest manifest) {
+        checkTopics(settings);
+        attachKafkaSinks(build(kafkaSource(env, settings), settings, manifest), settings, manifest);
+    }
+
+    /** Checks (or creates, when configured) the four topics before anything is submitted. */
+    public static void checkTopics(JobSettings settings) {
         Map<String, Map<String, String>> topics = new LinkedHashMap<>();
         // Event time is the broker's append time, which no device clock can push forward.
         topics.put(settings.sensorTopic, Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"));
@@ -149,7 +155,10 @@ public final class FmstreamJob {
         topics.put(settings.deadLetterTopic, Map.of());
         TopicPreflight.check(settings.bootstrapServers, topics, settings.topicPartitions, settings.createTopics,
                 settings.topicReplication);
+    }
 
+    /** The sensor-chunk source with watermarks on the Kafka record timestamps. */
+    public static DataStream<SourceRef> kafkaSource(StreamExecutionEnvironment env, JobSettings settings) {
         KafkaSource<SourceRef> source = KafkaSource.<SourceRef>builder()
                 .setBootstrapServers(settings.bootstrapServers)
                 .setTopics(settings.sensorTopic)
@@ -163,9 +172,11 @@ public final class FmstreamJob {
                 .<SourceRef>forBoundedOutOfOrderness(settings.watermarkOutOfOrderness)
                 .withTimestampAssigner((record, kafkaTimestamp) -> record.appendTimeMillis)
                 .withIdleness(settings.sourceIdleness);
-        DataStream<SourceRef> input = env.fromSource(source, watermarks, "Sensor chunks (Kafka)").uid(UID_SOURCE);
+        return env.fromSource(source, watermarks, "Sensor chunks (Kafka)").uid(UID_SOURCE);
+    }
 
-        Outputs outputs = build(input, settings, manifest);
+    /** Sends the three outputs to their Kafka topics. */
+    public static void attachKafkaSinks(Outputs outputs, JobSettings settings, BundleManifest manifest) {
         EncoderIdentity encoder = EncoderIdentity.of(manifest);
         outputs.embeddings.sinkTo(sink(settings, "embeddings", new EmbeddingSerializer(settings.embeddingsTopic, encoder)))
                 .uid(UID_EMBEDDINGS_SINK).name("Embeddings (Kafka)");
