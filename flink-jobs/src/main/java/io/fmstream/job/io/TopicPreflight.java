@@ -29,6 +29,40 @@ public final class TopicPreflight {
     private TopicPreflight() {}
 
     /**
+     * Waits until every partition of the new topics has a leader that answers ListOffsets: a
+     * producer that writes earlier can hit NOT_LEADER_OR_FOLLOWER, and its idempotent retries
+     * have been seen to loop on OUT_OF_ORDER_SEQUENCE_NUMBER until records were lost.
+     */
+    private static void awaitReady(Admin admin, List<String> topics)
+            throws InterruptedException, java.util.concurrent.TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> request =
+                        new LinkedHashMap<>();
+                for (TopicDescription d : admin.describeTopics(topics).allTopicNames()
+                        .get(TIMEOUT_SECONDS, TimeUnit.SECONDS).values()) {
+                    for (org.apache.kafka.common.TopicPartitionInfo p : d.partitions()) {
+                        if (p.leader() == null) {
+                            throw new IllegalStateException(d.name() + "-" + p.partition() + " has no leader yet");
+                        }
+                        request.put(new org.apache.kafka.common.TopicPartition(d.name(), p.partition()),
+                                org.apache.kafka.clients.admin.OffsetSpec.latest());
+                    }
+                }
+                admin.listOffsets(request).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                return;
+            } catch (ExecutionException | IllegalStateException e) {
+                last = e;
+                Thread.sleep(100);
+            }
+        }
+        throw new java.util.concurrent.TimeoutException("topics " + topics + " not ready after " + TIMEOUT_SECONDS
+                + " s: " + last);
+    }
+
+    /**
      * @param topics topic name to the topic configs used if it has to be created
      */
     public static void check(String bootstrapServers, Map<String, Map<String, String>> topics, int minPartitions,
@@ -76,6 +110,7 @@ public final class TopicPreflight {
                     toCreate.add(new NewTopic(topic, minPartitions, replication).configs(topics.get(topic)));
                 }
                 admin.createTopics(toCreate).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                awaitReady(admin, missing);
                 LOG.info("Created topics {} with {} partitions, replication {}", missing, minPartitions, replication);
             }
         } catch (InterruptedException e) {

@@ -1,0 +1,165 @@
+package io.fmstream.it;
+
+import io.fmstream.core.sim.HeartRateProfile;
+import io.fmstream.core.sim.SimulatedDevice;
+import io.fmstream.schemas.DeadLetterReason;
+import io.fmstream.schemas.SensorChunk;
+import io.fmstream.schemas.SignalType;
+import io.fmstream.schemas.codec.RecordCodec;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The integration tests' input: simulated devices, one uploading minutes late, one with a
+ * drop-out, and one bad record of every kind, in three production phases. Built once, so two
+ * runs of the job see byte-identical input.
+ */
+final class Fleet {
+
+    static final long SECOND = 1_000_000L;
+    static final String[] ON_TIME = {"dev-128", "dev-250", "dev-300", "dev-360", "dev-500"};
+    static final double[] ON_TIME_RATES = {128, 250, 300, 360, 500};
+    static final String GAPPY = "dev-gappy";
+    static final String LATE = "dev-late";
+    /** Seconds of data of each on-time and late device. */
+    static final int SECONDS = 62;
+    /** Seconds of data of the gappy device, with [GAP_AT, GAP_AT + 1) missing. */
+    static final int GAPPY_SECONDS = 82;
+    static final int GAP_AT = 20;
+    /** Phase A carries device time [0, SPLIT) s, phase B the rest. */
+    static final int SPLIT = 30;
+
+    /** Device time origin of on-time devices: 90 s ago, on the 5 s grid. */
+    final long t0;
+    /** The late device's origin: 5 minutes before the others. */
+    final long t0Late;
+
+    final List<Record> phaseA = new ArrayList<>();
+    final List<Record> phaseB = new ArrayList<>();
+    final List<Record> phaseLate = new ArrayList<>();
+    /** Expected dead letters: original value bytes to the reason. */
+    final Map<String, DeadLetterReason> expectedDeadLetters = new LinkedHashMap<>();
+    final Set<String> expectedWindowKeys = new LinkedHashSet<>();
+
+    private final RecordCodec<SensorChunk> codec = RecordCodec.forType(SensorChunk.class);
+
+    record Record(String key, byte[] value) {}
+
+    Fleet(long nowMicros) {
+        long grid = 5 * SECOND;
+        t0 = Math.floorDiv(nowMicros - 90 * SECOND, grid) * grid;
+        t0Late = t0 - 300 * SECOND;
+
+        for (int d = 0; d < ON_TIME.length; d++) {
+            SimulatedDevice device = device(ON_TIME[d], 11 + d, ON_TIME_RATES[d], t0, 60 + 10 * d);
+            for (int s = 0; s < SECONDS; s++) {
+                SensorChunk c = device.nextChunk((int) ON_TIME_RATES[d]);
+                (s < SPLIT ? phaseA : phaseB).add(good(c));
+                if (ON_TIME[d].equals("dev-250") && s == 10) {
+                    phaseA.add(good(c)); // an exact resend: dropped as DUPLICATE, no dead letter
+                }
+                if (ON_TIME[d].equals("dev-360") && s == SPLIT - 1) {
+                    SensorChunk overlap = copy(c);
+                    overlap.setFirstSampleIndex(c.getFirstSampleIndex() + 180);
+                    overlap.setFirstSampleTimeMicros(device.sampleTimeMicros(c.getFirstSampleIndex() + 180));
+                    phaseA.add(bad(overlap, DeadLetterReason.OVERLAP));
+                }
+            }
+            expectWindows(ON_TIME[d], t0, 0, 50);
+        }
+
+        SimulatedDevice gappy = device(GAPPY, 21, 250, t0, 90);
+        SensorChunk missing = null;
+        for (int s = 0; s < GAPPY_SECONDS; s++) {
+            SensorChunk c = gappy.nextChunk(250);
+            if (s == GAP_AT) {
+                missing = c;
+                continue;
+            }
+            (s < SPLIT ? phaseA : phaseB).add(good(c));
+        }
+        // Arrives after the device's own data has run 60 s past the gap: the gap is closed, so LATE.
+        phaseB.add(bad(missing, DeadLetterReason.LATE));
+        expectWindows(GAPPY, t0, 0, 70);
+
+        SimulatedDevice late = device(LATE, 31, 360, t0Late, 75);
+        for (int s = 0; s < SECONDS; s++) {
+            phaseLate.add(good(late.nextChunk(360)));
+        }
+        expectWindows(LATE, t0Late, 0, 50);
+
+        addBadRecords(nowMicros);
+    }
+
+    private void addBadRecords(long nowMicros) {
+        phaseA.add(raw("bad-garbage", "this is not avro".getBytes(StandardCharsets.UTF_8), DeadLetterReason.UNDECODABLE));
+        byte[] unknown = codec.encode(chunk("bad-schema", 250, t0, new short[250]));
+        unknown[5] ^= 0x5a; // a fingerprint no published schema has
+        phaseA.add(raw("bad-schema", unknown, DeadLetterReason.UNKNOWN_SCHEMA));
+        phaseA.add(bad(chunk("bad-rate", 5, t0, new short[5]), DeadLetterReason.BAD_SAMPLE_RATE));
+        phaseA.add(bad(chunk("bad-empty", 250, t0, new short[0]), DeadLetterReason.EMPTY_CHUNK));
+        phaseA.add(bad(chunk("bad-oversized", 250, t0, new short[IntegrationSettings.MAX_SAMPLES_PER_CHUNK + 1]),
+                DeadLetterReason.OVERSIZED_CHUNK));
+        short[] clipped = new short[250];
+        java.util.Arrays.fill(clipped, Short.MAX_VALUE);
+        phaseA.add(bad(chunk("bad-saturated", 250, t0, clipped), DeadLetterReason.SATURATED));
+        SensorChunk nanGain = chunk("bad-gain", 250, t0, new short[250]);
+        nanGain.setGain(Double.NaN);
+        phaseA.add(bad(nanGain, DeadLetterReason.NON_FINITE));
+        phaseA.add(bad(chunk("bad-future", 250, nowMicros + 3600 * SECOND, new short[250]), DeadLetterReason.FUTURE));
+    }
+
+    private static SimulatedDevice device(String id, long seed, double rate, long start, double bpm) {
+        return new SimulatedDevice(id, seed, rate, start, HeartRateProfile.resting(bpm));
+    }
+
+    private void expectWindows(String device, long origin, int firstStartSecond, int lastStartSecond) {
+        for (int s = firstStartSecond; s <= lastStartSecond; s += 5) {
+            expectedWindowKeys.add(device + "@" + (origin + s * SECOND));
+        }
+    }
+
+    private Record good(SensorChunk c) {
+        return new Record(c.getDeviceId(), codec.encode(c));
+    }
+
+    private Record bad(SensorChunk c, DeadLetterReason reason) {
+        return raw(c.getDeviceId(), codec.encode(c), reason);
+    }
+
+    private Record raw(String key, byte[] value, DeadLetterReason reason) {
+        expectedDeadLetters.put(java.util.HexFormat.of().formatHex(value), reason);
+        return new Record(key, value);
+    }
+
+    private static SensorChunk chunk(String device, double rate, long startMicros, short[] samples) {
+        ByteBuffer bytes = ByteBuffer.allocate(samples.length * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        bytes.asShortBuffer().put(samples);
+        return SensorChunk.newBuilder()
+                .setDeviceId(device)
+                .setSignalType(SignalType.ECG)
+                .setSampleRateHz(rate)
+                .setFirstSampleTimeMicros(startMicros)
+                .setFirstSampleIndex(0)
+                .setSamples(bytes)
+                .setGain(200)
+                .build();
+    }
+
+    private static SensorChunk copy(SensorChunk c) {
+        SensorChunk copy = SensorChunk.newBuilder(c).build();
+        ByteBuffer samples = c.getSamples().duplicate();
+        byte[] raw = new byte[samples.remaining()];
+        samples.get(raw);
+        raw[0] ^= 0x01; // different content
+        copy.setSamples(ByteBuffer.wrap(raw));
+        return copy;
+    }
+}

@@ -1,0 +1,230 @@
+package io.fmstream.it;
+
+import io.fmstream.core.model.BundleManifest;
+import io.fmstream.core.records.SourceRef;
+import io.fmstream.job.FmstreamJob;
+import io.fmstream.job.JobSettings;
+import io.fmstream.schemas.DeadLetter;
+import io.fmstream.schemas.DeadLetterReason;
+import io.fmstream.schemas.Prediction;
+import io.fmstream.schemas.SensorChunk;
+import io.fmstream.schemas.WindowEmbedding;
+import io.fmstream.schemas.codec.RecordCodec;
+import io.fmstream.testkit.EmbeddedKafka;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.state.CheckpointListener;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * The production job (Kafka source, topology, exactly-once Kafka sinks) against a real
+ * in-process broker on a MiniCluster at parallelism 2: every expected window of every device
+ * once, the late device's included; every bad record a dead letter with the right reason; and
+ * the same outputs, once each, after a failure and a restart from a checkpoint.
+ */
+class FmstreamJobIntegrationTest {
+
+    private static final int PARALLELISM = 2;
+    private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(120);
+
+    @RegisterExtension
+    static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder()
+                    .setNumberTaskManagers(1)
+                    .setNumberSlotsPerTaskManager(PARALLELISM)
+                    .build());
+
+    private static final Fleet FLEET = new Fleet(System.currentTimeMillis() * 1000L);
+
+    @Test
+    void everyWindowOnceEveryBadRecordADeadLetterAndTheSameOutputsAfterAFailure() throws Exception {
+        Outputs clean = run(false);
+        assertComplete(clean);
+
+        Outputs recovered = run(true);
+        assertThat(FailOnce.FAILED.get()).as("the failure was injected").isTrue();
+        assertComplete(recovered);
+
+        assertThat(recovered.predictions.keySet()).isEqualTo(clean.predictions.keySet());
+        for (Map.Entry<String, Prediction> e : clean.predictions.entrySet()) {
+            Prediction a = e.getValue();
+            Prediction b = recovered.predictions.get(e.getKey());
+            if (a.getValue() != null) {
+                assertThat(b.getValue()).as(e.getKey()).isCloseTo(a.getValue(), within(1e-5));
+            }
+            assertThat(b.getScores()).as(e.getKey()).hasSameSizeAs(a.getScores());
+            for (int i = 0; i < a.getScores().size(); i++) {
+                assertThat(b.getScores().get(i)).isCloseTo(a.getScores().get(i), within(1e-5f));
+            }
+        }
+    }
+
+    private void assertComplete(Outputs out) {
+        int heads = out.manifest.heads().size();
+        assertThat(out.embeddingKeys).as("embeddings, once each").doesNotHaveDuplicates()
+                .containsExactlyInAnyOrderElementsOf(FLEET.expectedWindowKeys);
+        List<String> expectedPredictions = new ArrayList<>();
+        for (String window : FLEET.expectedWindowKeys) {
+            for (BundleManifest.HeadSpec head : out.manifest.heads()) {
+                expectedPredictions.add(window + "/" + head.task());
+            }
+        }
+        assertThat(out.predictionKeys).as("predictions, once each").doesNotHaveDuplicates()
+                .hasSize(FLEET.expectedWindowKeys.size() * heads)
+                .containsExactlyInAnyOrderElementsOf(expectedPredictions);
+        assertThat(out.deadLetters).as("dead letters by original bytes").isEqualTo(FLEET.expectedDeadLetters);
+    }
+
+    private Outputs run(boolean injectFailure) throws Exception {
+        String suffix = IntegrationSettings.uniqueSuffix();
+        Configuration conf = IntegrationSettings.forRun(KAFKA.bootstrapServers(), suffix);
+        JobSettings settings = JobSettings.from(conf);
+        BundleManifest manifest = FmstreamJob.readManifest(settings.bundleUri);
+
+        Configuration restart = new Configuration();
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(500));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(restart);
+        env.setParallelism(PARALLELISM);
+        FmstreamJob.configure(env, settings);
+        FmstreamJob.checkTopics(settings);
+
+        DataStream<SourceRef> input = FmstreamJob.kafkaSource(env, settings);
+        if (injectFailure) {
+            FailOnce.FAILED.set(false);
+            FailOnce.CHECKPOINTED.set(false);
+            input = input.map(new FailOnce(), TypeInformation.of(SourceRef.class)).uid("test-fail-once").name("Fail once");
+        }
+        FmstreamJob.attachKafkaSinks(FmstreamJob.build(input, settings, manifest), settings, manifest);
+        JobClient job = env.executeAsync("fmstream-it-" + suffix);
+        try {
+            int heads = manifest.heads().size();
+            produce(settings.sensorTopic, FLEET.phaseA);
+            // Phase A's outputs being visible means a checkpoint has committed them.
+            int onTimeWindowsInPhaseA = Fleet.ON_TIME.length * 4 + 2;
+            KAFKA.drain(settings.predictionsTopic, onTimeWindowsInPhaseA * heads, DRAIN_TIMEOUT);
+            produce(settings.sensorTopic, FLEET.phaseB);
+            int allButLate = FLEET.expectedWindowKeys.size() - 11;
+            assertThat(KAFKA.drain(settings.predictionsTopic, allButLate * heads, DRAIN_TIMEOUT))
+                    .hasSizeGreaterThanOrEqualTo(allButLate * heads);
+            // The late device uploads its 5-minute-old backlog now, far behind the watermark.
+            produce(settings.sensorTopic, FLEET.phaseLate);
+            return collect(settings, manifest, heads);
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    private Outputs collect(JobSettings settings, BundleManifest manifest, int heads) throws Exception {
+        Outputs out = new Outputs(manifest);
+        RecordCodec<Prediction> predictions = RecordCodec.forType(Prediction.class);
+        for (ConsumerRecord<byte[], byte[]> r : KAFKA.drain(settings.predictionsTopic,
+                FLEET.expectedWindowKeys.size() * heads, DRAIN_TIMEOUT)) {
+            Prediction p = predictions.decode(r.value());
+            assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(p.getDeviceId());
+            String key = p.getDeviceId() + "@" + p.getWindowStartMicros() + "/" + p.getTask();
+            out.predictionKeys.add(key);
+            out.predictions.put(key, p);
+        }
+        RecordCodec<WindowEmbedding> embeddings = RecordCodec.forType(WindowEmbedding.class);
+        for (ConsumerRecord<byte[], byte[]> r : KAFKA.drain(settings.embeddingsTopic,
+                FLEET.expectedWindowKeys.size(), DRAIN_TIMEOUT)) {
+            WindowEmbedding e = embeddings.decode(r.value());
+            assertThat(e.getEncoderId().getSha256()).isEqualTo(manifest.encoder().sha256());
+            assertThat(e.getEmbeddingDim()).isEqualTo(manifest.encoder().embeddingDim());
+            assertThat(e.getWindowEndMicros() - e.getWindowStartMicros()).isEqualTo(10 * Fleet.SECOND);
+            assertThat(e.getMissingFraction()).isLessThanOrEqualTo(0.2f);
+            out.embeddingKeys.add(e.getDeviceId() + "@" + e.getWindowStartMicros());
+        }
+        RecordCodec<DeadLetter> deadLetters = RecordCodec.forType(DeadLetter.class);
+        for (ConsumerRecord<byte[], byte[]> r : KAFKA.drain(settings.deadLetterTopic,
+                FLEET.expectedDeadLetters.size(), DRAIN_TIMEOUT)) {
+            DeadLetter d = deadLetters.decode(r.value());
+            byte[] payload = new byte[d.getPayload().remaining()];
+            d.getPayload().get(payload);
+            assertThat(d.getSourceTopic()).isEqualTo(settings.sensorTopic);
+            assertThat(d.getDetail()).isNotBlank();
+            DeadLetterReason previous = out.deadLetters.put(HexFormat.of().formatHex(payload), d.getReason());
+            assertThat(previous).as("dead letter for the same record twice: " + d).isNull();
+        }
+        return out;
+    }
+
+    private static void produce(String topic, List<Fleet.Record> records) {
+        List<ProducerRecord<byte[], byte[]>> batch = new ArrayList<>();
+        for (Fleet.Record r : records) {
+            batch.add(new ProducerRecord<>(topic, r.key().getBytes(StandardCharsets.UTF_8), r.value()));
+        }
+        KAFKA.produceAll(batch);
+    }
+
+    /** What one run wrote, decoded. */
+    private static final class Outputs {
+        final BundleManifest manifest;
+        final List<String> embeddingKeys = new ArrayList<>();
+        final List<String> predictionKeys = new ArrayList<>();
+        final Map<String, Prediction> predictions = new HashMap<>();
+        final Map<String, DeadLetterReason> deadLetters = new HashMap<>();
+
+        Outputs(BundleManifest manifest) {
+            this.manifest = manifest;
+        }
+    }
+
+    /**
+     * Fails the job once, on the first phase-B chunk of dev-360, after at least one checkpoint has
+     * completed, so the restart restores real state and rewinds the source.
+     */
+    static final class FailOnce extends RichMapFunction<SourceRef, SourceRef> implements CheckpointListener {
+        static final AtomicBoolean FAILED = new AtomicBoolean();
+        static final AtomicBoolean CHECKPOINTED = new AtomicBoolean();
+        private transient RecordCodec<SensorChunk> codec;
+
+        @Override
+        public SourceRef map(SourceRef value) throws Exception {
+            if (codec == null) {
+                codec = RecordCodec.forType(SensorChunk.class);
+            }
+            if (!FAILED.get() && CHECKPOINTED.get() && "dev-360".equals(new String(value.key, StandardCharsets.UTF_8))) {
+                SensorChunk c = codec.decode(value.payload);
+                if (c.getFirstSampleIndex() >= Fleet.SPLIT * 360L && FAILED.compareAndSet(false, true)) {
+                    throw new IllegalStateException("injected failure at " + value.topic + "-" + value.partition
+                            + "@" + value.offset);
+                }
+            }
+            return value;
+        }
+
+        @Override
+        public void notifyCheckpointComplete(long checkpointId) {
+            CHECKPOINTED.set(true);
+        }
+    }
+}
