@@ -88,7 +88,7 @@ public final class JobSettings implements Serializable {
         String value = c.get(option);
         if (value == null || value.isBlank()) {
             throw new IllegalArgumentException("Missing required setting " + option.key() + ": "
-                    + option.description().toString());
+                    + new org.apache.flink.configuration.description.HtmlFormatter().format(option.description()));
         }
         return value;
     }
