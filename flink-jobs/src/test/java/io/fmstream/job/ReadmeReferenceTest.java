@@ -1,0 +1,48 @@
+package io.fmstream.job;
+
+import io.fmstream.job.docs.ReferenceDocs;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The README's reference sections must match the code they document. */
+class ReadmeReferenceTest {
+
+    @Test
+    void theConfigurationTableIsTheOneGeneratedFromTheOptionsClass() throws Exception {
+        assertThat(readme()).as("README configuration table; regenerate with ReferenceDocs")
+                .contains(ReferenceDocs.configurationTable());
+    }
+
+    @Test
+    void everyMetricNameIsInTheMetricsCatalogue() throws Exception {
+        String readme = readme();
+        assertThat(ReferenceDocs.metricNames()).isNotEmpty();
+        for (String name : ReferenceDocs.metricNames()) {
+            assertThat(readme).as("README metrics catalogue").contains("`" + name + "`");
+        }
+    }
+
+    @Test
+    void everyOperatorUidIsInTheArchitectureDiagram() throws Exception {
+        String readme = readme();
+        for (String uid : new String[] {FmstreamJob.UID_SOURCE, FmstreamJob.UID_DECODE, FmstreamJob.UID_ASSEMBLER,
+                FmstreamJob.UID_EMBED, FmstreamJob.UID_EMBEDDINGS_SINK, FmstreamJob.UID_PREDICTIONS_SINK,
+                FmstreamJob.UID_DEAD_LETTERS_SINK}) {
+            assertThat(readme).contains(uid);
+        }
+    }
+
+    private static String readme() throws Exception {
+        String configured = System.getProperty("fmstream.root");
+        Path dir = configured != null ? Path.of(configured) : Path.of("").toAbsolutePath();
+        while (dir != null && !Files.exists(dir.resolve("README.md"))) {
+            dir = dir.getParent();
+        }
+        assertThat(dir).as("repository root with README.md").isNotNull();
+        return Files.readString(dir.resolve("README.md"));
+    }
+}

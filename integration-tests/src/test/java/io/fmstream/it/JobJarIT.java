@@ -1,0 +1,50 @@
+package io.fmstream.it;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.jar.JarFile;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The job jar is what `flink run` receives: it must carry the job and its connectors, and none
+ * of Flink itself, no broker and no MiniCluster (runs after `package`, in `verify`).
+ */
+class JobJarIT {
+
+    @Test
+    void theJobJarIsLeanAndStartsTheJobClass() throws Exception {
+        Path target = IntegrationSettings.fixtureBundle().getParent().getParent().resolve("flink-jobs/target");
+        List<Path> jars;
+        try (Stream<Path> files = Files.list(target)) {
+            jars = files.filter(p -> p.getFileName().toString().endsWith("-job.jar")).toList();
+        }
+        assertThat(jars).as("job jar in " + target).hasSize(1);
+        try (JarFile jar = new JarFile(new File(jars.get(0).toString()))) {
+            assertThat(jar.getManifest().getMainAttributes().getValue("Main-Class")).isEqualTo("io.fmstream.job.FmstreamJob");
+            List<String> names = new ArrayList<>();
+            jar.stream().forEach(e -> names.add(e.getName()));
+            assertThat(names).contains(
+                    "io/fmstream/job/FmstreamJob.class",
+                    "io/fmstream/core/window/DeviceWindowAssembler.class",
+                    "io/fmstream/schemas/SensorChunk.class",
+                    "io/fmstream/schemas/history/SensorChunk.v1.avsc",
+                    "org/apache/flink/connector/kafka/sink/KafkaSink.class",
+                    "org/apache/kafka/clients/producer/KafkaProducer.class",
+                    "ai/onnxruntime/OrtSession.class");
+            assertThat(names).noneMatch(n -> n.startsWith("kafka/server/"))
+                    .noneMatch(n -> n.startsWith("org/apache/kafka/common/test/"))
+                    .noneMatch(n -> n.startsWith("org/apache/flink/runtime/"))
+                    .noneMatch(n -> n.startsWith("org/apache/flink/streaming/api/environment/"))
+                    .noneMatch(n -> n.startsWith("io/fmstream/testkit/"))
+                    .noneMatch(n -> n.startsWith("org/junit/"))
+                    .noneMatch(n -> n.startsWith("scala/"));
+        }
+    }
+}
