@@ -1,10 +1,10 @@
 package io.fmstream.job;
 
+import io.fmstream.core.util.RepositoryLayout;
 import io.fmstream.job.docs.ReferenceDocs;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -37,12 +37,6 @@ class ReadmeReferenceTest {
     }
 
     private static String readme() throws Exception {
-        String configured = System.getProperty("fmstream.root");
-        Path dir = configured != null ? Path.of(configured) : Path.of("").toAbsolutePath();
-        while (dir != null && !Files.exists(dir.resolve("README.md"))) {
-            dir = dir.getParent();
-        }
-        assertThat(dir).as("repository root with README.md").isNotNull();
-        return Files.readString(dir.resolve("README.md"));
+        return Files.readString(RepositoryLayout.root().resolve("README.md"));
     }
 }

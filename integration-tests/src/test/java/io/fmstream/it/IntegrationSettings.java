@@ -1,9 +1,9 @@
 package io.fmstream.it;
 
+import io.fmstream.core.util.RepositoryLayout;
 import io.fmstream.job.FmstreamOptions;
 import org.apache.flink.configuration.Configuration;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
@@ -42,14 +42,6 @@ final class IntegrationSettings {
     }
 
     static Path fixtureBundle() {
-        String configured = System.getProperty("fmstream.root");
-        Path dir = configured != null ? Path.of(configured) : Path.of("").toAbsolutePath();
-        while (dir != null && !Files.isDirectory(dir.resolve("model-artifacts"))) {
-            dir = dir.getParent();
-        }
-        if (dir == null) {
-            throw new IllegalStateException("cannot find model-artifacts/ from " + configured);
-        }
-        return dir.resolve("model-artifacts/fixture-ecg-tiny");
+        return RepositoryLayout.fixtureBundle();
     }
 }

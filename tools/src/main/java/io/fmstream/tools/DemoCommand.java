@@ -1,6 +1,7 @@
 package io.fmstream.tools;
 
 import io.fmstream.core.model.BundleManifest;
+import io.fmstream.core.util.RepositoryLayout;
 import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.FmstreamOptions;
 import io.fmstream.job.JobSettings;
@@ -19,7 +20,6 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,7 +62,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path bundleDir = bundle != null ? bundle : defaultBundle();
+        Path bundleDir = bundle != null ? bundle : RepositoryLayout.fixtureBundle();
         CountDownLatch stopped = new CountDownLatch(1);
         Thread mainThread = Thread.currentThread();
         Thread hook = new Thread(() -> {
@@ -128,17 +128,6 @@ public final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static Path defaultBundle() {
-        String root = System.getProperty("fmstream.root");
-        Path dir = root != null ? Path.of(root) : Path.of("").toAbsolutePath();
-        while (dir != null && !Files.isDirectory(dir.resolve("model-artifacts"))) {
-            dir = dir.getParent();
-        }
-        if (dir == null) {
-            throw new IllegalArgumentException("cannot find model-artifacts/; pass --bundle");
-        }
-        return dir.resolve("model-artifacts/fixture-ecg-tiny");
-    }
 
     /** Reads the output topics (read_committed) and summarises what arrived. */
     private static final class Counter implements AutoCloseable {

@@ -4,13 +4,13 @@ import io.fmstream.core.batch.EmbeddingBatch;
 import io.fmstream.core.model.ModelBundle;
 import io.fmstream.core.records.EmbeddingRecord;
 import io.fmstream.core.records.WindowRecord;
+import io.fmstream.core.util.RepositoryLayout;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +21,7 @@ import static org.assertj.core.api.Assertions.within;
 
 class MicroBatchEmbedOperatorTest {
 
-    static final Path FIXTURE_BUNDLE = repositoryRoot().resolve("model-artifacts/fixture-ecg-tiny");
+    static final Path FIXTURE_BUNDLE = RepositoryLayout.fixtureBundle();
     private static final long MAX_DELAY_MILLIS = 100;
 
     private OneInputStreamOperatorTestHarness<WindowRecord, EmbeddingRecord> harness;
@@ -156,17 +156,5 @@ class MicroBatchEmbedOperatorTest {
     private static WindowRecord copy(WindowRecord w) {
         return new WindowRecord(w.deviceId, w.windowStartMicros, w.windowEndMicros, w.samples.clone(),
                 w.missingFraction, w.newestAppendTimeMillis);
-    }
-
-    static Path repositoryRoot() {
-        String configured = System.getProperty("fmstream.root");
-        Path dir = configured != null ? Path.of(configured) : Path.of("").toAbsolutePath();
-        while (dir != null && !Files.isDirectory(dir.resolve("model-artifacts"))) {
-            dir = dir.getParent();
-        }
-        if (dir == null) {
-            throw new IllegalStateException("cannot find the repository root (model-artifacts/) from " + configured);
-        }
-        return dir;
     }
 }

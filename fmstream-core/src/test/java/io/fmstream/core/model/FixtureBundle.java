@@ -1,5 +1,7 @@
 package io.fmstream.core.model;
 
+import io.fmstream.core.util.RepositoryLayout;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -20,26 +22,8 @@ final class FixtureBundle {
     private FixtureBundle() {
     }
 
-    /** The repository root: surefire's {@code fmstream.root}, else the first parent with model-artifacts/. */
-    static Path repoRoot() {
-        String property = System.getProperty("fmstream.root");
-        if (property != null && !property.isBlank() && !property.contains("${")) {
-            Path root = Path.of(property);
-            if (Files.isDirectory(root.resolve("model-artifacts"))) {
-                return root;
-            }
-        }
-        for (Path dir = Path.of(System.getProperty("user.dir")).toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.isDirectory(dir.resolve("model-artifacts"))) {
-                return dir;
-            }
-        }
-        throw new IllegalStateException("No model-artifacts/ found from fmstream.root=" + property
-                + " or above user.dir=" + System.getProperty("user.dir"));
-    }
-
     static Path dir() {
-        return repoRoot().resolve("model-artifacts").resolve(NAME);
+        return RepositoryLayout.fixtureBundle();
     }
 
     /** Copies the fixture bundle into {@code target}. */
