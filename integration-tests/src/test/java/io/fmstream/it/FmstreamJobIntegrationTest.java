@@ -3,6 +3,7 @@ package io.fmstream.it;
 import io.fmstream.core.model.BundleManifest;
 import io.fmstream.core.records.SourceRef;
 import io.fmstream.job.FmstreamJob;
+import io.fmstream.job.FmstreamOptions;
 import io.fmstream.job.JobSettings;
 import io.fmstream.schemas.DeadLetter;
 import io.fmstream.schemas.DeadLetterReason;
@@ -23,7 +24,6 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -64,10 +64,10 @@ class FmstreamJobIntegrationTest {
 
     @Test
     void everyWindowOnceEveryBadRecordADeadLetterAndTheSameOutputsAfterAFailure() throws Exception {
-        Outputs clean = run(false);
+        Outputs clean = run(false, FmstreamOptions.Delivery.EXACTLY_ONCE);
         assertComplete(clean);
 
-        Outputs recovered = run(true);
+        Outputs recovered = run(true, FmstreamOptions.Delivery.EXACTLY_ONCE);
         assertThat(FailOnce.FAILED.get()).as("the failure was injected").isTrue();
         assertComplete(recovered);
 
@@ -83,6 +83,11 @@ class FmstreamJobIntegrationTest {
                 assertThat(b.getScores().get(i)).isCloseTo(a.getScores().get(i), within(1e-5f));
             }
         }
+    }
+
+    @Test
+    void atLeastOnceDeliveryWritesEveryWindowWithoutTransactions() throws Exception {
+        assertComplete(run(false, FmstreamOptions.Delivery.AT_LEAST_ONCE));
     }
 
     private void assertComplete(Outputs out) {
@@ -101,9 +106,10 @@ class FmstreamJobIntegrationTest {
         assertThat(out.deadLetters).as("dead letters by original bytes").isEqualTo(FLEET.expectedDeadLetters);
     }
 
-    private Outputs run(boolean injectFailure) throws Exception {
+    private Outputs run(boolean injectFailure, FmstreamOptions.Delivery delivery) throws Exception {
         String suffix = IntegrationSettings.uniqueSuffix();
         Configuration conf = IntegrationSettings.forRun(KAFKA.bootstrapServers(), suffix);
+        conf.set(FmstreamOptions.DELIVERY, delivery);
         JobSettings settings = JobSettings.from(conf);
         BundleManifest manifest = FmstreamJob.readManifest(settings.bundleUri);
 
