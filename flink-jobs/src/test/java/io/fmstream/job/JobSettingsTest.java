@@ -1,0 +1,55 @@
+package io.fmstream.job;
+
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class JobSettingsTest {
+
+    private static final String[] REQUIRED = {
+        "--fmstream.kafka.bootstrap-servers", "kafka:9092", "--fmstream.bundle", "s3://models/ecg"};
+
+    @Test
+    void parsesProgramArgumentsWithDefaultsForEverythingElse() {
+        JobSettings s = JobSettings.from(FmstreamJob.parseArgs(REQUIRED));
+        assertThat(s.bootstrapServers).isEqualTo("kafka:9092");
+        assertThat(s.bundleUri).isEqualTo("s3://models/ecg");
+        assertThat(s.windowHop).isEqualTo(Duration.ofSeconds(5));
+        assertThat(s.allowedLateness).isEqualTo(Duration.ofSeconds(60));
+        assertThat(s.maxMissingFraction).isEqualTo(0.2);
+        assertThat(s.delivery).isEqualTo(FmstreamOptions.Delivery.EXACTLY_ONCE);
+        assertThat(s.maxParallelism).isEqualTo(128);
+        assertThat(s.validation.maxFutureMicros()).isEqualTo(300_000_000L);
+    }
+
+    @Test
+    void refusesAnUnknownFmstreamOptionNamingIt() {
+        String[] args = {REQUIRED[0], REQUIRED[1], REQUIRED[2], REQUIRED[3], "--fmstream.window.hopp", "10 s"};
+        assertThatThrownBy(() -> FmstreamJob.parseArgs(args))
+                .hasMessageContaining("--fmstream.window.hopp");
+    }
+
+    @Test
+    void namesAMissingRequiredSetting() {
+        assertThatThrownBy(() -> JobSettings.from(FmstreamJob.parseArgs(new String[] {REQUIRED[0], REQUIRED[1]})))
+                .hasMessageContaining("fmstream.bundle")
+                .hasMessageContaining("Required");
+    }
+
+    @Test
+    void refusesOutOfRangeValues() {
+        Configuration c = FmstreamJob.parseArgs(REQUIRED);
+        c.set(FmstreamOptions.MAX_MISSING_FRACTION, 1.5);
+        assertThatThrownBy(() -> JobSettings.from(c)).hasMessageContaining("fmstream.window.max-missing-fraction");
+        Configuration d = FmstreamJob.parseArgs(REQUIRED);
+        d.set(FmstreamOptions.BATCH_SIZE, 0);
+        assertThatThrownBy(() -> JobSettings.from(d)).hasMessageContaining("fmstream.batch.size");
+        Configuration e = FmstreamJob.parseArgs(REQUIRED);
+        e.set(FmstreamOptions.WINDOW_HOP, Duration.ZERO);
+        assertThatThrownBy(() -> JobSettings.from(e)).hasMessageContaining("fmstream.window.hop");
+    }
+}
