@@ -20,7 +20,7 @@ class JobJarIT {
 
     @Test
     void theJobJarIsLeanAndStartsTheJobClass() throws Exception {
-        Path target = IntegrationSettings.fixtureBundle().getParent().getParent().resolve("flink-jobs/target");
+        Path target = io.fmstream.core.util.RepositoryLayout.root().resolve("flink-jobs/target");
         List<Path> jars;
         try (Stream<Path> files = Files.list(target)) {
             jars = files.filter(p -> p.getFileName().toString().endsWith("-job.jar")).toList();

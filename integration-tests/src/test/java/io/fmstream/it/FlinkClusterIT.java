@@ -1,0 +1,110 @@
+package io.fmstream.it;
+
+import io.fmstream.core.sim.HeartRateProfile;
+import io.fmstream.core.sim.SimulatedDevice;
+import io.fmstream.core.util.RepositoryLayout;
+import io.fmstream.schemas.Prediction;
+import io.fmstream.schemas.SensorChunk;
+import io.fmstream.schemas.codec.RecordCodec;
+import io.fmstream.testkit.EmbeddedKafka;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The job jar, unchanged, submitted with {@code flink run} to a standalone Flink cluster of
+ * separate JVMs whose classpath holds only Flink: the jar must bring the connector, Kafka
+ * client, Avro, ONNX Runtime and fmstream itself, and the job must produce every window.
+ */
+class FlinkClusterIT {
+
+    private static final long SECOND = 1_000_000L;
+    private static final String[] DEVICES = {"cluster-a", "cluster-b", "cluster-c"};
+    private static final double[] RATES = {250, 360, 500};
+
+    @RegisterExtension
+    static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
+
+    @Test
+    void theJobJarRunsUnchangedOnAStandaloneClusterAndWritesEveryWindow(@TempDir Path dir) throws Exception {
+        String suffix = IntegrationSettings.uniqueSuffix();
+        String sensor = "sensor-" + suffix;
+        String predictions = "predictions-" + suffix;
+        try (StandaloneFlinkCluster cluster = new StandaloneFlinkCluster(dir)) {
+            cluster.start();
+            String output = cluster.submit(jobJar(), List.of(
+                    "--fmstream.kafka.bootstrap-servers", KAFKA.bootstrapServers(),
+                    "--fmstream.bundle", RepositoryLayout.fixtureBundle().toUri().toString(),
+                    "--fmstream.topic.sensor-chunks", sensor,
+                    "--fmstream.topic.embeddings", "embeddings-" + suffix,
+                    "--fmstream.topic.predictions", predictions,
+                    "--fmstream.topic.dead-letters", "dead-letters-" + suffix,
+                    "--fmstream.topics.create", "true",
+                    "--fmstream.topics.partitions", "2",
+                    "--fmstream.transactional-id-prefix", "cluster-" + suffix,
+                    "--fmstream.kafka.group-id", "cluster-" + suffix,
+                    "--fmstream.checkpoint-interval", "1 s",
+                    "--fmstream.transaction-timeout", "60 s"));
+            Matcher id = Pattern.compile("JobID ([0-9a-f]{32})").matcher(output);
+            assertThat(id.find()).as("flink run output:\n" + output).isTrue();
+            try {
+                long t0 = Math.floorDiv(System.currentTimeMillis() * 1000L - 90 * SECOND, 5 * SECOND) * 5 * SECOND;
+                List<String> expected = produceDevices(sensor, t0);
+                List<String> got = new ArrayList<>();
+                RecordCodec<Prediction> codec = RecordCodec.forType(Prediction.class);
+                for (ConsumerRecord<byte[], byte[]> r : KAFKA.drain(predictions, expected.size(), Duration.ofSeconds(120))) {
+                    Prediction p = codec.decode(r.value());
+                    got.add(p.getDeviceId() + "@" + (p.getWindowStartMicros() - t0) / SECOND + "/" + p.getTask());
+                }
+                assertThat(got).as("predictions; cluster logs in " + cluster.logDir())
+                        .doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(expected);
+            } finally {
+                cluster.cancel(id.group(1));
+            }
+        }
+    }
+
+    /** 32 s of each device: windows starting at 0, 5, ..., 20 s are complete; three heads each. */
+    private static List<String> produceDevices(String topic, long t0) {
+        RecordCodec<SensorChunk> codec = RecordCodec.forType(SensorChunk.class);
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+        List<String> expected = new ArrayList<>();
+        for (int d = 0; d < DEVICES.length; d++) {
+            SimulatedDevice device = new SimulatedDevice(DEVICES[d], d, RATES[d], t0, HeartRateProfile.resting(70));
+            for (int s = 0; s < 32; s++) {
+                records.add(new ProducerRecord<>(topic, DEVICES[d].getBytes(StandardCharsets.UTF_8),
+                        codec.encode(device.nextChunk((int) RATES[d]))));
+            }
+            for (int start = 0; start <= 20; start += 5) {
+                for (String task : new String[] {"rhythm", "heart_rate", "signal_quality"}) {
+                    expected.add(DEVICES[d] + "@" + start + "/" + task);
+                }
+            }
+        }
+        KAFKA.produceAll(records);
+        return expected;
+    }
+
+    private static Path jobJar() throws Exception {
+        Path target = RepositoryLayout.root().resolve("flink-jobs/target");
+        try (Stream<Path> files = Files.list(target)) {
+            List<Path> jars = files.filter(p -> p.getFileName().toString().endsWith("-job.jar")).toList();
+            assertThat(jars).as("the job jar in " + target + " (built by mvn package)").hasSize(1);
+            return jars.get(0);
+        }
+    }
+}
