@@ -3,8 +3,9 @@ package io.fmstream.job;
 /**
  * Names of every metric the job registers, in one place. Operators register them in {@code open()}
  * on their operator metric group; Flink's Prometheus reporter exports them as {@code
- * flink_taskmanager_job_task_operator_<name>} with the operator name and, where noted, a {@code
- * reason} or {@code trigger} label.
+ * flink_taskmanager_job_task_operator_<name>}, and those with a {@code reason} or {@code trigger}
+ * label as {@code flink_taskmanager_job_task_operator_<label>_<name>{<label>="..."}} (the sinks'
+ * latency, registered in the writer's user group, as {@code ..._operator_user_<name>}).
  *
  * <ul>
  *   <li>{@code fmstream_records_in} (counter): sensor records read, before validation.

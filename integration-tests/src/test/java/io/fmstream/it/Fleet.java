@@ -98,6 +98,11 @@ final class Fleet {
         addBadRecords(nowMicros);
     }
 
+    /** Every record the fleet produces, good and bad. */
+    int recordCount() {
+        return phaseA.size() + phaseB.size() + phaseLate.size();
+    }
+
     private void addBadRecords(long nowMicros) {
         phaseA.add(raw("bad-garbage", "this is not avro".getBytes(StandardCharsets.UTF_8), DeadLetterReason.UNDECODABLE));
         byte[] unknown = codec.encode(chunk("bad-schema", 250, t0, new short[250]));

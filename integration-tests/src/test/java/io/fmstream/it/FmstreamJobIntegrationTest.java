@@ -53,11 +53,14 @@ class FmstreamJobIntegrationTest {
     @RegisterExtension
     static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
 
+    private static final int PROMETHEUS_PORT = PrometheusScrape.freePort();
+
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(
             new MiniClusterResourceConfiguration.Builder()
                     .setNumberTaskManagers(1)
                     .setNumberSlotsPerTaskManager(PARALLELISM)
+                    .setConfiguration(PrometheusScrape.reporterConfiguration(PROMETHEUS_PORT))
                     .build());
 
     private static final Fleet FLEET = new Fleet(System.currentTimeMillis() * 1000L);
@@ -142,10 +145,34 @@ class FmstreamJobIntegrationTest {
                     .hasSizeGreaterThanOrEqualTo(allButLate * heads);
             // The late device uploads its 5-minute-old backlog now, far behind the watermark.
             produce(settings.sensorTopic, FLEET.phaseLate);
-            return collect(settings, manifest, heads);
+            Outputs out = collect(settings, manifest, heads);
+            if (!injectFailure) {
+                // After a restart the counters start again from zero; only a clean run can match exactly.
+                assertCountersMatch(PrometheusScrape.scrape(PROMETHEUS_PORT), job.getJobID().toString());
+            }
+            return out;
         } finally {
             job.cancel().get();
         }
+    }
+
+    /** Bad input never disappears: every dead letter and every window also moved a counter. */
+    private void assertCountersMatch(PrometheusScrape metrics, String jobId) {
+        Map<DeadLetterReason, Long> expected = new java.util.EnumMap<>(DeadLetterReason.class);
+        FLEET.expectedDeadLetters.values().forEach(r -> expected.merge(r, 1L, Long::sum));
+        for (DeadLetterReason reason : DeadLetterReason.values()) {
+            assertThat(metrics.sum("fmstream_dead_letters", Map.of("job_id", jobId, "reason", reason.name())))
+                    .as("dead-letter counter for " + reason).isEqualTo(expected.getOrDefault(reason, 0L));
+        }
+        assertThat(metrics.sum("fmstream_windows_emitted", Map.of("job_id", jobId)))
+                .isEqualTo(FLEET.expectedWindowKeys.size());
+        assertThat(metrics.sum("fmstream_embeddings", Map.of("job_id", jobId)))
+                .isEqualTo(FLEET.expectedWindowKeys.size());
+        assertThat(metrics.sum("fmstream_chunks_duplicate", Map.of("job_id", jobId))).isEqualTo(1);
+        assertThat(metrics.sum("fmstream_records_in", Map.of("job_id", jobId))).isEqualTo(FLEET.recordCount());
+        assertThat(metrics.names()).anyMatch(n -> n.contains("fmstream_written_latency_millis"))
+                .anyMatch(n -> n.contains("fmstream_inference_micros"))
+                .anyMatch(n -> n.contains("fmstream_batches"));
     }
 
     private Outputs collect(JobSettings settings, BundleManifest manifest, int heads) throws Exception {
