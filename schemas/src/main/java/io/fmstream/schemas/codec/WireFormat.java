@@ -1,6 +1,7 @@
 package io.fmstream.schemas.codec;
 
 import io.fmstream.schemas.DeadLetter;
+import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.WindowEmbedding;
@@ -38,6 +39,7 @@ public final class WireFormat {
         {"WindowEmbedding", "v1"},
         {"Prediction", "v1"},
         {"DeadLetter", "v1"},
+        {"GroundTruth", "v1"},
     };
 
     private WireFormat() {}
@@ -83,6 +85,8 @@ public final class WireFormat {
                 return Prediction.getClassSchema();
             case "DeadLetter":
                 return DeadLetter.getClassSchema();
+            case "GroundTruth":
+                return GroundTruth.getClassSchema();
             default:
                 throw new IllegalArgumentException("Unknown record " + recordName);
         }
