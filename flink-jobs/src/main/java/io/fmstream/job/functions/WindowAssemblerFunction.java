@@ -15,6 +15,8 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.TimeDomain;
+import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -104,16 +106,16 @@ public class WindowAssemblerFunction extends KeyedProcessFunction<String, ChunkR
         if (s == null) {
             return;
         }
-        boolean idle = ctx.timeDomain() == org.apache.flink.streaming.api.TimeDomain.PROCESSING_TIME
+        boolean idle = ctx.timeDomain() == TimeDomain.PROCESSING_TIME
                 && timestamp == s.idleTimerMillis;
-        boolean endOfInput = ctx.timeDomain() == org.apache.flink.streaming.api.TimeDomain.EVENT_TIME
+        boolean endOfInput = ctx.timeDomain() == TimeDomain.EVENT_TIME
                 && timestamp == Long.MAX_VALUE;
         if (idle || endOfInput) {
             assembler.flush(s, listener(out));
             clear(s, ctx.timerService());
             return;
         }
-        if (ctx.timeDomain() == org.apache.flink.streaming.api.TimeDomain.EVENT_TIME && timestamp == s.gapTimerMillis) {
+        if (ctx.timeDomain() == TimeDomain.EVENT_TIME && timestamp == s.gapTimerMillis) {
             s.gapTimerMillis = 0;
             assembler.resolveGaps(s, toMicros(timestamp), listener(out));
             rearmGapTimer(s, ctx.timerService());
@@ -121,7 +123,7 @@ public class WindowAssemblerFunction extends KeyedProcessFunction<String, ChunkR
         }
     }
 
-    private void clear(DeviceStreamState s, org.apache.flink.streaming.api.TimerService timers) {
+    private void clear(DeviceStreamState s, TimerService timers) {
         if (s.gapTimerMillis != 0) {
             timers.deleteEventTimeTimer(s.gapTimerMillis);
         }
@@ -132,7 +134,7 @@ public class WindowAssemblerFunction extends KeyedProcessFunction<String, ChunkR
         state.clear();
     }
 
-    private void rearmGapTimer(DeviceStreamState s, org.apache.flink.streaming.api.TimerService timers) {
+    private void rearmGapTimer(DeviceStreamState s, TimerService timers) {
         long expiryMicros = assembler.gapExpiryMicros(s);
         long wanted = expiryMicros == Long.MAX_VALUE ? 0 : Math.floorDiv(expiryMicros + 999, 1000);
         if (wanted == s.gapTimerMillis) {

@@ -143,8 +143,8 @@ public final class DeviceWindowAssembler {
         while (s.pendingCount() > 0) {
             long gapEnd = s.pendingIndex[0];
             long gapEndMicros = timeOfIndex(s, gapEnd);
-            long last = s.pendingCount() - 1;
-            long deviceProgressMicros = timeOfIndex(s, s.pendingIndex[(int) last] + s.pendingSamples[(int) last].length / 2);
+            int last = s.pendingCount() - 1;
+            long deviceProgressMicros = timeOfIndex(s, s.pendingIndex[last] + s.pendingSamples[last].length / 2);
             long horizon = Math.max(watermarkMicros, deviceProgressMicros);
             if (horizon == Long.MIN_VALUE || horizon - spec.allowedLatenessMicros() < gapEndMicros) {
                 return;
