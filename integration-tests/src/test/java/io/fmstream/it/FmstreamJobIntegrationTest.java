@@ -2,7 +2,6 @@ package io.fmstream.it;
 
 import io.fmstream.core.model.BundleManifest;
 import io.fmstream.core.records.SourceRef;
-import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.FmstreamOptions;
 import io.fmstream.job.JobSettings;
 import io.fmstream.schemas.DeadLetter;
@@ -16,11 +15,7 @@ import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -47,7 +42,6 @@ import static org.assertj.core.api.Assertions.within;
  */
 class FmstreamJobIntegrationTest {
 
-    private static final int PARALLELISM = 2;
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(120);
 
     @RegisterExtension
@@ -59,7 +53,7 @@ class FmstreamJobIntegrationTest {
     static final MiniClusterExtension FLINK = new MiniClusterExtension(
             new MiniClusterResourceConfiguration.Builder()
                     .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(PARALLELISM)
+                    .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
                     .setConfiguration(PrometheusScrape.reporterConfiguration(PROMETHEUS_PORT))
                     .build());
 
@@ -113,28 +107,15 @@ class FmstreamJobIntegrationTest {
         String suffix = IntegrationSettings.uniqueSuffix();
         Configuration conf = IntegrationSettings.forRun(KAFKA.bootstrapServers(), suffix);
         conf.set(FmstreamOptions.DELIVERY, delivery);
-        JobSettings settings = JobSettings.from(conf);
-        BundleManifest manifest = FmstreamJob.readManifest(settings.bundleUri);
-
-        Configuration restart = new Configuration();
-        restart.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
-        restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(500));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(restart);
-        env.setParallelism(PARALLELISM);
-        FmstreamJob.configure(env, settings);
-        FmstreamJob.checkTopics(settings);
-
-        DataStream<SourceRef> input = FmstreamJob.kafkaSource(env, settings);
         if (injectFailure) {
             FailOnce.FAILED.set(false);
             FailOnce.CHECKPOINTED.set(false);
-            input = input.map(new FailOnce(), TypeInformation.of(SourceRef.class)).uid("test-fail-once").name("Fail once");
         }
-        FmstreamJob.attachKafkaSinks(FmstreamJob.build(input, settings, manifest), settings, manifest);
-        JobClient job = env.executeAsync("fmstream-it-" + suffix);
-        try {
-            int heads = manifest.heads().size();
+        try (RunningJob job = RunningJob.start(conf, "fmstream-it-" + suffix, input -> injectFailure
+                ? input.map(new FailOnce(), TypeInformation.of(SourceRef.class)).uid("test-fail-once").name("Fail once")
+                : input)) {
+            JobSettings settings = job.settings;
+            int heads = job.manifest.heads().size();
             produce(settings.sensorTopic, FLEET.phaseA);
             // Phase A's outputs being visible means a checkpoint has committed them.
             int onTimeWindowsInPhaseA = Fleet.ON_TIME.length * 4 + 2;
@@ -145,14 +126,12 @@ class FmstreamJobIntegrationTest {
                     .hasSizeGreaterThanOrEqualTo(allButLate * heads);
             // The late device uploads its 5-minute-old backlog now, far behind the watermark.
             produce(settings.sensorTopic, FLEET.phaseLate);
-            Outputs out = collect(settings, manifest, heads);
+            Outputs out = collect(settings, job.manifest, heads);
             if (!injectFailure) {
                 // After a restart the counters start again from zero; only a clean run can match exactly.
-                assertCountersMatch(PrometheusScrape.scrape(PROMETHEUS_PORT), job.getJobID().toString());
+                assertCountersMatch(PrometheusScrape.scrape(PROMETHEUS_PORT), job.client.getJobID().toString());
             }
             return out;
-        } finally {
-            job.cancel().get();
         }
     }
 

@@ -97,15 +97,15 @@ public final class DemoCommand implements Callable<Integer> {
             long start = System.currentTimeMillis();
             long simStart = Math.floorDiv(start * 1000L, 5_000_000L) * 5_000_000L;
             DeviceFleet fleet = new DeviceFleet(devices, rates, 1, simStart, 1.0);
-            try (ChunkPublisher publisher = new ChunkPublisher(kafka.bootstrapServers(), settings.sensorTopic);
+            try (KafkaPublisher publisher = new KafkaPublisher(kafka.bootstrapServers(), settings.sensorTopic, null);
                     Counter counter = new Counter(kafka.bootstrapServers(), settings)) {
                 long nextStatus = start + statusEvery.toMillis();
                 while (!stopping && (duration == null || System.currentTimeMillis() - start < duration.toMillis())) {
-                    publisher.publish(fleet.chunksUntil(System.currentTimeMillis() * 1000L));
+                    publisher.publishChunks(fleet.chunksUntil(System.currentTimeMillis() * 1000L));
                     counter.poll();
                     if (System.currentTimeMillis() >= nextStatus) {
                         nextStatus += statusEvery.toMillis();
-                        System.out.println(counter.status(devices, publisher.sent(), System.currentTimeMillis() - start));
+                        System.out.println(counter.status(devices, publisher.acknowledged(), System.currentTimeMillis() - start));
                     }
                     try {
                         Thread.sleep(200);

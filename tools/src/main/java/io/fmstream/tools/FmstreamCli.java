@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point of the fmstream command-line programs. */
 @Command(name = "fmstream", mixinStandardHelpOptions = true, version = "fmstream 0.1.0-SNAPSHOT",
         description = "Streaming inference for biosignal foundation models.",
-        subcommands = {SimulateCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {SimulateCommand.class, ReplayCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
 public final class FmstreamCli implements Runnable {
 
     @CommandLine.Spec
@@ -14,11 +14,31 @@ public final class FmstreamCli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: simulate or demo");
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: simulate, replay or demo");
     }
 
     public static void main(String[] args) {
-        int code = new CommandLine(new FmstreamCli()).execute(args);
-        System.exit(code);
+        System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * The command line with the project's error handling: a failure prints one line naming the
+     * cause (the stack trace only with FMSTREAM_DEBUG=1) and exits with 1; usage errors exit with 2.
+     */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new FmstreamCli());
+        cli.setExecutionExceptionHandler((exception, command, parseResult) -> {
+            StringBuilder message = new StringBuilder("error: ").append(exception.getMessage());
+            for (Throwable cause = exception.getCause(); cause != null; cause = cause.getCause()) {
+                message.append("\n  caused by: ").append(cause.getClass().getSimpleName()).append(": ")
+                        .append(cause.getMessage());
+            }
+            command.getErr().println(message);
+            if ("1".equals(System.getenv("FMSTREAM_DEBUG"))) {
+                exception.printStackTrace(command.getErr());
+            }
+            return 1;
+        });
+        return cli;
     }
 }

@@ -50,15 +50,15 @@ public final class SimulateCommand implements Callable<Integer> {
         DeviceFleet fleet = new DeviceFleet(devices, rates, seed, simStart, chunkSeconds);
         long simEnd = simStart + duration.toNanos() / 1000;
         long lastReport = 0;
-        try (ChunkPublisher publisher = new ChunkPublisher(bootstrapServers, topic)) {
+        try (KafkaPublisher publisher = new KafkaPublisher(bootstrapServers, topic, null)) {
             while (true) {
                 long elapsedWall = System.currentTimeMillis() - wallStart;
                 long simNow = Math.min(simEnd, simStart + (long) (elapsedWall * 1000L * speed));
-                publisher.publish(fleet.chunksUntil(simNow));
+                publisher.publishChunks(fleet.chunksUntil(simNow));
                 if (elapsedWall - lastReport >= 5000) {
                     lastReport = elapsedWall;
                     System.out.printf("simulate: %d devices, %.0f s simulated, %d chunks acknowledged%n",
-                            devices, (simNow - simStart) / 1e6, publisher.sent());
+                            devices, (simNow - simStart) / 1e6, publisher.acknowledged());
                 }
                 if (simNow >= simEnd) {
                     break;

@@ -67,6 +67,15 @@ public final class TopicPreflight {
      */
     public static void check(String bootstrapServers, Map<String, Map<String, String>> topics, int minPartitions,
             boolean create, short replication) {
+        check(bootstrapServers, topics, minPartitions, create, minPartitions, replication);
+    }
+
+    /**
+     * As above, but missing topics are created with {@code createPartitions} partitions, which
+     * may exceed {@code minPartitions} (producers accept any existing partition count).
+     */
+    public static void check(String bootstrapServers, Map<String, Map<String, String>> topics, int minPartitions,
+            boolean create, int createPartitions, short replication) {
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
@@ -107,11 +116,11 @@ public final class TopicPreflight {
             if (!missing.isEmpty()) {
                 List<NewTopic> toCreate = new ArrayList<>();
                 for (String topic : missing) {
-                    toCreate.add(new NewTopic(topic, minPartitions, replication).configs(topics.get(topic)));
+                    toCreate.add(new NewTopic(topic, createPartitions, replication).configs(topics.get(topic)));
                 }
                 admin.createTopics(toCreate).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 awaitReady(admin, missing);
-                LOG.info("Created topics {} with {} partitions, replication {}", missing, minPartitions, replication);
+                LOG.info("Created topics {} with {} partitions, replication {}", missing, createPartitions, replication);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,0 +1,56 @@
+package io.fmstream.it;
+
+import io.fmstream.core.model.BundleManifest;
+import io.fmstream.core.records.SourceRef;
+import io.fmstream.job.FmstreamJob;
+import io.fmstream.job.JobSettings;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.time.Duration;
+import java.util.function.UnaryOperator;
+
+/**
+ * The production pipeline (topic check, Kafka source, topology, Kafka sinks) submitted to the
+ * test's MiniCluster at parallelism 2, cancelled on close. {@code inputHook} may insert an
+ * operator after the source (the failure injection); everything else is the job as deployed.
+ */
+final class RunningJob implements AutoCloseable {
+
+    static final int PARALLELISM = 2;
+
+    final JobSettings settings;
+    final BundleManifest manifest;
+    final JobClient client;
+
+    private RunningJob(JobSettings settings, BundleManifest manifest, JobClient client) {
+        this.settings = settings;
+        this.manifest = manifest;
+        this.client = client;
+    }
+
+    static RunningJob start(Configuration conf, String name, UnaryOperator<DataStream<SourceRef>> inputHook)
+            throws Exception {
+        JobSettings settings = JobSettings.from(conf);
+        BundleManifest manifest = FmstreamJob.readManifest(settings.bundleUri);
+        Configuration restart = new Configuration();
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(500));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(restart);
+        env.setParallelism(PARALLELISM);
+        FmstreamJob.configure(env, settings);
+        FmstreamJob.checkTopics(settings);
+        DataStream<SourceRef> input = inputHook.apply(FmstreamJob.kafkaSource(env, settings));
+        FmstreamJob.attachKafkaSinks(FmstreamJob.build(input, settings, manifest), settings, manifest);
+        return new RunningJob(settings, manifest, env.executeAsync(name));
+    }
+
+    @Override
+    public void close() throws Exception {
+        client.cancel().get();
+    }
+}

@@ -1,0 +1,130 @@
+package io.fmstream.tools;
+
+import io.fmstream.schemas.GroundTruth;
+import io.fmstream.schemas.SensorChunk;
+import io.fmstream.schemas.codec.RecordCodec;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Collection;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Publishes sensor chunks and ground truth keyed by device id with an idempotent, acks=all
+ * producer. A failed send is never ignored: the first error is kept and rethrown by the next
+ * call (and by close), so a simulator or replay run cannot silently lose records.
+ */
+public final class KafkaPublisher implements AutoCloseable {
+
+    private final String chunkTopic;
+    private final String truthTopic;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final RecordCodec<SensorChunk> chunks = RecordCodec.forType(SensorChunk.class);
+    private final RecordCodec<GroundTruth> truths = RecordCodec.forType(GroundTruth.class);
+    private final AtomicReference<Exception> firstError = new AtomicReference<>();
+    private final AtomicLong acknowledged = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+
+    /** @param truthTopic null to publish no ground truth */
+    public KafkaPublisher(String bootstrapServers, String chunkTopic, String truthTopic) {
+        this.chunkTopic = chunkTopic;
+        this.truthTopic = truthTopic;
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000);
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
+        this.producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /** Fails fast, with the address in the message, when no broker answers. */
+    public static void requireReachable(String bootstrapServers) {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        try (Admin admin = Admin.create(p)) {
+            admin.describeCluster().clusterId().get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("Cannot reach Kafka at " + bootstrapServers + " within 10 s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while contacting Kafka at " + bootstrapServers, e);
+        }
+    }
+
+    public void publishChunks(Collection<SensorChunk> batch) {
+        for (SensorChunk c : batch) {
+            send(chunkTopic, c.getDeviceId(), chunks.encode(c));
+        }
+    }
+
+    public void publishChunk(SensorChunk c) {
+        send(chunkTopic, c.getDeviceId(), chunks.encode(c));
+    }
+
+    public void publishTruth(Collection<GroundTruth> batch) {
+        if (truthTopic == null) {
+            return;
+        }
+        for (GroundTruth t : batch) {
+            send(truthTopic, t.getDeviceId(), truths.encode(t));
+        }
+    }
+
+    /** Sends already-encoded bytes (the load generator's templates). */
+    public void publishEncoded(String deviceId, byte[] value) {
+        send(chunkTopic, deviceId, value);
+    }
+
+    private void send(String topic, String key, byte[] value) {
+        Exception error = firstError.get();
+        if (error != null) {
+            throw new IllegalStateException("Sending to " + topic + " failed: " + error.getMessage(), error);
+        }
+        producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value), (metadata, exception) -> {
+            if (exception != null) {
+                failed.incrementAndGet();
+                firstError.compareAndSet(null, exception);
+            } else {
+                acknowledged.incrementAndGet();
+            }
+        });
+    }
+
+    /** Records acknowledged by the broker. */
+    public long acknowledged() {
+        return acknowledged.get();
+    }
+
+    /** Records whose send failed. */
+    public long failed() {
+        return failed.get();
+    }
+
+    public void flush() {
+        producer.flush();
+    }
+
+    @Override
+    public void close() {
+        producer.flush();
+        producer.close();
+        Exception error = firstError.get();
+        if (error != null) {
+            throw new IllegalStateException("Sending failed: " + error.getMessage(), error);
+        }
+    }
+}

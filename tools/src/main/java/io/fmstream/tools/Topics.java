@@ -1,0 +1,26 @@
+package io.fmstream.tools;
+
+import io.fmstream.job.io.TopicPreflight;
+import org.apache.kafka.common.config.TopicConfig;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The topics the producers write, checked (or created) the same way the job checks its own. */
+final class Topics {
+
+    static final String DEFAULT_SENSOR = "fmstream.sensor-chunks.v1";
+    static final String DEFAULT_GROUND_TRUTH = "fmstream.ground-truth.v1";
+
+    private Topics() {}
+
+    static void ensure(String bootstrapServers, String sensorTopic, String truthTopic, boolean create, int partitions) {
+        Map<String, Map<String, String>> topics = new LinkedHashMap<>();
+        // The job's event time is the append time; see FmstreamJob.checkTopics.
+        topics.put(sensorTopic, Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"));
+        if (truthTopic != null) {
+            topics.put(truthTopic, Map.of());
+        }
+        TopicPreflight.check(bootstrapServers, topics, 1, create, partitions, (short) 1);
+    }
+}
