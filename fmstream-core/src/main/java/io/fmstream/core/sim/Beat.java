@@ -1,5 +1,7 @@
 package io.fmstream.core.sim;
 
+import java.util.Objects;
+
 /**
  * Ground truth of one simulated heartbeat.
  *
@@ -8,6 +10,16 @@ package io.fmstream.core.sim;
  * @param precedingRrSeconds interval since the previous R peak; the beat's P and T waves adapt to it,
  *     as QT adapts to the preceding cycle in a real heart
  * @param amplitudeScale multiplier of the whole beat's morphology (beat-to-beat amplitude variation)
+ * @param kind how the beat was initiated, which selects its morphology
  */
-public record Beat(double rPeakSeconds, double precedingRrSeconds, double amplitudeScale) {
+public record Beat(double rPeakSeconds, double precedingRrSeconds, double amplitudeScale, BeatKind kind) {
+
+    public Beat {
+        Objects.requireNonNull(kind, "kind");
+    }
+
+    /** A {@linkplain BeatKind#SINUS sinus} beat. */
+    public Beat(double rPeakSeconds, double precedingRrSeconds, double amplitudeScale) {
+        this(rPeakSeconds, precedingRrSeconds, amplitudeScale, BeatKind.SINUS);
+    }
 }

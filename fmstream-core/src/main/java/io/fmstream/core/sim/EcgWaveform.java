@@ -16,8 +16,11 @@ import java.util.Objects;
  * P and T waves move and widen with √RR, in the spirit of McSharry's rate-dependent factors and
  * Bazett's QT correction.
  *
- * <p>Instances are immutable. {@link #normalSinus()} is the only morphology for now; pathological
- * beats (e.g. no P wave in atrial fibrillation, wide QRS) are meant to be further instances.
+ * <p>Instances are immutable. Three morphologies are predefined, one per {@link BeatKind}:
+ * {@link #normalSinus()}, {@link #atrialFibrillation()} (the same beat without its P wave, since in AF
+ * the atria do not depolarise as a whole) and {@link #prematureVentricular()} (a wide, tall QRS without
+ * P and a T wave of opposite polarity, because a ventricular focus depolarises the ventricles through
+ * the slow myocardium instead of the His-Purkinje system).
  */
 public final class EcgWaveform {
 
@@ -54,6 +57,21 @@ public final class EcgWaveform {
             mcSharry("R", 0, 30.0, 0.1, false),
             mcSharry("S", 15, -7.5, 0.1, false),
             mcSharry("T", 100, 0.75, 0.4, true)));
+
+    /**
+     * Premature ventricular contraction, in mV and seconds (not McSharry's units: his model has no PVC).
+     * The main deflection (σ 30 ms, about twice the sinus R's half-maximum width) and the following
+     * S-like trough make a QRS of about 150 ms from the first to the last deflection beyond 20 % of its
+     * height (the sinus beat: about 75 ms); clinically a PVC's QRS exceeds 120 ms. It is taller than the
+     * sinus R (about 1.3 mV) and its T wave is inverted (discordant).
+     */
+    private static final EcgWaveform PREMATURE_VENTRICULAR = new EcgWaveform(List.of(
+            new Wave("R", 0.0, 0.030, 1.3, false),
+            new Wave("S", 0.065, 0.028, -0.5, false),
+            new Wave("T", 0.28, 0.07, -0.4, true)));
+
+    private static final EcgWaveform ATRIAL_FIBRILLATION = new EcgWaveform(
+            NORMAL_SINUS.waves().stream().filter(w -> !w.name().equals("P")).toList());
 
     private final List<Wave> waves;
     private final double[] offset;
@@ -98,6 +116,30 @@ public final class EcgWaveform {
         return NORMAL_SINUS;
     }
 
+    /** A sinus beat conducted during atrial fibrillation: the sinus QRS-T with no P wave. */
+    public static EcgWaveform atrialFibrillation() {
+        return ATRIAL_FIBRILLATION;
+    }
+
+    /** A premature ventricular contraction: wide bizarre QRS, no P wave, discordant T wave. */
+    public static EcgWaveform prematureVentricular() {
+        return PREMATURE_VENTRICULAR;
+    }
+
+    /** The predefined morphology of beats of {@code kind}. */
+    public static EcgWaveform forKind(BeatKind kind) {
+        return switch (kind) {
+            case SINUS -> NORMAL_SINUS;
+            case AF_CONDUCTED -> ATRIAL_FIBRILLATION;
+            case PVC -> PREMATURE_VENTRICULAR;
+        };
+    }
+
+    /** Whether the morphology has a wave with this name (e.g. "P"). */
+    public boolean hasWave(String name) {
+        return waves.stream().anyMatch(w -> w.name().equals(name));
+    }
+
     private static Wave mcSharry(String name, double thetaDegrees, double a, double b, boolean rateAdaptive) {
         return new Wave(name, Math.toRadians(thetaDegrees) / TWO_PI, b / TWO_PI, a * b * b * MV_PER_MODEL_UNIT,
                 rateAdaptive);
@@ -124,7 +166,9 @@ public final class EcgWaveform {
      */
     public double contributionMv(Beat beat, double tSeconds) {
         double dt = tSeconds - beat.rPeakSeconds();
-        double rateScale = StrictMath.sqrt(beat.precedingRrSeconds());
+        // The RR after a premature beat (compensatory pause) can exceed the longest sinus RR; the waves
+        // stop adapting there, which also keeps them within reachAfterRSeconds().
+        double rateScale = StrictMath.sqrt(Math.min(beat.precedingRrSeconds(), MAX_RR_SECONDS));
         double sum = 0;
         for (int i = 0; i < offset.length; i++) {
             double s = adaptive[i] ? rateScale : 1.0;

@@ -6,7 +6,7 @@ package io.fmstream.core.sim;
  *
  * <p>The instantaneous rate is kept within [{@value #MIN_BPM}, {@value #MAX_BPM}] bpm, the range
  * the downstream heart-rate code is specified for. Richer rhythms (respiratory sinus arrhythmia,
- * atrial fibrillation) are expected to arrive as further profile kinds next to this one.
+ * atrial fibrillation, ectopic beats) and noise come with a {@link Scenario} instead.
  *
  * @param meanBpm mean heart rate, in [40, 180]
  * @param variationBpm amplitude of the slow sinusoidal variation, {@code >= 0}
