@@ -1,6 +1,10 @@
 package io.fmstream.tools;
 
 import io.fmstream.core.model.BundleManifest;
+import io.fmstream.core.sim.SimulatedChunk;
+import io.fmstream.core.sim.SimulatedFleet;
+import io.fmstream.schemas.GroundTruth;
+import io.fmstream.schemas.SensorChunk;
 import io.fmstream.core.util.RepositoryLayout;
 import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.FmstreamOptions;
@@ -41,10 +45,6 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--devices", defaultValue = "20", description = "Simulated devices (default: ${DEFAULT-VALUE}).")
     int devices;
-
-    @Option(names = "--rates", split = ",", defaultValue = "128,250,360,500",
-            description = "Native sample rates, round-robin (default: ${DEFAULT-VALUE}).")
-    double[] rates;
 
     @Option(names = "--duration", description = "Stop after this long, ISO-8601 (e.g. PT2M); default: until Ctrl-C.")
     Duration duration;
@@ -94,14 +94,25 @@ public final class DemoCommand implements Callable<Integer> {
             System.out.printf("demo: broker %s, job %s on a local Flink cluster (parallelism %d), bundle %s%n",
                     kafka.bootstrapServers(), job.getJobID(), parallelism, manifest.bundleId());
 
+            Topics.ensure(kafka.bootstrapServers(), settings.sensorTopic, Topics.DEFAULT_GROUND_TRUTH, true, 2);
             long start = System.currentTimeMillis();
             long simStart = Math.floorDiv(start * 1000L, 5_000_000L) * 5_000_000L;
-            DeviceFleet fleet = new DeviceFleet(devices, rates, 1, simStart, 1.0);
-            try (KafkaPublisher publisher = new KafkaPublisher(kafka.bootstrapServers(), settings.sensorTopic, null);
+            long scenarioMicros = (duration != null ? duration : Duration.ofHours(24)).toNanos() / 1000;
+            SimulatedFleet fleet = SimulatedFleet.generate(devices, 1, simStart, 1.0, scenarioMicros);
+            try (KafkaPublisher publisher = new KafkaPublisher(kafka.bootstrapServers(), settings.sensorTopic,
+                            Topics.DEFAULT_GROUND_TRUTH);
                     Counter counter = new Counter(kafka.bootstrapServers(), settings)) {
                 long nextStatus = start + statusEvery.toMillis();
                 while (!stopping && (duration == null || System.currentTimeMillis() - start < duration.toMillis())) {
-                    publisher.publishChunks(fleet.chunksUntil(System.currentTimeMillis() * 1000L));
+                    List<SimulatedChunk> ready = fleet.poll(System.currentTimeMillis() * 1000L);
+                    List<SensorChunk> chunks = new ArrayList<>();
+                    List<GroundTruth> truths = new ArrayList<>();
+                    for (SimulatedChunk c : ready) {
+                        chunks.add(c.chunk());
+                        truths.add(Truths.toAvro(c.truth(), "simulator seed=1"));
+                    }
+                    publisher.publishChunks(chunks);
+                    publisher.publishTruth(truths);
                     counter.poll();
                     if (System.currentTimeMillis() >= nextStatus) {
                         nextStatus += statusEvery.toMillis();

@@ -32,7 +32,8 @@ public final class KafkaPublisher implements AutoCloseable {
     private final RecordCodec<SensorChunk> chunks = RecordCodec.forType(SensorChunk.class);
     private final RecordCodec<GroundTruth> truths = RecordCodec.forType(GroundTruth.class);
     private final AtomicReference<Exception> firstError = new AtomicReference<>();
-    private final AtomicLong acknowledged = new AtomicLong();
+    private final AtomicLong chunksAcknowledged = new AtomicLong();
+    private final AtomicLong truthAcknowledged = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
 
     /** @param truthTopic null to publish no ground truth */
@@ -67,12 +68,12 @@ public final class KafkaPublisher implements AutoCloseable {
 
     public void publishChunks(Collection<SensorChunk> batch) {
         for (SensorChunk c : batch) {
-            send(chunkTopic, c.getDeviceId(), chunks.encode(c));
+            send(chunkTopic, c.getDeviceId(), chunks.encode(c), chunksAcknowledged);
         }
     }
 
     public void publishChunk(SensorChunk c) {
-        send(chunkTopic, c.getDeviceId(), chunks.encode(c));
+        send(chunkTopic, c.getDeviceId(), chunks.encode(c), chunksAcknowledged);
     }
 
     public void publishTruth(Collection<GroundTruth> batch) {
@@ -80,16 +81,16 @@ public final class KafkaPublisher implements AutoCloseable {
             return;
         }
         for (GroundTruth t : batch) {
-            send(truthTopic, t.getDeviceId(), truths.encode(t));
+            send(truthTopic, t.getDeviceId(), truths.encode(t), truthAcknowledged);
         }
     }
 
     /** Sends already-encoded bytes (the load generator's templates). */
     public void publishEncoded(String deviceId, byte[] value) {
-        send(chunkTopic, deviceId, value);
+        send(chunkTopic, deviceId, value, chunksAcknowledged);
     }
 
-    private void send(String topic, String key, byte[] value) {
+    private void send(String topic, String key, byte[] value, AtomicLong acknowledged) {
         Exception error = firstError.get();
         if (error != null) {
             throw new IllegalStateException("Sending to " + topic + " failed: " + error.getMessage(), error);
@@ -104,9 +105,14 @@ public final class KafkaPublisher implements AutoCloseable {
         });
     }
 
-    /** Records acknowledged by the broker. */
+    /** Sensor chunks acknowledged by the broker. */
     public long acknowledged() {
-        return acknowledged.get();
+        return chunksAcknowledged.get();
+    }
+
+    /** Ground-truth records acknowledged by the broker. */
+    public long truthAcknowledged() {
+        return truthAcknowledged.get();
     }
 
     /** Records whose send failed. */
