@@ -50,7 +50,7 @@ class ReplayIntegrationTest {
         try (RunningJob job = RunningJob.start(conf, "replay-it-" + suffix, input -> input)) {
             int exit = new CommandLine(new ReplayCommand()).execute(
                     "--bootstrap-servers", KAFKA.bootstrapServers(),
-                    "--record", RepositoryLayout.root().resolve("../shared/data/mitdb/100").normalize().toString(),
+                    "--record", RepositoryLayout.sharedData().resolve("mitdb/100").toString(),
                     "--as-fast-as-possible",
                     "--topic", job.settings.sensorTopic,
                     "--ground-truth-topic", truthTopic,

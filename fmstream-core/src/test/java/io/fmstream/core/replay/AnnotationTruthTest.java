@@ -17,7 +17,7 @@ class AnnotationTruthTest {
 
     @Test
     void mitdb100GivesOneNormalRhythmSpanPerHopAtAbout75Bpm() {
-        Path dir = RepositoryLayout.root().resolve("../shared/data/mitdb").normalize();
+        Path dir = RepositoryLayout.sharedData().resolve("mitdb");
         WfdbHeader header = WfdbHeader.read(dir.resolve("100.hea"));
         RecordLabels labels = RecordLabels.of(MitAnnotations.read(dir.resolve("100.atr")), header);
         long start = 1_700_000_000_000_000L;
