@@ -63,14 +63,19 @@ public final class FmstreamJob {
 
     private FmstreamJob() {}
 
-    /** The topology's three output streams. */
+    /**
+     * The topology's output streams. {@code windows} (the assembler's output, before the encoder)
+     * is not written anywhere in production; tests read it to check train/serve parity.
+     */
     public static final class Outputs {
+        public final DataStream<WindowRecord> windows;
         public final DataStream<EmbeddingRecord> embeddings;
         public final DataStream<PredictionRecord> predictions;
         public final DataStream<DeadLetterRecord> deadLetters;
 
-        Outputs(DataStream<EmbeddingRecord> embeddings, DataStream<PredictionRecord> predictions,
-                DataStream<DeadLetterRecord> deadLetters) {
+        Outputs(DataStream<WindowRecord> windows, DataStream<EmbeddingRecord> embeddings,
+                DataStream<PredictionRecord> predictions, DataStream<DeadLetterRecord> deadLetters) {
+            this.windows = windows;
             this.embeddings = embeddings;
             this.predictions = predictions;
             this.deadLetters = deadLetters;
@@ -111,7 +116,7 @@ public final class FmstreamJob {
 
         DataStream<DeadLetterRecord> deadLetters = chunks.getSideOutput(DeadLetters.TAG)
                 .union(windows.getSideOutput(DeadLetters.TAG));
-        return new Outputs(embeddings, predictions, deadLetters);
+        return new Outputs(windows, embeddings, predictions, deadLetters);
     }
 
     static WindowSpec windowSpec(JobSettings settings, BundleManifest manifest) {
