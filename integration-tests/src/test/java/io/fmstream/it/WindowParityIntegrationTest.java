@@ -1,0 +1,118 @@
+package io.fmstream.it;
+
+import io.fmstream.core.dataset.WindowDatasetBuilder;
+import io.fmstream.core.records.SourceRef;
+import io.fmstream.core.records.WindowRecord;
+import io.fmstream.core.replay.RecordChunker;
+import io.fmstream.core.signal.WindowNormaliser;
+import io.fmstream.core.util.RepositoryLayout;
+import io.fmstream.core.wfdb.WfdbRecord;
+import io.fmstream.job.FmstreamJob;
+import io.fmstream.job.JobSettings;
+import io.fmstream.schemas.SensorChunk;
+import io.fmstream.schemas.codec.RecordCodec;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.CloseableIterator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Train/serve parity: a recording through the dataset builder (what the model is trained on) and
+ * through the running job (what the encoder is fed in production, on a MiniCluster at
+ * parallelism 2) gives the same normalised windows, within 1e-6.
+ */
+class WindowParityIntegrationTest {
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder()
+                    .setNumberTaskManagers(1)
+                    .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
+                    .build());
+
+    @Test
+    void mitdb100GivesTheSameWindowsInTheDatasetBuilderAndInTheJob() throws Exception {
+        Path header = RepositoryLayout.sharedData().resolve("mitdb/100.hea");
+
+        WindowDatasetBuilder builder = new WindowDatasetBuilder();
+        String device = builder.addRecord(header, false).get(0);
+        Map<Long, float[]> training = new HashMap<>();
+        List<float[]> windows = builder.windowsOf(device);
+        List<Float> starts = builder.windowStartsOf(device);
+        for (int i = 0; i < windows.size(); i++) {
+            training.put(Math.round(starts.get(i) * 1e6), windows.get(i));
+        }
+        assertThat(training).hasSize(360);
+
+        Map<Long, float[]> serving = new HashMap<>();
+        for (WindowRecord w : runJob(header)) {
+            float[] normalised = new float[w.samples.length];
+            WindowNormaliser.zscore(w.samples, normalised, 0);
+            float[] previous = serving.put(w.windowStartMicros - WindowDatasetBuilder.RECORD_START_MICROS, normalised);
+            assertThat(previous).as("window emitted twice").isNull();
+        }
+        assertThat(serving.keySet()).isEqualTo(training.keySet());
+        double maxDiff = 0;
+        for (Map.Entry<Long, float[]> e : training.entrySet()) {
+            float[] a = e.getValue();
+            float[] b = serving.get(e.getKey());
+            assertThat(b).hasSameSizeAs(a);
+            for (int i = 0; i < a.length; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+            }
+        }
+        assertThat(maxDiff).as("largest sample difference").isLessThanOrEqualTo(1e-6);
+    }
+
+    /** mitdb/100's first ECG lead as 1 s chunks through the job's topology; the assembler's windows. */
+    private static List<WindowRecord> runJob(Path header) throws Exception {
+        WfdbRecord record = WfdbRecord.read(header, spec -> spec.isEcgLead());
+        WfdbRecord.Signal signal = record.firstEcgLead().orElseThrow();
+        short[] raw = signal.samples();
+        int[] samples = new int[raw.length];
+        for (int i = 0; i < raw.length; i++) {
+            samples[i] = raw[i];
+        }
+        RecordChunker chunker = new RecordChunker("mitdb-100", signal.name(), signal.sampleRate(), samples,
+                signal.gain(), signal.baseline(), signal.units(), WindowDatasetBuilder.RECORD_START_MICROS,
+                (int) Math.round(signal.sampleRate()));
+        RecordCodec<SensorChunk> codec = RecordCodec.forType(SensorChunk.class);
+        List<SourceRef> input = new ArrayList<>();
+        long offset = 0;
+        while (chunker.hasNext()) {
+            int at = chunker.position();
+            SensorChunk c = chunker.next();
+            // As on a LogAppendTime topic: appended when its last sample has happened.
+            input.add(new SourceRef("sensor", 0, offset++, chunker.chunkEndMicros(at) / 1000,
+                    c.getDeviceId().getBytes(StandardCharsets.UTF_8), codec.encode(c)));
+        }
+
+        JobSettings settings = JobSettings.from(IntegrationSettings.forRun("unused:9092", "parity"));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(RunningJob.PARALLELISM);
+        FmstreamJob.configure(env, settings);
+        DataStream<SourceRef> source = env.fromData(input, TypeInformation.of(SourceRef.class))
+                .assignTimestampsAndWatermarks(WatermarkStrategy.<SourceRef>forMonotonousTimestamps()
+                        .withTimestampAssigner((r, ts) -> r.appendTimeMillis));
+        List<WindowRecord> out = new ArrayList<>();
+        try (CloseableIterator<WindowRecord> it = FmstreamJob.build(source, settings,
+                FmstreamJob.readManifest(settings.bundleUri)).windows.executeAndCollect()) {
+            it.forEachRemaining(out::add);
+        }
+        return out;
+    }
+}
