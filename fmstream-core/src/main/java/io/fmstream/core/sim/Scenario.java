@@ -141,8 +141,9 @@ public final class Scenario {
 
     /**
      * A random scenario of at least {@code durationMicros} from {@code seed}: segments of 30-300 s;
-     * rhythms NORMAL (60 %; mostly 50-110 bpm, one in ten an exertion at 110-160 bpm), AF (25 %,
-     * 70-150 bpm) and OTHER (15 %, 55-100 bpm with a PVC every 3rd to 6th beat); noise clean (half the
+     * rhythms NORMAL (60 %; three in four at rest, 45-110 bpm, the rest anywhere in 40-180 bpm, so the
+     * whole range the heads must cover is in the training data), AF (25 %, 60-170 bpm) and OTHER (15 %,
+     * 50-110 bpm with a PVC every 3rd to 6th beat); noise clean (half the
      * segments, 0.01-0.03 mV), moderate (35 %, 0.04-0.12 mV) or heavy (15 %, 0.15-0.3 mV) with a random
      * mix of the three types; offline periods of 30-300 s every 10-40 min; drop-outs of 1-20 s every
      * 2-15 min, never inside an offline period. Same seed, same scenario.
@@ -164,10 +165,10 @@ public final class Scenario {
             double bpm;
             int pvcEvery = 0;
             switch (rhythm) {
-                case NORMAL -> bpm = r.nextDouble() < 0.1 ? 110 + 50 * r.nextDouble() : 50 + 60 * r.nextDouble();
-                case AF -> bpm = 70 + 80 * r.nextDouble();
+                case NORMAL -> bpm = r.nextDouble() < 0.25 ? 40 + 140 * r.nextDouble() : 45 + 65 * r.nextDouble();
+                case AF -> bpm = 60 + 110 * r.nextDouble();
                 default -> {
-                    bpm = 55 + 45 * r.nextDouble();
+                    bpm = 50 + 60 * r.nextDouble();
                     pvcEvery = 3 + r.nextInt(4);
                 }
             }
