@@ -1,0 +1,70 @@
+package io.fmstream.core.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fmstream.core.util.RepositoryLayout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every bundle committed under model-artifacts/ loads (hashes, shapes, head/encoder ids checked)
+ * and ONNX Runtime reproduces its PyTorch golden outputs within 1e-4, encoder and every head.
+ */
+class CommittedBundlesGoldenTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    static List<Path> bundles() throws IOException {
+        try (Stream<Path> dirs = Files.list(RepositoryLayout.root().resolve("model-artifacts"))) {
+            List<Path> found = dirs.filter(d -> Files.exists(d.resolve("manifest.json")) && Files.exists(d.resolve("golden.json")))
+                    .sorted().toList();
+            assertThat(found).isNotEmpty();
+            return found;
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("bundles")
+    void onnxRuntimeReproducesThePyTorchGoldenOutputs(Path dir) throws IOException {
+        JsonNode golden = JSON.readTree(dir.resolve("golden.json").toFile());
+        float[][] inputs = floats(golden.get("inputs"));
+        try (ModelBundle bundle = ModelBundle.load(dir, 1)) {
+            assertThat(bundle.encoder().sha256()).isEqualTo(golden.get("encoderSha256").asText());
+            float[][] embeddings = bundle.encoder().embed(inputs);
+            assertClose(embeddings, floats(golden.get("embeddings")), dir + " encoder");
+            assertThat(bundle.heads()).isNotEmpty();
+            for (HeadRunner head : bundle.heads()) {
+                assertClose(head.apply(embeddings), floats(golden.get("heads").get(head.task())), dir + " head " + head.task());
+            }
+        }
+    }
+
+    private static void assertClose(float[][] actual, float[][] expected, String what) {
+        assertThat(actual).as(what).hasNumberOfRows(expected.length);
+        for (int i = 0; i < expected.length; i++) {
+            assertThat(actual[i]).as(what).hasSameSizeAs(expected[i]);
+            for (int j = 0; j < expected[i].length; j++) {
+                assertThat(Math.abs(actual[i][j] - expected[i][j])).as("%s [%d][%d]", what, i, j).isLessThanOrEqualTo(1e-4f);
+            }
+        }
+    }
+
+    private static float[][] floats(JsonNode rows) {
+        float[][] out = new float[rows.size()][];
+        for (int i = 0; i < rows.size(); i++) {
+            out[i] = new float[rows.get(i).size()];
+            for (int j = 0; j < rows.get(i).size(); j++) {
+                out[i][j] = rows.get(i).get(j).floatValue();
+            }
+        }
+        return out;
+    }
+}
