@@ -3,18 +3,18 @@ package io.fmstream.tools;
 import io.fmstream.core.model.BundleManifest;
 import io.fmstream.core.sim.SimulatedChunk;
 import io.fmstream.core.sim.SimulatedFleet;
-import io.fmstream.schemas.GroundTruth;
-import io.fmstream.schemas.SensorChunk;
 import io.fmstream.core.util.RepositoryLayout;
 import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.FmstreamOptions;
 import io.fmstream.job.JobSettings;
-import io.fmstream.schemas.DeadLetter;
+import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.Prediction;
+import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.DecodeException;
 import io.fmstream.schemas.codec.RecordCodec;
 import io.fmstream.testkit.EmbeddedKafka;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -24,32 +24,35 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The embedded default: an in-process Kafka broker, a local Flink cluster running the production
- * job, and a simulated fleet, with a status line every few seconds. Stops cleanly on Ctrl-C or
- * after {@code --duration}.
+ * The embedded default: an in-process Kafka broker, a local Flink cluster (web UI, Prometheus
+ * reporter) running the production job with the real bundle, and a simulated fleet with ground
+ * truth; a status line every few seconds and a sample of predictions next to the truth. Stops
+ * cleanly on Ctrl-C or after {@code --duration}.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Run broker, job and simulator in this process and print what flows.")
+        description = "Run broker, local Flink cluster, job and simulator in this process and show what flows.")
 public final class DemoCommand implements Callable<Integer> {
 
-    @Option(names = "--devices", defaultValue = "20", description = "Simulated devices (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--devices", defaultValue = "50", description = "Simulated devices (default: ${DEFAULT-VALUE}).")
     int devices;
 
     @Option(names = "--duration", description = "Stop after this long, ISO-8601 (e.g. PT2M); default: until Ctrl-C.")
     Duration duration;
 
-    @Option(names = "--bundle", description = "Model bundle directory (default: model-artifacts/fixture-ecg-tiny).")
+    @Option(names = "--bundle", description = "Model bundle directory (default: model-artifacts/ecg-fm-v1).")
     Path bundle;
 
     @Option(names = "--parallelism", defaultValue = "2", description = "Job parallelism (default: ${DEFAULT-VALUE}).")
@@ -58,24 +61,42 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--status-every", defaultValue = "PT5S", description = "Status line interval (default: ${DEFAULT-VALUE}).")
     Duration statusEvery;
 
+    @Option(names = "--web-ui-port", defaultValue = "8081", description = "Flink web UI port (default: ${DEFAULT-VALUE}).")
+    int webUiPort;
+
+    @Option(names = "--prometheus-port", defaultValue = "9249",
+            description = "Port of Flink's Prometheus reporter (default: ${DEFAULT-VALUE}).")
+    int prometheusPort;
+
+    @Option(names = "--samples", defaultValue = "3", description = "Predictions shown with their truth per status line (default: ${DEFAULT-VALUE}).")
+    int samples;
+
     private volatile boolean stopping;
+    /** The final per-task scores, for tests: task to [count, sum]. */
+    private volatile Map<String, double[]> finalAgreement = Map.of();
+
+    public Map<String, double[]> finalAgreement() {
+        return finalAgreement;
+    }
 
     @Override
     public Integer call() throws Exception {
-        Path bundleDir = bundle != null ? bundle : RepositoryLayout.fixtureBundle();
+        Path bundleDir = bundle != null ? bundle : defaultBundle();
         CountDownLatch stopped = new CountDownLatch(1);
         Thread mainThread = Thread.currentThread();
         Thread hook = new Thread(() -> {
             stopping = true;
             mainThread.interrupt();
             try {
-                stopped.await(30, TimeUnit.SECONDS);
+                stopped.await(60, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }, "fmstream-demo-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
 
+        // Flink's web upload and spill folders go here, and go away with the demo.
+        Path scratch = Files.createTempDirectory("fmstream-demo-");
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             Configuration conf = new Configuration();
             conf.set(FmstreamOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
@@ -87,21 +108,33 @@ public final class DemoCommand implements Callable<Integer> {
             JobSettings settings = JobSettings.from(conf);
             BundleManifest manifest = FmstreamJob.readManifest(settings.bundleUri);
 
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism);
+            Configuration cluster = new Configuration();
+            cluster.set(RestOptions.PORT, webUiPort);
+            cluster.setString("web.upload.dir", scratch.resolve("web-upload").toString());
+            cluster.setString("io.tmp.dirs", scratch.resolve("io").toString());
+            cluster.setString("metrics.reporter.prom.factory.class",
+                    "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+            cluster.setString("metrics.reporter.prom.port", String.valueOf(prometheusPort));
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(cluster);
+            env.setParallelism(parallelism);
             FmstreamJob.configure(env, settings);
             FmstreamJob.wireKafka(env, settings, manifest);
-            JobClient job = env.executeAsync("fmstream demo");
-            System.out.printf("demo: broker %s, job %s on a local Flink cluster (parallelism %d), bundle %s%n",
-                    kafka.bootstrapServers(), job.getJobID(), parallelism, manifest.bundleId());
-
             Topics.ensure(kafka.bootstrapServers(), settings.sensorTopic, Topics.DEFAULT_GROUND_TRUTH, true, 2);
+            JobClient job = env.executeAsync("fmstream demo");
+            System.out.printf("demo: Kafka %s | Flink web UI http://localhost:%d | Prometheus http://localhost:%d/metrics"
+                            + " | job %s (parallelism %d) | bundle %s %s%s%n", kafka.bootstrapServers(), webUiPort,
+                    prometheusPort, job.getJobID(), parallelism, manifest.bundleId(), manifest.version(),
+                    manifest.fixture() ? " (TEST FIXTURE: random weights, predictions mean nothing)" : "");
+
             long start = System.currentTimeMillis();
             long simStart = Math.floorDiv(start * 1000L, 5_000_000L) * 5_000_000L;
             long scenarioMicros = (duration != null ? duration : Duration.ofHours(24)).toNanos() / 1000;
             SimulatedFleet fleet = SimulatedFleet.generate(devices, 1, simStart, 1.0, scenarioMicros);
+            System.out.printf("demo: %d simulated devices; rates %s Hz; scenarios mix normal sinus rhythm, AF and PVCs, "
+                    + "noise, drop-outs and offline periods with late uploads%n", devices, SimulatedFleet.NATIVE_RATES_HZ);
             try (KafkaPublisher publisher = new KafkaPublisher(kafka.bootstrapServers(), settings.sensorTopic,
                             Topics.DEFAULT_GROUND_TRUTH);
-                    Counter counter = new Counter(kafka.bootstrapServers(), settings)) {
+                    Watcher watcher = new Watcher(kafka.bootstrapServers(), settings)) {
                 long nextStatus = start + statusEvery.toMillis();
                 while (!stopping && (duration == null || System.currentTimeMillis() - start < duration.toMillis())) {
                     List<SimulatedChunk> ready = fleet.poll(System.currentTimeMillis() * 1000L);
@@ -113,10 +146,12 @@ public final class DemoCommand implements Callable<Integer> {
                     }
                     publisher.publishChunks(chunks);
                     publisher.publishTruth(truths);
-                    counter.poll();
+                    watcher.poll();
                     if (System.currentTimeMillis() >= nextStatus) {
                         nextStatus += statusEvery.toMillis();
-                        System.out.println(counter.status(devices, publisher.acknowledged(), System.currentTimeMillis() - start));
+                        System.out.println(watcher.status(devices, publisher.acknowledged(), System.currentTimeMillis() - start));
+                        watcher.agreement.drain(samples).forEach(System.out::println);
+                        System.out.println("demo: agreement with ground truth: " + watcher.agreement.summary());
                     }
                     try {
                         Thread.sleep(200);
@@ -125,11 +160,15 @@ public final class DemoCommand implements Callable<Integer> {
                     }
                 }
                 Thread.interrupted();
+                watcher.agreement.drain(0);
+                finalAgreement = Map.copyOf(watcher.agreement.perTask());
+                System.out.println("demo: final agreement with ground truth: " + watcher.agreement.summary());
                 System.out.println("demo: stopping");
             } finally {
-                job.cancel().get(30, TimeUnit.SECONDS);
+                job.cancel().get(60, TimeUnit.SECONDS);
             }
         } finally {
+            deleteRecursively(scratch);
             stopped.countDown();
             if (!stopping) {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -139,20 +178,36 @@ public final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
+    private static void deleteRecursively(Path dir) throws java.io.IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
 
-    /** Reads the output topics (read_committed) and summarises what arrived. */
-    private static final class Counter implements AutoCloseable {
+    private static Path defaultBundle() {
+        Path real = RepositoryLayout.root().resolve("model-artifacts/ecg-fm-v1");
+        return Files.exists(real.resolve("manifest.json")) ? real : RepositoryLayout.fixtureBundle();
+    }
+
+    /** Reads the output and ground-truth topics (read_committed) and summarises what arrived. */
+    private static final class Watcher implements AutoCloseable {
         private final KafkaConsumer<byte[], byte[]> consumer;
         private final JobSettings settings;
         private final RecordCodec<Prediction> predictions = RecordCodec.forType(Prediction.class);
-        private final RecordCodec<DeadLetter> deadLetters = RecordCodec.forType(DeadLetter.class);
+        private final RecordCodec<GroundTruth> truths = RecordCodec.forType(GroundTruth.class);
+        final Agreement agreement = new Agreement();
         private long embeddingCount;
         private long predictionCount;
         private long deadLetterCount;
         private final List<Long> writtenLatency = new ArrayList<>();
         private final List<Long> committedLatency = new ArrayList<>();
 
-        Counter(String bootstrapServers, JobSettings settings) {
+        Watcher(String bootstrapServers, JobSettings settings) {
             this.settings = settings;
             Properties p = new Properties();
             p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -160,7 +215,8 @@ public final class DemoCommand implements Callable<Integer> {
             p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
             p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
             consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-            consumer.subscribe(List.of(settings.embeddingsTopic, settings.predictionsTopic, settings.deadLetterTopic));
+            consumer.subscribe(List.of(settings.embeddingsTopic, settings.predictionsTopic, settings.deadLetterTopic,
+                    Topics.DEFAULT_GROUND_TRUTH));
         }
 
         void poll() throws DecodeException {
@@ -173,9 +229,11 @@ public final class DemoCommand implements Callable<Integer> {
                     Prediction p = predictions.decode(r.value());
                     writtenLatency.add(p.getEmitTimeMillis() - p.getNewestChunkAppendTimeMillis());
                     committedLatency.add(now - p.getNewestChunkAppendTimeMillis());
-                } else {
+                    agreement.prediction(p);
+                } else if (r.topic().equals(settings.deadLetterTopic)) {
                     deadLetterCount++;
-                    deadLetters.decode(r.value());
+                } else {
+                    agreement.truth(truths.decode(r.value()));
                 }
             }
         }
@@ -183,8 +241,8 @@ public final class DemoCommand implements Callable<Integer> {
         String status(int devices, long chunks, long elapsedMillis) {
             double s = Math.max(1, elapsedMillis) / 1000.0;
             String line = String.format(
-                    "demo: %3.0f s | %d devices | chunks %d (%.0f/s) | embeddings %d (%.1f/s) | predictions %d (%.1f/s)"
-                            + " | dead letters %d | written latency p50/p99 %s ms | committed p50/p99 %s ms",
+                    "demo: %4.0f s | %d devices | chunks %d (%.0f/s) | windows %d (%.1f/s) | predictions %d (%.1f/s)"
+                            + " | dead letters %d | latency written p50/p99 %s ms, committed p50/p99 %s ms",
                     s, devices, chunks, chunks / s, embeddingCount, embeddingCount / s, predictionCount,
                     predictionCount / s, deadLetterCount, percentiles(writtenLatency), percentiles(committedLatency));
             writtenLatency.clear();
