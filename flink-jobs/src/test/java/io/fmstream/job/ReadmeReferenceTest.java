@@ -18,11 +18,19 @@ class ReadmeReferenceTest {
     }
 
     @Test
+    void theMetricsTableIsTheOneGeneratedFromTheMetricNamesClass() throws Exception {
+        assertThat(readme()).as("README metrics table; regenerate with ReferenceDocs")
+                .contains(ReferenceDocs.metricsTable());
+    }
+
+    @Test
     void everyMetricNameIsInTheMetricsCatalogue() throws Exception {
         String readme = readme();
         assertThat(ReferenceDocs.metricNames()).isNotEmpty();
         for (String name : ReferenceDocs.metricNames()) {
             assertThat(readme).as("README metrics catalogue").contains("`" + name + "`");
+            assertThat(io.fmstream.job.FmstreamMetrics.CATALOGUE).as("catalogue entry for " + name)
+                    .anyMatch(m -> m.name().equals(name));
         }
     }
 
