@@ -82,13 +82,7 @@ class WindowParityIntegrationTest {
     private static List<WindowRecord> runJob(Path header) throws Exception {
         WfdbRecord record = WfdbRecord.read(header, spec -> spec.isEcgLead());
         WfdbRecord.Signal signal = record.firstEcgLead().orElseThrow();
-        short[] raw = signal.samples();
-        int[] samples = new int[raw.length];
-        for (int i = 0; i < raw.length; i++) {
-            samples[i] = raw[i];
-        }
-        RecordChunker chunker = new RecordChunker("mitdb-100", signal.name(), signal.sampleRate(), samples,
-                signal.gain(), signal.baseline(), signal.units(), WindowDatasetBuilder.RECORD_START_MICROS,
+        RecordChunker chunker = RecordChunker.forSignal("mitdb-100", signal, WindowDatasetBuilder.RECORD_START_MICROS,
                 (int) Math.round(signal.sampleRate()));
         RecordCodec<SensorChunk> codec = RecordCodec.forType(SensorChunk.class);
         List<SourceRef> input = new ArrayList<>();

@@ -94,14 +94,8 @@ public final class ReplayCommand implements Callable<Integer> {
         KafkaPublisher.requireReachable(bootstrapServers);
         Topics.ensure(bootstrapServers, topic, truth, createTopics, partitions);
 
-        short[] raw = signal.samples();
-        int[] samples = new int[raw.length];
-        for (int i = 0; i < raw.length; i++) {
-            samples[i] = raw[i];
-        }
         int chunkSamples = Math.max(1, (int) Math.round(chunkSeconds * signal.sampleRate()));
-        RecordChunker chunker = new RecordChunker(device, signal.name(), signal.sampleRate(), samples, signal.gain(),
-                signal.baseline(), signal.units(), startMicros, chunkSamples);
+        RecordChunker chunker = RecordChunker.forSignal(device, signal, startMicros, chunkSamples);
         System.out.printf("replay: %s %s (%s Hz, %.0f s, gain %s/%s) as device %s, %s, first sample at %s%n",
                 h.recordName(), signal.name(), signal.sampleRate(), duration, signal.gain(), signal.units(), device,
                 Double.isInfinite(pace) ? "as fast as possible" : pace + "x", Instant.ofEpochMilli(startMicros / 1000));
@@ -134,7 +128,7 @@ public final class ReplayCommand implements Callable<Integer> {
                     lastProgress = System.nanoTime();
                     System.out.printf("replay: %.0f/%.0f s (%.0f%%), %d chunks sent, %d acknowledged%n",
                             chunker.position() / signal.sampleRate(), duration,
-                            100.0 * chunker.position() / raw.length, sent, publisher.acknowledged());
+                            100.0 * chunker.position() / signal.length(), sent, publisher.acknowledged());
                 }
             }
             publisher.flush();

@@ -549,12 +549,8 @@ public final class WindowDatasetBuilder {
      */
     public void addSignal(String deviceName, String source, String channel, double sampleRateHz, short[] raw,
             double gain, int baseline, String unit, WindowLabeller labeller) {
-        int[] samples = new int[raw.length];
-        for (int i = 0; i < raw.length; i++) {
-            samples[i] = raw[i];
-        }
         int chunkSamples = (int) Math.max(1, Math.round(CHUNK_SECONDS * sampleRateHz));
-        RecordChunker chunker = new RecordChunker(deviceName, channel, sampleRateHz, samples, gain, baseline, unit,
+        RecordChunker chunker = new RecordChunker(deviceName, channel, sampleRateHz, raw, gain, baseline, unit,
                 RECORD_START_MICROS, chunkSamples);
         DeviceFeed feed = openDevice(deviceName, source, RECORD_START_MICROS, labeller);
         while (chunker.hasNext()) {

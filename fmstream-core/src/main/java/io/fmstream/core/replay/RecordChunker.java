@@ -54,6 +54,27 @@ public final class RecordChunker implements Iterator<SensorChunk> {
         this.chunkSamples = chunkSamples;
     }
 
+    /** A chunker over raw int16 samples (every value fits the wire format by construction). */
+    public RecordChunker(String deviceId, String channel, double sampleRateHz, short[] samples, double gain,
+            int baseline, String unit, long startMicros, int chunkSamples) {
+        this(deviceId, channel, sampleRateHz, widen(samples), gain, baseline, unit, startMicros, chunkSamples);
+    }
+
+    /** A chunker over one signal of a WFDB record, with its own rate, gain, baseline and units. */
+    public static RecordChunker forSignal(String deviceId, io.fmstream.core.wfdb.WfdbRecord.Signal signal,
+            long startMicros, int chunkSamples) {
+        return new RecordChunker(deviceId, signal.name(), signal.sampleRate(), signal.samples(), signal.gain(),
+                signal.baseline(), signal.units(), startMicros, chunkSamples);
+    }
+
+    private static int[] widen(short[] samples) {
+        int[] out = new int[samples.length];
+        for (int i = 0; i < samples.length; i++) {
+            out[i] = samples[i];
+        }
+        return out;
+    }
+
     /** Seconds of signal in the record. */
     public double durationSeconds() {
         return samples.length / sampleRateHz;
