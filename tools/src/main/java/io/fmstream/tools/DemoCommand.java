@@ -1,7 +1,12 @@
 package io.fmstream.tools;
 
 import io.fmstream.core.model.BundleManifest;
+import io.fmstream.core.sim.DeviceUplink;
+import io.fmstream.core.sim.Noise;
+import io.fmstream.core.sim.Rhythm;
+import io.fmstream.core.sim.Scenario;
 import io.fmstream.core.sim.SimulatedChunk;
+import io.fmstream.core.sim.SimulatedDevice;
 import io.fmstream.core.sim.SimulatedFleet;
 import io.fmstream.core.util.RepositoryLayout;
 import io.fmstream.job.FmstreamJob;
@@ -129,9 +134,10 @@ public final class DemoCommand implements Callable<Integer> {
             long start = System.currentTimeMillis();
             long simStart = Math.floorDiv(start * 1000L, 5_000_000L) * 5_000_000L;
             long scenarioMicros = (duration != null ? duration : Duration.ofHours(24)).toNanos() / 1000;
-            SimulatedFleet fleet = SimulatedFleet.generate(devices, 1, simStart, 1.0, scenarioMicros);
+            SimulatedFleet fleet = fleet(devices, simStart, scenarioMicros);
             System.out.printf("demo: %d simulated devices; rates %s Hz; scenarios mix normal sinus rhythm, AF and PVCs, "
-                    + "noise, drop-outs and offline periods with late uploads%n", devices, SimulatedFleet.NATIVE_RATES_HZ);
+                    + "noise, drop-outs and offline periods; %s is offline from 20 s to 80 s and then uploads its "
+                    + "backlog%n", devices, SimulatedFleet.NATIVE_RATES_HZ, OFFLINE_DEVICE);
             try (KafkaPublisher publisher = new KafkaPublisher(kafka.bootstrapServers(), settings.sensorTopic,
                             Topics.DEFAULT_GROUND_TRUTH);
                     Watcher watcher = new Watcher(kafka.bootstrapServers(), settings)) {
@@ -187,6 +193,23 @@ public final class DemoCommand implements Callable<Integer> {
                 Files.deleteIfExists(p);
             }
         }
+    }
+
+    static final String OFFLINE_DEVICE = "sim-phone-offline";
+
+    /**
+     * The generated fleet, with its first device replaced by one whose phone is offline from 20 s to
+     * 80 s, so even a short demo shows a backlog arriving a minute late and still being windowed.
+     */
+    private static SimulatedFleet fleet(int devices, long simStart, long scenarioMicros) {
+        List<DeviceUplink> uplinks = new ArrayList<>(
+                SimulatedFleet.generate(devices, 1, simStart, 1.0, scenarioMicros).uplinks());
+        Scenario offline = Scenario.builder()
+                .segment(Math.max(120, scenarioMicros / 1e6), Rhythm.NORMAL, 72, Noise.of(0.02))
+                .offline(20, 80)
+                .build();
+        uplinks.set(0, new DeviceUplink(new SimulatedDevice(OFFLINE_DEVICE, 99, 250, simStart, offline), 250));
+        return new SimulatedFleet(uplinks);
     }
 
     private static Path defaultBundle() {
