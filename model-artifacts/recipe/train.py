@@ -1,0 +1,1370 @@
+#!/usr/bin/python3
+"""Trains the ECG foundation-model bundle ``ecg-fm-v1``: a 1-D ResNet encoder pretrained by masked
+reconstruction, three light heads on its frozen embeddings, evaluation, ONNX export, golden vectors,
+manifest, metrics and model card. CPU only.
+
+    /usr/bin/python3 model-artifacts/recipe/train.py \\
+        --data model-artifacts/ecg-fm-v1/data --out model-artifacts/ecg-fm-v1
+
+(about 30-40 min on 2 cores; ``--quick`` for a smoke run of a few minutes whose bundle means
+nothing). Run it with Debian's system interpreter (``python3-torch`` 1.13, ``python3-onnx``,
+``python3-numpy``, optionally ``python3-matplotlib`` for ``curves.png``) after installing OpenBLAS
+(``apt-get install -y libopenblas0-pthread``): with Debian's default reference BLAS torch is
+15-35x slower. See ``model-artifacts/recipe/README.md``.
+
+Inputs (written by the Java dataset builder, see the README): ``sim-train.npz``, ``sim-test.npz``,
+``real-all.npz``, ``mitdb100.npz``, ``cinc2017.npz``, each with the keys of ``KEYS`` below:
+10-s windows at 100 Hz, already z-scored per window exactly as the streaming job does
+(``WindowNormaliser``: population std over present samples, floor 1e-3, missing samples 0).
+
+Every choice is written next to the code that makes it, and repeated in the model card.
+"""
+
+import argparse
+import copy
+import hashlib
+import json
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+# Two OpenMP threads on two shared cores: with GNU OpenMP's default (active, spinning) wait
+# policy a thread that loses its core stalls the other at every barrier, and a training step was
+# measured 5-15x slower whenever other processes were busy; PASSIVE waiting cost ~10 % on an
+# idle machine and was 4x faster than ACTIVE on a busy one. Must be set before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# ----------------------------------------------------------------------------------------------
+# Constants: bundle identity and the window contract shared with the Java side.
+# ----------------------------------------------------------------------------------------------
+BUNDLE_ID = "ecg-fm-v1"
+VERSION = "1.0.0"
+SCRIPT = "model-artifacts/recipe/train.py"
+FS = 100                      # model sample rate, Hz
+WINDOW_S = 10
+HOP_S = 5
+L = FS * WINDOW_S             # 1000 samples per window
+OPSET = 17
+PREPROCESSING_ID = "resample-100hz-sinc/per-window-zscore"   # same chain as the fixture bundle
+MIN_STD = 1e-3                # WindowNormaliser.MIN_STD
+
+SEED = 20250101               # everything random in training derives from this
+GOLDEN_SEED = 20240607        # the fixture's seed for the synthetic golden window
+
+RHYTHM_LABELS = ["normal", "af", "other", "noisy"]
+QUALITY_LABELS = ["good", "poor"]
+CINC_NAMES = ["N", "A", "O", "~"]   # cinc2017 rhythm codes 0..3 in the same order
+
+KEYS = {
+    "windows": np.float32, "missing_fraction": np.float32, "hr_bpm": np.float32, "rhythm": np.int8,
+    "quality": np.int8, "noise_rms_mv": np.float32, "rhythm_fraction": np.float32, "device": np.int32,
+    "window_start_s": np.float32, "source": np.int8, "device_names": None, "source_names": None,
+}
+FILES = ["sim-train", "sim-test", "real-all", "mitdb100", "cinc2017"]
+
+# Encoder architecture (see Encoder). ~1.1 M parameters, ~60 M MACs per window.
+WIDTHS = (32, 64, 128, 192, 256)   # stem, then 4 stages
+BLOCKS = (1, 1, 1, 1)              # residual blocks per stage
+KERNEL = 5
+EMBEDDING_DIM = 256
+
+T0 = time.time()
+
+
+def log(msg):
+    print(f"[{time.time() - T0:7.1f}s] {msg}", flush=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Data
+# ----------------------------------------------------------------------------------------------
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_npz(path):
+    """Loads one dataset file and checks it against the key contract."""
+    with np.load(path, allow_pickle=False) as z:
+        missing = [k for k in KEYS if k not in z.files]
+        if missing:
+            raise SystemExit(f"{path}: missing keys {missing} (has {z.files})")
+        d = {k: z[k] for k in KEYS}
+    n = d["windows"].shape[0]
+    if d["windows"].ndim != 2 or d["windows"].shape[1] != L:
+        raise SystemExit(f"{path}: windows must be [N,{L}], got {d['windows'].shape}")
+    for k, dt in KEYS.items():
+        if dt is None:
+            continue
+        if d[k].dtype != dt:
+            log(f"warning: {path.name}:{k} is {d[k].dtype}, expected {np.dtype(dt)}; converting")
+            d[k] = d[k].astype(dt)
+        if k != "windows" and d[k].shape != (n,):
+            raise SystemExit(f"{path}: {k} must be [{n}], got {d[k].shape}")
+    if not np.isfinite(d["windows"]).all():
+        raise SystemExit(f"{path}: windows contain NaN/inf (missing samples must be 0)")
+    d["device_names"] = d["device_names"].astype(str)
+    d["source_names"] = d["source_names"].astype(str)
+    return d
+
+
+def subset(d, mask):
+    return {k: (v[mask] if k not in ("device_names", "source_names") else v) for k, v in d.items()}
+
+
+def describe(name, d):
+    src = {s: int((d["source"] == i).sum()) for i, s in enumerate(d["source_names"]) if (d["source"] == i).any()}
+    rh = {RHYTHM_LABELS[c]: int((d["rhythm"] == c).sum()) for c in range(4)}
+    rh["unknown"] = int((d["rhythm"] < 0).sum())
+    q = {QUALITY_LABELS[c]: int((d["quality"] == c).sum()) for c in range(2)}
+    q["unknown"] = int((d["quality"] < 0).sum())
+    return {"windows": int(len(d["windows"])), "devices": int(len(np.unique(d["device"]))),
+            "sources": src, "rhythm": rh, "quality": q,
+            "hr_known": int(np.isfinite(d["hr_bpm"]).sum()),
+            "mean_missing_fraction": round(float(d["missing_fraction"].mean()), 4) if len(d["windows"]) else 0.0}
+
+
+# ----------------------------------------------------------------------------------------------
+# Model. BatchNorm (folded into the convolutions by the eval-mode ONNX export) and exact GELU
+# (ONNX Erf): standard ops whose ONNX Runtime numerics match PyTorch closely.
+# ----------------------------------------------------------------------------------------------
+class ResBlock(nn.Module):
+    """Conv-BN-GELU-Conv-BN plus a (1x1 strided conv + BN) shortcut when the shape changes."""
+
+    def __init__(self, cin, cout, stride, k=KERNEL):
+        super().__init__()
+        self.conv1 = nn.Conv1d(cin, cout, k, stride, k // 2, bias=False)
+        self.bn1 = nn.BatchNorm1d(cout)
+        self.conv2 = nn.Conv1d(cout, cout, k, 1, k // 2, bias=False)
+        self.bn2 = nn.BatchNorm1d(cout)
+        self.short = None
+        if stride != 1 or cin != cout:
+            self.short = nn.Sequential(nn.Conv1d(cin, cout, 1, stride, bias=False), nn.BatchNorm1d(cout))
+
+    def forward(self, x):
+        y = F.gelu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return F.gelu(y + (x if self.short is None else self.short(x)))
+
+
+class Encoder(nn.Module):
+    """[batch, 1000] z-scored samples -> [batch, 256] embedding.
+
+    Stem conv (k7, stride 2) then 4 stages, each starting with a stride-2 residual block:
+    1000 -> 500 -> 250 -> 125 -> 63 -> 32 time steps, 32/64/128/192/256 channels; global average
+    pool over time, then a linear projection to the embedding. Receptive field of the last
+    feature map ~3.7 s (several beats, so RR irregularity is visible to it).
+    """
+
+    def __init__(self):
+        super().__init__()
+        c0 = WIDTHS[0]
+        self.stem = nn.Sequential(nn.Conv1d(1, c0, 7, 2, 3, bias=False), nn.BatchNorm1d(c0), nn.GELU())
+        blocks = []
+        cin = c0
+        for w, nb in zip(WIDTHS[1:], BLOCKS):
+            for i in range(nb):
+                blocks.append(ResBlock(cin, w, 2 if i == 0 else 1))
+                cin = w
+        self.blocks = nn.Sequential(*blocks)
+        self.proj = nn.Linear(cin, EMBEDDING_DIM)
+        self.feature_dim = cin
+
+    def features(self, window):
+        return self.blocks(self.stem(window.unsqueeze(1)))
+
+    def forward(self, window):
+        return self.proj(self.features(window).mean(dim=-1))
+
+
+class Decoder(nn.Module):
+    """Light decoder for pretraining only (never exported): the last feature map [B,256,32] plus the
+    embedding broadcast over time (so the projection layer is trained too and the embedding has to
+    carry window-level context), 1x1 conv to 128 channels, five x2 upsampling stages (nearest
+    neighbour + conv k5 + BN + GELU) back to 1024 steps, a final conv to one channel, cropped to
+    1000 samples."""
+
+    def __init__(self, feat, dim):
+        super().__init__()
+        chans = [128, 64, 32, 32, 16, 16]
+        self.inp = nn.Sequential(nn.Conv1d(feat + dim, chans[0], 1), nn.GELU())
+        ups = []
+        for a, b in zip(chans[:-1], chans[1:]):
+            # nearest-neighbour x2 upsampling + conv: same role as a stride-2 transposed conv, but
+            # its backward pass is ~3x faster on CPU in torch 1.13
+            ups += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv1d(a, b, 5, 1, 2), nn.BatchNorm1d(b), nn.GELU()]
+        self.ups = nn.Sequential(*ups)
+        self.out = nn.Conv1d(chans[-1], 1, 5, 1, 2)
+
+    def forward(self, f, e):
+        z = torch.cat([f, e.unsqueeze(-1).expand(-1, -1, f.shape[-1])], dim=1)
+        return self.out(self.ups(self.inp(z))).squeeze(1)[:, :L]
+
+
+class MaskedAutoencoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Encoder()
+        self.decoder = Decoder(self.encoder.feature_dim, EMBEDDING_DIM)
+
+    def forward(self, x):
+        f = self.encoder.features(x)
+        e = self.encoder.proj(f.mean(dim=-1))
+        return self.decoder(f, e)
+
+
+def count_macs(model, example):
+    """Multiply-accumulates per window of Conv1d / ConvTranspose1d / Linear layers, counted with
+    forward hooks from the actual output shapes: MACs = output elements x (in_channels / groups x
+    kernel) (+0 for bias). BatchNorm (folded at export), GELU, add and pooling are not counted
+    (they are O(activations), <2 % here). FLOPs are reported as 2 x MACs."""
+    total = [0]
+
+    def hook(m, inp, out):
+        if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d)):
+            per_out = (m.in_channels // m.groups) * m.kernel_size[0]
+            if isinstance(m, nn.ConvTranspose1d):
+                # each input element is multiplied into out_channels x kernel outputs
+                total[0] += inp[0].numel() * (m.out_channels // m.groups) * m.kernel_size[0]
+                return
+            total[0] += out.numel() * per_out
+        elif isinstance(m, nn.Linear):
+            total[0] += out.numel() * m.in_features
+
+    hs = [m.register_forward_hook(hook) for m in model.modules()
+          if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d, nn.Linear))]
+    with torch.no_grad():
+        model(example)
+    for h in hs:
+        h.remove()
+    return total[0] // example.shape[0]
+
+
+# ----------------------------------------------------------------------------------------------
+# Self-supervised pretraining: augmentation and span masking (batched, on torch tensors).
+# ----------------------------------------------------------------------------------------------
+def zscore_present(x, present):
+    """Per-row z-score over present samples (population std, floor MIN_STD), absent -> 0: the
+    Java WindowNormaliser, so augmented inputs look like serving inputs."""
+    n = present.sum(dim=1, keepdim=True).clamp(min=1)
+    mean = (x * present).sum(dim=1, keepdim=True) / n
+    var = (((x - mean) * present) ** 2).sum(dim=1, keepdim=True) / n
+    return torch.where(present, (x - mean) / var.sqrt().clamp(min=MIN_STD), torch.zeros_like(x))
+
+
+def augment(x, g):
+    """Augmentations for pretraining (each parameter drawn per window):
+    - time shift: circular roll by up to +-0.25 s (windows already start at arbitrary beat phases;
+      this adds sub-hop jitter);
+    - polarity flip with p = 0.5 (lead polarity differs between leads and electrode placements);
+    - slow amplitude modulation: gain 1 + a sin(2 pi f t + phi), a in [0, 0.25], f in [0.05, 0.3] Hz
+      (a constant gain would be undone by the per-window z-score);
+    - baseline drift with p = 0.5: b sin(2 pi f t + phi), b in [0, 0.5] window std, f in [0.05, 0.5] Hz;
+    - Gaussian noise with p = 0.5: sigma in [0, 0.15] window std;
+    then the window is z-scored again over its present samples (missing samples stay 0)."""
+    B = x.shape[0]
+    present = x != 0            # exact zeros are the builder's missing samples
+    shifts = torch.randint(-25, 26, (B, 1), generator=g)
+    idx = (torch.arange(L).unsqueeze(0) - shifts) % L
+    x = torch.gather(x, 1, idx)
+    present = torch.gather(present, 1, idx)
+    t = torch.arange(L, dtype=torch.float32).unsqueeze(0) / FS
+
+    def u(lo, hi):
+        return lo + (hi - lo) * torch.rand(B, 1, generator=g)
+
+    sign = torch.where(torch.rand(B, 1, generator=g) < 0.5, -1.0, 1.0)
+    gain = 1 + u(0, 0.25) * torch.sin(2 * math.pi * u(0.05, 0.3) * t + u(0, 2 * math.pi))
+    x = x * sign * gain
+    drift_on = (torch.rand(B, 1, generator=g) < 0.5).float()
+    x = x + drift_on * u(0, 0.5) * torch.sin(2 * math.pi * u(0.05, 0.5) * t + u(0, 2 * math.pi))
+    noise_on = (torch.rand(B, 1, generator=g) < 0.5).float()
+    x = x + noise_on * u(0, 0.15) * torch.randn(B, L, generator=g)
+    return zscore_present(x, present), present
+
+
+MAX_SPANS = 20
+
+
+def span_mask(B, g):
+    """Random contiguous spans of 20-50 samples (0.2-0.5 s). Each window draws a target masked
+    fraction f in [0.3, 0.5] and n = round(-ln(1 - f) x 1000 / 35) spans at random positions, so
+    with overlaps the expected masked fraction is f."""
+    frac = 0.3 + 0.2 * torch.rand(B, 1, generator=g)
+    n = torch.round(-torch.log(1 - frac) * L / 35.0).clamp(max=MAX_SPANS)
+    lengths = torch.randint(20, 51, (B, MAX_SPANS), generator=g)
+    starts = (torch.rand(B, MAX_SPANS, generator=g) * (L - lengths + 1).float()).long()
+    ar = torch.arange(L).view(1, 1, L)
+    active = (torch.arange(MAX_SPANS).unsqueeze(0) < n).unsqueeze(-1)
+    m = (ar >= starts.unsqueeze(-1)) & (ar < (starts + lengths).unsqueeze(-1)) & active
+    return m.any(dim=1)
+
+
+def masked_mse(rec, target, m):
+    return ((rec - target) ** 2 * m).sum() / m.sum().clamp(min=1)
+
+
+def pretrain(pool, val_windows, args, curves):
+    """Masked-reconstruction pretraining. Loss = MSE on masked, present samples; masked samples
+    are set to 0 in the input (0 is also how missing samples look, so the encoder learns to
+    tolerate gaps). AdamW (lr 2e-3, weight decay 0.05, betas 0.9/0.95), batch 64, linear warm-up
+    over 3 % of the steps then cosine decay to 0 (see progress(): a time cap can compress it)."""
+    torch.manual_seed(SEED)
+    g = torch.Generator().manual_seed(SEED + 1)
+    model = MaskedAutoencoder()
+    opt = torch.optim.AdamW(model.parameters(), lr=args.ssl_lr, weight_decay=0.05, betas=(0.9, 0.95))
+    n = pool.shape[0]
+    bs = args.ssl_batch
+    steps_per_epoch = n // bs
+    epochs = max(1, int(round(args.ssl_windows / (steps_per_epoch * bs))))
+    if args.ssl_epochs:
+        epochs = args.ssl_epochs
+    total = epochs * steps_per_epoch
+    warm = max(1, int(0.03 * total))
+
+    cap_s = args.ssl_max_minutes * 60
+
+    def progress(step, elapsed):
+        """Schedule position in [0, 1]: the step count, unless the wall clock says the run would
+        overshoot the time cap (a slower or busier machine), in which case elapsed / cap drives it,
+        so the cosine still decays to 0 exactly when the cap is reached. The time term has 5 % slack
+        ((elapsed / cap - 0.05) / 0.95 exceeds step / total only when the run is behind a pace that
+        would end at the cap), so on a machine fast enough to finish within the cap only the step
+        count matters and the run is deterministic."""
+        return max(step / total, (elapsed / cap_s - 0.05) / 0.95)
+
+    def lr_at(step, prog):
+        if step < warm:
+            return args.ssl_lr * (step + 1) / warm
+        p = min(1.0, (prog - warm / total) / max(1e-9, 1 - warm / total))
+        return args.ssl_lr * 0.5 * (1 + math.cos(math.pi * max(0.0, p)))
+
+    # Fixed validation masks (no augmentation): monitoring only, never used to choose anything.
+    gv = torch.Generator().manual_seed(SEED + 2)
+    val_mask = span_mask(val_windows.shape[0], gv) & (val_windows != 0)
+    val_zero = float(masked_mse(torch.zeros_like(val_windows), val_windows, val_mask))
+
+    log(f"SSL: pool {n} windows, {epochs} epochs x {steps_per_epoch} steps of {bs} "
+        f"({epochs * steps_per_epoch * bs} windows), time cap {args.ssl_max_minutes} min")
+    t_start = time.time()
+    step = 0
+    stopped_early = None
+    time_limited_at = None
+    frac_sum, frac_n = 0.0, 0
+    for epoch in range(epochs):
+        model.train()
+        perm = torch.randperm(n, generator=g)
+        tot, cnt = 0.0, 0
+        t_ep = time.time()
+        for b in range(steps_per_epoch):
+            idx = perm[b * bs:(b + 1) * bs]
+            x, present = augment(pool[idx], g)
+            m = span_mask(x.shape[0], g)
+            frac_sum += float(m.float().mean())
+            frac_n += 1
+            inp = x.masked_fill(m, 0.0)
+            rec = model(inp)
+            loss = masked_mse(rec, x, m & present)
+            prog = progress(step, time.time() - t_start)
+            if prog >= 1.0:
+                stopped_early = (f"time cap {args.ssl_max_minutes} min: schedule driven by wall time, ended at "
+                                 f"epoch {epoch + 1}, step {step}/{total}")
+                break
+            if prog > step / total and time_limited_at is None:
+                time_limited_at = step
+            for pg in opt.param_groups:
+                pg["lr"] = lr_at(step, prog)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            tot += float(loss)
+            cnt += 1
+            step += 1
+            if step == 20:
+                rate = 20 * bs / (time.time() - t_start)
+                log(f"SSL throughput ~{rate:.0f} windows/s; planned run ~{total * bs / rate / 60:.1f} min")
+        if cnt == 0:
+            log("SSL stopped early: " + stopped_early)
+            break
+        model.eval()
+        with torch.no_grad():
+            vrec = torch.cat([model(val_windows[i:i + 256]) for i in range(0, val_windows.shape[0], 256)])
+            vloss = float(masked_mse(vrec, val_windows, val_mask))
+        curves["ssl_train"].append(tot / max(cnt, 1))
+        curves["ssl_val"].append(vloss)
+        log(f"SSL epoch {epoch + 1}/{epochs}: train masked MSE {tot / max(cnt, 1):.4f}, "
+            f"val {vloss:.4f} (predict-0 baseline {val_zero:.4f}), {time.time() - t_ep:.0f}s")
+        if stopped_early:
+            log("SSL stopped early: " + stopped_early)
+            break
+    info = {
+        "epochs_planned": epochs, "epochs_run": len(curves["ssl_train"]), "steps": step,
+        "batch": bs, "windows_seen": step * bs, "pool_windows": n, "lr": args.ssl_lr,
+        "mean_masked_fraction": round(frac_sum / max(frac_n, 1), 4),
+        "final_train_masked_mse": round(curves["ssl_train"][-1], 5),
+        "final_val_masked_mse": round(curves["ssl_val"][-1], 5),
+        "val_predict_zero_mse": round(val_zero, 5),
+        "seconds": round(time.time() - t_start, 1),
+        "stopped_early": stopped_early,
+        "schedule_time_limited_from_step": time_limited_at,
+    }
+    return model, info, val_mask
+
+
+@torch.no_grad()
+def embed(encoder, windows, bs=512):
+    encoder.eval()
+    out = []
+    for i in range(0, len(windows), bs):
+        out.append(encoder(torch.from_numpy(np.ascontiguousarray(windows[i:i + bs]))).numpy())
+    return np.concatenate(out) if out else np.zeros((0, EMBEDDING_DIM), np.float32)
+
+
+# ----------------------------------------------------------------------------------------------
+# Heads on frozen embeddings. Each is a tiny MLP (D -> 64 -> ReLU -> out). Inputs are standardised
+# with the training set's mean/std, kept as explicit Sub/Mul nodes in the exported head, so the
+# ONNX head takes the raw embedding. Adam (lr 1e-3, weight decay 1e-4), batch 256; the epoch with
+# the lowest loss on held-out sim-train DEVICES (10 %) is kept.
+# ----------------------------------------------------------------------------------------------
+class HeadExport(nn.Module):
+    """The exported head: explicit standardisation (e - mean) * (1 / std), then Linear-ReLU-Linear,
+    then softmax (classification) or nothing (regression, already scaled to bpm). The
+    standardisation is kept as Sub/Mul nodes instead of being folded into the first Linear layer:
+    folding divides weights by small stds and makes float32 results cancel, which would amplify
+    the rounding differences between runtimes (the golden check allows 1e-4 absolute)."""
+
+    def __init__(self, mean, inv_std, l1, l2, softmax):
+        super().__init__()
+        self.register_buffer("mean", mean)
+        self.register_buffer("inv_std", inv_std)
+        self.l1, self.l2 = l1, l2
+        self.softmax = softmax
+
+    def forward(self, embedding):
+        z = self.l2(torch.relu(self.l1((embedding - self.mean) * self.inv_std)))
+        return torch.softmax(z, dim=-1) if self.softmax else z
+
+
+def fit_mlp(kind, Xtr, ytr, Xva, yva, n_out, args, seed, hidden=64, class_weights=None, name=""):
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    mu = Xtr.mean(0)
+    sd = Xtr.std(0) + 1e-3
+    Xt = torch.from_numpy((Xtr - mu) / sd).float()
+    Xv = torch.from_numpy((Xva - mu) / sd).float()
+    if kind == "regression":
+        ym, ys = float(ytr.mean()), float(ytr.std() + 1e-6)
+        yt = torch.from_numpy((ytr - ym) / ys).float().unsqueeze(1)
+        yv = torch.from_numpy((yva - ym) / ys).float().unsqueeze(1)
+        lossf = nn.SmoothL1Loss(beta=0.1)   # robust to the odd mislabelled window; in target stds
+    else:
+        yt = torch.from_numpy(ytr.astype(np.int64))
+        yv = torch.from_numpy(yva.astype(np.int64))
+        w = None if class_weights is None else torch.tensor(class_weights, dtype=torch.float32)
+        lossf = nn.CrossEntropyLoss(weight=w)
+    model = nn.Sequential(nn.Linear(Xt.shape[1], hidden), nn.ReLU(), nn.Dropout(0.1), nn.Linear(hidden, n_out))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)
+    best = (float("inf"), None, -1)
+    tr_curve, va_curve = [], []
+    n = Xt.shape[0]
+    for ep in range(args.head_epochs):
+        model.train()
+        perm = torch.randperm(n, generator=g)
+        tot = 0.0
+        for i in range(0, n, 256):
+            idx = perm[i:i + 256]
+            loss = lossf(model(Xt[idx]), yt[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            tot += float(loss) * len(idx)
+        model.eval()
+        with torch.no_grad():
+            vl = float(lossf(model(Xv), yv)) if len(Xv) else tot / n
+        tr_curve.append(tot / n)
+        va_curve.append(vl)
+        if vl < best[0]:
+            best = (vl, copy.deepcopy(model.state_dict()), ep)
+    model.load_state_dict(best[1])
+    model.eval()
+    # Export module: standardisation explicit; for regression the target scaling (std, mean) is
+    # folded into the last Linear layer so the head outputs bpm.
+    l1 = copy.deepcopy(model[0])
+    l2 = nn.Linear(hidden, n_out)
+    with torch.no_grad():
+        W2, b2 = model[3].weight.double(), model[3].bias.double()
+        if kind == "regression":
+            l2.weight.copy_((W2 * ys).float())
+            l2.bias.copy_((b2 * ys + ym).float())
+        else:
+            l2.weight.copy_(W2.float())
+            l2.bias.copy_(b2.float())
+    head = HeadExport(torch.from_numpy(mu).float(), torch.from_numpy(1.0 / sd).float(), l1, l2,
+                      softmax=(kind != "regression")).eval()
+    # The export module must reproduce the trained one.
+    with torch.no_grad():
+        probe = torch.from_numpy(Xva[:64] if len(Xva) else Xtr[:64]).float()
+        ref = model(torch.from_numpy(((probe.numpy() - mu) / sd)).float())
+        ref = ref * ys + ym if kind == "regression" else torch.softmax(ref, -1)
+        diff = float((head(probe) - ref).abs().max())
+    assert diff < 1e-3 * (ys if kind == "regression" else 1), f"{name}: export module differs by {diff}"
+    log(f"head {name}: best epoch {best[2] + 1}/{args.head_epochs}, val loss {best[0]:.4f}")
+    return head, {"train_loss": tr_curve, "val_loss": va_curve, "best_epoch": best[2] + 1}
+
+
+@torch.no_grad()
+def predict(head, X):
+    return head(torch.from_numpy(np.ascontiguousarray(X)).float()).numpy()
+
+
+def fit_logreg(X, y, n_classes, l2=1e-3, balanced=True, iters=100):
+    """Multinomial logistic regression on standardised features, L2 penalty l2 x ||W||^2, classes
+    weighted inversely to their frequency (balanced), full-batch L-BFGS. Returns a predict-proba
+    function."""
+    mu, sd = X.mean(0), X.std(0) + 1e-6
+    Xt = torch.from_numpy((X - mu) / sd).float()
+    yt = torch.from_numpy(y.astype(np.int64))
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    w = None
+    if balanced:
+        cw = np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0)
+        w = torch.tensor(cw, dtype=torch.float32)
+    lin = nn.Linear(X.shape[1], n_classes)
+    nn.init.zeros_(lin.weight)
+    nn.init.zeros_(lin.bias)
+    opt = torch.optim.LBFGS(lin.parameters(), lr=1, max_iter=iters, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = F.cross_entropy(lin(Xt), yt, weight=w) + l2 * lin.weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+
+    def proba(Z):
+        with torch.no_grad():
+            return torch.softmax(lin(torch.from_numpy((Z - mu) / sd).float()), -1).numpy()
+
+    return proba
+
+
+# ----------------------------------------------------------------------------------------------
+# Metrics and a classical QRS detector for comparison
+# ----------------------------------------------------------------------------------------------
+def f1_scores(y, p, n_classes):
+    out = []
+    for c in range(n_classes):
+        tp = np.sum((p == c) & (y == c))
+        fp = np.sum((p == c) & (y != c))
+        fn = np.sum((p != c) & (y == c))
+        out.append(2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) > 0 else float("nan"))
+    return out
+
+
+def confusion(y, p, n):
+    m = np.zeros((n, n), dtype=int)
+    for a, b in zip(y, p):
+        m[a, b] += 1
+    return m.tolist()
+
+
+def r(v, nd=4):
+    return None if v is None or (isinstance(v, float) and not math.isfinite(v)) else round(float(v), nd)
+
+
+def qrs_beats(windows, thresholds=(0.3,)):
+    """Pan-Tompkins-like QRS detector on 100-Hz z-scored windows: zero-phase FFT band-pass
+    5-20 Hz, 5-point derivative, squaring, 120-ms moving-window integration; beats are maxima over
+    +-250 ms (refractory period) that exceed a fraction (default 30 %) of the window's 99th
+    percentile of the integrated signal. No search-back or adaptive thresholds (one 10-s window at
+    a time). Returns, per threshold, a list of beat-sample arrays."""
+    f = np.fft.rfftfreq(L, 1.0 / FS)
+    H = ((f >= 5) & (f <= 20)).astype(np.float64)
+    y = np.fft.irfft(np.fft.rfft(windows.astype(np.float64), axis=1) * H, n=L, axis=1)
+    d = np.zeros_like(y)
+    d[:, 2:-2] = (-y[:, :-4] - 2 * y[:, 1:-3] + 2 * y[:, 3:-1] + y[:, 4:]) / 8.0
+    e = d ** 2
+    k = 12
+    c = np.cumsum(np.pad(e, ((0, 0), (k, 0))), axis=1)
+    integ = (c[:, k:] - c[:, :-k]) / k
+    rad = 25
+    padded = np.pad(integ, ((0, 0), (rad, rad)), constant_values=-1)
+    local_max = np.lib.stride_tricks.sliding_window_view(padded, 2 * rad + 1, axis=1).max(axis=2)
+    p99 = np.percentile(integ, 99, axis=1)
+    out = []
+    for frac in thresholds:
+        beats = []
+        for i in range(len(windows)):
+            peaks = np.flatnonzero((integ[i] >= local_max[i]) & (integ[i] > frac * p99[i]) & (integ[i] > 0))
+            keep = []  # plateaus: keep the first sample of runs closer than the refractory period
+            for p_ in peaks:
+                if not keep or p_ - keep[-1] > rad:
+                    keep.append(p_)
+            beats.append(np.array(keep, dtype=int))
+        out.append(beats)
+    return out
+
+
+def beats_to_hr(beats):
+    """60 x (n - 1) / (t_last - t_first), i.e. 60 / mean RR; NaN with fewer than 2 beats."""
+    return np.array([60.0 * (len(b) - 1) / ((b[-1] - b[0]) / FS) if len(b) >= 2 else np.nan for b in beats])
+
+
+def qrs_heart_rate(windows):
+    """The classical comparison: heart rate from qrs_beats at the 30 % threshold."""
+    return beats_to_hr(qrs_beats(windows)[0])
+
+
+def qrs_pseudo_labels(windows):
+    """Heart-rate pseudo-labels for unlabelled real windows: the detector at thresholds 20 %, 30 %
+    and 45 % must find the same number of beats (>= 3, no RR < 300 ms); then the 30 % rate is the
+    label and the window counts as confident."""
+    b20, b30, b45 = qrs_beats(windows, (0.2, 0.3, 0.45))
+    hr = beats_to_hr(b30)
+    conf = np.array([len(a) == len(b) == len(c) and len(b) >= 3 and np.diff(b).min() >= 30
+                     for a, b, c in zip(b20, b30, b45)], dtype=bool)
+    return hr, conf & np.isfinite(hr)
+
+
+# ----------------------------------------------------------------------------------------------
+# ONNX export and checks
+# ----------------------------------------------------------------------------------------------
+def export_onnx(model, example, path, input_name, output_name):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(model, (example,), str(path), input_names=[input_name], output_names=[output_name],
+                      dynamic_axes={input_name: {0: "batch"}, output_name: {0: "batch"}},
+                      opset_version=OPSET, do_constant_folding=True, export_params=True,
+                      training=torch.onnx.TrainingMode.EVAL, verbose=False)
+
+
+def check_onnx(path, input_name, input_dim, output_name, output_dim):
+    import onnx
+    m = onnx.load(str(path))
+    onnx.checker.check_model(m, full_check=True)
+    inf = onnx.shape_inference.infer_shapes(m, strict_mode=True)
+
+    def dims(vi):
+        return [d.dim_param or d.dim_value for d in vi.type.tensor_type.shape.dim]
+
+    ins = {i.name: dims(i) for i in inf.graph.input}
+    outs = {o.name: dims(o) for o in inf.graph.output}
+    assert ins == {input_name: ["batch", input_dim]}, f"{path}: inputs {ins}"
+    assert outs == {output_name: ["batch", output_dim]}, f"{path}: outputs {outs}"
+    assert m.opset_import[0].version == OPSET
+    return sorted({n.op_type for n in m.graph.node})
+
+
+# ----------------------------------------------------------------------------------------------
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, required=True, help="folder with the five .npz files")
+    ap.add_argument("--out", type=Path, required=True, help="bundle folder to write")
+    ap.add_argument("--quick", action="store_true", help="smoke run: tiny budgets, meaningless bundle")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--ssl-windows", type=int, default=330_000,
+                    help="pretraining budget in windows seen (epochs = round(budget / pool size)); "
+                         "330k is ~20 min at ~275 windows/s on 2 idle cores")
+    ap.add_argument("--ssl-epochs", type=int, default=0, help="override the number of epochs")
+    ap.add_argument("--ssl-max-minutes", type=float, default=24.0,
+                    help="hard cap on pretraining wall time; the LR schedule is compressed to fit it if needed")
+    ap.add_argument("--ssl-batch", type=int, default=64)
+    ap.add_argument("--ssl-lr", type=float, default=2e-3)
+    ap.add_argument("--head-epochs", type=int, default=60)
+    ap.add_argument("--save-checkpoint", type=Path, help="also save the pretrained model (encoder+decoder) here")
+    ap.add_argument("--load-checkpoint", type=Path,
+                    help="skip pretraining and use this checkpoint (development of heads; recorded in provenance)")
+    args = ap.parse_args()
+    if args.quick:
+        args.ssl_windows = min(args.ssl_windows, 3000)
+        args.ssl_max_minutes = min(args.ssl_max_minutes, 3.0)
+        args.head_epochs = min(args.head_epochs, 15)
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(SEED)
+    np.random.seed(SEED)
+    torch.use_deterministic_algorithms(True)
+    log(f"torch {torch.__version__}, numpy {np.__version__}, threads {torch.get_num_threads()}, "
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}")
+    if "openblas" not in open("/proc/self/maps").read().lower():
+        log("WARNING: OpenBLAS is not loaded: install libopenblas0-pthread (training will be much slower)")
+
+    # ---------------- data
+    data, data_prov = {}, {}
+    for name in FILES:
+        p = args.data / f"{name}.npz"
+        if not p.exists():
+            raise SystemExit(f"missing {p}: build the datasets first (see model-artifacts/recipe/README.md)")
+        data[name] = load_npz(p)
+        data_prov[name] = {"file": f"{name}.npz", "sha256": sha256_file(p), "bytes": p.stat().st_size,
+                           **describe(name, data[name])}
+        log(f"{name}: {data_prov[name]}")
+    sim_tr, sim_te, real, mit, cinc = (data[n] for n in FILES)
+
+    # ---------------- SSL pool: sim-train + every real lead (unlabelled use; sim-test never).
+    # Windows more than half missing are dropped. Real windows are repeated (at most 4x) so that
+    # they make up about a quarter of each epoch: they are the only source of real morphology.
+    sim_ok = sim_tr["missing_fraction"] <= 0.5
+    real_ok = real["missing_fraction"] <= 0.5
+    n_sim, n_real = int(sim_ok.sum()), int(real_ok.sum())
+    reps = int(min(4, max(1, math.ceil(0.25 * n_sim / (0.75 * max(n_real, 1)))))) if n_real else 0
+    pool = np.concatenate([sim_tr["windows"][sim_ok]] + [real["windows"][real_ok]] * reps)
+    pool = torch.from_numpy(pool)
+    gv = np.random.RandomState(SEED + 3)
+    val_idx = np.sort(gv.choice(len(sim_te["windows"]), size=min(512, len(sim_te["windows"])), replace=False))
+    val_windows = torch.from_numpy(sim_te["windows"][val_idx])
+    curves = {"ssl_train": [], "ssl_val": []}
+    if args.load_checkpoint:
+        ck = torch.load(args.load_checkpoint)
+        ssl_model = MaskedAutoencoder()
+        ssl_model.load_state_dict(ck["state_dict"])
+        curves, ssl_info = ck["curves"], ck["ssl_info"]
+        ssl_info["loaded_from_checkpoint"] = str(args.load_checkpoint)
+        log(f"loaded pretrained model from {args.load_checkpoint}")
+    else:
+        ssl_model, ssl_info, _ = pretrain(pool, val_windows, args, curves)
+    if args.save_checkpoint:
+        torch.save({"state_dict": ssl_model.state_dict(), "curves": curves, "ssl_info": ssl_info},
+                   args.save_checkpoint)
+    ssl_info.update({"sim_windows": n_sim, "real_windows": n_real, "real_repeats": reps})
+    encoder = ssl_model.encoder.eval()
+    n_params = sum(p.numel() for p in encoder.parameters())
+    macs = count_macs(encoder, torch.zeros(2, L))
+    dec_params = sum(p.numel() for p in ssl_model.decoder.parameters())
+    log(f"encoder: {n_params} parameters, {macs / 1e6:.1f} M MACs/window; decoder {dec_params} (not exported)")
+
+    # reconstruction example for the figure
+    with torch.no_grad():
+        gx = torch.Generator().manual_seed(SEED + 4)
+        ex = val_windows[:1]
+        exm = span_mask(1, gx)
+        exr = ssl_model(ex.masked_fill(exm, 0.0))
+    recon_example = (ex[0].numpy(), exm[0].numpy(), exr[0].numpy())
+
+    # ---------------- embeddings (frozen encoder, eval mode)
+    t_emb = time.time()
+    E = {n: embed(encoder, data[n]["windows"]) for n in FILES}
+    log(f"embeddings computed in {time.time() - t_emb:.0f}s")
+    # Baseline: the same architecture with random (untrained) weights, to show what pretraining adds.
+    torch.manual_seed(SEED + 5)
+    rand_enc = Encoder().eval()
+    E_rand = {n: embed(rand_enc, data[n]["windows"]) for n in ("sim-train", "sim-test", "cinc2017", "mitdb100")}
+
+    # held-out sim-train devices for head model selection
+    devs = np.unique(sim_tr["device"])
+    rs = np.random.RandomState(SEED + 6)
+    val_devs = set(rs.choice(devs, size=max(1, len(devs) // 10), replace=False).tolist())
+    is_val = np.array([d in val_devs for d in sim_tr["device"]])
+
+    metrics, head_curves, heads = {}, {}, {}
+    targets = []  # (name, value, target text, met)
+
+    # ---------------- rhythm head
+    # Training windows: labelled, at most 30 % missing and (where known) at least 80 % of the window
+    # in the labelled rhythm. Chosen a priori (not on test results): the deployed head uses sim-train
+    # PLUS every labelled real window of real-all (cinc2017 N/A/O/~, mitdb normal), for real
+    # morphology; the sim-only variant is reported for comparison.
+    def rhythm_sel(d):
+        rf = d["rhythm_fraction"]
+        return (d["rhythm"] >= 0) & (d["missing_fraction"] <= 0.3) & (~np.isfinite(rf) | (rf >= 0.8))
+
+    s_tr = rhythm_sel(sim_tr)
+    r_tr = rhythm_sel(real)
+    te = sim_te
+    clean = (te["rhythm"] >= 0) & (te["rhythm"] <= 2) & (te["noise_rms_mv"] < 0.2)
+
+    def class_weights(y, n):
+        c = np.bincount(y, minlength=n).astype(np.float64)
+        return np.where(c > 0, len(y) / (n * np.maximum(c, 1)), 0.0)
+
+    def rhythm_eval(prob):
+        pred = prob.argmax(1)
+        y = te["rhythm"].astype(int)
+        acc = float((pred[clean] == y[clean]).mean()) if clean.any() else float("nan")
+        acc3 = float((prob[clean][:, :3].argmax(1) == y[clean]).mean()) if clean.any() else float("nan")
+        lab = te["rhythm"] >= 0
+        f1 = f1_scores(y[lab], pred[lab], 4)
+        return {"clean_accuracy": r(acc), "clean_accuracy_ignoring_noisy_output": r(acc3),
+                "clean_windows": int(clean.sum()),
+                "clean_confusion_normal_af_other_x_pred4": confusion(y[clean], pred[clean], 4)[:3],
+                "all_labelled_accuracy": r(float((pred[lab] == y[lab]).mean()) if lab.any() else float("nan")),
+                "all_labelled_f1_per_class": [r(v) for v in f1],
+                "all_labelled_confusion": confusion(y[lab], pred[lab], 4)}
+
+    variants = {}
+    for vname, use_real in (("sim_only", False), ("sim_plus_real", True)):
+        Xtr = E["sim-train"][s_tr & ~is_val]
+        ytr = sim_tr["rhythm"][s_tr & ~is_val].astype(int)
+        if use_real and r_tr.any():
+            Xtr = np.concatenate([Xtr, E["real-all"][r_tr]])
+            ytr = np.concatenate([ytr, real["rhythm"][r_tr].astype(int)])
+        Xva, yva = E["sim-train"][s_tr & is_val], sim_tr["rhythm"][s_tr & is_val].astype(int)
+        h, cv = fit_mlp("classification", Xtr, ytr, Xva, yva, 4, args, SEED + 10, class_weights=class_weights(ytr, 4),
+                        name=f"rhythm[{vname}]")
+        variants[vname] = (h, cv, rhythm_eval(predict(h, E["sim-test"])), len(ytr))
+    heads["rhythm"], head_curves["rhythm"] = variants["sim_plus_real"][0], variants["sim_plus_real"][1]
+    metrics["rhythm"] = {"deployed_variant": "sim_plus_real",
+                         **{k: {"train_windows": v[3], **v[2]} for k, v in variants.items()}}
+    acc = metrics["rhythm"]["sim_plus_real"]["clean_accuracy"]
+    targets.append(("sim-test rhythm accuracy (noise < 0.2 mV, normal/af/other windows, 4-way argmax)",
+                    acc, ">= 0.90", acc is not None and acc >= 0.90))
+
+    # ---------------- heart-rate head. Simulated windows alone teach a mapping that does not
+    # transfer to real morphology (a sim-only head is reported below: far off on mitdb/100), and
+    # the only real heart-rate labels are mitdb/100's (the real-data TEST record). So the deployed
+    # head is trained on sim-train ground truth PLUS QRS-detector pseudo-labels of confident real
+    # windows (qrs_pseudo_labels) from every real source except mitdb (both mitdb/100 leads are
+    # excluded) and except windows labelled noisy. Real windows are repeated (at most 10x) to make
+    # up about a quarter of the training set, the same share as in pretraining. Disclosure: this
+    # design was chosen after a short pilot run in which the sim-only head's mitdb/100 error was
+    # seen. Validation (epoch choice): held-out sim-train devices plus 10 % of the real devices.
+    def hr_sel(d):
+        h = d["hr_bpm"]
+        return np.isfinite(h) & (h >= 25) & (h <= 250) & (d["missing_fraction"] <= 0.3)
+
+    h_tr = hr_sel(sim_tr)
+    src_real = real["source_names"][real["source"]]
+    pl_hr, pl_conf = qrs_pseudo_labels(real["windows"])
+    pl_sel = (pl_conf & (src_real != "mitdb") & (real["rhythm"] != 3) & (real["missing_fraction"] <= 0.3)
+              & (pl_hr >= 35) & (pl_hr <= 200))
+    rdevs = np.unique(real["device"][pl_sel])
+    rs_r = np.random.RandomState(SEED + 7)
+    rval = set(rs_r.choice(rdevs, size=max(1, len(rdevs) // 10), replace=False).tolist()) if len(rdevs) > 1 else set()
+    pl_val = pl_sel & np.array([d_ in rval for d_ in real["device"]])
+    pl_tr = pl_sel & ~pl_val
+    n_pl = int(pl_tr.sum())
+    pl_reps = int(min(10, max(1, math.ceil(0.25 * int((h_tr & ~is_val).sum()) / (0.75 * max(n_pl, 1)))))) if n_pl else 0
+    Xs, ys_ = E["sim-train"][h_tr & ~is_val], sim_tr["hr_bpm"][h_tr & ~is_val].astype(np.float64)
+    Xtr = np.concatenate([Xs] + [E["real-all"][pl_tr]] * pl_reps)
+    ytr = np.concatenate([ys_] + [pl_hr[pl_tr]] * pl_reps)
+    Xva = np.concatenate([E["sim-train"][h_tr & is_val], E["real-all"][pl_val]])
+    yva = np.concatenate([sim_tr["hr_bpm"][h_tr & is_val].astype(np.float64), pl_hr[pl_val]])
+    heads["heart_rate"], head_curves["heart_rate"] = fit_mlp("regression", Xtr, ytr, Xva, yva, 1, args, SEED + 20,
+                                                             name="heart_rate")
+    hr_sim_only, _ = fit_mlp("regression", Xs, ys_, E["sim-train"][h_tr & is_val],
+                             sim_tr["hr_bpm"][h_tr & is_val].astype(np.float64), 1, args, SEED + 20,
+                             name="heart_rate[sim_only]")
+    pseudo_info = {"method": "qrs_pseudo_labels: detector at 20/30/45 % thresholds agrees on the beat count "
+                             "(>= 3 beats, no RR < 300 ms); label = 60 / mean RR",
+                   "real_windows_confident_used": n_pl, "real_windows_validation": int(pl_val.sum()),
+                   "repeats": pl_reps,
+                   "by_source": {str(sname): int((pl_sel & (src_real == sname)).sum()) for sname in np.unique(src_real)}}
+    for nm, dd in (("sim_test", sim_te), ("mitdb100", mit)):  # pseudo-label quality where truth exists
+        ph, pc = qrs_pseudo_labels(dd["windows"])
+        ok_ = pc & np.isfinite(dd["hr_bpm"])
+        pseudo_info[f"{nm}_confident_fraction"] = r(float(pc.mean()) if len(pc) else float("nan"))
+        pseudo_info[f"{nm}_confident_mae_bpm"] = r(float(np.abs(ph[ok_] - dd["hr_bpm"][ok_]).mean())
+                                                   if ok_.any() else float("nan"), 3)
+    hr_pred_te = predict(heads["heart_rate"], E["sim-test"])[:, 0]
+    hr = te["hr_bpm"]
+    in_range = np.isfinite(hr) & (hr >= 40) & (hr <= 180)
+    ok_missing = te["missing_fraction"] <= 0.5
+    sel = in_range & ok_missing
+    mae = float(np.abs(hr_pred_te[sel] - hr[sel]).mean()) if sel.any() else float("nan")
+    qrs_te = qrs_heart_rate(te["windows"])
+    qsel = sel & np.isfinite(qrs_te)
+    hrm = {"sim_test_mae_bpm": r(mae, 3), "sim_test_windows": int(sel.sum()),
+           "selection": "hr_bpm in [40,180], missing_fraction <= 0.5",
+           "sim_test_mae_all_in_range_incl_missing": r(float(np.abs(hr_pred_te[in_range] - hr[in_range]).mean())
+                                                       if in_range.any() else float("nan"), 3)}
+    for lo, hi in ((0, 0.05), (0.05, 0.15), (0.15, 10)):
+        ss = sel & (te["noise_rms_mv"] >= lo) & (te["noise_rms_mv"] < hi)
+        hrm[f"sim_test_mae_noise_{lo}_{hi}_mV"] = r(float(np.abs(hr_pred_te[ss] - hr[ss]).mean())
+                                                   if ss.any() else float("nan"), 3)
+    for c in range(3):
+        ss = sel & (te["rhythm"] == c)
+        hrm[f"sim_test_mae_{RHYTHM_LABELS[c]}"] = r(float(np.abs(hr_pred_te[ss] - hr[ss]).mean())
+                                                    if ss.any() else float("nan"), 3)
+    hrm["qrs_detector_sim_test_mae_bpm"] = r(float(np.abs(qrs_te[qsel] - hr[qsel]).mean()) if qsel.any()
+                                             else float("nan"), 3)
+    hrm["qrs_detector_sim_test_coverage"] = r(float(qsel.sum() / max(sel.sum(), 1)))
+    targets.append(("sim-test heart-rate MAE, bpm (40-180 bpm)", hrm["sim_test_mae_bpm"], "<= 5",
+                    hrm["sim_test_mae_bpm"] is not None and hrm["sim_test_mae_bpm"] <= 5))
+
+    # mitdb/100: model vs the record's own mean rate (an oracle constant) vs a QRS detector.
+    mh = mit["hr_bpm"]
+    msel = np.isfinite(mh) & (mit["missing_fraction"] <= 0.5)
+    mp = predict(heads["heart_rate"], E["mitdb100"])[:, 0]
+    mq = qrs_heart_rate(mit["windows"])
+    const = float(mh[msel].mean()) if msel.any() else float("nan")
+    mae_model = float(np.abs(mp[msel] - mh[msel]).mean()) if msel.any() else float("nan")
+    mae_const = float(np.abs(const - mh[msel]).mean()) if msel.any() else float("nan")
+    qs = msel & np.isfinite(mq)
+    per_lead = {}
+    for dv in np.unique(mit["device"][msel]):
+        ss = msel & (mit["device"] == dv)
+        per_lead[str(mit["device_names"][dv])] = {
+            "windows": int(ss.sum()),
+            "model_mae_bpm": r(float(np.abs(mp[ss] - mh[ss]).mean()), 3),
+            "model_bias_bpm": r(float((mp[ss] - mh[ss]).mean()), 3),
+            "qrs_detector_mae_bpm": r(float(np.abs(mq[ss & qs] - mh[ss & qs]).mean()) if (ss & qs).any()
+                                      else float("nan"), 3)}
+    hrm["mitdb100"] = {"windows": int(msel.sum()), "record_mean_bpm": r(const, 2),
+                       "model_mae_bpm": r(mae_model, 3), "constant_mae_bpm": r(mae_const, 3),
+                       "ratio_model_to_constant": r(mae_model / mae_const if mae_const > 0 else float("nan"), 3),
+                       "model_bias_bpm": r(float((mp[msel] - mh[msel]).mean()) if msel.any() else float("nan"), 3),
+                       "qrs_detector_mae_bpm": r(float(np.abs(mq[qs] - mh[qs]).mean()) if qs.any() else float("nan"), 3),
+                       "qrs_detector_coverage": r(float(qs.sum() / max(msel.sum(), 1))),
+                       "per_lead": per_lead}
+    mp_so = predict(hr_sim_only, E["mitdb100"])[:, 0]
+    hrm["mitdb100"]["sim_only_head_mae_bpm"] = r(float(np.abs(mp_so[msel] - mh[msel]).mean()) if msel.any()
+                                                 else float("nan"), 3)
+    hrm["mitdb100"]["sim_only_head_bias_bpm"] = r(float((mp_so[msel] - mh[msel]).mean()) if msel.any()
+                                                  else float("nan"), 3)
+    hrm["sim_only_head_sim_test_mae_bpm"] = r(float(np.abs(predict(hr_sim_only, E["sim-test"])[sel, 0] - hr[sel]).mean())
+                                              if sel.any() else float("nan"), 3)
+    hrm["pseudo_labels"] = pseudo_info
+    ratio = hrm["mitdb100"]["ratio_model_to_constant"]
+    targets.append(("mitdb/100 heart-rate MAE / MAE of the record-mean constant", ratio, "<= 0.5",
+                    ratio is not None and ratio <= 0.5))
+
+    # Extra (not deployed): time-blocked 5-fold CV on mitdb/100 of a head trained on the deployed
+    # head's data PLUS the other 4 blocks of mitdb/100 -- how much a little in-domain labelled data helps.
+    if msel.sum() >= 10:
+        order = np.flatnonzero(msel)
+        blocks = np.array_split(order[np.argsort(mit["window_start_s"][order], kind="stable")], 5)
+        cvp = np.full(len(mh), np.nan)
+        for k, blk in enumerate(blocks):
+            tr_idx = np.concatenate([b for j, b in enumerate(blocks) if j != k])
+            Xa = np.concatenate([Xtr, np.repeat(E["mitdb100"][tr_idx], 5, axis=0)])
+            ya = np.concatenate([ytr, np.repeat(mh[tr_idx].astype(np.float64), 5)])
+            hcv, _ = fit_mlp("regression", Xa, ya, Xva, yva, 1, args, SEED + 21 + k, name=f"heart_rate[mitdb-cv{k}]")
+            cvp[blk] = predict(hcv, E["mitdb100"][blk])[:, 0]
+        hrm["mitdb100"]["cv_sim_plus_mitdb_blocks_mae_bpm"] = r(float(np.abs(cvp[msel] - mh[msel]).mean()), 3)
+        hrm["mitdb100"]["cv_note"] = ("5 time blocks of mitdb/100; the other 4 blocks' windows repeated 5x next to "
+                                      "the deployed head's training set; not the deployed head")
+    metrics["heart_rate"] = hrm
+
+    # ---------------- signal-quality head: every window with a quality label in sim-train and real-all.
+    q_tr = (sim_tr["quality"] >= 0) & ~is_val
+    q_va = (sim_tr["quality"] >= 0) & is_val
+    rq = real["quality"] >= 0
+    Xtr = np.concatenate([E["sim-train"][q_tr], E["real-all"][rq]])
+    ytr = np.concatenate([sim_tr["quality"][q_tr], real["quality"][rq]]).astype(int)
+    Xva, yva = E["sim-train"][q_va], sim_tr["quality"][q_va].astype(int)
+    heads["signal_quality"], head_curves["signal_quality"] = fit_mlp(
+        "classification", Xtr, ytr, Xva, yva, 2, args, SEED + 30, class_weights=class_weights(ytr, 2),
+        name="signal_quality")
+    qp = predict(heads["signal_quality"], E["sim-test"])
+    ql = te["quality"] >= 0
+    yq, pq = te["quality"][ql].astype(int), qp[ql].argmax(1)
+    rec = [float((pq[yq == c] == c).mean()) if (yq == c).any() else float("nan") for c in range(2)]
+    metrics["signal_quality"] = {"sim_test_accuracy": r(float((pq == yq).mean()) if ql.any() else float("nan")),
+                                 "sim_test_balanced_accuracy": r(float(np.nanmean(rec))),
+                                 "sim_test_recall_good_poor": [r(v) for v in rec],
+                                 "sim_test_confusion": confusion(yq, pq, 2), "train_windows": int(len(ytr)),
+                                 "sim_test_windows": int(ql.sum())}
+    if (cinc["rhythm"] >= 0).any():
+        cq = predict(heads["signal_quality"], E["cinc2017"])[:, 1]
+        metrics["signal_quality"]["cinc2017_mean_p_poor_noisy_vs_other_records"] = [
+            r(float(cq[cinc["rhythm"] == 3].mean()) if (cinc["rhythm"] == 3).any() else float("nan")),
+            r(float(cq[(cinc["rhythm"] >= 0) & (cinc["rhythm"] < 3)].mean()))]
+
+    # ---------------- cinc2017: 5-fold CV by record, logistic regression on frozen embeddings
+    def cinc_cv(Emb, seed):
+        lab = cinc["rhythm"] >= 0
+        recs = np.unique(cinc["device"][lab])
+        rec_y = np.array([np.bincount(cinc["rhythm"][lab & (cinc["device"] == d_)].astype(int)).argmax()
+                          for d_ in recs])
+        rs_ = np.random.RandomState(seed)
+        fold = np.zeros(len(recs), dtype=int)
+        for c in range(4):  # stratified by the record's label
+            ids = np.flatnonzero(rec_y == c)
+            rs_.shuffle(ids)
+            fold[ids] = np.arange(len(ids)) % 5
+        fold_of = dict(zip(recs.tolist(), fold.tolist()))
+        wf = np.array([fold_of.get(int(d_), -1) for d_ in cinc["device"]])
+        prob = np.zeros((len(cinc["rhythm"]), 4))
+        for k in range(5):
+            trm, tem = lab & (wf != k), lab & (wf == k)
+            if not trm.any() or not tem.any():
+                continue
+            prob[tem] = fit_logreg(Emb[trm], cinc["rhythm"][trm].astype(int), 4)(Emb[tem])
+        yw, pw = cinc["rhythm"][lab].astype(int), prob[lab].argmax(1)
+        rec_p = np.array([prob[lab & (cinc["device"] == d_)].mean(0).argmax() for d_ in recs])
+        fw, fr = f1_scores(yw, pw, 4), f1_scores(rec_y, rec_p, 4)
+        return {"records": int(len(recs)), "windows": int(lab.sum()),
+                "record_macro_f1": r(float(np.nanmean(fr))), "record_f1_N_A_O_noisy": [r(v) for v in fr],
+                "record_cinc_f1_NAO": r(float(np.nanmean(fr[:3]))),
+                "window_macro_f1": r(float(np.nanmean(fw))), "window_f1_N_A_O_noisy": [r(v) for v in fw],
+                "record_confusion": confusion(rec_y, rec_p, 4)}
+
+    metrics["cinc2017_cv"] = {
+        "method": "5-fold CV, folds by record (stratified by record label), multinomial logistic regression "
+                  "(balanced class weights, L2 1e-3, L-BFGS) on frozen embeddings of every window; record "
+                  "prediction = argmax of the mean window probability",
+        "note": "the cinc2017 windows were part of the UNLABELLED pretraining pool (labels never used there)",
+        "pretrained": cinc_cv(E["cinc2017"], SEED + 40),
+        "random_encoder_baseline": cinc_cv(E_rand["cinc2017"], SEED + 40)}
+
+    # ---------------- data efficiency: rhythm accuracy vs labelled sim-train windows (logistic
+    # regression, 3 random subsets each), pretrained vs random-weight encoder.
+    eff = {"method": "logistic regression on frozen embeddings of n random labelled sim-train windows "
+                     "(3 draws), accuracy on the clean sim-test rhythm set (4-way argmax)", "points": []}
+    pool_idx = np.flatnonzero(s_tr)
+    for n_lab in ([50, 200, 1000] if not args.quick else [50, 200]) + [len(pool_idx)]:
+        row = {"n": int(n_lab)}
+        for tag, Em in (("pretrained", E), ("random_encoder", E_rand)):
+            accs = []
+            for rep in range(3 if n_lab < len(pool_idx) else 1):
+                rs_ = np.random.RandomState(SEED + 50 + rep)
+                idx = rs_.choice(pool_idx, size=min(n_lab, len(pool_idx)), replace=False)
+                proba = fit_logreg(Em["sim-train"][idx], sim_tr["rhythm"][idx].astype(int), 4)
+                p_ = proba(Em["sim-test"][clean]).argmax(1)
+                accs.append(float((p_ == te["rhythm"][clean]).mean()) if clean.any() else float("nan"))
+            row[tag] = r(float(np.mean(accs)))
+        eff["points"].append(row)
+        log(f"data efficiency {row}")
+    metrics["rhythm_data_efficiency"] = eff
+
+    # ---------------- export
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    enc_path = out / "encoder.onnx"
+    export_onnx(encoder, torch.zeros(2, L), enc_path, "window", "embedding")
+    enc_sha = sha256_file(enc_path)
+    ops = {"encoder": check_onnx(enc_path, "window", L, "embedding", EMBEDDING_DIM)}
+    head_specs = [("rhythm", "classification", RHYTHM_LABELS, None, "scores", "mlp"),
+                  ("heart_rate", "regression", None, "bpm", "value", "mlp"),
+                  ("signal_quality", "classification", QUALITY_LABELS, None, "scores", "mlp")]
+    head_entries = []
+    for task, kind, labels, unit, oname, arch in head_specs:
+        rel = f"heads/{task}.onnx"
+        export_onnx(heads[task], torch.zeros(2, EMBEDDING_DIM), out / rel, "embedding", oname)
+        ops[task] = check_onnx(out / rel, "embedding", EMBEDDING_DIM, oname, len(labels) if labels else 1)
+        e = {"task": task, "name": f"{BUNDLE_ID}-{task.replace('_', '-')}-{arch}", "version": VERSION,
+             "file": rel, "sha256": sha256_file(out / rel), "kind": kind}
+        if labels:
+            e["labels"] = labels
+        if unit:
+            e["unit"] = unit
+        e.update({"inputName": "embedding", "outputName": oname, "outputDim": len(labels) if labels else 1,
+                  "encoderSha256": enc_sha})
+        head_entries.append(e)
+
+    # ---------------- golden vectors: two sim-test windows (first clean normal, first clean AF),
+    # the first mitdb/100 window and the fixture's synthetic sine window (seeded); outputs from
+    # PyTorch float32. float64 copies of the models bound the float32 rounding error, a proxy for
+    # how far another float32 runtime (ONNX Runtime) may land from these values.
+    gi = []
+    for c in (0, 1):
+        cand = np.flatnonzero(clean & (te["rhythm"] == c) & (te["missing_fraction"] == 0))
+        gi.append(te["windows"][cand[0]] if len(cand) else te["windows"][min(c, len(te["windows"]) - 1)])
+    gi.append(mit["windows"][0])
+    gen = torch.Generator().manual_seed(GOLDEN_SEED)
+    tt = torch.arange(L, dtype=torch.float64) / FS
+    sx = torch.sin(2 * math.pi * 1.2 * tt) + 0.3 * torch.sin(2 * math.pi * 3.6 * tt)
+    sx = sx + 0.2 * torch.randn(L, generator=gen, dtype=torch.float64)
+    gi.append(((sx - sx.mean()) / sx.std(unbiased=False)).float().numpy())
+    gwin = torch.from_numpy(np.stack(gi).astype(np.float32))
+    with torch.no_grad():
+        gemb = encoder(gwin)
+        gheads = {t: heads[t](gemb) for t, *_ in head_specs}
+        enc64 = copy.deepcopy(encoder).double()
+        emb64 = enc64(gwin.double())
+        f64_err = {"encoder": float((emb64 - gemb.double()).abs().max())}
+        for t, *_ in head_specs:
+            f64_err[t] = float((copy.deepcopy(heads[t]).double()(emb64) - gheads[t].double()).abs().max())
+    log(f"golden: max |float32 - float64| {f64_err}")
+
+    def to_lists(t):
+        return [[float(v) for v in row] for row in t.tolist()]
+
+    golden = {"bundleId": BUNDLE_ID, "encoderSha256": enc_sha,
+              "note": ("inputs are already per-window z-scored (rows: sim-test normal, sim-test AF, mitdb/100 "
+                       "first window, synthetic sines+noise); outputs computed by PyTorch " + torch.__version__),
+              "inputs": to_lists(gwin), "embeddings": to_lists(gemb),
+              "heads": {t: to_lists(v) for t, v in gheads.items()}}
+    write_json(out / "golden.json", golden, indent=None)
+
+    # ---------------- metrics, curves, manifest, model card
+    total_s = time.time() - T0
+    metrics_json = {
+        "targets": [{"metric": n_, "value": v, "target": t_, "met": bool(m_)} for n_, v, t_, m_ in targets],
+        **metrics,
+        "pretraining": ssl_info,
+        "encoder": {"parameters": int(n_params), "macs_per_window": int(macs), "flops_per_window": int(2 * macs),
+                    "flops_method": "forward hooks on Conv1d/Linear: output elements x (in_channels x kernel); "
+                                    "FLOPs = 2 x MACs; BN/GELU/add/pool not counted",
+                    "decoder_parameters_not_exported": int(dec_params)},
+        "golden_float32_vs_float64_max_abs": {k: float(f"{v:.3g}") for k, v in f64_err.items()},
+        "onnx_ops": ops,
+        "head_best_epochs": {k: v["best_epoch"] for k, v in head_curves.items()},
+        "quick_run": bool(args.quick),
+    }
+    write_json(out / "metrics.json", metrics_json)
+    curves_ok = plot_curves(out / "curves.png", curves, head_curves, recon_example, eff)
+
+    manifest = {
+        "bundleId": BUNDLE_ID, "version": VERSION, "fixture": False, "signalType": "ECG",
+        "inputSampleRateHz": FS, "windowSeconds": WINDOW_S, "hopSeconds": HOP_S,
+        "normalisation": "per-window-zscore", "preprocessingId": PREPROCESSING_ID,
+        "encoder": {"name": f"{BUNDLE_ID}-resnet1d-mae", "version": VERSION, "file": "encoder.onnx",
+                    "sha256": enc_sha, "inputName": "window", "outputName": "embedding", "inputLength": L,
+                    "embeddingDim": EMBEDDING_DIM},
+        "heads": head_entries,
+        "provenance": {
+            "script": SCRIPT, "command": " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:]),
+            "torchVersion": torch.__version__, "numpyVersion": np.__version__,
+            "onnxVersion": __import__("onnx").__version__, "python": platform.python_version(),
+            "blas": "openblas" if "openblas" in open("/proc/self/maps").read().lower() else "other",
+            "threads": torch.get_num_threads(), "ompWaitPolicy": os.environ.get("OMP_WAIT_POLICY"), "cpu": platform.processor() or platform.machine(),
+            "seed": SEED, "goldenSeed": GOLDEN_SEED, "opset": OPSET,
+            "data": data_prov,
+            "pretraining": {k: ssl_info[k] for k in ("epochs_run", "steps", "batch", "windows_seen", "pool_windows",
+                                                     "sim_windows", "real_windows", "real_repeats", "seconds",
+                                                     "stopped_early")},
+            "trainingSeconds": round(total_s, 1),
+            "quickRun": bool(args.quick),
+        },
+        "metrics": {
+            "targets": metrics_json["targets"],
+            "encoderParameters": int(n_params), "encoderFlopsPerWindow": int(2 * macs),
+            "rhythmSimTestCleanAccuracy": acc,
+            "heartRateSimTestMaeBpm": hrm["sim_test_mae_bpm"],
+            "heartRateMitdb100MaeBpm": hrm["mitdb100"]["model_mae_bpm"],
+            "heartRateMitdb100ConstantMaeBpm": hrm["mitdb100"]["constant_mae_bpm"],
+            "signalQualitySimTestBalancedAccuracy": metrics["signal_quality"]["sim_test_balanced_accuracy"],
+            "cinc2017CvRecordMacroF1": metrics["cinc2017_cv"]["pretrained"]["record_macro_f1"],
+            "details": "metrics.json",
+        },
+    }
+    write_json(out / "manifest.json", manifest)
+    (out / "MODEL_CARD.md").write_text(model_card(manifest, metrics_json, data_prov, curves_ok, args))
+    log(f"done in {total_s / 60:.1f} min")
+    for p in sorted(out.rglob("*")):
+        if p.is_file() and "data" not in p.relative_to(out).parts:
+            print(f"{sha256_file(p)}  {p.relative_to(out)}  ({p.stat().st_size} bytes)")
+    for n_, v, t_, m_ in targets:
+        print(f"{'MET   ' if m_ else 'MISSED'} {n_}: {v} (target {t_})")
+
+
+def write_json(path, obj, indent=2):
+    path.write_text(json.dumps(obj, indent=indent) + "\n")
+
+
+def plot_curves(path, curves, head_curves, recon, eff):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("matplotlib not installed (apt-get install -y python3-matplotlib): no curves.png")
+        return False
+    fig, ax = plt.subplots(2, 3, figsize=(15, 8))
+    ep = np.arange(1, len(curves["ssl_train"]) + 1)
+    ax[0, 0].plot(ep, curves["ssl_train"], "o-", label="train (augmented)")
+    ax[0, 0].plot(ep, curves["ssl_val"], "s-", label="sim-test subset (monitor only)")
+    ax[0, 0].set(title="Pretraining: masked-sample MSE", xlabel="epoch", ylabel="MSE (z units)")
+    ax[0, 0].legend()
+    for a, (task, hc) in zip([ax[0, 1], ax[0, 2], ax[1, 0]], head_curves.items()):
+        a.plot(hc["train_loss"], label="train")
+        a.plot(hc["val_loss"], label="held-out devices (sim" + (" + real)" if task == "heart_rate" else ")"))
+        a.axvline(hc["best_epoch"] - 1, color="gray", ls=":", label="kept epoch")
+        a.set(title=f"Head {task}: " + ("smooth-L1 (std units)" if task == "heart_rate" else "cross-entropy"),
+              xlabel="epoch", ylabel="loss")
+        a.legend()
+    x, m, rr = recon
+    t = np.arange(L) / FS
+    ax[1, 1].plot(t, x, lw=0.8, label="input (sim-test)")
+    ax[1, 1].plot(t, np.where(m, rr, np.nan), lw=0.8, label="reconstruction (masked spans)")
+    ax[1, 1].fill_between(t, x.min(), x.max(), where=m, color="gray", alpha=0.2, label="masked")
+    ax[1, 1].set(title="Masked reconstruction example", xlabel="s")
+    ax[1, 1].legend(fontsize=7)
+    ns = [p["n"] for p in eff["points"]]
+    ax[1, 2].semilogx(ns, [p["pretrained"] for p in eff["points"]], "o-", label="pretrained encoder")
+    ax[1, 2].semilogx(ns, [p["random_encoder"] for p in eff["points"]], "s--", label="random-weight encoder")
+    ax[1, 2].set(title="Rhythm: accuracy vs labelled windows (log. reg.)", xlabel="labelled windows",
+                 ylabel="clean sim-test accuracy")
+    ax[1, 2].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=80, metadata={"Software": None})
+    plt.close(fig)
+    return True
+
+
+def fmt_targets(targets):
+    lines = ["| metric | value | target | |", "|---|---|---|---|"]
+    for t in targets:
+        lines.append(f"| {t['metric']} | {t['value']} | {t['target']} | {'met' if t['met'] else '**missed**'} |")
+    return "\n".join(lines)
+
+
+def model_card(manifest, m, data_prov, curves_ok, args):
+    enc = manifest["encoder"]
+    prov = manifest["provenance"]
+    pre = m["pretraining"]
+    rh, hrm, sq, cc = m["rhythm"], m["heart_rate"], m["signal_quality"], m["cinc2017_cv"]
+    data_rows = "\n".join(
+        f"| `{k}.npz` | {v['windows']} | {v['devices']} | {', '.join(f'{s} {n}' for s, n in v['sources'].items())} | "
+        f"`{v['sha256'][:16]}…` |" for k, v in data_prov.items())
+    eff_rows = "\n".join(f"| {p['n']} | {p['pretrained']} | {p['random_encoder']} |" for p in m["rhythm_data_efficiency"]["points"])
+    quick = ("\n> **QUICK SMOKE RUN (`--quick`)**: tiny training budget; these weights and numbers mean nothing.\n"
+             if args.quick else "")
+    heads_rows = "\n".join(f"| `{h['file']}` | {h['task']} | {h['kind']} | {', '.join(h.get('labels', [])) or h.get('unit')} | `{h['sha256'][:16]}…` |"
+                           for h in manifest["heads"])
+    return f"""# {BUNDLE_ID} {VERSION} — ECG foundation-model encoder and heads (research/demo)
+{quick}
+**Not a medical device.** Research and demonstration use only: it has not been validated clinically,
+must not be used for diagnosis, monitoring of patients or any clinical decision, and most of its
+training and test data are *simulated*.
+
+## What it is
+A 1-D convolutional encoder that turns a 10-s single-lead ECG window (100 Hz, z-scored per window)
+into a {enc['embeddingDim']}-dim embedding, pretrained **without labels** by masked reconstruction, plus three
+small heads that read the frozen embedding: rhythm (normal / AF / other / noisy), heart rate (bpm) and
+signal quality (good / poor). The streaming job runs the encoder once per window and every head on the
+same embedding.
+
+| file | | sha256 |
+|---|---|---|
+| `encoder.onnx` | input `window` [batch, 1000] float32, output `embedding` [batch, {enc['embeddingDim']}] | `{enc['sha256']}` |
+
+| head file | task | kind | labels / unit | sha256 |
+|---|---|---|---|---|
+{heads_rows}
+
+All ONNX opset {OPSET}, dynamic batch axis `batch`; heads take `embedding` and output `scores` (softmax
+probabilities) or `value` [batch, 1]. `golden.json` holds 4 input windows with the PyTorch outputs
+(float32 vs float64 rounding on them ≤ {max(m['golden_float32_vs_float64_max_abs'].values()):.1e}).
+Preprocessing `{PREPROCESSING_ID}`: resample to 100 Hz, 10-s windows every 5 s, per-window z-score
+over present samples (population std, floor 1e-3), missing samples 0 — the same code (`WindowNormaliser`)
+builds the training windows and serves.
+
+## Results (honest: misses are reported as misses)
+{fmt_targets(m['targets'])}
+
+- **Rhythm** (sim-test, noise < 0.2 mV, true class normal/AF/other; 4-way argmax so a "noisy" answer
+  counts as wrong): {rh['sim_plus_real']['clean_accuracy']} on {rh['sim_plus_real']['clean_windows']} windows
+  (ignoring the noisy output: {rh['sim_plus_real']['clean_accuracy_ignoring_noisy_output']}); sim-only head
+  {rh['sim_only']['clean_accuracy']}. All labelled sim-test windows: accuracy {rh['sim_plus_real']['all_labelled_accuracy']},
+  F1 normal/AF/other/noisy {rh['sim_plus_real']['all_labelled_f1_per_class']}.
+- **Heart rate** sim-test MAE {hrm['sim_test_mae_bpm']} bpm ({hrm['sim_test_windows']} windows, 40-180 bpm,
+  ≤ 50 % missing); by noise level 0-0.05 / 0.05-0.15 / ≥ 0.15 mV: {hrm['sim_test_mae_noise_0_0.05_mV']} /
+  {hrm['sim_test_mae_noise_0.05_0.15_mV']} / {hrm['sim_test_mae_noise_0.15_10_mV']}; by rhythm normal/AF/other:
+  {hrm['sim_test_mae_normal']} / {hrm['sim_test_mae_af']} / {hrm['sim_test_mae_other']}. Classical QRS
+  detector on the same windows: {hrm['qrs_detector_sim_test_mae_bpm']} bpm (coverage {hrm['qrs_detector_sim_test_coverage']}).
+- **mitdb/100** ({hrm['mitdb100']['windows']} windows, record mean {hrm['mitdb100']['record_mean_bpm']} bpm):
+  model MAE {hrm['mitdb100']['model_mae_bpm']} bpm (bias {hrm['mitdb100']['model_bias_bpm']}), constant
+  (record's own mean, an oracle) {hrm['mitdb100']['constant_mae_bpm']}, ratio {hrm['mitdb100']['ratio_model_to_constant']};
+  QRS detector {hrm['mitdb100']['qrs_detector_mae_bpm']} bpm; a head trained on simulated windows only:
+  {hrm['mitdb100']['sim_only_head_mae_bpm']} bpm (bias {hrm['mitdb100']['sim_only_head_bias_bpm']}). With a little in-domain data the
+  embedding does carry the rate: a head trained on the deployed head's data plus 4 of 5 time blocks of
+  mitdb/100, tested on the 5th (5-fold, not deployed): {hrm['mitdb100'].get('cv_sim_plus_mitdb_blocks_mae_bpm')} bpm.
+  Per lead: {', '.join(f"{k}: MAE {v['model_mae_bpm']} (bias {v['model_bias_bpm']}), QRS detector {v['qrs_detector_mae_bpm']}" for k, v in hrm['mitdb100']['per_lead'].items())}.
+- **Signal quality** sim-test accuracy {sq['sim_test_accuracy']}, balanced {sq['sim_test_balanced_accuracy']}
+  (recall good/poor {sq['sim_test_recall_good_poor']}).
+- **CinC 2017** (150-record development half, 5-fold CV by record, logistic regression on frozen
+  embeddings): record macro-F1 (N/A/O/~) {cc['pretrained']['record_macro_f1']} (per class
+  {cc['pretrained']['record_f1_N_A_O_noisy']}; challenge-style mean F1 of N/A/O {cc['pretrained']['record_cinc_f1_NAO']});
+  window macro-F1 {cc['pretrained']['window_macro_f1']}. Same protocol on a random-weight encoder:
+  {cc['random_encoder_baseline']['record_macro_f1']}. Note: these windows were in the unlabelled pretraining
+  pool (labels unused there), and the deployed rhythm head was trained on their labels, so this CV — not the
+  deployed head — is the cinc2017 estimate.
+- **Data efficiency** (rhythm, logistic regression on n labelled sim-train windows, clean sim-test accuracy):
+
+| n | pretrained encoder | random-weight encoder |
+|---|---|---|
+{eff_rows}
+
+Full numbers: `metrics.json`.{' Curves: `curves.png` (pretraining loss per epoch, head losses, a reconstruction, data efficiency).' if curves_ok else ''}
+
+## Data
+| file | windows | devices/leads | sources | sha256 |
+|---|---|---|---|---|
+{data_rows}
+
+- **Simulated**: the project's ECG simulator (`fmstream-core` `io.fmstream.core.sim`): 200 training devices
+  × 600 s and 40 *other* test devices, native rates 128-500 Hz resampled to 100 Hz by the same resampler
+  as the streaming job; rhythms normal sinus (RSA, Mayer waves), AF (irregular RR, no P, f-waves) and
+  "other" (frequent PVCs); baseline wander, muscle and electrode-motion noise of known RMS; drop-outs.
+  Labels are the simulator's ground truth.
+- **Real** (PhysioNet, Open Data Commons Attribution License v1.0 — attribution: Goldberger AL et al.,
+  PhysioBank, PhysioToolkit, and PhysioNet, *Circulation* 101(23):e215-e220, 2000):
+  MIT-BIH Arrhythmia Database record 100 and a 5-min excerpt of record 208 (Moody GB, Mark RG, *IEEE Eng
+  Med Biol* 20(3):45-50, 2001); PhysioNet/Computing in Cardiology Challenge 2017, 150 records (Clifford
+  GD et al., *Computing in Cardiology* 44, 2017, doi:10.22489/CinC.2017.065-469); PhysioNet/CinC
+  Challenge 2015 records a103l, v102s (Clifford GD et al., *Computing in Cardiology* 42, 2015); PTB
+  Diagnostic ECG Database record s0010_re (Bousseljot R, Kreiseler D, Schnabel A, *Biomed Tech* 40(S1):317,
+  1995); MIMIC Database record 03700181 (Moody GB, Mark RG, *Computers in Cardiology* 1996). Every ECG lead
+  of every record is used as unlabelled pretraining signal; labelled real windows are mitdb/100 (beat
+  annotations → heart rate, rhythm normal) and cinc2017 (N/A/O/~).
+- Pretraining never trains on sim-test (a fixed 512-window subset only gives the monitoring loss in the
+  curves; nothing is chosen by it). No mitdb window (labels or pseudo-labels, either lead) is used by the
+  deployed heart-rate head.
+
+## Training
+- **Objective**: masked reconstruction. Random contiguous spans of 0.2-0.5 s cover 30-50 % of each window
+  (mean {pre['mean_masked_fraction']}); masked samples are set to 0 and a light decoder (1x1 conv, five
+  x2 upsampling stages of nearest-neighbour + conv k5, {m['encoder']['decoder_parameters_not_exported']} parameters, discarded after
+  pretraining) reconstructs the window from the encoder's last feature map plus the embedding; loss = MSE
+  on masked, present samples. Augmentations: circular time shift ≤ 0.25 s, polarity flip (p 0.5), slow
+  amplitude modulation, baseline drift (p 0.5), Gaussian noise (p 0.5), then z-score again.
+- **Pool**: sim-train plus every real lead (windows ≤ 50 % missing), real windows repeated
+  {pre['real_repeats']}× ({pre['sim_windows']} sim + {pre['real_windows']} real windows → {pre['pool_windows']} per epoch).
+- **Optimiser**: AdamW lr {pre['lr']} (β 0.9/0.95, weight decay 0.05), batch {pre['batch']}, 3 % warm-up then
+  cosine; {pre['epochs_run']} epochs, {pre['steps']} steps, {pre['windows_seen']} windows, {pre['seconds']/60:.1f} min
+  on {prov['threads']} CPU threads ({prov['blas']} BLAS){' — schedule compressed by the time cap from step ' + str(pre['schedule_time_limited_from_step']) if pre['schedule_time_limited_from_step'] is not None else ''}. Final masked MSE train {pre['final_train_masked_mse']},
+  sim-test subset {pre['final_val_masked_mse']} (predicting 0: {pre['val_predict_zero_mse']}).
+  {('Stopped early: ' + pre['stopped_early']) if pre['stopped_early'] else ''}
+- **Heads** on frozen embeddings (computed once, eval mode): MLP {enc['embeddingDim']}→64→ReLU→out (dropout 0.1 in
+  training), input standardisation (training mean/std) as explicit Sub/Mul nodes in the ONNX head; Adam lr 1e-3, weight decay 1e-4, batch 256,
+  {args.head_epochs} epochs, the epoch with the lowest loss on 10 % held-out sim-train *devices* (for heart
+  rate also 10 % of the pseudo-labelled real devices) is kept.
+  Rhythm: cross-entropy with balanced class weights on sim-train plus labelled real windows (≤ 30 % missing,
+  ≥ 80 % of the window in the labelled rhythm). Heart rate: smooth-L1 on standardised bpm, on sim-train
+  ground truth plus QRS-detector pseudo-labels of {hrm['pseudo_labels']['real_windows_confident_used']} confident
+  real windows (repeated {hrm['pseudo_labels']['repeats']}×; sources {hrm['pseudo_labels']['by_source']}; no mitdb
+  window), because a sim-only head does not transfer to real ECG (mitdb/100 MAE
+  {hrm['mitdb100']['sim_only_head_mae_bpm']} bpm, bias {hrm['mitdb100']['sim_only_head_bias_bpm']}). The detector's
+  confident pseudo-labels are accurate where truth exists (MAE {hrm['pseudo_labels']['sim_test_confident_mae_bpm']} bpm
+  on sim-test, {hrm['pseudo_labels']['mitdb100_confident_mae_bpm']} on mitdb/100). *Disclosure*: this design was
+  chosen after a short pilot run in which the sim-only head's mitdb/100 error was seen.
+  Quality: cross-entropy with balanced weights on every quality-labelled sim-train and real window.
+- **Total wall time** {prov['trainingSeconds']/60:.1f} min (data loading, pretraining, embeddings, heads,
+  evaluation, export). Seeds: {prov['seed']} (training), {prov['goldenSeed']} (synthetic golden window);
+  deterministic algorithms on, {prov['threads']} threads (another thread count may change the last bits).
+
+## Architecture
+ResNet-style 1-D CNN: stem Conv(1→32, k7, stride 2)+BN+GELU, then 4 stages of one residual block each
+(Conv k5 stride 2 + BN + GELU, Conv k5 + BN, 1x1 strided shortcut, GELU) with 64/128/192/256 channels
+(1000 → 500 → 250 → 125 → 63 → 32 steps; receptive field ≈ 3.7 s), global average pool over time,
+Linear 256→{enc['embeddingDim']}. **{m['encoder']['parameters']:,} parameters; {m['encoder']['macs_per_window']/1e6:.1f} M MACs
+= {m['encoder']['flops_per_window']/1e6:.1f} M FLOPs per window** ({m['encoder']['flops_method']}). BatchNorm is folded
+into the convolutions by the eval-mode export. ONNX ops: encoder {', '.join(m['onnx_ops']['encoder'])}; heads
+{', '.join(sorted(set(sum([v for k, v in m['onnx_ops'].items() if k != 'encoder'], []))))}.
+
+## Limitations
+- Heads are trained mostly on simulated ECG; the simulator's morphology, noise and arrhythmias are far
+  simpler than real ones. Real-data results rest on one mitdb record and 150 cinc2017 records — small
+  samples with wide confidence intervals.
+- "other" means frequent PVCs in simulation but any non-AF abnormal rhythm in cinc2017.
+- One lead at a time, 10-s windows: no multi-lead context, no beat-level output.
+- Heart rate is the mean rate over the window; with fewer than ~2 beats (or heavy noise) it is a guess.
+  On the one annotated real record (mitdb/100) the deployed head is off by {hrm['mitdb100']['model_bias_bpm']} bpm on
+  average (MAE {hrm['mitdb100']['model_mae_bpm']}), worse than the record's own mean rate
+  ({hrm['mitdb100']['constant_mae_bpm']}) and far worse than a classical QRS detector
+  ({hrm['mitdb100']['qrs_detector_mae_bpm']}): do not read real-ECG heart rate from this head without
+  calibrating it on labelled data from the target device.
+- Not calibrated, not tested across populations, devices or lead placements. Not a medical device.
+
+## Reproduce
+See `model-artifacts/recipe/README.md`: build the datasets with the Java dataset builder, then
+`/usr/bin/python3 {SCRIPT} --data model-artifacts/{BUNDLE_ID}/data --out model-artifacts/{BUNDLE_ID}`
+(torch {prov['torchVersion']}, numpy {prov['numpyVersion']}, onnx {prov['onnxVersion']}).
+"""
+
+
+if __name__ == "__main__":
+    main()
