@@ -82,21 +82,45 @@ public final class FmstreamJob {
         }
     }
 
-    /** Builds the topology over {@code input}, whose element timestamps are Kafka append times (ms). */
-    public static Outputs build(DataStream<SourceRef> input, JobSettings settings, BundleManifest manifest) {
-        WindowSpec spec = windowSpec(settings, manifest);
+    /** The topology up to the encoder: decoded, validated chunks and the assembled device windows. */
+    public static final class Assembled {
+        public final SingleOutputStreamOperator<ChunkRecord> chunks;
+        public final SingleOutputStreamOperator<WindowRecord> windows;
 
+        Assembled(SingleOutputStreamOperator<ChunkRecord> chunks, SingleOutputStreamOperator<WindowRecord> windows) {
+            this.chunks = chunks;
+            this.windows = windows;
+        }
+
+        /** Dead letters of both stages (decode/validate and assembly). */
+        public DataStream<DeadLetterRecord> deadLetters() {
+            return chunks.getSideOutput(DeadLetters.TAG).union(windows.getSideOutput(DeadLetters.TAG));
+        }
+    }
+
+    /**
+     * Decodes, validates and assembles {@code input} into device windows. {@link #build} goes on
+     * from here; the fan-out benchmark builds its one-encoder-per-task baseline on the same front.
+     */
+    public static Assembled assemble(DataStream<SourceRef> input, JobSettings settings, BundleManifest manifest) {
+        WindowSpec spec = windowSpec(settings, manifest);
         SingleOutputStreamOperator<ChunkRecord> chunks = input
                 .process(new DecodeValidateFunction(settings.validation), TypeInformation.of(ChunkRecord.class))
                 .uid(UID_DECODE).name("Decode and validate");
-
         SingleOutputStreamOperator<WindowRecord> windows = chunks
                 .keyBy(c -> c.deviceId, TypeInformation.of(String.class))
                 .process(new WindowAssemblerFunction(spec, settings.deviceIdleTimeout.toMillis()),
                         TypeInformation.of(WindowRecord.class))
                 .uid(UID_ASSEMBLER).name("Assemble device windows");
+        return new Assembled(chunks, windows);
+    }
 
-        SingleOutputStreamOperator<EmbeddingRecord> embeddings = windows
+    /** Builds the topology over {@code input}, whose element timestamps are Kafka append times (ms). */
+    public static Outputs build(DataStream<SourceRef> input, JobSettings settings, BundleManifest manifest) {
+        Assembled assembled = assemble(input, settings, manifest);
+
+        // The encoder runs once per window; every head reads the same embedding (promise 2).
+        SingleOutputStreamOperator<EmbeddingRecord> embeddings = assembled.windows
                 .transform("Embed (micro-batched encoder)", TypeInformation.of(EmbeddingRecord.class),
                         new MicroBatchEmbedOperator(settings.bundleUri, settings.batchSize,
                                 settings.batchMaxDelay.toMillis(), settings.onnxThreads))
@@ -113,10 +137,7 @@ public final class FmstreamJob {
         if (predictions == null) {
             throw new IllegalArgumentException("bundle " + settings.bundleUri + " has no heads");
         }
-
-        DataStream<DeadLetterRecord> deadLetters = chunks.getSideOutput(DeadLetters.TAG)
-                .union(windows.getSideOutput(DeadLetters.TAG));
-        return new Outputs(windows, embeddings, predictions, deadLetters);
+        return new Outputs(assembled.windows, embeddings, predictions, assembled.deadLetters());
     }
 
     static WindowSpec windowSpec(JobSettings settings, BundleManifest manifest) {

@@ -9,10 +9,9 @@ import io.fmstream.core.util.RepositoryLayout;
 import io.fmstream.core.wfdb.WfdbRecord;
 import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.JobSettings;
+import io.fmstream.job.io.RecordedSensorSource;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -102,16 +101,8 @@ class WindowParityIntegrationTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(RunningJob.PARALLELISM);
         FmstreamJob.configure(env, settings);
-        // fromData is a parallelism-1 source; left to itself Flink would rebalance its records
-        // round-robin over the two decode subtasks and the keyBy behind them could interleave one
-        // device's chunks out of order, which a Kafka partition never does. Partition by key as the
-        // sensor topic does, so each device's chunks stay on one path, in order.
-        DataStream<SourceRef> source = env.fromData(input, TypeInformation.of(SourceRef.class))
-                .assignTimestampsAndWatermarks(WatermarkStrategy.<SourceRef>forMonotonousTimestamps()
-                        .withTimestampAssigner((r, ts) -> r.appendTimeMillis))
-                .setParallelism(1)
-                .partitionCustom((String key, int partitions) -> Math.floorMod(key.hashCode(), partitions),
-                        r -> new String(r.key, StandardCharsets.UTF_8));
+        // As the Kafka source delivers them: append-time event time, each device's chunks in order.
+        DataStream<SourceRef> source = RecordedSensorSource.of(env, input);
         List<WindowRecord> out = new ArrayList<>();
         try (CloseableIterator<WindowRecord> it = FmstreamJob.build(source, settings,
                 FmstreamJob.readManifest(settings.bundleUri)).windows.executeAndCollect()) {
