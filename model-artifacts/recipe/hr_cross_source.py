@@ -9,9 +9,11 @@ train.py does on the rest (sim-train ground truth + QRS-detector pseudo-labels o
 windows), and score it against the held-out source's pseudo-labels. mitdb is never used.
 
 Two designs are compared:
-  base     the deployed design (train.py)
+  base     sim-train ground truth + pseudo-labelled real windows (ecg-fm-v1 1.0.0's head)
   stretch  base + 6 time-stretched copies (x0.6-1.45, windowed-sinc) of every confident real
            training window, label scaled by the stretch: real morphology across the rate range
+           (the deployed design since 1.1.0; train.py draws its copies from the training
+           windows only, with its own seed, so its figures differ slightly)
 
 Usage (needs the datasets and a pretraining checkpoint, see README.md):
   /usr/bin/python3 model-artifacts/recipe/train.py ... --save-checkpoint /tmp/ecg-fm-v1.pt
@@ -33,49 +35,6 @@ import torch
 import train as T
 
 SOURCES = ("cinc2017", "cinc2015", "ptbdb", "mimicdb")
-STRETCH_COPIES = 6
-
-
-def stretch(seg, a, n_out=T.L, taps=16):
-    """y[t] = seg(t * a) by Hann-windowed sinc interpolation; low-passed at 1/a when a > 1."""
-    p = np.arange(n_out) * a
-    k = np.arange(-taps + 1, taps + 1)
-    idx = np.floor(p).astype(int)[:, None] + k[None, :]
-    frac = p[:, None] - idx
-    cut = min(1.0, 1.0 / a)
-    w = cut * np.sinc(cut * frac) * (0.5 + 0.5 * np.cos(np.pi * frac / taps))
-    return (seg[np.clip(idx, 0, len(seg) - 1)] * w).sum(1)
-
-
-def zscore(x):
-    return ((x - x.mean()) / max(x.std(), T.MIN_STD)).astype(np.float32)
-
-
-def stretched_copies(real, selected, labels, rng):
-    """Time-stretched copies of the selected windows. A window followed 5 s later by a complete
-    window of the same device is extended to 15 s first (the overlap fixes the second window's
-    z-score scale back onto the first's), so stretches above 1 (faster rates) are possible."""
-    succ = {(int(d), round(float(s), 3)): i for i, (d, s) in enumerate(zip(real["device"], real["window_start_s"]))}
-    out_w, out_y, out_src = [], [], []
-    for i in np.flatnonzero(selected):
-        x = real["windows"][i].astype(np.float64)
-        seg = x
-        j = succ.get((int(real["device"][i]), round(float(real["window_start_s"][i]) + T.HOP_S, 3)))
-        if j is not None and real["missing_fraction"][j] <= 0.01:
-            y = real["windows"][j].astype(np.float64)
-            half = T.L // 2
-            a_ = np.stack([y[:half], np.ones(half)], 1)
-            coef = np.linalg.lstsq(a_, x[half:], rcond=None)[0]
-            if np.abs(a_ @ coef - x[half:]).max() < 1e-3 * (np.abs(x).max() + 1):
-                seg = np.concatenate([x, np.stack([y[half:], np.ones(half)], 1) @ coef])
-        a_max = min(1.45, (len(seg) - 17) / T.L)
-        for _ in range(STRETCH_COPIES):
-            a = rng.uniform(0.6, a_max)
-            if 35 <= labels[i] * a <= 200:
-                out_w.append(zscore(stretch(seg, a)))
-                out_y.append(labels[i] * a)
-                out_src.append(i)
-    return np.array(out_w, np.float32), np.array(out_y), np.array(out_src, dtype=int)
 
 
 def main():
@@ -107,7 +66,7 @@ def main():
     val_devs = set(np.random.RandomState(T.SEED + 6).choice(devs, size=max(1, len(devs) // 10), replace=False))
     is_val = np.isin(sim_tr["device"], list(val_devs))
 
-    aw, ay, a_of = stretched_copies(real, pl_sel, pl_hr, np.random.RandomState(T.SEED + 8))
+    aw, ay, a_of = T.stretched_copies(real, pl_sel, pl_hr, np.random.RandomState(T.SEED + 8))
     ae = T.embed(encoder, aw)
     ah, ac = T.qrs_pseudo_labels(aw)
     T.log(f"stretched copies: {len(aw)}, labels {ay.min():.1f}-{ay.max():.1f} bpm; the QRS detector is confident "

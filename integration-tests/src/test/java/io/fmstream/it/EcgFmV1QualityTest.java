@@ -13,7 +13,6 @@ import io.fmstream.core.sim.SimulatedFleet;
 import io.fmstream.core.util.RepositoryLayout;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -67,9 +66,11 @@ class EcgFmV1QualityTest {
         assertThat(s.rhythmAccuracy()).isGreaterThanOrEqualTo(0.90);
     }
 
+    /**
+     * mitdb/100 is never used to train the heart-rate head (neither its beat labels nor detector
+     * pseudo-labels of either lead); its windows were only in the unlabelled pretraining pool.
+     */
     @Test
-    @Disabled("Target missed by ecg-fm-v1 1.0.0 (issue 4 stays open): measured HR MAE 3.96 bpm against 1.78 bpm for "
-            + "the record's own mean rate, ratio 2.22, target <= 0.5. Enable when a bundle meets it.")
     void mitdb100HeartRateErrorIsAtMostHalfThatOfTheRecordsOwnMeanRate() {
         WindowDatasetBuilder builder = new WindowDatasetBuilder();
         builder.addRecord(RepositoryLayout.sharedData().resolve("mitdb/100.hea"), false);

@@ -78,7 +78,8 @@ import java.util.stream.Stream;
  * </ul>
  * Both must produce the same predictions (same keys, values within 1e-4), which the command
  * checks before it reports a figure. The encoder's roof (the encoder alone on ready windows,
- * batched, all cores) is measured in the same run, so the job's efficiency is a ratio too.
+ * with the job's batch size, slots and ONNX Runtime threads) is measured in the same run, so the
+ * job's efficiency is a ratio too.
  * Heads beyond the bundle's own are copies of them under new task names: a head's cost does
  * not depend on what it was trained for.
  */
@@ -97,7 +98,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Simulated seconds per device (default: ${DEFAULT-VALUE}; 20 x 500 s = 1980 windows).")
     int seconds;
 
-    @Option(names = "--rounds", defaultValue = "2", description = "Alternating rounds; the median is reported (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--rounds", defaultValue = "3", description = "Alternating rounds; the median is reported (default: ${DEFAULT-VALUE}).")
     int rounds;
 
     @Option(names = "--parallelism", defaultValue = "2", description = "Job parallelism (default: ${DEFAULT-VALUE}).")
@@ -126,11 +127,12 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "bench: bundle %s, %d devices x %d s (%d chunks), parallelism %d, %d cores, %d round(s)%n",
                 bundleDir, devices, seconds, input.size(), parallelism, Runtime.getRuntime().availableProcessors(), rounds);
 
-        // The job's defaults: micro-batches of 64, ONNX Runtime threads = cores / slots.
+        // The job's resources: its micro-batch size, one caller per slot, ONNX Runtime threads = cores / slots.
+        int batch = settings(bundleDir).batchSize;
         int threadsPerSlot = Math.max(1, Runtime.getRuntime().availableProcessors() / parallelism);
-        double roof = encoderRoof(bundleDir, 64, parallelism, threadsPerSlot);
-        out.printf(Locale.ROOT, "bench: encoder roof (encoder alone on ready windows, batch 64, %d callers x %d ONNX Runtime"
-                + " thread(s)): %.0f windows/s%n", parallelism, threadsPerSlot, roof);
+        double roof = encoderRoof(bundleDir, batch, parallelism, threadsPerSlot);
+        out.printf(Locale.ROOT, "bench: encoder roof (encoder alone on ready windows, batch %d, %d callers x %d ONNX Runtime"
+                + " thread(s)): %.0f windows/s%n", batch, parallelism, threadsPerSlot, roof);
         Path scratch = Files.createTempDirectory("fmstream-bench-");
         try (MiniCluster cluster = localCluster(scratch)) {
             StreamExecutionEnvironment env = environment(cluster);
