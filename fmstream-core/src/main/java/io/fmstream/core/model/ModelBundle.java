@@ -170,7 +170,8 @@ public final class ModelBundle implements AutoCloseable {
         } catch (OrtException e) {
             throw new BundleException(file, "cannot read its input/output metadata: " + e.getMessage(), where, e);
         }
-        LOG.info("{} (sha256 {}): inputs {}, outputs {}", file, Sha256.abbrev(runner.sha256()),
+        // DEBUG: every operator instance loads the bundle; the INFO line "Loaded ..." summarises it.
+        LOG.debug("{} (sha256 {}): inputs {}, outputs {}", file, Sha256.abbrev(runner.sha256()),
                 describe(inputs), describe(outputs));
         if (!inputs.containsKey(inputName)) {
             throw new BundleException(file, "no input named '" + inputName + "' (model inputs: "

@@ -7,6 +7,9 @@ import ai.onnxruntime.OrtSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.HashSet;
+import java.util.Set;
+
 /**
  * The process-wide ONNX Runtime environment, configured with one GLOBAL intra-op thread pool
  * that every session shares.
@@ -29,6 +32,7 @@ public final class OnnxRuntimeEnvironment {
     private static final String NAME = "fmstream";
 
     private static OnnxRuntimeEnvironment instance; // guarded by OnnxRuntimeEnvironment.class
+    private static final Set<Integer> IGNORED_REQUESTS = new HashSet<>(); // guarded by OnnxRuntimeEnvironment.class
 
     private final OrtEnvironment ort;
     private final int intraOpThreads;
@@ -52,7 +56,8 @@ public final class OnnxRuntimeEnvironment {
             throw new IllegalArgumentException("intraOpThreads must be at least 1, got " + intraOpThreads);
         }
         if (instance != null) {
-            if (instance.intraOpThreads != intraOpThreads) {
+            // Warn once per differing request, not once per operator instance that makes it.
+            if (instance.intraOpThreads != intraOpThreads && IGNORED_REQUESTS.add(intraOpThreads)) {
                 LOG.warn("ONNX Runtime was already initialised with {} intra-op threads; ignoring the request "
                         + "for {} (the thread pool is JVM-wide and fixed at first use)",
                         instance.intraOpThreads, intraOpThreads);
