@@ -127,6 +127,7 @@ final class StandaloneFlinkCluster implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(javaBin()));
         command.addAll(JAVA_17_OPENS);
         command.addAll(List.of("-cp", classpath,
+                "-Djava.io.tmpdir=" + dir,
                 "-Dlog.file=" + dir.resolve("log/client.log"),
                 "-Dlog4j.configurationFile=" + dir.resolve("conf/log4j.properties"),
                 "org.apache.flink.client.cli.CliFrontend", "run", "-d", "-m", "localhost:" + restPort,
@@ -177,6 +178,8 @@ final class StandaloneFlinkCluster implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(javaBin(), heap));
         command.addAll(JAVA_17_OPENS);
         command.addAll(List.of("-cp", classpath,
+                // Scratch (ONNX Runtime's native-library folder included) goes away with the cluster.
+                "-Djava.io.tmpdir=" + dir,
                 "-Dlog.file=" + dir.resolve("log/" + name + ".log"),
                 "-Dlog4j.configurationFile=" + dir.resolve("conf/log4j.properties"),
                 mainClass, "--configDir", dir.resolve("conf").toString()));
