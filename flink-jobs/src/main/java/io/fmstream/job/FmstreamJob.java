@@ -120,24 +120,41 @@ public final class FmstreamJob {
         Assembled assembled = assemble(input, settings, manifest);
 
         // The encoder runs once per window; every head reads the same embedding (promise 2).
-        SingleOutputStreamOperator<EmbeddingRecord> embeddings = assembled.windows
-                .transform("Embed (micro-batched encoder)", TypeInformation.of(EmbeddingRecord.class),
-                        new MicroBatchEmbedOperator(settings.bundleUri, settings.batchSize,
-                                settings.batchMaxDelay.toMillis(), settings.onnxThreads))
-                .uid(UID_EMBED);
+        SingleOutputStreamOperator<EmbeddingRecord> embeddings =
+                embed(assembled.windows, settings, "Embed (micro-batched encoder)", UID_EMBED);
 
         DataStream<PredictionRecord> predictions = null;
         for (BundleManifest.HeadSpec head : manifest.heads()) {
-            DataStream<PredictionRecord> branch = embeddings
-                    .map(new HeadFunction(settings.bundleUri, head.task(), settings.onnxThreads),
-                            TypeInformation.of(PredictionRecord.class))
-                    .uid(UID_HEAD_PREFIX + head.task()).name("Head " + head.task());
+            DataStream<PredictionRecord> branch = head(embeddings, settings, head);
             predictions = predictions == null ? branch : predictions.union(branch);
         }
         if (predictions == null) {
             throw new IllegalArgumentException("bundle " + settings.bundleUri + " has no heads");
         }
         return new Outputs(assembled.windows, embeddings, predictions, assembled.deadLetters());
+    }
+
+    /**
+     * The micro-batched encoder over {@code windows}, configured from {@code settings}. The job has
+     * one; the fan-out benchmark's one-model-per-task baseline builds one per task from here, so
+     * both are configured alike.
+     */
+    public static SingleOutputStreamOperator<EmbeddingRecord> embed(DataStream<WindowRecord> windows, JobSettings settings,
+                                                                   String name, String uid) {
+        return windows
+                .transform(name, TypeInformation.of(EmbeddingRecord.class),
+                        new MicroBatchEmbedOperator(settings.bundleUri, settings.batchSize,
+                                settings.batchMaxDelay.toMillis(), settings.onnxThreads))
+                .uid(uid);
+    }
+
+    /** One head's operator over {@code embeddings}, with its stable uid. */
+    public static SingleOutputStreamOperator<PredictionRecord> head(DataStream<EmbeddingRecord> embeddings,
+                                                                   JobSettings settings, BundleManifest.HeadSpec head) {
+        return embeddings
+                .map(new HeadFunction(settings.bundleUri, head.task(), settings.onnxThreads),
+                        TypeInformation.of(PredictionRecord.class))
+                .uid(UID_HEAD_PREFIX + head.task()).name("Head " + head.task());
     }
 
     static WindowSpec windowSpec(JobSettings settings, BundleManifest manifest) {

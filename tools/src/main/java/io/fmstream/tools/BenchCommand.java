@@ -17,8 +17,6 @@ import io.fmstream.core.util.RepositoryLayout;
 import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.FmstreamOptions;
 import io.fmstream.job.JobSettings;
-import io.fmstream.job.functions.HeadFunction;
-import io.fmstream.job.functions.MicroBatchEmbedOperator;
 import io.fmstream.job.io.RecordedSensorSource;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;
@@ -28,7 +26,6 @@ import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.RemoteStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -41,7 +38,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -49,7 +45,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -172,7 +167,7 @@ public final class BenchCommand implements Callable<Integer> {
                     + "its last (job start and model loading excluded), median of %d alternating round(s).%n", roof, rounds);
             return 0;
         } finally {
-            deleteRecursively(scratch);
+            Scratch.deleteRecursively(scratch);
         }
     }
 
@@ -191,15 +186,9 @@ public final class BenchCommand implements Callable<Integer> {
             windows = assembled.windows;
             predictions = null;
             for (BundleManifest.HeadSpec head : manifest.heads()) {
-                SingleOutputStreamOperator<EmbeddingRecord> own = assembled.windows
-                        .transform("Embed for " + head.task(), TypeInformation.of(EmbeddingRecord.class),
-                                new MicroBatchEmbedOperator(settings.bundleUri, settings.batchSize,
-                                        settings.batchMaxDelay.toMillis(), settings.onnxThreads))
-                        .uid("embed-" + head.task());
-                DataStream<PredictionRecord> branch = own
-                        .map(new HeadFunction(settings.bundleUri, head.task(), settings.onnxThreads),
-                                TypeInformation.of(PredictionRecord.class))
-                        .uid(FmstreamJob.UID_HEAD_PREFIX + head.task()).name("Head " + head.task());
+                DataStream<EmbeddingRecord> own =
+                        FmstreamJob.embed(assembled.windows, settings, "Embed for " + head.task(), "embed-" + head.task());
+                DataStream<PredictionRecord> branch = FmstreamJob.head(own, settings, head);
                 predictions = predictions == null ? branch : predictions.union(branch);
             }
         }
@@ -464,19 +453,5 @@ public final class BenchCommand implements Callable<Integer> {
         double[] v = values.clone();
         Arrays.sort(v);
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-    }
-
-    private static void deleteRecursively(Path dir) {
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

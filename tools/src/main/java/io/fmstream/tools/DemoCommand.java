@@ -174,7 +174,7 @@ public final class DemoCommand implements Callable<Integer> {
                 job.cancel().get(60, TimeUnit.SECONDS);
             }
         } finally {
-            deleteRecursively(scratch);
+            Scratch.deleteRecursively(scratch);
             stopped.countDown();
             if (!stopping) {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -182,17 +182,6 @@ public final class DemoCommand implements Callable<Integer> {
         }
         System.out.println("demo: stopped cleanly");
         return 0;
-    }
-
-    private static void deleteRecursively(Path dir) throws java.io.IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 
     static final String OFFLINE_DEVICE = "sim-phone-offline";
