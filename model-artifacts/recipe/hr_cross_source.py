@@ -21,7 +21,6 @@ Usage (needs the datasets and a pretraining checkpoint, see README.md):
       --data model-artifacts/ecg-fm-v1/data --checkpoint /tmp/ecg-fm-v1.pt
 """
 import argparse
-import math
 import os
 import sys
 from pathlib import Path
@@ -57,14 +56,10 @@ def main():
 
     # the same selections as train.py's heart-rate head
     src = real["source_names"][real["source"]]
-    pl_hr, pl_conf = T.qrs_pseudo_labels(real["windows"])
-    pl_sel = (pl_conf & (src != "mitdb") & (real["rhythm"] != 3) & (real["missing_fraction"] <= 0.3)
-              & (pl_hr >= 35) & (pl_hr <= 200))
+    pl_hr, pl_sel = T.hr_pseudo_labels(real)
     hr = sim_tr["hr_bpm"]
-    h_tr = np.isfinite(hr) & (hr >= 25) & (hr <= 250) & (sim_tr["missing_fraction"] <= 0.3)
-    devs = np.unique(sim_tr["device"])
-    val_devs = set(np.random.RandomState(T.SEED + 6).choice(devs, size=max(1, len(devs) // 10), replace=False))
-    is_val = np.isin(sim_tr["device"], list(val_devs))
+    h_tr = T.hr_sim_selection(sim_tr)
+    is_val = T.held_out_sim_devices(sim_tr)
 
     aw, ay, a_of = T.stretched_copies(real, pl_sel, pl_hr, np.random.RandomState(T.SEED + 8))
     ae = T.embed(encoder, aw)
@@ -74,16 +69,14 @@ def main():
 
     def fit(design, held_out):
         keep = pl_sel & (src != held_out)
-        rdevs = np.unique(real["device"][keep])
-        rval = np.random.RandomState(T.SEED + 7).choice(rdevs, size=max(1, len(rdevs) // 10), replace=False)
-        is_rval = np.isin(real["device"], rval)
+        is_rval = T.held_out_real_devices(real, keep)
         tr, va = keep & ~is_rval, keep & is_rval
         xr, yr = e_real[tr], pl_hr[tr]
         if design == "stretch":
             m = tr[a_of]
             xr, yr = np.concatenate([xr, ae[m]]), np.concatenate([yr, ay[m]])
         xs, ys = e_sim[h_tr & ~is_val], hr[h_tr & ~is_val].astype(np.float64)
-        reps = int(min(10, max(1, math.ceil(0.25 * len(ys) / (0.75 * max(len(yr), 1))))))
+        reps = T.real_repeats(len(ys), len(yr))
         xtr, ytr = np.concatenate([xs] + [xr] * reps), np.concatenate([ys] + [yr] * reps)
         xva = np.concatenate([e_sim[h_tr & is_val], e_real[va]])
         yva = np.concatenate([hr[h_tr & is_val].astype(np.float64), pl_hr[va]])

@@ -658,6 +658,43 @@ def qrs_pseudo_labels(windows):
     return hr, conf & np.isfinite(hr)
 
 
+def held_out_sim_devices(sim_tr):
+    """Mask of the 10 % of sim-train devices held out for head model selection."""
+    devs = np.unique(sim_tr["device"])
+    rs = np.random.RandomState(SEED + 6)
+    val_devs = set(rs.choice(devs, size=max(1, len(devs) // 10), replace=False).tolist())
+    return np.array([d in val_devs for d in sim_tr["device"]])
+
+
+def hr_sim_selection(d):
+    """Simulated windows the heart-rate head trains on: a plausible known rate, <= 30 % missing."""
+    h = d["hr_bpm"]
+    return np.isfinite(h) & (h >= 25) & (h <= 250) & (d["missing_fraction"] <= 0.3)
+
+
+def hr_pseudo_labels(real):
+    """QRS-detector pseudo-labels of the real windows and the confident ones the heart-rate head may
+    use: never mitdb (the real-data test record), never windows labelled noisy, <= 30 % missing."""
+    src = real["source_names"][real["source"]]
+    pl_hr, pl_conf = qrs_pseudo_labels(real["windows"])
+    pl_sel = (pl_conf & (src != "mitdb") & (real["rhythm"] != 3) & (real["missing_fraction"] <= 0.3)
+              & (pl_hr >= 35) & (pl_hr <= 200))
+    return pl_hr, pl_sel
+
+
+def held_out_real_devices(real, selected):
+    """Mask of 10 % of the devices with selected windows, held out for the heart-rate head's epoch choice."""
+    rdevs = np.unique(real["device"][selected])
+    rs = np.random.RandomState(SEED + 7)
+    rval = set(rs.choice(rdevs, size=max(1, len(rdevs) // 10), replace=False).tolist()) if len(rdevs) > 1 else set()
+    return np.array([d in rval for d in real["device"]])
+
+
+def real_repeats(n_sim, n_real):
+    """Repeats of the real windows so they make up about a quarter of the training set (at most 10x)."""
+    return int(min(10, max(1, math.ceil(0.25 * n_sim / (0.75 * max(n_real, 1)))))) if n_real else 0
+
+
 # Heart-rate head: time-stretched copies of confident real windows put real morphology across the
 # whole rate range into the head's training set (the real windows themselves are mostly 55-110
 # bpm). Chosen by hr_cross_source.py's leave-one-real-source-out check, never on mitdb/100.
@@ -833,10 +870,7 @@ def main():
     E_rand = {n: embed(rand_enc, data[n]["windows"]) for n in ("sim-train", "sim-test", "cinc2017", "mitdb100")}
 
     # held-out sim-train devices for head model selection
-    devs = np.unique(sim_tr["device"])
-    rs = np.random.RandomState(SEED + 6)
-    val_devs = set(rs.choice(devs, size=max(1, len(devs) // 10), replace=False).tolist())
-    is_val = np.array([d in val_devs for d in sim_tr["device"]])
+    is_val = held_out_sim_devices(sim_tr)
 
     metrics, head_curves, heads = {}, {}, {}
     targets = []  # (name, value, target text, met)
@@ -903,19 +937,10 @@ def main():
     # (stretched_copies), and pretraining masks longer spans and stretches windows; both choices
     # were made on hr_cross_source.py's leave-one-real-source-out error, not on mitdb/100.
     # Validation (epoch choice): held-out sim-train devices plus 10 % of the real devices.
-    def hr_sel(d):
-        h = d["hr_bpm"]
-        return np.isfinite(h) & (h >= 25) & (h <= 250) & (d["missing_fraction"] <= 0.3)
-
-    h_tr = hr_sel(sim_tr)
+    h_tr = hr_sim_selection(sim_tr)
     src_real = real["source_names"][real["source"]]
-    pl_hr, pl_conf = qrs_pseudo_labels(real["windows"])
-    pl_sel = (pl_conf & (src_real != "mitdb") & (real["rhythm"] != 3) & (real["missing_fraction"] <= 0.3)
-              & (pl_hr >= 35) & (pl_hr <= 200))
-    rdevs = np.unique(real["device"][pl_sel])
-    rs_r = np.random.RandomState(SEED + 7)
-    rval = set(rs_r.choice(rdevs, size=max(1, len(rdevs) // 10), replace=False).tolist()) if len(rdevs) > 1 else set()
-    pl_val = pl_sel & np.array([d_ in rval for d_ in real["device"]])
+    pl_hr, pl_sel = hr_pseudo_labels(real)
+    pl_val = pl_sel & held_out_real_devices(real, pl_sel)
     pl_tr = pl_sel & ~pl_val
     st_w, st_y, _ = stretched_copies(real, pl_tr, pl_hr, np.random.RandomState(SEED + 8))
     st_e = embed(encoder, st_w) if len(st_w) else np.zeros((0, EMBEDDING_DIM), np.float32)
@@ -923,7 +948,7 @@ def main():
     Xr = np.concatenate([E["real-all"][pl_tr], st_e])
     yr = np.concatenate([pl_hr[pl_tr], st_y])
     n_pl = len(yr)
-    pl_reps = int(min(10, max(1, math.ceil(0.25 * int((h_tr & ~is_val).sum()) / (0.75 * max(n_pl, 1)))))) if n_pl else 0
+    pl_reps = real_repeats(int((h_tr & ~is_val).sum()), n_pl)
     Xs, ys_ = E["sim-train"][h_tr & ~is_val], sim_tr["hr_bpm"][h_tr & ~is_val].astype(np.float64)
     Xtr = np.concatenate([Xs] + [Xr] * pl_reps)
     ytr = np.concatenate([ys_] + [yr] * pl_reps)
