@@ -45,8 +45,8 @@ import torch.nn.functional as F
 # ----------------------------------------------------------------------------------------------
 # Constants: bundle identity and the window contract shared with the Java side.
 # ----------------------------------------------------------------------------------------------
-BUNDLE_ID = "ecg-fm-v1"
-VERSION = "1.1.0"
+BUNDLE_ID = "ecg-fm-v2"
+VERSION = "2.0.0"
 SCRIPT = "model-artifacts/recipe/train.py"
 FS = 100                      # model sample rate, Hz
 WINDOW_S = 10
@@ -68,13 +68,14 @@ KEYS = {
     "quality": np.int8, "noise_rms_mv": np.float32, "rhythm_fraction": np.float32, "device": np.int32,
     "window_start_s": np.float32, "source": np.int8, "device_names": None, "source_names": None,
 }
-FILES = ["sim-train", "sim-test", "real-all", "mitdb100", "cinc2017"]
+FILES = ["sim-train", "sim-test", "real-all", "mitdb100", "cinc2017", "cinc2017-all"]
 
 # Encoder architecture (see Encoder). ~1.1 M parameters, ~60 M MACs per window.
 WIDTHS = (32, 64, 128, 192, 256)   # stem, then 4 stages
 BLOCKS = (1, 1, 1, 1)              # residual blocks per stage
 KERNEL = 5
 EMBEDDING_DIM = 256
+PROJ_DIM = 128                     # contrastive projector output (pretraining only)
 
 T0 = time.time()
 
@@ -213,15 +214,26 @@ class Decoder(nn.Module):
 
 
 class MaskedAutoencoder(nn.Module):
+    """Encoder + reconstruction decoder + a projector for the recording-contrastive term (the
+    decoder and the projector are pretraining-only, never exported). forward returns the
+    reconstruction; forward_both also the projected embedding."""
+
     def __init__(self):
         super().__init__()
         self.encoder = Encoder()
         self.decoder = Decoder(self.encoder.feature_dim, EMBEDDING_DIM)
+        # SimCLR-style projector: the contrastive loss acts on its output, so the embedding itself
+        # keeps information the loss would discard (e.g. the exact rate), as Chen et al. 2020 found.
+        self.projector = nn.Sequential(nn.Linear(EMBEDDING_DIM, EMBEDDING_DIM), nn.GELU(),
+                                       nn.Linear(EMBEDDING_DIM, PROJ_DIM))
 
-    def forward(self, x):
+    def forward_both(self, x):
         f = self.encoder.features(x)
         e = self.encoder.proj(f.mean(dim=-1))
-        return self.decoder(f, e)
+        return self.decoder(f, e), self.projector(e)
+
+    def forward(self, x):
+        return self.forward_both(x)[0]
 
 
 def count_macs(model, example):
@@ -294,14 +306,21 @@ def augment(x, g):
     return zscore_present(x, present), present
 
 
-def stretch_augment(x, present, g, p, lo=0.75, hi=1.33):
-    """With probability p per window, time-stretch: y(t) = x(a t), a log-uniform in [lo, hi], by
-    linear interpolation; the heart rate becomes a times the original. Where a t runs past the
-    window the samples are missing (0, not present), as a gap would be."""
-    B = x.shape[0]
+def stretch_factors(B, g, p, lo=0.75, hi=1.33):
+    """Per-row stretch factors: with probability p log-uniform in [lo, hi], else 1."""
     on = torch.rand(B, 1, generator=g) < p
     a = torch.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * torch.rand(B, 1, generator=g))
-    a = torch.where(on, a, torch.ones_like(a))
+    return torch.where(on, a, torch.ones_like(a))
+
+
+def stretch_augment(x, present, g, p, lo=0.75, hi=1.33, a=None):
+    """With probability p per window, time-stretch: y(t) = x(a t), a log-uniform in [lo, hi], by
+    linear interpolation; the heart rate becomes a times the original. Where a t runs past the
+    window the samples are missing (0, not present), as a gap would be. ``a`` (per row) overrides
+    the draw: the two views of a contrastive pair share it, so the pair keeps one heart rate and
+    the contrastive term never teaches the embedding to ignore the rate."""
+    if a is None:
+        a = stretch_factors(x.shape[0], g, p, lo, hi)
     pos = torch.arange(L, dtype=torch.float32).unsqueeze(0) * a
     i0 = pos.floor().long().clamp(max=L - 1)
     i1 = (i0 + 1).clamp(max=L - 1)
@@ -332,18 +351,67 @@ def masked_mse(rec, target, m):
     return ((rec - target) ** 2 * m).sum() / m.sum().clamp(min=1)
 
 
-def pretrain(pool, val_windows, args, curves):
-    """Masked-reconstruction pretraining. Loss = MSE on masked, present samples; masked samples
-    are set to 0 in the input (0 is also how missing samples look, so the encoder learns to
-    tolerate gaps). AdamW (lr 2e-3, weight decay 0.05, betas 0.9/0.95), batch 64, linear warm-up
-    over 3 % of the steps then cosine decay to 0 (see progress(): a time cap can compress it)."""
+def partner_ranges(dev, start, pair_s):
+    """Sorts windows by (device, start) and returns, in that order, the half-open index range of
+    each window's possible contrastive partners: windows of the same device (recording) starting
+    within pair_s seconds of it (itself included). Returns (order, lo, hi)."""
+    order = np.lexsort((start, dev))
+    key = dev[order].astype(np.float64) * 1e7 + start[order].astype(np.float64)
+    lo = np.searchsorted(key, key - pair_s, "left")
+    hi = np.searchsorted(key, key + pair_s, "right")
+    return order, lo, hi
+
+
+def draw_partners(anchors, lo, hi, g):
+    """One partner per anchor: uniform over its range without itself (itself when alone)."""
+    span = torch.from_numpy(hi - lo)[anchors]
+    base = torch.from_numpy(lo)[anchors]
+    off = (torch.rand(len(anchors), generator=g) * (span - 1).clamp(min=1).double()).long()
+    j = base + off
+    j = torch.where(j >= anchors, j + 1, j)        # skip the anchor itself
+    return torch.where(span > 1, j, anchors)
+
+
+def nt_xent(z, tau):
+    """NT-Xent (SimCLR) over 2n views [a_1..a_n, b_1..b_n]: each a_i's positive is b_i and vice
+    versa; the other 2n-2 views of the batch are negatives."""
+    z = F.normalize(z, dim=1)
+    n = z.shape[0] // 2
+    sim = (z @ z.t()) / tau
+    sim = sim.masked_fill(torch.eye(2 * n, dtype=torch.bool), -1e9)
+    target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)])
+    return F.cross_entropy(sim, target)
+
+
+def pretrain(pool, pool_dev, pool_start, val_windows, args, curves):
+    """Pretraining without labels: masked reconstruction plus a recording-contrastive term.
+
+    Reconstruction: MSE on masked, present samples; masked samples are set to 0 in the input (0 is
+    also how missing samples look, so the encoder learns to tolerate gaps).
+
+    Contrastive (since 2.0.0, weight --ssl-contrastive): each batch is n anchor windows plus, for
+    each, a partner window of the SAME recording/device starting within --ssl-pair-seconds of it
+    (CLOCS' "contrastive multi-segment coding", Kiyasseh et al. 2021), each view augmented
+    independently except for a shared time stretch; NT-Xent (temperature --ssl-temperature) on a
+    projector over the embedding pulls the two together and pushes the other recordings of the
+    batch away. What stays constant across a recording's segments (its rhythm, rate regime,
+    morphology, noise) is what a recording-level task needs, and no label is used to find it. It
+    acts on the masked inputs that the reconstruction already encodes, so it costs no extra pass.
+
+    AdamW (lr --ssl-lr, weight decay 0.05, betas 0.9/0.95), batch --ssl-batch views (half anchors,
+    half partners), linear warm-up over 3 % of the steps then cosine decay to 0 (see progress():
+    a time cap can compress it)."""
     torch.manual_seed(SEED)
     g = torch.Generator().manual_seed(SEED + 1)
     model = MaskedAutoencoder()
     opt = torch.optim.AdamW(model.parameters(), lr=args.ssl_lr, weight_decay=0.05, betas=(0.9, 0.95))
+    order, lo, hi = partner_ranges(pool_dev, pool_start, args.ssl_pair_seconds)
+    pool = pool[torch.from_numpy(order)]
+    has_partner = float(((hi - lo) > 1).mean())
     n = pool.shape[0]
     bs = args.ssl_batch
-    steps_per_epoch = n // bs
+    half = bs // 2
+    steps_per_epoch = n // half
     epochs = max(1, int(round(args.ssl_windows / (steps_per_epoch * bs))))
     if args.ssl_epochs:
         epochs = args.ssl_epochs
@@ -372,8 +440,9 @@ def pretrain(pool, val_windows, args, curves):
     val_mask = span_mask(val_windows.shape[0], gv) & (val_windows != 0)
     val_zero = float(masked_mse(torch.zeros_like(val_windows), val_windows, val_mask))
 
-    log(f"SSL: pool {n} windows, {epochs} epochs x {steps_per_epoch} steps of {bs} "
-        f"({epochs * steps_per_epoch * bs} windows), time cap {args.ssl_max_minutes} min")
+    log(f"SSL: pool {n} windows ({has_partner:.3f} with a partner within {args.ssl_pair_seconds} s), "
+        f"{epochs} epochs x {steps_per_epoch} steps of {bs} ({epochs * steps_per_epoch * bs} windows), "
+        f"contrastive weight {args.ssl_contrastive}, time cap {args.ssl_max_minutes} min")
     t_start = time.time()
     step = 0
     stopped_early = None
@@ -382,19 +451,23 @@ def pretrain(pool, val_windows, args, curves):
     for epoch in range(epochs):
         model.train()
         perm = torch.randperm(n, generator=g)
-        tot, cnt = 0.0, 0
+        tot, tot_c, cnt = 0.0, 0.0, 0
         t_ep = time.time()
         for b in range(steps_per_epoch):
-            idx = perm[b * bs:(b + 1) * bs]
+            anchors = perm[b * half:(b + 1) * half]
+            idx = torch.cat([anchors, draw_partners(anchors, lo, hi, g)])
             x, present = augment(pool[idx], g)
             if args.ssl_stretch > 0:
-                x, present = stretch_augment(x, present, g, args.ssl_stretch)
+                a = stretch_factors(half, g, args.ssl_stretch)
+                x, present = stretch_augment(x, present, g, args.ssl_stretch, a=torch.cat([a, a]))
             m = span_mask(x.shape[0], g, args.ssl_span_max)
             frac_sum += float(m.float().mean())
             frac_n += 1
             inp = x.masked_fill(m, 0.0)
-            rec = model(inp)
-            loss = masked_mse(rec, x, m & present)
+            rec, z = model.forward_both(inp)
+            rec_loss = masked_mse(rec, x, m & present)
+            con_loss = nt_xent(z, args.ssl_temperature) if args.ssl_contrastive > 0 else torch.zeros(())
+            loss = rec_loss + args.ssl_contrastive * con_loss
             prog = progress(step, time.time() - t_start)
             if prog >= 1.0:
                 stopped_early = (f"time cap {args.ssl_max_minutes} min: schedule driven by wall time, ended at "
@@ -407,7 +480,8 @@ def pretrain(pool, val_windows, args, curves):
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            tot += float(loss)
+            tot += float(rec_loss)
+            tot_c += float(con_loss)
             cnt += 1
             step += 1
             if step == 20:
@@ -421,8 +495,10 @@ def pretrain(pool, val_windows, args, curves):
             vrec = torch.cat([model(val_windows[i:i + 256]) for i in range(0, val_windows.shape[0], 256)])
             vloss = float(masked_mse(vrec, val_windows, val_mask))
         curves["ssl_train"].append(tot / max(cnt, 1))
+        curves.setdefault("ssl_contrastive", []).append(tot_c / max(cnt, 1))
         curves["ssl_val"].append(vloss)
         log(f"SSL epoch {epoch + 1}/{epochs}: train masked MSE {tot / max(cnt, 1):.4f}, "
+            f"contrastive {tot_c / max(cnt, 1):.3f}, "
             f"val {vloss:.4f} (predict-0 baseline {val_zero:.4f}), {time.time() - t_ep:.0f}s")
         if stopped_early:
             log("SSL stopped early: " + stopped_early)
@@ -432,6 +508,9 @@ def pretrain(pool, val_windows, args, curves):
         "batch": bs, "windows_seen": step * bs, "pool_windows": n, "lr": args.ssl_lr,
         "mean_masked_fraction": round(frac_sum / max(frac_n, 1), 4),
         "span_max_samples": args.ssl_span_max, "stretch_probability": args.ssl_stretch,
+        "contrastive_weight": args.ssl_contrastive, "contrastive_temperature": args.ssl_temperature,
+        "pair_seconds": args.ssl_pair_seconds, "windows_with_partner": round(has_partner, 4),
+        "final_train_contrastive": round(curves["ssl_contrastive"][-1], 4) if curves.get("ssl_contrastive") else None,
         "final_train_masked_mse": round(curves["ssl_train"][-1], 5),
         "final_val_masked_mse": round(curves["ssl_val"][-1], 5),
         "val_predict_zero_mse": round(val_zero, 5),
@@ -774,17 +853,22 @@ def check_onnx(path, input_name, input_dim, output_name, output_dim):
 # ----------------------------------------------------------------------------------------------
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, required=True, help="folder with the five .npz files")
+    ap.add_argument("--data", type=Path, required=True, help="folder with the six .npz files")
     ap.add_argument("--out", type=Path, required=True, help="bundle folder to write")
     ap.add_argument("--quick", action="store_true", help="smoke run: tiny budgets, meaningless bundle")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--ssl-windows", type=int, default=330_000,
-                    help="pretraining budget in windows seen (epochs = round(budget / pool size)); "
-                         "330k is ~20 min at ~275 windows/s on 2 idle cores")
+    ap.add_argument("--ssl-windows", type=int, default=800_000,
+                    help="pretraining budget in windows seen (epochs = round(budget / (2 x pool size))); "
+                         "800k is ~50 min at ~265 windows/s on 2 idle cores")
     ap.add_argument("--ssl-epochs", type=int, default=0, help="override the number of epochs")
-    ap.add_argument("--ssl-max-minutes", type=float, default=24.0,
+    ap.add_argument("--ssl-max-minutes", type=float, default=55.0,
                     help="hard cap on pretraining wall time; the LR schedule is compressed to fit it if needed")
-    ap.add_argument("--ssl-batch", type=int, default=64)
+    ap.add_argument("--ssl-batch", type=int, default=128, help="views per step: half anchors, half partners")
+    ap.add_argument("--ssl-contrastive", type=float, default=0.3,
+                    help="weight of the recording-contrastive term (0: masked reconstruction alone, as 1.x)")
+    ap.add_argument("--ssl-temperature", type=float, default=0.1, help="NT-Xent temperature")
+    ap.add_argument("--ssl-pair-seconds", type=float, default=30.0,
+                    help="a contrastive partner starts within this many seconds of its anchor, same device")
     ap.add_argument("--ssl-lr", type=float, default=2e-3)
     ap.add_argument("--ssl-span-max", type=int, default=120, help="longest masked span, samples (min 20)")
     ap.add_argument("--ssl-stretch", type=float, default=0.5,
@@ -818,16 +902,27 @@ def main():
         data_prov[name] = {"file": f"{name}.npz", "sha256": sha256_file(p), "bytes": p.stat().st_size,
                            **describe(name, data[name])}
         log(f"{name}: {data_prov[name]}")
-    sim_tr, sim_te, real, mit, cinc = (data[n] for n in FILES)
+    sim_tr, sim_te, real, mit, cinc_train, cinc = (data[n] for n in FILES)
+    # Since 2.0.0 `cinc` is the whole cinc2017/ folder (7,378 records); cinc2017.npz (its 150-record
+    # subset cinc2017-train/) stays in real-all for the heart-rate pseudo-labels, as in 1.x.
+    real_nc = subset(real, real["source_names"][real["source"]] != "cinc2017")
 
-    # ---------------- SSL pool: sim-train + every real lead (unlabelled use; sim-test never).
-    # Windows more than half missing are dropped. Real windows are repeated (at most 4x) so that
-    # they make up about a quarter of each epoch: they are the only source of real morphology.
+    # ---------------- SSL pool: sim-train + every real lead (unlabelled use; sim-test never):
+    # real-all without its cinc2017 records, plus all of cinc2017/ (the 150 are among them).
+    # Windows more than half missing are dropped. Real windows are repeated (at most 4x) if needed
+    # to make up at least a quarter of each epoch (with all of CinC 2017 they are more than half).
+    # Device ids are offset per file so that a contrastive pair never crosses recordings.
     sim_ok = sim_tr["missing_fraction"] <= 0.5
-    real_ok = real["missing_fraction"] <= 0.5
-    n_sim, n_real = int(sim_ok.sum()), int(real_ok.sum())
+    real_parts = [(real_nc, real_nc["missing_fraction"] <= 0.5, 100_000),
+                  (cinc, cinc["missing_fraction"] <= 0.5, 200_000)]
+    n_sim = int(sim_ok.sum())
+    n_real = int(sum(ok.sum() for _, ok, _ in real_parts))
     reps = int(min(4, max(1, math.ceil(0.25 * n_sim / (0.75 * max(n_real, 1)))))) if n_real else 0
-    pool = np.concatenate([sim_tr["windows"][sim_ok]] + [real["windows"][real_ok]] * reps)
+    pool = np.concatenate([sim_tr["windows"][sim_ok]] + [d_["windows"][ok] for d_, ok, _ in real_parts] * reps)
+    pool_dev = np.concatenate([sim_tr["device"][sim_ok].astype(np.int64)]
+                              + [d_["device"][ok].astype(np.int64) + off for d_, ok, off in real_parts] * reps)
+    pool_start = np.concatenate([sim_tr["window_start_s"][sim_ok]]
+                                + [d_["window_start_s"][ok] for d_, ok, _ in real_parts] * reps)
     pool = torch.from_numpy(pool)
     gv = np.random.RandomState(SEED + 3)
     val_idx = np.sort(gv.choice(len(sim_te["windows"]), size=min(512, len(sim_te["windows"])), replace=False))
@@ -841,7 +936,7 @@ def main():
         ssl_info["loaded_from_checkpoint"] = str(args.load_checkpoint)
         log(f"loaded pretrained model from {args.load_checkpoint}")
     else:
-        ssl_model, ssl_info, _ = pretrain(pool, val_windows, args, curves)
+        ssl_model, ssl_info, _ = pretrain(pool, pool_dev, pool_start, val_windows, args, curves)
     if args.save_checkpoint:
         torch.save({"state_dict": ssl_model.state_dict(), "curves": curves, "ssl_info": ssl_info},
                    args.save_checkpoint)
@@ -867,7 +962,7 @@ def main():
     # Baseline: the same architecture with random (untrained) weights, to show what pretraining adds.
     torch.manual_seed(SEED + 5)
     rand_enc = Encoder().eval()
-    E_rand = {n: embed(rand_enc, data[n]["windows"]) for n in ("sim-train", "sim-test", "cinc2017", "mitdb100")}
+    E_rand = {n: embed(rand_enc, data[n]["windows"]) for n in ("sim-train", "sim-test", "cinc2017-all", "mitdb100")}
 
     # held-out sim-train devices for head model selection
     is_val = held_out_sim_devices(sim_tr)
@@ -885,7 +980,12 @@ def main():
         return (d["rhythm"] >= 0) & (d["missing_fraction"] <= 0.3) & (~np.isfinite(rf) | (rf >= 0.8))
 
     s_tr = rhythm_sel(sim_tr)
-    r_tr = rhythm_sel(real)
+    # real labelled windows since 2.0.0: real-all's non-CinC ones (mitdb normal) + all of cinc2017/
+    nc_keep = real["source_names"][real["source"]] != "cinc2017"
+    E_real_lab = np.concatenate([E["real-all"][nc_keep], E["cinc2017-all"]])
+    real_lab = {k: (np.concatenate([real[k][nc_keep], cinc[k]]) if k not in ("device_names", "source_names")
+                    else None) for k in real}
+    r_tr = rhythm_sel(real_lab)
     te = sim_te
     clean = (te["rhythm"] >= 0) & (te["rhythm"] <= 2) & (te["noise_rms_mv"] < 0.2)
 
@@ -912,8 +1012,8 @@ def main():
         Xtr = E["sim-train"][s_tr & ~is_val]
         ytr = sim_tr["rhythm"][s_tr & ~is_val].astype(int)
         if use_real and r_tr.any():
-            Xtr = np.concatenate([Xtr, E["real-all"][r_tr]])
-            ytr = np.concatenate([ytr, real["rhythm"][r_tr].astype(int)])
+            Xtr = np.concatenate([Xtr, E_real_lab[r_tr]])
+            ytr = np.concatenate([ytr, real_lab["rhythm"][r_tr].astype(int)])
         Xva, yva = E["sim-train"][s_tr & is_val], sim_tr["rhythm"][s_tr & is_val].astype(int)
         h, cv = fit_mlp("classification", Xtr, ytr, Xva, yva, 4, args, SEED + 10, class_weights=class_weights(ytr, 4),
                         name=f"rhythm[{vname}]")
@@ -1058,9 +1158,9 @@ def main():
     # ---------------- signal-quality head: every window with a quality label in sim-train and real-all.
     q_tr = (sim_tr["quality"] >= 0) & ~is_val
     q_va = (sim_tr["quality"] >= 0) & is_val
-    rq = real["quality"] >= 0
-    Xtr = np.concatenate([E["sim-train"][q_tr], E["real-all"][rq]])
-    ytr = np.concatenate([sim_tr["quality"][q_tr], real["quality"][rq]]).astype(int)
+    rq = real_lab["quality"] >= 0
+    Xtr = np.concatenate([E["sim-train"][q_tr], E_real_lab[rq]])
+    ytr = np.concatenate([sim_tr["quality"][q_tr], real_lab["quality"][rq]]).astype(int)
     Xva, yva = E["sim-train"][q_va], sim_tr["quality"][q_va].astype(int)
     heads["signal_quality"], head_curves["signal_quality"] = fit_mlp(
         "classification", Xtr, ytr, Xva, yva, 2, args, SEED + 30, class_weights=class_weights(ytr, 2),
@@ -1075,7 +1175,7 @@ def main():
                                  "sim_test_confusion": confusion(yq, pq, 2), "train_windows": int(len(ytr)),
                                  "sim_test_windows": int(ql.sum())}
     if (cinc["rhythm"] >= 0).any():
-        cq = predict(heads["signal_quality"], E["cinc2017"])[:, 1]
+        cq = predict(heads["signal_quality"], E["cinc2017-all"])[:, 1]
         metrics["signal_quality"]["cinc2017_mean_p_poor_noisy_vs_other_records"] = [
             r(float(cq[cinc["rhythm"] == 3].mean()) if (cinc["rhythm"] == 3).any() else float("nan")),
             r(float(cq[(cinc["rhythm"] >= 0) & (cinc["rhythm"] < 3)].mean()))]
@@ -1114,8 +1214,8 @@ def main():
                   "(balanced class weights, L2 1e-3, L-BFGS) on frozen embeddings of every window; record "
                   "prediction = argmax of the mean window probability",
         "note": "the cinc2017 windows were part of the UNLABELLED pretraining pool (labels never used there)",
-        "pretrained": cinc_cv(E["cinc2017"], SEED + 40),
-        "random_encoder_baseline": cinc_cv(E_rand["cinc2017"], SEED + 40)}
+        "pretrained": cinc_cv(E["cinc2017-all"], SEED + 40),
+        "random_encoder_baseline": cinc_cv(E_rand["cinc2017-all"], SEED + 40)}
 
     # ---------------- data efficiency: rhythm accuracy vs labelled sim-train windows (logistic
     # regression, 3 random subsets each), pretrained vs random-weight encoder.

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** Entry point of the fmstream command-line programs. */
 @Command(name = "fmstream", mixinStandardHelpOptions = true, version = "fmstream 0.1.0-SNAPSHOT",
         description = "Streaming inference for biosignal foundation models.",
-        subcommands = {SimulateCommand.class, ReplayCommand.class, TailCommand.class, DemoCommand.class, DatasetCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {SimulateCommand.class, ReplayCommand.class, TailCommand.class, DemoCommand.class, DatasetCommand.class,
+            BenchCommand.class, io.fmstream.tools.eval.EvaluateCommand.class, CommandLine.HelpCommand.class})
 public final class FmstreamCli implements Runnable {
 
     @CommandLine.Spec

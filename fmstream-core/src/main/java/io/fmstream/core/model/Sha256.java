@@ -6,14 +6,14 @@ import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /** SHA-256 as lower-case hex, the form the manifest and the wire records use. */
-final class Sha256 {
+public final class Sha256 {
 
     static final Pattern HEX = Pattern.compile("[0-9a-f]{64}");
 
     private Sha256() {
     }
 
-    static String hex(byte[] bytes) {
+    public static String hex(byte[] bytes) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (NoSuchAlgorithmException e) {
