@@ -46,11 +46,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Random;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -382,14 +384,19 @@ public final class BenchCommand implements Callable<Integer> {
         ArrayNode own = (ArrayNode) manifest.get("heads");
         ArrayNode heads = json.createArrayNode();
         Map<String, String> copies = new HashMap<>(); // copy's file -> original file
+        Set<String> headFiles = new HashSet<>(); // ONNX or not (linear heads are JSON)
+        own.forEach(h -> headFiles.add(h.get("file").asText()));
         for (int i = 0; i < n; i++) {
             ObjectNode h = own.get(i % own.size()).deepCopy();
             if (i >= own.size()) {
                 // A bundle names each model file once, so a copy gets its own (identical) file.
                 String task = h.get("task").asText() + "_copy" + (i / own.size());
-                copies.put("heads/" + task + ".onnx", h.get("file").asText());
+                String original = h.get("file").asText();
+                int dot = original.lastIndexOf('.');
+                String copy = "heads/" + task + (dot > original.lastIndexOf('/') ? original.substring(dot) : "");
+                copies.put(copy, original);
                 h.put("task", task);
-                h.put("file", "heads/" + task + ".onnx");
+                h.put("file", copy);
             }
             heads.add(h);
         }
@@ -402,7 +409,7 @@ public final class BenchCommand implements Callable<Integer> {
                 }
                 if (Files.isDirectory(p)) {
                     Files.createDirectories(target.resolve(rel));
-                } else if (p.toString().endsWith(".onnx")) {
+                } else if (p.toString().endsWith(".onnx") || headFiles.contains(rel.toString())) {
                     Files.createDirectories(target.resolve(rel).getParent());
                     Files.copy(p, target.resolve(rel));
                 }

@@ -14,7 +14,8 @@ import java.util.Set;
 
 /**
  * Runs a model with one float input [n, inputWidth] and one float output [n, outputWidth], one
- * ONNX Runtime call per batch. Shared by {@link EncoderRunner} and {@link HeadRunner}.
+ * ONNX Runtime call per batch. Shared by {@link EncoderRunner} and {@link HeadRunner} (for which
+ * it is the {@link HeadModel} of an ONNX head).
  *
  * <p>The input is copied once, row by row, into a reused direct buffer in native byte order,
  * which ONNX Runtime reads in place (a heap buffer would be copied again). The reuse makes runs
@@ -22,7 +23,7 @@ import java.util.Set;
  * each operator instance has its own runner, so the lock is uncontended in practice. Closing
  * takes the same lock, so it never releases a session under a running call.
  */
-final class BatchRunner implements AutoCloseable {
+final class BatchRunner implements HeadModel {
 
     private final SessionCache.Handle handle;
     private final OrtEnvironment env;
@@ -46,7 +47,8 @@ final class BatchRunner implements AutoCloseable {
         this.inputWhat = inputWhat;
     }
 
-    OrtSession session() {
+    @Override
+    public OrtSession session() {
         return handle.session();
     }
 
@@ -54,20 +56,10 @@ final class BatchRunner implements AutoCloseable {
         return handle.sha256();
     }
 
-    synchronized float[][] run(float[][] rows) {
-        if (rows == null) {
-            throw new IllegalArgumentException(inputWhat + " must not be null");
-        }
+    @Override
+    public synchronized float[][] run(float[][] rows) {
+        BatchArguments.checkRows(rows, inputWidth, inputWhat, file);
         int n = rows.length;
-        for (int i = 0; i < n; i++) {
-            if (rows[i] == null) {
-                throw new IllegalArgumentException(inputWhat + "[" + i + "] is null");
-            }
-            if (rows[i].length != inputWidth) {
-                throw new IllegalArgumentException(inputWhat + "[" + i + "] has " + rows[i].length
-                        + " values, " + file + " expects " + inputWidth);
-            }
-        }
         float[][] out = new float[n][outputWidth];
         if (n == 0) {
             return out;
@@ -84,23 +76,11 @@ final class BatchRunner implements AutoCloseable {
         return out;
     }
 
-    synchronized void run(float[] flat, int n, float[] out) {
-        if (flat == null || out == null) {
-            throw new IllegalArgumentException(inputWhat + " and the output array must not be null");
-        }
-        if (n < 0) {
-            throw new IllegalArgumentException("count must not be negative, got " + n);
-        }
+    @Override
+    public synchronized void run(float[] flat, int n, float[] out) {
+        BatchArguments.checkFlat(flat, n, out, inputWidth, outputWidth, inputWhat);
         long need = (long) n * inputWidth;
-        if (flat.length < need) {
-            throw new IllegalArgumentException(inputWhat + " holds " + flat.length + " values, " + n + " rows of "
-                    + inputWidth + " need " + need);
-        }
         long outNeed = (long) n * outputWidth;
-        if (out.length < outNeed) {
-            throw new IllegalArgumentException("output array holds " + out.length + " values, " + n + " rows of "
-                    + outputWidth + " need " + outNeed);
-        }
         if (n == 0) {
             return;
         }

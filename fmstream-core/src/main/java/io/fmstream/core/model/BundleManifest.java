@@ -83,7 +83,9 @@ public final class BundleManifest {
     /**
      * One downstream head. {@code labels} is empty for regression heads and {@code unit} is
      * {@code null} for classification heads. {@code encoderSha256} is the encoder the head was
-     * trained on.
+     * trained on. {@code format} says how {@code file} is evaluated ({@code null} is read as
+     * {@link HeadFormat#ONNX}); {@code inputName} and {@code outputName} name the ONNX model's
+     * tensors and may be {@code null} for a {@link HeadFormat#LINEAR} head, which has none.
      */
     public record HeadSpec(
             String task,
@@ -97,10 +99,12 @@ public final class BundleManifest {
             String inputName,
             String outputName,
             int outputDim,
-            String encoderSha256) {
+            String encoderSha256,
+            HeadFormat format) {
 
         public HeadSpec {
             labels = labels == null ? List.of() : List.copyOf(labels);
+            format = format == null ? HeadFormat.ONNX : format;
         }
     }
 
@@ -227,8 +231,18 @@ public final class BundleManifest {
                     c.problem(p + "kind: unknown kind '" + kindText + "' (expected classification or regression)");
                 }
             }
-            String inputName = c.text(node, p, "inputName");
-            String outputName = c.text(node, p, "outputName");
+            HeadFormat format = HeadFormat.ONNX;
+            String formatText = c.optionalText(node, p, "format");
+            if (formatText != null) {
+                format = HeadFormat.fromManifestName(formatText);
+                if (format == null) {
+                    c.problem(p + "format: unknown format '" + formatText + "' (expected onnx or linear)");
+                }
+            }
+            // Only an ONNX model has tensors to name; a linear head is a matrix in a JSON file.
+            boolean tensorNames = format == HeadFormat.ONNX;
+            String inputName = tensorNames ? c.text(node, p, "inputName") : c.optionalText(node, p, "inputName");
+            String outputName = tensorNames ? c.text(node, p, "outputName") : c.optionalText(node, p, "outputName");
             int outputDim = c.positiveInt(node, p, "outputDim");
             String encoderSha256 = c.sha256(node, p, "encoderSha256");
             List<String> labels = List.of();
@@ -249,7 +263,7 @@ public final class BundleManifest {
             }
             if (c.problems.size() == problemsBefore) {
                 heads.add(new HeadSpec(task, name, version, file, sha256, kind, labels, unit,
-                        inputName, outputName, outputDim, encoderSha256));
+                        inputName, outputName, outputDim, encoderSha256, format));
             }
         }
         return heads;
@@ -378,6 +392,12 @@ public final class BundleManifest {
                 return null;
             }
             return n.textValue();
+        }
+
+        /** Like {@link #text} for a field that may be absent (or null): then {@code null}, no problem. */
+        String optionalText(JsonNode obj, String prefix, String field) {
+            JsonNode n = obj.get(field);
+            return n == null || n.isNull() ? null : text(obj, prefix, field);
         }
 
         int positiveInt(JsonNode obj, String prefix, String field) {

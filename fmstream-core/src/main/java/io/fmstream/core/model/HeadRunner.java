@@ -5,15 +5,17 @@ import java.util.List;
 
 /**
  * Runs one downstream head of a bundle on embeddings [n, embeddingDim]: class probabilities
- * [n, labels] for classification, one value [n, 1] for regression. One ONNX Runtime call per
- * batch; calls on one runner are serialised (see {@link EncoderRunner}).
+ * [n, labels] for classification, one value [n, 1] for regression. An {@link HeadFormat#ONNX}
+ * head makes one ONNX Runtime call per batch, and calls on one runner are serialised (see
+ * {@link EncoderRunner}); a {@link HeadFormat#LINEAR} head is one matrix multiply in plain Java
+ * ({@link LinearHead}) and needs no lock. Callers see the same API and errors from both.
  */
 public final class HeadRunner {
 
     private final BundleManifest.HeadSpec spec;
-    private final BatchRunner runner;
+    private final HeadModel runner;
 
-    HeadRunner(BundleManifest.HeadSpec spec, BatchRunner runner) {
+    HeadRunner(BundleManifest.HeadSpec spec, HeadModel runner) {
         this.spec = spec;
         this.runner = runner;
     }
@@ -24,7 +26,7 @@ public final class HeadRunner {
      * @return n rows of {@link #outputDim()} values (probabilities in {@link #labels()} order for
      *     classification)
      * @throws IllegalArgumentException when a row is null or has the wrong length
-     * @throws InferenceException when ONNX Runtime fails
+     * @throws InferenceException when ONNX Runtime fails (ONNX heads)
      */
     public float[][] apply(float[][] embeddings) {
         return runner.run(embeddings);
@@ -69,6 +71,11 @@ public final class HeadRunner {
         return spec.sha256();
     }
 
+    /** How the head's file is evaluated: by ONNX Runtime or, for a linear head, in plain Java. */
+    public HeadFormat format() {
+        return spec.format();
+    }
+
     public BundleManifest.HeadSpec spec() {
         return spec;
     }
@@ -109,6 +116,7 @@ public final class HeadRunner {
         return best < 0 ? null : labels.get(best);
     }
 
+    /** The shared ONNX Runtime session, or {@code null} for a linear head. */
     OrtSession session() {
         return runner.session();
     }
@@ -120,6 +128,7 @@ public final class HeadRunner {
     @Override
     public String toString() {
         return "HeadRunner[" + spec.task() + ": " + spec.name() + " " + spec.version() + ", " + spec.kind().manifestName()
-                + (spec.kind() == HeadKind.CLASSIFICATION ? " " + spec.labels() : " (" + spec.unit() + ")") + "]";
+                + (spec.kind() == HeadKind.CLASSIFICATION ? " " + spec.labels() : " (" + spec.unit() + ")")
+                + (spec.format() == HeadFormat.ONNX ? "" : ", " + spec.format().manifestName()) + "]";
     }
 }

@@ -20,12 +20,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A loaded, verified model bundle: its manifest, the shared encoder and the heads on it, with
- * ONNX Runtime sessions taken from the JVM-wide {@link SessionCache}.
+ * ONNX Runtime sessions taken from the JVM-wide {@link SessionCache}. Linear heads
+ * ({@link HeadFormat#LINEAR}) are parsed into a {@link LinearHead} and need no session.
  *
  * <p>{@link #load} fails fast rather than serve a model other than the one the manifest
  * describes: every file's sha256, every head's training encoder, and every tensor name, type
- * and shape are checked before the bundle is handed out. Anything opened before a refusal is
- * closed again.
+ * and shape (for a linear head: its dimensions and activation) are checked before the bundle is
+ * handed out. Anything opened before a refusal is closed again.
  *
  * <p>Each operator instance should load its own ModelBundle (cheap after the first: the
  * sessions are shared) and close it when it closes.
@@ -79,8 +80,11 @@ public final class ModelBundle implements AutoCloseable {
         }
         byte[] encoderBytes = readVerified(files, encoderSpec.file(), encoderSpec.sha256(), where);
         List<byte[]> headBytes = new ArrayList<>();
+        List<LinearHead> linearHeads = new ArrayList<>(); // null for ONNX heads
         for (BundleManifest.HeadSpec head : manifest.heads()) {
-            headBytes.add(readVerified(files, head.file(), head.sha256(), where));
+            byte[] bytes = readVerified(files, head.file(), head.sha256(), where);
+            headBytes.add(bytes);
+            linearHeads.add(head.format() == HeadFormat.LINEAR ? linearHead(head, bytes, encoderSpec, where) : null);
         }
 
         if (manifest.fixture()) {
@@ -102,6 +106,12 @@ public final class ModelBundle implements AutoCloseable {
             List<HeadRunner> heads = new ArrayList<>();
             for (int i = 0; i < manifest.heads().size(); i++) {
                 BundleManifest.HeadSpec spec = manifest.heads().get(i);
+                LinearHead linear = linearHeads.get(i);
+                if (linear != null) {
+                    LOG.debug("{} (sha256 {}): {}", spec.file(), Sha256.abbrev(spec.sha256()), linear);
+                    heads.add(new HeadRunner(spec, new LinearHeadModel(linear, spec.file(), "embeddings")));
+                    continue;
+                }
                 BatchRunner runner = open(cache, environment, spec.file(), spec.sha256(), headBytes.get(i),
                         spec.inputName(), spec.outputName(), encoderSpec.embeddingDim(), spec.outputDim(),
                         "embeddings", opened, where);
@@ -135,6 +145,25 @@ public final class ModelBundle implements AutoCloseable {
                     where);
         }
         return bytes;
+    }
+
+    /**
+     * Parses a linear head's (verified) file and checks it against the manifest: it takes the
+     * encoder's embeddings, has the manifest's number of outputs and the activation of its kind.
+     */
+    private static LinearHead linearHead(BundleManifest.HeadSpec spec, byte[] bytes,
+            BundleManifest.EncoderSpec encoder, String where) {
+        LinearHead head = LinearHead.parse(bytes, spec.file(), where);
+        if (head.inputDim() != encoder.embeddingDim()) {
+            throw new BundleException(spec.file(), "inputDim " + head.inputDim() + " does not match"
+                    + " encoder.embeddingDim " + encoder.embeddingDim() + " of " + encoder.file(), where);
+        }
+        if (head.outputDim() != spec.outputDim()) {
+            throw new BundleException(spec.file(), "outputDim " + head.outputDim() + " does not match the manifest's"
+                    + " outputDim " + spec.outputDim() + " for head '" + spec.task() + "'", where);
+        }
+        head.requireKind(spec.kind(), spec.file(), where);
+        return head;
     }
 
     private static BatchRunner open(SessionCache cache, OnnxRuntimeEnvironment environment, String file,

@@ -67,6 +67,49 @@ class BundleManifestTest {
     }
 
     @Test
+    void headFormatDefaultsToOnnx() throws IOException {
+        BundleManifest m = BundleManifest.parse(FixtureBundle.manifestBytes());
+        assertThat(m.heads()).extracting(BundleManifest.HeadSpec::format).containsOnly(HeadFormat.ONNX);
+        assertThat(parse(root -> head(root, 0).put("format", "onnx")).heads().get(0).format())
+                .isEqualTo(HeadFormat.ONNX);
+        assertThat(new BundleManifest.HeadSpec("t", "n", "v", "f", "s", HeadKind.REGRESSION, null, "bpm", "in", "out",
+                1, "e", null).format()).isEqualTo(HeadFormat.ONNX);
+    }
+
+    @Test
+    void parsesALinearHeadWithoutTensorNames() {
+        BundleManifest m = parse(root -> {
+            head(root, 0).put("format", "linear").put("file", "heads/rhythm.json");
+            head(root, 0).remove("inputName");
+            head(root, 0).remove("outputName");
+        });
+        BundleManifest.HeadSpec rhythm = m.head("rhythm").orElseThrow();
+        assertThat(rhythm.format()).isEqualTo(HeadFormat.LINEAR);
+        assertThat(rhythm.file()).isEqualTo("heads/rhythm.json");
+        assertThat(rhythm.inputName()).isNull();
+        assertThat(rhythm.outputName()).isNull();
+        assertThat(rhythm.labels()).containsExactly("normal", "af", "other", "noisy");
+        assertThat(m.head("heart_rate").orElseThrow().format()).isEqualTo(HeadFormat.ONNX);
+        // Names a linear head does not need are kept when given.
+        assertThat(parse(root -> head(root, 1).put("format", "linear")).head("heart_rate").orElseThrow().inputName())
+                .isEqualTo("embedding");
+    }
+
+    @Test
+    void refusesAnUnknownFormat() {
+        assertRefused(m -> head(m, 0).put("format", "tflite"),
+                "heads[0] (task 'rhythm').format: unknown format 'tflite' (expected onnx or linear)");
+        assertRefused(m -> head(m, 0).put("format", 1), "heads[0] (task 'rhythm').format: expected a string");
+    }
+
+    @Test
+    void anOnnxHeadStillNeedsItsTensorNames() {
+        assertRefused(m -> head(m, 1).remove("inputName"), "heads[1] (task 'heart_rate').inputName: missing");
+        assertRefused(m -> head(m, 1).put("format", "onnx").remove("outputName"),
+                "heads[1] (task 'heart_rate').outputName: missing");
+    }
+
+    @Test
     void refusesAClassificationHeadWithoutLabels() {
         assertRefused(m -> head(m, 2).remove("labels"), "heads[2] (task 'signal_quality').labels: missing");
     }
@@ -139,6 +182,16 @@ class BundleManifestTest {
 
     private static ObjectNode head(ObjectNode manifest, int index) {
         return (ObjectNode) manifest.get("heads").get(index);
+    }
+
+    private static BundleManifest parse(Consumer<ObjectNode> edit) {
+        try {
+            ObjectNode root = (ObjectNode) FixtureBundle.JSON.readTree(FixtureBundle.manifestBytes());
+            edit.accept(root);
+            return BundleManifest.parse(FixtureBundle.JSON.writeValueAsBytes(root));
+        } catch (IOException e) {
+            throw new AssertionError("cannot prepare the manifest", e);
+        }
     }
 
     private static void assertRefused(Consumer<ObjectNode> edit, String expectedMessagePart) {
