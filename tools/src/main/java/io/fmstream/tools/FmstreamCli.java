@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "fmstream", mixinStandardHelpOptions = true, version = "fmstream 0.1.0-SNAPSHOT",
         description = "Streaming inference for biosignal foundation models.",
         subcommands = {SimulateCommand.class, ReplayCommand.class, TailCommand.class, DemoCommand.class, DatasetCommand.class,
-            BenchCommand.class, io.fmstream.tools.eval.EvaluateCommand.class, CommandLine.HelpCommand.class})
+            BenchCommand.class, io.fmstream.tools.eval.EvaluateCommand.class, io.fmstream.tools.eval.FitHeadCommand.class, CommandLine.HelpCommand.class})
 public final class FmstreamCli implements Runnable {
 
     @CommandLine.Spec
@@ -15,7 +15,7 @@ public final class FmstreamCli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: simulate, replay, dataset or demo");
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: simulate, replay, tail, demo, dataset, bench, evaluate or fit-head");
     }
 
     public static void main(String[] args) {

@@ -100,6 +100,77 @@ public final class LabelledWindows {
         return new LabelledWindows(windows, length, windowRecord, names, labels, byRecord);
     }
 
+    /**
+     * Windows of the recordings that have a label in {@code labelByRecord} (by record name, e.g.
+     * "A00001"); windows of other recordings are dropped. Labels are class indices, or any int
+     * code for regression callers that keep their targets elsewhere.
+     */
+    static LabelledWindows ofRecords(float[] windows, int windowLength, int[] windowDevice, List<String> deviceNames,
+            Map<String, Integer> labelByRecord) {
+        int devices = deviceNames.size();
+        int[] newIndex = new int[devices];
+        Arrays.fill(newIndex, -1);
+        List<String> names = new ArrayList<>();
+        List<Integer> labels = new ArrayList<>();
+        for (int d = 0; d < devices; d++) {
+            String name = recordName(deviceNames.get(d));
+            Integer label = labelByRecord.get(name);
+            if (label != null) {
+                newIndex[d] = names.size();
+                names.add(name);
+                labels.add(label);
+            }
+        }
+        int[] counts = new int[names.size()];
+        int kept = 0;
+        for (int d : windowDevice) {
+            if (newIndex[d] >= 0) {
+                counts[newIndex[d]]++;
+                kept++;
+            }
+        }
+        float[] keptWindows = new float[kept * windowLength];
+        int[] windowRecord = new int[kept];
+        int[][] byRecord = new int[names.size()][];
+        for (int r = 0; r < byRecord.length; r++) {
+            byRecord[r] = new int[counts[r]];
+        }
+        int[] fill = new int[names.size()];
+        int k = 0;
+        for (int i = 0; i < windowDevice.length; i++) {
+            int r = newIndex[windowDevice[i]];
+            if (r < 0) {
+                continue;
+            }
+            System.arraycopy(windows, i * windowLength, keptWindows, k * windowLength, windowLength);
+            windowRecord[k] = r;
+            byRecord[r][fill[r]++] = k;
+            k++;
+        }
+        // recordings without any window cannot be fitted on or predicted: leave them out
+        List<Integer> withWindows = new ArrayList<>();
+        for (int r = 0; r < byRecord.length; r++) {
+            if (byRecord[r].length > 0) {
+                withWindows.add(r);
+            }
+        }
+        String[] outNames = new String[withWindows.size()];
+        int[] outLabels = new int[withWindows.size()];
+        int[][] outWindows = new int[withWindows.size()][];
+        int[] remap = new int[byRecord.length];
+        for (int j = 0; j < withWindows.size(); j++) {
+            int r = withWindows.get(j);
+            outNames[j] = names.get(r);
+            outLabels[j] = labels.get(r);
+            outWindows[j] = byRecord[r];
+            remap[r] = j;
+        }
+        for (int i = 0; i < windowRecord.length; i++) {
+            windowRecord[i] = remap[windowRecord[i]];
+        }
+        return new LabelledWindows(keptWindows, windowLength, windowRecord, outNames, outLabels, outWindows);
+    }
+
     /** "cinc2017/A00001/ECG" -> "A00001". */
     static String recordName(String device) {
         String[] parts = device.split("/");
