@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Publishes sensor chunks and ground truth keyed by device id with an idempotent, acks=all
  * producer. A failed send is never ignored: the first error is kept and rethrown by the next
- * call (and by close), so a simulator or replay run cannot silently lose records.
+ * call (and by close), so a simulator or replay run cannot silently lose records. The variants
+ * taking a {@link Completion} hand each outcome to the caller instead, so one producer can serve
+ * many recordings that fail one by one.
  */
 public final class KafkaPublisher implements AutoCloseable {
 
@@ -88,6 +90,49 @@ public final class KafkaPublisher implements AutoCloseable {
     /** Sends already-encoded bytes (the load generator's templates). */
     public void publishEncoded(String deviceId, byte[] value) {
         send(chunkTopic, deviceId, value, chunksAcknowledged);
+    }
+
+    /** Outcome of one send, called once on the producer's I/O thread (keep it short, never block in it). */
+    @FunctionalInterface
+    public interface Completion {
+        /** @param error null when the broker acknowledged the record */
+        void completed(Exception error);
+    }
+
+    /**
+     * Sends a chunk and hands its outcome to {@code done} instead of keeping it as the publisher's
+     * error: when many recordings share this publisher, a failed send fails its own recording and
+     * the others go on. The caller must check every outcome. An exception the producer throws
+     * instead of reporting (e.g. no metadata within max.block.ms) is reported to {@code done} too.
+     */
+    public void publishChunk(SensorChunk c, Completion done) {
+        sendTracked(chunkTopic, c.getDeviceId(), chunks.encode(c), chunksAcknowledged, done);
+    }
+
+    /** Sends one ground-truth span; its outcome goes to {@code done}, as for a chunk. */
+    public void publishTruth(GroundTruth t, Completion done) {
+        if (truthTopic == null) {
+            done.completed(null);
+            return;
+        }
+        sendTracked(truthTopic, t.getDeviceId(), truths.encode(t), truthAcknowledged, done);
+    }
+
+    private void sendTracked(String topic, String key, byte[] value, AtomicLong acknowledged, Completion done) {
+        try {
+            producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value),
+                    (metadata, exception) -> {
+                        if (exception != null) {
+                            failed.incrementAndGet();
+                        } else {
+                            acknowledged.incrementAndGet();
+                        }
+                        done.completed(exception);
+                    });
+        } catch (RuntimeException e) {
+            failed.incrementAndGet();
+            done.completed(e);
+        }
     }
 
     private void send(String topic, String key, byte[] value, AtomicLong acknowledged) {

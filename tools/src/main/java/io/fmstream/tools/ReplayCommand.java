@@ -1,60 +1,114 @@
 package io.fmstream.tools;
 
-import io.fmstream.core.replay.AnnotationTruth;
-import io.fmstream.core.replay.RecordChunker;
-import io.fmstream.core.wfdb.MitAnnotations;
-import io.fmstream.core.wfdb.RecordLabels;
+import io.fmstream.core.wfdb.WfdbException;
 import io.fmstream.core.wfdb.WfdbHeader;
 import io.fmstream.core.wfdb.WfdbRecord;
-import io.fmstream.schemas.GroundTruth;
-import io.fmstream.schemas.SensorChunk;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 
 /**
- * Streams a real recording (WFDB header + signal file, e.g. from ../shared/data) into the sensor
- * topic as one device, at its original pace, accelerated, or as fast as possible, with the
- * record's annotations as ground truth when it has them.
+ * Streams real recordings (WFDB header + signal file, e.g. from ../shared/data) into the sensor
+ * topic, each as its own device, at their original pace, accelerated, or as fast as possible, with
+ * each record's annotations as ground truth when it has them. Many records share one process and
+ * one producer, so evaluating a thousand recordings does not cost a thousand JVM start-ups.
+ *
+ * <p>Everything that can be checked without the broker (the selection, every header, the chosen
+ * lead, the signal files' presence and length) is checked before anything is sent, so a typo
+ * fails in a second with one line rather than halfway through a long run.
  */
-@Command(name = "replay", mixinStandardHelpOptions = true,
-        description = {"Replay a WFDB / MAT v4 record into the sensor topic as one device.",
-            "Timestamps are rebased by default so the record ends no later than it is sent (nothing lies in "
-                    + "the future of its Kafka append time) and starts on a whole 5 s, so windows line up with it."})
+@Command(name = "replay", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Replay WFDB / MAT v4 records into the sensor topic, each record as its own device.",
+            "Records are sent concurrently from one producer, each paced on its own clock and all starting "
+                    + "together; --concurrency bounds how many are in flight (the next starts when one finishes).",
+            "Timestamps are rebased per record by default so the record ends no later than it is sent (nothing lies "
+                    + "in the future of its Kafka append time) and starts on a whole 5 s, so windows line up with it.",
+            "Exits with 1 if any record failed; the others still finish.",
+            ""},
+        footerHeading = "%nExamples:%n",
+        footer = {"  fmstream replay --bootstrap-servers localhost:9092 \\",
+            "      --record ../shared/data/mitdb/100 --speed 10",
+            "  fmstream replay --bootstrap-servers localhost:9092 \\",
+            "      --records-from ../shared/data/cinc2017 --as-fast-as-possible",
+            "  fmstream replay --bootstrap-servers localhost:9092 \\",
+            "      --records-from my-records.txt --limit 100 --speed 10"})
 public final class ReplayCommand implements Callable<Integer> {
+
+    /** Device ids are {@code <folder>-<record>}, lower case, e.g. mitdb-100, cinc2017-a00001. */
+    static String defaultDeviceId(Path header, WfdbHeader h) {
+        return (header.toAbsolutePath().getParent().getFileName() + "-" + h.recordName()).toLowerCase(Locale.ROOT);
+    }
 
     @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")
     String bootstrapServers;
 
-    @Option(names = "--record", required = true,
-            description = "Record path with or without .hea, e.g. ../shared/data/mitdb/100.")
-    Path record;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Input input;
 
-    @Option(names = "--lead", description = "Signal to send (default: the first ECG lead).")
+    /** The two ways to name the records; picocli enforces exactly one. */
+    static final class Input {
+        @Option(names = "--record", arity = "1..*", paramLabel = "RECORD",
+                description = "Record path(s) with or without .hea, e.g. ../shared/data/mitdb/100; repeatable.")
+        List<Path> records;
+
+        @Option(names = "--records-from", paramLabel = "DIR_OR_FILE",
+                description = "A folder (every .hea record in it, sorted by name) or a text file listing record "
+                        + "paths, one per line ('#' comments and blank lines ignored; relative paths are relative to "
+                        + "the file's folder).")
+        Path recordsFrom;
+    }
+
+    @Option(names = "--recursive", description = "With --records-from FOLDER: include records in its subfolders too.")
+    boolean recursive;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Replay only the first N selected records.")
+    Integer limit;
+
+    @Option(names = "--concurrency", paramLabel = "N", defaultValue = "256",
+            description = "Records in flight at once; a record starts when another finishes "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int concurrency;
+
+    @Option(names = "--lead", description = "Signal to send (default: each record's first ECG lead).")
     String lead;
 
-    @Option(names = "--device-id", description = "Device id (default: <folder>-<record>, e.g. mitdb-100).")
+    @Option(names = "--device-id",
+            description = "Device id of a single record (default: <folder>-<record>, e.g. mitdb-100, cinc2017-a00001).")
     String deviceId;
 
-    @Option(names = "--speed", defaultValue = "1.0", description = "Record seconds per wall-clock second (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--speed", defaultValue = "1.0",
+            description = "Record seconds per wall-clock second (default: ${DEFAULT-VALUE}).")
     double speed;
 
     @Option(names = "--as-fast-as-possible", description = "Send without pacing.")
     boolean asFastAsPossible;
 
-    @Option(names = "--start", description = "Device time of the first sample, ISO-8601 (default: rebased, see above).")
+    @Option(names = "--start",
+            description = "Device time of every record's first sample, ISO-8601 "
+                    + "(default: rebased per record, see above).")
     Instant start;
 
-    @Option(names = "--chunk-seconds", defaultValue = "1.0", description = "Seconds per chunk (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--chunk-seconds", defaultValue = "1.0",
+            description = "Seconds per chunk (default: ${DEFAULT-VALUE}).")
     double chunkSeconds;
 
-    @Option(names = "--topic", defaultValue = Topics.DEFAULT_SENSOR, description = "Sensor topic (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--topic", defaultValue = Topics.DEFAULT_SENSOR,
+            description = "Sensor topic (default: ${DEFAULT-VALUE}).")
     String topic;
 
     @Option(names = "--ground-truth-topic", defaultValue = Topics.DEFAULT_GROUND_TRUTH,
@@ -64,85 +118,163 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--create-topics", description = "Create missing topics (sensor topic with LogAppendTime).")
     boolean createTopics;
 
-    @Option(names = "--partitions", defaultValue = "4", description = "Partitions of created topics (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--partitions", defaultValue = "4",
+            description = "Partitions of created topics (default: ${DEFAULT-VALUE}).")
     int partitions;
 
-    @Option(names = "--progress-every", defaultValue = "5", description = "Seconds between progress lines (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--progress-every", defaultValue = "5",
+            description = "Seconds between progress lines (default: ${DEFAULT-VALUE}).")
     double progressEvery;
 
     @Override
     public Integer call() throws Exception {
-        Path header = headerPath(record);
         double pace = asFastAsPossible ? Double.POSITIVE_INFINITY : speed;
         if (!(pace > 0)) {
             throw new IllegalArgumentException("--speed must be > 0");
         }
-        WfdbHeader h = WfdbHeader.read(header);
-        WfdbRecord rec = WfdbRecord.read(header, spec -> lead == null ? spec.isEcgLead() : spec.description().equals(lead));
-        WfdbRecord.Signal signal = lead == null
-                ? rec.firstEcgLead().orElseThrow(() -> new IllegalArgumentException(header + ": no ECG lead; pass --lead"))
-                : rec.signal(lead).orElseThrow(() -> new IllegalArgumentException(header + ": no signal named '" + lead
-                        + "'; it has " + h.signals().stream().map(WfdbHeader.SignalSpec::description).toList()));
-        String device = deviceId != null ? deviceId
-                : (header.toAbsolutePath().getParent().getFileName() + "-" + h.recordName()).toLowerCase(Locale.ROOT);
-        double duration = signal.durationSeconds();
-        long startMicros = start != null
-                ? start.getEpochSecond() * 1_000_000L + start.getNano() / 1000
-                : RecordChunker.rebasedStartMicros(System.currentTimeMillis() * 1000L, duration, pace, 5_000_000L);
+        if (concurrency < 1) {
+            throw new IllegalArgumentException("--concurrency must be >= 1, got " + concurrency);
+        }
+        if (limit != null && limit < 1) {
+            throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
+        }
+        if (!(chunkSeconds > 0)) {
+            throw new IllegalArgumentException("--chunk-seconds must be > 0");
+        }
+        if (!(progressEvery > 0)) {
+            throw new IllegalArgumentException("--progress-every must be > 0");
+        }
+        List<ConcurrentReplay.Source> sources = plan(selectHeaders());
 
         String truth = "none".equals(truthTopic) ? null : truthTopic;
         KafkaPublisher.requireReachable(bootstrapServers);
         Topics.ensure(bootstrapServers, topic, truth, createTopics, partitions);
 
-        int chunkSamples = Math.max(1, (int) Math.round(chunkSeconds * signal.sampleRate()));
-        RecordChunker chunker = RecordChunker.forSignal(device, signal, startMicros, chunkSamples);
-        System.out.printf("replay: %s %s (%s Hz, %.0f s, gain %s/%s) as device %s, %s, first sample at %s%n",
-                h.recordName(), signal.name(), signal.sampleRate(), duration, signal.gain(), signal.units(), device,
-                Double.isInfinite(pace) ? "as fast as possible" : pace + "x", Instant.ofEpochMilli(startMicros / 1000));
-
+        ConcurrentReplay.Settings settings = new ConcurrentReplay.Settings(pace,
+                start == null ? null : start.getEpochSecond() * 1_000_000L + start.getNano() / 1000,
+                chunkSeconds, concurrency, truth != null, progressEvery);
         try (KafkaPublisher publisher = new KafkaPublisher(bootstrapServers, topic, truth)) {
-            Path annotations = header.resolveSibling(h.recordName() + ".atr");
-            if (truth != null && Files.exists(annotations)) {
-                RecordLabels labels = RecordLabels.of(MitAnnotations.read(annotations), h);
-                List<GroundTruth> spans = AnnotationTruth.spans(device, labels, startMicros, 10, 5,
-                        "annotations " + h.directory().getFileName() + "/" + h.recordName());
-                publisher.publishTruth(spans);
-                System.out.printf("replay: %d ground-truth spans from %s%n", spans.size(), annotations.getFileName());
-            }
-            long wallStart = System.nanoTime();
-            long lastProgress = wallStart;
-            int sent = 0;
-            while (chunker.hasNext()) {
-                if (!Double.isInfinite(pace)) {
-                    // A chunk leaves once its last sample has "happened" on the accelerated clock.
-                    double due = (chunker.chunkEndMicros(chunker.position()) - startMicros) / 1e6 / pace;
-                    long waitNanos = wallStart + (long) (due * 1e9) - System.nanoTime();
-                    if (waitNanos > 0) {
-                        Thread.sleep(waitNanos / 1_000_000, (int) (waitNanos % 1_000_000));
-                    }
-                }
-                SensorChunk c = chunker.next();
-                publisher.publishChunk(c);
-                sent++;
-                if (System.nanoTime() - lastProgress >= progressEvery * 1e9) {
-                    lastProgress = System.nanoTime();
-                    System.out.printf("replay: %.0f/%.0f s (%.0f%%), %d chunks sent, %d acknowledged%n",
-                            chunker.position() / signal.sampleRate(), duration,
-                            100.0 * chunker.position() / signal.length(), sent, publisher.acknowledged());
-                }
-            }
-            publisher.flush();
-            System.out.printf("replay: done, %d chunks of %s sent and acknowledged in %.1f s%n",
-                    sent, device, (System.nanoTime() - wallStart) / 1e9);
+            ConcurrentReplay.Summary summary = new ConcurrentReplay(publisher, sources, settings).run();
+            return summary.failed() == 0 ? 0 : 1;
         }
-        return 0;
+    }
+
+    /** The header files selected by --record or --records-from (and --limit), in replay order. */
+    List<Path> selectHeaders() {
+        if (recursive && (input.recordsFrom == null || !Files.isDirectory(input.recordsFrom))) {
+            throw new IllegalArgumentException("--recursive applies to --records-from FOLDER only");
+        }
+        List<Path> headers = new ArrayList<>();
+        if (input.records != null) {
+            for (Path r : input.records) {
+                headers.add(headerPath(r));
+            }
+        } else if (Files.isDirectory(input.recordsFrom)) {
+            headers.addAll(headersIn(input.recordsFrom, recursive));
+        } else if (input.recordsFrom.getFileName().toString().endsWith(".hea")) {
+            throw new IllegalArgumentException("--records-from " + input.recordsFrom
+                    + " is a record header, not a folder or list: use --record");
+        } else if (Files.isRegularFile(input.recordsFrom)) {
+            headers.addAll(headersListedIn(input.recordsFrom));
+        } else {
+            throw new IllegalArgumentException("--records-from " + input.recordsFrom
+                    + ": no such folder or list file");
+        }
+        return limit == null || headers.size() <= limit ? headers : new ArrayList<>(headers.subList(0, limit));
+    }
+
+    /** Every .hea file in {@code dir} (and its subfolders if recursive), sorted by path relative to it. */
+    static List<Path> headersIn(Path dir, boolean recursive) {
+        List<Path> headers;
+        boolean hasSubfolders;
+        try (Stream<Path> all = recursive ? Files.walk(dir) : Files.list(dir)) {
+            List<Path> entries = all.toList();
+            headers = entries.stream()
+                    .filter(p -> p.getFileName().toString().endsWith(".hea") && Files.isRegularFile(p))
+                    .sorted(Comparator.comparing(p -> dir.relativize(p).toString()))
+                    .toList();
+            hasSubfolders = !recursive && entries.stream().anyMatch(Files::isDirectory);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot list " + dir + ": " + e.getMessage(), e);
+        }
+        if (headers.isEmpty()) {
+            throw new IllegalArgumentException("No WFDB records (.hea files) in " + dir
+                    + (hasSubfolders ? " (it has subfolders: add --recursive)" : ""));
+        }
+        return headers;
+    }
+
+    /** The records a list file names, one per line, relative paths against the file's folder. */
+    static List<Path> headersListedIn(Path listFile) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(listFile, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read record list " + listFile + ": " + e.getMessage(), e);
+        }
+        Path base = listFile.toAbsolutePath().getParent();
+        List<Path> headers = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            try {
+                headers.add(headerPath(base.resolve(line)));
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(listFile + ":" + (i + 1) + ": " + e.getMessage());
+            }
+        }
+        if (headers.isEmpty()) {
+            throw new IllegalArgumentException("No records listed in " + listFile);
+        }
+        return headers;
+    }
+
+    /**
+     * Parses every header and picks each record's signal and device id, refusing the first bad one
+     * (with the header's file:line where the header is at fault, else the file concerned).
+     */
+    List<ConcurrentReplay.Source> plan(List<Path> headers) {
+        if (deviceId != null && headers.size() > 1) {
+            throw new IllegalArgumentException("--device-id names one device, but " + headers.size()
+                    + " records are selected (each record's device id is <folder>-<record>)");
+        }
+        List<ConcurrentReplay.Source> sources = new ArrayList<>(headers.size());
+        Map<String, Path> devices = new HashMap<>();
+        for (Path header : headers) {
+            try {
+                WfdbHeader h = WfdbHeader.read(header);
+                WfdbHeader.SignalSpec signal = lead == null
+                        ? h.firstEcgSignal().orElseThrow(
+                                () -> new IllegalArgumentException(header + ": no ECG lead; pass --lead"))
+                        : h.signal(lead).orElseThrow(() -> new IllegalArgumentException(header + ": no signal named '"
+                                + lead + "'; it has " + h.signals().stream().map(WfdbHeader.SignalSpec::description)
+                                .toList()));
+                WfdbRecord.check(h, s -> s.index() == signal.index());
+                String device = deviceId != null ? deviceId : defaultDeviceId(header, h);
+                Path other = devices.putIfAbsent(device, header);
+                if (other != null) {
+                    throw new IllegalArgumentException(other + " and " + header + " would both be device " + device
+                            + " (each record must be a distinct device)");
+                }
+                sources.add(new ConcurrentReplay.Source(header, h, signal, device));
+            } catch (WfdbException e) {
+                // Its message already names the file (and line); the cause would only add a second line.
+                IllegalArgumentException oneLine = new IllegalArgumentException(e.getMessage());
+                oneLine.addSuppressed(e);
+                throw oneLine;
+            }
+        }
+        return sources;
     }
 
     static Path headerPath(Path record) {
         String name = record.getFileName().toString();
         Path header = name.endsWith(".hea") ? record : record.resolveSibling(name + ".hea");
         if (!Files.isRegularFile(header)) {
-            throw new IllegalArgumentException("No WFDB header " + header + " (give the record path with or without .hea)");
+            throw new IllegalArgumentException("No WFDB header " + header
+                    + " (give the record path with or without .hea)");
         }
         return header;
     }

@@ -7,6 +7,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -72,16 +73,28 @@ public final class WfdbRecord {
         return read(WfdbHeader.read(headerFile), include);
     }
 
+    /**
+     * Checks, without reading any samples, what {@link #read(WfdbHeader, Predicate)} would check
+     * before decoding: supported formats, one format per file, signal files present and long
+     * enough. Lets a caller refuse a bad record up front (with the same message naming the file,
+     * and the header line where one is at fault) before it reads many records one by one.
+     *
+     * @throws WfdbException as {@code read} would
+     */
+    public static void check(WfdbHeader header, Predicate<WfdbHeader.SignalSpec> include) {
+        long frames = header.numberOfSamples();
+        for (List<WfdbHeader.SignalSpec> group : groupsByFile(header)) {
+            if (group.stream().anyMatch(include)) {
+                frames = layout(header, group, frames).frames;
+            }
+        }
+    }
+
     /** Reads the signals accepted by {@code include} of an already parsed header (it must have a path). */
     public static WfdbRecord read(WfdbHeader header, Predicate<WfdbHeader.SignalSpec> include) {
-        // Group signals by file, keeping header order within and across files.
-        Map<String, List<WfdbHeader.SignalSpec>> groups = new LinkedHashMap<>();
-        for (WfdbHeader.SignalSpec s : header.signals()) {
-            groups.computeIfAbsent(s.fileName(), k -> new ArrayList<>()).add(s);
-        }
         Map<Integer, Signal> decoded = new LinkedHashMap<>();
         long frames = header.numberOfSamples();
-        for (List<WfdbHeader.SignalSpec> group : groups.values()) {
+        for (List<WfdbHeader.SignalSpec> group : groupsByFile(header)) {
             if (group.stream().noneMatch(include)) {
                 continue;
             }
@@ -100,9 +113,21 @@ public final class WfdbRecord {
         return new WfdbRecord(header, frames, ordered);
     }
 
+    /** Signals grouped by file, keeping header order within and across files. */
+    private static Collection<List<WfdbHeader.SignalSpec>> groupsByFile(WfdbHeader header) {
+        Map<String, List<WfdbHeader.SignalSpec>> groups = new LinkedHashMap<>();
+        for (WfdbHeader.SignalSpec s : header.signals()) {
+            groups.computeIfAbsent(s.fileName(), k -> new ArrayList<>()).add(s);
+        }
+        return groups.values();
+    }
+
     private record GroupResult(long frames, List<Signal> signals) {}
 
-    private static GroupResult readGroup(WfdbHeader header, List<WfdbHeader.SignalSpec> group, long headerFrames) {
+    /** Where one file's samples lie, once its formats and length have been checked against the header. */
+    private record GroupLayout(Path file, int format, long offset, long frames, long payloadBytes) {}
+
+    private static GroupLayout layout(WfdbHeader header, List<WfdbHeader.SignalSpec> group, long headerFrames) {
         WfdbHeader.SignalSpec first = group.get(0);
         Path file = header.signalFile(first);
         int format = first.format();
@@ -154,6 +179,16 @@ public final class WfdbRecord {
                 throw new WfdbException(file, "signal " + s.description() + " has too many samples for one array");
             }
         }
+        return new GroupLayout(file, format, offset, frames, payloadBytes);
+    }
+
+    private static GroupResult readGroup(WfdbHeader header, List<WfdbHeader.SignalSpec> group, long headerFrames) {
+        GroupLayout g = layout(header, group, headerFrames);
+        Path file = g.file;
+        int format = g.format;
+        long offset = g.offset;
+        long frames = g.frames;
+        long payloadBytes = g.payloadBytes;
 
         byte[] data;
         try (InputStream in = Files.newInputStream(file)) {

@@ -2,6 +2,7 @@ package io.fmstream.core.wfdb;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.within;
 
 import java.io.IOException;
@@ -301,6 +302,29 @@ class WfdbRecordTest {
                 .isInstanceOf(WfdbException.class)
                 .hasMessageContaining("a103l.mat")
                 .hasMessageContaining("truncated");
+    }
+
+    @Test
+    void checkRefusesWhatReadWouldRefuseWithTheSameMessage(@TempDir Path dir) throws IOException {
+        WfdbRecord.check(WfdbHeader.read(SharedData.file("mitdb/100.hea")), s -> true);
+        // Only the files holding included signals are checked, as read opens only those.
+        WfdbHeader ptb = WfdbHeader.read(SharedData.file("ptbdb/s0010_re.hea"));
+        WfdbRecord.check(ptb, s -> s.fileName().endsWith(".dat"));
+        assertThatThrownBy(() -> WfdbRecord.check(ptb, s -> true))
+                .hasMessageContaining("s0010_re.xyz").hasMessageContaining("signal file not found");
+
+        Path hea = dir.resolve("100.hea");
+        Files.copy(SharedData.file("mitdb/100.hea"), hea);
+        byte[] dat = Files.readAllBytes(SharedData.file("mitdb/100.dat"));
+        Files.write(dir.resolve("100.dat"), Arrays.copyOf(dat, dat.length - 3));
+        String readMessage = catchThrowable(() -> WfdbRecord.read(hea)).getMessage();
+        assertThatThrownBy(() -> WfdbRecord.check(WfdbHeader.read(hea), s -> true))
+                .isInstanceOf(WfdbException.class).hasMessage(readMessage);
+
+        Path r = dir.resolve("r.hea");
+        Files.writeString(r, "r 1 250 10\nr.dat 311 200 10 0 0 0 0 ECG\n");
+        assertThatThrownBy(() -> WfdbRecord.check(WfdbHeader.read(r), s -> true))
+                .hasMessageStartingWith(r + ":2: ").hasMessageContaining("format 311 is not supported");
     }
 
     @Test
