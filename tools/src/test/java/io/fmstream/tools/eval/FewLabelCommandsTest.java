@@ -1,0 +1,125 @@
+package io.fmstream.tools.eval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fmstream.core.model.HeadFormat;
+import io.fmstream.core.model.HeadRunner;
+import io.fmstream.core.model.ModelBundle;
+import io.fmstream.core.util.RepositoryLayout;
+import io.fmstream.tools.FmstreamCli;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code evaluate} and {@code fit-head} end to end on real recordings (the 150 of cinc2017-train)
+ * with the fixture bundle (random weights: the figures mean nothing, the plumbing is the point).
+ */
+class FewLabelCommandsTest {
+
+    @TempDir
+    static Path dir;
+    static Path dataset;
+
+    @BeforeAll
+    static void buildDataset() {
+        dataset = dir.resolve("cinc2017-train.npz");
+        assertThat(run("dataset", "--out", dataset.toString(), "--records", "cinc2017-train").exit).isZero();
+    }
+
+    record Run(int exit, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        CommandLine cli = FmstreamCli.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int exit = cli.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void evaluateWritesAReportWhoseFiguresComeFromItsJsonAndResumesFromTheCache() throws Exception {
+        Path out = dir.resolve("eval");
+        Path cache = dir.resolve("eval-cache");
+        String[] args = {"evaluate", "--bundle", RepositoryLayout.fixtureBundle().toString(),
+            "--dataset", dataset.toString(), "--records-dir", RepositoryLayout.sharedData().resolve("cinc2017-train").toString(),
+            "--budgets", "5,all", "--draws", "2", "--folds", "3", "--out", out.toString(), "--cache", cache.toString()};
+        Run first = run(args);
+        assertThat(first.exit).as(first.err).isZero();
+        JsonNode report = new ObjectMapper().readTree(out.resolve("evaluation.json").toFile());
+        assertThat(report.get("recordings").asInt()).isEqualTo(150);
+        assertThat(report.get("classCounts").toString()).isEqualTo("[75,25,35,15]");
+        JsonNode five = report.get("budgets").get(0);
+        assertThat(five.get("budget").asText()).isEqualTo("5");
+        assertThat(five.get("methods").size()).isEqualTo(2); // fixture encoder, classical
+        for (JsonNode m : five.get("methods")) {
+            assertThat(m.get("draws").asInt()).isEqualTo(2);
+            assertThat(m.get("challengeF1").asDouble()).isBetween(0.0, 1.0);
+        }
+        JsonNode diff = five.get("pairedDifferences").get(0);
+        assertThat(diff.get("versus").asText()).isEqualTo("classical-lr");
+        assertThat(diff.get("ci95Low").asDouble()).isLessThanOrEqualTo(diff.get("ci95High").asDouble());
+        JsonNode all = report.get("budgets").get(1);
+        assertThat(all.get("pairedDifferences").get(0).get("bootstrapUnit").asText()).startsWith("recordings");
+        String md = Files.readString(out.resolve("EVALUATION.md"));
+        String f1 = String.format(java.util.Locale.ROOT, "%.3f",
+                five.get("methods").get("classical-lr").get("challengeF1").asDouble());
+        assertThat(md).contains("| 5 | classical RR+quality, logistic | 2 | " + f1);
+        assertThat(Files.size(out.resolve("learning-curve.png"))).isGreaterThan(1000);
+
+        Run second = run(args);
+        assertThat(second.exit).isZero();
+        assertThat(second.out).contains("from cache").doesNotContain("draw  0: Challenge F1");
+        assertThat(new ObjectMapper().readTree(out.resolve("evaluation.json").toFile())).isEqualTo(report);
+    }
+
+    @Test
+    void fitHeadAddsALinearHeadThatTheBundleLoaderServes() throws Exception {
+        Path out = dir.resolve("bundle-with-af");
+        Path records = RepositoryLayout.sharedData().resolve("cinc2017-train");
+        Run r = run("fit-head", "--bundle", RepositoryLayout.fixtureBundle().toString(), "--out", out.toString(),
+                "--task", "af_vs_rest", "--records", records.toString(), "--labels", records.resolve("REFERENCE.csv").toString(),
+                "--map", "A=af", "--default-label", "rest", "--classes", "rest,af", "--per-class", "10");
+        assertThat(r.exit).as(r.err).isZero();
+        assertThat(r.out).contains("loaded back");
+        JsonNode manifest = new ObjectMapper().readTree(out.resolve("manifest.json").toFile());
+        JsonNode head = manifest.get("heads").get(manifest.get("heads").size() - 1);
+        assertThat(head.get("format").asText()).isEqualTo("linear");
+        assertThat(head.get("fit").get("recordingsPerLabel").toString()).isEqualTo("{\"rest\":10,\"af\":10}");
+        try (ModelBundle b = ModelBundle.load(out, 1)) {
+            HeadRunner h = b.head("af_vs_rest").orElseThrow();
+            assertThat(h.format()).isEqualTo(HeadFormat.LINEAR);
+            assertThat(h.labels()).containsExactly("rest", "af");
+            assertThat(head.get("encoderSha256").asText()).isEqualTo(b.encoder().sha256());
+            float[][] p = h.apply(new float[][] {new float[b.encoder().embeddingDim()]});
+            assertThat(p[0][0] + p[0][1]).isCloseTo(1f, org.assertj.core.api.Assertions.within(1e-5f));
+        }
+        // the original bundle is untouched and the task cannot be added twice
+        Run again = run("fit-head", "--bundle", out.toString(), "--out", dir.resolve("twice").toString(),
+                "--task", "af_vs_rest", "--records", records.toString(), "--labels", records.resolve("REFERENCE.csv").toString(),
+                "--map", "A=af", "--default-label", "rest");
+        assertThat(again.exit).isEqualTo(1);
+        assertThat(again.err).contains("already has a head for task 'af_vs_rest'");
+    }
+
+    @Test
+    void fitHeadExplainsBadLabels() throws Exception {
+        Path labels = dir.resolve("bad.csv");
+        Files.writeString(labels, "A00001,N\nA00002\n");
+        Run r = run("fit-head", "--bundle", RepositoryLayout.fixtureBundle().toString(), "--out", dir.resolve("x").toString(),
+                "--task", "t", "--records", dir.toString(), "--labels", labels.toString(), "--default-label", "n");
+        assertThat(r.exit).isEqualTo(1);
+        assertThat(r.err).contains("bad.csv:2: expected 'record,label'");
+    }
+}
