@@ -101,7 +101,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--parallelism", defaultValue = "2", description = "Job parallelism (default: ${DEFAULT-VALUE}).")
     int parallelism;
 
-    @Option(names = "--bundle", description = "Model bundle directory (default: model-artifacts/ecg-fm-v1).")
+    @Option(names = "--bundle", description = "Model bundle directory (default: " + RepositoryLayout.DEFAULT_BUNDLE + ").")
     Path bundle;
 
     @Spec
@@ -119,7 +119,7 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--tasks must be >= 1 each, --rounds/--devices/--parallelism >= 1, --seconds >= 20");
         }
         out = spec.commandLine().getOut();
-        Path bundleDir = bundle != null ? bundle : RepositoryLayout.root().resolve("model-artifacts/ecg-fm-v1");
+        Path bundleDir = bundle != null ? bundle : RepositoryLayout.defaultBundle();
         List<SourceRef> input = simulatedInput(devices, seconds);
         out.printf(Locale.ROOT, "bench: bundle %s, %d devices x %d s (%d chunks), parallelism %d, %d cores, %d round(s)%n",
                 bundleDir, devices, seconds, input.size(), parallelism, Runtime.getRuntime().availableProcessors(), rounds);

@@ -57,7 +57,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--duration", description = "Stop after this long, ISO-8601 (e.g. PT2M); default: until Ctrl-C.")
     Duration duration;
 
-    @Option(names = "--bundle", description = "Model bundle directory (default: model-artifacts/ecg-fm-v1).")
+    @Option(names = "--bundle", description = "Model bundle directory (default: " + RepositoryLayout.DEFAULT_BUNDLE + ").")
     Path bundle;
 
     @Option(names = "--parallelism", defaultValue = "2", description = "Job parallelism (default: ${DEFAULT-VALUE}).")
@@ -202,7 +202,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private static Path defaultBundle() {
-        Path real = RepositoryLayout.root().resolve("model-artifacts/ecg-fm-v1");
+        Path real = RepositoryLayout.defaultBundle();
         return Files.exists(real.resolve("manifest.json")) ? real : RepositoryLayout.fixtureBundle();
     }
 

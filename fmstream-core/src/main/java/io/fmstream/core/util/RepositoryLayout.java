@@ -12,6 +12,8 @@ public final class RepositoryLayout {
     /** System property set by the build and the launcher: the repository root. */
     public static final String ROOT_PROPERTY = "fmstream.root";
     public static final String FIXTURE_BUNDLE = "model-artifacts/fixture-ecg-tiny";
+    /** The shipped bundle the demo, the benchmark and the quality tests use by default. */
+    public static final String DEFAULT_BUNDLE = "model-artifacts/ecg-fm-v1";
 
     private RepositoryLayout() {}
 
@@ -64,6 +66,11 @@ public final class RepositoryLayout {
         }
         throw new IllegalStateException("Shared PhysioNet data not found; looked in " + candidates + ". Set -D"
                 + SHARED_DATA_PROPERTY + " or " + SHARED_DATA_ENV + " to its folder.");
+    }
+
+    /** The shipped default bundle ({@link #DEFAULT_BUNDLE}). */
+    public static Path defaultBundle() {
+        return root().resolve(DEFAULT_BUNDLE);
     }
 
     /** The test fixture bundle (random weights: for tests and the demo only). */
