@@ -130,10 +130,17 @@ public final class EvaluateCommand implements Callable<Integer> {
                 data, primary, classes));
         double[][] features = EvaluationProtocol.classicalFeatures(data, records, cacheDir, threads, log);
         RecordClassifier classical = new RecordClassifier.RecordFeatures(features, classes);
-        methods.add(new EvaluationProtocol.Method("classical RR+quality, logistic", "classical-lr",
+        methods.add(new EvaluationProtocol.Method("classical RR+quality, logistic", "classical-lr-"
+                + Integer.toHexString(ClassicalEcgFeatures.NAMES.hashCode()),
                 "Pan-Tompkins QRS detection, " + ClassicalEcgFeatures.NAMES.size()
                         + " RR-irregularity, morphology and quality features per recording, logistic regression",
                 d -> classical.fitPredict(d.train(), data.recordLabel, d.test(), seed + d.index())));
+        RecordClassifier forest = new RecordClassifier.RecordForest(features, classes, 300);
+        methods.add(new EvaluationProtocol.Method("classical RR+quality, random forest", "classical-rf-"
+                + Integer.toHexString(ClassicalEcgFeatures.NAMES.hashCode()),
+                "the same features, random forest (300 trees, sqrt(features) per split, weighted Gini; defaults, "
+                        + "not tuned)",
+                d -> forest.fitPredict(d.train(), data.recordLabel, d.test(), seed + d.index())));
         if (scratchDir != null) {
             methods.add(new EvaluationProtocol.Method("from scratch (same architecture)", "scratch",
                     "the encoder's architecture + linear layer trained end to end on the draw's labelled windows only "
@@ -153,8 +160,11 @@ public final class EvaluateCommand implements Callable<Integer> {
                     "as the first row, with encoder " + e.getValue(), data, m, classes));
         }
 
-        Map<String, Map<String, EvaluationProtocol.Score>> results = protocol.run(methods, draws, cacheDir, threads, log);
-        ObjectNode report = summarise(protocol, methods, draws, results, cacheDir, encoders, dataSha, records);
+        // scores depend on the folds and draws too: keep them apart per dataset, seed and fold count
+        Path scoreDir = cacheDir.resolve(String.format(Locale.ROOT, "scores-%s-s%d-k%d", dataSha.substring(0, 12), seed,
+                folds));
+        Map<String, Map<String, EvaluationProtocol.Score>> results = protocol.run(methods, draws, scoreDir, threads, log);
+        ObjectNode report = summarise(protocol, methods, draws, results, scoreDir, encoders, dataSha, records);
         Files.createDirectories(outDir);
         json.writerWithDefaultPrettyPrinter().writeValue(outDir.resolve("evaluation.json").toFile(), report);
         List<LearningCurvePlot.Series> series = new ArrayList<>();
@@ -369,7 +379,7 @@ public final class EvaluateCommand implements Callable<Integer> {
             if (List.of("5", "10", "25").contains(budget)) {
                 for (var d : b.get("pairedDifferences")) {
                     String vs = d.get("versus").asText();
-                    if (!vs.equals("classical-lr") && !vs.equals("scratch")) {
+                    if (!vs.startsWith("classical-") && !vs.equals("scratch")) {
                         continue;
                     }
                     long wins = d.get("wins").asLong();

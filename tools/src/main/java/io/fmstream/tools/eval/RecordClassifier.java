@@ -28,7 +28,7 @@ abstract class RecordClassifier {
     }
 
     /** Recording-level probabilities of {@code test}, fitted on {@code train} (recording indices). */
-    final double[][] fitPredict(int[] train, int[] labels, int[] test, long seed) {
+    double[][] fitPredict(int[] train, int[] labels, int[] test, long seed) {
         double lambda = chooseLambda(train, labels, seed);
         return predict(fit(train, labels, lambda), test);
     }
@@ -201,8 +201,7 @@ abstract class RecordClassifier {
         private record Fitted(LinearModel model, double[] fill) {
         }
 
-        @Override
-        Fitted fit(int[] train, int[] labels, double lambda) {
+        static double[] trainingMeans(double[][] features, int[] train) {
             int d = features[0].length;
             double[] fill = new double[d];
             for (int j = 0; j < d; j++) {
@@ -216,6 +215,20 @@ abstract class RecordClassifier {
                 }
                 fill[j] = n > 0 ? s / n : 0;
             }
+            return fill;
+        }
+
+        static double[] imputed(double[] row, double[] fill) {
+            double[] x = new double[fill.length];
+            for (int j = 0; j < fill.length; j++) {
+                x[j] = Double.isFinite(row[j]) ? row[j] : fill[j];
+            }
+            return x;
+        }
+
+        @Override
+        Fitted fit(int[] train, int[] labels, double lambda) {
+            double[] fill = trainingMeans(features, train);
             double[] cw = balancedWeights(train, labels, classes);
             float[][] x = new float[train.length][];
             int[] y = new int[train.length];
@@ -243,6 +256,56 @@ abstract class RecordClassifier {
             double[][] out = new double[records.length][];
             for (int k = 0; k < records.length; k++) {
                 out[k] = f.model().apply(row(records[k], f.fill()));
+            }
+            return out;
+        }
+    }
+
+    /** Random forest on the recording features (fixed defaults, nothing tuned); missing values take the training mean. */
+    static final class RecordForest extends RecordClassifier {
+        private final double[][] features;
+        private final int trees;
+
+        RecordForest(double[][] features, int classes, int trees) {
+            super(classes);
+            this.features = features;
+            this.trees = trees;
+        }
+
+        private record Fitted(io.fmstream.tools.learn.RandomForest forest, double[] fill) {
+        }
+
+        /** Nothing to choose by inner CV: the forest keeps its defaults. */
+        @Override
+        double[][] fitPredict(int[] train, int[] labels, int[] test, long seed) {
+            return predict(fitWithSeed(train, labels, seed), test);
+        }
+
+        @Override
+        Fitted fit(int[] train, int[] labels, double lambda) {
+            return fitWithSeed(train, labels, 1);
+        }
+
+        private Fitted fitWithSeed(int[] train, int[] labels, long seed) {
+            double[] fill = RecordFeatures.trainingMeans(features, train);
+            double[] cw = balancedWeights(train, labels, classes);
+            double[][] x = new double[train.length][];
+            int[] y = new int[train.length];
+            double[] w = new double[train.length];
+            for (int i = 0; i < train.length; i++) {
+                x[i] = RecordFeatures.imputed(features[train[i]], fill);
+                y[i] = labels[train[i]];
+                w[i] = cw[y[i]];
+            }
+            return new Fitted(io.fmstream.tools.learn.RandomForest.fit(x, y, w, classes, trees, seed), fill);
+        }
+
+        @Override
+        double[][] predict(Object model, int[] records) {
+            Fitted f = (Fitted) model;
+            double[][] out = new double[records.length][];
+            for (int k = 0; k < records.length; k++) {
+                out[k] = f.forest().predict(RecordFeatures.imputed(features[records[k]], f.fill()));
             }
             return out;
         }
