@@ -874,10 +874,20 @@ def main():
     ap.add_argument("--ssl-stretch", type=float, default=0.5,
                     help="probability of a time-stretch augmentation (x0.75-1.33) per pretraining window")
     ap.add_argument("--head-epochs", type=int, default=60)
+    ap.add_argument("--card-only", action="store_true",
+                    help="rewrite MODEL_CARD.md of --out from its manifest.json and metrics.json, nothing else")
     ap.add_argument("--save-checkpoint", type=Path, help="also save the pretrained model (encoder+decoder) here")
     ap.add_argument("--load-checkpoint", type=Path,
                     help="skip pretraining and use this checkpoint (development of heads; recorded in provenance)")
     args = ap.parse_args()
+    if args.card_only:
+        manifest = json.loads((args.out / "manifest.json").read_text())
+        metrics_json = json.loads((args.out / "metrics.json").read_text())
+        args.quick = bool(metrics_json.get("quick_run"))
+        (args.out / "MODEL_CARD.md").write_text(model_card(manifest, metrics_json, manifest["provenance"]["data"],
+                                                           (args.out / "curves.png").exists(), args))
+        log(f"rewrote {args.out / 'MODEL_CARD.md'}")
+        return
     if args.quick:
         args.ssl_windows = min(args.ssl_windows, 3000)
         args.ssl_max_minutes = min(args.ssl_max_minutes, 3.0)
@@ -1410,6 +1420,24 @@ def fmt_targets(targets):
     return "\n".join(lines)
 
 
+def compare(a, b):
+    """'better than' / 'worse than' / 'as good as' for errors a and b: card sentences follow the numbers."""
+    if a is None or b is None or not (math.isfinite(a) and math.isfinite(b)):
+        return "not comparable with"
+    return "better than" if a < b else "worse than" if a > b else "as good as"
+
+
+def contrastive_text(pre):
+    w = pre.get("contrastive_weight") or 0
+    if not w:
+        return ""
+    return (f" plus a recording-contrastive term (weight {w}): each batch pairs a window with another window of the "
+            f"same recording starting within {pre['pair_seconds']:.0f} s, and NT-Xent (temperature "
+            f"{pre['contrastive_temperature']}) on a projector over the embedding pulls the pair together and the "
+            f"other recordings apart; both views share a time stretch so the pair keeps its heart rate (final "
+            f"contrastive loss {pre['final_train_contrastive']})")
+
+
 def model_card(manifest, m, data_prov, curves_ok, args):
     enc = manifest["encoder"]
     prov = manifest["provenance"]
@@ -1423,7 +1451,7 @@ def model_card(manifest, m, data_prov, curves_ok, args):
              if args.quick else "")
     heads_rows = "\n".join(f"| `{h['file']}` | {h['task']} | {h['kind']} | {', '.join(h.get('labels', [])) or h.get('unit')} | `{h['sha256'][:16]}…` |"
                            for h in manifest["heads"])
-    return f"""# {BUNDLE_ID} {VERSION} — ECG foundation-model encoder and heads (research/demo)
+    return f"""# {manifest["bundleId"]} {manifest["version"]} — ECG foundation-model encoder and heads (research/demo)
 {quick}
 **Not a medical device.** Research and demonstration use only: it has not been validated clinically,
 must not be used for diagnosis, monitoring of patients or any clinical decision, and most of its
@@ -1431,7 +1459,8 @@ training and test data are *simulated*.
 
 ## What it is
 A 1-D convolutional encoder that turns a 10-s single-lead ECG window (100 Hz, z-scored per window)
-into a {enc['embeddingDim']}-dim embedding, pretrained **without labels** by masked reconstruction, plus three
+into a {enc['embeddingDim']}-dim embedding, pretrained **without labels** by masked reconstruction and a
+recording-contrastive term on simulated and real ECG (all of CinC 2017's training recordings), plus three
 small heads that read the frozen embedding: rhythm (normal / AF / other / noisy), heart rate (bpm) and
 signal quality (good / poor). The streaming job runs the encoder once per window and every head on the
 same embedding.
@@ -1474,13 +1503,15 @@ builds the training windows and serves.
   Per lead: {', '.join(f"{k}: MAE {v['model_mae_bpm']} (bias {v['model_bias_bpm']}), QRS detector {v['qrs_detector_mae_bpm']}" for k, v in hrm['mitdb100']['per_lead'].items())}.
 - **Signal quality** sim-test accuracy {sq['sim_test_accuracy']}, balanced {sq['sim_test_balanced_accuracy']}
   (recall good/poor {sq['sim_test_recall_good_poor']}).
-- **CinC 2017** (150-record development half, 5-fold CV by record, logistic regression on frozen
-  embeddings): record macro-F1 (N/A/O/~) {cc['pretrained']['record_macro_f1']} (per class
+- **CinC 2017** ({cc['pretrained']['records']} recordings of `cinc2017/`, 5-fold CV by record, logistic regression on frozen
+  embeddings, every label): record macro-F1 (N/A/O/~) {cc['pretrained']['record_macro_f1']} (per class
   {cc['pretrained']['record_f1_N_A_O_noisy']}; challenge-style mean F1 of N/A/O {cc['pretrained']['record_cinc_f1_NAO']});
   window macro-F1 {cc['pretrained']['window_macro_f1']}. Same protocol on a random-weight encoder:
   {cc['random_encoder_baseline']['record_macro_f1']}. Note: these windows were in the unlabelled pretraining
   pool (labels unused there), and the deployed rhythm head was trained on their labels, so this CV — not the
-  deployed head — is the cinc2017 estimate.
+  deployed head — is the cinc2017 estimate. The few-label protocol (5-100 labelled recordings per class,
+  classical and from-scratch baselines, confidence intervals) is in `EVALUATION.md`, made by
+  `bin/fmstream evaluate`.
 - **Data efficiency** (rhythm, logistic regression on n labelled sim-train windows, clean sim-test accuracy):
 
 | n | pretrained encoder | random-weight encoder |
@@ -1502,7 +1533,8 @@ Full numbers: `metrics.json`.{' Curves: `curves.png` (pretraining loss per epoch
 - **Real** (PhysioNet, Open Data Commons Attribution License v1.0 — attribution: Goldberger AL et al.,
   PhysioBank, PhysioToolkit, and PhysioNet, *Circulation* 101(23):e215-e220, 2000):
   MIT-BIH Arrhythmia Database record 100 and a 5-min excerpt of record 208 (Moody GB, Mark RG, *IEEE Eng
-  Med Biol* 20(3):45-50, 2001); PhysioNet/Computing in Cardiology Challenge 2017, 150 records (Clifford
+  Med Biol* 20(3):45-50, 2001); PhysioNet/Computing in Cardiology Challenge 2017, the 7,378 training-set
+  records of `cinc2017/` (more than 1,100 others are kept aside for evaluation and never used) (Clifford
   GD et al., *Computing in Cardiology* 44, 2017, doi:10.22489/CinC.2017.065-469); PhysioNet/CinC
   Challenge 2015 records a103l, v102s (Clifford GD et al., *Computing in Cardiology* 42, 2015); PTB
   Diagnostic ECG Database record s0010_re (Bousseljot R, Kreiseler D, Schnabel A, *Biomed Tech* 40(S1):317,
@@ -1514,7 +1546,7 @@ Full numbers: `metrics.json`.{' Curves: `curves.png` (pretraining loss per epoch
   deployed heart-rate head.
 
 ## Training
-- **Objective**: masked reconstruction. Random contiguous spans of 0.2-{pre['span_max_samples'] / FS:.1f} s cover 30-50 % of each window
+- **Objective**: masked reconstruction{contrastive_text(pre)}. Random contiguous spans of 0.2-{pre['span_max_samples'] / FS:.1f} s cover 30-50 % of each window
   (mean {pre['mean_masked_fraction']}; spans longer than a beat make the encoder model when the next beats come); masked samples are set to 0 and a light decoder (1x1 conv, five
   x2 upsampling stages of nearest-neighbour + conv k5, {m['encoder']['decoder_parameters_not_exported']} parameters, discarded after
   pretraining) reconstructs the window from the encoder's last feature map plus the embedding; loss = MSE
@@ -1522,7 +1554,7 @@ Full numbers: `metrics.json`.{' Curves: `curves.png` (pretraining loss per epoch
   amplitude modulation, baseline drift (p 0.5), Gaussian noise (p 0.5), then z-score again; then, with
   p {pre['stretch_probability']}, a time stretch ×0.75-1.33 (every morphology seen at many rates; samples
   stretched past the window's end are missing).
-- **Pool**: sim-train plus every real lead (windows ≤ 50 % missing), real windows repeated
+- **Pool**: sim-train plus every real lead and every CinC 2017 recording of `cinc2017/` (windows ≤ 50 % missing), real windows repeated
   {pre['real_repeats']}× ({pre['sim_windows']} sim + {pre['real_windows']} real windows → {pre['pool_windows']} per epoch).
 - **Optimiser**: AdamW lr {pre['lr']} (β 0.9/0.95, weight decay 0.05), batch {pre['batch']}, 3 % warm-up then
   cosine; {pre['epochs_run']} epochs, {pre['steps']} steps, {pre['windows_seen']} windows, {pre['seconds']/60:.1f} min
@@ -1545,7 +1577,9 @@ Full numbers: `metrics.json`.{' Curves: `curves.png` (pretraining loss per epoch
   were chosen after a short pilot run in which the sim-only head's mitdb/100 error was seen; version 1.1.0's
   changes (longer masked spans and time stretching in pretraining, stretched copies for the heart-rate head)
   were chosen on the leave-one-real-source-out error of `hr_cross_source.py` (mean 8.35 → 3.13 bpm), and
-  mitdb/100 was scored once afterwards.
+  mitdb/100 was scored once afterwards. Version 2.0.0 adds all of CinC 2017 to pretraining, the
+  recording-contrastive term and the CinC 2017 labels to the rhythm and quality heads; its choices and the
+  variants tried are in the recipe README.
   Quality: cross-entropy with balanced weights on every quality-labelled sim-train and real window.
 - **Total wall time** {prov['trainingSeconds']/60:.1f} min (data loading, pretraining, embeddings, heads,
   evaluation, export). Seeds: {prov['seed']} (training), {prov['goldenSeed']} (synthetic golden window);
@@ -1562,21 +1596,21 @@ into the convolutions by the eval-mode export. ONNX ops: encoder {', '.join(m['o
 
 ## Limitations
 - Heads are trained mostly on simulated ECG; the simulator's morphology, noise and arrhythmias are far
-  simpler than real ones. Real-data results rest on one mitdb record and 150 cinc2017 records — small
-  samples with wide confidence intervals.
+  simpler than real ones. Real heart-rate results rest on one annotated record (mitdb/100); real rhythm
+  results on {cc['pretrained']['records']} CinC 2017 recordings of one device type (AliveCor), cross-validated.
 - "other" means frequent PVCs in simulation but any non-AF abnormal rhythm in cinc2017.
 - One lead at a time, 10-s windows: no multi-lead context, no beat-level output.
 - Heart rate is the mean rate over the window; with fewer than ~2 beats (or heavy noise) it is a guess.
   On the one annotated real record (mitdb/100) the deployed head is off by {hrm['mitdb100']['model_bias_bpm']} bpm on
-  average (MAE {hrm['mitdb100']['model_mae_bpm']}), worse than the record's own mean rate
-  ({hrm['mitdb100']['constant_mae_bpm']}) and far worse than a classical QRS detector
-  ({hrm['mitdb100']['qrs_detector_mae_bpm']}): do not read real-ECG heart rate from this head without
-  calibrating it on labelled data from the target device.
+  average (MAE {hrm['mitdb100']['model_mae_bpm']}), {compare(hrm['mitdb100']['model_mae_bpm'], hrm['mitdb100']['constant_mae_bpm'])} the record's own mean rate
+  ({hrm['mitdb100']['constant_mae_bpm']}) and {compare(hrm['mitdb100']['model_mae_bpm'], hrm['mitdb100']['qrs_detector_mae_bpm'])} a classical QRS detector
+  ({hrm['mitdb100']['qrs_detector_mae_bpm']}); on other real sources held out in turn the error was several bpm
+  (`hr_cross_source.py`): calibrate on labelled data from the target device before relying on it.
 - Not calibrated, not tested across populations, devices or lead placements. Not a medical device.
 
 ## Reproduce
 See `model-artifacts/recipe/README.md`: build the datasets with the Java dataset builder, then
-`/usr/bin/python3 {SCRIPT} --data model-artifacts/{BUNDLE_ID}/data --out model-artifacts/{BUNDLE_ID}`
+`/usr/bin/python3 {SCRIPT} --data model-artifacts/{manifest["bundleId"]}/data --out model-artifacts/{manifest["bundleId"]}`
 (torch {prov['torchVersion']}, numpy {prov['numpyVersion']}, onnx {prov['onnxVersion']}).
 """
 
