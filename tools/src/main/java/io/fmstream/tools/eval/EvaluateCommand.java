@@ -165,6 +165,17 @@ public final class EvaluateCommand implements Callable<Integer> {
                 folds));
         Map<String, Map<String, EvaluationProtocol.Score>> results = protocol.run(methods, draws, scoreDir, threads, log);
         ObjectNode report = summarise(protocol, methods, draws, results, scoreDir, encoders, dataSha, records);
+        NearDuplicates.Result dup = NearDuplicates.find(data, primary, protocol.recordFold);
+        ObjectNode dupNode = report.putObject("nearDuplicatesAcrossFolds");
+        dupNode.put("identicalPairs", dup.exactPairs());
+        dupNode.put("embeddingCandidatePairs", dup.candidatePairs());
+        dupNode.put("confirmedPairs", dup.confirmedPairs());
+        dupNode.put("cosineThreshold", NearDuplicates.COSINE);
+        dupNode.put("windowCorrelationThreshold", NearDuplicates.CORRELATION);
+        ArrayNode ex = dupNode.putArray("examples");
+        dup.examples().forEach(ex::add);
+        log.accept("near-duplicates across folds: " + dup.exactPairs() + " identical, " + dup.candidatePairs()
+                + " embedding candidates, " + dup.confirmedPairs() + " confirmed by the raw windows");
         Files.createDirectories(outDir);
         json.writerWithDefaultPrettyPrinter().writeValue(outDir.resolve("evaluation.json").toFile(), report);
         List<LearningCurvePlot.Series> series = new ArrayList<>();

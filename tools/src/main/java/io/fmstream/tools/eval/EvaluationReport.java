@@ -8,7 +8,7 @@ import java.util.Locale;
  * EVALUATION.md, generated from evaluation.json: tables and every sentence that states a result
  * are written from the values, so the report cannot drift from its numbers.
  */
-final class EvaluationReport {
+public final class EvaluationReport {
 
     private EvaluationReport() {
     }
@@ -76,6 +76,21 @@ final class EvaluationReport {
                         d.has("bootstrapUnit") ? d.get("bootstrapUnit").asText() : ""));
             }
         }
+        JsonNode dup = r.get("nearDuplicatesAcrossFolds");
+        if (dup != null) {
+            s.append("\n## Near-duplicate recordings across folds\n\n");
+            s.append(String.format(Locale.ROOT, "CinC 2017 has no patient identifiers. Checked: %d pairs of recordings in "
+                            + "different folds with identical windows; %d pairs whose mean embeddings have cosine >= %.3f, of "
+                            + "which %d also have raw windows correlating >= %.2f (the same signal). Two different recordings "
+                            + "of one patient cannot be found this way, so patient overlap between folds remains possible and "
+                            + "may flatter every method alike.%n",
+                    dup.get("identicalPairs").asInt(), dup.get("embeddingCandidatePairs").asInt(),
+                    dup.get("cosineThreshold").asDouble(), dup.get("confirmedPairs").asInt(),
+                    dup.get("windowCorrelationThreshold").asDouble()));
+            for (JsonNode e : dup.get("examples")) {
+                s.append("- ").append(e.asText()).append('\n');
+            }
+        }
         s.append("\n## Targets\n\n");
         for (JsonNode t : r.get("targets")) {
             s.append("- ").append(t.get("met").asBoolean() ? "**MET**" : "**MISSED**").append(": ")
@@ -88,6 +103,38 @@ final class EvaluationReport {
                 .append("The exact command, with every option, is in the model-artifacts README; scores are cached under "
                         + "`<bundle>/data/eval-cache/` by encoder sha256, so a re-run recomputes only what changed.\n");
         return s.toString();
+    }
+
+    /**
+     * The README's few-label table: Challenge F1 (mean over draws) per budget and method, from
+     * evaluation.json; a test keeps the README's copy equal to this.
+     */
+    public static String readmeTable(JsonNode r) {
+        StringBuilder s = new StringBuilder("<!-- few-label:begin (generated from evaluation.json by "
+                + "EvaluationReport.readmeTable; do not edit) -->\n");
+        s.append("| CinC 2017, Challenge F1 (5-fold CV by recording) |");
+        java.util.List<String> budgets = new java.util.ArrayList<>();
+        for (JsonNode b : r.get("budgets")) {
+            budgets.add(b.get("budget").asText());
+            s.append(' ').append(b.get("budget").asText().equals("all") ? "all labels" : b.get("budget").asText()
+                    + " per class").append(" |");
+        }
+        s.append("\n|---|").append("---|".repeat(budgets.size())).append('\n');
+        for (JsonNode m : r.get("methods")) {
+            s.append("| ").append(m.get("name").asText()).append(" |");
+            for (JsonNode b : r.get("budgets")) {
+                JsonNode v = b.get("methods").get(m.get("key").asText());
+                s.append(v == null ? " |" : String.format(Locale.ROOT, " %.3f (%d) |", v.get("challengeF1").asDouble(),
+                        v.get("draws").asInt()));
+            }
+            s.append('\n');
+        }
+        s.append("\n(in brackets: draws). Targets:\n\n");
+        for (JsonNode t : r.get("targets")) {
+            s.append("- ").append(t.get("met").asBoolean() ? "met" : "**missed**").append(": ")
+                    .append(t.get("target").asText()).append(" (").append(t.get("value").asText()).append(")\n");
+        }
+        return s.append("<!-- few-label:end -->\n").toString();
     }
 
     private static String name(JsonNode r, String key) {

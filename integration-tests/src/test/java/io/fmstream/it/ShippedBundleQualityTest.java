@@ -11,9 +11,8 @@ import io.fmstream.core.sim.Scenario;
 import io.fmstream.core.sim.SimulatedDevice;
 import io.fmstream.core.sim.SimulatedFleet;
 import io.fmstream.core.util.RepositoryLayout;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,30 +20,24 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Quality of the ecg-fm-v1 bundle, measured through the job's own code path: windows from the
+ * Quality of every shipped bundle, measured through the job's own code path: windows from the
  * same validator, assembler, resampler and normaliser as the job (the dataset builder, which the
  * parity test ties to the job), embedded and scored with ONNX Runtime as in the job.
  */
-class EcgFmV1QualityTest {
+class ShippedBundleQualityTest {
 
     /** Simulated devices never seen in training: the training fleet uses seed 7. */
     private static final long HELD_OUT_SEED = 1001;
     private static final long START = WindowDatasetBuilder.RECORD_START_MICROS;
-    private static ModelBundle bundle;
-
-    @BeforeAll
-    static void load() {
-        bundle = ModelBundle.load(RepositoryLayout.root().resolve("model-artifacts/ecg-fm-v1"), 2);
+    private static ModelBundle load(String name) {
+        ModelBundle bundle = ModelBundle.load(RepositoryLayout.root().resolve("model-artifacts").resolve(name), 2);
         assertThat(bundle.manifest().fixture()).isFalse();
+        return bundle;
     }
 
-    @AfterAll
-    static void close() {
-        bundle.close();
-    }
-
-    @Test
-    void heartRateWithinFiveBpmAndRhythmAbove90PercentOnHeldOutSimulatedDevicesFrom40To180Bpm() {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"ecg-fm-v1", "ecg-fm-v2"})
+    void heartRateWithinFiveBpmAndRhythmAbove90PercentOnHeldOutSimulatedDevicesFrom40To180Bpm(String name) {
         WindowDatasetBuilder builder = new WindowDatasetBuilder();
         builder.addSimulatedFleet(SimulatedFleet.generate(20, HELD_OUT_SEED, START, 1.0, 600_000_000L),
                 START + 600_000_000L, "held-out");
@@ -56,10 +49,13 @@ class EcgFmV1QualityTest {
         }
         builder.addSimulatedFleet(new SimulatedFleet(steady), START + 120_000_000L, "steady");
 
-        Scores s = score(builder, true);
-        System.out.printf("ecg-fm-v1 on held-out simulated devices: HR MAE %.2f bpm over %d clean windows "
+        Scores s;
+        try (ModelBundle bundle = load(name)) {
+            s = score(bundle, builder, true);
+        }
+        System.out.printf("%s on held-out simulated devices: HR MAE %.2f bpm over %d clean windows "
                         + "(%.0f-%.0f bpm); rhythm accuracy %.3f over %d clean windows%n",
-                s.hrMae(), s.hrCount, s.minHr, s.maxHr, s.rhythmAccuracy(), s.rhythmCount);
+                name, s.hrMae(), s.hrCount, s.minHr, s.maxHr, s.rhythmAccuracy(), s.rhythmCount);
         assertThat(s.minHr).isLessThan(45);
         assertThat(s.maxHr).isGreaterThan(175);
         assertThat(s.hrMae()).isLessThanOrEqualTo(5.0);
@@ -70,19 +66,23 @@ class EcgFmV1QualityTest {
      * mitdb/100 is never used to train the heart-rate head (neither its beat labels nor detector
      * pseudo-labels of either lead); its windows were only in the unlabelled pretraining pool.
      */
-    @Test
-    void mitdb100HeartRateErrorIsAtMostHalfThatOfTheRecordsOwnMeanRate() {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"ecg-fm-v1", "ecg-fm-v2"})
+    void mitdb100HeartRateErrorIsAtMostHalfThatOfTheRecordsOwnMeanRate(String name) {
         WindowDatasetBuilder builder = new WindowDatasetBuilder();
         builder.addRecord(RepositoryLayout.sharedData().resolve("mitdb/100.hea"), false);
-        Scores s = score(builder, false);
+        Scores s;
+        try (ModelBundle bundle = load(name)) {
+            s = score(bundle, builder, false);
+        }
         double mean = s.truthSum / s.hrCount;
         double constantMae = 0;
         for (double t : s.truths) {
             constantMae += Math.abs(t - mean);
         }
         constantMae /= s.truths.size();
-        System.out.printf("ecg-fm-v1 on mitdb/100: HR MAE %.2f bpm over %d windows; constant predictor "
-                + "(record mean %.1f bpm) MAE %.2f bpm; ratio %.2f%n", s.hrMae(), s.hrCount, mean, constantMae,
+        System.out.printf("%s on mitdb/100: HR MAE %.2f bpm over %d windows; constant predictor "
+                + "(record mean %.1f bpm) MAE %.2f bpm; ratio %.2f%n", name, s.hrMae(), s.hrCount, mean, constantMae,
                 s.hrMae() / constantMae);
         assertThat(s.hrCount).isEqualTo(360);
         // The bar is relative, so a model that outputs any constant cannot pass it.
@@ -109,7 +109,7 @@ class EcgFmV1QualityTest {
     }
 
     /** Scores every window with a known heart rate; with {@code onlyClean}, only windows below the noisy threshold. */
-    private static Scores score(WindowDatasetBuilder builder, boolean onlyClean) {
+    private static Scores score(ModelBundle bundle, WindowDatasetBuilder builder, boolean onlyClean) {
         HeadRunner hr = bundle.head("heart_rate").orElseThrow();
         HeadRunner rhythm = bundle.head("rhythm").orElseThrow();
         Scores s = new Scores();
