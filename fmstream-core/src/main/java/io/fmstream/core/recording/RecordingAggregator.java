@@ -55,7 +55,8 @@ public final class RecordingAggregator {
         int used = 0;
         for (float[] row : windows) {
             if (row.length != classes) {
-                throw new IllegalArgumentException("a window has " + row.length + " probabilities, expected " + classes);
+                throw new IllegalArgumentException("a window has " + row.length + " probabilities, expected "
+                        + classes);
             }
             if (!allFinite(row)) {
                 continue;

@@ -39,10 +39,12 @@ final class EncoderEmbeddings {
             int threads, Consumer<String> log) throws IOException, OrtException {
         byte[] model = Files.readAllBytes(encoderOnnx);
         String sha = Sha256.hex(model);
-        Path cached = cacheDir.resolve("embeddings-" + sha.substring(0, 16) + "-" + dataSha256.substring(0, 16) + ".npy");
+        Path cached = cacheDir.resolve("embeddings-" + sha.substring(0, 16) + "-" + dataSha256.substring(0, 16)
+                + ".npy");
         if (Files.isRegularFile(cached)) {
             NpyReader.Array a = NpyReader.read(cached);
-            log.accept("embeddings of " + encoderOnnx.getFileName() + " (sha256 " + sha.substring(0, 12) + ") from cache "
+            log.accept("embeddings of " + encoderOnnx.getFileName() + " (sha256 " + sha.substring(0, 12)
+                    + ") from cache "
                     + cached.getFileName());
             return new Matrix(a.asFloats(), (int) a.shape()[1], sha);
         }

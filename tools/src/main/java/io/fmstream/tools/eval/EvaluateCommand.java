@@ -192,6 +192,8 @@ public final class EvaluateCommand implements Callable<Integer> {
         LearningCurvePlot.write(outDir.resolve("learning-curve.png"), "CinC 2017, " + folds
                 + "-fold CV by recording (mean +- sd over draws)", budgets, series);
         Files.writeString(outDir.resolve("EVALUATION.md"), EvaluationReport.markdown(report, bundleName));
+        // the README quotes this table verbatim (ReadmeModelFiguresTest): paste it from here
+        Files.writeString(cacheDir.resolve("readme-table.md"), EvaluationReport.readmeTable(report));
         log.accept(String.format(Locale.ROOT, "wrote %s, evaluation.json and learning-curve.png in %s (%.1f min)",
                 "EVALUATION.md", outDir, (System.nanoTime() - t0) / 60e9));
         for (var t : report.get("targets")) {

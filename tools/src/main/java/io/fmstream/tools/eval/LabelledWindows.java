@@ -44,7 +44,8 @@ public final class LabelledWindows {
         Map<String, NpyReader.Array> z = NpyReader.readNpz(npz);
         for (String key : List.of("windows", "device", "device_names", "rhythm")) {
             if (!z.containsKey(key)) {
-                throw new IllegalArgumentException(npz + ": no array '" + key + "' (a dataset from bin/fmstream dataset?)");
+                throw new IllegalArgumentException(npz + ": no array '" + key
+                        + "' (a dataset from bin/fmstream dataset?)");
             }
         }
         NpyReader.Array w = z.get("windows");

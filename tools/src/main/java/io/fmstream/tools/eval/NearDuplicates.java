@@ -92,7 +92,8 @@ final class NearDuplicates {
                 if (corr >= CORRELATION) {
                     confirmed++;
                     if (examples.size() < 10) {
-                        examples.add(String.format(java.util.Locale.ROOT, "%s ~ %s (cosine %.4f, window correlation %.3f)",
+                        examples.add(String.format(java.util.Locale.ROOT,
+                                "%s ~ %s (cosine %.4f, window correlation %.3f)",
                                 data.recordNames[a], data.recordNames[b], dot, corr));
                     }
                 }

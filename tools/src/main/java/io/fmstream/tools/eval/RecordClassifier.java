@@ -182,7 +182,8 @@ abstract class RecordClassifier {
                     }
                     probs.add(f);
                 }
-                out[k] = RecordingAggregator.classify(probs, classes).map(RecordingAggregator.Classification::probabilities)
+                out[k] = RecordingAggregator.classify(probs, classes)
+                        .map(RecordingAggregator.Classification::probabilities)
                         .orElseGet(() -> uniform(classes));
             }
             return out;
@@ -261,7 +262,10 @@ abstract class RecordClassifier {
         }
     }
 
-    /** Random forest on the recording features (fixed defaults, nothing tuned); missing values take the training mean. */
+    /**
+     * Random forest on the recording features (fixed defaults, nothing tuned); missing values take
+     * the training mean.
+     */
     static final class RecordForest extends RecordClassifier {
         private final double[][] features;
         private final int trees;
