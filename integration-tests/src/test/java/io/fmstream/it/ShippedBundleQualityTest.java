@@ -12,7 +12,7 @@ import io.fmstream.core.sim.SimulatedDevice;
 import io.fmstream.core.sim.SimulatedFleet;
 import io.fmstream.core.util.RepositoryLayout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +29,23 @@ class ShippedBundleQualityTest {
     /** Simulated devices never seen in training: the training fleet uses seed 7. */
     private static final long HELD_OUT_SEED = 1001;
     private static final long START = WindowDatasetBuilder.RECORD_START_MICROS;
+    /** Every committed bundle that is not a test fixture. */
+    static java.util.stream.Stream<String> shippedBundles() throws java.io.IOException {
+        java.nio.file.Path dir = RepositoryLayout.root().resolve("model-artifacts");
+        List<String> names = new ArrayList<>();
+        try (java.util.stream.Stream<java.nio.file.Path> dirs = java.nio.file.Files.list(dir)) {
+            for (java.nio.file.Path d : dirs.sorted().toList()) {
+                java.nio.file.Path manifest = d.resolve("manifest.json");
+                if (java.nio.file.Files.isRegularFile(manifest) && !io.fmstream.core.model.BundleManifest
+                        .parse(java.nio.file.Files.readAllBytes(manifest)).fixture()) {
+                    names.add(d.getFileName().toString());
+                }
+            }
+        }
+        assertThat(names).contains(RepositoryLayout.defaultBundle().getFileName().toString());
+        return names.stream();
+    }
+
     private static ModelBundle load(String name) {
         ModelBundle bundle = ModelBundle.load(RepositoryLayout.root().resolve("model-artifacts").resolve(name), 2);
         assertThat(bundle.manifest().fixture()).isFalse();
@@ -36,7 +53,7 @@ class ShippedBundleQualityTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"ecg-fm-v1", "ecg-fm-v2"})
+    @MethodSource("shippedBundles")
     void heartRateWithinFiveBpmAndRhythmAbove90PercentOnHeldOutSimulatedDevicesFrom40To180Bpm(String name) {
         WindowDatasetBuilder builder = new WindowDatasetBuilder();
         builder.addSimulatedFleet(SimulatedFleet.generate(20, HELD_OUT_SEED, START, 1.0, 600_000_000L),
@@ -67,7 +84,7 @@ class ShippedBundleQualityTest {
      * pseudo-labels of either lead); its windows were only in the unlabelled pretraining pool.
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"ecg-fm-v1", "ecg-fm-v2"})
+    @MethodSource("shippedBundles")
     void mitdb100HeartRateErrorIsAtMostHalfThatOfTheRecordsOwnMeanRate(String name) {
         WindowDatasetBuilder builder = new WindowDatasetBuilder();
         builder.addRecord(RepositoryLayout.sharedData().resolve("mitdb/100.hea"), false);
