@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""Trains the ECG foundation-model bundle ``ecg-fm-v1``: a 1-D ResNet encoder pretrained by masked
-reconstruction, three light heads on its frozen embeddings, evaluation, ONNX export, golden vectors,
-manifest, metrics and model card. CPU only.
+"""Trains an ECG foundation-model bundle (this version: the 2.0.0 candidate ``ecg-fm-v2``): a 1-D
+ResNet encoder pretrained by masked reconstruction plus a recording-contrastive term, three light
+heads on its frozen embeddings, evaluation, ONNX export, golden vectors, manifest, metrics and model
+card. CPU only. ``ecg-fm-v1`` 1.1.0 was made by this script as of commit 791e006.
 
     /usr/bin/python3 model-artifacts/recipe/train.py \\
-        --data model-artifacts/ecg-fm-v1/data --out model-artifacts/ecg-fm-v1
+        --data model-artifacts/ecg-fm-v2/data --out model-artifacts/ecg-fm-v2
 
-(about 30-40 min on 2 cores; ``--quick`` for a smoke run of a few minutes whose bundle means
+(about 70 min on 2 cores; ``--quick`` for a smoke run of a few minutes whose bundle means
 nothing). Run it with Debian's system interpreter (``python3-torch`` 1.13, ``python3-onnx``,
 ``python3-numpy``, optionally ``python3-matplotlib`` for ``curves.png``) after installing OpenBLAS
 (``apt-get install -y libopenblas0-pthread``): with Debian's default reference BLAS torch is
