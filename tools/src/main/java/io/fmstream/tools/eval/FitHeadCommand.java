@@ -347,23 +347,12 @@ public final class FitHeadCommand implements Callable<Integer> {
 
     private static LinearModel fitRidge(LabelledWindows data, EncoderEmbeddings.Matrix m, int[] recs, double[] y,
             double lambda) {
-        int rows = 0;
-        for (int r : recs) {
-            rows += data.recordWindows[r].length;
+        LabelledWindows.WindowRows rows = data.windowRows(recs, m);
+        double[] t = new double[rows.x().length];
+        for (int i = 0; i < t.length; i++) {
+            t[i] = y[rows.record()[i]];
         }
-        float[][] x = new float[rows][];
-        double[] t = new double[rows];
-        double[] w = new double[rows];
-        int i = 0;
-        for (int r : recs) {
-            for (int win : data.recordWindows[r]) {
-                x[i] = m.row(win);
-                t[i] = y[r];
-                w[i] = 1.0 / data.recordWindows[r].length;
-                i++;
-            }
-        }
-        return RidgeRegression.fit(x, t, w, lambda);
+        return RidgeRegression.fit(rows.x(), t, rows.weight(), lambda);
     }
 
     private static double predictRecording(LabelledWindows data, EncoderEmbeddings.Matrix m, LinearModel model, int r) {

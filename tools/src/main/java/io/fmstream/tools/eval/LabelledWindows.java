@@ -172,6 +172,34 @@ public final class LabelledWindows {
         return new LabelledWindows(keptWindows, windowLength, windowRecord, outNames, outLabels, outWindows);
     }
 
+    /**
+     * The training rows of a per-window head: one embedding row per window of {@code records},
+     * the recording each row belongs to, and a weight of 1 / (windows of that recording), so
+     * that each recording counts once however long it is.
+     */
+    record WindowRows(float[][] x, int[] record, double[] weight) {
+    }
+
+    WindowRows windowRows(int[] records, EncoderEmbeddings.Matrix embeddings) {
+        int rows = 0;
+        for (int r : records) {
+            rows += recordWindows[r].length;
+        }
+        float[][] x = new float[rows][];
+        int[] rec = new int[rows];
+        double[] w = new double[rows];
+        int i = 0;
+        for (int r : records) {
+            for (int win : recordWindows[r]) {
+                x[i] = embeddings.row(win);
+                rec[i] = r;
+                w[i] = 1.0 / recordWindows[r].length;
+                i++;
+            }
+        }
+        return new WindowRows(x, rec, w);
+    }
+
     /** "cinc2017/A00001/ECG" -> "A00001". */
     static String recordName(String device) {
         String[] parts = device.split("/");

@@ -147,22 +147,13 @@ abstract class RecordClassifier {
         @Override
         LinearModel fit(int[] train, int[] labels, double lambda) {
             double[] cw = balancedWeights(train, labels, classes);
-            int rows = 0;
-            for (int r : train) {
-                rows += data.recordWindows[r].length;
-            }
-            float[][] x = new float[rows][];
-            int[] y = new int[rows];
-            double[] w = new double[rows];
-            int i = 0;
-            for (int r : train) {
-                int[] ws = data.recordWindows[r];
-                for (int win : ws) {
-                    x[i] = embeddings.row(win);
-                    y[i] = labels[r];
-                    w[i] = cw[labels[r]] / ws.length; // each recording counts once
-                    i++;
-                }
+            LabelledWindows.WindowRows rows = data.windowRows(train, embeddings);
+            float[][] x = rows.x();
+            int[] y = new int[x.length];
+            double[] w = new double[x.length];
+            for (int i = 0; i < x.length; i++) {
+                y[i] = labels[rows.record()[i]];
+                w[i] = cw[y[i]] / data.recordWindows[rows.record()[i]].length; // each recording counts once
             }
             return LogisticRegression.fit(x, y, w, classes, lambda);
         }

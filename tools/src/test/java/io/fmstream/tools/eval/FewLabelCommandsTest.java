@@ -114,6 +114,35 @@ class FewLabelCommandsTest {
     }
 
     @Test
+    void fitHeadFitsARegressionHeadWithAUnit() throws Exception {
+        Path records = RepositoryLayout.sharedData().resolve("cinc2017-train");
+        Path targets = dir.resolve("targets.csv");
+        StringBuilder csv = new StringBuilder();
+        int i = 0;
+        for (String line : Files.readAllLines(records.resolve("REFERENCE.csv"))) {
+            if (i++ < 12) {
+                csv.append(line.split(",")[0]).append(',').append(60 + i).append('\n');
+            }
+        }
+        Files.writeString(targets, csv);
+        Path out = dir.resolve("bundle-with-score");
+        Run r = run("fit-head", "--bundle", RepositoryLayout.fixtureBundle().toString(), "--out", out.toString(),
+                "--task", "score", "--kind", "regression", "--unit", "points", "--records", records.toString(),
+                "--labels", targets.toString());
+        assertThat(r.exit).as(r.err).isZero();
+        try (ModelBundle b = ModelBundle.load(out, 1)) {
+            HeadRunner h = b.head("score").orElseThrow();
+            assertThat(h.unit()).isEqualTo("points");
+            assertThat(h.outputDim()).isEqualTo(1);
+            float v = h.apply(new float[][] {new float[b.encoder().embeddingDim()]})[0][0];
+            assertThat(v).isFinite();
+        }
+        JsonNode fit = new ObjectMapper().readTree(out.resolve("manifest.json").toFile()).get("heads").get(3).get("fit");
+        assertThat(fit.get("recordings").asInt()).isEqualTo(12);
+        assertThat(fit.get("cv").get("recordingMae").asDouble()).isFinite();
+    }
+
+    @Test
     void fitHeadExplainsBadLabels() throws Exception {
         Path labels = dir.resolve("bad.csv");
         Files.writeString(labels, "A00001,N\nA00002\n");
