@@ -107,7 +107,7 @@ public final class EvaluateCommand implements Callable<Integer> {
                     + dataset + " --records cinc2017`");
         }
         long t0 = System.nanoTime();
-        String dataSha = Sha256.hex(Files.readAllBytes(dataset));
+        String dataSha = Sha256.hex(dataset);
         LabelledWindows data = LabelledWindows.read(dataset);
         log.accept(String.format(Locale.ROOT, "%d recordings, %d windows, classes N/A/O/~ = %s", data.records(),
                 data.windowCount(), Arrays.toString(data.classCounts())));
@@ -245,7 +245,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         ObjectNode root = json.createObjectNode();
         root.put("dataset", dataset.getFileName().toString());
         root.put("datasetSha256", dataSha);
-        root.put("recordsDir", records.toString());
+        root.put("recordsDir", portable(records));
         root.put("recordings", protocol.data.records());
         root.put("windows", protocol.data.windowCount());
         ArrayNode cc = root.putArray("classCounts");
@@ -420,6 +420,20 @@ public final class EvaluateCommand implements Callable<Integer> {
         o.put("value", value);
         o.put("met", met);
         return o;
+    }
+
+    /** A path under the shared data as "<shared data>/...", so the report names no machine's folders. */
+    private static String portable(Path p) {
+        try {
+            Path shared = RepositoryLayout.sharedData().toAbsolutePath().normalize();
+            Path abs = p.toAbsolutePath().normalize();
+            if (abs.startsWith(shared)) {
+                return "<shared data>/" + shared.relativize(abs).toString().replace('\\', '/');
+            }
+        } catch (IllegalStateException e) {
+            // no shared data on this machine: the path as given is all there is to say
+        }
+        return p.toString();
     }
 
     static double[] values(Map<String, EvaluationProtocol.Score> r, List<EvaluationProtocol.Draw> draws, String budget,

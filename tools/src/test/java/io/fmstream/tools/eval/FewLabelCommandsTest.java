@@ -60,6 +60,7 @@ class FewLabelCommandsTest {
         JsonNode report = new ObjectMapper().readTree(out.resolve("evaluation.json").toFile());
         assertThat(report.get("recordings").asInt()).isEqualTo(150);
         assertThat(report.get("classCounts").toString()).isEqualTo("[75,25,35,15]");
+        assertThat(report.get("recordsDir").asText()).isEqualTo("<shared data>/cinc2017-train"); // no machine path
         JsonNode five = report.get("budgets").get(0);
         assertThat(five.get("budget").asText()).isEqualTo("5");
         assertThat(five.get("methods").size()).isEqualTo(3); // fixture encoder, classical logistic and forest
