@@ -16,8 +16,8 @@ Two designs are compared:
            windows only, with its own seed, so its figures differ slightly)
 
 Usage (needs the datasets and a pretraining checkpoint, see README.md):
-  /usr/bin/python3 model-artifacts/recipe/train.py ... --save-checkpoint /tmp/ecg-fm-v1.pt
-  /usr/bin/python3 model-artifacts/recipe/hr_cross_source.py \
+  python3 model-artifacts/recipe/train.py ... --save-checkpoint /tmp/ecg-fm-v1.pt
+  python3 model-artifacts/recipe/hr_cross_source.py \
       --data model-artifacts/ecg-fm-v1/data --checkpoint /tmp/ecg-fm-v1.pt
 """
 import argparse

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Writes SMALL SYNTHETIC stand-in datasets with the same keys as the Java dataset builder.
 
 For smoke tests of ``train.py`` only (``--quick``): it lets the recipe run end to end without the
@@ -7,9 +7,9 @@ bumps at simulated beat times; "af" = irregular RR without P waves plus f-waves;
 a premature wide beat every 4th beat; "noisy" = heavy noise), never real data. A bundle trained
 on them means nothing.
 
-    /usr/bin/python3 model-artifacts/recipe/make_synthetic_data.py --out /tmp/fm-synth
+    python3 model-artifacts/recipe/make_synthetic_data.py --out /tmp/fm-synth
 
-writes sim-train.npz, sim-test.npz, real-all.npz, mitdb100.npz and cinc2017.npz with the keys
+writes sim-train.npz, sim-test.npz, real-all.npz, mitdb100.npz, cinc2017.npz and cinc2017-all.npz with the keys
 of the contract (windows float32 [N,1000] z-scored per window, missing_fraction, hr_bpm, rhythm,
 quality, noise_rms_mv, rhythm_fraction, device, window_start_s, source, device_names,
 source_names).
@@ -150,9 +150,10 @@ def main():
     mitdb = make(rng, 1, 60, 1, "mitdb/100", lead_count=2)
     cinc = make(rng, max(10, int(40 * s)), 4, 2, "cinc2017/A")
     ptb = make(rng, 1, 6, 3, "ptbdb/s0010_re", labelled=False, lead_count=3)
+    cinc_all = make(rng, max(20, int(80 * s)), 4, 2, "cinc2017/A")
     real_all = concat([mitdb, cinc, ptb])
     for name, d in [("sim-train", sim_train), ("sim-test", sim_test), ("real-all", real_all),
-                    ("mitdb100", mitdb), ("cinc2017", cinc)]:
+                    ("mitdb100", mitdb), ("cinc2017", cinc), ("cinc2017-all", cinc_all)]:
         np.savez(args.out / f"{name}.npz", **d)
         print(name, d["windows"].shape)
 

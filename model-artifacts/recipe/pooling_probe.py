@@ -1,10 +1,10 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Diagnostic, not a bundle: exports a pretrained checkpoint's encoder with its last feature map
 pooled by mean AND standard deviation over time ([batch, 2 x channels], no projection, no
 retraining), so `bin/fmstream evaluate --compare-encoder meanstd=<file>` can measure whether the
 beat-to-beat variability that mean pooling averages away is linearly readable (AF is irregularity).
 
-    /usr/bin/python3 model-artifacts/recipe/pooling_probe.py --checkpoint ck.pt --out probe.onnx
+    python3 model-artifacts/recipe/pooling_probe.py --checkpoint ck.pt --out probe.onnx
 """
 import argparse
 import sys

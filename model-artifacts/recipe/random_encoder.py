@@ -1,9 +1,9 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Exports the encoder architecture of train.py with random (untrained) weights to ONNX: the
 "frozen random encoder" baseline of the evaluation protocol (`bin/fmstream evaluate
 --random-encoder`). Same initialisation seed as train.py's own random-encoder baseline.
 
-    /usr/bin/python3 model-artifacts/recipe/random_encoder.py --out model-artifacts/ecg-fm-v2/data/random-encoder.onnx
+    python3 model-artifacts/recipe/random_encoder.py --out model-artifacts/ecg-fm-v2/data/random-encoder.onnx
 """
 import argparse
 import os

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Baseline (b) of the evaluation protocol: the encoder's architecture plus a linear layer, trained
 end to end FROM SCRATCH on one draw's labelled windows only (no pretraining, no unlabelled data).
 
@@ -17,7 +17,7 @@ cosine decay over a step budget of 40 epochs of the draw's windows, clamped to [
 `all` runs one fold for one epoch and 100 per class two draws (CPU); the report says how many draws each method has.
 Resumable: draws whose output exists are skipped.
 
-    /usr/bin/python3 model-artifacts/recipe/scratch_baseline.py \
+    python3 model-artifacts/recipe/scratch_baseline.py \
         --dataset model-artifacts/ecg-fm-v2/data/cinc2017-all.npz \
         --draws model-artifacts/ecg-fm-v2/data/eval-cache/draws.json \
         --out model-artifacts/ecg-fm-v2/data/scratch

@@ -1,10 +1,10 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Trains an ECG foundation-model bundle (this version: the 2.0.0 candidate ``ecg-fm-v2``): a 1-D
 ResNet encoder pretrained by masked reconstruction plus a recording-contrastive term, three light
 heads on its frozen embeddings, evaluation, ONNX export, golden vectors, manifest, metrics and model
 card. CPU only. ``ecg-fm-v1`` 1.1.0 was made by this script as of commit 791e006.
 
-    /usr/bin/python3 model-artifacts/recipe/train.py \\
+    python3 model-artifacts/recipe/train.py \\
         --data model-artifacts/ecg-fm-v2/data --out model-artifacts/ecg-fm-v2
 
 (about 70 min on 2 cores; ``--quick`` for a smoke run of a few minutes whose bundle means
@@ -77,6 +77,7 @@ BLOCKS = (1, 1, 1, 1)              # residual blocks per stage
 KERNEL = 5
 EMBEDDING_DIM = 256
 PROJ_DIM = 128                     # contrastive projector output (pretraining only)
+N_DESCRIPTORS = 7                  # rhythm descriptors predicted in pretraining (RHYTHM_DESCRIPTORS)
 
 T0 = time.time()
 
@@ -227,14 +228,20 @@ class MaskedAutoencoder(nn.Module):
         # keeps information the loss would discard (e.g. the exact rate), as Chen et al. 2020 found.
         self.projector = nn.Sequential(nn.Linear(EMBEDDING_DIM, EMBEDDING_DIM), nn.GELU(),
                                        nn.Linear(EMBEDDING_DIM, PROJ_DIM))
+        # Linear read-out of the rhythm descriptors (pretraining only): linear, so that what it
+        # asks for is linearly decodable from the embedding, which is how heads will read it.
+        self.rhythm = nn.Linear(EMBEDDING_DIM, N_DESCRIPTORS)
 
-    def forward_both(self, x):
+    def forward_all(self, x):
         f = self.encoder.features(x)
         e = self.encoder.proj(f.mean(dim=-1))
-        return self.decoder(f, e), self.projector(e)
+        return self.decoder(f, e), self.projector(e), self.rhythm(e)
+
+    def forward_both(self, x):
+        return self.forward_all(x)[:2]
 
     def forward(self, x):
-        return self.forward_both(x)[0]
+        return self.forward_all(x)[0]
 
 
 def count_macs(model, example):
@@ -384,7 +391,7 @@ def nt_xent(z, tau):
     return F.cross_entropy(sim, target)
 
 
-def pretrain(pool, pool_dev, pool_start, val_windows, args, curves):
+def pretrain(pool, pool_dev, pool_start, pool_desc, rr_scale, val_windows, args, curves):
     """Pretraining without labels: masked reconstruction plus a recording-contrastive term.
 
     Reconstruction: MSE on masked, present samples; masked samples are set to 0 in the input (0 is
@@ -399,6 +406,11 @@ def pretrain(pool, pool_dev, pool_start, val_windows, args, curves):
     morphology, noise) is what a recording-level task needs, and no label is used to find it. It
     acts on the masked inputs that the reconstruction already encodes, so it costs no extra pass.
 
+    Rhythm descriptors (since candidate v2c, weight --ssl-rhythm): a linear read-out of the
+    embedding predicts the window's standardised rhythm_descriptors (computed once on the clean
+    window by the QRS detector, no label), from the same masked, augmented view; MSE over the
+    defined descriptors. The log mean RR target follows the view's time stretch (-log a).
+
     AdamW (lr --ssl-lr, weight decay 0.05, betas 0.9/0.95), batch --ssl-batch views (half anchors,
     half partners), linear warm-up over 3 % of the steps then cosine decay to 0 (see progress():
     a time cap can compress it)."""
@@ -408,6 +420,7 @@ def pretrain(pool, pool_dev, pool_start, val_windows, args, curves):
     opt = torch.optim.AdamW(model.parameters(), lr=args.ssl_lr, weight_decay=0.05, betas=(0.9, 0.95))
     order, lo, hi = partner_ranges(pool_dev, pool_start, args.ssl_pair_seconds)
     pool = pool[torch.from_numpy(order)]
+    pool_desc = pool_desc[torch.from_numpy(order)]
     has_partner = float(((hi - lo) > 1).mean())
     n = pool.shape[0]
     bs = args.ssl_batch
@@ -452,23 +465,28 @@ def pretrain(pool, pool_dev, pool_start, val_windows, args, curves):
     for epoch in range(epochs):
         model.train()
         perm = torch.randperm(n, generator=g)
-        tot, tot_c, cnt = 0.0, 0.0, 0
+        tot, tot_c, tot_r, cnt = 0.0, 0.0, 0.0, 0
         t_ep = time.time()
         for b in range(steps_per_epoch):
             anchors = perm[b * half:(b + 1) * half]
             idx = torch.cat([anchors, draw_partners(anchors, lo, hi, g)])
             x, present = augment(pool[idx], g)
+            target = pool_desc[idx].clone()
             if args.ssl_stretch > 0:
                 a = stretch_factors(half, g, args.ssl_stretch)
                 x, present = stretch_augment(x, present, g, args.ssl_stretch, a=torch.cat([a, a]))
+                # y(t) = x(a t): rate x a, so mean RR / a (descriptor 0 is log mean RR, standardised)
+                target[:, 0] -= torch.log(torch.cat([a, a])[:, 0]) / rr_scale
             m = span_mask(x.shape[0], g, args.ssl_span_max)
             frac_sum += float(m.float().mean())
             frac_n += 1
             inp = x.masked_fill(m, 0.0)
-            rec, z = model.forward_both(inp)
+            rec, z, rd = model.forward_all(inp)
             rec_loss = masked_mse(rec, x, m & present)
             con_loss = nt_xent(z, args.ssl_temperature) if args.ssl_contrastive > 0 else torch.zeros(())
-            loss = rec_loss + args.ssl_contrastive * con_loss
+            defined = torch.isfinite(target)
+            rhy_loss = masked_mse(rd, torch.nan_to_num(target), defined) if args.ssl_rhythm > 0 else torch.zeros(())
+            loss = rec_loss + args.ssl_contrastive * con_loss + args.ssl_rhythm * rhy_loss
             prog = progress(step, time.time() - t_start)
             if prog >= 1.0:
                 stopped_early = (f"time cap {args.ssl_max_minutes} min: schedule driven by wall time, ended at "
@@ -483,6 +501,7 @@ def pretrain(pool, pool_dev, pool_start, val_windows, args, curves):
             opt.step()
             tot += float(rec_loss)
             tot_c += float(con_loss)
+            tot_r += float(rhy_loss)
             cnt += 1
             step += 1
             if step == 20:
@@ -497,9 +516,10 @@ def pretrain(pool, pool_dev, pool_start, val_windows, args, curves):
             vloss = float(masked_mse(vrec, val_windows, val_mask))
         curves["ssl_train"].append(tot / max(cnt, 1))
         curves.setdefault("ssl_contrastive", []).append(tot_c / max(cnt, 1))
+        curves.setdefault("ssl_rhythm", []).append(tot_r / max(cnt, 1))
         curves["ssl_val"].append(vloss)
         log(f"SSL epoch {epoch + 1}/{epochs}: train masked MSE {tot / max(cnt, 1):.4f}, "
-            f"contrastive {tot_c / max(cnt, 1):.3f}, "
+            f"contrastive {tot_c / max(cnt, 1):.3f}, rhythm descriptors {tot_r / max(cnt, 1):.3f}, "
             f"val {vloss:.4f} (predict-0 baseline {val_zero:.4f}), {time.time() - t_ep:.0f}s")
         if stopped_early:
             log("SSL stopped early: " + stopped_early)
@@ -512,6 +532,9 @@ def pretrain(pool, pool_dev, pool_start, val_windows, args, curves):
         "contrastive_weight": args.ssl_contrastive, "contrastive_temperature": args.ssl_temperature,
         "pair_seconds": args.ssl_pair_seconds, "windows_with_partner": round(has_partner, 4),
         "final_train_contrastive": round(curves["ssl_contrastive"][-1], 4) if curves.get("ssl_contrastive") else None,
+        "rhythm_descriptor_weight": args.ssl_rhythm, "rhythm_descriptors": RHYTHM_DESCRIPTORS,
+        "windows_with_descriptors": round(float(torch.isfinite(pool_desc[:, 0]).float().mean()), 4),
+        "final_train_rhythm_mse": round(curves["ssl_rhythm"][-1], 4) if curves.get("ssl_rhythm") else None,
         "final_train_masked_mse": round(curves["ssl_train"][-1], 5),
         "final_val_masked_mse": round(curves["ssl_val"][-1], 5),
         "val_predict_zero_mse": round(val_zero, 5),
@@ -738,6 +761,69 @@ def qrs_pseudo_labels(windows):
     return hr, conf & np.isfinite(hr)
 
 
+# Rhythm descriptors: label-free pseudo-targets for pretraining (since 2.0.0 candidate v2c).
+RHYTHM_DESCRIPTORS = ["log_mean_rr", "log_cv_rr", "log_rmssd_rel", "frac_big_delta", "log_rr_range",
+                      "sign_change_rate", "beat_template_corr"]
+
+
+def rhythm_descriptors(windows, chunk=4096):
+    """Per window, seven descriptors of its beat sequence, computed by the signal-processing QRS
+    detector of this script (qrs_beats, 30 % threshold) on the clean window; no label is read.
+    They are what the classical baseline's RR-irregularity features measure, so asking the
+    embedding to predict them linearly (see pretrain) makes beat timing something the embedding
+    carries instead of something the masked reconstruction may average away:
+
+    - log mean RR (s); under a time stretch by a the rate becomes a x, so the target shifts by -log a
+    - log(SD(RR) / mean RR + 0.01): irregularity, scale-free
+    - log(RMSSD / mean RR + 0.01): beat-to-beat irregularity, scale-free
+    - fraction of successive |dRR| > 10 % of mean RR (AF is irregularly irregular)
+    - log(max RR / min RR)
+    - sign changes of dRR per dRR pair (about 2/3 for random RR, alternation patterns differ)
+    - mean correlation of each beat (-0.2 s .. +0.4 s) with the window's median beat (ectopy, noise)
+
+    A window needs >= 4 beats with every RR in [0.25, 2.0] s; otherwise every descriptor is NaN
+    (masked out of the loss). Returns float32 [N, 7]."""
+    n = len(windows)
+    out = np.full((n, len(RHYTHM_DESCRIPTORS)), np.nan, dtype=np.float32)
+    pre, post = 20, 40
+    for s in range(0, n, chunk):
+        w = np.asarray(windows[s:s + chunk])
+        beats = qrs_beats(w)[0]
+        for i, b in enumerate(beats):
+            if len(b) < 4:
+                continue
+            rr = np.diff(b) / FS
+            if rr.min() < 0.25 or rr.max() > 2.0:
+                continue
+            m = rr.mean()
+            d = np.diff(rr)
+            sc = np.mean(np.sign(d[1:]) != np.sign(d[:-1])) if len(d) >= 2 else 0.0
+            inner = b[(b >= pre) & (b + post <= L)]
+            corr = np.nan
+            if len(inner) >= 3:
+                segs = np.stack([w[i, p - pre:p + post] for p in inner]).astype(np.float64)
+                tmpl = np.median(segs, axis=0)
+                segs -= segs.mean(axis=1, keepdims=True)
+                tmpl -= tmpl.mean()
+                den = np.sqrt((segs ** 2).sum(1) * (tmpl ** 2).sum()) + 1e-9
+                corr = float(np.mean((segs @ tmpl) / den))
+            if not np.isfinite(corr):
+                continue
+            out[s + i] = [math.log(m), math.log(rr.std() / m + 0.01), math.log(np.sqrt(np.mean(d ** 2)) / m + 0.01),
+                          float(np.mean(np.abs(d) > 0.1 * m)), math.log(rr.max() / rr.min()), sc, corr]
+    return out
+
+
+def standardise_descriptors(D):
+    """Robust standardisation over the pool (median, IQR / 1.349), clipped to +-5; returns the
+    standardised copy and the (centre, scale) used, so the stretch shift of log mean RR can be
+    applied in the same units."""
+    centre = np.nanmedian(D, axis=0)
+    q75, q25 = np.nanpercentile(D, 75, axis=0), np.nanpercentile(D, 25, axis=0)
+    scale = np.maximum((q75 - q25) / 1.349, 1e-3)
+    return np.clip((D - centre) / scale, -5, 5).astype(np.float32), centre, scale
+
+
 def held_out_sim_devices(sim_tr):
     """Mask of the 10 % of sim-train devices held out for head model selection."""
     devs = np.unique(sim_tr["device"])
@@ -862,10 +948,12 @@ def main():
                     help="pretraining budget in windows seen (epochs = round(budget / (2 x pool size))); "
                          "800k is ~50 min at ~265 windows/s on 2 idle cores")
     ap.add_argument("--ssl-epochs", type=int, default=0, help="override the number of epochs")
-    ap.add_argument("--ssl-max-minutes", type=float, default=55.0,
+    ap.add_argument("--ssl-max-minutes", type=float, default=70.0,
                     help="hard cap on pretraining wall time; the LR schedule is compressed to fit it if needed")
     ap.add_argument("--ssl-batch", type=int, default=128, help="views per step: half anchors, half partners")
-    ap.add_argument("--ssl-contrastive", type=float, default=0.3,
+    ap.add_argument("--ssl-rhythm", type=float, default=1.0,
+                    help="weight of the rhythm-descriptor term (candidate v2c; 0: off)")
+    ap.add_argument("--ssl-contrastive", type=float, default=0.0,
                     help="weight of the recording-contrastive term (0: masked reconstruction alone, as 1.x)")
     ap.add_argument("--ssl-temperature", type=float, default=0.1, help="NT-Xent temperature")
     ap.add_argument("--ssl-pair-seconds", type=float, default=30.0,
@@ -947,7 +1035,14 @@ def main():
         ssl_info["loaded_from_checkpoint"] = str(args.load_checkpoint)
         log(f"loaded pretrained model from {args.load_checkpoint}")
     else:
-        ssl_model, ssl_info, _ = pretrain(pool, pool_dev, pool_start, val_windows, args, curves)
+        t_d = time.time()
+        desc_raw = rhythm_descriptors(pool.numpy())
+        desc, d_centre, d_scale = standardise_descriptors(desc_raw)
+        log(f"rhythm descriptors of {len(desc)} pool windows in {time.time() - t_d:.0f}s: "
+            f"{float(np.isfinite(desc[:, 0]).mean()):.3f} defined; median {np.round(d_centre, 3).tolist()}, "
+            f"scale {np.round(d_scale, 3).tolist()}")
+        ssl_model, ssl_info, _ = pretrain(pool, pool_dev, pool_start, torch.from_numpy(desc), float(d_scale[0]),
+                                          val_windows, args, curves)
     if args.save_checkpoint:
         torch.save({"state_dict": ssl_model.state_dict(), "curves": curves, "ssl_info": ssl_info},
                    args.save_checkpoint)
@@ -1526,7 +1621,7 @@ Full numbers: `metrics.json`.{' Curves: `curves.png` (pretraining loss per epoch
 |---|---|---|---|---|
 {data_rows}
 
-- **Simulated**: the project's ECG simulator (`fmstream-core` `io.fmstream.core.sim`): 200 training devices
+- **Simulated**: the project's ECG simulator (`fmstream-core` `io.fmstream.data.sim`): 200 training devices
   × 600 s and 40 *other* test devices, native rates 128-500 Hz resampled to 100 Hz by the same resampler
   as the streaming job; rhythms normal sinus (RSA, Mayer waves), AF (irregular RR, no P, f-waves) and
   "other" (frequent PVCs); baseline wander, muscle and electrode-motion noise of known RMS; drop-outs.
@@ -1611,7 +1706,7 @@ into the convolutions by the eval-mode export. ONNX ops: encoder {', '.join(m['o
 
 ## Reproduce
 See `model-artifacts/recipe/README.md`: build the datasets with the Java dataset builder, then
-`/usr/bin/python3 {SCRIPT} --data model-artifacts/{manifest["bundleId"]}/data --out model-artifacts/{manifest["bundleId"]}`
+`python3 {SCRIPT} --data model-artifacts/{manifest["bundleId"]}/data --out model-artifacts/{manifest["bundleId"]}`
 (torch {prov['torchVersion']}, numpy {prov['numpyVersion']}, onnx {prov['onnxVersion']}).
 """
 

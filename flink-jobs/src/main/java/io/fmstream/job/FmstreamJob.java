@@ -19,7 +19,8 @@ import io.fmstream.job.io.EncoderIdentity;
 import io.fmstream.job.io.FlinkBundleFiles;
 import io.fmstream.job.io.PredictionSerializer;
 import io.fmstream.job.io.SourceRecordDeserializer;
-import io.fmstream.job.io.TopicPreflight;
+import io.fmstream.kafka.TopicPreflight;
+import io.fmstream.schemas.SignalType;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
@@ -105,7 +106,8 @@ public final class FmstreamJob {
     public static Assembled assemble(DataStream<SourceRef> input, JobSettings settings, BundleManifest manifest) {
         WindowSpec spec = windowSpec(settings, manifest);
         SingleOutputStreamOperator<ChunkRecord> chunks = input
-                .process(new DecodeValidateFunction(settings.validation), TypeInformation.of(ChunkRecord.class))
+                .process(new DecodeValidateFunction(settings.validation, SignalType.valueOf(manifest.signalType())),
+                        TypeInformation.of(ChunkRecord.class))
                 .uid(UID_DECODE).name("Decode and validate");
         SingleOutputStreamOperator<WindowRecord> windows = chunks
                 .keyBy(c -> c.deviceId, TypeInformation.of(String.class))
@@ -121,11 +123,11 @@ public final class FmstreamJob {
 
         // The encoder runs once per window; every head reads the same embedding (promise 2).
         SingleOutputStreamOperator<EmbeddingRecord> embeddings =
-                embed(assembled.windows, settings, "Embed (micro-batched encoder)", UID_EMBED);
+                embed(assembled.windows, settings, manifest, "Embed (micro-batched encoder)", UID_EMBED);
 
         DataStream<PredictionRecord> predictions = null;
         for (BundleManifest.HeadSpec head : manifest.heads()) {
-            DataStream<PredictionRecord> branch = head(embeddings, settings, head);
+            DataStream<PredictionRecord> branch = head(embeddings, settings, manifest, head);
             predictions = predictions == null ? branch : predictions.union(branch);
         }
         if (predictions == null) {
@@ -140,27 +142,27 @@ public final class FmstreamJob {
      * both are configured alike.
      */
     public static SingleOutputStreamOperator<EmbeddingRecord> embed(DataStream<WindowRecord> windows, JobSettings settings,
-                                                                   String name, String uid) {
+                                                                   BundleManifest manifest, String name, String uid) {
         return windows
                 .transform(name, TypeInformation.of(EmbeddingRecord.class),
-                        new MicroBatchEmbedOperator(settings.bundleUri, settings.batchSize,
+                        new MicroBatchEmbedOperator(settings.bundleUri, manifest.encoder().sha256(), settings.batchSize,
                                 settings.batchMaxDelay.toMillis(), settings.onnxThreads))
                 .uid(uid);
     }
 
     /** One head's operator over {@code embeddings}, with its stable uid. */
     public static SingleOutputStreamOperator<PredictionRecord> head(DataStream<EmbeddingRecord> embeddings,
-                                                                   JobSettings settings, BundleManifest.HeadSpec head) {
+                                                                   JobSettings settings, BundleManifest manifest,
+                                                                   BundleManifest.HeadSpec head) {
         return embeddings
-                .map(new HeadFunction(settings.bundleUri, head.task(), settings.onnxThreads),
+                .map(new HeadFunction(settings.bundleUri, manifest.encoder().sha256(), head.task(), settings.onnxThreads),
                         TypeInformation.of(PredictionRecord.class))
                 .uid(UID_HEAD_PREFIX + head.task()).name("Head " + head.task());
     }
 
     static WindowSpec windowSpec(JobSettings settings, BundleManifest manifest) {
-        long windowMicros = Math.round(manifest.windowSeconds() * 1e6);
-        return new WindowSpec(manifest.inputSampleRateHz(), windowMicros, settings.windowHop.toNanos() / 1000,
-                settings.allowedLateness.toNanos() / 1000, (float) settings.maxMissingFraction);
+        return WindowSpec.of(manifest.inputSampleRateHz(), manifest.windowSeconds(), settings.windowHop(manifest),
+                settings.allowedLateness, settings.maxMissingFraction);
     }
 
     /** Applies the job-wide settings that must hold from the first deployment on. */

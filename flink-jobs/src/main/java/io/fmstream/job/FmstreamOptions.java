@@ -1,5 +1,8 @@
 package io.fmstream.job;
 
+import io.fmstream.core.ingest.ValidationRules;
+import io.fmstream.core.window.WindowSpec;
+import io.fmstream.kafka.Topics;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 
@@ -30,19 +33,19 @@ public final class FmstreamOptions {
             .withDescription("Kafka bootstrap servers (host:port,...). Required.");
 
     public static final ConfigOption<String> SENSOR_TOPIC = ConfigOptions.key("fmstream.topic.sensor-chunks")
-            .stringType().defaultValue("fmstream.sensor-chunks.v1")
+            .stringType().defaultValue(Topics.SENSOR_CHUNKS)
             .withDescription("Input topic of SensorChunk records, keyed by device id.");
 
     public static final ConfigOption<String> EMBEDDINGS_TOPIC = ConfigOptions.key("fmstream.topic.embeddings")
-            .stringType().defaultValue("fmstream.embeddings.v1")
+            .stringType().defaultValue(Topics.EMBEDDINGS)
             .withDescription("Output topic of WindowEmbedding records.");
 
     public static final ConfigOption<String> PREDICTIONS_TOPIC = ConfigOptions.key("fmstream.topic.predictions")
-            .stringType().defaultValue("fmstream.predictions.v1")
+            .stringType().defaultValue(Topics.PREDICTIONS)
             .withDescription("Output topic of Prediction records, all tasks, keyed by device id.");
 
     public static final ConfigOption<String> DEAD_LETTER_TOPIC = ConfigOptions.key("fmstream.topic.dead-letters")
-            .stringType().defaultValue("fmstream.dead-letters.v1")
+            .stringType().defaultValue(Topics.DEAD_LETTERS)
             .withDescription("Output topic of DeadLetter records.");
 
     public static final ConfigOption<Boolean> CREATE_TOPICS = ConfigOptions.key("fmstream.topics.create")
@@ -67,16 +70,18 @@ public final class FmstreamOptions {
             .withDescription("Model bundle directory as a Flink FileSystem URI (file:///..., s3://..., hdfs://...). Required.");
 
     public static final ConfigOption<Duration> WINDOW_HOP = ConfigOptions.key("fmstream.window.hop")
-            .durationType().defaultValue(Duration.ofSeconds(5))
-            .withDescription("Distance between window starts on the epoch grid; the window length comes from the bundle.");
+            .durationType().noDefaultValue()
+            .withDescription("Distance between window starts on the epoch grid. Default: the bundle's hopSeconds (5 s "
+                    + "for the shipped bundles), the hop its heads were fitted and evaluated with; the window length "
+                    + "always comes from the bundle.");
 
     public static final ConfigOption<Duration> ALLOWED_LATENESS = ConfigOptions.key("fmstream.window.allowed-lateness")
-            .durationType().defaultValue(Duration.ofSeconds(60))
+            .durationType().defaultValue(WindowSpec.DEFAULT_ALLOWED_LATENESS)
             .withDescription("How long past a gap's end (by the watermark or the device's own later data) a chunk "
                     + "may still fill it before the gap is declared missing.");
 
     public static final ConfigOption<Double> MAX_MISSING_FRACTION = ConfigOptions.key("fmstream.window.max-missing-fraction")
-            .doubleType().defaultValue(0.2)
+            .doubleType().defaultValue(WindowSpec.DEFAULT_MAX_MISSING_FRACTION)
             .withDescription("Windows missing more than this fraction of samples are dropped (counted as INCOMPLETE).");
 
     public static final ConfigOption<Duration> DEVICE_IDLE_TIMEOUT = ConfigOptions.key("fmstream.device.idle-timeout")
@@ -85,23 +90,23 @@ public final class FmstreamOptions {
                     + "state cleared. Longer than the longest expected phone-offline period.");
 
     public static final ConfigOption<Double> MIN_SAMPLE_RATE = ConfigOptions.key("fmstream.validation.min-sample-rate")
-            .doubleType().defaultValue(50.0)
+            .doubleType().defaultValue(ValidationRules.DEFAULT_MIN_SAMPLE_RATE_HZ)
             .withDescription("Lowest accepted sample rate in Hz (BAD_SAMPLE_RATE below).");
 
     public static final ConfigOption<Double> MAX_SAMPLE_RATE = ConfigOptions.key("fmstream.validation.max-sample-rate")
-            .doubleType().defaultValue(2000.0)
+            .doubleType().defaultValue(ValidationRules.DEFAULT_MAX_SAMPLE_RATE_HZ)
             .withDescription("Highest accepted sample rate in Hz (BAD_SAMPLE_RATE above).");
 
     public static final ConfigOption<Integer> MAX_SAMPLES_PER_CHUNK = ConfigOptions.key("fmstream.validation.max-samples-per-chunk")
-            .intType().defaultValue(120_000)
+            .intType().defaultValue(ValidationRules.DEFAULT_MAX_SAMPLES_PER_CHUNK)
             .withDescription("Largest accepted chunk in samples (OVERSIZED_CHUNK above).");
 
     public static final ConfigOption<Double> MAX_SATURATED_FRACTION = ConfigOptions.key("fmstream.validation.max-saturated-fraction")
-            .doubleType().defaultValue(0.2)
+            .doubleType().defaultValue(ValidationRules.DEFAULT_MAX_SATURATED_FRACTION)
             .withDescription("Chunks with more samples at the int16 limits are rejected (SATURATED).");
 
     public static final ConfigOption<Duration> MAX_FUTURE = ConfigOptions.key("fmstream.validation.max-future")
-            .durationType().defaultValue(Duration.ofMinutes(5))
+            .durationType().defaultValue(ValidationRules.DEFAULT_MAX_FUTURE)
             .withDescription("Chunks whose last sample is later than their Kafka append time by more are rejected (FUTURE).");
 
     public static final ConfigOption<Integer> BATCH_SIZE = ConfigOptions.key("fmstream.batch.size")

@@ -1,6 +1,7 @@
 package io.fmstream.job;
 
 import io.fmstream.core.ingest.ValidationRules;
+import io.fmstream.core.model.BundleManifest;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 
@@ -24,7 +25,8 @@ public final class JobSettings implements Serializable {
     public final short topicReplication;
     public final String consumerGroup;
     public final String bundleUri;
-    public final Duration windowHop;
+    /** {@code fmstream.window.hop} if set, else null: then the bundle's hop applies, see {@link #windowHop}. */
+    public final Duration windowHopOverride;
     public final Duration allowedLateness;
     public final double maxMissingFraction;
     public final Duration deviceIdleTimeout;
@@ -40,6 +42,11 @@ public final class JobSettings implements Serializable {
     public final Duration sourceIdleness;
     public final int maxParallelism;
 
+    /** The window hop: {@code fmstream.window.hop} if set, else the bundle's {@code hopSeconds}. */
+    public Duration windowHop(BundleManifest manifest) {
+        return windowHopOverride != null ? windowHopOverride : manifest.hop();
+    }
+
     private JobSettings(Configuration c) {
         bootstrapServers = required(c, FmstreamOptions.BOOTSTRAP_SERVERS);
         sensorTopic = c.get(FmstreamOptions.SENSOR_TOPIC);
@@ -51,7 +58,8 @@ public final class JobSettings implements Serializable {
         topicReplication = (short) (int) positive(c, FmstreamOptions.TOPIC_REPLICATION);
         consumerGroup = c.get(FmstreamOptions.CONSUMER_GROUP);
         bundleUri = required(c, FmstreamOptions.BUNDLE);
-        windowHop = positiveDuration(c, FmstreamOptions.WINDOW_HOP);
+        windowHopOverride = c.getOptional(FmstreamOptions.WINDOW_HOP).isPresent()
+                ? positiveDuration(c, FmstreamOptions.WINDOW_HOP) : null;
         allowedLateness = c.get(FmstreamOptions.ALLOWED_LATENESS);
         maxMissingFraction = c.get(FmstreamOptions.MAX_MISSING_FRACTION);
         if (!(maxMissingFraction >= 0 && maxMissingFraction < 1)) {

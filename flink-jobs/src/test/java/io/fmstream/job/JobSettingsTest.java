@@ -18,7 +18,7 @@ class JobSettingsTest {
         JobSettings s = JobSettings.from(FmstreamJob.parseArgs(REQUIRED));
         assertThat(s.bootstrapServers).isEqualTo("kafka:9092");
         assertThat(s.bundleUri).isEqualTo("s3://models/ecg");
-        assertThat(s.windowHop).isEqualTo(Duration.ofSeconds(5));
+        assertThat(s.windowHopOverride).as("unset: the bundle's hop applies").isNull();
         assertThat(s.allowedLateness).isEqualTo(Duration.ofSeconds(60));
         assertThat(s.maxMissingFraction).isEqualTo(0.2);
         assertThat(s.delivery).isEqualTo(FmstreamOptions.Delivery.EXACTLY_ONCE);

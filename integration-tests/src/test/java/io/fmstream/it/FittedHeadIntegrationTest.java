@@ -3,7 +3,7 @@ package io.fmstream.it;
 import io.fmstream.core.model.HeadRunner;
 import io.fmstream.core.model.ModelBundle;
 import io.fmstream.core.recording.RecordingAggregator;
-import io.fmstream.core.util.RepositoryLayout;
+import io.fmstream.data.RepositoryLayout;
 import io.fmstream.job.FmstreamOptions;
 import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.WindowEmbedding;
@@ -42,7 +42,7 @@ import static org.assertj.core.api.Assertions.within;
  */
 class FittedHeadIntegrationTest {
 
-    private static final Path TRAIN = RepositoryLayout.sharedData().resolve("cinc2017-train");
+    private static final Path TRAIN = RepositoryLayout.testData().resolve("cinc2017-train");
     private static final String TASK = "af_vs_rest";
 
     @RegisterExtension

@@ -1,7 +1,7 @@
 package io.fmstream.it;
 
-import io.fmstream.core.sim.HeartRateProfile;
-import io.fmstream.core.sim.SimulatedDevice;
+import io.fmstream.data.sim.HeartRateProfile;
+import io.fmstream.data.sim.SimulatedDevice;
 import io.fmstream.schemas.DeadLetterReason;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.SignalType;

@@ -1,8 +1,9 @@
 package io.fmstream.it;
 
-import io.fmstream.core.sim.HeartRateProfile;
-import io.fmstream.core.sim.SimulatedDevice;
-import io.fmstream.core.util.RepositoryLayout;
+import io.fmstream.local.StandaloneFlinkCluster;
+import io.fmstream.data.sim.HeartRateProfile;
+import io.fmstream.data.sim.SimulatedDevice;
+import io.fmstream.data.RepositoryLayout;
 import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;

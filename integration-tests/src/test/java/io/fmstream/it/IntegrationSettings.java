@@ -1,6 +1,6 @@
 package io.fmstream.it;
 
-import io.fmstream.core.util.RepositoryLayout;
+import io.fmstream.data.RepositoryLayout;
 import io.fmstream.job.FmstreamOptions;
 import org.apache.flink.configuration.Configuration;
 

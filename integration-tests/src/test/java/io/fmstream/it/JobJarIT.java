@@ -14,13 +14,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The job jar is what `flink run` receives: it must carry the job and its connectors, and none
- * of Flink itself, no broker and no MiniCluster (runs after `package`, in `verify`).
+ * of Flink itself, no broker and no MiniCluster (runs after `package`, in `verify`). Nor anything
+ * only the tools and the tests use: the simulator, the WFDB readers, the dataset builder, replay
+ * chunking (module fmstream-data), the local broker and cluster launcher (fmstream-local), the
+ * README generator and the recorded-input source (tools), JUnit.
  */
 class JobJarIT {
 
     @Test
     void theJobJarIsLeanAndStartsTheJobClass() throws Exception {
-        Path target = io.fmstream.core.util.RepositoryLayout.root().resolve("flink-jobs/target");
+        Path target = io.fmstream.data.RepositoryLayout.root().resolve("flink-jobs/target");
         List<Path> jars;
         try (Stream<Path> files = Files.list(target)) {
             jars = files.filter(p -> p.getFileName().toString().endsWith("-job.jar")).toList();
@@ -33,6 +36,7 @@ class JobJarIT {
             assertThat(names).contains(
                     "io/fmstream/job/FmstreamJob.class",
                     "io/fmstream/core/window/DeviceWindowAssembler.class",
+                    "io/fmstream/core/model/ModelBundle.class",
                     "io/fmstream/schemas/SensorChunk.class",
                     "io/fmstream/schemas/history/SensorChunk.v1.avsc",
                     "org/apache/flink/connector/kafka/sink/KafkaSink.class",
@@ -43,7 +47,13 @@ class JobJarIT {
                     .noneMatch(n -> n.startsWith("org/apache/flink/runtime/"))
                     .noneMatch(n -> n.startsWith("org/apache/flink/streaming/api/environment/"))
                     .noneMatch(n -> n.startsWith("io/fmstream/testkit/"))
-                    .noneMatch(n -> n.startsWith("org/junit/"))
+                    .noneMatch(n -> n.startsWith("io/fmstream/data/"))
+                    .noneMatch(n -> n.startsWith("io/fmstream/local/"))
+                    .noneMatch(n -> n.startsWith("io/fmstream/tools/"))
+                    .noneMatch(n -> n.contains("ReferenceDocs") || n.contains("RecordedSensorSource"))
+                    .noneMatch(n -> n.startsWith("org/apache/kafka/raft/") || n.startsWith("org/apache/kafka/metadata/")
+                            || n.startsWith("org/apache/kafka/storage/") || n.startsWith("org/apache/kafka/controller/"))
+                    .noneMatch(n -> n.startsWith("org/junit/") || n.startsWith("org/opentest4j/"))
                     .noneMatch(n -> n.startsWith("scala/"));
         }
     }

@@ -1,6 +1,6 @@
 package io.fmstream.it;
 
-import io.fmstream.core.util.RepositoryLayout;
+import io.fmstream.data.RepositoryLayout;
 import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.Rhythm;
 import io.fmstream.schemas.WindowEmbedding;
@@ -50,7 +50,7 @@ class ReplayIntegrationTest {
         try (RunningJob job = RunningJob.start(conf, "replay-it-" + suffix, input -> input)) {
             int exit = new CommandLine(new ReplayCommand()).execute(
                     "--bootstrap-servers", KAFKA.bootstrapServers(),
-                    "--record", RepositoryLayout.sharedData().resolve("mitdb/100").toString(),
+                    "--record", RepositoryLayout.testData().resolve("mitdb/100").toString(),
                     "--as-fast-as-possible",
                     "--topic", job.settings.sensorTopic,
                     "--ground-truth-topic", truthTopic,

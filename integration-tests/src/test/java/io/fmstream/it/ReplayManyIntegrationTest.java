@@ -1,8 +1,8 @@
 package io.fmstream.it;
 
 import io.fmstream.core.signal.StreamingResampler;
-import io.fmstream.core.util.RepositoryLayout;
-import io.fmstream.core.wfdb.WfdbHeader;
+import io.fmstream.data.RepositoryLayout;
+import io.fmstream.data.wfdb.WfdbHeader;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.WindowEmbedding;
 import io.fmstream.schemas.codec.RecordCodec;
@@ -37,7 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ReplayManyIntegrationTest {
 
     private static final int RECORDS = 12;
-    private static final Path TRAIN = RepositoryLayout.sharedData().resolve("cinc2017-train");
+    private static final Path TRAIN = RepositoryLayout.testData().resolve("cinc2017-train");
 
     @RegisterExtension
     static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
@@ -104,7 +104,7 @@ class ReplayManyIntegrationTest {
                 starts.computeIfAbsent(e.getDeviceId(), k -> new ArrayList<>()).add(e.getWindowStartMicros());
             }
             assertThat(starts).containsOnlyKeys(records.keySet());
-            long hop = job.settings.windowHop.toNanos() / 1000;
+            long hop = job.settings.windowHop(job.manifest).toNanos() / 1000;
             for (String device : records.keySet()) {
                 List<Long> expected = new ArrayList<>();
                 for (int k = 0; k < expectedWindows.get(device); k++) {
@@ -130,7 +130,7 @@ class ReplayManyIntegrationTest {
         double modelRate = job.manifest.inputSampleRateHz();
         double inRate = h.samplingFrequency();
         long windowSamples = Math.round(job.manifest.windowSeconds() * modelRate);
-        long hopSamples = Math.round(job.settings.windowHop.toNanos() / 1e9 * modelRate);
+        long hopSamples = Math.round(job.settings.windowHop(job.manifest).toNanos() / 1e9 * modelRate);
         int halfWidth = new StreamingResampler(inRate, modelRate).halfWidth();
         long lastInput = h.numberOfSamples() - 1;
         int n = 0;

@@ -1,16 +1,16 @@
 package io.fmstream.it;
 
-import io.fmstream.core.dataset.WindowDatasetBuilder;
-import io.fmstream.core.dataset.WindowLabels;
+import io.fmstream.data.dataset.WindowDatasetBuilder;
+import io.fmstream.data.dataset.WindowLabels;
 import io.fmstream.core.model.HeadRunner;
 import io.fmstream.core.model.ModelBundle;
-import io.fmstream.core.sim.DeviceUplink;
-import io.fmstream.core.sim.Noise;
-import io.fmstream.core.sim.Rhythm;
-import io.fmstream.core.sim.Scenario;
-import io.fmstream.core.sim.SimulatedDevice;
-import io.fmstream.core.sim.SimulatedFleet;
-import io.fmstream.core.util.RepositoryLayout;
+import io.fmstream.data.sim.DeviceUplink;
+import io.fmstream.data.sim.Noise;
+import io.fmstream.data.sim.Rhythm;
+import io.fmstream.data.sim.Scenario;
+import io.fmstream.data.sim.SimulatedDevice;
+import io.fmstream.data.sim.SimulatedFleet;
+import io.fmstream.data.RepositoryLayout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -87,7 +87,7 @@ class ShippedBundleQualityTest {
     @MethodSource("shippedBundles")
     void mitdb100HeartRateErrorIsAtMostHalfThatOfTheRecordsOwnMeanRate(String name) {
         WindowDatasetBuilder builder = new WindowDatasetBuilder();
-        builder.addRecord(RepositoryLayout.sharedData().resolve("mitdb/100.hea"), false);
+        builder.addRecord(RepositoryLayout.testData().resolve("mitdb/100.hea"), false);
         Scores s;
         try (ModelBundle bundle = load(name)) {
             s = score(bundle, builder, false);

@@ -49,7 +49,7 @@ class TailCommandTest {
         cli.setOut(new PrintWriter(out));
         int exit = cli.execute("tail", "--bootstrap-servers", KAFKA.bootstrapServers(), "--topic", topic,
                 "--from-beginning", "--max", "3", "--schemas",
-                io.fmstream.core.util.RepositoryLayout.root()
+                io.fmstream.data.RepositoryLayout.root()
                         .resolve("schemas/src/main/resources/io/fmstream/schemas/history").toString());
         assertThat(exit).isZero();
         String[] lines = out.toString().strip().split("\n");

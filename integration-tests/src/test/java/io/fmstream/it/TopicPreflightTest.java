@@ -1,6 +1,6 @@
 package io.fmstream.it;
 
-import io.fmstream.job.io.TopicPreflight;
+import io.fmstream.kafka.TopicPreflight;
 import io.fmstream.testkit.EmbeddedKafka;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.common.config.ConfigResource;

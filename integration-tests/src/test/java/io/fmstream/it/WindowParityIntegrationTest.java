@@ -1,15 +1,15 @@
 package io.fmstream.it;
 
-import io.fmstream.core.dataset.WindowDatasetBuilder;
+import io.fmstream.data.dataset.WindowDatasetBuilder;
 import io.fmstream.core.records.SourceRef;
 import io.fmstream.core.records.WindowRecord;
-import io.fmstream.core.replay.RecordChunker;
+import io.fmstream.data.replay.RecordChunker;
 import io.fmstream.core.signal.WindowNormaliser;
-import io.fmstream.core.util.RepositoryLayout;
-import io.fmstream.core.wfdb.WfdbRecord;
+import io.fmstream.data.RepositoryLayout;
+import io.fmstream.data.wfdb.WfdbRecord;
 import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.JobSettings;
-import io.fmstream.job.io.RecordedSensorSource;
+import io.fmstream.tools.RecordedSensorSource;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -46,7 +46,7 @@ class WindowParityIntegrationTest {
 
     @Test
     void mitdb100GivesTheSameWindowsInTheDatasetBuilderAndInTheJob() throws Exception {
-        Path header = RepositoryLayout.sharedData().resolve("mitdb/100.hea");
+        Path header = RepositoryLayout.testData().resolve("mitdb/100.hea");
 
         WindowDatasetBuilder builder = new WindowDatasetBuilder();
         String device = builder.addRecord(header, false).get(0);

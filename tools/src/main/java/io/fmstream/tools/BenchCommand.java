@@ -10,14 +10,13 @@ import io.fmstream.core.records.EmbeddingRecord;
 import io.fmstream.core.records.PredictionRecord;
 import io.fmstream.core.records.SourceRef;
 import io.fmstream.core.records.WindowRecord;
-import io.fmstream.core.sim.HeartRateProfile;
-import io.fmstream.core.sim.SimulatedDevice;
-import io.fmstream.core.sim.SimulatedFleet;
-import io.fmstream.core.util.RepositoryLayout;
+import io.fmstream.data.sim.HeartRateProfile;
+import io.fmstream.data.sim.SimulatedDevice;
+import io.fmstream.data.sim.SimulatedFleet;
+import io.fmstream.data.RepositoryLayout;
 import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.FmstreamOptions;
 import io.fmstream.job.JobSettings;
-import io.fmstream.job.io.RecordedSensorSource;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -189,8 +188,8 @@ public final class BenchCommand implements Callable<Integer> {
             predictions = null;
             for (BundleManifest.HeadSpec head : manifest.heads()) {
                 DataStream<EmbeddingRecord> own =
-                        FmstreamJob.embed(assembled.windows, settings, "Embed for " + head.task(), "embed-" + head.task());
-                DataStream<PredictionRecord> branch = FmstreamJob.head(own, settings, head);
+                        FmstreamJob.embed(assembled.windows, settings, manifest, "Embed for " + head.task(), "embed-" + head.task());
+                DataStream<PredictionRecord> branch = FmstreamJob.head(own, settings, manifest, head);
                 predictions = predictions == null ? branch : predictions.union(branch);
             }
         }

@@ -1,12 +1,12 @@
 package io.fmstream.tools;
 
-import io.fmstream.core.replay.AnnotationTruth;
-import io.fmstream.core.replay.RecordChunker;
-import io.fmstream.core.wfdb.MitAnnotations;
-import io.fmstream.core.wfdb.RecordLabels;
-import io.fmstream.core.wfdb.WfdbException;
-import io.fmstream.core.wfdb.WfdbHeader;
-import io.fmstream.core.wfdb.WfdbRecord;
+import io.fmstream.data.replay.AnnotationTruth;
+import io.fmstream.data.replay.RecordChunker;
+import io.fmstream.data.wfdb.MitAnnotations;
+import io.fmstream.data.wfdb.RecordLabels;
+import io.fmstream.data.wfdb.WfdbException;
+import io.fmstream.data.wfdb.WfdbHeader;
+import io.fmstream.data.wfdb.WfdbRecord;
 import io.fmstream.schemas.GroundTruth;
 
 import java.nio.file.Files;

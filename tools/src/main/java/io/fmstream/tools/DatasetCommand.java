@@ -1,9 +1,9 @@
 package io.fmstream.tools;
 
-import io.fmstream.core.dataset.DatasetSummary;
-import io.fmstream.core.dataset.WindowDatasetBuilder;
-import io.fmstream.core.sim.SimulatedFleet;
-import io.fmstream.core.util.RepositoryLayout;
+import io.fmstream.data.dataset.DatasetSummary;
+import io.fmstream.data.dataset.WindowDatasetBuilder;
+import io.fmstream.data.sim.SimulatedFleet;
+import io.fmstream.data.RepositoryLayout;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

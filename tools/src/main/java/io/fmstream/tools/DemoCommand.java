@@ -1,14 +1,14 @@
 package io.fmstream.tools;
 
 import io.fmstream.core.model.BundleManifest;
-import io.fmstream.core.sim.DeviceUplink;
-import io.fmstream.core.sim.Noise;
-import io.fmstream.core.sim.Rhythm;
-import io.fmstream.core.sim.Scenario;
-import io.fmstream.core.sim.SimulatedChunk;
-import io.fmstream.core.sim.SimulatedDevice;
-import io.fmstream.core.sim.SimulatedFleet;
-import io.fmstream.core.util.RepositoryLayout;
+import io.fmstream.data.sim.DeviceUplink;
+import io.fmstream.data.sim.Noise;
+import io.fmstream.data.sim.Rhythm;
+import io.fmstream.data.sim.Scenario;
+import io.fmstream.data.sim.SimulatedChunk;
+import io.fmstream.data.sim.SimulatedDevice;
+import io.fmstream.data.sim.SimulatedFleet;
+import io.fmstream.data.RepositoryLayout;
 import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.FmstreamOptions;
 import io.fmstream.job.JobSettings;
@@ -17,7 +17,7 @@ import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.DecodeException;
 import io.fmstream.schemas.codec.RecordCodec;
-import io.fmstream.testkit.EmbeddedKafka;
+import io.fmstream.local.LocalKafkaBroker;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -102,7 +102,7 @@ public final class DemoCommand implements Callable<Integer> {
 
         // Flink's web upload and spill folders go here, and go away with the demo.
         Path scratch = Files.createTempDirectory("fmstream-demo-");
-        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+        try (LocalKafkaBroker kafka = LocalKafkaBroker.start()) {
             Configuration conf = new Configuration();
             conf.set(FmstreamOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
             conf.set(FmstreamOptions.BUNDLE, bundleDir.toUri().toString());

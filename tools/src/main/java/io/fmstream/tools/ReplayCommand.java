@@ -1,8 +1,8 @@
 package io.fmstream.tools;
 
-import io.fmstream.core.wfdb.WfdbException;
-import io.fmstream.core.wfdb.WfdbHeader;
-import io.fmstream.core.wfdb.WfdbRecord;
+import io.fmstream.data.wfdb.WfdbException;
+import io.fmstream.data.wfdb.WfdbHeader;
+import io.fmstream.data.wfdb.WfdbRecord;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

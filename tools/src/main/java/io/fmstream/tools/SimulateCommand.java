@@ -1,10 +1,10 @@
 package io.fmstream.tools;
 
-import io.fmstream.core.replay.RecordChunker;
-import io.fmstream.core.sim.ChunkTemplates;
-import io.fmstream.core.sim.DeviceUplink;
-import io.fmstream.core.sim.SimulatedChunk;
-import io.fmstream.core.sim.SimulatedFleet;
+import io.fmstream.data.replay.RecordChunker;
+import io.fmstream.data.sim.ChunkTemplates;
+import io.fmstream.data.sim.DeviceUplink;
+import io.fmstream.data.sim.SimulatedChunk;
+import io.fmstream.data.sim.SimulatedFleet;
 import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;

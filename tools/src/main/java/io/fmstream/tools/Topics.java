@@ -1,6 +1,6 @@
 package io.fmstream.tools;
 
-import io.fmstream.job.io.TopicPreflight;
+import io.fmstream.kafka.TopicPreflight;
 import org.apache.kafka.common.config.TopicConfig;
 
 import java.util.LinkedHashMap;
@@ -9,8 +9,8 @@ import java.util.Map;
 /** The topics the producers write, checked (or created) the same way the job checks its own. */
 final class Topics {
 
-    static final String DEFAULT_SENSOR = "fmstream.sensor-chunks.v1";
-    static final String DEFAULT_GROUND_TRUTH = "fmstream.ground-truth.v1";
+    static final String DEFAULT_SENSOR = io.fmstream.kafka.Topics.SENSOR_CHUNKS;
+    static final String DEFAULT_GROUND_TRUTH = io.fmstream.kafka.Topics.GROUND_TRUTH;
 
     private Topics() {}
 

@@ -1,6 +1,6 @@
 package io.fmstream.tools;
 
-import io.fmstream.core.sim.GroundTruthSpan;
+import io.fmstream.data.sim.GroundTruthSpan;
 import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.Rhythm;
 

@@ -1,7 +1,7 @@
 package io.fmstream.tools;
 
 import io.fmstream.core.records.PredictionRecord;
-import io.fmstream.core.util.RepositoryLayout;
+import io.fmstream.data.RepositoryLayout;
 import org.junit.jupiter.api.Test;
 
 import java.io.PrintWriter;

@@ -1,6 +1,6 @@
 package io.fmstream.tools;
 
-import io.fmstream.core.util.RepositoryLayout;
+import io.fmstream.data.RepositoryLayout;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;
 import io.fmstream.testkit.EmbeddedKafka;
@@ -31,7 +31,7 @@ class ConcurrentReplayTest {
     @RegisterExtension
     static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
 
-    private static final Path TRAIN = RepositoryLayout.sharedData().resolve("cinc2017-train");
+    private static final Path TRAIN = RepositoryLayout.testData().resolve("cinc2017-train");
     private final RecordCodec<SensorChunk> codec = RecordCodec.forType(SensorChunk.class);
 
     @Test

@@ -1,6 +1,6 @@
 package io.fmstream.tools;
 
-import io.fmstream.core.dataset.NpyReader;
+import io.fmstream.data.dataset.NpyReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

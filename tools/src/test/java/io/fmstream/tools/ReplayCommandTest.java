@@ -3,7 +3,7 @@ package io.fmstream.tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.fmstream.core.util.RepositoryLayout;
+import io.fmstream.data.RepositoryLayout;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
@@ -38,7 +38,7 @@ class ReplayCommandTest {
 
     @Test
     void anUnknownLeadListsTheRecordsSignals() {
-        Path mitdb = io.fmstream.core.util.RepositoryLayout.sharedData().resolve("mitdb/100");
+        Path mitdb = io.fmstream.data.RepositoryLayout.testData().resolve("mitdb/100");
         Result r = run("replay", "--bootstrap-servers", "localhost:1", "--record", mitdb.toString(), "--lead", "V9");
         assertThat(r.exit).isEqualTo(1);
         assertThat(r.err).contains("V9").contains("MLII").contains("V5");
@@ -74,7 +74,7 @@ class ReplayCommandTest {
         assertThat(r.err).isEqualToIgnoringNewLines("error: --records-from " + dir.resolve("nope")
                 + ": no such folder or list file");
 
-        Path hea = RepositoryLayout.sharedData().resolve("mitdb/100.hea");
+        Path hea = RepositoryLayout.testData().resolve("mitdb/100.hea");
         r = run("replay", "--bootstrap-servers", "localhost:1", "--records-from", hea.toString());
         assertThat(r.exit).isEqualTo(1);
         assertThat(r.err).startsWith("error: --records-from " + hea + " is a record header").contains("use --record");
@@ -160,7 +160,7 @@ class ReplayCommandTest {
 
     @Test
     void badNumbersAndMisplacedRecursiveAreErrors() {
-        String mitdb = RepositoryLayout.sharedData().resolve("mitdb/100").toString();
+        String mitdb = RepositoryLayout.testData().resolve("mitdb/100").toString();
         assertThat(replayErr("--record", mitdb, "--concurrency", "0")).startsWith("error: --concurrency must be >= 1");
         assertThat(replayErr("--record", mitdb, "--limit", "0")).startsWith("error: --limit must be >= 1");
         assertThat(replayErr("--record", mitdb, "--recursive"))
@@ -201,7 +201,7 @@ class ReplayCommandTest {
         copyCinc(dir.resolve("data"), "A00001", "A00003");
         Path list = dir.resolve("lists/records.txt");
         Files.createDirectories(list.getParent());
-        Path cinc = RepositoryLayout.sharedData().resolve("cinc2017-train/A00004");
+        Path cinc = RepositoryLayout.testData().resolve("cinc2017-train/A00004");
         Files.writeString(list, "# relative, absolute, with .hea\n../data/A00003\n  " + cinc + "  \n\n"
                 + "../data/A00001.hea\n");
         assertThat(select("--records-from", list.toString())).containsExactly(
@@ -211,7 +211,7 @@ class ReplayCommandTest {
 
     @Test
     void eachRecordIsTheDefaultDeviceOfItsFolderAndName(@TempDir Path dir) throws Exception {
-        Path train = RepositoryLayout.sharedData().resolve("cinc2017-train");
+        Path train = RepositoryLayout.testData().resolve("cinc2017-train");
         ReplayCommand cmd = parse("--records-from", train.toString(), "--limit", "3");
         List<ConcurrentReplay.Source> sources = cmd.plan(cmd.selectHeaders());
         assertThat(sources).extracting(ConcurrentReplay.Source::device)
@@ -220,7 +220,7 @@ class ReplayCommandTest {
     }
 
     private static void copyCinc(Path to, String... records) throws Exception {
-        Path train = RepositoryLayout.sharedData().resolve("cinc2017-train");
+        Path train = RepositoryLayout.testData().resolve("cinc2017-train");
         Files.createDirectories(to);
         for (String r : records) {
             Files.copy(train.resolve(r + ".hea"), to.resolve(r + ".hea"));

@@ -5,6 +5,7 @@ import io.fmstream.core.ingest.ValidationRules;
 import io.fmstream.core.records.ChunkRecord;
 import io.fmstream.core.records.SourceRef;
 import io.fmstream.job.FmstreamMetrics;
+import io.fmstream.schemas.SignalType;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -15,18 +16,21 @@ public class DecodeValidateFunction extends ProcessFunction<SourceRef, ChunkReco
     private static final long serialVersionUID = 1L;
 
     private final ValidationRules rules;
+    private final SignalType served;
     private transient ChunkValidator validator;
     private transient DeadLetters deadLetters;
     private transient Counter recordsIn;
     private transient Counter valid;
 
-    public DecodeValidateFunction(ValidationRules rules) {
+    /** @param served the signal type of the bundle's encoder (its manifest's {@code signalType}) */
+    public DecodeValidateFunction(ValidationRules rules, SignalType served) {
         this.rules = rules;
+        this.served = served;
     }
 
     @Override
     public void open(OpenContext openContext) {
-        validator = new ChunkValidator(rules);
+        validator = new ChunkValidator(rules, served);
         deadLetters = new DeadLetters(getRuntimeContext().getMetricGroup());
         recordsIn = getRuntimeContext().getMetricGroup().counter(FmstreamMetrics.RECORDS_IN);
         valid = getRuntimeContext().getMetricGroup().counter(FmstreamMetrics.CHUNKS_VALID);

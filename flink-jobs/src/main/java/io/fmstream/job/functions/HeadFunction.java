@@ -22,6 +22,7 @@ public class HeadFunction extends RichMapFunction<EmbeddingRecord, PredictionRec
     private static final long serialVersionUID = 1L;
 
     private final String bundleUri;
+    private final String encoderSha256;
     private final String task;
     private final int onnxThreads;
 
@@ -30,8 +31,10 @@ public class HeadFunction extends RichMapFunction<EmbeddingRecord, PredictionRec
     private transient float[][] single;
     private transient Counter predictions;
 
-    public HeadFunction(String bundleUri, String task, int onnxThreads) {
+    /** @param encoderSha256 the encoder the job was built with (its manifest at submission); checked at open */
+    public HeadFunction(String bundleUri, String encoderSha256, String task, int onnxThreads) {
         this.bundleUri = bundleUri;
+        this.encoderSha256 = encoderSha256;
         this.task = task;
         this.onnxThreads = onnxThreads;
     }
@@ -41,6 +44,13 @@ public class HeadFunction extends RichMapFunction<EmbeddingRecord, PredictionRec
         int threads = OnnxThreads.resolve(onnxThreads,
                 ((StreamingRuntimeContext) getRuntimeContext()).getTaskManagerRuntimeInfo().getConfiguration());
         bundle = ModelBundle.load(new FlinkBundleFiles(bundleUri), threads);
+        try {
+            // The head's own encoderSha256 was checked against the bundle's encoder by load().
+            bundle.requireEncoderSha256(encoderSha256);
+        } catch (RuntimeException e) {
+            bundle.close();
+            throw e;
+        }
         head = bundle.head(task).orElseThrow(() -> new IllegalStateException(
                 "bundle " + bundleUri + " has no head for task " + task));
         single = new float[1][];

@@ -44,6 +44,7 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
     }
 
     private final String bundleUri;
+    private final String encoderSha256;
     private final int batchSize;
     private final long maxDelayMillis;
     private final int configuredThreads;
@@ -57,8 +58,11 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
     private transient Histogram inferenceMicros;
     private transient Counter embeddings;
 
-    public MicroBatchEmbedOperator(String bundleUri, int batchSize, long maxDelayMillis, int configuredThreads) {
+    /** @param encoderSha256 the encoder the job was built with (its manifest at submission); checked at open */
+    public MicroBatchEmbedOperator(String bundleUri, String encoderSha256, int batchSize, long maxDelayMillis,
+            int configuredThreads) {
         this.bundleUri = bundleUri;
+        this.encoderSha256 = encoderSha256;
         this.batchSize = batchSize;
         this.maxDelayMillis = maxDelayMillis;
         this.configuredThreads = configuredThreads;
@@ -68,6 +72,12 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
     public void open() throws Exception {
         super.open();
         bundle = ModelBundle.load(new FlinkBundleFiles(bundleUri), onnxThreads());
+        try {
+            bundle.requireEncoderSha256(encoderSha256);
+        } catch (RuntimeException e) {
+            bundle.close();
+            throw e;
+        }
         batch = new EmbeddingBatch(batchSize, bundle.encoder().inputLength(), bundle.encoder().embeddingDim());
         timestamps = new ArrayList<>(batchSize);
         batches = new EnumMap<>(Trigger.class);

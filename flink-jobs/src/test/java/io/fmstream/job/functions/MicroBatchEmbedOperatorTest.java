@@ -1,22 +1,26 @@
 package io.fmstream.job.functions;
 
 import io.fmstream.core.batch.EmbeddingBatch;
+import io.fmstream.core.model.BundleException;
+import io.fmstream.core.model.BundleManifest;
 import io.fmstream.core.model.ModelBundle;
 import io.fmstream.core.records.EmbeddingRecord;
 import io.fmstream.core.records.WindowRecord;
-import io.fmstream.core.util.RepositoryLayout;
+import io.fmstream.data.RepositoryLayout;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 class MicroBatchEmbedOperatorTest {
@@ -120,6 +124,15 @@ class MicroBatchEmbedOperatorTest {
     }
 
     @Test
+    void refusesABundleWhoseEncoderIsNotTheOneTheJobWasBuiltWith() {
+        String built = "0".repeat(64);
+        assertThatThrownBy(() -> open(4, built))
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining(built)
+                .hasMessageContaining("resubmit the job");
+    }
+
+    @Test
     void flushesWhatIsLeftAtTheEndOfInput() throws Exception {
         open(64);
         harness.processElement(window("a", 1), 7L);
@@ -128,9 +141,18 @@ class MicroBatchEmbedOperatorTest {
     }
 
     private void open(int batchSize) throws Exception {
+        open(batchSize, fixtureEncoderSha256());
+    }
+
+    private void open(int batchSize, String encoderSha256) throws Exception {
         harness = new OneInputStreamOperatorTestHarness<>(new MicroBatchEmbedOperator(
-                FIXTURE_BUNDLE.toUri().toString(), batchSize, MAX_DELAY_MILLIS, 1));
+                FIXTURE_BUNDLE.toUri().toString(), encoderSha256, batchSize, MAX_DELAY_MILLIS, 1));
         harness.open();
+    }
+
+    private static String fixtureEncoderSha256() throws Exception {
+        return BundleManifest.parse(Files.readAllBytes(FIXTURE_BUNDLE.resolve(BundleManifest.FILE_NAME)))
+                .encoder().sha256();
     }
 
     @SuppressWarnings("unchecked")

@@ -11,6 +11,7 @@ import io.fmstream.schemas.codec.DecodeException;
 import io.fmstream.schemas.codec.RecordCodec;
 
 import java.nio.ByteBuffer;
+import java.util.Objects;
 
 /**
  * Decodes a raw Kafka value into a {@link ChunkRecord} or says precisely why it cannot be used.
@@ -23,10 +24,16 @@ import java.nio.ByteBuffer;
 public final class ChunkValidator {
 
     private final ValidationRules rules;
+    private final SignalType served;
     private final RecordCodec<SensorChunk> codec = RecordCodec.forType(SensorChunk.class);
 
-    public ChunkValidator(ValidationRules rules) {
-        this.rules = rules;
+    /**
+     * @param served the signal type the bundle's encoder takes (its manifest's {@code signalType});
+     *     chunks of any other type are dead letters {@code UNSUPPORTED_SIGNAL}
+     */
+    public ChunkValidator(ValidationRules rules, SignalType served) {
+        this.rules = Objects.requireNonNull(rules, "rules");
+        this.served = Objects.requireNonNull(served, "served");
     }
 
     /** Either a valid chunk or a dead letter; exactly one of the two is non-null. */
@@ -54,9 +61,9 @@ public final class ChunkValidator {
         if (device == null || device.isBlank()) {
             return reject(source, DeadLetterReason.UNDECODABLE, "empty deviceId", null);
         }
-        if (decoded.getSignalType() != SignalType.ECG) {
-            return reject(source, DeadLetterReason.UNSUPPORTED_SIGNAL,
-                    "signal type " + decoded.getSignalType() + " is not served by this job (ECG only)", device);
+        if (decoded.getSignalType() != served) {
+            return reject(source, DeadLetterReason.UNSUPPORTED_SIGNAL, "signal type " + decoded.getSignalType()
+                    + " is not served by this job (its bundle's encoder takes " + served + ")", device);
         }
         double rate = decoded.getSampleRateHz();
         if (!(rate >= rules.minSampleRateHz() && rate <= rules.maxSampleRateHz())) {

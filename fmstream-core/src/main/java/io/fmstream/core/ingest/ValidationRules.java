@@ -1,10 +1,24 @@
 package io.fmstream.core.ingest;
 
 import java.io.Serializable;
+import java.time.Duration;
 
 /** Bounds a chunk must respect before it reaches window assembly. */
 public final class ValidationRules implements Serializable {
     private static final long serialVersionUID = 1L;
+
+    // The one definition of the validation defaults, read by the job's options
+    // (fmstream.validation.*) and by the offline dataset builder.
+    public static final double DEFAULT_MIN_SAMPLE_RATE_HZ = 50.0;
+    public static final double DEFAULT_MAX_SAMPLE_RATE_HZ = 2000.0;
+    public static final int DEFAULT_MAX_SAMPLES_PER_CHUNK = 120_000;
+    public static final double DEFAULT_MAX_SATURATED_FRACTION = 0.2;
+    public static final Duration DEFAULT_MAX_FUTURE = Duration.ofMinutes(5);
+
+    /** 50-2000 Hz, at most 120,000 samples per chunk, 20 % saturated, 5 min in the future. */
+    public static final ValidationRules DEFAULTS = new ValidationRules(DEFAULT_MIN_SAMPLE_RATE_HZ,
+            DEFAULT_MAX_SAMPLE_RATE_HZ, DEFAULT_MAX_SAMPLES_PER_CHUNK, DEFAULT_MAX_SATURATED_FRACTION,
+            DEFAULT_MAX_FUTURE.toNanos() / 1000);
 
     private final double minSampleRateHz;
     private final double maxSampleRateHz;

@@ -1,5 +1,7 @@
 package io.fmstream.core.model;
 
+import io.fmstream.core.signal.WindowNormaliser;
+import io.fmstream.schemas.SignalType;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -10,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -143,6 +146,19 @@ public final class BundleManifest {
         b.hopSeconds = c.positiveNumber(root, "", "hopSeconds");
         b.normalisation = c.text(root, "", "normalisation");
         b.preprocessingId = c.text(root, "", "preprocessingId");
+        // Fields the job acts on must name something it implements: refused here with the reason,
+        // not parsed and then ignored.
+        if (b.signalType != null && Arrays.stream(SignalType.values()).noneMatch(t -> t.name().equals(b.signalType))) {
+            c.problem("signalType: " + b.signalType + " is not a signal type of the SensorChunk schema "
+                    + Arrays.toString(SignalType.values()));
+        }
+        if (b.normalisation != null && !WindowNormaliser.PER_WINDOW_ZSCORE.equals(b.normalisation)) {
+            c.problem("normalisation: " + b.normalisation + " is not implemented by this job (supported: "
+                    + WindowNormaliser.PER_WINDOW_ZSCORE + ")");
+        }
+        if (b.hopSeconds > 0 && b.windowSeconds > 0 && b.hopSeconds > b.windowSeconds) {
+            c.problem("hopSeconds: " + fmt(b.hopSeconds) + " exceeds windowSeconds " + fmt(b.windowSeconds));
+        }
         b.encoder = parseEncoder(c, root);
         if (b.encoder != null && b.inputSampleRateHz > 0 && b.windowSeconds > 0) {
             double samples = b.inputSampleRateHz * b.windowSeconds;
@@ -301,6 +317,11 @@ public final class BundleManifest {
 
     public double hopSeconds() {
         return hopSeconds;
+    }
+
+    /** {@link #hopSeconds()} as a duration: the job's window hop unless {@code fmstream.window.hop} overrides it. */
+    public java.time.Duration hop() {
+        return java.time.Duration.ofNanos(Math.round(hopSeconds * 1e9));
     }
 
     /** How windows are normalised before the encoder, e.g. {@code per-window-zscore}. */

@@ -286,6 +286,24 @@ public final class ModelBundle implements AutoCloseable {
         return encoder;
     }
 
+    /**
+     * Fails unless this bundle's encoder is the one a job was built with. The job reads the
+     * manifest once at submission (the encoder identity it writes into every output comes from
+     * there) while each operator loads the bundle again when it opens, possibly much later and
+     * on another machine: if the files behind the URI were replaced in between, serving the new
+     * encoder under the old identity would mislabel every embedding, so the operator refuses.
+     *
+     * @throws BundleException naming both sha256 values
+     */
+    public ModelBundle requireEncoderSha256(String expected) {
+        if (!encoder.sha256().equals(expected)) {
+            throw new BundleException(BundleManifest.FILE_NAME, "encoder sha256 " + encoder.sha256()
+                    + " differs from " + expected + ", the encoder this job was built with: the bundle was replaced "
+                    + "after submission; resubmit the job to serve the new bundle", location);
+        }
+        return this;
+    }
+
     /** Heads in manifest order. */
     public List<HeadRunner> heads() {
         return heads;

@@ -7,6 +7,12 @@ package io.fmstream.core.signal;
  */
 public final class WindowNormaliser {
 
+    /**
+     * The manifest's {@code normalisation} value for this normaliser: the only one the job
+     * implements, so a bundle asking for another is refused at load instead of fed wrong inputs.
+     */
+    public static final String PER_WINDOW_ZSCORE = "per-window-zscore";
+
     /** Standard deviation floor, so a flat line does not blow up to infinity. */
     static final double MIN_STD = 1e-3;
 

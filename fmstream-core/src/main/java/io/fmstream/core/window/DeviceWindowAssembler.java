@@ -12,7 +12,7 @@ import java.util.Map;
 /**
  * Turns one device's chunks into model-rate windows on the epoch grid.
  *
- * <p>Semantics (see DESIGN.md, "Window semantics"):
+ * <p>Semantics (see the README, "Window semantics"):
  * <ul>
  *   <li>Chunks are placed by their stream index, so gaps and overlaps are exact.
  *   <li>A window is emitted as soon as the device's own data covers it; a device that uploads a

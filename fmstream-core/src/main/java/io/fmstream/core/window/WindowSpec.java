@@ -1,6 +1,7 @@
 package io.fmstream.core.window;
 
 import java.io.Serializable;
+import java.time.Duration;
 
 /**
  * Window geometry and completeness rules, fixed for a job.
@@ -12,6 +13,15 @@ import java.io.Serializable;
  */
 public final class WindowSpec implements Serializable {
     private static final long serialVersionUID = 1L;
+
+    // The one definition of the window defaults: the job's options (fmstream.window.*) and the
+    // offline dataset builder both read these, so training data and serving cannot drift apart.
+    /** Default distance between window starts ({@code fmstream.window.hop}). */
+    public static final Duration DEFAULT_HOP = Duration.ofSeconds(5);
+    /** Default {@code fmstream.window.allowed-lateness}; it cannot change offline results. */
+    public static final Duration DEFAULT_ALLOWED_LATENESS = Duration.ofSeconds(60);
+    /** Default {@code fmstream.window.max-missing-fraction}. */
+    public static final double DEFAULT_MAX_MISSING_FRACTION = 0.2;
 
     private final double modelRateHz;
     private final long windowMicros;
@@ -49,6 +59,22 @@ public final class WindowSpec implements Serializable {
         this.hopSamples = (int) Math.rint(h);
         this.allowedLatenessMicros = allowedLatenessMicros;
         this.maxMissingFraction = maxMissingFraction;
+    }
+
+    /**
+     * A bundle's geometry (its input rate and window length, the length rounded to microseconds)
+     * with a job's hop, lateness and completeness bound: how the job and the dataset builder
+     * both build it.
+     */
+    public static WindowSpec of(double modelRateHz, double windowSeconds, Duration hop, Duration allowedLateness,
+            double maxMissingFraction) {
+        return new WindowSpec(modelRateHz, Math.round(windowSeconds * 1e6), hop.toNanos() / 1000,
+                allowedLateness.toNanos() / 1000, (float) maxMissingFraction);
+    }
+
+    /** {@link #of} with the default hop, lateness and completeness bound. */
+    public static WindowSpec withDefaults(double modelRateHz, double windowSeconds) {
+        return of(modelRateHz, windowSeconds, DEFAULT_HOP, DEFAULT_ALLOWED_LATENESS, DEFAULT_MAX_MISSING_FRACTION);
     }
 
     public double modelRateHz() {

@@ -152,6 +152,19 @@ class BundleManifestTest {
     }
 
     @Test
+    void refusesWhatTheJobDoesNotImplementInsteadOfIgnoringIt() {
+        assertRefused(m -> m.put("signalType", "EEG"), "signalType: EEG is not a signal type of the SensorChunk schema");
+        assertRefused(m -> m.put("normalisation", "per-window-minmax"),
+                "normalisation: per-window-minmax is not implemented by this job (supported: per-window-zscore)");
+        assertRefused(m -> m.put("hopSeconds", 20), "hopSeconds: 20 exceeds windowSeconds 10");
+    }
+
+    @Test
+    void theHopIsTheBundlesDefaultForTheJob() throws IOException {
+        assertThat(parse(root -> root.put("hopSeconds", 2.5)).hop()).isEqualTo(java.time.Duration.ofMillis(2500));
+    }
+
+    @Test
     void refusesWrongTypes() {
         assertRefused(m -> m.put("inputSampleRateHz", "100"), "inputSampleRateHz: expected an integer");
         assertRefused(m -> m.put("hopSeconds", -5), "hopSeconds: must be positive");

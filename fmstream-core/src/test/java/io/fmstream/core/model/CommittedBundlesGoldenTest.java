@@ -2,7 +2,6 @@ package io.fmstream.core.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fmstream.core.util.RepositoryLayout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -23,7 +22,7 @@ class CommittedBundlesGoldenTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     static List<Path> bundles() throws IOException {
-        try (Stream<Path> dirs = Files.list(RepositoryLayout.root().resolve("model-artifacts"))) {
+        try (Stream<Path> dirs = Files.list(Checkout.modelArtifacts())) {
             List<Path> found = dirs.filter(d -> Files.exists(d.resolve("manifest.json")) && Files.exists(d.resolve("golden.json")))
                     .sorted().toList();
             assertThat(found).isNotEmpty();

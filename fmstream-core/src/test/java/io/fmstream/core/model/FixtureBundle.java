@@ -1,7 +1,5 @@
 package io.fmstream.core.model;
 
-import io.fmstream.core.util.RepositoryLayout;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -23,7 +21,7 @@ final class FixtureBundle {
     }
 
     static Path dir() {
-        return RepositoryLayout.fixtureBundle();
+        return Checkout.modelArtifacts().resolve(NAME);
     }
 
     /** Copies the fixture bundle into {@code target}. */

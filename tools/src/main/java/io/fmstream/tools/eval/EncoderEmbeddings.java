@@ -3,9 +3,9 @@ package io.fmstream.tools.eval;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import io.fmstream.core.dataset.NpyArray;
-import io.fmstream.core.dataset.NpyReader;
-import io.fmstream.core.dataset.NpyWriter;
+import io.fmstream.data.dataset.NpyArray;
+import io.fmstream.data.dataset.NpyReader;
+import io.fmstream.data.dataset.NpyWriter;
 import io.fmstream.core.model.OnnxRuntimeEnvironment;
 import io.fmstream.core.model.Sha256;
 

@@ -3,9 +3,9 @@ package io.fmstream.tools.eval;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.fmstream.core.dataset.NpyReader;
+import io.fmstream.data.dataset.NpyReader;
 import io.fmstream.core.model.Sha256;
-import io.fmstream.core.util.RepositoryLayout;
+import io.fmstream.data.RepositoryLayout;
 import io.fmstream.tools.learn.ClassicalEcgFeatures;
 import io.fmstream.tools.learn.ClassificationMetrics;
 import picocli.CommandLine;
@@ -422,16 +422,27 @@ public final class EvaluateCommand implements Callable<Integer> {
         return o;
     }
 
-    /** A path under the shared data as "<shared data>/...", so the report names no machine's folders. */
+    /**
+     * A path under the shared data as "<shared data>/...", under the checkout as a path relative to
+     * its root, so the report names no machine's folders.
+     */
     private static String portable(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
         try {
             Path shared = RepositoryLayout.sharedData().toAbsolutePath().normalize();
-            Path abs = p.toAbsolutePath().normalize();
             if (abs.startsWith(shared)) {
                 return "<shared data>/" + shared.relativize(abs).toString().replace('\\', '/');
             }
         } catch (IllegalStateException e) {
-            // no shared data on this machine: the path as given is all there is to say
+            // no shared data on this machine
+        }
+        try {
+            Path root = RepositoryLayout.root().toAbsolutePath().normalize();
+            if (abs.startsWith(root)) {
+                return root.relativize(abs).toString().replace('\\', '/');
+            }
+        } catch (IllegalStateException e) {
+            // outside a checkout: the path as given is all there is to say
         }
         return p.toString();
     }

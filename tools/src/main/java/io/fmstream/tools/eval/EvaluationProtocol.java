@@ -3,11 +3,11 @@ package io.fmstream.tools.eval;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.fmstream.core.dataset.NpyArray;
-import io.fmstream.core.dataset.NpyReader;
-import io.fmstream.core.dataset.NpyWriter;
+import io.fmstream.data.dataset.NpyArray;
+import io.fmstream.data.dataset.NpyReader;
+import io.fmstream.data.dataset.NpyWriter;
 import io.fmstream.core.recording.RecordingAggregator;
-import io.fmstream.core.wfdb.WfdbRecord;
+import io.fmstream.data.wfdb.WfdbRecord;
 import io.fmstream.tools.learn.ClassicalEcgFeatures;
 import io.fmstream.tools.learn.ClassificationMetrics;
 

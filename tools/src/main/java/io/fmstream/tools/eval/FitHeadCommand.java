@@ -5,11 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.fmstream.core.dataset.NpyReader;
-import io.fmstream.core.dataset.WindowDatasetBuilder;
+import io.fmstream.data.dataset.NpyReader;
+import io.fmstream.data.dataset.WindowDatasetBuilder;
 import io.fmstream.core.model.HeadKind;
 import io.fmstream.core.model.HeadRunner;
 import io.fmstream.core.model.LinearHead;
+import io.fmstream.core.model.BundleManifest;
 import io.fmstream.core.model.ModelBundle;
 import io.fmstream.core.model.Sha256;
 import io.fmstream.core.recording.RecordingAggregator;
@@ -370,7 +371,10 @@ public final class FitHeadCommand implements Callable<Integer> {
         try {
             if (npz == null) {
                 scratch = Files.createTempFile(out.toAbsolutePath().getParent(), ".fit-head-", ".npz");
-                WindowDatasetBuilder builder = new WindowDatasetBuilder(WindowDatasetBuilder.defaultSpec(), line -> { });
+                // The bundle's own geometry with the job's defaults: the windows the job would embed.
+                BundleManifest manifest = BundleManifest.parse(Files.readAllBytes(bundle.resolve(BundleManifest.FILE_NAME)),
+                        bundle.toString());
+                WindowDatasetBuilder builder = new WindowDatasetBuilder(WindowDatasetBuilder.windowSpec(manifest), line -> { });
                 int added = 0;
                 for (String rec : labelIndex.keySet()) {
                     Path header = records.resolve(rec + ".hea");

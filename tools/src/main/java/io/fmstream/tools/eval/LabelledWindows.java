@@ -1,6 +1,6 @@
 package io.fmstream.tools.eval;
 
-import io.fmstream.core.dataset.NpyReader;
+import io.fmstream.data.dataset.NpyReader;
 
 import java.io.IOException;
 import java.nio.file.Path;

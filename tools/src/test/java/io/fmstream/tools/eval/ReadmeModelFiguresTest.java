@@ -2,7 +2,7 @@ package io.fmstream.tools.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fmstream.core.util.RepositoryLayout;
+import io.fmstream.data.RepositoryLayout;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
