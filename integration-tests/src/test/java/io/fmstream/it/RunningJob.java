@@ -6,6 +6,7 @@ import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.JobSettings;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -34,12 +35,21 @@ final class RunningJob implements AutoCloseable {
 
     static RunningJob start(Configuration conf, String name, UnaryOperator<DataStream<SourceRef>> inputHook)
             throws Exception {
+        return start(conf, name, inputHook, null);
+    }
+
+    /** As above, restored from {@code savepoint} (a URI) when it is not null. */
+    static RunningJob start(Configuration conf, String name, UnaryOperator<DataStream<SourceRef>> inputHook,
+            String savepoint) throws Exception {
         JobSettings settings = JobSettings.from(conf);
         BundleManifest manifest = FmstreamJob.readManifest(settings.bundleUri);
         Configuration restart = new Configuration();
         restart.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
         restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(500));
+        if (savepoint != null) {
+            restart.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(restart);
         env.setParallelism(PARALLELISM);
         FmstreamJob.configure(env, settings);
