@@ -21,6 +21,11 @@ import io.fmstream.job.io.PredictionSerializer;
 import io.fmstream.job.io.SourceRecordDeserializer;
 import io.fmstream.kafka.TopicPreflight;
 import io.fmstream.schemas.SignalType;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
@@ -38,18 +43,12 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.config.TopicConfig;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 /**
  * The fmstream job: sensor chunks in, embeddings, predictions and dead letters out.
  *
- * <p>{@link #build} is the whole topology over any input stream and is what tests call with
- * bounded sources; {@link #main} only adds the production Kafka source and sinks. Operator uids
- * are constants: changing one orphans that operator's state in existing savepoints.
+ * <p>{@link #build} is the whole topology over any input stream and is what tests call with bounded
+ * sources; {@link #main} only adds the production Kafka source and sinks. Operator uids are
+ * constants: changing one orphans that operator's state in existing savepoints.
  */
 public final class FmstreamJob {
 
@@ -74,8 +73,11 @@ public final class FmstreamJob {
         public final DataStream<PredictionRecord> predictions;
         public final DataStream<DeadLetterRecord> deadLetters;
 
-        Outputs(DataStream<WindowRecord> windows, DataStream<EmbeddingRecord> embeddings,
-                DataStream<PredictionRecord> predictions, DataStream<DeadLetterRecord> deadLetters) {
+        Outputs(
+                DataStream<WindowRecord> windows,
+                DataStream<EmbeddingRecord> embeddings,
+                DataStream<PredictionRecord> predictions,
+                DataStream<DeadLetterRecord> deadLetters) {
             this.windows = windows;
             this.embeddings = embeddings;
             this.predictions = predictions;
@@ -83,19 +85,24 @@ public final class FmstreamJob {
         }
     }
 
-    /** The topology up to the encoder: decoded, validated chunks and the assembled device windows. */
+    /**
+     * The topology up to the encoder: decoded, validated chunks and the assembled device windows.
+     */
     public static final class Assembled {
         public final SingleOutputStreamOperator<ChunkRecord> chunks;
         public final SingleOutputStreamOperator<WindowRecord> windows;
 
-        Assembled(SingleOutputStreamOperator<ChunkRecord> chunks, SingleOutputStreamOperator<WindowRecord> windows) {
+        Assembled(
+                SingleOutputStreamOperator<ChunkRecord> chunks,
+                SingleOutputStreamOperator<WindowRecord> windows) {
             this.chunks = chunks;
             this.windows = windows;
         }
 
         /** Dead letters of both stages (decode/validate and assembly). */
         public DataStream<DeadLetterRecord> deadLetters() {
-            return chunks.getSideOutput(DeadLetters.TAG).union(windows.getSideOutput(DeadLetters.TAG));
+            return chunks.getSideOutput(DeadLetters.TAG)
+                    .union(windows.getSideOutput(DeadLetters.TAG));
         }
     }
 
@@ -103,27 +110,43 @@ public final class FmstreamJob {
      * Decodes, validates and assembles {@code input} into device windows. {@link #build} goes on
      * from here; the fan-out benchmark builds its one-encoder-per-task baseline on the same front.
      */
-    public static Assembled assemble(DataStream<SourceRef> input, JobSettings settings, BundleManifest manifest) {
+    public static Assembled assemble(
+            DataStream<SourceRef> input, JobSettings settings, BundleManifest manifest) {
         WindowSpec spec = windowSpec(settings, manifest);
-        SingleOutputStreamOperator<ChunkRecord> chunks = input
-                .process(new DecodeValidateFunction(settings.validation, SignalType.valueOf(manifest.signalType())),
-                        TypeInformation.of(ChunkRecord.class))
-                .uid(UID_DECODE).name("Decode and validate");
-        SingleOutputStreamOperator<WindowRecord> windows = chunks
-                .keyBy(c -> c.deviceId, TypeInformation.of(String.class))
-                .process(new WindowAssemblerFunction(spec, settings.deviceIdleTimeout.toMillis()),
-                        TypeInformation.of(WindowRecord.class))
-                .uid(UID_ASSEMBLER).name("Assemble device windows");
+        SingleOutputStreamOperator<ChunkRecord> chunks =
+                input.process(
+                                new DecodeValidateFunction(
+                                        settings.validation,
+                                        SignalType.valueOf(manifest.signalType())),
+                                TypeInformation.of(ChunkRecord.class))
+                        .uid(UID_DECODE)
+                        .name("Decode and validate");
+        SingleOutputStreamOperator<WindowRecord> windows =
+                chunks.keyBy(c -> c.deviceId, TypeInformation.of(String.class))
+                        .process(
+                                new WindowAssemblerFunction(
+                                        spec, settings.deviceIdleTimeout.toMillis()),
+                                TypeInformation.of(WindowRecord.class))
+                        .uid(UID_ASSEMBLER)
+                        .name("Assemble device windows");
         return new Assembled(chunks, windows);
     }
 
-    /** Builds the topology over {@code input}, whose element timestamps are Kafka append times (ms). */
-    public static Outputs build(DataStream<SourceRef> input, JobSettings settings, BundleManifest manifest) {
+    /**
+     * Builds the topology over {@code input}, whose element timestamps are Kafka append times (ms).
+     */
+    public static Outputs build(
+            DataStream<SourceRef> input, JobSettings settings, BundleManifest manifest) {
         Assembled assembled = assemble(input, settings, manifest);
 
         // The encoder runs once per window; every head reads the same embedding (promise 2).
         SingleOutputStreamOperator<EmbeddingRecord> embeddings =
-                embed(assembled.windows, settings, manifest, "Embed (micro-batched encoder)", UID_EMBED);
+                embed(
+                        assembled.windows,
+                        settings,
+                        manifest,
+                        "Embed (micro-batched encoder)",
+                        UID_EMBED);
 
         DataStream<PredictionRecord> predictions = null;
         for (BundleManifest.HeadSpec head : manifest.heads()) {
@@ -141,28 +164,49 @@ public final class FmstreamJob {
      * one; the fan-out benchmark's one-model-per-task baseline builds one per task from here, so
      * both are configured alike.
      */
-    public static SingleOutputStreamOperator<EmbeddingRecord> embed(DataStream<WindowRecord> windows, JobSettings settings,
-                                                                   BundleManifest manifest, String name, String uid) {
-        return windows
-                .transform(name, TypeInformation.of(EmbeddingRecord.class),
-                        new MicroBatchEmbedOperator(settings.bundleUri, manifest.encoder().sha256(), settings.batchSize,
-                                settings.batchMaxDelay.toMillis(), settings.onnxThreads))
+    public static SingleOutputStreamOperator<EmbeddingRecord> embed(
+            DataStream<WindowRecord> windows,
+            JobSettings settings,
+            BundleManifest manifest,
+            String name,
+            String uid) {
+        return windows.transform(
+                        name,
+                        TypeInformation.of(EmbeddingRecord.class),
+                        new MicroBatchEmbedOperator(
+                                settings.bundleUri,
+                                manifest.encoder().sha256(),
+                                settings.batchSize,
+                                settings.batchMaxDelay.toMillis(),
+                                settings.onnxThreads))
                 .uid(uid);
     }
 
     /** One head's operator over {@code embeddings}, with its stable uid. */
-    public static SingleOutputStreamOperator<PredictionRecord> head(DataStream<EmbeddingRecord> embeddings,
-                                                                   JobSettings settings, BundleManifest manifest,
-                                                                   BundleManifest.HeadSpec head) {
+    public static SingleOutputStreamOperator<PredictionRecord> head(
+            DataStream<EmbeddingRecord> embeddings,
+            JobSettings settings,
+            BundleManifest manifest,
+            BundleManifest.HeadSpec head) {
         return embeddings
-                .map(new HeadFunction(settings.bundleUri, manifest.encoder().sha256(), head.task(), settings.onnxThreads),
+                .map(
+                        new HeadFunction(
+                                settings.bundleUri,
+                                manifest.encoder().sha256(),
+                                head.task(),
+                                settings.onnxThreads),
                         TypeInformation.of(PredictionRecord.class))
-                .uid(UID_HEAD_PREFIX + head.task()).name("Head " + head.task());
+                .uid(UID_HEAD_PREFIX + head.task())
+                .name("Head " + head.task());
     }
 
     static WindowSpec windowSpec(JobSettings settings, BundleManifest manifest) {
-        return WindowSpec.of(manifest.inputSampleRateHz(), manifest.windowSeconds(), settings.windowHop(manifest),
-                settings.allowedLateness, settings.maxMissingFraction);
+        return WindowSpec.of(
+                manifest.inputSampleRateHz(),
+                manifest.windowSeconds(),
+                settings.windowHop(manifest),
+                settings.allowedLateness,
+                settings.maxMissingFraction);
     }
 
     /** Applies the job-wide settings that must hold from the first deployment on. */
@@ -171,7 +215,8 @@ public final class FmstreamJob {
         pipeline.set(PipelineOptions.GENERIC_TYPES, false);
         env.configure(pipeline);
         env.setMaxParallelism(settings.maxParallelism);
-        env.enableCheckpointing(settings.checkpointInterval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
+        env.enableCheckpointing(
+                settings.checkpointInterval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
     }
 
     /** Reads the bundle's manifest (the operators verify the whole bundle again when they open). */
@@ -180,12 +225,14 @@ public final class FmstreamJob {
         try {
             return BundleManifest.parse(files.read(BundleManifest.FILE_NAME), files.describe());
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot read " + BundleManifest.FILE_NAME + " of bundle " + bundleUri, e);
+            throw new UncheckedIOException(
+                    "Cannot read " + BundleManifest.FILE_NAME + " of bundle " + bundleUri, e);
         }
     }
 
     /** Wires the production pipeline: topic check, Kafka source, {@link #build}, Kafka sinks. */
-    public static void wireKafka(StreamExecutionEnvironment env, JobSettings settings, BundleManifest manifest) {
+    public static void wireKafka(
+            StreamExecutionEnvironment env, JobSettings settings, BundleManifest manifest) {
         checkTopics(settings);
         attachKafkaSinks(build(kafkaSource(env, settings), settings, manifest), settings, manifest);
     }
@@ -194,60 +241,99 @@ public final class FmstreamJob {
     public static void checkTopics(JobSettings settings) {
         Map<String, Map<String, String>> topics = new LinkedHashMap<>();
         // Event time is the broker's append time, which no device clock can push forward.
-        topics.put(settings.sensorTopic, Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"));
+        topics.put(
+                settings.sensorTopic,
+                Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"));
         topics.put(settings.embeddingsTopic, Map.of());
         topics.put(settings.predictionsTopic, Map.of());
         topics.put(settings.deadLetterTopic, Map.of());
-        TopicPreflight.check(settings.bootstrapServers, topics, settings.topicPartitions, settings.createTopics,
+        TopicPreflight.check(
+                settings.bootstrapServers,
+                topics,
+                settings.topicPartitions,
+                settings.createTopics,
                 settings.topicReplication);
     }
 
     /** The sensor-chunk source with watermarks on the Kafka record timestamps. */
-    public static DataStream<SourceRef> kafkaSource(StreamExecutionEnvironment env, JobSettings settings) {
-        KafkaSource<SourceRef> source = KafkaSource.<SourceRef>builder()
-                .setBootstrapServers(settings.bootstrapServers)
-                .setTopics(settings.sensorTopic)
-                .setGroupId(settings.consumerGroup)
-                .setStartingOffsets(OffsetsInitializer.committedOffsets(
-                        org.apache.kafka.clients.consumer.OffsetResetStrategy.EARLIEST))
-                .setDeserializer(new SourceRecordDeserializer())
-                .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
-                .build();
-        WatermarkStrategy<SourceRef> watermarks = WatermarkStrategy
-                .<SourceRef>forBoundedOutOfOrderness(settings.watermarkOutOfOrderness)
-                .withTimestampAssigner((record, kafkaTimestamp) -> record.appendTimeMillis)
-                .withIdleness(settings.sourceIdleness);
+    public static DataStream<SourceRef> kafkaSource(
+            StreamExecutionEnvironment env, JobSettings settings) {
+        KafkaSource<SourceRef> source =
+                KafkaSource.<SourceRef>builder()
+                        .setBootstrapServers(settings.bootstrapServers)
+                        .setTopics(settings.sensorTopic)
+                        .setGroupId(settings.consumerGroup)
+                        .setStartingOffsets(
+                                OffsetsInitializer.committedOffsets(
+                                        org.apache.kafka.clients.consumer.OffsetResetStrategy
+                                                .EARLIEST))
+                        .setDeserializer(new SourceRecordDeserializer())
+                        .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
+                        .build();
+        WatermarkStrategy<SourceRef> watermarks =
+                WatermarkStrategy.<SourceRef>forBoundedOutOfOrderness(
+                                settings.watermarkOutOfOrderness)
+                        .withTimestampAssigner((record, kafkaTimestamp) -> record.appendTimeMillis)
+                        .withIdleness(settings.sourceIdleness);
         return env.fromSource(source, watermarks, "Sensor chunks (Kafka)").uid(UID_SOURCE);
     }
 
     /** Sends the three outputs to their Kafka topics. */
-    public static void attachKafkaSinks(Outputs outputs, JobSettings settings, BundleManifest manifest) {
+    public static void attachKafkaSinks(
+            Outputs outputs, JobSettings settings, BundleManifest manifest) {
         EncoderIdentity encoder = EncoderIdentity.of(manifest);
-        outputs.embeddings.sinkTo(sink(settings, "embeddings", new EmbeddingSerializer(settings.embeddingsTopic, encoder)))
-                .uid(UID_EMBEDDINGS_SINK).name("Embeddings (Kafka)");
-        outputs.predictions.sinkTo(sink(settings, "predictions", new PredictionSerializer(settings.predictionsTopic, encoder)))
-                .uid(UID_PREDICTIONS_SINK).name("Predictions (Kafka)");
-        outputs.deadLetters.sinkTo(sink(settings, "dead-letters", new DeadLetterSerializer(settings.deadLetterTopic)))
-                .uid(UID_DEAD_LETTERS_SINK).name("Dead letters (Kafka)");
+        outputs.embeddings
+                .sinkTo(
+                        sink(
+                                settings,
+                                "embeddings",
+                                new EmbeddingSerializer(settings.embeddingsTopic, encoder)))
+                .uid(UID_EMBEDDINGS_SINK)
+                .name("Embeddings (Kafka)");
+        outputs.predictions
+                .sinkTo(
+                        sink(
+                                settings,
+                                "predictions",
+                                new PredictionSerializer(settings.predictionsTopic, encoder)))
+                .uid(UID_PREDICTIONS_SINK)
+                .name("Predictions (Kafka)");
+        outputs.deadLetters
+                .sinkTo(
+                        sink(
+                                settings,
+                                "dead-letters",
+                                new DeadLetterSerializer(settings.deadLetterTopic)))
+                .uid(UID_DEAD_LETTERS_SINK)
+                .name("Dead letters (Kafka)");
     }
 
-    private static <T> KafkaSink<T> sink(JobSettings settings, String name, KafkaRecordSerializationSchema<T> serializer) {
+    private static <T> KafkaSink<T> sink(
+            JobSettings settings, String name, KafkaRecordSerializationSchema<T> serializer) {
         boolean exactlyOnce = settings.delivery == FmstreamOptions.Delivery.EXACTLY_ONCE;
         return KafkaSink.<T>builder()
                 .setBootstrapServers(settings.bootstrapServers)
                 .setRecordSerializer(serializer)
-                .setDeliveryGuarantee(exactlyOnce ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE)
+                .setDeliveryGuarantee(
+                        exactlyOnce
+                                ? DeliveryGuarantee.EXACTLY_ONCE
+                                : DeliveryGuarantee.AT_LEAST_ONCE)
                 .setTransactionalIdPrefix(settings.transactionalIdPrefix + "-" + name)
                 // Reuses a small pool of transactional ids instead of a new one per checkpoint,
                 // which has exhausted broker memory in production; needs fixed topics (we have).
                 .setTransactionNamingStrategy(TransactionNamingStrategy.POOLING)
-                .setProperty("transaction.timeout.ms", String.valueOf(settings.transactionTimeout.toMillis()))
+                .setProperty(
+                        "transaction.timeout.ms",
+                        String.valueOf(settings.transactionTimeout.toMillis()))
                 .setProperty("enable.idempotence", "true")
                 .setProperty("acks", "all")
                 .build();
     }
 
-    /** Parses {@code --key value} program arguments into a configuration, refusing unknown fmstream keys. */
+    /**
+     * Parses {@code --key value} program arguments into a configuration, refusing unknown fmstream
+     * keys.
+     */
     public static Configuration parseArgs(String[] args) {
         Map<String, String> map = new HashMap<>();
         for (int i = 0; i < args.length; i++) {
@@ -258,8 +344,10 @@ public final class FmstreamJob {
             map.put(arg.substring(2), args[++i]);
         }
         for (String key : map.keySet()) {
-            if (key.startsWith("fmstream.") && FmstreamOptions.all().stream().noneMatch(o -> o.key().equals(key))) {
-                throw new IllegalArgumentException("Unknown option --" + key + "; see README 'Configuration'");
+            if (key.startsWith("fmstream.")
+                    && FmstreamOptions.all().stream().noneMatch(o -> o.key().equals(key))) {
+                throw new IllegalArgumentException(
+                        "Unknown option --" + key + "; see README 'Configuration'");
             }
         }
         return Configuration.fromMap(map);
@@ -269,7 +357,8 @@ public final class FmstreamJob {
         Configuration configuration = parseArgs(args);
         JobSettings settings = JobSettings.from(configuration);
         BundleManifest manifest = readManifest(settings.bundleUri);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(configuration);
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(configuration);
         configure(env, settings);
         wireKafka(env, settings, manifest);
         env.execute("fmstream " + manifest.bundleId() + " " + manifest.version());

@@ -25,29 +25,65 @@ public final class FmstreamMetrics {
 
     /** Label keys. */
     public static final String REASON = "reason";
+
     public static final String TRIGGER = "trigger";
 
     /** One exported metric, as documented. */
     public record Metric(String name, String type, String where, String meaning) {}
 
     /** Every metric above with its type, operator and meaning, in the order of the README table. */
-    public static final java.util.List<Metric> CATALOGUE = java.util.List.of(
-            new Metric(RECORDS_IN, "counter", "decode-validate", "sensor records read, before validation"),
-            new Metric(CHUNKS_VALID, "counter", "decode-validate", "chunks that passed validation"),
-            new Metric(DEAD_LETTERS, "counter, label `reason`", "decode-validate, window-assembler",
-                    "records sent to the dead-letter topic"),
-            new Metric(CHUNKS_DUPLICATE, "counter", "window-assembler", "exact resends dropped"),
-            new Metric(WINDOWS_EMITTED, "counter", "window-assembler", "windows sent to the encoder"),
-            new Metric(WINDOWS_DROPPED, "counter, label `reason` (`INCOMPLETE`)", "window-assembler",
-                    "windows not embedded"),
-            new Metric(BATCH_SIZE, "histogram", "embed", "windows per encoder call"),
-            new Metric(BATCHES, "counter, label `trigger` (`size`, `deadline`, `watermark`, `checkpoint`, `end_of_input`)",
-                    "embed", "why each batch was flushed"),
-            new Metric(INFERENCE_MICROS, "histogram", "embed", "encoder time per batch, microseconds"),
-            new Metric(EMBEDDINGS, "counter", "embed", "embeddings produced"),
-            new Metric(PREDICTIONS, "counter", "each head", "predictions produced"),
-            new Metric(WRITTEN_LATENCY_MILLIS, "histogram", "each sink",
-                    "send time minus the Kafka append time of the newest chunk in the window, ms"));
+    public static final java.util.List<Metric> CATALOGUE =
+            java.util.List.of(
+                    new Metric(
+                            RECORDS_IN,
+                            "counter",
+                            "decode-validate",
+                            "sensor records read, before validation"),
+                    new Metric(
+                            CHUNKS_VALID,
+                            "counter",
+                            "decode-validate",
+                            "chunks that passed validation"),
+                    new Metric(
+                            DEAD_LETTERS,
+                            "counter, label `reason`",
+                            "decode-validate, window-assembler",
+                            "records sent to the dead-letter topic"),
+                    new Metric(
+                            CHUNKS_DUPLICATE,
+                            "counter",
+                            "window-assembler",
+                            "exact resends dropped"),
+                    new Metric(
+                            WINDOWS_EMITTED,
+                            "counter",
+                            "window-assembler",
+                            "windows sent to the encoder"),
+                    new Metric(
+                            WINDOWS_DROPPED,
+                            "counter, label `reason` (`INCOMPLETE`)",
+                            "window-assembler",
+                            "windows not embedded"),
+                    new Metric(BATCH_SIZE, "histogram", "embed", "windows per encoder call"),
+                    new Metric(
+                            BATCHES,
+                            "counter, label `trigger` (`size`, `deadline`, `watermark`,"
+                                    + " `checkpoint`, `end_of_input`)",
+                            "embed",
+                            "why each batch was flushed"),
+                    new Metric(
+                            INFERENCE_MICROS,
+                            "histogram",
+                            "embed",
+                            "encoder time per batch, microseconds"),
+                    new Metric(EMBEDDINGS, "counter", "embed", "embeddings produced"),
+                    new Metric(PREDICTIONS, "counter", "each head", "predictions produced"),
+                    new Metric(
+                            WRITTEN_LATENCY_MILLIS,
+                            "histogram",
+                            "each sink",
+                            "send time minus the Kafka append time of the newest chunk in the"
+                                    + " window, ms"));
 
     /** Samples kept by each histogram's sliding window. */
     public static final int HISTOGRAM_WINDOW = 2048;

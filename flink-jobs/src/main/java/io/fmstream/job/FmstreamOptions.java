@@ -3,20 +3,19 @@ package io.fmstream.job;
 import io.fmstream.core.ingest.ValidationRules;
 import io.fmstream.core.window.WindowSpec;
 import io.fmstream.kafka.Topics;
-import org.apache.flink.configuration.ConfigOption;
-import org.apache.flink.configuration.ConfigOptions;
-
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
 
 /**
  * Every setting of the fmstream job, as typed Flink {@link ConfigOption}s with defaults and
- * descriptions. They are read once, in {@link JobSettings#from}, into an immutable object; no
- * other class looks up configuration keys. Set them as {@code --key value} program arguments or
- * in the Flink configuration. The README's configuration table is generated from this class.
+ * descriptions. They are read once, in {@link JobSettings#from}, into an immutable object; no other
+ * class looks up configuration keys. Set them as {@code --key value} program arguments or in the
+ * Flink configuration. The README's configuration table is generated from this class.
  */
 public final class FmstreamOptions {
 
@@ -24,133 +23,231 @@ public final class FmstreamOptions {
     public enum Delivery {
         /** Kafka transactions committed on checkpoints; consumers read with read_committed. */
         EXACTLY_ONCE,
-        /** Lower latency; on recovery records may repeat: consumers de-duplicate on the idempotency key. */
+        /**
+         * Lower latency; on recovery records may repeat: consumers de-duplicate on the idempotency
+         * key.
+         */
         AT_LEAST_ONCE
     }
 
-    public static final ConfigOption<String> BOOTSTRAP_SERVERS = ConfigOptions.key("fmstream.kafka.bootstrap-servers")
-            .stringType().noDefaultValue()
-            .withDescription("Kafka bootstrap servers (host:port,...). Required.");
+    public static final ConfigOption<String> BOOTSTRAP_SERVERS =
+            ConfigOptions.key("fmstream.kafka.bootstrap-servers")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("Kafka bootstrap servers (host:port,...). Required.");
 
-    public static final ConfigOption<String> SENSOR_TOPIC = ConfigOptions.key("fmstream.topic.sensor-chunks")
-            .stringType().defaultValue(Topics.SENSOR_CHUNKS)
-            .withDescription("Input topic of SensorChunk records, keyed by device id.");
+    public static final ConfigOption<String> SENSOR_TOPIC =
+            ConfigOptions.key("fmstream.topic.sensor-chunks")
+                    .stringType()
+                    .defaultValue(Topics.SENSOR_CHUNKS)
+                    .withDescription("Input topic of SensorChunk records, keyed by device id.");
 
-    public static final ConfigOption<String> EMBEDDINGS_TOPIC = ConfigOptions.key("fmstream.topic.embeddings")
-            .stringType().defaultValue(Topics.EMBEDDINGS)
-            .withDescription("Output topic of WindowEmbedding records.");
+    public static final ConfigOption<String> EMBEDDINGS_TOPIC =
+            ConfigOptions.key("fmstream.topic.embeddings")
+                    .stringType()
+                    .defaultValue(Topics.EMBEDDINGS)
+                    .withDescription("Output topic of WindowEmbedding records.");
 
-    public static final ConfigOption<String> PREDICTIONS_TOPIC = ConfigOptions.key("fmstream.topic.predictions")
-            .stringType().defaultValue(Topics.PREDICTIONS)
-            .withDescription("Output topic of Prediction records, all tasks, keyed by device id.");
+    public static final ConfigOption<String> PREDICTIONS_TOPIC =
+            ConfigOptions.key("fmstream.topic.predictions")
+                    .stringType()
+                    .defaultValue(Topics.PREDICTIONS)
+                    .withDescription(
+                            "Output topic of Prediction records, all tasks, keyed by device id.");
 
-    public static final ConfigOption<String> DEAD_LETTER_TOPIC = ConfigOptions.key("fmstream.topic.dead-letters")
-            .stringType().defaultValue(Topics.DEAD_LETTERS)
-            .withDescription("Output topic of DeadLetter records.");
+    public static final ConfigOption<String> DEAD_LETTER_TOPIC =
+            ConfigOptions.key("fmstream.topic.dead-letters")
+                    .stringType()
+                    .defaultValue(Topics.DEAD_LETTERS)
+                    .withDescription("Output topic of DeadLetter records.");
 
-    public static final ConfigOption<Boolean> CREATE_TOPICS = ConfigOptions.key("fmstream.topics.create")
-            .booleanType().defaultValue(false)
-            .withDescription("Create missing topics at start instead of refusing to start.");
+    public static final ConfigOption<Boolean> CREATE_TOPICS =
+            ConfigOptions.key("fmstream.topics.create")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "Create missing topics at start instead of refusing to start.");
 
-    public static final ConfigOption<Integer> TOPIC_PARTITIONS = ConfigOptions.key("fmstream.topics.partitions")
-            .intType().defaultValue(4)
-            .withDescription("Minimum partition count of every topic; also the count used when creating them.");
+    public static final ConfigOption<Integer> TOPIC_PARTITIONS =
+            ConfigOptions.key("fmstream.topics.partitions")
+                    .intType()
+                    .defaultValue(4)
+                    .withDescription(
+                            "Minimum partition count of every topic; also the count used when"
+                                    + " creating them.");
 
-    public static final ConfigOption<Integer> TOPIC_REPLICATION = ConfigOptions.key("fmstream.topics.replication-factor")
-            .intType().defaultValue(1)
-            .withDescription("Replication factor used when creating topics (use 3 in production).");
+    public static final ConfigOption<Integer> TOPIC_REPLICATION =
+            ConfigOptions.key("fmstream.topics.replication-factor")
+                    .intType()
+                    .defaultValue(1)
+                    .withDescription(
+                            "Replication factor used when creating topics (use 3 in production).");
 
-    public static final ConfigOption<String> CONSUMER_GROUP = ConfigOptions.key("fmstream.kafka.group-id")
-            .stringType().defaultValue("fmstream")
-            .withDescription("Consumer group of the sensor topic source (offsets live in Flink checkpoints; "
-                    + "the group only reports progress).");
+    public static final ConfigOption<String> CONSUMER_GROUP =
+            ConfigOptions.key("fmstream.kafka.group-id")
+                    .stringType()
+                    .defaultValue("fmstream")
+                    .withDescription(
+                            "Consumer group of the sensor topic source (offsets live in Flink"
+                                    + " checkpoints; the group only reports progress).");
 
-    public static final ConfigOption<String> BUNDLE = ConfigOptions.key("fmstream.bundle")
-            .stringType().noDefaultValue()
-            .withDescription("Model bundle directory as a Flink FileSystem URI (file:///..., s3://..., hdfs://...). Required.");
+    public static final ConfigOption<String> BUNDLE =
+            ConfigOptions.key("fmstream.bundle")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Model bundle directory as a Flink FileSystem URI (file:///...,"
+                                    + " s3://..., hdfs://...). Required.");
 
-    public static final ConfigOption<Duration> WINDOW_HOP = ConfigOptions.key("fmstream.window.hop")
-            .durationType().noDefaultValue()
-            .withDescription("Distance between window starts on the epoch grid. Default: the bundle's hopSeconds (5 s "
-                    + "for the shipped bundles), the hop its heads were fitted and evaluated with; the window length "
-                    + "always comes from the bundle.");
+    public static final ConfigOption<Duration> WINDOW_HOP =
+            ConfigOptions.key("fmstream.window.hop")
+                    .durationType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Distance between window starts on the epoch grid. Default: the"
+                                + " bundle's hopSeconds (5 s for the shipped bundles), the hop its"
+                                + " heads were fitted and evaluated with; the window length always"
+                                + " comes from the bundle.");
 
-    public static final ConfigOption<Duration> ALLOWED_LATENESS = ConfigOptions.key("fmstream.window.allowed-lateness")
-            .durationType().defaultValue(WindowSpec.DEFAULT_ALLOWED_LATENESS)
-            .withDescription("How long past a gap's end (by the watermark or the device's own later data) a chunk "
-                    + "may still fill it before the gap is declared missing.");
+    public static final ConfigOption<Duration> ALLOWED_LATENESS =
+            ConfigOptions.key("fmstream.window.allowed-lateness")
+                    .durationType()
+                    .defaultValue(WindowSpec.DEFAULT_ALLOWED_LATENESS)
+                    .withDescription(
+                            "How long past a gap's end (by the watermark or the device's own later"
+                                    + " data) a chunk may still fill it before the gap is declared"
+                                    + " missing.");
 
-    public static final ConfigOption<Double> MAX_MISSING_FRACTION = ConfigOptions.key("fmstream.window.max-missing-fraction")
-            .doubleType().defaultValue(WindowSpec.DEFAULT_MAX_MISSING_FRACTION)
-            .withDescription("Windows missing more than this fraction of samples are dropped (counted as INCOMPLETE).");
+    public static final ConfigOption<Double> MAX_MISSING_FRACTION =
+            ConfigOptions.key("fmstream.window.max-missing-fraction")
+                    .doubleType()
+                    .defaultValue(WindowSpec.DEFAULT_MAX_MISSING_FRACTION)
+                    .withDescription(
+                            "Windows missing more than this fraction of samples are dropped"
+                                    + " (counted as INCOMPLETE).");
 
-    public static final ConfigOption<Duration> DEVICE_IDLE_TIMEOUT = ConfigOptions.key("fmstream.device.idle-timeout")
-            .durationType().defaultValue(Duration.ofMinutes(30))
-            .withDescription("Processing time after a device's last chunk at which its partial windows are closed and its "
-                    + "state cleared. Longer than the longest expected phone-offline period.");
+    public static final ConfigOption<Duration> DEVICE_IDLE_TIMEOUT =
+            ConfigOptions.key("fmstream.device.idle-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(30))
+                    .withDescription(
+                            "Processing time after a device's last chunk at which its partial"
+                                    + " windows are closed and its state cleared. Longer than the"
+                                    + " longest expected phone-offline period.");
 
-    public static final ConfigOption<Double> MIN_SAMPLE_RATE = ConfigOptions.key("fmstream.validation.min-sample-rate")
-            .doubleType().defaultValue(ValidationRules.DEFAULT_MIN_SAMPLE_RATE_HZ)
-            .withDescription("Lowest accepted sample rate in Hz (BAD_SAMPLE_RATE below).");
+    public static final ConfigOption<Double> MIN_SAMPLE_RATE =
+            ConfigOptions.key("fmstream.validation.min-sample-rate")
+                    .doubleType()
+                    .defaultValue(ValidationRules.DEFAULT_MIN_SAMPLE_RATE_HZ)
+                    .withDescription("Lowest accepted sample rate in Hz (BAD_SAMPLE_RATE below).");
 
-    public static final ConfigOption<Double> MAX_SAMPLE_RATE = ConfigOptions.key("fmstream.validation.max-sample-rate")
-            .doubleType().defaultValue(ValidationRules.DEFAULT_MAX_SAMPLE_RATE_HZ)
-            .withDescription("Highest accepted sample rate in Hz (BAD_SAMPLE_RATE above).");
+    public static final ConfigOption<Double> MAX_SAMPLE_RATE =
+            ConfigOptions.key("fmstream.validation.max-sample-rate")
+                    .doubleType()
+                    .defaultValue(ValidationRules.DEFAULT_MAX_SAMPLE_RATE_HZ)
+                    .withDescription("Highest accepted sample rate in Hz (BAD_SAMPLE_RATE above).");
 
-    public static final ConfigOption<Integer> MAX_SAMPLES_PER_CHUNK = ConfigOptions.key("fmstream.validation.max-samples-per-chunk")
-            .intType().defaultValue(ValidationRules.DEFAULT_MAX_SAMPLES_PER_CHUNK)
-            .withDescription("Largest accepted chunk in samples (OVERSIZED_CHUNK above).");
+    public static final ConfigOption<Integer> MAX_SAMPLES_PER_CHUNK =
+            ConfigOptions.key("fmstream.validation.max-samples-per-chunk")
+                    .intType()
+                    .defaultValue(ValidationRules.DEFAULT_MAX_SAMPLES_PER_CHUNK)
+                    .withDescription("Largest accepted chunk in samples (OVERSIZED_CHUNK above).");
 
-    public static final ConfigOption<Double> MAX_SATURATED_FRACTION = ConfigOptions.key("fmstream.validation.max-saturated-fraction")
-            .doubleType().defaultValue(ValidationRules.DEFAULT_MAX_SATURATED_FRACTION)
-            .withDescription("Chunks with more samples at the int16 limits are rejected (SATURATED).");
+    public static final ConfigOption<Double> MAX_SATURATED_FRACTION =
+            ConfigOptions.key("fmstream.validation.max-saturated-fraction")
+                    .doubleType()
+                    .defaultValue(ValidationRules.DEFAULT_MAX_SATURATED_FRACTION)
+                    .withDescription(
+                            "Chunks with more samples at the int16 limits are rejected"
+                                    + " (SATURATED).");
 
-    public static final ConfigOption<Duration> MAX_FUTURE = ConfigOptions.key("fmstream.validation.max-future")
-            .durationType().defaultValue(ValidationRules.DEFAULT_MAX_FUTURE)
-            .withDescription("Chunks whose last sample is later than their Kafka append time by more are rejected (FUTURE).");
+    public static final ConfigOption<Duration> MAX_FUTURE =
+            ConfigOptions.key("fmstream.validation.max-future")
+                    .durationType()
+                    .defaultValue(ValidationRules.DEFAULT_MAX_FUTURE)
+                    .withDescription(
+                            "Chunks whose last sample is later than their Kafka append time by more"
+                                    + " are rejected (FUTURE).");
 
-    public static final ConfigOption<Integer> BATCH_SIZE = ConfigOptions.key("fmstream.batch.size")
-            .intType().defaultValue(64)
-            .withDescription("Windows per encoder call, across devices; a full batch is flushed at once.");
+    public static final ConfigOption<Integer> BATCH_SIZE =
+            ConfigOptions.key("fmstream.batch.size")
+                    .intType()
+                    .defaultValue(64)
+                    .withDescription(
+                            "Windows per encoder call, across devices; a full batch is flushed at"
+                                    + " once.");
 
-    public static final ConfigOption<Duration> BATCH_MAX_DELAY = ConfigOptions.key("fmstream.batch.max-delay")
-            .durationType().defaultValue(Duration.ofMillis(50))
-            .withDescription("Longest a window waits for its batch to fill (processing time).");
+    public static final ConfigOption<Duration> BATCH_MAX_DELAY =
+            ConfigOptions.key("fmstream.batch.max-delay")
+                    .durationType()
+                    .defaultValue(Duration.ofMillis(50))
+                    .withDescription(
+                            "Longest a window waits for its batch to fill (processing time).");
 
-    public static final ConfigOption<Integer> ONNX_THREADS = ConfigOptions.key("fmstream.onnx.intra-op-threads")
-            .intType().defaultValue(0)
-            .withDescription("Threads of the TaskManager-wide ONNX Runtime pool; 0 = CPU cores / task slots.");
+    public static final ConfigOption<Integer> ONNX_THREADS =
+            ConfigOptions.key("fmstream.onnx.intra-op-threads")
+                    .intType()
+                    .defaultValue(0)
+                    .withDescription(
+                            "Threads of the TaskManager-wide ONNX Runtime pool; 0 = CPU cores /"
+                                    + " task slots.");
 
-    public static final ConfigOption<Delivery> DELIVERY = ConfigOptions.key("fmstream.delivery")
-            .enumType(Delivery.class).defaultValue(Delivery.EXACTLY_ONCE)
-            .withDescription("EXACTLY_ONCE (transactions, read_committed consumers) or AT_LEAST_ONCE (lower latency; "
-                    + "consumers de-duplicate on (deviceId, windowStartMicros, task, encoderId.sha256)).");
+    public static final ConfigOption<Delivery> DELIVERY =
+            ConfigOptions.key("fmstream.delivery")
+                    .enumType(Delivery.class)
+                    .defaultValue(Delivery.EXACTLY_ONCE)
+                    .withDescription(
+                            "EXACTLY_ONCE (transactions, read_committed consumers) or AT_LEAST_ONCE"
+                                    + " (lower latency; consumers de-duplicate on (deviceId,"
+                                    + " windowStartMicros, task, encoderId.sha256)).");
 
-    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("fmstream.transactional-id-prefix")
-            .stringType().defaultValue("fmstream")
-            .withDescription("Prefix of the sinks' transactional ids. Must stay the same across restarts and savepoints "
-                    + "of one job and differ between jobs writing to the same cluster.");
+    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX =
+            ConfigOptions.key("fmstream.transactional-id-prefix")
+                    .stringType()
+                    .defaultValue("fmstream")
+                    .withDescription(
+                            "Prefix of the sinks' transactional ids. Must stay the same across"
+                                    + " restarts and savepoints of one job and differ between jobs"
+                                    + " writing to the same cluster.");
 
-    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT = ConfigOptions.key("fmstream.transaction-timeout")
-            .durationType().defaultValue(Duration.ofMinutes(10))
-            .withDescription("Producer transaction.timeout.ms. Must exceed the checkpoint interval plus recovery time and "
-                    + "stay below the broker's transaction.max.timeout.ms (15 min by default).");
+    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT =
+            ConfigOptions.key("fmstream.transaction-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(10))
+                    .withDescription(
+                            "Producer transaction.timeout.ms. Must exceed the checkpoint interval"
+                                    + " plus recovery time and stay below the broker's"
+                                    + " transaction.max.timeout.ms (15 min by default).");
 
-    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("fmstream.checkpoint-interval")
-            .durationType().defaultValue(Duration.ofSeconds(10))
-            .withDescription("Checkpoint interval; exactly-once outputs become visible at each checkpoint.");
+    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
+            ConfigOptions.key("fmstream.checkpoint-interval")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(10))
+                    .withDescription(
+                            "Checkpoint interval; exactly-once outputs become visible at each"
+                                    + " checkpoint.");
 
-    public static final ConfigOption<Duration> WATERMARK_OUT_OF_ORDERNESS = ConfigOptions.key("fmstream.watermark.out-of-orderness")
-            .durationType().defaultValue(Duration.ofSeconds(5))
-            .withDescription("Bound on out-of-order Kafka timestamps within a partition.");
+    public static final ConfigOption<Duration> WATERMARK_OUT_OF_ORDERNESS =
+            ConfigOptions.key("fmstream.watermark.out-of-orderness")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(5))
+                    .withDescription("Bound on out-of-order Kafka timestamps within a partition.");
 
-    public static final ConfigOption<Duration> SOURCE_IDLENESS = ConfigOptions.key("fmstream.watermark.idleness")
-            .durationType().defaultValue(Duration.ofSeconds(30))
-            .withDescription("A partition without records for this long stops holding back the watermark.");
+    public static final ConfigOption<Duration> SOURCE_IDLENESS =
+            ConfigOptions.key("fmstream.watermark.idleness")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(30))
+                    .withDescription(
+                            "A partition without records for this long stops holding back the"
+                                    + " watermark.");
 
-    public static final ConfigOption<Integer> MAX_PARALLELISM = ConfigOptions.key("fmstream.max-parallelism")
-            .intType().defaultValue(128)
-            .withDescription("pipeline.max-parallelism of the job: the number of key groups, fixed for the job's life.");
+    public static final ConfigOption<Integer> MAX_PARALLELISM =
+            ConfigOptions.key("fmstream.max-parallelism")
+                    .intType()
+                    .defaultValue(128)
+                    .withDescription(
+                            "pipeline.max-parallelism of the job: the number of key groups, fixed"
+                                    + " for the job's life.");
 
     private FmstreamOptions() {}
 
@@ -158,7 +255,8 @@ public final class FmstreamOptions {
     public static List<ConfigOption<?>> all() {
         List<ConfigOption<?>> options = new ArrayList<>();
         for (Field f : FmstreamOptions.class.getDeclaredFields()) {
-            if (Modifier.isStatic(f.getModifiers()) && ConfigOption.class.isAssignableFrom(f.getType())) {
+            if (Modifier.isStatic(f.getModifiers())
+                    && ConfigOption.class.isAssignableFrom(f.getType())) {
                 try {
                     options.add((ConfigOption<?>) f.get(null));
                 } catch (IllegalAccessException e) {

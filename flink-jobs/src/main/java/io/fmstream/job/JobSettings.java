@@ -2,11 +2,10 @@ package io.fmstream.job;
 
 import io.fmstream.core.ingest.ValidationRules;
 import io.fmstream.core.model.BundleManifest;
-import org.apache.flink.configuration.ConfigOption;
-import org.apache.flink.configuration.Configuration;
-
 import java.io.Serializable;
 import java.time.Duration;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
 
 /**
  * The job's settings, parsed once from a {@link Configuration} by {@link #from} and immutable
@@ -25,8 +24,13 @@ public final class JobSettings implements Serializable {
     public final short topicReplication;
     public final String consumerGroup;
     public final String bundleUri;
-    /** {@code fmstream.window.hop} if set, else null: then the bundle's hop applies, see {@link #windowHop}. */
+
+    /**
+     * {@code fmstream.window.hop} if set, else null: then the bundle's hop applies, see {@link
+     * #windowHop}.
+     */
     public final Duration windowHopOverride;
+
     public final Duration allowedLateness;
     public final double maxMissingFraction;
     public final Duration deviceIdleTimeout;
@@ -58,26 +62,32 @@ public final class JobSettings implements Serializable {
         topicReplication = (short) (int) positive(c, FmstreamOptions.TOPIC_REPLICATION);
         consumerGroup = c.get(FmstreamOptions.CONSUMER_GROUP);
         bundleUri = required(c, FmstreamOptions.BUNDLE);
-        windowHopOverride = c.getOptional(FmstreamOptions.WINDOW_HOP).isPresent()
-                ? positiveDuration(c, FmstreamOptions.WINDOW_HOP) : null;
+        windowHopOverride =
+                c.getOptional(FmstreamOptions.WINDOW_HOP).isPresent()
+                        ? positiveDuration(c, FmstreamOptions.WINDOW_HOP)
+                        : null;
         allowedLateness = c.get(FmstreamOptions.ALLOWED_LATENESS);
         maxMissingFraction = c.get(FmstreamOptions.MAX_MISSING_FRACTION);
         if (!(maxMissingFraction >= 0 && maxMissingFraction < 1)) {
-            throw new IllegalArgumentException(FmstreamOptions.MAX_MISSING_FRACTION.key() + " must be in [0, 1), got "
-                    + maxMissingFraction);
+            throw new IllegalArgumentException(
+                    FmstreamOptions.MAX_MISSING_FRACTION.key()
+                            + " must be in [0, 1), got "
+                            + maxMissingFraction);
         }
         deviceIdleTimeout = positiveDuration(c, FmstreamOptions.DEVICE_IDLE_TIMEOUT);
-        validation = new ValidationRules(
-                c.get(FmstreamOptions.MIN_SAMPLE_RATE),
-                c.get(FmstreamOptions.MAX_SAMPLE_RATE),
-                positive(c, FmstreamOptions.MAX_SAMPLES_PER_CHUNK),
-                c.get(FmstreamOptions.MAX_SATURATED_FRACTION),
-                c.get(FmstreamOptions.MAX_FUTURE).toNanos() / 1000);
+        validation =
+                new ValidationRules(
+                        c.get(FmstreamOptions.MIN_SAMPLE_RATE),
+                        c.get(FmstreamOptions.MAX_SAMPLE_RATE),
+                        positive(c, FmstreamOptions.MAX_SAMPLES_PER_CHUNK),
+                        c.get(FmstreamOptions.MAX_SATURATED_FRACTION),
+                        c.get(FmstreamOptions.MAX_FUTURE).toNanos() / 1000);
         batchSize = positive(c, FmstreamOptions.BATCH_SIZE);
         batchMaxDelay = positiveDuration(c, FmstreamOptions.BATCH_MAX_DELAY);
         onnxThreads = c.get(FmstreamOptions.ONNX_THREADS);
         if (onnxThreads < 0) {
-            throw new IllegalArgumentException(FmstreamOptions.ONNX_THREADS.key() + " must be >= 0, got " + onnxThreads);
+            throw new IllegalArgumentException(
+                    FmstreamOptions.ONNX_THREADS.key() + " must be >= 0, got " + onnxThreads);
         }
         delivery = c.get(FmstreamOptions.DELIVERY);
         transactionalIdPrefix = c.get(FmstreamOptions.TRANSACTIONAL_ID_PREFIX);
@@ -95,8 +105,12 @@ public final class JobSettings implements Serializable {
     private static String required(Configuration c, ConfigOption<String> option) {
         String value = c.get(option);
         if (value == null || value.isBlank()) {
-            throw new IllegalArgumentException("Missing required setting " + option.key() + ": "
-                    + new org.apache.flink.configuration.description.HtmlFormatter().format(option.description()));
+            throw new IllegalArgumentException(
+                    "Missing required setting "
+                            + option.key()
+                            + ": "
+                            + new org.apache.flink.configuration.description.HtmlFormatter()
+                                    .format(option.description()));
         }
         return value;
     }

@@ -1,17 +1,17 @@
 package io.fmstream.job;
 
-import org.apache.flink.configuration.Configuration;
-import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
 
 class JobSettingsTest {
 
     private static final String[] REQUIRED = {
-        "--fmstream.kafka.bootstrap-servers", "kafka:9092", "--fmstream.bundle", "s3://models/ecg"};
+        "--fmstream.kafka.bootstrap-servers", "kafka:9092", "--fmstream.bundle", "s3://models/ecg"
+    };
 
     @Test
     void parsesProgramArgumentsWithDefaultsForEverythingElse() {
@@ -28,14 +28,20 @@ class JobSettingsTest {
 
     @Test
     void refusesAnUnknownFmstreamOptionNamingIt() {
-        String[] args = {REQUIRED[0], REQUIRED[1], REQUIRED[2], REQUIRED[3], "--fmstream.window.hopp", "10 s"};
+        String[] args = {
+            REQUIRED[0], REQUIRED[1], REQUIRED[2], REQUIRED[3], "--fmstream.window.hopp", "10 s"
+        };
         assertThatThrownBy(() -> FmstreamJob.parseArgs(args))
                 .hasMessageContaining("--fmstream.window.hopp");
     }
 
     @Test
     void namesAMissingRequiredSetting() {
-        assertThatThrownBy(() -> JobSettings.from(FmstreamJob.parseArgs(new String[] {REQUIRED[0], REQUIRED[1]})))
+        assertThatThrownBy(
+                        () ->
+                                JobSettings.from(
+                                        FmstreamJob.parseArgs(
+                                                new String[] {REQUIRED[0], REQUIRED[1]})))
                 .hasMessageContaining("fmstream.bundle")
                 .hasMessageContaining("Required");
     }
@@ -44,7 +50,8 @@ class JobSettingsTest {
     void refusesOutOfRangeValues() {
         Configuration c = FmstreamJob.parseArgs(REQUIRED);
         c.set(FmstreamOptions.MAX_MISSING_FRACTION, 1.5);
-        assertThatThrownBy(() -> JobSettings.from(c)).hasMessageContaining("fmstream.window.max-missing-fraction");
+        assertThatThrownBy(() -> JobSettings.from(c))
+                .hasMessageContaining("fmstream.window.max-missing-fraction");
         Configuration d = FmstreamJob.parseArgs(REQUIRED);
         d.set(FmstreamOptions.BATCH_SIZE, 0);
         assertThatThrownBy(() -> JobSettings.from(d)).hasMessageContaining("fmstream.batch.size");

@@ -4,20 +4,25 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Finds files of a source checkout (model bundles, README) for tests and the command-line tools
- * run from it. Production jobs never use it: they get the bundle as a URI.
+ * Finds files of a source checkout (model bundles, README) for tests and the command-line tools run
+ * from it. Production jobs never use it: they get the bundle as a URI.
  */
 public final class RepositoryLayout {
 
     /** System property set by the build and the launcher: the repository root. */
     public static final String ROOT_PROPERTY = "fmstream.root";
+
     public static final String FIXTURE_BUNDLE = "model-artifacts/fixture-ecg-tiny";
+
     /** The shipped bundle the demo, the benchmark and the quality tests use by default. */
     public static final String DEFAULT_BUNDLE = "model-artifacts/ecg-fm-v1";
 
     private RepositoryLayout() {}
 
-    /** The repository root: {@value #ROOT_PROPERTY} if set, else the nearest parent of the working directory holding model-artifacts/. */
+    /**
+     * The repository root: {@value #ROOT_PROPERTY} if set, else the nearest parent of the working
+     * directory holding model-artifacts/.
+     */
     public static Path root() {
         String configured = System.getProperty(ROOT_PROPERTY);
         Path start = configured != null ? Path.of(configured) : Path.of("").toAbsolutePath();
@@ -26,8 +31,12 @@ public final class RepositoryLayout {
                 return dir;
             }
         }
-        throw new IllegalStateException("Cannot find the fmstream repository root (a folder with model-artifacts/) from "
-                + start + "; set -D" + ROOT_PROPERTY + "=<path>");
+        throw new IllegalStateException(
+                "Cannot find the fmstream repository root (a folder with model-artifacts/) from "
+                        + start
+                        + "; set -D"
+                        + ROOT_PROPERTY
+                        + "=<path>");
     }
 
     /** The small real recordings committed with the checkout (see data/physionet/README.md). */
@@ -43,6 +52,7 @@ public final class RepositoryLayout {
 
     /** System property, and environment variable, naming the shared PhysioNet data folder. */
     public static final String SHARED_DATA_PROPERTY = "fmstream.shared.data";
+
     public static final String SHARED_DATA_ENV = "FMSTREAM_SHARED_DATA";
 
     /**
@@ -75,8 +85,14 @@ public final class RepositoryLayout {
                 return c;
             }
         }
-        throw new IllegalStateException("PhysioNet data not found; looked in " + candidates + ". Set -D"
-                + SHARED_DATA_PROPERTY + " or " + SHARED_DATA_ENV + " to its folder.");
+        throw new IllegalStateException(
+                "PhysioNet data not found; looked in "
+                        + candidates
+                        + ". Set -D"
+                        + SHARED_DATA_PROPERTY
+                        + " or "
+                        + SHARED_DATA_ENV
+                        + " to its folder.");
     }
 
     /** The shipped default bundle ({@link #DEFAULT_BUNDLE}). */

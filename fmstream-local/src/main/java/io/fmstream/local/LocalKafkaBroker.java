@@ -1,11 +1,30 @@
 package io.fmstream.local;
 
 import io.fmstream.kafka.TopicReadiness;
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -25,62 +44,40 @@ import org.apache.kafka.common.test.TestKitNodes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.nio.file.FileVisitResult;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Objects;
-import java.util.Properties;
-import java.util.UUID;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
-
 /**
- * A real, in-process Kafka cluster for the demo and the tests: one combined KRaft broker+controller started with
- * Kafka's own test kit ({@link KafkaClusterTestKit}), plus the few client helpers tests need to
- * feed it and to read back what a pipeline wrote.
+ * A real, in-process Kafka cluster for the demo and the tests: one combined KRaft broker+controller
+ * started with Kafka's own test kit ({@link KafkaClusterTestKit}), plus the few client helpers
+ * tests need to feed it and to read back what a pipeline wrote.
  *
  * <p>The helpers exist because the obvious ways of doing these things lose data silently (see
  * {@code shared/STACK-NOTES.md}, "Records lost right after topic creation"):
+ *
  * <ul>
- *   <li>{@link #createTopics} returns only once every partition has a leader that answers
- *       {@code ListOffsets}, so the first produce cannot race partition creation;</li>
+ *   <li>{@link #createTopics} returns only once every partition has a leader that answers {@code
+ *       ListOffsets}, so the first produce cannot race partition creation;
  *   <li>{@link #produce} uses an idempotent {@code acks=all} producer and checks every send future,
- *       throwing on the first failure;</li>
+ *       throwing on the first failure;
  *   <li>{@link #drain} reads {@code read_committed}, so aborted transactions (exactly-once
- *       duplicates) are invisible, as they are to a real downstream consumer.</li>
+ *       duplicates) are invisible, as they are to a real downstream consumer.
  * </ul>
  *
- * <p>Broker settings make a single node behave: internal topics use replication factor and
- * {@code min.isr} 1, consumer groups rebalance without the 3 s initial delay, and transaction
- * timeouts up to {@value #TRANSACTION_MAX_TIMEOUT_MS} ms are accepted. Topics are <em>not</em>
- * auto-created: an auto-created topic skips the readiness wait above, so a test must call
- * {@link #createTopics} (or override {@code auto.create.topics.enable} through {@link #builder()}).
+ * <p>Broker settings make a single node behave: internal topics use replication factor and {@code
+ * min.isr} 1, consumer groups rebalance without the 3 s initial delay, and transaction timeouts up
+ * to {@value #TRANSACTION_MAX_TIMEOUT_MS} ms are accepted. Topics are <em>not</em> auto-created: an
+ * auto-created topic skips the readiness wait above, so a test must call {@link #createTopics} (or
+ * override {@code auto.create.topics.enable} through {@link #builder()}).
  *
- * <p>Use it with try-with-resources ({@code try (LocalKafkaBroker kafka = LocalKafkaBroker.start())}).
- * It depends on no test framework, so the command-line demo runs it without JUnit on its class
- * path; the JUnit 5 extension is {@code io.fmstream.testkit.EmbeddedKafka}, a subclass. All
- * methods are thread-safe.
+ * <p>Use it with try-with-resources ({@code try (LocalKafkaBroker kafka =
+ * LocalKafkaBroker.start())}). It depends on no test framework, so the command-line demo runs it
+ * without JUnit on its class path; the JUnit 5 extension is {@code
+ * io.fmstream.testkit.EmbeddedKafka}, a subclass. All methods are thread-safe.
  */
 public class LocalKafkaBroker implements AutoCloseable {
 
     /**
-     * Broker maximum for {@code transaction.timeout.ms}. Equal to Kafka's production default (15 min)
-     * on purpose: a producer left on a longer timeout (Flink's KafkaSink defaults to 1 h) must fail
-     * here exactly as it would against a real broker, while the 60 s and 600 s timeouts the
+     * Broker maximum for {@code transaction.timeout.ms}. Equal to Kafka's production default (15
+     * min) on purpose: a producer left on a longer timeout (Flink's KafkaSink defaults to 1 h) must
+     * fail here exactly as it would against a real broker, while the 60 s and 600 s timeouts the
      * pipeline uses are accepted.
      */
     public static final int TRANSACTION_MAX_TIMEOUT_MS = 900_000;
@@ -89,9 +86,12 @@ public class LocalKafkaBroker implements AutoCloseable {
     private static final AtomicLong TOPIC_COUNTER = new AtomicLong();
     private static final Duration TOPIC_READY_TIMEOUT = TopicReadiness.DEFAULT_TIMEOUT;
     private static final Duration DRAIN_QUIET = Duration.ofSeconds(1);
+
     /** Upper bound on the extra polling after {@link #drain} saw its expected count. */
     private static final Duration DRAIN_QUIET_CAP = Duration.ofSeconds(10);
+
     private static final Duration POLL_SLICE = Duration.ofMillis(100);
+
     /** The producer's delivery.timeout.ms; send futures are awaited slightly longer than this. */
     private static final int DELIVERY_TIMEOUT_MS = 30_000;
 
@@ -105,6 +105,7 @@ public class LocalKafkaBroker implements AutoCloseable {
     private Admin admin;
     private KafkaProducer<byte[], byte[]> producer;
     private boolean closed;
+
     /** Broker settings (subclasses: see {@link #startIfStopped()}). */
     protected LocalKafkaBroker(Map<String, String> brokerProperties) {
         this.brokerProperties = Map.copyOf(brokerProperties);
@@ -121,12 +122,16 @@ public class LocalKafkaBroker implements AutoCloseable {
     }
 
     /**
-     * A topic name that no other call in this JVM returns, so tests sharing a broker do not see each
-     * other's records. The random part keeps names distinct across re-runs against a reused broker too.
+     * A topic name that no other call in this JVM returns, so tests sharing a broker do not see
+     * each other's records. The random part keeps names distinct across re-runs against a reused
+     * broker too.
      */
     public static String uniqueTopic(String prefix) {
         Objects.requireNonNull(prefix, "prefix");
-        return prefix + "-" + TOPIC_COUNTER.incrementAndGet() + "-"
+        return prefix
+                + "-"
+                + TOPIC_COUNTER.incrementAndGet()
+                + "-"
                 + UUID.randomUUID().toString().substring(0, 8);
     }
 
@@ -135,8 +140,8 @@ public class LocalKafkaBroker implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------
 
     /**
-     * Starts the broker unless it is running; returns whether this call started it. For
-     * subclasses that start lazily (the JUnit extension starts it in {@code beforeAll}).
+     * Starts the broker unless it is running; returns whether this call started it. For subclasses
+     * that start lazily (the JUnit extension starts it in {@code beforeAll}).
      *
      * @throws IllegalStateException if it was closed or cannot start
      */
@@ -164,13 +169,15 @@ public class LocalKafkaBroker implements AutoCloseable {
             try {
                 // Our own directory (not the kit's default) so close() can verify it is gone.
                 dir = Files.createTempDirectory("fmstream-kafka-");
-                TestKitNodes nodes = new TestKitNodes.Builder()
-                        .setCombined(true)
-                        .setNumBrokerNodes(1)
-                        .setNumControllerNodes(1)
-                        .setBaseDirectory(dir)
-                        .build();
-                KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes).setDeleteOnClose(true);
+                TestKitNodes nodes =
+                        new TestKitNodes.Builder()
+                                .setCombined(true)
+                                .setNumBrokerNodes(1)
+                                .setNumControllerNodes(1)
+                                .setBaseDirectory(dir)
+                                .build();
+                KafkaClusterTestKit.Builder builder =
+                        new KafkaClusterTestKit.Builder(nodes).setDeleteOnClose(true);
                 brokerProperties.forEach(builder::setConfigProp);
                 kit = builder.build();
                 kit.format();
@@ -180,12 +187,18 @@ public class LocalKafkaBroker implements AutoCloseable {
                 this.baseDirectory = dir;
                 this.bootstrapServers = kit.bootstrapServers();
                 // Readiness as a client sees it: the broker answers metadata requests.
-                admin().describeCluster().nodes().get(TOPIC_READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                admin().describeCluster()
+                        .nodes()
+                        .get(TOPIC_READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
                 this.startupDuration = Duration.ofNanos(System.nanoTime() - t0);
-                LOG.info("Embedded Kafka ready at {} in {} ms (data in {})",
-                        bootstrapServers, startupDuration.toMillis(), dir);
+                LOG.info(
+                        "Embedded Kafka ready at {} in {} ms (data in {})",
+                        bootstrapServers,
+                        startupDuration.toMillis(),
+                        dir);
             } catch (Exception e) {
-                RuntimeException failure = new IllegalStateException("Cannot start embedded Kafka", e);
+                RuntimeException failure =
+                        new IllegalStateException("Cannot start embedded Kafka", e);
                 if (e instanceof InterruptedException) {
                     Thread.currentThread().interrupt();
                 }
@@ -221,26 +234,42 @@ public class LocalKafkaBroker implements AutoCloseable {
 
     private void closeResources() {
         RuntimeException failure = null;
-        failure = closeStep(failure, "producer", () -> {
-            if (producer != null) {
-                producer.close(Duration.ofSeconds(10));
-            }
-        });
-        failure = closeStep(failure, "admin", () -> {
-            if (admin != null) {
-                admin.close(Duration.ofSeconds(10));
-            }
-        });
-        failure = closeStep(failure, "cluster", () -> {
-            if (cluster != null) {
-                cluster.close();
-            }
-        });
-        failure = closeStep(failure, "data directory", () -> {
-            if (baseDirectory != null) {
-                deleteRecursively(baseDirectory);
-            }
-        });
+        failure =
+                closeStep(
+                        failure,
+                        "producer",
+                        () -> {
+                            if (producer != null) {
+                                producer.close(Duration.ofSeconds(10));
+                            }
+                        });
+        failure =
+                closeStep(
+                        failure,
+                        "admin",
+                        () -> {
+                            if (admin != null) {
+                                admin.close(Duration.ofSeconds(10));
+                            }
+                        });
+        failure =
+                closeStep(
+                        failure,
+                        "cluster",
+                        () -> {
+                            if (cluster != null) {
+                                cluster.close();
+                            }
+                        });
+        failure =
+                closeStep(
+                        failure,
+                        "data directory",
+                        () -> {
+                            if (baseDirectory != null) {
+                                deleteRecursively(baseDirectory);
+                            }
+                        });
         producer = null;
         admin = null;
         cluster = null;
@@ -261,7 +290,8 @@ public class LocalKafkaBroker implements AutoCloseable {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            RuntimeException wrapped = new IllegalStateException("Failed to close embedded Kafka " + what, e);
+            RuntimeException wrapped =
+                    new IllegalStateException("Failed to close embedded Kafka " + what, e);
             if (failure == null) {
                 return wrapped;
             }
@@ -274,30 +304,35 @@ public class LocalKafkaBroker implements AutoCloseable {
         if (!Files.exists(root)) {
             return; // the kit's deleteOnClose already removed it
         }
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.deleteIfExists(file);
-                return FileVisitResult.CONTINUE;
-            }
+        Files.walkFileTree(
+                root,
+                new SimpleFileVisitor<>() {
+                    @Override
+                    public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+                            throws IOException {
+                        Files.deleteIfExists(file);
+                        return FileVisitResult.CONTINUE;
+                    }
 
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
-                if (exc instanceof NoSuchFileException) {
-                    return FileVisitResult.CONTINUE;
-                }
-                throw exc;
-            }
+                    @Override
+                    public FileVisitResult visitFileFailed(Path file, IOException exc)
+                            throws IOException {
+                        if (exc instanceof NoSuchFileException) {
+                            return FileVisitResult.CONTINUE;
+                        }
+                        throw exc;
+                    }
 
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                if (exc != null && !(exc instanceof NoSuchFileException)) {
-                    throw exc;
-                }
-                Files.deleteIfExists(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+                    @Override
+                    public FileVisitResult postVisitDirectory(Path dir, IOException exc)
+                            throws IOException {
+                        if (exc != null && !(exc instanceof NoSuchFileException)) {
+                            throw exc;
+                        }
+                        Files.deleteIfExists(dir);
+                        return FileVisitResult.CONTINUE;
+                    }
+                });
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -320,7 +355,9 @@ public class LocalKafkaBroker implements AutoCloseable {
         }
     }
 
-    /** A shared Admin client, created on first use and closed by {@link #close()}. Do not close it. */
+    /**
+     * A shared Admin client, created on first use and closed by {@link #close()}. Do not close it.
+     */
     public Admin admin() {
         synchronized (lock) {
             requireRunning();
@@ -336,7 +373,8 @@ public class LocalKafkaBroker implements AutoCloseable {
 
     private void requireRunning() {
         if (cluster == null || closed) {
-            throw new IllegalStateException(closed ? "the broker is closed" : "the broker is not started");
+            throw new IllegalStateException(
+                    closed ? "the broker is closed" : "the broker is not started");
         }
     }
 
@@ -359,10 +397,13 @@ public class LocalKafkaBroker implements AutoCloseable {
         }
         List<NewTopic> newTopics = new ArrayList<>();
         for (String topic : topics) {
-            newTopics.add(new NewTopic(Objects.requireNonNull(topic, "topic"), partitions, (short) 1));
+            newTopics.add(
+                    new NewTopic(Objects.requireNonNull(topic, "topic"), partitions, (short) 1));
         }
         try {
-            admin().createTopics(newTopics).all().get(TOPIC_READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            admin().createTopics(newTopics)
+                    .all()
+                    .get(TOPIC_READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("Cannot create topics " + List.of(topics), e);
         } catch (InterruptedException e) {
@@ -376,7 +417,8 @@ public class LocalKafkaBroker implements AutoCloseable {
         try {
             TopicReadiness.await(admin(), topics, partitions, TOPIC_READY_TIMEOUT);
         } catch (TimeoutException e) {
-            throw new IllegalStateException("Topics " + topics + " not ready: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "Topics " + topics + " not ready: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted waiting for topics " + topics, e);
@@ -399,8 +441,10 @@ public class LocalKafkaBroker implements AutoCloseable {
      * @param timestamp record timestamp in epoch milliseconds, or null for the current time
      * @throws IllegalStateException if the broker does not acknowledge the record
      */
-    public RecordMetadata produce(String topic, Integer partition, Long timestamp, byte[] key, byte[] value) {
-        return produceAll(List.of(new ProducerRecord<>(topic, partition, timestamp, key, value))).get(0);
+    public RecordMetadata produce(
+            String topic, Integer partition, Long timestamp, byte[] key, byte[] value) {
+        return produceAll(List.of(new ProducerRecord<>(topic, partition, timestamp, key, value)))
+                .get(0);
     }
 
     /**
@@ -421,13 +465,22 @@ public class LocalKafkaBroker implements AutoCloseable {
         List<RecordMetadata> result = new ArrayList<>(sent.size());
         for (int i = 0; i < futures.size(); i++) {
             try {
-                result.add(futures.get(i).get(DELIVERY_TIMEOUT_MS + 10_000L, TimeUnit.MILLISECONDS));
+                result.add(
+                        futures.get(i).get(DELIVERY_TIMEOUT_MS + 10_000L, TimeUnit.MILLISECONDS));
             } catch (ExecutionException | TimeoutException e) {
-                throw new IllegalStateException("Record " + i + " of " + sent.size() + " to topic "
-                        + sent.get(i).topic() + " was not acknowledged", e);
+                throw new IllegalStateException(
+                        "Record "
+                                + i
+                                + " of "
+                                + sent.size()
+                                + " to topic "
+                                + sent.get(i).topic()
+                                + " was not acknowledged",
+                        e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("Interrupted waiting for record " + i + " of " + sent.size(), e);
+                throw new IllegalStateException(
+                        "Interrupted waiting for record " + i + " of " + sent.size(), e);
             }
         }
         return result;
@@ -460,14 +513,15 @@ public class LocalKafkaBroker implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------
 
     /**
-     * Reads the topic from the beginning ({@code read_committed}, all partitions assigned, no consumer
-     * group) until {@code expectedCount} records arrived, then keeps polling until 1 s passes without
-     * a new record, so that unexpected extras are returned too. On timeout it returns what it has
-     * instead of throwing, so the caller can report a precise difference.
+     * Reads the topic from the beginning ({@code read_committed}, all partitions assigned, no
+     * consumer group) until {@code expectedCount} records arrived, then keeps polling until 1 s
+     * passes without a new record, so that unexpected extras are returned too. On timeout it
+     * returns what it has instead of throwing, so the caller can report a precise difference.
      *
      * @return the records in arrival order (ordered within each partition)
      */
-    public List<ConsumerRecord<byte[], byte[]>> drain(String topic, int expectedCount, Duration timeout) {
+    public List<ConsumerRecord<byte[], byte[]>> drain(
+            String topic, int expectedCount, Duration timeout) {
         try (KafkaConsumer<byte[], byte[]> consumer = assignedFromBeginning(topic)) {
             List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
             long deadline = System.nanoTime() + timeout.toNanos();
@@ -475,7 +529,12 @@ public class LocalKafkaBroker implements AutoCloseable {
                 pollInto(consumer, records, remainingSlice(deadline));
             }
             if (records.size() < expectedCount) {
-                LOG.warn("drain({}): {} of {} expected records after {}", topic, records.size(), expectedCount, timeout);
+                LOG.warn(
+                        "drain({}): {} of {} expected records after {}",
+                        topic,
+                        records.size(),
+                        expectedCount,
+                        timeout);
                 return records;
             }
             pollUntilQuiet(consumer, records, DRAIN_QUIET, DRAIN_QUIET_CAP);
@@ -487,7 +546,8 @@ public class LocalKafkaBroker implements AutoCloseable {
      * Reads the topic from the beginning ({@code read_committed}) until no record has arrived for
      * {@code quiet}, or {@code max} has elapsed.
      */
-    public List<ConsumerRecord<byte[], byte[]>> drainUntilQuiet(String topic, Duration quiet, Duration max) {
+    public List<ConsumerRecord<byte[], byte[]>> drainUntilQuiet(
+            String topic, Duration quiet, Duration max) {
         try (KafkaConsumer<byte[], byte[]> consumer = assignedFromBeginning(topic)) {
             List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
             pollUntilQuiet(consumer, records, quiet, max);
@@ -496,8 +556,10 @@ public class LocalKafkaBroker implements AutoCloseable {
     }
 
     private static void pollUntilQuiet(
-            KafkaConsumer<byte[], byte[]> consumer, List<ConsumerRecord<byte[], byte[]>> records,
-            Duration quiet, Duration max) {
+            KafkaConsumer<byte[], byte[]> consumer,
+            List<ConsumerRecord<byte[], byte[]>> records,
+            Duration quiet,
+            Duration max) {
         long end = System.nanoTime() + max.toNanos();
         long quietUntil = System.nanoTime() + quiet.toNanos();
         while (true) {
@@ -513,7 +575,9 @@ public class LocalKafkaBroker implements AutoCloseable {
     }
 
     private static int pollInto(
-            KafkaConsumer<byte[], byte[]> consumer, List<ConsumerRecord<byte[], byte[]>> records, Duration slice) {
+            KafkaConsumer<byte[], byte[]> consumer,
+            List<ConsumerRecord<byte[], byte[]>> records,
+            Duration slice) {
         ConsumerRecords<byte[], byte[]> batch = consumer.poll(slice);
         for (ConsumerRecord<byte[], byte[]> r : batch) {
             records.add(r);
@@ -533,7 +597,8 @@ public class LocalKafkaBroker implements AutoCloseable {
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "embedded-kafka-drain-" + topic);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        // No group: manual assignment of every partition avoids rebalances and leaves no offsets behind.
+        // No group: manual assignment of every partition avoids rebalances and leaves no offsets
+        // behind.
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
@@ -558,8 +623,11 @@ public class LocalKafkaBroker implements AutoCloseable {
 
     private List<TopicPartition> partitionsOf(String topic) {
         try {
-            TopicDescription d = admin().describeTopics(List.of(topic)).allTopicNames()
-                    .get(15, TimeUnit.SECONDS).get(topic);
+            TopicDescription d =
+                    admin().describeTopics(List.of(topic))
+                            .allTopicNames()
+                            .get(15, TimeUnit.SECONDS)
+                            .get(topic);
             List<TopicPartition> result = new ArrayList<>();
             for (TopicPartitionInfo p : d.partitions()) {
                 result.add(new TopicPartition(topic, p.partition()));
@@ -604,7 +672,8 @@ public class LocalKafkaBroker implements AutoCloseable {
             props.put("group.initial.rebalance.delay.ms", "0");
             props.put("transaction.max.timeout.ms", Integer.toString(TRANSACTION_MAX_TIMEOUT_MS));
             // A transaction abandoned by a killed producer (60 s timeout in tests) is aborted about
-            // 1 s after it expires instead of up to 10 s, so read_committed readers unblock promptly.
+            // 1 s after it expires instead of up to 10 s, so read_committed readers unblock
+            // promptly.
             props.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
             props.put("auto.create.topics.enable", "false");
         }
@@ -631,7 +700,9 @@ public class LocalKafkaBroker implements AutoCloseable {
     @Override
     public String toString() {
         synchronized (lock) {
-            return "LocalKafkaBroker[" + (cluster == null ? (closed ? "closed" : "not started") : bootstrapServers) + "]";
+            return "LocalKafkaBroker["
+                    + (cluster == null ? (closed ? "closed" : "not started") : bootstrapServers)
+                    + "]";
         }
     }
 }

@@ -1,25 +1,28 @@
 package io.fmstream.testkit;
 
 import io.fmstream.local.LocalKafkaBroker;
+import java.util.Map;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
-import java.util.Map;
-
 /**
  * {@link LocalKafkaBroker} as a JUnit 5 extension. Register it on a static field:
+ *
  * <pre>{@code
  * @RegisterExtension
  * static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
  * }</pre>
- * It starts the broker before the class's tests and closes it after them, or use
- * {@link #start()} with try-with-resources. Everything else (topics that are ready before the
- * first produce, checked sends, {@code read_committed} drains) is the broker's.
+ *
+ * It starts the broker before the class's tests and closes it after them, or use {@link #start()}
+ * with try-with-resources. Everything else (topics that are ready before the first produce, checked
+ * sends, {@code read_committed} drains) is the broker's.
  */
-public final class EmbeddedKafka extends LocalKafkaBroker implements BeforeAllCallback, AfterAllCallback {
+public final class EmbeddedKafka extends LocalKafkaBroker
+        implements BeforeAllCallback, AfterAllCallback {
 
     private final Object lifecycle = new Object();
+
     /** The JUnit context that started this instance, so nested classes do not close it early. */
     private String startedByContext;
 
@@ -58,8 +61,7 @@ public final class EmbeddedKafka extends LocalKafkaBroker implements BeforeAllCa
     /** Broker settings; {@link #start()} or {@link #extension()} creates the instance. */
     public static final class Builder extends LocalKafkaBroker.Builder {
 
-        private Builder() {
-        }
+        private Builder() {}
 
         @Override
         public Builder brokerProperty(String key, String value) {
@@ -76,8 +78,8 @@ public final class EmbeddedKafka extends LocalKafkaBroker implements BeforeAllCa
         }
 
         /**
-         * An instance for {@code @RegisterExtension} on a static field: started in {@code beforeAll}
-         * and closed in {@code afterAll} of the class that registered it.
+         * An instance for {@code @RegisterExtension} on a static field: started in {@code
+         * beforeAll} and closed in {@code afterAll} of the class that registered it.
          */
         public EmbeddedKafka extension() {
             return new EmbeddedKafka(properties());

@@ -1,19 +1,17 @@
 package io.fmstream.testkit;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
 /** The broker used as a JUnit extension: started before the class, shared by nested classes. */
 class EmbeddedKafkaExtensionTest {
 
-    @RegisterExtension
-    static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
+    @RegisterExtension static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
 
     @Test
     void brokerIsRunningInTests() {
@@ -37,7 +35,8 @@ class EmbeddedKafkaExtensionTest {
         void brokerSurvivesTheFirstNestedClass() {
             String topic = EmbeddedKafka.uniqueTopic("ext-nested");
             KAFKA.createTopics(2, topic);
-            assertThat(KAFKA.drainUntilQuiet(topic, Duration.ofMillis(300), Duration.ofSeconds(5))).isEmpty();
+            assertThat(KAFKA.drainUntilQuiet(topic, Duration.ofMillis(300), Duration.ofSeconds(5)))
+                    .isEmpty();
         }
     }
 }

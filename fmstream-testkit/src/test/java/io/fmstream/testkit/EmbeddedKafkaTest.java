@@ -1,5 +1,20 @@
 package io.fmstream.testkit;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -14,23 +29,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Properties;
-import java.util.Set;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
-/** Checks that the embedded broker delivers exactly what was produced, and hides aborted transactions. */
+/**
+ * Checks that the embedded broker delivers exactly what was produced, and hides aborted
+ * transactions.
+ */
 class EmbeddedKafkaTest {
 
     private static EmbeddedKafka kafka;
@@ -38,8 +40,11 @@ class EmbeddedKafkaTest {
     @BeforeAll
     static void startBroker() {
         kafka = EmbeddedKafka.start();
-        System.out.println("Embedded Kafka start-up: " + kafka.startupDuration().toMillis() + " ms at "
-                + kafka.bootstrapServers());
+        System.out.println(
+                "Embedded Kafka start-up: "
+                        + kafka.startupDuration().toMillis()
+                        + " ms at "
+                        + kafka.bootstrapServers());
     }
 
     @AfterAll
@@ -68,7 +73,8 @@ class EmbeddedKafkaTest {
         }
         assertThat(kafka.produceAll(batch)).hasSize(90);
 
-        List<ConsumerRecord<byte[], byte[]>> records = kafka.drain(topic, 100, Duration.ofSeconds(30));
+        List<ConsumerRecord<byte[], byte[]>> records =
+                kafka.drain(topic, 100, Duration.ofSeconds(30));
 
         assertThat(records).hasSize(100);
         Map<String, String> actual = new HashMap<>();
@@ -117,9 +123,11 @@ class EmbeddedKafkaTest {
             producer.commitTransaction();
         }
 
-        List<ConsumerRecord<byte[], byte[]>> records = kafka.drain(topic, 3, Duration.ofSeconds(30));
+        List<ConsumerRecord<byte[], byte[]>> records =
+                kafka.drain(topic, 3, Duration.ofSeconds(30));
 
-        assertThat(records).extracting(r -> str(r.key()))
+        assertThat(records)
+                .extracting(r -> str(r.key()))
                 .containsExactlyInAnyOrder("committed-0", "committed-1", "committed-2");
         // The aborted records are in the log: only read_committed hides them.
         assertThat(readUncommittedCount(topic)).isEqualTo(8);
@@ -151,19 +159,23 @@ class EmbeddedKafkaTest {
     @Test
     void transactionTimeoutsUsedByThePipelineAreAccepted() {
         for (int timeoutMs : new int[] {60_000, 600_000}) {
-            try (KafkaProducer<byte[], byte[]> producer = transactionalProducer("timeout-" + timeoutMs, timeoutMs)) {
+            try (KafkaProducer<byte[], byte[]> producer =
+                    transactionalProducer("timeout-" + timeoutMs, timeoutMs)) {
                 producer.initTransactions();
             }
         }
         // Flink's KafkaSink default (1 h) must be rejected, as by a production broker.
-        try (KafkaProducer<byte[], byte[]> producer = transactionalProducer("timeout-1h", 3_600_000)) {
+        try (KafkaProducer<byte[], byte[]> producer =
+                transactionalProducer("timeout-1h", 3_600_000)) {
             assertThatThrownBy(producer::initTransactions).isInstanceOf(KafkaException.class);
         }
     }
 
     @Test
     void uniqueTopicNamesDiffer() {
-        assertThat(EmbeddedKafka.uniqueTopic("t")).isNotEqualTo(EmbeddedKafka.uniqueTopic("t")).startsWith("t-");
+        assertThat(EmbeddedKafka.uniqueTopic("t"))
+                .isNotEqualTo(EmbeddedKafka.uniqueTopic("t"))
+                .startsWith("t-");
     }
 
     @Test
@@ -182,7 +194,8 @@ class EmbeddedKafkaTest {
     private static Set<Path> kafkaDirs(Path tmp) throws Exception {
         Set<Path> result = new HashSet<>();
         try (var stream = Files.list(tmp)) {
-            stream.filter(p -> p.getFileName().toString().startsWith("fmstream-kafka-")).forEach(result::add);
+            stream.filter(p -> p.getFileName().toString().startsWith("fmstream-kafka-"))
+                    .forEach(result::add);
         }
         return result;
     }

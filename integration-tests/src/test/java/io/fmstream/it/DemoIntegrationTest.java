@@ -1,21 +1,20 @@
 package io.fmstream.it;
 
-import io.fmstream.tools.DemoCommand;
-import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
+import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fmstream.tools.DemoCommand;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /**
  * The newcomer's demo in a shortened form: real in-process broker, local Flink cluster, the
  * production job with the real bundle (ecg-fm-v1), the simulated fleet. Every head's predictions
- * agree with the simulator's ground truth far above chance, and Flink's Prometheus endpoint
- * answers with the job's metrics while it runs.
+ * agree with the simulator's ground truth far above chance, and Flink's Prometheus endpoint answers
+ * with the job's metrics while it runs.
  */
 class DemoIntegrationTest {
 
@@ -23,10 +22,19 @@ class DemoIntegrationTest {
     void theDemoPredictsWellAboveChanceAndExportsTheJobsMetrics() throws Exception {
         int prometheus = PrometheusScrape.freePort();
         DemoCommand demo = new DemoCommand();
-        CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> new CommandLine(demo).execute(
-                "--duration", "PT70S", "--devices", "20",
-                "--web-ui-port", String.valueOf(PrometheusScrape.freePort()),
-                "--prometheus-port", String.valueOf(prometheus)));
+        CompletableFuture<Integer> run =
+                CompletableFuture.supplyAsync(
+                        () ->
+                                new CommandLine(demo)
+                                        .execute(
+                                                "--duration",
+                                                "PT70S",
+                                                "--devices",
+                                                "20",
+                                                "--web-ui-port",
+                                                String.valueOf(PrometheusScrape.freePort()),
+                                                "--prometheus-port",
+                                                String.valueOf(prometheus)));
 
         AtomicReference<PrometheusScrape> seen = new AtomicReference<>();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(65);
@@ -44,18 +52,26 @@ class DemoIntegrationTest {
         }
         assertThat(run.get(180, TimeUnit.SECONDS)).isZero();
         assertThat(seen.get()).as("Prometheus endpoint with the job's metrics").isNotNull();
-        assertThat(seen.get().names()).anyMatch(n -> n.endsWith("fmstream_records_in"))
+        assertThat(seen.get().names())
+                .anyMatch(n -> n.endsWith("fmstream_records_in"))
                 .anyMatch(n -> n.endsWith("fmstream_embeddings"));
 
         Map<String, double[]> agreement = demo.finalAgreement();
         assertThat(agreement).containsKeys("rhythm", "heart_rate", "signal_quality");
-        agreement.values().forEach(a -> assertThat(a[0]).as("scored predictions").isGreaterThanOrEqualTo(100));
-        // Chance: 4 rhythm classes (the majority class, normal, is about half the windows), 2 quality
-        // classes, and a heart rate spread over 40-180 bpm (guessing the mean is off by about 20 bpm).
+        agreement
+                .values()
+                .forEach(
+                        a -> assertThat(a[0]).as("scored predictions").isGreaterThanOrEqualTo(100));
+        // Chance: 4 rhythm classes (the majority class, normal, is about half the windows), 2
+        // quality
+        // classes, and a heart rate spread over 40-180 bpm (guessing the mean is off by about 20
+        // bpm).
         double rhythm = agreement.get("rhythm")[1] / agreement.get("rhythm")[0];
         double quality = agreement.get("signal_quality")[1] / agreement.get("signal_quality")[0];
         double hrMae = agreement.get("heart_rate")[1] / agreement.get("heart_rate")[0];
-        System.out.printf("demo agreement: rhythm %.2f, signal quality %.2f, heart-rate MAE %.1f bpm%n", rhythm, quality, hrMae);
+        System.out.printf(
+                "demo agreement: rhythm %.2f, signal quality %.2f, heart-rate MAE %.1f bpm%n",
+                rhythm, quality, hrMae);
         assertThat(rhythm).isGreaterThan(0.75);
         assertThat(quality).isGreaterThan(0.85);
         assertThat(hrMae).isLessThan(10);

@@ -1,5 +1,8 @@
 package io.fmstream.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
 import io.fmstream.core.model.HeadRunner;
 import io.fmstream.core.model.ModelBundle;
 import io.fmstream.core.recording.RecordingAggregator;
@@ -11,16 +14,6 @@ import io.fmstream.schemas.codec.RecordCodec;
 import io.fmstream.testkit.EmbeddedKafka;
 import io.fmstream.tools.FmstreamCli;
 import io.fmstream.tools.ReplayCommand;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
-
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,9 +23,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * A head the bundle does not have, fitted in Java by {@code fit-head} from 10 labelled recordings
@@ -45,26 +43,45 @@ class FittedHeadIntegrationTest {
     private static final Path TRAIN = RepositoryLayout.testData().resolve("cinc2017-train");
     private static final String TASK = "af_vs_rest";
 
-    @RegisterExtension
-    static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
+    @RegisterExtension static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
-                    .build());
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
+                            .build());
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
     void aHeadFittedInJavaIsServedByTheJobForEveryWindow() throws Exception {
         Path bundle = dir.resolve("bundle");
-        int fit = FmstreamCli.commandLine().execute("fit-head", "--bundle", RepositoryLayout.defaultBundle().toString(),
-                "--out", bundle.toString(), "--task", TASK, "--records", TRAIN.toString(),
-                "--labels", TRAIN.resolve("REFERENCE.csv").toString(), "--map", "A=af", "--default-label", "rest",
-                "--classes", "rest,af", "--per-class", "10", "--seed", "7");
+        int fit =
+                FmstreamCli.commandLine()
+                        .execute(
+                                "fit-head",
+                                "--bundle",
+                                RepositoryLayout.defaultBundle().toString(),
+                                "--out",
+                                bundle.toString(),
+                                "--task",
+                                TASK,
+                                "--records",
+                                TRAIN.toString(),
+                                "--labels",
+                                TRAIN.resolve("REFERENCE.csv").toString(),
+                                "--map",
+                                "A=af",
+                                "--default-label",
+                                "rest",
+                                "--classes",
+                                "rest,af",
+                                "--per-class",
+                                "10",
+                                "--seed",
+                                "7");
         assertThat(fit).isZero();
 
         // six recordings, three AF and three not (names from REFERENCE.csv, last of each kind)
@@ -85,19 +102,32 @@ class FittedHeadIntegrationTest {
         try (RunningJob job = RunningJob.start(conf, "fitted-head-it-" + suffix, input -> input);
                 ModelBundle served = ModelBundle.load(bundle, 1)) {
             assertThat(job.manifest.heads()).extracting(h -> h.task()).contains(TASK, "rhythm");
-            int exit = new CommandLine(new ReplayCommand()).execute("--bootstrap-servers", KAFKA.bootstrapServers(),
-                    "--records-from", list.toString(), "--as-fast-as-possible", "--topic", job.settings.sensorTopic,
-                    "--ground-truth-topic", "none");
+            int exit =
+                    new CommandLine(new ReplayCommand())
+                            .execute(
+                                    "--bootstrap-servers",
+                                    KAFKA.bootstrapServers(),
+                                    "--records-from",
+                                    list.toString(),
+                                    "--as-fast-as-possible",
+                                    "--topic",
+                                    job.settings.sensorTopic,
+                                    "--ground-truth-topic",
+                                    "none");
             assertThat(exit).isZero();
 
             RecordCodec<WindowEmbedding> embeddings = RecordCodec.forType(WindowEmbedding.class);
             Map<String, float[]> vectors = new TreeMap<>();
-            for (ConsumerRecord<byte[], byte[]> r : KAFKA.drainUntilQuiet(job.settings.embeddingsTopic,
-                    Duration.ofSeconds(5), Duration.ofSeconds(60))) {
+            for (ConsumerRecord<byte[], byte[]> r :
+                    KAFKA.drainUntilQuiet(
+                            job.settings.embeddingsTopic,
+                            Duration.ofSeconds(5),
+                            Duration.ofSeconds(60))) {
                 WindowEmbedding e = embeddings.decode(r.value());
                 float[] v = new float[e.getEmbeddingDim()];
                 e.getEmbedding().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
-                assertThat(vectors.put(e.getDeviceId() + "@" + e.getWindowStartMicros(), v)).isNull();
+                assertThat(vectors.put(e.getDeviceId() + "@" + e.getWindowStartMicros(), v))
+                        .isNull();
             }
             assertThat(vectors).hasSizeGreaterThanOrEqualTo(6 * 3);
 
@@ -105,12 +135,16 @@ class FittedHeadIntegrationTest {
             RecordCodec<Prediction> predictions = RecordCodec.forType(Prediction.class);
             Map<String, Prediction> fitted = new HashMap<>();
             int all = 0;
-            for (ConsumerRecord<byte[], byte[]> r : KAFKA.drain(job.settings.predictionsTopic, vectors.size() * heads,
-                    Duration.ofSeconds(60))) {
+            for (ConsumerRecord<byte[], byte[]> r :
+                    KAFKA.drain(
+                            job.settings.predictionsTopic,
+                            vectors.size() * heads,
+                            Duration.ofSeconds(60))) {
                 Prediction p = predictions.decode(r.value());
                 all++;
                 if (p.getTask().equals(TASK)) {
-                    assertThat(fitted.put(p.getDeviceId() + "@" + p.getWindowStartMicros(), p)).isNull();
+                    assertThat(fitted.put(p.getDeviceId() + "@" + p.getWindowStartMicros(), p))
+                            .isNull();
                 }
             }
             assertThat(all).isEqualTo(vectors.size() * heads);
@@ -126,13 +160,23 @@ class FittedHeadIntegrationTest {
                     assertThat(scores.get(c)).isCloseTo(expected[c], within(1e-5f));
                 }
                 assertThat(e.getValue().getLabel()).isEqualTo(head.label(expected));
-                byDevice.computeIfAbsent(e.getKey().substring(0, e.getKey().indexOf('@')), k -> new ArrayList<>())
+                byDevice.computeIfAbsent(
+                                e.getKey().substring(0, e.getKey().indexOf('@')),
+                                k -> new ArrayList<>())
                         .add(new float[] {scores.get(0), scores.get(1)});
             }
             assertThat(byDevice).hasSize(6);
-            // recording level, by the one rule: printed for the reader; accuracy is the evaluation's business
-            byDevice.forEach((device, rows) -> System.out.printf("fitted head %s: %s -> %s%n", TASK, device,
-                    RecordingAggregator.classify(rows, 2).map(c -> head.labels().get(c.label())).orElse("none")));
+            // recording level, by the one rule: printed for the reader; accuracy is the
+            // evaluation's business
+            byDevice.forEach(
+                    (device, rows) ->
+                            System.out.printf(
+                                    "fitted head %s: %s -> %s%n",
+                                    TASK,
+                                    device,
+                                    RecordingAggregator.classify(rows, 2)
+                                            .map(c -> head.labels().get(c.label()))
+                                            .orElse("none")));
         }
     }
 }

@@ -6,7 +6,6 @@ import io.fmstream.schemas.DeadLetterReason;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.SignalType;
 import io.fmstream.schemas.codec.RecordCodec;
-
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -17,9 +16,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The integration tests' input: simulated devices, one uploading minutes late, one with a
- * drop-out, and one bad record of every kind, in three production phases. Built once, so two
- * runs of the job see byte-identical input.
+ * The integration tests' input: simulated devices, one uploading minutes late, one with a drop-out,
+ * and one bad record of every kind, in three production phases. Built once, so two runs of the job
+ * see byte-identical input.
  */
 final class Fleet {
 
@@ -28,24 +27,31 @@ final class Fleet {
     static final double[] ON_TIME_RATES = {128, 250, 300, 360, 500};
     static final String GAPPY = "dev-gappy";
     static final String LATE = "dev-late";
+
     /** Seconds of data of each on-time and late device. */
     static final int SECONDS = 62;
+
     /** Seconds of data of the gappy device, with [GAP_AT, GAP_AT + 1) missing. */
     static final int GAPPY_SECONDS = 82;
+
     static final int GAP_AT = 20;
+
     /** Phase A carries device time [0, SPLIT) s, phase B the rest. */
     static final int SPLIT = 30;
 
     /** Device time origin of on-time devices: 90 s ago, on the 5 s grid. */
     final long t0;
+
     /** The late device's origin: 5 minutes before the others. */
     final long t0Late;
 
     final List<Record> phaseA = new ArrayList<>();
     final List<Record> phaseB = new ArrayList<>();
     final List<Record> phaseLate = new ArrayList<>();
+
     /** Expected dead letters: original value bytes to the reason. */
     final Map<String, DeadLetterReason> expectedDeadLetters = new LinkedHashMap<>();
+
     final Set<String> expectedWindowKeys = new LinkedHashSet<>();
 
     private final RecordCodec<SensorChunk> codec = RecordCodec.forType(SensorChunk.class);
@@ -68,7 +74,8 @@ final class Fleet {
                 if (ON_TIME[d].equals("dev-360") && s == SPLIT - 1) {
                     SensorChunk overlap = copy(c);
                     overlap.setFirstSampleIndex(c.getFirstSampleIndex() + 180);
-                    overlap.setFirstSampleTimeMicros(device.sampleTimeMicros(c.getFirstSampleIndex() + 180));
+                    overlap.setFirstSampleTimeMicros(
+                            device.sampleTimeMicros(c.getFirstSampleIndex() + 180));
                     phaseA.add(bad(overlap, DeadLetterReason.OVERLAP));
                 }
             }
@@ -85,7 +92,8 @@ final class Fleet {
             }
             (s < SPLIT ? phaseA : phaseB).add(good(c));
         }
-        // Arrives after the device's own data has run 60 s past the gap: the gap is closed, so LATE.
+        // Arrives after the device's own data has run 60 s past the gap: the gap is closed, so
+        // LATE.
         phaseB.add(bad(missing, DeadLetterReason.LATE));
         expectWindows(GAPPY, t0, 0, 70);
 
@@ -104,28 +112,43 @@ final class Fleet {
     }
 
     private void addBadRecords(long nowMicros) {
-        phaseA.add(raw("bad-garbage", "this is not avro".getBytes(StandardCharsets.UTF_8), DeadLetterReason.UNDECODABLE));
+        phaseA.add(
+                raw(
+                        "bad-garbage",
+                        "this is not avro".getBytes(StandardCharsets.UTF_8),
+                        DeadLetterReason.UNDECODABLE));
         byte[] unknown = codec.encode(chunk("bad-schema", 250, t0, new short[250]));
         unknown[5] ^= 0x5a; // a fingerprint no published schema has
         phaseA.add(raw("bad-schema", unknown, DeadLetterReason.UNKNOWN_SCHEMA));
         phaseA.add(bad(chunk("bad-rate", 5, t0, new short[5]), DeadLetterReason.BAD_SAMPLE_RATE));
         phaseA.add(bad(chunk("bad-empty", 250, t0, new short[0]), DeadLetterReason.EMPTY_CHUNK));
-        phaseA.add(bad(chunk("bad-oversized", 250, t0, new short[IntegrationSettings.MAX_SAMPLES_PER_CHUNK + 1]),
-                DeadLetterReason.OVERSIZED_CHUNK));
+        phaseA.add(
+                bad(
+                        chunk(
+                                "bad-oversized",
+                                250,
+                                t0,
+                                new short[IntegrationSettings.MAX_SAMPLES_PER_CHUNK + 1]),
+                        DeadLetterReason.OVERSIZED_CHUNK));
         short[] clipped = new short[250];
         java.util.Arrays.fill(clipped, Short.MAX_VALUE);
         phaseA.add(bad(chunk("bad-saturated", 250, t0, clipped), DeadLetterReason.SATURATED));
         SensorChunk nanGain = chunk("bad-gain", 250, t0, new short[250]);
         nanGain.setGain(Double.NaN);
         phaseA.add(bad(nanGain, DeadLetterReason.NON_FINITE));
-        phaseA.add(bad(chunk("bad-future", 250, nowMicros + 3600 * SECOND, new short[250]), DeadLetterReason.FUTURE));
+        phaseA.add(
+                bad(
+                        chunk("bad-future", 250, nowMicros + 3600 * SECOND, new short[250]),
+                        DeadLetterReason.FUTURE));
     }
 
-    private static SimulatedDevice device(String id, long seed, double rate, long start, double bpm) {
+    private static SimulatedDevice device(
+            String id, long seed, double rate, long start, double bpm) {
         return new SimulatedDevice(id, seed, rate, start, HeartRateProfile.resting(bpm));
     }
 
-    private void expectWindows(String device, long origin, int firstStartSecond, int lastStartSecond) {
+    private void expectWindows(
+            String device, long origin, int firstStartSecond, int lastStartSecond) {
         for (int s = firstStartSecond; s <= lastStartSecond; s += 5) {
             expectedWindowKeys.add(device + "@" + (origin + s * SECOND));
         }
@@ -144,8 +167,10 @@ final class Fleet {
         return new Record(key, value);
     }
 
-    private static SensorChunk chunk(String device, double rate, long startMicros, short[] samples) {
-        ByteBuffer bytes = ByteBuffer.allocate(samples.length * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static SensorChunk chunk(
+            String device, double rate, long startMicros, short[] samples) {
+        ByteBuffer bytes =
+                ByteBuffer.allocate(samples.length * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         bytes.asShortBuffer().put(samples);
         return SensorChunk.newBuilder()
                 .setDeviceId(device)

@@ -1,19 +1,15 @@
 package io.fmstream.it;
 
-import io.fmstream.local.StandaloneFlinkCluster;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fmstream.data.RepositoryLayout;
 import io.fmstream.data.sim.HeartRateProfile;
 import io.fmstream.data.sim.SimulatedDevice;
-import io.fmstream.data.RepositoryLayout;
+import io.fmstream.local.StandaloneFlinkCluster;
 import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;
 import io.fmstream.testkit.EmbeddedKafka;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,13 +19,16 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The job jar, unchanged, submitted with {@code flink run} to a standalone Flink cluster of
- * separate JVMs whose classpath holds only Flink: the jar must bring the connector, Kafka
- * client, Avro, ONNX Runtime and fmstream itself, and the job must produce every window.
+ * separate JVMs whose classpath holds only Flink: the jar must bring the connector, Kafka client,
+ * Avro, ONNX Runtime and fmstream itself, and the job must produce every window.
  */
 class FlinkClusterIT {
 
@@ -37,42 +36,68 @@ class FlinkClusterIT {
     private static final String[] DEVICES = {"cluster-a", "cluster-b", "cluster-c"};
     private static final double[] RATES = {250, 360, 500};
 
-    @RegisterExtension
-    static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
+    @RegisterExtension static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
 
     @Test
-    void theJobJarRunsUnchangedOnAStandaloneClusterAndWritesEveryWindow(@TempDir Path dir) throws Exception {
+    void theJobJarRunsUnchangedOnAStandaloneClusterAndWritesEveryWindow(@TempDir Path dir)
+            throws Exception {
         String suffix = IntegrationSettings.uniqueSuffix();
         String sensor = "sensor-" + suffix;
         String predictions = "predictions-" + suffix;
         try (StandaloneFlinkCluster cluster = new StandaloneFlinkCluster(dir)) {
             cluster.start();
-            String output = cluster.submit(jobJar(), List.of(
-                    "--fmstream.kafka.bootstrap-servers", KAFKA.bootstrapServers(),
-                    "--fmstream.bundle", RepositoryLayout.fixtureBundle().toUri().toString(),
-                    "--fmstream.topic.sensor-chunks", sensor,
-                    "--fmstream.topic.embeddings", "embeddings-" + suffix,
-                    "--fmstream.topic.predictions", predictions,
-                    "--fmstream.topic.dead-letters", "dead-letters-" + suffix,
-                    "--fmstream.topics.create", "true",
-                    "--fmstream.topics.partitions", "2",
-                    "--fmstream.transactional-id-prefix", "cluster-" + suffix,
-                    "--fmstream.kafka.group-id", "cluster-" + suffix,
-                    "--fmstream.checkpoint-interval", "1 s",
-                    "--fmstream.transaction-timeout", "60 s"));
+            String output =
+                    cluster.submit(
+                            jobJar(),
+                            List.of(
+                                    "--fmstream.kafka.bootstrap-servers",
+                                    KAFKA.bootstrapServers(),
+                                    "--fmstream.bundle",
+                                    RepositoryLayout.fixtureBundle().toUri().toString(),
+                                    "--fmstream.topic.sensor-chunks",
+                                    sensor,
+                                    "--fmstream.topic.embeddings",
+                                    "embeddings-" + suffix,
+                                    "--fmstream.topic.predictions",
+                                    predictions,
+                                    "--fmstream.topic.dead-letters",
+                                    "dead-letters-" + suffix,
+                                    "--fmstream.topics.create",
+                                    "true",
+                                    "--fmstream.topics.partitions",
+                                    "2",
+                                    "--fmstream.transactional-id-prefix",
+                                    "cluster-" + suffix,
+                                    "--fmstream.kafka.group-id",
+                                    "cluster-" + suffix,
+                                    "--fmstream.checkpoint-interval",
+                                    "1 s",
+                                    "--fmstream.transaction-timeout",
+                                    "60 s"));
             Matcher id = Pattern.compile("JobID ([0-9a-f]{32})").matcher(output);
             assertThat(id.find()).as("flink run output:\n" + output).isTrue();
             try {
-                long t0 = Math.floorDiv(System.currentTimeMillis() * 1000L - 90 * SECOND, 5 * SECOND) * 5 * SECOND;
+                long t0 =
+                        Math.floorDiv(System.currentTimeMillis() * 1000L - 90 * SECOND, 5 * SECOND)
+                                * 5
+                                * SECOND;
                 List<String> expected = produceDevices(sensor, t0);
                 List<String> got = new ArrayList<>();
                 RecordCodec<Prediction> codec = RecordCodec.forType(Prediction.class);
-                for (ConsumerRecord<byte[], byte[]> r : KAFKA.drain(predictions, expected.size(), Duration.ofSeconds(120))) {
+                for (ConsumerRecord<byte[], byte[]> r :
+                        KAFKA.drain(predictions, expected.size(), Duration.ofSeconds(120))) {
                     Prediction p = codec.decode(r.value());
-                    got.add(p.getDeviceId() + "@" + (p.getWindowStartMicros() - t0) / SECOND + "/" + p.getTask());
+                    got.add(
+                            p.getDeviceId()
+                                    + "@"
+                                    + (p.getWindowStartMicros() - t0) / SECOND
+                                    + "/"
+                                    + p.getTask());
                 }
-                assertThat(got).as("predictions; cluster logs in " + cluster.logDir())
-                        .doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(expected);
+                assertThat(got)
+                        .as("predictions; cluster logs in " + cluster.logDir())
+                        .doesNotHaveDuplicates()
+                        .containsExactlyInAnyOrderElementsOf(expected);
             } finally {
                 cluster.cancel(id.group(1));
             }
@@ -85,10 +110,14 @@ class FlinkClusterIT {
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
         List<String> expected = new ArrayList<>();
         for (int d = 0; d < DEVICES.length; d++) {
-            SimulatedDevice device = new SimulatedDevice(DEVICES[d], d, RATES[d], t0, HeartRateProfile.resting(70));
+            SimulatedDevice device =
+                    new SimulatedDevice(DEVICES[d], d, RATES[d], t0, HeartRateProfile.resting(70));
             for (int s = 0; s < 32; s++) {
-                records.add(new ProducerRecord<>(topic, DEVICES[d].getBytes(StandardCharsets.UTF_8),
-                        codec.encode(device.nextChunk((int) RATES[d]))));
+                records.add(
+                        new ProducerRecord<>(
+                                topic,
+                                DEVICES[d].getBytes(StandardCharsets.UTF_8),
+                                codec.encode(device.nextChunk((int) RATES[d]))));
             }
             for (int start = 0; start <= 20; start += 5) {
                 for (String task : new String[] {"rhythm", "heart_rate", "signal_quality"}) {
@@ -103,7 +132,8 @@ class FlinkClusterIT {
     private static Path jobJar() throws Exception {
         Path target = RepositoryLayout.root().resolve("flink-jobs/target");
         try (Stream<Path> files = Files.list(target)) {
-            List<Path> jars = files.filter(p -> p.getFileName().toString().endsWith("-job.jar")).toList();
+            List<Path> jars =
+                    files.filter(p -> p.getFileName().toString().endsWith("-job.jar")).toList();
             assertThat(jars).as("the job jar in " + target + " (built by mvn package)").hasSize(1);
             return jars.get(0);
         }

@@ -1,5 +1,8 @@
 package io.fmstream.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
 import io.fmstream.core.model.BundleManifest;
 import io.fmstream.core.records.SourceRef;
 import io.fmstream.job.FmstreamOptions;
@@ -11,6 +14,14 @@ import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.WindowEmbedding;
 import io.fmstream.schemas.codec.RecordCodec;
 import io.fmstream.testkit.EmbeddedKafka;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -22,40 +33,29 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HexFormat;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
-
 /**
- * The production job (Kafka source, topology, exactly-once Kafka sinks) against a real
- * in-process broker on a MiniCluster at parallelism 2: every expected window of every device
- * once, the late device's included; every bad record a dead letter with the right reason; and
- * the same outputs, once each, after a failure and a restart from a checkpoint.
+ * The production job (Kafka source, topology, exactly-once Kafka sinks) against a real in-process
+ * broker on a MiniCluster at parallelism 2: every expected window of every device once, the late
+ * device's included; every bad record a dead letter with the right reason; and the same outputs,
+ * once each, after a failure and a restart from a checkpoint.
  */
 class FmstreamJobIntegrationTest {
 
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(120);
 
-    @RegisterExtension
-    static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
+    @RegisterExtension static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
 
     private static final int PROMETHEUS_PORT = PrometheusScrape.freePort();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
-                    .setConfiguration(PrometheusScrape.reporterConfiguration(PROMETHEUS_PORT))
-                    .build());
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
+                            .setConfiguration(
+                                    PrometheusScrape.reporterConfiguration(PROMETHEUS_PORT))
+                            .build());
 
     private static final Fleet FLEET = new Fleet(System.currentTimeMillis() * 1000L);
 
@@ -89,7 +89,9 @@ class FmstreamJobIntegrationTest {
 
     private void assertComplete(Outputs out) {
         int heads = out.manifest.heads().size();
-        assertThat(out.embeddingKeys).as("embeddings, once each").doesNotHaveDuplicates()
+        assertThat(out.embeddingKeys)
+                .as("embeddings, once each")
+                .doesNotHaveDuplicates()
                 .containsExactlyInAnyOrderElementsOf(FLEET.expectedWindowKeys);
         List<String> expectedPredictions = new ArrayList<>();
         for (String window : FLEET.expectedWindowKeys) {
@@ -97,10 +99,14 @@ class FmstreamJobIntegrationTest {
                 expectedPredictions.add(window + "/" + head.task());
             }
         }
-        assertThat(out.predictionKeys).as("predictions, once each").doesNotHaveDuplicates()
+        assertThat(out.predictionKeys)
+                .as("predictions, once each")
+                .doesNotHaveDuplicates()
                 .hasSize(FLEET.expectedWindowKeys.size() * heads)
                 .containsExactlyInAnyOrderElementsOf(expectedPredictions);
-        assertThat(out.deadLetters).as("dead letters by original bytes").isEqualTo(FLEET.expectedDeadLetters);
+        assertThat(out.deadLetters)
+                .as("dead letters by original bytes")
+                .isEqualTo(FLEET.expectedDeadLetters);
     }
 
     private Outputs run(boolean injectFailure, FmstreamOptions.Delivery delivery) throws Exception {
@@ -111,9 +117,18 @@ class FmstreamJobIntegrationTest {
             FailOnce.FAILED.set(false);
             FailOnce.CHECKPOINTED.set(false);
         }
-        try (RunningJob job = RunningJob.start(conf, "fmstream-it-" + suffix, input -> injectFailure
-                ? input.map(new FailOnce(), TypeInformation.of(SourceRef.class)).uid("test-fail-once").name("Fail once")
-                : input)) {
+        try (RunningJob job =
+                RunningJob.start(
+                        conf,
+                        "fmstream-it-" + suffix,
+                        input ->
+                                injectFailure
+                                        ? input.map(
+                                                        new FailOnce(),
+                                                        TypeInformation.of(SourceRef.class))
+                                                .uid("test-fail-once")
+                                                .name("Fail once")
+                                        : input)) {
             JobSettings settings = job.settings;
             int heads = job.manifest.heads().size();
             produce(settings.sensorTopic, FLEET.phaseA);
@@ -128,8 +143,10 @@ class FmstreamJobIntegrationTest {
             produce(settings.sensorTopic, FLEET.phaseLate);
             Outputs out = collect(settings, job.manifest, heads);
             if (!injectFailure) {
-                // After a restart the counters start again from zero; only a clean run can match exactly.
-                assertCountersMatch(PrometheusScrape.scrape(PROMETHEUS_PORT), job.client.getJobID().toString());
+                // After a restart the counters start again from zero; only a clean run can match
+                // exactly.
+                assertCountersMatch(
+                        PrometheusScrape.scrape(PROMETHEUS_PORT), job.client.getJobID().toString());
             }
             return out;
         }
@@ -140,25 +157,35 @@ class FmstreamJobIntegrationTest {
         Map<DeadLetterReason, Long> expected = new java.util.EnumMap<>(DeadLetterReason.class);
         FLEET.expectedDeadLetters.values().forEach(r -> expected.merge(r, 1L, Long::sum));
         for (DeadLetterReason reason : DeadLetterReason.values()) {
-            assertThat(metrics.sum("fmstream_dead_letters", Map.of("job_id", jobId, "reason", reason.name())))
-                    .as("dead-letter counter for " + reason).isEqualTo(expected.getOrDefault(reason, 0L));
+            assertThat(
+                            metrics.sum(
+                                    "fmstream_dead_letters",
+                                    Map.of("job_id", jobId, "reason", reason.name())))
+                    .as("dead-letter counter for " + reason)
+                    .isEqualTo(expected.getOrDefault(reason, 0L));
         }
         assertThat(metrics.sum("fmstream_windows_emitted", Map.of("job_id", jobId)))
                 .isEqualTo(FLEET.expectedWindowKeys.size());
         assertThat(metrics.sum("fmstream_embeddings", Map.of("job_id", jobId)))
                 .isEqualTo(FLEET.expectedWindowKeys.size());
         assertThat(metrics.sum("fmstream_chunks_duplicate", Map.of("job_id", jobId))).isEqualTo(1);
-        assertThat(metrics.sum("fmstream_records_in", Map.of("job_id", jobId))).isEqualTo(FLEET.recordCount());
-        assertThat(metrics.names()).anyMatch(n -> n.contains("fmstream_written_latency_millis"))
+        assertThat(metrics.sum("fmstream_records_in", Map.of("job_id", jobId)))
+                .isEqualTo(FLEET.recordCount());
+        assertThat(metrics.names())
+                .anyMatch(n -> n.contains("fmstream_written_latency_millis"))
                 .anyMatch(n -> n.contains("fmstream_inference_micros"))
                 .anyMatch(n -> n.contains("fmstream_batches"));
     }
 
-    private Outputs collect(JobSettings settings, BundleManifest manifest, int heads) throws Exception {
+    private Outputs collect(JobSettings settings, BundleManifest manifest, int heads)
+            throws Exception {
         Outputs out = new Outputs(manifest);
         RecordCodec<Prediction> predictions = RecordCodec.forType(Prediction.class);
-        for (ConsumerRecord<byte[], byte[]> r : KAFKA.drain(settings.predictionsTopic,
-                FLEET.expectedWindowKeys.size() * heads, DRAIN_TIMEOUT)) {
+        for (ConsumerRecord<byte[], byte[]> r :
+                KAFKA.drain(
+                        settings.predictionsTopic,
+                        FLEET.expectedWindowKeys.size() * heads,
+                        DRAIN_TIMEOUT)) {
             Prediction p = predictions.decode(r.value());
             assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(p.getDeviceId());
             String key = p.getDeviceId() + "@" + p.getWindowStartMicros() + "/" + p.getTask();
@@ -166,24 +193,30 @@ class FmstreamJobIntegrationTest {
             out.predictions.put(key, p);
         }
         RecordCodec<WindowEmbedding> embeddings = RecordCodec.forType(WindowEmbedding.class);
-        for (ConsumerRecord<byte[], byte[]> r : KAFKA.drain(settings.embeddingsTopic,
-                FLEET.expectedWindowKeys.size(), DRAIN_TIMEOUT)) {
+        for (ConsumerRecord<byte[], byte[]> r :
+                KAFKA.drain(
+                        settings.embeddingsTopic, FLEET.expectedWindowKeys.size(), DRAIN_TIMEOUT)) {
             WindowEmbedding e = embeddings.decode(r.value());
             assertThat(e.getEncoderId().getSha256()).isEqualTo(manifest.encoder().sha256());
             assertThat(e.getEmbeddingDim()).isEqualTo(manifest.encoder().embeddingDim());
-            assertThat(e.getWindowEndMicros() - e.getWindowStartMicros()).isEqualTo(10 * Fleet.SECOND);
+            assertThat(e.getWindowEndMicros() - e.getWindowStartMicros())
+                    .isEqualTo(10 * Fleet.SECOND);
             assertThat(e.getMissingFraction()).isLessThanOrEqualTo(0.2f);
             out.embeddingKeys.add(e.getDeviceId() + "@" + e.getWindowStartMicros());
         }
         RecordCodec<DeadLetter> deadLetters = RecordCodec.forType(DeadLetter.class);
-        for (ConsumerRecord<byte[], byte[]> r : KAFKA.drain(settings.deadLetterTopic,
-                FLEET.expectedDeadLetters.size(), DRAIN_TIMEOUT)) {
+        for (ConsumerRecord<byte[], byte[]> r :
+                KAFKA.drain(
+                        settings.deadLetterTopic,
+                        FLEET.expectedDeadLetters.size(),
+                        DRAIN_TIMEOUT)) {
             DeadLetter d = deadLetters.decode(r.value());
             byte[] payload = new byte[d.getPayload().remaining()];
             d.getPayload().get(payload);
             assertThat(d.getSourceTopic()).isEqualTo(settings.sensorTopic);
             assertThat(d.getDetail()).isNotBlank();
-            DeadLetterReason previous = out.deadLetters.put(HexFormat.of().formatHex(payload), d.getReason());
+            DeadLetterReason previous =
+                    out.deadLetters.put(HexFormat.of().formatHex(payload), d.getReason());
             assertThat(previous).as("dead letter for the same record twice: " + d).isNull();
         }
         return out;
@@ -192,7 +225,9 @@ class FmstreamJobIntegrationTest {
     private static void produce(String topic, List<Fleet.Record> records) {
         List<ProducerRecord<byte[], byte[]>> batch = new ArrayList<>();
         for (Fleet.Record r : records) {
-            batch.add(new ProducerRecord<>(topic, r.key().getBytes(StandardCharsets.UTF_8), r.value()));
+            batch.add(
+                    new ProducerRecord<>(
+                            topic, r.key().getBytes(StandardCharsets.UTF_8), r.value()));
         }
         KAFKA.produceAll(batch);
     }
@@ -214,7 +249,8 @@ class FmstreamJobIntegrationTest {
      * Fails the job once, on the first phase-B chunk of dev-360, after at least one checkpoint has
      * completed, so the restart restores real state and rewinds the source.
      */
-    static final class FailOnce extends RichMapFunction<SourceRef, SourceRef> implements CheckpointListener {
+    static final class FailOnce extends RichMapFunction<SourceRef, SourceRef>
+            implements CheckpointListener {
         static final AtomicBoolean FAILED = new AtomicBoolean();
         static final AtomicBoolean CHECKPOINTED = new AtomicBoolean();
         private transient RecordCodec<SensorChunk> codec;
@@ -224,11 +260,19 @@ class FmstreamJobIntegrationTest {
             if (codec == null) {
                 codec = RecordCodec.forType(SensorChunk.class);
             }
-            if (!FAILED.get() && CHECKPOINTED.get() && "dev-360".equals(new String(value.key, StandardCharsets.UTF_8))) {
+            if (!FAILED.get()
+                    && CHECKPOINTED.get()
+                    && "dev-360".equals(new String(value.key, StandardCharsets.UTF_8))) {
                 SensorChunk c = codec.decode(value.payload);
-                if (c.getFirstSampleIndex() >= Fleet.SPLIT * 360L && FAILED.compareAndSet(false, true)) {
-                    throw new IllegalStateException("injected failure at " + value.topic + "-" + value.partition
-                            + "@" + value.offset);
+                if (c.getFirstSampleIndex() >= Fleet.SPLIT * 360L
+                        && FAILED.compareAndSet(false, true)) {
+                    throw new IllegalStateException(
+                            "injected failure at "
+                                    + value.topic
+                                    + "-"
+                                    + value.partition
+                                    + "@"
+                                    + value.offset);
                 }
             }
             return value;

@@ -2,11 +2,10 @@ package io.fmstream.it;
 
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.job.FmstreamOptions;
-import org.apache.flink.configuration.Configuration;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
+import org.apache.flink.configuration.Configuration;
 
 /** The job's production options with test-sized values: fast checkpoints and short transactions. */
 final class IntegrationSettings {
@@ -28,7 +27,8 @@ final class IntegrationSettings {
         c.set(FmstreamOptions.TRANSACTIONAL_ID_PREFIX, "it-" + suffix);
         c.set(FmstreamOptions.BUNDLE, fixtureBundle().toUri().toString());
         c.set(FmstreamOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
-        // Short, so a transaction left open by the injected failure cannot stall read_committed readers long.
+        // Short, so a transaction left open by the injected failure cannot stall read_committed
+        // readers long.
         c.set(FmstreamOptions.TRANSACTION_TIMEOUT, Duration.ofSeconds(60));
         c.set(FmstreamOptions.BATCH_SIZE, 16);
         c.set(FmstreamOptions.BATCH_MAX_DELAY, Duration.ofMillis(20));

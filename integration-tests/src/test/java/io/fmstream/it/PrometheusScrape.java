@@ -1,7 +1,5 @@
 package io.fmstream.it;
 
-import org.apache.flink.configuration.Configuration;
-
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -17,12 +15,15 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.flink.configuration.Configuration;
 
 /** One scrape of Flink's Prometheus reporter, parsed from the text exposition format. */
 final class PrometheusScrape {
 
-    private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)\\})?\\s+(\\S+).*$");
-    private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
+    private static final Pattern SAMPLE =
+            Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)\\})?\\s+(\\S+).*$");
+    private static final Pattern LABEL =
+            Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
     private final List<Sample> samples;
 
@@ -34,19 +35,25 @@ final class PrometheusScrape {
 
     static Configuration reporterConfiguration(int port) {
         Configuration c = new Configuration();
-        c.setString("metrics.reporter.prom.factory.class",
+        c.setString(
+                "metrics.reporter.prom.factory.class",
                 "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
         c.setString("metrics.reporter.prom.port", String.valueOf(port));
         return c;
     }
 
     static PrometheusScrape scrape(int port) throws IOException, InterruptedException {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/metrics"))
-                        .timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response =
+                HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(
+                                                URI.create("http://localhost:" + port + "/metrics"))
+                                        .timeout(Duration.ofSeconds(10))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
-            throw new IllegalStateException("Prometheus endpoint answered " + response.statusCode());
+            throw new IllegalStateException(
+                    "Prometheus endpoint answered " + response.statusCode());
         }
         List<Sample> samples = new ArrayList<>();
         for (String line : response.body().split("\n")) {
@@ -69,7 +76,9 @@ final class PrometheusScrape {
         return new PrometheusScrape(samples);
     }
 
-    /** Sum over every series whose name ends with {@code metric} and that has all the given labels. */
+    /**
+     * Sum over every series whose name ends with {@code metric} and that has all the given labels.
+     */
     long sum(String metric, Map<String, String> labels) {
         double total = 0;
         for (Sample s : samples) {

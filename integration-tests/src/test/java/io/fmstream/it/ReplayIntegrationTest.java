@@ -1,5 +1,7 @@
 package io.fmstream.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.Rhythm;
@@ -7,6 +9,9 @@ import io.fmstream.schemas.WindowEmbedding;
 import io.fmstream.schemas.codec.RecordCodec;
 import io.fmstream.testkit.EmbeddedKafka;
 import io.fmstream.tools.ReplayCommand;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -15,32 +20,27 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import picocli.CommandLine;
 
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
 /**
- * A real recording through the production job: MIT-BIH record 100 (MLII, 360 Hz, 30 min),
- * replayed as fast as possible with the replay command, gives exactly one window per hop over
- * the whole record and no dead letters.
+ * A real recording through the production job: MIT-BIH record 100 (MLII, 360 Hz, 30 min), replayed
+ * as fast as possible with the replay command, gives exactly one window per hop over the whole
+ * record and no dead letters.
  */
 class ReplayIntegrationTest {
 
     private static final long SECOND = 1_000_000L;
+
     /** 650000 samples at 360 Hz = 1805.56 s: windows start at 0, 5, ..., 1795 s. */
     private static final int WINDOWS = 360;
 
-    @RegisterExtension
-    static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
+    @RegisterExtension static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
-                    .build());
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
+                            .build());
 
     @Test
     void mitdb100ReplayedThroughTheJobGivesOneWindowPerHopAndNoDeadLetters() throws Exception {
@@ -48,18 +48,25 @@ class ReplayIntegrationTest {
         Configuration conf = IntegrationSettings.forRun(KAFKA.bootstrapServers(), suffix);
         String truthTopic = "ground-truth-" + suffix;
         try (RunningJob job = RunningJob.start(conf, "replay-it-" + suffix, input -> input)) {
-            int exit = new CommandLine(new ReplayCommand()).execute(
-                    "--bootstrap-servers", KAFKA.bootstrapServers(),
-                    "--record", RepositoryLayout.testData().resolve("mitdb/100").toString(),
-                    "--as-fast-as-possible",
-                    "--topic", job.settings.sensorTopic,
-                    "--ground-truth-topic", truthTopic,
-                    "--create-topics");
+            int exit =
+                    new CommandLine(new ReplayCommand())
+                            .execute(
+                                    "--bootstrap-servers",
+                                    KAFKA.bootstrapServers(),
+                                    "--record",
+                                    RepositoryLayout.testData().resolve("mitdb/100").toString(),
+                                    "--as-fast-as-possible",
+                                    "--topic",
+                                    job.settings.sensorTopic,
+                                    "--ground-truth-topic",
+                                    truthTopic,
+                                    "--create-topics");
             assertThat(exit).isZero();
 
             RecordCodec<WindowEmbedding> codec = RecordCodec.forType(WindowEmbedding.class);
             List<Long> starts = new ArrayList<>();
-            for (ConsumerRecord<byte[], byte[]> r : KAFKA.drain(job.settings.embeddingsTopic, WINDOWS, Duration.ofSeconds(120))) {
+            for (ConsumerRecord<byte[], byte[]> r :
+                    KAFKA.drain(job.settings.embeddingsTopic, WINDOWS, Duration.ofSeconds(120))) {
                 WindowEmbedding e = codec.decode(r.value());
                 assertThat(e.getDeviceId()).isEqualTo("mitdb-100");
                 assertThat(e.getMissingFraction()).isLessThan(0.02f);
@@ -73,12 +80,19 @@ class ReplayIntegrationTest {
             }
             assertThat(starts).containsExactlyInAnyOrderElementsOf(expected);
 
-            assertThat(KAFKA.drainUntilQuiet(job.settings.deadLetterTopic, Duration.ofSeconds(3), Duration.ofSeconds(10)))
-                    .as("dead letters").isEmpty();
+            assertThat(
+                            KAFKA.drainUntilQuiet(
+                                    job.settings.deadLetterTopic,
+                                    Duration.ofSeconds(3),
+                                    Duration.ofSeconds(10)))
+                    .as("dead letters")
+                    .isEmpty();
 
-            // The annotations' ground truth lines up with the windows: same starts, normal rhythm, about 75 bpm.
+            // The annotations' ground truth lines up with the windows: same starts, normal rhythm,
+            // about 75 bpm.
             RecordCodec<GroundTruth> truth = RecordCodec.forType(GroundTruth.class);
-            List<ConsumerRecord<byte[], byte[]>> spans = KAFKA.drain(truthTopic, WINDOWS, Duration.ofSeconds(30));
+            List<ConsumerRecord<byte[], byte[]>> spans =
+                    KAFKA.drain(truthTopic, WINDOWS, Duration.ofSeconds(30));
             assertThat(spans).hasSize(WINDOWS);
             for (ConsumerRecord<byte[], byte[]> r : spans) {
                 GroundTruth g = truth.decode(r.value());

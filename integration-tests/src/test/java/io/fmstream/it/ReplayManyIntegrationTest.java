@@ -1,5 +1,7 @@
 package io.fmstream.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.fmstream.core.signal.StreamingResampler;
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.data.wfdb.WfdbHeader;
@@ -8,13 +10,6 @@ import io.fmstream.schemas.WindowEmbedding;
 import io.fmstream.schemas.codec.RecordCodec;
 import io.fmstream.testkit.EmbeddedKafka;
 import io.fmstream.tools.ReplayCommand;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import picocli.CommandLine;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,43 +20,57 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import picocli.CommandLine;
 
 /**
  * Twelve CinC 2017 recordings (9-60 s, 300 Hz) replayed at once, as fast as possible, from one
- * replay process through the production job at parallelism 2: every recording is its own device
- * and gets exactly the windows its length allows, on the hop grid from its own (rebased) first
- * sample, with no dead letters. Five at a time, so records also start as others finish.
+ * replay process through the production job at parallelism 2: every recording is its own device and
+ * gets exactly the windows its length allows, on the hop grid from its own (rebased) first sample,
+ * with no dead letters. Five at a time, so records also start as others finish.
  */
 class ReplayManyIntegrationTest {
 
     private static final int RECORDS = 12;
     private static final Path TRAIN = RepositoryLayout.testData().resolve("cinc2017-train");
 
-    @RegisterExtension
-    static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
+    @RegisterExtension static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
-                    .build());
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
+                            .build());
 
     @Test
     void twelveRecordsAtOnceGiveEachDeviceItsWindowsAndNoDeadLetters() throws Exception {
         String suffix = IntegrationSettings.uniqueSuffix();
-        try (RunningJob job = RunningJob.start(IntegrationSettings.forRun(KAFKA.bootstrapServers(), suffix),
-                "replay-many-it-" + suffix, input -> input)) {
-            // The records --records-from selects: the folder's .hea files sorted by name, the first 12.
+        try (RunningJob job =
+                RunningJob.start(
+                        IntegrationSettings.forRun(KAFKA.bootstrapServers(), suffix),
+                        "replay-many-it-" + suffix,
+                        input -> input)) {
+            // The records --records-from selects: the folder's .hea files sorted by name, the first
+            // 12.
             Map<String, WfdbHeader> records = new TreeMap<>();
             try (Stream<Path> files = Files.list(TRAIN)) {
-                files.filter(p -> p.getFileName().toString().endsWith(".hea")).sorted().limit(RECORDS)
-                        .forEach(p -> {
-                            WfdbHeader h = WfdbHeader.read(p);
-                            records.put("cinc2017-train-" + h.recordName().toLowerCase(Locale.ROOT), h);
-                        });
+                files.filter(p -> p.getFileName().toString().endsWith(".hea"))
+                        .sorted()
+                        .limit(RECORDS)
+                        .forEach(
+                                p -> {
+                                    WfdbHeader h = WfdbHeader.read(p);
+                                    records.put(
+                                            "cinc2017-train-"
+                                                    + h.recordName().toLowerCase(Locale.ROOT),
+                                            h);
+                                });
             }
             Map<String, Integer> expectedWindows = new HashMap<>();
             int totalWindows = 0;
@@ -70,38 +79,55 @@ class ReplayManyIntegrationTest {
                 int n = expectedWindows(e.getValue(), job);
                 expectedWindows.put(e.getKey(), n);
                 totalWindows += n;
-                totalChunks += (int) Math.ceil(e.getValue().numberOfSamples() / e.getValue().samplingFrequency());
+                totalChunks +=
+                        (int)
+                                Math.ceil(
+                                        e.getValue().numberOfSamples()
+                                                / e.getValue().samplingFrequency());
             }
 
-            int exit = new CommandLine(new ReplayCommand()).execute(
-                    "--bootstrap-servers", KAFKA.bootstrapServers(),
-                    "--records-from", TRAIN.toString(), "--limit", String.valueOf(RECORDS),
-                    "--concurrency", "5",
-                    "--as-fast-as-possible",
-                    "--topic", job.settings.sensorTopic,
-                    "--ground-truth-topic", "none");
+            int exit =
+                    new CommandLine(new ReplayCommand())
+                            .execute(
+                                    "--bootstrap-servers",
+                                    KAFKA.bootstrapServers(),
+                                    "--records-from",
+                                    TRAIN.toString(),
+                                    "--limit",
+                                    String.valueOf(RECORDS),
+                                    "--concurrency",
+                                    "5",
+                                    "--as-fast-as-possible",
+                                    "--topic",
+                                    job.settings.sensorTopic,
+                                    "--ground-truth-topic",
+                                    "none");
             assertThat(exit).isZero();
 
-            // Each device's first sample time, from what replay sent: its windows start there, one hop apart.
+            // Each device's first sample time, from what replay sent: its windows start there, one
+            // hop apart.
             RecordCodec<SensorChunk> chunks = RecordCodec.forType(SensorChunk.class);
             Map<String, Long> firstSample = new HashMap<>();
-            List<ConsumerRecord<byte[], byte[]>> sent = KAFKA.drain(job.settings.sensorTopic, totalChunks,
-                    Duration.ofSeconds(30));
+            List<ConsumerRecord<byte[], byte[]>> sent =
+                    KAFKA.drain(job.settings.sensorTopic, totalChunks, Duration.ofSeconds(30));
             assertThat(sent).hasSize(totalChunks);
             for (ConsumerRecord<byte[], byte[]> r : sent) {
                 SensorChunk c = chunks.decode(r.value());
                 if (c.getFirstSampleIndex() == 0) {
-                    assertThat(firstSample.put(c.getDeviceId(), c.getFirstSampleTimeMicros())).isNull();
+                    assertThat(firstSample.put(c.getDeviceId(), c.getFirstSampleTimeMicros()))
+                            .isNull();
                 }
             }
             assertThat(firstSample).containsOnlyKeys(records.keySet());
 
             RecordCodec<WindowEmbedding> codec = RecordCodec.forType(WindowEmbedding.class);
             Map<String, List<Long>> starts = new TreeMap<>();
-            for (ConsumerRecord<byte[], byte[]> r : KAFKA.drain(job.settings.embeddingsTopic, totalWindows,
-                    Duration.ofSeconds(60))) {
+            for (ConsumerRecord<byte[], byte[]> r :
+                    KAFKA.drain(
+                            job.settings.embeddingsTopic, totalWindows, Duration.ofSeconds(60))) {
                 WindowEmbedding e = codec.decode(r.value());
-                starts.computeIfAbsent(e.getDeviceId(), k -> new ArrayList<>()).add(e.getWindowStartMicros());
+                starts.computeIfAbsent(e.getDeviceId(), k -> new ArrayList<>())
+                        .add(e.getWindowStartMicros());
             }
             assertThat(starts).containsOnlyKeys(records.keySet());
             long hop = job.settings.windowHop(job.manifest).toNanos() / 1000;
@@ -110,31 +136,42 @@ class ReplayManyIntegrationTest {
                 for (int k = 0; k < expectedWindows.get(device); k++) {
                     expected.add(firstSample.get(device) + k * hop);
                 }
-                assertThat(starts.get(device)).as(device).containsExactlyInAnyOrderElementsOf(expected);
+                assertThat(starts.get(device))
+                        .as(device)
+                        .containsExactlyInAnyOrderElementsOf(expected);
             }
 
-            assertThat(KAFKA.drainUntilQuiet(job.settings.deadLetterTopic, Duration.ofSeconds(3),
-                    Duration.ofSeconds(10))).as("dead letters").isEmpty();
+            assertThat(
+                            KAFKA.drainUntilQuiet(
+                                    job.settings.deadLetterTopic,
+                                    Duration.ofSeconds(3),
+                                    Duration.ofSeconds(10)))
+                    .as("dead letters")
+                    .isEmpty();
         }
     }
 
     /**
-     * The job's window rule for a record that starts on the hop grid: window k holds model-rate outputs
-     * {@code k * hop .. k * hop + window - 1} from the record's start, and the resampler emits an output once
-     * the input reaches {@code halfWidth} samples past its position, so window k is emitted when
-     * {@code floor(position of its last output) + halfWidth <= last input index}. Partial windows at the end wait
-     * for the idle timeout (30 min), so they never come here. Window 0 misses only the resampler's first
-     * few outputs (before its support starts), well under the maximum missing fraction.
+     * The job's window rule for a record that starts on the hop grid: window k holds model-rate
+     * outputs {@code k * hop .. k * hop + window - 1} from the record's start, and the resampler
+     * emits an output once the input reaches {@code halfWidth} samples past its position, so window
+     * k is emitted when {@code floor(position of its last output) + halfWidth <= last input index}.
+     * Partial windows at the end wait for the idle timeout (30 min), so they never come here.
+     * Window 0 misses only the resampler's first few outputs (before its support starts), well
+     * under the maximum missing fraction.
      */
     private static int expectedWindows(WfdbHeader h, RunningJob job) {
         double modelRate = job.manifest.inputSampleRateHz();
         double inRate = h.samplingFrequency();
         long windowSamples = Math.round(job.manifest.windowSeconds() * modelRate);
-        long hopSamples = Math.round(job.settings.windowHop(job.manifest).toNanos() / 1e9 * modelRate);
+        long hopSamples =
+                Math.round(job.settings.windowHop(job.manifest).toNanos() / 1e9 * modelRate);
         int halfWidth = new StreamingResampler(inRate, modelRate).halfWidth();
         long lastInput = h.numberOfSamples() - 1;
         int n = 0;
-        while ((long) Math.floor((n * hopSamples + windowSamples - 1) * inRate / modelRate) + halfWidth <= lastInput) {
+        while ((long) Math.floor((n * hopSamples + windowSamples - 1) * inRate / modelRate)
+                        + halfWidth
+                <= lastInput) {
             n++;
         }
         return n;

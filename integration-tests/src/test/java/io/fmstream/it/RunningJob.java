@@ -4,6 +4,8 @@ import io.fmstream.core.model.BundleManifest;
 import io.fmstream.core.records.SourceRef;
 import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.JobSettings;
+import java.time.Duration;
+import java.util.function.UnaryOperator;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
@@ -11,13 +13,10 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
-import java.time.Duration;
-import java.util.function.UnaryOperator;
-
 /**
  * The production pipeline (topic check, Kafka source, topology, Kafka sinks) submitted to the
- * test's MiniCluster at parallelism 2, cancelled on close. {@code inputHook} may insert an
- * operator after the source (the failure injection); everything else is the job as deployed.
+ * test's MiniCluster at parallelism 2, cancelled on close. {@code inputHook} may insert an operator
+ * after the source (the failure injection); everything else is the job as deployed.
  */
 final class RunningJob implements AutoCloseable {
 
@@ -33,29 +32,37 @@ final class RunningJob implements AutoCloseable {
         this.client = client;
     }
 
-    static RunningJob start(Configuration conf, String name, UnaryOperator<DataStream<SourceRef>> inputHook)
+    static RunningJob start(
+            Configuration conf, String name, UnaryOperator<DataStream<SourceRef>> inputHook)
             throws Exception {
         return start(conf, name, inputHook, null);
     }
 
     /** As above, restored from {@code savepoint} (a URI) when it is not null. */
-    static RunningJob start(Configuration conf, String name, UnaryOperator<DataStream<SourceRef>> inputHook,
-            String savepoint) throws Exception {
+    static RunningJob start(
+            Configuration conf,
+            String name,
+            UnaryOperator<DataStream<SourceRef>> inputHook,
+            String savepoint)
+            throws Exception {
         JobSettings settings = JobSettings.from(conf);
         BundleManifest manifest = FmstreamJob.readManifest(settings.bundleUri);
         Configuration restart = new Configuration();
         restart.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
-        restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(500));
+        restart.set(
+                RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(500));
         if (savepoint != null) {
             restart.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
         }
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(restart);
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(restart);
         env.setParallelism(PARALLELISM);
         FmstreamJob.configure(env, settings);
         FmstreamJob.checkTopics(settings);
         DataStream<SourceRef> input = inputHook.apply(FmstreamJob.kafkaSource(env, settings));
-        FmstreamJob.attachKafkaSinks(FmstreamJob.build(input, settings, manifest), settings, manifest);
+        FmstreamJob.attachKafkaSinks(
+                FmstreamJob.build(input, settings, manifest), settings, manifest);
         return new RunningJob(settings, manifest, env.executeAsync(name));
     }
 

@@ -15,10 +15,6 @@ import io.fmstream.schemas.WindowEmbedding;
 import io.fmstream.schemas.codec.DecodeException;
 import io.fmstream.schemas.codec.RecordCodec;
 import io.fmstream.testkit.EmbeddedKafka;
-import org.apache.flink.configuration.Configuration;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.ProducerRecord;
-
 import java.io.IOException;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -28,28 +24,34 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import org.apache.flink.configuration.Configuration;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * A savepoint of the 0.1 job taken mid-stream, committed as a test fixture so that later changes
- * to state (the stream-semantics work reshapes the per-device state) are checked against real old
+ * A savepoint of the 0.1 job taken mid-stream, committed as a test fixture so that later changes to
+ * state (the stream-semantics work reshapes the per-device state) are checked against real old
  * state, and the outputs a restored job must produce from it.
  *
- * <p>Scenario (fixed timestamps, so the input bytes are the same on every run): three devices
- * send 1-s chunks from {@link #T0}. Before the savepoint (phase A):
+ * <p>Scenario (fixed timestamps, so the input bytes are the same on every run): three devices send
+ * 1-s chunks from {@link #T0}. Before the savepoint (phase A):
+ *
  * <ul>
- *   <li>{@code sp-open} (250 Hz) sends [0, 23) s: windows from 15 s on are open;</li>
+ *   <li>{@code sp-open} (250 Hz) sends [0, 23) s: windows from 15 s on are open;
  *   <li>{@code sp-gappy} (300 Hz) sends [0, 12) and [14, 20) s: the chunks after the 2-s gap are
- *       pending behind it, only the window at 0 s is complete;</li>
- *   <li>{@code sp-resend} (360 Hz) sends [0, 16) s: the assembler remembers recent chunks' fingerprints.</li>
+ *       pending behind it, only the window at 0 s is complete;
+ *   <li>{@code sp-resend} (360 Hz) sends [0, 16) s: the assembler remembers recent chunks'
+ *       fingerprints.
  * </ul>
- * After the restore (phase B): {@code sp-open} sends [23, 42) s; {@code sp-gappy} the missing
- * [12, 14) s, then [20, 32) s; {@code sp-resend} resends its chunks at 10 s and 15 s byte for byte
+ *
+ * After the restore (phase B): {@code sp-open} sends [23, 42) s; {@code sp-gappy} the missing [12,
+ * 14) s, then [20, 32) s; {@code sp-resend} resends its chunks at 10 s and 15 s byte for byte
  * (exact duplicates: dropped and counted, no dead letter) and then sends [16, 27) s.
  *
- * <p>The fixture job delivers at least once: its savepoint then holds no Kafka transaction
- * state, which is tied to the broker that wrote it, so a fresh test broker can take it. The
- * device idle timeout is ten years, so the processing-time timers in the savepoint do not fire
- * when a restore runs days after the savepoint was taken.
+ * <p>The fixture job delivers at least once: its savepoint then holds no Kafka transaction state,
+ * which is tied to the broker that wrote it, so a fresh test broker can take it. The device idle
+ * timeout is ten years, so the processing-time timers in the savepoint do not fire when a restore
+ * runs days after the savepoint was taken.
  */
 final class SavepointFixture {
 
@@ -60,6 +62,7 @@ final class SavepointFixture {
 
     /** Upload time of a chunk sent as soon as recorded: its last sample's time plus 200 ms. */
     private static final long UPLOADED_ON_TIME = -1;
+
     /** Upload time of the resends and the gap's late chunks: when phase B starts. */
     private static final long PHASE_B_UPLOAD = T0 / 1000 + 23_200;
 
@@ -111,7 +114,9 @@ final class SavepointFixture {
         }
     }
 
-    /** Window starts (s after T0) each device must emit after the restore, from the scenario alone. */
+    /**
+     * Window starts (s after T0) each device must emit after the restore, from the scenario alone.
+     */
     static List<String> expectedKeysAfterRestore() {
         List<String> keys = new ArrayList<>();
         for (int s = 15; s <= 30; s += 5) {
@@ -127,7 +132,9 @@ final class SavepointFixture {
         return keys;
     }
 
-    /** The fixture job's options: the integration settings with fixed topic names, at least once. */
+    /**
+     * The fixture job's options: the integration settings with fixed topic names, at least once.
+     */
     static Configuration settings(String bootstrapServers) {
         Configuration c = IntegrationSettings.forRun(bootstrapServers, SUFFIX);
         c.set(FmstreamOptions.DELIVERY, FmstreamOptions.Delivery.AT_LEAST_ONCE);
@@ -137,7 +144,8 @@ final class SavepointFixture {
 
     /** Where the committed savepoint and its expected outputs live. */
     static Path dir() {
-        return RepositoryLayout.root().resolve("integration-tests/src/test/resources/savepoints/" + VERSION);
+        return RepositoryLayout.root()
+                .resolve("integration-tests/src/test/resources/savepoints/" + VERSION);
     }
 
     static Path savepoint() {
@@ -148,8 +156,12 @@ final class SavepointFixture {
         return dir().resolve("expected-outputs.json");
     }
 
-    /** Embeddings decoded and sorted by key, as JSON: device, window start, missing fraction, values. */
-    static ArrayNode embeddings(List<ConsumerRecord<byte[], byte[]>> records) throws DecodeException {
+    /**
+     * Embeddings decoded and sorted by key, as JSON: device, window start, missing fraction,
+     * values.
+     */
+    static ArrayNode embeddings(List<ConsumerRecord<byte[], byte[]>> records)
+            throws DecodeException {
         RecordCodec<WindowEmbedding> codec = RecordCodec.forType(WindowEmbedding.class);
         List<WindowEmbedding> decoded = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
@@ -189,17 +201,23 @@ final class SavepointFixture {
      * time, and with it every lateness decision, is the same whenever a restore runs.
      */
     private void add(List<ProducerRecord<byte[], byte[]>> phase, SensorChunk c, long uploadMillis) {
-        long endMicros = c.getFirstSampleTimeMicros()
-                + Math.round(c.getSamples().remaining() / 2 * 1e6 / c.getSampleRateHz());
+        long endMicros =
+                c.getFirstSampleTimeMicros()
+                        + Math.round(c.getSamples().remaining() / 2 * 1e6 / c.getSampleRateHz());
         long ts = uploadMillis == UPLOADED_ON_TIME ? endMicros / 1000 + 200 : uploadMillis;
-        phase.add(new ProducerRecord<>(topic, null, ts, c.getDeviceId().getBytes(StandardCharsets.UTF_8),
-                codec.encode(c)));
+        phase.add(
+                new ProducerRecord<>(
+                        topic,
+                        null,
+                        ts,
+                        c.getDeviceId().getBytes(StandardCharsets.UTF_8),
+                        codec.encode(c)));
     }
 
     /**
-     * Creates the fixture's topics: the sensor topic with producer timestamps (production topics use
-     * the broker's append time, which would make a restore's lateness decisions depend on the day
-     * it runs), the output topics as the job's preflight does.
+     * Creates the fixture's topics: the sensor topic with producer timestamps (production topics
+     * use the broker's append time, which would make a restore's lateness decisions depend on the
+     * day it runs), the output topics as the job's preflight does.
      */
     static void createSensorTopic(EmbeddedKafka kafka, JobSettings settings) {
         kafka.createTopics(settings.topicPartitions, settings.sensorTopic);

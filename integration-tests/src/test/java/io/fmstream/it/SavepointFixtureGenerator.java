@@ -1,21 +1,11 @@
 package io.fmstream.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fmstream.job.JobSettings;
 import io.fmstream.testkit.EmbeddedKafka;
-import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,12 +18,22 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Writes the savepoint fixture ({@link SavepointFixture}); not part of the suite. Run it only
- * with the code of the release the fixture is named after:
+ * Writes the savepoint fixture ({@link SavepointFixture}); not part of the suite. Run it only with
+ * the code of the release the fixture is named after:
+ *
  * <pre>
  * git checkout v0.1.0 -- ... (or the release's tree)
  * mvn -o -pl integration-tests -am test -Dtest=SavepointFixtureGenerator -Dsurefire.failIfNoSpecifiedTests=false \
@@ -43,15 +43,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 @EnabledIfSystemProperty(named = "fmstream.generate.savepoint", matches = "true")
 class SavepointFixtureGenerator {
 
-    @RegisterExtension
-    static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
+    @RegisterExtension static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
-                    .build());
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
+                            .build());
 
     @Test
     void writeTheFixture(@TempDir Path scratch) throws Exception {
@@ -61,18 +61,25 @@ class SavepointFixtureGenerator {
         SavepointFixture fixture = new SavepointFixture(settings.sensorTopic);
         KAFKA.produceAll(fixture.phaseA);
 
-        // Phase A: sp-open emits 3 windows, sp-gappy 1 (the rest waits behind its gap), sp-resend 2.
+        // Phase A: sp-open emits 3 windows, sp-gappy 1 (the rest waits behind its gap), sp-resend
+        // 2.
         // (The ids put sp-open on partition 0 and the other two on partition 1, so both source
         // subtasks carry state.)
         int beforeSavepoint = 6;
         String savepoint;
-        try (RunningJob job = RunningJob.start(conf, "fixture-" + SavepointFixture.VERSION, s -> s)) {
+        try (RunningJob job =
+                RunningJob.start(conf, "fixture-" + SavepointFixture.VERSION, s -> s)) {
             List<ConsumerRecord<byte[], byte[]>> first =
                     KAFKA.drain(settings.embeddingsTopic, beforeSavepoint, Duration.ofSeconds(90));
             assertThat(first).hasSize(beforeSavepoint);
             awaitCommittedToEnd(settings);
-            savepoint = job.client.stopWithSavepoint(false, scratch.resolve("savepoints").toUri().toString(),
-                    SavepointFormatType.CANONICAL).get(60, TimeUnit.SECONDS);
+            savepoint =
+                    job.client
+                            .stopWithSavepoint(
+                                    false,
+                                    scratch.resolve("savepoints").toUri().toString(),
+                                    SavepointFormatType.CANONICAL)
+                            .get(60, TimeUnit.SECONDS);
         }
         Path target = SavepointFixture.savepoint();
         deleteTree(target);
@@ -80,8 +87,12 @@ class SavepointFixtureGenerator {
 
         // Phase B from the copied savepoint: what every later restore must reproduce.
         KAFKA.produceAll(fixture.phaseB);
-        try (RunningJob restored = RunningJob.start(conf, "fixture-restore-" + SavepointFixture.VERSION, s -> s,
-                target.toUri().toString())) {
+        try (RunningJob restored =
+                RunningJob.start(
+                        conf,
+                        "fixture-restore-" + SavepointFixture.VERSION,
+                        s -> s,
+                        target.toUri().toString())) {
             int total = beforeSavepoint + SavepointFixture.expectedKeysAfterRestore().size();
             List<ConsumerRecord<byte[], byte[]>> all =
                     KAFKA.drain(settings.embeddingsTopic, total, Duration.ofSeconds(90));
@@ -95,7 +106,8 @@ class SavepointFixtureGenerator {
             List<String> keys = new java.util.ArrayList<>();
             outputs.forEach(o -> keys.add(o.get("key").asText()));
             assertThat(keys).containsExactlyElementsOf(SavepointFixture.expectedKeysAfterRestore());
-            new ObjectMapper().writerWithDefaultPrettyPrinter()
+            new ObjectMapper()
+                    .writerWithDefaultPrettyPrinter()
                     .writeValue(SavepointFixture.expectedOutputs().toFile(), outputs);
         }
     }
@@ -107,23 +119,42 @@ class SavepointFixtureGenerator {
      */
     private static void awaitCommittedToEnd(JobSettings settings) throws Exception {
         Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-        for (var p : KAFKA.admin().describeTopics(List.of(settings.sensorTopic)).allTopicNames().get()
-                .get(settings.sensorTopic).partitions()) {
-            request.put(new TopicPartition(settings.sensorTopic, p.partition()), OffsetSpec.latest());
+        for (var p :
+                KAFKA.admin()
+                        .describeTopics(List.of(settings.sensorTopic))
+                        .allTopicNames()
+                        .get()
+                        .get(settings.sensorTopic)
+                        .partitions()) {
+            request.put(
+                    new TopicPartition(settings.sensorTopic, p.partition()), OffsetSpec.latest());
         }
         Map<TopicPartition, Long> end = new HashMap<>();
-        KAFKA.admin().listOffsets(request).all().get().forEach((tp, info) -> end.put(tp, info.offset()));
+        KAFKA.admin()
+                .listOffsets(request)
+                .all()
+                .get()
+                .forEach((tp, info) -> end.put(tp, info.offset()));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
-            Map<TopicPartition, OffsetAndMetadata> committed = KAFKA.admin()
-                    .listConsumerGroupOffsets(settings.consumerGroup).partitionsToOffsetAndMetadata().get();
-            if (end.entrySet().stream().allMatch(e -> e.getValue() == 0 || committed.get(e.getKey()) != null
-                    && committed.get(e.getKey()).offset() >= e.getValue())) {
+            Map<TopicPartition, OffsetAndMetadata> committed =
+                    KAFKA.admin()
+                            .listConsumerGroupOffsets(settings.consumerGroup)
+                            .partitionsToOffsetAndMetadata()
+                            .get();
+            if (end.entrySet().stream()
+                    .allMatch(
+                            e ->
+                                    e.getValue() == 0
+                                            || committed.get(e.getKey()) != null
+                                                    && committed.get(e.getKey()).offset()
+                                                            >= e.getValue())) {
                 return;
             }
             Thread.sleep(200);
         }
-        throw new AssertionError("the job did not commit the end of phase A " + end + " within 60 s");
+        throw new AssertionError(
+                "the job did not commit the end of phase A " + end + " within 60 s");
     }
 
     private static void copyTree(Path from, Path to) throws IOException {

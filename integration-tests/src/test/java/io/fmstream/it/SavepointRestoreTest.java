@@ -1,48 +1,50 @@
 package io.fmstream.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fmstream.job.JobSettings;
 import io.fmstream.testkit.EmbeddedKafka;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Files;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
-
 /**
  * Restores the committed savepoint of the 0.1 job ({@link SavepointFixture}) and checks that the
  * job produces exactly the outputs the 0.1 job produced from it: the open windows completed, the
  * chunks that were pending behind a gap assembled once the gap was filled, the remembered chunks'
- * resends dropped as duplicates (no dead letter), every embedding equal to the recorded one.
- * A change to the per-device state that cannot read old state, or reads it differently, fails here.
+ * resends dropped as duplicates (no dead letter), every embedding equal to the recorded one. A
+ * change to the per-device state that cannot read old state, or reads it differently, fails here.
  */
 class SavepointRestoreTest {
 
-    @RegisterExtension
-    static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
+    @RegisterExtension static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
-                    .build());
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
+                            .build());
 
     @Test
     void theJobRestoredFromThe010SavepointProducesTheRecordedOutputs() throws Exception {
-        assertThat(SavepointFixture.savepoint().resolve("_metadata")).as("committed savepoint").exists();
+        assertThat(SavepointFixture.savepoint().resolve("_metadata"))
+                .as("committed savepoint")
+                .exists();
         JsonNode expected = SavepointFixture.readExpected();
         List<String> expectedKeys = new ArrayList<>();
         expected.forEach(e -> expectedKeys.add(e.get("key").asText()));
-        assertThat(expectedKeys).as("the recorded outputs are the scenario's")
+        assertThat(expectedKeys)
+                .as("the recorded outputs are the scenario's")
                 .containsExactlyElementsOf(SavepointFixture.expectedKeysAfterRestore());
 
         var conf = SavepointFixture.settings(KAFKA.bootstrapServers());
@@ -53,8 +55,12 @@ class SavepointRestoreTest {
         KAFKA.produceAll(fixture.phaseA);
         KAFKA.produceAll(fixture.phaseB);
 
-        try (RunningJob job = RunningJob.start(conf, "restore-" + SavepointFixture.VERSION, s -> s,
-                SavepointFixture.savepoint().toUri().toString())) {
+        try (RunningJob job =
+                RunningJob.start(
+                        conf,
+                        "restore-" + SavepointFixture.VERSION,
+                        s -> s,
+                        SavepointFixture.savepoint().toUri().toString())) {
             List<ConsumerRecord<byte[], byte[]>> embeddings =
                     KAFKA.drain(settings.embeddingsTopic, expected.size(), Duration.ofSeconds(90));
             JsonNode got = SavepointFixture.embeddings(embeddings);
@@ -63,17 +69,28 @@ class SavepointRestoreTest {
                 JsonNode e = expected.get(i);
                 JsonNode g = got.get(i);
                 assertThat(g.get("key").asText()).isEqualTo(e.get("key").asText());
-                assertThat(g.get("missingFraction").floatValue()).as(e.get("key").asText())
+                assertThat(g.get("missingFraction").floatValue())
+                        .as(e.get("key").asText())
                         .isEqualTo(e.get("missingFraction").floatValue());
                 for (int j = 0; j < e.get("embedding").size(); j++) {
-                    assertThat(g.get("embedding").get(j).floatValue()).as(e.get("key").asText() + "[" + j + "]")
+                    assertThat(g.get("embedding").get(j).floatValue())
+                            .as(e.get("key").asText() + "[" + j + "]")
                             .isCloseTo(e.get("embedding").get(j).floatValue(), within(1e-5f));
                 }
             }
-            assertThat(KAFKA.drain(settings.predictionsTopic, 3 * expected.size(), Duration.ofSeconds(30)))
+            assertThat(
+                            KAFKA.drain(
+                                    settings.predictionsTopic,
+                                    3 * expected.size(),
+                                    Duration.ofSeconds(30)))
                     .hasSize(3 * expected.size());
-            assertThat(KAFKA.drainUntilQuiet(settings.deadLetterTopic, Duration.ofSeconds(2), Duration.ofSeconds(10)))
-                    .as("the resends of remembered chunks are duplicates, not dead letters").isEmpty();
+            assertThat(
+                            KAFKA.drainUntilQuiet(
+                                    settings.deadLetterTopic,
+                                    Duration.ofSeconds(2),
+                                    Duration.ofSeconds(10)))
+                    .as("the resends of remembered chunks are duplicates, not dead letters")
+                    .isEmpty();
         }
         assertThat(Files.size(SavepointFixture.expectedOutputs())).isPositive();
     }

@@ -1,14 +1,12 @@
 package io.fmstream.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;
 import io.fmstream.testkit.EmbeddedKafka;
 import io.fmstream.tools.FmstreamCli;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -16,17 +14,18 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The simulate command against a real broker. */
 class SimulateCommandTest {
 
-    @RegisterExtension
-    static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
+    @RegisterExtension static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
 
     @Test
-    void publishesEveryDevicesChunksWithMatchingGroundTruthAndTheSameBytesForTheSameSeed() throws Exception {
+    void publishesEveryDevicesChunksWithMatchingGroundTruthAndTheSameBytesForTheSameSeed()
+            throws Exception {
         List<ConsumerRecord<byte[], byte[]>> first = simulate("a");
         List<ConsumerRecord<byte[], byte[]>> second = simulate("b");
 
@@ -38,7 +37,8 @@ class SimulateCommandTest {
             devices.add(c.getDeviceId());
         }
         assertThat(devices).hasSize(5);
-        // 5 devices x 120 s of 1 s chunks, minus what drop-outs and unfinished offline periods hold back.
+        // 5 devices x 120 s of 1 s chunks, minus what drop-outs and unfinished offline periods hold
+        // back.
         assertThat(first.size()).isBetween(400, 600);
         assertThat(second).hasSameSizeAs(first);
         Set<String> a = new HashSet<>();
@@ -47,7 +47,8 @@ class SimulateCommandTest {
         second.forEach(r -> b.add(java.util.HexFormat.of().formatHex(r.value())));
         assertThat(b).as("same seed and start, same bytes").isEqualTo(a);
 
-        List<ConsumerRecord<byte[], byte[]>> truth = KAFKA.drainUntilQuiet("truth-a", Duration.ofSeconds(2), Duration.ofSeconds(30));
+        List<ConsumerRecord<byte[], byte[]>> truth =
+                KAFKA.drainUntilQuiet("truth-a", Duration.ofSeconds(2), Duration.ofSeconds(30));
         assertThat(truth).hasSameSizeAs(first);
         RecordCodec<GroundTruth> truthCodec = RecordCodec.forType(GroundTruth.class);
         for (ConsumerRecord<byte[], byte[]> r : truth) {
@@ -62,9 +63,22 @@ class SimulateCommandTest {
         StringWriter out = new StringWriter();
         var cli = FmstreamCli.commandLine();
         cli.setOut(new PrintWriter(out));
-        int exit = cli.execute("simulate", "--bootstrap-servers", KAFKA.bootstrapServers(), "--topic", "load",
-                "--ground-truth-topic", "none", "--create-topics", "--metrics-port", "0", "--devices", "20",
-                "--load-chunks", "3000");
+        int exit =
+                cli.execute(
+                        "simulate",
+                        "--bootstrap-servers",
+                        KAFKA.bootstrapServers(),
+                        "--topic",
+                        "load",
+                        "--ground-truth-topic",
+                        "none",
+                        "--create-topics",
+                        "--metrics-port",
+                        "0",
+                        "--devices",
+                        "20",
+                        "--load-chunks",
+                        "3000");
         assertThat(exit).isZero();
         assertThat(KAFKA.drain("load", 3000, Duration.ofSeconds(60))).hasSize(3000);
     }
@@ -74,17 +88,41 @@ class SimulateCommandTest {
         StringWriter err = new StringWriter();
         var cli = FmstreamCli.commandLine();
         cli.setErr(new PrintWriter(err));
-        int exit = cli.execute("simulate", "--bootstrap-servers", "localhost:1", "--metrics-port", "0");
+        int exit =
+                cli.execute(
+                        "simulate", "--bootstrap-servers", "localhost:1", "--metrics-port", "0");
         assertThat(exit).isEqualTo(1);
         assertThat(err.toString()).startsWith("error: Cannot reach Kafka at localhost:1");
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> simulate(String suffix) {
-        int exit = FmstreamCli.commandLine().execute("simulate", "--bootstrap-servers", KAFKA.bootstrapServers(),
-                "--topic", "sensor-" + suffix, "--ground-truth-topic", "truth-" + suffix, "--create-topics",
-                "--devices", "5", "--seed", "42", "--duration", "PT2M", "--speed", "1000",
-                "--start", "2026-01-01T00:00:00Z", "--metrics-port", "0", "--progress-every", "100");
+        int exit =
+                FmstreamCli.commandLine()
+                        .execute(
+                                "simulate",
+                                "--bootstrap-servers",
+                                KAFKA.bootstrapServers(),
+                                "--topic",
+                                "sensor-" + suffix,
+                                "--ground-truth-topic",
+                                "truth-" + suffix,
+                                "--create-topics",
+                                "--devices",
+                                "5",
+                                "--seed",
+                                "42",
+                                "--duration",
+                                "PT2M",
+                                "--speed",
+                                "1000",
+                                "--start",
+                                "2026-01-01T00:00:00Z",
+                                "--metrics-port",
+                                "0",
+                                "--progress-every",
+                                "100");
         assertThat(exit).isZero();
-        return KAFKA.drainUntilQuiet("sensor-" + suffix, Duration.ofSeconds(2), Duration.ofSeconds(30));
+        return KAFKA.drainUntilQuiet(
+                "sensor-" + suffix, Duration.ofSeconds(2), Duration.ofSeconds(30));
     }
 }

@@ -1,17 +1,26 @@
 package io.fmstream.it;
 
-import io.fmstream.data.dataset.WindowDatasetBuilder;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.fmstream.core.records.SourceRef;
 import io.fmstream.core.records.WindowRecord;
-import io.fmstream.data.replay.RecordChunker;
 import io.fmstream.core.signal.WindowNormaliser;
 import io.fmstream.data.RepositoryLayout;
+import io.fmstream.data.dataset.WindowDatasetBuilder;
+import io.fmstream.data.replay.RecordChunker;
 import io.fmstream.data.wfdb.WfdbRecord;
 import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.JobSettings;
-import io.fmstream.tools.RecordedSensorSource;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;
+import io.fmstream.tools.RecordedSensorSource;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -20,29 +29,20 @@ import org.apache.flink.util.CloseableIterator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeSet;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
 /**
  * Train/serve parity: a recording through the dataset builder (what the model is trained on) and
- * through the running job (what the encoder is fed in production, on a MiniCluster at
- * parallelism 2) gives the same normalised windows, within 1e-6.
+ * through the running job (what the encoder is fed in production, on a MiniCluster at parallelism
+ * 2) gives the same normalised windows, within 1e-6.
  */
 class WindowParityIntegrationTest {
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
-                    .build());
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
+                            .build());
 
     @Test
     void mitdb100GivesTheSameWindowsInTheDatasetBuilderAndInTheJob() throws Exception {
@@ -62,11 +62,15 @@ class WindowParityIntegrationTest {
         for (WindowRecord w : runJob(header)) {
             float[] normalised = new float[w.samples.length];
             WindowNormaliser.zscore(w.samples, normalised, 0);
-            float[] previous = serving.put(w.windowStartMicros - WindowDatasetBuilder.RECORD_START_MICROS, normalised);
+            float[] previous =
+                    serving.put(
+                            w.windowStartMicros - WindowDatasetBuilder.RECORD_START_MICROS,
+                            normalised);
             assertThat(previous).as("window emitted twice").isNull();
         }
         // Name the differing window starts rather than print 360 keys each side.
-        assertThat(new TreeSet<>(serving.keySet())).as("window starts (µs) the job emitted")
+        assertThat(new TreeSet<>(serving.keySet()))
+                .as("window starts (µs) the job emitted")
                 .containsExactlyElementsOf(new TreeSet<>(training.keySet()));
         double maxDiff = 0;
         for (Map.Entry<Long, float[]> e : training.entrySet()) {
@@ -80,12 +84,18 @@ class WindowParityIntegrationTest {
         assertThat(maxDiff).as("largest sample difference").isLessThanOrEqualTo(1e-6);
     }
 
-    /** mitdb/100's first ECG lead as 1 s chunks through the job's topology; the assembler's windows. */
+    /**
+     * mitdb/100's first ECG lead as 1 s chunks through the job's topology; the assembler's windows.
+     */
     private static List<WindowRecord> runJob(Path header) throws Exception {
         WfdbRecord record = WfdbRecord.read(header, spec -> spec.isEcgLead());
         WfdbRecord.Signal signal = record.firstEcgLead().orElseThrow();
-        RecordChunker chunker = RecordChunker.forSignal("mitdb-100", signal, WindowDatasetBuilder.RECORD_START_MICROS,
-                (int) Math.round(signal.sampleRate()));
+        RecordChunker chunker =
+                RecordChunker.forSignal(
+                        "mitdb-100",
+                        signal,
+                        WindowDatasetBuilder.RECORD_START_MICROS,
+                        (int) Math.round(signal.sampleRate()));
         RecordCodec<SensorChunk> codec = RecordCodec.forType(SensorChunk.class);
         List<SourceRef> input = new ArrayList<>();
         long offset = 0;
@@ -93,19 +103,28 @@ class WindowParityIntegrationTest {
             int at = chunker.position();
             SensorChunk c = chunker.next();
             // As on a LogAppendTime topic: appended when its last sample has happened.
-            input.add(new SourceRef("sensor", 0, offset++, chunker.chunkEndMicros(at) / 1000,
-                    c.getDeviceId().getBytes(StandardCharsets.UTF_8), codec.encode(c)));
+            input.add(
+                    new SourceRef(
+                            "sensor",
+                            0,
+                            offset++,
+                            chunker.chunkEndMicros(at) / 1000,
+                            c.getDeviceId().getBytes(StandardCharsets.UTF_8),
+                            codec.encode(c)));
         }
 
-        JobSettings settings = JobSettings.from(IntegrationSettings.forRun("unused:9092", "parity"));
+        JobSettings settings =
+                JobSettings.from(IntegrationSettings.forRun("unused:9092", "parity"));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(RunningJob.PARALLELISM);
         FmstreamJob.configure(env, settings);
         // As the Kafka source delivers them: append-time event time, each device's chunks in order.
         DataStream<SourceRef> source = RecordedSensorSource.of(env, input);
         List<WindowRecord> out = new ArrayList<>();
-        try (CloseableIterator<WindowRecord> it = FmstreamJob.build(source, settings,
-                FmstreamJob.readManifest(settings.bundleUri)).windows.executeAndCollect()) {
+        try (CloseableIterator<WindowRecord> it =
+                FmstreamJob.build(source, settings, FmstreamJob.readManifest(settings.bundleUri))
+                        .windows
+                        .executeAndCollect()) {
             it.forEachRemaining(out::add);
         }
         return out;

@@ -3,7 +3,6 @@ package io.fmstream.tools;
 import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.Rhythm;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -12,9 +11,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Scores predictions against the simulator's ground truth as both arrive: the truth of a window
- * is assembled from the per-chunk spans inside it (mean heart rate, majority rhythm, mean noise),
- * with the same "noisy" rule as the training labels (noise RMS of at least 0.2 mV).
+ * Scores predictions against the simulator's ground truth as both arrive: the truth of a window is
+ * assembled from the per-chunk spans inside it (mean heart rate, majority rhythm, mean noise), with
+ * the same "noisy" rule as the training labels (noise RMS of at least 0.2 mV).
  */
 final class Agreement {
 
@@ -25,7 +24,9 @@ final class Agreement {
     private final Map<String, double[]> perTask = new TreeMap<>();
 
     void truth(GroundTruth g) {
-        truthByDevice.computeIfAbsent(g.getDeviceId(), d -> new TreeMap<>()).put(g.getSpanStartMicros(), g);
+        truthByDevice
+                .computeIfAbsent(g.getDeviceId(), d -> new TreeMap<>())
+                .put(g.getSpanStartMicros(), g);
     }
 
     /** Queues a prediction; it is scored by {@link #drain} once its window's truth has arrived. */
@@ -33,7 +34,9 @@ final class Agreement {
         waiting.add(p);
     }
 
-    /** Scores every waiting prediction whose window is fully covered by truth; returns sample lines. */
+    /**
+     * Scores every waiting prediction whose window is fully covered by truth; returns sample lines.
+     */
     List<String> drain(int maxSamples) {
         List<String> samples = new ArrayList<>();
         List<Prediction> still = new ArrayList<>();
@@ -92,12 +95,14 @@ final class Agreement {
         int n = 0;
         Map<Rhythm, Long> rhythmMicros = new HashMap<>();
         Map.Entry<Long, GroundTruth> first = spans.floorEntry(p.getWindowStartMicros());
-        for (GroundTruth g : spans.tailMap(first == null ? p.getWindowStartMicros() : first.getKey()).values()) {
+        for (GroundTruth g :
+                spans.tailMap(first == null ? p.getWindowStartMicros() : first.getKey()).values()) {
             if (g.getSpanStartMicros() >= p.getWindowEndMicros()) {
                 break;
             }
-            long overlap = Math.min(g.getSpanEndMicros(), p.getWindowEndMicros())
-                    - Math.max(g.getSpanStartMicros(), p.getWindowStartMicros());
+            long overlap =
+                    Math.min(g.getSpanEndMicros(), p.getWindowEndMicros())
+                            - Math.max(g.getSpanStartMicros(), p.getWindowStartMicros());
             if (overlap <= 0) {
                 continue;
             }
@@ -115,12 +120,19 @@ final class Agreement {
             return null;
         }
         double noise = noiseSum / covered;
-        Rhythm majority = rhythmMicros.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
-        String rhythm = noise >= NOISY_RMS_MV ? "noisy" : switch (majority) {
-            case AF -> "af";
-            case OTHER -> "other";
-            default -> "normal";
-        };
+        Rhythm majority =
+                rhythmMicros.entrySet().stream()
+                        .max(Map.Entry.comparingByValue())
+                        .orElseThrow()
+                        .getKey();
+        String rhythm =
+                noise >= NOISY_RMS_MV
+                        ? "noisy"
+                        : switch (majority) {
+                            case AF -> "af";
+                            case OTHER -> "other";
+                            default -> "normal";
+                        };
         return new WindowTruth(hrSum / n, rhythm, noise >= NOISY_RMS_MV ? "poor" : "good");
     }
 
@@ -130,18 +142,33 @@ final class Agreement {
         switch (p.getTask()) {
             case "heart_rate" -> {
                 acc[1] += Math.abs(p.getValue() - t.hr);
-                return String.format(Locale.ROOT, "  %s @%d heart_rate %.0f bpm (truth %.0f)", p.getDeviceId(),
-                        p.getWindowStartMicros() / 1_000_000L % 100_000, p.getValue(), t.hr);
+                return String.format(
+                        Locale.ROOT,
+                        "  %s @%d heart_rate %.0f bpm (truth %.0f)",
+                        p.getDeviceId(),
+                        p.getWindowStartMicros() / 1_000_000L % 100_000,
+                        p.getValue(),
+                        t.hr);
             }
             case "rhythm" -> {
                 acc[1] += t.rhythm.equals(p.getLabel()) ? 1 : 0;
-                return String.format(Locale.ROOT, "  %s @%d rhythm %s (truth %s)", p.getDeviceId(),
-                        p.getWindowStartMicros() / 1_000_000L % 100_000, p.getLabel(), t.rhythm);
+                return String.format(
+                        Locale.ROOT,
+                        "  %s @%d rhythm %s (truth %s)",
+                        p.getDeviceId(),
+                        p.getWindowStartMicros() / 1_000_000L % 100_000,
+                        p.getLabel(),
+                        t.rhythm);
             }
             case "signal_quality" -> {
                 acc[1] += t.quality.equals(p.getLabel()) ? 1 : 0;
-                return String.format(Locale.ROOT, "  %s @%d signal_quality %s (truth %s)", p.getDeviceId(),
-                        p.getWindowStartMicros() / 1_000_000L % 100_000, p.getLabel(), t.quality);
+                return String.format(
+                        Locale.ROOT,
+                        "  %s @%d signal_quality %s (truth %s)",
+                        p.getDeviceId(),
+                        p.getWindowStartMicros() / 1_000_000L % 100_000,
+                        p.getLabel(),
+                        t.quality);
             }
             default -> {
                 acc[0]--;

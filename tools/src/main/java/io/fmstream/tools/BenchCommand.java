@@ -10,31 +10,15 @@ import io.fmstream.core.records.EmbeddingRecord;
 import io.fmstream.core.records.PredictionRecord;
 import io.fmstream.core.records.SourceRef;
 import io.fmstream.core.records.WindowRecord;
+import io.fmstream.data.RepositoryLayout;
 import io.fmstream.data.sim.HeartRateProfile;
 import io.fmstream.data.sim.SimulatedDevice;
 import io.fmstream.data.sim.SimulatedFleet;
-import io.fmstream.data.RepositoryLayout;
 import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.FmstreamOptions;
 import io.fmstream.job.JobSettings;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
-import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.environment.RemoteStreamEnvironment;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.api.connector.sink2.Sink;
-import org.apache.flink.api.connector.sink2.SinkWriter;
-import org.apache.flink.api.connector.sink2.WriterInitContext;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -53,82 +37,143 @@ import java.util.Queue;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.sink2.SinkWriter;
+import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.RemoteStreamEnvironment;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Promise 2 measured: the encoder runs once per window however many tasks read it.
  *
  * <p>For each task count N the same simulated input goes through two jobs on one local Flink
  * cluster, alternately, several rounds:
+ *
  * <ul>
  *   <li><b>fmstream</b>: the production topology ({@link FmstreamJob#build}): one micro-batched
  *       encoder, N heads reading its embedding;
- *   <li><b>one model per task</b>: what a competent team without a shared encoder deploys: the
- *       same decode, validation and window assembly, then N independent task models, each its
- *       own micro-batched encoder (same batch size, same ONNX Runtime threads) and head.
+ *   <li><b>one model per task</b>: what a competent team without a shared encoder deploys: the same
+ *       decode, validation and window assembly, then N independent task models, each its own
+ *       micro-batched encoder (same batch size, same ONNX Runtime threads) and head.
  * </ul>
- * Both must produce the same predictions (same keys, values within 1e-4), which the command
- * checks before it reports a figure. The encoder's roof (the encoder alone on ready windows,
- * with the job's batch size, slots and ONNX Runtime threads) is measured in the same run, so the
- * job's efficiency is a ratio too.
- * Heads beyond the bundle's own are copies of them under new task names: a head's cost does
- * not depend on what it was trained for.
+ *
+ * Both must produce the same predictions (same keys, values within 1e-4), which the command checks
+ * before it reports a figure. The encoder's roof (the encoder alone on ready windows, with the
+ * job's batch size, slots and ONNX Runtime threads) is measured in the same run, so the job's
+ * efficiency is a ratio too. Heads beyond the bundle's own are copies of them under new task names:
+ * a head's cost does not depend on what it was trained for.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmark: fmstream's shared encoder vs one model per task, and the encoder's roof.")
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description =
+                "Benchmark: fmstream's shared encoder vs one model per task, and the encoder's"
+                        + " roof.")
 public final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--tasks", split = ",", defaultValue = "1,3,8",
+    @Option(
+            names = "--tasks",
+            split = ",",
+            defaultValue = "1,3,8",
             description = "Task counts to compare (default: ${DEFAULT-VALUE}).")
     List<Integer> taskCounts;
 
-    @Option(names = "--devices", defaultValue = "20", description = "Simulated devices (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--devices",
+            defaultValue = "20",
+            description = "Simulated devices (default: ${DEFAULT-VALUE}).")
     int devices;
 
-    @Option(names = "--seconds", defaultValue = "500",
-            description = "Simulated seconds per device (default: ${DEFAULT-VALUE}; 20 x 500 s = 1980 windows).")
+    @Option(
+            names = "--seconds",
+            defaultValue = "500",
+            description =
+                    "Simulated seconds per device (default: ${DEFAULT-VALUE}; 20 x 500 s = 1980"
+                            + " windows).")
     int seconds;
 
-    @Option(names = "--rounds", defaultValue = "3", description = "Alternating rounds; the median is reported (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--rounds",
+            defaultValue = "3",
+            description = "Alternating rounds; the median is reported (default: ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Option(names = "--parallelism", defaultValue = "2", description = "Job parallelism (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--parallelism",
+            defaultValue = "2",
+            description = "Job parallelism (default: ${DEFAULT-VALUE}).")
     int parallelism;
 
-    @Option(names = "--bundle", description = "Model bundle directory (default: " + RepositoryLayout.DEFAULT_BUNDLE + ").")
+    @Option(
+            names = "--bundle",
+            description =
+                    "Model bundle directory (default: " + RepositoryLayout.DEFAULT_BUNDLE + ").")
     Path bundle;
 
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
     private PrintWriter out;
 
     /** What one measured job run produced. */
-    record Run(int windows, List<PredictionRecord> predictions, double wallSeconds, double seconds) {}
+    record Run(
+            int windows, List<PredictionRecord> predictions, double wallSeconds, double seconds) {}
 
     @Override
     public Integer call() throws Exception {
-        if (taskCounts.isEmpty() || taskCounts.stream().anyMatch(n -> n < 1) || rounds < 1 || devices < 1
-                || seconds < 20 || parallelism < 1) {
-            throw new IllegalArgumentException("--tasks must be >= 1 each, --rounds/--devices/--parallelism >= 1, --seconds >= 20");
+        if (taskCounts.isEmpty()
+                || taskCounts.stream().anyMatch(n -> n < 1)
+                || rounds < 1
+                || devices < 1
+                || seconds < 20
+                || parallelism < 1) {
+            throw new IllegalArgumentException(
+                    "--tasks must be >= 1 each, --rounds/--devices/--parallelism >= 1, --seconds >="
+                            + " 20");
         }
         out = spec.commandLine().getOut();
         Path bundleDir = bundle != null ? bundle : RepositoryLayout.defaultBundle();
         List<SourceRef> input = simulatedInput(devices, seconds);
-        out.printf(Locale.ROOT, "bench: bundle %s, %d devices x %d s (%d chunks), parallelism %d, %d cores, %d round(s)%n",
-                bundleDir, devices, seconds, input.size(), parallelism, Runtime.getRuntime().availableProcessors(), rounds);
+        out.printf(
+                Locale.ROOT,
+                "bench: bundle %s, %d devices x %d s (%d chunks), parallelism %d, %d cores, %d"
+                        + " round(s)%n",
+                bundleDir,
+                devices,
+                seconds,
+                input.size(),
+                parallelism,
+                Runtime.getRuntime().availableProcessors(),
+                rounds);
 
-        // The job's resources: its micro-batch size, one caller per slot, ONNX Runtime threads = cores / slots.
+        // The job's resources: its micro-batch size, one caller per slot, ONNX Runtime threads =
+        // cores / slots.
         int batch = settings(bundleDir).batchSize;
         int threadsPerSlot = Math.max(1, Runtime.getRuntime().availableProcessors() / parallelism);
         double roof = encoderRoof(bundleDir, batch, parallelism, threadsPerSlot);
-        out.printf(Locale.ROOT, "bench: encoder roof (encoder alone on ready windows, batch %d, %d callers x %d ONNX Runtime"
-                + " thread(s)): %.0f windows/s%n", batch, parallelism, threadsPerSlot, roof);
+        out.printf(
+                Locale.ROOT,
+                "bench: encoder roof (encoder alone on ready windows, batch %d, %d callers x %d"
+                        + " ONNX Runtime thread(s)): %.0f windows/s%n",
+                batch,
+                parallelism,
+                threadsPerSlot,
+                roof);
         Path scratch = Files.createTempDirectory("fmstream-bench-");
         try (MiniCluster cluster = localCluster(scratch)) {
             StreamExecutionEnvironment env = environment(cluster);
@@ -148,24 +193,47 @@ public final class BenchCommand implements Callable<Integer> {
                     windows = a.windows;
                     shared[r] = a.seconds;
                     perTask[r] = b.seconds;
-                    out.printf(Locale.ROOT, "bench: N=%d round %d: fmstream %.1f s (job %.1f s), one model per task %.1f s (job %.1f s);"
-                                    + " %d windows, %d predictions each, identical%n",
-                            n, r + 1, a.seconds, a.wallSeconds, b.seconds, b.wallSeconds, a.windows, a.predictions.size());
+                    out.printf(
+                            Locale.ROOT,
+                            "bench: N=%d round %d: fmstream %.1f s (job %.1f s), one model per task"
+                                    + " %.1f s (job %.1f s); %d windows, %d predictions each,"
+                                    + " identical%n",
+                            n,
+                            r + 1,
+                            a.seconds,
+                            a.wallSeconds,
+                            b.seconds,
+                            b.wallSeconds,
+                            a.windows,
+                            a.predictions.size());
                 }
                 double s = median(shared);
                 double p = median(perTask);
-                rows.add(new String[] {String.valueOf(n), String.valueOf(windows),
-                        String.format(Locale.ROOT, "%.0f", windows / s), String.format(Locale.ROOT, "%.0f", windows / p),
-                        String.format(Locale.ROOT, "%.2fx", p / s), String.format(Locale.ROOT, "%.0f %%", 100 * windows / s / roof)});
+                rows.add(
+                        new String[] {
+                            String.valueOf(n),
+                            String.valueOf(windows),
+                            String.format(Locale.ROOT, "%.0f", windows / s),
+                            String.format(Locale.ROOT, "%.0f", windows / p),
+                            String.format(Locale.ROOT, "%.2fx", p / s),
+                            String.format(Locale.ROOT, "%.0f %%", 100 * windows / s / roof)
+                        });
             }
             out.println();
-            out.println("| tasks | windows | fmstream windows/s | one model per task windows/s | fmstream speed-up | fmstream / encoder roof |");
+            out.println(
+                    "| tasks | windows | fmstream windows/s | one model per task windows/s |"
+                            + " fmstream speed-up | fmstream / encoder roof |");
             out.println("|---|---|---|---|---|---|");
             for (String[] row : rows) {
                 out.println("| " + String.join(" | ", row) + " |");
             }
-            out.printf(Locale.ROOT, "%nencoder roof: %.0f windows/s. Rates: windows / time from the job's first output to "
-                    + "its last (job start and model loading excluded), median of %d alternating round(s).%n", roof, rounds);
+            out.printf(
+                    Locale.ROOT,
+                    "%nencoder roof: %.0f windows/s. Rates: windows / time from the job's first"
+                        + " output to its last (job start and model loading excluded), median of %d"
+                        + " alternating round(s).%n",
+                    roof,
+                    rounds);
             return 0;
         } finally {
             Scratch.deleteRecursively(scratch);
@@ -173,8 +241,13 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** One bounded job run over the input; waits for and returns every prediction. */
-    static Run run(StreamExecutionEnvironment env, List<SourceRef> input, JobSettings settings, BundleManifest manifest,
-                   boolean sharedEncoder) throws Exception {
+    static Run run(
+            StreamExecutionEnvironment env,
+            List<SourceRef> input,
+            JobSettings settings,
+            BundleManifest manifest,
+            boolean sharedEncoder)
+            throws Exception {
         DataStream<SourceRef> source = RecordedSensorSource.of(env, input);
         DataStream<PredictionRecord> predictions;
         DataStream<WindowRecord> windows;
@@ -188,15 +261,24 @@ public final class BenchCommand implements Callable<Integer> {
             predictions = null;
             for (BundleManifest.HeadSpec head : manifest.heads()) {
                 DataStream<EmbeddingRecord> own =
-                        FmstreamJob.embed(assembled.windows, settings, manifest, "Embed for " + head.task(), "embed-" + head.task());
-                DataStream<PredictionRecord> branch = FmstreamJob.head(own, settings, manifest, head);
+                        FmstreamJob.embed(
+                                assembled.windows,
+                                settings,
+                                manifest,
+                                "Embed for " + head.task(),
+                                "embed-" + head.task());
+                DataStream<PredictionRecord> branch =
+                        FmstreamJob.head(own, settings, manifest, head);
                 predictions = predictions == null ? branch : predictions.union(branch);
             }
         }
         // Windows are counted in the same job; every output is stamped when it is made, so the rate
-        // is measured from the job's first output to its last (start-up and model loading excluded).
-        DataStream<Tagged> tagged = predictions.map(Tagged::prediction, TypeInformation.of(Tagged.class))
-                .union(windows.map(w -> Tagged.window(), TypeInformation.of(Tagged.class)));
+        // is measured from the job's first output to its last (start-up and model loading
+        // excluded).
+        DataStream<Tagged> tagged =
+                predictions
+                        .map(Tagged::prediction, TypeInformation.of(Tagged.class))
+                        .union(windows.map(w -> Tagged.window(), TypeInformation.of(Tagged.class)));
         String runId = UUID.randomUUID().toString();
         ConcurrentLinkedQueue<Tagged> results = new ConcurrentLinkedQueue<>();
         MemorySink.RESULTS.put(runId, results);
@@ -224,7 +306,9 @@ public final class BenchCommand implements Callable<Integer> {
         return new Run(windowCount, collected, (end - start) / 1e9, (last - first) / 1e9);
     }
 
-    /** A prediction, or (prediction null) the mark of one assembled window, and when it was made. */
+    /**
+     * A prediction, or (prediction null) the mark of one assembled window, and when it was made.
+     */
     public static final class Tagged {
         public PredictionRecord prediction;
         public long atNanos;
@@ -277,10 +361,19 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** Both topologies must have done the same work: every window, every task, the same outputs. */
     static void checkSamePredictions(Run a, Run b, int tasks) {
-        if (a.windows != b.windows || a.predictions.size() != (long) a.windows * tasks || b.predictions.size() != a.predictions.size()) {
-            throw new IllegalStateException(String.format(Locale.ROOT,
-                    "runs differ: %d/%d windows, %d/%d predictions, expected %d tasks per window",
-                    a.windows, b.windows, a.predictions.size(), b.predictions.size(), tasks));
+        if (a.windows != b.windows
+                || a.predictions.size() != (long) a.windows * tasks
+                || b.predictions.size() != a.predictions.size()) {
+            throw new IllegalStateException(
+                    String.format(
+                            Locale.ROOT,
+                            "runs differ: %d/%d windows, %d/%d predictions, expected %d tasks per"
+                                    + " window",
+                            a.windows,
+                            b.windows,
+                            a.predictions.size(),
+                            b.predictions.size(),
+                            tasks));
         }
         Map<String, PredictionRecord> byKey = new HashMap<>();
         for (PredictionRecord p : a.predictions) {
@@ -314,7 +407,8 @@ public final class BenchCommand implements Callable<Integer> {
      * threads as the job has slots, with the job's ONNX Runtime threads per slot: the most this
      * machine can embed with the job's resources, with no decoding, windowing or heads.
      */
-    static double encoderRoof(Path bundleDir, int batch, int callers, int threadsPerCaller) throws Exception {
+    static double encoderRoof(Path bundleDir, int batch, int callers, int threadsPerCaller)
+            throws Exception {
         try (ModelBundle b = ModelBundle.load(bundleDir, threadsPerCaller)) {
             EncoderRunner encoder = b.encoder();
             int len = encoder.inputLength();
@@ -328,15 +422,18 @@ public final class BenchCommand implements Callable<Integer> {
             AtomicBoolean stop = new AtomicBoolean(false);
             List<Thread> threads = new ArrayList<>();
             for (int c = 0; c < callers; c++) {
-                Thread t = new Thread(() -> {
-                    float[] out = new float[batch * encoder.embeddingDim()];
-                    while (!stop.get()) {
-                        encoder.embed(windows, batch, out);
-                        if (measuring.get()) {
-                            embedded.addAndGet(batch);
-                        }
-                    }
-                }, "encoder-roof-" + c);
+                Thread t =
+                        new Thread(
+                                () -> {
+                                    float[] out = new float[batch * encoder.embeddingDim()];
+                                    while (!stop.get()) {
+                                        encoder.embed(windows, batch, out);
+                                        if (measuring.get()) {
+                                            embedded.addAndGet(batch);
+                                        }
+                                    }
+                                },
+                                "encoder-roof-" + c);
                 t.start();
                 threads.add(t);
             }
@@ -354,32 +451,50 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** Chunks of 1 s from steady simulated devices at mixed rates, encoded as on the sensor topic. */
+    /**
+     * Chunks of 1 s from steady simulated devices at mixed rates, encoded as on the sensor topic.
+     */
     static List<SourceRef> simulatedInput(int deviceCount, int secondsPerDevice) {
         RecordCodec<SensorChunk> codec = RecordCodec.forType(SensorChunk.class);
         long t0 = 1_700_000_000_000_000L;
         List<SourceRef> refs = new ArrayList<>();
         List<SimulatedDevice> fleet = new ArrayList<>();
         for (int d = 0; d < deviceCount; d++) {
-            double rate = SimulatedFleet.NATIVE_RATES_HZ.get(d % SimulatedFleet.NATIVE_RATES_HZ.size());
-            fleet.add(new SimulatedDevice("bench-" + d, 100 + d, rate, t0, HeartRateProfile.resting(55 + 5 * (d % 20))));
+            double rate =
+                    SimulatedFleet.NATIVE_RATES_HZ.get(d % SimulatedFleet.NATIVE_RATES_HZ.size());
+            fleet.add(
+                    new SimulatedDevice(
+                            "bench-" + d,
+                            100 + d,
+                            rate,
+                            t0,
+                            HeartRateProfile.resting(55 + 5 * (d % 20))));
         }
         long offset = 0;
         for (int s = 0; s < secondsPerDevice; s++) {
             for (SimulatedDevice device : fleet) {
                 SensorChunk c = device.nextChunk((int) Math.round(device.sampleRateHz()));
                 long appendMillis = (t0 + (s + 1) * 1_000_000L) / 1000;
-                refs.add(new SourceRef("sensor", 0, offset++, appendMillis,
-                        c.getDeviceId().getBytes(StandardCharsets.UTF_8), codec.encode(c)));
+                refs.add(
+                        new SourceRef(
+                                "sensor",
+                                0,
+                                offset++,
+                                appendMillis,
+                                c.getDeviceId().getBytes(StandardCharsets.UTF_8),
+                                codec.encode(c)));
             }
         }
         return refs;
     }
 
-    /** A copy of the bundle whose manifest lists exactly {@code n} heads (cycling through its own). */
+    /**
+     * A copy of the bundle whose manifest lists exactly {@code n} heads (cycling through its own).
+     */
     static Path bundleWithTasks(Path bundleDir, int n, Path target) throws IOException {
         ObjectMapper json = new ObjectMapper();
-        ObjectNode manifest = (ObjectNode) json.readTree(bundleDir.resolve(BundleManifest.FILE_NAME).toFile());
+        ObjectNode manifest =
+                (ObjectNode) json.readTree(bundleDir.resolve(BundleManifest.FILE_NAME).toFile());
         ArrayNode own = (ArrayNode) manifest.get("heads");
         ArrayNode heads = json.createArrayNode();
         Map<String, String> copies = new HashMap<>(); // copy's file -> original file
@@ -392,7 +507,10 @@ public final class BenchCommand implements Callable<Integer> {
                 String task = h.get("task").asText() + "_copy" + (i / own.size());
                 String original = h.get("file").asText();
                 int dot = original.lastIndexOf('.');
-                String copy = "heads/" + task + (dot > original.lastIndexOf('/') ? original.substring(dot) : "");
+                String copy =
+                        "heads/"
+                                + task
+                                + (dot > original.lastIndexOf('/') ? original.substring(dot) : "");
                 copies.put(copy, original);
                 h.put("task", task);
                 h.put("file", copy);
@@ -418,7 +536,8 @@ public final class BenchCommand implements Callable<Integer> {
             Files.createDirectories(target.resolve(copy.getKey()).getParent());
             Files.copy(bundleDir.resolve(copy.getValue()), target.resolve(copy.getKey()));
         }
-        json.writerWithDefaultPrettyPrinter().writeValue(target.resolve(BundleManifest.FILE_NAME).toFile(), manifest);
+        json.writerWithDefaultPrettyPrinter()
+                .writeValue(target.resolve(BundleManifest.FILE_NAME).toFile(), manifest);
         return target;
     }
 
@@ -433,24 +552,31 @@ public final class BenchCommand implements Callable<Integer> {
         return JobSettings.from(c);
     }
 
-    /** One local cluster for every run, so that no run pays for (or races) a cluster's start and stop. */
+    /**
+     * One local cluster for every run, so that no run pays for (or races) a cluster's start and
+     * stop.
+     */
     private MiniCluster localCluster(Path scratch) throws Exception {
         Configuration conf = new Configuration();
         conf.setString("io.tmp.dirs", scratch.resolve("io").toString());
         conf.set(RestOptions.PORT, 0);
-        MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
-                .setConfiguration(conf)
-                .setNumTaskManagers(1)
-                .setNumSlotsPerTaskManager(parallelism)
-                .build());
+        MiniCluster cluster =
+                new MiniCluster(
+                        new MiniClusterConfiguration.Builder()
+                                .setConfiguration(conf)
+                                .setNumTaskManagers(1)
+                                .setNumSlotsPerTaskManager(parallelism)
+                                .build());
         cluster.start();
         return cluster;
     }
 
     private StreamExecutionEnvironment environment(MiniCluster cluster) throws Exception {
         URI rest = cluster.getRestAddress().get();
-        // The job's classes are on this JVM's classpath, which the in-process cluster shares: no jar to ship.
-        StreamExecutionEnvironment env = new RemoteStreamEnvironment(rest.getHost(), rest.getPort(), new Configuration());
+        // The job's classes are on this JVM's classpath, which the in-process cluster shares: no
+        // jar to ship.
+        StreamExecutionEnvironment env =
+                new RemoteStreamEnvironment(rest.getHost(), rest.getPort(), new Configuration());
         env.setParallelism(parallelism);
         return env;
     }

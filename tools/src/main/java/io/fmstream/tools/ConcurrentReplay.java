@@ -8,7 +8,6 @@ import io.fmstream.data.wfdb.WfdbException;
 import io.fmstream.data.wfdb.WfdbHeader;
 import io.fmstream.data.wfdb.WfdbRecord;
 import io.fmstream.schemas.GroundTruth;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -33,9 +32,9 @@ import java.util.concurrent.atomic.LongAdder;
  * that are due, then schedules the next task for the record's next due chunk. A record never has
  * two tasks at once, so its sends are issued in chunk order (one key, one partition, idempotent
  * producer: the broker keeps that order), while records paced on their own clocks interleave
- * freely. No thread sleeps per record, so a few threads serve thousands of records; at most
- * {@code concurrency} records are loaded in memory, and a finished record (every send
- * acknowledged or failed) makes room for the next.
+ * freely. No thread sleeps per record, so a few threads serve thousands of records; at most {@code
+ * concurrency} records are loaded in memory, and a finished record (every send acknowledged or
+ * failed) makes room for the next.
  *
  * <p>A record fails on its own: its first failed send (or read) stops it and it is reported by
  * name, while the others go on.
@@ -53,14 +52,29 @@ final class ConcurrentReplay {
      * @param pace record seconds per wall-clock second, infinite for as fast as possible
      * @param startMicros device time of every record's first sample, null to rebase each record
      */
-    record Settings(double pace, Long startMicros, double chunkSeconds, int concurrency, boolean truth,
+    record Settings(
+            double pace,
+            Long startMicros,
+            double chunkSeconds,
+            int concurrency,
+            boolean truth,
             double progressEverySeconds) {}
 
-    record Summary(int total, int replayed, int failed, long chunks, long truthSpans, double seconds,
+    record Summary(
+            int total,
+            int replayed,
+            int failed,
+            long chunks,
+            long truthSpans,
+            double seconds,
             List<String> failedDevices) {}
 
-    /** Rebased records start on a whole hop (5 s), so the job's windows line up with their first sample. */
+    /**
+     * Rebased records start on a whole hop (5 s), so the job's windows line up with their first
+     * sample.
+     */
     private static final long ALIGN_MICROS = 5_000_000L;
+
     /** Chunks one as-fast-as-possible task sends before yielding to the other records' tasks. */
     private static final int BURST = 64;
 
@@ -93,8 +107,13 @@ final class ConcurrentReplay {
     Summary run() throws InterruptedException {
         long t0 = System.nanoTime();
         if (sources.size() > 1) {
-            System.out.printf("replay: %d records, %s, up to %d at once, first %s, last %s%n", sources.size(),
-                    paceText(), settings.concurrency, sources.get(0).name(), sources.get(sources.size() - 1).name());
+            System.out.printf(
+                    "replay: %d records, %s, up to %d at once, first %s, last %s%n",
+                    sources.size(),
+                    paceText(),
+                    settings.concurrency,
+                    sources.get(0).name(),
+                    sources.get(sources.size() - 1).name());
         }
         try {
             startMore();
@@ -110,9 +129,15 @@ final class ConcurrentReplay {
                     inFlightNow = inFlight;
                     started = nextToStart;
                 }
-                System.out.printf("replay: records %d done (%d failed), %d in flight, %d total; %d chunks sent, "
-                                + "%.0f chunks/s%n", started - inFlightNow, failed.get(), inFlightNow, sources.size(),
-                        chunks, (chunks - lastChunks) / ((now - last) / 1e9));
+                System.out.printf(
+                        "replay: records %d done (%d failed), %d in flight, %d total; %d chunks"
+                                + " sent, %.0f chunks/s%n",
+                        started - inFlightNow,
+                        failed.get(),
+                        inFlightNow,
+                        sources.size(),
+                        chunks,
+                        (chunks - lastChunks) / ((now - last) / 1e9));
                 last = now;
                 lastChunks = chunks;
             }
@@ -128,11 +153,19 @@ final class ConcurrentReplay {
             }
         }
         long chunks = chunksSent.sum();
-        Summary s = new Summary(sources.size(), sources.size() - failedDevices.size(), failedDevices.size(), chunks,
-                truthSent.sum(), seconds, failedDevices);
-        System.out.printf("replay: finished in %.1f s: %d of %d records replayed, %d failed; %d chunks sent "
-                        + "(%.0f chunks/s), %d ground-truth spans%n", seconds, s.replayed, s.total, s.failed, chunks,
-                chunks / seconds, s.truthSpans);
+        Summary s =
+                new Summary(
+                        sources.size(),
+                        sources.size() - failedDevices.size(),
+                        failedDevices.size(),
+                        chunks,
+                        truthSent.sum(),
+                        seconds,
+                        failedDevices);
+        System.out.printf(
+                "replay: finished in %.1f s: %d of %d records replayed, %d failed; %d chunks sent "
+                        + "(%.0f chunks/s), %d ground-truth spans%n",
+                seconds, s.replayed, s.total, s.failed, chunks, chunks / seconds, s.truthSpans);
         if (!failedDevices.isEmpty()) {
             System.err.println("replay: failed devices: " + String.join(", ", failedDevices));
         }
@@ -143,7 +176,10 @@ final class ConcurrentReplay {
         return Double.isInfinite(settings.pace) ? "as fast as possible" : settings.pace + "x";
     }
 
-    /** Starts records until {@code concurrency} are in flight; called at the start and whenever one finishes. */
+    /**
+     * Starts records until {@code concurrency} are in flight; called at the start and whenever one
+     * finishes.
+     */
     private synchronized void startMore() {
         while (inFlight < settings.concurrency && nextToStart < sources.size()) {
             Playback p = new Playback(sources.get(nextToStart));
@@ -175,15 +211,21 @@ final class ConcurrentReplay {
 
     private static String describe(Throwable e) {
         return e instanceof WfdbException || e instanceof IllegalArgumentException
-                ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
+                ? e.getMessage()
+                : e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 
     /** One record in flight: its chunker, its clock and the outcome of its sends. */
     private final class Playback {
         final Source source;
         final AtomicReference<Throwable> error = new AtomicReference<>();
-        /** Sends not yet acknowledged or failed; the record is finished when all are sent and this is 0. */
+
+        /**
+         * Sends not yet acknowledged or failed; the record is finished when all are sent and this
+         * is 0.
+         */
         final AtomicInteger outstanding = new AtomicInteger();
+
         final AtomicBoolean done = new AtomicBoolean();
         volatile boolean allSent;
         volatile int sent;
@@ -199,21 +241,37 @@ final class ConcurrentReplay {
         /** Loads the record and starts its clock (a loader thread). */
         void begin() {
             try {
-                WfdbRecord rec = WfdbRecord.read(source.wfdb, s -> s.index() == source.signal.index());
+                WfdbRecord rec =
+                        WfdbRecord.read(source.wfdb, s -> s.index() == source.signal.index());
                 WfdbRecord.Signal signal = rec.signals().get(0);
                 double duration = signal.durationSeconds();
-                // Rebased now, when this record actually starts (it may have waited for a free slot).
-                startMicros = settings.startMicros != null ? settings.startMicros
-                        : RecordChunker.rebasedStartMicros(System.currentTimeMillis() * 1000L, duration,
-                                settings.pace, ALIGN_MICROS);
-                int chunkSamples = Math.max(1, (int) Math.round(settings.chunkSeconds * signal.sampleRate()));
+                // Rebased now, when this record actually starts (it may have waited for a free
+                // slot).
+                startMicros =
+                        settings.startMicros != null
+                                ? settings.startMicros
+                                : RecordChunker.rebasedStartMicros(
+                                        System.currentTimeMillis() * 1000L,
+                                        duration,
+                                        settings.pace,
+                                        ALIGN_MICROS);
+                int chunkSamples =
+                        Math.max(1, (int) Math.round(settings.chunkSeconds * signal.sampleRate()));
                 chunker = RecordChunker.forSignal(source.device, signal, startMicros, chunkSamples);
                 chunkCount = chunker.chunkCount();
                 if (sources.size() == 1) {
                     System.out.printf(
-                            "replay: %s %s (%s Hz, %.0f s, gain %s/%s) as device %s, %s, first sample at %s%n",
-                            source.wfdb.recordName(), signal.name(), signal.sampleRate(), duration, signal.gain(),
-                            signal.units(), source.device, paceText(), Instant.ofEpochMilli(startMicros / 1000));
+                            "replay: %s %s (%s Hz, %.0f s, gain %s/%s) as device %s, %s, first"
+                                    + " sample at %s%n",
+                            source.wfdb.recordName(),
+                            signal.name(),
+                            signal.sampleRate(),
+                            duration,
+                            signal.gain(),
+                            signal.units(),
+                            source.device,
+                            paceText(),
+                            Instant.ofEpochMilli(startMicros / 1000));
                 }
                 sendTruth();
                 wallStartNanos = System.nanoTime();
@@ -231,19 +289,33 @@ final class ConcurrentReplay {
                 return;
             }
             RecordLabels labels = RecordLabels.of(MitAnnotations.read(annotations), source.wfdb);
-            List<GroundTruth> spans = AnnotationTruth.spans(source.device, labels, startMicros, 10, 5,
-                    "annotations " + source.wfdb.directory().getFileName() + "/" + source.wfdb.recordName());
+            List<GroundTruth> spans =
+                    AnnotationTruth.spans(
+                            source.device,
+                            labels,
+                            startMicros,
+                            10,
+                            5,
+                            "annotations "
+                                    + source.wfdb.directory().getFileName()
+                                    + "/"
+                                    + source.wfdb.recordName());
             for (GroundTruth g : spans) {
                 outstanding.incrementAndGet();
                 publisher.publishTruth(g, this::completed);
             }
             truthSent.add(spans.size());
             if (sources.size() == 1) {
-                System.out.printf("replay: %d ground-truth spans from %s%n", spans.size(), annotations.getFileName());
+                System.out.printf(
+                        "replay: %d ground-truth spans from %s%n",
+                        spans.size(), annotations.getFileName());
             }
         }
 
-        /** Sends what is due, then schedules itself for the next chunk (a sender thread; never two at once). */
+        /**
+         * Sends what is due, then schedules itself for the next chunk (a sender thread; never two
+         * at once).
+         */
         void step() {
             try {
                 int burst = 0;
@@ -254,8 +326,12 @@ final class ConcurrentReplay {
                             return;
                         }
                     } else {
-                        // A chunk leaves once its last sample has "happened" on the record's accelerated clock.
-                        double due = (chunker.chunkEndMicros(chunker.position()) - startMicros) / 1e6 / settings.pace;
+                        // A chunk leaves once its last sample has "happened" on the record's
+                        // accelerated clock.
+                        double due =
+                                (chunker.chunkEndMicros(chunker.position()) - startMicros)
+                                        / 1e6
+                                        / settings.pace;
                         long wait = wallStartNanos + (long) (due * 1e9) - System.nanoTime();
                         if (wait > 0) {
                             senders.schedule(this::step, wait, TimeUnit.NANOSECONDS);
@@ -300,9 +376,11 @@ final class ConcurrentReplay {
             Throwable e = error.get();
             if (e != null) {
                 failed.incrementAndGet();
-                String progress = chunkCount > 0 ? " after " + sent + " of " + chunkCount + " chunks" : "";
-                System.err.printf("replay: FAILED %s as device %s%s: %s%n", source.name(), source.device, progress,
-                        describe(e));
+                String progress =
+                        chunkCount > 0 ? " after " + sent + " of " + chunkCount + " chunks" : "";
+                System.err.printf(
+                        "replay: FAILED %s as device %s%s: %s%n",
+                        source.name(), source.device, progress, describe(e));
             }
             finished();
             allFinished.countDown();

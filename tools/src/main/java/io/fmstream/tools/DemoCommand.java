@@ -1,6 +1,7 @@
 package io.fmstream.tools;
 
 import io.fmstream.core.model.BundleManifest;
+import io.fmstream.data.RepositoryLayout;
 import io.fmstream.data.sim.DeviceUplink;
 import io.fmstream.data.sim.Noise;
 import io.fmstream.data.sim.Rhythm;
@@ -8,27 +9,15 @@ import io.fmstream.data.sim.Scenario;
 import io.fmstream.data.sim.SimulatedChunk;
 import io.fmstream.data.sim.SimulatedDevice;
 import io.fmstream.data.sim.SimulatedFleet;
-import io.fmstream.data.RepositoryLayout;
 import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.FmstreamOptions;
 import io.fmstream.job.JobSettings;
+import io.fmstream.local.LocalKafkaBroker;
 import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.DecodeException;
 import io.fmstream.schemas.codec.RecordCodec;
-import io.fmstream.local.LocalKafkaBroker;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,6 +29,16 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * The embedded default: an in-process Kafka broker, a local Flink cluster (web UI, Prometheus
@@ -47,36 +46,65 @@ import java.util.concurrent.TimeUnit;
  * truth; a status line every few seconds and a sample of predictions next to the truth. Stops
  * cleanly on Ctrl-C or after {@code --duration}.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Run broker, local Flink cluster, job and simulator in this process and show what flows.")
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
+        description =
+                "Run broker, local Flink cluster, job and simulator in this process and show what"
+                        + " flows.")
 public final class DemoCommand implements Callable<Integer> {
 
-    @Option(names = "--devices", defaultValue = "50", description = "Simulated devices (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--devices",
+            defaultValue = "50",
+            description = "Simulated devices (default: ${DEFAULT-VALUE}).")
     int devices;
 
-    @Option(names = "--duration", description = "Stop after this long, ISO-8601 (e.g. PT2M); default: until Ctrl-C.")
+    @Option(
+            names = "--duration",
+            description = "Stop after this long, ISO-8601 (e.g. PT2M); default: until Ctrl-C.")
     Duration duration;
 
-    @Option(names = "--bundle", description = "Model bundle directory (default: " + RepositoryLayout.DEFAULT_BUNDLE + ").")
+    @Option(
+            names = "--bundle",
+            description =
+                    "Model bundle directory (default: " + RepositoryLayout.DEFAULT_BUNDLE + ").")
     Path bundle;
 
-    @Option(names = "--parallelism", defaultValue = "2", description = "Job parallelism (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--parallelism",
+            defaultValue = "2",
+            description = "Job parallelism (default: ${DEFAULT-VALUE}).")
     int parallelism;
 
-    @Option(names = "--status-every", defaultValue = "PT5S", description = "Status line interval (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--status-every",
+            defaultValue = "PT5S",
+            description = "Status line interval (default: ${DEFAULT-VALUE}).")
     Duration statusEvery;
 
-    @Option(names = "--web-ui-port", defaultValue = "8081", description = "Flink web UI port (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--web-ui-port",
+            defaultValue = "8081",
+            description = "Flink web UI port (default: ${DEFAULT-VALUE}).")
     int webUiPort;
 
-    @Option(names = "--prometheus-port", defaultValue = "9249",
+    @Option(
+            names = "--prometheus-port",
+            defaultValue = "9249",
             description = "Port of Flink's Prometheus reporter (default: ${DEFAULT-VALUE}).")
     int prometheusPort;
 
-    @Option(names = "--samples", defaultValue = "3", description = "Predictions shown with their truth per status line (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--samples",
+            defaultValue = "3",
+            description =
+                    "Predictions shown with their truth per status line (default:"
+                            + " ${DEFAULT-VALUE}).")
     int samples;
 
     private volatile boolean stopping;
+
     /** The final per-task scores, for tests: task to [count, sum]. */
     private volatile Map<String, double[]> finalAgreement = Map.of();
 
@@ -89,15 +117,18 @@ public final class DemoCommand implements Callable<Integer> {
         Path bundleDir = bundle != null ? bundle : defaultBundle();
         CountDownLatch stopped = new CountDownLatch(1);
         Thread mainThread = Thread.currentThread();
-        Thread hook = new Thread(() -> {
-            stopping = true;
-            mainThread.interrupt();
-            try {
-                stopped.await(60, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "fmstream-demo-shutdown");
+        Thread hook =
+                new Thread(
+                        () -> {
+                            stopping = true;
+                            mainThread.interrupt();
+                            try {
+                                stopped.await(60, TimeUnit.SECONDS);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        },
+                        "fmstream-demo-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
 
         // Flink's web upload and spill folders go here, and go away with the demo.
@@ -117,32 +148,57 @@ public final class DemoCommand implements Callable<Integer> {
             cluster.set(RestOptions.PORT, webUiPort);
             cluster.setString("web.upload.dir", scratch.resolve("web-upload").toString());
             cluster.setString("io.tmp.dirs", scratch.resolve("io").toString());
-            cluster.setString("metrics.reporter.prom.factory.class",
+            cluster.setString(
+                    "metrics.reporter.prom.factory.class",
                     "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
             cluster.setString("metrics.reporter.prom.port", String.valueOf(prometheusPort));
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(cluster);
+            StreamExecutionEnvironment env =
+                    StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(cluster);
             env.setParallelism(parallelism);
             FmstreamJob.configure(env, settings);
             FmstreamJob.wireKafka(env, settings, manifest);
-            Topics.ensure(kafka.bootstrapServers(), settings.sensorTopic, Topics.DEFAULT_GROUND_TRUTH, true, 2);
+            Topics.ensure(
+                    kafka.bootstrapServers(),
+                    settings.sensorTopic,
+                    Topics.DEFAULT_GROUND_TRUTH,
+                    true,
+                    2);
             JobClient job = env.executeAsync("fmstream demo");
-            System.out.printf("demo: Kafka %s | Flink web UI http://localhost:%d | Prometheus http://localhost:%d/metrics"
-                            + " | job %s (parallelism %d) | bundle %s %s%s%n", kafka.bootstrapServers(), webUiPort,
-                    prometheusPort, job.getJobID(), parallelism, manifest.bundleId(), manifest.version(),
-                    manifest.fixture() ? " (TEST FIXTURE: random weights, predictions mean nothing)" : "");
+            System.out.printf(
+                    "demo: Kafka %s | Flink web UI http://localhost:%d | Prometheus"
+                            + " http://localhost:%d/metrics | job %s (parallelism %d) | bundle %s"
+                            + " %s%s%n",
+                    kafka.bootstrapServers(),
+                    webUiPort,
+                    prometheusPort,
+                    job.getJobID(),
+                    parallelism,
+                    manifest.bundleId(),
+                    manifest.version(),
+                    manifest.fixture()
+                            ? " (TEST FIXTURE: random weights, predictions mean nothing)"
+                            : "");
 
             long start = System.currentTimeMillis();
             long simStart = Math.floorDiv(start * 1000L, 5_000_000L) * 5_000_000L;
-            long scenarioMicros = (duration != null ? duration : Duration.ofHours(24)).toNanos() / 1000;
+            long scenarioMicros =
+                    (duration != null ? duration : Duration.ofHours(24)).toNanos() / 1000;
             SimulatedFleet fleet = fleet(devices, simStart, scenarioMicros);
-            System.out.printf("demo: %d simulated devices; rates %s Hz; scenarios mix normal sinus rhythm, AF and PVCs, "
-                    + "noise, drop-outs and offline periods; %s is offline from 20 s to 80 s and then uploads its "
-                    + "backlog%n", devices, SimulatedFleet.NATIVE_RATES_HZ, OFFLINE_DEVICE);
-            try (KafkaPublisher publisher = new KafkaPublisher(kafka.bootstrapServers(), settings.sensorTopic,
-                            Topics.DEFAULT_GROUND_TRUTH);
+            System.out.printf(
+                    "demo: %d simulated devices; rates %s Hz; scenarios mix normal sinus rhythm, AF"
+                        + " and PVCs, noise, drop-outs and offline periods; %s is offline from 20 s"
+                        + " to 80 s and then uploads its backlog%n",
+                    devices, SimulatedFleet.NATIVE_RATES_HZ, OFFLINE_DEVICE);
+            try (KafkaPublisher publisher =
+                            new KafkaPublisher(
+                                    kafka.bootstrapServers(),
+                                    settings.sensorTopic,
+                                    Topics.DEFAULT_GROUND_TRUTH);
                     Watcher watcher = new Watcher(kafka.bootstrapServers(), settings)) {
                 long nextStatus = start + statusEvery.toMillis();
-                while (!stopping && (duration == null || System.currentTimeMillis() - start < duration.toMillis())) {
+                while (!stopping
+                        && (duration == null
+                                || System.currentTimeMillis() - start < duration.toMillis())) {
                     List<SimulatedChunk> ready = fleet.poll(System.currentTimeMillis() * 1000L);
                     List<SensorChunk> chunks = new ArrayList<>();
                     List<GroundTruth> truths = new ArrayList<>();
@@ -155,9 +211,15 @@ public final class DemoCommand implements Callable<Integer> {
                     watcher.poll();
                     if (System.currentTimeMillis() >= nextStatus) {
                         nextStatus += statusEvery.toMillis();
-                        System.out.println(watcher.status(devices, publisher.acknowledged(), System.currentTimeMillis() - start));
+                        System.out.println(
+                                watcher.status(
+                                        devices,
+                                        publisher.acknowledged(),
+                                        System.currentTimeMillis() - start));
                         watcher.agreement.drain(samples).forEach(System.out::println);
-                        System.out.println("demo: agreement with ground truth: " + watcher.agreement.summary());
+                        System.out.println(
+                                "demo: agreement with ground truth: "
+                                        + watcher.agreement.summary());
                     }
                     try {
                         Thread.sleep(200);
@@ -168,7 +230,8 @@ public final class DemoCommand implements Callable<Integer> {
                 Thread.interrupted();
                 watcher.agreement.drain(0);
                 finalAgreement = Map.copyOf(watcher.agreement.perTask());
-                System.out.println("demo: final agreement with ground truth: " + watcher.agreement.summary());
+                System.out.println(
+                        "demo: final agreement with ground truth: " + watcher.agreement.summary());
                 System.out.println("demo: stopping");
             } finally {
                 job.cancel().get(60, TimeUnit.SECONDS);
@@ -187,23 +250,36 @@ public final class DemoCommand implements Callable<Integer> {
     static final String OFFLINE_DEVICE = "sim-phone-offline";
 
     /**
-     * The generated fleet, with its first device replaced by one whose phone is offline from 20 s to
-     * 80 s, so even a short demo shows a backlog arriving a minute late and still being windowed.
+     * The generated fleet, with its first device replaced by one whose phone is offline from 20 s
+     * to 80 s, so even a short demo shows a backlog arriving a minute late and still being
+     * windowed.
      */
     private static SimulatedFleet fleet(int devices, long simStart, long scenarioMicros) {
-        List<DeviceUplink> uplinks = new ArrayList<>(
-                SimulatedFleet.generate(devices, 1, simStart, 1.0, scenarioMicros).uplinks());
-        Scenario offline = Scenario.builder()
-                .segment(Math.max(120, scenarioMicros / 1e6), Rhythm.NORMAL, 72, Noise.of(0.02))
-                .offline(20, 80)
-                .build();
-        uplinks.set(0, new DeviceUplink(new SimulatedDevice(OFFLINE_DEVICE, 99, 250, simStart, offline), 250));
+        List<DeviceUplink> uplinks =
+                new ArrayList<>(
+                        SimulatedFleet.generate(devices, 1, simStart, 1.0, scenarioMicros)
+                                .uplinks());
+        Scenario offline =
+                Scenario.builder()
+                        .segment(
+                                Math.max(120, scenarioMicros / 1e6),
+                                Rhythm.NORMAL,
+                                72,
+                                Noise.of(0.02))
+                        .offline(20, 80)
+                        .build();
+        uplinks.set(
+                0,
+                new DeviceUplink(
+                        new SimulatedDevice(OFFLINE_DEVICE, 99, 250, simStart, offline), 250));
         return new SimulatedFleet(uplinks);
     }
 
     private static Path defaultBundle() {
         Path real = RepositoryLayout.defaultBundle();
-        return Files.exists(real.resolve("manifest.json")) ? real : RepositoryLayout.fixtureBundle();
+        return Files.exists(real.resolve("manifest.json"))
+                ? real
+                : RepositoryLayout.fixtureBundle();
     }
 
     /** Reads the output and ground-truth topics (read_committed) and summarises what arrived. */
@@ -226,9 +302,15 @@ public final class DemoCommand implements Callable<Integer> {
             p.put(ConsumerConfig.GROUP_ID_CONFIG, "fmstream-demo-status");
             p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
             p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-            consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-            consumer.subscribe(List.of(settings.embeddingsTopic, settings.predictionsTopic, settings.deadLetterTopic,
-                    Topics.DEFAULT_GROUND_TRUTH));
+            consumer =
+                    new KafkaConsumer<>(
+                            p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            consumer.subscribe(
+                    List.of(
+                            settings.embeddingsTopic,
+                            settings.predictionsTopic,
+                            settings.deadLetterTopic,
+                            Topics.DEFAULT_GROUND_TRUTH));
         }
 
         void poll() throws DecodeException {
@@ -252,11 +334,22 @@ public final class DemoCommand implements Callable<Integer> {
 
         String status(int devices, long chunks, long elapsedMillis) {
             double s = Math.max(1, elapsedMillis) / 1000.0;
-            String line = String.format(
-                    "demo: %4.0f s | %d devices | chunks %d (%.0f/s) | windows %d (%.1f/s) | predictions %d (%.1f/s)"
-                            + " | dead letters %d | latency written p50/p99 %s ms, committed p50/p99 %s ms",
-                    s, devices, chunks, chunks / s, embeddingCount, embeddingCount / s, predictionCount,
-                    predictionCount / s, deadLetterCount, percentiles(writtenLatency), percentiles(committedLatency));
+            String line =
+                    String.format(
+                            "demo: %4.0f s | %d devices | chunks %d (%.0f/s) | windows %d (%.1f/s)"
+                                + " | predictions %d (%.1f/s) | dead letters %d | latency written"
+                                + " p50/p99 %s ms, committed p50/p99 %s ms",
+                            s,
+                            devices,
+                            chunks,
+                            chunks / s,
+                            embeddingCount,
+                            embeddingCount / s,
+                            predictionCount,
+                            predictionCount / s,
+                            deadLetterCount,
+                            percentiles(writtenLatency),
+                            percentiles(committedLatency));
             writtenLatency.clear();
             committedLatency.clear();
             return line;
@@ -268,7 +361,9 @@ public final class DemoCommand implements Callable<Integer> {
             }
             List<Long> sorted = new ArrayList<>(values);
             Collections.sort(sorted);
-            return sorted.get(sorted.size() / 2) + "/" + sorted.get(Math.min(sorted.size() - 1, (int) (sorted.size() * 0.99)));
+            return sorted.get(sorted.size() / 2)
+                    + "/"
+                    + sorted.get(Math.min(sorted.size() - 1, (int) (sorted.size() * 0.99)));
         }
 
         @Override

@@ -3,13 +3,6 @@ package io.fmstream.tools;
 import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.Properties;
@@ -18,13 +11,19 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Publishes sensor chunks and ground truth keyed by device id with an idempotent, acks=all
- * producer. A failed send is never ignored: the first error is kept and rethrown by the next
- * call (and by close), so a simulator or replay run cannot silently lose records. The variants
- * taking a {@link Completion} hand each outcome to the caller instead, so one producer can serve
- * many recordings that fail one by one.
+ * producer. A failed send is never ignored: the first error is kept and rethrown by the next call
+ * (and by close), so a simulator or replay run cannot silently lose records. The variants taking a
+ * {@link Completion} hand each outcome to the caller instead, so one producer can serve many
+ * recordings that fail one by one.
  */
 public final class KafkaPublisher implements AutoCloseable {
 
@@ -38,7 +37,9 @@ public final class KafkaPublisher implements AutoCloseable {
     private final AtomicLong truthAcknowledged = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
 
-    /** @param truthTopic null to publish no ground truth */
+    /**
+     * @param truthTopic null to publish no ground truth
+     */
     public KafkaPublisher(String bootstrapServers, String chunkTopic, String truthTopic) {
         this.chunkTopic = chunkTopic;
         this.truthTopic = truthTopic;
@@ -49,7 +50,8 @@ public final class KafkaPublisher implements AutoCloseable {
         p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000);
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
-        this.producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        this.producer =
+                new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
     /** Fails fast, with the address in the message, when no broker answers. */
@@ -61,10 +63,12 @@ public final class KafkaPublisher implements AutoCloseable {
         try (Admin admin = Admin.create(p)) {
             admin.describeCluster().clusterId().get(10, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("Cannot reach Kafka at " + bootstrapServers + " within 10 s", e);
+            throw new IllegalStateException(
+                    "Cannot reach Kafka at " + bootstrapServers + " within 10 s", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while contacting Kafka at " + bootstrapServers, e);
+            throw new IllegalStateException(
+                    "Interrupted while contacting Kafka at " + bootstrapServers, e);
         }
     }
 
@@ -92,10 +96,15 @@ public final class KafkaPublisher implements AutoCloseable {
         send(chunkTopic, deviceId, value, chunksAcknowledged);
     }
 
-    /** Outcome of one send, called once on the producer's I/O thread (keep it short, never block in it). */
+    /**
+     * Outcome of one send, called once on the producer's I/O thread (keep it short, never block in
+     * it).
+     */
     @FunctionalInterface
     public interface Completion {
-        /** @param error null when the broker acknowledged the record */
+        /**
+         * @param error null when the broker acknowledged the record
+         */
         void completed(Exception error);
     }
 
@@ -118,9 +127,11 @@ public final class KafkaPublisher implements AutoCloseable {
         sendTracked(truthTopic, t.getDeviceId(), truths.encode(t), truthAcknowledged, done);
     }
 
-    private void sendTracked(String topic, String key, byte[] value, AtomicLong acknowledged, Completion done) {
+    private void sendTracked(
+            String topic, String key, byte[] value, AtomicLong acknowledged, Completion done) {
         try {
-            producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value),
+            producer.send(
+                    new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value),
                     (metadata, exception) -> {
                         if (exception != null) {
                             failed.incrementAndGet();
@@ -138,16 +149,19 @@ public final class KafkaPublisher implements AutoCloseable {
     private void send(String topic, String key, byte[] value, AtomicLong acknowledged) {
         Exception error = firstError.get();
         if (error != null) {
-            throw new IllegalStateException("Sending to " + topic + " failed: " + error.getMessage(), error);
+            throw new IllegalStateException(
+                    "Sending to " + topic + " failed: " + error.getMessage(), error);
         }
-        producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value), (metadata, exception) -> {
-            if (exception != null) {
-                failed.incrementAndGet();
-                firstError.compareAndSet(null, exception);
-            } else {
-                acknowledged.incrementAndGet();
-            }
-        });
+        producer.send(
+                new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value),
+                (metadata, exception) -> {
+                    if (exception != null) {
+                        failed.incrementAndGet();
+                        firstError.compareAndSet(null, exception);
+                    } else {
+                        acknowledged.incrementAndGet();
+                    }
+                });
     }
 
     /** Sensor chunks acknowledged by the broker. */

@@ -1,13 +1,12 @@
 package io.fmstream.tools;
 
 import io.fmstream.core.records.SourceRef;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-
-import java.nio.charset.StandardCharsets;
-import java.util.List;
 
 /**
  * Sensor-topic records held in memory, delivered as the Kafka source delivers them: event time is
@@ -18,16 +17,19 @@ public final class RecordedSensorSource {
 
     private RecordedSensorSource() {}
 
-    public static DataStream<SourceRef> of(StreamExecutionEnvironment env, List<SourceRef> records) {
+    public static DataStream<SourceRef> of(
+            StreamExecutionEnvironment env, List<SourceRef> records) {
         // fromData is a parallelism-1 source. Left to itself Flink would rebalance its records
         // round-robin over the parallel decode subtasks, and the keyBy behind them could then see
         // one device's chunks out of order, which a Kafka partition never does (the assembler
         // would rightly call some of them LATE). So partition by key, as the producer does.
         return env.fromData(records, TypeInformation.of(SourceRef.class))
-                .assignTimestampsAndWatermarks(WatermarkStrategy.<SourceRef>forMonotonousTimestamps()
-                        .withTimestampAssigner((r, ts) -> r.appendTimeMillis))
+                .assignTimestampsAndWatermarks(
+                        WatermarkStrategy.<SourceRef>forMonotonousTimestamps()
+                                .withTimestampAssigner((r, ts) -> r.appendTimeMillis))
                 .setParallelism(1)
-                .partitionCustom((String key, int partitions) -> Math.floorMod(key.hashCode(), partitions),
+                .partitionCustom(
+                        (String key, int partitions) -> Math.floorMod(key.hashCode(), partitions),
                         r -> new String(r.key, StandardCharsets.UTF_8));
     }
 }

@@ -3,10 +3,6 @@ package io.fmstream.tools;
 import io.fmstream.data.wfdb.WfdbException;
 import io.fmstream.data.wfdb.WfdbHeader;
 import io.fmstream.data.wfdb.WfdbRecord;
-import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +17,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Streams real recordings (WFDB header + signal file, e.g. from ../shared/data) into the sensor
@@ -29,32 +28,45 @@ import java.util.stream.Stream;
  * one producer, so evaluating a thousand recordings does not cost a thousand JVM start-ups.
  *
  * <p>Everything that can be checked without the broker (the selection, every header, the chosen
- * lead, the signal files' presence and length) is checked before anything is sent, so a typo
- * fails in a second with one line rather than halfway through a long run.
+ * lead, the signal files' presence and length) is checked before anything is sent, so a typo fails
+ * in a second with one line rather than halfway through a long run.
  */
-@Command(name = "replay", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Replay WFDB / MAT v4 records into the sensor topic, each record as its own device.",
-            "Records are sent concurrently from one producer, each paced on its own clock and all starting "
-                    + "together; --concurrency bounds how many are in flight (the next starts when one finishes).",
-            "Timestamps are rebased per record by default so the record ends no later than it is sent (nothing lies "
-                    + "in the future of its Kafka append time) and starts on a whole 5 s, so windows line up with it.",
+@Command(
+        name = "replay",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Replay WFDB / MAT v4 records into the sensor topic, each record as its own device.",
+            "Records are sent concurrently from one producer, each paced on its own clock and all"
+                + " starting together; --concurrency bounds how many are in flight (the next starts"
+                + " when one finishes).",
+            "Timestamps are rebased per record by default so the record ends no later than it is"
+                    + " sent (nothing lies in the future of its Kafka append time) and starts on a"
+                    + " whole 5 s, so windows line up with it.",
             "Exits with 1 if any record failed; the others still finish.",
-            ""},
+            ""
+        },
         footerHeading = "%nExamples:%n",
-        footer = {"  fmstream replay --bootstrap-servers localhost:9092 \\",
+        footer = {
+            "  fmstream replay --bootstrap-servers localhost:9092 \\",
             "      --record ../shared/data/mitdb/100 --speed 10",
             "  fmstream replay --bootstrap-servers localhost:9092 \\",
             "      --records-from ../shared/data/cinc2017 --as-fast-as-possible",
             "  fmstream replay --bootstrap-servers localhost:9092 \\",
-            "      --records-from my-records.txt --limit 100 --speed 10"})
+            "      --records-from my-records.txt --limit 100 --speed 10"
+        })
 public final class ReplayCommand implements Callable<Integer> {
 
     /** Device ids are {@code <folder>-<record>}, lower case, e.g. mitdb-100, cinc2017-a00001. */
     static String defaultDeviceId(Path header, WfdbHeader h) {
-        return (header.toAbsolutePath().getParent().getFileName() + "-" + h.recordName()).toLowerCase(Locale.ROOT);
+        return (header.toAbsolutePath().getParent().getFileName() + "-" + h.recordName())
+                .toLowerCase(Locale.ROOT);
     }
 
-    @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")
+    @Option(
+            names = "--bootstrap-servers",
+            required = true,
+            description = "Kafka bootstrap servers.")
     String bootstrapServers;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -62,67 +74,107 @@ public final class ReplayCommand implements Callable<Integer> {
 
     /** The two ways to name the records; picocli enforces exactly one. */
     static final class Input {
-        @Option(names = "--record", arity = "1..*", paramLabel = "RECORD",
-                description = "Record path(s) with or without .hea, e.g. ../shared/data/mitdb/100; repeatable.")
+        @Option(
+                names = "--record",
+                arity = "1..*",
+                paramLabel = "RECORD",
+                description =
+                        "Record path(s) with or without .hea, e.g. ../shared/data/mitdb/100;"
+                                + " repeatable.")
         List<Path> records;
 
-        @Option(names = "--records-from", paramLabel = "DIR_OR_FILE",
-                description = "A folder (every .hea record in it, sorted by name) or a text file listing record "
-                        + "paths, one per line ('#' comments and blank lines ignored; relative paths are relative to "
-                        + "the file's folder).")
+        @Option(
+                names = "--records-from",
+                paramLabel = "DIR_OR_FILE",
+                description =
+                        "A folder (every .hea record in it, sorted by name) or a text file listing"
+                            + " record paths, one per line ('#' comments and blank lines ignored;"
+                            + " relative paths are relative to the file's folder).")
         Path recordsFrom;
     }
 
-    @Option(names = "--recursive", description = "With --records-from FOLDER: include records in its subfolders too.")
+    @Option(
+            names = "--recursive",
+            description = "With --records-from FOLDER: include records in its subfolders too.")
     boolean recursive;
 
-    @Option(names = "--limit", paramLabel = "N", description = "Replay only the first N selected records.")
+    @Option(
+            names = "--limit",
+            paramLabel = "N",
+            description = "Replay only the first N selected records.")
     Integer limit;
 
-    @Option(names = "--concurrency", paramLabel = "N", defaultValue = "256",
-            description = "Records in flight at once; a record starts when another finishes "
-                    + "(default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--concurrency",
+            paramLabel = "N",
+            defaultValue = "256",
+            description =
+                    "Records in flight at once; a record starts when another finishes "
+                            + "(default: ${DEFAULT-VALUE}).")
     int concurrency;
 
-    @Option(names = "--lead", description = "Signal to send (default: each record's first ECG lead).")
+    @Option(
+            names = "--lead",
+            description = "Signal to send (default: each record's first ECG lead).")
     String lead;
 
-    @Option(names = "--device-id",
-            description = "Device id of a single record (default: <folder>-<record>, e.g. mitdb-100, cinc2017-a00001).")
+    @Option(
+            names = "--device-id",
+            description =
+                    "Device id of a single record (default: <folder>-<record>, e.g. mitdb-100,"
+                            + " cinc2017-a00001).")
     String deviceId;
 
-    @Option(names = "--speed", defaultValue = "1.0",
+    @Option(
+            names = "--speed",
+            defaultValue = "1.0",
             description = "Record seconds per wall-clock second (default: ${DEFAULT-VALUE}).")
     double speed;
 
     @Option(names = "--as-fast-as-possible", description = "Send without pacing.")
     boolean asFastAsPossible;
 
-    @Option(names = "--start",
-            description = "Device time of every record's first sample, ISO-8601 "
-                    + "(default: rebased per record, see above).")
+    @Option(
+            names = "--start",
+            description =
+                    "Device time of every record's first sample, ISO-8601 "
+                            + "(default: rebased per record, see above).")
     Instant start;
 
-    @Option(names = "--chunk-seconds", defaultValue = "1.0",
+    @Option(
+            names = "--chunk-seconds",
+            defaultValue = "1.0",
             description = "Seconds per chunk (default: ${DEFAULT-VALUE}).")
     double chunkSeconds;
 
-    @Option(names = "--topic", defaultValue = Topics.DEFAULT_SENSOR,
+    @Option(
+            names = "--topic",
+            defaultValue = Topics.DEFAULT_SENSOR,
             description = "Sensor topic (default: ${DEFAULT-VALUE}).")
     String topic;
 
-    @Option(names = "--ground-truth-topic", defaultValue = Topics.DEFAULT_GROUND_TRUTH,
-            description = "Topic for the annotations' ground truth (default: ${DEFAULT-VALUE}); 'none' to skip.")
+    @Option(
+            names = "--ground-truth-topic",
+            defaultValue = Topics.DEFAULT_GROUND_TRUTH,
+            description =
+                    "Topic for the annotations' ground truth (default: ${DEFAULT-VALUE}); 'none' to"
+                            + " skip.")
     String truthTopic;
 
-    @Option(names = "--create-topics", description = "Create missing topics (sensor topic with LogAppendTime).")
+    @Option(
+            names = "--create-topics",
+            description = "Create missing topics (sensor topic with LogAppendTime).")
     boolean createTopics;
 
-    @Option(names = "--partitions", defaultValue = "4",
+    @Option(
+            names = "--partitions",
+            defaultValue = "4",
             description = "Partitions of created topics (default: ${DEFAULT-VALUE}).")
     int partitions;
 
-    @Option(names = "--progress-every", defaultValue = "5",
+    @Option(
+            names = "--progress-every",
+            defaultValue = "5",
             description = "Seconds between progress lines (default: ${DEFAULT-VALUE}).")
     double progressEvery;
 
@@ -150,11 +202,19 @@ public final class ReplayCommand implements Callable<Integer> {
         KafkaPublisher.requireReachable(bootstrapServers);
         Topics.ensure(bootstrapServers, topic, truth, createTopics, partitions);
 
-        ConcurrentReplay.Settings settings = new ConcurrentReplay.Settings(pace,
-                start == null ? null : start.getEpochSecond() * 1_000_000L + start.getNano() / 1000,
-                chunkSeconds, concurrency, truth != null, progressEvery);
+        ConcurrentReplay.Settings settings =
+                new ConcurrentReplay.Settings(
+                        pace,
+                        start == null
+                                ? null
+                                : start.getEpochSecond() * 1_000_000L + start.getNano() / 1000,
+                        chunkSeconds,
+                        concurrency,
+                        truth != null,
+                        progressEvery);
         try (KafkaPublisher publisher = new KafkaPublisher(bootstrapServers, topic, truth)) {
-            ConcurrentReplay.Summary summary = new ConcurrentReplay(publisher, sources, settings).run();
+            ConcurrentReplay.Summary summary =
+                    new ConcurrentReplay(publisher, sources, settings).run();
             return summary.failed() == 0 ? 0 : 1;
         }
     }
@@ -172,34 +232,47 @@ public final class ReplayCommand implements Callable<Integer> {
         } else if (Files.isDirectory(input.recordsFrom)) {
             headers.addAll(headersIn(input.recordsFrom, recursive));
         } else if (input.recordsFrom.getFileName().toString().endsWith(".hea")) {
-            throw new IllegalArgumentException("--records-from " + input.recordsFrom
-                    + " is a record header, not a folder or list: use --record");
+            throw new IllegalArgumentException(
+                    "--records-from "
+                            + input.recordsFrom
+                            + " is a record header, not a folder or list: use --record");
         } else if (Files.isRegularFile(input.recordsFrom)) {
             headers.addAll(headersListedIn(input.recordsFrom));
         } else {
-            throw new IllegalArgumentException("--records-from " + input.recordsFrom
-                    + ": no such folder or list file");
+            throw new IllegalArgumentException(
+                    "--records-from " + input.recordsFrom + ": no such folder or list file");
         }
-        return limit == null || headers.size() <= limit ? headers : new ArrayList<>(headers.subList(0, limit));
+        return limit == null || headers.size() <= limit
+                ? headers
+                : new ArrayList<>(headers.subList(0, limit));
     }
 
-    /** Every .hea file in {@code dir} (and its subfolders if recursive), sorted by path relative to it. */
+    /**
+     * Every .hea file in {@code dir} (and its subfolders if recursive), sorted by path relative to
+     * it.
+     */
     static List<Path> headersIn(Path dir, boolean recursive) {
         List<Path> headers;
         boolean hasSubfolders;
         try (Stream<Path> all = recursive ? Files.walk(dir) : Files.list(dir)) {
             List<Path> entries = all.toList();
-            headers = entries.stream()
-                    .filter(p -> p.getFileName().toString().endsWith(".hea") && Files.isRegularFile(p))
-                    .sorted(Comparator.comparing(p -> dir.relativize(p).toString()))
-                    .toList();
+            headers =
+                    entries.stream()
+                            .filter(
+                                    p ->
+                                            p.getFileName().toString().endsWith(".hea")
+                                                    && Files.isRegularFile(p))
+                            .sorted(Comparator.comparing(p -> dir.relativize(p).toString()))
+                            .toList();
             hasSubfolders = !recursive && entries.stream().anyMatch(Files::isDirectory);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot list " + dir + ": " + e.getMessage(), e);
         }
         if (headers.isEmpty()) {
-            throw new IllegalArgumentException("No WFDB records (.hea files) in " + dir
-                    + (hasSubfolders ? " (it has subfolders: add --recursive)" : ""));
+            throw new IllegalArgumentException(
+                    "No WFDB records (.hea files) in "
+                            + dir
+                            + (hasSubfolders ? " (it has subfolders: add --recursive)" : ""));
         }
         return headers;
     }
@@ -210,7 +283,8 @@ public final class ReplayCommand implements Callable<Integer> {
         try {
             lines = Files.readAllLines(listFile, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot read record list " + listFile + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(
+                    "Cannot read record list " + listFile + ": " + e.getMessage(), e);
         }
         Path base = listFile.toAbsolutePath().getParent();
         List<Path> headers = new ArrayList<>();
@@ -222,7 +296,8 @@ public final class ReplayCommand implements Callable<Integer> {
             try {
                 headers.add(headerPath(base.resolve(line)));
             } catch (RuntimeException e) {
-                throw new IllegalArgumentException(listFile + ":" + (i + 1) + ": " + e.getMessage());
+                throw new IllegalArgumentException(
+                        listFile + ":" + (i + 1) + ": " + e.getMessage());
             }
         }
         if (headers.isEmpty()) {
@@ -237,30 +312,56 @@ public final class ReplayCommand implements Callable<Integer> {
      */
     List<ConcurrentReplay.Source> plan(List<Path> headers) {
         if (deviceId != null && headers.size() > 1) {
-            throw new IllegalArgumentException("--device-id names one device, but " + headers.size()
-                    + " records are selected (each record's device id is <folder>-<record>)");
+            throw new IllegalArgumentException(
+                    "--device-id names one device, but "
+                            + headers.size()
+                            + " records are selected (each record's device id is"
+                            + " <folder>-<record>)");
         }
         List<ConcurrentReplay.Source> sources = new ArrayList<>(headers.size());
         Map<String, Path> devices = new HashMap<>();
         for (Path header : headers) {
             try {
                 WfdbHeader h = WfdbHeader.read(header);
-                WfdbHeader.SignalSpec signal = lead == null
-                        ? h.firstEcgSignal().orElseThrow(
-                                () -> new IllegalArgumentException(header + ": no ECG lead; pass --lead"))
-                        : h.signal(lead).orElseThrow(() -> new IllegalArgumentException(header + ": no signal named '"
-                                + lead + "'; it has " + h.signals().stream().map(WfdbHeader.SignalSpec::description)
-                                .toList()));
+                WfdbHeader.SignalSpec signal =
+                        lead == null
+                                ? h.firstEcgSignal()
+                                        .orElseThrow(
+                                                () ->
+                                                        new IllegalArgumentException(
+                                                                header
+                                                                        + ": no ECG lead; pass"
+                                                                        + " --lead"))
+                                : h.signal(lead)
+                                        .orElseThrow(
+                                                () ->
+                                                        new IllegalArgumentException(
+                                                                header
+                                                                        + ": no signal named '"
+                                                                        + lead
+                                                                        + "'; it has "
+                                                                        + h.signals().stream()
+                                                                                .map(
+                                                                                        WfdbHeader
+                                                                                                        .SignalSpec
+                                                                                                ::description)
+                                                                                .toList()));
                 WfdbRecord.check(h, s -> s.index() == signal.index());
                 String device = deviceId != null ? deviceId : defaultDeviceId(header, h);
                 Path other = devices.putIfAbsent(device, header);
                 if (other != null) {
-                    throw new IllegalArgumentException(other + " and " + header + " would both be device " + device
-                            + " (each record must be a distinct device)");
+                    throw new IllegalArgumentException(
+                            other
+                                    + " and "
+                                    + header
+                                    + " would both be device "
+                                    + device
+                                    + " (each record must be a distinct device)");
                 }
                 sources.add(new ConcurrentReplay.Source(header, h, signal, device));
             } catch (WfdbException e) {
-                // Its message already names the file (and line); the cause would only add a second line.
+                // Its message already names the file (and line); the cause would only add a second
+                // line.
                 IllegalArgumentException oneLine = new IllegalArgumentException(e.getMessage());
                 oneLine.addSuppressed(e);
                 throw oneLine;
@@ -273,8 +374,8 @@ public final class ReplayCommand implements Callable<Integer> {
         String name = record.getFileName().toString();
         Path header = name.endsWith(".hea") ? record : record.resolveSibling(name + ".hea");
         if (!Files.isRegularFile(header)) {
-            throw new IllegalArgumentException("No WFDB header " + header
-                    + " (give the record path with or without .hea)");
+            throw new IllegalArgumentException(
+                    "No WFDB header " + header + " (give the record path with or without .hea)");
         }
         return header;
     }

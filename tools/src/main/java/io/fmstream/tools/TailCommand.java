@@ -5,22 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.apache.avro.Schema;
-import org.apache.avro.SchemaNormalization;
-import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumReader;
-import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryDecoder;
-import org.apache.avro.io.DecoderFactory;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -37,39 +21,69 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Decodes any fmstream topic to JSON lines using only the {@code .avsc} files, as a consumer in
  * another language would: the writer schema is looked up by the fingerprint in each record's
- * single-object header. Bytes fields whose schema doc declares float32 or 16-bit values are
- * decoded to number arrays; other bytes are base64.
+ * single-object header. Bytes fields whose schema doc declares float32 or 16-bit values are decoded
+ * to number arrays; other bytes are base64.
  */
-@Command(name = "tail", mixinStandardHelpOptions = true,
-        description = "Print the records of an fmstream topic as JSON lines, decoded with the .avsc files only.")
+@Command(
+        name = "tail",
+        mixinStandardHelpOptions = true,
+        description =
+                "Print the records of an fmstream topic as JSON lines, decoded with the .avsc files"
+                        + " only.")
 public final class TailCommand implements Callable<Integer> {
 
-    @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")
+    @Option(
+            names = "--bootstrap-servers",
+            required = true,
+            description = "Kafka bootstrap servers.")
     String bootstrapServers;
 
     @Option(names = "--topic", required = true, description = "Topic to read.")
     String topic;
 
-    @Option(names = "--schemas", description = "Folder of .avsc files (default: the published history shipped with fmstream).")
+    @Option(
+            names = "--schemas",
+            description =
+                    "Folder of .avsc files (default: the published history shipped with fmstream).")
     Path schemas;
 
-    @Option(names = "--from-beginning", description = "Start at the earliest offset (default: only new records).")
+    @Option(
+            names = "--from-beginning",
+            description = "Start at the earliest offset (default: only new records).")
     boolean fromBeginning;
 
     @Option(names = "--max", description = "Stop after this many records.")
     Long max;
 
-    @Option(names = "--idle-exit", description = "Stop when nothing arrives for this long, ISO-8601 (e.g. PT5S).")
+    @Option(
+            names = "--idle-exit",
+            description = "Stop when nothing arrives for this long, ISO-8601 (e.g. PT5S).")
     Duration idleExit;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--read-uncommitted", description = "Also show records of open or aborted transactions.")
+    @Option(
+            names = "--read-uncommitted",
+            description = "Also show records of open or aborted transactions.")
     boolean readUncommitted;
 
     @Override
@@ -78,7 +92,9 @@ public final class TailCommand implements Callable<Integer> {
         KafkaPublisher.requireReachable(bootstrapServers);
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, readUncommitted ? "read_uncommitted" : "read_committed");
+        p.put(
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                readUncommitted ? "read_uncommitted" : "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         ObjectMapper json = new ObjectMapper();
         java.io.PrintWriter out = spec.commandLine().getOut();
@@ -86,7 +102,8 @@ public final class TailCommand implements Callable<Integer> {
                 new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10));
             if (partitions == null || partitions.isEmpty()) {
-                throw new IllegalArgumentException("Topic " + topic + " does not exist on " + bootstrapServers);
+                throw new IllegalArgumentException(
+                        "Topic " + topic + " does not exist on " + bootstrapServers);
             }
             List<TopicPartition> assigned = new ArrayList<>();
             partitions.forEach(pi -> assigned.add(new TopicPartition(topic, pi.partition())));
@@ -138,7 +155,8 @@ public final class TailCommand implements Callable<Integer> {
         }
         try {
             BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(v, 10, v.length - 10, null);
-            GenericRecord record = new GenericDatumReader<GenericRecord>(schema).read(null, decoder);
+            GenericRecord record =
+                    new GenericDatumReader<GenericRecord>(schema).read(null, decoder);
             line.put("schema", schema.getFullName());
             line.set("value", toJson(record, schema));
         } catch (IOException | RuntimeException e) {
@@ -150,24 +168,35 @@ public final class TailCommand implements Callable<Integer> {
     private static JsonNode toJson(Object value, Schema schema) {
         JsonNodeFactory f = JsonNodeFactory.instance;
         switch (schema.getType()) {
-            case RECORD: {
-                ObjectNode o = f.objectNode();
-                GenericRecord rec = (GenericRecord) value;
-                for (Schema.Field field : schema.getFields()) {
-                    Object fv = rec.get(field.pos());
-                    o.set(field.name(), fv instanceof ByteBuffer bb ? bytes(bb, field.doc()) : toJson(fv, field.schema()));
+            case RECORD:
+                {
+                    ObjectNode o = f.objectNode();
+                    GenericRecord rec = (GenericRecord) value;
+                    for (Schema.Field field : schema.getFields()) {
+                        Object fv = rec.get(field.pos());
+                        o.set(
+                                field.name(),
+                                fv instanceof ByteBuffer bb
+                                        ? bytes(bb, field.doc())
+                                        : toJson(fv, field.schema()));
+                    }
+                    return o;
                 }
-                return o;
-            }
             case UNION:
-                return value == null ? f.nullNode() : toJson(value, schema.getTypes().get(GenericData.get().resolveUnion(schema, value)));
-            case ARRAY: {
-                ArrayNode a = f.arrayNode();
-                for (Object item : (List<?>) value) {
-                    a.add(toJson(item, schema.getElementType()));
+                return value == null
+                        ? f.nullNode()
+                        : toJson(
+                                value,
+                                schema.getTypes()
+                                        .get(GenericData.get().resolveUnion(schema, value)));
+            case ARRAY:
+                {
+                    ArrayNode a = f.arrayNode();
+                    for (Object item : (List<?>) value) {
+                        a.add(toJson(item, schema.getElementType()));
+                    }
+                    return a;
                 }
-                return a;
-            }
             case BYTES:
                 return bytes((ByteBuffer) value, null);
             case NULL:
@@ -213,10 +242,12 @@ public final class TailCommand implements Callable<Integer> {
         List<String> texts = new ArrayList<>();
         if (schemas != null) {
             if (!Files.isDirectory(schemas)) {
-                throw new IllegalArgumentException("--schemas " + schemas + " is not a folder of .avsc files");
+                throw new IllegalArgumentException(
+                        "--schemas " + schemas + " is not a folder of .avsc files");
             }
             try (Stream<Path> files = Files.list(schemas)) {
-                for (Path file : files.filter(f -> f.toString().endsWith(".avsc")).sorted().toList()) {
+                for (Path file :
+                        files.filter(f -> f.toString().endsWith(".avsc")).sorted().toList()) {
                     texts.add(Files.readString(file));
                 }
             }

@@ -1,10 +1,9 @@
 package io.fmstream.tools;
 
 import io.fmstream.kafka.TopicPreflight;
-import org.apache.kafka.common.config.TopicConfig;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.apache.kafka.common.config.TopicConfig;
 
 /** The topics the producers write, checked (or created) the same way the job checks its own. */
 final class Topics {
@@ -14,7 +13,12 @@ final class Topics {
 
     private Topics() {}
 
-    static void ensure(String bootstrapServers, String sensorTopic, String truthTopic, boolean create, int partitions) {
+    static void ensure(
+            String bootstrapServers,
+            String sensorTopic,
+            String truthTopic,
+            boolean create,
+            int partitions) {
         Map<String, Map<String, String>> topics = new LinkedHashMap<>();
         // The job's event time is the append time; see FmstreamJob.checkTopics.
         topics.put(sensorTopic, Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"));

@@ -1,20 +1,19 @@
 package io.fmstream.tools;
 
-import io.fmstream.core.records.PredictionRecord;
-import io.fmstream.data.RepositoryLayout;
-import org.junit.jupiter.api.Test;
-
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.util.List;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fmstream.core.records.PredictionRecord;
+import io.fmstream.data.RepositoryLayout;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
 /**
  * {@code fmstream bench} on the fixture bundle, tiny: both topologies run on a local cluster at
- * parallelism 2 and must agree prediction for prediction before a figure is printed. The
- * figures themselves are not asserted (timing belongs to the benchmark, not to tests).
+ * parallelism 2 and must agree prediction for prediction before a figure is printed. The figures
+ * themselves are not asserted (timing belongs to the benchmark, not to tests).
  */
 class BenchCommandTest {
 
@@ -25,8 +24,19 @@ class BenchCommandTest {
         var cli = FmstreamCli.commandLine();
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
-        int exit = cli.execute("bench", "--bundle", RepositoryLayout.fixtureBundle().toString(),
-                "--tasks", "1,4", "--devices", "3", "--seconds", "40", "--rounds", "1");
+        int exit =
+                cli.execute(
+                        "bench",
+                        "--bundle",
+                        RepositoryLayout.fixtureBundle().toString(),
+                        "--tasks",
+                        "1,4",
+                        "--devices",
+                        "3",
+                        "--seconds",
+                        "40",
+                        "--rounds",
+                        "1");
 
         assertThat(exit).as(err.toString()).isZero();
         assertThat(out.toString())
@@ -34,7 +44,9 @@ class BenchCommandTest {
                 .containsPattern("\\| 1 \\| \\d+ \\| \\d+ \\| \\d+ \\| [0-9.]+x \\| \\d+ % \\|")
                 .containsPattern("\\| 4 \\| \\d+ \\| \\d+ \\| \\d+ \\| [0-9.]+x \\| \\d+ % \\|")
                 .containsPattern("encoder roof \\(.*\\): \\d+ windows/s");
-        assertThat(out.toString()).containsPattern("N=4 round 1: .* (\\d+) windows, (\\d+) predictions each, identical");
+        assertThat(out.toString())
+                .containsPattern(
+                        "N=4 round 1: .* (\\d+) windows, (\\d+) predictions each, identical");
     }
 
     @Test
@@ -43,15 +55,20 @@ class BenchCommandTest {
         PredictionRecord q = prediction("d", 0, "rhythm", 0.3f);
         BenchCommand.Run a = new BenchCommand.Run(1, List.of(p), 1, 1);
         BenchCommand.Run b = new BenchCommand.Run(1, List.of(q), 1, 1);
-        assertThatThrownBy(() -> BenchCommand.checkSamePredictions(a, b, 1)).hasMessageContaining("differs by");
+        assertThatThrownBy(() -> BenchCommand.checkSamePredictions(a, b, 1))
+                .hasMessageContaining("differs by");
 
-        BenchCommand.Run missing = new BenchCommand.Run(1, List.of(prediction("d", 5_000_000, "rhythm", 0.2f)), 1, 1);
-        assertThatThrownBy(() -> BenchCommand.checkSamePredictions(a, missing, 1)).hasMessageContaining("only in one run");
-        assertThatThrownBy(() -> BenchCommand.checkSamePredictions(a, a, 2)).hasMessageContaining("expected 2 tasks");
+        BenchCommand.Run missing =
+                new BenchCommand.Run(1, List.of(prediction("d", 5_000_000, "rhythm", 0.2f)), 1, 1);
+        assertThatThrownBy(() -> BenchCommand.checkSamePredictions(a, missing, 1))
+                .hasMessageContaining("only in one run");
+        assertThatThrownBy(() -> BenchCommand.checkSamePredictions(a, a, 2))
+                .hasMessageContaining("expected 2 tasks");
         BenchCommand.checkSamePredictions(a, a, 1);
     }
 
-    private static PredictionRecord prediction(String device, long start, String task, float score) {
+    private static PredictionRecord prediction(
+            String device, long start, String task, float score) {
         PredictionRecord p = new PredictionRecord();
         p.deviceId = device;
         p.windowStartMicros = start;

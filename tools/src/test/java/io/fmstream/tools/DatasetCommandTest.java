@@ -1,24 +1,37 @@
 package io.fmstream.tools;
 
-import io.fmstream.data.dataset.NpyReader;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fmstream.data.dataset.NpyReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-/** {@code fmstream dataset}: a real record and a small simulated fleet into one .npz, with its summary. */
+/**
+ * {@code fmstream dataset}: a real record and a small simulated fleet into one .npz, with its
+ * summary.
+ */
 class DatasetCommandTest {
 
     @Test
     void writesMitdb100AndTwoSimulatedDevices(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("data/test.npz");
-        Result r = run("dataset", "--out", out.toString(), "--records", "mitdb/100",
-                "--simulated-devices", "2", "--simulated-seconds", "60", "--seed", "7");
+        Result r =
+                run(
+                        "dataset",
+                        "--out",
+                        out.toString(),
+                        "--records",
+                        "mitdb/100",
+                        "--simulated-devices",
+                        "2",
+                        "--simulated-seconds",
+                        "60",
+                        "--seed",
+                        "7");
 
         assertThat(r.exit).as(r.err).isZero();
         assertThat(out).isRegularFile();
@@ -26,7 +39,9 @@ class DatasetCommandTest {
         // The table: one line per source with devices, chunks, windows, dropped, ...
         assertThat(r.out).containsPattern("(?m)^mitdb\\s+1\\s+1806\\s+360\\s+2\\s+360\\s");
         assertThat(r.out).containsPattern("(?m)^sim\\s+2\\s+\\d+\\s+\\d+\\s");
-        assertThat(r.out).contains("rejected chunks (validator): none").contains("assembler dead letters: none");
+        assertThat(r.out)
+                .contains("rejected chunks (validator): none")
+                .contains("assembler dead letters: none");
         assertThat(r.out).containsPattern("wrote .*test\\.npz: \\d+ windows of 3 devices");
 
         Map<String, NpyReader.Array> a = NpyReader.readNpz(out);
@@ -43,7 +58,8 @@ class DatasetCommandTest {
 
     @Test
     void anUnknownRecordIsAOneLineErrorBeforeAnyWork(@TempDir Path dir) {
-        Result r = run("dataset", "--out", dir.resolve("x.npz").toString(), "--records", "mitdb/999");
+        Result r =
+                run("dataset", "--out", dir.resolve("x.npz").toString(), "--records", "mitdb/999");
         assertThat(r.exit).isEqualTo(1);
         assertThat(r.err).startsWith("error: no record or directory mitdb/999");
         assertThat(dir.resolve("x.npz")).doesNotExist();

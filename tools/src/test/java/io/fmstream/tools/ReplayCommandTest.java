@@ -1,18 +1,16 @@
 package io.fmstream.tools;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fmstream.data.RepositoryLayout;
-import picocli.CommandLine;
-
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * Bad input to replay is a one-line error naming the problem, before any broker is contacted
@@ -23,7 +21,13 @@ class ReplayCommandTest {
 
     @Test
     void aMissingRecordNamesTheHeaderItLookedFor(@TempDir Path dir) {
-        Result r = run("replay", "--bootstrap-servers", "localhost:1", "--record", dir.resolve("100").toString());
+        Result r =
+                run(
+                        "replay",
+                        "--bootstrap-servers",
+                        "localhost:1",
+                        "--record",
+                        dir.resolve("100").toString());
         assertThat(r.exit).isEqualTo(1);
         assertThat(r.err).startsWith("error: No WFDB header " + dir.resolve("100.hea"));
     }
@@ -31,7 +35,13 @@ class ReplayCommandTest {
     @Test
     void anUnsupportedSignalFormatNamesTheFileAndLine(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("x.hea"), "x 1 250 100\nx.dat 311 200 12 0 0 0 0 ECG\n");
-        Result r = run("replay", "--bootstrap-servers", "localhost:1", "--record", dir.resolve("x").toString());
+        Result r =
+                run(
+                        "replay",
+                        "--bootstrap-servers",
+                        "localhost:1",
+                        "--record",
+                        dir.resolve("x").toString());
         assertThat(r.exit).isEqualTo(1);
         assertThat(r.err).contains("x.hea:2").contains("format 311");
     }
@@ -39,7 +49,15 @@ class ReplayCommandTest {
     @Test
     void anUnknownLeadListsTheRecordsSignals() {
         Path mitdb = io.fmstream.data.RepositoryLayout.testData().resolve("mitdb/100");
-        Result r = run("replay", "--bootstrap-servers", "localhost:1", "--record", mitdb.toString(), "--lead", "V9");
+        Result r =
+                run(
+                        "replay",
+                        "--bootstrap-servers",
+                        "localhost:1",
+                        "--record",
+                        mitdb.toString(),
+                        "--lead",
+                        "V9");
         assertThat(r.exit).isEqualTo(1);
         assertThat(r.err).contains("V9").contains("MLII").contains("V5");
     }
@@ -60,47 +78,91 @@ class ReplayCommandTest {
 
     @Test
     void bothRecordAndRecordsFromIsAUsageError(@TempDir Path dir) {
-        Result r = run("replay", "--bootstrap-servers", "localhost:1", "--record", "x",
-                "--records-from", dir.toString());
+        Result r =
+                run(
+                        "replay",
+                        "--bootstrap-servers",
+                        "localhost:1",
+                        "--record",
+                        "x",
+                        "--records-from",
+                        dir.toString());
         assertThat(r.exit).isEqualTo(2);
         assertThat(r.err).contains("mutually exclusive");
     }
 
     @Test
     void aMissingFolderOrListIsNamed(@TempDir Path dir) {
-        Result r = run("replay", "--bootstrap-servers", "localhost:1",
-                "--records-from", dir.resolve("nope").toString());
+        Result r =
+                run(
+                        "replay",
+                        "--bootstrap-servers",
+                        "localhost:1",
+                        "--records-from",
+                        dir.resolve("nope").toString());
         assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).isEqualToIgnoringNewLines("error: --records-from " + dir.resolve("nope")
-                + ": no such folder or list file");
+        assertThat(r.err)
+                .isEqualToIgnoringNewLines(
+                        "error: --records-from "
+                                + dir.resolve("nope")
+                                + ": no such folder or list file");
 
         Path hea = RepositoryLayout.testData().resolve("mitdb/100.hea");
         r = run("replay", "--bootstrap-servers", "localhost:1", "--records-from", hea.toString());
         assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).startsWith("error: --records-from " + hea + " is a record header").contains("use --record");
+        assertThat(r.err)
+                .startsWith("error: --records-from " + hea + " is a record header")
+                .contains("use --record");
     }
 
     @Test
-    void anEmptyFolderIsAnErrorThatSuggestsRecursiveWhenItHasSubfolders(@TempDir Path dir) throws Exception {
+    void anEmptyFolderIsAnErrorThatSuggestsRecursiveWhenItHasSubfolders(@TempDir Path dir)
+            throws Exception {
         Files.writeString(dir.resolve("RECORDS"), "100\n");
-        Result r = run("replay", "--bootstrap-servers", "localhost:1", "--records-from", dir.toString());
+        Result r =
+                run(
+                        "replay",
+                        "--bootstrap-servers",
+                        "localhost:1",
+                        "--records-from",
+                        dir.toString());
         assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).isEqualToIgnoringNewLines("error: No WFDB records (.hea files) in " + dir);
+        assertThat(r.err)
+                .isEqualToIgnoringNewLines("error: No WFDB records (.hea files) in " + dir);
 
         Files.createDirectory(dir.resolve("sub"));
         r = run("replay", "--bootstrap-servers", "localhost:1", "--records-from", dir.toString());
         assertThat(r.err).contains("add --recursive");
-        r = run("replay", "--bootstrap-servers", "localhost:1", "--records-from", dir.toString(), "--recursive");
-        assertThat(r.err).startsWith("error: No WFDB records (.hea files) in " + dir).doesNotContain("--recursive");
+        r =
+                run(
+                        "replay",
+                        "--bootstrap-servers",
+                        "localhost:1",
+                        "--records-from",
+                        dir.toString(),
+                        "--recursive");
+        assertThat(r.err)
+                .startsWith("error: No WFDB records (.hea files) in " + dir)
+                .doesNotContain("--recursive");
     }
 
     @Test
     void aBadHeaderAmongManyNamesItsFileAndLine(@TempDir Path dir) throws Exception {
         copyCinc(dir, "A00001", "A00003");
-        Files.writeString(dir.resolve("A00002.hea"), "A00002 1 300 9000\nA00002.mat 16+24 abc/mV 16 0 0 0 0 ECG\n");
-        Result r = run("replay", "--bootstrap-servers", "localhost:1", "--records-from", dir.toString());
+        Files.writeString(
+                dir.resolve("A00002.hea"),
+                "A00002 1 300 9000\nA00002.mat 16+24 abc/mV 16 0 0 0 0 ECG\n");
+        Result r =
+                run(
+                        "replay",
+                        "--bootstrap-servers",
+                        "localhost:1",
+                        "--records-from",
+                        dir.toString());
         assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).startsWith("error: " + dir.resolve("A00002.hea") + ":2: ").contains("abc")
+        assertThat(r.err)
+                .startsWith("error: " + dir.resolve("A00002.hea") + ":2: ")
+                .contains("abc")
                 .hasLineCount(1);
     }
 
@@ -108,9 +170,16 @@ class ReplayCommandTest {
     void aMissingSignalFileNamesIt(@TempDir Path dir) throws Exception {
         copyCinc(dir, "A00001", "A00003");
         Files.delete(dir.resolve("A00003.mat"));
-        Result r = run("replay", "--bootstrap-servers", "localhost:1", "--records-from", dir.toString());
+        Result r =
+                run(
+                        "replay",
+                        "--bootstrap-servers",
+                        "localhost:1",
+                        "--records-from",
+                        dir.toString());
         assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).startsWith("error: " + dir.resolve("A00003.mat") + ": signal file not found")
+        assertThat(r.err)
+                .startsWith("error: " + dir.resolve("A00003.mat") + ": signal file not found")
                 .hasLineCount(1);
     }
 
@@ -119,17 +188,34 @@ class ReplayCommandTest {
         copyCinc(dir, "A00001");
         Path list = dir.resolve("records.txt");
         Files.writeString(list, "# two records\nA00001\n\nA09999\n");
-        Result r = run("replay", "--bootstrap-servers", "localhost:1", "--records-from", list.toString());
+        Result r =
+                run(
+                        "replay",
+                        "--bootstrap-servers",
+                        "localhost:1",
+                        "--records-from",
+                        list.toString());
         assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).isEqualToIgnoringNewLines("error: " + list + ":4: No WFDB header " + dir.resolve("A09999.hea")
-                + " (give the record path with or without .hea)");
+        assertThat(r.err)
+                .isEqualToIgnoringNewLines(
+                        "error: "
+                                + list
+                                + ":4: No WFDB header "
+                                + dir.resolve("A09999.hea")
+                                + " (give the record path with or without .hea)");
     }
 
     @Test
     void aListWithOnlyCommentsIsAnError(@TempDir Path dir) throws Exception {
         Path list = dir.resolve("records.txt");
         Files.writeString(list, "# nothing yet\n\n");
-        Result r = run("replay", "--bootstrap-servers", "localhost:1", "--records-from", list.toString());
+        Result r =
+                run(
+                        "replay",
+                        "--bootstrap-servers",
+                        "localhost:1",
+                        "--records-from",
+                        list.toString());
         assertThat(r.exit).isEqualTo(1);
         assertThat(r.err).isEqualToIgnoringNewLines("error: No records listed in " + list);
     }
@@ -137,14 +223,24 @@ class ReplayCommandTest {
     @Test
     void deviceIdNeedsASingleRecord(@TempDir Path dir) throws Exception {
         copyCinc(dir, "A00001", "A00003");
-        Result r = run("replay", "--bootstrap-servers", "localhost:1", "--records-from", dir.toString(),
-                "--device-id", "patient-7");
+        Result r =
+                run(
+                        "replay",
+                        "--bootstrap-servers",
+                        "localhost:1",
+                        "--records-from",
+                        dir.toString(),
+                        "--device-id",
+                        "patient-7");
         assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).startsWith("error: --device-id names one device, but 2 records are selected");
+        assertThat(r.err)
+                .startsWith("error: --device-id names one device, but 2 records are selected");
 
         // With --limit 1 there is one record again.
-        ReplayCommand one = parse("--records-from", dir.toString(), "--limit", "1", "--device-id", "patient-7");
-        assertThat(one.plan(one.selectHeaders())).extracting(ConcurrentReplay.Source::device)
+        ReplayCommand one =
+                parse("--records-from", dir.toString(), "--limit", "1", "--device-id", "patient-7");
+        assertThat(one.plan(one.selectHeaders()))
+                .extracting(ConcurrentReplay.Source::device)
                 .containsExactly("patient-7");
     }
 
@@ -152,20 +248,34 @@ class ReplayCommandTest {
     void twoRecordsThatWouldBeOneDeviceAreRefused(@TempDir Path dir) throws Exception {
         copyCinc(dir, "A00001");
         Path hea = dir.resolve("A00001.hea");
-        Result r = run("replay", "--bootstrap-servers", "localhost:1", "--record", hea.toString(),
-                "--record", dir.resolve("A00001").toString());
+        Result r =
+                run(
+                        "replay",
+                        "--bootstrap-servers",
+                        "localhost:1",
+                        "--record",
+                        hea.toString(),
+                        "--record",
+                        dir.resolve("A00001").toString());
         assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).contains("would both be device " + dir.getFileName().toString().toLowerCase() + "-a00001");
+        assertThat(r.err)
+                .contains(
+                        "would both be device "
+                                + dir.getFileName().toString().toLowerCase()
+                                + "-a00001");
     }
 
     @Test
     void badNumbersAndMisplacedRecursiveAreErrors() {
         String mitdb = RepositoryLayout.testData().resolve("mitdb/100").toString();
-        assertThat(replayErr("--record", mitdb, "--concurrency", "0")).startsWith("error: --concurrency must be >= 1");
-        assertThat(replayErr("--record", mitdb, "--limit", "0")).startsWith("error: --limit must be >= 1");
+        assertThat(replayErr("--record", mitdb, "--concurrency", "0"))
+                .startsWith("error: --concurrency must be >= 1");
+        assertThat(replayErr("--record", mitdb, "--limit", "0"))
+                .startsWith("error: --limit must be >= 1");
         assertThat(replayErr("--record", mitdb, "--recursive"))
                 .startsWith("error: --recursive applies to --records-from FOLDER only");
-        assertThat(replayErr("--record", mitdb, "--speed", "0")).startsWith("error: --speed must be > 0");
+        assertThat(replayErr("--record", mitdb, "--speed", "0"))
+                .startsWith("error: --speed must be > 0");
     }
 
     /** The error output of replay against no broker, after checking it failed with 1. */
@@ -181,32 +291,46 @@ class ReplayCommandTest {
     }
 
     @Test
-    void aFolderSelectsItsRecordsSortedByNameAndLimitTakesTheFirst(@TempDir Path dir) throws Exception {
+    void aFolderSelectsItsRecordsSortedByNameAndLimitTakesTheFirst(@TempDir Path dir)
+            throws Exception {
         copyCinc(dir, "A00005", "A00001", "A00003");
         Files.writeString(dir.resolve("REFERENCE.csv"), "A00001,N\n");
         Files.createDirectory(dir.resolve("sub"));
         copyCinc(dir.resolve("sub"), "A00004");
 
-        assertThat(select("--records-from", dir.toString())).containsExactly(
-                dir.resolve("A00001.hea"), dir.resolve("A00003.hea"), dir.resolve("A00005.hea"));
-        assertThat(select("--records-from", dir.toString(), "--limit", "2")).containsExactly(
-                dir.resolve("A00001.hea"), dir.resolve("A00003.hea"));
-        assertThat(select("--records-from", dir.toString(), "--recursive")).containsExactly(
-                dir.resolve("A00001.hea"), dir.resolve("A00003.hea"), dir.resolve("A00005.hea"),
-                dir.resolve("sub/A00004.hea"));
+        assertThat(select("--records-from", dir.toString()))
+                .containsExactly(
+                        dir.resolve("A00001.hea"),
+                        dir.resolve("A00003.hea"),
+                        dir.resolve("A00005.hea"));
+        assertThat(select("--records-from", dir.toString(), "--limit", "2"))
+                .containsExactly(dir.resolve("A00001.hea"), dir.resolve("A00003.hea"));
+        assertThat(select("--records-from", dir.toString(), "--recursive"))
+                .containsExactly(
+                        dir.resolve("A00001.hea"),
+                        dir.resolve("A00003.hea"),
+                        dir.resolve("A00005.hea"),
+                        dir.resolve("sub/A00004.hea"));
     }
 
     @Test
-    void aListResolvesRelativePathsAgainstItsFolderAndKeepsItsOrder(@TempDir Path dir) throws Exception {
+    void aListResolvesRelativePathsAgainstItsFolderAndKeepsItsOrder(@TempDir Path dir)
+            throws Exception {
         copyCinc(dir.resolve("data"), "A00001", "A00003");
         Path list = dir.resolve("lists/records.txt");
         Files.createDirectories(list.getParent());
         Path cinc = RepositoryLayout.testData().resolve("cinc2017-train/A00004");
-        Files.writeString(list, "# relative, absolute, with .hea\n../data/A00003\n  " + cinc + "  \n\n"
-                + "../data/A00001.hea\n");
-        assertThat(select("--records-from", list.toString())).containsExactly(
-                dir.resolve("lists/../data/A00003.hea"), cinc.resolveSibling("A00004.hea"),
-                dir.resolve("lists/../data/A00001.hea"));
+        Files.writeString(
+                list,
+                "# relative, absolute, with .hea\n../data/A00003\n  "
+                        + cinc
+                        + "  \n\n"
+                        + "../data/A00001.hea\n");
+        assertThat(select("--records-from", list.toString()))
+                .containsExactly(
+                        dir.resolve("lists/../data/A00003.hea"),
+                        cinc.resolveSibling("A00004.hea"),
+                        dir.resolve("lists/../data/A00001.hea"));
     }
 
     @Test
@@ -214,8 +338,10 @@ class ReplayCommandTest {
         Path train = RepositoryLayout.testData().resolve("cinc2017-train");
         ReplayCommand cmd = parse("--records-from", train.toString(), "--limit", "3");
         List<ConcurrentReplay.Source> sources = cmd.plan(cmd.selectHeaders());
-        assertThat(sources).extracting(ConcurrentReplay.Source::device)
-                .containsExactly("cinc2017-train-a00001", "cinc2017-train-a00003", "cinc2017-train-a00004");
+        assertThat(sources)
+                .extracting(ConcurrentReplay.Source::device)
+                .containsExactly(
+                        "cinc2017-train-a00001", "cinc2017-train-a00003", "cinc2017-train-a00004");
         assertThat(sources).allSatisfy(s -> assertThat(s.signal().description()).isEqualTo("ECG"));
     }
 

@@ -3,14 +3,16 @@ package io.fmstream.job.functions;
 import io.fmstream.core.records.DeadLetterRecord;
 import io.fmstream.job.FmstreamMetrics;
 import io.fmstream.schemas.DeadLetterReason;
+import java.util.EnumMap;
+import java.util.Map;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.util.OutputTag;
 
-import java.util.EnumMap;
-import java.util.Map;
-
-/** The dead-letter side output and its per-reason counters, shared by the operators that reject input. */
+/**
+ * The dead-letter side output and its per-reason counters, shared by the operators that reject
+ * input.
+ */
 public final class DeadLetters {
 
     /** Side output of every operator that rejects input. */
@@ -21,8 +23,11 @@ public final class DeadLetters {
     /** Registers one counter per reason so every series exists (at 0) from the start. */
     public DeadLetters(MetricGroup operatorGroup) {
         for (DeadLetterReason reason : DeadLetterReason.values()) {
-            counters.put(reason, operatorGroup.addGroup(FmstreamMetrics.REASON, reason.name())
-                    .counter(FmstreamMetrics.DEAD_LETTERS));
+            counters.put(
+                    reason,
+                    operatorGroup
+                            .addGroup(FmstreamMetrics.REASON, reason.name())
+                            .counter(FmstreamMetrics.DEAD_LETTERS));
         }
     }
 

@@ -22,7 +22,9 @@ public class DecodeValidateFunction extends ProcessFunction<SourceRef, ChunkReco
     private transient Counter recordsIn;
     private transient Counter valid;
 
-    /** @param served the signal type of the bundle's encoder (its manifest's {@code signalType}) */
+    /**
+     * @param served the signal type of the bundle's encoder (its manifest's {@code signalType})
+     */
     public DecodeValidateFunction(ValidationRules rules, SignalType served) {
         this.rules = rules;
         this.served = served;

@@ -13,10 +13,10 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.operators.StreamingRuntimeContext;
 
 /**
- * One downstream task: applies its head to every embedding. Each task is its own operator, so
- * tasks run as parallel branches over the one embedding stream and the encoder runs once per
- * window however many tasks there are. The ONNX session is shared with every other operator of
- * the TaskManager that uses the same file.
+ * One downstream task: applies its head to every embedding. Each task is its own operator, so tasks
+ * run as parallel branches over the one embedding stream and the encoder runs once per window
+ * however many tasks there are. The ONNX session is shared with every other operator of the
+ * TaskManager that uses the same file.
  */
 public class HeadFunction extends RichMapFunction<EmbeddingRecord, PredictionRecord> {
     private static final long serialVersionUID = 1L;
@@ -31,7 +31,10 @@ public class HeadFunction extends RichMapFunction<EmbeddingRecord, PredictionRec
     private transient float[][] single;
     private transient Counter predictions;
 
-    /** @param encoderSha256 the encoder the job was built with (its manifest at submission); checked at open */
+    /**
+     * @param encoderSha256 the encoder the job was built with (its manifest at submission); checked
+     *     at open
+     */
     public HeadFunction(String bundleUri, String encoderSha256, String task, int onnxThreads) {
         this.bundleUri = bundleUri;
         this.encoderSha256 = encoderSha256;
@@ -41,8 +44,12 @@ public class HeadFunction extends RichMapFunction<EmbeddingRecord, PredictionRec
 
     @Override
     public void open(OpenContext openContext) {
-        int threads = OnnxThreads.resolve(onnxThreads,
-                ((StreamingRuntimeContext) getRuntimeContext()).getTaskManagerRuntimeInfo().getConfiguration());
+        int threads =
+                OnnxThreads.resolve(
+                        onnxThreads,
+                        ((StreamingRuntimeContext) getRuntimeContext())
+                                .getTaskManagerRuntimeInfo()
+                                .getConfiguration());
         bundle = ModelBundle.load(new FlinkBundleFiles(bundleUri), threads);
         try {
             // The head's own encoderSha256 was checked against the bundle's encoder by load().
@@ -51,8 +58,15 @@ public class HeadFunction extends RichMapFunction<EmbeddingRecord, PredictionRec
             bundle.close();
             throw e;
         }
-        head = bundle.head(task).orElseThrow(() -> new IllegalStateException(
-                "bundle " + bundleUri + " has no head for task " + task));
+        head =
+                bundle.head(task)
+                        .orElseThrow(
+                                () ->
+                                        new IllegalStateException(
+                                                "bundle "
+                                                        + bundleUri
+                                                        + " has no head for task "
+                                                        + task));
         single = new float[1][];
         predictions = getRuntimeContext().getMetricGroup().counter(FmstreamMetrics.PREDICTIONS);
     }

@@ -6,6 +6,10 @@ import io.fmstream.core.records.EmbeddingRecord;
 import io.fmstream.core.records.WindowRecord;
 import io.fmstream.job.FmstreamMetrics;
 import io.fmstream.job.io.FlinkBundleFiles;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
@@ -15,24 +19,19 @@ import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
-import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.List;
-import java.util.Map;
-
 /**
  * Embeds windows from many devices with one encoder call per micro-batch.
  *
  * <p>A batch is flushed when it is full, when its oldest window has waited {@code maxDelayMillis}
- * (processing-time timer), before a watermark is forwarded (so no window falls behind the
- * watermark it was emitted under), at end of input, and in {@link #prepareSnapshotPreBarrier}:
- * records emitted there still precede the checkpoint barrier, so nothing buffered can escape a
- * checkpoint (records emitted in {@code snapshotState} would follow the barrier and be lost on
- * failure). Because the buffer is always empty at a barrier, the operator has no state. Each
- * output keeps its window's timestamp.
+ * (processing-time timer), before a watermark is forwarded (so no window falls behind the watermark
+ * it was emitted under), at end of input, and in {@link #prepareSnapshotPreBarrier}: records
+ * emitted there still precede the checkpoint barrier, so nothing buffered can escape a checkpoint
+ * (records emitted in {@code snapshotState} would follow the barrier and be lost on failure).
+ * Because the buffer is always empty at a barrier, the operator has no state. Each output keeps its
+ * window's timestamp.
  *
- * <p>Flink's AsyncWaitOperator is not used: it calls the model once per record and cannot
- * share one call across records.
+ * <p>Flink's AsyncWaitOperator is not used: it calls the model once per record and cannot share one
+ * call across records.
  */
 public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRecord>
         implements OneInputStreamOperator<WindowRecord, EmbeddingRecord>, BoundedOneInput {
@@ -40,7 +39,11 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
 
     /** Why a batch was flushed; a label of {@link FmstreamMetrics#BATCHES}. */
     public enum Trigger {
-        SIZE, DEADLINE, WATERMARK, CHECKPOINT, END_OF_INPUT
+        SIZE,
+        DEADLINE,
+        WATERMARK,
+        CHECKPOINT,
+        END_OF_INPUT
     }
 
     private final String bundleUri;
@@ -58,8 +61,15 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
     private transient Histogram inferenceMicros;
     private transient Counter embeddings;
 
-    /** @param encoderSha256 the encoder the job was built with (its manifest at submission); checked at open */
-    public MicroBatchEmbedOperator(String bundleUri, String encoderSha256, int batchSize, long maxDelayMillis,
+    /**
+     * @param encoderSha256 the encoder the job was built with (its manifest at submission); checked
+     *     at open
+     */
+    public MicroBatchEmbedOperator(
+            String bundleUri,
+            String encoderSha256,
+            int batchSize,
+            long maxDelayMillis,
             int configuredThreads) {
         this.bundleUri = bundleUri;
         this.encoderSha256 = encoderSha256;
@@ -78,23 +88,37 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
             bundle.close();
             throw e;
         }
-        batch = new EmbeddingBatch(batchSize, bundle.encoder().inputLength(), bundle.encoder().embeddingDim());
+        batch =
+                new EmbeddingBatch(
+                        batchSize, bundle.encoder().inputLength(), bundle.encoder().embeddingDim());
         timestamps = new ArrayList<>(batchSize);
         batches = new EnumMap<>(Trigger.class);
         for (Trigger t : Trigger.values()) {
-            batches.put(t, getMetricGroup().addGroup(FmstreamMetrics.TRIGGER, t.name().toLowerCase())
-                    .counter(FmstreamMetrics.BATCHES));
+            batches.put(
+                    t,
+                    getMetricGroup()
+                            .addGroup(FmstreamMetrics.TRIGGER, t.name().toLowerCase())
+                            .counter(FmstreamMetrics.BATCHES));
         }
-        batchSizes = getMetricGroup().histogram(FmstreamMetrics.BATCH_SIZE,
-                new DescriptiveStatisticsHistogram(FmstreamMetrics.HISTOGRAM_WINDOW));
-        inferenceMicros = getMetricGroup().histogram(FmstreamMetrics.INFERENCE_MICROS,
-                new DescriptiveStatisticsHistogram(FmstreamMetrics.HISTOGRAM_WINDOW));
+        batchSizes =
+                getMetricGroup()
+                        .histogram(
+                                FmstreamMetrics.BATCH_SIZE,
+                                new DescriptiveStatisticsHistogram(
+                                        FmstreamMetrics.HISTOGRAM_WINDOW));
+        inferenceMicros =
+                getMetricGroup()
+                        .histogram(
+                                FmstreamMetrics.INFERENCE_MICROS,
+                                new DescriptiveStatisticsHistogram(
+                                        FmstreamMetrics.HISTOGRAM_WINDOW));
         embeddings = getMetricGroup().counter(FmstreamMetrics.EMBEDDINGS);
     }
 
     /** Threads of the TaskManager-wide ONNX Runtime pool: configured, or cores divided by slots. */
     private int onnxThreads() {
-        return OnnxThreads.resolve(configuredThreads,
+        return OnnxThreads.resolve(
+                configuredThreads,
                 getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration());
     }
 
@@ -103,12 +127,16 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
         if (batch.isEmpty()) {
             long generation = batchGeneration;
             long deadline = getProcessingTimeService().getCurrentProcessingTime() + maxDelayMillis;
-            getProcessingTimeService().registerTimer(deadline, time -> {
-                // A timer from a batch that was already flushed by another trigger is stale.
-                if (generation == batchGeneration && !batch.isEmpty()) {
-                    flush(Trigger.DEADLINE);
-                }
-            });
+            getProcessingTimeService()
+                    .registerTimer(
+                            deadline,
+                            time -> {
+                                // A timer from a batch that was already flushed by another trigger
+                                // is stale.
+                                if (generation == batchGeneration && !batch.isEmpty()) {
+                                    flush(Trigger.DEADLINE);
+                                }
+                            });
         }
         timestamps.add(element.hasTimestamp() ? element.getTimestamp() : Long.MIN_VALUE);
         if (batch.add(element.getValue())) {
@@ -146,9 +174,10 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
         embeddings.inc(n);
         for (int i = 0; i < n; i++) {
             long ts = timestamps.get(i);
-            StreamRecord<EmbeddingRecord> record = ts == Long.MIN_VALUE
-                    ? new StreamRecord<>(out.get(i))
-                    : new StreamRecord<>(out.get(i), ts);
+            StreamRecord<EmbeddingRecord> record =
+                    ts == Long.MIN_VALUE
+                            ? new StreamRecord<>(out.get(i))
+                            : new StreamRecord<>(out.get(i), ts);
             output.collect(record);
         }
         timestamps.clear();

@@ -10,6 +10,7 @@ import io.fmstream.core.window.WindowListener;
 import io.fmstream.core.window.WindowSpec;
 import io.fmstream.job.FmstreamMetrics;
 import io.fmstream.schemas.DeadLetterReason;
+import java.io.IOException;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -20,19 +21,18 @@ import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
-import java.io.IOException;
-
 /**
  * Adapter over {@link DeviceWindowAssembler}, keyed by device id.
  *
  * <p>State per device: one {@link DeviceStreamState} value, written back with {@code update()}
  * after every change. Timers per device, at most three: an event-time timer at the oldest pending
  * gap's expiry, an event-time timer at {@code Long.MAX_VALUE} that flushes the device when a
- * bounded input ends (or a savepoint drains the job), and a processing-time idle timer that
- * flushes and clears the device after {@code idleTimeoutMillis} without data. Event time is the
- * Kafka append time (ms); the assembler works in microseconds.
+ * bounded input ends (or a savepoint drains the job), and a processing-time idle timer that flushes
+ * and clears the device after {@code idleTimeoutMillis} without data. Event time is the Kafka
+ * append time (ms); the assembler works in microseconds.
  */
-public class WindowAssemblerFunction extends KeyedProcessFunction<String, ChunkRecord, WindowRecord> {
+public class WindowAssemblerFunction
+        extends KeyedProcessFunction<String, ChunkRecord, WindowRecord> {
     private static final long serialVersionUID = 1L;
 
     private final WindowSpec spec;
@@ -52,18 +52,27 @@ public class WindowAssemblerFunction extends KeyedProcessFunction<String, ChunkR
 
     @Override
     public void open(OpenContext openContext) {
-        state = getRuntimeContext().getState(
-                new ValueStateDescriptor<>("device-stream", TypeInformation.of(DeviceStreamState.class)));
+        state =
+                getRuntimeContext()
+                        .getState(
+                                new ValueStateDescriptor<>(
+                                        "device-stream",
+                                        TypeInformation.of(DeviceStreamState.class)));
         assembler = new DeviceWindowAssembler(spec);
         deadLetters = new DeadLetters(getRuntimeContext().getMetricGroup());
         duplicates = getRuntimeContext().getMetricGroup().counter(FmstreamMetrics.CHUNKS_DUPLICATE);
-        windowsEmitted = getRuntimeContext().getMetricGroup().counter(FmstreamMetrics.WINDOWS_EMITTED);
-        windowsDropped = getRuntimeContext().getMetricGroup().addGroup(FmstreamMetrics.REASON, "INCOMPLETE")
-                .counter(FmstreamMetrics.WINDOWS_DROPPED);
+        windowsEmitted =
+                getRuntimeContext().getMetricGroup().counter(FmstreamMetrics.WINDOWS_EMITTED);
+        windowsDropped =
+                getRuntimeContext()
+                        .getMetricGroup()
+                        .addGroup(FmstreamMetrics.REASON, "INCOMPLETE")
+                        .counter(FmstreamMetrics.WINDOWS_DROPPED);
     }
 
     @Override
-    public void processElement(ChunkRecord chunk, Context ctx, Collector<WindowRecord> out) throws IOException {
+    public void processElement(ChunkRecord chunk, Context ctx, Collector<WindowRecord> out)
+            throws IOException {
         DeviceStreamState s = state.value();
         if (s == null) {
             s = assembler.newState(chunk);
@@ -101,15 +110,16 @@ public class WindowAssemblerFunction extends KeyedProcessFunction<String, ChunkR
     }
 
     @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<WindowRecord> out) throws IOException {
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<WindowRecord> out)
+            throws IOException {
         DeviceStreamState s = state.value();
         if (s == null) {
             return;
         }
-        boolean idle = ctx.timeDomain() == TimeDomain.PROCESSING_TIME
-                && timestamp == s.idleTimerMillis;
-        boolean endOfInput = ctx.timeDomain() == TimeDomain.EVENT_TIME
-                && timestamp == Long.MAX_VALUE;
+        boolean idle =
+                ctx.timeDomain() == TimeDomain.PROCESSING_TIME && timestamp == s.idleTimerMillis;
+        boolean endOfInput =
+                ctx.timeDomain() == TimeDomain.EVENT_TIME && timestamp == Long.MAX_VALUE;
         if (idle || endOfInput) {
             assembler.flush(s, listener(out));
             clear(s, ctx.timerService());
@@ -150,7 +160,8 @@ public class WindowAssemblerFunction extends KeyedProcessFunction<String, ChunkR
     }
 
     private void reject(Context ctx, ChunkRecord chunk, DeadLetterReason reason) {
-        DeadLetterRecord dl = new DeadLetterRecord(chunk.source, reason, assembler.lastDetail(), chunk.deviceId);
+        DeadLetterRecord dl =
+                new DeadLetterRecord(chunk.source, reason, assembler.lastDetail(), chunk.deviceId);
         deadLetters.count(dl);
         ctx.output(DeadLetters.TAG, dl);
     }
@@ -164,7 +175,8 @@ public class WindowAssemblerFunction extends KeyedProcessFunction<String, ChunkR
             }
 
             @Override
-            public void droppedIncomplete(String deviceId, long windowStartMicros, float missingFraction) {
+            public void droppedIncomplete(
+                    String deviceId, long windowStartMicros, float missingFraction) {
                 windowsDropped.inc();
             }
         };

@@ -3,7 +3,6 @@ package io.fmstream.job.io;
 import io.fmstream.core.records.DeadLetterRecord;
 import io.fmstream.schemas.DeadLetter;
 import io.fmstream.schemas.codec.RecordCodec;
-
 import java.nio.ByteBuffer;
 
 /** DeadLetterRecord to a DeadLetter, keyed by the original record's key. */
@@ -33,17 +32,19 @@ public final class DeadLetterSerializer extends LatencyTrackingSerializer<DeadLe
 
     @Override
     byte[] encode(DeadLetterRecord d, long nowMillis) {
-        return codec.encode(DeadLetter.newBuilder()
-                .setSourceTopic(d.source.topic)
-                .setSourcePartition(d.source.partition)
-                .setSourceOffset(d.source.offset)
-                .setSourceAppendTimeMillis(d.source.appendTimeMillis)
-                .setKey(d.source.key == null ? null : ByteBuffer.wrap(d.source.key))
-                .setPayload(d.source.payload == null ? null : ByteBuffer.wrap(d.source.payload))
-                .setReason(d.reason)
-                .setDetail(d.detail)
-                .setDeviceId(d.deviceId)
-                .setDeadLetterTimeMillis(nowMillis)
-                .build());
+        return codec.encode(
+                DeadLetter.newBuilder()
+                        .setSourceTopic(d.source.topic)
+                        .setSourcePartition(d.source.partition)
+                        .setSourceOffset(d.source.offset)
+                        .setSourceAppendTimeMillis(d.source.appendTimeMillis)
+                        .setKey(d.source.key == null ? null : ByteBuffer.wrap(d.source.key))
+                        .setPayload(
+                                d.source.payload == null ? null : ByteBuffer.wrap(d.source.payload))
+                        .setReason(d.reason)
+                        .setDetail(d.detail)
+                        .setDeviceId(d.deviceId)
+                        .setDeadLetterTimeMillis(nowMillis)
+                        .build());
     }
 }

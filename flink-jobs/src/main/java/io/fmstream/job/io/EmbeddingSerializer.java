@@ -3,7 +3,6 @@ package io.fmstream.job.io;
 import io.fmstream.core.records.EmbeddingRecord;
 import io.fmstream.schemas.WindowEmbedding;
 import io.fmstream.schemas.codec.RecordCodec;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -36,19 +35,21 @@ public final class EmbeddingSerializer extends LatencyTrackingSerializer<Embeddi
 
     @Override
     byte[] encode(EmbeddingRecord e, long nowMillis) {
-        ByteBuffer vector = ByteBuffer.allocate(e.embedding.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer vector =
+                ByteBuffer.allocate(e.embedding.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         vector.asFloatBuffer().put(e.embedding);
-        return codec.encode(WindowEmbedding.newBuilder()
-                .setDeviceId(e.deviceId)
-                .setWindowStartMicros(e.windowStartMicros)
-                .setWindowEndMicros(e.windowEndMicros)
-                .setEncoderId(encoder.toAvro())
-                .setPreprocessingId(encoder.preprocessingId)
-                .setEmbeddingDim(e.embedding.length)
-                .setEmbedding(vector)
-                .setMissingFraction(e.missingFraction)
-                .setNewestChunkAppendTimeMillis(e.newestAppendTimeMillis)
-                .setEmitTimeMillis(nowMillis)
-                .build());
+        return codec.encode(
+                WindowEmbedding.newBuilder()
+                        .setDeviceId(e.deviceId)
+                        .setWindowStartMicros(e.windowStartMicros)
+                        .setWindowEndMicros(e.windowEndMicros)
+                        .setEncoderId(encoder.toAvro())
+                        .setPreprocessingId(encoder.preprocessingId)
+                        .setEmbeddingDim(e.embedding.length)
+                        .setEmbedding(vector)
+                        .setMissingFraction(e.missingFraction)
+                        .setNewestChunkAppendTimeMillis(e.newestAppendTimeMillis)
+                        .setEmitTimeMillis(nowMillis)
+                        .build());
     }
 }

@@ -2,7 +2,6 @@ package io.fmstream.job.io;
 
 import io.fmstream.core.model.BundleManifest;
 import io.fmstream.schemas.EncoderId;
-
 import java.io.Serializable;
 
 /** The encoder's identity as written on every output record, taken from the bundle manifest. */
@@ -22,8 +21,11 @@ public final class EncoderIdentity implements Serializable {
     }
 
     public static EncoderIdentity of(BundleManifest manifest) {
-        return new EncoderIdentity(manifest.encoder().name(), manifest.encoder().version(),
-                manifest.encoder().sha256(), manifest.preprocessingId());
+        return new EncoderIdentity(
+                manifest.encoder().name(),
+                manifest.encoder().version(),
+                manifest.encoder().sha256(),
+                manifest.preprocessingId());
     }
 
     EncoderId toAvro() {

@@ -1,11 +1,10 @@
 package io.fmstream.job.io;
 
 import io.fmstream.core.model.BundleFiles;
+import java.io.IOException;
 import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
-
-import java.io.IOException;
 
 /**
  * Reads a model bundle through Flink's FileSystem abstraction, so the same job reads it from a

@@ -1,6 +1,9 @@
 package io.fmstream.job.io;
 
 import io.fmstream.job.FmstreamMetrics;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.kafka.lineage.DefaultKafkaDatasetFacet;
 import org.apache.flink.connector.kafka.lineage.DefaultKafkaDatasetIdentifier;
@@ -11,16 +14,13 @@ import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
-import java.nio.charset.StandardCharsets;
-import java.util.List;
-import java.util.Optional;
-
 /**
  * Base of the output serializers: encodes one record as Avro single-object bytes keyed by device
- * id, and records the written latency (now, when the sink hands the record to the producer,
- * minus the Kafka append time of the newest chunk in its window).
+ * id, and records the written latency (now, when the sink hands the record to the producer, minus
+ * the Kafka append time of the newest chunk in its window).
  */
-abstract class LatencyTrackingSerializer<T> implements KafkaRecordSerializationSchema<T>, KafkaDatasetFacetProvider {
+abstract class LatencyTrackingSerializer<T>
+        implements KafkaRecordSerializationSchema<T>, KafkaDatasetFacetProvider {
     private static final long serialVersionUID = 1L;
 
     private final String topic;
@@ -31,18 +31,25 @@ abstract class LatencyTrackingSerializer<T> implements KafkaRecordSerializationS
     }
 
     @Override
-    public void open(SerializationSchema.InitializationContext context, KafkaSinkContext sinkContext) throws Exception {
+    public void open(
+            SerializationSchema.InitializationContext context, KafkaSinkContext sinkContext)
+            throws Exception {
         // The exactly-once writer opens its serializer more than once; a second registration
         // would be rejected and leave this field pointing at an unreported histogram.
         if (writtenLatency == null) {
-            writtenLatency = context.getMetricGroup().histogram(FmstreamMetrics.WRITTEN_LATENCY_MILLIS,
-                    new DescriptiveStatisticsHistogram(FmstreamMetrics.HISTOGRAM_WINDOW));
+            writtenLatency =
+                    context.getMetricGroup()
+                            .histogram(
+                                    FmstreamMetrics.WRITTEN_LATENCY_MILLIS,
+                                    new DescriptiveStatisticsHistogram(
+                                            FmstreamMetrics.HISTOGRAM_WINDOW));
         }
         openCodec();
     }
 
     @Override
-    public ProducerRecord<byte[], byte[]> serialize(T element, KafkaSinkContext context, Long timestamp) {
+    public ProducerRecord<byte[], byte[]> serialize(
+            T element, KafkaSinkContext context, Long timestamp) {
         long now = System.currentTimeMillis();
         long origin = originAppendTimeMillis(element);
         if (origin > 0) {
@@ -55,7 +62,9 @@ abstract class LatencyTrackingSerializer<T> implements KafkaRecordSerializationS
     /** Names the one fixed topic; the sink's POOLING transaction naming requires it. */
     @Override
     public Optional<KafkaDatasetFacet> getKafkaDatasetFacet() {
-        return Optional.of(new DefaultKafkaDatasetFacet(DefaultKafkaDatasetIdentifier.ofTopics(List.of(topic))));
+        return Optional.of(
+                new DefaultKafkaDatasetFacet(
+                        DefaultKafkaDatasetIdentifier.ofTopics(List.of(topic))));
     }
 
     static byte[] utf8(String s) {

@@ -4,7 +4,6 @@ import io.fmstream.core.records.PredictionRecord;
 import io.fmstream.schemas.HeadKind;
 import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.codec.RecordCodec;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -41,21 +40,22 @@ public final class PredictionSerializer extends LatencyTrackingSerializer<Predic
         for (float s : p.scores) {
             scores.add(s);
         }
-        return codec.encode(Prediction.newBuilder()
-                .setDeviceId(p.deviceId)
-                .setWindowStartMicros(p.windowStartMicros)
-                .setWindowEndMicros(p.windowEndMicros)
-                .setTask(p.task)
-                .setHeadName(p.headName)
-                .setHeadVersion(p.headVersion)
-                .setEncoderId(encoder.toAvro())
-                .setKind(p.classification ? HeadKind.CLASSIFICATION : HeadKind.REGRESSION)
-                .setLabel(p.label)
-                .setScores(scores)
-                .setValue(p.classification ? null : p.value)
-                .setMissingFraction(p.missingFraction)
-                .setNewestChunkAppendTimeMillis(p.newestAppendTimeMillis)
-                .setEmitTimeMillis(nowMillis)
-                .build());
+        return codec.encode(
+                Prediction.newBuilder()
+                        .setDeviceId(p.deviceId)
+                        .setWindowStartMicros(p.windowStartMicros)
+                        .setWindowEndMicros(p.windowEndMicros)
+                        .setTask(p.task)
+                        .setHeadName(p.headName)
+                        .setHeadVersion(p.headVersion)
+                        .setEncoderId(encoder.toAvro())
+                        .setKind(p.classification ? HeadKind.CLASSIFICATION : HeadKind.REGRESSION)
+                        .setLabel(p.label)
+                        .setScores(scores)
+                        .setValue(p.classification ? null : p.value)
+                        .setMissingFraction(p.missingFraction)
+                        .setNewestChunkAppendTimeMillis(p.newestAppendTimeMillis)
+                        .setEmitTimeMillis(nowMillis)
+                        .build());
     }
 }

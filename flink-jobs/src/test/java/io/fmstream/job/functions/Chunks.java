@@ -7,20 +7,30 @@ import io.fmstream.core.signal.Int16Samples;
 /** Test fixtures: chunks of a synthetic ECG-like signal placed by stream index. */
 final class Chunks {
     static final long SECOND_MICROS = 1_000_000L;
+
     /** Device stream index 0 lies here: an epoch time on the 5 s grid. */
     static final long T0_MICROS = 1_700_000_000L * SECOND_MICROS;
+
     static final long T0_MILLIS = T0_MICROS / 1000;
 
     private Chunks() {}
 
-    /** {@code seconds} of data of {@code device} at {@code rate}, starting {@code fromSecond} after T0. */
+    /**
+     * {@code seconds} of data of {@code device} at {@code rate}, starting {@code fromSecond} after
+     * T0.
+     */
     static ChunkRecord chunk(String device, double rate, double fromSecond, double seconds) {
         long index = Math.round(fromSecond * rate);
         int count = (int) Math.round(seconds * rate);
         short[] samples = new short[count];
         for (int i = 0; i < count; i++) {
             double t = (index + i) / rate;
-            samples[i] = (short) Math.round(200 * (Math.sin(2 * Math.PI * 1.2 * t) + 0.2 * Math.sin(2 * Math.PI * 11 * t)));
+            samples[i] =
+                    (short)
+                            Math.round(
+                                    200
+                                            * (Math.sin(2 * Math.PI * 1.2 * t)
+                                                    + 0.2 * Math.sin(2 * Math.PI * 11 * t)));
         }
         ChunkRecord c = new ChunkRecord();
         c.deviceId = device;

@@ -1,5 +1,9 @@
 package io.fmstream.job.functions;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
 import io.fmstream.core.batch.EmbeddingBatch;
 import io.fmstream.core.model.BundleException;
 import io.fmstream.core.model.BundleManifest;
@@ -7,21 +11,16 @@ import io.fmstream.core.model.ModelBundle;
 import io.fmstream.core.records.EmbeddingRecord;
 import io.fmstream.core.records.WindowRecord;
 import io.fmstream.data.RepositoryLayout;
-import org.apache.flink.streaming.api.watermark.Watermark;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 class MicroBatchEmbedOperatorTest {
 
@@ -45,8 +44,12 @@ class MicroBatchEmbedOperatorTest {
         }
         assertThat(outputs()).isEmpty();
         harness.processElement(window("d3", 3), 1003L);
-        assertThat(outputs()).extracting(r -> r.getValue().deviceId).containsExactly("d0", "d1", "d2", "d3");
-        assertThat(outputs()).extracting(StreamRecord::getTimestamp).containsExactly(1000L, 1001L, 1002L, 1003L);
+        assertThat(outputs())
+                .extracting(r -> r.getValue().deviceId)
+                .containsExactly("d0", "d1", "d2", "d3");
+        assertThat(outputs())
+                .extracting(StreamRecord::getTimestamp)
+                .containsExactly(1000L, 1001L, 1002L, 1003L);
     }
 
     @Test
@@ -145,14 +148,22 @@ class MicroBatchEmbedOperatorTest {
     }
 
     private void open(int batchSize, String encoderSha256) throws Exception {
-        harness = new OneInputStreamOperatorTestHarness<>(new MicroBatchEmbedOperator(
-                FIXTURE_BUNDLE.toUri().toString(), encoderSha256, batchSize, MAX_DELAY_MILLIS, 1));
+        harness =
+                new OneInputStreamOperatorTestHarness<>(
+                        new MicroBatchEmbedOperator(
+                                FIXTURE_BUNDLE.toUri().toString(),
+                                encoderSha256,
+                                batchSize,
+                                MAX_DELAY_MILLIS,
+                                1));
         harness.open();
     }
 
     private static String fixtureEncoderSha256() throws Exception {
-        return BundleManifest.parse(Files.readAllBytes(FIXTURE_BUNDLE.resolve(BundleManifest.FILE_NAME)))
-                .encoder().sha256();
+        return BundleManifest.parse(
+                        Files.readAllBytes(FIXTURE_BUNDLE.resolve(BundleManifest.FILE_NAME)))
+                .encoder()
+                .sha256();
     }
 
     @SuppressWarnings("unchecked")
@@ -170,13 +181,22 @@ class MicroBatchEmbedOperatorTest {
         Random random = new Random(seed);
         float[] samples = new float[1000];
         for (int i = 0; i < samples.length; i++) {
-            samples[i] = (float) (Math.sin(2 * Math.PI * (1 + seed * 0.3) * i / 100.0) + 0.1 * random.nextGaussian());
+            samples[i] =
+                    (float)
+                            (Math.sin(2 * Math.PI * (1 + seed * 0.3) * i / 100.0)
+                                    + 0.1 * random.nextGaussian());
         }
-        return new WindowRecord(device, seed * 5_000_000L, seed * 5_000_000L + 10_000_000L, samples, 0f, 0L);
+        return new WindowRecord(
+                device, seed * 5_000_000L, seed * 5_000_000L + 10_000_000L, samples, 0f, 0L);
     }
 
     private static WindowRecord copy(WindowRecord w) {
-        return new WindowRecord(w.deviceId, w.windowStartMicros, w.windowEndMicros, w.samples.clone(),
-                w.missingFraction, w.newestAppendTimeMillis);
+        return new WindowRecord(
+                w.deviceId,
+                w.windowStartMicros,
+                w.windowEndMicros,
+                w.samples.clone(),
+                w.missingFraction,
+                w.newestAppendTimeMillis);
     }
 }

@@ -1,10 +1,19 @@
 package io.fmstream.job.functions;
 
+import static io.fmstream.job.functions.Chunks.SECOND_MICROS;
+import static io.fmstream.job.functions.Chunks.T0_MICROS;
+import static io.fmstream.job.functions.Chunks.T0_MILLIS;
+import static io.fmstream.job.functions.Chunks.appendMillis;
+import static io.fmstream.job.functions.Chunks.chunk;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.fmstream.core.records.ChunkRecord;
 import io.fmstream.core.records.DeadLetterRecord;
 import io.fmstream.core.records.WindowRecord;
 import io.fmstream.core.window.WindowSpec;
 import io.fmstream.schemas.DeadLetterReason;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.runtime.state.StateBackend;
 import org.apache.flink.runtime.state.VoidNamespace;
@@ -17,16 +26,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
-import java.util.List;
-
-import static io.fmstream.job.functions.Chunks.SECOND_MICROS;
-import static io.fmstream.job.functions.Chunks.T0_MICROS;
-import static io.fmstream.job.functions.Chunks.T0_MILLIS;
-import static io.fmstream.job.functions.Chunks.appendMillis;
-import static io.fmstream.job.functions.Chunks.chunk;
-import static org.assertj.core.api.Assertions.assertThat;
-
 /**
  * Harness tests of the window assembler. They run on the heap backend and (subclass) on RocksDB,
  * where every state read deserialises a fresh copy, so a change not written back is lost.
@@ -35,16 +34,19 @@ class WindowAssemblerFunctionTest {
 
     private static final long IDLE_TIMEOUT_MILLIS = 30 * 60 * 1000L;
     private static final long LATENESS_MICROS = 60 * SECOND_MICROS;
-    private static final WindowSpec SPEC = new WindowSpec(100.0, 10 * SECOND_MICROS, 5 * SECOND_MICROS,
-            LATENESS_MICROS, 0.2f);
+    private static final WindowSpec SPEC =
+            new WindowSpec(100.0, 10 * SECOND_MICROS, 5 * SECOND_MICROS, LATENESS_MICROS, 0.2f);
 
     private KeyedOneInputStreamOperatorTestHarness<String, ChunkRecord, WindowRecord> harness;
 
     @BeforeEach
     void setUp() throws Exception {
-        harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new WindowAssemblerFunction(SPEC, IDLE_TIMEOUT_MILLIS)),
-                c -> c.deviceId, TypeInformation.of(String.class));
+        harness =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new KeyedProcessOperator<>(
+                                new WindowAssemblerFunction(SPEC, IDLE_TIMEOUT_MILLIS)),
+                        c -> c.deviceId,
+                        TypeInformation.of(String.class));
         harness.setStateBackend(stateBackend());
         harness.setProcessingTime(0);
         harness.open();
@@ -66,8 +68,8 @@ class WindowAssemblerFunctionTest {
             send(chunk("b", 250, second, 1));
         }
         // 21 s of data: [0,10), [5,15), [10,20) are covered (plus the interpolator's look-ahead).
-        assertThat(windowKeys()).containsExactlyInAnyOrder(
-                "a@0", "a@5", "a@10", "b@0", "b@5", "b@10");
+        assertThat(windowKeys())
+                .containsExactlyInAnyOrder("a@0", "a@5", "a@10", "b@0", "b@5", "b@10");
         assertThat(harness.getOutput()).noneMatch(o -> o instanceof Watermark);
         assertThat(deadLetters()).isEmpty();
     }
@@ -78,7 +80,8 @@ class WindowAssemblerFunctionTest {
         for (int second = 0; second < 31; second++) {
             send(chunk("late", 128, second, 1));
         }
-        assertThat(windowKeys()).containsExactly("late@0", "late@5", "late@10", "late@15", "late@20");
+        assertThat(windowKeys())
+                .containsExactly("late@0", "late@5", "late@10", "late@15", "late@20");
         assertThat(deadLetters()).isEmpty();
     }
 
@@ -116,7 +119,8 @@ class WindowAssemblerFunctionTest {
         changed.samples[10] ^= 0x01;
         send(changed);
         send(chunk("d", 360, 3.5, 1));
-        assertThat(deadLetters()).extracting(d -> d.reason)
+        assertThat(deadLetters())
+                .extracting(d -> d.reason)
                 .containsExactly(DeadLetterReason.OVERLAP, DeadLetterReason.OVERLAP);
         assertThat(deadLetters().get(0).source.payload).isEqualTo(changed.source.payload);
         assertThat(windowKeys()).hasSize(windows);
@@ -158,8 +162,10 @@ class WindowAssemblerFunctionTest {
 
     /** Devices with assembler state; counted through the backend so it works on RocksDB as well. */
     private long devicesWithState() throws Exception {
-        try (var keys = harness.getOperator().getKeyedStateBackend()
-                .getKeys("device-stream", VoidNamespace.INSTANCE)) {
+        try (var keys =
+                harness.getOperator()
+                        .getKeyedStateBackend()
+                        .getKeys("device-stream", VoidNamespace.INSTANCE)) {
             return keys.count();
         }
     }

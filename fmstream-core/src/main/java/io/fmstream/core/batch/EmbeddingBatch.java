@@ -4,7 +4,6 @@ import io.fmstream.core.model.EncoderRunner;
 import io.fmstream.core.records.EmbeddingRecord;
 import io.fmstream.core.records.WindowRecord;
 import io.fmstream.core.signal.WindowNormaliser;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -42,8 +41,15 @@ public final class EmbeddingBatch {
             throw new IllegalStateException("batch is full; flush it first");
         }
         if (window.samples.length != windowLength) {
-            throw new IllegalArgumentException("window of " + window.deviceId + " at " + window.windowStartMicros
-                    + " has " + window.samples.length + " samples, the encoder takes " + windowLength);
+            throw new IllegalArgumentException(
+                    "window of "
+                            + window.deviceId
+                            + " at "
+                            + window.windowStartMicros
+                            + " has "
+                            + window.samples.length
+                            + " samples, the encoder takes "
+                            + windowLength);
         }
         WindowNormaliser.zscore(window.samples, inputs, windows.size() * windowLength);
         windows.add(window);
@@ -58,7 +64,10 @@ public final class EmbeddingBatch {
         return windows.isEmpty();
     }
 
-    /** Runs the encoder once over every buffered window, returns the embeddings in order, empties the batch. */
+    /**
+     * Runs the encoder once over every buffered window, returns the embeddings in order, empties
+     * the batch.
+     */
     public List<EmbeddingRecord> embed(EncoderRunner encoder) {
         int n = windows.size();
         List<EmbeddingRecord> result = new ArrayList<>(n);

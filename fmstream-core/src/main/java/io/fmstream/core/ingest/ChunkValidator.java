@@ -9,17 +9,16 @@ import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.SignalType;
 import io.fmstream.schemas.codec.DecodeException;
 import io.fmstream.schemas.codec.RecordCodec;
-
 import java.nio.ByteBuffer;
 import java.util.Objects;
 
 /**
  * Decodes a raw Kafka value into a {@link ChunkRecord} or says precisely why it cannot be used.
  *
- * <p>Every failure becomes a {@link DeadLetterRecord} with the original bytes; nothing here
- * throws for bad input. Time checks compare the chunk with its own Kafka append time, never with
- * the wall clock, so replaying an old topic gives the same verdicts. Not thread-safe (the Avro
- * decoder reuses buffers): one instance per operator.
+ * <p>Every failure becomes a {@link DeadLetterRecord} with the original bytes; nothing here throws
+ * for bad input. Time checks compare the chunk with its own Kafka append time, never with the wall
+ * clock, so replaying an old topic gives the same verdicts. Not thread-safe (the Avro decoder
+ * reuses buffers): one instance per operator.
  */
 public final class ChunkValidator {
 
@@ -52,9 +51,10 @@ public final class ChunkValidator {
         try {
             decoded = codec.decode(source.payload);
         } catch (DecodeException e) {
-            DeadLetterReason reason = e.kind() == DecodeException.Kind.UNKNOWN_SCHEMA
-                    ? DeadLetterReason.UNKNOWN_SCHEMA
-                    : DeadLetterReason.UNDECODABLE;
+            DeadLetterReason reason =
+                    e.kind() == DecodeException.Kind.UNKNOWN_SCHEMA
+                            ? DeadLetterReason.UNKNOWN_SCHEMA
+                            : DeadLetterReason.UNDECODABLE;
             return reject(source, reason, e.getMessage(), null);
         }
         String device = decoded.getDeviceId();
@@ -62,21 +62,44 @@ public final class ChunkValidator {
             return reject(source, DeadLetterReason.UNDECODABLE, "empty deviceId", null);
         }
         if (decoded.getSignalType() != served) {
-            return reject(source, DeadLetterReason.UNSUPPORTED_SIGNAL, "signal type " + decoded.getSignalType()
-                    + " is not served by this job (its bundle's encoder takes " + served + ")", device);
+            return reject(
+                    source,
+                    DeadLetterReason.UNSUPPORTED_SIGNAL,
+                    "signal type "
+                            + decoded.getSignalType()
+                            + " is not served by this job (its bundle's encoder takes "
+                            + served
+                            + ")",
+                    device);
         }
         double rate = decoded.getSampleRateHz();
         if (!(rate >= rules.minSampleRateHz() && rate <= rules.maxSampleRateHz())) {
-            return reject(source, DeadLetterReason.BAD_SAMPLE_RATE, "sample rate " + rate + " Hz outside ["
-                    + rules.minSampleRateHz() + ", " + rules.maxSampleRateHz() + "] Hz", device);
+            return reject(
+                    source,
+                    DeadLetterReason.BAD_SAMPLE_RATE,
+                    "sample rate "
+                            + rate
+                            + " Hz outside ["
+                            + rules.minSampleRateHz()
+                            + ", "
+                            + rules.maxSampleRateHz()
+                            + "] Hz",
+                    device);
         }
         double gain = decoded.getGain();
         if (!Double.isFinite(gain) || gain <= 0) {
-            return reject(source, DeadLetterReason.NON_FINITE, "gain " + gain + " must be finite and > 0", device);
+            return reject(
+                    source,
+                    DeadLetterReason.NON_FINITE,
+                    "gain " + gain + " must be finite and > 0",
+                    device);
         }
         if (decoded.getFirstSampleIndex() < 0) {
-            return reject(source, DeadLetterReason.INCONSISTENT_STREAM,
-                    "negative firstSampleIndex " + decoded.getFirstSampleIndex(), device);
+            return reject(
+                    source,
+                    DeadLetterReason.INCONSISTENT_STREAM,
+                    "negative firstSampleIndex " + decoded.getFirstSampleIndex(),
+                    device);
         }
         ByteBuffer buffer = decoded.getSamples();
         int bytes = buffer.remaining();
@@ -84,13 +107,19 @@ public final class ChunkValidator {
             return reject(source, DeadLetterReason.EMPTY_CHUNK, "no samples", device);
         }
         if (bytes % 2 != 0) {
-            return reject(source, DeadLetterReason.MALFORMED_SAMPLES,
-                    "samples field has " + bytes + " bytes, not a whole number of int16 values", device);
+            return reject(
+                    source,
+                    DeadLetterReason.MALFORMED_SAMPLES,
+                    "samples field has " + bytes + " bytes, not a whole number of int16 values",
+                    device);
         }
         int count = bytes / 2;
         if (count > rules.maxSamplesPerChunk()) {
-            return reject(source, DeadLetterReason.OVERSIZED_CHUNK,
-                    count + " samples exceed the limit of " + rules.maxSamplesPerChunk(), device);
+            return reject(
+                    source,
+                    DeadLetterReason.OVERSIZED_CHUNK,
+                    count + " samples exceed the limit of " + rules.maxSamplesPerChunk(),
+                    device);
         }
         byte[] raw = new byte[bytes];
         buffer.duplicate().get(raw);
@@ -102,8 +131,16 @@ public final class ChunkValidator {
             }
         }
         if (saturated > rules.maxSaturatedFraction() * count) {
-            return reject(source, DeadLetterReason.SATURATED, saturated + " of " + count
-                    + " samples at the int16 limits (max fraction " + rules.maxSaturatedFraction() + ")", device);
+            return reject(
+                    source,
+                    DeadLetterReason.SATURATED,
+                    saturated
+                            + " of "
+                            + count
+                            + " samples at the int16 limits (max fraction "
+                            + rules.maxSaturatedFraction()
+                            + ")",
+                    device);
         }
         ChunkRecord chunk = new ChunkRecord();
         chunk.deviceId = device;
@@ -117,14 +154,23 @@ public final class ChunkValidator {
         long lastSampleMicros = chunk.firstSampleTimeMicros + Math.round((count - 1) * 1e6 / rate);
         long appendMicros = source.appendTimeMillis * 1000L;
         if (lastSampleMicros - appendMicros > rules.maxFutureMicros()) {
-            return reject(source, DeadLetterReason.FUTURE, "last sample at " + lastSampleMicros
-                    + " us is " + (lastSampleMicros - appendMicros) / 1_000_000.0
-                    + " s after the record's Kafka append time " + source.appendTimeMillis + " ms", device);
+            return reject(
+                    source,
+                    DeadLetterReason.FUTURE,
+                    "last sample at "
+                            + lastSampleMicros
+                            + " us is "
+                            + (lastSampleMicros - appendMicros) / 1_000_000.0
+                            + " s after the record's Kafka append time "
+                            + source.appendTimeMillis
+                            + " ms",
+                    device);
         }
         return new Result(chunk, null);
     }
 
-    private static Result reject(SourceRef source, DeadLetterReason reason, String detail, String device) {
+    private static Result reject(
+            SourceRef source, DeadLetterReason reason, String detail, String device) {
         return new Result(null, new DeadLetterRecord(source, reason, detail, device));
     }
 }

@@ -16,9 +16,13 @@ public final class ValidationRules implements Serializable {
     public static final Duration DEFAULT_MAX_FUTURE = Duration.ofMinutes(5);
 
     /** 50-2000 Hz, at most 120,000 samples per chunk, 20 % saturated, 5 min in the future. */
-    public static final ValidationRules DEFAULTS = new ValidationRules(DEFAULT_MIN_SAMPLE_RATE_HZ,
-            DEFAULT_MAX_SAMPLE_RATE_HZ, DEFAULT_MAX_SAMPLES_PER_CHUNK, DEFAULT_MAX_SATURATED_FRACTION,
-            DEFAULT_MAX_FUTURE.toNanos() / 1000);
+    public static final ValidationRules DEFAULTS =
+            new ValidationRules(
+                    DEFAULT_MIN_SAMPLE_RATE_HZ,
+                    DEFAULT_MAX_SAMPLE_RATE_HZ,
+                    DEFAULT_MAX_SAMPLES_PER_CHUNK,
+                    DEFAULT_MAX_SATURATED_FRACTION,
+                    DEFAULT_MAX_FUTURE.toNanos() / 1000);
 
     private final double minSampleRateHz;
     private final double maxSampleRateHz;
@@ -26,8 +30,12 @@ public final class ValidationRules implements Serializable {
     private final double maxSaturatedFraction;
     private final long maxFutureMicros;
 
-    public ValidationRules(double minSampleRateHz, double maxSampleRateHz, int maxSamplesPerChunk,
-            double maxSaturatedFraction, long maxFutureMicros) {
+    public ValidationRules(
+            double minSampleRateHz,
+            double maxSampleRateHz,
+            int maxSamplesPerChunk,
+            double maxSaturatedFraction,
+            long maxFutureMicros) {
         this.minSampleRateHz = minSampleRateHz;
         this.maxSampleRateHz = maxSampleRateHz;
         this.maxSamplesPerChunk = maxSamplesPerChunk;

@@ -6,8 +6,7 @@ package io.fmstream.core.model;
  */
 final class BatchArguments {
 
-    private BatchArguments() {
-    }
+    private BatchArguments() {}
 
     /**
      * Checks n rows of exactly {@code inputWidth} values.
@@ -24,8 +23,16 @@ final class BatchArguments {
                 throw new IllegalArgumentException(what + "[" + i + "] is null");
             }
             if (rows[i].length != inputWidth) {
-                throw new IllegalArgumentException(what + "[" + i + "] has " + rows[i].length
-                        + " values, " + model + " expects " + inputWidth);
+                throw new IllegalArgumentException(
+                        what
+                                + "["
+                                + i
+                                + "] has "
+                                + rows[i].length
+                                + " values, "
+                                + model
+                                + " expects "
+                                + inputWidth);
             }
         }
     }
@@ -34,7 +41,8 @@ final class BatchArguments {
      * Checks {@code n} rows stored row-major from index 0 of {@code flat}, and room for their
      * outputs from index 0 of {@code out}; either array may be longer.
      */
-    static void checkFlat(float[] flat, int n, float[] out, int inputWidth, int outputWidth, String what) {
+    static void checkFlat(
+            float[] flat, int n, float[] out, int inputWidth, int outputWidth, String what) {
         if (flat == null || out == null) {
             throw new IllegalArgumentException(what + " and the output array must not be null");
         }
@@ -43,13 +51,28 @@ final class BatchArguments {
         }
         long need = (long) n * inputWidth;
         if (flat.length < need) {
-            throw new IllegalArgumentException(what + " holds " + flat.length + " values, " + n + " rows of "
-                    + inputWidth + " need " + need);
+            throw new IllegalArgumentException(
+                    what
+                            + " holds "
+                            + flat.length
+                            + " values, "
+                            + n
+                            + " rows of "
+                            + inputWidth
+                            + " need "
+                            + need);
         }
         long outNeed = (long) n * outputWidth;
         if (out.length < outNeed) {
-            throw new IllegalArgumentException("output array holds " + out.length + " values, " + n + " rows of "
-                    + outputWidth + " need " + outNeed);
+            throw new IllegalArgumentException(
+                    "output array holds "
+                            + out.length
+                            + " values, "
+                            + n
+                            + " rows of "
+                            + outputWidth
+                            + " need "
+                            + outNeed);
         }
     }
 }

@@ -13,15 +13,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Runs a model with one float input [n, inputWidth] and one float output [n, outputWidth], one
- * ONNX Runtime call per batch. Shared by {@link EncoderRunner} and {@link HeadRunner} (for which
- * it is the {@link HeadModel} of an ONNX head).
+ * Runs a model with one float input [n, inputWidth] and one float output [n, outputWidth], one ONNX
+ * Runtime call per batch. Shared by {@link EncoderRunner} and {@link HeadRunner} (for which it is
+ * the {@link HeadModel} of an ONNX head).
  *
- * <p>The input is copied once, row by row, into a reused direct buffer in native byte order,
- * which ONNX Runtime reads in place (a heap buffer would be copied again). The reuse makes runs
- * mutually exclusive per runner (synchronized); the shared session itself is thread-safe, and
- * each operator instance has its own runner, so the lock is uncontended in practice. Closing
- * takes the same lock, so it never releases a session under a running call.
+ * <p>The input is copied once, row by row, into a reused direct buffer in native byte order, which
+ * ONNX Runtime reads in place (a heap buffer would be copied again). The reuse makes runs mutually
+ * exclusive per runner (synchronized); the shared session itself is thread-safe, and each operator
+ * instance has its own runner, so the lock is uncontended in practice. Closing takes the same lock,
+ * so it never releases a session under a running call.
  */
 final class BatchRunner implements HeadModel {
 
@@ -35,8 +35,15 @@ final class BatchRunner implements HeadModel {
     private final String inputWhat;
     private FloatBuffer input = FloatBuffer.allocate(0); // guarded by this
 
-    BatchRunner(SessionCache.Handle handle, OrtEnvironment env, String file, String inputName, String outputName,
-            int inputWidth, int outputWidth, String inputWhat) {
+    BatchRunner(
+            SessionCache.Handle handle,
+            OrtEnvironment env,
+            String file,
+            String inputName,
+            String outputName,
+            int inputWidth,
+            int outputWidth,
+            String inputWhat) {
         this.handle = handle;
         this.env = env;
         this.file = file;
@@ -93,10 +100,14 @@ final class BatchRunner implements HeadModel {
     private FloatBuffer inputBuffer(int n) {
         long needed = (long) n * inputWidth;
         if (needed > Integer.MAX_VALUE / Float.BYTES) {
-            throw new IllegalArgumentException("batch of " + n + " rows of " + inputWidth + " is too large");
+            throw new IllegalArgumentException(
+                    "batch of " + n + " rows of " + inputWidth + " is too large");
         }
         if (input.capacity() < needed) {
-            input = ByteBuffer.allocateDirect((int) needed * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            input =
+                    ByteBuffer.allocateDirect((int) needed * Float.BYTES)
+                            .order(ByteOrder.nativeOrder())
+                            .asFloatBuffer();
         }
         input.clear();
         return input;
@@ -109,18 +120,35 @@ final class BatchRunner implements HeadModel {
                 OrtSession.Result result = session.run(Map.of(inputName, tensor), outputNames)) {
             OnnxValue value = result.get(0);
             if (!(value instanceof OnnxTensor)) {
-                throw new InferenceException(file + ": output is " + value.getInfo() + ", expected a float tensor");
+                throw new InferenceException(
+                        file + ": output is " + value.getInfo() + ", expected a float tensor");
             }
             OnnxTensor output = (OnnxTensor) value;
             long[] shape = output.getInfo().getShape();
             if (shape.length != 2 || shape[0] != n || shape[1] != outputWidth) {
-                throw new InferenceException(file + ": returned shape " + Arrays.toString(shape) + " for a batch of "
-                        + n + ", expected [" + n + ", " + outputWidth + "]");
+                throw new InferenceException(
+                        file
+                                + ": returned shape "
+                                + Arrays.toString(shape)
+                                + " for a batch of "
+                                + n
+                                + ", expected ["
+                                + n
+                                + ", "
+                                + outputWidth
+                                + "]");
             }
             return output.getFloatBuffer();
         } catch (OrtException e) {
-            throw new InferenceException(file + " (sha256 " + Sha256.abbrev(handle.sha256()) + "): ONNX Runtime failed on a batch of "
-                    + n + ": " + e.getMessage(), e);
+            throw new InferenceException(
+                    file
+                            + " (sha256 "
+                            + Sha256.abbrev(handle.sha256())
+                            + "): ONNX Runtime failed on a batch of "
+                            + n
+                            + ": "
+                            + e.getMessage(),
+                    e);
         }
     }
 

@@ -1,9 +1,9 @@
 package io.fmstream.core.model;
 
 /**
- * A model bundle was refused. The message always starts with the bundle file concerned and
- * the reason, e.g. {@code heads/rhythm.onnx: sha256 mismatch: manifest says ab12..., file is
- * cd34...}, followed by the bundle's location when known.
+ * A model bundle was refused. The message always starts with the bundle file concerned and the
+ * reason, e.g. {@code heads/rhythm.onnx: sha256 mismatch: manifest says ab12..., file is cd34...},
+ * followed by the bundle's location when known.
  */
 public class BundleException extends RuntimeException {
 
@@ -32,7 +32,10 @@ public class BundleException extends RuntimeException {
         return file + ": " + reason + (location == null ? "" : " [bundle " + location + "]");
     }
 
-    /** The bundle-relative file that was refused, e.g. {@code manifest.json} or {@code encoder.onnx}. */
+    /**
+     * The bundle-relative file that was refused, e.g. {@code manifest.json} or {@code
+     * encoder.onnx}.
+     */
     public String file() {
         return file;
     }

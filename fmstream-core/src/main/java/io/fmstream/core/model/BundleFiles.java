@@ -3,8 +3,8 @@ package io.fmstream.core.model;
 import java.io.IOException;
 
 /**
- * Read access to the files of one model bundle, addressed by the relative paths that
- * {@code manifest.json} uses (forward slashes, e.g. {@code heads/rhythm.onnx}).
+ * Read access to the files of one model bundle, addressed by the relative paths that {@code
+ * manifest.json} uses (forward slashes, e.g. {@code heads/rhythm.onnx}).
  *
  * <p>Kept minimal so that a bundle can live anywhere: {@link LocalBundleFiles} reads a local
  * directory, and the Flink job supplies one over Flink's FileSystem (S3, HDFS, ...).

@@ -1,18 +1,18 @@
 package io.fmstream.core.model;
 
-import io.fmstream.core.signal.WindowNormaliser;
-import io.fmstream.schemas.SignalType;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fmstream.core.signal.WindowNormaliser;
+import io.fmstream.schemas.SignalType;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -21,23 +21,24 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The parsed, validated {@code manifest.json} of a model bundle: what the encoder expects
- * (sample rate, window, normalisation, tensor names and sizes), which heads sit on it, and the
- * sha256 of every file. Immutable.
+ * The parsed, validated {@code manifest.json} of a model bundle: what the encoder expects (sample
+ * rate, window, normalisation, tensor names and sizes), which heads sit on it, and the sha256 of
+ * every file. Immutable.
  *
- * <p>Parsing checks the manifest on its own (required fields, types, kinds, labels, hash
- * format, safe relative paths, consistency of window length and input length) and reports
- * every problem found in one {@link BundleException}. Checks that need the files (hashes,
- * tensor shapes) are made by {@link ModelBundle#load}.
+ * <p>Parsing checks the manifest on its own (required fields, types, kinds, labels, hash format,
+ * safe relative paths, consistency of window length and input length) and reports every problem
+ * found in one {@link BundleException}. Checks that need the files (hashes, tensor shapes) are made
+ * by {@link ModelBundle#load}.
  */
 public final class BundleManifest {
 
     /** The manifest's path inside a bundle. */
     public static final String FILE_NAME = "manifest.json";
 
-    private static final ObjectMapper MAPPER = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final ObjectMapper MAPPER =
+            new ObjectMapper()
+                    .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                    .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private static final Pattern TASK = Pattern.compile("[a-z][a-z0-9_]*");
 
@@ -80,15 +81,14 @@ public final class BundleManifest {
             String inputName,
             String outputName,
             int inputLength,
-            int embeddingDim) {
-    }
+            int embeddingDim) {}
 
     /**
-     * One downstream head. {@code labels} is empty for regression heads and {@code unit} is
-     * {@code null} for classification heads. {@code encoderSha256} is the encoder the head was
-     * trained on. {@code format} says how {@code file} is evaluated ({@code null} is read as
-     * {@link HeadFormat#ONNX}); {@code inputName} and {@code outputName} name the ONNX model's
-     * tensors and may be {@code null} for a {@link HeadFormat#LINEAR} head, which has none.
+     * One downstream head. {@code labels} is empty for regression heads and {@code unit} is {@code
+     * null} for classification heads. {@code encoderSha256} is the encoder the head was trained on.
+     * {@code format} says how {@code file} is evaluated ({@code null} is read as {@link
+     * HeadFormat#ONNX}); {@code inputName} and {@code outputName} name the ONNX model's tensors and
+     * may be {@code null} for a {@link HeadFormat#LINEAR} head, which has none.
      */
     public record HeadSpec(
             String task,
@@ -128,12 +128,14 @@ public final class BundleManifest {
         try {
             root = MAPPER.readTree(json);
         } catch (JsonProcessingException e) {
-            throw new BundleException(FILE_NAME, "not valid JSON: " + e.getOriginalMessage(), location, e);
+            throw new BundleException(
+                    FILE_NAME, "not valid JSON: " + e.getOriginalMessage(), location, e);
         } catch (IOException e) {
             throw new BundleException(FILE_NAME, "cannot be read: " + e, location, e);
         }
         if (root == null || !root.isObject()) {
-            throw new BundleException(FILE_NAME, "expected a JSON object at the top level", location);
+            throw new BundleException(
+                    FILE_NAME, "expected a JSON object at the top level", location);
         }
         Checker c = new Checker();
         Builder b = new Builder();
@@ -148,32 +150,54 @@ public final class BundleManifest {
         b.preprocessingId = c.text(root, "", "preprocessingId");
         // Fields the job acts on must name something it implements: refused here with the reason,
         // not parsed and then ignored.
-        if (b.signalType != null && Arrays.stream(SignalType.values()).noneMatch(t -> t.name().equals(b.signalType))) {
-            c.problem("signalType: " + b.signalType + " is not a signal type of the SensorChunk schema "
-                    + Arrays.toString(SignalType.values()));
+        if (b.signalType != null
+                && Arrays.stream(SignalType.values())
+                        .noneMatch(t -> t.name().equals(b.signalType))) {
+            c.problem(
+                    "signalType: "
+                            + b.signalType
+                            + " is not a signal type of the SensorChunk schema "
+                            + Arrays.toString(SignalType.values()));
         }
-        if (b.normalisation != null && !WindowNormaliser.PER_WINDOW_ZSCORE.equals(b.normalisation)) {
-            c.problem("normalisation: " + b.normalisation + " is not implemented by this job (supported: "
-                    + WindowNormaliser.PER_WINDOW_ZSCORE + ")");
+        if (b.normalisation != null
+                && !WindowNormaliser.PER_WINDOW_ZSCORE.equals(b.normalisation)) {
+            c.problem(
+                    "normalisation: "
+                            + b.normalisation
+                            + " is not implemented by this job (supported: "
+                            + WindowNormaliser.PER_WINDOW_ZSCORE
+                            + ")");
         }
         if (b.hopSeconds > 0 && b.windowSeconds > 0 && b.hopSeconds > b.windowSeconds) {
-            c.problem("hopSeconds: " + fmt(b.hopSeconds) + " exceeds windowSeconds " + fmt(b.windowSeconds));
+            c.problem(
+                    "hopSeconds: "
+                            + fmt(b.hopSeconds)
+                            + " exceeds windowSeconds "
+                            + fmt(b.windowSeconds));
         }
         b.encoder = parseEncoder(c, root);
         if (b.encoder != null && b.inputSampleRateHz > 0 && b.windowSeconds > 0) {
             double samples = b.inputSampleRateHz * b.windowSeconds;
             if (Math.abs(samples - b.encoder.inputLength()) > 1e-6) {
-                c.problem("encoder.inputLength: " + b.encoder.inputLength() + " does not match inputSampleRateHz "
-                        + b.inputSampleRateHz + " x windowSeconds " + fmt(b.windowSeconds) + " = " + fmt(samples));
+                c.problem(
+                        "encoder.inputLength: "
+                                + b.encoder.inputLength()
+                                + " does not match inputSampleRateHz "
+                                + b.inputSampleRateHz
+                                + " x windowSeconds "
+                                + fmt(b.windowSeconds)
+                                + " = "
+                                + fmt(samples));
             }
         }
         b.heads = parseHeads(c, root, b.encoder);
         b.provenance = c.optionalObject(root, "", "provenance");
         b.metrics = c.optionalObject(root, "", "metrics");
         if (!c.problems.isEmpty()) {
-            String reason = c.problems.size() == 1
-                    ? c.problems.get(0)
-                    : c.problems.size() + " problems: " + String.join("; ", c.problems);
+            String reason =
+                    c.problems.size() == 1
+                            ? c.problems.get(0)
+                            : c.problems.size() + " problems: " + String.join("; ", c.problems);
             throw new BundleException(FILE_NAME, reason, location);
         }
         return new BundleManifest(b);
@@ -186,15 +210,16 @@ public final class BundleManifest {
         }
         String p = "encoder.";
         int problemsBefore = c.problems.size();
-        EncoderSpec spec = new EncoderSpec(
-                c.text(node, p, "name"),
-                c.text(node, p, "version"),
-                c.relativeFile(node, p, "file"),
-                c.sha256(node, p, "sha256"),
-                c.text(node, p, "inputName"),
-                c.text(node, p, "outputName"),
-                c.positiveInt(node, p, "inputLength"),
-                c.positiveInt(node, p, "embeddingDim"));
+        EncoderSpec spec =
+                new EncoderSpec(
+                        c.text(node, p, "name"),
+                        c.text(node, p, "version"),
+                        c.relativeFile(node, p, "file"),
+                        c.sha256(node, p, "sha256"),
+                        c.text(node, p, "inputName"),
+                        c.text(node, p, "outputName"),
+                        c.positiveInt(node, p, "inputLength"),
+                        c.positiveInt(node, p, "embeddingDim"));
         return c.problems.size() == problemsBefore ? spec : null;
     }
 
@@ -236,7 +261,8 @@ public final class BundleManifest {
             String version = c.text(node, p, "version");
             String file = c.relativeFile(node, p, "file");
             if (file != null && !files.add(file)) {
-                c.problem(p + "file: '" + file + "' is already used by another model of this bundle");
+                c.problem(
+                        p + "file: '" + file + "' is already used by another model of this bundle");
             }
             String sha256 = c.sha256(node, p, "sha256");
             HeadKind kind = null;
@@ -244,7 +270,11 @@ public final class BundleManifest {
             if (kindText != null) {
                 kind = HeadKind.fromManifestName(kindText);
                 if (kind == null) {
-                    c.problem(p + "kind: unknown kind '" + kindText + "' (expected classification or regression)");
+                    c.problem(
+                            p
+                                    + "kind: unknown kind '"
+                                    + kindText
+                                    + "' (expected classification or regression)");
                 }
             }
             HeadFormat format = HeadFormat.ONNX;
@@ -252,13 +282,23 @@ public final class BundleManifest {
             if (formatText != null) {
                 format = HeadFormat.fromManifestName(formatText);
                 if (format == null) {
-                    c.problem(p + "format: unknown format '" + formatText + "' (expected onnx or linear)");
+                    c.problem(
+                            p
+                                    + "format: unknown format '"
+                                    + formatText
+                                    + "' (expected onnx or linear)");
                 }
             }
             // Only an ONNX model has tensors to name; a linear head is a matrix in a JSON file.
             boolean tensorNames = format == HeadFormat.ONNX;
-            String inputName = tensorNames ? c.text(node, p, "inputName") : c.optionalText(node, p, "inputName");
-            String outputName = tensorNames ? c.text(node, p, "outputName") : c.optionalText(node, p, "outputName");
+            String inputName =
+                    tensorNames
+                            ? c.text(node, p, "inputName")
+                            : c.optionalText(node, p, "inputName");
+            String outputName =
+                    tensorNames
+                            ? c.text(node, p, "outputName")
+                            : c.optionalText(node, p, "outputName");
             int outputDim = c.positiveInt(node, p, "outputDim");
             String encoderSha256 = c.sha256(node, p, "encoderSha256");
             List<String> labels = List.of();
@@ -274,19 +314,35 @@ public final class BundleManifest {
                     c.problem(p + "labels: only classification heads have labels");
                 }
                 if (outputDim > 1) {
-                    c.problem(p + "outputDim: a regression head outputs one value, got " + outputDim);
+                    c.problem(
+                            p + "outputDim: a regression head outputs one value, got " + outputDim);
                 }
             }
             if (c.problems.size() == problemsBefore) {
-                heads.add(new HeadSpec(task, name, version, file, sha256, kind, labels, unit,
-                        inputName, outputName, outputDim, encoderSha256, format));
+                heads.add(
+                        new HeadSpec(
+                                task,
+                                name,
+                                version,
+                                file,
+                                sha256,
+                                kind,
+                                labels,
+                                unit,
+                                inputName,
+                                outputName,
+                                outputDim,
+                                encoderSha256,
+                                format));
             }
         }
         return heads;
     }
 
     private static String fmt(double d) {
-        return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
+        return d == Math.rint(d) && Math.abs(d) < 1e15
+                ? Long.toString((long) d)
+                : Double.toString(d);
     }
 
     public String bundleId() {
@@ -319,7 +375,10 @@ public final class BundleManifest {
         return hopSeconds;
     }
 
-    /** {@link #hopSeconds()} as a duration: the job's window hop unless {@code fmstream.window.hop} overrides it. */
+    /**
+     * {@link #hopSeconds()} as a duration: the job's window hop unless {@code fmstream.window.hop}
+     * overrides it.
+     */
     public java.time.Duration hop() {
         return java.time.Duration.ofNanos(Math.round(hopSeconds * 1e9));
     }
@@ -359,11 +418,30 @@ public final class BundleManifest {
 
     @Override
     public String toString() {
-        return "BundleManifest[" + bundleId + " " + version + (fixture ? " (FIXTURE)" : "") + ", " + signalType
-                + " @" + inputSampleRateHz + " Hz, window " + fmt(windowSeconds) + " s, hop " + fmt(hopSeconds)
-                + " s, " + normalisation + ", encoder " + encoder.name() + " " + encoder.version() + " sha256 "
-                + Sha256.abbrev(encoder.sha256()) + ", heads "
-                + heads.stream().map(HeadSpec::task).toList() + "]";
+        return "BundleManifest["
+                + bundleId
+                + " "
+                + version
+                + (fixture ? " (FIXTURE)" : "")
+                + ", "
+                + signalType
+                + " @"
+                + inputSampleRateHz
+                + " Hz, window "
+                + fmt(windowSeconds)
+                + " s, hop "
+                + fmt(hopSeconds)
+                + " s, "
+                + normalisation
+                + ", encoder "
+                + encoder.name()
+                + " "
+                + encoder.version()
+                + " sha256 "
+                + Sha256.abbrev(encoder.sha256())
+                + ", heads "
+                + heads.stream().map(HeadSpec::task).toList()
+                + "]";
     }
 
     private static final class Builder {
@@ -415,7 +493,10 @@ public final class BundleManifest {
             return n.textValue();
         }
 
-        /** Like {@link #text} for a field that may be absent (or null): then {@code null}, no problem. */
+        /**
+         * Like {@link #text} for a field that may be absent (or null): then {@code null}, no
+         * problem.
+         */
         String optionalText(JsonNode obj, String prefix, String field) {
             JsonNode n = obj.get(field);
             return n == null || n.isNull() ? null : text(obj, prefix, field);
@@ -481,13 +562,19 @@ public final class BundleManifest {
             }
             // Bundles are copied between file systems and object stores: only plain relative
             // forward-slash paths mean the same thing everywhere.
-            boolean bad = s.startsWith("/") || s.contains("\\") || s.contains(":") || s.endsWith("/");
+            boolean bad =
+                    s.startsWith("/") || s.contains("\\") || s.contains(":") || s.endsWith("/");
             for (String part : s.split("/", -1)) {
                 bad |= part.isEmpty() || part.equals(".") || part.equals("..");
             }
             if (bad) {
-                problem(prefix + field + ": '" + s + "' must be a relative path inside the bundle"
-                        + " (forward slashes, no '.', '..' or empty segments)");
+                problem(
+                        prefix
+                                + field
+                                + ": '"
+                                + s
+                                + "' must be a relative path inside the bundle"
+                                + " (forward slashes, no '.', '..' or empty segments)");
                 return null;
             }
             return s;
@@ -519,7 +606,10 @@ public final class BundleManifest {
         List<String> labels(JsonNode obj, String prefix, int outputDim) {
             JsonNode n = obj.get("labels");
             if (n == null || n.isNull()) {
-                problem(prefix + "labels: missing; a classification head needs one label per output");
+                problem(
+                        prefix
+                                + "labels: missing; a classification head needs one label per"
+                                + " output");
                 return List.of();
             }
             if (!n.isArray() || n.isEmpty()) {
@@ -539,7 +629,12 @@ public final class BundleManifest {
                 labels.add(label.textValue());
             }
             if (outputDim > 0 && labels.size() != outputDim) {
-                problem(prefix + "labels: " + labels.size() + " labels but outputDim is " + outputDim);
+                problem(
+                        prefix
+                                + "labels: "
+                                + labels.size()
+                                + " labels but outputDim is "
+                                + outputDim);
             }
             return labels;
         }

@@ -3,12 +3,12 @@ package io.fmstream.core.model;
 import ai.onnxruntime.OrtSession;
 
 /**
- * Runs a bundle's shared encoder: normalised windows [n, inputLength] in, embeddings
- * [n, embeddingDim] out, one ONNX Runtime call per batch.
+ * Runs a bundle's shared encoder: normalised windows [n, inputLength] in, embeddings [n,
+ * embeddingDim] out, one ONNX Runtime call per batch.
  *
  * <p>Callers batch windows themselves (micro-batching amortises the per-call overhead). Calls on
- * one runner are serialised; give each thread its own {@link ModelBundle} (the session behind
- * it is shared anyway). Obtained from {@link ModelBundle#encoder()}; closed with the bundle.
+ * one runner are serialised; give each thread its own {@link ModelBundle} (the session behind it is
+ * shared anyway). Obtained from {@link ModelBundle#encoder()}; closed with the bundle.
  */
 public final class EncoderRunner {
 
@@ -76,7 +76,16 @@ public final class EncoderRunner {
 
     @Override
     public String toString() {
-        return "EncoderRunner[" + spec.name() + " " + spec.version() + ", sha256 " + Sha256.abbrev(spec.sha256())
-                + ", " + spec.inputLength() + " -> " + spec.embeddingDim() + "]";
+        return "EncoderRunner["
+                + spec.name()
+                + " "
+                + spec.version()
+                + ", sha256 "
+                + Sha256.abbrev(spec.sha256())
+                + ", "
+                + spec.inputLength()
+                + " -> "
+                + spec.embeddingDim()
+                + "]";
     }
 }

@@ -3,8 +3,8 @@ package io.fmstream.core.model;
 import java.util.Locale;
 
 /**
- * What a downstream head produces: class probabilities over named labels, or one value in a
- * stated unit. Spelled in lower case in {@code manifest.json}.
+ * What a downstream head produces: class probabilities over named labels, or one value in a stated
+ * unit. Spelled in lower case in {@code manifest.json}.
  *
  * <p>Deliberately separate from the wire enum {@code io.fmstream.schemas.HeadKind} (which has an
  * extra {@code UNKNOWN} for Avro evolution): map with {@code HeadKind.valueOf(kind.name())}.

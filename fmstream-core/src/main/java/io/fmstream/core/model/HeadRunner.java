@@ -4,11 +4,11 @@ import ai.onnxruntime.OrtSession;
 import java.util.List;
 
 /**
- * Runs one downstream head of a bundle on embeddings [n, embeddingDim]: class probabilities
- * [n, labels] for classification, one value [n, 1] for regression. An {@link HeadFormat#ONNX}
- * head makes one ONNX Runtime call per batch, and calls on one runner are serialised (see
- * {@link EncoderRunner}); a {@link HeadFormat#LINEAR} head is one matrix multiply in plain Java
- * ({@link LinearHead}) and needs no lock. Callers see the same API and errors from both.
+ * Runs one downstream head of a bundle on embeddings [n, embeddingDim]: class probabilities [n,
+ * labels] for classification, one value [n, 1] for regression. An {@link HeadFormat#ONNX} head
+ * makes one ONNX Runtime call per batch, and calls on one runner are serialised (see {@link
+ * EncoderRunner}); a {@link HeadFormat#LINEAR} head is one matrix multiply in plain Java ({@link
+ * LinearHead}) and needs no lock. Callers see the same API and errors from both.
  */
 public final class HeadRunner {
 
@@ -83,7 +83,8 @@ public final class HeadRunner {
     /** The most probable label of one output row of this (classification) head. */
     public String label(float[] scores) {
         if (spec.kind() != HeadKind.CLASSIFICATION) {
-            throw new IllegalStateException("head '" + spec.task() + "' is a regression head and has no labels");
+            throw new IllegalStateException(
+                    "head '" + spec.task() + "' is a regression head and has no labels");
         }
         return argmaxLabel(scores, spec.labels());
     }
@@ -103,14 +104,15 @@ public final class HeadRunner {
     }
 
     /**
-     * The label of the largest score, or {@code null} when every score is NaN: a window the
-     * model could not score has no label rather than an arbitrary one.
+     * The label of the largest score, or {@code null} when every score is NaN: a window the model
+     * could not score has no label rather than an arbitrary one.
      *
      * @throws IllegalArgumentException when the number of scores and labels differ
      */
     public static String argmaxLabel(float[] scores, List<String> labels) {
         if (scores.length != labels.size()) {
-            throw new IllegalArgumentException(scores.length + " scores for " + labels.size() + " labels " + labels);
+            throw new IllegalArgumentException(
+                    scores.length + " scores for " + labels.size() + " labels " + labels);
         }
         int best = argmax(scores);
         return best < 0 ? null : labels.get(best);
@@ -127,8 +129,18 @@ public final class HeadRunner {
 
     @Override
     public String toString() {
-        return "HeadRunner[" + spec.task() + ": " + spec.name() + " " + spec.version() + ", " + spec.kind().manifestName()
-                + (spec.kind() == HeadKind.CLASSIFICATION ? " " + spec.labels() : " (" + spec.unit() + ")")
-                + (spec.format() == HeadFormat.ONNX ? "" : ", " + spec.format().manifestName()) + "]";
+        return "HeadRunner["
+                + spec.task()
+                + ": "
+                + spec.name()
+                + " "
+                + spec.version()
+                + ", "
+                + spec.kind().manifestName()
+                + (spec.kind() == HeadKind.CLASSIFICATION
+                        ? " " + spec.labels()
+                        : " (" + spec.unit() + ")")
+                + (spec.format() == HeadFormat.ONNX ? "" : ", " + spec.format().manifestName())
+                + "]";
     }
 }

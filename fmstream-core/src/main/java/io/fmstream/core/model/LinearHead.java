@@ -27,6 +27,7 @@ import java.util.Set;
  * and the file can be written by the JVM that fitted the weights, with no Python or ONNX tooling.
  *
  * <p>The file (UTF-8 JSON, every field required, no others allowed):
+ *
  * <pre>{@code
  * {
  *   "format": "fmstream-linear-head/1",
@@ -37,13 +38,14 @@ import java.util.Set;
  *   "bias": [...outputDim numbers...]
  * }
  * }</pre>
- * {@code weights[k]} holds output k's weights; {@code activation} is {@code softmax} or
- * {@code identity}. Numbers are read as float32 (correctly rounded) and must be finite.
+ *
+ * {@code weights[k]} holds output k's weights; {@code activation} is {@code softmax} or {@code
+ * identity}. Numbers are read as float32 (correctly rounded) and must be finite.
  *
  * <p>{@link #toJson()} writes that layout byte for byte deterministically (fixed field order and
- * spacing, each float in the shortest decimal that reads back as the same float, in the layout
- * of {@link Float#toString(float)}), so equal heads have equal bytes and equal sha256, and
- * {@code parse(toJson())} gives back the same float bits. Negative zero is stored as zero.
+ * spacing, each float in the shortest decimal that reads back as the same float, in the layout of
+ * {@link Float#toString(float)}), so equal heads have equal bytes and equal sha256, and {@code
+ * parse(toJson())} gives back the same float bits. Negative zero is stored as zero.
  *
  * <p>Evaluation accumulates in double and rounds each output to float once; softmax subtracts the
  * row's largest logit first, so it never overflows.
@@ -53,11 +55,13 @@ public final class LinearHead {
     /** The value of the file's {@code format} field; a later layout would get a new number. */
     public static final String FORMAT = "fmstream-linear-head/1";
 
-    private static final ObjectMapper MAPPER = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            // Keeps each number's exact decimal, so it is rounded to float once, not via double.
-            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+    private static final ObjectMapper MAPPER =
+            new ObjectMapper()
+                    .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                    .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                    // Keeps each number's exact decimal, so it is rounded to float once, not via
+                    // double.
+                    .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
 
     private static final Set<String> FIELDS =
             Set.of("format", "inputDim", "outputDim", "activation", "weights", "bias");
@@ -95,7 +99,8 @@ public final class LinearHead {
     private final float[] weights; // row-major [outputDim][inputDim]
     private final float[] bias;
 
-    private LinearHead(int inputDim, int outputDim, Activation activation, float[] weights, float[] bias) {
+    private LinearHead(
+            int inputDim, int outputDim, Activation activation, float[] weights, float[] bias) {
         this.inputDim = inputDim;
         this.outputDim = outputDim;
         this.activation = activation;
@@ -122,14 +127,23 @@ public final class LinearHead {
         int out = weights.length;
         int in = weights[0].length;
         if (bias == null || bias.length != out) {
-            throw new IllegalArgumentException("bias has " + (bias == null ? "no" : bias.length)
-                    + " values but weights has " + out + " rows");
+            throw new IllegalArgumentException(
+                    "bias has "
+                            + (bias == null ? "no" : bias.length)
+                            + " values but weights has "
+                            + out
+                            + " rows");
         }
         float[] w = new float[out * in];
         for (int k = 0; k < out; k++) {
             if (weights[k] == null || weights[k].length != in) {
-                throw new IllegalArgumentException("weights[" + k + "] has "
-                        + (weights[k] == null ? "no" : weights[k].length) + " values but weights[0] has " + in);
+                throw new IllegalArgumentException(
+                        "weights["
+                                + k
+                                + "] has "
+                                + (weights[k] == null ? "no" : weights[k].length)
+                                + " values but weights[0] has "
+                                + in);
             }
             for (int j = 0; j < in; j++) {
                 w[k * in + j] = finite(weights[k][j], "weights[" + k + "][" + j + "]");
@@ -144,7 +158,8 @@ public final class LinearHead {
 
     private static float finite(float value, String where) {
         if (!Float.isFinite(value)) {
-            throw new IllegalArgumentException(where + " is " + value + "; weights and bias must be finite");
+            throw new IllegalArgumentException(
+                    where + " is " + value + "; weights and bias must be finite");
         }
         return value == 0f ? 0f : value; // -0 -> +0: same results, one spelling in the file
     }
@@ -159,14 +174,17 @@ public final class LinearHead {
         return parse(json, file, null);
     }
 
-    /** {@link #parse(byte[], String)} with the bundle's location for messages (may be {@code null}). */
+    /**
+     * {@link #parse(byte[], String)} with the bundle's location for messages (may be {@code null}).
+     */
     static LinearHead parse(byte[] json, String file, String location) {
         Objects.requireNonNull(json, "json");
         JsonNode root;
         try {
             root = MAPPER.readTree(json);
         } catch (JsonProcessingException e) {
-            throw new BundleException(file, "not valid JSON: " + e.getOriginalMessage(), location, e);
+            throw new BundleException(
+                    file, "not valid JSON: " + e.getOriginalMessage(), location, e);
         } catch (IOException e) {
             throw new BundleException(file, "cannot be read: " + e, location, e);
         }
@@ -185,8 +203,11 @@ public final class LinearHead {
         for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!FIELDS.contains(name)) {
-                throw new IllegalArgumentException("unknown field '" + name
-                        + "' (a linear head has format, inputDim, outputDim, activation, weights and bias)");
+                throw new IllegalArgumentException(
+                        "unknown field '"
+                                + name
+                                + "' (a linear head has format, inputDim, outputDim, activation,"
+                                + " weights and bias)");
             }
         }
         JsonNode format = required(root, "format");
@@ -196,18 +217,26 @@ public final class LinearHead {
         int inputDim = positiveInt(root, "inputDim");
         int outputDim = positiveInt(root, "outputDim");
         JsonNode activationNode = required(root, "activation");
-        Activation activation = activationNode.isTextual() ? Activation.fromFileName(activationNode.textValue()) : null;
+        Activation activation =
+                activationNode.isTextual()
+                        ? Activation.fromFileName(activationNode.textValue())
+                        : null;
         if (activation == null) {
-            String got = activationNode.isTextual()
-                    ? "'" + activationNode.textValue() + "'"
-                    : activationNode.toString();
-            throw new IllegalArgumentException("activation: unknown activation " + got
-                    + " (expected softmax or identity)");
+            String got =
+                    activationNode.isTextual()
+                            ? "'" + activationNode.textValue() + "'"
+                            : activationNode.toString();
+            throw new IllegalArgumentException(
+                    "activation: unknown activation " + got + " (expected softmax or identity)");
         }
         JsonNode rows = array(root, "weights", "weights", outputDim, "outputDim");
         float[] w = new float[outputDim * inputDim];
         for (int k = 0; k < outputDim; k++) {
-            floats(array(rows, k, "weights[" + k + "]", inputDim, "inputDim"), "weights[" + k + "]", w, k * inputDim);
+            floats(
+                    array(rows, k, "weights[" + k + "]", inputDim, "inputDim"),
+                    "weights[" + k + "]",
+                    w,
+                    k * inputDim);
         }
         float[] b = new float[outputDim];
         floats(array(root, "bias", "bias", outputDim, "outputDim"), "bias", b, 0);
@@ -230,14 +259,21 @@ public final class LinearHead {
         return n.intValue();
     }
 
-    /** {@code parent.get(key)} (a field name or an array index), an array of exactly {@code size} elements. */
-    private static JsonNode array(JsonNode parent, Object key, String where, int size, String sizeField) {
-        JsonNode n = key instanceof String ? required(parent, (String) key) : parent.get((Integer) key);
+    /**
+     * {@code parent.get(key)} (a field name or an array index), an array of exactly {@code size}
+     * elements.
+     */
+    private static JsonNode array(
+            JsonNode parent, Object key, String where, int size, String sizeField) {
+        JsonNode n =
+                key instanceof String ? required(parent, (String) key) : parent.get((Integer) key);
         if (!n.isArray()) {
-            throw new IllegalArgumentException(where + ": expected an array, got " + n.getNodeType());
+            throw new IllegalArgumentException(
+                    where + ": expected an array, got " + n.getNodeType());
         }
         if (n.size() != size) {
-            throw new IllegalArgumentException(where + ": " + n.size() + " values but " + sizeField + " is " + size);
+            throw new IllegalArgumentException(
+                    where + ": " + n.size() + " values but " + sizeField + " is " + size);
         }
         return n;
     }
@@ -246,12 +282,14 @@ public final class LinearHead {
         for (int i = 0; i < array.size(); i++) {
             JsonNode n = array.get(i);
             if (!n.isNumber()) {
-                throw new IllegalArgumentException(where + "[" + i + "]: expected a number, got " + n);
+                throw new IllegalArgumentException(
+                        where + "[" + i + "]: expected a number, got " + n);
             }
             // Float.parseFloat rounds the exact decimal correctly (the Java SE spec says so).
             float value = Float.parseFloat(n.decimalValue().toString());
             if (!Float.isFinite(value)) {
-                throw new IllegalArgumentException(where + "[" + i + "]: " + n + " is not a finite float32");
+                throw new IllegalArgumentException(
+                        where + "[" + i + "]: " + n + " is not a finite float32");
             }
             into[offset + i] = value == 0f ? 0f : value;
         }
@@ -261,12 +299,25 @@ public final class LinearHead {
     void requireKind(HeadKind kind, String file, String location) {
         Activation needed = Activation.forKind(kind);
         if (activation != needed) {
-            throw new BundleException(file, "activation '" + activation.fileName() + "' does not fit a "
-                    + kind.manifestName() + " head, which needs '" + needed.fileName() + "'", location);
+            throw new BundleException(
+                    file,
+                    "activation '"
+                            + activation.fileName()
+                            + "' does not fit a "
+                            + kind.manifestName()
+                            + " head, which needs '"
+                            + needed.fileName()
+                            + "'",
+                    location);
         }
         if (kind == HeadKind.REGRESSION && outputDim != 1) {
-            throw new BundleException(file, "outputDim " + outputDim + " does not fit a regression head, which outputs"
-                    + " one value", location);
+            throw new BundleException(
+                    file,
+                    "outputDim "
+                            + outputDim
+                            + " does not fit a regression head, which outputs"
+                            + " one value",
+                    location);
         }
     }
 
@@ -323,7 +374,9 @@ public final class LinearHead {
             return "0.0";
         }
         BigDecimal exact = new BigDecimal(value);
-        for (int digits = 2; digits <= 9; digits++) { // 9 significant digits always identify a float
+        for (int digits = 2;
+                digits <= 9;
+                digits++) { // 9 significant digits always identify a float
             BigDecimal d = exact.round(new MathContext(digits, RoundingMode.HALF_EVEN));
             if (Float.parseFloat(d.toString()) == value) {
                 return layout(d.stripTrailingZeros());
@@ -358,9 +411,9 @@ public final class LinearHead {
     }
 
     /**
-     * Applies the head to {@code count} rows stored row-major from index 0 of {@code rows}
-     * (count x inputDim values), writing count x outputDim values from index 0 of {@code out}.
-     * Either array may be longer.
+     * Applies the head to {@code count} rows stored row-major from index 0 of {@code rows} (count x
+     * inputDim values), writing count x outputDim values from index 0 of {@code out}. Either array
+     * may be longer.
      *
      * @throws IllegalArgumentException when an array is null or too short, or count is negative
      */
@@ -450,13 +503,17 @@ public final class LinearHead {
             return false;
         }
         LinearHead other = (LinearHead) o;
-        return inputDim == other.inputDim && outputDim == other.outputDim && activation == other.activation
-                && Arrays.equals(weights, other.weights) && Arrays.equals(bias, other.bias);
+        return inputDim == other.inputDim
+                && outputDim == other.outputDim
+                && activation == other.activation
+                && Arrays.equals(weights, other.weights)
+                && Arrays.equals(bias, other.bias);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(inputDim, outputDim, activation, Arrays.hashCode(weights), Arrays.hashCode(bias));
+        return Objects.hash(
+                inputDim, outputDim, activation, Arrays.hashCode(weights), Arrays.hashCode(bias));
     }
 
     @Override

@@ -3,9 +3,9 @@ package io.fmstream.core.model;
 import ai.onnxruntime.OrtSession;
 
 /**
- * A {@link LinearHead} as a {@link HeadModel}: checks arguments as {@link BatchRunner} does
- * (naming the bundle file) and refuses work once closed, like a released ONNX session. Holds no
- * native resources and no mutable buffers, so calls need no lock.
+ * A {@link LinearHead} as a {@link HeadModel}: checks arguments as {@link BatchRunner} does (naming
+ * the bundle file) and refuses work once closed, like a released ONNX session. Holds no native
+ * resources and no mutable buffers, so calls need no lock.
  */
 final class LinearHeadModel implements HeadModel {
 

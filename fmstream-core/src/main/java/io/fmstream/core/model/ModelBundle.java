@@ -19,17 +19,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A loaded, verified model bundle: its manifest, the shared encoder and the heads on it, with
- * ONNX Runtime sessions taken from the JVM-wide {@link SessionCache}. Linear heads
- * ({@link HeadFormat#LINEAR}) are parsed into a {@link LinearHead} and need no session.
+ * A loaded, verified model bundle: its manifest, the shared encoder and the heads on it, with ONNX
+ * Runtime sessions taken from the JVM-wide {@link SessionCache}. Linear heads ({@link
+ * HeadFormat#LINEAR}) are parsed into a {@link LinearHead} and need no session.
  *
- * <p>{@link #load} fails fast rather than serve a model other than the one the manifest
- * describes: every file's sha256, every head's training encoder, and every tensor name, type
- * and shape (for a linear head: its dimensions and activation) are checked before the bundle is
- * handed out. Anything opened before a refusal is closed again.
+ * <p>{@link #load} fails fast rather than serve a model other than the one the manifest describes:
+ * every file's sha256, every head's training encoder, and every tensor name, type and shape (for a
+ * linear head: its dimensions and activation) are checked before the bundle is handed out. Anything
+ * opened before a refusal is closed again.
  *
- * <p>Each operator instance should load its own ModelBundle (cheap after the first: the
- * sessions are shared) and close it when it closes.
+ * <p>Each operator instance should load its own ModelBundle (cheap after the first: the sessions
+ * are shared) and close it when it closes.
  */
 public final class ModelBundle implements AutoCloseable {
 
@@ -41,7 +41,11 @@ public final class ModelBundle implements AutoCloseable {
     private final List<HeadRunner> heads;
     private boolean closed; // guarded by this
 
-    private ModelBundle(BundleManifest manifest, String location, EncoderRunner encoder, List<HeadRunner> heads) {
+    private ModelBundle(
+            BundleManifest manifest,
+            String location,
+            EncoderRunner encoder,
+            List<HeadRunner> heads) {
         this.manifest = manifest;
         this.location = location;
         this.encoder = encoder;
@@ -57,25 +61,35 @@ public final class ModelBundle implements AutoCloseable {
      * Reads, verifies and opens a bundle.
      *
      * @param files the bundle's files
-     * @param intraOpThreads ONNX Runtime's JVM-wide intra-op thread count; only the first load in
-     *     a JVM sets it (see {@link OnnxRuntimeEnvironment})
+     * @param intraOpThreads ONNX Runtime's JVM-wide intra-op thread count; only the first load in a
+     *     JVM sets it (see {@link OnnxRuntimeEnvironment})
      * @throws BundleException naming the file and the reason when the bundle is refused
      */
     public static ModelBundle load(BundleFiles files, int intraOpThreads) {
         Objects.requireNonNull(files, "files");
         if (intraOpThreads < 1) {
-            throw new IllegalArgumentException("intraOpThreads must be at least 1, got " + intraOpThreads);
+            throw new IllegalArgumentException(
+                    "intraOpThreads must be at least 1, got " + intraOpThreads);
         }
         String where = files.describe();
-        BundleManifest manifest = BundleManifest.parse(read(files, BundleManifest.FILE_NAME, where), where);
+        BundleManifest manifest =
+                BundleManifest.parse(read(files, BundleManifest.FILE_NAME, where), where);
         BundleManifest.EncoderSpec encoderSpec = manifest.encoder();
 
         // Cheap checks first, all before any session exists.
         for (BundleManifest.HeadSpec head : manifest.heads()) {
             if (!head.encoderSha256().equals(encoderSpec.sha256())) {
-                throw new BundleException(head.file(), "head '" + head.task() + "' was trained on encoder sha256 "
-                        + head.encoderSha256() + " but the bundle's encoder " + encoderSpec.file() + " is "
-                        + encoderSpec.sha256(), where);
+                throw new BundleException(
+                        head.file(),
+                        "head '"
+                                + head.task()
+                                + "' was trained on encoder sha256 "
+                                + head.encoderSha256()
+                                + " but the bundle's encoder "
+                                + encoderSpec.file()
+                                + " is "
+                                + encoderSpec.sha256(),
+                        where);
             }
         }
         byte[] encoderBytes = readVerified(files, encoderSpec.file(), encoderSpec.sha256(), where);
@@ -84,23 +98,48 @@ public final class ModelBundle implements AutoCloseable {
         for (BundleManifest.HeadSpec head : manifest.heads()) {
             byte[] bytes = readVerified(files, head.file(), head.sha256(), where);
             headBytes.add(bytes);
-            linearHeads.add(head.format() == HeadFormat.LINEAR ? linearHead(head, bytes, encoderSpec, where) : null);
+            linearHeads.add(
+                    head.format() == HeadFormat.LINEAR
+                            ? linearHead(head, bytes, encoderSpec, where)
+                            : null);
         }
 
         if (manifest.fixture()) {
-            LOG.warn("Bundle {} {} at {} is a TEST FIXTURE with random weights: its outputs mean nothing",
-                    manifest.bundleId(), manifest.version(), where);
+            LOG.warn(
+                    "Bundle {} {} at {} is a TEST FIXTURE with random weights: its outputs mean"
+                            + " nothing",
+                    manifest.bundleId(),
+                    manifest.version(),
+                    where);
         }
         OnnxRuntimeEnvironment environment = OnnxRuntimeEnvironment.initialise(intraOpThreads);
         SessionCache cache = SessionCache.shared();
         List<BatchRunner> opened = new ArrayList<>();
         try {
-            BatchRunner encoderRunner = open(cache, environment, encoderSpec.file(), encoderSpec.sha256(),
-                    encoderBytes, encoderSpec.inputName(), encoderSpec.outputName(), encoderSpec.inputLength(),
-                    encoderSpec.embeddingDim(), "windows", opened, where);
-            checkTensors(encoderRunner, encoderSpec.file(), where,
-                    encoderSpec.inputName(), encoderSpec.inputLength(), "inputLength",
-                    encoderSpec.outputName(), encoderSpec.embeddingDim(), "embeddingDim");
+            BatchRunner encoderRunner =
+                    open(
+                            cache,
+                            environment,
+                            encoderSpec.file(),
+                            encoderSpec.sha256(),
+                            encoderBytes,
+                            encoderSpec.inputName(),
+                            encoderSpec.outputName(),
+                            encoderSpec.inputLength(),
+                            encoderSpec.embeddingDim(),
+                            "windows",
+                            opened,
+                            where);
+            checkTensors(
+                    encoderRunner,
+                    encoderSpec.file(),
+                    where,
+                    encoderSpec.inputName(),
+                    encoderSpec.inputLength(),
+                    "inputLength",
+                    encoderSpec.outputName(),
+                    encoderSpec.embeddingDim(),
+                    "embeddingDim");
             EncoderRunner encoder = new EncoderRunner(encoderSpec, encoderRunner);
 
             List<HeadRunner> heads = new ArrayList<>();
@@ -108,16 +147,40 @@ public final class ModelBundle implements AutoCloseable {
                 BundleManifest.HeadSpec spec = manifest.heads().get(i);
                 LinearHead linear = linearHeads.get(i);
                 if (linear != null) {
-                    LOG.debug("{} (sha256 {}): {}", spec.file(), Sha256.abbrev(spec.sha256()), linear);
-                    heads.add(new HeadRunner(spec, new LinearHeadModel(linear, spec.file(), "embeddings")));
+                    LOG.debug(
+                            "{} (sha256 {}): {}",
+                            spec.file(),
+                            Sha256.abbrev(spec.sha256()),
+                            linear);
+                    heads.add(
+                            new HeadRunner(
+                                    spec, new LinearHeadModel(linear, spec.file(), "embeddings")));
                     continue;
                 }
-                BatchRunner runner = open(cache, environment, spec.file(), spec.sha256(), headBytes.get(i),
-                        spec.inputName(), spec.outputName(), encoderSpec.embeddingDim(), spec.outputDim(),
-                        "embeddings", opened, where);
-                checkTensors(runner, spec.file(), where,
-                        spec.inputName(), encoderSpec.embeddingDim(), "encoder.embeddingDim",
-                        spec.outputName(), spec.outputDim(), "outputDim");
+                BatchRunner runner =
+                        open(
+                                cache,
+                                environment,
+                                spec.file(),
+                                spec.sha256(),
+                                headBytes.get(i),
+                                spec.inputName(),
+                                spec.outputName(),
+                                encoderSpec.embeddingDim(),
+                                spec.outputDim(),
+                                "embeddings",
+                                opened,
+                                where);
+                checkTensors(
+                        runner,
+                        spec.file(),
+                        where,
+                        spec.inputName(),
+                        encoderSpec.embeddingDim(),
+                        "encoder.embeddingDim",
+                        spec.outputName(),
+                        spec.outputDim(),
+                        "outputDim");
                 heads.add(new HeadRunner(spec, runner));
             }
             ModelBundle bundle = new ModelBundle(manifest, where, encoder, heads);
@@ -137,11 +200,14 @@ public final class ModelBundle implements AutoCloseable {
         }
     }
 
-    private static byte[] readVerified(BundleFiles files, String file, String expectedSha256, String where) {
+    private static byte[] readVerified(
+            BundleFiles files, String file, String expectedSha256, String where) {
         byte[] bytes = read(files, file, where);
         String actual = Sha256.hex(bytes);
         if (!actual.equals(expectedSha256)) {
-            throw new BundleException(file, "sha256 mismatch: manifest says " + expectedSha256 + ", file is " + actual,
+            throw new BundleException(
+                    file,
+                    "sha256 mismatch: manifest says " + expectedSha256 + ", file is " + actual,
                     where);
         }
         return bytes;
@@ -151,32 +217,71 @@ public final class ModelBundle implements AutoCloseable {
      * Parses a linear head's (verified) file and checks it against the manifest: it takes the
      * encoder's embeddings, has the manifest's number of outputs and the activation of its kind.
      */
-    private static LinearHead linearHead(BundleManifest.HeadSpec spec, byte[] bytes,
-            BundleManifest.EncoderSpec encoder, String where) {
+    private static LinearHead linearHead(
+            BundleManifest.HeadSpec spec,
+            byte[] bytes,
+            BundleManifest.EncoderSpec encoder,
+            String where) {
         LinearHead head = LinearHead.parse(bytes, spec.file(), where);
         if (head.inputDim() != encoder.embeddingDim()) {
-            throw new BundleException(spec.file(), "inputDim " + head.inputDim() + " does not match"
-                    + " encoder.embeddingDim " + encoder.embeddingDim() + " of " + encoder.file(), where);
+            throw new BundleException(
+                    spec.file(),
+                    "inputDim "
+                            + head.inputDim()
+                            + " does not match"
+                            + " encoder.embeddingDim "
+                            + encoder.embeddingDim()
+                            + " of "
+                            + encoder.file(),
+                    where);
         }
         if (head.outputDim() != spec.outputDim()) {
-            throw new BundleException(spec.file(), "outputDim " + head.outputDim() + " does not match the manifest's"
-                    + " outputDim " + spec.outputDim() + " for head '" + spec.task() + "'", where);
+            throw new BundleException(
+                    spec.file(),
+                    "outputDim "
+                            + head.outputDim()
+                            + " does not match the manifest's"
+                            + " outputDim "
+                            + spec.outputDim()
+                            + " for head '"
+                            + spec.task()
+                            + "'",
+                    where);
         }
         head.requireKind(spec.kind(), spec.file(), where);
         return head;
     }
 
-    private static BatchRunner open(SessionCache cache, OnnxRuntimeEnvironment environment, String file,
-            String sha256, byte[] bytes, String inputName, String outputName, int inputWidth, int outputWidth,
-            String inputWhat, List<BatchRunner> opened, String where) {
+    private static BatchRunner open(
+            SessionCache cache,
+            OnnxRuntimeEnvironment environment,
+            String file,
+            String sha256,
+            byte[] bytes,
+            String inputName,
+            String outputName,
+            int inputWidth,
+            int outputWidth,
+            String inputWhat,
+            List<BatchRunner> opened,
+            String where) {
         SessionCache.Handle handle;
         try {
             handle = cache.acquire(environment, sha256, bytes, file);
         } catch (OrtException e) {
-            throw new BundleException(file, "ONNX Runtime cannot load it: " + e.getMessage(), where, e);
+            throw new BundleException(
+                    file, "ONNX Runtime cannot load it: " + e.getMessage(), where, e);
         }
-        BatchRunner runner = new BatchRunner(handle, environment.ort(), file, inputName, outputName, inputWidth,
-                outputWidth, inputWhat);
+        BatchRunner runner =
+                new BatchRunner(
+                        handle,
+                        environment.ort(),
+                        file,
+                        inputName,
+                        outputName,
+                        inputWidth,
+                        outputWidth,
+                        inputWhat);
         opened.add(runner);
         return runner;
     }
@@ -187,9 +292,16 @@ public final class ModelBundle implements AutoCloseable {
      * dynamic feature axis is accepted: such a model takes the manifest's size, and the runner
      * checks every result's shape.
      */
-    private static void checkTensors(BatchRunner runner, String file, String where,
-            String inputName, int inputWidth, String inputField,
-            String outputName, int outputWidth, String outputField) {
+    private static void checkTensors(
+            BatchRunner runner,
+            String file,
+            String where,
+            String inputName,
+            int inputWidth,
+            String inputField,
+            String outputName,
+            int outputWidth,
+            String outputField) {
         OrtSession session = runner.session();
         Map<String, NodeInfo> inputs;
         Map<String, NodeInfo> outputs;
@@ -197,70 +309,150 @@ public final class ModelBundle implements AutoCloseable {
             inputs = session.getInputInfo();
             outputs = session.getOutputInfo();
         } catch (OrtException e) {
-            throw new BundleException(file, "cannot read its input/output metadata: " + e.getMessage(), where, e);
+            throw new BundleException(
+                    file, "cannot read its input/output metadata: " + e.getMessage(), where, e);
         }
-        // DEBUG: every operator instance loads the bundle; the INFO line "Loaded ..." summarises it.
-        LOG.debug("{} (sha256 {}): inputs {}, outputs {}", file, Sha256.abbrev(runner.sha256()),
-                describe(inputs), describe(outputs));
+        // DEBUG: every operator instance loads the bundle; the INFO line "Loaded ..." summarises
+        // it.
+        LOG.debug(
+                "{} (sha256 {}): inputs {}, outputs {}",
+                file,
+                Sha256.abbrev(runner.sha256()),
+                describe(inputs),
+                describe(outputs));
         if (!inputs.containsKey(inputName)) {
-            throw new BundleException(file, "no input named '" + inputName + "' (model inputs: "
-                    + describe(inputs) + ")", where);
+            throw new BundleException(
+                    file,
+                    "no input named '" + inputName + "' (model inputs: " + describe(inputs) + ")",
+                    where);
         }
         if (inputs.size() != 1) {
-            throw new BundleException(file, "has inputs " + describe(inputs) + " but only '" + inputName
-                    + "' is fed; a bundle model must have exactly one input", where);
+            throw new BundleException(
+                    file,
+                    "has inputs "
+                            + describe(inputs)
+                            + " but only '"
+                            + inputName
+                            + "' is fed; a bundle model must have exactly one input",
+                    where);
         }
         if (!outputs.containsKey(outputName)) {
-            throw new BundleException(file, "no output named '" + outputName + "' (model outputs: "
-                    + describe(outputs) + ")", where);
+            throw new BundleException(
+                    file,
+                    "no output named '"
+                            + outputName
+                            + "' (model outputs: "
+                            + describe(outputs)
+                            + ")",
+                    where);
         }
         checkShape(file, where, "input", inputName, inputs.get(inputName), inputWidth, inputField);
-        checkShape(file, where, "output", outputName, outputs.get(outputName), outputWidth, outputField);
+        checkShape(
+                file,
+                where,
+                "output",
+                outputName,
+                outputs.get(outputName),
+                outputWidth,
+                outputField);
     }
 
-    private static void checkShape(String file, String where, String role, String name, NodeInfo node,
-            int width, String manifestField) {
+    private static void checkShape(
+            String file,
+            String where,
+            String role,
+            String name,
+            NodeInfo node,
+            int width,
+            String manifestField) {
         ValueInfo info = node.getInfo();
         if (!(info instanceof TensorInfo)) {
-            throw new BundleException(file, role + " '" + name + "' is " + info + ", expected a float32 tensor", where);
+            throw new BundleException(
+                    file,
+                    role + " '" + name + "' is " + info + ", expected a float32 tensor",
+                    where);
         }
         TensorInfo tensor = (TensorInfo) info;
         long[] shape = tensor.getShape();
         if (tensor.type != OnnxJavaType.FLOAT) {
-            throw new BundleException(file, role + " '" + name + "' has element type " + tensor.type
-                    + ", expected FLOAT (float32)", where);
+            throw new BundleException(
+                    file,
+                    role
+                            + " '"
+                            + name
+                            + "' has element type "
+                            + tensor.type
+                            + ", expected FLOAT (float32)",
+                    where);
         }
         if (shape.length != 2) {
-            throw new BundleException(file, role + " '" + name + "' has shape " + Arrays.toString(shape)
-                    + ", expected [batch, " + width + "] (" + manifestField + " " + width + ")", where);
+            throw new BundleException(
+                    file,
+                    role
+                            + " '"
+                            + name
+                            + "' has shape "
+                            + Arrays.toString(shape)
+                            + ", expected [batch, "
+                            + width
+                            + "] ("
+                            + manifestField
+                            + " "
+                            + width
+                            + ")",
+                    where);
         }
         if (shape[1] != width && shape[1] != -1) {
-            throw new BundleException(file, role + " '" + name + "' has shape " + Arrays.toString(shape)
-                    + ", manifest says " + manifestField + " " + width, where);
+            throw new BundleException(
+                    file,
+                    role
+                            + " '"
+                            + name
+                            + "' has shape "
+                            + Arrays.toString(shape)
+                            + ", manifest says "
+                            + manifestField
+                            + " "
+                            + width,
+                    where);
         }
         if (shape[0] != -1) {
-            throw new BundleException(file, role + " '" + name + "' has shape " + Arrays.toString(shape)
-                    + ": the batch axis (0) must be dynamic", where);
+            throw new BundleException(
+                    file,
+                    role
+                            + " '"
+                            + name
+                            + "' has shape "
+                            + Arrays.toString(shape)
+                            + ": the batch axis (0) must be dynamic",
+                    where);
         }
     }
 
     private static String describe(Map<String, NodeInfo> nodes) {
-        return nodes.values().stream().map(n -> {
-            ValueInfo info = n.getInfo();
-            if (info instanceof TensorInfo) {
-                TensorInfo t = (TensorInfo) info;
-                String[] names = t.getDimensionNames();
-                long[] shape = t.getShape();
-                StringBuilder dims = new StringBuilder();
-                for (int i = 0; i < shape.length; i++) {
-                    dims.append(i == 0 ? "" : ", ");
-                    boolean named = shape[i] == -1 && names != null && i < names.length && !names[i].isEmpty();
-                    dims.append(named ? names[i] : Long.toString(shape[i]));
-                }
-                return n.getName() + " " + t.type + "[" + dims + "]";
-            }
-            return n.getName() + " " + info;
-        }).collect(Collectors.joining(", ", "{", "}"));
+        return nodes.values().stream()
+                .map(
+                        n -> {
+                            ValueInfo info = n.getInfo();
+                            if (info instanceof TensorInfo) {
+                                TensorInfo t = (TensorInfo) info;
+                                String[] names = t.getDimensionNames();
+                                long[] shape = t.getShape();
+                                StringBuilder dims = new StringBuilder();
+                                for (int i = 0; i < shape.length; i++) {
+                                    dims.append(i == 0 ? "" : ", ");
+                                    boolean named =
+                                            shape[i] == -1
+                                                    && names != null
+                                                    && i < names.length
+                                                    && !names[i].isEmpty();
+                                    dims.append(named ? names[i] : Long.toString(shape[i]));
+                                }
+                                return n.getName() + " " + t.type + "[" + dims + "]";
+                            }
+                            return n.getName() + " " + info;
+                        })
+                .collect(Collectors.joining(", ", "{", "}"));
     }
 
     private static void closeAll(List<BatchRunner> runners, Throwable primary) {
@@ -268,7 +460,8 @@ public final class ModelBundle implements AutoCloseable {
             try {
                 runner.close();
             } catch (RuntimeException e) {
-                primary.addSuppressed(e); // the refusal matters more; keep the close failure visible
+                primary.addSuppressed(
+                        e); // the refusal matters more; keep the close failure visible
             }
         }
     }
@@ -289,17 +482,23 @@ public final class ModelBundle implements AutoCloseable {
     /**
      * Fails unless this bundle's encoder is the one a job was built with. The job reads the
      * manifest once at submission (the encoder identity it writes into every output comes from
-     * there) while each operator loads the bundle again when it opens, possibly much later and
-     * on another machine: if the files behind the URI were replaced in between, serving the new
+     * there) while each operator loads the bundle again when it opens, possibly much later and on
+     * another machine: if the files behind the URI were replaced in between, serving the new
      * encoder under the old identity would mislabel every embedding, so the operator refuses.
      *
      * @throws BundleException naming both sha256 values
      */
     public ModelBundle requireEncoderSha256(String expected) {
         if (!encoder.sha256().equals(expected)) {
-            throw new BundleException(BundleManifest.FILE_NAME, "encoder sha256 " + encoder.sha256()
-                    + " differs from " + expected + ", the encoder this job was built with: the bundle was replaced "
-                    + "after submission; resubmit the job to serve the new bundle", location);
+            throw new BundleException(
+                    BundleManifest.FILE_NAME,
+                    "encoder sha256 "
+                            + encoder.sha256()
+                            + " differs from "
+                            + expected
+                            + ", the encoder this job was built with: the bundle was replaced "
+                            + "after submission; resubmit the job to serve the new bundle",
+                    location);
         }
         return this;
     }
@@ -313,7 +512,9 @@ public final class ModelBundle implements AutoCloseable {
         return heads.stream().filter(h -> h.task().equals(task)).findFirst();
     }
 
-    /** Releases this bundle's session references; the last user of a session closes it. Idempotent. */
+    /**
+     * Releases this bundle's session references; the last user of a session closes it. Idempotent.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -342,6 +543,12 @@ public final class ModelBundle implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "ModelBundle[" + manifest.bundleId() + " " + manifest.version() + " from " + location + "]";
+        return "ModelBundle["
+                + manifest.bundleId()
+                + " "
+                + manifest.version()
+                + " from "
+                + location
+                + "]";
     }
 }

@@ -4,27 +4,26 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
+import java.util.HashSet;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.HashSet;
-import java.util.Set;
-
 /**
- * The process-wide ONNX Runtime environment, configured with one GLOBAL intra-op thread pool
- * that every session shares.
+ * The process-wide ONNX Runtime environment, configured with one GLOBAL intra-op thread pool that
+ * every session shares.
  *
  * <p>Why global: a Flink TaskManager runs several operator instances (slots) in one JVM. With
- * per-session pools each session would start its own threads and several slots would
- * oversubscribe the cores; with one global pool the JVM's ONNX Runtime work is bounded by one
- * thread count. Spinning is disabled because inference calls arrive in bursts between which
- * the task threads do other work; spinning pool threads would burn those cores.
+ * per-session pools each session would start its own threads and several slots would oversubscribe
+ * the cores; with one global pool the JVM's ONNX Runtime work is bounded by one thread count.
+ * Spinning is disabled because inference calls arrive in bursts between which the task threads do
+ * other work; spinning pool threads would burn those cores.
  *
  * <p>{@link OrtEnvironment} is a JVM singleton whose thread pool can only be chosen when it is
- * first created. Hence the first caller's thread count wins; later callers asking for another
- * count get a warning. If some other component created the OrtEnvironment before this class
- * could (so its thread configuration is unknown), sessions fall back to their own per-session
- * pools of the requested size, with a warning.
+ * first created. Hence the first caller's thread count wins; later callers asking for another count
+ * get a warning. If some other component created the OrtEnvironment before this class could (so its
+ * thread configuration is unknown), sessions fall back to their own per-session pools of the
+ * requested size, with a warning.
  */
 public final class OnnxRuntimeEnvironment {
 
@@ -32,13 +31,15 @@ public final class OnnxRuntimeEnvironment {
     private static final String NAME = "fmstream";
 
     private static OnnxRuntimeEnvironment instance; // guarded by OnnxRuntimeEnvironment.class
-    private static final Set<Integer> IGNORED_REQUESTS = new HashSet<>(); // guarded by OnnxRuntimeEnvironment.class
+    private static final Set<Integer> IGNORED_REQUESTS =
+            new HashSet<>(); // guarded by OnnxRuntimeEnvironment.class
 
     private final OrtEnvironment ort;
     private final int intraOpThreads;
     private final boolean globalThreadPool;
 
-    private OnnxRuntimeEnvironment(OrtEnvironment ort, int intraOpThreads, boolean globalThreadPool) {
+    private OnnxRuntimeEnvironment(
+            OrtEnvironment ort, int intraOpThreads, boolean globalThreadPool) {
         this.ort = ort;
         this.intraOpThreads = intraOpThreads;
         this.globalThreadPool = globalThreadPool;
@@ -53,14 +54,18 @@ public final class OnnxRuntimeEnvironment {
      */
     public static synchronized OnnxRuntimeEnvironment initialise(int intraOpThreads) {
         if (intraOpThreads < 1) {
-            throw new IllegalArgumentException("intraOpThreads must be at least 1, got " + intraOpThreads);
+            throw new IllegalArgumentException(
+                    "intraOpThreads must be at least 1, got " + intraOpThreads);
         }
         if (instance != null) {
             // Warn once per differing request, not once per operator instance that makes it.
             if (instance.intraOpThreads != intraOpThreads && IGNORED_REQUESTS.add(intraOpThreads)) {
-                LOG.warn("ONNX Runtime was already initialised with {} intra-op threads; ignoring the request "
-                        + "for {} (the thread pool is JVM-wide and fixed at first use)",
-                        instance.intraOpThreads, intraOpThreads);
+                LOG.warn(
+                        "ONNX Runtime was already initialised with {} intra-op threads; ignoring"
+                            + " the request for {} (the thread pool is JVM-wide and fixed at first"
+                            + " use)",
+                        instance.intraOpThreads,
+                        intraOpThreads);
             }
             return instance;
         }
@@ -75,24 +80,36 @@ public final class OnnxRuntimeEnvironment {
             threading.setGlobalSpinControl(false);
             OrtEnvironment ort;
             try {
-                ort = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING, NAME, threading);
+                ort =
+                        OrtEnvironment.getEnvironment(
+                                OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING, NAME, threading);
             } catch (IllegalStateException e) {
                 if (e.getCause() != null) {
                     throw e; // native creation failed; nothing to fall back to
                 }
                 // Only thrown without a cause when the singleton already exists: another component
                 // of this JVM (or an earlier class loader of the same job) created it first.
-                LOG.warn("The JVM's OrtEnvironment already existed ({}); its thread pool is unknown, so "
-                        + "sessions get their own pools of {} intra-op threads each instead of one global pool",
-                        e.getMessage(), intraOpThreads);
-                return new OnnxRuntimeEnvironment(OrtEnvironment.getEnvironment(), intraOpThreads, false);
+                LOG.warn(
+                        "The JVM's OrtEnvironment already existed ({}); its thread pool is unknown,"
+                            + " so sessions get their own pools of {} intra-op threads each instead"
+                            + " of one global pool",
+                        e.getMessage(),
+                        intraOpThreads);
+                return new OnnxRuntimeEnvironment(
+                        OrtEnvironment.getEnvironment(), intraOpThreads, false);
             }
-            LOG.info("ONNX Runtime {} initialised: global thread pool, {} intra-op thread(s), 1 inter-op, no spinning",
-                    ort.getVersion(), intraOpThreads);
+            LOG.info(
+                    "ONNX Runtime {} initialised: global thread pool, {} intra-op thread(s), 1"
+                            + " inter-op, no spinning",
+                    ort.getVersion(),
+                    intraOpThreads);
             return new OnnxRuntimeEnvironment(ort, intraOpThreads, true);
         } catch (OrtException e) {
-            throw new IllegalStateException("Cannot configure ONNX Runtime's global thread pool with "
-                    + intraOpThreads + " intra-op threads", e);
+            throw new IllegalStateException(
+                    "Cannot configure ONNX Runtime's global thread pool with "
+                            + intraOpThreads
+                            + " intra-op threads",
+                    e);
         }
     }
 
@@ -111,7 +128,9 @@ public final class OnnxRuntimeEnvironment {
         return globalThreadPool;
     }
 
-    /** Options for a new session: use the global pool (or, failing that, a pool of the same size). */
+    /**
+     * Options for a new session: use the global pool (or, failing that, a pool of the same size).
+     */
     public OrtSession.SessionOptions newSessionOptions() throws OrtException {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         try {
@@ -138,7 +157,9 @@ public final class OnnxRuntimeEnvironment {
 
     @Override
     public String toString() {
-        return "OnnxRuntimeEnvironment[intraOpThreads=" + intraOpThreads
-                + (globalThreadPool ? ", global pool" : ", per-session pools") + "]";
+        return "OnnxRuntimeEnvironment[intraOpThreads="
+                + intraOpThreads
+                + (globalThreadPool ? ", global pool" : ", per-session pools")
+                + "]";
     }
 }

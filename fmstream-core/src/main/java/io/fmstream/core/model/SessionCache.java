@@ -12,12 +12,12 @@ import org.slf4j.LoggerFactory;
  * Reference-counted ONNX Runtime sessions, one per model sha256 per JVM.
  *
  * <p>Why: every operator instance (Flink slot) of a TaskManager loads the same bundle; a session
- * per instance would hold the weights and the optimised graph N times. {@link OrtSession#run}
- * is thread-safe, so one session serves all of them. {@link #acquire} returns a {@link Handle};
- * the session is closed when the last handle is closed.
+ * per instance would hold the weights and the optimised graph N times. {@link OrtSession#run} is
+ * thread-safe, so one session serves all of them. {@link #acquire} returns a {@link Handle}; the
+ * session is closed when the last handle is closed.
  *
- * <p>Keyed by content hash, not by path: the same bytes loaded from two places share a session,
- * and a changed file at the same path gets a new one.
+ * <p>Keyed by content hash, not by path: the same bytes loaded from two places share a session, and
+ * a changed file at the same path gets a new one.
  */
 public final class SessionCache {
 
@@ -26,8 +26,7 @@ public final class SessionCache {
 
     private final Map<String, Entry> entries = new HashMap<>(); // guarded by this
 
-    SessionCache() {
-    }
+    SessionCache() {}
 
     /** The JVM-wide cache. */
     public static SessionCache shared() {
@@ -35,16 +34,17 @@ public final class SessionCache {
     }
 
     /**
-     * Returns a handle on the session for {@code model}, creating the session if no open handle
-     * for {@code sha256} exists. Creation happens under the cache lock so that concurrent loads
-     * of the same model create one session, not several.
+     * Returns a handle on the session for {@code model}, creating the session if no open handle for
+     * {@code sha256} exists. Creation happens under the cache lock so that concurrent loads of the
+     * same model create one session, not several.
      *
      * @param sha256 lower-case hex sha256 of {@code model}; verified when a session is created
      * @param model ONNX bytes
      * @param description what the model is, for log messages (e.g. "heads/rhythm.onnx")
      */
-    public synchronized Handle acquire(OnnxRuntimeEnvironment environment, String sha256, byte[] model,
-            String description) throws OrtException {
+    public synchronized Handle acquire(
+            OnnxRuntimeEnvironment environment, String sha256, byte[] model, String description)
+            throws OrtException {
         Objects.requireNonNull(environment, "environment");
         Objects.requireNonNull(sha256, "sha256");
         Objects.requireNonNull(model, "model");
@@ -52,11 +52,15 @@ public final class SessionCache {
         if (entry == null) {
             String actual = Sha256.hex(model);
             if (!actual.equals(sha256)) {
-                throw new IllegalArgumentException(description + ": bytes hash to " + actual + ", not " + sha256);
+                throw new IllegalArgumentException(
+                        description + ": bytes hash to " + actual + ", not " + sha256);
             }
             entry = new Entry(sha256, environment.createSession(model));
             entries.put(sha256, entry);
-            LOG.debug("Opened ONNX Runtime session for {} (sha256 {})", description, Sha256.abbrev(sha256));
+            LOG.debug(
+                    "Opened ONNX Runtime session for {} (sha256 {})",
+                    description,
+                    Sha256.abbrev(sha256));
         }
         entry.references++;
         return new Handle(entry);
@@ -83,7 +87,8 @@ public final class SessionCache {
             entry.session.close();
             LOG.debug("Closed ONNX Runtime session sha256 {}", Sha256.abbrev(entry.sha256));
         } catch (OrtException e) {
-            throw new IllegalStateException("Closing the ONNX Runtime session for sha256 " + entry.sha256 + " failed", e);
+            throw new IllegalStateException(
+                    "Closing the ONNX Runtime session for sha256 " + entry.sha256 + " failed", e);
         }
     }
 
@@ -110,7 +115,8 @@ public final class SessionCache {
         /** The shared session; do not close it directly. */
         public synchronized OrtSession session() {
             if (closed) {
-                throw new IllegalStateException("Session handle for sha256 " + entry.sha256 + " is closed");
+                throw new IllegalStateException(
+                        "Session handle for sha256 " + entry.sha256 + " is closed");
             }
             return entry.session;
         }

@@ -10,8 +10,7 @@ public final class Sha256 {
 
     static final Pattern HEX = Pattern.compile("[0-9a-f]{64}");
 
-    private Sha256() {
-    }
+    private Sha256() {}
 
     public static String hex(byte[] bytes) {
         try {
@@ -38,6 +37,8 @@ public final class Sha256 {
 
     /** First 12 hex digits, enough to tell hashes apart in log lines. */
     static String abbrev(String sha256) {
-        return sha256 == null || sha256.length() <= 12 ? String.valueOf(sha256) : sha256.substring(0, 12);
+        return sha256 == null || sha256.length() <= 12
+                ? String.valueOf(sha256)
+                : sha256.substring(0, 12);
     }
 }

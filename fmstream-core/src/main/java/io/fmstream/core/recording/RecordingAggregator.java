@@ -6,22 +6,21 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The one rule that turns a recording's window outputs into a recording-level prediction. The
- * model evaluation ({@code bin/fmstream evaluate}), head fitting ({@code bin/fmstream fit-head})
- * and the job's recording-level predictions all call it, so a figure reported for the model is a
- * figure for what the job serves.
+ * The one rule that turns a recording's window outputs into a recording-level prediction. The model
+ * evaluation ({@code bin/fmstream evaluate}), head fitting ({@code bin/fmstream fit-head}) and the
+ * job's recording-level predictions all call it, so a figure reported for the model is a figure for
+ * what the job serves.
  *
  * <p>Classification: the mean of the windows' class probabilities, then the most probable class
  * (ties to the lower index, as {@code HeadRunner.argmax}). Averaging probabilities rather than
  * voting keeps the confidence of each window, and gives calibrated-looking scores for AUROC and
- * Brier. Regression: the mean of the windows' values. A window whose output is not finite (a
- * window the head could not score) is left out; a recording with no usable window has no
- * prediction (an empty result), never an arbitrary one.
+ * Brier. Regression: the mean of the windows' values. A window whose output is not finite (a window
+ * the head could not score) is left out; a recording with no usable window has no prediction (an
+ * empty result), never an arbitrary one.
  */
 public final class RecordingAggregator {
 
-    private RecordingAggregator() {
-    }
+    private RecordingAggregator() {}
 
     /** A recording-level classification: mean probabilities and the index of the largest. */
     public record Classification(double[] probabilities, int label, int windows) {
@@ -55,8 +54,8 @@ public final class RecordingAggregator {
         int used = 0;
         for (float[] row : windows) {
             if (row.length != classes) {
-                throw new IllegalArgumentException("a window has " + row.length + " probabilities, expected "
-                        + classes);
+                throw new IllegalArgumentException(
+                        "a window has " + row.length + " probabilities, expected " + classes);
             }
             if (!allFinite(row)) {
                 continue;
@@ -76,11 +75,19 @@ public final class RecordingAggregator {
     }
 
     /** Rows {@code from..to-1} of a row-major [n, classes] probability matrix as one recording. */
-    public static Optional<Classification> classify(float[] rowMajor, int classes, int from, int to) {
+    public static Optional<Classification> classify(
+            float[] rowMajor, int classes, int from, int to) {
         Objects.requireNonNull(rowMajor, "rowMajor");
         if (classes < 1 || from < 0 || to < from || (long) to * classes > rowMajor.length) {
-            throw new IllegalArgumentException("rows " + from + ".." + to + " of " + classes
-                    + " classes do not fit an array of " + rowMajor.length);
+            throw new IllegalArgumentException(
+                    "rows "
+                            + from
+                            + ".."
+                            + to
+                            + " of "
+                            + classes
+                            + " classes do not fit an array of "
+                            + rowMajor.length);
         }
         List<float[]> rows = new java.util.ArrayList<>(to - from);
         for (int i = from; i < to; i++) {

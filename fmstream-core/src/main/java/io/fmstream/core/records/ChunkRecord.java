@@ -6,8 +6,10 @@ public class ChunkRecord {
     public double sampleRateHz;
     public long firstSampleTimeMicros;
     public long firstSampleIndex;
+
     /** int16 little-endian, exactly as on the wire. */
     public byte[] samples;
+
     public double gain;
     public int baseline;
     public SourceRef source;

@@ -7,12 +7,14 @@ public class DeadLetterRecord {
     public SourceRef source;
     public DeadLetterReason reason;
     public String detail;
+
     /** Null when the payload could not be decoded. */
     public String deviceId;
 
     public DeadLetterRecord() {}
 
-    public DeadLetterRecord(SourceRef source, DeadLetterReason reason, String detail, String deviceId) {
+    public DeadLetterRecord(
+            SourceRef source, DeadLetterReason reason, String detail, String deviceId) {
         this.source = source;
         this.reason = reason;
         this.detail = detail;

@@ -8,12 +8,16 @@ public class PredictionRecord {
     public String task;
     public String headName;
     public String headVersion;
+
     /** Most probable label for a classification head, null for regression. */
     public String label;
+
     /** Class probabilities in the manifest's label order; empty for regression. */
     public float[] scores;
+
     /** Regression output; NaN for classification. */
     public double value;
+
     public boolean classification;
     public float missingFraction;
     public long newestAppendTimeMillis;

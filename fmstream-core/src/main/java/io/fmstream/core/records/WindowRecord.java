@@ -7,13 +7,19 @@ public class WindowRecord {
     public long windowEndMicros;
     public float[] samples;
     public float missingFraction;
+
     /** Kafka append time of the newest chunk that contributed, ms: the start of latency. */
     public long newestAppendTimeMillis;
 
     public WindowRecord() {}
 
-    public WindowRecord(String deviceId, long windowStartMicros, long windowEndMicros, float[] samples,
-            float missingFraction, long newestAppendTimeMillis) {
+    public WindowRecord(
+            String deviceId,
+            long windowStartMicros,
+            long windowEndMicros,
+            float[] samples,
+            float missingFraction,
+            long newestAppendTimeMillis) {
         this.deviceId = deviceId;
         this.windowStartMicros = windowStartMicros;
         this.windowEndMicros = windowEndMicros;

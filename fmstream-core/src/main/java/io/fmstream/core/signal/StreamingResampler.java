@@ -1,29 +1,34 @@
 package io.fmstream.core.signal;
 
 /**
- * Resamples one device's stream to the model rate, chunk by chunk, with a windowed-sinc
- * (Kaiser) low-pass interpolator.
+ * Resamples one device's stream to the model rate, chunk by chunk, with a windowed-sinc (Kaiser)
+ * low-pass interpolator.
  *
  * <p>Output sample {@code j} lies at absolute time {@code j / outRate} seconds since the epoch, so
  * every device's output is on the same grid as the windows. Input sample {@code n} of the device
  * lies at {@code anchorMicros + n * 1e6 / inRate}. Output {@code j} is a pure function of the input
- * samples within {@code ±halfWidth} input samples of its position, so the result does not depend
- * on how the input was chunked. Missing input samples are NaN; an output whose support touches a
+ * samples within {@code ±halfWidth} input samples of its position, so the result does not depend on
+ * how the input was chunked. Missing input samples are NaN; an output whose support touches a
  * missing sample is NaN (it is reported as missing, never invented).
  *
- * <p>The class is a stateless engine: all streaming state lives in a {@link State} that the
- * caller stores (in Flink keyed state) and passes back, so one engine instance per (input rate,
- * output rate) can serve every device.
+ * <p>The class is a stateless engine: all streaming state lives in a {@link State} that the caller
+ * stores (in Flink keyed state) and passes back, so one engine instance per (input rate, output
+ * rate) can serve every device.
  */
 public final class StreamingResampler {
 
     /** Zero crossings of the sinc on each side of the centre tap. */
     private static final int ZERO_CROSSINGS = 8;
+
     /** Table resolution: kernel values per input sample. */
     private static final int TABLE_STEPS = 256;
+
     /** Kaiser window beta: about 60 dB stop-band attenuation. */
     private static final double KAISER_BETA = 6.0;
-    /** Pass band edge as a fraction of the lower Nyquist frequency, leaving room for the transition. */
+
+    /**
+     * Pass band edge as a fraction of the lower Nyquist frequency, leaving room for the transition.
+     */
     private static final double CUTOFF_FRACTION = 0.9;
 
     private final double inRate;
@@ -32,8 +37,12 @@ public final class StreamingResampler {
     private final float[] kernel;
 
     public StreamingResampler(double inRateHz, double outRateHz) {
-        if (!(inRateHz > 0) || !(outRateHz > 0) || Double.isInfinite(inRateHz) || Double.isInfinite(outRateHz)) {
-            throw new IllegalArgumentException("rates must be finite and > 0: in=" + inRateHz + " out=" + outRateHz);
+        if (!(inRateHz > 0)
+                || !(outRateHz > 0)
+                || Double.isInfinite(inRateHz)
+                || Double.isInfinite(outRateHz)) {
+            throw new IllegalArgumentException(
+                    "rates must be finite and > 0: in=" + inRateHz + " out=" + outRateHz);
         }
         this.inRate = inRateHz;
         this.outRate = outRateHz;
@@ -45,7 +54,8 @@ public final class StreamingResampler {
         for (int i = 0; i < kernel.length; i++) {
             double d = (double) i / TABLE_STEPS;
             double r = d / halfWidth;
-            double window = r >= 1.0 ? 0.0 : besselI0(KAISER_BETA * Math.sqrt(1.0 - r * r)) / i0Beta;
+            double window =
+                    r >= 1.0 ? 0.0 : besselI0(KAISER_BETA * Math.sqrt(1.0 - r * r)) / i0Beta;
             kernel[i] = (float) (2.0 * cutoff * sinc(2.0 * cutoff * d) * window);
         }
     }
@@ -63,7 +73,10 @@ public final class StreamingResampler {
         return outRate;
     }
 
-    /** Fresh state for a device whose input index 0 lies at {@code anchorMicros}; input starts at {@code firstIndex}. */
+    /**
+     * Fresh state for a device whose input index 0 lies at {@code anchorMicros}; input starts at
+     * {@code firstIndex}.
+     */
     public State newState(long anchorMicros, long firstIndex) {
         State s = new State();
         s.anchorMicros = anchorMicros;
@@ -215,11 +228,15 @@ public final class StreamingResampler {
     public static final class State {
         /** Device time of input index 0, microseconds since the epoch. */
         public long anchorMicros;
+
         /** Input index of history[0]. */
         public long historyStart;
+
         /** Recent input samples still needed by future outputs (NaN = missing). */
         public float[] history;
+
         public int historyLength;
+
         /** Next output index to produce. */
         public long nextOut;
 

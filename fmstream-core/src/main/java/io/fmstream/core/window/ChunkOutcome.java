@@ -10,8 +10,14 @@ public enum ChunkOutcome {
     DUPLICATE,
     /** Overlaps accepted samples with different content: a dead letter. */
     OVERLAP,
-    /** Falls where the device's stream was already closed (gap expired or windows emitted): a dead letter. */
+    /**
+     * Falls where the device's stream was already closed (gap expired or windows emitted): a dead
+     * letter.
+     */
     LATE,
-    /** Disagrees with the device's stream: another sample rate, or a timestamp that contradicts its index. */
+    /**
+     * Disagrees with the device's stream: another sample rate, or a timestamp that contradicts its
+     * index.
+     */
     INCONSISTENT
 }

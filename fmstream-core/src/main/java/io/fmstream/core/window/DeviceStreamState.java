@@ -3,45 +3,58 @@ package io.fmstream.core.window;
 import io.fmstream.core.signal.StreamingResampler;
 
 /**
- * Everything the assembler remembers about one device, stored as one value in Flink keyed state
- * and written back with {@code update()} after every change (so it behaves the same on the heap
- * and RocksDB backends).
+ * Everything the assembler remembers about one device, stored as one value in Flink keyed state and
+ * written back with {@code update()} after every change (so it behaves the same on the heap and
+ * RocksDB backends).
  *
  * <p>A Flink POJO: public fields of primitive, array and POJO types only, so no Kryo is involved
  * and fields can be added later without breaking savepoints. The arrays are bounded: the window
- * buffer holds one window, the resampler history a few dozen samples, the recent-chunk ring a
- * fixed number of entries, and pending chunks only exist while a gap waits for its lateness.
+ * buffer holds one window, the resampler history a few dozen samples, the recent-chunk ring a fixed
+ * number of entries, and pending chunks only exist while a gap waits for its lateness.
  */
 public class DeviceStreamState {
     public String deviceId;
     public double sampleRateHz;
+
     /** Device time of stream index 0, microseconds since the epoch. */
     public long anchorMicros;
+
     public StreamingResampler.State resampler;
 
     /** Index k of the next window to emit. */
     public long nextWindow;
+
     /** Model-rate samples of window {@code nextWindow}; NaN where missing or not yet seen. */
     public float[] windowBuffer;
+
     /** Highest Kafka append time among the chunks consumed so far, ms. */
     public long newestAppendTimeMillis;
 
-    /** Chunks received ahead of a gap, sorted by first index, waiting for the gap to fill or expire. */
+    /**
+     * Chunks received ahead of a gap, sorted by first index, waiting for the gap to fill or expire.
+     */
     public long[] pendingIndex = new long[0];
+
     public byte[][] pendingSamples = new byte[0][];
     public double[] pendingGain = new double[0];
     public int[] pendingBaseline = new int[0];
     public long[] pendingAppendMillis = new long[0];
     public long[] pendingHash = new long[0];
 
-    /** Ring of recently accepted chunks (first index, length, content hash) for resend detection. */
+    /**
+     * Ring of recently accepted chunks (first index, length, content hash) for resend detection.
+     */
     public long[] recentIndex;
+
     public int[] recentLength;
     public long[] recentHash;
     public int recentNext;
 
-    /** Timers registered for this device (0 = none), so they can be deleted when state is cleared. */
+    /**
+     * Timers registered for this device (0 = none), so they can be deleted when state is cleared.
+     */
     public long gapTimerMillis;
+
     public long idleTimerMillis;
 
     public DeviceStreamState() {}

@@ -4,7 +4,6 @@ import io.fmstream.core.records.ChunkRecord;
 import io.fmstream.core.records.WindowRecord;
 import io.fmstream.core.signal.Int16Samples;
 import io.fmstream.core.signal.StreamingResampler;
-
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -13,19 +12,20 @@ import java.util.Map;
  * Turns one device's chunks into model-rate windows on the epoch grid.
  *
  * <p>Semantics (see the README, "Window semantics"):
+ *
  * <ul>
  *   <li>Chunks are placed by their stream index, so gaps and overlaps are exact.
  *   <li>A window is emitted as soon as the device's own data covers it; a device that uploads a
  *       backlog minutes late loses nothing, however far other devices are ahead.
  *   <li>A gap inside the device's data (later data already arrived) is declared missing once the
- *       watermark, or the device's own later data, is more than the allowed lateness past the
- *       gap's end; until then a chunk filling it is accepted. The windows around it are then
- *       emitted gap-filled with their missing fraction, or dropped as incomplete.
+ *       watermark, or the device's own later data, is more than the allowed lateness past the gap's
+ *       end; until then a chunk filling it is accepted. The windows around it are then emitted
+ *       gap-filled with their missing fraction, or dropped as incomplete.
  *   <li>A device that falls silent keeps its partial window until {@link #flush} (idle timeout or
  *       end of input): a pause is not a loss.
  *   <li>Exact resends are {@link ChunkOutcome#DUPLICATE}; differing overlaps {@link
- *       ChunkOutcome#OVERLAP}; data behind the stream head that overlaps nothing accepted is
- *       {@link ChunkOutcome#LATE}.
+ *       ChunkOutcome#OVERLAP}; data behind the stream head that overlaps nothing accepted is {@link
+ *       ChunkOutcome#LATE}.
  * </ul>
  *
  * <p>The assembler holds no per-device data itself: every call takes the device's {@link
@@ -33,8 +33,12 @@ import java.util.Map;
  */
 public final class DeviceWindowAssembler {
 
-    /** A chunk whose timestamp disagrees with the stream's index-derived time by more is inconsistent. */
+    /**
+     * A chunk whose timestamp disagrees with the stream's index-derived time by more is
+     * inconsistent.
+     */
     public static final long MAX_CLOCK_DISAGREEMENT_MICROS = 1_000_000L;
+
     /** Accepted chunks remembered for resend detection. */
     static final int RECENT_CHUNKS = 128;
 
@@ -61,14 +65,17 @@ public final class DeviceWindowAssembler {
         DeviceStreamState s = new DeviceStreamState();
         s.deviceId = first.deviceId;
         s.sampleRateHz = first.sampleRateHz;
-        s.anchorMicros = first.firstSampleTimeMicros - Math.round(first.firstSampleIndex * 1e6 / first.sampleRateHz);
+        s.anchorMicros =
+                first.firstSampleTimeMicros
+                        - Math.round(first.firstSampleIndex * 1e6 / first.sampleRateHz);
         StreamingResampler r = resampler(first.sampleRateHz);
         s.resampler = r.newState(s.anchorMicros, first.firstSampleIndex);
         // Windows starting so early that the stream's start alone makes them too incomplete are
         // not considered at all: the device was not yet sending, nothing was lost.
         long firstOut = s.resampler.nextOut;
         long maxMissing = (long) Math.floor(spec.maxMissingFraction() * spec.windowSamples());
-        s.nextWindow = Math.floorDiv(firstOut - maxMissing + spec.hopSamples() - 1, spec.hopSamples());
+        s.nextWindow =
+                Math.floorDiv(firstOut - maxMissing + spec.hopSamples() - 1, spec.hopSamples());
         s.windowBuffer = new float[spec.windowSamples()];
         Arrays.fill(s.windowBuffer, Float.NaN);
         s.recentIndex = new long[RECENT_CHUNKS];
@@ -82,16 +89,29 @@ public final class DeviceWindowAssembler {
      * Offers a chunk. Windows it completes go to the listener. {@code watermarkMicros} is the
      * current event-time watermark (Long.MIN_VALUE if none yet).
      */
-    public ChunkOutcome offer(DeviceStreamState s, ChunkRecord c, long watermarkMicros, WindowListener out) {
+    public ChunkOutcome offer(
+            DeviceStreamState s, ChunkRecord c, long watermarkMicros, WindowListener out) {
         lastDetail = "";
         if (Math.abs(c.sampleRateHz - s.sampleRateHz) > 1e-9 * s.sampleRateHz) {
-            lastDetail = "sample rate " + c.sampleRateHz + " Hz differs from the stream's " + s.sampleRateHz + " Hz";
+            lastDetail =
+                    "sample rate "
+                            + c.sampleRateHz
+                            + " Hz differs from the stream's "
+                            + s.sampleRateHz
+                            + " Hz";
             return ChunkOutcome.INCONSISTENT;
         }
-        long expectedMicros = s.anchorMicros + Math.round(c.firstSampleIndex * 1e6 / s.sampleRateHz);
+        long expectedMicros =
+                s.anchorMicros + Math.round(c.firstSampleIndex * 1e6 / s.sampleRateHz);
         if (Math.abs(c.firstSampleTimeMicros - expectedMicros) > MAX_CLOCK_DISAGREEMENT_MICROS) {
-            lastDetail = "timestamp " + c.firstSampleTimeMicros + " us contradicts index " + c.firstSampleIndex
-                    + " (stream places it at " + expectedMicros + " us)";
+            lastDetail =
+                    "timestamp "
+                            + c.firstSampleTimeMicros
+                            + " us contradicts index "
+                            + c.firstSampleIndex
+                            + " (stream places it at "
+                            + expectedMicros
+                            + " us)";
             return ChunkOutcome.INCONSISTENT;
         }
         long start = c.firstSampleIndex;
@@ -101,20 +121,40 @@ public final class DeviceWindowAssembler {
 
         if (start < head) {
             for (int i = 0; i < RECENT_CHUNKS; i++) {
-                if (s.recentIndex[i] == start && s.recentLength[i] == c.sampleCount() && s.recentHash[i] == hash) {
+                if (s.recentIndex[i] == start
+                        && s.recentLength[i] == c.sampleCount()
+                        && s.recentHash[i] == hash) {
                     lastDetail = "exact resend of samples [" + start + ", " + end + ")";
                     return ChunkOutcome.DUPLICATE;
                 }
             }
             for (int i = 0; i < RECENT_CHUNKS; i++) {
-                if (s.recentIndex[i] >= 0 && start < s.recentIndex[i] + s.recentLength[i] && s.recentIndex[i] < end) {
-                    lastDetail = "samples [" + start + ", " + end + ") overlap accepted samples [" + s.recentIndex[i]
-                            + ", " + (s.recentIndex[i] + s.recentLength[i]) + ") with different content";
+                if (s.recentIndex[i] >= 0
+                        && start < s.recentIndex[i] + s.recentLength[i]
+                        && s.recentIndex[i] < end) {
+                    lastDetail =
+                            "samples ["
+                                    + start
+                                    + ", "
+                                    + end
+                                    + ") overlap accepted samples ["
+                                    + s.recentIndex[i]
+                                    + ", "
+                                    + (s.recentIndex[i] + s.recentLength[i])
+                                    + ") with different content";
                     return ChunkOutcome.OVERLAP;
                 }
             }
-            lastDetail = "samples [" + start + ", " + end + ") are behind the stream head " + head
-                    + " (gap already closed after " + spec.allowedLatenessMicros() / 1_000_000.0 + " s lateness)";
+            lastDetail =
+                    "samples ["
+                            + start
+                            + ", "
+                            + end
+                            + ") are behind the stream head "
+                            + head
+                            + " (gap already closed after "
+                            + spec.allowedLatenessMicros() / 1_000_000.0
+                            + " s lateness)";
             return ChunkOutcome.LATE;
         }
         for (int i = 0; i < s.pendingCount(); i++) {
@@ -125,14 +165,25 @@ public final class DeviceWindowAssembler {
                 return ChunkOutcome.DUPLICATE;
             }
             if (start < pe && ps < end) {
-                lastDetail = "samples [" + start + ", " + end + ") overlap pending samples [" + ps + ", " + pe + ")";
+                lastDetail =
+                        "samples ["
+                                + start
+                                + ", "
+                                + end
+                                + ") overlap pending samples ["
+                                + ps
+                                + ", "
+                                + pe
+                                + ")";
                 return ChunkOutcome.OVERLAP;
             }
         }
         addPending(s, c, hash);
         drain(s, out);
         resolveGaps(s, watermarkMicros, out);
-        return StreamingResampler.inputHead(s.resampler) >= end ? ChunkOutcome.ACCEPTED : ChunkOutcome.PENDING;
+        return StreamingResampler.inputHead(s.resampler) >= end
+                ? ChunkOutcome.ACCEPTED
+                : ChunkOutcome.PENDING;
     }
 
     /**
@@ -144,13 +195,16 @@ public final class DeviceWindowAssembler {
             long gapEnd = s.pendingIndex[0];
             long gapEndMicros = timeOfIndex(s, gapEnd);
             int last = s.pendingCount() - 1;
-            long deviceProgressMicros = timeOfIndex(s, s.pendingIndex[last] + s.pendingSamples[last].length / 2);
+            long deviceProgressMicros =
+                    timeOfIndex(s, s.pendingIndex[last] + s.pendingSamples[last].length / 2);
             long horizon = Math.max(watermarkMicros, deviceProgressMicros);
-            if (horizon == Long.MIN_VALUE || horizon - spec.allowedLatenessMicros() < gapEndMicros) {
+            if (horizon == Long.MIN_VALUE
+                    || horizon - spec.allowedLatenessMicros() < gapEndMicros) {
                 return;
             }
             long head = StreamingResampler.inputHead(s.resampler);
-            resampler(s.sampleRateHz).pushMissing(s.resampler, gapEnd - head, (j, v) -> acceptOutput(s, j, v, out));
+            resampler(s.sampleRateHz)
+                    .pushMissing(s.resampler, gapEnd - head, (j, v) -> acceptOutput(s, j, v, out));
             drain(s, out);
         }
     }
@@ -167,9 +221,9 @@ public final class DeviceWindowAssembler {
     }
 
     /**
-     * Closes the device's stream: every gap is declared missing and every window that holds data
-     * is emitted gap-filled or dropped as incomplete. Used when the device has been idle too long
-     * and at the end of a bounded input.
+     * Closes the device's stream: every gap is declared missing and every window that holds data is
+     * emitted gap-filled or dropped as incomplete. Used when the device has been idle too long and
+     * at the end of a bounded input.
      */
     public void flush(DeviceStreamState s, WindowListener out) {
         resolveGaps(s, Long.MAX_VALUE, out);
@@ -180,7 +234,8 @@ public final class DeviceWindowAssembler {
 
     private void drain(DeviceStreamState s, WindowListener out) {
         StreamingResampler r = resampler(s.sampleRateHz);
-        while (s.pendingCount() > 0 && s.pendingIndex[0] == StreamingResampler.inputHead(s.resampler)) {
+        while (s.pendingCount() > 0
+                && s.pendingIndex[0] == StreamingResampler.inputHead(s.resampler)) {
             byte[] raw = s.pendingSamples[0];
             int n = raw.length / 2;
             if (scratch.length < n) {
@@ -224,8 +279,14 @@ public final class DeviceWindowAssembler {
             if (missingFraction > spec.maxMissingFraction()) {
                 out.droppedIncomplete(s.deviceId, startMicros, missingFraction);
             } else {
-                out.emitted(new WindowRecord(s.deviceId, startMicros, startMicros + spec.windowMicros(),
-                        buf.clone(), missingFraction, s.newestAppendTimeMillis));
+                out.emitted(
+                        new WindowRecord(
+                                s.deviceId,
+                                startMicros,
+                                startMicros + spec.windowMicros(),
+                                buf.clone(),
+                                missingFraction,
+                                s.newestAppendTimeMillis));
             }
         }
         int hop = spec.hopSamples();
@@ -248,7 +309,8 @@ public final class DeviceWindowAssembler {
     }
 
     private StreamingResampler resampler(double inRate) {
-        return resamplers.computeIfAbsent(inRate, r -> new StreamingResampler(r, spec.modelRateHz()));
+        return resamplers.computeIfAbsent(
+                inRate, r -> new StreamingResampler(r, spec.modelRateHz()));
     }
 
     private static void remember(DeviceStreamState s, long index, int length, long hash) {
@@ -266,7 +328,11 @@ public final class DeviceWindowAssembler {
         }
         s.pendingIndex = insert(s.pendingIndex, at, c.firstSampleIndex);
         s.pendingHash = insert(s.pendingHash, at, hash);
-        s.pendingAppendMillis = insert(s.pendingAppendMillis, at, c.source == null ? 0L : c.source.appendTimeMillis);
+        s.pendingAppendMillis =
+                insert(
+                        s.pendingAppendMillis,
+                        at,
+                        c.source == null ? 0L : c.source.appendTimeMillis);
         double[] gain = new double[n + 1];
         int[] baseline = new int[n + 1];
         byte[][] samples = new byte[n + 1][];
@@ -290,7 +356,8 @@ public final class DeviceWindowAssembler {
     private static void removeFirstPending(DeviceStreamState s) {
         s.pendingIndex = Arrays.copyOfRange(s.pendingIndex, 1, s.pendingIndex.length);
         s.pendingHash = Arrays.copyOfRange(s.pendingHash, 1, s.pendingHash.length);
-        s.pendingAppendMillis = Arrays.copyOfRange(s.pendingAppendMillis, 1, s.pendingAppendMillis.length);
+        s.pendingAppendMillis =
+                Arrays.copyOfRange(s.pendingAppendMillis, 1, s.pendingAppendMillis.length);
         s.pendingGain = Arrays.copyOfRange(s.pendingGain, 1, s.pendingGain.length);
         s.pendingBaseline = Arrays.copyOfRange(s.pendingBaseline, 1, s.pendingBaseline.length);
         s.pendingSamples = Arrays.copyOfRange(s.pendingSamples, 1, s.pendingSamples.length);

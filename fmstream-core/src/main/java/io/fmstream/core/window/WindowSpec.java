@@ -18,8 +18,10 @@ public final class WindowSpec implements Serializable {
     // offline dataset builder both read these, so training data and serving cannot drift apart.
     /** Default distance between window starts ({@code fmstream.window.hop}). */
     public static final Duration DEFAULT_HOP = Duration.ofSeconds(5);
+
     /** Default {@code fmstream.window.allowed-lateness}; it cannot change offline results. */
     public static final Duration DEFAULT_ALLOWED_LATENESS = Duration.ofSeconds(60);
+
     /** Default {@code fmstream.window.max-missing-fraction}. */
     public static final double DEFAULT_MAX_MISSING_FRACTION = 0.2;
 
@@ -31,26 +33,43 @@ public final class WindowSpec implements Serializable {
     private final long allowedLatenessMicros;
     private final float maxMissingFraction;
 
-    public WindowSpec(double modelRateHz, long windowMicros, long hopMicros, long allowedLatenessMicros,
+    public WindowSpec(
+            double modelRateHz,
+            long windowMicros,
+            long hopMicros,
+            long allowedLatenessMicros,
             float maxMissingFraction) {
         if (!(modelRateHz > 0) || Double.isInfinite(modelRateHz)) {
-            throw new IllegalArgumentException("model rate must be finite and > 0, got " + modelRateHz);
+            throw new IllegalArgumentException(
+                    "model rate must be finite and > 0, got " + modelRateHz);
         }
         if (hopMicros <= 0 || windowMicros <= 0 || hopMicros > windowMicros) {
             throw new IllegalArgumentException(
-                    "need 0 < hop <= window length, got hop " + hopMicros + " us, window " + windowMicros + " us");
+                    "need 0 < hop <= window length, got hop "
+                            + hopMicros
+                            + " us, window "
+                            + windowMicros
+                            + " us");
         }
         double w = windowMicros * modelRateHz / 1e6;
         double h = hopMicros * modelRateHz / 1e6;
         if (Math.abs(w - Math.rint(w)) > 1e-6 || Math.abs(h - Math.rint(h)) > 1e-6) {
-            throw new IllegalArgumentException("window (" + windowMicros + " us) and hop (" + hopMicros
-                    + " us) must be whole numbers of samples at " + modelRateHz + " Hz");
+            throw new IllegalArgumentException(
+                    "window ("
+                            + windowMicros
+                            + " us) and hop ("
+                            + hopMicros
+                            + " us) must be whole numbers of samples at "
+                            + modelRateHz
+                            + " Hz");
         }
         if (allowedLatenessMicros < 0) {
-            throw new IllegalArgumentException("allowed lateness must be >= 0, got " + allowedLatenessMicros);
+            throw new IllegalArgumentException(
+                    "allowed lateness must be >= 0, got " + allowedLatenessMicros);
         }
         if (!(maxMissingFraction >= 0 && maxMissingFraction < 1)) {
-            throw new IllegalArgumentException("max missing fraction must be in [0, 1), got " + maxMissingFraction);
+            throw new IllegalArgumentException(
+                    "max missing fraction must be in [0, 1), got " + maxMissingFraction);
         }
         this.modelRateHz = modelRateHz;
         this.windowMicros = windowMicros;
@@ -63,18 +82,31 @@ public final class WindowSpec implements Serializable {
 
     /**
      * A bundle's geometry (its input rate and window length, the length rounded to microseconds)
-     * with a job's hop, lateness and completeness bound: how the job and the dataset builder
-     * both build it.
+     * with a job's hop, lateness and completeness bound: how the job and the dataset builder both
+     * build it.
      */
-    public static WindowSpec of(double modelRateHz, double windowSeconds, Duration hop, Duration allowedLateness,
+    public static WindowSpec of(
+            double modelRateHz,
+            double windowSeconds,
+            Duration hop,
+            Duration allowedLateness,
             double maxMissingFraction) {
-        return new WindowSpec(modelRateHz, Math.round(windowSeconds * 1e6), hop.toNanos() / 1000,
-                allowedLateness.toNanos() / 1000, (float) maxMissingFraction);
+        return new WindowSpec(
+                modelRateHz,
+                Math.round(windowSeconds * 1e6),
+                hop.toNanos() / 1000,
+                allowedLateness.toNanos() / 1000,
+                (float) maxMissingFraction);
     }
 
     /** {@link #of} with the default hop, lateness and completeness bound. */
     public static WindowSpec withDefaults(double modelRateHz, double windowSeconds) {
-        return of(modelRateHz, windowSeconds, DEFAULT_HOP, DEFAULT_ALLOWED_LATENESS, DEFAULT_MAX_MISSING_FRACTION);
+        return of(
+                modelRateHz,
+                windowSeconds,
+                DEFAULT_HOP,
+                DEFAULT_ALLOWED_LATENESS,
+                DEFAULT_MAX_MISSING_FRACTION);
     }
 
     public double modelRateHz() {
@@ -111,7 +143,16 @@ public final class WindowSpec implements Serializable {
 
     @Override
     public String toString() {
-        return "WindowSpec{rate=" + modelRateHz + " Hz, length=" + windowMicros + " us, hop=" + hopMicros
-                + " us, lateness=" + allowedLatenessMicros + " us, maxMissing=" + maxMissingFraction + "}";
+        return "WindowSpec{rate="
+                + modelRateHz
+                + " Hz, length="
+                + windowMicros
+                + " us, hop="
+                + hopMicros
+                + " us, lateness="
+                + allowedLatenessMicros
+                + " us, maxMissing="
+                + maxMissingFraction
+                + "}";
     }
 }

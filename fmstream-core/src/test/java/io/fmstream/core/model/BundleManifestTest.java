@@ -29,7 +29,8 @@ class BundleManifestTest {
         assertThat(m.encoder().outputName()).isEqualTo("embedding");
         assertThat(m.encoder().inputLength()).isEqualTo(1000);
         assertThat(m.encoder().embeddingDim()).isEqualTo(32);
-        assertThat(m.heads()).extracting(BundleManifest.HeadSpec::task)
+        assertThat(m.heads())
+                .extracting(BundleManifest.HeadSpec::task)
                 .containsExactly("rhythm", "heart_rate", "signal_quality");
         BundleManifest.HeadSpec rhythm = m.head("rhythm").orElseThrow();
         assertThat(rhythm.kind()).isEqualTo(HeadKind.CLASSIFICATION);
@@ -39,7 +40,8 @@ class BundleManifestTest {
         BundleManifest.HeadSpec hr = m.head("heart_rate").orElseThrow();
         assertThat(hr.kind()).isEqualTo(HeadKind.REGRESSION);
         assertThat(hr.unit()).isEqualTo("bpm");
-        assertThat(m.provenance()).containsEntry("seed", 7)
+        assertThat(m.provenance())
+                .containsEntry("seed", 7)
                 .containsEntry("script", "model-artifacts/fixture/make_fixture_bundle.py");
         assertThat(m.metrics()).isEmpty();
         assertThat(m.toString()).contains("fixture-ecg-tiny").contains("FIXTURE");
@@ -48,41 +50,66 @@ class BundleManifestTest {
     @Test
     void isImmutable() throws IOException {
         BundleManifest m = BundleManifest.parse(FixtureBundle.manifestBytes());
-        assertThatThrownBy(() -> m.heads().clear()).isInstanceOf(UnsupportedOperationException.class);
-        assertThatThrownBy(() -> m.heads().get(0).labels().add("x")).isInstanceOf(UnsupportedOperationException.class);
-        assertThatThrownBy(() -> m.provenance().put("x", 1)).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> m.heads().clear())
+                .isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> m.heads().get(0).labels().add("x"))
+                .isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> m.provenance().put("x", 1))
+                .isInstanceOf(UnsupportedOperationException.class);
     }
 
     @Test
     void namesAMissingField() {
-        assertRefused(m -> ((ObjectNode) m.get("encoder")).remove("sha256"), "encoder.sha256: missing");
+        assertRefused(
+                m -> ((ObjectNode) m.get("encoder")).remove("sha256"), "encoder.sha256: missing");
         assertRefused(m -> m.remove("signalType"), "signalType: missing");
         assertRefused(m -> m.remove("heads"), "heads: missing");
     }
 
     @Test
     void refusesAnUnknownKind() {
-        assertRefused(m -> head(m, 0).put("kind", "clasification"),
-                "heads[0] (task 'rhythm').kind: unknown kind 'clasification' (expected classification or regression)");
+        assertRefused(
+                m -> head(m, 0).put("kind", "clasification"),
+                "heads[0] (task 'rhythm').kind: unknown kind 'clasification' (expected"
+                        + " classification or regression)");
     }
 
     @Test
     void headFormatDefaultsToOnnx() throws IOException {
         BundleManifest m = BundleManifest.parse(FixtureBundle.manifestBytes());
-        assertThat(m.heads()).extracting(BundleManifest.HeadSpec::format).containsOnly(HeadFormat.ONNX);
+        assertThat(m.heads())
+                .extracting(BundleManifest.HeadSpec::format)
+                .containsOnly(HeadFormat.ONNX);
         assertThat(parse(root -> head(root, 0).put("format", "onnx")).heads().get(0).format())
                 .isEqualTo(HeadFormat.ONNX);
-        assertThat(new BundleManifest.HeadSpec("t", "n", "v", "f", "s", HeadKind.REGRESSION, null, "bpm", "in", "out",
-                1, "e", null).format()).isEqualTo(HeadFormat.ONNX);
+        assertThat(
+                        new BundleManifest.HeadSpec(
+                                        "t",
+                                        "n",
+                                        "v",
+                                        "f",
+                                        "s",
+                                        HeadKind.REGRESSION,
+                                        null,
+                                        "bpm",
+                                        "in",
+                                        "out",
+                                        1,
+                                        "e",
+                                        null)
+                                .format())
+                .isEqualTo(HeadFormat.ONNX);
     }
 
     @Test
     void parsesALinearHeadWithoutTensorNames() {
-        BundleManifest m = parse(root -> {
-            head(root, 0).put("format", "linear").put("file", "heads/rhythm.json");
-            head(root, 0).remove("inputName");
-            head(root, 0).remove("outputName");
-        });
+        BundleManifest m =
+                parse(
+                        root -> {
+                            head(root, 0).put("format", "linear").put("file", "heads/rhythm.json");
+                            head(root, 0).remove("inputName");
+                            head(root, 0).remove("outputName");
+                        });
         BundleManifest.HeadSpec rhythm = m.head("rhythm").orElseThrow();
         assertThat(rhythm.format()).isEqualTo(HeadFormat.LINEAR);
         assertThat(rhythm.file()).isEqualTo("heads/rhythm.json");
@@ -91,41 +118,57 @@ class BundleManifestTest {
         assertThat(rhythm.labels()).containsExactly("normal", "af", "other", "noisy");
         assertThat(m.head("heart_rate").orElseThrow().format()).isEqualTo(HeadFormat.ONNX);
         // Names a linear head does not need are kept when given.
-        assertThat(parse(root -> head(root, 1).put("format", "linear")).head("heart_rate").orElseThrow().inputName())
+        assertThat(
+                        parse(root -> head(root, 1).put("format", "linear"))
+                                .head("heart_rate")
+                                .orElseThrow()
+                                .inputName())
                 .isEqualTo("embedding");
     }
 
     @Test
     void refusesAnUnknownFormat() {
-        assertRefused(m -> head(m, 0).put("format", "tflite"),
-                "heads[0] (task 'rhythm').format: unknown format 'tflite' (expected onnx or linear)");
-        assertRefused(m -> head(m, 0).put("format", 1), "heads[0] (task 'rhythm').format: expected a string");
+        assertRefused(
+                m -> head(m, 0).put("format", "tflite"),
+                "heads[0] (task 'rhythm').format: unknown format 'tflite' (expected onnx or"
+                        + " linear)");
+        assertRefused(
+                m -> head(m, 0).put("format", 1),
+                "heads[0] (task 'rhythm').format: expected a string");
     }
 
     @Test
     void anOnnxHeadStillNeedsItsTensorNames() {
-        assertRefused(m -> head(m, 1).remove("inputName"), "heads[1] (task 'heart_rate').inputName: missing");
-        assertRefused(m -> head(m, 1).put("format", "onnx").remove("outputName"),
+        assertRefused(
+                m -> head(m, 1).remove("inputName"),
+                "heads[1] (task 'heart_rate').inputName: missing");
+        assertRefused(
+                m -> head(m, 1).put("format", "onnx").remove("outputName"),
                 "heads[1] (task 'heart_rate').outputName: missing");
     }
 
     @Test
     void refusesAClassificationHeadWithoutLabels() {
-        assertRefused(m -> head(m, 2).remove("labels"), "heads[2] (task 'signal_quality').labels: missing");
+        assertRefused(
+                m -> head(m, 2).remove("labels"),
+                "heads[2] (task 'signal_quality').labels: missing");
     }
 
     @Test
     void refusesLabelsThatDoNotMatchOutputDim() {
-        assertRefused(m -> ((ArrayNode) head(m, 0).get("labels")).remove(3),
+        assertRefused(
+                m -> ((ArrayNode) head(m, 0).get("labels")).remove(3),
                 "heads[0] (task 'rhythm').labels: 3 labels but outputDim is 4");
-        assertRefused(m -> ((ArrayNode) head(m, 0).get("labels")).set(3, "af"),
+        assertRefused(
+                m -> ((ArrayNode) head(m, 0).get("labels")).set(3, "af"),
                 "heads[0] (task 'rhythm').labels: duplicate label 'af'");
     }
 
     @Test
     void refusesARegressionHeadWithoutUnitOrWithLabels() {
         assertRefused(m -> head(m, 1).remove("unit"), "heads[1] (task 'heart_rate').unit: missing");
-        assertRefused(m -> head(m, 1).putArray("labels").add("x"),
+        assertRefused(
+                m -> head(m, 1).putArray("labels").add("x"),
                 "heads[1] (task 'heart_rate').labels: only classification heads have labels");
     }
 
@@ -136,56 +179,80 @@ class BundleManifestTest {
 
     @Test
     void refusesMalformedHashes() {
-        assertRefused(m -> head(m, 0).put("sha256", "ABC"), "heads[0] (task 'rhythm').sha256: 'ABC' is not 64 lower-case hex digits");
+        assertRefused(
+                m -> head(m, 0).put("sha256", "ABC"),
+                "heads[0] (task 'rhythm').sha256: 'ABC' is not 64 lower-case hex digits");
     }
 
     @Test
     void refusesPathsOutsideTheBundle() {
-        assertRefused(m -> head(m, 0).put("file", "../other/rhythm.onnx"), "must be a relative path inside the bundle");
-        assertRefused(m -> ((ObjectNode) m.get("encoder")).put("file", "/etc/passwd"), "must be a relative path inside the bundle");
+        assertRefused(
+                m -> head(m, 0).put("file", "../other/rhythm.onnx"),
+                "must be a relative path inside the bundle");
+        assertRefused(
+                m -> ((ObjectNode) m.get("encoder")).put("file", "/etc/passwd"),
+                "must be a relative path inside the bundle");
     }
 
     @Test
     void refusesInputLengthThatDisagreesWithRateAndWindow() {
-        assertRefused(m -> m.put("windowSeconds", 5),
-                "encoder.inputLength: 1000 does not match inputSampleRateHz 100 x windowSeconds 5 = 500");
+        assertRefused(
+                m -> m.put("windowSeconds", 5),
+                "encoder.inputLength: 1000 does not match inputSampleRateHz 100 x windowSeconds 5 ="
+                        + " 500");
     }
 
     @Test
     void refusesWhatTheJobDoesNotImplementInsteadOfIgnoringIt() {
-        assertRefused(m -> m.put("signalType", "EEG"), "signalType: EEG is not a signal type of the SensorChunk schema");
-        assertRefused(m -> m.put("normalisation", "per-window-minmax"),
-                "normalisation: per-window-minmax is not implemented by this job (supported: per-window-zscore)");
+        assertRefused(
+                m -> m.put("signalType", "EEG"),
+                "signalType: EEG is not a signal type of the SensorChunk schema");
+        assertRefused(
+                m -> m.put("normalisation", "per-window-minmax"),
+                "normalisation: per-window-minmax is not implemented by this job (supported:"
+                        + " per-window-zscore)");
         assertRefused(m -> m.put("hopSeconds", 20), "hopSeconds: 20 exceeds windowSeconds 10");
     }
 
     @Test
     void theHopIsTheBundlesDefaultForTheJob() throws IOException {
-        assertThat(parse(root -> root.put("hopSeconds", 2.5)).hop()).isEqualTo(java.time.Duration.ofMillis(2500));
+        assertThat(parse(root -> root.put("hopSeconds", 2.5)).hop())
+                .isEqualTo(java.time.Duration.ofMillis(2500));
     }
 
     @Test
     void refusesWrongTypes() {
-        assertRefused(m -> m.put("inputSampleRateHz", "100"), "inputSampleRateHz: expected an integer");
+        assertRefused(
+                m -> m.put("inputSampleRateHz", "100"), "inputSampleRateHz: expected an integer");
         assertRefused(m -> m.put("hopSeconds", -5), "hopSeconds: must be positive");
         assertRefused(m -> m.put("fixture", "yes"), "fixture: expected true or false");
     }
 
     @Test
     void listsEveryProblemInOneRefusal() {
-        assertRefused(m -> {
-            m.remove("bundleId");
-            head(m, 0).put("kind", "ranking");
-        }, "manifest.json: 2 problems: bundleId: missing; heads[0] (task 'rhythm').kind: unknown kind 'ranking'");
+        assertRefused(
+                m -> {
+                    m.remove("bundleId");
+                    head(m, 0).put("kind", "ranking");
+                },
+                "manifest.json: 2 problems: bundleId: missing; heads[0] (task 'rhythm').kind:"
+                        + " unknown kind 'ranking'");
     }
 
     @Test
     void refusesInvalidJsonAndDuplicateKeys() {
-        assertThatThrownBy(() -> BundleManifest.parse("{\"bundleId\": ".getBytes(StandardCharsets.UTF_8), "/somewhere"))
+        assertThatThrownBy(
+                        () ->
+                                BundleManifest.parse(
+                                        "{\"bundleId\": ".getBytes(StandardCharsets.UTF_8),
+                                        "/somewhere"))
                 .isInstanceOf(BundleException.class)
                 .hasMessageStartingWith("manifest.json: not valid JSON")
                 .hasMessageContaining("/somewhere");
-        assertThatThrownBy(() -> BundleManifest.parse("{\"a\":1,\"a\":2}".getBytes(StandardCharsets.UTF_8)))
+        assertThatThrownBy(
+                        () ->
+                                BundleManifest.parse(
+                                        "{\"a\":1,\"a\":2}".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(BundleException.class)
                 .hasMessageContaining("Duplicate field 'a'");
         assertThatThrownBy(() -> BundleManifest.parse("[]".getBytes(StandardCharsets.UTF_8)))
@@ -199,7 +266,8 @@ class BundleManifestTest {
 
     private static BundleManifest parse(Consumer<ObjectNode> edit) {
         try {
-            ObjectNode root = (ObjectNode) FixtureBundle.JSON.readTree(FixtureBundle.manifestBytes());
+            ObjectNode root =
+                    (ObjectNode) FixtureBundle.JSON.readTree(FixtureBundle.manifestBytes());
             edit.accept(root);
             return BundleManifest.parse(FixtureBundle.JSON.writeValueAsBytes(root));
         } catch (IOException e) {
@@ -210,7 +278,8 @@ class BundleManifestTest {
     private static void assertRefused(Consumer<ObjectNode> edit, String expectedMessagePart) {
         byte[] bytes;
         try {
-            ObjectNode root = (ObjectNode) FixtureBundle.JSON.readTree(FixtureBundle.manifestBytes());
+            ObjectNode root =
+                    (ObjectNode) FixtureBundle.JSON.readTree(FixtureBundle.manifestBytes());
             edit.accept(root);
             bytes = FixtureBundle.JSON.writeValueAsBytes(root);
         } catch (IOException e) {
@@ -220,6 +289,7 @@ class BundleManifestTest {
                 .isInstanceOf(BundleException.class)
                 .hasMessageStartingWith("manifest.json: ")
                 .hasMessageContaining(expectedMessagePart)
-                .satisfies(e -> assertThat(((BundleException) e).file()).isEqualTo("manifest.json"));
+                .satisfies(
+                        e -> assertThat(((BundleException) e).file()).isEqualTo("manifest.json"));
     }
 }

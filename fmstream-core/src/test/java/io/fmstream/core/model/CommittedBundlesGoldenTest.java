@@ -1,17 +1,16 @@
 package io.fmstream.core.model;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every bundle committed under model-artifacts/ loads (hashes, shapes, head/encoder ids checked)
@@ -23,8 +22,13 @@ class CommittedBundlesGoldenTest {
 
     static List<Path> bundles() throws IOException {
         try (Stream<Path> dirs = Files.list(Checkout.modelArtifacts())) {
-            List<Path> found = dirs.filter(d -> Files.exists(d.resolve("manifest.json")) && Files.exists(d.resolve("golden.json")))
-                    .sorted().toList();
+            List<Path> found =
+                    dirs.filter(
+                                    d ->
+                                            Files.exists(d.resolve("manifest.json"))
+                                                    && Files.exists(d.resolve("golden.json")))
+                            .sorted()
+                            .toList();
             assertThat(found).isNotEmpty();
             return found;
         }
@@ -41,7 +45,10 @@ class CommittedBundlesGoldenTest {
             assertClose(embeddings, floats(golden.get("embeddings")), dir + " encoder");
             assertThat(bundle.heads()).isNotEmpty();
             for (HeadRunner head : bundle.heads()) {
-                assertClose(head.apply(embeddings), floats(golden.get("heads").get(head.task())), dir + " head " + head.task());
+                assertClose(
+                        head.apply(embeddings),
+                        floats(golden.get("heads").get(head.task())),
+                        dir + " head " + head.task());
             }
         }
     }
@@ -51,7 +58,9 @@ class CommittedBundlesGoldenTest {
         for (int i = 0; i < expected.length; i++) {
             assertThat(actual[i]).as(what).hasSameSizeAs(expected[i]);
             for (int j = 0; j < expected[i].length; j++) {
-                assertThat(Math.abs(actual[i][j] - expected[i][j])).as("%s [%d][%d]", what, i, j).isLessThanOrEqualTo(1e-4f);
+                assertThat(Math.abs(actual[i][j] - expected[i][j]))
+                        .as("%s [%d][%d]", what, i, j)
+                        .isLessThanOrEqualTo(1e-4f);
             }
         }
     }

@@ -17,8 +17,7 @@ final class FixtureBundle {
     static final String NAME = "fixture-ecg-tiny";
     static final ObjectMapper JSON = new ObjectMapper();
 
-    private FixtureBundle() {
-    }
+    private FixtureBundle() {}
 
     static Path dir() {
         return Checkout.modelArtifacts().resolve(NAME);
@@ -28,18 +27,19 @@ final class FixtureBundle {
     static Path copyTo(Path target) throws IOException {
         Path source = dir();
         try (Stream<Path> paths = Files.walk(source)) {
-            paths.forEach(p -> {
-                Path dest = target.resolve(source.relativize(p).toString());
-                try {
-                    if (Files.isDirectory(p)) {
-                        Files.createDirectories(dest);
-                    } else {
-                        Files.copy(p, dest, StandardCopyOption.REPLACE_EXISTING);
-                    }
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+            paths.forEach(
+                    p -> {
+                        Path dest = target.resolve(source.relativize(p).toString());
+                        try {
+                            if (Files.isDirectory(p)) {
+                                Files.createDirectories(dest);
+                            } else {
+                                Files.copy(p, dest, StandardCopyOption.REPLACE_EXISTING);
+                            }
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    });
         }
         return target;
     }

@@ -19,8 +19,10 @@ class LocalBundleFilesTest {
         LocalBundleFiles files = new LocalBundleFiles(tmp.resolve("bundle"));
 
         assertThat(files.read("heads/a.onnx")).containsExactly('x');
-        assertThat(files.describe()).isEqualTo(tmp.resolve("bundle").toAbsolutePath().normalize().toString());
-        assertThatThrownBy(() -> files.read("../secret")).isInstanceOf(IOException.class)
+        assertThat(files.describe())
+                .isEqualTo(tmp.resolve("bundle").toAbsolutePath().normalize().toString());
+        assertThatThrownBy(() -> files.read("../secret"))
+                .isInstanceOf(IOException.class)
                 .hasMessageContaining("leaves the bundle directory");
     }
 }

@@ -19,8 +19,7 @@ class ModelBundleTest {
 
     private static final int THREADS = 1;
 
-    @TempDir
-    Path tmp;
+    @TempDir Path tmp;
 
     @Test
     void reproducesPyTorchGoldenOutputs() throws IOException {
@@ -35,7 +34,8 @@ class ModelBundleTest {
             float[][] embeddings = encoder.embed(inputs);
             assertClose(embeddings, FixtureBundle.floats(golden.get("embeddings")), 1e-4f);
 
-            assertThat(bundle.heads()).extracting(HeadRunner::task)
+            assertThat(bundle.heads())
+                    .extracting(HeadRunner::task)
                     .containsExactly("rhythm", "heart_rate", "signal_quality");
             for (HeadRunner head : bundle.heads()) {
                 float[][] expected = FixtureBundle.floats(golden.get("heads").get(head.task()));
@@ -78,11 +78,15 @@ class ModelBundleTest {
             for (HeadRunner head : bundle.heads()) {
                 float[][] headBatch = head.apply(batch);
                 for (int i = 0; i < batch.length; i++) {
-                    assertClose(head.apply(new float[][] {batch[i]}), new float[][] {headBatch[i]}, 1e-5f);
+                    assertClose(
+                            head.apply(new float[][] {batch[i]}),
+                            new float[][] {headBatch[i]},
+                            1e-5f);
                 }
             }
             // The rows must really differ, or a row mix-up could pass the comparison above.
-            assertThat(Math.abs(batch[0][0] - batch[1][0]) + Math.abs(batch[2][0] - batch[3][0])).isGreaterThan(1e-3f);
+            assertThat(Math.abs(batch[0][0] - batch[1][0]) + Math.abs(batch[2][0] - batch[3][0]))
+                    .isGreaterThan(1e-3f);
         }
     }
 
@@ -132,17 +136,23 @@ class ModelBundleTest {
             EncoderRunner encoder = bundle.encoder();
             assertThatThrownBy(() -> encoder.embed(new float[][] {new float[1000], new float[999]}))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("windows[1]").hasMessageContaining("999").hasMessageContaining("1000");
+                    .hasMessageContaining("windows[1]")
+                    .hasMessageContaining("999")
+                    .hasMessageContaining("1000");
             assertThatThrownBy(() -> encoder.embed(new float[][] {null}))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("windows[0] is null");
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("windows[0] is null");
             assertThatThrownBy(() -> encoder.embed(new float[1999], 2, new float[64]))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1999");
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("1999");
             assertThatThrownBy(() -> encoder.embed(new float[2000], 2, new float[63]))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("63");
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("63");
             HeadRunner head = bundle.heads().get(0);
             assertThatThrownBy(() -> head.apply(new float[][] {new float[31]}))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("embeddings[0]").hasMessageContaining("31");
+                    .hasMessageContaining("embeddings[0]")
+                    .hasMessageContaining("31");
         }
     }
 
@@ -159,50 +169,78 @@ class ModelBundleTest {
                 .isInstanceOf(BundleException.class)
                 .hasMessageStartingWith("heads/rhythm.onnx: sha256 mismatch: manifest says ")
                 .hasMessageContaining(Sha256.hex(bytes))
-                .satisfies(e -> assertThat(((BundleException) e).file()).isEqualTo("heads/rhythm.onnx"));
+                .satisfies(
+                        e ->
+                                assertThat(((BundleException) e).file())
+                                        .isEqualTo("heads/rhythm.onnx"));
         assertThat(SessionCache.shared().openSessionCount()).isEqualTo(openBefore);
     }
 
     @Test
     void refusesHeadTrainedOnAnotherEncoder() throws IOException {
         String other = "0123456789abcdef".repeat(4);
-        Path copy = FixtureBundle.copyWithManifest(tmp.resolve("b"),
-                m -> ((ObjectNode) m.get("heads").get(2)).put("encoderSha256", other));
-        String encoderSha = FixtureBundle.JSON.readTree(FixtureBundle.manifestBytes()).get("encoder").get("sha256").asText();
+        Path copy =
+                FixtureBundle.copyWithManifest(
+                        tmp.resolve("b"),
+                        m -> ((ObjectNode) m.get("heads").get(2)).put("encoderSha256", other));
+        String encoderSha =
+                FixtureBundle.JSON
+                        .readTree(FixtureBundle.manifestBytes())
+                        .get("encoder")
+                        .get("sha256")
+                        .asText();
 
         assertThatThrownBy(() -> ModelBundle.load(copy, THREADS))
                 .isInstanceOf(BundleException.class)
-                .hasMessageStartingWith("heads/signal_quality.onnx: head 'signal_quality' was trained on encoder sha256 "
-                        + other + " but the bundle's encoder encoder.onnx is " + encoderSha);
+                .hasMessageStartingWith(
+                        "heads/signal_quality.onnx: head 'signal_quality' was trained on encoder"
+                                + " sha256 "
+                                + other
+                                + " but the bundle's encoder encoder.onnx is "
+                                + encoderSha);
     }
 
     @Test
     void refusesWrongInputLengthNamingTheShape() throws IOException {
         // A self-consistent manifest (100 Hz x 5 s = 500 samples) that does not fit the model.
-        Path copy = FixtureBundle.copyWithManifest(tmp.resolve("b"), m -> {
-            m.put("windowSeconds", 5);
-            ((ObjectNode) m.get("encoder")).put("inputLength", 500);
-        });
-        String encoderSha = FixtureBundle.JSON.readTree(FixtureBundle.manifestBytes()).get("encoder").get("sha256").asText();
+        Path copy =
+                FixtureBundle.copyWithManifest(
+                        tmp.resolve("b"),
+                        m -> {
+                            m.put("windowSeconds", 5);
+                            ((ObjectNode) m.get("encoder")).put("inputLength", 500);
+                        });
+        String encoderSha =
+                FixtureBundle.JSON
+                        .readTree(FixtureBundle.manifestBytes())
+                        .get("encoder")
+                        .get("sha256")
+                        .asText();
         int refsBefore = SessionCache.shared().referenceCount(encoderSha);
 
         assertThatThrownBy(() -> ModelBundle.load(copy, THREADS))
                 .isInstanceOf(BundleException.class)
-                .hasMessageStartingWith("encoder.onnx: input 'window' has shape [-1, 1000], manifest says inputLength 500");
+                .hasMessageStartingWith(
+                        "encoder.onnx: input 'window' has shape [-1, 1000], manifest says"
+                                + " inputLength 500");
         assertThat(SessionCache.shared().referenceCount(encoderSha)).isEqualTo(refsBefore);
     }
 
     @Test
     void refusesUnknownTensorNames() throws IOException {
-        Path wrongInput = FixtureBundle.copyWithManifest(tmp.resolve("a"),
-                m -> ((ObjectNode) m.get("encoder")).put("inputName", "x"));
+        Path wrongInput =
+                FixtureBundle.copyWithManifest(
+                        tmp.resolve("a"),
+                        m -> ((ObjectNode) m.get("encoder")).put("inputName", "x"));
         assertThatThrownBy(() -> ModelBundle.load(wrongInput, THREADS))
                 .isInstanceOf(BundleException.class)
                 .hasMessageStartingWith("encoder.onnx: no input named 'x'")
                 .hasMessageContaining("window");
 
-        Path wrongOutput = FixtureBundle.copyWithManifest(tmp.resolve("b"),
-                m -> ((ObjectNode) m.get("heads").get(1)).put("outputName", "bpm"));
+        Path wrongOutput =
+                FixtureBundle.copyWithManifest(
+                        tmp.resolve("b"),
+                        m -> ((ObjectNode) m.get("heads").get(1)).put("outputName", "bpm"));
         assertThatThrownBy(() -> ModelBundle.load(wrongOutput, THREADS))
                 .isInstanceOf(BundleException.class)
                 .hasMessageStartingWith("heads/heart_rate.onnx: no output named 'bpm'");
@@ -210,24 +248,33 @@ class ModelBundleTest {
 
     @Test
     void refusesHeadWhoseOutputDimDiffers() throws IOException {
-        Path copy = FixtureBundle.copyWithManifest(tmp.resolve("b"), m -> {
-            ObjectNode head = (ObjectNode) m.get("heads").get(0);
-            head.put("outputDim", 3);
-            head.putArray("labels").add("normal").add("af").add("other");
-        });
+        Path copy =
+                FixtureBundle.copyWithManifest(
+                        tmp.resolve("b"),
+                        m -> {
+                            ObjectNode head = (ObjectNode) m.get("heads").get(0);
+                            head.put("outputDim", 3);
+                            head.putArray("labels").add("normal").add("af").add("other");
+                        });
         assertThatThrownBy(() -> ModelBundle.load(copy, THREADS))
                 .isInstanceOf(BundleException.class)
-                .hasMessageStartingWith("heads/rhythm.onnx: output 'scores' has shape [-1, 4], manifest says outputDim 3");
+                .hasMessageStartingWith(
+                        "heads/rhythm.onnx: output 'scores' has shape [-1, 4], manifest says"
+                                + " outputDim 3");
     }
 
     @Test
     void refusesEmbeddingDimThatHeadsDoNotTake() throws IOException {
         // The encoder check comes first, so this names the encoder's output.
-        Path copy = FixtureBundle.copyWithManifest(tmp.resolve("b"),
-                m -> ((ObjectNode) m.get("encoder")).put("embeddingDim", 16));
+        Path copy =
+                FixtureBundle.copyWithManifest(
+                        tmp.resolve("b"),
+                        m -> ((ObjectNode) m.get("encoder")).put("embeddingDim", 16));
         assertThatThrownBy(() -> ModelBundle.load(copy, THREADS))
                 .isInstanceOf(BundleException.class)
-                .hasMessageStartingWith("encoder.onnx: output 'embedding' has shape [-1, 32], manifest says embeddingDim 16");
+                .hasMessageStartingWith(
+                        "encoder.onnx: output 'embedding' has shape [-1, 32], manifest says"
+                                + " embeddingDim 16");
     }
 
     @Test
@@ -244,8 +291,10 @@ class ModelBundleTest {
     @Test
     void refusesFileThatIsNotOnnx() throws IOException {
         byte[] junk = "not an onnx model".getBytes(StandardCharsets.UTF_8);
-        Path copy = FixtureBundle.copyWithManifest(tmp.resolve("b"),
-                m -> ((ObjectNode) m.get("heads").get(1)).put("sha256", Sha256.hex(junk)));
+        Path copy =
+                FixtureBundle.copyWithManifest(
+                        tmp.resolve("b"),
+                        m -> ((ObjectNode) m.get("heads").get(1)).put("sha256", Sha256.hex(junk)));
         Files.write(copy.resolve("heads/heart_rate.onnx"), junk);
         int openBefore = SessionCache.shared().openSessionCount();
 
@@ -269,7 +318,8 @@ class ModelBundleTest {
         try {
             assertThat(second.encoder().session()).isSameAs(first.encoder().session());
             for (int i = 0; i < first.heads().size(); i++) {
-                assertThat(second.heads().get(i).session()).isSameAs(first.heads().get(i).session());
+                assertThat(second.heads().get(i).session())
+                        .isSameAs(first.heads().get(i).session());
             }
             assertThat(cache.referenceCount(encoderSha)).isEqualTo(refsBefore + 2);
             assertThat(cache.openSessionCount()).isEqualTo(openWithOne);
@@ -279,7 +329,8 @@ class ModelBundleTest {
             assertThat(cache.referenceCount(encoderSha)).isEqualTo(refsBefore + 1);
             assertThat(second.encoder().embed(new float[][] {new float[1000]})).hasNumberOfRows(1);
             assertThatThrownBy(() -> first.encoder().embed(new float[][] {new float[1000]}))
-                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("closed");
         } finally {
             first.close();
             second.close();
@@ -287,24 +338,30 @@ class ModelBundleTest {
         assertThat(cache.referenceCount(encoderSha)).isEqualTo(refsBefore);
         assertThat(cache.openSessionCount()).isEqualTo(openBefore);
         if (refsBefore == 0) {
-            assertThat(openWithOne - openBefore).isEqualTo(4); // encoder + 3 heads, none open before
+            assertThat(openWithOne - openBefore)
+                    .isEqualTo(4); // encoder + 3 heads, none open before
         }
     }
 
     @Test
     void argmaxPicksTheLabelOfTheLargestScore() {
         List<String> labels = List.of("normal", "af", "other", "noisy");
-        assertThat(HeadRunner.argmaxLabel(new float[] {0.1f, 0.6f, 0.2f, 0.1f}, labels)).isEqualTo("af");
+        assertThat(HeadRunner.argmaxLabel(new float[] {0.1f, 0.6f, 0.2f, 0.1f}, labels))
+                .isEqualTo("af");
         assertThat(HeadRunner.argmax(new float[] {0.5f, 0.5f})).isZero();
         assertThat(HeadRunner.argmax(new float[] {Float.NaN, 0.2f})).isEqualTo(1);
-        assertThat(HeadRunner.argmaxLabel(new float[] {Float.NaN, Float.NaN}, List.of("good", "poor"))).isNull();
+        assertThat(
+                        HeadRunner.argmaxLabel(
+                                new float[] {Float.NaN, Float.NaN}, List.of("good", "poor")))
+                .isNull();
         assertThatThrownBy(() -> HeadRunner.argmaxLabel(new float[] {1f}, labels))
                 .isInstanceOf(IllegalArgumentException.class);
         try (ModelBundle bundle = ModelBundle.load(FixtureBundle.dir(), THREADS)) {
             HeadRunner quality = bundle.head("signal_quality").orElseThrow();
             assertThat(quality.label(new float[] {0.2f, 0.8f})).isEqualTo("poor");
             HeadRunner hr = bundle.head("heart_rate").orElseThrow();
-            assertThatThrownBy(() -> hr.label(new float[] {70f})).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> hr.label(new float[] {70f}))
+                    .isInstanceOf(IllegalStateException.class);
         }
     }
 
@@ -313,7 +370,9 @@ class ModelBundleTest {
         for (int i = 0; i < expected.length; i++) {
             assertThat(actual[i]).as("row %d", i).hasSize(expected[i].length);
             for (int j = 0; j < expected[i].length; j++) {
-                assertThat(actual[i][j]).as("row %d, column %d", i, j).isCloseTo(expected[i][j], within(tolerance));
+                assertThat(actual[i][j])
+                        .as("row %d, column %d", i, j)
+                        .isCloseTo(expected[i][j], within(tolerance));
             }
         }
     }

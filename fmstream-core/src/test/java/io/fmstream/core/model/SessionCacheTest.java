@@ -33,7 +33,9 @@ class SessionCacheTest {
         a.close();
         a.close();
         assertThat(cache.referenceCount(sha)).isEqualTo(1);
-        assertThatThrownBy(a::session).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(a::session)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
         assertThat(b.session().getInputNames()).containsExactly("embedding");
 
         b.close();
@@ -49,8 +51,15 @@ class SessionCacheTest {
     void refusesBytesThatDoNotMatchTheKey() throws IOException {
         SessionCache cache = new SessionCache();
         byte[] model = Files.readAllBytes(FixtureBundle.dir().resolve("heads/rhythm.onnx"));
-        assertThatThrownBy(() -> cache.acquire(OnnxRuntimeEnvironment.initialise(1), "0".repeat(64), model, "rhythm"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rhythm");
+        assertThatThrownBy(
+                        () ->
+                                cache.acquire(
+                                        OnnxRuntimeEnvironment.initialise(1),
+                                        "0".repeat(64),
+                                        model,
+                                        "rhythm"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("rhythm");
         assertThat(cache.openSessionCount()).isZero();
     }
 
@@ -66,22 +75,26 @@ class SessionCacheTest {
             CountDownLatch start = new CountDownLatch(1);
             List<Future<List<OrtSession>>> futures = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
-                futures.add(pool.submit(() -> {
-                    start.await();
-                    List<OrtSession> seen = new ArrayList<>();
-                    for (int i = 0; i < 50; i++) {
-                        try (SessionCache.Handle h = cache.acquire(env, sha, model, "signal_quality")) {
-                            seen.add(h.session());
-                        }
-                    }
-                    return seen;
-                }));
+                futures.add(
+                        pool.submit(
+                                () -> {
+                                    start.await();
+                                    List<OrtSession> seen = new ArrayList<>();
+                                    for (int i = 0; i < 50; i++) {
+                                        try (SessionCache.Handle h =
+                                                cache.acquire(env, sha, model, "signal_quality")) {
+                                            seen.add(h.session());
+                                        }
+                                    }
+                                    return seen;
+                                }));
             }
             SessionCache.Handle held = cache.acquire(env, sha, model, "signal_quality");
             start.countDown();
             for (Future<List<OrtSession>> f : futures) {
                 // While one handle is held throughout, every thread must see that same session.
-                assertThat(f.get(60, TimeUnit.SECONDS)).allSatisfy(s -> assertThat(s).isSameAs(held.session()));
+                assertThat(f.get(60, TimeUnit.SECONDS))
+                        .allSatisfy(s -> assertThat(s).isSameAs(held.session()));
             }
             assertThat(cache.referenceCount(sha)).isEqualTo(1);
             held.close();
@@ -94,9 +107,11 @@ class SessionCacheTest {
     @Test
     void laterCallersCannotChangeTheThreadCount() {
         OnnxRuntimeEnvironment first = OnnxRuntimeEnvironment.initialise(1);
-        OnnxRuntimeEnvironment again = OnnxRuntimeEnvironment.initialise(first.intraOpThreads() + 3);
+        OnnxRuntimeEnvironment again =
+                OnnxRuntimeEnvironment.initialise(first.intraOpThreads() + 3);
         assertThat(again).isSameAs(first);
         assertThat(again.intraOpThreads()).isEqualTo(first.intraOpThreads());
-        assertThatThrownBy(() -> OnnxRuntimeEnvironment.initialise(0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> OnnxRuntimeEnvironment.initialise(0))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -1,11 +1,10 @@
 package io.fmstream.core.signal;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 class StreamingResamplerTest {
 
@@ -47,10 +46,15 @@ class StreamingResamplerTest {
         StreamingResampler r = new StreamingResampler(inRate, 100.0);
         StreamingResampler.State s = r.newState(T0_MICROS, 0);
         double[] maxErr = {0};
-        r.push(s, input, 0, input.length, (j, v) -> {
-            double expected = Math.sin(2 * Math.PI * freq * (j / 100.0));
-            maxErr[0] = Math.max(maxErr[0], Math.abs(v - expected));
-        });
+        r.push(
+                s,
+                input,
+                0,
+                input.length,
+                (j, v) -> {
+                    double expected = Math.sin(2 * Math.PI * freq * (j / 100.0));
+                    maxErr[0] = Math.max(maxErr[0], Math.abs(v - expected));
+                });
         assertThat(maxErr[0]).isLessThan(2e-3);
     }
 
@@ -87,18 +91,24 @@ class StreamingResamplerTest {
         assertThat(missing).isBetween(10, 10 + 2 * 12 + 2);
     }
 
-    private static float[] resampleInChunks(float[] input, double inRate, double outRate, int chunk) {
+    private static float[] resampleInChunks(
+            float[] input, double inRate, double outRate, int chunk) {
         StreamingResampler r = new StreamingResampler(inRate, outRate);
         StreamingResampler.State s = r.newState(T0_MICROS, 0);
         List<Float> out = new ArrayList<>();
         long[] expectedNext = {s.nextOut};
         for (int off = 0; off < input.length; off += chunk) {
             int n = Math.min(chunk, input.length - off);
-            r.push(s, input, off, n, (j, v) -> {
-                assertThat(j).isEqualTo(expectedNext[0]);
-                expectedNext[0]++;
-                out.add(v);
-            });
+            r.push(
+                    s,
+                    input,
+                    off,
+                    n,
+                    (j, v) -> {
+                        assertThat(j).isEqualTo(expectedNext[0]);
+                        expectedNext[0]++;
+                        out.add(v);
+                    });
         }
         float[] result = new float[out.size()];
         for (int i = 0; i < result.length; i++) {
@@ -113,8 +123,11 @@ class StreamingResamplerTest {
         for (int i = 0; i < n; i++) {
             double t = i / rate;
             double phase = (t * 1.2) % 1.0;
-            x[i] = (float) (Math.exp(-Math.pow((phase - 0.3) / 0.01, 2)) + 0.1 * Math.sin(2 * Math.PI * 0.3 * t)
-                    + 0.01 * random.nextGaussian());
+            x[i] =
+                    (float)
+                            (Math.exp(-Math.pow((phase - 0.3) / 0.01, 2))
+                                    + 0.1 * Math.sin(2 * Math.PI * 0.3 * t)
+                                    + 0.01 * random.nextGaussian());
         }
         return x;
     }

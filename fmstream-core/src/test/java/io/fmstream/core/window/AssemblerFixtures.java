@@ -3,7 +3,6 @@ package io.fmstream.core.window;
 import io.fmstream.core.records.ChunkRecord;
 import io.fmstream.core.records.SourceRef;
 import io.fmstream.core.records.WindowRecord;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -11,8 +10,10 @@ import java.util.List;
 final class AssemblerFixtures {
 
     static final long SECOND = 1_000_000L;
+
     /** An epoch time on the 5 s grid. */
     static final long T0 = 1_700_000_000L * SECOND;
+
     static final long LATENESS = 60 * SECOND;
     static final long NO_WATERMARK = Long.MIN_VALUE;
 
@@ -20,13 +21,21 @@ final class AssemblerFixtures {
         return new WindowSpec(100.0, 10 * SECOND, 5 * SECOND, LATENESS, 0.2f);
     }
 
-    /** A chunk of {@code count} samples starting at stream index {@code index} of a device whose index 0 is at T0. */
+    /**
+     * A chunk of {@code count} samples starting at stream index {@code index} of a device whose
+     * index 0 is at T0.
+     */
     static ChunkRecord chunk(String device, double rate, long index, int count) {
         short[] samples = new short[count];
         for (int i = 0; i < count; i++) {
             long n = index + i;
             double t = n / rate;
-            samples[i] = (short) Math.round(200 * (Math.sin(2 * Math.PI * 1.1 * t) + 0.3 * Math.sin(2 * Math.PI * 9 * t)));
+            samples[i] =
+                    (short)
+                            Math.round(
+                                    200
+                                            * (Math.sin(2 * Math.PI * 1.1 * t)
+                                                    + 0.3 * Math.sin(2 * Math.PI * 9 * t)));
         }
         ChunkRecord c = new ChunkRecord();
         c.deviceId = device;
@@ -36,7 +45,8 @@ final class AssemblerFixtures {
         c.samples = io.fmstream.core.signal.Int16Samples.encode(samples);
         c.gain = 200;
         c.baseline = 0;
-        c.source = new SourceRef("sensor", 0, index, c.firstSampleTimeMicros / 1000, null, c.samples);
+        c.source =
+                new SourceRef("sensor", 0, index, c.firstSampleTimeMicros / 1000, null, c.samples);
         return c;
     }
 
@@ -58,7 +68,8 @@ final class AssemblerFixtures {
         }
 
         @Override
-        public void droppedIncomplete(String deviceId, long windowStartMicros, float missingFraction) {
+        public void droppedIncomplete(
+                String deviceId, long windowStartMicros, float missingFraction) {
             dropped.add(windowStartMicros);
         }
 

@@ -1,11 +1,5 @@
 package io.fmstream.core.window;
 
-import io.fmstream.core.records.ChunkRecord;
-import io.fmstream.core.records.WindowRecord;
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-
 import static io.fmstream.core.window.AssemblerFixtures.LATENESS;
 import static io.fmstream.core.window.AssemblerFixtures.NO_WATERMARK;
 import static io.fmstream.core.window.AssemblerFixtures.SECOND;
@@ -14,6 +8,11 @@ import static io.fmstream.core.window.AssemblerFixtures.chunk;
 import static io.fmstream.core.window.AssemblerFixtures.defaultSpec;
 import static io.fmstream.core.window.AssemblerFixtures.withSample;
 import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fmstream.core.records.ChunkRecord;
+import io.fmstream.core.records.WindowRecord;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 class DeviceWindowAssemblerTest {
 
@@ -57,7 +56,8 @@ class DeviceWindowAssemblerTest {
                 assertThat(c.windows).hasSameSizeAs(reference);
                 for (int w = 0; w < reference.size(); w++) {
                     assertThat(c.windows.get(w).samples).containsExactly(reference.get(w).samples);
-                    assertThat(c.windows.get(w).windowStartMicros).isEqualTo(reference.get(w).windowStartMicros);
+                    assertThat(c.windows.get(w).windowStartMicros)
+                            .isEqualTo(reference.get(w).windowStartMicros);
                 }
             }
         }
@@ -75,7 +75,8 @@ class DeviceWindowAssemblerTest {
             }
             assertThat(assembler.offer(s, c, watermark, out)).isEqualTo(ChunkOutcome.ACCEPTED);
         }
-        assertThat(out.startsInSeconds()).containsExactly(0L, 5L, 10L, 15L, 20L, 25L, 30L, 35L, 40L, 45L);
+        assertThat(out.startsInSeconds())
+                .containsExactly(0L, 5L, 10L, 15L, 20L, 25L, 30L, 35L, 40L, 45L);
         assertThat(out.dropped).isEmpty();
     }
 
@@ -84,11 +85,13 @@ class DeviceWindowAssemblerTest {
         DeviceStreamState s = feed("d", 100, 0, 100 * 10, 100);
         int before = out.windows.size();
         ChunkRecord afterGap = chunk("d", 100, 1100, 900);
-        assertThat(assembler.offer(s, afterGap, T0 + 20 * SECOND, out)).isEqualTo(ChunkOutcome.PENDING);
+        assertThat(assembler.offer(s, afterGap, T0 + 20 * SECOND, out))
+                .isEqualTo(ChunkOutcome.PENDING);
         assertThat(out.windows).hasSize(before);
         assertThat(assembler.gapExpiryMicros(s)).isEqualTo(T0 + 11 * SECOND + LATENESS);
 
-        assertThat(assembler.offer(s, chunk("d", 100, 1000, 100), T0 + 20 * SECOND, out)).isEqualTo(ChunkOutcome.ACCEPTED);
+        assertThat(assembler.offer(s, chunk("d", 100, 1000, 100), T0 + 20 * SECOND, out))
+                .isEqualTo(ChunkOutcome.ACCEPTED);
         assertThat(s.pendingCount()).isZero();
         // Data now covers 0-20 s without a hole: [10,20) waits for the interpolator's look-ahead.
         assertThat(out.startsInSeconds()).containsExactly(0L, 5L);
@@ -115,7 +118,8 @@ class DeviceWindowAssemblerTest {
         assertThat(s.pendingCount()).isZero();
 
         // Data for the closed gap now arrives: it is late.
-        assertThat(assembler.offer(s, chunk("d", 100, 1000, 100), T0 + 80 * SECOND, out)).isEqualTo(ChunkOutcome.LATE);
+        assertThat(assembler.offer(s, chunk("d", 100, 1000, 100), T0 + 80 * SECOND, out))
+                .isEqualTo(ChunkOutcome.LATE);
     }
 
     @Test
@@ -145,17 +149,21 @@ class DeviceWindowAssemblerTest {
         DeviceStreamState s = feed("d", 100, 0, 1000, 100);
         ChunkRecord ahead = chunk("d", 100, 1200, 100);
         assertThat(assembler.offer(s, ahead, NO_WATERMARK, out)).isEqualTo(ChunkOutcome.PENDING);
-        assertThat(assembler.offer(s, chunk("d", 100, 1200, 100), NO_WATERMARK, out)).isEqualTo(ChunkOutcome.DUPLICATE);
-        assertThat(assembler.offer(s, chunk("d", 100, 1250, 100), NO_WATERMARK, out)).isEqualTo(ChunkOutcome.OVERLAP);
+        assertThat(assembler.offer(s, chunk("d", 100, 1200, 100), NO_WATERMARK, out))
+                .isEqualTo(ChunkOutcome.DUPLICATE);
+        assertThat(assembler.offer(s, chunk("d", 100, 1250, 100), NO_WATERMARK, out))
+                .isEqualTo(ChunkOutcome.OVERLAP);
     }
 
     @Test
     void rejectsAChunkWhoseRateOrClockContradictsTheStream() {
         DeviceStreamState s = feed("d", 360, 0, 3600, 360);
-        assertThat(assembler.offer(s, chunk("d", 250, 3600, 250), NO_WATERMARK, out)).isEqualTo(ChunkOutcome.INCONSISTENT);
+        assertThat(assembler.offer(s, chunk("d", 250, 3600, 250), NO_WATERMARK, out))
+                .isEqualTo(ChunkOutcome.INCONSISTENT);
         ChunkRecord wrongClock = chunk("d", 360, 3600, 360);
         wrongClock.firstSampleTimeMicros += 5 * SECOND;
-        assertThat(assembler.offer(s, wrongClock, NO_WATERMARK, out)).isEqualTo(ChunkOutcome.INCONSISTENT);
+        assertThat(assembler.offer(s, wrongClock, NO_WATERMARK, out))
+                .isEqualTo(ChunkOutcome.INCONSISTENT);
     }
 
     @Test
@@ -197,7 +205,8 @@ class DeviceWindowAssemblerTest {
         assertThat(out.startsInSeconds()).containsExactly(5L);
     }
 
-    private DeviceStreamState feed(String device, double rate, long fromIndex, long toIndex, int chunkSize) {
+    private DeviceStreamState feed(
+            String device, double rate, long fromIndex, long toIndex, int chunkSize) {
         DeviceStreamState s = null;
         for (long i = fromIndex; i < toIndex; i += chunkSize) {
             ChunkRecord c = chunk(device, rate, i, (int) Math.min(chunkSize, toIndex - i));

@@ -12,8 +12,8 @@ import java.util.Objects;
  * An array to be written as NumPy {@code .npy}: its dtype ({@code descr}), C-order shape and a
  * writer for its little-endian data. It holds a reference to the caller's Java arrays, never a
  * copy, and serialises them through a small buffer when written, so a dataset of hundreds of
- * megabytes is never held twice (the window matrix is written straight from the list of
- * per-window arrays). The caller must not change the arrays until the array has been written.
+ * megabytes is never held twice (the window matrix is written straight from the list of per-window
+ * arrays). The caller must not change the arrays until the array has been written.
  *
  * <p>Supported dtypes: {@code <f4} (float32, 1-D, 2-D, or 2-D from a list of rows), {@code <f8}
  * (float64), {@code |i1} (int8), {@code <i2} (int16), {@code <i4} (int32) and {@code <U{n}}
@@ -50,17 +50,25 @@ public final class NpyArray {
     /** A 1-D float32 array. */
     public static NpyArray float32(float[] values) {
         Objects.requireNonNull(values, "values");
-        return new NpyArray("<f4", new long[] {values.length}, 4, out -> writeFloats(out, List.of(values)));
+        return new NpyArray(
+                "<f4", new long[] {values.length}, 4, out -> writeFloats(out, List.of(values)));
     }
 
     /** A 2-D float32 array of {@code rows × cols} values stored row by row in {@code values}. */
     public static NpyArray float32(float[] values, int rows, int cols) {
         Objects.requireNonNull(values, "values");
         if (rows < 0 || cols < 0 || (long) rows * cols != values.length) {
-            throw new IllegalArgumentException("shape (" + rows + ", " + cols + ") does not hold " + values.length
-                    + " values");
+            throw new IllegalArgumentException(
+                    "shape ("
+                            + rows
+                            + ", "
+                            + cols
+                            + ") does not hold "
+                            + values.length
+                            + " values");
         }
-        return new NpyArray("<f4", new long[] {rows, cols}, 4, out -> writeFloats(out, List.of(values)));
+        return new NpyArray(
+                "<f4", new long[] {rows, cols}, 4, out -> writeFloats(out, List.of(values)));
     }
 
     /**
@@ -74,26 +82,31 @@ public final class NpyArray {
         }
         for (int i = 0; i < rows.size(); i++) {
             if (rows.get(i).length != cols) {
-                throw new IllegalArgumentException("row " + i + " has " + rows.get(i).length + " values, expected "
-                        + cols);
+                throw new IllegalArgumentException(
+                        "row " + i + " has " + rows.get(i).length + " values, expected " + cols);
             }
         }
-        return new NpyArray("<f4", new long[] {rows.size(), cols}, 4, out -> writeFloats(out, rows));
+        return new NpyArray(
+                "<f4", new long[] {rows.size(), cols}, 4, out -> writeFloats(out, rows));
     }
 
     /** A 1-D float64 array. */
     public static NpyArray float64(double[] values) {
         Objects.requireNonNull(values, "values");
-        return new NpyArray("<f8", new long[] {values.length}, 8, out -> {
-            ByteBuffer buf = buffer();
-            for (double v : values) {
-                if (buf.remaining() < 8) {
+        return new NpyArray(
+                "<f8",
+                new long[] {values.length},
+                8,
+                out -> {
+                    ByteBuffer buf = buffer();
+                    for (double v : values) {
+                        if (buf.remaining() < 8) {
+                            drain(buf, out);
+                        }
+                        buf.putDouble(v);
+                    }
                     drain(buf, out);
-                }
-                buf.putDouble(v);
-            }
-            drain(buf, out);
-        });
+                });
     }
 
     /** A 1-D int8 array. Byte order does not apply, hence NumPy's {@code |i1}. */
@@ -105,31 +118,39 @@ public final class NpyArray {
     /** A 1-D int16 array. */
     public static NpyArray int16(short[] values) {
         Objects.requireNonNull(values, "values");
-        return new NpyArray("<i2", new long[] {values.length}, 2, out -> {
-            ByteBuffer buf = buffer();
-            for (short v : values) {
-                if (buf.remaining() < 2) {
+        return new NpyArray(
+                "<i2",
+                new long[] {values.length},
+                2,
+                out -> {
+                    ByteBuffer buf = buffer();
+                    for (short v : values) {
+                        if (buf.remaining() < 2) {
+                            drain(buf, out);
+                        }
+                        buf.putShort(v);
+                    }
                     drain(buf, out);
-                }
-                buf.putShort(v);
-            }
-            drain(buf, out);
-        });
+                });
     }
 
     /** A 1-D int32 array. */
     public static NpyArray int32(int[] values) {
         Objects.requireNonNull(values, "values");
-        return new NpyArray("<i4", new long[] {values.length}, 4, out -> {
-            ByteBuffer buf = buffer();
-            for (int v : values) {
-                if (buf.remaining() < 4) {
+        return new NpyArray(
+                "<i4",
+                new long[] {values.length},
+                4,
+                out -> {
+                    ByteBuffer buf = buffer();
+                    for (int v : values) {
+                        if (buf.remaining() < 4) {
+                            drain(buf, out);
+                        }
+                        buf.putInt(v);
+                    }
                     drain(buf, out);
-                }
-                buf.putInt(v);
-            }
-            drain(buf, out);
-        });
+                });
     }
 
     /**
@@ -148,23 +169,35 @@ public final class NpyArray {
         for (String s : copy) {
             int n = s.codePointCount(0, s.length());
             if (n > width) {
-                throw new IllegalArgumentException("\"" + s + "\" has " + n + " code points, more than the dtype's "
-                        + width + " (<U" + width + ")");
+                throw new IllegalArgumentException(
+                        "\""
+                                + s
+                                + "\" has "
+                                + n
+                                + " code points, more than the dtype's "
+                                + width
+                                + " (<U"
+                                + width
+                                + ")");
             }
         }
-        return new NpyArray("<U" + width, new long[] {copy.size()}, 4L * width, out -> {
-            ByteBuffer buf = buffer();
-            for (String s : copy) {
-                int[] cps = s.codePoints().toArray();
-                for (int i = 0; i < width; i++) {
-                    if (buf.remaining() < 4) {
-                        drain(buf, out);
+        return new NpyArray(
+                "<U" + width,
+                new long[] {copy.size()},
+                4L * width,
+                out -> {
+                    ByteBuffer buf = buffer();
+                    for (String s : copy) {
+                        int[] cps = s.codePoints().toArray();
+                        for (int i = 0; i < width; i++) {
+                            if (buf.remaining() < 4) {
+                                drain(buf, out);
+                            }
+                            buf.putInt(i < cps.length ? cps[i] : 0);
+                        }
                     }
-                    buf.putInt(i < cps.length ? cps[i] : 0);
-                }
-            }
-            drain(buf, out);
-        });
+                    drain(buf, out);
+                });
     }
 
     /** The smallest {@code <U} width, at least {@code minWidth}, that holds every string. */

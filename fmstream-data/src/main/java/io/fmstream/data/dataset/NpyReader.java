@@ -64,7 +64,8 @@ public final class NpyReader {
                         out[i] = (float) b.getDouble();
                     }
                 }
-                default -> throw new IllegalStateException("dtype " + descr + " is not a float dtype");
+                default ->
+                        throw new IllegalStateException("dtype " + descr + " is not a float dtype");
             }
             return out;
         }
@@ -80,7 +81,8 @@ public final class NpyReader {
                     }
                 }
                 case "f8" -> b.asDoubleBuffer().get(out);
-                default -> throw new IllegalStateException("dtype " + descr + " is not a float dtype");
+                default ->
+                        throw new IllegalStateException("dtype " + descr + " is not a float dtype");
             }
             return out;
         }
@@ -91,19 +93,27 @@ public final class NpyReader {
             int[] out = new int[(int) size()];
             String k = kind();
             for (int i = 0; i < out.length; i++) {
-                out[i] = switch (k) {
-                    case "i1" -> b.get();
-                    case "u1" -> b.get() & 0xFF;
-                    case "i2" -> b.getShort();
-                    case "u2" -> b.getShort() & 0xFFFF;
-                    case "i4" -> b.getInt();
-                    default -> throw new IllegalStateException("dtype " + descr + " is not an integer dtype of <= 32 bits");
-                };
+                out[i] =
+                        switch (k) {
+                            case "i1" -> b.get();
+                            case "u1" -> b.get() & 0xFF;
+                            case "i2" -> b.getShort();
+                            case "u2" -> b.getShort() & 0xFFFF;
+                            case "i4" -> b.getInt();
+                            default ->
+                                    throw new IllegalStateException(
+                                            "dtype "
+                                                    + descr
+                                                    + " is not an integer dtype of <= 32 bits");
+                        };
             }
             return out;
         }
 
-        /** Elements of a unicode dtype {@code <U n}, trailing U+0000 padding removed (as NumPy does). */
+        /**
+         * Elements of a unicode dtype {@code <U n}, trailing U+0000 padding removed (as NumPy
+         * does).
+         */
         public List<String> asStrings() {
             String k = kind();
             if (!k.startsWith("U")) {
@@ -148,10 +158,13 @@ public final class NpyReader {
         }
     }
 
-    /** Reads every array of an {@code .npz} archive, by name without {@code .npy}, in archive order. */
+    /**
+     * Reads every array of an {@code .npz} archive, by name without {@code .npy}, in archive order.
+     */
     public static Map<String, Array> readNpz(Path npz) throws IOException {
         Map<String, Array> out = new LinkedHashMap<>();
-        try (ZipInputStream zip = new ZipInputStream(new BufferedInputStream(Files.newInputStream(npz)))) {
+        try (ZipInputStream zip =
+                new ZipInputStream(new BufferedInputStream(Files.newInputStream(npz)))) {
             for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
                 String name = e.getName();
                 if (e.isDirectory()) {
@@ -166,7 +179,10 @@ public final class NpyReader {
         return out;
     }
 
-    /** Reads one array from {@code in}, which is left positioned after it. {@code source} names it in errors. */
+    /**
+     * Reads one array from {@code in}, which is left positioned after it. {@code source} names it
+     * in errors.
+     */
     public static Array read(InputStream in, String source) throws IOException {
         byte[] preamble = in.readNBytes(8);
         if (preamble.length < 8 || !Arrays.equals(Arrays.copyOf(preamble, 6), NpyWriter.MAGIC)) {
@@ -181,13 +197,17 @@ public final class NpyReader {
             byte[] len = in.readNBytes(4);
             headerLength = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN).getInt();
         } else {
-            throw new IOException(source + ": unsupported .npy format version " + major + "." + preamble[7]);
+            throw new IOException(
+                    source + ": unsupported .npy format version " + major + "." + preamble[7]);
         }
         byte[] headerBytes = in.readNBytes(headerLength);
         if (headerBytes.length < headerLength) {
             throw new IOException(source + ": truncated header");
         }
-        String header = new String(headerBytes, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        String header =
+                new String(
+                        headerBytes,
+                        major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
         String descr = group(DESCR, header, source, "descr");
         if ("True".equals(group(FORTRAN, header, source, "fortran_order"))) {
             throw new IOException(source + ": Fortran-order arrays are not supported");
@@ -201,37 +221,45 @@ public final class NpyReader {
         }
         long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
         if (descr.length() < 2 || descr.charAt(0) == '>') {
-            throw new IOException(source + ": dtype " + descr + " is not supported (little-endian numeric or unicode only)");
+            throw new IOException(
+                    source
+                            + ": dtype "
+                            + descr
+                            + " is not supported (little-endian numeric or unicode only)");
         }
         String kind = descr.substring(1);
-        int item = switch (kind) {
-            case "f4", "i4" -> 4;
-            case "f8", "i8" -> 8;
-            case "i1", "u1" -> 1;
-            case "i2", "u2" -> 2;
-            default -> {
-                if (kind.matches("U\\d+")) {
-                    yield 4 * Integer.parseInt(kind.substring(1));
-                }
-                throw new IOException(source + ": dtype " + descr + " is not supported");
-            }
-        };
+        int item =
+                switch (kind) {
+                    case "f4", "i4" -> 4;
+                    case "f8", "i8" -> 8;
+                    case "i1", "u1" -> 1;
+                    case "i2", "u2" -> 2;
+                    default -> {
+                        if (kind.matches("U\\d+")) {
+                            yield 4 * Integer.parseInt(kind.substring(1));
+                        }
+                        throw new IOException(source + ": dtype " + descr + " is not supported");
+                    }
+                };
         long n = 1;
         for (long d : shape) {
             n = Math.multiplyExact(n, d);
         }
         long bytes = Math.multiplyExact(n, item);
         if (bytes > Integer.MAX_VALUE - 8) {
-            throw new IOException(source + ": array of " + bytes + " bytes is too large for this reader");
+            throw new IOException(
+                    source + ": array of " + bytes + " bytes is too large for this reader");
         }
         byte[] data = in.readNBytes((int) bytes);
         if (data.length < bytes) {
-            throw new IOException(source + ": truncated data, " + data.length + " of " + bytes + " bytes");
+            throw new IOException(
+                    source + ": truncated data, " + data.length + " of " + bytes + " bytes");
         }
         return new Array(descr, shape, data);
     }
 
-    private static String group(Pattern p, String header, String source, String key) throws IOException {
+    private static String group(Pattern p, String header, String source, String key)
+            throws IOException {
         Matcher m = p.matcher(header);
         if (!m.find()) {
             throw new IOException(source + ": header has no '" + key + "': " + header.strip());

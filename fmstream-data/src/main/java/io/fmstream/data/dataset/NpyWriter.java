@@ -9,18 +9,20 @@ import java.nio.file.Path;
 
 /**
  * Writes NumPy {@code .npy} files, format version 1.0 (numpy/lib/format.py, "NEP 1"): the magic
- * {@code \x93NUMPY}, version bytes {@code 1 0}, a little-endian uint16 header length, then an
- * ASCII header {@code {'descr': '<f4', 'fortran_order': False, 'shape': (N, 1000), }} padded
- * with spaces and ended by a newline so that the data starts at a multiple of 64 bytes (NumPy's
- * alignment, which lets readers map the data directly), then the raw C-order data. Only what
- * {@link NpyArray} describes is written; nothing here depends on NumPy being installed.
+ * {@code \x93NUMPY}, version bytes {@code 1 0}, a little-endian uint16 header length, then an ASCII
+ * header {@code {'descr': '<f4', 'fortran_order': False, 'shape': (N, 1000), }} padded with spaces
+ * and ended by a newline so that the data starts at a multiple of 64 bytes (NumPy's alignment,
+ * which lets readers map the data directly), then the raw C-order data. Only what {@link NpyArray}
+ * describes is written; nothing here depends on NumPy being installed.
  */
 public final class NpyWriter {
 
     /** {@code \x93NUMPY}. */
     static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+
     /** Data starts at a multiple of this many bytes, as NumPy writes it. */
     static final int ALIGNMENT = 64;
+
     /** Magic, two version bytes and the uint16 header length. */
     private static final int PREAMBLE_BYTES = MAGIC.length + 2 + 2;
 
@@ -28,13 +30,18 @@ public final class NpyWriter {
 
     /**
      * The complete header (magic, version, length, dictionary, padding, newline) of an array of
-     * dtype {@code descr} and C-order {@code shape}. Its length is a multiple of {@value #ALIGNMENT}.
+     * dtype {@code descr} and C-order {@code shape}. Its length is a multiple of {@value
+     * #ALIGNMENT}.
      *
      * @throws IllegalArgumentException if the dictionary does not fit version 1.0's 65535 bytes
      */
     public static byte[] header(String descr, long[] shape) {
-        StringBuilder dict = new StringBuilder("{'descr': '").append(descr)
-                .append("', 'fortran_order': False, 'shape': ").append(shapeTuple(shape)).append(", }");
+        StringBuilder dict =
+                new StringBuilder("{'descr': '")
+                        .append(descr)
+                        .append("', 'fortran_order': False, 'shape': ")
+                        .append(shapeTuple(shape))
+                        .append(", }");
         // NumPy pads with spaces to the alignment, counting the final newline; like NumPy, a header
         // that lands exactly on the boundary still gets a full block of padding.
         int unpadded = PREAMBLE_BYTES + dict.length() + 1;
@@ -42,7 +49,8 @@ public final class NpyWriter {
         dict.append(" ".repeat(pad)).append('\n');
         byte[] text = dict.toString().getBytes(StandardCharsets.US_ASCII);
         if (text.length > 0xFFFF) {
-            throw new IllegalArgumentException("npy v1.0 header of " + text.length + " bytes exceeds 65535");
+            throw new IllegalArgumentException(
+                    "npy v1.0 header of " + text.length + " bytes exceeds 65535");
         }
         byte[] out = new byte[PREAMBLE_BYTES + text.length];
         System.arraycopy(MAGIC, 0, out, 0, MAGIC.length);
@@ -82,7 +90,8 @@ public final class NpyWriter {
 
     /** Writes {@code array} as the file {@code file}, replacing it. */
     public static void write(Path file, NpyArray array) throws IOException {
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), NpyArray.BUFFER_BYTES)) {
+        try (OutputStream out =
+                new BufferedOutputStream(Files.newOutputStream(file), NpyArray.BUFFER_BYTES)) {
             write(out, array);
         }
     }

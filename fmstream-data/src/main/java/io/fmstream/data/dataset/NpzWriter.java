@@ -22,15 +22,15 @@ import java.util.zip.ZipOutputStream;
  * numpy.load} reads. Each array is streamed into the archive from the caller's Java arrays.
  *
  * <p>The archive is written to {@code <target>.partial} and only renamed to the target by {@link
- * #finish()}, so a failed or interrupted run never leaves a truncated file under the final name
- * (a training run that picks it up would fail far from the cause, or worse, not fail). {@link
+ * #finish()}, so a failed or interrupted run never leaves a truncated file under the final name (a
+ * training run that picks it up would fail far from the cause, or worse, not fail). {@link
  * #close()} without {@link #finish()} deletes the partial file. Not thread-safe.
  */
 public final class NpzWriter implements Closeable {
 
     /**
-     * Entry time stamp: fixed, so the same arrays give the same bytes (the zip format cannot hold
-     * a time before 1980; this is 1980-01-01 plus a day, clear of time-zone underflow).
+     * Entry time stamp: fixed, so the same arrays give the same bytes (the zip format cannot hold a
+     * time before 1980; this is 1980-01-01 plus a day, clear of time-zone underflow).
      */
     private static final long ENTRY_TIME_MILLIS = 315_619_200_000L;
 
@@ -52,7 +52,10 @@ public final class NpzWriter implements Closeable {
         this.target = target.toAbsolutePath();
         this.partial = this.target.resolveSibling(this.target.getFileName() + ".partial");
         this.compressed = compressed;
-        this.zip = new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(partial), NpyArray.BUFFER_BYTES));
+        this.zip =
+                new ZipOutputStream(
+                        new BufferedOutputStream(
+                                Files.newOutputStream(partial), NpyArray.BUFFER_BYTES));
         if (compressed) {
             zip.setLevel(Deflater.BEST_SPEED);
         }
@@ -70,7 +73,8 @@ public final class NpzWriter implements Closeable {
      */
     public NpzWriter add(String name, NpyArray array) throws IOException {
         if (finished || closed) {
-            throw new IllegalStateException("archive " + target + " is already " + (finished ? "finished" : "closed"));
+            throw new IllegalStateException(
+                    "archive " + target + " is already " + (finished ? "finished" : "closed"));
         }
         if (name == null || name.isEmpty() || name.contains("/") || name.contains("\\")) {
             throw new IllegalArgumentException("bad array name \"" + name + "\"");
@@ -87,7 +91,8 @@ public final class NpzWriter implements Closeable {
             // A stored entry needs its size and CRC before its data: compute the CRC with a first
             // pass over the arrays into a checksum-only stream, which costs time, not memory.
             CRC32 crc = new CRC32();
-            try (CheckedOutputStream sink = new CheckedOutputStream(OutputStream.nullOutputStream(), crc)) {
+            try (CheckedOutputStream sink =
+                    new CheckedOutputStream(OutputStream.nullOutputStream(), crc)) {
                 sink.write(header);
                 array.writeData(sink);
             }
@@ -107,15 +112,23 @@ public final class NpzWriter implements Closeable {
     /** Completes the archive and moves it to the target, replacing any file there. */
     public Path finish() throws IOException {
         if (finished || closed) {
-            throw new IllegalStateException("archive " + target + " is already " + (finished ? "finished" : "closed"));
+            throw new IllegalStateException(
+                    "archive " + target + " is already " + (finished ? "finished" : "closed"));
         }
         zip.close();
         finished = true;
-        Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+                partial,
+                target,
+                StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
         return target;
     }
 
-    /** Abandons an unfinished archive (deleting its partial file); after {@link #finish()} does nothing. */
+    /**
+     * Abandons an unfinished archive (deleting its partial file); after {@link #finish()} does
+     * nothing.
+     */
     @Override
     public void close() throws IOException {
         if (finished || closed) {
@@ -143,7 +156,8 @@ public final class NpzWriter implements Closeable {
     }
 
     /** Convenience: an archive of the given arrays, in order, finished. */
-    public static Path write(Path target, boolean compressed, java.util.Map<String, NpyArray> arrays) {
+    public static Path write(
+            Path target, boolean compressed, java.util.Map<String, NpyArray> arrays) {
         try (NpzWriter w = new NpzWriter(target, compressed)) {
             for (var e : arrays.entrySet()) {
                 w.add(e.getKey(), e.getValue());

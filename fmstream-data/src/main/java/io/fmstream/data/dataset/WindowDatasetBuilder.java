@@ -6,9 +6,14 @@ import io.fmstream.core.model.BundleManifest;
 import io.fmstream.core.records.ChunkRecord;
 import io.fmstream.core.records.SourceRef;
 import io.fmstream.core.records.WindowRecord;
+import io.fmstream.core.signal.WindowNormaliser;
+import io.fmstream.core.window.ChunkOutcome;
+import io.fmstream.core.window.DeviceStreamState;
+import io.fmstream.core.window.DeviceWindowAssembler;
+import io.fmstream.core.window.WindowListener;
+import io.fmstream.core.window.WindowSpec;
 import io.fmstream.data.replay.AnnotationTruth;
 import io.fmstream.data.replay.RecordChunker;
-import io.fmstream.core.signal.WindowNormaliser;
 import io.fmstream.data.sim.DeviceUplink;
 import io.fmstream.data.sim.GroundTruthSpan;
 import io.fmstream.data.sim.SimulatedChunk;
@@ -19,17 +24,11 @@ import io.fmstream.data.wfdb.MitAnnotations;
 import io.fmstream.data.wfdb.RecordLabels;
 import io.fmstream.data.wfdb.WfdbHeader;
 import io.fmstream.data.wfdb.WfdbRecord;
-import io.fmstream.core.window.ChunkOutcome;
-import io.fmstream.core.window.DeviceStreamState;
-import io.fmstream.core.window.DeviceWindowAssembler;
-import io.fmstream.core.window.WindowListener;
-import io.fmstream.core.window.WindowSpec;
 import io.fmstream.schemas.DeadLetterReason;
 import io.fmstream.schemas.Rhythm;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.SignalType;
 import io.fmstream.schemas.codec.RecordCodec;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -50,8 +49,8 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
- * Builds the encoder's training windows through the job's own streaming code path, so that what
- * the PyTorch recipe trains on is exactly what the job feeds the encoder (train/serve parity).
+ * Builds the encoder's training windows through the job's own streaming code path, so that what the
+ * PyTorch recipe trains on is exactly what the job feeds the encoder (train/serve parity).
  *
  * <p>Path of every window, the same as in the Flink job: {@link SensorChunk} (from {@link
  * RecordChunker} for recordings, from the simulator's uplinks for simulated devices) → Avro
@@ -59,15 +58,17 @@ import java.util.stream.Stream;
  * job's default {@link #VALIDATION} rules) → {@link ChunkRecord} → {@link DeviceWindowAssembler}
  * (streaming windowed-sinc resampling to the model rate, windows on the epoch grid, gap handling,
  * missing fraction, incomplete windows dropped) → {@link WindowNormaliser#zscore} (what {@link
- * io.fmstream.core.batch.EmbeddingBatch} hands the encoder). Each device has its own assembler
- * and state; offline there is no watermark ({@code Long.MIN_VALUE}), so a gap is declared missing
- * once the device's own data is the allowed lateness past it, or when the device is flushed at
- * its end, which gives the same windows as the job (a chunk lost in a drop-out never arrives,
- * so waiting longer changes nothing).
+ * io.fmstream.core.batch.EmbeddingBatch} hands the encoder). Each device has its own assembler and
+ * state; offline there is no watermark ({@code Long.MIN_VALUE}), so a gap is declared missing once
+ * the device's own data is the allowed lateness past it, or when the device is flushed at its end,
+ * which gives the same windows as the job (a chunk lost in a drop-out never arrives, so waiting
+ * longer changes nothing).
  *
  * <h2>The .npz contract with the PyTorch recipe</h2>
+ *
  * {@link #writeNpz} writes these arrays ({@code N} windows, {@code D} devices, {@code S} sources),
  * rows ordered by device, then window start:
+ *
  * <table>
  *   <caption>dataset arrays</caption>
  *   <tr><th>key</th><th>dtype, shape</th><th>meaning</th></tr>
@@ -96,6 +97,7 @@ import java.util.stream.Stream;
  *   <tr><td>{@code source_names}</td><td>unicode {@code <U16} [S]</td><td>{@link #KNOWN_SOURCES}
  *       in that order (so indexes are the same in every file), then any other source</td></tr>
  * </table>
+ *
  * Labels: simulated devices from the simulator's ground truth over exactly the window's span
  * ({@link DeviceUplink#groundTruth} of the device's samples in {@code [start, end)}); records with
  * MIT {@code .atr} annotations from their beats (heart rate, {@link RecordLabels#heartRate}) and
@@ -108,10 +110,15 @@ import java.util.stream.Stream;
  */
 public final class WindowDatasetBuilder {
 
-    /** Model input rate, Hz, of the shipped bundles; with a bundle at hand use {@link #windowSpec(BundleManifest)}. */
+    /**
+     * Model input rate, Hz, of the shipped bundles; with a bundle at hand use {@link
+     * #windowSpec(BundleManifest)}.
+     */
     public static final double MODEL_RATE_HZ = 100.0;
+
     /** Window length, s, of the shipped bundles. */
     public static final double WINDOW_SECONDS = 10.0;
+
     /** The job's validation defaults ({@code fmstream.validation.*}), defined once in the core. */
     public static final ValidationRules VALIDATION = ValidationRules.DEFAULTS;
 
@@ -124,6 +131,7 @@ public final class WindowDatasetBuilder {
 
     /** Rhythm and quality codes. */
     public static final byte UNKNOWN = -1;
+
     public static final byte RHYTHM_NORMAL = 0;
     public static final byte RHYTHM_AF = 1;
     public static final byte RHYTHM_OTHER = 2;
@@ -134,20 +142,27 @@ public final class WindowDatasetBuilder {
     /** Sources in the order of {@code source_names}; other sources are appended after them. */
     public static final List<String> KNOWN_SOURCES =
             List.of("sim", "mitdb", "cinc2017", "cinc2015", "ptbdb", "mimicdb", "scipy-mitdb208");
+
     public static final int DEVICE_NAME_WIDTH = 64;
     public static final int SOURCE_NAME_WIDTH = 16;
 
     /** Stream start of every replayed recording: a whole 5 s, so windows start with the record. */
     public static final Instant RECORD_START = Instant.parse("2026-01-01T00:00:00Z");
+
     public static final long RECORD_START_MICROS = RECORD_START.getEpochSecond() * 1_000_000L;
+
     /** Chunk length of replayed recordings, s (the replay command's default). */
     public static final double CHUNK_SECONDS = 1.0;
+
     /** Device time between polls of a simulated fleet; bounds the chunks held at once. */
     static final long POLL_STEP_MICROS = 10_000_000L;
+
     /** scipy's MIT-BIH 208 excerpt: 360 Hz, mV = (x - 1024) / 200. */
     static final double SCIPY_ECG_RATE_HZ = 360.0;
+
     static final double SCIPY_ECG_GAIN = 200.0;
     static final int SCIPY_ECG_BASELINE = 1024;
+
     /** Topic name put in the chunks' source references (nothing is sent anywhere). */
     static final String SOURCE_TOPIC = "dataset-builder";
 
@@ -168,7 +183,7 @@ public final class WindowDatasetBuilder {
 
     /** A builder with the default geometry ({@link #defaultSpec()}), reporting progress nowhere. */
     public WindowDatasetBuilder() {
-        this(defaultSpec(), line -> { });
+        this(defaultSpec(), line -> {});
     }
 
     /**
@@ -180,13 +195,23 @@ public final class WindowDatasetBuilder {
         this.progress = progress;
     }
 
-    /** A bundle's geometry and hop with the job's default lateness and missing bound, as the job builds it. */
+    /**
+     * A bundle's geometry and hop with the job's default lateness and missing bound, as the job
+     * builds it.
+     */
     public static WindowSpec windowSpec(BundleManifest manifest) {
-        return WindowSpec.of(manifest.inputSampleRateHz(), manifest.windowSeconds(), manifest.hop(),
-                WindowSpec.DEFAULT_ALLOWED_LATENESS, WindowSpec.DEFAULT_MAX_MISSING_FRACTION);
+        return WindowSpec.of(
+                manifest.inputSampleRateHz(),
+                manifest.windowSeconds(),
+                manifest.hop(),
+                WindowSpec.DEFAULT_ALLOWED_LATENESS,
+                WindowSpec.DEFAULT_MAX_MISSING_FRACTION);
     }
 
-    /** The shipped bundles' geometry (100 Hz, 10 s) with the job's defaults (5 s hop, 60 s lateness, 20 % missing). */
+    /**
+     * The shipped bundles' geometry (100 Hz, 10 s) with the job's defaults (5 s hop, 60 s lateness,
+     * 20 % missing).
+     */
     public static WindowSpec defaultSpec() {
         return WindowSpec.withDefaults(MODEL_RATE_HZ, WINDOW_SECONDS);
     }
@@ -208,22 +233,34 @@ public final class WindowDatasetBuilder {
      * @param labeller labels each emitted window
      * @throws IllegalArgumentException if a device of that name exists already
      */
-    public DeviceFeed openDevice(String name, String source, long streamStartMicros, WindowLabeller labeller) {
+    public DeviceFeed openDevice(
+            String name, String source, long streamStartMicros, WindowLabeller labeller) {
         if (deviceNames.contains(name)) {
-            throw new IllegalArgumentException("device " + name + " is already in the dataset (was a record listed twice?)");
+            throw new IllegalArgumentException(
+                    "device " + name + " is already in the dataset (was a record listed twice?)");
         }
         int sourceIndex = sourceNames.indexOf(source);
         if (sourceIndex < 0) {
             if (sourceNames.size() == Byte.MAX_VALUE + 1) {
-                throw new IllegalStateException("source " + source + ": more than " + (Byte.MAX_VALUE + 1)
-                        + " sources do not fit the int8 source column");
+                throw new IllegalStateException(
+                        "source "
+                                + source
+                                + ": more than "
+                                + (Byte.MAX_VALUE + 1)
+                                + " sources do not fit the int8 source column");
             }
             sourceNames.add(source);
             sourceIndex = sourceNames.size() - 1;
         }
         deviceNames.add(name);
-        Device d = new Device(devices.size(), name, sourceIndex, streamStartMicros, labeller,
-                new DeviceWindowAssembler(spec));
+        Device d =
+                new Device(
+                        devices.size(),
+                        name,
+                        sourceIndex,
+                        streamStartMicros,
+                        labeller,
+                        new DeviceWindowAssembler(spec));
         devices.add(d);
         return new DeviceFeed(d);
     }
@@ -253,8 +290,14 @@ public final class WindowDatasetBuilder {
                 throw new IllegalStateException("device " + d.name + " is finished");
             }
             byte[] payload = codec.encode(chunk);
-            SourceRef ref = new SourceRef(SOURCE_TOPIC, 0, d.chunks, appendTimeMillis,
-                    chunk.getDeviceId().getBytes(StandardCharsets.UTF_8), payload);
+            SourceRef ref =
+                    new SourceRef(
+                            SOURCE_TOPIC,
+                            0,
+                            d.chunks,
+                            appendTimeMillis,
+                            chunk.getDeviceId().getBytes(StandardCharsets.UTF_8),
+                            payload);
             d.chunks++;
             ChunkValidator.Result r = validator.validate(ref);
             if (r.deadLetter != null) {
@@ -273,7 +316,10 @@ public final class WindowDatasetBuilder {
             }
         }
 
-        /** Ends the device's stream: remaining gaps are declared missing and its last windows emitted or dropped. */
+        /**
+         * Ends the device's stream: remaining gaps are declared missing and its last windows
+         * emitted or dropped.
+         */
         public void finish() {
             if (d.finished) {
                 return;
@@ -291,9 +337,9 @@ public final class WindowDatasetBuilder {
 
     /**
      * Adds every device of a simulated fleet, polled from its start up to device time {@code
-     * endMicros}: every chunk recorded by then is fed, including a backlog still held by an
-     * offline period that outlasts the end (released as the device would release it); chunks lost
-     * in drop-outs never come, which the assembler turns into gaps and missing fractions. Chunks
+     * endMicros}: every chunk recorded by then is fed, including a backlog still held by an offline
+     * period that outlasts the end (released as the device would release it); chunks lost in
+     * drop-outs never come, which the assembler turns into gaps and missing fractions. Chunks
      * recorded after the end are not used. Device names are {@code namePrefix + deviceId}.
      *
      * @throws IllegalStateException if a device's chunks did not come in stream order
@@ -306,16 +352,24 @@ public final class WindowDatasetBuilder {
         for (DeviceUplink u : fleet.uplinks()) {
             SimulatedDevice device = u.device();
             start = Math.min(start, device.startTimeMicros());
-            feeds.put(u.deviceId(), openDevice(namePrefix + u.deviceId(), "sim", device.startTimeMicros(),
-                    simulatedLabeller(u)));
+            feeds.put(
+                    u.deviceId(),
+                    openDevice(
+                            namePrefix + u.deviceId(),
+                            "sim",
+                            device.startTimeMicros(),
+                            simulatedLabeller(u)));
             nextIndex.put(u.deviceId(), 0L);
         }
         if (endMicros <= start) {
-            throw new IllegalArgumentException("end " + endMicros + " us is not after the fleet's start " + start + " us");
+            throw new IllegalArgumentException(
+                    "end " + endMicros + " us is not after the fleet's start " + start + " us");
         }
         // Poll in steps of device time, as a driver would, and feed each chunk at once: the window
         // labels query the simulator's beat history, which the uplink trims behind what it sends.
-        for (long t = Math.min(endMicros, start + POLL_STEP_MICROS); ; t = Math.min(endMicros, t + POLL_STEP_MICROS)) {
+        for (long t = Math.min(endMicros, start + POLL_STEP_MICROS);
+                ;
+                t = Math.min(endMicros, t + POLL_STEP_MICROS)) {
             for (SimulatedChunk c : fleet.poll(t)) {
                 feedSimulated(feeds, nextIndex, c, endMicros);
             }
@@ -336,11 +390,20 @@ public final class WindowDatasetBuilder {
         for (DeviceFeed f : feeds.values()) {
             f.finish();
         }
-        progress.accept(String.format(Locale.ROOT, "simulated fleet %s: %d devices, %.0f s each, in %.1f s",
-                namePrefix, feeds.size(), (endMicros - start) / 1e6, (System.nanoTime() - t0) / 1e9));
+        progress.accept(
+                String.format(
+                        Locale.ROOT,
+                        "simulated fleet %s: %d devices, %.0f s each, in %.1f s",
+                        namePrefix,
+                        feeds.size(),
+                        (endMicros - start) / 1e6,
+                        (System.nanoTime() - t0) / 1e9));
     }
 
-    private static void feedSimulated(Map<String, DeviceFeed> feeds, Map<String, Long> nextIndex, SimulatedChunk c,
+    private static void feedSimulated(
+            Map<String, DeviceFeed> feeds,
+            Map<String, Long> nextIndex,
+            SimulatedChunk c,
             long endMicros) {
         if (c.recordedAtMicros() > endMicros) {
             return;
@@ -348,18 +411,27 @@ public final class WindowDatasetBuilder {
         long first = c.chunk().getFirstSampleIndex();
         long expectedAtLeast = nextIndex.get(c.deviceId());
         if (first < expectedAtLeast) {
-            throw new IllegalStateException("chunk of " + c.deviceId() + " at index " + first
-                    + " arrived after index " + expectedAtLeast + ": device chunks must be fed in stream order");
+            throw new IllegalStateException(
+                    "chunk of "
+                            + c.deviceId()
+                            + " at index "
+                            + first
+                            + " arrived after index "
+                            + expectedAtLeast
+                            + ": device chunks must be fed in stream order");
         }
         nextIndex.put(c.deviceId(), first + c.chunk().getSamples().remaining() / 2);
         feeds.get(c.deviceId()).offer(c.chunk(), Math.floorDiv(c.releasedAtMicros() + 999, 1000));
     }
 
-    /** Labels from the simulator's ground truth over the device's samples in {@code [start, end)}. */
+    /**
+     * Labels from the simulator's ground truth over the device's samples in {@code [start, end)}.
+     */
     static WindowLabeller simulatedLabeller(DeviceUplink uplink) {
         SimulatedDevice device = uplink.device();
         return (startMicros, endMicros) -> {
-            long from = device.firstSampleAtOrAfter(Math.max(startMicros, device.startTimeMicros()));
+            long from =
+                    device.firstSampleAtOrAfter(Math.max(startMicros, device.startTimeMicros()));
             long to = device.firstSampleAtOrAfter(endMicros);
             return simulatedLabels(uplink.groundTruth(from, to));
         };
@@ -368,13 +440,18 @@ public final class WindowDatasetBuilder {
     /** The dataset labels of a simulated span. */
     public static WindowLabels simulatedLabels(GroundTruthSpan truth) {
         boolean noisy = truth.noiseRmsMv() >= NOISY_RMS_MV;
-        byte rhythm = switch (truth.rhythm()) {
-            case NORMAL -> RHYTHM_NORMAL;
-            case AF -> RHYTHM_AF;
-            case OTHER -> RHYTHM_OTHER;
-        };
-        return new WindowLabels((float) truth.meanHeartRateBpm(), noisy ? RHYTHM_NOISY : rhythm,
-                noisy ? QUALITY_POOR : QUALITY_GOOD, (float) truth.noiseRmsMv(), (float) truth.rhythmFraction());
+        byte rhythm =
+                switch (truth.rhythm()) {
+                    case NORMAL -> RHYTHM_NORMAL;
+                    case AF -> RHYTHM_AF;
+                    case OTHER -> RHYTHM_OTHER;
+                };
+        return new WindowLabels(
+                (float) truth.meanHeartRateBpm(),
+                noisy ? RHYTHM_NOISY : rhythm,
+                noisy ? QUALITY_POOR : QUALITY_GOOD,
+                (float) truth.noiseRmsMv(),
+                (float) truth.rhythmFraction());
     }
 
     // ---------------------------------------------------------------------------------------
@@ -410,36 +487,49 @@ public final class WindowDatasetBuilder {
                         addScipyMitdb208(f);
                         added++;
                     } else {
-                        skipped.add(f + ": not a known recording layout (only scipy-mitdb208/ecg.npz is read)");
+                        skipped.add(
+                                f
+                                        + ": not a known recording layout (only"
+                                        + " scipy-mitdb208/ecg.npz is read)");
                     }
                 }
             }
             if (added == 0) {
-                throw new IllegalArgumentException("no WFDB record (.hea) or known .npz recording under " + path);
+                throw new IllegalArgumentException(
+                        "no WFDB record (.hea) or known .npz recording under " + path);
             }
-            progress.accept(String.format(Locale.ROOT, "%s: %d recording(s), %d device(s), %d window(s), in %.2f s",
-                    path, added, devices.size() - devicesBefore, rows.size() - windowsBefore,
-                    (System.nanoTime() - t0) / 1e9));
+            progress.accept(
+                    String.format(
+                            Locale.ROOT,
+                            "%s: %d recording(s), %d device(s), %d window(s), in %.2f s",
+                            path,
+                            added,
+                            devices.size() - devicesBefore,
+                            rows.size() - windowsBefore,
+                            (System.nanoTime() - t0) / 1e9));
             return;
         }
         String n = path.getFileName().toString();
         if (n.endsWith(".npz")) {
             if (!isScipyEcg(path)) {
-                throw new IllegalArgumentException(path + ": only scipy-mitdb208/ecg.npz is a known .npz recording");
+                throw new IllegalArgumentException(
+                        path + ": only scipy-mitdb208/ecg.npz is a known .npz recording");
             }
             addScipyMitdb208(path);
             return;
         }
         Path header = n.endsWith(".hea") ? path : path.resolveSibling(n + ".hea");
         if (!Files.isRegularFile(header)) {
-            throw new IllegalArgumentException("no record, directory or .npz at " + path + " (looked for " + header + ")");
+            throw new IllegalArgumentException(
+                    "no record, directory or .npz at " + path + " (looked for " + header + ")");
         }
         addRecord(header, allEcgLeads);
     }
 
     private static boolean isScipyEcg(Path f) {
         Path parent = f.toAbsolutePath().getParent();
-        return f.getFileName().toString().equals("ecg.npz") && parent != null
+        return f.getFileName().toString().equals("ecg.npz")
+                && parent != null
                 && parent.getFileName().toString().equals("scipy-mitdb208");
     }
 
@@ -454,7 +544,10 @@ public final class WindowDatasetBuilder {
         return addRecord(headerFile, allEcgLeads, true);
     }
 
-    /** {@link #addRecord(Path, boolean)}, reporting a progress line per record only if {@code report}. */
+    /**
+     * {@link #addRecord(Path, boolean)}, reporting a progress line per record only if {@code
+     * report}.
+     */
     private List<String> addRecord(Path headerFile, boolean allEcgLeads, boolean report) {
         long t0 = System.nanoTime();
         WfdbHeader h = WfdbHeader.read(headerFile);
@@ -465,7 +558,13 @@ public final class WindowDatasetBuilder {
             if (!s.isEcgLead()) {
                 skipped.add(record + "/" + s.description() + ": not an ECG lead");
             } else if (!Files.isRegularFile(h.signalFile(s))) {
-                skipped.add(record + "/" + s.description() + ": signal file " + s.fileName() + " is absent");
+                skipped.add(
+                        record
+                                + "/"
+                                + s.description()
+                                + ": signal file "
+                                + s.fileName()
+                                + " is absent");
             } else {
                 ecg.add(s);
             }
@@ -485,18 +584,37 @@ public final class WindowDatasetBuilder {
         for (WfdbRecord.Signal sig : rec.signals()) {
             short[] raw = sig.samples();
             String name = record + "/" + sig.name();
-            addSignal(name, source, sig.name(), sig.sampleRate(), raw, sig.gain(), sig.baseline(), sig.units(), labeller);
+            addSignal(
+                    name,
+                    source,
+                    sig.name(),
+                    sig.sampleRate(),
+                    raw,
+                    sig.gain(),
+                    sig.baseline(),
+                    sig.units(),
+                    labeller);
             names.add(name);
         }
         if (report) {
-            progress.accept(String.format(Locale.ROOT, "%s: %s, %.1f s, in %.2f s", record,
-                    rec.signals().stream().map(s -> s.name() + "@" + s.sampleRate() + "Hz").toList(),
-                    rec.durationSeconds(), (System.nanoTime() - t0) / 1e9));
+            progress.accept(
+                    String.format(
+                            Locale.ROOT,
+                            "%s: %s, %.1f s, in %.2f s",
+                            record,
+                            rec.signals().stream()
+                                    .map(s -> s.name() + "@" + s.sampleRate() + "Hz")
+                                    .toList(),
+                            rec.durationSeconds(),
+                            (System.nanoTime() - t0) / 1e9));
         }
         return names;
     }
 
-    /** Adds scipy's excerpt of MIT-BIH record 208 (lead MLII, 360 Hz, uint16, mV = (x - 1024) / 200), unlabelled. */
+    /**
+     * Adds scipy's excerpt of MIT-BIH record 208 (lead MLII, 360 Hz, uint16, mV = (x - 1024) /
+     * 200), unlabelled.
+     */
     public String addScipyMitdb208(Path npz) {
         NpyReader.Array ecg;
         try {
@@ -505,22 +623,37 @@ public final class WindowDatasetBuilder {
             throw new UncheckedIOException("cannot read " + npz, e);
         }
         if (ecg == null || ecg.shape().length != 1 || !ecg.kind().equals("u2")) {
-            throw new IllegalArgumentException(npz + ": expected a 1-D uint16 array 'ecg', got " + ecg);
+            throw new IllegalArgumentException(
+                    npz + ": expected a 1-D uint16 array 'ecg', got " + ecg);
         }
         int[] values = ecg.asInts();
         short[] raw = new short[values.length];
         for (int i = 0; i < values.length; i++) {
             // uint16 ADC values of an 11-bit converter: they fit the wire's int16.
             if (values[i] > Short.MAX_VALUE) {
-                throw new IllegalArgumentException(npz + ": sample " + i + " = " + values[i] + " does not fit int16");
+                throw new IllegalArgumentException(
+                        npz + ": sample " + i + " = " + values[i] + " does not fit int16");
             }
             raw[i] = (short) values[i];
         }
         String name = "scipy-mitdb208/208/MLII";
-        addSignal(name, "scipy-mitdb208", "MLII", SCIPY_ECG_RATE_HZ, raw, SCIPY_ECG_GAIN, SCIPY_ECG_BASELINE, "mV",
+        addSignal(
+                name,
+                "scipy-mitdb208",
+                "MLII",
+                SCIPY_ECG_RATE_HZ,
+                raw,
+                SCIPY_ECG_GAIN,
+                SCIPY_ECG_BASELINE,
+                "mV",
                 WindowLabeller.NONE);
-        progress.accept(String.format(Locale.ROOT, "%s: %.1f s at %.0f Hz", name, raw.length / SCIPY_ECG_RATE_HZ,
-                SCIPY_ECG_RATE_HZ));
+        progress.accept(
+                String.format(
+                        Locale.ROOT,
+                        "%s: %.1f s at %.0f Hz",
+                        name,
+                        raw.length / SCIPY_ECG_RATE_HZ,
+                        SCIPY_ECG_RATE_HZ));
         return name;
     }
 
@@ -529,11 +662,28 @@ public final class WindowDatasetBuilder {
      * chunks from {@link #RECORD_START}, each offered with the append time it would have if sent
      * live (just after its last sample), then the device is finished.
      */
-    public void addSignal(String deviceName, String source, String channel, double sampleRateHz, short[] raw,
-            double gain, int baseline, String unit, WindowLabeller labeller) {
+    public void addSignal(
+            String deviceName,
+            String source,
+            String channel,
+            double sampleRateHz,
+            short[] raw,
+            double gain,
+            int baseline,
+            String unit,
+            WindowLabeller labeller) {
         int chunkSamples = (int) Math.max(1, Math.round(CHUNK_SECONDS * sampleRateHz));
-        RecordChunker chunker = new RecordChunker(deviceName, channel, sampleRateHz, raw, gain, baseline, unit,
-                RECORD_START_MICROS, chunkSamples);
+        RecordChunker chunker =
+                new RecordChunker(
+                        deviceName,
+                        channel,
+                        sampleRateHz,
+                        raw,
+                        gain,
+                        baseline,
+                        unit,
+                        RECORD_START_MICROS,
+                        chunkSamples);
         DeviceFeed feed = openDevice(deviceName, source, RECORD_START_MICROS, labeller);
         while (chunker.hasNext()) {
             long endMicros = chunker.chunkEndMicros(chunker.position());
@@ -542,7 +692,10 @@ public final class WindowDatasetBuilder {
         feed.finish();
     }
 
-    /** The source name of a shared-data folder: {@code cinc2017-train} is {@code cinc2017}, others their name. */
+    /**
+     * The source name of a shared-data folder: {@code cinc2017-train} is {@code cinc2017}, others
+     * their name.
+     */
     static String sourceOfFolder(String folder) {
         String f = folder.toLowerCase(Locale.ROOT);
         return f.startsWith("cinc2017") ? "cinc2017" : f;
@@ -556,8 +709,11 @@ public final class WindowDatasetBuilder {
         Path atr = h.directory().resolve(h.recordName() + ".atr");
         if (Files.isRegularFile(atr)) {
             RecordLabels labels = RecordLabels.of(MitAnnotations.read(atr), h);
-            return (startMicros, endMicros) -> annotationLabels(labels, (startMicros - streamStartMicros) / 1e6,
-                    (endMicros - streamStartMicros) / 1e6);
+            return (startMicros, endMicros) ->
+                    annotationLabels(
+                            labels,
+                            (startMicros - streamStartMicros) / 1e6,
+                            (endMicros - streamStartMicros) / 1e6);
         }
         Path csv = h.directory().resolve("REFERENCE.csv");
         if (Files.isRegularFile(csv)) {
@@ -571,7 +727,10 @@ public final class WindowDatasetBuilder {
         return WindowLabeller.NONE;
     }
 
-    /** A CinC 2017 reference label as window labels: N 0, A 1, O 2, ~ 3 (and poor quality); heart rate unknown. */
+    /**
+     * A CinC 2017 reference label as window labels: N 0, A 1, O 2, ~ 3 (and poor quality); heart
+     * rate unknown.
+     */
     public static WindowLabels cinc2017Labels(String label) {
         return switch (label) {
             // The challenge's annotators could classify N, A and O records, so their quality was
@@ -580,7 +739,8 @@ public final class WindowDatasetBuilder {
             case "A" -> new WindowLabels(Float.NaN, RHYTHM_AF, QUALITY_GOOD, Float.NaN, 1f);
             case "O" -> new WindowLabels(Float.NaN, RHYTHM_OTHER, QUALITY_GOOD, Float.NaN, 1f);
             case "~" -> new WindowLabels(Float.NaN, RHYTHM_NOISY, QUALITY_POOR, Float.NaN, 1f);
-            default -> throw new IllegalArgumentException("unknown CinC 2017 label \"" + label + "\"");
+            default ->
+                    throw new IllegalArgumentException("unknown CinC 2017 label \"" + label + "\"");
         };
     }
 
@@ -605,12 +765,15 @@ public final class WindowDatasetBuilder {
                 best = e.getKey();
             }
         }
-        byte rhythm = best == null ? UNKNOWN : switch (best) {
-            case NORMAL -> RHYTHM_NORMAL;
-            case AF -> RHYTHM_AF;
-            case OTHER -> RHYTHM_OTHER;
-            case UNKNOWN -> UNKNOWN;
-        };
+        byte rhythm =
+                best == null
+                        ? UNKNOWN
+                        : switch (best) {
+                            case NORMAL -> RHYTHM_NORMAL;
+                            case AF -> RHYTHM_AF;
+                            case OTHER -> RHYTHM_OTHER;
+                            case UNKNOWN -> UNKNOWN;
+                        };
         float fraction = rhythm == UNKNOWN ? Float.NaN : (float) (seconds.get(best) / (b - a));
         return new WindowLabels((float) hr, rhythm, UNKNOWN, Float.NaN, fraction);
     }
@@ -624,7 +787,10 @@ public final class WindowDatasetBuilder {
         return rows.size();
     }
 
-    /** The normalised windows of device {@code name}, in start order (for tests and checks; not copies). */
+    /**
+     * The normalised windows of device {@code name}, in start order (for tests and checks; not
+     * copies).
+     */
     public List<float[]> windowsOf(String name) {
         Device d = device(name);
         return rows.stream().filter(r -> r.device == d.index).map(r -> r.window).toList();
@@ -653,8 +819,13 @@ public final class WindowDatasetBuilder {
     }
 
     private Device device(String name) {
-        return devices.stream().filter(d -> d.name.equals(name)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no device " + name + "; have " + deviceNames()));
+        return devices.stream()
+                .filter(d -> d.name.equals(name))
+                .findFirst()
+                .orElseThrow(
+                        () ->
+                                new IllegalArgumentException(
+                                        "no device " + name + "; have " + deviceNames()));
     }
 
     /** Figures of what has been built so far. */
@@ -683,9 +854,17 @@ public final class WindowDatasetBuilder {
                 }
                 missing += r.missing;
             }
-            out.add(new DatasetSummary.Source(sourceNames.get(s), ds.size(), ds.stream().mapToLong(d -> d.chunks).sum(),
-                    windows, ds.stream().mapToLong(d -> d.dropped).sum(), rhythm, quality, hrKnown,
-                    windows == 0 ? Double.NaN : missing / windows));
+            out.add(
+                    new DatasetSummary.Source(
+                            sourceNames.get(s),
+                            ds.size(),
+                            ds.stream().mapToLong(d -> d.chunks).sum(),
+                            windows,
+                            ds.stream().mapToLong(d -> d.dropped).sum(),
+                            rhythm,
+                            quality,
+                            hrKnown,
+                            windows == 0 ? Double.NaN : missing / windows));
         }
         return new DatasetSummary(out, rejected, assemblerDeadLetters, skipped);
     }
@@ -699,7 +878,8 @@ public final class WindowDatasetBuilder {
     public DatasetSummary writeNpz(Path out, boolean compressed) throws IOException {
         for (Device d : devices) {
             if (!d.finished) {
-                throw new IllegalStateException("device " + d.name + " was not finished: its last windows are missing");
+                throw new IllegalStateException(
+                        "device " + d.name + " was not finished: its last windows are missing");
             }
         }
         // Rows come per device in start order, interleaved across devices of a fleet: a stable
@@ -746,8 +926,13 @@ public final class WindowDatasetBuilder {
             w.add("device", NpyArray.int32(device));
             w.add("window_start_s", NpyArray.float32(start));
             w.add("source", NpyArray.int8(source));
-            w.add("device_names", NpyArray.unicode(names, NpyArray.unicodeWidth(names, DEVICE_NAME_WIDTH)));
-            w.add("source_names", NpyArray.unicode(sourceNames, NpyArray.unicodeWidth(sourceNames, SOURCE_NAME_WIDTH)));
+            w.add(
+                    "device_names",
+                    NpyArray.unicode(names, NpyArray.unicodeWidth(names, DEVICE_NAME_WIDTH)));
+            w.add(
+                    "source_names",
+                    NpyArray.unicode(
+                            sourceNames, NpyArray.unicodeWidth(sourceNames, SOURCE_NAME_WIDTH)));
             w.finish();
         }
         return summary();
@@ -756,7 +941,8 @@ public final class WindowDatasetBuilder {
     // ---------------------------------------------------------------------------------------
 
     /** One kept window: its device, normalised samples, missing fraction, start and labels. */
-    private record Row(int device, float[] window, float missing, float startSeconds, WindowLabels labels) {}
+    private record Row(
+            int device, float[] window, float missing, float startSeconds, WindowLabels labels) {}
 
     /** Per-device assembler, state and counters. */
     private final class Device {
@@ -772,7 +958,12 @@ public final class WindowDatasetBuilder {
         long dropped;
         boolean finished;
 
-        Device(int index, String name, int sourceIndex, long streamStartMicros, WindowLabeller labeller,
+        Device(
+                int index,
+                String name,
+                int sourceIndex,
+                long streamStartMicros,
+                WindowLabeller labeller,
                 DeviceWindowAssembler assembler) {
             this.index = index;
             this.name = name;
@@ -780,22 +971,36 @@ public final class WindowDatasetBuilder {
             this.streamStartMicros = streamStartMicros;
             this.labeller = labeller;
             this.assembler = assembler;
-            this.listener = new WindowListener() {
-                @Override
-                public void emitted(WindowRecord w) {
-                    WindowLabels labels = Device.this.labeller.label(w.windowStartMicros, w.windowEndMicros);
-                    // The record's samples are the assembler's own copy and nothing else reads them,
-                    // so normalise in place (zscore reads all values before writing each one back).
-                    WindowNormaliser.zscore(w.samples, w.samples, 0);
-                    rows.add(new Row(Device.this.index, w.samples, w.missingFraction,
-                            (float) ((w.windowStartMicros - Device.this.streamStartMicros) / 1e6), labels));
-                }
+            this.listener =
+                    new WindowListener() {
+                        @Override
+                        public void emitted(WindowRecord w) {
+                            WindowLabels labels =
+                                    Device.this.labeller.label(
+                                            w.windowStartMicros, w.windowEndMicros);
+                            // The record's samples are the assembler's own copy and nothing else
+                            // reads them,
+                            // so normalise in place (zscore reads all values before writing each
+                            // one back).
+                            WindowNormaliser.zscore(w.samples, w.samples, 0);
+                            rows.add(
+                                    new Row(
+                                            Device.this.index,
+                                            w.samples,
+                                            w.missingFraction,
+                                            (float)
+                                                    ((w.windowStartMicros
+                                                                    - Device.this.streamStartMicros)
+                                                            / 1e6),
+                                            labels));
+                        }
 
-                @Override
-                public void droppedIncomplete(String deviceId, long windowStartMicros, float missingFraction) {
-                    dropped++;
-                }
-            };
+                        @Override
+                        public void droppedIncomplete(
+                                String deviceId, long windowStartMicros, float missingFraction) {
+                            dropped++;
+                        }
+                    };
         }
     }
 }

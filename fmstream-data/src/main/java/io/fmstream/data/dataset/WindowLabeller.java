@@ -2,8 +2,8 @@ package io.fmstream.data.dataset;
 
 /**
  * Gives the labels of a device's window {@code [startMicros, endMicros)} (device time, epoch
- * microseconds) when the assembler emits it: the simulator's ground truth, a record's
- * annotations or reference label, or nothing.
+ * microseconds) when the assembler emits it: the simulator's ground truth, a record's annotations
+ * or reference label, or nothing.
  */
 @FunctionalInterface
 public interface WindowLabeller {

@@ -1,8 +1,8 @@
 package io.fmstream.data.dataset;
 
 /**
- * The labels of one training window, as written to the dataset's per-window columns. Unknown
- * values are NaN (floats) and -1 (classes); codes are those of {@link WindowDatasetBuilder}.
+ * The labels of one training window, as written to the dataset's per-window columns. Unknown values
+ * are NaN (floats) and -1 (classes); codes are those of {@link WindowDatasetBuilder}.
  *
  * @param hrBpm mean heart rate over the window, bpm
  * @param rhythm 0 normal, 1 AF, 2 other rhythm, 3 too noisy to classify, -1 unknown
@@ -10,9 +10,15 @@ package io.fmstream.data.dataset;
  * @param noiseRmsMv RMS of the added noise, mV (simulated devices only)
  * @param rhythmFraction share of the window spent in {@code rhythm}, in (0, 1]
  */
-public record WindowLabels(float hrBpm, byte rhythm, byte quality, float noiseRmsMv, float rhythmFraction) {
+public record WindowLabels(
+        float hrBpm, byte rhythm, byte quality, float noiseRmsMv, float rhythmFraction) {
 
     /** Nothing known about the window. */
-    public static final WindowLabels UNKNOWN = new WindowLabels(Float.NaN, WindowDatasetBuilder.UNKNOWN,
-            WindowDatasetBuilder.UNKNOWN, Float.NaN, Float.NaN);
+    public static final WindowLabels UNKNOWN =
+            new WindowLabels(
+                    Float.NaN,
+                    WindowDatasetBuilder.UNKNOWN,
+                    WindowDatasetBuilder.UNKNOWN,
+                    Float.NaN,
+                    Float.NaN);
 }

@@ -3,7 +3,6 @@ package io.fmstream.data.replay;
 import io.fmstream.data.wfdb.RecordLabels;
 import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.Rhythm;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -20,25 +19,31 @@ public final class AnnotationTruth {
      * One record per span {@code [k * hop, k * hop + length)} (seconds from the record's start)
      * that lies wholly inside the record.
      */
-    public static List<GroundTruth> spans(String deviceId, RecordLabels labels, long startMicros,
-            double lengthSeconds, double hopSeconds, String source) {
+    public static List<GroundTruth> spans(
+            String deviceId,
+            RecordLabels labels,
+            long startMicros,
+            double lengthSeconds,
+            double hopSeconds,
+            String source) {
         List<GroundTruth> out = new ArrayList<>();
         for (int k = 0; k * hopSeconds + lengthSeconds <= labels.durationSeconds() + 1e-9; k++) {
             double a = k * hopSeconds;
             double b = a + lengthSeconds;
             double hr = labels.heartRate(a, b);
             RhythmShare share = majorityRhythm(labels, a, b);
-            out.add(GroundTruth.newBuilder()
-                    .setDeviceId(deviceId)
-                    .setSpanStartMicros(startMicros + Math.round(a * 1e6))
-                    .setSpanEndMicros(startMicros + Math.round(b * 1e6))
-                    .setHeartRateBpm(Double.isNaN(hr) ? null : hr)
-                    .setRhythm(share.rhythm)
-                    .setRhythmFraction((float) share.fraction)
-                    .setNoiseRmsMv(null)
-                    .setDroppedFraction(0f)
-                    .setSource(source)
-                    .build());
+            out.add(
+                    GroundTruth.newBuilder()
+                            .setDeviceId(deviceId)
+                            .setSpanStartMicros(startMicros + Math.round(a * 1e6))
+                            .setSpanEndMicros(startMicros + Math.round(b * 1e6))
+                            .setHeartRateBpm(Double.isNaN(hr) ? null : hr)
+                            .setRhythm(share.rhythm)
+                            .setRhythmFraction((float) share.fraction)
+                            .setNoiseRmsMv(null)
+                            .setDroppedFraction(0f)
+                            .setSource(source)
+                            .build());
         }
         return out;
     }

@@ -2,7 +2,6 @@ package io.fmstream.data.replay;
 
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.SignalType;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Iterator;
@@ -10,8 +9,8 @@ import java.util.NoSuchElementException;
 
 /**
  * Cuts one recorded signal into the sensor chunks a wearable would have sent: contiguous, stream
- * indexes from 0, each chunk's timestamp computed from its index (never accumulated, so there is
- * no drift at rates like 360 Hz whose period is not a whole number of microseconds).
+ * indexes from 0, each chunk's timestamp computed from its index (never accumulated, so there is no
+ * drift at rates like 360 Hz whose period is not a whole number of microseconds).
  */
 public final class RecordChunker implements Iterator<SensorChunk> {
 
@@ -30,17 +29,27 @@ public final class RecordChunker implements Iterator<SensorChunk> {
      * @param samples raw ADC values; they must fit in int16 (the wire format)
      * @param startMicros device time of the first sample
      */
-    public RecordChunker(String deviceId, String channel, double sampleRateHz, int[] samples, double gain,
-            int baseline, String unit, long startMicros, int chunkSamples) {
+    public RecordChunker(
+            String deviceId,
+            String channel,
+            double sampleRateHz,
+            int[] samples,
+            double gain,
+            int baseline,
+            String unit,
+            long startMicros,
+            int chunkSamples) {
         if (chunkSamples < 1) {
-            throw new IllegalArgumentException("chunk must hold at least one sample, got " + chunkSamples);
+            throw new IllegalArgumentException(
+                    "chunk must hold at least one sample, got " + chunkSamples);
         }
         if (!(gain > 0) || Double.isInfinite(gain)) {
             throw new IllegalArgumentException("gain must be finite and > 0, got " + gain);
         }
         for (int v : samples) {
             if (v < Short.MIN_VALUE || v > Short.MAX_VALUE) {
-                throw new IllegalArgumentException("sample " + v + " does not fit the wire's int16");
+                throw new IllegalArgumentException(
+                        "sample " + v + " does not fit the wire's int16");
             }
         }
         this.deviceId = deviceId;
@@ -55,16 +64,44 @@ public final class RecordChunker implements Iterator<SensorChunk> {
     }
 
     /** A chunker over raw int16 samples (every value fits the wire format by construction). */
-    public RecordChunker(String deviceId, String channel, double sampleRateHz, short[] samples, double gain,
-            int baseline, String unit, long startMicros, int chunkSamples) {
-        this(deviceId, channel, sampleRateHz, widen(samples), gain, baseline, unit, startMicros, chunkSamples);
+    public RecordChunker(
+            String deviceId,
+            String channel,
+            double sampleRateHz,
+            short[] samples,
+            double gain,
+            int baseline,
+            String unit,
+            long startMicros,
+            int chunkSamples) {
+        this(
+                deviceId,
+                channel,
+                sampleRateHz,
+                widen(samples),
+                gain,
+                baseline,
+                unit,
+                startMicros,
+                chunkSamples);
     }
 
     /** A chunker over one signal of a WFDB record, with its own rate, gain, baseline and units. */
-    public static RecordChunker forSignal(String deviceId, io.fmstream.data.wfdb.WfdbRecord.Signal signal,
-            long startMicros, int chunkSamples) {
-        return new RecordChunker(deviceId, signal.name(), signal.sampleRate(), signal.samples(), signal.gain(),
-                signal.baseline(), signal.units(), startMicros, chunkSamples);
+    public static RecordChunker forSignal(
+            String deviceId,
+            io.fmstream.data.wfdb.WfdbRecord.Signal signal,
+            long startMicros,
+            int chunkSamples) {
+        return new RecordChunker(
+                deviceId,
+                signal.name(),
+                signal.sampleRate(),
+                signal.samples(),
+                signal.gain(),
+                signal.baseline(),
+                signal.units(),
+                startMicros,
+                chunkSamples);
     }
 
     private static int[] widen(short[] samples) {
@@ -89,7 +126,10 @@ public final class RecordChunker implements Iterator<SensorChunk> {
         return next;
     }
 
-    /** Device time just after the last sample of the chunk starting at {@code index} (exclusive end). */
+    /**
+     * Device time just after the last sample of the chunk starting at {@code index} (exclusive
+     * end).
+     */
     public long chunkEndMicros(int index) {
         int end = Math.min(samples.length, index + chunkSamples);
         return startMicros + Math.round(end * 1e6 / sampleRateHz);
@@ -111,18 +151,20 @@ public final class RecordChunker implements Iterator<SensorChunk> {
             bytes.putShort((short) samples[next + i]);
         }
         bytes.flip();
-        SensorChunk chunk = SensorChunk.newBuilder()
-                .setDeviceId(deviceId)
-                .setSignalType(SignalType.ECG)
-                .setChannel(channel)
-                .setSampleRateHz(sampleRateHz)
-                .setFirstSampleIndex(next)
-                .setFirstSampleTimeMicros(startMicros + Math.round(next * 1e6 / sampleRateHz))
-                .setSamples(bytes)
-                .setGain(gain)
-                .setBaseline(baseline)
-                .setUnit(unit)
-                .build();
+        SensorChunk chunk =
+                SensorChunk.newBuilder()
+                        .setDeviceId(deviceId)
+                        .setSignalType(SignalType.ECG)
+                        .setChannel(channel)
+                        .setSampleRateHz(sampleRateHz)
+                        .setFirstSampleIndex(next)
+                        .setFirstSampleTimeMicros(
+                                startMicros + Math.round(next * 1e6 / sampleRateHz))
+                        .setSamples(bytes)
+                        .setGain(gain)
+                        .setBaseline(baseline)
+                        .setUnit(unit)
+                        .build();
         next += n;
         return chunk;
     }
@@ -130,12 +172,14 @@ public final class RecordChunker implements Iterator<SensorChunk> {
     /**
      * The rebased start time: the record ends no later than it is sent, so no chunk lies in the
      * future of its Kafka append time. At {@code speed} x real time a record of {@code duration}
-     * seconds takes {@code duration / speed} s to send, so it starts {@code duration * (1 - 1/speed)}
-     * before now; as fast as possible ({@code speed = infinity}) it ends now. Aligned down to
-     * {@code alignMicros} so windows line up with the record's start.
+     * seconds takes {@code duration / speed} s to send, so it starts {@code duration * (1 -
+     * 1/speed)} before now; as fast as possible ({@code speed = infinity}) it ends now. Aligned
+     * down to {@code alignMicros} so windows line up with the record's start.
      */
-    public static long rebasedStartMicros(long nowMicros, double durationSeconds, double speed, long alignMicros) {
-        double lead = Double.isInfinite(speed) ? durationSeconds : durationSeconds * (1 - 1 / speed);
+    public static long rebasedStartMicros(
+            long nowMicros, double durationSeconds, double speed, long alignMicros) {
+        double lead =
+                Double.isInfinite(speed) ? durationSeconds : durationSeconds * (1 - 1 / speed);
         long start = nowMicros - Math.round(Math.max(0, lead) * 1e6);
         return Math.floorDiv(start, alignMicros) * alignMicros;
     }

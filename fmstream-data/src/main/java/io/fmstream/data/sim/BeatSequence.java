@@ -4,23 +4,27 @@ import java.util.Random;
 
 /**
  * The beats of a device that follows a {@link HeartRateProfile}: sinus beats whose RR follows the
- * profile's slow variation plus seeded jitter, generated lazily and strictly in order from the seed.
+ * profile's slow variation plus seeded jitter, generated lazily and strictly in order from the
+ * seed.
  *
  * <p>{@link java.util.Random} is used deliberately: its algorithm (including {@code nextGaussian})
- * is fixed by its specification, so a seed gives the same beats on every JVM and release.
- * Not thread-safe.
+ * is fixed by its specification, so a seed gives the same beats on every JVM and release. Not
+ * thread-safe.
  */
 final class BeatSequence extends BeatSource {
 
     /**
-     * Beats start this long before the device's time zero, so the first samples contain the tails of
-     * earlier beats (as a real recording would) instead of starting from a flat line.
+     * Beats start this long before the device's time zero, so the first samples contain the tails
+     * of earlier beats (as a real recording would) instead of starting from a flat line.
      */
     static final double PRE_ROLL_SECONDS = 2.0;
+
     static final double MIN_RR = 60.0 / HeartRateProfile.MAX_BPM;
     static final double MAX_RR = 60.0 / HeartRateProfile.MIN_BPM;
+
     /** Beat-to-beat amplitude variation (standard deviation, fraction of the morphology). */
     static final double AMPLITUDE_JITTER = 0.03;
+
     /** Gaussian draws are clipped here so one unlucky draw cannot make an implausible beat. */
     static final double MAX_SIGMAS = 2.5;
 

@@ -7,8 +7,8 @@ import java.util.Arrays;
  * absolute beat number (0 = first beat ever generated) so that old beats can be forgotten without
  * renumbering the rest.
  *
- * <p>Generation order is fixed by the subclass alone (never by who asks or how far ahead), so beat k
- * is the same however the samples are chunked. Forgetting only bounds memory for long-running
+ * <p>Generation order is fixed by the subclass alone (never by who asks or how far ahead), so beat
+ * k is the same however the samples are chunked. Forgetting only bounds memory for long-running
  * fleets; it never changes a beat. Not thread-safe.
  */
 abstract class BeatSource {
@@ -19,9 +19,12 @@ abstract class BeatSource {
     private double[] precedingRr = new double[64];
     private double[] amplitudeScale = new double[64];
     private byte[] kind = new byte[64];
+
     /** Number of beats held, from absolute number {@code base}. */
     private int size;
+
     private long base;
+
     /** R peak of the last forgotten beat; queries at or before it can no longer be answered. */
     private double forgottenThrough = Double.NEGATIVE_INFINITY;
 
@@ -79,8 +82,12 @@ abstract class BeatSource {
      */
     final long firstAtOrAfter(double tSeconds) {
         if (tSeconds <= forgottenThrough) {
-            throw new IllegalStateException("beats up to t=" + forgottenThrough
-                    + " s were forgotten; cannot look up t=" + tSeconds + " s");
+            throw new IllegalStateException(
+                    "beats up to t="
+                            + forgottenThrough
+                            + " s were forgotten; cannot look up t="
+                            + tSeconds
+                            + " s");
         }
         int lo = 0;
         int hi = size;
@@ -119,7 +126,8 @@ abstract class BeatSource {
     protected final void append(double r, double rr, double amp, BeatKind k) {
         if (size > 0 && !(r > rPeak[size - 1])) {
             // A violated order would silently corrupt every binary search; fail loudly instead.
-            throw new IllegalStateException("beat at " + r + " s not after the previous one at " + rPeak[size - 1] + " s");
+            throw new IllegalStateException(
+                    "beat at " + r + " s not after the previous one at " + rPeak[size - 1] + " s");
         }
         if (size == rPeak.length) {
             int n = size * 2;
@@ -138,7 +146,8 @@ abstract class BeatSource {
     private int slot(long k) {
         long i = k - base;
         if (i < 0 || i >= size) {
-            throw new IndexOutOfBoundsException("beat " + k + " not held (held: " + base + " to " + (base + size - 1) + ")");
+            throw new IndexOutOfBoundsException(
+                    "beat " + k + " not held (held: " + base + " to " + (base + size - 1) + ")");
         }
         return (int) i;
     }

@@ -1,21 +1,22 @@
 package io.fmstream.data.sim;
 
 /**
- * Counter-based random numbers: the value for {@code (seed, stream, counter)} is a hash of the three,
- * so any draw can be made in any order, any number of times, and always gives the same result.
+ * Counter-based random numbers: the value for {@code (seed, stream, counter)} is a hash of the
+ * three, so any draw can be made in any order, any number of times, and always gives the same
+ * result.
  *
- * <p>This is what lets noise and other per-sample randomness be a pure function of the sample index:
- * a stateful generator advanced per chunk would make the samples depend on the chunk sizes. The
- * mixing function is the SplitMix64 finaliser (Steele, Lea and Flood 2014), which passes BigCrush
- * when fed a counter; {@code StrictMath} keeps the derived doubles bit-identical on every JVM.
+ * <p>This is what lets noise and other per-sample randomness be a pure function of the sample
+ * index: a stateful generator advanced per chunk would make the samples depend on the chunk sizes.
+ * The mixing function is the SplitMix64 finaliser (Steele, Lea and Flood 2014), which passes
+ * BigCrush when fed a counter; {@code StrictMath} keeps the derived doubles bit-identical on every
+ * JVM.
  */
 final class CounterRng {
 
     /** 2^64 / golden ratio, odd: consecutive counters land far apart before mixing. */
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;
 
-    private CounterRng() {
-    }
+    private CounterRng() {}
 
     /** SplitMix64 finaliser: a bijection on 64-bit values with good avalanche. */
     static long mix(long z) {
@@ -24,12 +25,18 @@ final class CounterRng {
         return z ^ (z >>> 31);
     }
 
-    /** A seed for an independent sub-generator, e.g. one device's seed from the fleet seed and its ordinal. */
+    /**
+     * A seed for an independent sub-generator, e.g. one device's seed from the fleet seed and its
+     * ordinal.
+     */
     static long derive(long seed, long label) {
         return mix(mix(seed + GOLDEN) ^ mix(label * GOLDEN + 0x632BE59BD9B4E019L));
     }
 
-    /** Raw 64 random bits number {@code counter} of the stream keyed by {@code key} (see {@link #derive}). */
+    /**
+     * Raw 64 random bits number {@code counter} of the stream keyed by {@code key} (see {@link
+     * #derive}).
+     */
     static long bits(long key, long counter) {
         return mix(key + counter * GOLDEN);
     }
@@ -45,8 +52,8 @@ final class CounterRng {
     }
 
     /**
-     * Standard normal via Box-Muller from the two uniforms at counters {@code 2c} and {@code 2c + 1},
-     * so neighbouring counters never share input.
+     * Standard normal via Box-Muller from the two uniforms at counters {@code 2c} and {@code 2c +
+     * 1}, so neighbouring counters never share input.
      */
     static double gaussian(long key, long counter) {
         double u1 = uniform(key, 2 * counter);

@@ -1,7 +1,6 @@
 package io.fmstream.data.sim;
 
 import io.fmstream.schemas.SensorChunk;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -11,17 +10,20 @@ import java.util.Objects;
  * chunks and decides, from the device's {@link Scenario}, which chunks are sent and when.
  *
  * <ul>
- *   <li>A chunk is complete ("recorded") once its last sample is, i.e. at the time of the next sample.</li>
+ *   <li>A chunk is complete ("recorded") once its last sample is, i.e. at the time of the next
+ *       sample.
  *   <li>A chunk with any sample inside a drop-out is lost: never sent. Its samples are skipped, not
- *       generated, and the next chunk keeps its own stream index, so the backend sees a gap.</li>
- *   <li>A chunk completed during an offline period is held back and sent when the period ends, together
- *       with the rest of the backlog, in order.</li>
- *   <li>Otherwise a chunk is sent as soon as it is complete.</li>
+ *       generated, and the next chunk keeps its own stream index, so the backend sees a gap.
+ *   <li>A chunk completed during an offline period is held back and sent when the period ends,
+ *       together with the rest of the backlog, in order.
+ *   <li>Otherwise a chunk is sent as soon as it is complete.
  * </ul>
- * Send times never decrease along the stream, so {@link #poll} returns each sent chunk exactly once, in
- * stream order. Chunks are generated only when sent (a backlog costs no memory while held). The device
- * is told to forget beats older than {@code historyMicros} before the chunk being sent, which bounds
- * memory on long runs and bounds how far back {@link #groundTruth} can look. Not thread-safe.
+ *
+ * Send times never decrease along the stream, so {@link #poll} returns each sent chunk exactly
+ * once, in stream order. Chunks are generated only when sent (a backlog costs no memory while
+ * held). The device is told to forget beats older than {@code historyMicros} before the chunk being
+ * sent, which bounds memory on long runs and bounds how far back {@link #groundTruth} can look. Not
+ * thread-safe.
  */
 public final class DeviceUplink {
 
@@ -31,8 +33,10 @@ public final class DeviceUplink {
     private final SimulatedDevice device;
     private final int samplesPerChunk;
     private final long historyMicros;
+
     /** Null for a profile-driven device, which has no link events. */
     private final Scenario scenario;
+
     private long nextChunk;
     private long sentCount;
     private long droppedCount;
@@ -49,12 +53,19 @@ public final class DeviceUplink {
     public DeviceUplink(SimulatedDevice device, int samplesPerChunk, long historyMicros) {
         this.device = Objects.requireNonNull(device, "device");
         if (samplesPerChunk < 1 || historyMicros < 0) {
-            throw new IllegalArgumentException("need samplesPerChunk >= 1 and historyMicros >= 0, got "
-                    + samplesPerChunk + ", " + historyMicros);
+            throw new IllegalArgumentException(
+                    "need samplesPerChunk >= 1 and historyMicros >= 0, got "
+                            + samplesPerChunk
+                            + ", "
+                            + historyMicros);
         }
         if (device.sampleIndex() != 0) {
-            throw new IllegalArgumentException("device " + device.deviceId() + " already produced "
-                    + device.sampleIndex() + " samples; the uplink must own its stream from the start");
+            throw new IllegalArgumentException(
+                    "device "
+                            + device.deviceId()
+                            + " already produced "
+                            + device.sampleIndex()
+                            + " samples; the uplink must own its stream from the start");
         }
         this.samplesPerChunk = samplesPerChunk;
         this.historyMicros = historyMicros;
@@ -99,7 +110,8 @@ public final class DeviceUplink {
             return false;
         }
         long first = device.sampleTimeMicros(k * samplesPerChunk) - device.startTimeMicros();
-        long last = device.sampleTimeMicros((k + 1) * samplesPerChunk - 1) - device.startTimeMicros();
+        long last =
+                device.sampleTimeMicros((k + 1) * samplesPerChunk - 1) - device.startTimeMicros();
         return scenario.overlapsDropout(first, last);
     }
 
@@ -117,8 +129,8 @@ public final class DeviceUplink {
     }
 
     /**
-     * The chunks sent at or before device time {@code nowMicros} that earlier polls have not returned,
-     * in stream order. Dropped chunks that are complete by then are passed over.
+     * The chunks sent at or before device time {@code nowMicros} that earlier polls have not
+     * returned, in stream order. Dropped chunks that are complete by then are passed over.
      */
     public List<SimulatedChunk> poll(long nowMicros) {
         List<SimulatedChunk> out = new ArrayList<>();
@@ -147,8 +159,8 @@ public final class DeviceUplink {
     }
 
     /**
-     * Device time of the next send (of chunk {@link #nextChunkIndex()} or, if that one is dropped, the
-     * first chunk after it that is not).
+     * Device time of the next send (of chunk {@link #nextChunkIndex()} or, if that one is dropped,
+     * the first chunk after it that is not).
      */
     public long nextReleaseMicros() {
         long k = nextChunk;
@@ -160,8 +172,8 @@ public final class DeviceUplink {
     }
 
     /**
-     * Ground truth of samples [fromIndex, toIndex) as the backend receives them: as
-     * {@link SimulatedDevice#groundTruth}, but the dropped fraction counts the samples of lost chunks.
+     * Ground truth of samples [fromIndex, toIndex) as the backend receives them: as {@link
+     * SimulatedDevice#groundTruth}, but the dropped fraction counts the samples of lost chunks.
      */
     public GroundTruthSpan groundTruth(long fromIndex, long toIndex) {
         GroundTruthSpan truth = device.groundTruth(fromIndex, toIndex);

@@ -16,11 +16,11 @@ import java.util.Objects;
  * P and T waves move and widen with √RR, in the spirit of McSharry's rate-dependent factors and
  * Bazett's QT correction.
  *
- * <p>Instances are immutable. Three morphologies are predefined, one per {@link BeatKind}:
- * {@link #normalSinus()}, {@link #atrialFibrillation()} (the same beat without its P wave, since in AF
- * the atria do not depolarise as a whole) and {@link #prematureVentricular()} (a wide, tall QRS without
- * P and a T wave of opposite polarity, because a ventricular focus depolarises the ventricles through
- * the slow myocardium instead of the His-Purkinje system).
+ * <p>Instances are immutable. Three morphologies are predefined, one per {@link BeatKind}: {@link
+ * #normalSinus()}, {@link #atrialFibrillation()} (the same beat without its P wave, since in AF the
+ * atria do not depolarise as a whole) and {@link #prematureVentricular()} (a wide, tall QRS without
+ * P and a T wave of opposite polarity, because a ventricular focus depolarises the ventricles
+ * through the slow myocardium instead of the His-Purkinje system).
  */
 public final class EcgWaveform {
 
@@ -33,7 +33,12 @@ public final class EcgWaveform {
      * @param amplitudeMv peak height in mV (negative for Q and S)
      * @param rateAdaptive whether offset and width scale with √RR (P, T) or stay fixed (QRS)
      */
-    public record Wave(String name, double offsetSeconds, double sigmaSeconds, double amplitudeMv, boolean rateAdaptive) {
+    public record Wave(
+            String name,
+            double offsetSeconds,
+            double sigmaSeconds,
+            double amplitudeMv,
+            boolean rateAdaptive) {
         public Wave {
             Objects.requireNonNull(name, "name");
             if (!(sigmaSeconds > 0)) {
@@ -42,36 +47,45 @@ public final class EcgWaveform {
         }
     }
 
-    /** Beyond this many standard deviations a wave's contribution (< 2e-8 of its height) is dropped. */
+    /**
+     * Beyond this many standard deviations a wave's contribution (< 2e-8 of its height) is dropped.
+     */
     private static final double CUTOFF_SIGMAS = 6.0;
+
     /** Longest RR the heart-rate profiles produce (40 bpm); bounds how far a beat's waves reach. */
     private static final double MAX_RR_SECONDS = 60.0 / HeartRateProfile.MIN_BPM;
 
     private static final double TWO_PI = 2 * Math.PI;
+
     /** Converts McSharry's a·b² heights to mV so that R (30 · 0.1²) is 1 mV. */
     private static final double MV_PER_MODEL_UNIT = 1.0 / (30 * 0.1 * 0.1);
 
-    private static final EcgWaveform NORMAL_SINUS = new EcgWaveform(List.of(
-            mcSharry("P", -70, 1.2, 0.25, true),
-            mcSharry("Q", -15, -5.0, 0.1, false),
-            mcSharry("R", 0, 30.0, 0.1, false),
-            mcSharry("S", 15, -7.5, 0.1, false),
-            mcSharry("T", 100, 0.75, 0.4, true)));
+    private static final EcgWaveform NORMAL_SINUS =
+            new EcgWaveform(
+                    List.of(
+                            mcSharry("P", -70, 1.2, 0.25, true),
+                            mcSharry("Q", -15, -5.0, 0.1, false),
+                            mcSharry("R", 0, 30.0, 0.1, false),
+                            mcSharry("S", 15, -7.5, 0.1, false),
+                            mcSharry("T", 100, 0.75, 0.4, true)));
 
     /**
-     * Premature ventricular contraction, in mV and seconds (not McSharry's units: his model has no PVC).
-     * The main deflection (σ 30 ms, about twice the sinus R's half-maximum width) and the following
-     * S-like trough make a QRS of about 150 ms from the first to the last deflection beyond 20 % of its
-     * height (the sinus beat: about 75 ms); clinically a PVC's QRS exceeds 120 ms. It is taller than the
-     * sinus R (about 1.3 mV) and its T wave is inverted (discordant).
+     * Premature ventricular contraction, in mV and seconds (not McSharry's units: his model has no
+     * PVC). The main deflection (σ 30 ms, about twice the sinus R's half-maximum width) and the
+     * following S-like trough make a QRS of about 150 ms from the first to the last deflection
+     * beyond 20 % of its height (the sinus beat: about 75 ms); clinically a PVC's QRS exceeds 120
+     * ms. It is taller than the sinus R (about 1.3 mV) and its T wave is inverted (discordant).
      */
-    private static final EcgWaveform PREMATURE_VENTRICULAR = new EcgWaveform(List.of(
-            new Wave("R", 0.0, 0.030, 1.3, false),
-            new Wave("S", 0.065, 0.028, -0.5, false),
-            new Wave("T", 0.28, 0.07, -0.4, true)));
+    private static final EcgWaveform PREMATURE_VENTRICULAR =
+            new EcgWaveform(
+                    List.of(
+                            new Wave("R", 0.0, 0.030, 1.3, false),
+                            new Wave("S", 0.065, 0.028, -0.5, false),
+                            new Wave("T", 0.28, 0.07, -0.4, true)));
 
-    private static final EcgWaveform ATRIAL_FIBRILLATION = new EcgWaveform(
-            NORMAL_SINUS.waves().stream().filter(w -> !w.name().equals("P")).toList());
+    private static final EcgWaveform ATRIAL_FIBRILLATION =
+            new EcgWaveform(
+                    NORMAL_SINUS.waves().stream().filter(w -> !w.name().equals("P")).toList());
 
     private final List<Wave> waves;
     private final double[] offset;
@@ -140,8 +154,13 @@ public final class EcgWaveform {
         return waves.stream().anyMatch(w -> w.name().equals(name));
     }
 
-    private static Wave mcSharry(String name, double thetaDegrees, double a, double b, boolean rateAdaptive) {
-        return new Wave(name, Math.toRadians(thetaDegrees) / TWO_PI, b / TWO_PI, a * b * b * MV_PER_MODEL_UNIT,
+    private static Wave mcSharry(
+            String name, double thetaDegrees, double a, double b, boolean rateAdaptive) {
+        return new Wave(
+                name,
+                Math.toRadians(thetaDegrees) / TWO_PI,
+                b / TWO_PI,
+                a * b * b * MV_PER_MODEL_UNIT,
                 rateAdaptive);
     }
 
@@ -149,24 +168,30 @@ public final class EcgWaveform {
         return waves;
     }
 
-    /** How long before its R peak a beat's first wave can start to contribute, in seconds (upper bound). */
+    /**
+     * How long before its R peak a beat's first wave can start to contribute, in seconds (upper
+     * bound).
+     */
     public double reachBeforeRSeconds() {
         return reachBeforeR;
     }
 
-    /** How long after its R peak a beat's last wave can still contribute, in seconds (upper bound). */
+    /**
+     * How long after its R peak a beat's last wave can still contribute, in seconds (upper bound).
+     */
     public double reachAfterRSeconds() {
         return reachAfterR;
     }
 
     /**
-     * Contribution of {@code beat} to the signal at {@code tSeconds} (same time base as
-     * {@link Beat#rPeakSeconds()}), in mV. A pure function of its arguments, so the signal never
-     * depends on evaluation order or chunking. {@code StrictMath} keeps it bit-identical on every JVM.
+     * Contribution of {@code beat} to the signal at {@code tSeconds} (same time base as {@link
+     * Beat#rPeakSeconds()}), in mV. A pure function of its arguments, so the signal never depends
+     * on evaluation order or chunking. {@code StrictMath} keeps it bit-identical on every JVM.
      */
     public double contributionMv(Beat beat, double tSeconds) {
         double dt = tSeconds - beat.rPeakSeconds();
-        // The RR after a premature beat (compensatory pause) can exceed the longest sinus RR; the waves
+        // The RR after a premature beat (compensatory pause) can exceed the longest sinus RR; the
+        // waves
         // stop adapting there, which also keeps them within reachAfterRSeconds().
         double rateScale = StrictMath.sqrt(Math.min(beat.precedingRrSeconds(), MAX_RR_SECONDS));
         double sum = 0;

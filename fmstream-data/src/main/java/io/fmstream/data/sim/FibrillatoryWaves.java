@@ -4,14 +4,17 @@ package io.fmstream.data.sim;
  * The atrial signal during atrial fibrillation (f waves), after the sawtooth model of Stridh and
  * Sörnmo (2001): a fundamental with slowly frequency-modulated phase plus two decaying harmonics,
  * amplitude-modulated slowly and irregularly:
+ *
  * <pre>
  *   f(t) = a(t) · [sin θ(t) + 0.35 sin(2θ(t) + ψ2) + 0.15 sin(3θ(t) + ψ3)]
  *   θ(t) = 2π f0 t + (Δf / fm) sin(2π fm t + φ)          instantaneous frequency f0 ± Δf
  *   a(t) = A · (1 + 0.3 sin(2π fa t + χ) + 0.15 n(t))    n: smooth unit noise, 1 Hz knots
  * </pre>
- * Per device, from the seed: dominant atrial frequency f0 in 5-7 Hz (surface-ECG studies report means
- * of about 5-6.5 Hz), Δf 0.3-0.8 Hz at fm 0.08-0.25 Hz (so the frequency stays within 4.2-7.8 Hz),
- * and A in 0.04-0.10 mV (peaks of about 0.05-0.13 mV, "fine" to "coarse" AF). A pure function of time.
+ *
+ * Per device, from the seed: dominant atrial frequency f0 in 5-7 Hz (surface-ECG studies report
+ * means of about 5-6.5 Hz), Δf 0.3-0.8 Hz at fm 0.08-0.25 Hz (so the frequency stays within 4.2-7.8
+ * Hz), and A in 0.04-0.10 mV (peaks of about 0.05-0.13 mV, "fine" to "coarse" AF). A pure function
+ * of time.
  */
 final class FibrillatoryWaves {
 
@@ -44,10 +47,18 @@ final class FibrillatoryWaves {
 
     /** f-wave value at {@code tSeconds}, mV (before the scenario's AF weighting). */
     double valueMv(double tSeconds) {
-        double theta = 2 * Math.PI * f0 * tSeconds + deltaF / fm * StrictMath.sin(2 * Math.PI * fm * tSeconds + phaseFm);
-        double a = amplitudeMv * (1 + 0.3 * StrictMath.sin(2 * Math.PI * fa * tSeconds + phaseFa)
-                + 0.15 * irregularity.value(tSeconds));
-        return a * (StrictMath.sin(theta) + 0.35 * StrictMath.sin(2 * theta + psi2) + 0.15 * StrictMath.sin(3 * theta + psi3));
+        double theta =
+                2 * Math.PI * f0 * tSeconds
+                        + deltaF / fm * StrictMath.sin(2 * Math.PI * fm * tSeconds + phaseFm);
+        double a =
+                amplitudeMv
+                        * (1
+                                + 0.3 * StrictMath.sin(2 * Math.PI * fa * tSeconds + phaseFa)
+                                + 0.15 * irregularity.value(tSeconds));
+        return a
+                * (StrictMath.sin(theta)
+                        + 0.35 * StrictMath.sin(2 * theta + psi2)
+                        + 0.15 * StrictMath.sin(3 * theta + psi3));
     }
 
     double dominantFrequencyHz() {

@@ -2,13 +2,22 @@ package io.fmstream.data.sim;
 
 /**
  * Rhythm class of a stretch of simulated ECG, as a rhythm head would label it (the PhysioNet/CinC
- * 2017 classes Normal, AF, Other). The scenario sets it per segment; ground truth reports it per span.
+ * 2017 classes Normal, AF, Other). The scenario sets it per segment; ground truth reports it per
+ * span.
  */
 public enum Rhythm {
-    /** Sinus rhythm: every beat preceded by a P wave, RR varying only with respiration and small jitter. */
+    /**
+     * Sinus rhythm: every beat preceded by a P wave, RR varying only with respiration and small
+     * jitter.
+     */
     NORMAL,
-    /** Atrial fibrillation: no P waves, fibrillatory baseline (f waves), irregularly irregular RR. */
+    /**
+     * Atrial fibrillation: no P waves, fibrillatory baseline (f waves), irregularly irregular RR.
+     */
     AF,
-    /** Another abnormal rhythm; simulated as sinus rhythm with frequent premature ventricular contractions. */
+    /**
+     * Another abnormal rhythm; simulated as sinus rhythm with frequent premature ventricular
+     * contractions.
+     */
     OTHER
 }

@@ -7,69 +7,108 @@ import java.util.Objects;
 import java.util.Random;
 
 /**
- * What happens to one simulated wearable over time: a schedule of contiguous segments (rhythm,
- * mean heart rate, noise level), plus the link events that decide which of its chunks reach the
- * backend: <em>drop-outs</em> (chunks touching them are lost; the stream index still advances) and
+ * What happens to one simulated wearable over time: a schedule of contiguous segments (rhythm, mean
+ * heart rate, noise level), plus the link events that decide which of its chunks reach the backend:
+ * <em>drop-outs</em> (chunks touching them are lost; the stream index still advances) and
  * <em>offline periods</em> (the device keeps recording but uploads nothing; chunks completed in the
  * period are held back and released together when it ends, as a backlog).
  *
  * <p>All times are offsets in microseconds from the device's first sample. The segments start at
  * offset 0 and follow each other without gaps; the last one is open-ended (it continues past its
- * nominal duration). Changes between segments are not instantaneous where an instant change would be
- * unphysiological or make a step in the signal: the heart rate moves to the new mean over
- * {@value #RATE_RAMP_MICROS} µs, noise levels and f-wave amplitude over {@value #LEVEL_RAMP_MICROS} µs.
- * The rhythm label itself switches exactly at the boundary, so ground truth matches the schedule.
+ * nominal duration). Changes between segments are not instantaneous where an instant change would
+ * be unphysiological or make a step in the signal: the heart rate moves to the new mean over
+ * {@value #RATE_RAMP_MICROS} µs, noise levels and f-wave amplitude over {@value #LEVEL_RAMP_MICROS}
+ * µs. The rhythm label itself switches exactly at the boundary, so ground truth matches the
+ * schedule.
  *
- * <p>A scenario is either {@linkplain #generate generated from a seed} (for fleets) or written with the
- * {@linkplain #builder() builder} (for tests). Immutable.
+ * <p>A scenario is either {@linkplain #generate generated from a seed} (for fleets) or written with
+ * the {@linkplain #builder() builder} (for tests). Immutable.
  */
 public final class Scenario {
 
     /** Heart-rate transition time at a segment boundary. */
     public static final long RATE_RAMP_MICROS = 5_000_000L;
+
     /** Noise-level and f-wave-amplitude transition time at a segment boundary. */
     public static final long LEVEL_RAMP_MICROS = 1_000_000L;
+
     /** Generated segments last between these (inclusive), in whole seconds. */
     public static final int MIN_GENERATED_SEGMENT_SECONDS = 30;
+
     public static final int MAX_GENERATED_SEGMENT_SECONDS = 300;
-    /** Highest mean rate of an OTHER (PVC) segment: the premature beat must still come clearly early. */
+
+    /**
+     * Highest mean rate of an OTHER (PVC) segment: the premature beat must still come clearly
+     * early.
+     */
     public static final double MAX_OTHER_BPM = 140.0;
+
     /** The PVC period of an OTHER segment: one PVC every {@code pvcEvery} beats, in this range. */
     public static final int MIN_PVC_EVERY = 2;
+
     public static final int MAX_PVC_EVERY = 12;
 
     private static final long MICROS = 1_000_000L;
-    /** Random-stream labels of the generator (see {@link CounterRng#derive}); part of the output's definition. */
+
+    /**
+     * Random-stream labels of the generator (see {@link CounterRng#derive}); part of the output's
+     * definition.
+     */
     private static final long STREAM_SCENARIO = 0x5CE7A210L;
 
     /**
      * One stretch of the schedule.
      *
      * @param startOffsetMicros start, µs after the device's first sample
-     * @param durationMicros nominal duration, {@code > 0} (the last segment of a scenario is open-ended)
+     * @param durationMicros nominal duration, {@code > 0} (the last segment of a scenario is
+     *     open-ended)
      * @param rhythm rhythm during the segment
-     * @param meanBpm mean heart rate in [40, 180] ({@value Scenario#MAX_OTHER_BPM} at most for OTHER)
+     * @param meanBpm mean heart rate in [40, 180] ({@value Scenario#MAX_OTHER_BPM} at most for
+     *     OTHER)
      * @param noise additive noise level
-     * @param pvcEvery for OTHER, one beat in this many is a PVC (in [{@value Scenario#MIN_PVC_EVERY},
-     *     {@value Scenario#MAX_PVC_EVERY}]); 0 for the other rhythms
+     * @param pvcEvery for OTHER, one beat in this many is a PVC (in [{@value
+     *     Scenario#MIN_PVC_EVERY}, {@value Scenario#MAX_PVC_EVERY}]); 0 for the other rhythms
      */
-    public record Segment(long startOffsetMicros, long durationMicros, Rhythm rhythm, double meanBpm, Noise noise,
-                          int pvcEvery) {
+    public record Segment(
+            long startOffsetMicros,
+            long durationMicros,
+            Rhythm rhythm,
+            double meanBpm,
+            Noise noise,
+            int pvcEvery) {
         public Segment {
             Objects.requireNonNull(rhythm, "rhythm");
             Objects.requireNonNull(noise, "noise");
             if (startOffsetMicros < 0 || durationMicros <= 0) {
-                throw new IllegalArgumentException("segment needs start >= 0 and duration > 0, got "
-                        + startOffsetMicros + ", " + durationMicros);
+                throw new IllegalArgumentException(
+                        "segment needs start >= 0 and duration > 0, got "
+                                + startOffsetMicros
+                                + ", "
+                                + durationMicros);
             }
             double maxBpm = rhythm == Rhythm.OTHER ? MAX_OTHER_BPM : HeartRateProfile.MAX_BPM;
             if (!(meanBpm >= HeartRateProfile.MIN_BPM && meanBpm <= maxBpm)) {
-                throw new IllegalArgumentException(rhythm + " meanBpm must be in [" + HeartRateProfile.MIN_BPM + ", "
-                        + maxBpm + "], got " + meanBpm);
+                throw new IllegalArgumentException(
+                        rhythm
+                                + " meanBpm must be in ["
+                                + HeartRateProfile.MIN_BPM
+                                + ", "
+                                + maxBpm
+                                + "], got "
+                                + meanBpm);
             }
-            if (rhythm == Rhythm.OTHER ? (pvcEvery < MIN_PVC_EVERY || pvcEvery > MAX_PVC_EVERY) : pvcEvery != 0) {
-                throw new IllegalArgumentException("pvcEvery must be in [" + MIN_PVC_EVERY + ", " + MAX_PVC_EVERY
-                        + "] for OTHER and 0 otherwise, got " + pvcEvery + " for " + rhythm);
+            if (rhythm == Rhythm.OTHER
+                    ? (pvcEvery < MIN_PVC_EVERY || pvcEvery > MAX_PVC_EVERY)
+                    : pvcEvery != 0) {
+                throw new IllegalArgumentException(
+                        "pvcEvery must be in ["
+                                + MIN_PVC_EVERY
+                                + ", "
+                                + MAX_PVC_EVERY
+                                + "] for OTHER and 0 otherwise, got "
+                                + pvcEvery
+                                + " for "
+                                + rhythm);
             }
         }
 
@@ -78,14 +117,16 @@ public final class Scenario {
         }
     }
 
-    /**
-     * A half-open time span [start, end), µs after the device's first sample.
-     */
+    /** A half-open time span [start, end), µs after the device's first sample. */
     public record Span(long startOffsetMicros, long endOffsetMicros) {
         public Span {
             if (startOffsetMicros < 0 || endOffsetMicros <= startOffsetMicros) {
-                throw new IllegalArgumentException("span needs 0 <= start < end, got [" + startOffsetMicros + ", "
-                        + endOffsetMicros + ")");
+                throw new IllegalArgumentException(
+                        "span needs 0 <= start < end, got ["
+                                + startOffsetMicros
+                                + ", "
+                                + endOffsetMicros
+                                + ")");
             }
         }
 
@@ -109,8 +150,11 @@ public final class Scenario {
         long expected = 0;
         for (Segment s : segments) {
             if (s.startOffsetMicros() != expected) {
-                throw new IllegalArgumentException("segments must be contiguous from 0; expected a start at "
-                        + expected + " µs, got " + s);
+                throw new IllegalArgumentException(
+                        "segments must be contiguous from 0; expected a start at "
+                                + expected
+                                + " µs, got "
+                                + s);
             }
             expected = s.endOffsetMicros();
         }
@@ -124,7 +168,8 @@ public final class Scenario {
         sorted.sort(Comparator.comparingLong(Span::startOffsetMicros));
         for (int i = 1; i < sorted.size(); i++) {
             if (sorted.get(i).startOffsetMicros() < sorted.get(i - 1).endOffsetMicros()) {
-                throw new IllegalArgumentException(what + " overlap: " + sorted.get(i - 1) + " and " + sorted.get(i));
+                throw new IllegalArgumentException(
+                        what + " overlap: " + sorted.get(i - 1) + " and " + sorted.get(i));
             }
         }
         return List.copyOf(sorted);
@@ -141,11 +186,11 @@ public final class Scenario {
 
     /**
      * A random scenario of at least {@code durationMicros} from {@code seed}: segments of 30-300 s;
-     * rhythms NORMAL (60 %; three in four at rest, 45-110 bpm, the rest anywhere in 40-180 bpm, so the
-     * whole range the heads must cover is in the training data), AF (25 %, 60-170 bpm) and OTHER (15 %,
-     * 50-110 bpm with a PVC every 3rd to 6th beat); noise clean (half the
-     * segments, 0.01-0.03 mV), moderate (35 %, 0.04-0.12 mV) or heavy (15 %, 0.15-0.3 mV) with a random
-     * mix of the three types; offline periods of 30-300 s every 10-40 min; drop-outs of 1-20 s every
+     * rhythms NORMAL (60 %; three in four at rest, 45-110 bpm, the rest anywhere in 40-180 bpm, so
+     * the whole range the heads must cover is in the training data), AF (25 %, 60-170 bpm) and
+     * OTHER (15 %, 50-110 bpm with a PVC every 3rd to 6th beat); noise clean (half the segments,
+     * 0.01-0.03 mV), moderate (35 %, 0.04-0.12 mV) or heavy (15 %, 0.15-0.3 mV) with a random mix
+     * of the three types; offline periods of 30-300 s every 10-40 min; drop-outs of 1-20 s every
      * 2-15 min, never inside an offline period. Same seed, same scenario.
      */
     public static Scenario generate(long seed, long durationMicros) {
@@ -158,14 +203,22 @@ public final class Scenario {
         Builder b = builder();
         long t = 0;
         while (t < durationMicros) {
-            int seconds = MIN_GENERATED_SEGMENT_SECONDS
-                    + r.nextInt(MAX_GENERATED_SEGMENT_SECONDS - MIN_GENERATED_SEGMENT_SECONDS + 1);
+            int seconds =
+                    MIN_GENERATED_SEGMENT_SECONDS
+                            + r.nextInt(
+                                    MAX_GENERATED_SEGMENT_SECONDS
+                                            - MIN_GENERATED_SEGMENT_SECONDS
+                                            + 1);
             double u = r.nextDouble();
             Rhythm rhythm = u < 0.60 ? Rhythm.NORMAL : u < 0.85 ? Rhythm.AF : Rhythm.OTHER;
             double bpm;
             int pvcEvery = 0;
             switch (rhythm) {
-                case NORMAL -> bpm = r.nextDouble() < 0.25 ? 40 + 140 * r.nextDouble() : 45 + 65 * r.nextDouble();
+                case NORMAL ->
+                        bpm =
+                                r.nextDouble() < 0.25
+                                        ? 40 + 140 * r.nextDouble()
+                                        : 45 + 65 * r.nextDouble();
                 case AF -> bpm = 60 + 110 * r.nextDouble();
                 default -> {
                     bpm = 50 + 60 * r.nextDouble();
@@ -181,7 +234,12 @@ public final class Scenario {
             } else {
                 level = 0.15 + 0.15 * r.nextDouble();
             }
-            Noise noise = Noise.of(level, 0.2 + r.nextDouble(), 0.2 + r.nextDouble(), 0.1 + r.nextDouble());
+            Noise noise =
+                    Noise.of(
+                            level,
+                            0.2 + r.nextDouble(),
+                            0.2 + r.nextDouble(),
+                            0.1 + r.nextDouble());
             // A tenth of a bpm is precision enough, and it keeps the printed schedule readable.
             bpm = Math.round(bpm * 10) / 10.0;
             b.segmentMicros(seconds * MICROS, rhythm, bpm, noise, pvcEvery);
@@ -198,8 +256,11 @@ public final class Scenario {
         while (d < durationMicros) {
             long len = (1 + r.nextInt(20)) * MICROS;
             Span span = new Span(d, d + len);
-            if (offline.stream().noneMatch(s -> s.startOffsetMicros() < span.endOffsetMicros()
-                    && span.startOffsetMicros() < s.endOffsetMicros())) {
+            if (offline.stream()
+                    .noneMatch(
+                            s ->
+                                    s.startOffsetMicros() < span.endOffsetMicros()
+                                            && span.startOffsetMicros() < s.endOffsetMicros())) {
                 b.dropouts.add(span);
             }
             d += len + (120 + r.nextInt(781)) * MICROS;
@@ -208,10 +269,22 @@ public final class Scenario {
         return b.build();
     }
 
-    /** The same schedule and link events with every noise level zero: the clean reference signal. */
+    /**
+     * The same schedule and link events with every noise level zero: the clean reference signal.
+     */
     public Scenario withoutNoise() {
-        List<Segment> clean = segments.stream().map(s -> new Segment(s.startOffsetMicros(), s.durationMicros(),
-                s.rhythm(), s.meanBpm(), Noise.NONE, s.pvcEvery())).toList();
+        List<Segment> clean =
+                segments.stream()
+                        .map(
+                                s ->
+                                        new Segment(
+                                                s.startOffsetMicros(),
+                                                s.durationMicros(),
+                                                s.rhythm(),
+                                                s.meanBpm(),
+                                                Noise.NONE,
+                                                s.pvcEvery()))
+                        .toList();
         return new Scenario(clean, dropouts, offline);
     }
 
@@ -237,7 +310,10 @@ public final class Scenario {
         return segments.get(segments.size() - 1).endOffsetMicros();
     }
 
-    /** Index of the segment in force at {@code offsetMicros} (the first for negative offsets, the last beyond the end). */
+    /**
+     * Index of the segment in force at {@code offsetMicros} (the first for negative offsets, the
+     * last beyond the end).
+     */
     public int segmentIndexAt(long offsetMicros) {
         int lo = 0;
         int hi = segments.size() - 1;
@@ -257,8 +333,9 @@ public final class Scenario {
     }
 
     /**
-     * Weight of segment {@code i} (against segment {@code i - 1}) at {@code offsetMicros}, rising linearly
-     * from 0 to 1 over {@code rampMicros} after the segment starts; 1 for the first segment.
+     * Weight of segment {@code i} (against segment {@code i - 1}) at {@code offsetMicros}, rising
+     * linearly from 0 to 1 over {@code rampMicros} after the segment starts; 1 for the first
+     * segment.
      */
     double rampWeight(int i, long offsetMicros, long rampMicros) {
         if (i == 0) {
@@ -276,7 +353,10 @@ public final class Scenario {
         return w >= 1.0 ? cur : w * cur + (1 - w) * segments.get(i - 1).meanBpm();
     }
 
-    /** Noise level at {@code offsetMicros}, including the transition ramp (per type, linearly in amplitude). */
+    /**
+     * Noise level at {@code offsetMicros}, including the transition ramp (per type, linearly in
+     * amplitude).
+     */
     public Noise noiseAt(long offsetMicros) {
         return noiseAt(segmentIndexAt(offsetMicros), offsetMicros);
     }
@@ -289,26 +369,35 @@ public final class Scenario {
             return cur;
         }
         Noise prev = segments.get(i - 1).noise();
-        return new Noise(w * cur.baselineWanderMv() + (1 - w) * prev.baselineWanderMv(),
+        return new Noise(
+                w * cur.baselineWanderMv() + (1 - w) * prev.baselineWanderMv(),
                 w * cur.muscleMv() + (1 - w) * prev.muscleMv(),
                 w * cur.electrodeMotionMv() + (1 - w) * prev.electrodeMotionMv());
     }
 
-    /** Relative f-wave amplitude at {@code offsetMicros}: 1 in AF, 0 elsewhere, ramped at boundaries. */
+    /**
+     * Relative f-wave amplitude at {@code offsetMicros}: 1 in AF, 0 elsewhere, ramped at
+     * boundaries.
+     */
     public double fibrillationWeightAt(long offsetMicros) {
         return fibrillationWeightAt(segmentIndexAt(offsetMicros), offsetMicros);
     }
 
-    /** {@link #fibrillationWeightAt(long)} when the segment index {@code i} at that offset is already known. */
+    /**
+     * {@link #fibrillationWeightAt(long)} when the segment index {@code i} at that offset is
+     * already known.
+     */
     double fibrillationWeightAt(int i, long offsetMicros) {
         double cur = segments.get(i).rhythm() == Rhythm.AF ? 1.0 : 0.0;
         double w = rampWeight(i, offsetMicros, LEVEL_RAMP_MICROS);
-        return w >= 1.0 ? cur : w * cur + (1 - w) * (segments.get(i - 1).rhythm() == Rhythm.AF ? 1.0 : 0.0);
+        return w >= 1.0
+                ? cur
+                : w * cur + (1 - w) * (segments.get(i - 1).rhythm() == Rhythm.AF ? 1.0 : 0.0);
     }
 
     /**
-     * Time spent in each rhythm within [from, to), µs, indexed by {@link Rhythm#ordinal()}; exact, from the
-     * schedule's boundaries.
+     * Time spent in each rhythm within [from, to), µs, indexed by {@link Rhythm#ordinal()}; exact,
+     * from the schedule's boundaries.
      */
     public long[] rhythmMicros(long fromOffsetMicros, long toOffsetMicros) {
         long[] out = new long[Rhythm.values().length];
@@ -339,7 +428,10 @@ public final class Scenario {
         return overlapsDropout(offsetMicros, offsetMicros);
     }
 
-    /** End of the offline period containing {@code offsetMicros}, or -1 if the device is online then. */
+    /**
+     * End of the offline period containing {@code offsetMicros}, or -1 if the device is online
+     * then.
+     */
     public long offlineUntil(long offsetMicros) {
         Span s = lastStartingAtOrBefore(offline, offsetMicros);
         return s != null && s.contains(offsetMicros) ? s.endOffsetMicros() : -1;
@@ -361,7 +453,9 @@ public final class Scenario {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Scenario s && segments.equals(s.segments) && dropouts.equals(s.dropouts)
+        return o instanceof Scenario s
+                && segments.equals(s.segments)
+                && dropouts.equals(s.dropouts)
                 && offline.equals(s.offline);
     }
 
@@ -372,22 +466,30 @@ public final class Scenario {
 
     @Override
     public String toString() {
-        return "Scenario[segments=" + segments + ", dropouts=" + dropouts + ", offline=" + offline + "]";
+        return "Scenario[segments="
+                + segments
+                + ", dropouts="
+                + dropouts
+                + ", offline="
+                + offline
+                + "]";
     }
 
-    /** Writes a schedule segment after segment; times in seconds are rounded to whole microseconds. */
+    /**
+     * Writes a schedule segment after segment; times in seconds are rounded to whole microseconds.
+     */
     public static final class Builder {
         private final List<Segment> segments = new ArrayList<>();
         private final List<Span> dropouts = new ArrayList<>();
         private final List<Span> offline = new ArrayList<>();
         private long end;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /** Appends a NORMAL or AF segment, or an OTHER segment with a PVC every 4th beat. */
         public Builder segment(double seconds, Rhythm rhythm, double meanBpm, Noise noise) {
-            return segmentMicros(micros(seconds), rhythm, meanBpm, noise, rhythm == Rhythm.OTHER ? 4 : 0);
+            return segmentMicros(
+                    micros(seconds), rhythm, meanBpm, noise, rhythm == Rhythm.OTHER ? 4 : 0);
         }
 
         /** Appends an OTHER segment with a PVC every {@code pvcEvery} beats. */
@@ -395,7 +497,8 @@ public final class Scenario {
             return segmentMicros(micros(seconds), Rhythm.OTHER, meanBpm, noise, pvcEvery);
         }
 
-        public Builder segmentMicros(long durationMicros, Rhythm rhythm, double meanBpm, Noise noise, int pvcEvery) {
+        public Builder segmentMicros(
+                long durationMicros, Rhythm rhythm, double meanBpm, Noise noise, int pvcEvery) {
             segments.add(new Segment(end, durationMicros, rhythm, meanBpm, noise, pvcEvery));
             end += durationMicros;
             return this;
@@ -414,7 +517,8 @@ public final class Scenario {
         }
 
         /**
-         * @throws IllegalArgumentException without segments, or if drop-outs (or offline periods) overlap
+         * @throws IllegalArgumentException without segments, or if drop-outs (or offline periods)
+         *     overlap
          */
         public Scenario build() {
             return new Scenario(segments, dropouts, offline);
@@ -422,7 +526,8 @@ public final class Scenario {
 
         private static long micros(double seconds) {
             if (!(seconds >= 0) || Double.isInfinite(seconds)) {
-                throw new IllegalArgumentException("seconds must be finite and >= 0, got " + seconds);
+                throw new IllegalArgumentException(
+                        "seconds must be finite and >= 0, got " + seconds);
             }
             return Math.round(seconds * 1e6);
         }

@@ -2,7 +2,6 @@ package io.fmstream.data.sim;
 
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.SignalType;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -10,23 +9,23 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One simulated single-lead ECG wearable: produces its continuous stream as consecutive
- * {@link SensorChunk}s, and exposes the ground truth (beats, heart rate, rhythm, noise) that tests and
- * the {@code simulate} command compare results against.
+ * One simulated single-lead ECG wearable: produces its continuous stream as consecutive {@link
+ * SensorChunk}s, and exposes the ground truth (beats, heart rate, rhythm, noise) that tests and the
+ * {@code simulate} command compare results against.
  *
  * <p>A device is driven either by a {@link HeartRateProfile} (noise-free sinus rhythm; the original
- * mode, whose samples are unchanged) or by a {@link Scenario}: a schedule of NORMAL / AF / OTHER (PVC)
- * segments with noise, see {@link ScenarioBeats}, {@link FibrillatoryWaves} and {@link NoiseModel}.
- * A scenario's drop-outs and offline periods do not affect this class, which always produces the whole
- * stream; {@link DeviceUplink} applies them to the chunks.
+ * mode, whose samples are unchanged) or by a {@link Scenario}: a schedule of NORMAL / AF / OTHER
+ * (PVC) segments with noise, see {@link ScenarioBeats}, {@link FibrillatoryWaves} and {@link
+ * NoiseModel}. A scenario's drop-outs and offline periods do not affect this class, which always
+ * produces the whole stream; {@link DeviceUplink} applies them to the chunks.
  *
  * <p>Sample {@code n} is a pure function of {@code n}, the seed and the constructor parameters:
  * beats are generated from the seed strictly in order and every sample sums the waves of the beats
- * near its own time {@code n / sampleRateHz}, plus (scenario mode) f waves and noise, which are closed-
- * form or counter-based functions of the time or index. Hence the same seed gives the same bytes, and
- * the chunk sizes requested never change the samples. Sample times are computed from the index
- * ({@code start + round(n * 1e6 / rate)}), never accumulated, so they do not drift at rates such as
- * 360 Hz whose period is not a whole number of microseconds.
+ * near its own time {@code n / sampleRateHz}, plus (scenario mode) f waves and noise, which are
+ * closed- form or counter-based functions of the time or index. Hence the same seed gives the same
+ * bytes, and the chunk sizes requested never change the samples. Sample times are computed from the
+ * index ({@code start + round(n * 1e6 / rate)}), never accumulated, so they do not drift at rates
+ * such as 360 Hz whose period is not a whole number of microseconds.
  *
  * <p>Samples are int16 little-endian with gain {@value #GAIN} ADC units per mV and baseline 0, the
  * MIT-BIH convention. Not thread-safe.
@@ -35,6 +34,7 @@ public final class SimulatedDevice {
 
     /** ADC units per mV. */
     public static final double GAIN = 200.0;
+
     public static final int BASELINE = 0;
     public static final String UNIT = "mV";
 
@@ -42,55 +42,99 @@ public final class SimulatedDevice {
     private final long seed;
     private final double sampleRateHz;
     private final long startTimeMicros;
+
     /** Null in scenario mode. */
     private final HeartRateProfile profile;
+
     /** Null in profile mode. */
     private final Scenario scenario;
+
     private final EcgWaveform waveform;
     private final BeatSource beats;
+
     /** Null in profile mode. */
     private final NoiseModel noise;
+
     /** Null in profile mode. */
     private final FibrillatoryWaves fWaves;
+
     private final double reachBeforeR;
     private final double reachAfterR;
 
     private long nextIndex;
+
     /** First beat that can still reach the next sample; only moves forward, as samples do. */
     private long firstLiveBeat;
+
     /** Segment of the last lookup: samples mostly stay in one segment, so this skips the search. */
     private int cachedSegment;
 
     /** A device with the {@linkplain EcgWaveform#normalSinus() normal sinus} morphology. */
-    public SimulatedDevice(String deviceId, long seed, double sampleRateHz, long startTimeMicros,
-                           HeartRateProfile profile) {
+    public SimulatedDevice(
+            String deviceId,
+            long seed,
+            double sampleRateHz,
+            long startTimeMicros,
+            HeartRateProfile profile) {
         this(deviceId, seed, sampleRateHz, startTimeMicros, profile, EcgWaveform.normalSinus());
     }
 
-    /** A noise-free sinus-rhythm device following {@code profile}, every beat shaped as {@code waveform}. */
-    public SimulatedDevice(String deviceId, long seed, double sampleRateHz, long startTimeMicros,
-                           HeartRateProfile profile, EcgWaveform waveform) {
-        this(deviceId, seed, sampleRateHz, startTimeMicros, Objects.requireNonNull(profile, "profile"), null,
+    /**
+     * A noise-free sinus-rhythm device following {@code profile}, every beat shaped as {@code
+     * waveform}.
+     */
+    public SimulatedDevice(
+            String deviceId,
+            long seed,
+            double sampleRateHz,
+            long startTimeMicros,
+            HeartRateProfile profile,
+            EcgWaveform waveform) {
+        this(
+                deviceId,
+                seed,
+                sampleRateHz,
+                startTimeMicros,
+                Objects.requireNonNull(profile, "profile"),
+                null,
                 Objects.requireNonNull(waveform, "waveform"));
     }
 
     /**
-     * A device following {@code scenario}: beats shaped by their {@link BeatKind}, f waves during AF,
-     * and the scheduled noise.
+     * A device following {@code scenario}: beats shaped by their {@link BeatKind}, f waves during
+     * AF, and the scheduled noise.
      */
-    public SimulatedDevice(String deviceId, long seed, double sampleRateHz, long startTimeMicros, Scenario scenario) {
-        this(deviceId, seed, sampleRateHz, startTimeMicros, null, Objects.requireNonNull(scenario, "scenario"),
+    public SimulatedDevice(
+            String deviceId,
+            long seed,
+            double sampleRateHz,
+            long startTimeMicros,
+            Scenario scenario) {
+        this(
+                deviceId,
+                seed,
+                sampleRateHz,
+                startTimeMicros,
+                null,
+                Objects.requireNonNull(scenario, "scenario"),
                 EcgWaveform.normalSinus());
     }
 
-    private SimulatedDevice(String deviceId, long seed, double sampleRateHz, long startTimeMicros,
-                            HeartRateProfile profile, Scenario scenario, EcgWaveform waveform) {
+    private SimulatedDevice(
+            String deviceId,
+            long seed,
+            double sampleRateHz,
+            long startTimeMicros,
+            HeartRateProfile profile,
+            Scenario scenario,
+            EcgWaveform waveform) {
         Objects.requireNonNull(deviceId, "deviceId");
         if (deviceId.isEmpty()) {
             throw new IllegalArgumentException("deviceId must not be empty");
         }
         if (!(sampleRateHz > 0) || Double.isInfinite(sampleRateHz)) {
-            throw new IllegalArgumentException("sampleRateHz must be finite and > 0, got " + sampleRateHz);
+            throw new IllegalArgumentException(
+                    "sampleRateHz must be finite and > 0, got " + sampleRateHz);
         }
         this.deviceId = deviceId;
         this.seed = seed;
@@ -131,7 +175,9 @@ public final class SimulatedDevice {
             throw new IllegalArgumentException("sampleCount must be >= 1, got " + sampleCount);
         }
         long first = nextIndex;
-        ByteBuffer samples = ByteBuffer.allocate(Math.multiplyExact(sampleCount, 2)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer samples =
+                ByteBuffer.allocate(Math.multiplyExact(sampleCount, 2))
+                        .order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < sampleCount; i++) {
             samples.putShort(toAdc(valueMv(first + i)));
         }
@@ -153,8 +199,8 @@ public final class SimulatedDevice {
 
     /**
      * Advances the stream by {@code sampleCount} samples without producing them (samples lost in a
-     * drop-out). The following chunk continues at the advanced index with exactly the samples it would
-     * have had anyway.
+     * drop-out). The following chunk continues at the advanced index with exactly the samples it
+     * would have had anyway.
      *
      * @throws IllegalArgumentException if {@code sampleCount < 0}
      */
@@ -194,8 +240,8 @@ public final class SimulatedDevice {
     }
 
     /**
-     * Ventricular signal (P-QRS-T of the beats) of sample {@code n}, mV, without f waves or noise; any
-     * order of {@code n}, as long as its beats are still held (see {@link #trimHistoryBefore}).
+     * Ventricular signal (P-QRS-T of the beats) of sample {@code n}, mV, without f waves or noise;
+     * any order of {@code n}, as long as its beats are still held (see {@link #trimHistoryBefore}).
      */
     double cardiacMv(long n) {
         double t = n / sampleRateHz;
@@ -235,12 +281,16 @@ public final class SimulatedDevice {
         return v;
     }
 
-    /** Index of the scenario segment at {@code offset}; a cached answer, since samples mostly stay in one. */
+    /**
+     * Index of the scenario segment at {@code offset}; a cached answer, since samples mostly stay
+     * in one.
+     */
     private int segmentFor(long offset) {
         List<Scenario.Segment> segments = scenario.segments();
         Scenario.Segment s = segments.get(cachedSegment);
-        boolean inCached = offset >= s.startOffsetMicros()
-                && (cachedSegment == segments.size() - 1 || offset < s.endOffsetMicros());
+        boolean inCached =
+                offset >= s.startOffsetMicros()
+                        && (cachedSegment == segments.size() - 1 || offset < s.endOffsetMicros());
         if (!inCached) {
             cachedSegment = scenario.segmentIndexAt(offset);
         }
@@ -256,15 +306,21 @@ public final class SimulatedDevice {
         return (short) Math.max(Short.MIN_VALUE, Math.min(Short.MAX_VALUE, raw));
     }
 
-    /** Device time of sample {@code n}: {@code start + round(n * 1e6 / sampleRateHz)} microseconds. */
+    /**
+     * Device time of sample {@code n}: {@code start + round(n * 1e6 / sampleRateHz)} microseconds.
+     */
     public long sampleTimeMicros(long n) {
         return startTimeMicros + Math.round(n * 1e6 / sampleRateHz);
     }
 
     /** Index of the first sample whose time is at or after {@code timeMicros}. */
     public long firstSampleAtOrAfter(long timeMicros) {
-        long n = Math.max(0, (long) Math.floor((timeMicros - startTimeMicros) * sampleRateHz / 1e6) - 1);
-        // The estimate is within a sample of the answer; step to it exactly with the rounding rule itself.
+        long n =
+                Math.max(
+                        0,
+                        (long) Math.floor((timeMicros - startTimeMicros) * sampleRateHz / 1e6) - 1);
+        // The estimate is within a sample of the answer; step to it exactly with the rounding rule
+        // itself.
         while (sampleTimeMicros(n) < timeMicros) {
             n++;
         }
@@ -274,19 +330,23 @@ public final class SimulatedDevice {
         return n;
     }
 
-    /** Index of the next sample {@link #nextChunk} will produce (= samples produced or skipped so far). */
+    /**
+     * Index of the next sample {@link #nextChunk} will produce (= samples produced or skipped so
+     * far).
+     */
     public long sampleIndex() {
         return nextIndex;
     }
 
     /**
-     * R-peak times (epoch microseconds) of the beats in the samples produced so far: R peak at or after
-     * the first sample (or the oldest beat still held, after {@link #trimHistoryBefore}) and before the
-     * next sample to be produced, in increasing order.
+     * R-peak times (epoch microseconds) of the beats in the samples produced so far: R peak at or
+     * after the first sample (or the oldest beat still held, after {@link #trimHistoryBefore}) and
+     * before the next sample to be produced, in increasing order.
      */
     public long[] beatTimesMicros() {
         double end = nextIndex / sampleRateHz;
-        long from = beats.forgottenThroughSeconds() >= 0 ? beats.start() : beats.firstAtOrAfter(0.0);
+        long from =
+                beats.forgottenThroughSeconds() >= 0 ? beats.start() : beats.firstAtOrAfter(0.0);
         long to = beats.firstAtOrAfter(end);
         long[] result = new long[(int) Math.max(0, to - from)];
         for (long k = from; k < to; k++) {
@@ -296,10 +356,11 @@ public final class SimulatedDevice {
     }
 
     /**
-     * The beats whose R peak lies in [fromMicros, toMicros), in order, with their kinds; may look ahead of
-     * the samples produced so far (that does not change any sample).
+     * The beats whose R peak lies in [fromMicros, toMicros), in order, with their kinds; may look
+     * ahead of the samples produced so far (that does not change any sample).
      *
-     * @throws IllegalStateException if beats of that span were forgotten ({@link #trimHistoryBefore})
+     * @throws IllegalStateException if beats of that span were forgotten ({@link
+     *     #trimHistoryBefore})
      */
     public List<Beat> beats(long fromMicros, long toMicros) {
         double a = (fromMicros - startTimeMicros) / 1e6;
@@ -313,9 +374,9 @@ public final class SimulatedDevice {
     }
 
     /**
-     * Ground-truth instantaneous heart rate at {@code timeMicros}: 60 / the RR interval (in seconds)
-     * of the beat pair around that time, jitter included; i.e. what an ideal beat detector would
-     * report. May look ahead of the samples produced so far; that does not change any sample.
+     * Ground-truth instantaneous heart rate at {@code timeMicros}: 60 / the RR interval (in
+     * seconds) of the beat pair around that time, jitter included; i.e. what an ideal beat detector
+     * would report. May look ahead of the samples produced so far; that does not change any sample.
      *
      * @throws IllegalArgumentException for a time before the device's start
      */
@@ -331,8 +392,8 @@ public final class SimulatedDevice {
     }
 
     /**
-     * Target rate at {@code timeMicros}, without beat-to-beat variation: the profile's, or the scenario's
-     * segment mean (ramped at segment boundaries).
+     * Target rate at {@code timeMicros}, without beat-to-beat variation: the profile's, or the
+     * scenario's segment mean (ramped at segment boundaries).
      */
     public double targetHeartRateAt(long timeMicros) {
         double t = relativeSeconds(timeMicros);
@@ -343,23 +404,26 @@ public final class SimulatedDevice {
     }
 
     /**
-     * Ground truth of samples [fromIndex, toIndex): see {@link GroundTruthSpan}. The dropped fraction here
-     * counts the samples whose own time lies in one of the scenario's drop-outs; {@link DeviceUplink},
-     * which loses whole chunks, reports what it actually dropped instead. A profile-driven device is
-     * NORMAL, noise-free and never drops anything.
+     * Ground truth of samples [fromIndex, toIndex): see {@link GroundTruthSpan}. The dropped
+     * fraction here counts the samples whose own time lies in one of the scenario's drop-outs;
+     * {@link DeviceUplink}, which loses whole chunks, reports what it actually dropped instead. A
+     * profile-driven device is NORMAL, noise-free and never drops anything.
      *
      * @throws IllegalArgumentException unless {@code 0 <= fromIndex < toIndex}
-     * @throws IllegalStateException if beats of the span were forgotten ({@link #trimHistoryBefore})
+     * @throws IllegalStateException if beats of the span were forgotten ({@link
+     *     #trimHistoryBefore})
      */
     public GroundTruthSpan groundTruth(long fromIndex, long toIndex) {
         if (fromIndex < 0 || toIndex <= fromIndex) {
-            throw new IllegalArgumentException("need 0 <= fromIndex < toIndex, got " + fromIndex + ", " + toIndex);
+            throw new IllegalArgumentException(
+                    "need 0 <= fromIndex < toIndex, got " + fromIndex + ", " + toIndex);
         }
         long startMicros = sampleTimeMicros(fromIndex);
         long endMicros = sampleTimeMicros(toIndex);
         double bpm = meanHeartRate(fromIndex / sampleRateHz, toIndex / sampleRateHz);
         if (scenario == null) {
-            return new GroundTruthSpan(deviceId, startMicros, endMicros, bpm, Rhythm.NORMAL, 1.0, 0.0, 0.0);
+            return new GroundTruthSpan(
+                    deviceId, startMicros, endMicros, bpm, Rhythm.NORMAL, 1.0, 0.0, 0.0);
         }
         long a = startMicros - startTimeMicros;
         long b = endMicros - startTimeMicros;
@@ -382,11 +446,21 @@ public final class SimulatedDevice {
             }
         }
         long count = toIndex - fromIndex;
-        return new GroundTruthSpan(deviceId, startMicros, endMicros, bpm, majority, fraction,
-                Math.sqrt(sumSquares / count), (double) dropped / count);
+        return new GroundTruthSpan(
+                deviceId,
+                startMicros,
+                endMicros,
+                bpm,
+                majority,
+                fraction,
+                Math.sqrt(sumSquares / count),
+                (double) dropped / count);
     }
 
-    /** 60 / mean RR of the beats with R peak in [a, b) s, or 60 / the RR around the midpoint if none. */
+    /**
+     * 60 / mean RR of the beats with R peak in [a, b) s, or 60 / the RR around the midpoint if
+     * none.
+     */
     private double meanHeartRate(double a, double b) {
         beats.ensureBeyond(b);
         double sumRr = 0;
@@ -399,9 +473,10 @@ public final class SimulatedDevice {
     }
 
     /**
-     * Forgets beats whose R peak is before {@code timeMicros} and that no future sample can reach, so that
-     * a long-running device holds bounded memory. Later queries about earlier times ({@link #beats},
-     * {@link #groundTruth}, {@link #heartRateAt}) throw {@link IllegalStateException}. Never changes a sample.
+     * Forgets beats whose R peak is before {@code timeMicros} and that no future sample can reach,
+     * so that a long-running device holds bounded memory. Later queries about earlier times ({@link
+     * #beats}, {@link #groundTruth}, {@link #heartRateAt}) throw {@link IllegalStateException}.
+     * Never changes a sample.
      */
     public void trimHistoryBefore(long timeMicros) {
         double t = (timeMicros - startTimeMicros) / 1e6;
@@ -418,7 +493,8 @@ public final class SimulatedDevice {
 
     private double relativeSeconds(long timeMicros) {
         if (timeMicros < startTimeMicros) {
-            throw new IllegalArgumentException("time " + timeMicros + " is before the device start " + startTimeMicros);
+            throw new IllegalArgumentException(
+                    "time " + timeMicros + " is before the device start " + startTimeMicros);
         }
         return (timeMicros - startTimeMicros) / 1e6;
     }
@@ -446,11 +522,13 @@ public final class SimulatedDevice {
     /**
      * The heart-rate profile of a profile-driven device.
      *
-     * @throws IllegalStateException for a scenario-driven device, which has none (see {@link #scenario()})
+     * @throws IllegalStateException for a scenario-driven device, which has none (see {@link
+     *     #scenario()})
      */
     public HeartRateProfile profile() {
         if (profile == null) {
-            throw new IllegalStateException(deviceId + " is driven by a scenario, not a HeartRateProfile");
+            throw new IllegalStateException(
+                    deviceId + " is driven by a scenario, not a HeartRateProfile");
         }
         return profile;
     }
@@ -467,12 +545,16 @@ public final class SimulatedDevice {
      */
     public Scenario scenario() {
         if (scenario == null) {
-            throw new IllegalStateException(deviceId + " is driven by a HeartRateProfile, not a scenario");
+            throw new IllegalStateException(
+                    deviceId + " is driven by a HeartRateProfile, not a scenario");
         }
         return scenario;
     }
 
-    /** The morphology of a profile-driven device's beats; for a scenario-driven one, that of its sinus beats. */
+    /**
+     * The morphology of a profile-driven device's beats; for a scenario-driven one, that of its
+     * sinus beats.
+     */
     public EcgWaveform waveform() {
         return waveform;
     }

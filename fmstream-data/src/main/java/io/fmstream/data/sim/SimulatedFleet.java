@@ -7,19 +7,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A deterministic fleet of simulated wearables with ground truth: N devices, each with its own seed,
- * native sample rate and {@link Scenario} derived from one fleet seed, each behind a
- * {@link DeviceUplink} that applies its drop-outs and offline periods. A driver advances simulated
- * time and asks {@link #poll} for what the devices send by then.
+ * A deterministic fleet of simulated wearables with ground truth: N devices, each with its own
+ * seed, native sample rate and {@link Scenario} derived from one fleet seed, each behind a {@link
+ * DeviceUplink} that applies its drop-outs and offline periods. A driver advances simulated time
+ * and asks {@link #poll} for what the devices send by then.
  *
- * <p>Same fleet seed and parameters, same devices, same scenarios, same chunk bytes and ground truth,
- * whatever the poll times (polling only decides which poll returns a chunk, not its content). Devices
- * are independent, so a fleet can also be assembled from explicitly built uplinks (tests). Not
- * thread-safe.
+ * <p>Same fleet seed and parameters, same devices, same scenarios, same chunk bytes and ground
+ * truth, whatever the poll times (polling only decides which poll returns a chunk, not its
+ * content). Devices are independent, so a fleet can also be assembled from explicitly built uplinks
+ * (tests). Not thread-safe.
  */
 public final class SimulatedFleet {
 
-    /** Native sample rates of the simulated wearables, Hz (the rates of the common ECG databases). */
+    /**
+     * Native sample rates of the simulated wearables, Hz (the rates of the common ECG databases).
+     */
     public static final List<Double> NATIVE_RATES_HZ = List.of(128.0, 250.0, 300.0, 360.0, 500.0);
 
     private static final long STREAM_DEVICE = 0xDE1CEL;
@@ -27,6 +29,7 @@ public final class SimulatedFleet {
 
     /** Fleet order: poll results are ordered by it at equal send times. */
     private final List<DeviceUplink> uplinks;
+
     private final Map<String, DeviceUplink> byId = new LinkedHashMap<>();
     private final Map<String, Integer> position = new LinkedHashMap<>();
 
@@ -49,24 +52,43 @@ public final class SimulatedFleet {
     }
 
     /**
-     * {@code deviceCount} devices with ids {@code sim-00000}, {@code sim-00001}, ...; device i has seed
-     * {@code derive(fleetSeed, i)}, a rate drawn from {@link #NATIVE_RATES_HZ}, a scenario
-     * {@linkplain Scenario#generate generated} from its seed for {@code scenarioMicros}, and chunks of
-     * {@code round(chunkSeconds × rate)} samples. Every stream starts at {@code startMicros}.
+     * {@code deviceCount} devices with ids {@code sim-00000}, {@code sim-00001}, ...; device i has
+     * seed {@code derive(fleetSeed, i)}, a rate drawn from {@link #NATIVE_RATES_HZ}, a scenario
+     * {@linkplain Scenario#generate generated} from its seed for {@code scenarioMicros}, and chunks
+     * of {@code round(chunkSeconds × rate)} samples. Every stream starts at {@code startMicros}.
      */
-    public static SimulatedFleet generate(int deviceCount, long fleetSeed, long startMicros, double chunkSeconds,
-                                          long scenarioMicros) {
-        if (deviceCount < 1 || !(chunkSeconds > 0) || Double.isInfinite(chunkSeconds) || scenarioMicros <= 0) {
-            throw new IllegalArgumentException("need >= 1 device, a positive finite chunk length and scenario duration, got "
-                    + deviceCount + ", " + chunkSeconds + ", " + scenarioMicros);
+    public static SimulatedFleet generate(
+            int deviceCount,
+            long fleetSeed,
+            long startMicros,
+            double chunkSeconds,
+            long scenarioMicros) {
+        if (deviceCount < 1
+                || !(chunkSeconds > 0)
+                || Double.isInfinite(chunkSeconds)
+                || scenarioMicros <= 0) {
+            throw new IllegalArgumentException(
+                    "need >= 1 device, a positive finite chunk length and scenario duration, got "
+                            + deviceCount
+                            + ", "
+                            + chunkSeconds
+                            + ", "
+                            + scenarioMicros);
         }
         long rateKey = CounterRng.derive(fleetSeed, STREAM_RATE);
         List<DeviceUplink> uplinks = new ArrayList<>(deviceCount);
         for (int i = 0; i < deviceCount; i++) {
             long seed = CounterRng.derive(CounterRng.derive(fleetSeed, STREAM_DEVICE), i);
-            double rate = NATIVE_RATES_HZ.get((int) Math.floorMod(CounterRng.bits(rateKey, i), (long) NATIVE_RATES_HZ.size()));
+            double rate =
+                    NATIVE_RATES_HZ.get(
+                            (int)
+                                    Math.floorMod(
+                                            CounterRng.bits(rateKey, i),
+                                            (long) NATIVE_RATES_HZ.size()));
             Scenario scenario = Scenario.generate(seed, scenarioMicros);
-            SimulatedDevice device = new SimulatedDevice(String.format("sim-%05d", i), seed, rate, startMicros, scenario);
+            SimulatedDevice device =
+                    new SimulatedDevice(
+                            String.format("sim-%05d", i), seed, rate, startMicros, scenario);
             uplinks.add(new DeviceUplink(device, samplesPerChunk(chunkSeconds, rate)));
         }
         return new SimulatedFleet(uplinks);
@@ -93,17 +115,18 @@ public final class SimulatedFleet {
 
     /**
      * Every chunk sent at or before device time {@code nowMicros} and not returned before, with its
-     * ground truth; ordered by send time, then fleet order, then stream order (so each device's chunks
-     * are in stream order, and a backlog released at once comes out contiguous).
+     * ground truth; ordered by send time, then fleet order, then stream order (so each device's
+     * chunks are in stream order, and a backlog released at once comes out contiguous).
      */
     public List<SimulatedChunk> poll(long nowMicros) {
         List<SimulatedChunk> out = new ArrayList<>();
         for (DeviceUplink u : uplinks) {
             out.addAll(u.poll(nowMicros));
         }
-        out.sort(Comparator.comparingLong(SimulatedChunk::releasedAtMicros)
-                .thenComparingInt(c -> position.get(c.deviceId()))
-                .thenComparingLong(SimulatedChunk::chunkIndex));
+        out.sort(
+                Comparator.comparingLong(SimulatedChunk::releasedAtMicros)
+                        .thenComparingInt(c -> position.get(c.deviceId()))
+                        .thenComparingLong(SimulatedChunk::chunkIndex));
         return out;
     }
 

@@ -1,14 +1,15 @@
 package io.fmstream.data.sim;
 
 /**
- * Smooth Gaussian "value noise" in continuous time: independent standard-normal knots every
- * {@code 1 / knotHz} seconds (counter-based, so each knot is a pure function of its index), joined by a
+ * Smooth Gaussian "value noise" in continuous time: independent standard-normal knots every {@code
+ * 1 / knotHz} seconds (counter-based, so each knot is a pure function of its index), joined by a
  * uniform cubic B-spline. Its spectrum falls off above about {@code knotHz / 2}, and it is the same
  * function of time whatever the sample rate that samples it.
  *
  * <p>The B-spline's variance depends on the position between knots; averaged over time it is
  * ∫B(x)²dx = 151/315 of the knots' variance, so values are divided by √(151/315) to have unit mean
- * square. A four-entry cache avoids recomputing knots for consecutive samples; it never changes a value.
+ * square. A four-entry cache avoids recomputing knots for consecutive samples; it never changes a
+ * value.
  */
 final class SplineNoise {
 
@@ -16,7 +17,9 @@ final class SplineNoise {
 
     private final long key;
     private final double knotHz;
-    private final long[] cachedIndex = {Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE};
+    private final long[] cachedIndex = {
+        Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE
+    };
     private final double[] cachedValue = new double[4];
 
     SplineNoise(long key, double knotHz) {
@@ -36,7 +39,8 @@ final class SplineNoise {
         double w1 = (3 * u3 - 6 * u2 + 4) / 6;
         double w2 = (-3 * u3 + 3 * u2 + 3 * u + 1) / 6;
         double w3 = u3 / 6;
-        return NORMALISATION * (w0 * knot(k - 1) + w1 * knot(k) + w2 * knot(k + 1) + w3 * knot(k + 2));
+        return NORMALISATION
+                * (w0 * knot(k - 1) + w1 * knot(k) + w2 * knot(k + 1) + w3 * knot(k + 2));
     }
 
     private double knot(long k) {

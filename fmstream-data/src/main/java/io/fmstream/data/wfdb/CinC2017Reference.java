@@ -14,13 +14,13 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The PhysioNet/CinC Challenge 2017 reference labels ({@code REFERENCE.csv}: lines
- * {@code record,label}, no header row), one rhythm class per record: {@code N} normal,
- * {@code A} atrial fibrillation, {@code O} other rhythm, {@code ~} too noisy to classify.
+ * The PhysioNet/CinC Challenge 2017 reference labels ({@code REFERENCE.csv}: lines {@code
+ * record,label}, no header row), one rhythm class per record: {@code N} normal, {@code A} atrial
+ * fibrillation, {@code O} other rhythm, {@code ~} too noisy to classify.
  *
- * <p>Strict on purpose: an unknown label, a duplicate record or a malformed line is a
- * {@link WfdbException} naming the file and line, since a silently dropped or mislabelled record
- * would bias training and cross-validation without anyone noticing.
+ * <p>Strict on purpose: an unknown label, a duplicate record or a malformed line is a {@link
+ * WfdbException} naming the file and line, since a silently dropped or mislabelled record would
+ * bias training and cross-validation without anyone noticing.
  */
 public final class CinC2017Reference {
 
@@ -58,17 +58,27 @@ public final class CinC2017Reference {
             }
             String[] parts = line.split(",", -1);
             if (parts.length != 2 || parts[0].strip().isEmpty()) {
-                throw new WfdbException(csv.toString(), i + 1, "expected \"record,label\", got \"" + line + "\"");
+                throw new WfdbException(
+                        csv.toString(), i + 1, "expected \"record,label\", got \"" + line + "\"");
             }
             String record = parts[0].strip();
             String label = parts[1].strip();
             if (!LABEL_SET.contains(label)) {
-                throw new WfdbException(csv.toString(), i + 1, "unknown label \"" + label + "\" for record " + record
-                        + " (expected one of " + LABELS + ")");
+                throw new WfdbException(
+                        csv.toString(),
+                        i + 1,
+                        "unknown label \""
+                                + label
+                                + "\" for record "
+                                + record
+                                + " (expected one of "
+                                + LABELS
+                                + ")");
             }
             String previous = labels.putIfAbsent(record, label);
             if (previous != null) {
-                throw new WfdbException(csv.toString(), i + 1, "record " + record + " is listed twice");
+                throw new WfdbException(
+                        csv.toString(), i + 1, "record " + record + " is listed twice");
             }
         }
         return new CinC2017Reference(csv, labels);

@@ -13,20 +13,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A WFDB annotation file in MIT format (annotation(5)), e.g. mitdb's {@code .atr} reference
- * beat and rhythm labels.
+ * A WFDB annotation file in MIT format (annotation(5)), e.g. mitdb's {@code .atr} reference beat
+ * and rhythm labels.
  *
- * <p>The file is a sequence of 16-bit little-endian words. The top 6 bits are the code A, the
- * low 10 bits the datum I. For A in 1..49 (an annotation), I is the number of frames since the
- * previous annotation. Pseudo-annotations then modify it: {@code SKIP} (59) is followed by a
- * 32-bit interval (high 16-bit word first, each word little-endian) added to the running time,
- * which moves the <em>next</em> annotation (intervals over 1023 frames); {@code NUM} (60) sets
- * {@code num}, {@code CHN} (62) sets {@code chan}, both for this and all later annotations;
- * {@code SUB} (61) sets this annotation's {@code subtyp}; {@code AUX} (63) is followed by I bytes
- * of auxiliary text, padded to an even length. A word of 0 ends the file. This follows
- * {@code getann} in the WFDB library: {@code subtyp} and {@code aux} reset for each annotation,
- * {@code chan} and {@code num} persist. Like WFDB's annotation structure, subtype and num are
- * read as signed 8-bit values (so SUB 1023, WFDB's "-1", reads as -1) and chan as unsigned 8-bit.
+ * <p>The file is a sequence of 16-bit little-endian words. The top 6 bits are the code A, the low
+ * 10 bits the datum I. For A in 1..49 (an annotation), I is the number of frames since the previous
+ * annotation. Pseudo-annotations then modify it: {@code SKIP} (59) is followed by a 32-bit interval
+ * (high 16-bit word first, each word little-endian) added to the running time, which moves the
+ * <em>next</em> annotation (intervals over 1023 frames); {@code NUM} (60) sets {@code num}, {@code
+ * CHN} (62) sets {@code chan}, both for this and all later annotations; {@code SUB} (61) sets this
+ * annotation's {@code subtyp}; {@code AUX} (63) is followed by I bytes of auxiliary text, padded to
+ * an even length. A word of 0 ends the file. This follows {@code getann} in the WFDB library:
+ * {@code subtyp} and {@code aux} reset for each annotation, {@code chan} and {@code num} persist.
+ * Like WFDB's annotation structure, subtype and num are read as signed 8-bit values (so SUB 1023,
+ * WFDB's "-1", reads as -1) and chan as unsigned 8-bit.
  *
  * <p>Sample numbers count frames at the record's (frame) sampling frequency.
  */
@@ -75,6 +75,7 @@ public final class MitAnnotations {
     public static final int WFON = 39;
     public static final int WFOFF = 40;
     public static final int RONT = 41;
+
     /** Largest valid annotation code; 42..49 are user-defined. */
     public static final int ACMAX = 49;
 
@@ -98,8 +99,11 @@ public final class MitAnnotations {
     private static final boolean[] IS_QRS = new boolean[ACMAX + 1];
 
     static {
-        for (int c : new int[] {NORMAL, LBBB, RBBB, ABERR, PVC, FUSION, NPC, APC, SVPB, VESC, NESC, PACE, UNKNOWN,
-            BBB, LEARN, FLWAV, AESC, SVESC, PFUS, RONT}) {
+        for (int c :
+                new int[] {
+                    NORMAL, LBBB, RBBB, ABERR, PVC, FUSION, NPC, APC, SVPB, VESC, NESC, PACE,
+                    UNKNOWN, BBB, LEARN, FLWAV, AESC, SVESC, PFUS, RONT
+                }) {
             IS_QRS[c] = true;
         }
     }
@@ -184,7 +188,8 @@ public final class MitAnnotations {
             switch (code) {
                 case SKIP -> {
                     if (pos + 4 > b.length) {
-                        throw new WfdbException(file, "truncated SKIP at byte " + at + ": needs 4 more bytes");
+                        throw new WfdbException(
+                                file, "truncated SKIP at byte " + at + ": needs 4 more bytes");
                     }
                     int hi = (b[pos] & 0xff) | ((b[pos + 1] & 0xff) << 8);
                     int lo = (b[pos + 2] & 0xff) | ((b[pos + 3] & 0xff) << 8);
@@ -195,17 +200,26 @@ public final class MitAnnotations {
                 case CHN -> chan = data & 0xff;
                 case SUB -> {
                     if (curCode < 0) {
-                        throw new WfdbException(file, "SUB at byte " + at + " before any annotation");
+                        throw new WfdbException(
+                                file, "SUB at byte " + at + " before any annotation");
                     }
                     curSub = (byte) data;
                 }
                 case AUX -> {
                     if (curCode < 0) {
-                        throw new WfdbException(file, "AUX at byte " + at + " before any annotation");
+                        throw new WfdbException(
+                                file, "AUX at byte " + at + " before any annotation");
                     }
                     if (pos + data > b.length) {
-                        throw new WfdbException(file, "truncated AUX at byte " + at + ": " + data
-                                + " bytes announced, " + (b.length - pos) + " left");
+                        throw new WfdbException(
+                                file,
+                                "truncated AUX at byte "
+                                        + at
+                                        + ": "
+                                        + data
+                                        + " bytes announced, "
+                                        + (b.length - pos)
+                                        + " left");
                     }
                     int len = data;
                     while (len > 0 && b[pos + len - 1] == 0) {
@@ -232,8 +246,12 @@ public final class MitAnnotations {
         if (!terminated) {
             // WFDB reports this as "unexpected EOF" after returning the annotations read; the
             // annotations themselves are complete, so keep them and say so.
-            LOG.warn("{}: annotation file ends without its 0 end marker ({} bytes); {} annotations read", file,
-                    b.length, out.size());
+            LOG.warn(
+                    "{}: annotation file ends without its 0 end marker ({} bytes); {} annotations"
+                            + " read",
+                    file,
+                    b.length,
+                    out.size());
         }
         return out;
     }
@@ -272,14 +290,17 @@ public final class MitAnnotations {
         return (int) annotations.stream().filter(a -> a.code() == code).count();
     }
 
-    /** rdann's mnemonic for a code: "N", "V", "A", "+" for a rhythm change, "[n]" for codes without one. */
+    /**
+     * rdann's mnemonic for a code: "N", "V", "A", "+" for a rhythm change, "[n]" for codes without
+     * one.
+     */
     public static String mnemonic(int code) {
         return code >= 0 && code <= ACMAX ? MNEMONICS[code] : "[" + code + "]";
     }
 
     /**
-     * Whether {@code code} marks a QRS complex, per WFDB's {@code isqrs} (ecgmap.h): N, L, R, a,
-     * V, F, J, A, S, E, j, /, Q, B, ?, !, e, n, f, r (codes 1-13, 25, 30, 31, 34, 35, 38, 41).
+     * Whether {@code code} marks a QRS complex, per WFDB's {@code isqrs} (ecgmap.h): N, L, R, a, V,
+     * F, J, A, S, E, j, /, Q, B, ?, !, e, n, f, r (codes 1-13, 25, 30, 31, 34, 35, 38, 41).
      */
     public static boolean isBeat(int code) {
         return code > 0 && code <= ACMAX && IS_QRS[code];
@@ -287,6 +308,12 @@ public final class MitAnnotations {
 
     @Override
     public String toString() {
-        return "MitAnnotations[" + path + ": " + annotations.size() + " annotations " + countByMnemonic() + "]";
+        return "MitAnnotations["
+                + path
+                + ": "
+                + annotations.size()
+                + " annotations "
+                + countByMnemonic()
+                + "]";
     }
 }

@@ -10,17 +10,17 @@ import java.util.Optional;
  * window and rhythm spans. These are the targets downstream heads are fitted and evaluated on.
  *
  * <p>Heart rate over a window {@code [start, end)} uses the beats whose times fall inside it and
- * the RR intervals between consecutive such beats: {@link #heartRate} is {@code 60 × (number of
- * RR intervals) / (their total duration)} = {@code 60 × (n - 1) / (t_last - t_first)}, i.e. the
- * mean rate, which equals a beat count and is unaffected by where in the window beats fall;
- * {@link #medianRrHeartRate} is {@code 60 / median RR}, more robust to missed or extra beats.
- * Both are NaN with fewer than 2 beats in the window. All beat annotations count (per
- * {@link MitAnnotations#isBeat}), ectopic ones included: they are heartbeats.
+ * the RR intervals between consecutive such beats: {@link #heartRate} is {@code 60 × (number of RR
+ * intervals) / (their total duration)} = {@code 60 × (n - 1) / (t_last - t_first)}, i.e. the mean
+ * rate, which equals a beat count and is unaffected by where in the window beats fall; {@link
+ * #medianRrHeartRate} is {@code 60 / median RR}, more robust to missed or extra beats. Both are NaN
+ * with fewer than 2 beats in the window. All beat annotations count (per {@link
+ * MitAnnotations#isBeat}), ectopic ones included: they are heartbeats.
  *
- * <p>Rhythm spans come from rhythm-change annotations ({@link MitAnnotations#RHYTHM}, aux text
- * like "(N", "(AFIB", "(AFL"): each span runs from its annotation to the next rhythm change, the
- * last one to the record's end. Before the first rhythm annotation the rhythm is unknown (no
- * span). A rhythm annotation without aux text gives a span with an empty label.
+ * <p>Rhythm spans come from rhythm-change annotations ({@link MitAnnotations#RHYTHM}, aux text like
+ * "(N", "(AFIB", "(AFL"): each span runs from its annotation to the next rhythm change, the last
+ * one to the record's end. Before the first rhythm annotation the rhythm is unknown (no span). A
+ * rhythm annotation without aux text gives a span with an empty label.
  */
 public final class RecordLabels {
 
@@ -52,7 +52,11 @@ public final class RecordLabels {
     private final double[] beatTimes;
     private final List<RhythmSpan> rhythmSpans;
 
-    private RecordLabels(double frequency, double durationSeconds, double[] beatTimes, List<RhythmSpan> rhythmSpans) {
+    private RecordLabels(
+            double frequency,
+            double durationSeconds,
+            double[] beatTimes,
+            List<RhythmSpan> rhythmSpans) {
         this.frequency = frequency;
         this.durationSeconds = durationSeconds;
         this.beatTimes = beatTimes;
@@ -62,8 +66,11 @@ public final class RecordLabels {
     /** Labels of a record, using the header's frame frequency and length. */
     public static RecordLabels of(MitAnnotations annotations, WfdbHeader header) {
         if (header.numberOfSamples() == 0) {
-            throw new WfdbException(header.source(), 0, "the header gives no number of samples, so the last "
-                    + "rhythm span has no end; use RecordLabels.of(annotations, frequency, durationSeconds)");
+            throw new WfdbException(
+                    header.source(),
+                    0,
+                    "the header gives no number of samples, so the last rhythm span has no end; use"
+                            + " RecordLabels.of(annotations, frequency, durationSeconds)");
         }
         return of(annotations, header.samplingFrequency(), header.durationSeconds());
     }
@@ -72,23 +79,30 @@ public final class RecordLabels {
      * Labels from annotations whose sample numbers count frames at {@code frequency} Hz, for a
      * record lasting {@code durationSeconds}.
      */
-    public static RecordLabels of(MitAnnotations annotations, double frequency, double durationSeconds) {
+    public static RecordLabels of(
+            MitAnnotations annotations, double frequency, double durationSeconds) {
         if (!(frequency > 0)) {
             throw new IllegalArgumentException("frequency must be positive: " + frequency);
         }
         List<MitAnnotations.Annotation> all = new ArrayList<>(annotations.annotations());
-        // MIT files are written in time order, but sort defensively: spans and RR intervals need it.
+        // MIT files are written in time order, but sort defensively: spans and RR intervals need
+        // it.
         all.sort((a, b) -> Long.compare(a.sample(), b.sample()));
-        double[] beats = all.stream().filter(MitAnnotations.Annotation::isBeat)
-                .mapToDouble(a -> a.sample() / frequency).toArray();
-        List<MitAnnotations.Annotation> rhythm = all.stream()
-                .filter(a -> a.code() == MitAnnotations.RHYTHM).toList();
+        double[] beats =
+                all.stream()
+                        .filter(MitAnnotations.Annotation::isBeat)
+                        .mapToDouble(a -> a.sample() / frequency)
+                        .toArray();
+        List<MitAnnotations.Annotation> rhythm =
+                all.stream().filter(a -> a.code() == MitAnnotations.RHYTHM).toList();
         List<RhythmSpan> spans = new ArrayList<>();
         for (int i = 0; i < rhythm.size(); i++) {
             MitAnnotations.Annotation a = rhythm.get(i);
             double start = a.sample() / frequency;
-            double end = i + 1 < rhythm.size() ? rhythm.get(i + 1).sample() / frequency
-                    : Math.max(start, durationSeconds);
+            double end =
+                    i + 1 < rhythm.size()
+                            ? rhythm.get(i + 1).sample() / frequency
+                            : Math.max(start, durationSeconds);
             spans.add(new RhythmSpan(a.aux() == null ? "" : a.aux(), start, end));
         }
         return new RecordLabels(frequency, durationSeconds, beats, spans);
@@ -119,7 +133,10 @@ public final class RecordLabels {
         return Arrays.copyOfRange(beatTimes, from, Math.max(from, to));
     }
 
-    /** Mean heart rate in bpm over {@code [start, end)}: 60 × (n - 1) / (t_last - t_first); NaN below 2 beats. */
+    /**
+     * Mean heart rate in bpm over {@code [start, end)}: 60 × (n - 1) / (t_last - t_first); NaN
+     * below 2 beats.
+     */
     public double heartRate(double startSeconds, double endSeconds) {
         double[] t = beatTimes(startSeconds, endSeconds);
         if (t.length < 2) {
@@ -145,8 +162,8 @@ public final class RecordLabels {
     }
 
     /**
-     * {@link #heartRate} over consecutive windows {@code [k·w, (k+1)·w)} covering the record;
-     * a last partial window is dropped.
+     * {@link #heartRate} over consecutive windows {@code [k·w, (k+1)·w)} covering the record; a
+     * last partial window is dropped.
      */
     public double[] heartRatePerWindow(double windowSeconds) {
         if (!(windowSeconds > 0)) {

@@ -5,11 +5,10 @@ import java.nio.file.Path;
 /**
  * A WFDB file (header, signal, annotation or label file) could not be read or is malformed.
  *
- * <p>Unchecked, like the other core exceptions ({@code BundleException}): a bad recording is a
- * data error the caller reports, not something it can usually retry. The message always starts
- * with the file concerned, and the line number for text files, e.g. {@code
- * /data/mitdb/100.hea:3: signal 0: ADC gain "abc" is not a number}, so a log line alone says
- * where to look.
+ * <p>Unchecked, like the other core exceptions ({@code BundleException}): a bad recording is a data
+ * error the caller reports, not something it can usually retry. The message always starts with the
+ * file concerned, and the line number for text files, e.g. {@code /data/mitdb/100.hea:3: signal 0:
+ * ADC gain "abc" is not a number}, so a log line alone says where to look.
  */
 public class WfdbException extends RuntimeException {
 
@@ -24,7 +23,10 @@ public class WfdbException extends RuntimeException {
         this(String.valueOf(file), 0, reason, null);
     }
 
-    /** A problem with a whole file, caused by {@code cause} (typically an {@link java.io.IOException}). */
+    /**
+     * A problem with a whole file, caused by {@code cause} (typically an {@link
+     * java.io.IOException}).
+     */
     public WfdbException(Path file, String reason, Throwable cause) {
         this(String.valueOf(file), 0, reason, cause);
     }

@@ -17,59 +17,62 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A parsed WFDB header ({@code .hea}) file of a single-segment record, as specified by
- * PhysioNet's header(5).
+ * A parsed WFDB header ({@code .hea}) file of a single-segment record, as specified by PhysioNet's
+ * header(5).
  *
  * <p>Layout: an optional run of comment ({@code #}) and blank lines, the <em>record line</em>
- * ({@code name nsig [freq[/counterfreq[(basecounter)]] [nsamp [basetime [basedate]]]]}), then
- * one <em>signal line</em> per signal ({@code file format[xN][:skew][+offset]
- * [gain[(baseline)][/units] [adcres [adczero [initval [checksum [blocksize [description]]]]]]]}).
- * Comment and blank lines may appear anywhere (mitdb/100.hea has a comment before the record
- * line and a blank line between its signal lines); comment lines are kept in {@link #comments()}
- * because databases store labels there (cinc2015: alarm type and "True/False alarm"; ptbdb:
- * the clinical summary). Lines may end in CR LF.
+ * ({@code name nsig [freq[/counterfreq[(basecounter)]] [nsamp [basetime [basedate]]]]}), then one
+ * <em>signal line</em> per signal ({@code file format[xN][:skew][+offset] [gain[(baseline)][/units]
+ * [adcres [adczero [initval [checksum [blocksize [description]]]]]]]}). Comment and blank lines may
+ * appear anywhere (mitdb/100.hea has a comment before the record line and a blank line between its
+ * signal lines); comment lines are kept in {@link #comments()} because databases store labels there
+ * (cinc2015: alarm type and "True/False alarm"; ptbdb: the clinical summary). Lines may end in CR
+ * LF.
  *
- * <p>Defaults follow WFDB: sampling frequency 250 Hz when absent; ADC gain 200 when absent or
- * 0; baseline = ADC zero when absent; units "mV" when absent; ADC resolution from the format
- * when absent or 0 (12 bits for 212, 16 for 16, 8 for 80); initial value = ADC zero when absent.
+ * <p>Defaults follow WFDB: sampling frequency 250 Hz when absent; ADC gain 200 when absent or 0;
+ * baseline = ADC zero when absent; units "mV" when absent; ADC resolution from the format when
+ * absent or 0 (12 bits for 212, 16 for 16, 8 for 80); initial value = ADC zero when absent.
  *
- * <p>Multi-segment records ({@code name/nseg}) are refused with a {@link WfdbException}: none
- * of the project's data uses them and silently reading only the layout header would be wrong.
- * This class only parses; {@link WfdbRecord} reads the samples.
+ * <p>Multi-segment records ({@code name/nseg}) are refused with a {@link WfdbException}: none of
+ * the project's data uses them and silently reading only the layout header would be wrong. This
+ * class only parses; {@link WfdbRecord} reads the samples.
  */
 public final class WfdbHeader {
 
     /** WFDB's default sampling frequency when the record line omits it. */
     public static final double DEFAULT_FREQUENCY = 250.0;
+
     /** WFDB's default ADC gain (adu per physical unit) when the field is absent or 0. */
     public static final double DEFAULT_GAIN = 200.0;
+
     /** WFDB's default physical units when the gain field carries none. */
     public static final String DEFAULT_UNITS = "mV";
 
     /**
-     * Every storage format WFDB defines (signal(5)). Anything else is a typo or corruption and
-     * is refused at parse time; formats in this set that {@link WfdbRecord} cannot decode are
-     * refused when reading samples, so a header of any WFDB record can still be inspected.
+     * Every storage format WFDB defines (signal(5)). Anything else is a typo or corruption and is
+     * refused at parse time; formats in this set that {@link WfdbRecord} cannot decode are refused
+     * when reading samples, so a header of any WFDB record can still be inspected.
      */
-    static final Set<Integer> WFDB_FORMATS = Set.of(0, 8, 16, 24, 32, 61, 80, 160, 212, 310, 311, 508, 516, 524);
+    static final Set<Integer> WFDB_FORMATS =
+            Set.of(0, 8, 16, 24, 32, 61, 80, 160, 212, 310, 311, 508, 516, 524);
 
     private static final Pattern FREQUENCY =
             Pattern.compile("([^/()]+)(?:/([^/()]+)(?:\\(([^()]+)\\))?)?");
     private static final Pattern FORMAT =
             Pattern.compile("(\\d+)(?:x(\\d+))?(?::(\\d+))?(?:\\+(\\d+))?");
-    private static final Pattern GAIN =
-            Pattern.compile("([^()/]+)(?:\\(([^()]+)\\))?(?:/(.+))?");
+    private static final Pattern GAIN = Pattern.compile("([^()/]+)(?:\\(([^()]+)\\))?(?:/(.+))?");
 
     /**
-     * Typical ECG lead names, matched case-insensitively against the whole (trimmed)
-     * description: limb leads I-III and their modified forms (MLII), augmented leads (aVR...),
-     * chest leads V1-V9 (and plain "V", the chest lead of 2-lead monitors as in cinc2015),
-     * right-sided V3R/V4R, modified chest leads MCL1-6, CM/MV leads, Frank XYZ (ptbdb vx..vz).
-     * Anything starting with ECG/EKG ("ECG", "ECG1", "ECG lead II") also counts. Non-ECG
-     * channels (PLETH, ABP, RESP, PAP, CVP, SpO2...) do not match any of these.
+     * Typical ECG lead names, matched case-insensitively against the whole (trimmed) description:
+     * limb leads I-III and their modified forms (MLII), augmented leads (aVR...), chest leads V1-V9
+     * (and plain "V", the chest lead of 2-lead monitors as in cinc2015), right-sided V3R/V4R,
+     * modified chest leads MCL1-6, CM/MV leads, Frank XYZ (ptbdb vx..vz). Anything starting with
+     * ECG/EKG ("ECG", "ECG1", "ECG lead II") also counts. Non-ECG channels (PLETH, ABP, RESP, PAP,
+     * CVP, SpO2...) do not match any of these.
      */
-    private static final Pattern ECG_LEAD = Pattern.compile(
-            "(?i)(?:(?:ECG|EKG).*|M?L?I{1,3}|AV[RLF]|V[1-9]?R?|MCL[1-6]|CM[1-6]|MV[1-6]|V[XYZ])");
+    private static final Pattern ECG_LEAD =
+            Pattern.compile(
+                    "(?i)(?:(?:ECG|EKG).*|M?L?I{1,3}|AV[RLF]|V[1-9]?R?|MCL[1-6]|CM[1-6]|MV[1-6]|V[XYZ])");
 
     private final String source;
     private final Path path;
@@ -91,11 +94,11 @@ public final class WfdbHeader {
      * @param line 1-based line number in the header file (for messages)
      * @param fileName the signal file, relative to the header's directory
      * @param format WFDB storage format (212, 16, 80, ...)
-     * @param samplesPerFrame samples of this signal in each frame ({@code xN}; 1 when absent):
-     *     its sample rate is this times the record's frame frequency
+     * @param samplesPerFrame samples of this signal in each frame ({@code xN}; 1 when absent): its
+     *     sample rate is this times the record's frame frequency
      * @param skew {@code :N}; WFDB uses it to realign signals at read time. {@link WfdbRecord}
-     *     ignores it and returns samples as stored (for mimicdb/03700181 RESP, skew 4, the
-     *     header's initial value and checksum match the stored, unshifted samples)
+     *     ignores it and returns samples as stored (for mimicdb/03700181 RESP, skew 4, the header's
+     *     initial value and checksum match the stored, unshifted samples)
      * @param byteOffset {@code +N}: bytes before the first sample in the file (24 for the MAT v4
      *     files of the CinC challenges)
      * @param gain ADC units per physical unit (200 when absent or 0)
@@ -106,8 +109,8 @@ public final class WfdbHeader {
      * @param initialValue value of the first sample (ADC zero when absent)
      * @param checksum 16-bit signed sum of all samples of the signal, when the header has one
      * @param blockSize block size (0 for ordinary files)
-     * @param description the signal's name ("MLII", "ABP", ...); WFDB's "record R, signal N"
-     *     when absent
+     * @param description the signal's name ("MLII", "ABP", ...); WFDB's "record R, signal N" when
+     *     absent
      */
     public record SignalSpec(
             int index,
@@ -138,9 +141,19 @@ public final class WfdbHeader {
         }
     }
 
-    private WfdbHeader(String source, Path path, String recordName, int numberOfSignals, double samplingFrequency,
-            Double counterFrequency, double baseCounter, long numberOfSamples, String baseTime, String baseDate,
-            List<SignalSpec> signals, List<String> comments) {
+    private WfdbHeader(
+            String source,
+            Path path,
+            String recordName,
+            int numberOfSignals,
+            double samplingFrequency,
+            Double counterFrequency,
+            double baseCounter,
+            long numberOfSamples,
+            String baseTime,
+            String baseDate,
+            List<SignalSpec> signals,
+            List<String> comments) {
         this.source = source;
         this.path = path;
         this.recordName = recordName;
@@ -175,8 +188,8 @@ public final class WfdbHeader {
     }
 
     /**
-     * Parses header text that did not come from a file (tests, network). The result has no
-     * {@link #path()}, so {@link WfdbRecord} cannot resolve its signal files.
+     * Parses header text that did not come from a file (tests, network). The result has no {@link
+     * #path()}, so {@link WfdbRecord} cannot resolve its signal files.
      *
      * @param source a name for messages
      */
@@ -209,22 +222,32 @@ public final class WfdbHeader {
             if (recordName == null) {
                 String[] t = line.split("\\s+");
                 if (t.length < 2) {
-                    throw new WfdbException(source, lineNo,
-                            "record line needs at least a record name and the number of signals: \"" + line + "\"");
+                    throw new WfdbException(
+                            source,
+                            lineNo,
+                            "record line needs at least a record name and the number of signals: \""
+                                    + line
+                                    + "\"");
                 }
                 if (t[0].contains("/")) {
-                    throw new WfdbException(source, lineNo, "multi-segment record \"" + t[0]
-                            + "\" is not supported (only single-segment records)");
+                    throw new WfdbException(
+                            source,
+                            lineNo,
+                            "multi-segment record \""
+                                    + t[0]
+                                    + "\" is not supported (only single-segment records)");
                 }
                 recordName = t[0];
                 nsig = parseInt(source, lineNo, "number of signals", t[1]);
                 if (nsig < 0) {
-                    throw new WfdbException(source, lineNo, "number of signals is negative: " + nsig);
+                    throw new WfdbException(
+                            source, lineNo, "number of signals is negative: " + nsig);
                 }
                 if (t.length > 2) {
                     Matcher m = FREQUENCY.matcher(t[2]);
                     if (!m.matches()) {
-                        throw new WfdbException(source, lineNo, "malformed sampling frequency \"" + t[2] + "\"");
+                        throw new WfdbException(
+                                source, lineNo, "malformed sampling frequency \"" + t[2] + "\"");
                     }
                     freq = parseDouble(source, lineNo, "sampling frequency", m.group(1));
                     if (m.group(2) != null) {
@@ -234,18 +257,21 @@ public final class WfdbHeader {
                         baseCounter = parseDouble(source, lineNo, "base counter value", m.group(3));
                     }
                     if (!(freq > 0) || Double.isInfinite(freq)) {
-                        // WFDB falls back to 250 Hz for 0; we do the same rather than divide by zero.
+                        // WFDB falls back to 250 Hz for 0; we do the same rather than divide by
+                        // zero.
                         if (freq == 0) {
                             freq = DEFAULT_FREQUENCY;
                         } else {
-                            throw new WfdbException(source, lineNo, "sampling frequency must be positive: " + t[2]);
+                            throw new WfdbException(
+                                    source, lineNo, "sampling frequency must be positive: " + t[2]);
                         }
                     }
                 }
                 if (t.length > 3) {
                     nsamp = parseLong(source, lineNo, "number of samples per signal", t[3]);
                     if (nsamp < 0) {
-                        throw new WfdbException(source, lineNo, "number of samples is negative: " + nsamp);
+                        throw new WfdbException(
+                                source, lineNo, "number of samples is negative: " + nsamp);
                     }
                 }
                 // Base time and date are kept verbatim: WFDB expects "HH:MM:SS DD/MM/YYYY", but
@@ -257,8 +283,14 @@ public final class WfdbHeader {
                     baseDate = t[5];
                 }
                 if (t.length > 6) {
-                    throw new WfdbException(source, lineNo, "record line has " + t.length
-                            + " fields, at most 6 expected: \"" + line + "\"");
+                    throw new WfdbException(
+                            source,
+                            lineNo,
+                            "record line has "
+                                    + t.length
+                                    + " fields, at most 6 expected: \""
+                                    + line
+                                    + "\"");
                 }
                 continue;
             }
@@ -266,21 +298,46 @@ public final class WfdbHeader {
                 signals.add(parseSignalLine(source, lineNo, line, signals.size(), recordName));
                 continue;
             }
-            throw new WfdbException(source, lineNo, "unexpected line after the " + nsig
-                    + " signal lines (only comments may follow): \"" + line + "\"");
+            throw new WfdbException(
+                    source,
+                    lineNo,
+                    "unexpected line after the "
+                            + nsig
+                            + " signal lines (only comments may follow): \""
+                            + line
+                            + "\"");
         }
         if (recordName == null) {
-            throw new WfdbException(source, 0, "no record line (the file is empty or only has comments)");
+            throw new WfdbException(
+                    source, 0, "no record line (the file is empty or only has comments)");
         }
         if (signals.size() < nsig) {
-            throw new WfdbException(source, 0, "record line declares " + nsig + " signals but only "
-                    + signals.size() + " signal lines follow");
+            throw new WfdbException(
+                    source,
+                    0,
+                    "record line declares "
+                            + nsig
+                            + " signals but only "
+                            + signals.size()
+                            + " signal lines follow");
         }
-        return new WfdbHeader(source, path, recordName, nsig, freq, counterFreq, baseCounter, nsamp, baseTime,
-                baseDate, signals, comments);
+        return new WfdbHeader(
+                source,
+                path,
+                recordName,
+                nsig,
+                freq,
+                counterFreq,
+                baseCounter,
+                nsamp,
+                baseTime,
+                baseDate,
+                signals,
+                comments);
     }
 
-    private static SignalSpec parseSignalLine(String source, int lineNo, String line, int index, String recordName) {
+    private static SignalSpec parseSignalLine(
+            String source, int lineNo, String line, int index, String recordName) {
         // The description is free text (may contain spaces: "ECG signal 0"), so only the first
         // eight fields are split on whitespace and the rest of the line is the description.
         List<String> fields = new ArrayList<>(8);
@@ -306,27 +363,53 @@ public final class WfdbHeader {
         }
         String prefix = "signal " + index + ": ";
         if (fields.size() < 2) {
-            throw new WfdbException(source, lineNo, prefix + "signal line needs at least a file name and a format: \""
-                    + line + "\"");
+            throw new WfdbException(
+                    source,
+                    lineNo,
+                    prefix
+                            + "signal line needs at least a file name and a format: \""
+                            + line
+                            + "\"");
         }
         String fileName = fields.get(0);
 
         Matcher fm = FORMAT.matcher(fields.get(1));
         if (!fm.matches()) {
-            throw new WfdbException(source, lineNo, prefix + "malformed format field \"" + fields.get(1)
-                    + "\" (expected format[xN][:skew][+offset], e.g. 212, 212x4, 16+24)");
+            throw new WfdbException(
+                    source,
+                    lineNo,
+                    prefix
+                            + "malformed format field \""
+                            + fields.get(1)
+                            + "\" (expected format[xN][:skew][+offset], e.g. 212, 212x4, 16+24)");
         }
         int format = parseInt(source, lineNo, prefix + "format", fm.group(1));
         if (!WFDB_FORMATS.contains(format)) {
-            throw new WfdbException(source, lineNo, prefix + "unknown signal format " + format + " (WFDB formats: "
-                    + new TreeSet<>(WFDB_FORMATS) + ")");
+            throw new WfdbException(
+                    source,
+                    lineNo,
+                    prefix
+                            + "unknown signal format "
+                            + format
+                            + " (WFDB formats: "
+                            + new TreeSet<>(WFDB_FORMATS)
+                            + ")");
         }
-        int spf = fm.group(2) == null ? 1 : parseInt(source, lineNo, prefix + "samples per frame", fm.group(2));
+        int spf =
+                fm.group(2) == null
+                        ? 1
+                        : parseInt(source, lineNo, prefix + "samples per frame", fm.group(2));
         if (spf < 1) {
-            throw new WfdbException(source, lineNo, prefix + "samples per frame must be at least 1: " + fields.get(1));
+            throw new WfdbException(
+                    source,
+                    lineNo,
+                    prefix + "samples per frame must be at least 1: " + fields.get(1));
         }
         int skew = fm.group(3) == null ? 0 : parseInt(source, lineNo, prefix + "skew", fm.group(3));
-        long offset = fm.group(4) == null ? 0 : parseLong(source, lineNo, prefix + "byte offset", fm.group(4));
+        long offset =
+                fm.group(4) == null
+                        ? 0
+                        : parseLong(source, lineNo, prefix + "byte offset", fm.group(4));
 
         double gain = DEFAULT_GAIN;
         Integer baseline = null;
@@ -334,14 +417,22 @@ public final class WfdbHeader {
         if (fields.size() > 2) {
             Matcher gm = GAIN.matcher(fields.get(2));
             if (!gm.matches()) {
-                throw new WfdbException(source, lineNo, prefix + "malformed ADC gain field \"" + fields.get(2)
-                        + "\" (expected gain[(baseline)][/units], e.g. 200, 1000/mV, 12.84(-1605)/mmHg)");
+                throw new WfdbException(
+                        source,
+                        lineNo,
+                        prefix
+                                + "malformed ADC gain field \""
+                                + fields.get(2)
+                                + "\" (expected gain[(baseline)][/units], e.g. 200, 1000/mV,"
+                                + " 12.84(-1605)/mmHg)");
             }
             gain = parseDouble(source, lineNo, prefix + "ADC gain", gm.group(1));
             if (gain == 0) {
-                gain = DEFAULT_GAIN; // WFDB: a gain of 0 means "uncalibrated", read as the default 200
+                gain = DEFAULT_GAIN; // WFDB: a gain of 0 means "uncalibrated", read as the default
+                // 200
             } else if (!Double.isFinite(gain)) {
-                throw new WfdbException(source, lineNo, prefix + "ADC gain is not finite: " + fields.get(2));
+                throw new WfdbException(
+                        source, lineNo, prefix + "ADC gain is not finite: " + fields.get(2));
             }
             if (gm.group(2) != null) {
                 baseline = parseInt(source, lineNo, prefix + "baseline", gm.group(2));
@@ -350,21 +441,50 @@ public final class WfdbHeader {
                 units = gm.group(3);
             }
         }
-        int adcRes = fields.size() > 3 ? parseInt(source, lineNo, prefix + "ADC resolution", fields.get(3)) : 0;
+        int adcRes =
+                fields.size() > 3
+                        ? parseInt(source, lineNo, prefix + "ADC resolution", fields.get(3))
+                        : 0;
         if (adcRes == 0) {
             adcRes = defaultResolution(format);
         }
-        int adcZero = fields.size() > 4 ? parseInt(source, lineNo, prefix + "ADC zero", fields.get(4)) : 0;
-        int initVal = fields.size() > 5 ? parseInt(source, lineNo, prefix + "initial value", fields.get(5)) : adcZero;
-        OptionalInt checksum = fields.size() > 6
-                ? OptionalInt.of(parseInt(source, lineNo, prefix + "checksum", fields.get(6)))
-                : OptionalInt.empty();
-        int blockSize = fields.size() > 7 ? parseInt(source, lineNo, prefix + "block size", fields.get(7)) : 0;
+        int adcZero =
+                fields.size() > 4
+                        ? parseInt(source, lineNo, prefix + "ADC zero", fields.get(4))
+                        : 0;
+        int initVal =
+                fields.size() > 5
+                        ? parseInt(source, lineNo, prefix + "initial value", fields.get(5))
+                        : adcZero;
+        OptionalInt checksum =
+                fields.size() > 6
+                        ? OptionalInt.of(
+                                parseInt(source, lineNo, prefix + "checksum", fields.get(6)))
+                        : OptionalInt.empty();
+        int blockSize =
+                fields.size() > 7
+                        ? parseInt(source, lineNo, prefix + "block size", fields.get(7))
+                        : 0;
         if (description == null || description.isEmpty()) {
-            description = "record " + recordName + ", signal " + index; // WFDB's default description
+            description =
+                    "record " + recordName + ", signal " + index; // WFDB's default description
         }
-        return new SignalSpec(index, lineNo, fileName, format, spf, skew, offset, gain,
-                baseline == null ? adcZero : baseline, units, adcRes, adcZero, initVal, checksum, blockSize,
+        return new SignalSpec(
+                index,
+                lineNo,
+                fileName,
+                format,
+                spf,
+                skew,
+                offset,
+                gain,
+                baseline == null ? adcZero : baseline,
+                units,
+                adcRes,
+                adcZero,
+                initVal,
+                checksum,
+                blockSize,
                 description);
     }
 
@@ -404,9 +524,9 @@ public final class WfdbHeader {
     }
 
     /**
-     * Whether a signal description names an ECG lead: ECG*, EKG*, I, II, III, MLII, aVR, aVL,
-     * aVF, V, V1-V9, V3R/V4R, MCL1-6, CM1-6, MV1-6, VX/VY/VZ; case-insensitive (ptbdb writes
-     * "i", "avr", "v1"). PLETH, ABP, RESP and other non-ECG channels do not match.
+     * Whether a signal description names an ECG lead: ECG*, EKG*, I, II, III, MLII, aVR, aVL, aVF,
+     * V, V1-V9, V3R/V4R, MCL1-6, CM1-6, MV1-6, VX/VY/VZ; case-insensitive (ptbdb writes "i", "avr",
+     * "v1"). PLETH, ABP, RESP and other non-ECG channels do not match.
      */
     public static boolean isEcgLead(String description) {
         return description != null && ECG_LEAD.matcher(description.strip()).matches();
@@ -422,7 +542,9 @@ public final class WfdbHeader {
         return path;
     }
 
-    /** The directory that signal file names are relative to, or {@code null} when parsed from text. */
+    /**
+     * The directory that signal file names are relative to, or {@code null} when parsed from text.
+     */
     public Path directory() {
         return path == null ? null : path.toAbsolutePath().getParent();
     }
@@ -436,8 +558,8 @@ public final class WfdbHeader {
     }
 
     /**
-     * Frames per second (the record line's frequency). A signal with N samples per frame is
-     * sampled at N times this; annotation sample numbers count frames at this rate.
+     * Frames per second (the record line's frequency). A signal with N samples per frame is sampled
+     * at N times this; annotation sample numbers count frames at this rate.
      */
     public double samplingFrequency() {
         return samplingFrequency;
@@ -445,7 +567,9 @@ public final class WfdbHeader {
 
     /** The counter frequency ({@code freq/counterfreq}), when given. */
     public OptionalDouble counterFrequency() {
-        return counterFrequency == null ? OptionalDouble.empty() : OptionalDouble.of(counterFrequency);
+        return counterFrequency == null
+                ? OptionalDouble.empty()
+                : OptionalDouble.of(counterFrequency);
     }
 
     /** The base counter value ({@code (basecounter)}), 0 when absent. */
@@ -453,7 +577,9 @@ public final class WfdbHeader {
         return baseCounter;
     }
 
-    /** Frames in the record (the record line's "number of samples per signal"); 0 when not given. */
+    /**
+     * Frames in the record (the record line's "number of samples per signal"); 0 when not given.
+     */
     public long numberOfSamples() {
         return numberOfSamples;
     }
@@ -506,15 +632,22 @@ public final class WfdbHeader {
     /** The file holding {@code signal}'s samples, resolved against the header's directory. */
     public Path signalFile(SignalSpec signal) {
         if (path == null) {
-            throw new WfdbException(source, 0, "header was parsed from text: cannot locate signal file "
-                    + signal.fileName());
+            throw new WfdbException(
+                    source,
+                    0,
+                    "header was parsed from text: cannot locate signal file " + signal.fileName());
         }
         return directory().resolve(signal.fileName());
     }
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "WfdbHeader[%s: %d signals, %s Hz, %d samples]", recordName,
-                numberOfSignals, samplingFrequency, numberOfSamples);
+        return String.format(
+                Locale.ROOT,
+                "WfdbHeader[%s: %d signals, %s Hz, %d samples]",
+                recordName,
+                numberOfSignals,
+                samplingFrequency,
+                numberOfSamples);
     }
 }

@@ -21,27 +21,27 @@ import java.util.function.Predicate;
  * The samples of a WFDB record, read in full from its signal files (signal(5)).
  *
  * <p>Supported storage formats: 212 (pairs of 12-bit two's complement samples in 3 bytes), 16
- * (int16 little-endian), 80 (8-bit offset binary), each with an optional byte offset, which
- * covers the CinC challenges' MAT v4 files ({@code 16+24}: a 24-byte MAT header, then int16
- * little-endian; a 3-signal matrix is stored column-major, i.e. interleaved per frame exactly
- * like a WFDB file). All of them fit in 16 bits, so samples are kept as {@code short} raw ADC
- * values; {@link Signal#physical(int)} converts with {@code (adu - baseline) / gain}.
+ * (int16 little-endian), 80 (8-bit offset binary), each with an optional byte offset, which covers
+ * the CinC challenges' MAT v4 files ({@code 16+24}: a 24-byte MAT header, then int16 little-endian;
+ * a 3-signal matrix is stored column-major, i.e. interleaved per frame exactly like a WFDB file).
+ * All of them fit in 16 bits, so samples are kept as {@code short} raw ADC values; {@link
+ * Signal#physical(int)} converts with {@code (adu - baseline) / gain}.
  *
  * <p>Signals naming the same file are interleaved in frames, in header order: each frame holds
- * {@code samplesPerFrame} consecutive samples of each signal of that file, so a signal with
- * {@code xN} is sampled at N × the frame frequency (mimicdb/03700181: MCL1 at 4 × 125 = 500 Hz
- * beside ABP and RESP at 125 Hz). Format 212 packs the file's sample stream in pairs regardless
- * of which signal a sample belongs to, which is how WFDB writes it.
+ * {@code samplesPerFrame} consecutive samples of each signal of that file, so a signal with {@code
+ * xN} is sampled at N × the frame frequency (mimicdb/03700181: MCL1 at 4 × 125 = 500 Hz beside ABP
+ * and RESP at 125 Hz). Format 212 packs the file's sample stream in pairs regardless of which
+ * signal a sample belongs to, which is how WFDB writes it.
  *
  * <p>Not supported: skew ({@code :N}) is parsed but ignored, samples are returned as stored,
  * without WFDB's realignment (the headers' initial values and checksums describe the stored
- * samples, so nothing checks against it); multi-segment records; formats other than the three
- * above (refused with a {@link WfdbException} naming the header and the format).
+ * samples, so nothing checks against it); multi-segment records; formats other than the three above
+ * (refused with a {@link WfdbException} naming the header and the format).
  *
- * <p>The number of frames comes from the header; each signal file is checked to be at least as
- * long as that requires (a shorter file is an error naming it, never a short read). When the
- * header gives no number of samples it is derived from the file length. Checksums are not
- * verified automatically (WFDB does not either); call {@link #verifyChecksums()}.
+ * <p>The number of frames comes from the header; each signal file is checked to be at least as long
+ * as that requires (a shorter file is an error naming it, never a short read). When the header
+ * gives no number of samples it is derived from the file length. Checksums are not verified
+ * automatically (WFDB does not either); call {@link #verifyChecksums()}.
  */
 public final class WfdbRecord {
 
@@ -64,10 +64,10 @@ public final class WfdbRecord {
     }
 
     /**
-     * Reads the signals accepted by {@code include}. Other signals sharing a file with an
-     * included one are decoded (they are interleaved with it) but not kept; files holding no
-     * included signal are not opened at all, e.g. ptbdb's {@code .xyz} file, which is absent
-     * from the shared data: {@code read(hea, s -> s.fileName().endsWith(".dat"))}.
+     * Reads the signals accepted by {@code include}. Other signals sharing a file with an included
+     * one are decoded (they are interleaved with it) but not kept; files holding no included signal
+     * are not opened at all, e.g. ptbdb's {@code .xyz} file, which is absent from the shared data:
+     * {@code read(hea, s -> s.fileName().endsWith(".dat"))}.
      */
     public static WfdbRecord read(Path headerFile, Predicate<WfdbHeader.SignalSpec> include) {
         return read(WfdbHeader.read(headerFile), include);
@@ -90,7 +90,10 @@ public final class WfdbRecord {
         }
     }
 
-    /** Reads the signals accepted by {@code include} of an already parsed header (it must have a path). */
+    /**
+     * Reads the signals accepted by {@code include} of an already parsed header (it must have a
+     * path).
+     */
     public static WfdbRecord read(WfdbHeader header, Predicate<WfdbHeader.SignalSpec> include) {
         Map<Integer, Signal> decoded = new LinkedHashMap<>();
         long frames = header.numberOfSamples();
@@ -124,23 +127,46 @@ public final class WfdbRecord {
 
     private record GroupResult(long frames, List<Signal> signals) {}
 
-    /** Where one file's samples lie, once its formats and length have been checked against the header. */
-    private record GroupLayout(Path file, int format, long offset, long frames, long payloadBytes) {}
+    /**
+     * Where one file's samples lie, once its formats and length have been checked against the
+     * header.
+     */
+    private record GroupLayout(
+            Path file, int format, long offset, long frames, long payloadBytes) {}
 
-    private static GroupLayout layout(WfdbHeader header, List<WfdbHeader.SignalSpec> group, long headerFrames) {
+    private static GroupLayout layout(
+            WfdbHeader header, List<WfdbHeader.SignalSpec> group, long headerFrames) {
         WfdbHeader.SignalSpec first = group.get(0);
         Path file = header.signalFile(first);
         int format = first.format();
         for (WfdbHeader.SignalSpec s : group) {
             if (!SUPPORTED_FORMATS.contains(s.format())) {
-                throw new WfdbException(header.source(), s.line(), "signal " + s.index() + " (" + s.description()
-                        + "): format " + s.format() + " is not supported by this reader (supported: 16, 80, 212)");
+                throw new WfdbException(
+                        header.source(),
+                        s.line(),
+                        "signal "
+                                + s.index()
+                                + " ("
+                                + s.description()
+                                + "): format "
+                                + s.format()
+                                + " is not supported by this reader (supported: 16, 80, 212)");
             }
             if (s.format() != format) {
                 // WFDB requires one format per file: the byte layout would otherwise be ambiguous.
-                throw new WfdbException(header.source(), s.line(), "signal " + s.index() + " uses format "
-                        + s.format() + " but signal " + first.index() + " in the same file " + s.fileName()
-                        + " uses format " + format);
+                throw new WfdbException(
+                        header.source(),
+                        s.line(),
+                        "signal "
+                                + s.index()
+                                + " uses format "
+                                + s.format()
+                                + " but signal "
+                                + first.index()
+                                + " in the same file "
+                                + s.fileName()
+                                + " uses format "
+                                + format);
             }
         }
         // WFDB takes the byte offset of a file from its first signal line.
@@ -151,8 +177,16 @@ public final class WfdbRecord {
         try {
             fileSize = Files.size(file);
         } catch (NoSuchFileException e) {
-            throw new WfdbException(file, "signal file not found (signal " + first.index() + " \""
-                    + first.description() + "\" of " + header.source() + ")", e);
+            throw new WfdbException(
+                    file,
+                    "signal file not found (signal "
+                            + first.index()
+                            + " \""
+                            + first.description()
+                            + "\" of "
+                            + header.source()
+                            + ")",
+                    e);
         } catch (IOException e) {
             throw new WfdbException(file, "cannot read signal file: " + e, e);
         }
@@ -166,23 +200,35 @@ public final class WfdbRecord {
         long payloadBytes = bytesFor(format, totalSamples);
         long needed = offset + payloadBytes;
         if (fileSize < needed) {
-            throw new WfdbException(file, String.format(Locale.ROOT,
-                    "signal file is truncated: %d bytes, but the header (%s) needs %d = %d offset + %d frames × %d "
-                            + "samples/frame in format %d", fileSize, header.source(), needed, offset, frames,
-                    samplesPerFrame, format));
+            throw new WfdbException(
+                    file,
+                    String.format(
+                            Locale.ROOT,
+                            "signal file is truncated: %d bytes, but the header (%s) needs %d = %d"
+                                    + " offset + %d frames × %d samples/frame in format %d",
+                            fileSize,
+                            header.source(),
+                            needed,
+                            offset,
+                            frames,
+                            samplesPerFrame,
+                            format));
         }
         if (payloadBytes > Integer.MAX_VALUE - 8) {
-            throw new WfdbException(file, "record too large to read in memory: " + payloadBytes + " bytes");
+            throw new WfdbException(
+                    file, "record too large to read in memory: " + payloadBytes + " bytes");
         }
         for (WfdbHeader.SignalSpec s : group) {
             if (frames * s.samplesPerFrame() > Integer.MAX_VALUE - 8) {
-                throw new WfdbException(file, "signal " + s.description() + " has too many samples for one array");
+                throw new WfdbException(
+                        file, "signal " + s.description() + " has too many samples for one array");
             }
         }
         return new GroupLayout(file, format, offset, frames, payloadBytes);
     }
 
-    private static GroupResult readGroup(WfdbHeader header, List<WfdbHeader.SignalSpec> group, long headerFrames) {
+    private static GroupResult readGroup(
+            WfdbHeader header, List<WfdbHeader.SignalSpec> group, long headerFrames) {
         GroupLayout g = layout(header, group, headerFrames);
         Path file = g.file;
         int format = g.format;
@@ -199,8 +245,15 @@ public final class WfdbRecord {
         }
         if (data.length < payloadBytes) {
             // The size was checked above; the file shrank while we read it.
-            throw new WfdbException(file, "signal file is truncated: read " + data.length + " of " + payloadBytes
-                    + " bytes after the " + offset + "-byte offset");
+            throw new WfdbException(
+                    file,
+                    "signal file is truncated: read "
+                            + data.length
+                            + " of "
+                            + payloadBytes
+                            + " bytes after the "
+                            + offset
+                            + "-byte offset");
         }
 
         int n = group.size();
@@ -228,7 +281,9 @@ public final class WfdbRecord {
         return new GroupResult(frames, result);
     }
 
-    /** Bytes holding {@code samples} samples; format 212 rounds an odd last sample up to 2 bytes. */
+    /**
+     * Bytes holding {@code samples} samples; format 212 rounds an odd last sample up to 2 bytes.
+     */
     private static long bytesFor(int format, long samples) {
         return switch (format) {
             case 212 -> (samples * 3 + 1) / 2;
@@ -251,26 +306,30 @@ public final class WfdbRecord {
     /** Sample {@code k} of the file's sample stream. */
     private static short decode(int format, byte[] d, long k) {
         switch (format) {
-            case 16: {
-                int p = (int) (k * 2);
-                return (short) ((d[p] & 0xff) | (d[p + 1] << 8));
-            }
+            case 16:
+                {
+                    int p = (int) (k * 2);
+                    return (short) ((d[p] & 0xff) | (d[p + 1] << 8));
+                }
             case 80:
                 // 8-bit offset binary: stored byte = value + 128.
                 return (short) ((d[(int) k] & 0xff) - 128);
-            case 212: {
-                // Each pair of samples occupies 3 bytes: byte 0 = low 8 bits of the first sample,
-                // byte 1 = high 4 bits of the first (low nibble) and of the second (high nibble),
-                // byte 2 = low 8 bits of the second. Values are 12-bit two's complement.
-                int p = (int) (k / 2 * 3);
-                int v;
-                if ((k & 1) == 0) {
-                    v = (d[p] & 0xff) | ((d[p + 1] & 0x0f) << 8);
-                } else {
-                    v = (d[p + 2] & 0xff) | ((d[p + 1] & 0xf0) << 4);
+            case 212:
+                {
+                    // Each pair of samples occupies 3 bytes: byte 0 = low 8 bits of the first
+                    // sample,
+                    // byte 1 = high 4 bits of the first (low nibble) and of the second (high
+                    // nibble),
+                    // byte 2 = low 8 bits of the second. Values are 12-bit two's complement.
+                    int p = (int) (k / 2 * 3);
+                    int v;
+                    if ((k & 1) == 0) {
+                        v = (d[p] & 0xff) | ((d[p + 1] & 0x0f) << 8);
+                    } else {
+                        v = (d[p + 2] & 0xff) | ((d[p + 1] & 0xf0) << 4);
+                    }
+                    return (short) ((v << 20) >> 20); // sign-extend 12 bits
                 }
-                return (short) ((v << 20) >> 20); // sign-extend 12 bits
-            }
             default:
                 throw new IllegalArgumentException("format " + format);
         }
@@ -303,7 +362,9 @@ public final class WfdbRecord {
         return signals;
     }
 
-    /** The first signal read whose description equals {@code name} (exactly, else ignoring case). */
+    /**
+     * The first signal read whose description equals {@code name} (exactly, else ignoring case).
+     */
     public Optional<Signal> signal(String name) {
         for (Signal s : signals) {
             if (s.name().equals(name)) {
@@ -320,11 +381,22 @@ public final class WfdbRecord {
 
     /** Like {@link #signal(String)}, failing with a message listing the available names. */
     public Signal requireSignal(String name) {
-        return signal(name).orElseThrow(() -> new WfdbException(header.source(), 0, "no signal named \"" + name
-                + "\" among " + signals.stream().map(Signal::name).toList()));
+        return signal(name)
+                .orElseThrow(
+                        () ->
+                                new WfdbException(
+                                        header.source(),
+                                        0,
+                                        "no signal named \""
+                                                + name
+                                                + "\" among "
+                                                + signals.stream().map(Signal::name).toList()));
     }
 
-    /** The first signal read, in header order, whose description is an ECG lead ({@link WfdbHeader#isEcgLead}). */
+    /**
+     * The first signal read, in header order, whose description is an ECG lead ({@link
+     * WfdbHeader#isEcgLead}).
+     */
     public Optional<Signal> firstEcgLead() {
         return signals.stream().filter(s -> s.spec().isEcgLead()).findFirst();
     }
@@ -339,25 +411,36 @@ public final class WfdbRecord {
         for (Signal s : signals) {
             OptionalInt expected = s.headerChecksum();
             if (expected.isPresent() && expected.getAsInt() != s.checksum()) {
-                bad.add(String.format(Locale.ROOT, "signal %d (%s): header checksum %d, samples sum to %d",
-                        s.index(), s.name(), expected.getAsInt(), s.checksum()));
+                bad.add(
+                        String.format(
+                                Locale.ROOT,
+                                "signal %d (%s): header checksum %d, samples sum to %d",
+                                s.index(),
+                                s.name(),
+                                expected.getAsInt(),
+                                s.checksum()));
             }
         }
         if (!bad.isEmpty()) {
-            throw new WfdbException(header.source(), 0, "checksum mismatch: " + String.join("; ", bad));
+            throw new WfdbException(
+                    header.source(), 0, "checksum mismatch: " + String.join("; ", bad));
         }
     }
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "WfdbRecord[%s: %s, %d frames at %s Hz]", name(),
-                signals.stream().map(s -> s.name() + "@" + s.sampleRate()).toList(), numberOfFrames,
+        return String.format(
+                Locale.ROOT,
+                "WfdbRecord[%s: %s, %d frames at %s Hz]",
+                name(),
+                signals.stream().map(s -> s.name() + "@" + s.sampleRate()).toList(),
+                numberOfFrames,
                 frameFrequency());
     }
 
     /**
-     * One signal's samples and calibration. Raw ADC values; {@code physical = (adu - baseline) / gain}
-     * in {@link #units()}.
+     * One signal's samples and calibration. Raw ADC values; {@code physical = (adu - baseline) /
+     * gain} in {@link #units()}.
      */
     public static final class Signal {
 
@@ -486,8 +569,16 @@ public final class WfdbRecord {
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "Signal[%d %s: %d samples at %s Hz, format %d, gain %s%s, baseline %d]",
-                    index(), name(), samples.length, sampleRate, spec.format(), spec.gain(), "/" + spec.units(),
+            return String.format(
+                    Locale.ROOT,
+                    "Signal[%d %s: %d samples at %s Hz, format %d, gain %s%s, baseline %d]",
+                    index(),
+                    name(),
+                    samples.length,
+                    sampleRate,
+                    spec.format(),
+                    spec.gain(),
+                    "/" + spec.units(),
                     spec.baseline());
         }
     }

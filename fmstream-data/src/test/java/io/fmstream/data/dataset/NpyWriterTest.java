@@ -1,7 +1,7 @@
 package io.fmstream.data.dataset;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -15,9 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The .npy/.npz writers: exact header bytes (as NumPy 1.24 writes them for the same arrays), data
@@ -37,16 +36,25 @@ class NpyWriterTest {
 
     @Test
     void headersAreByteForByteWhatNumpyWrites() {
-        // Captured from numpy 1.24.2: np.save of zeros((3,1000),'<f4'), zeros(5,'<i4'), zeros(0,'|i1'),
+        // Captured from numpy 1.24.2: np.save of zeros((3,1000),'<f4'), zeros(5,'<i4'),
+        // zeros(0,'|i1'),
         // array(['ab','ü'], '<U64'): every one a 128-byte header, 0x76 = 118 bytes of text.
         assertThat(NpyWriter.header("<f4", new long[] {3, 1000}))
-                .isEqualTo(numpyHeader128("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 1000), }"));
+                .isEqualTo(
+                        numpyHeader128(
+                                "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 1000), }"));
         assertThat(NpyWriter.header("<i4", new long[] {5}))
-                .isEqualTo(numpyHeader128("{'descr': '<i4', 'fortran_order': False, 'shape': (5,), }"));
+                .isEqualTo(
+                        numpyHeader128(
+                                "{'descr': '<i4', 'fortran_order': False, 'shape': (5,), }"));
         assertThat(NpyWriter.header("|i1", new long[] {0}))
-                .isEqualTo(numpyHeader128("{'descr': '|i1', 'fortran_order': False, 'shape': (0,), }"));
+                .isEqualTo(
+                        numpyHeader128(
+                                "{'descr': '|i1', 'fortran_order': False, 'shape': (0,), }"));
         assertThat(NpyWriter.header("<U64", new long[] {2}))
-                .isEqualTo(numpyHeader128("{'descr': '<U64', 'fortran_order': False, 'shape': (2,), }"));
+                .isEqualTo(
+                        numpyHeader128(
+                                "{'descr': '<U64', 'fortran_order': False, 'shape': (2,), }"));
     }
 
     @Test
@@ -74,9 +82,11 @@ class NpyWriterTest {
         assertThat(data(NpyArray.float64(new double[] {1.0})))
                 .containsExactly(0, 0, 0, 0, 0, 0, 0xF0, 0x3F);
         assertThat(data(NpyArray.int8(new byte[] {-1, 3}))).containsExactly(0xFF, 3);
-        assertThat(data(NpyArray.int16(new short[] {0x1234, -2}))).containsExactly(0x34, 0x12, 0xFE, 0xFF);
+        assertThat(data(NpyArray.int16(new short[] {0x1234, -2})))
+                .containsExactly(0x34, 0x12, 0xFE, 0xFF);
         assertThat(data(NpyArray.int32(new int[] {0x01020304}))).containsExactly(4, 3, 2, 1);
-        // 'a', then U+1F600 (outside the BMP: one UTF-32 code unit, two Java chars), zero padded to 3.
+        // 'a', then U+1F600 (outside the BMP: one UTF-32 code unit, two Java chars), zero padded to
+        // 3.
         assertThat(data(NpyArray.unicode(List.of("a\uD83D\uDE00"), 3)))
                 .containsExactly('a', 0, 0, 0, 0x00, 0xF6, 0x01, 0, 0, 0, 0, 0);
     }
@@ -92,17 +102,22 @@ class NpyWriterTest {
         assertThat(m.shape()).containsExactly(2, 3);
         assertThat(m.asFloats()).containsExactly(matrix);
 
-        List<float[]> rows = List.of(new float[] {1, 2}, new float[] {3, Float.NaN}, new float[] {5, 6});
+        List<float[]> rows =
+                List.of(new float[] {1, 2}, new float[] {3, Float.NaN}, new float[] {5, 6});
         NpyReader.Array r = roundTrip(NpyArray.float32Rows(rows, 2));
         assertThat(r.shape()).containsExactly(3, 2);
         assertThat(r.asFloats()).containsExactly(1, 2, 3, Float.NaN, 5, 6);
 
-        assertThat(roundTrip(NpyArray.int8(new byte[] {-128, 0, 127})).asInts()).containsExactly(-128, 0, 127);
-        assertThat(roundTrip(NpyArray.int16(new short[] {-32768, 32767})).asInts()).containsExactly(-32768, 32767);
+        assertThat(roundTrip(NpyArray.int8(new byte[] {-128, 0, 127})).asInts())
+                .containsExactly(-128, 0, 127);
+        assertThat(roundTrip(NpyArray.int16(new short[] {-32768, 32767})).asInts())
+                .containsExactly(-32768, 32767);
         assertThat(roundTrip(NpyArray.int32(new int[] {Integer.MIN_VALUE, 42})).asInts())
                 .containsExactly(Integer.MIN_VALUE, 42);
-        assertThat(roundTrip(NpyArray.float64(new double[] {Math.PI})).asDoubles()).containsExactly(Math.PI);
-        NpyReader.Array s = roundTrip(NpyArray.unicode(List.of("mitdb/100/MLII", "", "Zürich ü"), 16));
+        assertThat(roundTrip(NpyArray.float64(new double[] {Math.PI})).asDoubles())
+                .containsExactly(Math.PI);
+        NpyReader.Array s =
+                roundTrip(NpyArray.unicode(List.of("mitdb/100/MLII", "", "Zürich ü"), 16));
         assertThat(s.descr()).isEqualTo("<U16");
         assertThat(s.asStrings()).containsExactly("mitdb/100/MLII", "", "Zürich ü");
     }
@@ -110,7 +125,8 @@ class NpyWriterTest {
     @Test
     void aStringLongerThanTheDtypeIsRefused() {
         assertThatThrownBy(() -> NpyArray.unicode(List.of("abcde"), 4))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("<U4");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("<U4");
         assertThat(NpyArray.unicodeWidth(List.of("ab", "abcdef"), 4)).isEqualTo(6);
         assertThat(NpyArray.unicodeWidth(List.of("ab"), 16)).isEqualTo(16);
     }
@@ -118,8 +134,10 @@ class NpyWriterTest {
     @Test
     void rowsOfTheWrongLengthAreRefused() {
         assertThatThrownBy(() -> NpyArray.float32Rows(List.of(new float[3], new float[2]), 3))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("row 1");
-        assertThatThrownBy(() -> NpyArray.float32(new float[5], 2, 3)).isInstanceOf(IllegalArgumentException.class);
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("row 1");
+        assertThatThrownBy(() -> NpyArray.float32(new float[5], 2, 3))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -155,7 +173,8 @@ class NpyWriterTest {
                 List<String> names = new ArrayList<>();
                 for (ZipEntry e : Collections.list(zip.entries())) {
                     names.add(e.getName());
-                    assertThat(e.getMethod()).isEqualTo(compressed ? ZipEntry.DEFLATED : ZipEntry.STORED);
+                    assertThat(e.getMethod())
+                            .isEqualTo(compressed ? ZipEntry.DEFLATED : ZipEntry.STORED);
                 }
                 assertThat(names).containsExactly("x.npy", "names.npy");
                 byte[] x = zip.getInputStream(zip.getEntry("x.npy")).readAllBytes();
@@ -174,7 +193,8 @@ class NpyWriterTest {
         try (NpzWriter w = new NpzWriter(file, false)) {
             w.add("x", NpyArray.int32(new int[] {1}));
             assertThatThrownBy(() -> w.add("x", NpyArray.int32(new int[] {2})))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("twice");
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("twice");
         }
         try (var files = Files.list(dir)) {
             assertThat(files).isEmpty();
@@ -184,10 +204,15 @@ class NpyWriterTest {
     @Test
     void theReaderRefusesWhatItCannotReadCorrectly() {
         byte[] header = NpyWriter.header(">f4", new long[] {1});
-        assertThatThrownBy(() -> NpyReader.read(new ByteArrayInputStream(concat(header, new byte[4])), "x.npy"))
+        assertThatThrownBy(
+                        () ->
+                                NpyReader.read(
+                                        new ByteArrayInputStream(concat(header, new byte[4])),
+                                        "x.npy"))
                 .hasMessageContaining(">f4");
         assertThatThrownBy(() -> NpyReader.read(new ByteArrayInputStream(new byte[20]), "y.npy"))
-                .hasMessageContaining("y.npy").hasMessageContaining("magic");
+                .hasMessageContaining("y.npy")
+                .hasMessageContaining("magic");
     }
 
     private static int[] data(NpyArray a) throws IOException {

@@ -1,15 +1,14 @@
 package io.fmstream.data.replay;
 
-import io.fmstream.schemas.SensorChunk;
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fmstream.schemas.SensorChunk;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 class RecordChunkerTest {
 
@@ -21,7 +20,8 @@ class RecordChunkerTest {
         for (int i = 0; i < samples.length; i++) {
             samples[i] = (i * 37) % 2000 - 1000;
         }
-        RecordChunker chunker = new RecordChunker("mitdb-100", "MLII", 360, samples, 200, 1024, "mV", T0, 360);
+        RecordChunker chunker =
+                new RecordChunker("mitdb-100", "MLII", 360, samples, 200, 1024, "mV", T0, 360);
         List<SensorChunk> chunks = new ArrayList<>();
         chunker.forEachRemaining(chunks::add);
 
@@ -30,7 +30,8 @@ class RecordChunkerTest {
         List<Integer> decoded = new ArrayList<>();
         for (SensorChunk c : chunks) {
             assertThat(c.getFirstSampleIndex()).isEqualTo(expectedIndex);
-            assertThat(c.getFirstSampleTimeMicros()).isEqualTo(T0 + Math.round(expectedIndex * 1e6 / 360));
+            assertThat(c.getFirstSampleTimeMicros())
+                    .isEqualTo(T0 + Math.round(expectedIndex * 1e6 / 360));
             assertThat(c.getGain()).isEqualTo(200);
             assertThat(c.getBaseline()).isEqualTo(1024);
             ByteBuffer b = c.getSamples().duplicate().order(ByteOrder.LITTLE_ENDIAN);
@@ -50,18 +51,26 @@ class RecordChunkerTest {
     void rebasesSoTheRecordEndsNoLaterThanItIsSent() {
         long now = T0 + 1_234_567;
         long fiveSeconds = 5_000_000L;
-        assertThat(RecordChunker.rebasedStartMicros(now, 1800, Double.POSITIVE_INFINITY, fiveSeconds))
-                .isLessThanOrEqualTo(now - 1_800_000_000L).isGreaterThan(now - 1_800_000_000L - fiveSeconds)
+        assertThat(
+                        RecordChunker.rebasedStartMicros(
+                                now, 1800, Double.POSITIVE_INFINITY, fiveSeconds))
+                .isLessThanOrEqualTo(now - 1_800_000_000L)
+                .isGreaterThan(now - 1_800_000_000L - fiveSeconds)
                 .satisfies(t -> assertThat(t % fiveSeconds).isZero());
-        // Real time: the record starts now (aligned down) and its samples are sent as they "happen".
+        // Real time: the record starts now (aligned down) and its samples are sent as they
+        // "happen".
         assertThat(RecordChunker.rebasedStartMicros(now, 1800, 1.0, fiveSeconds)).isEqualTo(T0);
         // 10x: 1800 s take 180 s to send, so it starts 1620 s before now.
-        assertThat(RecordChunker.rebasedStartMicros(now, 1800, 10.0, 1)).isEqualTo(now - 1_620_000_000L);
+        assertThat(RecordChunker.rebasedStartMicros(now, 1800, 10.0, 1))
+                .isEqualTo(now - 1_620_000_000L);
     }
 
     @Test
     void refusesSamplesThatDoNotFitTheWireFormat() {
-        assertThatThrownBy(() -> new RecordChunker("d", "", 100, new int[] {40_000}, 1, 0, "mV", T0, 10))
+        assertThatThrownBy(
+                        () ->
+                                new RecordChunker(
+                                        "d", "", 100, new int[] {40_000}, 1, 0, "mV", T0, 10))
                 .hasMessageContaining("int16");
     }
 }

@@ -1,15 +1,14 @@
 package io.fmstream.data.sim;
 
-import io.fmstream.schemas.SensorChunk;
-import io.fmstream.schemas.SignalType;
-import io.fmstream.schemas.codec.RecordCodec;
-import org.junit.jupiter.api.Test;
-
-import java.nio.ByteBuffer;
-
 import static io.fmstream.data.sim.Signals.START;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fmstream.schemas.SensorChunk;
+import io.fmstream.schemas.SignalType;
+import io.fmstream.schemas.codec.RecordCodec;
+import java.nio.ByteBuffer;
+import org.junit.jupiter.api.Test;
 
 class ChunkTemplatesTest {
 
@@ -45,7 +44,8 @@ class ChunkTemplatesTest {
             assertThat(truth.meanHeartRateBpm()).isEqualTo(original.meanHeartRateBpm());
             assertThat(truth.noiseRmsMv()).isEqualTo(original.noiseRmsMv());
         }
-        // Consumers reading an emitted chunk or a template view cannot disturb the template or each other.
+        // Consumers reading an emitted chunk or a template view cannot disturb the template or each
+        // other.
         SensorChunk c = templates.emit(0, "x", 0, 0);
         c.getSamples().get();
         templates.template(0).samples(0).get();
@@ -53,7 +53,10 @@ class ChunkTemplatesTest {
         assertThat(c.getSamples().isReadOnly()).isTrue();
         // Emitted chunks encode like any other.
         RecordCodec<SensorChunk> codec = RecordCodec.forType(SensorChunk.class);
-        assertThat(codec.decode(codec.encode(templates.emit(2, "y", 5, START))).getFirstSampleIndex()).isEqualTo(1500);
+        assertThat(
+                        codec.decode(codec.encode(templates.emit(2, "y", 5, START)))
+                                .getFirstSampleIndex())
+                .isEqualTo(1500);
     }
 
     @Test
@@ -66,16 +69,23 @@ class ChunkTemplatesTest {
                 assertThat(a.template(i).truth(k)).isEqualTo(b.template(i).truth(k));
             }
         }
-        assertThat(ChunkTemplates.generate(4, 2, 0.5, 20).template(0).samples(0)).isNotEqualTo(a.template(0).samples(0));
+        assertThat(ChunkTemplates.generate(4, 2, 0.5, 20).template(0).samples(0))
+                .isNotEqualTo(a.template(0).samples(0));
 
-        SimulatedDevice d = new SimulatedDevice("rec", 9, 250, START, Scenario.steady(Rhythm.AF, 100, Noise.of(0.1)));
+        SimulatedDevice d =
+                new SimulatedDevice(
+                        "rec", 9, 250, START, Scenario.steady(Rhythm.AF, 100, Noise.of(0.1)));
         ChunkTemplates.Template t = ChunkTemplates.record(d, 125, 8);
-        SimulatedDevice again = new SimulatedDevice("rec", 9, 250, START, Scenario.steady(Rhythm.AF, 100, Noise.of(0.1)));
+        SimulatedDevice again =
+                new SimulatedDevice(
+                        "rec", 9, 250, START, Scenario.steady(Rhythm.AF, 100, Noise.of(0.1)));
         for (int k = 0; k < 8; k++) {
             assertThat(t.samples(k)).isEqualTo(again.nextChunk(125).getSamples());
             assertThat(t.truth(k).rhythm()).isEqualTo(Rhythm.AF);
         }
-        assertThatThrownBy(() -> a.emit(0, "z", -1, 0)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> ChunkTemplates.generate(1, 0, 1, 10)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> a.emit(0, "z", -1, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ChunkTemplates.generate(1, 0, 1, 10))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

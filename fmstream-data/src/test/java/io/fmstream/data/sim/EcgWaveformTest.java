@@ -1,9 +1,9 @@
 package io.fmstream.data.sim;
 
-import org.junit.jupiter.api.Test;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.data.Offset.offset;
+
+import org.junit.jupiter.api.Test;
 
 class EcgWaveformTest {
 
@@ -23,7 +23,8 @@ class EcgWaveformTest {
     void qrsKeepsItsWidthWhileTMovesWithTheRate() {
         Beat slow = new Beat(0.0, 1.5, 1.0);
         Beat fast = new Beat(0.0, 60.0 / 170, 1.0);
-        assertThat(w.contributionMv(fast, 0.0)).isCloseTo(w.contributionMv(slow, 0.0), offset(0.02));
+        assertThat(w.contributionMv(fast, 0.0))
+                .isCloseTo(w.contributionMv(slow, 0.0), offset(0.02));
         double tSlow = argMax(slow, 0.1, 0.6);
         double tFast = argMax(fast, 0.1, 0.6);
         assertThat(tFast).isLessThan(tSlow);
@@ -46,7 +47,8 @@ class EcgWaveformTest {
         Beat beat = new Beat(0.0, 1.0, 1.0, BeatKind.AF_CONDUCTED);
         assertThat(af.contributionMv(beat, -0.1944)).as("no P").isCloseTo(0.0, offset(0.01));
         for (double t = -0.06; t <= 0.6; t += 0.01) {
-            assertThat(af.contributionMv(beat, t)).isCloseTo(w.contributionMv(beat, t), offset(1e-3));
+            assertThat(af.contributionMv(beat, t))
+                    .isCloseTo(w.contributionMv(beat, t), offset(1e-3));
         }
     }
 
@@ -57,7 +59,8 @@ class EcgWaveformTest {
         assertThat(pvc.hasWave("P")).isFalse();
         Beat beat = new Beat(0.0, 1.0, 1.0, BeatKind.PVC);
         assertThat(pvc.contributionMv(beat, 0.0)).isBetween(1.2, 1.4);
-        // QRS extent (first to last deflection beyond 20 % of the R height): PVC over 120 ms, the clinical
+        // QRS extent (first to last deflection beyond 20 % of the R height): PVC over 120 ms, the
+        // clinical
         // criterion of a wide QRS; the sinus QRS under 100 ms.
         assertThat(qrsExtent(pvc, beat, 0.2 * pvc.contributionMv(beat, 0))).isGreaterThan(0.12);
         Beat sinus = new Beat(0.0, 1.0, 1.0);
@@ -76,7 +79,9 @@ class EcgWaveformTest {
         assertThat(w.contributionMv(pause, w.reachAfterRSeconds() + 1e-9)).isZero();
     }
 
-    /** Time from the first to the last point within 150 ms of R where |beat| exceeds {@code level}. */
+    /**
+     * Time from the first to the last point within 150 ms of R where |beat| exceeds {@code level}.
+     */
     private static double qrsExtent(EcgWaveform wf, Beat beat, double level) {
         double first = Double.NaN;
         double last = Double.NaN;

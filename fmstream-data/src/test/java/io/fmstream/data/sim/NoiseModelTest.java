@@ -1,9 +1,9 @@
 package io.fmstream.data.sim;
 
-import org.junit.jupiter.api.Test;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.data.Offset.offset;
+
+import org.junit.jupiter.api.Test;
 
 /** The unit noise processes: unit RMS, the intended shape, and purity (no hidden state). */
 class NoiseModelTest {
@@ -86,7 +86,8 @@ class NoiseModelTest {
             assertThat(other.baselineWander(t)).isEqualTo(model.baselineWander(t));
         }
         assertThat(other.muscle(123_456_789L)).isEqualTo(model.muscle(123_456_789L));
-        assertThat(new NoiseModel(100, new Physiology(100)).muscle(5)).isNotEqualTo(model.muscle(5));
+        assertThat(new NoiseModel(100, new Physiology(100)).muscle(5))
+                .isNotEqualTo(model.muscle(5));
     }
 
     @Test

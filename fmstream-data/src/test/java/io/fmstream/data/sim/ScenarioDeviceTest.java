@@ -1,19 +1,18 @@
 package io.fmstream.data.sim;
 
-import io.fmstream.schemas.SensorChunk;
-import io.fmstream.schemas.codec.RecordCodec;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-
 import static io.fmstream.data.sim.Signals.START;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.data.Offset.offset;
+
+import io.fmstream.schemas.SensorChunk;
+import io.fmstream.schemas.codec.RecordCodec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Scenario-driven devices: rhythms, noise and ground truth, checked on the generated signal. */
 class ScenarioDeviceTest {
@@ -54,7 +53,8 @@ class ScenarioDeviceTest {
         SimulatedDevice b = device(42, 250, mixed());
         for (int i = 0; i < 24; i++) {
             assertThat(codec.encode(a.nextChunk(250))).isEqualTo(codec.encode(b.nextChunk(250)));
-            assertThat(a.groundTruth(i * 250L, (i + 1) * 250L)).isEqualTo(b.groundTruth(i * 250L, (i + 1) * 250L));
+            assertThat(a.groundTruth(i * 250L, (i + 1) * 250L))
+                    .isEqualTo(b.groundTruth(i * 250L, (i + 1) * 250L));
         }
         short[] other = Signals.concatenate(device(43, 250, mixed()), 6000, 250);
         assertThat(other).isNotEqualTo(Signals.concatenate(device(42, 250, mixed()), 6000, 250));
@@ -74,27 +74,34 @@ class ScenarioDeviceTest {
         assertThat(truth.noiseRmsMv()).isZero();
         assertThat(truth.meanHeartRateBpm()).isBetween(bpm - 2, bpm + 2);
         List<Beat> beats = d.beats(START, d.sampleTimeMicros(n));
-        double byCount = 60.0 * (beats.size() - 1)
-                / (beats.get(beats.size() - 1).rPeakSeconds() - beats.get(0).rPeakSeconds());
+        double byCount =
+                60.0
+                        * (beats.size() - 1)
+                        / (beats.get(beats.size() - 1).rPeakSeconds()
+                                - beats.get(0).rPeakSeconds());
         assertThat(byCount).isBetween(bpm - 2, bpm + 2);
 
         // RR varies with breathing, Mayer waves and jitter, but stays regular.
         double cv = Signals.coefficientOfVariation(Signals.rrSeconds(beats));
-        System.out.printf("NORMAL %.0f bpm: truth %.2f bpm, by count %.2f bpm, RR CV %.4f%n",
+        System.out.printf(
+                "NORMAL %.0f bpm: truth %.2f bpm, by count %.2f bpm, RR CV %.4f%n",
                 bpm, truth.meanHeartRateBpm(), byCount, cv);
         assertThat(cv).isBetween(0.01, 0.06);
         assertThat(beats).allMatch(b -> b.kind() == BeatKind.SINUS);
 
-        // An independent check on the signal itself: a simple R-peak detector agrees with the truth.
+        // An independent check on the signal itself: a simple R-peak detector agrees with the
+        // truth.
         List<Integer> peaks = Signals.rPeaks(x, rate);
-        double detected = 60.0 * (peaks.size() - 1) / ((peaks.get(peaks.size() - 1) - peaks.get(0)) / rate);
+        double detected =
+                60.0 * (peaks.size() - 1) / ((peaks.get(peaks.size() - 1) - peaks.get(0)) / rate);
         assertThat(detected).isCloseTo(truth.meanHeartRateBpm(), offset(3.0));
         assertThat(peaks).hasSize(beats.size());
         for (int i = 0; i < peaks.size(); i++) {
             assertThat(peaks.get(i) / rate).isCloseTo(beats.get(i).rPeakSeconds(), offset(0.01));
         }
 
-        // P waves present: at the P centre (R - 0.194 s x sqrt(RR)) the signal shows the 0.25 mV bump.
+        // P waves present: at the P centre (R - 0.194 s x sqrt(RR)) the signal shows the 0.25 mV
+        // bump.
         assertThat(meanAtP(d, beats, rate)).isBetween(0.15, 0.35);
     }
 
@@ -112,10 +119,12 @@ class ScenarioDeviceTest {
         assertThat(cv).isGreaterThan(0.1).isLessThan(0.3);
         assertThat(truth.rhythm()).isEqualTo(Rhythm.AF);
         assertThat(truth.meanHeartRateBpm()).isBetween(76.0, 84.0);
-        // Irregularly irregular: successive RRs are uncorrelated, unlike the breathing-modulated sinus RR.
+        // Irregularly irregular: successive RRs are uncorrelated, unlike the breathing-modulated
+        // sinus RR.
         assertThat(Math.abs(lag1Correlation(Signals.rrSeconds(beats)))).isLessThan(0.2);
 
-        // No P waves: the morphology has none, and the signal at the would-be P centre is flat but for f waves.
+        // No P waves: the morphology has none, and the signal at the would-be P centre is flat but
+        // for f waves.
         assertThat(beats).allMatch(b -> b.kind() == BeatKind.AF_CONDUCTED);
         assertThat(EcgWaveform.forKind(BeatKind.AF_CONDUCTED).hasWave("P")).isFalse();
         assertThat(Math.abs(meanAtP(d, beats, rate))).isLessThan(0.03);
@@ -130,7 +139,8 @@ class ScenarioDeviceTest {
         }
         double inBand = Signals.bandPower(residual, rate, 4, 9);
         double all = Signals.bandPower(residual, rate, 0.5, 40);
-        System.out.printf("AF f waves: RMS %.3f mV, %.0f %% of 0.5-40 Hz power in 4-9 Hz%n",
+        System.out.printf(
+                "AF f waves: RMS %.3f mV, %.0f %% of 0.5-40 Hz power in 4-9 Hz%n",
                 Signals.rms(residual), 100 * inBand / all);
         assertThat(inBand / all).isGreaterThan(0.7);
         assertThat(Signals.rms(residual)).isBetween(0.02, 0.1);
@@ -143,7 +153,8 @@ class ScenarioDeviceTest {
         short[] s = Signals.concatenate(d, 250 * 30, 250);
         for (int i = 0; i < s.length; i++) {
             assertThat(d.fibrillatoryMv(i)).isZero();
-            assertThat(Math.abs(s[i] / SimulatedDevice.GAIN - d.cardiacMv(i))).isLessThanOrEqualTo(0.5 / SimulatedDevice.GAIN);
+            assertThat(Math.abs(s[i] / SimulatedDevice.GAIN - d.cardiacMv(i)))
+                    .isLessThanOrEqualTo(0.5 / SimulatedDevice.GAIN);
         }
     }
 
@@ -151,11 +162,12 @@ class ScenarioDeviceTest {
     @ValueSource(ints = {3, 4, 6})
     void otherRhythmHasPrematureWidePvcsAtTheConfiguredFrequency(int every) {
         double rate = 500;
-        Scenario scenario = Scenario.builder()
-                .segment(20, Rhythm.NORMAL, 70, Noise.NONE)
-                .pvcSegment(120, 70, every, Noise.NONE)
-                .segment(20, Rhythm.NORMAL, 70, Noise.NONE)
-                .build();
+        Scenario scenario =
+                Scenario.builder()
+                        .segment(20, Rhythm.NORMAL, 70, Noise.NONE)
+                        .pvcSegment(120, 70, every, Noise.NONE)
+                        .segment(20, Rhythm.NORMAL, 70, Noise.NONE)
+                        .build();
         SimulatedDevice d = device(3, rate, scenario);
         List<Beat> before = d.beats(START, START + 20_000_000L);
         // The first beat of a segment still follows the previous one's rule; skip it.
@@ -172,7 +184,8 @@ class ScenarioDeviceTest {
         for (int i = 1; i < pvcPositions.size(); i++) {
             assertThat(pvcPositions.get(i) - pvcPositions.get(i - 1)).isEqualTo(every);
         }
-        assertThat((double) pvcPositions.size() / beats.size()).isCloseTo(1.0 / every, offset(0.02));
+        assertThat((double) pvcPositions.size() / beats.size())
+                .isCloseTo(1.0 / every, offset(0.02));
 
         double widthSinus = 0;
         double widthPvc = 0;
@@ -188,7 +201,8 @@ class ScenarioDeviceTest {
             assertThat(next.kind()).isEqualTo(BeatKind.SINUS);
             // Premature: well before the next sinus beat was due.
             assertThat(pvc.precedingRrSeconds()).isLessThan(0.8 * previous.precedingRrSeconds());
-            // Full compensatory pause: the sinus node kept its rhythm, so the beats around the PVC are two RRs apart.
+            // Full compensatory pause: the sinus node kept its rhythm, so the beats around the PVC
+            // are two RRs apart.
             double around = pvc.precedingRrSeconds() + next.precedingRrSeconds();
             assertThat(around / (2 * previous.precedingRrSeconds())).isCloseTo(1.0, offset(0.12));
             widthPvc += halfMaximumWidth(d, pvc, rate);
@@ -197,24 +211,29 @@ class ScenarioDeviceTest {
         }
         widthPvc /= sinusCount;
         widthSinus /= sinusCount;
-        System.out.printf("PVC every %d: %d PVCs in %d beats; QRS half-maximum width %.0f ms vs sinus %.0f ms%n",
+        System.out.printf(
+                "PVC every %d: %d PVCs in %d beats; QRS half-maximum width %.0f ms vs sinus %.0f"
+                        + " ms%n",
                 every, pvcPositions.size(), beats.size(), widthPvc * 1000, widthSinus * 1000);
         assertThat(widthPvc).isGreaterThan(1.5 * widthSinus);
         assertThat(EcgWaveform.forKind(BeatKind.PVC).hasWave("P")).isFalse();
 
-        // Beat counting (PVCs included) still gives the sinus rate, thanks to the compensatory pauses.
+        // Beat counting (PVCs included) still gives the sinus rate, thanks to the compensatory
+        // pauses.
         long n = (long) (rate * 140);
         assertThat(d.groundTruth((long) (rate * 21.5), n).meanHeartRateBpm()).isBetween(67.0, 73.0);
-        assertThat(d.beats(START + 141_000_000L, START + 160_000_000L)).allMatch(b -> b.kind() == BeatKind.SINUS);
+        assertThat(d.beats(START + 141_000_000L, START + 160_000_000L))
+                .allMatch(b -> b.kind() == BeatKind.SINUS);
     }
 
     @Test
     void groundTruthRhythmSpansFollowTheScheduleExactly() {
-        Scenario scenario = Scenario.builder()
-                .segment(30, Rhythm.NORMAL, 70, Noise.NONE)
-                .segment(40, Rhythm.AF, 100, Noise.of(0.1))
-                .pvcSegment(50, 60, 5, Noise.NONE)
-                .build();
+        Scenario scenario =
+                Scenario.builder()
+                        .segment(30, Rhythm.NORMAL, 70, Noise.NONE)
+                        .segment(40, Rhythm.AF, 100, Noise.of(0.1))
+                        .pvcSegment(50, 60, 5, Noise.NONE)
+                        .build();
         double rate = 250;
         SimulatedDevice d = device(8, rate, scenario);
         for (int sec = 0; sec < 150; sec++) {
@@ -234,13 +253,19 @@ class ScenarioDeviceTest {
         assertThat(tie.rhythmFraction()).isEqualTo(0.5);
         // Noise level: 0 before, 0.1 mV after the 1 s ramp, in between during it.
         assertThat(d.groundTruth((long) (20 * rate), (long) (30 * rate)).noiseRmsMv()).isZero();
-        assertThat(d.groundTruth((long) (31 * rate), (long) (69 * rate)).noiseRmsMv()).isCloseTo(0.1, offset(1e-12));
-        assertThat(d.groundTruth((long) (30 * rate), (long) (31 * rate)).noiseRmsMv()).isBetween(0.04, 0.07);
-        // Heart rate truth follows the beats: 70 bpm, then AF at 100 bpm (after the 5 s transition).
+        assertThat(d.groundTruth((long) (31 * rate), (long) (69 * rate)).noiseRmsMv())
+                .isCloseTo(0.1, offset(1e-12));
+        assertThat(d.groundTruth((long) (30 * rate), (long) (31 * rate)).noiseRmsMv())
+                .isBetween(0.04, 0.07);
+        // Heart rate truth follows the beats: 70 bpm, then AF at 100 bpm (after the 5 s
+        // transition).
         assertThat(d.groundTruth(0, (long) (30 * rate)).meanHeartRateBpm()).isBetween(68.0, 72.0);
-        assertThat(d.groundTruth((long) (36 * rate), (long) (70 * rate)).meanHeartRateBpm()).isBetween(94.0, 106.0);
-        // Beats switch rhythm with the schedule (the first beat after a boundary may still follow the old one).
-        assertThat(d.beats(START + 32_000_000L, START + 70_000_000L)).allMatch(b -> b.kind() == BeatKind.AF_CONDUCTED);
+        assertThat(d.groundTruth((long) (36 * rate), (long) (70 * rate)).meanHeartRateBpm())
+                .isBetween(94.0, 106.0);
+        // Beats switch rhythm with the schedule (the first beat after a boundary may still follow
+        // the old one).
+        assertThat(d.beats(START + 32_000_000L, START + 70_000_000L))
+                .allMatch(b -> b.kind() == BeatKind.AF_CONDUCTED);
         assertThat(d.beats(START, START + 30_000_000L)).allMatch(b -> b.kind() == BeatKind.SINUS);
     }
 
@@ -251,22 +276,32 @@ class ScenarioDeviceTest {
         double mid = (beats.get(0).rPeakSeconds() + beats.get(1).rPeakSeconds()) / 2;
         long from = (long) (mid * 500);
         GroundTruthSpan t = d.groundTruth(from, from + 10);
-        assertThat(t.meanHeartRateBpm()).isCloseTo(60.0 / beats.get(1).precedingRrSeconds(), offset(1e-9));
+        assertThat(t.meanHeartRateBpm())
+                .isCloseTo(60.0 / beats.get(1).precedingRrSeconds(), offset(1e-9));
     }
 
     @ParameterizedTest
     @ValueSource(doubles = {128, 250, 500})
     void measuredNoiseMatchesTheGroundTruthLevel(double rate) {
-        Noise[] levels = {Noise.of(0.02), Noise.of(0.1), Noise.of(0.3), new Noise(0.15, 0, 0), new Noise(0, 0.15, 0),
-            new Noise(0, 0, 0.15)};
+        Noise[] levels = {
+            Noise.of(0.02),
+            Noise.of(0.1),
+            Noise.of(0.3),
+            new Noise(0.15, 0, 0),
+            new Noise(0, 0.15, 0),
+            new Noise(0, 0, 0.15)
+        };
         for (Noise level : levels) {
-            Scenario scenario = Scenario.builder()
-                    .segment(60, Rhythm.NORMAL, 70, level)
-                    .segment(60, Rhythm.AF, 90, level)
-                    .build();
+            Scenario scenario =
+                    Scenario.builder()
+                            .segment(60, Rhythm.NORMAL, 70, level)
+                            .segment(60, Rhythm.AF, 90, level)
+                            .build();
             int n = (int) (rate * 120);
             double[] noisy = Signals.mv(Signals.concatenate(device(9, rate, scenario), n, 1000));
-            double[] clean = Signals.mv(Signals.concatenate(device(9, rate, scenario.withoutNoise()), n, 1000));
+            double[] clean =
+                    Signals.mv(
+                            Signals.concatenate(device(9, rate, scenario.withoutNoise()), n, 1000));
             GroundTruthSpan truth = device(9, rate, scenario).groundTruth(0, n);
             for (int half = 0; half < 2; half++) {
                 double[] diff = new double[n / 2];
@@ -274,7 +309,9 @@ class ScenarioDeviceTest {
                     diff[i] = noisy[half * n / 2 + i] - clean[half * n / 2 + i];
                 }
                 double measured = Signals.rms(diff);
-                System.out.printf("%.0f Hz, %s: measured %.4f mV, truth %.4f mV%n", rate, level, measured, truth.noiseRmsMv());
+                System.out.printf(
+                        "%.0f Hz, %s: measured %.4f mV, truth %.4f mV%n",
+                        rate, level, measured, truth.noiseRmsMv());
                 assertThat(truth.noiseRmsMv()).isCloseTo(level.rmsMv(), offset(1e-12));
                 assertThat(measured / truth.noiseRmsMv()).isBetween(0.85, 1.15);
             }
@@ -300,15 +337,18 @@ class ScenarioDeviceTest {
         List<short[]> a = new ArrayList<>();
         List<short[]> b = new ArrayList<>();
         for (int i = 0; i < 600; i++) {
-            trimmed.trimHistoryBefore(trimmed.sampleTimeMicros(trimmed.sampleIndex()) - 10_000_000L);
+            trimmed.trimHistoryBefore(
+                    trimmed.sampleTimeMicros(trimmed.sampleIndex()) - 10_000_000L);
             a.add(Signals.samples(trimmed.nextChunk(250)));
             b.add(Signals.samples(full.nextChunk(250)));
         }
         for (int i = 0; i < a.size(); i++) {
             assertThat(a.get(i)).isEqualTo(b.get(i));
         }
-        assertThat(trimmed.groundTruth(590 * 250L, 600 * 250L)).isEqualTo(full.groundTruth(590 * 250L, 600 * 250L));
-        assertThatThrownBy(() -> trimmed.groundTruth(0, 250)).isInstanceOf(IllegalStateException.class);
+        assertThat(trimmed.groundTruth(590 * 250L, 600 * 250L))
+                .isEqualTo(full.groundTruth(590 * 250L, 600 * 250L));
+        assertThatThrownBy(() -> trimmed.groundTruth(0, 250))
+                .isInstanceOf(IllegalStateException.class);
         assertThat(trimmed.beatTimesMicros()[0]).isGreaterThan(START + 200_000_000L);
     }
 
@@ -322,7 +362,8 @@ class ScenarioDeviceTest {
         assertThat(d.targetHeartRateAt(START + 2_000_000L)).isEqualTo(75.0);
         assertThat(d.targetHeartRateAt(START + 10_500_000L)).isBetween(75.0, 110.0);
         assertThat(d.targetHeartRateAt(START + 14_000_000L)).isEqualTo(110.0);
-        SimulatedDevice legacy = new SimulatedDevice("x", 1, 250, START, HeartRateProfile.resting(70));
+        SimulatedDevice legacy =
+                new SimulatedDevice("x", 1, 250, START, HeartRateProfile.resting(70));
         assertThat(legacy.isScenarioDriven()).isFalse();
         assertThatThrownBy(legacy::scenario).isInstanceOf(IllegalStateException.class);
         assertThat(legacy.groundTruth(0, 2500).rhythm()).isEqualTo(Rhythm.NORMAL);

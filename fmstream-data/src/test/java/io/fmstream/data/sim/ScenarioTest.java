@@ -1,14 +1,13 @@
 package io.fmstream.data.sim;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
 
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.data.Offset.offset;
+import org.junit.jupiter.api.Test;
 
 class ScenarioTest {
 
@@ -44,8 +43,11 @@ class ScenarioTest {
         assertThat(a.offlinePeriods()).isNotEmpty();
         for (Scenario.Span d : a.dropouts()) {
             assertThat(d.durationMicros()).isBetween(1_000_000L, 20_000_000L);
-            assertThat(a.offlinePeriods()).noneMatch(o -> o.startOffsetMicros() < d.endOffsetMicros()
-                    && d.startOffsetMicros() < o.endOffsetMicros());
+            assertThat(a.offlinePeriods())
+                    .noneMatch(
+                            o ->
+                                    o.startOffsetMicros() < d.endOffsetMicros()
+                                            && d.startOffsetMicros() < o.endOffsetMicros());
         }
         for (Scenario.Span o : a.offlinePeriods()) {
             assertThat(o.durationMicros()).isBetween(30_000_000L, 300_000_000L);
@@ -54,18 +56,21 @@ class ScenarioTest {
 
     @Test
     void lookupsFollowTheSchedule() {
-        Scenario s = Scenario.builder()
-                .segment(10, Rhythm.NORMAL, 60, Noise.NONE)
-                .segment(20, Rhythm.AF, 120, Noise.of(0.2))
-                .pvcSegment(30, 80, 3, new Noise(0.1, 0, 0))
-                .dropout(5, 6)
-                .offline(40, 50)
-                .build();
+        Scenario s =
+                Scenario.builder()
+                        .segment(10, Rhythm.NORMAL, 60, Noise.NONE)
+                        .segment(20, Rhythm.AF, 120, Noise.of(0.2))
+                        .pvcSegment(30, 80, 3, new Noise(0.1, 0, 0))
+                        .dropout(5, 6)
+                        .offline(40, 50)
+                        .build();
         assertThat(s.segmentAt(-1).rhythm()).isEqualTo(Rhythm.NORMAL);
         assertThat(s.segmentAt(9_999_999).rhythm()).isEqualTo(Rhythm.NORMAL);
         assertThat(s.segmentAt(10_000_000).rhythm()).isEqualTo(Rhythm.AF);
         assertThat(s.segmentAt(30_000_000).rhythm()).isEqualTo(Rhythm.OTHER);
-        assertThat(s.segmentAt(10 * HOUR).rhythm()).as("the last segment is open-ended").isEqualTo(Rhythm.OTHER);
+        assertThat(s.segmentAt(10 * HOUR).rhythm())
+                .as("the last segment is open-ended")
+                .isEqualTo(Rhythm.OTHER);
 
         assertThat(s.targetBpmAt(10_000_000)).isEqualTo(60.0);
         assertThat(s.targetBpmAt(12_500_000)).isCloseTo(90.0, offset(1e-9));
@@ -77,7 +82,8 @@ class ScenarioTest {
         assertThat(s.fibrillationWeightAt(29_000_000)).isEqualTo(1.0);
         assertThat(s.fibrillationWeightAt(30_500_000)).isCloseTo(0.5, offset(1e-9));
 
-        assertThat(s.rhythmMicros(5_000_000, 35_000_000)).containsExactly(5_000_000, 20_000_000, 5_000_000);
+        assertThat(s.rhythmMicros(5_000_000, 35_000_000))
+                .containsExactly(5_000_000, 20_000_000, 5_000_000);
         assertThat(s.rhythmMicros(70_000_000, 80_000_000)).containsExactly(0, 0, 10_000_000);
 
         assertThat(s.inDropout(4_999_999)).isFalse();
@@ -99,7 +105,8 @@ class ScenarioTest {
 
     @Test
     void invalidSchedulesAreRejected() {
-        assertThatThrownBy(() -> Scenario.builder().build()).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Scenario.builder().build())
+                .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Scenario.builder().segment(10, Rhythm.OTHER, 150, Noise.NONE))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Scenario.builder().segment(10, Rhythm.NORMAL, 190, Noise.NONE))
@@ -112,12 +119,22 @@ class ScenarioTest {
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Scenario.builder().segment(-1, Rhythm.NORMAL, 70, Noise.NONE))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> Scenario.builder().segment(10, Rhythm.NORMAL, 70, Noise.NONE)
-                .dropout(1, 3).dropout(2, 4).build()).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> Scenario.builder().dropout(3, 3)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> Scenario.generate(1, 0)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new Noise(-0.1, 0, 0)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new Noise(Double.NaN, 0, 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(
+                        () ->
+                                Scenario.builder()
+                                        .segment(10, Rhythm.NORMAL, 70, Noise.NONE)
+                                        .dropout(1, 3)
+                                        .dropout(2, 4)
+                                        .build())
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Scenario.builder().dropout(3, 3))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Scenario.generate(1, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Noise(-0.1, 0, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Noise(Double.NaN, 0, 0))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -127,7 +144,11 @@ class ScenarioTest {
         assertThat(n.electrodeMotionMv() * n.electrodeMotionMv()).isCloseTo(0.02, offset(1e-12));
         assertThat(Noise.of(0)).isEqualTo(Noise.NONE);
         assertThat(Noise.of(0.1).rmsMv()).isCloseTo(0.1, offset(1e-12));
-        assertThat(List.of(Noise.of(0.1).baselineWanderMv(), Noise.of(0.1).muscleMv(), Noise.of(0.1).electrodeMotionMv()))
+        assertThat(
+                        List.of(
+                                Noise.of(0.1).baselineWanderMv(),
+                                Noise.of(0.1).muscleMv(),
+                                Noise.of(0.1).electrodeMotionMv()))
                 .allMatch(v -> v > 0);
     }
 }

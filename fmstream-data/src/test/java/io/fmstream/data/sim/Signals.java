@@ -1,7 +1,6 @@
 package io.fmstream.data.sim;
 
 import io.fmstream.schemas.SensorChunk;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -12,8 +11,7 @@ final class Signals {
 
     static final long START = 1_700_000_000_000_000L;
 
-    private Signals() {
-    }
+    private Signals() {}
 
     static short[] samples(SensorChunk c) {
         ByteBuffer b = c.getSamples().duplicate().order(ByteOrder.LITTLE_ENDIAN);
@@ -72,8 +70,8 @@ final class Signals {
     }
 
     /**
-     * Power of {@code x} (mean removed) at 0.1 Hz steps from {@code fromHz} to {@code toHz}, summed: a
-     * direct DFT, slow but dependency-free, enough for band-power ratios.
+     * Power of {@code x} (mean removed) at 0.1 Hz steps from {@code fromHz} to {@code toHz},
+     * summed: a direct DFT, slow but dependency-free, enough for band-power ratios.
      */
     static double bandPower(double[] x, double rate, double fromHz, double toHz) {
         double m = mean(x);
@@ -92,8 +90,8 @@ final class Signals {
     }
 
     /**
-     * A simple R-peak detector: local maxima above half the recording's maximum, at least 250 ms apart
-     * (keeping the larger of two closer candidates). Returns sample indexes.
+     * A simple R-peak detector: local maxima above half the recording's maximum, at least 250 ms
+     * apart (keeping the larger of two closer candidates). Returns sample indexes.
      */
     static List<Integer> rPeaks(double[] x, double rate) {
         double max = Double.NEGATIVE_INFINITY;

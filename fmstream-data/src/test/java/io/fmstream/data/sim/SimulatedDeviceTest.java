@@ -1,18 +1,17 @@
 package io.fmstream.data.sim;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.SignalType;
 import io.fmstream.schemas.codec.RecordCodec;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class SimulatedDeviceTest {
 
@@ -32,7 +31,9 @@ class SimulatedDeviceTest {
         }
         SimulatedDevice other = device(43, 250, HeartRateProfile.resting(70));
         other.nextChunk(500);
-        assertThat(samples(other.nextChunk(2500))).isNotEqualTo(samples(device(42, 250, HeartRateProfile.resting(70)).nextChunk(3000)));
+        assertThat(samples(other.nextChunk(2500)))
+                .isNotEqualTo(
+                        samples(device(42, 250, HeartRateProfile.resting(70)).nextChunk(3000)));
     }
 
     @ParameterizedTest
@@ -40,8 +41,10 @@ class SimulatedDeviceTest {
     void chunkingDoesNotChangeTheSamples(double rate) {
         int total = (int) (rate * 20);
         short[] reference = concatenate(device(7, rate, HeartRateProfile.resting(75)), total, 1000);
-        assertThat(concatenate(device(7, rate, HeartRateProfile.resting(75)), total, 1)).isEqualTo(reference);
-        assertThat(concatenate(device(7, rate, HeartRateProfile.resting(75)), total, 37)).isEqualTo(reference);
+        assertThat(concatenate(device(7, rate, HeartRateProfile.resting(75)), total, 1))
+                .isEqualTo(reference);
+        assertThat(concatenate(device(7, rate, HeartRateProfile.resting(75)), total, 37))
+                .isEqualTo(reference);
     }
 
     @Test
@@ -77,14 +80,18 @@ class SimulatedDeviceTest {
         assertThat(beats[0]).isGreaterThanOrEqualTo(START);
         assertThat(beats[beats.length - 1]).isLessThan(START + 60_000_000L);
         double measured = 60.0 * (beats.length - 1) / ((beats[beats.length - 1] - beats[0]) / 1e6);
-        System.out.printf("configured %.0f bpm, measured %.2f bpm from %d beats%n", bpm, measured, beats.length);
+        System.out.printf(
+                "configured %.0f bpm, measured %.2f bpm from %d beats%n",
+                bpm, measured, beats.length);
         assertThat(measured).isBetween(bpm - 2, bpm + 2);
     }
 
     @Test
     void heartRateStaysWithinPhysiologicalBounds() {
-        for (HeartRateProfile p : new HeartRateProfile[] {
-                new HeartRateProfile(175, 20, 10, 0.2), new HeartRateProfile(42, 20, 10, 0.2)}) {
+        for (HeartRateProfile p :
+                new HeartRateProfile[] {
+                    new HeartRateProfile(175, 20, 10, 0.2), new HeartRateProfile(42, 20, 10, 0.2)
+                }) {
             SimulatedDevice d = device(3, 128, p);
             d.nextChunk(128 * 120);
             long[] beats = d.beatTimesMicros();
@@ -105,10 +112,12 @@ class SimulatedDeviceTest {
         d.nextChunk(250 * 10);
         long[] beats = d.beatTimesMicros();
         long mid = (beats[3] + beats[4]) / 2;
-        assertThat(d.heartRateAt(mid)).isCloseTo(60e6 / (beats[4] - beats[3]), org.assertj.core.data.Offset.offset(0.01));
+        assertThat(d.heartRateAt(mid))
+                .isCloseTo(60e6 / (beats[4] - beats[3]), org.assertj.core.data.Offset.offset(0.01));
         HeartRateProfile constant = HeartRateProfile.constant(90);
         SimulatedDevice regular = device(5, 250, constant);
-        assertThat(regular.heartRateAt(START + 5_000_000)).isCloseTo(90.0, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(regular.heartRateAt(START + 5_000_000))
+                .isCloseTo(90.0, org.assertj.core.data.Offset.offset(1e-6));
     }
 
     @Test
@@ -138,7 +147,8 @@ class SimulatedDeviceTest {
             SensorChunk c = d.nextChunk(1000);
             assertThat(c.getFirstSampleIndex()).isEqualTo(n);
             // Exact integer rounding of n * 1e6 / 360 (no ties occur at 360 Hz).
-            assertThat(c.getFirstSampleTimeMicros()).isEqualTo(START + (n * 1_000_000L + 180) / 360);
+            assertThat(c.getFirstSampleTimeMicros())
+                    .isEqualTo(START + (n * 1_000_000L + 180) / 360);
             n += 1000;
         }
         assertThat(d.sampleIndex()).isEqualTo(1_000_000);
@@ -147,12 +157,16 @@ class SimulatedDeviceTest {
 
     @Test
     void invalidArgumentsAreRejected() {
-        assertThatThrownBy(() -> device(1, 0, HeartRateProfile.resting(70))).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> device(1, Double.NaN, HeartRateProfile.resting(70))).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> HeartRateProfile.resting(200)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> device(1, 0, HeartRateProfile.resting(70)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> device(1, Double.NaN, HeartRateProfile.resting(70)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> HeartRateProfile.resting(200))
+                .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> device(1, 250, HeartRateProfile.resting(70)).nextChunk(0))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> device(1, 250, HeartRateProfile.resting(70)).heartRateAt(START - 1))
+        assertThatThrownBy(
+                        () -> device(1, 250, HeartRateProfile.resting(70)).heartRateAt(START - 1))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 

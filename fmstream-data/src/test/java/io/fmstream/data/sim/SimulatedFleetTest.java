@@ -1,9 +1,11 @@
 package io.fmstream.data.sim;
 
+import static io.fmstream.data.sim.Signals.START;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -11,10 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import static io.fmstream.data.sim.Signals.START;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 class SimulatedFleetTest {
 
@@ -22,7 +21,9 @@ class SimulatedFleetTest {
     private static final long HOUR = 3600 * SECOND;
     private static final RecordCodec<SensorChunk> CODEC = RecordCodec.forType(SensorChunk.class);
 
-    /** Polls every {@code stepSeconds} up to {@code seconds}; the encoded chunks and their truths. */
+    /**
+     * Polls every {@code stepSeconds} up to {@code seconds}; the encoded chunks and their truths.
+     */
     private static List<Object> run(SimulatedFleet fleet, long seconds, long stepSeconds) {
         List<Object> out = new ArrayList<>();
         for (long t = 0; t <= seconds; t += stepSeconds) {
@@ -57,7 +58,8 @@ class SimulatedFleetTest {
         Map<String, List<Object>> out = new HashMap<>();
         for (long t = 0; t <= 970; t += step) {
             for (SimulatedChunk c : fleet.poll(START + t * SECOND)) {
-                out.computeIfAbsent(c.deviceId(), k -> new ArrayList<>()).add(Arrays.toString(CODEC.encode(c.chunk())));
+                out.computeIfAbsent(c.deviceId(), k -> new ArrayList<>())
+                        .add(Arrays.toString(CODEC.encode(c.chunk())));
                 out.get(c.deviceId()).add(c.truth());
             }
         }
@@ -74,7 +76,10 @@ class SimulatedFleetTest {
             rates.add(u.device().sampleRateHz());
         }
         assertThat(rates).hasSizeGreaterThan(3);
-        assertThat(fleet.uplinks()).extracting(DeviceUplink::deviceId).doesNotHaveDuplicates().contains("sim-00000", "sim-00019");
+        assertThat(fleet.uplinks())
+                .extracting(DeviceUplink::deviceId)
+                .doesNotHaveDuplicates()
+                .contains("sim-00000", "sim-00019");
         assertThat(fleet.uplink("sim-00003").deviceId()).isEqualTo("sim-00003");
         assertThatThrownBy(() -> fleet.uplink("nope")).isInstanceOf(IllegalArgumentException.class);
 
@@ -89,7 +94,9 @@ class SimulatedFleetTest {
             polls++;
             assertThat(batch).isNotEmpty();
             for (SimulatedChunk c : batch) {
-                assertThat(c.releasedAtMicros()).isEqualTo(now).isGreaterThanOrEqualTo(previousRelease);
+                assertThat(c.releasedAtMicros())
+                        .isEqualTo(now)
+                        .isGreaterThanOrEqualTo(previousRelease);
                 previousRelease = c.releasedAtMicros();
                 Long last = lastIndex.put(c.deviceId(), c.chunkIndex());
                 assertThat(c.chunkIndex()).isGreaterThan(last == null ? -1 : last);
@@ -108,7 +115,9 @@ class SimulatedFleetTest {
             assertThat(accounted).isLessThanOrEqualTo(recorded);
             backlog += recorded - accounted;
         }
-        System.out.printf("fleet: %d polls, %d dropped chunks, %d chunks held offline at the end%n", polls, dropped, backlog);
+        System.out.printf(
+                "fleet: %d polls, %d dropped chunks, %d chunks held offline at the end%n",
+                polls, dropped, backlog);
         assertThat(dropped).isPositive();
     }
 
@@ -117,8 +126,11 @@ class SimulatedFleetTest {
         Scenario s = Scenario.steady(Rhythm.NORMAL, 70, Noise.NONE);
         DeviceUplink a = new DeviceUplink(new SimulatedDevice("a", 1, 250, START, s), 250);
         DeviceUplink a2 = new DeviceUplink(new SimulatedDevice("a", 2, 250, START, s), 250);
-        assertThatThrownBy(() -> new SimulatedFleet(List.of(a, a2))).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new SimulatedFleet(List.of())).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> SimulatedFleet.generate(0, 1, START, 1, HOUR)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new SimulatedFleet(List.of(a, a2)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new SimulatedFleet(List.of()))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> SimulatedFleet.generate(0, 1, START, 1, HOUR))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

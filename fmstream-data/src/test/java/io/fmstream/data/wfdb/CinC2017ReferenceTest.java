@@ -14,7 +14,8 @@ class CinC2017ReferenceTest {
 
     @Test
     void sharedReference() {
-        CinC2017Reference ref = CinC2017Reference.read(SharedData.file("cinc2017-train/REFERENCE.csv"));
+        CinC2017Reference ref =
+                CinC2017Reference.read(SharedData.file("cinc2017-train/REFERENCE.csv"));
         assertThat(ref.size()).isEqualTo(150);
         assertThat(ref.countsByLabel()).isEqualTo(Map.of("N", 75, "A", 25, "O", 35, "~", 15));
         assertThat(ref.label("A00001")).hasValue("N");
@@ -36,15 +37,18 @@ class CinC2017ReferenceTest {
 
         Files.writeString(bad, "A00001,N\r\n\r\nA00001,A\r\n");
         assertThatThrownBy(() -> CinC2017Reference.read(bad))
-                .isInstanceOf(WfdbException.class).hasMessageStartingWith(bad + ":3: record A00001 is listed twice");
+                .isInstanceOf(WfdbException.class)
+                .hasMessageStartingWith(bad + ":3: record A00001 is listed twice");
 
         Files.writeString(bad, "A00001;N\n");
         assertThatThrownBy(() -> CinC2017Reference.read(bad))
-                .isInstanceOf(WfdbException.class).hasMessageContaining("expected \"record,label\"");
+                .isInstanceOf(WfdbException.class)
+                .hasMessageContaining("expected \"record,label\"");
 
         Path missing = dir.resolve("none.csv");
         assertThatThrownBy(() -> CinC2017Reference.read(missing))
-                .isInstanceOf(WfdbException.class).hasMessageContaining(missing.toString());
+                .isInstanceOf(WfdbException.class)
+                .hasMessageContaining(missing.toString());
     }
 
     @Test
@@ -52,6 +56,7 @@ class CinC2017ReferenceTest {
         Path f = dir.resolve("REFERENCE.csv");
         Files.writeString(f, "\uFEFFA00001,N\r\nA00002,~\r\n");
         CinC2017Reference ref = CinC2017Reference.read(f);
-        assertThat(ref.labels()).containsExactly(Map.entry("A00001", "N"), Map.entry("A00002", "~"));
+        assertThat(ref.labels())
+                .containsExactly(Map.entry("A00001", "N"), Map.entry("A00002", "~"));
     }
 }

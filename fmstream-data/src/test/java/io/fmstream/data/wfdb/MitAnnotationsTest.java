@@ -22,8 +22,12 @@ class MitAnnotationsTest {
         assertThat(ann.count(MitAnnotations.APC)).isEqualTo(33);
         assertThat(ann.count(MitAnnotations.PVC)).isEqualTo(1);
         assertThat(ann.beats()).hasSize(2239 + 33 + 1);
-        assertThat(ann.countByMnemonic()).containsEntry("N", 2239).containsEntry("A", 33).containsEntry("V", 1)
-                .containsEntry("+", 1).hasSize(4);
+        assertThat(ann.countByMnemonic())
+                .containsEntry("N", 2239)
+                .containsEntry("A", 33)
+                .containsEntry("V", 1)
+                .containsEntry("+", 1)
+                .hasSize(4);
 
         List<MitAnnotations.Annotation> rhythm = ann.rhythmChanges();
         assertThat(rhythm).hasSize(1);
@@ -51,10 +55,12 @@ class MitAnnotationsTest {
         assertThat(MitAnnotations.mnemonic(28)).isEqualTo("+");
         assertThat(MitAnnotations.mnemonic(14)).isEqualTo("~");
         assertThat(MitAnnotations.mnemonic(55)).isEqualTo("[55]");
-        for (int code : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 25, 30, 31, 34, 35, 38, 41}) {
+        for (int code :
+                new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 25, 30, 31, 34, 35, 38, 41}) {
             assertThat(MitAnnotations.isBeat(code)).as("code %d", code).isTrue();
         }
-        for (int code : new int[] {0, 14, 16, 22, 27, 28, 32, 33, 36, 37, 39, 40, 42, 49, 59, 63, -1}) {
+        for (int code :
+                new int[] {0, 14, 16, 22, 27, 28, 32, 33, 36, 37, 39, 40, 42, 49, 59, 63, -1}) {
             assertThat(MitAnnotations.isBeat(code)).as("code %d", code).isFalse();
         }
     }
@@ -62,29 +68,33 @@ class MitAnnotationsTest {
     @Test
     void pseudoAnnotations(@TempDir Path dir) throws IOException {
         Bytes b = new Bytes();
-        b.word(MitAnnotations.SKIP, 0).int32(100_000);        // initial skip
-        b.word(MitAnnotations.NORMAL, 5);                      // N at 100005
-        b.word(MitAnnotations.CHN, 1);                          //   chan 1 (from here on)
-        b.word(MitAnnotations.NUM, 1023);                       //   num -1 (8-bit signed)
-        b.word(MitAnnotations.RHYTHM, 10);                      // + at 100015
+        b.word(MitAnnotations.SKIP, 0).int32(100_000); // initial skip
+        b.word(MitAnnotations.NORMAL, 5); // N at 100005
+        b.word(MitAnnotations.CHN, 1); //   chan 1 (from here on)
+        b.word(MitAnnotations.NUM, 1023); //   num -1 (8-bit signed)
+        b.word(MitAnnotations.RHYTHM, 10); // + at 100015
         b.word(MitAnnotations.AUX, 5).bytes("(AFIB".getBytes(StandardCharsets.US_ASCII)).pad();
-        b.word(MitAnnotations.SKIP, 0).int32(2000);             // moves the next one
-        b.word(MitAnnotations.PVC, 3);                          // V at 102018
-        b.word(MitAnnotations.SUB, 1023);                       //   subtype -1
-        b.word(MitAnnotations.SKIP, 0).int32(-8);               // negative skip
-        b.word(MitAnnotations.NOISE, 0);                        // ~ at 102010
+        b.word(MitAnnotations.SKIP, 0).int32(2000); // moves the next one
+        b.word(MitAnnotations.PVC, 3); // V at 102018
+        b.word(MitAnnotations.SUB, 1023); //   subtype -1
+        b.word(MitAnnotations.SKIP, 0).int32(-8); // negative skip
+        b.word(MitAnnotations.NOISE, 0); // ~ at 102010
         b.word(MitAnnotations.CHN, 0);
-        b.word(0, 0);                                           // end
-        b.word(MitAnnotations.NORMAL, 1);                       // after the end marker: ignored
+        b.word(0, 0); // end
+        b.word(MitAnnotations.NORMAL, 1); // after the end marker: ignored
         Path f = dir.resolve("x.atr");
         Files.write(f, b.toByteArray());
 
         List<MitAnnotations.Annotation> a = MitAnnotations.read(f).annotations();
-        assertThat(a).containsExactly(
-                new MitAnnotations.Annotation(100_005, MitAnnotations.NORMAL, 0, 1, -1, null),
-                new MitAnnotations.Annotation(100_015, MitAnnotations.RHYTHM, 0, 1, -1, "(AFIB"),
-                new MitAnnotations.Annotation(102_018, MitAnnotations.PVC, -1, 1, -1, null),
-                new MitAnnotations.Annotation(102_010, MitAnnotations.NOISE, 0, 0, -1, null));
+        assertThat(a)
+                .containsExactly(
+                        new MitAnnotations.Annotation(
+                                100_005, MitAnnotations.NORMAL, 0, 1, -1, null),
+                        new MitAnnotations.Annotation(
+                                100_015, MitAnnotations.RHYTHM, 0, 1, -1, "(AFIB"),
+                        new MitAnnotations.Annotation(102_018, MitAnnotations.PVC, -1, 1, -1, null),
+                        new MitAnnotations.Annotation(
+                                102_010, MitAnnotations.NOISE, 0, 0, -1, null));
     }
 
     @Test
@@ -92,7 +102,8 @@ class MitAnnotationsTest {
         Bytes b = new Bytes().word(MitAnnotations.NORMAL, 7).word(MitAnnotations.NORMAL, 7);
         Path f = dir.resolve("y.atr");
         Files.write(f, b.toByteArray());
-        assertThat(MitAnnotations.read(f).annotations()).extracting(MitAnnotations.Annotation::sample)
+        assertThat(MitAnnotations.read(f).annotations())
+                .extracting(MitAnnotations.Annotation::sample)
                 .containsExactly(7L, 14L);
     }
 
@@ -100,25 +111,37 @@ class MitAnnotationsTest {
     void malformedFilesAreNamed(@TempDir Path dir) throws IOException {
         Path missing = dir.resolve("none.atr");
         assertThatThrownBy(() -> MitAnnotations.read(missing))
-                .isInstanceOf(WfdbException.class).hasMessageContaining(missing.toString())
+                .isInstanceOf(WfdbException.class)
+                .hasMessageContaining(missing.toString())
                 .hasMessageContaining("not found");
 
         Path skip = dir.resolve("skip.atr");
-        Files.write(skip, new Bytes().word(MitAnnotations.SKIP, 0).bytes(new byte[] {1}).toByteArray());
+        Files.write(
+                skip, new Bytes().word(MitAnnotations.SKIP, 0).bytes(new byte[] {1}).toByteArray());
         assertThatThrownBy(() -> MitAnnotations.read(skip))
-                .isInstanceOf(WfdbException.class).hasMessageContaining(skip.toString())
+                .isInstanceOf(WfdbException.class)
+                .hasMessageContaining(skip.toString())
                 .hasMessageContaining("truncated SKIP");
 
         Path aux = dir.resolve("aux.atr");
-        Files.write(aux, new Bytes().word(1, 1).word(MitAnnotations.AUX, 9).bytes(new byte[] {'(', 'N'})
-                .toByteArray());
+        Files.write(
+                aux,
+                new Bytes()
+                        .word(1, 1)
+                        .word(MitAnnotations.AUX, 9)
+                        .bytes(new byte[] {'(', 'N'})
+                        .toByteArray());
         assertThatThrownBy(() -> MitAnnotations.read(aux))
-                .isInstanceOf(WfdbException.class).hasMessageContaining("truncated AUX");
+                .isInstanceOf(WfdbException.class)
+                .hasMessageContaining("truncated AUX");
 
         Path early = dir.resolve("early.atr");
-        Files.write(early, new Bytes().word(MitAnnotations.AUX, 2).bytes(new byte[] {'(', 'N'}).toByteArray());
+        Files.write(
+                early,
+                new Bytes().word(MitAnnotations.AUX, 2).bytes(new byte[] {'(', 'N'}).toByteArray());
         assertThatThrownBy(() -> MitAnnotations.read(early))
-                .isInstanceOf(WfdbException.class).hasMessageContaining("before any annotation");
+                .isInstanceOf(WfdbException.class)
+                .hasMessageContaining("before any annotation");
     }
 
     /** Writes MIT-format words. */

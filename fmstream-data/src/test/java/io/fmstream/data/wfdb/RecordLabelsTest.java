@@ -51,12 +51,16 @@ class RecordLabelsTest {
         // beats at 1.0, 2.0, 2.5, 3.0 s (100 Hz); AFIB from 1.5 s, N from 2.8 s
         MitAnnotationsTest.Bytes b = new MitAnnotationsTest.Bytes();
         b.word(MitAnnotations.NORMAL, 100);
-        b.word(MitAnnotations.RHYTHM, 50).word(MitAnnotations.AUX, 5)
-                .bytes("(AFIB".getBytes(StandardCharsets.US_ASCII)).pad();
+        b.word(MitAnnotations.RHYTHM, 50)
+                .word(MitAnnotations.AUX, 5)
+                .bytes("(AFIB".getBytes(StandardCharsets.US_ASCII))
+                .pad();
         b.word(MitAnnotations.NORMAL, 50);
         b.word(MitAnnotations.PVC, 50);
-        b.word(MitAnnotations.RHYTHM, 30).word(MitAnnotations.AUX, 3)
-                .bytes(new byte[] {'(', 'N', 0}).pad();
+        b.word(MitAnnotations.RHYTHM, 30)
+                .word(MitAnnotations.AUX, 3)
+                .bytes(new byte[] {'(', 'N', 0})
+                .pad();
         b.word(MitAnnotations.NORMAL, 20);
         b.word(MitAnnotations.NOISE, 10);
         b.word(0, 0);
@@ -71,9 +75,10 @@ class RecordLabelsTest {
         assertThat(l.heartRate(0, 1.5)).isNaN();
         assertThat(l.heartRate(5, 10)).isNaN();
         assertThat(l.heartRatePerWindow(4)).hasSize(2);
-        assertThat(l.rhythmSpans()).containsExactly(
-                new RecordLabels.RhythmSpan("(AFIB", 1.5, 2.8),
-                new RecordLabels.RhythmSpan("(N", 2.8, 10.0));
+        assertThat(l.rhythmSpans())
+                .containsExactly(
+                        new RecordLabels.RhythmSpan("(AFIB", 1.5, 2.8),
+                        new RecordLabels.RhythmSpan("(N", 2.8, 10.0));
         assertThat(l.rhythmAt(2.0)).map(RecordLabels.RhythmSpan::rhythm).hasValue("AFIB");
         assertThat(l.rhythmAt(9.99)).map(RecordLabels.RhythmSpan::rhythm).hasValue("N");
         assertThat(l.rhythmAt(10.0)).isEmpty();

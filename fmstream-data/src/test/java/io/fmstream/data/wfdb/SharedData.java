@@ -5,8 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Locates the PhysioNet records committed under data/physionet ({@link RepositoryLayout#testData()}). Tests
- * fail, never skip, when they are missing: a reader test that silently skips proves nothing.
+ * Locates the PhysioNet records committed under data/physionet ({@link
+ * RepositoryLayout#testData()}). Tests fail, never skip, when they are missing: a reader test that
+ * silently skips proves nothing.
  */
 final class SharedData {
 

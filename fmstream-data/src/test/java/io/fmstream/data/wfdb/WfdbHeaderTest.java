@@ -23,7 +23,9 @@ class WfdbHeaderTest {
         assertThat(h.numberOfSamples()).isEqualTo(650000);
         assertThat(h.durationSeconds()).isCloseTo(650000 / 360.0, within(1e-9));
         assertThat(h.baseTime()).isEmpty();
-        assertThat(h.signals()).extracting(WfdbHeader.SignalSpec::description).containsExactly("MLII", "V5");
+        assertThat(h.signals())
+                .extracting(WfdbHeader.SignalSpec::description)
+                .containsExactly("MLII", "V5");
 
         WfdbHeader.SignalSpec mlii = h.signals().get(0);
         assertThat(mlii.fileName()).isEqualTo("100.dat");
@@ -45,7 +47,8 @@ class WfdbHeaderTest {
         assertThat(v5.checksum()).hasValue(20052);
         assertThat(v5.line()).isEqualTo(5); // after the blank line
 
-        assertThat(h.comments()).containsExactly("unnecessary comment", "69 M 1085 1629 x1", "Aldomet, Inderal");
+        assertThat(h.comments())
+                .containsExactly("unnecessary comment", "69 M 1085 1629 x1", "Aldomet, Inderal");
     }
 
     @Test
@@ -82,7 +85,8 @@ class WfdbHeaderTest {
     @Test
     void matV4HeadersHaveFormat16WithA24ByteOffsetAndExponentGains() {
         WfdbHeader a103l = WfdbHeader.read(SharedData.file("cinc2015/a103l.hea"));
-        assertThat(a103l.signals()).extracting(WfdbHeader.SignalSpec::description)
+        assertThat(a103l.signals())
+                .extracting(WfdbHeader.SignalSpec::description)
                 .containsExactly("II", "V", "PLETH");
         WfdbHeader.SignalSpec v = a103l.signals().get(1);
         assertThat(v.format()).isEqualTo(16);
@@ -113,39 +117,71 @@ class WfdbHeaderTest {
         assertThat(h.numberOfSignals()).isEqualTo(15);
         assertThat(h.samplingFrequency()).isEqualTo(1000.0);
         assertThat(h.signals().get(12).fileName()).isEqualTo("s0010_re.xyz");
-        assertThat(h.comments()).contains("Reason for admission: Myocardial infarction", "sex: female");
+        assertThat(h.comments())
+                .contains("Reason for admission: Myocardial infarction", "sex: female");
     }
 
     @Test
     void firstEcgSignalByDescription() {
         assertThat(WfdbHeader.read(SharedData.file("mitdb/100.hea")).firstEcgSignal())
-                .map(WfdbHeader.SignalSpec::description).hasValue("MLII");
+                .map(WfdbHeader.SignalSpec::description)
+                .hasValue("MLII");
         assertThat(WfdbHeader.read(SharedData.file("cinc2015/v102s.hea")).firstEcgSignal())
-                .map(WfdbHeader.SignalSpec::description).hasValue("II");
+                .map(WfdbHeader.SignalSpec::description)
+                .hasValue("II");
         assertThat(WfdbHeader.read(SharedData.file("mimicdb/03700181.hea")).firstEcgSignal())
-                .map(WfdbHeader.SignalSpec::description).hasValue("MCL1");
+                .map(WfdbHeader.SignalSpec::description)
+                .hasValue("MCL1");
         assertThat(WfdbHeader.read(SharedData.file("ptbdb/s0010_re.hea")).firstEcgSignal())
-                .map(WfdbHeader.SignalSpec::description).hasValue("i");
+                .map(WfdbHeader.SignalSpec::description)
+                .hasValue("i");
     }
 
     @Test
     void ecgLeadNames() {
-        for (String lead : List.of("ECG", "ECG1", "ecg lead II", "EKG", "MLII", "MLI", "I", "II", "III", "i", "ii",
-                "aVR", "avl", "AVF", "V", "V1", "v6", "V4R", "MCL1", "CM5", "vx", "VZ")) {
+        for (String lead :
+                List.of(
+                        "ECG",
+                        "ECG1",
+                        "ecg lead II",
+                        "EKG",
+                        "MLII",
+                        "MLI",
+                        "I",
+                        "II",
+                        "III",
+                        "i",
+                        "ii",
+                        "aVR",
+                        "avl",
+                        "AVF",
+                        "V",
+                        "V1",
+                        "v6",
+                        "V4R",
+                        "MCL1",
+                        "CM5",
+                        "vx",
+                        "VZ")) {
             assertThat(WfdbHeader.isEcgLead(lead)).as(lead).isTrue();
         }
-        for (String other : List.of("PLETH", "ABP", "RESP", "PAP", "CVP", "SpO2", "ART", "Resp", "NBP", "")) {
+        for (String other :
+                List.of("PLETH", "ABP", "RESP", "PAP", "CVP", "SpO2", "ART", "Resp", "NBP", "")) {
             assertThat(WfdbHeader.isEcgLead(other)).as(other).isFalse();
         }
     }
 
     @Test
     void optionalFieldsAndFrequencySyntax() {
-        WfdbHeader h = WfdbHeader.parse("inline", List.of(
-                "rec 3 250/1000(5) 1000",
-                "rec.dat 16x2:100+512 200(500)/uV 12 2048 0 0 0 Channel A with spaces",
-                "rec.dat 16 0",
-                "rec2.dat 80"));
+        WfdbHeader h =
+                WfdbHeader.parse(
+                        "inline",
+                        List.of(
+                                "rec 3 250/1000(5) 1000",
+                                "rec.dat 16x2:100+512 200(500)/uV 12 2048 0 0 0 Channel A with"
+                                        + " spaces",
+                                "rec.dat 16 0",
+                                "rec2.dat 80"));
         assertThat(h.samplingFrequency()).isEqualTo(250.0);
         assertThat(h.counterFrequency()).hasValue(1000.0);
         assertThat(h.baseCounter()).isEqualTo(5.0);
@@ -176,26 +212,42 @@ class WfdbHeaderTest {
 
     @Test
     void malformedHeadersNameFileAndLine() {
-        assertThatThrownBy(() -> WfdbHeader.parse("bad.hea", List.of("# c", "rec 1 360 10", "rec.dat 212 abc/mV")))
+        assertThatThrownBy(
+                        () ->
+                                WfdbHeader.parse(
+                                        "bad.hea",
+                                        List.of("# c", "rec 1 360 10", "rec.dat 212 abc/mV")))
                 .isInstanceOf(WfdbException.class)
                 .hasMessageStartingWith("bad.hea:3: signal 0: ADC gain \"abc\" is not a number");
-        assertThatThrownBy(() -> WfdbHeader.parse("bad.hea", List.of("rec 2 360 10", "rec.dat 212")))
+        assertThatThrownBy(
+                        () -> WfdbHeader.parse("bad.hea", List.of("rec 2 360 10", "rec.dat 212")))
                 .isInstanceOf(WfdbException.class)
-                .hasMessageContaining("bad.hea").hasMessageContaining("declares 2 signals but only 1");
-        assertThatThrownBy(() -> WfdbHeader.parse("bad.hea", List.of("rec 1 360 10", "rec.dat 212q4")))
-                .isInstanceOf(WfdbException.class).hasMessageStartingWith("bad.hea:2: signal 0: malformed format");
-        assertThatThrownBy(() -> WfdbHeader.parse("bad.hea", List.of("rec 1 360 10", "rec.dat 999")))
+                .hasMessageContaining("bad.hea")
+                .hasMessageContaining("declares 2 signals but only 1");
+        assertThatThrownBy(
+                        () -> WfdbHeader.parse("bad.hea", List.of("rec 1 360 10", "rec.dat 212q4")))
+                .isInstanceOf(WfdbException.class)
+                .hasMessageStartingWith("bad.hea:2: signal 0: malformed format");
+        assertThatThrownBy(
+                        () -> WfdbHeader.parse("bad.hea", List.of("rec 1 360 10", "rec.dat 999")))
                 .isInstanceOf(WfdbException.class)
                 .hasMessageStartingWith("bad.hea:2: signal 0: unknown signal format 999");
         assertThatThrownBy(() -> WfdbHeader.parse("bad.hea", List.of("rec x 360")))
                 .isInstanceOf(WfdbException.class)
                 .hasMessageStartingWith("bad.hea:1: number of signals \"x\" is not an integer");
         assertThatThrownBy(() -> WfdbHeader.parse("bad.hea", List.of("rec/3 2 360")))
-                .isInstanceOf(WfdbException.class).hasMessageContaining("multi-segment");
+                .isInstanceOf(WfdbException.class)
+                .hasMessageContaining("multi-segment");
         assertThatThrownBy(() -> WfdbHeader.parse("bad.hea", List.of("# only a comment")))
-                .isInstanceOf(WfdbException.class).hasMessageContaining("no record line");
-        assertThatThrownBy(() -> WfdbHeader.parse("bad.hea", List.of("rec 1 360 10", "rec.dat 212", "extra 16")))
-                .isInstanceOf(WfdbException.class).hasMessageStartingWith("bad.hea:3: unexpected line");
+                .isInstanceOf(WfdbException.class)
+                .hasMessageContaining("no record line");
+        assertThatThrownBy(
+                        () ->
+                                WfdbHeader.parse(
+                                        "bad.hea",
+                                        List.of("rec 1 360 10", "rec.dat 212", "extra 16")))
+                .isInstanceOf(WfdbException.class)
+                .hasMessageStartingWith("bad.hea:3: unexpected line");
     }
 
     @Test
@@ -214,6 +266,7 @@ class WfdbHeaderTest {
         WfdbHeader h = WfdbHeader.read(hea);
         assertThat(h.signals().get(0).description()).isEqualTo("ECG");
         assertThat(h.comments()).containsExactly("label");
-        assertThat(h.signalFile(h.signals().get(0))).isEqualTo(dir.toAbsolutePath().resolve("r.dat"));
+        assertThat(h.signalFile(h.signals().get(0)))
+                .isEqualTo(dir.toAbsolutePath().resolve("r.dat"));
     }
 }

@@ -64,14 +64,20 @@ class WfdbRecordTest {
     @Test
     void cinc2015V102sFourSignalsFormat212() {
         WfdbRecord r = WfdbRecord.read(SharedData.file("cinc2015/v102s.hea"));
-        assertThat(r.signals()).extracting(WfdbRecord.Signal::name).containsExactly("II", "V", "PLETH", "RESP");
-        assertThat(r.signals()).allSatisfy(s -> {
-            assertThat(s.length()).isEqualTo(75000);
-            assertThat(s.sampleRate()).isEqualTo(250.0);
-            assertThat((int) s.sample(0)).isEqualTo(s.initialValue());
-            assertThat(s.headerChecksum()).isPresent();
-            assertThat(s.checksum()).as(s.name()).isEqualTo(s.headerChecksum().getAsInt());
-        });
+        assertThat(r.signals())
+                .extracting(WfdbRecord.Signal::name)
+                .containsExactly("II", "V", "PLETH", "RESP");
+        assertThat(r.signals())
+                .allSatisfy(
+                        s -> {
+                            assertThat(s.length()).isEqualTo(75000);
+                            assertThat(s.sampleRate()).isEqualTo(250.0);
+                            assertThat((int) s.sample(0)).isEqualTo(s.initialValue());
+                            assertThat(s.headerChecksum()).isPresent();
+                            assertThat(s.checksum())
+                                    .as(s.name())
+                                    .isEqualTo(s.headerChecksum().getAsInt());
+                        });
         assertThat(r.requireSignal("II").gain()).isEqualTo(2281.0);
         assertThat(r.firstEcgLead()).map(WfdbRecord.Signal::name).hasValue("II");
         r.verifyChecksums();
@@ -118,7 +124,8 @@ class WfdbRecordTest {
             assertThat((int) s.sample(0)).as(s.name()).isEqualTo(s.initialValue());
             assertThat(s.checksum()).as(s.name()).isEqualTo(s.headerChecksum().getAsInt());
         }
-        // RESP has skew 4, ignored: its header checksum and initial value describe the stored samples
+        // RESP has skew 4, ignored: its header checksum and initial value describe the stored
+        // samples
         assertThat(resp.spec().skew()).isEqualTo(4);
         assertThat(r.firstEcgLead()).map(WfdbRecord.Signal::name).hasValue("MCL1");
     }
@@ -129,14 +136,20 @@ class WfdbRecordTest {
         WfdbRecord r = WfdbRecord.read(hea, s -> s.fileName().equals("s0010_re.dat"));
 
         assertThat(r.signals()).hasSize(12);
-        assertThat(r.signals()).extracting(WfdbRecord.Signal::name)
-                .containsExactly("i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6");
-        assertThat(r.signals()).allSatisfy(s -> {
-            assertThat(s.length()).isEqualTo(38400);
-            assertThat(s.sampleRate()).isEqualTo(1000.0);
-            assertThat((int) s.sample(0)).as(s.name()).isEqualTo(s.initialValue());
-            assertThat(s.checksum()).as(s.name()).isEqualTo(s.headerChecksum().getAsInt());
-        });
+        assertThat(r.signals())
+                .extracting(WfdbRecord.Signal::name)
+                .containsExactly(
+                        "i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6");
+        assertThat(r.signals())
+                .allSatisfy(
+                        s -> {
+                            assertThat(s.length()).isEqualTo(38400);
+                            assertThat(s.sampleRate()).isEqualTo(1000.0);
+                            assertThat((int) s.sample(0)).as(s.name()).isEqualTo(s.initialValue());
+                            assertThat(s.checksum())
+                                    .as(s.name())
+                                    .isEqualTo(s.headerChecksum().getAsInt());
+                        });
         assertThat(r.firstEcgLead()).map(WfdbRecord.Signal::name).hasValue("i");
         r.verifyChecksums();
     }
@@ -155,7 +168,9 @@ class WfdbRecordTest {
     void cinc2015A103lMatV4ThreeInterleavedSignals() throws IOException {
         Path hea = SharedData.file("cinc2015/a103l.hea");
         WfdbRecord r = WfdbRecord.read(hea);
-        assertThat(r.signals()).extracting(WfdbRecord.Signal::name).containsExactly("II", "V", "PLETH");
+        assertThat(r.signals())
+                .extracting(WfdbRecord.Signal::name)
+                .containsExactly("II", "V", "PLETH");
         for (WfdbRecord.Signal s : r.signals()) {
             assertThat(s.length()).isEqualTo(82500);
             assertThat(s.sampleRate()).isEqualTo(250.0);
@@ -223,11 +238,16 @@ class WfdbRecordTest {
                 initialValueMismatches.add(r.name());
             }
         }
-        assertThat(initialValueMismatches).containsExactly(
-                "A00013", "A00044", "A00080", "A00097", "A00159", "A00186", "A00189", "A00206");
+        assertThat(initialValueMismatches)
+                .containsExactly(
+                        "A00013", "A00044", "A00080", "A00097", "A00159", "A00186", "A00189",
+                        "A00206");
     }
 
-    /** Checks a MAT v4 file's own header against the WFDB header and returns its int16 data, decoded independently. */
+    /**
+     * Checks a MAT v4 file's own header against the WFDB header and returns its int16 data, decoded
+     * independently.
+     */
     private static short[] assertMatV4Layout(Path mat, int rows, int cols) throws IOException {
         byte[] b = Files.readAllBytes(mat);
         ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
@@ -236,7 +256,9 @@ class WfdbRecordTest {
         int ncols = bb.getInt(8);
         int imagf = bb.getInt(12);
         int namlen = bb.getInt(16);
-        assertThat(type).as(mat + " MAT type (MOPT 0030 = little-endian int16 matrix)").isEqualTo(30);
+        assertThat(type)
+                .as(mat + " MAT type (MOPT 0030 = little-endian int16 matrix)")
+                .isEqualTo(30);
         assertThat(mrows).as(mat + " rows").isEqualTo(rows);
         assertThat(ncols).as(mat + " cols").isEqualTo(cols);
         assertThat(imagf).isZero();
@@ -311,7 +333,8 @@ class WfdbRecordTest {
         WfdbHeader ptb = WfdbHeader.read(SharedData.file("ptbdb/s0010_re.hea"));
         WfdbRecord.check(ptb, s -> s.fileName().endsWith(".dat"));
         assertThatThrownBy(() -> WfdbRecord.check(ptb, s -> true))
-                .hasMessageContaining("s0010_re.xyz").hasMessageContaining("signal file not found");
+                .hasMessageContaining("s0010_re.xyz")
+                .hasMessageContaining("signal file not found");
 
         Path hea = dir.resolve("100.hea");
         Files.copy(SharedData.file("mitdb/100.hea"), hea);
@@ -319,12 +342,14 @@ class WfdbRecordTest {
         Files.write(dir.resolve("100.dat"), Arrays.copyOf(dat, dat.length - 3));
         String readMessage = catchThrowable(() -> WfdbRecord.read(hea)).getMessage();
         assertThatThrownBy(() -> WfdbRecord.check(WfdbHeader.read(hea), s -> true))
-                .isInstanceOf(WfdbException.class).hasMessage(readMessage);
+                .isInstanceOf(WfdbException.class)
+                .hasMessage(readMessage);
 
         Path r = dir.resolve("r.hea");
         Files.writeString(r, "r 1 250 10\nr.dat 311 200 10 0 0 0 0 ECG\n");
         assertThatThrownBy(() -> WfdbRecord.check(WfdbHeader.read(r), s -> true))
-                .hasMessageStartingWith(r + ":2: ").hasMessageContaining("format 311 is not supported");
+                .hasMessageStartingWith(r + ":2: ")
+                .hasMessageContaining("format 311 is not supported");
     }
 
     @Test
@@ -345,7 +370,8 @@ class WfdbRecordTest {
     void format80AndOddLength212AndFrameCountFromFileLength(@TempDir Path dir) throws IOException {
         // format 80: stored byte = value + 128
         Files.writeString(dir.resolve("e.hea"), "e 2 100\ne.dat 80 100 8 0\ne.dat 80 100 8 0\n");
-        Files.write(dir.resolve("e.dat"), new byte[] {(byte) 128, (byte) 0, (byte) 255, (byte) 129});
+        Files.write(
+                dir.resolve("e.dat"), new byte[] {(byte) 128, (byte) 0, (byte) 255, (byte) 129});
         WfdbRecord e = WfdbRecord.read(dir.resolve("e.hea"));
         assertThat(e.numberOfFrames()).isEqualTo(2); // no nsamp in the header: from the file length
         assertThat(e.signals().get(0).samples()).containsExactly((short) 0, (short) 127);
@@ -353,16 +379,20 @@ class WfdbRecordTest {
 
         // format 212, one signal, 3 samples: 2047, -2048, -1 -> bytes FF 87 00 | FF 0F
         Files.writeString(dir.resolve("t.hea"), "t 1 100 3\nt.dat 212 200 12 0\n");
-        Files.write(dir.resolve("t.dat"), new byte[] {(byte) 0xFF, (byte) 0x87, 0x00, (byte) 0xFF, 0x0F});
+        Files.write(
+                dir.resolve("t.dat"),
+                new byte[] {(byte) 0xFF, (byte) 0x87, 0x00, (byte) 0xFF, 0x0F});
         WfdbRecord t = WfdbRecord.read(dir.resolve("t.hea"));
-        assertThat(t.signals().get(0).samples()).containsExactly((short) 2047, (short) -2048, (short) -1);
+        assertThat(t.signals().get(0).samples())
+                .containsExactly((short) 2047, (short) -2048, (short) -1);
 
         // a signal filter that keeps no signal opens no file
         WfdbRecord none = WfdbRecord.read(dir.resolve("t.hea"), s -> false);
         assertThat(none.signals()).isEmpty();
         assertThat(none.firstEcgLead()).isEmpty();
         assertThat(none.signal("x")).isEmpty();
-        assertThatThrownBy(() -> none.requireSignal("x")).isInstanceOf(WfdbException.class)
+        assertThatThrownBy(() -> none.requireSignal("x"))
+                .isInstanceOf(WfdbException.class)
                 .hasMessageContaining("no signal named \"x\"");
     }
 }

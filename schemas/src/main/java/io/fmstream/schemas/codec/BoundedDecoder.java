@@ -1,28 +1,27 @@
 package io.fmstream.schemas.codec;
 
-import org.apache.avro.io.BinaryDecoder;
-import org.apache.avro.io.Decoder;
-import org.apache.avro.io.DecoderFactory;
-import org.apache.avro.util.Utf8;
-
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.Decoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.util.Utf8;
 
 /**
- * An Avro binary decoder over one in-memory message that never allocates more than the message
- * can hold.
+ * An Avro binary decoder over one in-memory message that never allocates more than the message can
+ * hold.
  *
- * <p>Avro 1.12's binary decoders trust a length prefix up to its JVM-wide limits (by default
- * about 2 GiB, see {@code org.apache.avro.SystemLimitException}) and allocate before noticing
- * that the input is shorter, so a corrupt 14-byte message can demand a 2 GiB string and end in an
- * {@link OutOfMemoryError}. Here every string or bytes length, and every array or map block count,
- * is first checked against the bytes still unread: a value longer than the rest of the message, or
- * a block with more items than there are bytes left, is corrupt and fails with an {@link
- * EOFException} before anything is allocated. (The block check relies on every array item
- * occupying at least one byte; {@link RecordCodec} refuses schemas where that does not hold.)
+ * <p>Avro 1.12's binary decoders trust a length prefix up to its JVM-wide limits (by default about
+ * 2 GiB, see {@code org.apache.avro.SystemLimitException}) and allocate before noticing that the
+ * input is shorter, so a corrupt 14-byte message can demand a 2 GiB string and end in an {@link
+ * OutOfMemoryError}. Here every string or bytes length, and every array or map block count, is
+ * first checked against the bytes still unread: a value longer than the rest of the message, or a
+ * block with more items than there are bytes left, is corrupt and fails with an {@link
+ * EOFException} before anything is allocated. (The block check relies on every array item occupying
+ * at least one byte; {@link RecordCodec} refuses schemas where that does not hold.)
  *
  * <p>The primitive reads are delegated to Avro's {@link BinaryDecoder} reading straight from a
  * {@link ByteArrayInputStream}, which consumes exactly the bytes it decodes, so {@link
@@ -51,16 +50,24 @@ final class BoundedDecoder extends Decoder {
             throw new EOFException("negative " + what + " length " + length);
         }
         if (length > remaining()) {
-            throw new EOFException(what + " length " + length + " exceeds the " + remaining() + " bytes left");
+            throw new EOFException(
+                    what + " length " + length + " exceeds the " + remaining() + " bytes left");
         }
         return (int) length;
     }
 
     private long checkedItems(long items, String what) throws EOFException {
         // Every array item and map entry of a supported schema takes at least one byte, and the
-        // block list ends with a zero count byte, so a block cannot hold more items than bytes left.
+        // block list ends with a zero count byte, so a block cannot hold more items than bytes
+        // left.
         if (items > remaining()) {
-            throw new EOFException(what + " block of " + items + " items exceeds the " + remaining() + " bytes left");
+            throw new EOFException(
+                    what
+                            + " block of "
+                            + items
+                            + " items exceeds the "
+                            + remaining()
+                            + " bytes left");
         }
         return items;
     }

@@ -1,12 +1,5 @@
 package io.fmstream.schemas.codec;
 
-import org.apache.avro.Schema;
-import org.apache.avro.io.DatumReader;
-import org.apache.avro.message.BinaryMessageEncoder;
-import org.apache.avro.specific.SpecificData;
-import org.apache.avro.specific.SpecificDatumReader;
-import org.apache.avro.specific.SpecificRecordBase;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -16,24 +9,34 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.apache.avro.Schema;
+import org.apache.avro.io.DatumReader;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.avro.specific.SpecificRecordBase;
 
 /**
  * Encodes and decodes one generated record type in the single-object wire format.
  *
- * <p>Decoding accepts every published writer version of the record (resolved to the current
- * schema) and reports failures as a {@link DecodeException} with a precise {@link
- * DecodeException.Kind}, so callers can turn bad input into dead letters instead of crashing.
- * Decoding never allocates more than the input can hold: a corrupt length prefix fails as {@code
- * UNDECODABLE} instead of asking the heap for gigabytes (see {@link BoundedDecoder}). A body must
- * be consumed exactly; trailing bytes after the record are {@code UNDECODABLE} too.
- * Instances are not thread-safe (Avro reuses internal buffers); create one per operator.
+ * <p>Decoding accepts every published writer version of the record (resolved to the current schema)
+ * and reports failures as a {@link DecodeException} with a precise {@link DecodeException.Kind}, so
+ * callers can turn bad input into dead letters instead of crashing. Decoding never allocates more
+ * than the input can hold: a corrupt length prefix fails as {@code UNDECODABLE} instead of asking
+ * the heap for gigabytes (see {@link BoundedDecoder}). A body must be consumed exactly; trailing
+ * bytes after the record are {@code UNDECODABLE} too. Instances are not thread-safe (Avro reuses
+ * internal buffers); create one per operator.
  */
 public final class RecordCodec<T extends SpecificRecordBase> {
 
     private final Class<T> type;
     private final BinaryMessageEncoder<T> encoder;
-    /** One reader per known writer fingerprint, each resolving that writer to the current schema. */
+
+    /**
+     * One reader per known writer fingerprint, each resolving that writer to the current schema.
+     */
     private final Map<Long, DatumReader<T>> readers = new HashMap<>();
+
     private final BoundedDecoder body = new BoundedDecoder();
 
     private RecordCodec(Class<T> type, Schema current) {
@@ -47,8 +50,10 @@ public final class RecordCodec<T extends SpecificRecordBase> {
     }
 
     private void addWriter(SpecificData model, Schema writer, Schema current) {
-        requireNonEmptyArrayItems(writer, writer, Collections.newSetFromMap(new IdentityHashMap<>()));
-        readers.put(WireFormat.fingerprint(writer), new SpecificDatumReader<>(writer, current, model));
+        requireNonEmptyArrayItems(
+                writer, writer, Collections.newSetFromMap(new IdentityHashMap<>()));
+        readers.put(
+                WireFormat.fingerprint(writer), new SpecificDatumReader<>(writer, current, model));
     }
 
     public static <T extends SpecificRecordBase> RecordCodec<T> forType(Class<T> type) {
@@ -74,19 +79,26 @@ public final class RecordCodec<T extends SpecificRecordBase> {
         if (bytes.length < WireFormat.HEADER_LENGTH) {
             throw new DecodeException(
                     DecodeException.Kind.UNDECODABLE,
-                    "not single-object encoded: " + bytes.length + " bytes is shorter than the header");
+                    "not single-object encoded: "
+                            + bytes.length
+                            + " bytes is shorter than the header");
         }
         if (bytes[0] != WireFormat.MAGIC[0] || bytes[1] != WireFormat.MAGIC[1]) {
             throw new DecodeException(
                     DecodeException.Kind.UNDECODABLE,
-                    String.format("not single-object encoded: magic %02X %02X", bytes[0] & 0xFF, bytes[1] & 0xFF));
+                    String.format(
+                            "not single-object encoded: magic %02X %02X",
+                            bytes[0] & 0xFF, bytes[1] & 0xFF));
         }
         long fingerprint = ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
         DatumReader<T> reader = readers.get(fingerprint);
         if (reader == null) {
             throw new DecodeException(
                     DecodeException.Kind.UNKNOWN_SCHEMA,
-                    "no " + type.getSimpleName() + " schema with fingerprint " + String.format("%016x", fingerprint));
+                    "no "
+                            + type.getSimpleName()
+                            + " schema with fingerprint "
+                            + String.format("%016x", fingerprint));
         }
         try {
             body.reset(bytes, WireFormat.HEADER_LENGTH, bytes.length - WireFormat.HEADER_LENGTH);
@@ -94,7 +106,11 @@ public final class RecordCodec<T extends SpecificRecordBase> {
             if (body.remaining() != 0) {
                 throw new DecodeException(
                         DecodeException.Kind.UNDECODABLE,
-                        "invalid " + type.getSimpleName() + " body: " + body.remaining() + " trailing bytes");
+                        "invalid "
+                                + type.getSimpleName()
+                                + " body: "
+                                + body.remaining()
+                                + " trailing bytes");
             }
             return record;
         } catch (IOException | RuntimeException e) {
@@ -103,7 +119,12 @@ public final class RecordCodec<T extends SpecificRecordBase> {
             // cast errors from bad enum or union indexes, ...) means the same thing: undecodable.
             throw new DecodeException(
                     DecodeException.Kind.UNDECODABLE,
-                    "invalid " + type.getSimpleName() + " body: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+                    "invalid "
+                            + type.getSimpleName()
+                            + " body: "
+                            + e.getClass().getSimpleName()
+                            + ": "
+                            + e.getMessage());
         }
     }
 
@@ -117,7 +138,8 @@ public final class RecordCodec<T extends SpecificRecordBase> {
         }
         switch (schema.getType()) {
             case RECORD:
-                schema.getFields().forEach(f -> requireNonEmptyArrayItems(root, f.schema(), visited));
+                schema.getFields()
+                        .forEach(f -> requireNonEmptyArrayItems(root, f.schema(), visited));
                 break;
             case UNION:
                 schema.getTypes().forEach(t -> requireNonEmptyArrayItems(root, t, visited));
@@ -126,10 +148,16 @@ public final class RecordCodec<T extends SpecificRecordBase> {
                 requireNonEmptyArrayItems(root, schema.getValueType(), visited);
                 break;
             case ARRAY:
-                if (mayEncodeToZeroBytes(schema.getElementType(), Collections.newSetFromMap(new IdentityHashMap<>()))) {
+                if (mayEncodeToZeroBytes(
+                        schema.getElementType(),
+                        Collections.newSetFromMap(new IdentityHashMap<>()))) {
                     throw new IllegalArgumentException(
-                            "Schema " + root.getFullName() + " has an array of " + schema.getElementType()
-                                    + ", whose items can encode to zero bytes; RecordCodec cannot bound such arrays");
+                            "Schema "
+                                    + root.getFullName()
+                                    + " has an array of "
+                                    + schema.getElementType()
+                                    + ", whose items can encode to zero bytes; RecordCodec cannot"
+                                    + " bound such arrays");
                 }
                 requireNonEmptyArrayItems(root, schema.getElementType(), visited);
                 break;
@@ -148,7 +176,9 @@ public final class RecordCodec<T extends SpecificRecordBase> {
                 if (!visiting.add(schema)) {
                     return true; // recursive: be conservative
                 }
-                boolean allZero = schema.getFields().stream().allMatch(f -> mayEncodeToZeroBytes(f.schema(), visiting));
+                boolean allZero =
+                        schema.getFields().stream()
+                                .allMatch(f -> mayEncodeToZeroBytes(f.schema(), visiting));
                 visiting.remove(schema);
                 return allZero;
             default:

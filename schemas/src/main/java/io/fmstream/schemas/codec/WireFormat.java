@@ -5,9 +5,6 @@ import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.WindowEmbedding;
-import org.apache.avro.Schema;
-import org.apache.avro.SchemaNormalization;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -15,6 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
 
 /**
  * The wire format of every fmstream topic: Avro single-object encoding.
@@ -22,8 +21,8 @@ import java.util.List;
  * <p>Each record value is {@code C3 01}, the 8-byte little-endian CRC-64-AVRO fingerprint of the
  * writer schema's parsing canonical form, then the Avro binary body. A consumer in any language
  * resolves the writer schema by fingerprint from the {@code .avsc} files under {@code
- * io/fmstream/schemas/history/} (one file per published version), then reads with its own
- * schema through Avro schema resolution. This class lists those published versions.
+ * io/fmstream/schemas/history/} (one file per published version), then reads with its own schema
+ * through Avro schema resolution. This class lists those published versions.
  */
 public final class WireFormat {
 

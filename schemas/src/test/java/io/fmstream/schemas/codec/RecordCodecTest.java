@@ -1,25 +1,5 @@
 package io.fmstream.schemas.codec;
 
-import io.fmstream.schemas.DeadLetter;
-import io.fmstream.schemas.DeadLetterReason;
-import io.fmstream.schemas.HeadKind;
-import io.fmstream.schemas.Prediction;
-import io.fmstream.schemas.SensorChunk;
-import io.fmstream.schemas.WindowEmbedding;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
-import org.apache.avro.specific.SpecificRecordBase;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Random;
-
 import static io.fmstream.schemas.codec.Records.T0;
 import static io.fmstream.schemas.codec.Records.chunk;
 import static io.fmstream.schemas.codec.Records.classification;
@@ -38,10 +18,30 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import io.fmstream.schemas.DeadLetter;
+import io.fmstream.schemas.DeadLetterReason;
+import io.fmstream.schemas.HeadKind;
+import io.fmstream.schemas.Prediction;
+import io.fmstream.schemas.SensorChunk;
+import io.fmstream.schemas.WindowEmbedding;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificRecordBase;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
 class RecordCodecTest {
 
     private final RecordCodec<SensorChunk> chunks = RecordCodec.forType(SensorChunk.class);
-    private final RecordCodec<WindowEmbedding> embeddings = RecordCodec.forType(WindowEmbedding.class);
+    private final RecordCodec<WindowEmbedding> embeddings =
+            RecordCodec.forType(WindowEmbedding.class);
     private final RecordCodec<Prediction> predictions = RecordCodec.forType(Prediction.class);
     private final RecordCodec<DeadLetter> deadLetters = RecordCodec.forType(DeadLetter.class);
 
@@ -70,7 +70,8 @@ class RecordCodecTest {
         assertThat(decoded.getEmbeddingDim()).isEqualTo(256);
         float[] decodedVector = floatsOf(decoded.getEmbedding());
         for (int i = 0; i < vector.length; i++) { // bit-exact, -0.0f and subnormals included
-            assertThat(Float.floatToRawIntBits(decodedVector[i])).as("element %d", i)
+            assertThat(Float.floatToRawIntBits(decodedVector[i]))
+                    .as("element %d", i)
                     .isEqualTo(Float.floatToRawIntBits(vector[i]));
         }
     }
@@ -104,8 +105,11 @@ class RecordCodecTest {
     @Test
     void deadLetterWithoutKeyRoundTripsWithItsPayloadByteForByte() throws DecodeException {
         byte[] original = {(byte) 0xC3, 0x01, 0x00, (byte) 0xFF, 0x7F};
-        DeadLetter deadLetter = deadLetterWithoutKey(original, DeadLetterReason.UNKNOWN_SCHEMA,
-                "no SensorChunk schema with fingerprint 7fff0000ff00c301");
+        DeadLetter deadLetter =
+                deadLetterWithoutKey(
+                        original,
+                        DeadLetterReason.UNKNOWN_SCHEMA,
+                        "no SensorChunk schema with fingerprint 7fff0000ff00c301");
 
         DeadLetter decoded = deadLetters.decode(deadLetters.encode(deadLetter));
 
@@ -124,19 +128,33 @@ class RecordCodecTest {
         long fingerprint = WireFormat.fingerprint(WireFormat.currentSchema(recordName));
 
         assertThat(Arrays.copyOfRange(encoded, 0, 2)).containsExactly(0xC3, 0x01);
-        assertThat(Arrays.copyOfRange(encoded, 2, 10)).containsExactly(fingerprintBytes(fingerprint));
+        assertThat(Arrays.copyOfRange(encoded, 2, 10))
+                .containsExactly(fingerprintBytes(fingerprint));
     }
 
     static List<Object[]> oneEncodedRecordOfEachType() {
         return List.of(
-                new Object[] {"SensorChunk", RecordCodec.forType(SensorChunk.class)
-                        .encode(chunk("watch-0017", T0, ecgSamples(10)))},
-                new Object[] {"WindowEmbedding", RecordCodec.forType(WindowEmbedding.class)
-                        .encode(embedding("watch-0017", T0, vector(8)))},
-                new Object[] {"Prediction", RecordCodec.forType(Prediction.class)
-                        .encode(regression("watch-0017", T0, 61.0))},
-                new Object[] {"DeadLetter", RecordCodec.forType(DeadLetter.class)
-                        .encode(deadLetterWithoutKey(utf8("x"), DeadLetterReason.UNDECODABLE, "bad"))});
+                new Object[] {
+                    "SensorChunk",
+                    RecordCodec.forType(SensorChunk.class)
+                            .encode(chunk("watch-0017", T0, ecgSamples(10)))
+                },
+                new Object[] {
+                    "WindowEmbedding",
+                    RecordCodec.forType(WindowEmbedding.class)
+                            .encode(embedding("watch-0017", T0, vector(8)))
+                },
+                new Object[] {
+                    "Prediction",
+                    RecordCodec.forType(Prediction.class).encode(regression("watch-0017", T0, 61.0))
+                },
+                new Object[] {
+                    "DeadLetter",
+                    RecordCodec.forType(DeadLetter.class)
+                            .encode(
+                                    deadLetterWithoutKey(
+                                            utf8("x"), DeadLetterReason.UNDECODABLE, "bad"))
+                });
     }
 
     // ---------------------------------------------------------------- bad input
@@ -186,7 +204,11 @@ class RecordCodecTest {
     @Test
     void aValidHeaderFollowedByACorruptedBodyIsUndecodable() {
         byte[] corrupted = validChunk();
-        Arrays.fill(corrupted, WireFormat.HEADER_LENGTH, corrupted.length, (byte) 0xFF); // endless varints
+        Arrays.fill(
+                corrupted,
+                WireFormat.HEADER_LENGTH,
+                corrupted.length,
+                (byte) 0xFF); // endless varints
 
         assertUndecodable(corrupted);
     }
@@ -222,29 +244,38 @@ class RecordCodecTest {
 
     @Test
     void aStringLengthPrefixOfTwoGigabytesIsUndecodableWithoutAllocatingIt() {
-        byte[] hostile = withSensorChunkHeader(body(out -> out.writeLong(2_000_000_000L))); // deviceId length
+        byte[] hostile =
+                withSensorChunkHeader(
+                        body(out -> out.writeLong(2_000_000_000L))); // deviceId length
 
         long allocated = bytesAllocatedWhile(() -> assertUndecodable(hostile));
 
-        assertThat(allocated).as("bytes allocated while rejecting the record").isLessThan(16L << 20);
+        assertThat(allocated)
+                .as("bytes allocated while rejecting the record")
+                .isLessThan(16L << 20);
     }
 
     @Test
     void aBytesLengthPrefixBeyondTheJvmArrayLimitIsUndecodable() {
         // Avro itself throws UnsupportedOperationException for lengths above Integer.MAX_VALUE - 8.
-        byte[] hostile = withSensorChunkHeader(body(out -> {
-            out.writeString("watch-0017");
-            out.writeEnum(1);
-            out.writeString("MLII");
-            out.writeDouble(360.0);
-            out.writeLong(1L);
-            out.writeLong(0L);
-            out.writeLong(Integer.MAX_VALUE); // samples length
-        }));
+        byte[] hostile =
+                withSensorChunkHeader(
+                        body(
+                                out -> {
+                                    out.writeString("watch-0017");
+                                    out.writeEnum(1);
+                                    out.writeString("MLII");
+                                    out.writeDouble(360.0);
+                                    out.writeLong(1L);
+                                    out.writeLong(0L);
+                                    out.writeLong(Integer.MAX_VALUE); // samples length
+                                }));
 
         long allocated = bytesAllocatedWhile(() -> assertUndecodable(hostile));
 
-        assertThat(allocated).as("bytes allocated while rejecting the record").isLessThan(16L << 20);
+        assertThat(allocated)
+                .as("bytes allocated while rejecting the record")
+                .isLessThan(16L << 20);
     }
 
     @Test
@@ -255,40 +286,51 @@ class RecordCodecTest {
     @Test
     void anArrayClaimingABillionScoresIsUndecodableWithoutAllocatingThem() {
         byte[] hostile = header(WireFormat.fingerprint(Prediction.getClassSchema()));
-        hostile = concat(hostile, body(out -> {
-            out.writeString("watch-0017");
-            out.writeLong(0L);
-            out.writeLong(10_000_000L);
-            out.writeString("rhythm");
-            out.writeString("rhythm-linear");
-            out.writeString("3");
-            out.writeString("ecg-fm-small");
-            out.writeString("1.2.0");
-            out.writeString("9f86d081");
-            out.writeEnum(1);
-            out.writeIndex(0); // label: null
-            out.writeArrayStart();
-            out.setItemCount(1_000_000_000L); // scores
-            out.startItem();
-            out.writeFloat(0.5f);
-        }));
+        hostile =
+                concat(
+                        hostile,
+                        body(
+                                out -> {
+                                    out.writeString("watch-0017");
+                                    out.writeLong(0L);
+                                    out.writeLong(10_000_000L);
+                                    out.writeString("rhythm");
+                                    out.writeString("rhythm-linear");
+                                    out.writeString("3");
+                                    out.writeString("ecg-fm-small");
+                                    out.writeString("1.2.0");
+                                    out.writeString("9f86d081");
+                                    out.writeEnum(1);
+                                    out.writeIndex(0); // label: null
+                                    out.writeArrayStart();
+                                    out.setItemCount(1_000_000_000L); // scores
+                                    out.startItem();
+                                    out.writeFloat(0.5f);
+                                }));
         byte[] message = hostile;
 
-        long allocated = bytesAllocatedWhile(() -> {
-            DecodeException e = decodeFailure(predictions, message);
-            assertThat(e.kind()).isEqualTo(DecodeException.Kind.UNDECODABLE);
-        });
+        long allocated =
+                bytesAllocatedWhile(
+                        () -> {
+                            DecodeException e = decodeFailure(predictions, message);
+                            assertThat(e.kind()).isEqualTo(DecodeException.Kind.UNDECODABLE);
+                        });
 
-        assertThat(allocated).as("bytes allocated while rejecting the record").isLessThan(16L << 20);
+        assertThat(allocated)
+                .as("bytes allocated while rejecting the record")
+                .isLessThan(16L << 20);
     }
 
     @Test
     void anEnumIndexOutsideTheSymbolsIsUndecodable() {
-        assertUndecodable(withSensorChunkHeader(body(out -> {
-            out.writeString("watch-0017");
-            out.writeEnum(99); // signalType
-            out.writeString("MLII");
-        })));
+        assertUndecodable(
+                withSensorChunkHeader(
+                        body(
+                                out -> {
+                                    out.writeString("watch-0017");
+                                    out.writeEnum(99); // signalType
+                                    out.writeString("MLII");
+                                })));
     }
 
     // ---------------------------------------------------------------- fuzz
@@ -305,21 +347,25 @@ class RecordCodecTest {
             byte[] bytes = new byte[random.nextInt(201)];
             random.nextBytes(bytes);
             if (i % 2 == 0) { // as much of the real header as fits
-                byte[] header = header(WireFormat.fingerprint(WireFormat.currentSchema(names.get(which))));
+                byte[] header =
+                        header(WireFormat.fingerprint(WireFormat.currentSchema(names.get(which))));
                 System.arraycopy(header, 0, bytes, 0, Math.min(header.length, bytes.length));
             }
 
             Throwable thrown = catchThrowable(() -> codecs.get(which).decode(bytes));
 
             if (thrown != null) {
-                assertThat(thrown).as("decoding %s as %s", Arrays.toString(bytes), names.get(which))
+                assertThat(thrown)
+                        .as("decoding %s as %s", Arrays.toString(bytes), names.get(which))
                         .isInstanceOf(DecodeException.class);
             }
             if (thrown == null || thrown.getMessage().startsWith("invalid")) {
                 bodiesRead++;
             }
         }
-        assertThat(bodiesRead).as("random values that got past the header into the body").isGreaterThan(500);
+        assertThat(bodiesRead)
+                .as("random values that got past the header into the body")
+                .isGreaterThan(500);
     }
 
     @Test
@@ -329,22 +375,30 @@ class RecordCodecTest {
             chunks.encode(chunk("watch-0017", T0, ecgSamples(40))),
             embeddings.encode(embedding("watch-0017", T0, vector(16))),
             predictions.encode(classification("watch-0017", T0, "NSR", 0.8f, 0.2f)),
-            deadLetters.encode(deadLetterWithoutKey(utf8("garbage"), DeadLetterReason.UNDECODABLE, "bad magic")),
+            deadLetters.encode(
+                    deadLetterWithoutKey(
+                            utf8("garbage"), DeadLetterReason.UNDECODABLE, "bad magic")),
         };
         List<RecordCodec<?>> codecs = List.of(chunks, embeddings, predictions, deadLetters);
 
         for (int i = 0; i < 2_000; i++) {
             int which = i % codecs.size();
             byte[] bytes = valid[which].clone();
-            for (int flips = 1 + random.nextInt(3); flips > 0; flips--) { // body only: the header is tested above
-                int at = WireFormat.HEADER_LENGTH + random.nextInt(bytes.length - WireFormat.HEADER_LENGTH);
+            for (int flips = 1 + random.nextInt(3);
+                    flips > 0;
+                    flips--) { // body only: the header is tested above
+                int at =
+                        WireFormat.HEADER_LENGTH
+                                + random.nextInt(bytes.length - WireFormat.HEADER_LENGTH);
                 bytes[at] = (byte) random.nextInt(256);
             }
 
             Throwable thrown = catchThrowable(() -> codecs.get(which).decode(bytes));
 
             if (thrown != null) {
-                assertThat(thrown).as("decoding %s", Arrays.toString(bytes)).isInstanceOf(DecodeException.class);
+                assertThat(thrown)
+                        .as("decoding %s", Arrays.toString(bytes))
+                        .isInstanceOf(DecodeException.class);
             }
         }
     }
@@ -359,7 +413,8 @@ class RecordCodecTest {
         assertThat(decodeFailure(chunks, bytes).kind()).isEqualTo(DecodeException.Kind.UNDECODABLE);
     }
 
-    private static DecodeException decodeFailure(RecordCodec<? extends SpecificRecordBase> codec, byte[] bytes) {
+    private static DecodeException decodeFailure(
+            RecordCodec<? extends SpecificRecordBase> codec, byte[] bytes) {
         Throwable thrown = catchThrowable(() -> codec.decode(bytes));
         assertThat(thrown).isExactlyInstanceOf(DecodeException.class);
         return (DecodeException) thrown;
@@ -386,7 +441,10 @@ class RecordCodecTest {
         return concat(header(WireFormat.fingerprint(SensorChunk.getClassSchema())), body);
     }
 
-    /** Bytes the current thread allocated while running {@code action} (HotSpot's per-thread counter). */
+    /**
+     * Bytes the current thread allocated while running {@code action} (HotSpot's per-thread
+     * counter).
+     */
     private static long bytesAllocatedWhile(Runnable action) {
         java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
         assumeThat(bean).isInstanceOf(com.sun.management.ThreadMXBean.class);

@@ -8,7 +8,6 @@ import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.SignalType;
 import io.fmstream.schemas.WindowEmbedding;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -21,8 +20,11 @@ import java.util.List;
 final class Records {
 
     static final Instant T0 = Instant.parse("2024-03-01T08:15:30Z");
-    static final EncoderId ENCODER = new EncoderId(
-            "ecg-fm-small", "1.2.0", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+    static final EncoderId ENCODER =
+            new EncoderId(
+                    "ecg-fm-small",
+                    "1.2.0",
+                    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
     private static final double MIT_BIH_RATE_HZ = 360.0;
     private static final long WINDOW_MICROS = 10_000_000L;
 
@@ -74,7 +76,9 @@ final class Records {
                 .build();
     }
 
-    /** A deterministic pseudo-embedding of {@code dim} values in [-1, 1], with the float edge cases. */
+    /**
+     * A deterministic pseudo-embedding of {@code dim} values in [-1, 1], with the float edge cases.
+     */
     static float[] vector(int dim) {
         float[] v = new float[dim];
         for (int i = 0; i < dim; i++) {
@@ -92,15 +96,21 @@ final class Records {
         for (float s : scores) {
             boxed.add(s);
         }
-        return prediction(device, start, "rhythm", HeadKind.CLASSIFICATION).setLabel(label).setScores(boxed).build();
+        return prediction(device, start, "rhythm", HeadKind.CLASSIFICATION)
+                .setLabel(label)
+                .setScores(boxed)
+                .build();
     }
 
-    /** The heart-rate head's estimate (beats per minute) for the window starting at {@code start}. */
+    /**
+     * The heart-rate head's estimate (beats per minute) for the window starting at {@code start}.
+     */
     static Prediction regression(String device, Instant start, double bpm) {
         return prediction(device, start, "heart_rate", HeadKind.REGRESSION).setValue(bpm).build();
     }
 
-    private static Prediction.Builder prediction(String device, Instant start, String task, HeadKind kind) {
+    private static Prediction.Builder prediction(
+            String device, Instant start, String task, HeadKind kind) {
         return Prediction.newBuilder()
                 .setDeviceId(device)
                 .setWindowStartMicros(micros(start))

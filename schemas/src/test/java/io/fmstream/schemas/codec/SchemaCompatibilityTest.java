@@ -1,6 +1,12 @@
 package io.fmstream.schemas.codec;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.fmstream.schemas.SensorChunk;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaCompatibility;
 import org.apache.avro.SchemaCompatibility.SchemaCompatibilityType;
@@ -10,13 +16,6 @@ import org.apache.avro.SchemaNormalization;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Set;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The published history is the wire contract: the generated schema of every record must be its
@@ -31,11 +30,14 @@ class SchemaCompatibilityTest {
 
     @Test
     void everyGeneratedRecordHasAPublishedHistory() throws java.io.IOException {
-        // Every top-level schema file is a topic record, except EncoderId, which only appears nested.
+        // Every top-level schema file is a topic record, except EncoderId, which only appears
+        // nested.
         java.util.List<String> files;
         try (var paths = java.nio.file.Files.list(java.nio.file.Path.of("src/main/avro"))) {
-            files = paths.map(p -> p.getFileName().toString().replace(".avsc", ""))
-                    .filter(name -> !name.equals("EncoderId")).toList();
+            files =
+                    paths.map(p -> p.getFileName().toString().replace(".avsc", ""))
+                            .filter(name -> !name.equals("EncoderId"))
+                            .toList();
         }
         assertThat(files).isNotEmpty();
         assertThat(recordNames()).containsExactlyInAnyOrderElementsOf(files);
@@ -48,7 +50,9 @@ class SchemaCompatibilityTest {
         Schema latest = latestPublished(recordName);
 
         assertThat(SchemaNormalization.toParsingForm(current))
-                .as("%s changed without committing a new history version (add %s.v%d.avsc and list it in WireFormat)",
+                .as(
+                        "%s changed without committing a new history version (add %s.v%d.avsc and"
+                                + " list it in WireFormat)",
                         recordName, recordName, WireFormat.publishedVersions(recordName).size() + 1)
                 .isEqualTo(SchemaNormalization.toParsingForm(latest));
         assertThat(WireFormat.fingerprint(current)).isEqualTo(WireFormat.fingerprint(latest));
@@ -69,7 +73,9 @@ class SchemaCompatibilityTest {
         for (Schema published : WireFormat.publishedVersions(recordName)) {
             assertThat(published.getFullName()).isEqualTo("io.fmstream.schemas." + recordName);
             assertThat(fingerprints.add(WireFormat.fingerprint(published)))
-                    .as("%s has two published versions with fingerprint %016x", recordName, WireFormat.fingerprint(published))
+                    .as(
+                            "%s has two published versions with fingerprint %016x",
+                            recordName, WireFormat.fingerprint(published))
                     .isTrue();
         }
     }
@@ -81,9 +87,14 @@ class SchemaCompatibilityTest {
         List<String> problems = new ArrayList<>();
         List<Schema> published = WireFormat.publishedVersions(recordName);
         for (int v = 0; v < published.size(); v++) {
-            SchemaPairCompatibility result = SchemaCompatibility.checkReaderWriterCompatibility(current, published.get(v));
+            SchemaPairCompatibility result =
+                    SchemaCompatibility.checkReaderWriterCompatibility(current, published.get(v));
             if (result.getType() != SchemaCompatibilityType.COMPATIBLE) {
-                problems.add("current cannot read v" + (v + 1) + ": " + result.getResult().getIncompatibilities());
+                problems.add(
+                        "current cannot read v"
+                                + (v + 1)
+                                + ": "
+                                + result.getResult().getIncompatibilities());
             }
         }
         assertThat(problems).as("backward compatibility of %s", recordName).isEmpty();
@@ -96,9 +107,14 @@ class SchemaCompatibilityTest {
         List<String> problems = new ArrayList<>();
         List<Schema> published = WireFormat.publishedVersions(recordName);
         for (int v = 0; v < published.size(); v++) {
-            SchemaPairCompatibility result = SchemaCompatibility.checkReaderWriterCompatibility(published.get(v), current);
+            SchemaPairCompatibility result =
+                    SchemaCompatibility.checkReaderWriterCompatibility(published.get(v), current);
             if (result.getType() != SchemaCompatibilityType.COMPATIBLE) {
-                problems.add("v" + (v + 1) + " cannot read current: " + result.getResult().getIncompatibilities());
+                problems.add(
+                        "v"
+                                + (v + 1)
+                                + " cannot read current: "
+                                + result.getResult().getIncompatibilities());
             }
         }
         assertThat(problems).as("forward compatibility of %s", recordName).isEmpty();
@@ -107,9 +123,13 @@ class SchemaCompatibilityTest {
     @Test
     void aReaderWithANewFieldWithoutDefaultIsReportedIncompatible() {
         Schema current = SensorChunk.getClassSchema();
-        Schema reader = withExtraField(current, new Schema.Field("firmwareVersion", Schema.create(Schema.Type.STRING)));
+        Schema reader =
+                withExtraField(
+                        current,
+                        new Schema.Field("firmwareVersion", Schema.create(Schema.Type.STRING)));
 
-        SchemaPairCompatibility result = SchemaCompatibility.checkReaderWriterCompatibility(reader, current);
+        SchemaPairCompatibility result =
+                SchemaCompatibility.checkReaderWriterCompatibility(reader, current);
 
         assertThat(result.getType()).isEqualTo(SchemaCompatibilityType.INCOMPATIBLE);
         assertThat(result.getResult().getIncompatibilities())
@@ -120,12 +140,17 @@ class SchemaCompatibilityTest {
     @Test
     void aReaderThatNarrowsAFieldTypeIsReportedIncompatible() {
         Schema current = SensorChunk.getClassSchema();
-        Schema reader = new Schema.Parser().parse(
-                current.toString().replace("{\"name\":\"sampleRateHz\",\"type\":\"double\"",
-                        "{\"name\":\"sampleRateHz\",\"type\":\"int\""));
+        Schema reader =
+                new Schema.Parser()
+                        .parse(
+                                current.toString()
+                                        .replace(
+                                                "{\"name\":\"sampleRateHz\",\"type\":\"double\"",
+                                                "{\"name\":\"sampleRateHz\",\"type\":\"int\""));
         assertThat(reader.getField("sampleRateHz").schema().getType()).isEqualTo(Schema.Type.INT);
 
-        SchemaPairCompatibility result = SchemaCompatibility.checkReaderWriterCompatibility(reader, current);
+        SchemaPairCompatibility result =
+                SchemaCompatibility.checkReaderWriterCompatibility(reader, current);
 
         assertThat(result.getType()).isEqualTo(SchemaCompatibilityType.INCOMPATIBLE);
         assertThat(result.getResult().getIncompatibilities())
@@ -144,6 +169,7 @@ class SchemaCompatibilityTest {
             fields.add(new Schema.Field(field, field.schema()));
         }
         fields.add(extra);
-        return Schema.createRecord(record.getName(), record.getDoc(), record.getNamespace(), false, fields);
+        return Schema.createRecord(
+                record.getName(), record.getDoc(), record.getNamespace(), false, fields);
     }
 }

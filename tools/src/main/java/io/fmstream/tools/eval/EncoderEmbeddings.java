@@ -3,12 +3,11 @@ package io.fmstream.tools.eval;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.fmstream.core.model.OnnxRuntimeEnvironment;
+import io.fmstream.core.model.Sha256;
 import io.fmstream.data.dataset.NpyArray;
 import io.fmstream.data.dataset.NpyReader;
 import io.fmstream.data.dataset.NpyWriter;
-import io.fmstream.core.model.OnnxRuntimeEnvironment;
-import io.fmstream.core.model.Sha256;
-
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
@@ -23,8 +22,7 @@ import java.util.function.Consumer;
  */
 final class EncoderEmbeddings {
 
-    private EncoderEmbeddings() {
-    }
+    private EncoderEmbeddings() {}
 
     /** Embeddings [windows][dim] row-major, with their width. */
     record Matrix(float[] values, int dim, String encoderSha256) {
@@ -35,17 +33,32 @@ final class EncoderEmbeddings {
         }
     }
 
-    static Matrix compute(Path encoderOnnx, LabelledWindows data, String dataSha256, Path cacheDir,
-            int threads, Consumer<String> log) throws IOException, OrtException {
+    static Matrix compute(
+            Path encoderOnnx,
+            LabelledWindows data,
+            String dataSha256,
+            Path cacheDir,
+            int threads,
+            Consumer<String> log)
+            throws IOException, OrtException {
         byte[] model = Files.readAllBytes(encoderOnnx);
         String sha = Sha256.hex(model);
-        Path cached = cacheDir.resolve("embeddings-" + sha.substring(0, 16) + "-" + dataSha256.substring(0, 16)
-                + ".npy");
+        Path cached =
+                cacheDir.resolve(
+                        "embeddings-"
+                                + sha.substring(0, 16)
+                                + "-"
+                                + dataSha256.substring(0, 16)
+                                + ".npy");
         if (Files.isRegularFile(cached)) {
             NpyReader.Array a = NpyReader.read(cached);
-            log.accept("embeddings of " + encoderOnnx.getFileName() + " (sha256 " + sha.substring(0, 12)
-                    + ") from cache "
-                    + cached.getFileName());
+            log.accept(
+                    "embeddings of "
+                            + encoderOnnx.getFileName()
+                            + " (sha256 "
+                            + sha.substring(0, 12)
+                            + ") from cache "
+                            + cached.getFileName());
             return new Matrix(a.asFloats(), (int) a.shape()[1], sha);
         }
         OnnxRuntimeEnvironment env = OnnxRuntimeEnvironment.initialise(threads);
@@ -60,7 +73,8 @@ final class EncoderEmbeddings {
             for (int from = 0; from < n; from += batch) {
                 int count = Math.min(batch, n - from);
                 FloatBuffer buf = FloatBuffer.wrap(data.windows, from * len, count * len).slice();
-                try (OnnxTensor t = OnnxTensor.createTensor(env.ort(), buf, new long[] {count, len});
+                try (OnnxTensor t =
+                                OnnxTensor.createTensor(env.ort(), buf, new long[] {count, len});
                         OrtSession.Result r = session.run(Map.of(input, t))) {
                     float[][] e = (float[][]) r.get(0).getValue();
                     if (out == null) {
@@ -76,8 +90,14 @@ final class EncoderEmbeddings {
             Path tmp = cached.resolveSibling(cached.getFileName() + ".tmp");
             NpyWriter.write(tmp, NpyArray.float32(out, n, dim));
             Files.move(tmp, cached, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            log.accept(String.format(java.util.Locale.ROOT, "embedded %d windows with %s (sha256 %s) in %.0f s",
-                    n, encoderOnnx.getFileName(), sha.substring(0, 12), (System.nanoTime() - t0) / 1e9));
+            log.accept(
+                    String.format(
+                            java.util.Locale.ROOT,
+                            "embedded %d windows with %s (sha256 %s) in %.0f s",
+                            n,
+                            encoderOnnx.getFileName(),
+                            sha.substring(0, 12),
+                            (System.nanoTime() - t0) / 1e9));
             return new Matrix(out, dim, sha);
         }
     }

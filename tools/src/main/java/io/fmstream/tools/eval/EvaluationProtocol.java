@@ -3,14 +3,13 @@ package io.fmstream.tools.eval;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fmstream.core.recording.RecordingAggregator;
 import io.fmstream.data.dataset.NpyArray;
 import io.fmstream.data.dataset.NpyReader;
 import io.fmstream.data.dataset.NpyWriter;
-import io.fmstream.core.recording.RecordingAggregator;
 import io.fmstream.data.wfdb.WfdbRecord;
 import io.fmstream.tools.learn.ClassicalEcgFeatures;
 import io.fmstream.tools.learn.ClassificationMetrics;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,19 +49,24 @@ final class EvaluationProtocol {
     }
 
     /** A method: a name, a cache key, and how it predicts a draw's test recordings. */
-    record Method(String name, String key, String description, DrawPredictor predictor) {
-    }
+    record Method(String name, String key, String description, DrawPredictor predictor) {}
 
     @FunctionalInterface
     interface DrawPredictor {
-        /** Recording-level probabilities of draw.test(), or null when this method has no result for it. */
+        /**
+         * Recording-level probabilities of draw.test(), or null when this method has no result for
+         * it.
+         */
         double[][] predict(Draw draw) throws IOException;
     }
 
     /** Metrics of one method on one draw. */
-    record Score(double challengeF1, double[] f1, double afAuroc, double afSensitivityAt95Specificity,
-            double brier) {
-    }
+    record Score(
+            double challengeF1,
+            double[] f1,
+            double afAuroc,
+            double afSensitivityAt95Specificity,
+            double brier) {}
 
     final LabelledWindows data;
     final int folds;
@@ -78,10 +82,14 @@ final class EvaluationProtocol {
         for (int i = 0; i < all.length; i++) {
             all[i] = i;
         }
-        this.recordFold = RecordClassifier.stratifiedFolds(all, data.recordLabel, folds, new Random(seed));
+        this.recordFold =
+                RecordClassifier.stratifiedFolds(all, data.recordLabel, folds, new Random(seed));
     }
 
-    /** Draws for a budget: B per class from the training folds (fold = index mod K), or whole folds for "all". */
+    /**
+     * Draws for a budget: B per class from the training folds (fold = index mod K), or whole folds
+     * for "all".
+     */
     List<Draw> draws(String budget, int count) {
         List<Draw> out = new ArrayList<>();
         int classes = LabelledWindows.CLASSES.size();
@@ -104,8 +112,15 @@ final class EvaluationProtocol {
                     }
                 }
                 if (pool.size() < perClass) {
-                    throw new IllegalArgumentException("budget " + perClass + " per class: only " + pool.size()
-                            + " recordings of class " + LabelledWindows.CLASSES.get(c) + " outside fold " + k);
+                    throw new IllegalArgumentException(
+                            "budget "
+                                    + perClass
+                                    + " per class: only "
+                                    + pool.size()
+                                    + " recordings of class "
+                                    + LabelledWindows.CLASSES.get(c)
+                                    + " outside fold "
+                                    + k);
                 }
                 java.util.Collections.shuffle(pool, rng);
                 chosen.addAll(pool.subList(0, perClass));
@@ -117,7 +132,9 @@ final class EvaluationProtocol {
     }
 
     int[] recordsInFold(int k, boolean in) {
-        return java.util.stream.IntStream.range(0, data.records()).filter(r -> (recordFold[r] == k) == in).toArray();
+        return java.util.stream.IntStream.range(0, data.records())
+                .filter(r -> (recordFold[r] == k) == in)
+                .toArray();
     }
 
     Score score(int[] test, double[][] probabilities) {
@@ -130,7 +147,8 @@ final class EvaluationProtocol {
             predicted[i] = RecordingAggregator.argmax(probabilities[i]);
             af[i] = probabilities[i][AF];
         }
-        return new Score(ClassificationMetrics.challengeF1(truth, predicted, classes, SCORED),
+        return new Score(
+                ClassificationMetrics.challengeF1(truth, predicted, classes, SCORED),
                 ClassificationMetrics.f1PerClass(truth, predicted, classes),
                 ClassificationMetrics.auroc(truth, af, AF),
                 ClassificationMetrics.sensitivityAtSpecificity(truth, af, AF, 0.95),
@@ -141,8 +159,13 @@ final class EvaluationProtocol {
      * Scores every method on every draw, reading cached scores where present and writing new ones
      * as they come (one small JSON file per method and draw).
      */
-    Map<String, Map<String, Score>> run(List<Method> methods, List<Draw> draws, Path cacheDir, int threads,
-            Consumer<String> log) throws Exception {
+    Map<String, Map<String, Score>> run(
+            List<Method> methods,
+            List<Draw> draws,
+            Path cacheDir,
+            int threads,
+            Consumer<String> log)
+            throws Exception {
         Files.createDirectories(cacheDir);
         Map<String, Map<String, Score>> results = new LinkedHashMap<>();
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads));
@@ -151,24 +174,39 @@ final class EvaluationProtocol {
                 Map<String, Future<Score>> pending = new LinkedHashMap<>();
                 for (Draw d : draws) {
                     Path file = cacheDir.resolve("score-" + m.key() + "-" + d.key() + ".json");
-                    pending.put(d.key(), pool.submit(() -> {
-                        if (Files.isRegularFile(file)) {
-                            return readScore(file);
-                        }
-                        long t0 = System.nanoTime();
-                        double[][] p = m.predictor().predict(d);
-                        if (p == null) {
-                            return null;
-                        }
-                        Score s = score(d.test(), p);
-                        writeScore(file, s);
-                        if (ALL.equals(d.budget())) {
-                            savePredictions(cacheDir.resolve("oof-" + m.key() + "-" + d.key() + ".npy"), p);
-                        }
-                        log.accept(String.format(Locale.ROOT, "%-28s budget %-4s draw %2d: Challenge F1 %.3f (%.1f s)",
-                                m.name(), d.budget(), d.index(), s.challengeF1(), (System.nanoTime() - t0) / 1e9));
-                        return s;
-                    }));
+                    pending.put(
+                            d.key(),
+                            pool.submit(
+                                    () -> {
+                                        if (Files.isRegularFile(file)) {
+                                            return readScore(file);
+                                        }
+                                        long t0 = System.nanoTime();
+                                        double[][] p = m.predictor().predict(d);
+                                        if (p == null) {
+                                            return null;
+                                        }
+                                        Score s = score(d.test(), p);
+                                        writeScore(file, s);
+                                        if (ALL.equals(d.budget())) {
+                                            savePredictions(
+                                                    cacheDir.resolve(
+                                                            "oof-" + m.key() + "-" + d.key()
+                                                                    + ".npy"),
+                                                    p);
+                                        }
+                                        log.accept(
+                                                String.format(
+                                                        Locale.ROOT,
+                                                        "%-28s budget %-4s draw %2d: Challenge F1"
+                                                                + " %.3f (%.1f s)",
+                                                        m.name(),
+                                                        d.budget(),
+                                                        d.index(),
+                                                        s.challengeF1(),
+                                                        (System.nanoTime() - t0) / 1e9));
+                                        return s;
+                                    }));
                 }
                 Map<String, Score> byDraw = new LinkedHashMap<>();
                 for (Map.Entry<String, Future<Score>> e : pending.entrySet()) {
@@ -206,8 +244,12 @@ final class EvaluationProtocol {
         for (int i = 0; i < f1.length; i++) {
             f1[i] = o.get("f1").get(i).asDouble(Double.NaN);
         }
-        return new Score(o.get("challengeF1").asDouble(), f1, o.get("afAuroc").asDouble(Double.NaN),
-                o.get("afSensitivityAt95Specificity").asDouble(Double.NaN), o.get("brier").asDouble());
+        return new Score(
+                o.get("challengeF1").asDouble(),
+                f1,
+                o.get("afAuroc").asDouble(Double.NaN),
+                o.get("afSensitivityAt95Specificity").asDouble(Double.NaN),
+                o.get("brier").asDouble());
     }
 
     private static void savePredictions(Path file, double[][] p) throws IOException {
@@ -242,11 +284,16 @@ final class EvaluationProtocol {
         return p;
     }
 
-    /** Classical features of every recording from its raw WFDB record at the native rate; cached. */
-    static double[][] classicalFeatures(LabelledWindows data, Path recordsDir, Path cacheDir, int threads,
-            Consumer<String> log) throws Exception {
-        String key = Integer.toHexString(String.join(",", data.recordNames).hashCode())
-                + "-" + Integer.toHexString(ClassicalEcgFeatures.NAMES.hashCode());
+    /**
+     * Classical features of every recording from its raw WFDB record at the native rate; cached.
+     */
+    static double[][] classicalFeatures(
+            LabelledWindows data, Path recordsDir, Path cacheDir, int threads, Consumer<String> log)
+            throws Exception {
+        String key =
+                Integer.toHexString(String.join(",", data.recordNames).hashCode())
+                        + "-"
+                        + Integer.toHexString(ClassicalEcgFeatures.NAMES.hashCode());
         Path cached = cacheDir.resolve("classical-" + key + ".npy");
         int d = ClassicalEcgFeatures.NAMES.size();
         double[][] out = new double[data.records()][];
@@ -263,16 +310,20 @@ final class EvaluationProtocol {
         try {
             List<Future<double[]>> futures = new ArrayList<>();
             for (String name : data.recordNames) {
-                futures.add(pool.submit(() -> {
-                    WfdbRecord rec = WfdbRecord.read(recordsDir.resolve(name + ".hea"));
-                    WfdbRecord.Signal s = rec.firstEcgLead().orElse(rec.signals().get(0));
-                    short[] raw = s.samples();
-                    double[] mv = new double[raw.length];
-                    for (int i = 0; i < raw.length; i++) {
-                        mv[i] = (raw[i] - s.baseline()) / s.gain();
-                    }
-                    return ClassicalEcgFeatures.compute(mv, s.sampleRate());
-                }));
+                futures.add(
+                        pool.submit(
+                                () -> {
+                                    WfdbRecord rec =
+                                            WfdbRecord.read(recordsDir.resolve(name + ".hea"));
+                                    WfdbRecord.Signal s =
+                                            rec.firstEcgLead().orElse(rec.signals().get(0));
+                                    short[] raw = s.samples();
+                                    double[] mv = new double[raw.length];
+                                    for (int i = 0; i < raw.length; i++) {
+                                        mv[i] = (raw[i] - s.baseline()) / s.gain();
+                                    }
+                                    return ClassicalEcgFeatures.compute(mv, s.sampleRate());
+                                }));
             }
             for (int r = 0; r < out.length; r++) {
                 out[r] = futures.get(r).get();
@@ -286,8 +337,12 @@ final class EvaluationProtocol {
         }
         Files.createDirectories(cacheDir);
         NpyWriter.write(cached, NpyArray.float64(flat));
-        log.accept(String.format(Locale.ROOT, "classical features of %d recordings in %.0f s", out.length,
-                (System.nanoTime() - t0) / 1e9));
+        log.accept(
+                String.format(
+                        Locale.ROOT,
+                        "classical features of %d recordings in %.0f s",
+                        out.length,
+                        (System.nanoTime() - t0) / 1e9));
         return out;
     }
 

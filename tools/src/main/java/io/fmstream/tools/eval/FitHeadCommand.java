@@ -5,22 +5,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.fmstream.data.dataset.NpyReader;
-import io.fmstream.data.dataset.WindowDatasetBuilder;
+import io.fmstream.core.model.BundleManifest;
 import io.fmstream.core.model.HeadKind;
 import io.fmstream.core.model.HeadRunner;
 import io.fmstream.core.model.LinearHead;
-import io.fmstream.core.model.BundleManifest;
 import io.fmstream.core.model.ModelBundle;
 import io.fmstream.core.model.Sha256;
 import io.fmstream.core.recording.RecordingAggregator;
+import io.fmstream.data.dataset.NpyReader;
+import io.fmstream.data.dataset.WindowDatasetBuilder;
 import io.fmstream.tools.learn.ClassificationMetrics;
 import io.fmstream.tools.learn.LinearModel;
 import io.fmstream.tools.learn.RidgeRegression;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -37,99 +33,146 @@ import java.util.Random;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code bin/fmstream fit-head}: fits a new downstream head on a bundle's frozen encoder from
- * labelled recordings, in Java, and writes a copy of the bundle with the head added as a
- * plain-Java {@code linear} head (file, sha256, labels, the encoder it was fitted on, its
- * cross-validated metrics) that the job serves unchanged.
+ * labelled recordings, in Java, and writes a copy of the bundle with the head added as a plain-Java
+ * {@code linear} head (file, sha256, labels, the encoder it was fitted on, its cross-validated
+ * metrics) that the job serves unchanged.
  *
  * <p>The recordings go through the job's own preprocessing ({@link WindowDatasetBuilder}: chunk,
  * validate, assemble, resample, normalise) and the bundle's encoder; the head is a logistic
- * (classification) or ridge (regression) model per window, its L2 penalty chosen by cross-validation
- * over recordings; recording-level figures use {@link RecordingAggregator}, the rule the job and
- * the evaluation use.
+ * (classification) or ridge (regression) model per window, its L2 penalty chosen by
+ * cross-validation over recordings; recording-level figures use {@link RecordingAggregator}, the
+ * rule the job and the evaluation use.
  */
-@Command(name = "fit-head", mixinStandardHelpOptions = true,
-        description = {"Fit a new head (logistic or ridge, plain Java) on a bundle's frozen encoder from labelled "
-                + "recordings, and write a copy of the bundle with the head added.",
-            "Labels: a CSV of record,label (CinC 2017 REFERENCE.csv style, no header). Map raw labels to head labels "
-                    + "with --map A=af --default-label rest."})
+@Command(
+        name = "fit-head",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Fit a new head (logistic or ridge, plain Java) on a bundle's frozen encoder from"
+                    + " labelled recordings, and write a copy of the bundle with the head added.",
+            "Labels: a CSV of record,label (CinC 2017 REFERENCE.csv style, no header). Map raw"
+                    + " labels to head labels with --map A=af --default-label rest."
+        })
 public final class FitHeadCommand implements Callable<Integer> {
 
     @Option(names = "--bundle", required = true, description = "The bundle folder to start from.")
     Path bundle;
 
-    @Option(names = "--out", required = true, description = "The new bundle folder (must not exist, or be empty).")
+    @Option(
+            names = "--out",
+            required = true,
+            description = "The new bundle folder (must not exist, or be empty).")
     Path out;
 
-    @Option(names = "--task", required = true, description = "Task name of the new head, e.g. af_vs_rest.")
+    @Option(
+            names = "--task",
+            required = true,
+            description = "Task name of the new head, e.g. af_vs_rest.")
     String task;
 
-    @Option(names = "--kind", defaultValue = "classification",
+    @Option(
+            names = "--kind",
+            defaultValue = "classification",
             description = "classification or regression (default: ${DEFAULT-VALUE}).")
     String kind;
 
-    @Option(names = "--records", description = "WFDB folder of the labelled recordings (record names as in the labels).")
+    @Option(
+            names = "--records",
+            description = "WFDB folder of the labelled recordings (record names as in the labels).")
     Path records;
 
-    @Option(names = "--dataset", description = "Or: a dataset .npz from `bin/fmstream dataset` holding the recordings.")
+    @Option(
+            names = "--dataset",
+            description = "Or: a dataset .npz from `bin/fmstream dataset` holding the recordings.")
     Path dataset;
 
-    @Option(names = "--labels", required = true, description = "CSV: record,label per line (default folder: --records).")
+    @Option(
+            names = "--labels",
+            required = true,
+            description = "CSV: record,label per line (default folder: --records).")
     Path labels;
 
-    @Option(names = "--map", split = ",", paramLabel = "RAW=LABEL",
+    @Option(
+            names = "--map",
+            split = ",",
+            paramLabel = "RAW=LABEL",
             description = "Map raw labels to head labels, e.g. A=af (classification).")
     Map<String, String> map = new LinkedHashMap<>();
 
-    @Option(names = "--default-label", description = "Head label of every raw label not in --map (classification).")
+    @Option(
+            names = "--default-label",
+            description = "Head label of every raw label not in --map (classification).")
     String defaultLabel;
 
-    @Option(names = "--classes", split = ",", description = "Output order of the head's labels (default: sorted).")
+    @Option(
+            names = "--classes",
+            split = ",",
+            description = "Output order of the head's labels (default: sorted).")
     List<String> classes;
 
-    @Option(names = "--per-class", description = "Use only this many recordings per class, drawn with --seed.")
+    @Option(
+            names = "--per-class",
+            description = "Use only this many recordings per class, drawn with --seed.")
     Integer perClass;
 
-    @Option(names = "--seed", defaultValue = "1", description = "Seed of the draw and the CV folds (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--seed",
+            defaultValue = "1",
+            description = "Seed of the draw and the CV folds (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--head-version", defaultValue = "1.0.0", description = "Version of the new head (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--head-version",
+            defaultValue = "1.0.0",
+            description = "Version of the new head (default: ${DEFAULT-VALUE}).")
     String headVersion;
 
     @Option(names = "--unit", defaultValue = "", description = "Unit of a regression head's value.")
     String unit;
 
-    @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime threads (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--threads",
+            defaultValue = "2",
+            description = "ONNX Runtime threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     @Override
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
-        HeadKind headKind = switch (kind) {
-            case "classification" -> HeadKind.CLASSIFICATION;
-            case "regression" -> HeadKind.REGRESSION;
-            default -> throw new IllegalArgumentException("--kind must be classification or regression, got " + kind);
-        };
+        HeadKind headKind =
+                switch (kind) {
+                    case "classification" -> HeadKind.CLASSIFICATION;
+                    case "regression" -> HeadKind.REGRESSION;
+                    default ->
+                            throw new IllegalArgumentException(
+                                    "--kind must be classification or regression, got " + kind);
+                };
         if ((records == null) == (dataset == null)) {
-            throw new IllegalArgumentException("give exactly one of --records (a WFDB folder) or --dataset (.npz)");
+            throw new IllegalArgumentException(
+                    "give exactly one of --records (a WFDB folder) or --dataset (.npz)");
         }
         if (!task.matches("[a-z][a-z0-9_]*")) {
-            throw new IllegalArgumentException("--task must match [a-z][a-z0-9_]*, got '" + task + "'");
+            throw new IllegalArgumentException(
+                    "--task must match [a-z][a-z0-9_]*, got '" + task + "'");
         }
         if (Files.exists(out) && (!Files.isDirectory(out) || isNonEmpty(out))) {
-            throw new IllegalArgumentException("--out " + out + " exists and is not an empty folder");
+            throw new IllegalArgumentException(
+                    "--out " + out + " exists and is not an empty folder");
         }
         JsonNode manifest = json.readTree(bundle.resolve("manifest.json").toFile());
         for (JsonNode h : manifest.get("heads")) {
             if (task.equals(h.get("task").asText())) {
-                throw new IllegalArgumentException("bundle " + bundle + " already has a head for task '" + task + "'");
+                throw new IllegalArgumentException(
+                        "bundle " + bundle + " already has a head for task '" + task + "'");
             }
         }
 
@@ -148,37 +191,58 @@ public final class FitHeadCommand implements Callable<Integer> {
                 try {
                     targets.put(e.getKey(), Double.parseDouble(e.getValue()));
                 } catch (NumberFormatException ex) {
-                    throw new IllegalArgumentException(labels + ": record " + e.getKey() + " has a non-numeric target '"
-                            + e.getValue() + "' for a regression head");
+                    throw new IllegalArgumentException(
+                            labels
+                                    + ": record "
+                                    + e.getKey()
+                                    + " has a non-numeric target '"
+                                    + e.getValue()
+                                    + "' for a regression head");
                 }
                 mapped.put(e.getKey(), "value");
             }
         }
-        List<String> labelNames = classification
-                ? (classes != null ? List.copyOf(classes) : List.copyOf(new TreeSet<>(mapped.values())))
-                : List.of();
+        List<String> labelNames =
+                classification
+                        ? (classes != null
+                                ? List.copyOf(classes)
+                                : List.copyOf(new TreeSet<>(mapped.values())))
+                        : List.of();
         if (classification && labelNames.size() < 2) {
-            throw new IllegalArgumentException("a classification head needs at least 2 labels, the mapped labels are "
-                    + labelNames + " (check --map / --default-label)");
+            throw new IllegalArgumentException(
+                    "a classification head needs at least 2 labels, the mapped labels are "
+                            + labelNames
+                            + " (check --map / --default-label)");
         }
         Map<String, Integer> labelIndex = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : mapped.entrySet()) {
             int idx = classification ? labelNames.indexOf(e.getValue()) : 0;
             if (idx < 0) {
-                throw new IllegalArgumentException("label '" + e.getValue() + "' of " + e.getKey() + " is not in --classes "
-                        + labelNames);
+                throw new IllegalArgumentException(
+                        "label '"
+                                + e.getValue()
+                                + "' of "
+                                + e.getKey()
+                                + " is not in --classes "
+                                + labelNames);
             }
             labelIndex.put(e.getKey(), idx);
         }
         if (perClass != null) {
-            labelIndex = drawPerClass(labelIndex, classification ? labelNames.size() : 1, perClass, new Random(seed));
+            labelIndex =
+                    drawPerClass(
+                            labelIndex,
+                            classification ? labelNames.size() : 1,
+                            perClass,
+                            new Random(seed));
         }
 
         // ---- windows through the job's preprocessing, then the encoder
         long t0 = System.nanoTime();
         LabelledWindows data = windows(labelIndex, o);
         if (data.records() < 4) {
-            throw new IllegalArgumentException("only " + data.records() + " labelled recordings have windows; need >= 4");
+            throw new IllegalArgumentException(
+                    "only " + data.records() + " labelled recordings have windows; need >= 4");
         }
         float[] emb;
         int dim;
@@ -197,15 +261,20 @@ public final class FitHeadCommand implements Callable<Integer> {
             }
         }
         EncoderEmbeddings.Matrix matrix = new EncoderEmbeddings.Matrix(emb, dim, encoderSha);
-        o.printf(Locale.ROOT, "fit-head: %d recordings, %d windows embedded in %.1f s%n", data.records(),
-                data.windowCount(), (System.nanoTime() - t0) / 1e9);
+        o.printf(
+                Locale.ROOT,
+                "fit-head: %d recordings, %d windows embedded in %.1f s%n",
+                data.records(),
+                data.windowCount(),
+                (System.nanoTime() - t0) / 1e9);
 
         // ---- fit, with cross-validated figures
         int[] all = java.util.stream.IntStream.range(0, data.records()).toArray();
         ObjectNode fit = json.createObjectNode();
         LinearModel model;
         if (classification) {
-            RecordClassifier.WindowHead head = new RecordClassifier.WindowHead(data, matrix, labelNames.size());
+            RecordClassifier.WindowHead head =
+                    new RecordClassifier.WindowHead(data, matrix, labelNames.size());
             crossValidateClassifier(head, data, all, labelNames, fit);
             double lambda = head.chooseLambda(all, data.recordLabel, seed);
             model = head.fit(all, data.recordLabel, lambda);
@@ -233,9 +302,13 @@ public final class FitHeadCommand implements Callable<Integer> {
         }
         fit.put("labels", labels.toString());
         fit.put("seed", seed);
-        fit.put("method", (classification ? "multinomial logistic regression" : "ridge regression")
-                + " per window on the frozen embedding, L2 chosen by recording-level CV; recording = "
-                + "RecordingAggregator (mean " + (classification ? "probability" : "value") + ")");
+        fit.put(
+                "method",
+                (classification ? "multinomial logistic regression" : "ridge regression")
+                        + " per window on the frozen embedding, L2 chosen by recording-level CV;"
+                        + " recording = RecordingAggregator (mean "
+                        + (classification ? "probability" : "value")
+                        + ")");
 
         // ---- the new bundle
         writeBundle(manifest, model, headKind, labelNames, encoderSha, fit);
@@ -254,18 +327,30 @@ public final class FitHeadCommand implements Callable<Integer> {
                 }
             }
             if (maxDiff > 1e-4) {
-                throw new IllegalStateException("the written head differs from the fitted model by " + maxDiff);
+                throw new IllegalStateException(
+                        "the written head differs from the fitted model by " + maxDiff);
             }
-            o.printf(Locale.ROOT, "fit-head: wrote %s with head '%s' (%s, %s); loaded back, max |served - fitted| %.1e%n",
-                    out, task, headKind.manifestName(), classification ? labelNames : unit, maxDiff);
+            o.printf(
+                    Locale.ROOT,
+                    "fit-head: wrote %s with head '%s' (%s, %s); loaded back, max |served - fitted|"
+                            + " %.1e%n",
+                    out,
+                    task,
+                    headKind.manifestName(),
+                    classification ? labelNames : unit,
+                    maxDiff);
         }
         o.println("fit-head: cross-validated " + fit.get("cv"));
         o.flush();
         return 0;
     }
 
-    private void crossValidateClassifier(RecordClassifier.WindowHead head, LabelledWindows data, int[] all,
-            List<String> labelNames, ObjectNode fit) {
+    private void crossValidateClassifier(
+            RecordClassifier.WindowHead head,
+            LabelledWindows data,
+            int[] all,
+            List<String> labelNames,
+            ObjectNode fit) {
         int k = Math.min(5, Arrays.stream(classCounts(data, labelNames.size())).min().orElse(0));
         ObjectNode cv = fit.putObject("cv");
         if (k < 2) {
@@ -291,7 +376,10 @@ public final class FitHeadCommand implements Callable<Integer> {
         double[] f1 = ClassificationMetrics.f1PerClass(truth, pred, labelNames.size());
         cv.put("folds", k);
         cv.put("nestedLambda", true);
-        long correct = java.util.stream.IntStream.range(0, all.length).filter(i -> truth[i] == pred[i]).count();
+        long correct =
+                java.util.stream.IntStream.range(0, all.length)
+                        .filter(i -> truth[i] == pred[i])
+                        .count();
         cv.put("recordingAccuracy", round((double) correct / all.length));
         ObjectNode perClass = cv.putObject("recordingF1");
         double sum = 0;
@@ -306,7 +394,11 @@ public final class FitHeadCommand implements Callable<Integer> {
         }
     }
 
-    private double crossValidateRegression(LabelledWindows data, EncoderEmbeddings.Matrix m, int[] all, double[] y,
+    private double crossValidateRegression(
+            LabelledWindows data,
+            EncoderEmbeddings.Matrix m,
+            int[] all,
+            double[] y,
             ObjectNode fit) {
         int k = Math.min(5, all.length);
         Random rng = new Random(seed);
@@ -342,11 +434,18 @@ public final class FitHeadCommand implements Callable<Integer> {
         cv.put("folds", k);
         cv.put("recordingMae", round(best));
         cv.put("nestedLambda", false);
-        cv.put("note", "MAE at the lambda that CV chose (not nested): optimistic by the choice among 5 values");
+        cv.put(
+                "note",
+                "MAE at the lambda that CV chose (not nested): optimistic by the choice among 5"
+                        + " values");
         return bestLambda;
     }
 
-    private static LinearModel fitRidge(LabelledWindows data, EncoderEmbeddings.Matrix m, int[] recs, double[] y,
+    private static LinearModel fitRidge(
+            LabelledWindows data,
+            EncoderEmbeddings.Matrix m,
+            int[] recs,
+            double[] y,
             double lambda) {
         LabelledWindows.WindowRows rows = data.windowRows(recs, m);
         double[] t = new double[rows.x().length];
@@ -356,7 +455,8 @@ public final class FitHeadCommand implements Callable<Integer> {
         return RidgeRegression.fit(rows.x(), t, rows.weight(), lambda);
     }
 
-    private static double predictRecording(LabelledWindows data, EncoderEmbeddings.Matrix m, LinearModel model, int r) {
+    private static double predictRecording(
+            LabelledWindows data, EncoderEmbeddings.Matrix m, LinearModel model, int r) {
         int[] ws = data.recordWindows[r];
         double[] v = new double[ws.length];
         for (int i = 0; i < ws.length; i++) {
@@ -365,37 +465,55 @@ public final class FitHeadCommand implements Callable<Integer> {
         return RecordingAggregator.regress(v).orElse(Double.NaN);
     }
 
-    private LabelledWindows windows(Map<String, Integer> labelIndex, PrintWriter o) throws IOException {
+    private LabelledWindows windows(Map<String, Integer> labelIndex, PrintWriter o)
+            throws IOException {
         Path npz = dataset;
         Path scratch = null;
         try {
             if (npz == null) {
-                scratch = Files.createTempFile(out.toAbsolutePath().getParent(), ".fit-head-", ".npz");
-                // The bundle's own geometry with the job's defaults: the windows the job would embed.
-                BundleManifest manifest = BundleManifest.parse(Files.readAllBytes(bundle.resolve(BundleManifest.FILE_NAME)),
-                        bundle.toString());
-                WindowDatasetBuilder builder = new WindowDatasetBuilder(WindowDatasetBuilder.windowSpec(manifest), line -> { });
+                scratch =
+                        Files.createTempFile(
+                                out.toAbsolutePath().getParent(), ".fit-head-", ".npz");
+                // The bundle's own geometry with the job's defaults: the windows the job would
+                // embed.
+                BundleManifest manifest =
+                        BundleManifest.parse(
+                                Files.readAllBytes(bundle.resolve(BundleManifest.FILE_NAME)),
+                                bundle.toString());
+                WindowDatasetBuilder builder =
+                        new WindowDatasetBuilder(
+                                WindowDatasetBuilder.windowSpec(manifest), line -> {});
                 int added = 0;
                 for (String rec : labelIndex.keySet()) {
                     Path header = records.resolve(rec + ".hea");
                     if (!Files.isRegularFile(header)) {
-                        throw new IllegalArgumentException("record " + rec + " of " + labels + " has no header " + header);
+                        throw new IllegalArgumentException(
+                                "record " + rec + " of " + labels + " has no header " + header);
                     }
                     builder.addPath(header, false);
                     added++;
                 }
-                o.printf(Locale.ROOT, "fit-head: %d recordings through the job's window path%n", added);
+                o.printf(
+                        Locale.ROOT,
+                        "fit-head: %d recordings through the job's window path%n",
+                        added);
                 builder.writeNpz(scratch, false);
                 npz = scratch;
             }
             Map<String, NpyReader.Array> z = NpyReader.readNpz(npz);
             NpyReader.Array w = z.get("windows");
             if (w == null || !z.containsKey("device") || !z.containsKey("device_names")) {
-                throw new IllegalArgumentException(npz + ": not a dataset from bin/fmstream dataset (windows, device, "
-                        + "device_names)");
+                throw new IllegalArgumentException(
+                        npz
+                                + ": not a dataset from bin/fmstream dataset (windows, device, "
+                                + "device_names)");
             }
-            return LabelledWindows.ofRecords(w.asFloats(), (int) w.shape()[1], z.get("device").asInts(),
-                    z.get("device_names").asStrings(), labelIndex);
+            return LabelledWindows.ofRecords(
+                    w.asFloats(),
+                    (int) w.shape()[1],
+                    z.get("device").asInts(),
+                    z.get("device_names").asStrings(),
+                    labelIndex);
         } finally {
             if (scratch != null) {
                 Files.deleteIfExists(scratch);
@@ -403,13 +521,20 @@ public final class FitHeadCommand implements Callable<Integer> {
         }
     }
 
-    private void writeBundle(JsonNode manifest, LinearModel model, HeadKind headKind, List<String> labelNames,
-            String encoderSha, ObjectNode fit) throws IOException {
+    private void writeBundle(
+            JsonNode manifest,
+            LinearModel model,
+            HeadKind headKind,
+            List<String> labelNames,
+            String encoderSha,
+            ObjectNode fit)
+            throws IOException {
         Files.createDirectories(out);
         try (Stream<Path> files = Files.walk(bundle)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
                 Path rel = bundle.relativize(f);
-                if (rel.getName(0).toString().equals("data") || rel.toString().equals("manifest.json")) {
+                if (rel.getName(0).toString().equals("data")
+                        || rel.toString().equals("manifest.json")) {
                     continue; // datasets and caches are not part of a bundle
                 }
                 Files.createDirectories(out.resolve(rel).getParent());
@@ -449,7 +574,9 @@ public final class FitHeadCommand implements Callable<Integer> {
         h.put("outputDim", headKind == HeadKind.CLASSIFICATION ? labelNames.size() : 1);
         h.put("encoderSha256", encoderSha);
         h.set("fit", fit);
-        Files.write(out.resolve("manifest.json"), (json.writeValueAsString(m) + "\n").getBytes(StandardCharsets.UTF_8));
+        Files.write(
+                out.resolve("manifest.json"),
+                (json.writeValueAsString(m) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     static Map<String, String> readLabels(Path csv) throws IOException {
@@ -463,10 +590,12 @@ public final class FitHeadCommand implements Callable<Integer> {
             }
             String[] parts = t.split(",");
             if (parts.length != 2 || parts[0].isBlank() || parts[1].isBlank()) {
-                throw new IllegalArgumentException(csv + ":" + line + ": expected 'record,label', got '" + t + "'");
+                throw new IllegalArgumentException(
+                        csv + ":" + line + ": expected 'record,label', got '" + t + "'");
             }
             if (out.put(parts[0].strip(), parts[1].strip()) != null) {
-                throw new IllegalArgumentException(csv + ":" + line + ": record " + parts[0].strip() + " appears twice");
+                throw new IllegalArgumentException(
+                        csv + ":" + line + ": record " + parts[0].strip() + " appears twice");
             }
         }
         if (out.isEmpty()) {
@@ -475,7 +604,8 @@ public final class FitHeadCommand implements Callable<Integer> {
         return out;
     }
 
-    private static Map<String, Integer> drawPerClass(Map<String, Integer> labelIndex, int classes, int n, Random rng) {
+    private static Map<String, Integer> drawPerClass(
+            Map<String, Integer> labelIndex, int classes, int n, Random rng) {
         Map<String, Integer> out = new LinkedHashMap<>();
         for (int c = 0; c < classes; c++) {
             List<String> members = new ArrayList<>();
@@ -485,8 +615,14 @@ public final class FitHeadCommand implements Callable<Integer> {
                 }
             }
             if (members.size() < n) {
-                throw new IllegalArgumentException("--per-class " + n + ": class " + c + " has only " + members.size()
-                        + " recordings");
+                throw new IllegalArgumentException(
+                        "--per-class "
+                                + n
+                                + ": class "
+                                + c
+                                + " has only "
+                                + members.size()
+                                + " recordings");
             }
             Collections.shuffle(members, rng);
             int cls = c;

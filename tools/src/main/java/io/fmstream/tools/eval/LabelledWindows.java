@@ -1,7 +1,6 @@
 package io.fmstream.tools.eval;
 
 import io.fmstream.data.dataset.NpyReader;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,8 +10,8 @@ import java.util.Map;
 
 /**
  * A labelled dataset file of the dataset builder ({@code bin/fmstream dataset}): the job's own
- * windows (10 s at 100 Hz, z-scored) of labelled recordings, grouped by recording. The recording
- * is the unit of every split: its windows never cross folds.
+ * windows (10 s at 100 Hz, z-scored) of labelled recordings, grouped by recording. The recording is
+ * the unit of every split: its windows never cross folds.
  */
 public final class LabelledWindows {
 
@@ -26,8 +25,13 @@ public final class LabelledWindows {
     final int[] recordLabel;
     final int[][] recordWindows;
 
-    private LabelledWindows(float[] windows, int windowLength, int[] windowRecord, String[] recordNames,
-            int[] recordLabel, int[][] recordWindows) {
+    private LabelledWindows(
+            float[] windows,
+            int windowLength,
+            int[] windowRecord,
+            String[] recordNames,
+            int[] recordLabel,
+            int[][] recordWindows) {
         this.windows = windows;
         this.windowLength = windowLength;
         this.windowRecord = windowRecord;
@@ -44,8 +48,8 @@ public final class LabelledWindows {
         Map<String, NpyReader.Array> z = NpyReader.readNpz(npz);
         for (String key : List.of("windows", "device", "device_names", "rhythm")) {
             if (!z.containsKey(key)) {
-                throw new IllegalArgumentException(npz + ": no array '" + key
-                        + "' (a dataset from bin/fmstream dataset?)");
+                throw new IllegalArgumentException(
+                        npz + ": no array '" + key + "' (a dataset from bin/fmstream dataset?)");
             }
         }
         NpyReader.Array w = z.get("windows");
@@ -61,14 +65,28 @@ public final class LabelledWindows {
         for (int i = 0; i < device.length; i++) {
             int d = device[i];
             if (rhythm[i] < 0 || rhythm[i] >= CLASSES.size()) {
-                throw new IllegalArgumentException(npz + ": window " + i + " of " + deviceNames.get(d)
-                        + " has no recording label (rhythm " + rhythm[i] + ")");
+                throw new IllegalArgumentException(
+                        npz
+                                + ": window "
+                                + i
+                                + " of "
+                                + deviceNames.get(d)
+                                + " has no recording label (rhythm "
+                                + rhythm[i]
+                                + ")");
             }
             if (label[d] == -2) {
                 label[d] = rhythm[i];
             } else if (label[d] != rhythm[i]) {
-                throw new IllegalArgumentException(npz + ": recording " + deviceNames.get(d) + " has windows labelled "
-                        + label[d] + " and " + rhythm[i] + "; recording-level labels expected");
+                throw new IllegalArgumentException(
+                        npz
+                                + ": recording "
+                                + deviceNames.get(d)
+                                + " has windows labelled "
+                                + label[d]
+                                + " and "
+                                + rhythm[i]
+                                + "; recording-level labels expected");
             }
             counts[d]++;
         }
@@ -103,10 +121,14 @@ public final class LabelledWindows {
 
     /**
      * Windows of the recordings that have a label in {@code labelByRecord} (by record name, e.g.
-     * "A00001"); windows of other recordings are dropped. Labels are class indices, or any int
-     * code for regression callers that keep their targets elsewhere.
+     * "A00001"); windows of other recordings are dropped. Labels are class indices, or any int code
+     * for regression callers that keep their targets elsewhere.
      */
-    static LabelledWindows ofRecords(float[] windows, int windowLength, int[] windowDevice, List<String> deviceNames,
+    static LabelledWindows ofRecords(
+            float[] windows,
+            int windowLength,
+            int[] windowDevice,
+            List<String> deviceNames,
             Map<String, Integer> labelByRecord) {
         int devices = deviceNames.size();
         int[] newIndex = new int[devices];
@@ -143,7 +165,8 @@ public final class LabelledWindows {
             if (r < 0) {
                 continue;
             }
-            System.arraycopy(windows, i * windowLength, keptWindows, k * windowLength, windowLength);
+            System.arraycopy(
+                    windows, i * windowLength, keptWindows, k * windowLength, windowLength);
             windowRecord[k] = r;
             byRecord[r][fill[r]++] = k;
             k++;
@@ -169,16 +192,16 @@ public final class LabelledWindows {
         for (int i = 0; i < windowRecord.length; i++) {
             windowRecord[i] = remap[windowRecord[i]];
         }
-        return new LabelledWindows(keptWindows, windowLength, windowRecord, outNames, outLabels, outWindows);
+        return new LabelledWindows(
+                keptWindows, windowLength, windowRecord, outNames, outLabels, outWindows);
     }
 
     /**
-     * The training rows of a per-window head: one embedding row per window of {@code records},
-     * the recording each row belongs to, and a weight of 1 / (windows of that recording), so
-     * that each recording counts once however long it is.
+     * The training rows of a per-window head: one embedding row per window of {@code records}, the
+     * recording each row belongs to, and a weight of 1 / (windows of that recording), so that each
+     * recording counts once however long it is.
      */
-    record WindowRows(float[][] x, int[] record, double[] weight) {
-    }
+    record WindowRows(float[][] x, int[] record, double[] weight) {}
 
     WindowRows windowRows(int[] records, EncoderEmbeddings.Matrix embeddings) {
         int rows = 0;

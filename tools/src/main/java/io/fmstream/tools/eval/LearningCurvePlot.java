@@ -12,19 +12,27 @@ import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
 
-/** The learning curve of EVALUATION.md: Challenge F1 (mean, +-1 sd over draws) per budget and method. */
+/**
+ * The learning curve of EVALUATION.md: Challenge F1 (mean, +-1 sd over draws) per budget and
+ * method.
+ */
 final class LearningCurvePlot {
 
-    record Series(String name, double[] mean, double[] sd) {
-    }
+    record Series(String name, double[] mean, double[] sd) {}
 
-    private static final Color[] COLOURS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
-        new Color(0x9467bd), new Color(0xff7f0e), new Color(0x8c564b)};
+    private static final Color[] COLOURS = {
+        new Color(0x1f77b4),
+        new Color(0xd62728),
+        new Color(0x2ca02c),
+        new Color(0x9467bd),
+        new Color(0xff7f0e),
+        new Color(0x8c564b)
+    };
 
-    private LearningCurvePlot() {
-    }
+    private LearningCurvePlot() {}
 
-    static void write(Path png, String title, List<String> budgets, List<Series> series) throws IOException {
+    static void write(Path png, String title, List<String> budgets, List<Series> series)
+            throws IOException {
         int w = 900;
         int h = 560;
         int left = 70;

@@ -8,22 +8,20 @@ import java.util.Map;
 
 /**
  * CinC 2017 has no patient identifiers, so the same person (or the same recording uploaded twice)
- * may sit in two folds and flatter cross-validation. This check finds what it can: recordings
- * whose windows are bit-identical, and pairs whose mean embeddings are nearly parallel (cosine >=
- * {@link #COSINE}) AND whose raw windows match (best lag-0 correlation of z-scored windows >=
- * {@link #CORRELATION}), across folds. It cannot find two different recordings of one patient,
- * which is the limit the report states.
+ * may sit in two folds and flatter cross-validation. This check finds what it can: recordings whose
+ * windows are bit-identical, and pairs whose mean embeddings are nearly parallel (cosine >= {@link
+ * #COSINE}) AND whose raw windows match (best lag-0 correlation of z-scored windows >= {@link
+ * #CORRELATION}), across folds. It cannot find two different recordings of one patient, which is
+ * the limit the report states.
  */
 final class NearDuplicates {
 
     static final double COSINE = 0.995;
     static final double CORRELATION = 0.95;
 
-    record Result(int exactPairs, int candidatePairs, int confirmedPairs, List<String> examples) {
-    }
+    record Result(int exactPairs, int candidatePairs, int confirmedPairs, List<String> examples) {}
 
-    private NearDuplicates() {
-    }
+    private NearDuplicates() {}
 
     static Result find(LabelledWindows data, EncoderEmbeddings.Matrix emb, int[] fold) {
         int n = data.records();
@@ -33,8 +31,13 @@ final class NearDuplicates {
         for (int r = 0; r < n; r++) {
             int h = 1;
             for (int w : data.recordWindows[r]) {
-                h = 31 * h + Arrays.hashCode(Arrays.copyOfRange(data.windows, w * data.windowLength,
-                        (w + 1) * data.windowLength));
+                h =
+                        31 * h
+                                + Arrays.hashCode(
+                                        Arrays.copyOfRange(
+                                                data.windows,
+                                                w * data.windowLength,
+                                                (w + 1) * data.windowLength));
             }
             byHash.computeIfAbsent(h, k -> new ArrayList<>()).add(r);
         }
@@ -48,7 +51,11 @@ final class NearDuplicates {
                     if (fold[a] != fold[b] && sameWindows(data, a, b)) {
                         exact++;
                         if (examples.size() < 10) {
-                            examples.add(data.recordNames[a] + " = " + data.recordNames[b] + " (identical)");
+                            examples.add(
+                                    data.recordNames[a]
+                                            + " = "
+                                            + data.recordNames[b]
+                                            + " (identical)");
                         }
                     }
                 }
@@ -92,9 +99,14 @@ final class NearDuplicates {
                 if (corr >= CORRELATION) {
                     confirmed++;
                     if (examples.size() < 10) {
-                        examples.add(String.format(java.util.Locale.ROOT,
-                                "%s ~ %s (cosine %.4f, window correlation %.3f)",
-                                data.recordNames[a], data.recordNames[b], dot, corr));
+                        examples.add(
+                                String.format(
+                                        java.util.Locale.ROOT,
+                                        "%s ~ %s (cosine %.4f, window correlation %.3f)",
+                                        data.recordNames[a],
+                                        data.recordNames[b],
+                                        dot,
+                                        corr));
                     }
                 }
             }
@@ -109,15 +121,22 @@ final class NearDuplicates {
             return false;
         }
         for (int i = 0; i < wa.length; i++) {
-            if (!Arrays.equals(d.windows, wa[i] * d.windowLength, (wa[i] + 1) * d.windowLength,
-                    d.windows, wb[i] * d.windowLength, (wb[i] + 1) * d.windowLength)) {
+            if (!Arrays.equals(
+                    d.windows,
+                    wa[i] * d.windowLength,
+                    (wa[i] + 1) * d.windowLength,
+                    d.windows,
+                    wb[i] * d.windowLength,
+                    (wb[i] + 1) * d.windowLength)) {
                 return false;
             }
         }
         return true;
     }
 
-    /** Largest lag-0 correlation between any window of a and any window of b (windows are z-scored). */
+    /**
+     * Largest lag-0 correlation between any window of a and any window of b (windows are z-scored).
+     */
     private static double bestWindowCorrelation(LabelledWindows d, int a, int b) {
         int len = d.windowLength;
         double best = -1;

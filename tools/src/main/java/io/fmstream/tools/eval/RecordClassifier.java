@@ -3,19 +3,18 @@ package io.fmstream.tools.eval;
 import io.fmstream.core.recording.RecordingAggregator;
 import io.fmstream.tools.learn.LinearModel;
 import io.fmstream.tools.learn.LogisticRegression;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
 /**
- * Fits a classifier on labelled recordings and predicts recording-level class probabilities.
- * Two shapes: a per-window linear head (the deployable kind: one head output per window,
- * aggregated by {@link RecordingAggregator}) and a per-recording linear model on recording
- * features (the classical baseline). Both choose their L2 penalty by an inner, stratified,
- * recording-level cross-validation on the labelled recordings alone (nested CV), scored by the
- * class-balanced recording-level log loss, and weight classes inversely to their frequency.
+ * Fits a classifier on labelled recordings and predicts recording-level class probabilities. Two
+ * shapes: a per-window linear head (the deployable kind: one head output per window, aggregated by
+ * {@link RecordingAggregator}) and a per-recording linear model on recording features (the
+ * classical baseline). Both choose their L2 penalty by an inner, stratified, recording-level
+ * cross-validation on the labelled recordings alone (nested CV), scored by the class-balanced
+ * recording-level log loss, and weight classes inversely to their frequency.
  */
 abstract class RecordClassifier {
 
@@ -27,7 +26,9 @@ abstract class RecordClassifier {
         this.classes = classes;
     }
 
-    /** Recording-level probabilities of {@code test}, fitted on {@code train} (recording indices). */
+    /**
+     * Recording-level probabilities of {@code test}, fitted on {@code train} (recording indices).
+     */
     double[][] fitPredict(int[] train, int[] labels, int[] test, long seed) {
         double lambda = chooseLambda(train, labels, seed);
         return predict(fit(train, labels, lambda), test);
@@ -109,7 +110,8 @@ abstract class RecordClassifier {
             for (int j = 0; j < members.size(); j++) {
                 fold[members.get(j)] = (offset + j) % folds;
             }
-            offset += members.size(); // continue dealing where the last class stopped: even fold sizes
+            offset += members.size(); // continue dealing where the last class stopped: even fold
+            // sizes
         }
         return fold;
     }
@@ -133,7 +135,10 @@ abstract class RecordClassifier {
         return w;
     }
 
-    /** Per-window linear head on embeddings, recording = {@link RecordingAggregator} over its windows. */
+    /**
+     * Per-window linear head on embeddings, recording = {@link RecordingAggregator} over its
+     * windows.
+     */
     static final class WindowHead extends RecordClassifier {
         private final LabelledWindows data;
         private final EncoderEmbeddings.Matrix embeddings;
@@ -153,7 +158,10 @@ abstract class RecordClassifier {
             double[] w = new double[x.length];
             for (int i = 0; i < x.length; i++) {
                 y[i] = labels[rows.record()[i]];
-                w[i] = cw[y[i]] / data.recordWindows[rows.record()[i]].length; // each recording counts once
+                w[i] =
+                        cw[y[i]]
+                                / data.recordWindows[rows.record()[i]]
+                                        .length; // each recording counts once
             }
             return LogisticRegression.fit(x, y, w, classes, lambda);
         }
@@ -173,9 +181,10 @@ abstract class RecordClassifier {
                     }
                     probs.add(f);
                 }
-                out[k] = RecordingAggregator.classify(probs, classes)
-                        .map(RecordingAggregator.Classification::probabilities)
-                        .orElseGet(() -> uniform(classes));
+                out[k] =
+                        RecordingAggregator.classify(probs, classes)
+                                .map(RecordingAggregator.Classification::probabilities)
+                                .orElseGet(() -> uniform(classes));
             }
             return out;
         }
@@ -190,8 +199,7 @@ abstract class RecordClassifier {
             this.features = features;
         }
 
-        private record Fitted(LinearModel model, double[] fill) {
-        }
+        private record Fitted(LinearModel model, double[] fill) {}
 
         static double[] trainingMeans(double[][] features, int[] train) {
             int d = features[0].length;
@@ -267,8 +275,7 @@ abstract class RecordClassifier {
             this.trees = trees;
         }
 
-        private record Fitted(io.fmstream.tools.learn.RandomForest forest, double[] fill) {
-        }
+        private record Fitted(io.fmstream.tools.learn.RandomForest forest, double[] fill) {}
 
         /** Nothing to choose by inner CV: the forest keeps its defaults. */
         @Override
@@ -292,7 +299,8 @@ abstract class RecordClassifier {
                 y[i] = labels[train[i]];
                 w[i] = cw[y[i]];
             }
-            return new Fitted(io.fmstream.tools.learn.RandomForest.fit(x, y, w, classes, trees, seed), fill);
+            return new Fitted(
+                    io.fmstream.tools.learn.RandomForest.fit(x, y, w, classes, trees, seed), fill);
         }
 
         @Override

@@ -3,8 +3,7 @@ package io.fmstream.tools.learn;
 /** Solves a symmetric positive-definite system A x = b in place of nothing (A is copied). */
 final class Cholesky {
 
-    private Cholesky() {
-    }
+    private Cholesky() {}
 
     static double[] solve(double[][] a, double[] b) {
         int n = b.length;
@@ -17,7 +16,8 @@ final class Cholesky {
                 }
                 if (i == j) {
                     if (s <= 0) {
-                        throw new ArithmeticException("matrix is not positive definite at row " + i);
+                        throw new ArithmeticException(
+                                "matrix is not positive definite at row " + i);
                     }
                     l[i][i] = Math.sqrt(s);
                 } else {

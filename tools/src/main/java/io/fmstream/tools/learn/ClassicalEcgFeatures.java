@@ -5,12 +5,12 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The classical baseline's features: QRS detection in the spirit of Pan and Tompkins (1985) and
- * the RR-irregularity, beat-morphology and signal-quality features that AF detectors have used
- * since (CV and RMSSD of RR, pNN50, Poincare SD1/SD2, sample entropy, turning points, template
+ * The classical baseline's features: QRS detection in the spirit of Pan and Tompkins (1985) and the
+ * RR-irregularity, beat-morphology and signal-quality features that AF detectors have used since
+ * (CV and RMSSD of RR, pNN50, Poincare SD1/SD2, sample entropy, turning points, template
  * correlation, P-wave evidence, kurtosis, band powers). Computed once per recording on the whole
- * recording at its native rate, which is what a competent user of hand-made features would do
- * (it sees more than the encoder's 10-s windows at 100 Hz).
+ * recording at its native rate, which is what a competent user of hand-made features would do (it
+ * sees more than the encoder's 10-s windows at 100 Hz).
  *
  * <p>Detector: zero-phase 5-15 Hz band-pass (biquads forward and backward), five-point derivative,
  * squaring, 150 ms moving integration; peaks of the integrated signal at least 250 ms apart,
@@ -20,17 +20,37 @@ import java.util.List;
 public final class ClassicalEcgFeatures {
 
     /** Feature names, in output order. */
-    public static final List<String> NAMES = List.of(
-            "hr_bpm", "beats_per_min_count", "rr_cv", "rmssd_norm", "pnn50", "median_abs_drr_norm",
-            "sd1_sd2", "rr_outlier_fraction", "rr_sample_entropy", "rr_min_rel", "rr_max_rel",
-            "turning_point_ratio", "drr_sign_change_fraction", "kurtosis", "flat_fraction",
-            "qrs_band_power_fraction", "hf_noise_fraction", "template_correlation", "r_amplitude_cv",
-            "beat_coverage", "p_wave_ratio", "log_beats");
+    public static final List<String> NAMES =
+            List.of(
+                    "hr_bpm",
+                    "beats_per_min_count",
+                    "rr_cv",
+                    "rmssd_norm",
+                    "pnn50",
+                    "median_abs_drr_norm",
+                    "sd1_sd2",
+                    "rr_outlier_fraction",
+                    "rr_sample_entropy",
+                    "rr_min_rel",
+                    "rr_max_rel",
+                    "turning_point_ratio",
+                    "drr_sign_change_fraction",
+                    "kurtosis",
+                    "flat_fraction",
+                    "qrs_band_power_fraction",
+                    "hf_noise_fraction",
+                    "template_correlation",
+                    "r_amplitude_cv",
+                    "beat_coverage",
+                    "p_wave_ratio",
+                    "log_beats");
 
-    private ClassicalEcgFeatures() {
-    }
+    private ClassicalEcgFeatures() {}
 
-    /** Features of one recording in millivolts at {@code fs} Hz; NaN where undefined (too few beats). */
+    /**
+     * Features of one recording in millivolts at {@code fs} Hz; NaN where undefined (too few
+     * beats).
+     */
     public static double[] compute(double[] mv, double fs) {
         double[] f = new double[NAMES.size()];
         Arrays.fill(f, Double.NaN);
@@ -104,7 +124,8 @@ public final class ClassicalEcgFeatures {
         if (rr.length >= 3) {
             int turning = 0;
             for (int i = 1; i < rr.length - 1; i++) {
-                if ((rr[i] > rr[i - 1] && rr[i] > rr[i + 1]) || (rr[i] < rr[i - 1] && rr[i] < rr[i + 1])) {
+                if ((rr[i] > rr[i - 1] && rr[i] > rr[i + 1])
+                        || (rr[i] < rr[i - 1] && rr[i] < rr[i + 1])) {
                     turning++;
                 }
             }
@@ -130,7 +151,10 @@ public final class ClassicalEcgFeatures {
         double acc = 0;
         double[] sq = new double[n];
         for (int i = 0; i < n; i++) {
-            double d = (i >= 2 && i + 2 < n) ? (2 * band[i + 1] + band[i + 2] - band[i - 2] - 2 * band[i - 1]) / 8 : 0;
+            double d =
+                    (i >= 2 && i + 2 < n)
+                            ? (2 * band[i + 1] + band[i + 2] - band[i - 2] - 2 * band[i - 1]) / 8
+                            : 0;
             sq[i] = d * d;
             acc += sq[i];
             if (i >= win) {
@@ -177,7 +201,9 @@ public final class ClassicalEcgFeatures {
                     int last = qrs.get(qrs.size() - 1);
                     int best = -1;
                     for (int r : rejected) {
-                        if (r > last + refractory && r < p - refractory && integ[r] > 0.5 * thr
+                        if (r > last + refractory
+                                && r < p - refractory
+                                && integ[r] > 0.5 * thr
                                 && (best < 0 || integ[r] > integ[best])) {
                             best = r;
                         }
@@ -273,7 +299,9 @@ public final class ClassicalEcgFeatures {
         double base = tpl[0];
         double r = Math.abs(tpl[pre] - base);
         double p = 0;
-        for (int i = pre - (int) Math.round(0.25 * fs); i <= pre - (int) Math.round(0.08 * fs); i++) {
+        for (int i = pre - (int) Math.round(0.25 * fs);
+                i <= pre - (int) Math.round(0.08 * fs);
+                i++) {
             if (i >= 0) {
                 p = Math.max(p, Math.abs(tpl[i] - base));
             }

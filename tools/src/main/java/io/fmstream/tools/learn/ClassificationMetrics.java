@@ -12,8 +12,7 @@ import java.util.Random;
  */
 public final class ClassificationMetrics {
 
-    private ClassificationMetrics() {
-    }
+    private ClassificationMetrics() {}
 
     /** F1 per class; NaN for a class neither present nor predicted. */
     public static double[] f1PerClass(int[] truth, int[] predicted, int classes) {
@@ -84,11 +83,19 @@ public final class ClassificationMetrics {
      * value on these recordings (the threshold is the smallest score above that quantile of the
      * negatives, so at least that fraction of negatives lies at or below it).
      */
-    public static double sensitivityAtSpecificity(int[] truth, double[] score, int positive, double specificity) {
-        double[] neg = Arrays.stream(indices(truth.length)).filter(i -> truth[i] != positive)
-                .mapToDouble(i -> score[i]).sorted().toArray();
-        double[] posScores = Arrays.stream(indices(truth.length)).filter(i -> truth[i] == positive)
-                .mapToDouble(i -> score[i]).toArray();
+    public static double sensitivityAtSpecificity(
+            int[] truth, double[] score, int positive, double specificity) {
+        double[] neg =
+                Arrays.stream(indices(truth.length))
+                        .filter(i -> truth[i] != positive)
+                        .mapToDouble(i -> score[i])
+                        .sorted()
+                        .toArray();
+        double[] posScores =
+                Arrays.stream(indices(truth.length))
+                        .filter(i -> truth[i] == positive)
+                        .mapToDouble(i -> score[i])
+                        .toArray();
         if (neg.length == 0 || posScores.length == 0) {
             return Double.NaN;
         }
@@ -110,7 +117,9 @@ public final class ClassificationMetrics {
         return s / truth.length;
     }
 
-    /** Percentile bootstrap 95 % interval of the mean of {@code values} (e.g. paired differences). */
+    /**
+     * Percentile bootstrap 95 % interval of the mean of {@code values} (e.g. paired differences).
+     */
     public static double[] bootstrapMeanCi(double[] values, int resamples, long seed) {
         if (values.length == 0) {
             return new double[] {Double.NaN, Double.NaN};
@@ -125,8 +134,10 @@ public final class ClassificationMetrics {
             means[r] = s / values.length;
         }
         Arrays.sort(means);
-        return new double[] {means[(int) Math.floor(0.025 * (resamples - 1))],
-            means[(int) Math.ceil(0.975 * (resamples - 1))]};
+        return new double[] {
+            means[(int) Math.floor(0.025 * (resamples - 1))],
+            means[(int) Math.ceil(0.975 * (resamples - 1))]
+        };
     }
 
     private static int[] indices(int n) {

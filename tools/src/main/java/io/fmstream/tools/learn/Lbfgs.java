@@ -1,10 +1,10 @@
 package io.fmstream.tools.learn;
 
 /**
- * Limited-memory BFGS for smooth convex objectives (the penalised logistic loss here): the
- * two-loop recursion over the last {@code memory} steps and a backtracking line search on the
- * Armijo condition. Small and dependency-free on purpose; the objectives it serves are convex,
- * so a simple line search is enough (a step that fails curvature is simply not stored).
+ * Limited-memory BFGS for smooth convex objectives (the penalised logistic loss here): the two-loop
+ * recursion over the last {@code memory} steps and a backtracking line search on the Armijo
+ * condition. Small and dependency-free on purpose; the objectives it serves are convex, so a simple
+ * line search is enough (a step that fails curvature is simply not stored).
  */
 final class Lbfgs {
 
@@ -14,8 +14,7 @@ final class Lbfgs {
     }
 
     /** What a run ended with. */
-    record Result(double[] x, double value, int iterations, boolean converged) {
-    }
+    record Result(double[] x, double value, int iterations, boolean converged) {}
 
     private final int memory;
     private final int maxIterations;
@@ -69,14 +68,16 @@ final class Lbfgs {
             }
             scale(d, -1);
             double slope = dot(g, d);
-            if (slope >= 0) { // not a descent direction (numerical trouble): restart from the gradient
+            if (slope >= 0) { // not a descent direction (numerical trouble): restart from the
+                // gradient
                 for (int j = 0; j < n; j++) {
                     d[j] = -g[j];
                 }
                 slope = dot(g, d);
                 stored = 0;
             }
-            double step = stored == 0 && iter == 0 ? Math.min(1.0, 1.0 / Math.max(norm(g), 1e-12)) : 1.0;
+            double step =
+                    stored == 0 && iter == 0 ? Math.min(1.0, 1.0 / Math.max(norm(g), 1e-12)) : 1.0;
             double fNew = Double.NaN;
             boolean accepted = false;
             for (int ls = 0; ls < 40; ls++) {

@@ -4,9 +4,9 @@ import java.util.Objects;
 
 /**
  * A fitted linear model in the original feature space: {@code z = W x + b}, then softmax
- * (classification) or identity (regression). The fitters standardise features internally and
- * fold the standardisation back into {@code W} and {@code b}, so the model takes raw features,
- * exactly as a head in a bundle takes the raw embedding.
+ * (classification) or identity (regression). The fitters standardise features internally and fold
+ * the standardisation back into {@code W} and {@code b}, so the model takes raw features, exactly
+ * as a head in a bundle takes the raw embedding.
  */
 public final class LinearModel {
 
@@ -19,7 +19,8 @@ public final class LinearModel {
         this.bias = Objects.requireNonNull(bias);
         this.softmax = softmax;
         if (weights.length != bias.length || weights.length == 0) {
-            throw new IllegalArgumentException(weights.length + " weight rows for " + bias.length + " biases");
+            throw new IllegalArgumentException(
+                    weights.length + " weight rows for " + bias.length + " biases");
         }
     }
 
@@ -30,7 +31,8 @@ public final class LinearModel {
         for (int c = 0; c < k; c++) {
             double[] w = weights[c];
             if (w.length != x.length) {
-                throw new IllegalArgumentException("features have " + x.length + " values, the model " + w.length);
+                throw new IllegalArgumentException(
+                        "features have " + x.length + " values, the model " + w.length);
             }
             double s = bias[c];
             for (int j = 0; j < w.length; j++) {

@@ -5,8 +5,8 @@ import java.util.Random;
 
 /**
  * A random forest classifier (Breiman 2001) with the usual defaults, not tuned: bootstrap samples,
- * sqrt(features) candidates per split, weighted Gini impurity, trees grown until leaves are pure
- * or hold one sample; probability = mean of the leaves' weighted class distributions. It is the
+ * sqrt(features) candidates per split, weighted Gini impurity, trees grown until leaves are pure or
+ * hold one sample; probability = mean of the leaves' weighted class distributions. It is the
  * strongest thing a user of hand-made features would likely pick, so the evaluation reports it.
  * Missing feature values must be imputed by the caller.
  */
@@ -28,7 +28,8 @@ public final class RandomForest {
         double[] distribution;
     }
 
-    public static RandomForest fit(double[][] x, int[] y, double[] weights, int classes, int treeCount, long seed) {
+    public static RandomForest fit(
+            double[][] x, int[] y, double[] weights, int classes, int treeCount, long seed) {
         int n = x.length;
         int d = x[0].length;
         int mtry = Math.max(1, (int) Math.round(Math.sqrt(d)));
@@ -44,7 +45,8 @@ public final class RandomForest {
         return new RandomForest(trees, classes);
     }
 
-    private static Node grow(double[][] x, int[] y, double[] w, int classes, int[] idx, int mtry, Random rng) {
+    private static Node grow(
+            double[][] x, int[] y, double[] w, int classes, int[] idx, int mtry, Random rng) {
         Node node = new Node();
         double[] dist = new double[classes];
         double total = 0;
@@ -97,8 +99,10 @@ public final class RandomForest {
                 for (int c = 0; c < classes; c++) {
                     right[c] = dist[c] - left[c];
                 }
-                double gain = parentGini - (leftTotal / total) * gini(left, leftTotal)
-                        - (rightTotal / total) * gini(right, rightTotal);
+                double gain =
+                        parentGini
+                                - (leftTotal / total) * gini(left, leftTotal)
+                                - (rightTotal / total) * gini(right, rightTotal);
                 if (gain > bestGain) {
                     bestGain = gain;
                     bestFeature = f;

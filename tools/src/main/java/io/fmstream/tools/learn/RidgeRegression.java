@@ -6,13 +6,13 @@ package io.fmstream.tools.learn;
  */
 public final class RidgeRegression {
 
-    private RidgeRegression() {
-    }
+    private RidgeRegression() {}
 
     public static LinearModel fit(float[][] x, double[] y, double[] weights, double lambda) {
         int n = x.length;
         if (n == 0 || y.length != n || weights.length != n) {
-            throw new IllegalArgumentException("need equal, non-zero numbers of rows, targets and weights");
+            throw new IllegalArgumentException(
+                    "need equal, non-zero numbers of rows, targets and weights");
         }
         Standardiser st = Standardiser.fit(x, weights);
         double[] xs = st.transform(x);

@@ -1,9 +1,9 @@
 package io.fmstream.tools.learn;
 
 /**
- * Weighted per-feature mean and standard deviation of a training set, and the standardised copy
- * the fitters optimise on. Constant features get a unit scale (their weight then stays 0 under
- * the L2 penalty), so a dead embedding dimension cannot blow up a fit.
+ * Weighted per-feature mean and standard deviation of a training set, and the standardised copy the
+ * fitters optimise on. Constant features get a unit scale (their weight then stays 0 under the L2
+ * penalty), so a dead embedding dimension cannot blow up a fit.
  */
 final class Standardiser {
 
@@ -49,7 +49,8 @@ final class Standardiser {
         double[] out = new double[x.length * d];
         for (int i = 0; i < x.length; i++) {
             if (x[i].length != d) {
-                throw new IllegalArgumentException("row " + i + " has " + x[i].length + " features, expected " + d);
+                throw new IllegalArgumentException(
+                        "row " + i + " has " + x[i].length + " features, expected " + d);
             }
             for (int j = 0; j < d; j++) {
                 out[i * d + j] = (x[i][j] - mean[j]) / scale[j];

@@ -1,26 +1,27 @@
 package io.fmstream.tools.docs;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.FmstreamMetrics;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /** The README's reference sections must match the code they document. */
 class ReadmeReferenceTest {
 
     @Test
     void theConfigurationTableIsTheOneGeneratedFromTheOptionsClass() throws Exception {
-        assertThat(readme()).as("README configuration table; regenerate with ReferenceDocs")
+        assertThat(readme())
+                .as("README configuration table; regenerate with ReferenceDocs")
                 .contains(ReferenceDocs.configurationTable());
     }
 
     @Test
     void theMetricsTableIsTheOneGeneratedFromTheMetricNamesClass() throws Exception {
-        assertThat(readme()).as("README metrics table; regenerate with ReferenceDocs")
+        assertThat(readme())
+                .as("README metrics table; regenerate with ReferenceDocs")
                 .contains(ReferenceDocs.metricsTable());
     }
 
@@ -30,7 +31,8 @@ class ReadmeReferenceTest {
         assertThat(ReferenceDocs.metricNames()).isNotEmpty();
         for (String name : ReferenceDocs.metricNames()) {
             assertThat(readme).as("README metrics catalogue").contains("`" + name + "`");
-            assertThat(FmstreamMetrics.CATALOGUE).as("catalogue entry for " + name)
+            assertThat(FmstreamMetrics.CATALOGUE)
+                    .as("catalogue entry for " + name)
                     .anyMatch(m -> m.name().equals(name));
         }
     }
@@ -38,9 +40,16 @@ class ReadmeReferenceTest {
     @Test
     void everyOperatorUidIsInTheArchitectureDiagram() throws Exception {
         String readme = readme();
-        for (String uid : new String[] {FmstreamJob.UID_SOURCE, FmstreamJob.UID_DECODE, FmstreamJob.UID_ASSEMBLER,
-                FmstreamJob.UID_EMBED, FmstreamJob.UID_EMBEDDINGS_SINK, FmstreamJob.UID_PREDICTIONS_SINK,
-                FmstreamJob.UID_DEAD_LETTERS_SINK}) {
+        for (String uid :
+                new String[] {
+                    FmstreamJob.UID_SOURCE,
+                    FmstreamJob.UID_DECODE,
+                    FmstreamJob.UID_ASSEMBLER,
+                    FmstreamJob.UID_EMBED,
+                    FmstreamJob.UID_EMBEDDINGS_SINK,
+                    FmstreamJob.UID_PREDICTIONS_SINK,
+                    FmstreamJob.UID_DEAD_LETTERS_SINK
+                }) {
             assertThat(readme).contains(uid);
         }
     }

@@ -1,5 +1,7 @@
 package io.fmstream.tools.eval;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fmstream.core.model.HeadFormat;
@@ -7,17 +9,14 @@ import io.fmstream.core.model.HeadRunner;
 import io.fmstream.core.model.ModelBundle;
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.tools.FmstreamCli;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
-
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * {@code evaluate} and {@code fit-head} end to end on real recordings (the 150 of cinc2017-train)
@@ -25,18 +24,17 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class FewLabelCommandsTest {
 
-    @TempDir
-    static Path dir;
+    @TempDir static Path dir;
     static Path dataset;
 
     @BeforeAll
     static void buildDataset() {
         dataset = dir.resolve("cinc2017-train.npz");
-        assertThat(run("dataset", "--out", dataset.toString(), "--records", "cinc2017-train").exit).isZero();
+        assertThat(run("dataset", "--out", dataset.toString(), "--records", "cinc2017-train").exit)
+                .isZero();
     }
 
-    record Run(int exit, String out, String err) {
-    }
+    record Run(int exit, String out, String err) {}
 
     static Run run(String... args) {
         CommandLine cli = FmstreamCli.commandLine();
@@ -52,65 +50,126 @@ class FewLabelCommandsTest {
     void evaluateWritesAReportWhoseFiguresComeFromItsJsonAndResumesFromTheCache() throws Exception {
         Path out = dir.resolve("eval");
         Path cache = dir.resolve("eval-cache");
-        String[] args = {"evaluate", "--bundle", RepositoryLayout.fixtureBundle().toString(),
-            "--dataset", dataset.toString(), "--records-dir", RepositoryLayout.testData().resolve("cinc2017-train").toString(),
-            "--budgets", "5,all", "--draws", "2", "--folds", "3", "--out", out.toString(), "--cache", cache.toString()};
+        String[] args = {
+            "evaluate",
+            "--bundle",
+            RepositoryLayout.fixtureBundle().toString(),
+            "--dataset",
+            dataset.toString(),
+            "--records-dir",
+            RepositoryLayout.testData().resolve("cinc2017-train").toString(),
+            "--budgets",
+            "5,all",
+            "--draws",
+            "2",
+            "--folds",
+            "3",
+            "--out",
+            out.toString(),
+            "--cache",
+            cache.toString()
+        };
         Run first = run(args);
         assertThat(first.exit).as(first.err).isZero();
         JsonNode report = new ObjectMapper().readTree(out.resolve("evaluation.json").toFile());
         assertThat(report.get("recordings").asInt()).isEqualTo(150);
         assertThat(report.get("classCounts").toString()).isEqualTo("[75,25,35,15]");
-        assertThat(report.get("recordsDir").asText()).as("no machine path")
+        assertThat(report.get("recordsDir").asText())
+                .as("no machine path")
                 .isIn("data/physionet/cinc2017-train", "<shared data>/cinc2017-train");
         JsonNode five = report.get("budgets").get(0);
         assertThat(five.get("budget").asText()).isEqualTo("5");
-        assertThat(five.get("methods").size()).isEqualTo(3); // fixture encoder, classical logistic and forest
+        assertThat(five.get("methods").size())
+                .isEqualTo(3); // fixture encoder, classical logistic and forest
         for (JsonNode m : five.get("methods")) {
             assertThat(m.get("draws").asInt()).isEqualTo(2);
             assertThat(m.get("challengeF1").asDouble()).isBetween(0.0, 1.0);
         }
         JsonNode diff = five.get("pairedDifferences").get(0);
         assertThat(diff.get("versus").asText()).startsWith("classical-lr");
-        assertThat(diff.get("ci95Low").asDouble()).isLessThanOrEqualTo(diff.get("ci95High").asDouble());
+        assertThat(diff.get("ci95Low").asDouble())
+                .isLessThanOrEqualTo(diff.get("ci95High").asDouble());
         JsonNode all = report.get("budgets").get(1);
-        assertThat(all.get("pairedDifferences").get(0).get("bootstrapUnit").asText()).startsWith("recordings");
+        assertThat(all.get("pairedDifferences").get(0).get("bootstrapUnit").asText())
+                .startsWith("recordings");
         String md = Files.readString(out.resolve("EVALUATION.md"));
-        String f1 = String.format(java.util.Locale.ROOT, "%.3f", five.get("methods").get(
-                diff.get("versus").asText()).get("challengeF1").asDouble());
+        String f1 =
+                String.format(
+                        java.util.Locale.ROOT,
+                        "%.3f",
+                        five.get("methods")
+                                .get(diff.get("versus").asText())
+                                .get("challengeF1")
+                                .asDouble());
         assertThat(md).contains("| 5 | classical RR+quality, logistic | 2 | " + f1);
         assertThat(Files.size(out.resolve("learning-curve.png"))).isGreaterThan(1000);
 
         Run second = run(args);
         assertThat(second.exit).isZero();
         assertThat(second.out).contains("from cache").doesNotContain("draw  0: Challenge F1");
-        assertThat(new ObjectMapper().readTree(out.resolve("evaluation.json").toFile())).isEqualTo(report);
+        assertThat(new ObjectMapper().readTree(out.resolve("evaluation.json").toFile()))
+                .isEqualTo(report);
     }
 
     @Test
     void fitHeadAddsALinearHeadThatTheBundleLoaderServes() throws Exception {
         Path out = dir.resolve("bundle-with-af");
         Path records = RepositoryLayout.testData().resolve("cinc2017-train");
-        Run r = run("fit-head", "--bundle", RepositoryLayout.fixtureBundle().toString(), "--out", out.toString(),
-                "--task", "af_vs_rest", "--records", records.toString(), "--labels", records.resolve("REFERENCE.csv").toString(),
-                "--map", "A=af", "--default-label", "rest", "--classes", "rest,af", "--per-class", "10");
+        Run r =
+                run(
+                        "fit-head",
+                        "--bundle",
+                        RepositoryLayout.fixtureBundle().toString(),
+                        "--out",
+                        out.toString(),
+                        "--task",
+                        "af_vs_rest",
+                        "--records",
+                        records.toString(),
+                        "--labels",
+                        records.resolve("REFERENCE.csv").toString(),
+                        "--map",
+                        "A=af",
+                        "--default-label",
+                        "rest",
+                        "--classes",
+                        "rest,af",
+                        "--per-class",
+                        "10");
         assertThat(r.exit).as(r.err).isZero();
         assertThat(r.out).contains("loaded back");
         JsonNode manifest = new ObjectMapper().readTree(out.resolve("manifest.json").toFile());
         JsonNode head = manifest.get("heads").get(manifest.get("heads").size() - 1);
         assertThat(head.get("format").asText()).isEqualTo("linear");
-        assertThat(head.get("fit").get("recordingsPerLabel").toString()).isEqualTo("{\"rest\":10,\"af\":10}");
+        assertThat(head.get("fit").get("recordingsPerLabel").toString())
+                .isEqualTo("{\"rest\":10,\"af\":10}");
         try (ModelBundle b = ModelBundle.load(out, 1)) {
             HeadRunner h = b.head("af_vs_rest").orElseThrow();
             assertThat(h.format()).isEqualTo(HeadFormat.LINEAR);
             assertThat(h.labels()).containsExactly("rest", "af");
             assertThat(head.get("encoderSha256").asText()).isEqualTo(b.encoder().sha256());
             float[][] p = h.apply(new float[][] {new float[b.encoder().embeddingDim()]});
-            assertThat(p[0][0] + p[0][1]).isCloseTo(1f, org.assertj.core.api.Assertions.within(1e-5f));
+            assertThat(p[0][0] + p[0][1])
+                    .isCloseTo(1f, org.assertj.core.api.Assertions.within(1e-5f));
         }
         // the original bundle is untouched and the task cannot be added twice
-        Run again = run("fit-head", "--bundle", out.toString(), "--out", dir.resolve("twice").toString(),
-                "--task", "af_vs_rest", "--records", records.toString(), "--labels", records.resolve("REFERENCE.csv").toString(),
-                "--map", "A=af", "--default-label", "rest");
+        Run again =
+                run(
+                        "fit-head",
+                        "--bundle",
+                        out.toString(),
+                        "--out",
+                        dir.resolve("twice").toString(),
+                        "--task",
+                        "af_vs_rest",
+                        "--records",
+                        records.toString(),
+                        "--labels",
+                        records.resolve("REFERENCE.csv").toString(),
+                        "--map",
+                        "A=af",
+                        "--default-label",
+                        "rest");
         assertThat(again.exit).isEqualTo(1);
         assertThat(again.err).contains("already has a head for task 'af_vs_rest'");
     }
@@ -128,9 +187,23 @@ class FewLabelCommandsTest {
         }
         Files.writeString(targets, csv);
         Path out = dir.resolve("bundle-with-score");
-        Run r = run("fit-head", "--bundle", RepositoryLayout.fixtureBundle().toString(), "--out", out.toString(),
-                "--task", "score", "--kind", "regression", "--unit", "points", "--records", records.toString(),
-                "--labels", targets.toString());
+        Run r =
+                run(
+                        "fit-head",
+                        "--bundle",
+                        RepositoryLayout.fixtureBundle().toString(),
+                        "--out",
+                        out.toString(),
+                        "--task",
+                        "score",
+                        "--kind",
+                        "regression",
+                        "--unit",
+                        "points",
+                        "--records",
+                        records.toString(),
+                        "--labels",
+                        targets.toString());
         assertThat(r.exit).as(r.err).isZero();
         try (ModelBundle b = ModelBundle.load(out, 1)) {
             HeadRunner h = b.head("score").orElseThrow();
@@ -139,7 +212,12 @@ class FewLabelCommandsTest {
             float v = h.apply(new float[][] {new float[b.encoder().embeddingDim()]})[0][0];
             assertThat(v).isFinite();
         }
-        JsonNode fit = new ObjectMapper().readTree(out.resolve("manifest.json").toFile()).get("heads").get(3).get("fit");
+        JsonNode fit =
+                new ObjectMapper()
+                        .readTree(out.resolve("manifest.json").toFile())
+                        .get("heads")
+                        .get(3)
+                        .get("fit");
         assertThat(fit.get("recordings").asInt()).isEqualTo(12);
         assertThat(fit.get("cv").get("recordingMae").asDouble()).isFinite();
     }
@@ -148,8 +226,21 @@ class FewLabelCommandsTest {
     void fitHeadExplainsBadLabels() throws Exception {
         Path labels = dir.resolve("bad.csv");
         Files.writeString(labels, "A00001,N\nA00002\n");
-        Run r = run("fit-head", "--bundle", RepositoryLayout.fixtureBundle().toString(), "--out", dir.resolve("x").toString(),
-                "--task", "t", "--records", dir.toString(), "--labels", labels.toString(), "--default-label", "n");
+        Run r =
+                run(
+                        "fit-head",
+                        "--bundle",
+                        RepositoryLayout.fixtureBundle().toString(),
+                        "--out",
+                        dir.resolve("x").toString(),
+                        "--task",
+                        "t",
+                        "--records",
+                        dir.toString(),
+                        "--labels",
+                        labels.toString(),
+                        "--default-label",
+                        "n");
         assertThat(r.exit).isEqualTo(1);
         assertThat(r.err).contains("bad.csv:2: expected 'record,label'");
     }

@@ -1,14 +1,13 @@
 package io.fmstream.tools.eval;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fmstream.data.RepositoryLayout;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /** The README quotes the shipped bundle's evaluation.json, not a hand copy of it. */
 class ReadmeModelFiguresTest {
@@ -24,6 +23,8 @@ class ReadmeModelFiguresTest {
                 .contains(table);
         assertThat(Files.readString(RepositoryLayout.defaultBundle().resolve("EVALUATION.md")))
                 .as("EVALUATION.md is generated from the same evaluation.json")
-                .isEqualTo(EvaluationReport.markdown(r, RepositoryLayout.defaultBundle().getFileName().toString()));
+                .isEqualTo(
+                        EvaluationReport.markdown(
+                                r, RepositoryLayout.defaultBundle().getFileName().toString()));
     }
 }

@@ -1,17 +1,18 @@
 package io.fmstream.tools.learn;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.Random;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 
 class ClassicalEcgFeaturesTest {
 
     private static final double FS = 300;
 
-    /** A crude ECG: a narrow Gaussian R wave (1 mV) and a wider T wave per beat, plus small noise. */
+    /**
+     * A crude ECG: a narrow Gaussian R wave (1 mV) and a wider T wave per beat, plus small noise.
+     */
     private static double[] ecg(double[] beatTimes, double seconds, long seed) {
         Random rng = new Random(seed);
         double[] x = new double[(int) (seconds * FS)];
@@ -19,7 +20,9 @@ class ClassicalEcgFeaturesTest {
             double t = i / FS;
             double v = 0.02 * rng.nextGaussian();
             for (double b : beatTimes) {
-                v += Math.exp(-Math.pow((t - b) / 0.012, 2) / 2) + 0.25 * Math.exp(-Math.pow((t - b - 0.25) / 0.04, 2) / 2);
+                v +=
+                        Math.exp(-Math.pow((t - b) / 0.012, 2) / 2)
+                                + 0.25 * Math.exp(-Math.pow((t - b - 0.25) / 0.04, 2) / 2);
             }
             x[i] = v;
         }

@@ -1,16 +1,18 @@
 package io.fmstream.tools.learn;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.Random;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
 class LogisticRegressionTest {
 
-    /** Labels drawn from a known softmax model; with many samples and a tiny penalty the fit recovers it. */
+    /**
+     * Labels drawn from a known softmax model; with many samples and a tiny penalty the fit
+     * recovers it.
+     */
     @Test
     void recoversAKnownMultinomialModel() {
         Random rng = new Random(3);
@@ -21,7 +23,10 @@ class LogisticRegressionTest {
         int[] y = new int[n];
         double[] w = new double[n];
         for (int i = 0; i < n; i++) {
-            x[i][0] = (float) (rng.nextGaussian() * 2 + 3); // not centred: the standardisation must fold back
+            x[i][0] =
+                    (float)
+                            (rng.nextGaussian() * 2
+                                    + 3); // not centred: the standardisation must fold back
             x[i][1] = (float) (rng.nextGaussian() * 0.5 - 1);
             double[] z = new double[3];
             for (int c = 0; c < 3; c++) {
@@ -55,8 +60,11 @@ class LogisticRegressionTest {
         int[] y = {0, 0, 1, 1};
         LinearModel weighted = LogisticRegression.fit(x, y, new double[] {1, 2, 1, 1}, 2, 0.1);
         float[][] rx = {{0f}, {1f}, {1f}, {2f}, {3f}};
-        LinearModel repeated = LogisticRegression.fit(rx, new int[] {0, 0, 0, 1, 1}, new double[] {1, 1, 1, 1, 1}, 2, 0.1);
-        assertThat(weighted.apply(new float[] {1.5f})[1]).isCloseTo(repeated.apply(new float[] {1.5f})[1], within(1e-4));
+        LinearModel repeated =
+                LogisticRegression.fit(
+                        rx, new int[] {0, 0, 0, 1, 1}, new double[] {1, 1, 1, 1, 1}, 2, 0.1);
+        assertThat(weighted.apply(new float[] {1.5f})[1])
+                .isCloseTo(repeated.apply(new float[] {1.5f})[1], within(1e-4));
     }
 
     @Test
@@ -72,9 +80,23 @@ class LogisticRegressionTest {
 
     @Test
     void refusesBadInput() {
-        assertThatThrownBy(() -> LogisticRegression.fit(new float[][] {{1f}}, new int[] {2}, new double[] {1}, 2, 1))
+        assertThatThrownBy(
+                        () ->
+                                LogisticRegression.fit(
+                                        new float[][] {{1f}},
+                                        new int[] {2},
+                                        new double[] {1},
+                                        2,
+                                        1))
                 .hasMessageContaining("label 2 outside");
-        assertThatThrownBy(() -> LogisticRegression.fit(new float[][] {{1f}}, new int[] {0, 1}, new double[] {1}, 2, 1))
+        assertThatThrownBy(
+                        () ->
+                                LogisticRegression.fit(
+                                        new float[][] {{1f}},
+                                        new int[] {0, 1},
+                                        new double[] {1},
+                                        2,
+                                        1))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
