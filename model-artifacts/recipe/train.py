@@ -30,6 +30,7 @@ import os
 import platform
 import sys
 import time
+import types
 from pathlib import Path
 
 # Two OpenMP threads on two shared cores: with GNU OpenMP's default (active, spinning) wait
@@ -938,7 +939,13 @@ def check_onnx(path, input_name, input_dim, output_name, output_dim):
 
 
 # ----------------------------------------------------------------------------------------------
-def main():
+def class_weights(y, n):
+    """Balanced class weights: n_samples / (n_classes x count), 0 for an absent class."""
+    c = np.bincount(y, minlength=n).astype(np.float64)
+    return np.where(c > 0, len(y) / (n * np.maximum(c, 1)), 0.0)
+
+
+def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, required=True, help="folder with the six .npz files")
     ap.add_argument("--out", type=Path, required=True, help="bundle folder to write")
@@ -969,19 +976,25 @@ def main():
     ap.add_argument("--load-checkpoint", type=Path,
                     help="skip pretraining and use this checkpoint (development of heads; recorded in provenance)")
     args = ap.parse_args()
-    if args.card_only:
-        manifest = json.loads((args.out / "manifest.json").read_text())
-        metrics_json = json.loads((args.out / "metrics.json").read_text())
-        args.quick = bool(metrics_json.get("quick_run"))
-        (args.out / "MODEL_CARD.md").write_text(model_card(manifest, metrics_json, manifest["provenance"]["data"],
-                                                           (args.out / "curves.png").exists(), args))
-        log(f"rewrote {args.out / 'MODEL_CARD.md'}")
-        return
     if args.quick:
         args.ssl_windows = min(args.ssl_windows, 3000)
         args.ssl_max_minutes = min(args.ssl_max_minutes, 3.0)
         args.head_epochs = min(args.head_epochs, 15)
+    return args
 
+
+def rewrite_card(args):
+    """--card-only: MODEL_CARD.md from the bundle's manifest.json and metrics.json, nothing else."""
+    manifest = json.loads((args.out / "manifest.json").read_text())
+    metrics_json = json.loads((args.out / "metrics.json").read_text())
+    args.quick = bool(metrics_json.get("quick_run"))
+    (args.out / "MODEL_CARD.md").write_text(model_card(manifest, metrics_json, manifest["provenance"]["data"],
+                                                       (args.out / "curves.png").exists(), args))
+    log(f"rewrote {args.out / 'MODEL_CARD.md'}")
+
+
+def configure(args):
+    """Threads, seeds and determinism; warns when OpenBLAS is not the BLAS in use."""
     torch.set_num_threads(args.threads)
     torch.manual_seed(SEED)
     np.random.seed(SEED)
@@ -991,6 +1004,10 @@ def main():
     if "openblas" not in open("/proc/self/maps").read().lower():
         log("WARNING: OpenBLAS is not loaded: install libopenblas0-pthread (training will be much slower)")
 
+
+def load_data(ctx):
+    """The six datasets (see FILES) and their provenance."""
+    args = ctx.args
     # ---------------- data
     data, data_prov = {}, {}
     for name in FILES:
@@ -1005,7 +1022,20 @@ def main():
     # Since 2.0.0 `cinc` is the whole cinc2017/ folder (7,378 records); cinc2017.npz (its 150-record
     # subset cinc2017-train/) stays in real-all for the heart-rate pseudo-labels, as in 1.x.
     real_nc = subset(real, real["source_names"][real["source"]] != "cinc2017")
+    ctx.data = data
+    ctx.data_prov = data_prov
+    ctx.sim_tr = sim_tr
+    ctx.sim_te = sim_te
+    ctx.real = real
+    ctx.mit = mit
+    ctx.cinc_train = cinc_train
+    ctx.cinc = cinc
+    ctx.real_nc = real_nc
 
+
+def pretrain_encoder(ctx):
+    """Stage 1, no labels: the SSL pool, then pretraining (or a saved checkpoint)."""
+    (args, sim_tr, sim_te, real_nc, cinc) = (ctx.args, ctx.sim_tr, ctx.sim_te, ctx.real_nc, ctx.cinc)
     # ---------------- SSL pool: sim-train + every real lead (unlabelled use; sim-test never):
     # real-all without its cinc2017 records, plus all of cinc2017/ (the 150 are among them).
     # Windows more than half missing are dropped. Real windows are repeated (at most 4x) if needed
@@ -1060,7 +1090,20 @@ def main():
         exm = span_mask(1, gx)
         exr = ssl_model(ex.masked_fill(exm, 0.0))
     recon_example = (ex[0].numpy(), exm[0].numpy(), exr[0].numpy())
+    ctx.curves = curves
+    ctx.ssl_model = ssl_model
+    ctx.ssl_info = ssl_info
+    ctx.encoder = encoder
+    ctx.n_params = n_params
+    ctx.macs = macs
+    ctx.dec_params = dec_params
+    ctx.recon_example = recon_example
+    ctx.val_windows = val_windows
 
+
+def embed_all(ctx):
+    """Frozen embeddings of every dataset, by the pretrained and a random-weight encoder."""
+    (data, sim_tr, encoder) = (ctx.data, ctx.sim_tr, ctx.encoder)
     # ---------------- embeddings (frozen encoder, eval mode)
     t_emb = time.time()
     E = {n: embed(encoder, data[n]["windows"]) for n in FILES}
@@ -1075,7 +1118,18 @@ def main():
 
     metrics, head_curves, heads = {}, {}, {}
     targets = []  # (name, value, target text, met)
+    ctx.E = E
+    ctx.E_rand = E_rand
+    ctx.is_val = is_val
+    ctx.metrics = metrics
+    ctx.head_curves = head_curves
+    ctx.heads = heads
+    ctx.targets = targets
 
+
+def fit_rhythm_head(ctx):
+    """Stage 2a: the rhythm head on frozen embeddings."""
+    (args, sim_tr, sim_te, real, cinc, E, is_val, metrics, head_curves, heads, targets) = (ctx.args, ctx.sim_tr, ctx.sim_te, ctx.real, ctx.cinc, ctx.E, ctx.is_val, ctx.metrics, ctx.head_curves, ctx.heads, ctx.targets)
     # ---------------- rhythm head
     # Training windows: labelled, at most 30 % missing and (where known) at least 80 % of the window
     # in the labelled rhythm. Chosen a priori (not on test results): the deployed head uses sim-train
@@ -1094,10 +1148,6 @@ def main():
     r_tr = rhythm_sel(real_lab)
     te = sim_te
     clean = (te["rhythm"] >= 0) & (te["rhythm"] <= 2) & (te["noise_rms_mv"] < 0.2)
-
-    def class_weights(y, n):
-        c = np.bincount(y, minlength=n).astype(np.float64)
-        return np.where(c > 0, len(y) / (n * np.maximum(c, 1)), 0.0)
 
     def rhythm_eval(prob):
         pred = prob.argmax(1)
@@ -1130,7 +1180,17 @@ def main():
     acc = metrics["rhythm"]["sim_plus_real"]["clean_accuracy"]
     targets.append(("sim-test rhythm accuracy (noise < 0.2 mV, normal/af/other windows, 4-way argmax)",
                     acc, ">= 0.90", acc is not None and acc >= 0.90))
+    ctx.s_tr = s_tr
+    ctx.E_real_lab = E_real_lab
+    ctx.real_lab = real_lab
+    ctx.te = te
+    ctx.clean = clean
+    ctx.acc = acc
 
+
+def fit_heart_rate_head(ctx):
+    """Stage 2b: the heart-rate head; mitdb/100 is scored, never trained on."""
+    (args, sim_tr, sim_te, real, mit, encoder, E, is_val, te, metrics, head_curves, heads, targets) = (ctx.args, ctx.sim_tr, ctx.sim_te, ctx.real, ctx.mit, ctx.encoder, ctx.E, ctx.is_val, ctx.te, ctx.metrics, ctx.head_curves, ctx.heads, ctx.targets)
     # ---------------- heart-rate head. Simulated windows alone teach a mapping that does not
     # transfer to real morphology (a sim-only head is reported below: far off on mitdb/100), and
     # the only real heart-rate labels are mitdb/100's (the real-data TEST record). So the deployed
@@ -1260,7 +1320,12 @@ def main():
         hrm["mitdb100"]["cv_note"] = ("5 time blocks of mitdb/100; the other 4 blocks' windows repeated 5x next to "
                                       "the deployed head's training set; not the deployed head")
     metrics["heart_rate"] = hrm
+    ctx.hrm = hrm
 
+
+def fit_quality_head(ctx):
+    """Stage 2c: the signal-quality head."""
+    (args, sim_tr, cinc, E, E_real_lab, real_lab, is_val, te, metrics, head_curves, heads) = (ctx.args, ctx.sim_tr, ctx.cinc, ctx.E, ctx.E_real_lab, ctx.real_lab, ctx.is_val, ctx.te, ctx.metrics, ctx.head_curves, ctx.heads)
     # ---------------- signal-quality head: every window with a quality label in sim-train and real-all.
     q_tr = (sim_tr["quality"] >= 0) & ~is_val
     q_va = (sim_tr["quality"] >= 0) & is_val
@@ -1286,6 +1351,10 @@ def main():
             r(float(cq[cinc["rhythm"] == 3].mean()) if (cinc["rhythm"] == 3).any() else float("nan")),
             r(float(cq[(cinc["rhythm"] >= 0) & (cinc["rhythm"] < 3)].mean()))]
 
+
+def evaluate_cinc2017(ctx):
+    """5-fold CV by record on CinC 2017, pretrained vs random-weight encoder."""
+    (cinc, E, E_rand, metrics) = (ctx.cinc, ctx.E, ctx.E_rand, ctx.metrics)
     # ---------------- cinc2017: 5-fold CV by record, logistic regression on frozen embeddings
     def cinc_cv(Emb, seed):
         lab = cinc["rhythm"] >= 0
@@ -1323,6 +1392,10 @@ def main():
         "pretrained": cinc_cv(E["cinc2017-all"], SEED + 40),
         "random_encoder_baseline": cinc_cv(E_rand["cinc2017-all"], SEED + 40)}
 
+
+def evaluate_data_efficiency(ctx):
+    """Rhythm accuracy against the number of labelled simulated windows."""
+    (args, sim_tr, s_tr, E, E_rand, clean, te, metrics) = (ctx.args, ctx.sim_tr, ctx.s_tr, ctx.E, ctx.E_rand, ctx.clean, ctx.te, ctx.metrics)
     # ---------------- data efficiency: rhythm accuracy vs labelled sim-train windows (logistic
     # regression, 3 random subsets each), pretrained vs random-weight encoder.
     eff = {"method": "logistic regression on frozen embeddings of n random labelled sim-train windows "
@@ -1342,7 +1415,12 @@ def main():
         eff["points"].append(row)
         log(f"data efficiency {row}")
     metrics["rhythm_data_efficiency"] = eff
+    ctx.eff = eff
 
+
+def export_models(ctx):
+    """ONNX export and checks of the encoder and the heads."""
+    (args, encoder, heads) = (ctx.args, ctx.encoder, ctx.heads)
     # ---------------- export
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -1367,7 +1445,16 @@ def main():
         e.update({"inputName": "embedding", "outputName": oname, "outputDim": len(labels) if labels else 1,
                   "encoderSha256": enc_sha})
         head_entries.append(e)
+    ctx.out = out
+    ctx.enc_sha = enc_sha
+    ctx.ops = ops
+    ctx.head_specs = head_specs
+    ctx.head_entries = head_entries
 
+
+def write_golden(ctx):
+    """golden.json: reference inputs and PyTorch outputs for the Java parity test."""
+    (clean, te, mit, encoder, heads, head_specs, out, enc_sha) = (ctx.clean, ctx.te, ctx.mit, ctx.encoder, ctx.heads, ctx.head_specs, ctx.out, ctx.enc_sha)
     # ---------------- golden vectors: two sim-test windows (first clean normal, first clean AF),
     # the first mitdb/100 window and the fixture's synthetic sine window (seeded); outputs from
     # PyTorch float32. float64 copies of the models bound the float32 rounding error, a proxy for
@@ -1402,7 +1489,12 @@ def main():
               "inputs": to_lists(gwin), "embeddings": to_lists(gemb),
               "heads": {t: to_lists(v) for t, v in gheads.items()}}
     write_json(out / "golden.json", golden, indent=None)
+    ctx.f64_err = f64_err
 
+
+def write_reports(ctx):
+    """metrics.json, curves.png, manifest.json and MODEL_CARD.md; prints hashes and targets."""
+    (args, targets, metrics, ssl_info, n_params, macs, dec_params, f64_err, ops, head_curves, out, curves, recon_example, eff, enc_sha, head_entries, data_prov, acc, hrm) = (ctx.args, ctx.targets, ctx.metrics, ctx.ssl_info, ctx.n_params, ctx.macs, ctx.dec_params, ctx.f64_err, ctx.ops, ctx.head_curves, ctx.out, ctx.curves, ctx.recon_example, ctx.eff, ctx.enc_sha, ctx.head_entries, ctx.data_prov, ctx.acc, ctx.hrm)
     # ---------------- metrics, curves, manifest, model card
     total_s = time.time() - T0
     metrics_json = {
@@ -1463,6 +1555,19 @@ def main():
             print(f"{sha256_file(p)}  {p.relative_to(out)}  ({p.stat().st_size} bytes)")
     for n_, v, t_, m_ in targets:
         print(f"{'MET   ' if m_ else 'MISSED'} {n_}: {v} (target {t_})")
+
+
+def main():
+    """Every stage in order; each reads what earlier ones left in ctx and adds its own results."""
+    args = parse_args()
+    if args.card_only:
+        rewrite_card(args)
+        return
+    configure(args)
+    ctx = types.SimpleNamespace(args=args)
+    for stage in (load_data, pretrain_encoder, embed_all, fit_rhythm_head, fit_heart_rate_head, fit_quality_head,
+                  evaluate_cinc2017, evaluate_data_efficiency, export_models, write_golden, write_reports):
+        stage(ctx)
 
 
 def write_json(path, obj, indent=2):
