@@ -976,6 +976,11 @@ def parse_args():
     ap.add_argument("--load-checkpoint", type=Path,
                     help="skip pretraining and use this checkpoint (development of heads; recorded in provenance)")
     args = ap.parse_args()
+    return apply_quick(args)
+
+
+def apply_quick(args):
+    """--quick budgets (also when --card-only describes a quick bundle, so its card states them)."""
     if args.quick:
         args.ssl_windows = min(args.ssl_windows, 3000)
         args.ssl_max_minutes = min(args.ssl_max_minutes, 3.0)
@@ -988,6 +993,7 @@ def rewrite_card(args):
     manifest = json.loads((args.out / "manifest.json").read_text())
     metrics_json = json.loads((args.out / "metrics.json").read_text())
     args.quick = bool(metrics_json.get("quick_run"))
+    apply_quick(args)
     (args.out / "MODEL_CARD.md").write_text(model_card(manifest, metrics_json, manifest["provenance"]["data"],
                                                        (args.out / "curves.png").exists(), args))
     log(f"rewrote {args.out / 'MODEL_CARD.md'}")
