@@ -13,7 +13,7 @@ import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.JobSettings;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;
-import io.fmstream.tools.RecordedSensorSource;
+import io.fmstream.tools.bench.RecordedSensorSource;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -19,6 +19,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -57,17 +58,13 @@ import picocli.CommandLine.Option;
         })
 public final class ReplayCommand implements Callable<Integer> {
 
+    @Mixin ProducerOptions producer;
+
     /** Device ids are {@code <folder>-<record>}, lower case, e.g. mitdb-100, cinc2017-a00001. */
     static String defaultDeviceId(Path header, WfdbHeader h) {
         return (header.toAbsolutePath().getParent().getFileName() + "-" + h.recordName())
                 .toLowerCase(Locale.ROOT);
     }
-
-    @Option(
-            names = "--bootstrap-servers",
-            required = true,
-            description = "Kafka bootstrap servers.")
-    String bootstrapServers;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Input input;
@@ -148,31 +145,6 @@ public final class ReplayCommand implements Callable<Integer> {
     double chunkSeconds;
 
     @Option(
-            names = "--topic",
-            defaultValue = Topics.DEFAULT_SENSOR,
-            description = "Sensor topic (default: ${DEFAULT-VALUE}).")
-    String topic;
-
-    @Option(
-            names = "--ground-truth-topic",
-            defaultValue = Topics.DEFAULT_GROUND_TRUTH,
-            description =
-                    "Topic for the annotations' ground truth (default: ${DEFAULT-VALUE}); 'none' to"
-                            + " skip.")
-    String truthTopic;
-
-    @Option(
-            names = "--create-topics",
-            description = "Create missing topics (sensor topic with LogAppendTime).")
-    boolean createTopics;
-
-    @Option(
-            names = "--partitions",
-            defaultValue = "4",
-            description = "Partitions of created topics (default: ${DEFAULT-VALUE}).")
-    int partitions;
-
-    @Option(
             names = "--progress-every",
             defaultValue = "5",
             description = "Seconds between progress lines (default: ${DEFAULT-VALUE}).")
@@ -198,9 +170,7 @@ public final class ReplayCommand implements Callable<Integer> {
         }
         List<ConcurrentReplay.Source> sources = plan(selectHeaders());
 
-        String truth = "none".equals(truthTopic) ? null : truthTopic;
-        KafkaPublisher.requireReachable(bootstrapServers);
-        Topics.ensure(bootstrapServers, topic, truth, createTopics, partitions);
+        boolean truth = producer.truthTopicOrNull() != null;
 
         ConcurrentReplay.Settings settings =
                 new ConcurrentReplay.Settings(
@@ -210,9 +180,9 @@ public final class ReplayCommand implements Callable<Integer> {
                                 : start.getEpochSecond() * 1_000_000L + start.getNano() / 1000,
                         chunkSeconds,
                         concurrency,
-                        truth != null,
+                        truth,
                         progressEvery);
-        try (KafkaPublisher publisher = new KafkaPublisher(bootstrapServers, topic, truth)) {
+        try (KafkaPublisher publisher = producer.openPublisher()) {
             ConcurrentReplay.Summary summary =
                     new ConcurrentReplay(publisher, sources, settings).run();
             return summary.failed() == 0 ? 0 : 1;

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -33,23 +34,7 @@ import picocli.CommandLine.Option;
         })
 public final class SimulateCommand implements Callable<Integer> {
 
-    @Option(
-            names = "--bootstrap-servers",
-            required = true,
-            description = "Kafka bootstrap servers.")
-    String bootstrapServers;
-
-    @Option(
-            names = "--topic",
-            defaultValue = Topics.DEFAULT_SENSOR,
-            description = "Sensor topic (default: ${DEFAULT-VALUE}).")
-    String topic;
-
-    @Option(
-            names = "--ground-truth-topic",
-            defaultValue = Topics.DEFAULT_GROUND_TRUTH,
-            description = "Ground-truth topic (default: ${DEFAULT-VALUE}); 'none' to skip.")
-    String truthTopic;
+    @Mixin ProducerOptions producer;
 
     @Option(
             names = "--devices",
@@ -90,17 +75,6 @@ public final class SimulateCommand implements Callable<Integer> {
     java.time.Instant start;
 
     @Option(
-            names = "--create-topics",
-            description = "Create missing topics (sensor topic with LogAppendTime).")
-    boolean createTopics;
-
-    @Option(
-            names = "--partitions",
-            defaultValue = "4",
-            description = "Partitions of created topics (default: ${DEFAULT-VALUE}).")
-    int partitions;
-
-    @Option(
             names = "--metrics-port",
             defaultValue = "9400",
             description =
@@ -124,10 +98,7 @@ public final class SimulateCommand implements Callable<Integer> {
         if (!(speed > 0) || devices < 1) {
             throw new IllegalArgumentException("--speed must be > 0 and --devices >= 1");
         }
-        String truth = "none".equals(truthTopic) ? null : truthTopic;
-        KafkaPublisher.requireReachable(bootstrapServers);
-        Topics.ensure(bootstrapServers, topic, truth, createTopics, partitions);
-        try (KafkaPublisher publisher = new KafkaPublisher(bootstrapServers, topic, truth);
+        try (KafkaPublisher publisher = producer.openPublisher();
                 SimulatorMetrics metrics = new SimulatorMetrics(metricsPort, publisher)) {
             if (metricsPort > 0) {
                 System.out.printf(

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fmstream.core.records.PredictionRecord;
 import io.fmstream.data.RepositoryLayout;
+import io.fmstream.tools.bench.FanOutRun;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
@@ -53,18 +54,18 @@ class BenchCommandTest {
     void refusesToReportWhenTheTopologiesDisagree() {
         PredictionRecord p = prediction("d", 0, "rhythm", 0.2f);
         PredictionRecord q = prediction("d", 0, "rhythm", 0.3f);
-        BenchCommand.Run a = new BenchCommand.Run(1, List.of(p), 1, 1);
-        BenchCommand.Run b = new BenchCommand.Run(1, List.of(q), 1, 1);
-        assertThatThrownBy(() -> BenchCommand.checkSamePredictions(a, b, 1))
+        FanOutRun.Result a = new FanOutRun.Result(1, List.of(p), 1, 1);
+        FanOutRun.Result b = new FanOutRun.Result(1, List.of(q), 1, 1);
+        assertThatThrownBy(() -> FanOutRun.checkSamePredictions(a, b, 1))
                 .hasMessageContaining("differs by");
 
-        BenchCommand.Run missing =
-                new BenchCommand.Run(1, List.of(prediction("d", 5_000_000, "rhythm", 0.2f)), 1, 1);
-        assertThatThrownBy(() -> BenchCommand.checkSamePredictions(a, missing, 1))
+        FanOutRun.Result missing =
+                new FanOutRun.Result(1, List.of(prediction("d", 5_000_000, "rhythm", 0.2f)), 1, 1);
+        assertThatThrownBy(() -> FanOutRun.checkSamePredictions(a, missing, 1))
                 .hasMessageContaining("only in one run");
-        assertThatThrownBy(() -> BenchCommand.checkSamePredictions(a, a, 2))
+        assertThatThrownBy(() -> FanOutRun.checkSamePredictions(a, a, 2))
                 .hasMessageContaining("expected 2 tasks");
-        BenchCommand.checkSamePredictions(a, a, 1);
+        FanOutRun.checkSamePredictions(a, a, 1);
     }
 
     private static PredictionRecord prediction(

@@ -1,4 +1,4 @@
-package io.fmstream.tools;
+package io.fmstream.tools.bench;
 
 import io.fmstream.core.records.SourceRef;
 import java.nio.charset.StandardCharsets;

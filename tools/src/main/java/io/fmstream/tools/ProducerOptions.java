@@ -1,0 +1,55 @@
+package io.fmstream.tools;
+
+import picocli.CommandLine.Option;
+
+/**
+ * The options of every command that writes sensor chunks (simulate, replay), declared once and
+ * mixed in with {@code @Mixin}: where to write, and whether to create missing topics.
+ */
+final class ProducerOptions {
+
+    @Option(
+            names = "--bootstrap-servers",
+            required = true,
+            description = "Kafka bootstrap servers.")
+    String bootstrapServers;
+
+    @Option(
+            names = "--topic",
+            defaultValue = Topics.DEFAULT_SENSOR,
+            description = "Sensor topic (default: ${DEFAULT-VALUE}).")
+    String topic;
+
+    @Option(
+            names = "--ground-truth-topic",
+            defaultValue = Topics.DEFAULT_GROUND_TRUTH,
+            description = "Ground-truth topic (default: ${DEFAULT-VALUE}); 'none' to skip.")
+    String truthTopic;
+
+    @Option(
+            names = "--create-topics",
+            description = "Create missing topics (sensor topic with LogAppendTime).")
+    boolean createTopics;
+
+    @Option(
+            names = "--partitions",
+            defaultValue = "4",
+            description = "Partitions of created topics (default: ${DEFAULT-VALUE}).")
+    int partitions;
+
+    /** The ground-truth topic, or null for 'none'. */
+    String truthTopicOrNull() {
+        return "none".equals(truthTopic) ? null : truthTopic;
+    }
+
+    /**
+     * Checks that the broker answers and the topics exist (creating them when asked), then opens
+     * the publisher: a misspelled server or topic fails here with its name, not mid-run.
+     */
+    KafkaPublisher openPublisher() {
+        String truth = truthTopicOrNull();
+        KafkaPublisher.requireReachable(bootstrapServers);
+        Topics.ensure(bootstrapServers, topic, truth, createTopics, partitions);
+        return new KafkaPublisher(bootstrapServers, topic, truth);
+    }
+}

@@ -1,0 +1,199 @@
+package io.fmstream.tools.bench;
+
+import io.fmstream.core.model.BundleManifest;
+import io.fmstream.core.records.EmbeddingRecord;
+import io.fmstream.core.records.PredictionRecord;
+import io.fmstream.core.records.SourceRef;
+import io.fmstream.core.records.WindowRecord;
+import io.fmstream.job.FmstreamJob;
+import io.fmstream.job.JobSettings;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Queue;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.sink2.SinkWriter;
+import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * One measured run of the benchmark: the same input through either the production topology (one
+ * shared encoder) or one model per task, with every output stamped when it is made.
+ */
+public final class FanOutRun {
+
+    private FanOutRun() {}
+
+    /** What one measured job run produced. */
+    public record Result(
+            int windows, List<PredictionRecord> predictions, double wallSeconds, double seconds) {}
+
+    /** One bounded job run over the input; waits for and returns every prediction. */
+    public static Result run(
+            StreamExecutionEnvironment env,
+            List<SourceRef> input,
+            JobSettings settings,
+            BundleManifest manifest,
+            boolean sharedEncoder)
+            throws Exception {
+        DataStream<SourceRef> source = RecordedSensorSource.of(env, input);
+        DataStream<PredictionRecord> predictions;
+        DataStream<WindowRecord> windows;
+        if (sharedEncoder) {
+            FmstreamJob.Outputs out = FmstreamJob.build(source, settings, manifest);
+            predictions = out.predictions;
+            windows = out.windows;
+        } else {
+            FmstreamJob.Assembled assembled = FmstreamJob.assemble(source, settings, manifest);
+            windows = assembled.windows;
+            predictions = null;
+            for (BundleManifest.HeadSpec head : manifest.heads()) {
+                DataStream<EmbeddingRecord> own =
+                        FmstreamJob.embed(
+                                assembled.windows,
+                                settings,
+                                manifest,
+                                "Embed for " + head.task(),
+                                "embed-" + head.task());
+                DataStream<PredictionRecord> branch =
+                        FmstreamJob.head(own, settings, manifest, head);
+                predictions = predictions == null ? branch : predictions.union(branch);
+            }
+        }
+        // Windows are counted in the same job; every output is stamped when it is made, so the rate
+        // is measured from the job's first output to its last (start-up and model loading
+        // excluded).
+        DataStream<Tagged> tagged =
+                predictions
+                        .map(Tagged::prediction, TypeInformation.of(Tagged.class))
+                        .union(windows.map(w -> Tagged.window(), TypeInformation.of(Tagged.class)));
+        String runId = UUID.randomUUID().toString();
+        ConcurrentLinkedQueue<Tagged> results = new ConcurrentLinkedQueue<>();
+        MemorySink.RESULTS.put(runId, results);
+        tagged.sinkTo(new MemorySink(runId)).name("Results (in memory)");
+        long start = System.nanoTime();
+        try {
+            env.execute(sharedEncoder ? "fmstream" : "one model per task");
+        } finally {
+            MemorySink.RESULTS.remove(runId);
+        }
+        long end = System.nanoTime();
+        List<PredictionRecord> collected = new ArrayList<>();
+        int windowCount = 0;
+        long first = Long.MAX_VALUE;
+        long last = Long.MIN_VALUE;
+        for (Tagged t : results) {
+            first = Math.min(first, t.atNanos);
+            last = Math.max(last, t.atNanos);
+            if (t.prediction == null) {
+                windowCount++;
+            } else {
+                collected.add(t.prediction);
+            }
+        }
+        return new Result(windowCount, collected, (end - start) / 1e9, (last - first) / 1e9);
+    }
+
+    /**
+     * A prediction, or (prediction null) the mark of one assembled window, and when it was made.
+     */
+    public static final class Tagged {
+        public PredictionRecord prediction;
+        public long atNanos;
+
+        public Tagged() {}
+
+        static Tagged prediction(PredictionRecord p) {
+            Tagged t = window();
+            t.prediction = p;
+            return t;
+        }
+
+        static Tagged window() {
+            Tagged t = new Tagged();
+            // Comparable across operators: the cluster runs in this JVM.
+            t.atNanos = System.nanoTime();
+            return t;
+        }
+    }
+
+    /**
+     * Hands results to this JVM's benchmark driver. Only meaningful on the in-process cluster the
+     * benchmark starts; it keeps the measured jobs free of a result fetcher's polling.
+     */
+    public static final class MemorySink implements Sink<Tagged> {
+        static final Map<String, Queue<Tagged>> RESULTS = new ConcurrentHashMap<>();
+        private final String runId;
+
+        MemorySink(String runId) {
+            this.runId = runId;
+        }
+
+        @Override
+        public SinkWriter<Tagged> createWriter(WriterInitContext context) {
+            Queue<Tagged> queue = RESULTS.get(runId);
+            return new SinkWriter<>() {
+                @Override
+                public void write(Tagged element, Context context) {
+                    queue.add(element);
+                }
+
+                @Override
+                public void flush(boolean endOfInput) {}
+
+                @Override
+                public void close() {}
+            };
+        }
+    }
+
+    /** Both topologies must have done the same work: every window, every task, the same outputs. */
+    public static void checkSamePredictions(Result a, Result b, int tasks) {
+        if (a.windows != b.windows
+                || a.predictions.size() != (long) a.windows * tasks
+                || b.predictions.size() != a.predictions.size()) {
+            throw new IllegalStateException(
+                    String.format(
+                            Locale.ROOT,
+                            "runs differ: %d/%d windows, %d/%d predictions, expected %d tasks per"
+                                    + " window",
+                            a.windows,
+                            b.windows,
+                            a.predictions.size(),
+                            b.predictions.size(),
+                            tasks));
+        }
+        Map<String, PredictionRecord> byKey = new HashMap<>();
+        for (PredictionRecord p : a.predictions) {
+            if (byKey.put(key(p), p) != null) {
+                throw new IllegalStateException("duplicate prediction " + key(p));
+            }
+        }
+        for (PredictionRecord q : b.predictions) {
+            PredictionRecord p = byKey.remove(key(q));
+            if (p == null) {
+                throw new IllegalStateException("prediction " + key(q) + " only in one run");
+            }
+            double diff = Math.abs(p.value - q.value);
+            if (p.scores != null && q.scores != null) {
+                for (int i = 0; i < p.scores.length; i++) {
+                    diff = Math.max(diff, Math.abs(p.scores[i] - q.scores[i]));
+                }
+            }
+            if (diff > 1e-4 * Math.max(1, Math.abs(p.value))) {
+                throw new IllegalStateException("prediction " + key(q) + " differs by " + diff);
+            }
+        }
+    }
+
+    private static String key(PredictionRecord p) {
+        return p.deviceId + "/" + p.windowStartMicros + "/" + p.task;
+    }
+}
