@@ -64,4 +64,22 @@ class JobJarIT {
                     .noneMatch(n -> n.startsWith("scala/"));
         }
     }
+
+    @Test
+    void theCommandLineToolsRunWithoutATestFramework() throws Exception {
+        // bin/fmstream (demo, simulate, replay, ...) runs on this class path; the demo's broker is
+        // fmstream-local's LocalKafkaBroker, which needs no JUnit.
+        Path classpath =
+                io.fmstream.data.RepositoryLayout.root().resolve("tools/target/classpath.txt");
+        assertThat(classpath).exists();
+        String[] entries = Files.readString(classpath).trim().split(File.pathSeparator);
+        assertThat(entries)
+                .isNotEmpty()
+                .anyMatch(e -> e.contains("kafka-test-common-runtime"))
+                .noneMatch(
+                        e ->
+                                e.contains("junit")
+                                        || e.contains("opentest4j")
+                                        || e.contains("fmstream-testkit"));
+    }
 }
