@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             DatasetCommand.class,
             BenchCommand.class,
+            io.fmstream.tools.bench.HeadBenchCommand.class,
             io.fmstream.tools.eval.EvaluateCommand.class,
             io.fmstream.tools.eval.FitHeadCommand.class,
             CommandLine.HelpCommand.class
@@ -28,8 +29,8 @@ public final class FmstreamCli implements Runnable {
     public void run() {
         throw new CommandLine.ParameterException(
                 spec.commandLine(),
-                "Missing command: simulate, replay, tail, demo, dataset, bench, evaluate or"
-                        + " fit-head");
+                "Missing command: simulate, replay, tail, demo, dataset, bench, bench-heads,"
+                        + " evaluate or fit-head");
     }
 
     public static void main(String[] args) {
