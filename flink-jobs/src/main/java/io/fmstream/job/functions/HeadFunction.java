@@ -50,14 +50,7 @@ public class HeadFunction extends RichMapFunction<EmbeddingRecord, PredictionRec
                         ((StreamingRuntimeContext) getRuntimeContext())
                                 .getTaskManagerRuntimeInfo()
                                 .getConfiguration());
-        bundle = ModelBundle.load(new FlinkBundleFiles(bundleUri), threads);
-        try {
-            // The head's own encoderSha256 was checked against the bundle's encoder by load().
-            bundle.requireEncoderSha256(encoderSha256);
-        } catch (RuntimeException e) {
-            bundle.close();
-            throw e;
-        }
+        bundle = ModelBundle.load(new FlinkBundleFiles(bundleUri), threads, encoderSha256);
         head =
                 bundle.head(task)
                         .orElseThrow(

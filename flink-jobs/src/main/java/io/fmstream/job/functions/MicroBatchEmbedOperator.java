@@ -81,13 +81,7 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
     @Override
     public void open() throws Exception {
         super.open();
-        bundle = ModelBundle.load(new FlinkBundleFiles(bundleUri), onnxThreads());
-        try {
-            bundle.requireEncoderSha256(encoderSha256);
-        } catch (RuntimeException e) {
-            bundle.close();
-            throw e;
-        }
+        bundle = ModelBundle.load(new FlinkBundleFiles(bundleUri), onnxThreads(), encoderSha256);
         batch =
                 new EmbeddingBatch(
                         batchSize, bundle.encoder().inputLength(), bundle.encoder().embeddingDim());

@@ -66,6 +66,23 @@ public final class ModelBundle implements AutoCloseable {
      * @throws BundleException naming the file and the reason when the bundle is refused
      */
     public static ModelBundle load(BundleFiles files, int intraOpThreads) {
+        return load(files, intraOpThreads, null);
+    }
+
+    /**
+     * As {@link #load(BundleFiles, int)}, and refuses the bundle unless its encoder is the one a
+     * job was built with. The job reads the manifest once at submission (the encoder identity it
+     * writes into every output comes from there) while each operator loads the bundle again when it
+     * opens, possibly much later and on another machine: if the files behind the URI were replaced
+     * in between, serving the new encoder under the old identity would mislabel every embedding.
+     * Checked with the manifest, before any session exists (the encoder file itself is then
+     * verified against the manifest's sha256 as always).
+     *
+     * @param expectedEncoderSha256 the encoder's sha256 at submission; null: no such check
+     * @throws BundleException naming both sha256 values
+     */
+    public static ModelBundle load(
+            BundleFiles files, int intraOpThreads, String expectedEncoderSha256) {
         Objects.requireNonNull(files, "files");
         if (intraOpThreads < 1) {
             throw new IllegalArgumentException(
@@ -77,6 +94,17 @@ public final class ModelBundle implements AutoCloseable {
         BundleManifest.EncoderSpec encoderSpec = manifest.encoder();
 
         // Cheap checks first, all before any session exists.
+        if (expectedEncoderSha256 != null && !encoderSpec.sha256().equals(expectedEncoderSha256)) {
+            throw new BundleException(
+                    BundleManifest.FILE_NAME,
+                    "encoder sha256 "
+                            + encoderSpec.sha256()
+                            + " differs from "
+                            + expectedEncoderSha256
+                            + ", the encoder this job was built with: the bundle was replaced "
+                            + "after submission; resubmit the job to serve the new bundle",
+                    where);
+        }
         for (BundleManifest.HeadSpec head : manifest.heads()) {
             if (!head.encoderSha256().equals(encoderSpec.sha256())) {
                 throw new BundleException(
@@ -477,30 +505,6 @@ public final class ModelBundle implements AutoCloseable {
 
     public EncoderRunner encoder() {
         return encoder;
-    }
-
-    /**
-     * Fails unless this bundle's encoder is the one a job was built with. The job reads the
-     * manifest once at submission (the encoder identity it writes into every output comes from
-     * there) while each operator loads the bundle again when it opens, possibly much later and on
-     * another machine: if the files behind the URI were replaced in between, serving the new
-     * encoder under the old identity would mislabel every embedding, so the operator refuses.
-     *
-     * @throws BundleException naming both sha256 values
-     */
-    public ModelBundle requireEncoderSha256(String expected) {
-        if (!encoder.sha256().equals(expected)) {
-            throw new BundleException(
-                    BundleManifest.FILE_NAME,
-                    "encoder sha256 "
-                            + encoder.sha256()
-                            + " differs from "
-                            + expected
-                            + ", the encoder this job was built with: the bundle was replaced "
-                            + "after submission; resubmit the job to serve the new bundle",
-                    location);
-        }
-        return this;
     }
 
     /** Heads in manifest order. */
