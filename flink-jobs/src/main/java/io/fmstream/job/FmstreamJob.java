@@ -125,7 +125,9 @@ public final class FmstreamJob {
                 chunks.keyBy(c -> c.deviceId, TypeInformation.of(String.class))
                         .process(
                                 new WindowAssemblerFunction(
-                                        spec, settings.deviceIdleTimeout.toMillis()),
+                                        spec,
+                                        settings.streamLimits,
+                                        settings.deviceIdleTimeout.toMillis()),
                                 TypeInformation.of(WindowRecord.class))
                         .uid(UID_ASSEMBLER)
                         .name("Assemble device windows");

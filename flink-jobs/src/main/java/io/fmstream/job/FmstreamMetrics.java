@@ -16,6 +16,7 @@ public final class FmstreamMetrics {
     public static final String CHUNKS_DUPLICATE = "fmstream_chunks_duplicate";
     public static final String WINDOWS_EMITTED = "fmstream_windows_emitted";
     public static final String WINDOWS_DROPPED = "fmstream_windows_dropped";
+    public static final String SEGMENTS_STARTED = "fmstream_segments_started";
     public static final String BATCH_SIZE = "fmstream_batch_size";
     public static final String BATCHES = "fmstream_batches";
     public static final String INFERENCE_MICROS = "fmstream_inference_micros";
@@ -27,6 +28,8 @@ public final class FmstreamMetrics {
     public static final String REASON = "reason";
 
     public static final String TRIGGER = "trigger";
+
+    public static final String CAUSE = "cause";
 
     /** One exported metric, as documented. */
     public record Metric(String name, String type, String where, String meaning) {}
@@ -61,9 +64,17 @@ public final class FmstreamMetrics {
                             "windows sent to the encoder"),
                     new Metric(
                             WINDOWS_DROPPED,
-                            "counter, label `reason` (`INCOMPLETE`)",
+                            "counter, label `reason` (`INCOMPLETE`, `SEGMENT_OVERLAP`)",
                             "window-assembler",
-                            "windows not embedded"),
+                            "windows not embedded: too much missing, or at or before a window the"
+                                    + " device already closed (after a backward clock jump)"),
+                    new Metric(
+                            SEGMENTS_STARTED,
+                            "counter, label `cause` (`REBOOT`, `RATE_CHANGE`, `CLOCK_JUMP`,"
+                                    + " `LONG_GAP`)",
+                            "window-assembler",
+                            "new stream segments of a device: its open windows closed, the stream"
+                                    + " re-anchored"),
                     new Metric(BATCH_SIZE, "histogram", "embed", "windows per encoder call"),
                     new Metric(
                             BATCHES,

@@ -1,6 +1,7 @@
 package io.fmstream.job;
 
 import io.fmstream.core.ingest.ValidationRules;
+import io.fmstream.core.window.StreamLimits;
 import io.fmstream.core.window.WindowSpec;
 import io.fmstream.kafka.Topics;
 import java.lang.reflect.Field;
@@ -134,6 +135,40 @@ public final class FmstreamOptions {
                             "Processing time after a device's last chunk at which its partial"
                                     + " windows are closed and its state cleared. Longer than the"
                                     + " longest expected phone-offline period.");
+
+    public static final ConfigOption<Duration> STREAM_MAX_GAP =
+            ConfigOptions.key("fmstream.stream.max-gap")
+                    .durationType()
+                    .defaultValue(StreamLimits.DEFAULT_MAX_GAP)
+                    .withDescription(
+                            "A device silent for longer starts a new segment (counted with cause"
+                                    + " LONG_GAP) instead of a gap filled sample by sample; bounds"
+                                    + " the work any one chunk can cause.");
+
+    public static final ConfigOption<Integer> STREAM_MAX_PENDING_CHUNKS =
+            ConfigOptions.key("fmstream.stream.max-pending-chunks")
+                    .intType()
+                    .defaultValue(StreamLimits.DEFAULT_MAX_PENDING_CHUNKS)
+                    .withDescription(
+                            "Chunks one device may hold behind its gaps; one more declares the"
+                                    + " oldest gap missing at once. Bounds the state per device.");
+
+    public static final ConfigOption<Duration> STREAM_CLOCK_TOLERANCE =
+            ConfigOptions.key("fmstream.stream.clock-tolerance")
+                    .durationType()
+                    .defaultValue(StreamLimits.DEFAULT_CLOCK_TOLERANCE)
+                    .withDescription(
+                            "A chunk whose timestamp is further from the time its index implies"
+                                    + " starts a new segment (REBOOT when the index went back,"
+                                    + " else CLOCK_JUMP).");
+
+    public static final ConfigOption<Integer> MAX_DEVICE_ID_LENGTH =
+            ConfigOptions.key("fmstream.validation.max-device-id-length")
+                    .intType()
+                    .defaultValue(ValidationRules.DEFAULT_MAX_DEVICE_ID_LENGTH)
+                    .withDescription(
+                            "Chunks with a longer deviceId (in characters) are rejected"
+                                + " (UNDECODABLE): the id is the state key and the output key.");
 
     public static final ConfigOption<Double> MIN_SAMPLE_RATE =
             ConfigOptions.key("fmstream.validation.min-sample-rate")

@@ -2,6 +2,7 @@ package io.fmstream.job;
 
 import io.fmstream.core.ingest.ValidationRules;
 import io.fmstream.core.model.BundleManifest;
+import io.fmstream.core.window.StreamLimits;
 import java.io.Serializable;
 import java.time.Duration;
 import org.apache.flink.configuration.ConfigOption;
@@ -35,6 +36,7 @@ public final class JobSettings implements Serializable {
     public final double maxMissingFraction;
     public final Duration deviceIdleTimeout;
     public final ValidationRules validation;
+    public final StreamLimits streamLimits;
     public final int batchSize;
     public final Duration batchMaxDelay;
     public final int onnxThreads;
@@ -81,7 +83,13 @@ public final class JobSettings implements Serializable {
                         c.get(FmstreamOptions.MAX_SAMPLE_RATE),
                         positive(c, FmstreamOptions.MAX_SAMPLES_PER_CHUNK),
                         c.get(FmstreamOptions.MAX_SATURATED_FRACTION),
-                        c.get(FmstreamOptions.MAX_FUTURE).toNanos() / 1000);
+                        c.get(FmstreamOptions.MAX_FUTURE).toNanos() / 1000,
+                        positive(c, FmstreamOptions.MAX_DEVICE_ID_LENGTH));
+        streamLimits =
+                StreamLimits.of(
+                        positiveDuration(c, FmstreamOptions.STREAM_MAX_GAP),
+                        positive(c, FmstreamOptions.STREAM_MAX_PENDING_CHUNKS),
+                        c.get(FmstreamOptions.STREAM_CLOCK_TOLERANCE));
         batchSize = positive(c, FmstreamOptions.BATCH_SIZE);
         batchMaxDelay = positiveDuration(c, FmstreamOptions.BATCH_MAX_DELAY);
         onnxThreads = c.get(FmstreamOptions.ONNX_THREADS);

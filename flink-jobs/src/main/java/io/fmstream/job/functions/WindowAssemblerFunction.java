@@ -3,9 +3,11 @@ package io.fmstream.job.functions;
 import io.fmstream.core.records.ChunkRecord;
 import io.fmstream.core.records.DeadLetterRecord;
 import io.fmstream.core.records.WindowRecord;
-import io.fmstream.core.window.ChunkOutcome;
 import io.fmstream.core.window.DeviceStreamState;
 import io.fmstream.core.window.DeviceWindowAssembler;
+import io.fmstream.core.window.Offer;
+import io.fmstream.core.window.SegmentCause;
+import io.fmstream.core.window.StreamLimits;
 import io.fmstream.core.window.WindowListener;
 import io.fmstream.core.window.WindowSpec;
 import io.fmstream.job.FmstreamMetrics;
@@ -36,6 +38,7 @@ public class WindowAssemblerFunction
     private static final long serialVersionUID = 1L;
 
     private final WindowSpec spec;
+    private final StreamLimits limits;
     private final long idleTimeoutMillis;
 
     private transient ValueState<DeviceStreamState> state;
@@ -44,9 +47,12 @@ public class WindowAssemblerFunction
     private transient Counter duplicates;
     private transient Counter windowsEmitted;
     private transient Counter windowsDropped;
+    private transient Counter windowsSkipped;
+    private transient java.util.EnumMap<SegmentCause, Counter> segmentStarts;
 
-    public WindowAssemblerFunction(WindowSpec spec, long idleTimeoutMillis) {
+    public WindowAssemblerFunction(WindowSpec spec, StreamLimits limits, long idleTimeoutMillis) {
         this.spec = spec;
+        this.limits = limits;
         this.idleTimeoutMillis = idleTimeoutMillis;
     }
 
@@ -58,7 +64,7 @@ public class WindowAssemblerFunction
                                 new ValueStateDescriptor<>(
                                         "device-stream",
                                         TypeInformation.of(DeviceStreamState.class)));
-        assembler = new DeviceWindowAssembler(spec);
+        assembler = new DeviceWindowAssembler(spec, limits);
         deadLetters = new DeadLetters(getRuntimeContext().getMetricGroup());
         duplicates = getRuntimeContext().getMetricGroup().counter(FmstreamMetrics.CHUNKS_DUPLICATE);
         windowsEmitted =
@@ -68,6 +74,20 @@ public class WindowAssemblerFunction
                         .getMetricGroup()
                         .addGroup(FmstreamMetrics.REASON, "INCOMPLETE")
                         .counter(FmstreamMetrics.WINDOWS_DROPPED);
+        windowsSkipped =
+                getRuntimeContext()
+                        .getMetricGroup()
+                        .addGroup(FmstreamMetrics.REASON, "SEGMENT_OVERLAP")
+                        .counter(FmstreamMetrics.WINDOWS_DROPPED);
+        segmentStarts = new java.util.EnumMap<>(SegmentCause.class);
+        for (SegmentCause cause : SegmentCause.values()) {
+            segmentStarts.put(
+                    cause,
+                    getRuntimeContext()
+                            .getMetricGroup()
+                            .addGroup(FmstreamMetrics.CAUSE, cause.name())
+                            .counter(FmstreamMetrics.SEGMENTS_STARTED));
+        }
     }
 
     @Override
@@ -79,8 +99,8 @@ public class WindowAssemblerFunction
             ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
         }
         long watermarkMicros = toMicros(ctx.timerService().currentWatermark());
-        ChunkOutcome outcome = assembler.offer(s, chunk, watermarkMicros, listener(out));
-        switch (outcome) {
+        Offer offer = assembler.offer(s, chunk, watermarkMicros, listener(out));
+        switch (offer.outcome()) {
             case ACCEPTED:
             case PENDING:
                 break;
@@ -88,16 +108,16 @@ public class WindowAssemblerFunction
                 duplicates.inc();
                 break;
             case OVERLAP:
-                reject(ctx, chunk, DeadLetterReason.OVERLAP);
+                reject(ctx, chunk, DeadLetterReason.OVERLAP, offer.detail());
                 break;
             case LATE:
-                reject(ctx, chunk, DeadLetterReason.LATE);
+                reject(ctx, chunk, DeadLetterReason.LATE, offer.detail());
                 break;
             case INCONSISTENT:
-                reject(ctx, chunk, DeadLetterReason.INCONSISTENT_STREAM);
+                reject(ctx, chunk, DeadLetterReason.INCONSISTENT_STREAM, offer.detail());
                 break;
             default:
-                throw new IllegalStateException("Unhandled outcome " + outcome);
+                throw new IllegalStateException("Unhandled outcome " + offer.outcome());
         }
         rearmGapTimer(s, ctx.timerService());
         long now = ctx.timerService().currentProcessingTime();
@@ -159,9 +179,8 @@ public class WindowAssemblerFunction
         }
     }
 
-    private void reject(Context ctx, ChunkRecord chunk, DeadLetterReason reason) {
-        DeadLetterRecord dl =
-                new DeadLetterRecord(chunk.source, reason, assembler.lastDetail(), chunk.deviceId);
+    private void reject(Context ctx, ChunkRecord chunk, DeadLetterReason reason, String detail) {
+        DeadLetterRecord dl = new DeadLetterRecord(chunk.source, reason, detail, chunk.deviceId);
         deadLetters.count(dl);
         ctx.output(DeadLetters.TAG, dl);
     }
@@ -178,6 +197,12 @@ public class WindowAssemblerFunction
             public void droppedIncomplete(
                     String deviceId, long windowStartMicros, float missingFraction) {
                 windowsDropped.inc();
+            }
+
+            @Override
+            public void segmentStarted(String deviceId, SegmentCause cause, long skippedWindows) {
+                segmentStarts.get(cause).inc();
+                windowsSkipped.inc(skippedWindows);
             }
         };
     }

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fmstream.core.records.ChunkRecord;
 import io.fmstream.core.records.DeadLetterRecord;
 import io.fmstream.core.records.WindowRecord;
+import io.fmstream.core.window.StreamLimits;
 import io.fmstream.core.window.WindowSpec;
 import io.fmstream.schemas.DeadLetterReason;
 import java.util.ArrayList;
@@ -44,7 +45,8 @@ class WindowAssemblerFunctionTest {
         harness =
                 new KeyedOneInputStreamOperatorTestHarness<>(
                         new KeyedProcessOperator<>(
-                                new WindowAssemblerFunction(SPEC, IDLE_TIMEOUT_MILLIS)),
+                                new WindowAssemblerFunction(
+                                        SPEC, StreamLimits.DEFAULTS, IDLE_TIMEOUT_MILLIS)),
                         c -> c.deviceId,
                         TypeInformation.of(String.class));
         harness.setStateBackend(stateBackend());
@@ -108,6 +110,30 @@ class WindowAssemblerFunctionTest {
     }
 
     @Test
+    void aDeviceThatRebootsSwitchesRateAndCorrectsItsClockLosesNoLaterChunk() throws Exception {
+        for (int second = 0; second < 30; second++) {
+            send(chunk("d", 250, second, 1));
+        }
+        // Reboot: the index restarts at 0, 40 s later.
+        for (int second = 0; second < 30; second++) {
+            send(shifted(chunk("d", 250, second, 1), 40 * SECOND_MICROS));
+        }
+        // Rate change to 500 Hz, index 0 again, at 80 s.
+        for (int second = 0; second < 30; second++) {
+            send(shifted(chunk("d", 500, second, 1), 80 * SECOND_MICROS));
+        }
+        // Clock corrected by +3 s while the index runs on.
+        for (int second = 30; second < 60; second++) {
+            send(shifted(chunk("d", 500, second, 1), 83 * SECOND_MICROS));
+        }
+        assertThat(deadLetters()).isEmpty();
+        List<String> keys = windowKeys();
+        assertThat(keys).doesNotHaveDuplicates();
+        // Each segment's fully covered windows are there.
+        assertThat(keys).contains("d@0", "d@15", "d@40", "d@55", "d@80", "d@95", "d@115", "d@130");
+    }
+
+    @Test
     void dropsExactResendsAndDeadLettersDifferingOverlaps() throws Exception {
         for (int second = 0; second < 12; second++) {
             send(chunk("d", 360, second, 1));
@@ -168,6 +194,11 @@ class WindowAssemblerFunctionTest {
                         .getKeys("device-stream", VoidNamespace.INSTANCE)) {
             return keys.count();
         }
+    }
+
+    private static ChunkRecord shifted(ChunkRecord c, long micros) {
+        c.firstSampleTimeMicros += micros;
+        return c;
     }
 
     private void send(ChunkRecord c) throws Exception {

@@ -61,6 +61,17 @@ public final class ChunkValidator {
         if (device == null || device.isBlank()) {
             return reject(source, DeadLetterReason.UNDECODABLE, "empty deviceId", null);
         }
+        if (device.length() > rules.maxDeviceIdLength()) {
+            // Truncated in the dead letter too: a hostile id must not flood the topic.
+            return reject(
+                    source,
+                    DeadLetterReason.UNDECODABLE,
+                    "deviceId of "
+                            + device.length()
+                            + " characters exceeds the limit of "
+                            + rules.maxDeviceIdLength(),
+                    device.substring(0, rules.maxDeviceIdLength()));
+        }
         if (decoded.getSignalType() != served) {
             return reject(
                     source,
@@ -99,6 +110,41 @@ public final class ChunkValidator {
                     source,
                     DeadLetterReason.INCONSISTENT_STREAM,
                     "negative firstSampleIndex " + decoded.getFirstSampleIndex(),
+                    device);
+        }
+        long firstMicros = decoded.getFirstSampleTimeMicros();
+        if (firstMicros < 0) {
+            return reject(
+                    source,
+                    DeadLetterReason.INCONSISTENT_STREAM,
+                    "firstSampleTimeMicros " + firstMicros + " is before 1970",
+                    device);
+        }
+        if (decoded.getFirstSampleIndex() / rate > ValidationRules.MAX_STREAM_SECONDS) {
+            return reject(
+                    source,
+                    DeadLetterReason.INCONSISTENT_STREAM,
+                    "firstSampleIndex "
+                            + decoded.getFirstSampleIndex()
+                            + " at "
+                            + rate
+                            + " Hz claims a stream longer than 100 years",
+                    device);
+        }
+        long appendMicros = source.appendTimeMillis * 1000L;
+        // Compared before any arithmetic on the timestamp, so that values near Long.MAX_VALUE
+        // cannot overflow into the past.
+        if (firstMicros > appendMicros + rules.maxFutureMicros()) {
+            return reject(
+                    source,
+                    DeadLetterReason.FUTURE,
+                    "first sample at "
+                            + firstMicros
+                            + " us is after the record's Kafka append time "
+                            + source.appendTimeMillis
+                            + " ms plus the allowed "
+                            + rules.maxFutureMicros() / 1_000_000.0
+                            + " s",
                     device);
         }
         ByteBuffer buffer = decoded.getSamples();
@@ -145,14 +191,13 @@ public final class ChunkValidator {
         ChunkRecord chunk = new ChunkRecord();
         chunk.deviceId = device;
         chunk.sampleRateHz = rate;
-        chunk.firstSampleTimeMicros = decoded.getFirstSampleTimeMicros();
+        chunk.firstSampleTimeMicros = firstMicros;
         chunk.firstSampleIndex = decoded.getFirstSampleIndex();
         chunk.samples = raw;
         chunk.gain = gain;
         chunk.baseline = decoded.getBaseline();
         chunk.source = source;
         long lastSampleMicros = chunk.firstSampleTimeMicros + Math.round((count - 1) * 1e6 / rate);
-        long appendMicros = source.appendTimeMillis * 1000L;
         if (lastSampleMicros - appendMicros > rules.maxFutureMicros()) {
             return reject(
                     source,

@@ -14,33 +14,47 @@ public final class ValidationRules implements Serializable {
     public static final int DEFAULT_MAX_SAMPLES_PER_CHUNK = 120_000;
     public static final double DEFAULT_MAX_SATURATED_FRACTION = 0.2;
     public static final Duration DEFAULT_MAX_FUTURE = Duration.ofMinutes(5);
+    public static final int DEFAULT_MAX_DEVICE_ID_LENGTH = 128;
 
-    /** 50-2000 Hz, at most 120,000 samples per chunk, 20 % saturated, 5 min in the future. */
+    /**
+     * The longest stream a chunk may claim, from its index and rate: keeps index-to-time arithmetic
+     * far from the limits of {@code long}.
+     */
+    public static final long MAX_STREAM_SECONDS = 100L * 366 * 24 * 3600;
+
+    /**
+     * 50-2000 Hz, at most 120,000 samples per chunk, 20 % saturated, 5 min in the future, device
+     * ids of at most 128 characters.
+     */
     public static final ValidationRules DEFAULTS =
             new ValidationRules(
                     DEFAULT_MIN_SAMPLE_RATE_HZ,
                     DEFAULT_MAX_SAMPLE_RATE_HZ,
                     DEFAULT_MAX_SAMPLES_PER_CHUNK,
                     DEFAULT_MAX_SATURATED_FRACTION,
-                    DEFAULT_MAX_FUTURE.toNanos() / 1000);
+                    DEFAULT_MAX_FUTURE.toNanos() / 1000,
+                    DEFAULT_MAX_DEVICE_ID_LENGTH);
 
     private final double minSampleRateHz;
     private final double maxSampleRateHz;
     private final int maxSamplesPerChunk;
     private final double maxSaturatedFraction;
     private final long maxFutureMicros;
+    private final int maxDeviceIdLength;
 
     public ValidationRules(
             double minSampleRateHz,
             double maxSampleRateHz,
             int maxSamplesPerChunk,
             double maxSaturatedFraction,
-            long maxFutureMicros) {
+            long maxFutureMicros,
+            int maxDeviceIdLength) {
         this.minSampleRateHz = minSampleRateHz;
         this.maxSampleRateHz = maxSampleRateHz;
         this.maxSamplesPerChunk = maxSamplesPerChunk;
         this.maxSaturatedFraction = maxSaturatedFraction;
         this.maxFutureMicros = maxFutureMicros;
+        this.maxDeviceIdLength = maxDeviceIdLength;
     }
 
     public double minSampleRateHz() {
@@ -61,5 +75,9 @@ public final class ValidationRules implements Serializable {
 
     public long maxFutureMicros() {
         return maxFutureMicros;
+    }
+
+    public int maxDeviceIdLength() {
+        return maxDeviceIdLength;
     }
 }

@@ -50,6 +50,20 @@ public class DeviceStreamState {
     public long[] recentHash;
     public int recentNext;
 
+    /** Device time of the current segment's first sample, microseconds since the epoch. */
+    public long segmentStartMicros;
+
+    /**
+     * Anchor and rate of the previous segment (rate 0 = none), so that its chunks delivered after a
+     * new segment started are recognised as late rather than as yet another segment.
+     */
+    public long previousAnchorMicros;
+
+    public double previousSampleRateHz;
+
+    /** Segments started after the first one. */
+    public int segments;
+
     /**
      * Timers registered for this device (0 = none), so they can be deleted when state is cleared.
      */

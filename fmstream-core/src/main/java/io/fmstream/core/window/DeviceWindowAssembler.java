@@ -26,6 +26,14 @@ import java.util.Map;
  *   <li>Exact resends are {@link ChunkOutcome#DUPLICATE}; differing overlaps {@link
  *       ChunkOutcome#OVERLAP}; data behind the stream head that overlaps nothing accepted is {@link
  *       ChunkOutcome#LATE}.
+ *   <li>A device's stream is a sequence of segments. A reboot, a sample-rate change, a clock jump
+ *       beyond the tolerance or a silence longer than the maximum gap ({@link StreamLimits}) closes
+ *       the current segment as {@link #flush} would and anchors a new one on the chunk: a
+ *       well-formed chunk is never refused because the device restarted. Window indices never go
+ *       back across segments: windows of a new segment at or before one the device already closed
+ *       are skipped and counted, so a window's idempotency key (device, start) is never reused.
+ *   <li>Every chunk's cost is bounded: a gap is at most the maximum gap long, and a device holds at
+ *       most {@link StreamLimits#maxPendingChunks()} chunks behind its gaps.
  * </ul>
  *
  * <p>The assembler holds no per-device data itself: every call takes the device's {@link
@@ -33,106 +41,158 @@ import java.util.Map;
  */
 public final class DeviceWindowAssembler {
 
-    /**
-     * A chunk whose timestamp disagrees with the stream's index-derived time by more is
-     * inconsistent.
-     */
-    public static final long MAX_CLOCK_DISAGREEMENT_MICROS = 1_000_000L;
-
     /** Accepted chunks remembered for resend detection. */
     static final int RECENT_CHUNKS = 128;
 
     private final WindowSpec spec;
+    private final StreamLimits limits;
     private final Map<Double, StreamingResampler> resamplers = new HashMap<>();
     private float[] scratch = new float[0];
-    private String lastDetail = "";
 
     public DeviceWindowAssembler(WindowSpec spec) {
+        this(spec, StreamLimits.DEFAULTS);
+    }
+
+    public DeviceWindowAssembler(WindowSpec spec, StreamLimits limits) {
         this.spec = spec;
+        this.limits = limits;
     }
 
     public WindowSpec spec() {
         return spec;
     }
 
-    /** Explanation of the last non-accepting outcome, for the dead letter's detail. */
-    public String lastDetail() {
-        return lastDetail;
+    public StreamLimits limits() {
+        return limits;
     }
 
     /** Starts a device's state from its first chunk. */
     public DeviceStreamState newState(ChunkRecord first) {
         DeviceStreamState s = new DeviceStreamState();
         s.deviceId = first.deviceId;
+        anchor(s, first, Long.MIN_VALUE);
+        return s;
+    }
+
+    /**
+     * Anchors a (new) segment on its first chunk. Windows before {@code closedBefore} were already
+     * closed by an earlier segment and are never considered again.
+     */
+    private long anchor(DeviceStreamState s, ChunkRecord first, long closedBefore) {
         s.sampleRateHz = first.sampleRateHz;
         s.anchorMicros =
                 first.firstSampleTimeMicros
                         - Math.round(first.firstSampleIndex * 1e6 / first.sampleRateHz);
+        s.segmentStartMicros = first.firstSampleTimeMicros;
         StreamingResampler r = resampler(first.sampleRateHz);
         s.resampler = r.newState(s.anchorMicros, first.firstSampleIndex);
         // Windows starting so early that the stream's start alone makes them too incomplete are
         // not considered at all: the device was not yet sending, nothing was lost.
         long firstOut = s.resampler.nextOut;
         long maxMissing = (long) Math.floor(spec.maxMissingFraction() * spec.windowSamples());
-        s.nextWindow =
+        long firstWindow =
                 Math.floorDiv(firstOut - maxMissing + spec.hopSamples() - 1, spec.hopSamples());
+        s.nextWindow = Math.max(firstWindow, closedBefore);
         s.windowBuffer = new float[spec.windowSamples()];
         Arrays.fill(s.windowBuffer, Float.NaN);
         s.recentIndex = new long[RECENT_CHUNKS];
         s.recentLength = new int[RECENT_CHUNKS];
         s.recentHash = new long[RECENT_CHUNKS];
+        s.recentNext = 0;
         Arrays.fill(s.recentIndex, -1L);
-        return s;
+        return closedBefore == Long.MIN_VALUE ? 0 : Math.max(0, closedBefore - firstWindow);
     }
 
     /**
      * Offers a chunk. Windows it completes go to the listener. {@code watermarkMicros} is the
      * current event-time watermark (Long.MIN_VALUE if none yet).
+     *
+     * <p>A chunk that disagrees with the device's current segment (another sample rate; an index
+     * that went back with a timestamp that does not match it; a timestamp more than the clock
+     * tolerance away from the one its index implies; or a start more than the maximum gap after the
+     * device's newest data) starts a new segment (see {@link SegmentCause}) and is accepted. What
+     * is refused:
+     *
+     * <ul>
+     *   <li>{@link ChunkOutcome#DUPLICATE}: an exact resend of a chunk of the current segment.
+     *   <li>{@link ChunkOutcome#OVERLAP}: samples of the current segment that overlap accepted or
+     *       pending samples with different content.
+     *   <li>{@link ChunkOutcome#LATE}: samples of the current segment behind its closed stream head
+     *       (their gap's lateness expired), or a chunk that matches the device's previous segment
+     *       (sent before a reboot, rate change or clock jump and delivered after it).
+     *   <li>{@link ChunkOutcome#INCONSISTENT}: a chunk that would start a segment at or before the
+     *       current segment's first sample: time may not run backwards past a segment's start.
+     * </ul>
      */
-    public ChunkOutcome offer(
+    public Offer offer(
             DeviceStreamState s, ChunkRecord c, long watermarkMicros, WindowListener out) {
-        lastDetail = "";
-        if (Math.abs(c.sampleRateHz - s.sampleRateHz) > 1e-9 * s.sampleRateHz) {
-            lastDetail =
-                    "sample rate "
-                            + c.sampleRateHz
-                            + " Hz differs from the stream's "
-                            + s.sampleRateHz
-                            + " Hz";
-            return ChunkOutcome.INCONSISTENT;
-        }
-        long expectedMicros =
-                s.anchorMicros + Math.round(c.firstSampleIndex * 1e6 / s.sampleRateHz);
-        if (Math.abs(c.firstSampleTimeMicros - expectedMicros) > MAX_CLOCK_DISAGREEMENT_MICROS) {
-            lastDetail =
-                    "timestamp "
-                            + c.firstSampleTimeMicros
-                            + " us contradicts index "
-                            + c.firstSampleIndex
-                            + " (stream places it at "
-                            + expectedMicros
-                            + " us)";
-            return ChunkOutcome.INCONSISTENT;
-        }
         long start = c.firstSampleIndex;
         long end = start + c.sampleCount();
-        long hash = contentHash(c.samples, c.gain, c.baseline);
         long head = StreamingResampler.inputHead(s.resampler);
+        SegmentCause cause = null;
+        String why = "";
+        if (Math.abs(c.sampleRateHz - s.sampleRateHz) > 1e-9 * s.sampleRateHz) {
+            cause = SegmentCause.RATE_CHANGE;
+            why = "sample rate " + c.sampleRateHz + " Hz after " + s.sampleRateHz + " Hz";
+        } else {
+            long disagreement = c.firstSampleTimeMicros - timeOfIndex(s, start);
+            if (Math.abs(disagreement) > limits.clockToleranceMicros()) {
+                cause = start < head ? SegmentCause.REBOOT : SegmentCause.CLOCK_JUMP;
+                why =
+                        "timestamp "
+                                + c.firstSampleTimeMicros
+                                + " us is "
+                                + disagreement / 1e6
+                                + " s off the time index "
+                                + start
+                                + " has in the current segment";
+            } else {
+                long newest = Math.max(head, pendingEnd(s));
+                if (start - newest > limits.maxGapMicros() * s.sampleRateHz / 1e6) {
+                    cause = SegmentCause.LONG_GAP;
+                }
+            }
+        }
+        if (cause != null) {
+            if (belongsToPreviousSegment(s, c)) {
+                return Offer.of(
+                        ChunkOutcome.LATE,
+                        "samples ["
+                                + start
+                                + ", "
+                                + end
+                                + ") belong to the device's previous segment, closed when a new"
+                                + " one started");
+            }
+            if (cause != SegmentCause.LONG_GAP && c.firstSampleTimeMicros <= s.segmentStartMicros) {
+                return Offer.of(
+                        ChunkOutcome.INCONSISTENT,
+                        why
+                                + ", and starts at or before the current segment's first sample ("
+                                + s.segmentStartMicros
+                                + " us)");
+            }
+            startSegment(s, c, cause, out);
+            head = StreamingResampler.inputHead(s.resampler);
+        }
+        long hash = contentHash(c.samples, c.gain, c.baseline);
 
         if (start < head) {
             for (int i = 0; i < RECENT_CHUNKS; i++) {
                 if (s.recentIndex[i] == start
                         && s.recentLength[i] == c.sampleCount()
                         && s.recentHash[i] == hash) {
-                    lastDetail = "exact resend of samples [" + start + ", " + end + ")";
-                    return ChunkOutcome.DUPLICATE;
+                    return Offer.of(
+                            ChunkOutcome.DUPLICATE,
+                            "exact resend of samples [" + start + ", " + end + ")");
                 }
             }
             for (int i = 0; i < RECENT_CHUNKS; i++) {
                 if (s.recentIndex[i] >= 0
                         && start < s.recentIndex[i] + s.recentLength[i]
                         && s.recentIndex[i] < end) {
-                    lastDetail =
+                    return Offer.of(
+                            ChunkOutcome.OVERLAP,
                             "samples ["
                                     + start
                                     + ", "
@@ -141,11 +201,11 @@ public final class DeviceWindowAssembler {
                                     + s.recentIndex[i]
                                     + ", "
                                     + (s.recentIndex[i] + s.recentLength[i])
-                                    + ") with different content";
-                    return ChunkOutcome.OVERLAP;
+                                    + ") with different content");
                 }
             }
-            lastDetail =
+            return Offer.of(
+                    ChunkOutcome.LATE,
                     "samples ["
                             + start
                             + ", "
@@ -154,18 +214,19 @@ public final class DeviceWindowAssembler {
                             + head
                             + " (gap already closed after "
                             + spec.allowedLatenessMicros() / 1_000_000.0
-                            + " s lateness)";
-            return ChunkOutcome.LATE;
+                            + " s lateness)");
         }
         for (int i = 0; i < s.pendingCount(); i++) {
             long ps = s.pendingIndex[i];
             long pe = ps + s.pendingSamples[i].length / 2;
             if (ps == start && pe == end && s.pendingHash[i] == hash) {
-                lastDetail = "exact resend of pending samples [" + start + ", " + end + ")";
-                return ChunkOutcome.DUPLICATE;
+                return Offer.of(
+                        ChunkOutcome.DUPLICATE,
+                        "exact resend of pending samples [" + start + ", " + end + ")");
             }
             if (start < pe && ps < end) {
-                lastDetail =
+                return Offer.of(
+                        ChunkOutcome.OVERLAP,
                         "samples ["
                                 + start
                                 + ", "
@@ -174,16 +235,42 @@ public final class DeviceWindowAssembler {
                                 + ps
                                 + ", "
                                 + pe
-                                + ")";
-                return ChunkOutcome.OVERLAP;
+                                + ")");
             }
+        }
+        // Bounded state: rather than hold more chunks behind a gap, give up on the oldest gap now.
+        while (s.pendingCount() >= limits.maxPendingChunks()) {
+            declareOldestGapMissing(s, out);
         }
         addPending(s, c, hash);
         drain(s, out);
         resolveGaps(s, watermarkMicros, out);
-        return StreamingResampler.inputHead(s.resampler) >= end
-                ? ChunkOutcome.ACCEPTED
-                : ChunkOutcome.PENDING;
+        return StreamingResampler.inputHead(s.resampler) >= end ? Offer.ACCEPTED : Offer.PENDING;
+    }
+
+    /** Closes the current segment and anchors a new one on {@code c}. */
+    private void startSegment(
+            DeviceStreamState s, ChunkRecord c, SegmentCause cause, WindowListener out) {
+        flush(s, out);
+        s.previousAnchorMicros = s.anchorMicros;
+        s.previousSampleRateHz = s.sampleRateHz;
+        long skipped = anchor(s, c, s.nextWindow);
+        s.segments++;
+        out.segmentStarted(s.deviceId, cause, skipped);
+    }
+
+    private boolean belongsToPreviousSegment(DeviceStreamState s, ChunkRecord c) {
+        double rate = s.previousSampleRateHz;
+        if (!(rate > 0) || Math.abs(c.sampleRateHz - rate) > 1e-9 * rate) {
+            return false;
+        }
+        long expected = s.previousAnchorMicros + Math.round(c.firstSampleIndex * 1e6 / rate);
+        return Math.abs(c.firstSampleTimeMicros - expected) <= limits.clockToleranceMicros();
+    }
+
+    private static long pendingEnd(DeviceStreamState s) {
+        int last = s.pendingCount() - 1;
+        return last < 0 ? Long.MIN_VALUE : s.pendingIndex[last] + s.pendingSamples[last].length / 2;
     }
 
     /**
@@ -202,11 +289,22 @@ public final class DeviceWindowAssembler {
                     || horizon - spec.allowedLatenessMicros() < gapEndMicros) {
                 return;
             }
-            long head = StreamingResampler.inputHead(s.resampler);
-            resampler(s.sampleRateHz)
-                    .pushMissing(s.resampler, gapEnd - head, (j, v) -> acceptOutput(s, j, v, out));
-            drain(s, out);
+            declareOldestGapMissing(s, out);
         }
+    }
+
+    /**
+     * Fills the oldest gap with missing samples and consumes what follows it. The gap is at most
+     * the maximum gap long (a longer one starts a segment), so the work is bounded.
+     */
+    private void declareOldestGapMissing(DeviceStreamState s, WindowListener out) {
+        long head = StreamingResampler.inputHead(s.resampler);
+        resampler(s.sampleRateHz)
+                .pushMissing(
+                        s.resampler,
+                        s.pendingIndex[0] - head,
+                        (j, v) -> acceptOutput(s, j, v, out));
+        drain(s, out);
     }
 
     /**

@@ -10,4 +10,11 @@ public interface WindowListener {
 
     /** A window that had data but missed more than the allowed fraction: counted, not embedded. */
     void droppedIncomplete(String deviceId, long windowStartMicros, float missingFraction);
+
+    /**
+     * The device's stream started a new segment. {@code skippedWindows} windows of the new segment
+     * lie at or before a window the device already closed (a backward clock jump or a reboot onto
+     * an earlier clock) and are never emitted, so no two outputs share a window's idempotency key.
+     */
+    default void segmentStarted(String deviceId, SegmentCause cause, long skippedWindows) {}
 }

@@ -50,6 +50,14 @@ final class AssemblerFixtures {
         return c;
     }
 
+    /**
+     * The same chunk with its timestamp moved by {@code micros}: the device's clock, not its data.
+     */
+    static ChunkRecord shiftedClock(ChunkRecord c, long micros) {
+        c.firstSampleTimeMicros += micros;
+        return c;
+    }
+
     static ChunkRecord withSample(ChunkRecord c, int i, short value) {
         ChunkRecord copy = chunk(c.deviceId, c.sampleRateHz, c.firstSampleIndex, c.sampleCount());
         copy.samples[2 * i] = (byte) value;
@@ -61,6 +69,8 @@ final class AssemblerFixtures {
     static final class Collected implements WindowListener {
         final List<WindowRecord> windows = new ArrayList<>();
         final List<Long> dropped = new ArrayList<>();
+        final List<SegmentCause> segments = new ArrayList<>();
+        long skippedWindows;
 
         @Override
         public void emitted(WindowRecord window) {
@@ -71,6 +81,12 @@ final class AssemblerFixtures {
         public void droppedIncomplete(
                 String deviceId, long windowStartMicros, float missingFraction) {
             dropped.add(windowStartMicros);
+        }
+
+        @Override
+        public void segmentStarted(String deviceId, SegmentCause cause, long skipped) {
+            segments.add(cause);
+            skippedWindows += skipped;
         }
 
         List<Long> startsInSeconds() {

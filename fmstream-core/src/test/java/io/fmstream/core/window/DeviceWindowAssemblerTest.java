@@ -6,6 +6,7 @@ import static io.fmstream.core.window.AssemblerFixtures.SECOND;
 import static io.fmstream.core.window.AssemblerFixtures.T0;
 import static io.fmstream.core.window.AssemblerFixtures.chunk;
 import static io.fmstream.core.window.AssemblerFixtures.defaultSpec;
+import static io.fmstream.core.window.AssemblerFixtures.shiftedClock;
 import static io.fmstream.core.window.AssemblerFixtures.withSample;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -46,7 +47,7 @@ class DeviceWindowAssemblerTest {
                 if (s == null) {
                     s = assembler.newState(ch);
                 }
-                assembler.offer(s, ch, NO_WATERMARK, c);
+                assembler.offer(s, ch, NO_WATERMARK, c).outcome();
             }
             if (reference == null) {
                 reference = c.windows;
@@ -73,7 +74,8 @@ class DeviceWindowAssemblerTest {
             if (s == null) {
                 s = assembler.newState(c);
             }
-            assertThat(assembler.offer(s, c, watermark, out)).isEqualTo(ChunkOutcome.ACCEPTED);
+            assertThat(assembler.offer(s, c, watermark, out).outcome())
+                    .isEqualTo(ChunkOutcome.ACCEPTED);
         }
         assertThat(out.startsInSeconds())
                 .containsExactly(0L, 5L, 10L, 15L, 20L, 25L, 30L, 35L, 40L, 45L);
@@ -85,12 +87,12 @@ class DeviceWindowAssemblerTest {
         DeviceStreamState s = feed("d", 100, 0, 100 * 10, 100);
         int before = out.windows.size();
         ChunkRecord afterGap = chunk("d", 100, 1100, 900);
-        assertThat(assembler.offer(s, afterGap, T0 + 20 * SECOND, out))
+        assertThat(assembler.offer(s, afterGap, T0 + 20 * SECOND, out).outcome())
                 .isEqualTo(ChunkOutcome.PENDING);
         assertThat(out.windows).hasSize(before);
         assertThat(assembler.gapExpiryMicros(s)).isEqualTo(T0 + 11 * SECOND + LATENESS);
 
-        assertThat(assembler.offer(s, chunk("d", 100, 1000, 100), T0 + 20 * SECOND, out))
+        assertThat(assembler.offer(s, chunk("d", 100, 1000, 100), T0 + 20 * SECOND, out).outcome())
                 .isEqualTo(ChunkOutcome.ACCEPTED);
         assertThat(s.pendingCount()).isZero();
         // Data now covers 0-20 s without a hole: [10,20) waits for the interpolator's look-ahead.
@@ -103,7 +105,7 @@ class DeviceWindowAssemblerTest {
         DeviceStreamState s = feed("d", 100, 0, 100 * 10, 100);
         // 1 s drop-out from 10 s to 11 s, then data up to 30 s.
         for (long i = 1100; i < 3000; i += 100) {
-            assembler.offer(s, chunk("d", 100, i, 100), T0 + 15 * SECOND, out);
+            assembler.offer(s, chunk("d", 100, i, 100), T0 + 15 * SECOND, out).outcome();
         }
         // [0,10) needs 0.09 s of look-ahead past the gap's start, so nothing is out yet.
         assertThat(out.windows).isEmpty();
@@ -118,7 +120,7 @@ class DeviceWindowAssemblerTest {
         assertThat(s.pendingCount()).isZero();
 
         // Data for the closed gap now arrives: it is late.
-        assertThat(assembler.offer(s, chunk("d", 100, 1000, 100), T0 + 80 * SECOND, out))
+        assertThat(assembler.offer(s, chunk("d", 100, 1000, 100), T0 + 80 * SECOND, out).outcome())
                 .isEqualTo(ChunkOutcome.LATE);
     }
 
@@ -126,7 +128,7 @@ class DeviceWindowAssemblerTest {
     void dropsAWindowMissingMoreThanTheThresholdAsIncomplete() {
         DeviceStreamState s = feed("d", 100, 0, 100 * 10, 100);
         // 3 s drop-out from 10 s to 13 s.
-        assembler.offer(s, chunk("d", 100, 1300, 1700), NO_WATERMARK, out);
+        assembler.offer(s, chunk("d", 100, 1300, 1700), NO_WATERMARK, out).outcome();
         assembler.resolveGaps(s, T0 + 13 * SECOND + LATENESS, out);
         assertThat(out.startsInSeconds()).containsExactly(0L, 15L);
         assertThat(out.dropped).containsExactly(T0 + 5 * SECOND, T0 + 10 * SECOND);
@@ -136,34 +138,132 @@ class DeviceWindowAssemblerTest {
     void dropsAnExactResendAsDuplicateAndRejectsADifferingOverlap() {
         DeviceStreamState s = feed("d", 360, 0, 3600, 360);
         ChunkRecord resend = chunk("d", 360, 720, 360);
-        assertThat(assembler.offer(s, resend, NO_WATERMARK, out)).isEqualTo(ChunkOutcome.DUPLICATE);
+        assertThat(assembler.offer(s, resend, NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.DUPLICATE);
         ChunkRecord changed = withSample(resend, 5, (short) 999);
-        assertThat(assembler.offer(s, changed, NO_WATERMARK, out)).isEqualTo(ChunkOutcome.OVERLAP);
+        assertThat(assembler.offer(s, changed, NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.OVERLAP);
         ChunkRecord shifted = chunk("d", 360, 700, 360);
-        assertThat(assembler.offer(s, shifted, NO_WATERMARK, out)).isEqualTo(ChunkOutcome.OVERLAP);
-        assertThat(assembler.lastDetail()).contains("overlap");
+        assertThat(assembler.offer(s, shifted, NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.OVERLAP);
+        assertThat(assembler.offer(s, shifted, NO_WATERMARK, out).detail()).contains("overlap");
     }
 
     @Test
     void detectsResendsAndOverlapsOfPendingChunksToo() {
         DeviceStreamState s = feed("d", 100, 0, 1000, 100);
         ChunkRecord ahead = chunk("d", 100, 1200, 100);
-        assertThat(assembler.offer(s, ahead, NO_WATERMARK, out)).isEqualTo(ChunkOutcome.PENDING);
-        assertThat(assembler.offer(s, chunk("d", 100, 1200, 100), NO_WATERMARK, out))
+        assertThat(assembler.offer(s, ahead, NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.PENDING);
+        assertThat(assembler.offer(s, chunk("d", 100, 1200, 100), NO_WATERMARK, out).outcome())
                 .isEqualTo(ChunkOutcome.DUPLICATE);
-        assertThat(assembler.offer(s, chunk("d", 100, 1250, 100), NO_WATERMARK, out))
+        assertThat(assembler.offer(s, chunk("d", 100, 1250, 100), NO_WATERMARK, out).outcome())
                 .isEqualTo(ChunkOutcome.OVERLAP);
     }
 
     @Test
-    void rejectsAChunkWhoseRateOrClockContradictsTheStream() {
-        DeviceStreamState s = feed("d", 360, 0, 3600, 360);
-        assertThat(assembler.offer(s, chunk("d", 250, 3600, 250), NO_WATERMARK, out))
-                .isEqualTo(ChunkOutcome.INCONSISTENT);
-        ChunkRecord wrongClock = chunk("d", 360, 3600, 360);
-        wrongClock.firstSampleTimeMicros += 5 * SECOND;
-        assertThat(assembler.offer(s, wrongClock, NO_WATERMARK, out))
-                .isEqualTo(ChunkOutcome.INCONSISTENT);
+    void aRebootStartsANewSegmentThatIsWindowedAfreshAndTheOldOneIsClosed() {
+        // 60 s of data, then the device restarts 100 s later at index 0.
+        DeviceStreamState s = feed("d", 100, 0, 6000, 100);
+        assertThat(out.startsInSeconds())
+                .containsExactly(0L, 5L, 10L, 15L, 20L, 25L, 30L, 35L, 40L, 45L);
+        for (long i = 0; i < 3000; i += 100) {
+            ChunkRecord c = shiftedClock(chunk("d", 100, i, 100), 160 * SECOND);
+            assertThat(assembler.offer(s, c, NO_WATERMARK, out).outcome())
+                    .isEqualTo(ChunkOutcome.ACCEPTED);
+        }
+        assertThat(out.segments).containsExactly(SegmentCause.REBOOT);
+        assertThat(out.skippedWindows).isZero();
+        // The old segment's trailing partial window [50,60) is closed (flushed); the new segment
+        // starts at 160 s and covers [160,190).
+        assertThat(out.startsInSeconds())
+                .contains(45L, 160L, 165L, 170L, 175L)
+                .doesNotHaveDuplicates()
+                .isSorted();
+        // A chunk sent before the reboot and delivered after it belongs to the closed segment.
+        Offer late = assembler.offer(s, chunk("d", 100, 6000, 100), NO_WATERMARK, out);
+        assertThat(late.outcome()).isEqualTo(ChunkOutcome.LATE);
+        assertThat(late.detail()).contains("previous segment");
+        assertThat(out.segments).hasSize(1);
+    }
+
+    @Test
+    void aRateChangeAndAForwardClockJumpEachStartASegmentAndLoseNoLaterChunk() {
+        DeviceStreamState s = feed("d", 100, 0, 3000, 100);
+        // The device switches to 250 Hz: its new index 0 at 40 s.
+        for (long i = 0; i < 250 * 20; i += 250) {
+            ChunkRecord c = shiftedClock(chunk("d", 250, i, 250), 40 * SECOND);
+            assertThat(assembler.offer(s, c, NO_WATERMARK, out).taken()).isTrue();
+        }
+        // Then corrects its clock by +3 s while its index runs on.
+        for (long i = 250 * 20; i < 250 * 40; i += 250) {
+            ChunkRecord c = shiftedClock(chunk("d", 250, i, 250), 43 * SECOND);
+            assertThat(assembler.offer(s, c, NO_WATERMARK, out).taken()).isTrue();
+        }
+        assertThat(out.segments).containsExactly(SegmentCause.RATE_CHANGE, SegmentCause.CLOCK_JUMP);
+        assertThat(out.startsInSeconds()).doesNotHaveDuplicates().isSorted();
+        assertThat(out.startsInSeconds()).contains(40L, 45L, 65L, 70L);
+    }
+
+    @Test
+    void aBackwardClockJumpSkipsTheWindowsAlreadyClosedSoNoKeyIsReused() {
+        DeviceStreamState s = feed("d", 100, 0, 3000, 100);
+        assertThat(out.startsInSeconds()).containsExactly(0L, 5L, 10L, 15L);
+        // The clock goes back 12 s while the index runs on: the new segment starts at 18 s.
+        for (long i = 3000; i < 6000; i += 100) {
+            ChunkRecord c = shiftedClock(chunk("d", 100, i, 100), -12 * SECOND);
+            assertThat(assembler.offer(s, c, NO_WATERMARK, out).taken()).isTrue();
+        }
+        assertThat(out.segments).containsExactly(SegmentCause.CLOCK_JUMP);
+        assertThat(out.skippedWindows).isGreaterThan(0);
+        assertThat(out.startsInSeconds()).doesNotHaveDuplicates().isSorted();
+        assertThat(out.startsInSeconds()).contains(30L, 35L).doesNotContain(25L);
+    }
+
+    @Test
+    void aYearLongSilenceIsANewSegmentNotAYearOfMissingSamples() {
+        DeviceStreamState s = feed("d", 2000, 0, 40_000, 2000);
+        long yearSamples = 365L * 24 * 3600 * 2000;
+        ChunkRecord later = chunk("d", 2000, yearSamples, 2000);
+        long t0 = System.nanoTime();
+        assertThat(assembler.offer(s, later, NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.ACCEPTED);
+        assembler.resolveGaps(s, Long.MAX_VALUE, out);
+        // Generous: a year of samples one by one would take minutes.
+        assertThat(System.nanoTime() - t0).isLessThan(2_000_000_000L);
+        assertThat(out.segments).containsExactly(SegmentCause.LONG_GAP);
+    }
+
+    @Test
+    void holdsAtMostTheConfiguredNumberOfChunksBehindAGap() {
+        DeviceWindowAssembler bounded =
+                new DeviceWindowAssembler(
+                        defaultSpec(),
+                        new StreamLimits(StreamLimits.DEFAULTS.maxGapMicros(), 4, SECOND));
+        ChunkRecord first = chunk("d", 100, 0, 100);
+        DeviceStreamState s = bounded.newState(first);
+        bounded.offer(s, first, NO_WATERMARK, out);
+        for (long i = 200; i < 1000; i += 100) {
+            bounded.offer(s, chunk("d", 100, i, 100), NO_WATERMARK, out);
+            assertThat(s.pendingCount()).isLessThanOrEqualTo(4);
+        }
+        // The chunk [100,200) came too late: its gap was given up to bound the state.
+        assertThat(bounded.offer(s, chunk("d", 100, 100, 100), NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.LATE);
+    }
+
+    @Test
+    void refusesAChunkThatWouldOpenASegmentBeforeTheCurrentOnesStart() {
+        DeviceStreamState s = feed("d", 100, 0, 3000, 100);
+        Offer o =
+                assembler.offer(
+                        s,
+                        shiftedClock(chunk("d", 100, 3000, 100), -40 * SECOND),
+                        NO_WATERMARK,
+                        out);
+        assertThat(o.outcome()).isEqualTo(ChunkOutcome.INCONSISTENT);
+        assertThat(o.detail()).contains("before the current segment");
+        assertThat(out.segments).isEmpty();
     }
 
     @Test
@@ -182,7 +282,7 @@ class DeviceWindowAssemblerTest {
             if (t == null) {
                 t = assembler.newState(c);
             }
-            assembler.offer(t, c, NO_WATERMARK, other);
+            assembler.offer(t, c, NO_WATERMARK, other).outcome();
         }
         assembler.flush(t, other);
         assertThat(other.startsInSeconds()).containsExactly(0L, 5L, 10L, 15L);
@@ -199,7 +299,7 @@ class DeviceWindowAssemblerTest {
             if (s == null) {
                 s = assembler.newState(c);
             }
-            assembler.offer(s, c, NO_WATERMARK, out);
+            assembler.offer(s, c, NO_WATERMARK, out).outcome();
         }
         assertThat(out.dropped).isEmpty();
         assertThat(out.startsInSeconds()).containsExactly(5L);
@@ -213,7 +313,7 @@ class DeviceWindowAssemblerTest {
             if (s == null) {
                 s = assembler.newState(c);
             }
-            ChunkOutcome outcome = assembler.offer(s, c, NO_WATERMARK, out);
+            ChunkOutcome outcome = assembler.offer(s, c, NO_WATERMARK, out).outcome();
             assertThat(outcome).isEqualTo(ChunkOutcome.ACCEPTED);
         }
         return s;

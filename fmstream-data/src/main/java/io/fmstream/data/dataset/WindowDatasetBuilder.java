@@ -310,7 +310,8 @@ public final class WindowDatasetBuilder {
                 d.state = d.assembler.newState(c);
             }
             // No watermark offline: gaps close by the device's own later data or at finish().
-            ChunkOutcome outcome = d.assembler.offer(d.state, c, Long.MIN_VALUE, d.listener);
+            ChunkOutcome outcome =
+                    d.assembler.offer(d.state, c, Long.MIN_VALUE, d.listener).outcome();
             if (outcome != ChunkOutcome.ACCEPTED && outcome != ChunkOutcome.PENDING) {
                 assemblerDeadLetters.merge(outcome.name(), 1L, Long::sum);
             }

@@ -294,7 +294,7 @@ class WindowDatasetBuilderTest {
             if (state == null) {
                 state = assembler.newState(c);
             }
-            assertThat(assembler.offer(state, c, Long.MIN_VALUE, listener))
+            assertThat(assembler.offer(state, c, Long.MIN_VALUE, listener).outcome())
                     .isEqualTo(ChunkOutcome.ACCEPTED);
         }
         assembler.flush(state, listener);

@@ -1,0 +1,23 @@
+package io.fmstream.core.window;
+
+/**
+ * Why a device's stream started a new segment. The previous segment's open windows are closed under
+ * the usual rules (gap-filled or dropped) and the new segment is anchored afresh on the chunk that
+ * started it; see {@link DeviceWindowAssembler}.
+ */
+public enum SegmentCause {
+    /** The sample index went back while the timestamp did not agree: the device restarted. */
+    REBOOT,
+    /** The sample rate changed. */
+    RATE_CHANGE,
+    /**
+     * The index continues but the timestamp disagrees with it by more than the clock tolerance
+     * (forward or backward): the device corrected its clock.
+     */
+    CLOCK_JUMP,
+    /**
+     * The chunk starts more than the maximum gap after the device's newest data: a new recording,
+     * not a hole to fill sample by sample.
+     */
+    LONG_GAP
+}
