@@ -140,6 +140,21 @@ final class Fleet {
                 bad(
                         chunk("bad-future", 250, nowMicros + 3600 * SECOND, new short[250]),
                         DeadLetterReason.FUTURE));
+        SensorChunk ppg = chunk("bad-signal", 250, t0, new short[250]);
+        ppg.setSignalType(SignalType.PPG);
+        phaseA.add(bad(ppg, DeadLetterReason.UNSUPPORTED_SIGNAL));
+        SensorChunk odd = chunk("bad-odd-bytes", 250, t0, new short[250]);
+        odd.setSamples(ByteBuffer.wrap(new byte[501]));
+        phaseA.add(bad(odd, DeadLetterReason.MALFORMED_SAMPLES));
+        SensorChunk before1970 = chunk("bad-epoch", 250, -SECOND, new short[250]);
+        phaseA.add(bad(before1970, DeadLetterReason.INCONSISTENT_STREAM));
+        SensorChunk hugeIndex = chunk("bad-index", 250, t0, new short[250]);
+        hugeIndex.setFirstSampleIndex(Long.MAX_VALUE - 1);
+        phaseA.add(bad(hugeIndex, DeadLetterReason.INCONSISTENT_STREAM));
+        phaseA.add(
+                bad(
+                        chunk("bad-id-" + "x".repeat(10_000), 250, t0, new short[250]),
+                        DeadLetterReason.UNDECODABLE));
     }
 
     private static SimulatedDevice device(
