@@ -71,7 +71,7 @@ public final class FmstreamMetrics {
                     new Metric(
                             SEGMENTS_STARTED,
                             "counter, label `cause` (`REBOOT`, `RATE_CHANGE`, `CLOCK_JUMP`,"
-                                    + " `LONG_GAP`)",
+                                    + " `LONG_GAP`, `NEW_RECORDING`)",
                             "window-assembler",
                             "new stream segments of a device: its open windows closed, the stream"
                                     + " re-anchored"),

@@ -17,8 +17,9 @@ import java.util.Set;
 
 /**
  * The integration tests' input: simulated devices, one uploading minutes late, one with a drop-out,
- * and one bad record of every kind, in three production phases. Built once, so two runs of the job
- * see byte-identical input.
+ * one that reboots, one that corrects its clock and one that changes its sample rate, and one bad
+ * record of every kind, in three production phases. Built once, so two runs of the job see
+ * byte-identical input.
  */
 final class Fleet {
 
@@ -27,6 +28,9 @@ final class Fleet {
     static final double[] ON_TIME_RATES = {128, 250, 300, 360, 500};
     static final String GAPPY = "dev-gappy";
     static final String LATE = "dev-late";
+    static final String REBOOT = "dev-reboot";
+    static final String CLOCK_JUMP = "dev-clock-jump";
+    static final String RATE_CHANGE = "dev-rate-change";
 
     /** Seconds of data of each on-time and late device. */
     static final int SECONDS = 62;
@@ -97,6 +101,8 @@ final class Fleet {
         phaseB.add(bad(missing, DeadLetterReason.LATE));
         expectWindows(GAPPY, t0, 0, 70);
 
+        addMisbehavingDevices();
+
         SimulatedDevice late = device(LATE, 31, 360, t0Late, 75);
         for (int s = 0; s < SECONDS; s++) {
             phaseLate.add(good(late.nextChunk(360)));
@@ -109,6 +115,49 @@ final class Fleet {
     /** Every record the fleet produces, good and bad. */
     int recordCount() {
         return phaseA.size() + phaseB.size() + phaseLate.size();
+    }
+
+    /**
+     * Devices that reboot, correct their clock or switch their sample rate at the phase split:
+     * every chunk is well-formed and none may be dead-lettered; each segment is windowed afresh.
+     */
+    private void addMisbehavingDevices() {
+        // Reboot after 30 s, back 10 s later with its index from 0: segments [0,30) and [40,82).
+        SimulatedDevice reboot = device(REBOOT, 41, 250, t0, 70);
+        for (int s = 0; s < SECONDS + 10; s++) {
+            SensorChunk c = reboot.nextChunk(250);
+            if (s >= SPLIT) {
+                c.setFirstSampleIndex(c.getFirstSampleIndex() - SPLIT * 250L);
+                c.setFirstSampleTimeMicros(c.getFirstSampleTimeMicros() + 10 * SECOND);
+            }
+            (s < SPLIT ? phaseA : phaseB).add(good(c));
+        }
+        // The first segment's last window [20,30) is closed gap-filled at the reboot.
+        expectWindows(REBOOT, t0, 0, 20);
+        expectWindows(REBOOT, t0, 40, 70);
+
+        // Clock corrected by +3 s after 30 s while the index runs on: segments [0,30), [33,65).
+        SimulatedDevice clock = device(CLOCK_JUMP, 43, 250, t0, 80);
+        for (int s = 0; s < SECONDS; s++) {
+            SensorChunk c = clock.nextChunk(250);
+            if (s >= SPLIT) {
+                c.setFirstSampleTimeMicros(c.getFirstSampleTimeMicros() + 3 * SECOND);
+            }
+            (s < SPLIT ? phaseA : phaseB).add(good(c));
+        }
+        expectWindows(CLOCK_JUMP, t0, 0, 20);
+        // The last segment's trailing windows stay open (the input does not end).
+        expectWindows(CLOCK_JUMP, t0, 35, 50);
+
+        // 250 Hz for 30 s, then 500 Hz from index 0: segments [0,30), [30,62).
+        SimulatedDevice slow = device(RATE_CHANGE, 45, 250, t0, 90);
+        SimulatedDevice fast = device(RATE_CHANGE, 46, 500, t0 + SPLIT * SECOND, 90);
+        for (int s = 0; s < SECONDS; s++) {
+            SensorChunk c = s < SPLIT ? slow.nextChunk(250) : fast.nextChunk(500);
+            (s < SPLIT ? phaseA : phaseB).add(good(c));
+        }
+        expectWindows(RATE_CHANGE, t0, 0, 20);
+        expectWindows(RATE_CHANGE, t0, 30, 50);
     }
 
     private void addBadRecords(long nowMicros) {

@@ -169,6 +169,14 @@ class FmstreamJobIntegrationTest {
         assertThat(metrics.sum("fmstream_embeddings", Map.of("job_id", jobId)))
                 .isEqualTo(FLEET.expectedWindowKeys.size());
         assertThat(metrics.sum("fmstream_chunks_duplicate", Map.of("job_id", jobId))).isEqualTo(1);
+        for (String cause : List.of("REBOOT", "CLOCK_JUMP", "RATE_CHANGE")) {
+            assertThat(
+                            metrics.sum(
+                                    "fmstream_segments_started",
+                                    Map.of("job_id", jobId, "cause", cause)))
+                    .as("segments started by " + cause)
+                    .isEqualTo(1);
+        }
         assertThat(metrics.sum("fmstream_records_in", Map.of("job_id", jobId)))
                 .isEqualTo(FLEET.recordCount());
         assertThat(metrics.names())

@@ -197,6 +197,7 @@ public final class ChunkValidator {
         chunk.gain = gain;
         chunk.baseline = decoded.getBaseline();
         chunk.source = source;
+        chunk.endOfRecording = decoded.getEndOfRecording();
         long lastSampleMicros = chunk.firstSampleTimeMicros + Math.round((count - 1) * 1e6 / rate);
         if (lastSampleMicros - appendMicros > rules.maxFutureMicros()) {
             return reject(

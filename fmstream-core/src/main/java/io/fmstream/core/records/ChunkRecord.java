@@ -14,6 +14,9 @@ public class ChunkRecord {
     public int baseline;
     public SourceRef source;
 
+    /** The last chunk of a recording: the device's windows close once it is consumed. */
+    public boolean endOfRecording;
+
     public ChunkRecord() {}
 
     public int sampleCount() {

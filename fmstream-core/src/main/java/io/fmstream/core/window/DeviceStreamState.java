@@ -61,6 +61,16 @@ public class DeviceStreamState {
 
     public double previousSampleRateHz;
 
+    /**
+     * End (exclusive stream index) of the current segment's recording once its end-of-recording
+     * chunk has arrived; 0 while the recording goes on. The windows close when the stream head
+     * reaches it, and the state stays (for resend detection) until the idle timeout.
+     */
+    public long recordingEnd;
+
+    /** True once the recording that ends at {@link #recordingEnd} has been closed. */
+    public boolean recordingClosed;
+
     /** Segments started after the first one. */
     public int segments;
 

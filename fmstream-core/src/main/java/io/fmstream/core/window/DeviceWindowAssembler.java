@@ -84,6 +84,8 @@ public final class DeviceWindowAssembler {
                 first.firstSampleTimeMicros
                         - Math.round(first.firstSampleIndex * 1e6 / first.sampleRateHz);
         s.segmentStartMicros = first.firstSampleTimeMicros;
+        s.recordingEnd = 0;
+        s.recordingClosed = false;
         StreamingResampler r = resampler(first.sampleRateHz);
         s.resampler = r.newState(s.anchorMicros, first.firstSampleIndex);
         // Windows starting so early that the stream's start alone makes them too incomplete are
@@ -153,6 +155,11 @@ public final class DeviceWindowAssembler {
                 }
             }
         }
+        if (s.recordingClosed && (cause != null || end > s.recordingEnd)) {
+            // Whatever follows a closed recording (a continuation, a restart) is the next one;
+            // a chunk within it is judged as part of it (duplicate, overlap or late).
+            cause = SegmentCause.NEW_RECORDING;
+        }
         if (cause != null) {
             if (belongsToPreviousSegment(s, c)) {
                 return Offer.of(
@@ -164,7 +171,9 @@ public final class DeviceWindowAssembler {
                                 + ") belong to the device's previous segment, closed when a new"
                                 + " one started");
             }
-            if (cause != SegmentCause.LONG_GAP && c.firstSampleTimeMicros <= s.segmentStartMicros) {
+            if (cause != SegmentCause.LONG_GAP
+                    && cause != SegmentCause.NEW_RECORDING
+                    && c.firstSampleTimeMicros <= s.segmentStartMicros) {
                 return Offer.of(
                         ChunkOutcome.INCONSISTENT,
                         why
@@ -243,6 +252,9 @@ public final class DeviceWindowAssembler {
             declareOldestGapMissing(s, out);
         }
         addPending(s, c, hash);
+        if (c.endOfRecording) {
+            s.recordingEnd = end;
+        }
         drain(s, out);
         resolveGaps(s, watermarkMicros, out);
         return StreamingResampler.inputHead(s.resampler) >= end ? Offer.ACCEPTED : Offer.PENDING;
@@ -344,6 +356,14 @@ public final class DeviceWindowAssembler {
             remember(s, s.pendingIndex[0], n, s.pendingHash[0]);
             removeFirstPending(s);
             r.push(s.resampler, scratch, 0, n, (j, v) -> acceptOutput(s, j, v, out));
+        }
+        if (s.recordingEnd > 0
+                && !s.recordingClosed
+                && StreamingResampler.inputHead(s.resampler) >= s.recordingEnd) {
+            // The recording's last chunk is consumed: close its windows now, not at the idle
+            // timeout. The state stays until then, so a resend is still recognised.
+            s.recordingClosed = true;
+            flush(s, out);
         }
     }
 

@@ -19,5 +19,10 @@ public enum SegmentCause {
      * The chunk starts more than the maximum gap after the device's newest data: a new recording,
      * not a hole to fill sample by sample.
      */
-    LONG_GAP
+    LONG_GAP,
+    /**
+     * The device's previous recording ended (a chunk flagged end-of-recording was consumed) and a
+     * chunk that is not a resend of it arrived: the next recording.
+     */
+    NEW_RECORDING
 }

@@ -253,6 +253,55 @@ class DeviceWindowAssemblerTest {
     }
 
     @Test
+    void anEndOfRecordingFlagClosesEveryWindowAtOnceAndTheNextRecordingStartsAfresh() {
+        // A 30 s spot check in 1 s chunks, the last one flagged.
+        DeviceStreamState s = null;
+        for (long i = 0; i < 3000; i += 100) {
+            ChunkRecord c = chunk("d", 100, i, 100);
+            c.endOfRecording = i == 2900;
+            if (s == null) {
+                s = assembler.newState(c);
+            }
+            assertThat(assembler.offer(s, c, NO_WATERMARK, out).outcome())
+                    .isEqualTo(ChunkOutcome.ACCEPTED);
+        }
+        // All five windows, the last one gap-filled by the interpolator's missing edge.
+        assertThat(out.startsInSeconds()).containsExactly(0L, 5L, 10L, 15L, 20L);
+        assertThat(out.windows.get(4).missingFraction).isBetween(0.001f, 0.05f);
+        // A resend of the flagged chunk is a duplicate, not a new recording.
+        ChunkRecord resend = chunk("d", 100, 2900, 100);
+        resend.endOfRecording = true;
+        assertThat(assembler.offer(s, resend, NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.DUPLICATE);
+        // The next spot check, 60 s later, index from 0 again.
+        for (long i = 0; i < 3000; i += 100) {
+            ChunkRecord c = shiftedClock(chunk("d", 100, i, 100), 60 * SECOND);
+            c.endOfRecording = i == 2900;
+            assertThat(assembler.offer(s, c, NO_WATERMARK, out).outcome())
+                    .isEqualTo(ChunkOutcome.ACCEPTED);
+        }
+        assertThat(out.segments).containsExactly(SegmentCause.NEW_RECORDING);
+        assertThat(out.startsInSeconds())
+                .containsExactly(0L, 5L, 10L, 15L, 20L, 60L, 65L, 70L, 75L, 80L);
+    }
+
+    @Test
+    void anEndOfRecordingFlagBehindAGapWaitsForTheGapLikeAnyChunk() {
+        ChunkRecord first = chunk("d", 100, 0, 1000);
+        DeviceStreamState s = assembler.newState(first);
+        assembler.offer(s, first, NO_WATERMARK, out);
+        ChunkRecord last = chunk("d", 100, 1100, 1900);
+        last.endOfRecording = true;
+        assertThat(assembler.offer(s, last, NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.PENDING);
+        assertThat(out.windows).isEmpty();
+        // The gap fills: everything closes at once.
+        assertThat(assembler.offer(s, chunk("d", 100, 1000, 100), NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.ACCEPTED);
+        assertThat(out.startsInSeconds()).containsExactly(0L, 5L, 10L, 15L, 20L);
+    }
+
+    @Test
     void refusesAChunkThatWouldOpenASegmentBeforeTheCurrentOnesStart() {
         DeviceStreamState s = feed("d", 100, 0, 3000, 100);
         Offer o =

@@ -10,7 +10,8 @@ import java.util.NoSuchElementException;
 /**
  * Cuts one recorded signal into the sensor chunks a wearable would have sent: contiguous, stream
  * indexes from 0, each chunk's timestamp computed from its index (never accumulated, so there is no
- * drift at rates like 360 Hz whose period is not a whole number of microseconds).
+ * drift at rates like 360 Hz whose period is not a whole number of microseconds). The last chunk
+ * carries {@code endOfRecording}.
  */
 public final class RecordChunker implements Iterator<SensorChunk> {
 
@@ -164,6 +165,9 @@ public final class RecordChunker implements Iterator<SensorChunk> {
                         .setGain(gain)
                         .setBaseline(baseline)
                         .setUnit(unit)
+                        // The job closes the record's windows on its last chunk instead of
+                        // waiting for the device's idle timeout.
+                        .setEndOfRecording(next + n >= samples.length)
                         .build();
         next += n;
         return chunk;

@@ -191,7 +191,8 @@ public final class ChunkTemplates {
                 t.samples(chunkOf(t, seq)),
                 SimulatedDevice.GAIN,
                 SimulatedDevice.BASELINE,
-                SimulatedDevice.UNIT);
+                SimulatedDevice.UNIT,
+                false);
     }
 
     /**

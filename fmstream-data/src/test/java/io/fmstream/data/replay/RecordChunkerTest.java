@@ -41,6 +41,9 @@ class RecordChunkerTest {
             expectedIndex += c.getSamples().remaining() / 2;
         }
         assertThat(chunks.get(100).getSamples().remaining()).isEqualTo(14);
+        assertThat(chunks)
+                .filteredOn(SensorChunk::getEndOfRecording)
+                .containsExactly(chunks.get(100));
         assertThat(decoded).hasSize(samples.length);
         for (int i = 0; i < samples.length; i++) {
             assertThat(decoded.get(i)).isEqualTo(samples[i]);

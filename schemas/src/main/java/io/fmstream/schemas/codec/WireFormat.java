@@ -35,6 +35,7 @@ public final class WireFormat {
     /** Record names with their published versions, oldest first; the last one is current. */
     private static final String[][] PUBLISHED = {
         {"SensorChunk", "v1"},
+        {"SensorChunk", "v2"},
         {"WindowEmbedding", "v1"},
         {"Prediction", "v1"},
         {"DeadLetter", "v1"},

@@ -28,15 +28,20 @@ import org.apache.avro.specific.SpecificData;
 import org.junit.jupiter.api.Test;
 
 /**
- * Evolves SensorChunk the way the next real version would: v2 (test-only, under {@code
- * src/test/resources/evolution/}) is v1 plus {@code firmwareVersion: string, default ""}. Every
- * exchange goes through single-object encoding, so the reader has to find the writer schema by the
- * fingerprint in the header.
+ * Evolves SensorChunk the way the next real version would: "next" (test-only, under {@code
+ * src/test/resources/evolution/}) is the latest published version plus {@code firmwareVersion:
+ * string, default ""}. In the names below V1 is that latest published version (today v2) and V2 the
+ * hypothetical next one. Every exchange goes through single-object encoding, so the reader has to
+ * find the writer schema by the fingerprint in the header.
  */
 class SchemaEvolutionTest {
 
-    private static final Schema V1 = WireFormat.publishedVersions("SensorChunk").get(0);
-    private static final Schema V2 = parse(resource("/evolution/SensorChunk.v2.avsc"));
+    private static final Schema V1 = latest(WireFormat.publishedVersions("SensorChunk"));
+    private static final Schema V2 = parse(resource("/evolution/SensorChunk.next.avsc"));
+
+    private static Schema latest(java.util.List<Schema> versions) {
+        return versions.get(versions.size() - 1);
+    }
 
     @Test
     void theTestV2IsTheCurrentSensorChunkPlusOneField() {
