@@ -22,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -292,8 +291,9 @@ public final class DemoCommand implements Callable<Integer> {
         private long embeddingCount;
         private long predictionCount;
         private long deadLetterCount;
-        private final List<Long> writtenLatency = new ArrayList<>();
-        private final List<Long> committedLatency = new ArrayList<>();
+        // Over the last minute, not per status interval: a stall must stay visible.
+        private final LatencyWindow writtenLatency = new LatencyWindow(60_000);
+        private final LatencyWindow committedLatency = new LatencyWindow(60_000);
 
         Watcher(String bootstrapServers, JobSettings settings) {
             this.settings = settings;
@@ -321,8 +321,9 @@ public final class DemoCommand implements Callable<Integer> {
                 } else if (r.topic().equals(settings.predictionsTopic)) {
                     predictionCount++;
                     Prediction p = predictions.decode(r.value());
-                    writtenLatency.add(p.getEmitTimeMillis() - p.getNewestChunkAppendTimeMillis());
-                    committedLatency.add(now - p.getNewestChunkAppendTimeMillis());
+                    writtenLatency.add(
+                            now, p.getEmitTimeMillis() - p.getNewestChunkAppendTimeMillis());
+                    committedLatency.add(now, now - p.getNewestChunkAppendTimeMillis());
                     agreement.prediction(p);
                 } else if (r.topic().equals(settings.deadLetterTopic)) {
                     deadLetterCount++;
@@ -337,8 +338,8 @@ public final class DemoCommand implements Callable<Integer> {
             String line =
                     String.format(
                             "demo: %4.0f s | %d devices | chunks %d (%.0f/s) | windows %d (%.1f/s)"
-                                + " | predictions %d (%.1f/s) | dead letters %d | latency written"
-                                + " p50/p99 %s ms, committed p50/p99 %s ms",
+                                + " | predictions %d (%.1f/s) | dead letters %d | latency over the"
+                                + " last minute, p50/p99/max: written %s ms, committed %s ms",
                             s,
                             devices,
                             chunks,
@@ -348,22 +349,9 @@ public final class DemoCommand implements Callable<Integer> {
                             predictionCount,
                             predictionCount / s,
                             deadLetterCount,
-                            percentiles(writtenLatency),
-                            percentiles(committedLatency));
-            writtenLatency.clear();
-            committedLatency.clear();
+                            writtenLatency.summary(System.currentTimeMillis()),
+                            committedLatency.summary(System.currentTimeMillis()));
             return line;
-        }
-
-        private static String percentiles(List<Long> values) {
-            if (values.isEmpty()) {
-                return "-/-";
-            }
-            List<Long> sorted = new ArrayList<>(values);
-            Collections.sort(sorted);
-            return sorted.get(sorted.size() / 2)
-                    + "/"
-                    + sorted.get(Math.min(sorted.size() - 1, (int) (sorted.size() * 0.99)));
         }
 
         @Override
