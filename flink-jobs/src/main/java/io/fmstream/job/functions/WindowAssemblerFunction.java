@@ -26,7 +26,8 @@ import org.apache.flink.util.Collector;
 /**
  * Adapter over {@link DeviceWindowAssembler}, keyed by device id.
  *
- * <p>State per device: one {@link DeviceStreamState} value, written back with {@code update()}
+ * <p>State per device: one {@link DeviceStreamState} value (the core's, Flink-free) and one {@link
+ * DeviceTimers} value (the timers this adapter registered), each written back with {@code update()}
  * after every change. Timers per device, at most three: an event-time timer at the oldest pending
  * gap's expiry, an event-time timer at {@code Long.MAX_VALUE} that flushes the device when a
  * bounded input ends (or a savepoint drains the job), and a processing-time idle timer that flushes
@@ -42,6 +43,7 @@ public class WindowAssemblerFunction
     private final long idleTimeoutMillis;
 
     private transient ValueState<DeviceStreamState> state;
+    private transient ValueState<DeviceTimers> timers;
     private transient DeviceWindowAssembler assembler;
     private transient DeadLetters deadLetters;
     private transient Counter duplicates;
@@ -64,6 +66,11 @@ public class WindowAssemblerFunction
                                 new ValueStateDescriptor<>(
                                         "device-stream",
                                         TypeInformation.of(DeviceStreamState.class)));
+        timers =
+                getRuntimeContext()
+                        .getState(
+                                new ValueStateDescriptor<>(
+                                        "device-timers", TypeInformation.of(DeviceTimers.class)));
         assembler = new DeviceWindowAssembler(spec, limits);
         deadLetters = new DeadLetters(getRuntimeContext().getMetricGroup());
         duplicates = getRuntimeContext().getMetricGroup().counter(FmstreamMetrics.CHUNKS_DUPLICATE);
@@ -119,14 +126,19 @@ public class WindowAssemblerFunction
             default:
                 throw new IllegalStateException("Unhandled outcome " + offer.outcome());
         }
-        rearmGapTimer(s, ctx.timerService());
-        long now = ctx.timerService().currentProcessingTime();
-        if (s.idleTimerMillis != 0) {
-            ctx.timerService().deleteProcessingTimeTimer(s.idleTimerMillis);
+        DeviceTimers t = timers.value();
+        if (t == null) {
+            t = new DeviceTimers();
         }
-        s.idleTimerMillis = now + idleTimeoutMillis;
-        ctx.timerService().registerProcessingTimeTimer(s.idleTimerMillis);
+        rearmGapTimer(s, t, ctx.timerService());
+        long now = ctx.timerService().currentProcessingTime();
+        if (t.idleTimerMillis != 0) {
+            ctx.timerService().deleteProcessingTimeTimer(t.idleTimerMillis);
+        }
+        t.idleTimerMillis = now + idleTimeoutMillis;
+        ctx.timerService().registerProcessingTimeTimer(t.idleTimerMillis);
         state.update(s);
+        timers.update(t);
     }
 
     @Override
@@ -136,47 +148,72 @@ public class WindowAssemblerFunction
         if (s == null) {
             return;
         }
-        boolean idle =
-                ctx.timeDomain() == TimeDomain.PROCESSING_TIME && timestamp == s.idleTimerMillis;
-        boolean endOfInput =
-                ctx.timeDomain() == TimeDomain.EVENT_TIME && timestamp == Long.MAX_VALUE;
-        if (idle || endOfInput) {
-            assembler.flush(s, listener(out));
-            clear(s, ctx.timerService());
+        DeviceTimers t = timers.value();
+        if (t == null) {
+            // State restored from a release that kept the timers inside the device state: the
+            // registered timers are not known here, so whichever fires is taken at face value.
+            t = new DeviceTimers();
+        }
+        if (ctx.timeDomain() == TimeDomain.PROCESSING_TIME) {
+            if (t.idleTimerMillis == 0 || timestamp == t.idleTimerMillis) {
+                assembler.flush(s, listener(out));
+                clear(t, ctx.timerService());
+            }
             return;
         }
-        if (ctx.timeDomain() == TimeDomain.EVENT_TIME && timestamp == s.gapTimerMillis) {
-            s.gapTimerMillis = 0;
-            assembler.resolveGaps(s, toMicros(timestamp), listener(out));
-            rearmGapTimer(s, ctx.timerService());
-            state.update(s);
+        if (timestamp == Long.MAX_VALUE) {
+            assembler.flush(s, listener(out));
+            clear(t, ctx.timerService());
+            return;
         }
+        // A gap timer (or one from before a restore): gaps expired by then are resolved, which
+        // is idempotent, and the timer is re-armed at the next expiry.
+        if (timestamp == t.gapTimerMillis) {
+            t.gapTimerMillis = 0;
+        }
+        assembler.resolveGaps(s, toMicros(timestamp), listener(out));
+        rearmGapTimer(s, t, ctx.timerService());
+        state.update(s);
+        timers.update(t);
     }
 
-    private void clear(DeviceStreamState s, TimerService timers) {
-        if (s.gapTimerMillis != 0) {
-            timers.deleteEventTimeTimer(s.gapTimerMillis);
+    private void clear(DeviceTimers t, TimerService timerService) {
+        if (t.gapTimerMillis != 0) {
+            timerService.deleteEventTimeTimer(t.gapTimerMillis);
         }
-        if (s.idleTimerMillis != 0) {
-            timers.deleteProcessingTimeTimer(s.idleTimerMillis);
+        if (t.idleTimerMillis != 0) {
+            timerService.deleteProcessingTimeTimer(t.idleTimerMillis);
         }
-        timers.deleteEventTimeTimer(Long.MAX_VALUE);
+        timerService.deleteEventTimeTimer(Long.MAX_VALUE);
         state.clear();
+        timers.clear();
     }
 
-    private void rearmGapTimer(DeviceStreamState s, TimerService timers) {
+    private void rearmGapTimer(DeviceStreamState s, DeviceTimers t, TimerService timerService) {
         long expiryMicros = assembler.gapExpiryMicros(s);
         long wanted = expiryMicros == Long.MAX_VALUE ? 0 : Math.floorDiv(expiryMicros + 999, 1000);
-        if (wanted == s.gapTimerMillis) {
+        if (wanted == t.gapTimerMillis) {
             return;
         }
-        if (s.gapTimerMillis != 0) {
-            timers.deleteEventTimeTimer(s.gapTimerMillis);
+        if (t.gapTimerMillis != 0) {
+            timerService.deleteEventTimeTimer(t.gapTimerMillis);
         }
-        s.gapTimerMillis = wanted;
+        t.gapTimerMillis = wanted;
         if (wanted != 0) {
-            timers.registerEventTimeTimer(wanted);
+            timerService.registerEventTimeTimer(wanted);
         }
+    }
+
+    /**
+     * The timers registered for one device (0 = none), kept by the adapter so they can be deleted
+     * when the device's state is cleared; the core's state knows nothing of Flink timers. A Flink
+     * POJO.
+     */
+    public static class DeviceTimers {
+        public long gapTimerMillis;
+        public long idleTimerMillis;
+
+        public DeviceTimers() {}
     }
 
     private void reject(Context ctx, ChunkRecord chunk, DeadLetterReason reason, String detail) {

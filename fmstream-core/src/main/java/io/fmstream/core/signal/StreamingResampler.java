@@ -161,17 +161,45 @@ public final class StreamingResampler {
     }
 
     private float interpolate(State s, double p) {
+        return interpolate(s.history, s.historyStart, p);
+    }
+
+    /**
+     * Output {@code j} of a stream anchored at {@code anchorMicros}, computed from {@code input}
+     * whose element 0 is input index {@code inputStart}: the same value, bit for bit, as the
+     * streaming path produces, so windows computed ahead of a gap equal those computed in order.
+     * The support must lie inside {@code input} (see {@link #supportFirst} and {@link
+     * #supportLast}).
+     */
+    public float outputAt(long anchorMicros, long j, float[] input, long inputStart) {
+        double p = (j * (1e6 / outRate) - anchorMicros) * inRate / 1e6;
+        return interpolate(input, inputStart, p);
+    }
+
+    /** First input index output {@code j} of a stream anchored at {@code anchorMicros} reads. */
+    public long supportFirst(long anchorMicros, long j) {
+        double p = (j * (1e6 / outRate) - anchorMicros) * inRate / 1e6;
+        return (long) Math.ceil(p) - halfWidth;
+    }
+
+    /** Last input index output {@code j} of a stream anchored at {@code anchorMicros} reads. */
+    public long supportLast(long anchorMicros, long j) {
+        double p = (j * (1e6 / outRate) - anchorMicros) * inRate / 1e6;
+        return (long) Math.floor(p) + halfWidth;
+    }
+
+    private float interpolate(float[] history, long historyStart, double p) {
         long lo = (long) Math.ceil(p) - halfWidth;
         long hi = (long) Math.floor(p) + halfWidth;
         double acc = 0.0;
         double weightSum = 0.0;
         for (long n = lo; n <= hi; n++) {
-            long idx = n - s.historyStart;
-            if (idx < 0) {
-                // Before the stream's first sample: unknown, hence missing.
+            long idx = n - historyStart;
+            if (idx < 0 || idx >= history.length) {
+                // Outside the known input: unknown, hence missing.
                 return Float.NaN;
             }
-            float x = s.history[(int) idx];
+            float x = history[(int) idx];
             if (Float.isNaN(x)) {
                 return Float.NaN;
             }

@@ -71,15 +71,14 @@ public class DeviceStreamState {
     /** True once the recording that ends at {@link #recordingEnd} has been closed. */
     public boolean recordingClosed;
 
+    /**
+     * Indices of windows already emitted ahead of a gap (sorted), which the in-order path skips
+     * when it reaches them.
+     */
+    public long[] emittedAhead = new long[0];
+
     /** Segments started after the first one. */
     public int segments;
-
-    /**
-     * Timers registered for this device (0 = none), so they can be deleted when state is cleared.
-     */
-    public long gapTimerMillis;
-
-    public long idleTimerMillis;
 
     public DeviceStreamState() {}
 

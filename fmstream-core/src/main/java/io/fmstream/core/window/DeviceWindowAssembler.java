@@ -257,7 +257,119 @@ public final class DeviceWindowAssembler {
         }
         drain(s, out);
         resolveGaps(s, watermarkMicros, out);
-        return StreamingResampler.inputHead(s.resampler) >= end ? Offer.ACCEPTED : Offer.PENDING;
+        if (StreamingResampler.inputHead(s.resampler) >= end) {
+            return Offer.ACCEPTED;
+        }
+        emitAheadOfGap(s, start, end, out);
+        return Offer.PENDING;
+    }
+
+    /**
+     * A gap blocks only the windows it touches. The chunk {@code [start, end)} waits behind a gap;
+     * every window whose outputs' whole interpolator support lies in the contiguous run of pending
+     * chunks around it is computed now, straight from those samples, and emitted (complete, missing
+     * fraction 0). The in-order path later skips it. The values are bit for bit those the in-order
+     * path would compute ({@link StreamingResampler#outputAt}), so the output does not depend on
+     * the order chunks arrive in. Cost: only windows that overlap the new chunk are examined.
+     */
+    private void emitAheadOfGap(DeviceStreamState s, long start, long end, WindowListener out) {
+        int n = s.pendingCount();
+        int at = 0;
+        while (at < n && s.pendingIndex[at] != start) {
+            at++;
+        }
+        int first = at;
+        while (first > 0 && pendingEndAt(s, first - 1) == s.pendingIndex[first]) {
+            first--;
+        }
+        int last = at;
+        while (last + 1 < n && pendingEndAt(s, last) == s.pendingIndex[last + 1]) {
+            last++;
+        }
+        long runStart = s.pendingIndex[first];
+        long runEnd = pendingEndAt(s, last);
+        StreamingResampler r = resampler(s.sampleRateHz);
+        int hop = spec.hopSamples();
+        int w = spec.windowSamples();
+        long anchor = s.anchorMicros;
+        // Windows overlapping the new chunk's outputs, whose support may now be complete.
+        long jFrom = outputIndexAtOrAfter(s, start - r.halfWidth());
+        long jTo = outputIndexAtOrAfter(s, end + r.halfWidth());
+        long kFrom = Math.max(s.nextWindow, Math.floorDiv(jFrom - w + 1, hop));
+        long kTo = Math.floorDiv(jTo, hop);
+        float[] input = null;
+        for (long k = kFrom; k <= kTo; k++) {
+            long j0 = k * hop;
+            long j1 = j0 + w - 1;
+            if (r.supportFirst(anchor, j0) < runStart
+                    || r.supportLast(anchor, j1) >= runEnd
+                    || Arrays.binarySearch(s.emittedAhead, k) >= 0) {
+                continue;
+            }
+            if (input == null) {
+                input = physical(s, first, last);
+            }
+            float[] values = new float[w];
+            for (int i = 0; i < w; i++) {
+                values[i] = r.outputAt(anchor, j0 + i, input, runStart);
+            }
+            long startMicros = spec.windowStartMicros(k);
+            out.emitted(
+                    new WindowRecord(
+                            s.deviceId,
+                            startMicros,
+                            startMicros + spec.windowMicros(),
+                            values,
+                            0f,
+                            newestAppendMillis(s, first, last)));
+            s.emittedAhead = insertSorted(s.emittedAhead, k);
+        }
+    }
+
+    private static long pendingEndAt(DeviceStreamState s, int i) {
+        return s.pendingIndex[i] + s.pendingSamples[i].length / 2;
+    }
+
+    /** The samples of pending chunks {@code first..last} (contiguous) in physical units. */
+    private static float[] physical(DeviceStreamState s, int first, int last) {
+        long total = pendingEndAt(s, last) - s.pendingIndex[first];
+        float[] values = new float[(int) total];
+        int off = 0;
+        float[] tmp = new float[0];
+        for (int i = first; i <= last; i++) {
+            int n = s.pendingSamples[i].length / 2;
+            if (tmp.length < n) {
+                tmp = new float[n];
+            }
+            Int16Samples.toPhysical(
+                    s.pendingSamples[i], s.pendingGain[i], s.pendingBaseline[i], tmp);
+            System.arraycopy(tmp, 0, values, off, n);
+            off += n;
+        }
+        return values;
+    }
+
+    private static long newestAppendMillis(DeviceStreamState s, int first, int last) {
+        long newest = 0;
+        for (int i = first; i <= last; i++) {
+            newest = Math.max(newest, s.pendingAppendMillis[i]);
+        }
+        return newest;
+    }
+
+    /** The first model-rate output index at or after input index {@code n} of the segment. */
+    private long outputIndexAtOrAfter(DeviceStreamState s, long n) {
+        double t = s.anchorMicros + n * 1e6 / s.sampleRateHz;
+        return (long) Math.ceil(t * spec.modelRateHz() / 1e6);
+    }
+
+    private static long[] insertSorted(long[] a, long v) {
+        int at = -Arrays.binarySearch(a, v) - 1;
+        long[] b = new long[a.length + 1];
+        System.arraycopy(a, 0, b, 0, at);
+        b[at] = v;
+        System.arraycopy(a, at, b, at + 1, a.length - at);
+        return b;
     }
 
     /** Closes the current segment and anchors a new one on {@code c}. */
@@ -393,7 +505,14 @@ public final class DeviceWindowAssembler {
         }
         long startMicros = spec.windowStartMicros(s.nextWindow);
         float missingFraction = (float) missing / buf.length;
-        if (missing < buf.length) {
+        while (s.emittedAhead.length > 0 && s.emittedAhead[0] < s.nextWindow) {
+            s.emittedAhead = Arrays.copyOfRange(s.emittedAhead, 1, s.emittedAhead.length);
+        }
+        boolean emittedAhead = s.emittedAhead.length > 0 && s.emittedAhead[0] == s.nextWindow;
+        if (emittedAhead) {
+            // Already emitted from the samples behind a gap: the same values, not again.
+            s.emittedAhead = Arrays.copyOfRange(s.emittedAhead, 1, s.emittedAhead.length);
+        } else if (missing < buf.length) {
             if (missingFraction > spec.maxMissingFraction()) {
                 out.droppedIncomplete(s.deviceId, startMicros, missingFraction);
             } else {

@@ -107,16 +107,17 @@ class DeviceWindowAssemblerTest {
         for (long i = 1100; i < 3000; i += 100) {
             assembler.offer(s, chunk("d", 100, i, 100), T0 + 15 * SECOND, out).outcome();
         }
-        // [0,10) needs 0.09 s of look-ahead past the gap's start, so nothing is out yet.
-        assertThat(out.windows).isEmpty();
+        // [0,10) needs 0.09 s of look-ahead past the gap's start, so it waits; [15,25) does not
+        // touch the gap and is out at once.
+        assertThat(out.startsInSeconds()).containsExactly(15L);
         assembler.resolveGaps(s, T0 + 11 * SECOND + LATENESS - 1, out);
-        assertThat(out.windows).isEmpty();
+        assertThat(out.startsInSeconds()).containsExactly(15L);
         assembler.resolveGaps(s, T0 + 11 * SECOND + LATENESS, out);
-        assertThat(out.startsInSeconds()).containsExactly(0L, 5L, 10L, 15L);
+        assertThat(out.startsInSeconds()).containsExactly(15L, 0L, 5L, 10L);
         // [5,15) and [10,20) each lose 1 s plus the interpolator's edges.
-        assertThat(out.windows.get(1).missingFraction).isBetween(0.10f, 0.12f);
         assertThat(out.windows.get(2).missingFraction).isBetween(0.10f, 0.12f);
-        assertThat(out.windows.get(3).missingFraction).isZero();
+        assertThat(out.windows.get(3).missingFraction).isBetween(0.10f, 0.12f);
+        assertThat(out.windows.get(0).missingFraction).isZero();
         assertThat(s.pendingCount()).isZero();
 
         // Data for the closed gap now arrives: it is late.
@@ -130,7 +131,8 @@ class DeviceWindowAssemblerTest {
         // 3 s drop-out from 10 s to 13 s.
         assembler.offer(s, chunk("d", 100, 1300, 1700), NO_WATERMARK, out).outcome();
         assembler.resolveGaps(s, T0 + 13 * SECOND + LATENESS, out);
-        assertThat(out.startsInSeconds()).containsExactly(0L, 15L);
+        // [15,25) does not touch the gap: emitted as soon as its data is there.
+        assertThat(out.startsInSeconds()).containsExactly(15L, 0L);
         assertThat(out.dropped).containsExactly(T0 + 5 * SECOND, T0 + 10 * SECOND);
     }
 
@@ -294,11 +296,78 @@ class DeviceWindowAssemblerTest {
         last.endOfRecording = true;
         assertThat(assembler.offer(s, last, NO_WATERMARK, out).outcome())
                 .isEqualTo(ChunkOutcome.PENDING);
-        assertThat(out.windows).isEmpty();
+        // Only the window that does not touch the gap is out; the recording is not closed.
+        assertThat(out.startsInSeconds()).containsExactly(15L);
         // The gap fills: everything closes at once.
         assertThat(assembler.offer(s, chunk("d", 100, 1000, 100), NO_WATERMARK, out).outcome())
                 .isEqualTo(ChunkOutcome.ACCEPTED);
-        assertThat(out.startsInSeconds()).containsExactly(0L, 5L, 10L, 15L, 20L);
+        assertThat(out.startsInSeconds()).containsExactly(15L, 0L, 5L, 10L, 20L);
+    }
+
+    @Test
+    void aGapBlocksOnlyTheWindowsItTouchesAndTheOutputIsTheSameInEveryArrivalOrder() {
+        // Reference: 60 s in order.
+        AssemblerFixtures.Collected inOrder = new AssemblerFixtures.Collected();
+        DeviceStreamState r = null;
+        for (long i = 0; i < 6000; i += 100) {
+            ChunkRecord c = chunk("d", 100, i, 100);
+            if (r == null) {
+                r = assembler.newState(c);
+            }
+            assembler.offer(r, c, NO_WATERMARK, inOrder);
+        }
+        // The same with [20 s, 21 s) lost and delivered last.
+        DeviceStreamState s = null;
+        for (long i = 0; i < 6000; i += 100) {
+            if (i == 2000) {
+                continue;
+            }
+            ChunkRecord c = chunk("d", 100, i, 100);
+            if (s == null) {
+                s = assembler.newState(c);
+            }
+            assembler.offer(s, c, NO_WATERMARK, out);
+        }
+        // [10,20) reaches 0.08 s into the gap through the interpolator; [25,35) on do not touch it.
+        assertThat(out.startsInSeconds()).containsExactly(0L, 5L, 25L, 30L, 35L, 40L, 45L);
+        assertThat(assembler.offer(s, chunk("d", 100, 2000, 100), NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.ACCEPTED);
+        assertThat(out.startsInSeconds())
+                .containsExactlyInAnyOrderElementsOf(inOrder.startsInSeconds())
+                .doesNotHaveDuplicates();
+        for (WindowRecord w : inOrder.windows) {
+            WindowRecord same =
+                    out.windows.stream()
+                            .filter(x -> x.windowStartMicros == w.windowStartMicros)
+                            .findFirst()
+                            .orElseThrow();
+            assertThat(same.samples)
+                    .as("window at %d", w.windowStartMicros)
+                    .containsExactly(w.samples);
+            assertThat(same.missingFraction).isEqualTo(w.missingFraction);
+        }
+    }
+
+    @Test
+    void windowsEmittedAheadOfAGapAreNotEmittedAgainWhenTheGapExpires() {
+        DeviceStreamState s = null;
+        for (long i = 0; i < 6000; i += 100) {
+            if (i == 2000) {
+                continue;
+            }
+            ChunkRecord c = chunk("d", 100, i, 100);
+            if (s == null) {
+                s = assembler.newState(c);
+            }
+            assembler.offer(s, c, NO_WATERMARK, out);
+        }
+        assembler.resolveGaps(s, T0 + 21 * SECOND + LATENESS, out);
+        // [10,20) misses the look-ahead into the gap, [15,25) and [20,30) 1 s plus the edges.
+        assertThat(out.startsInSeconds())
+                .containsExactly(0L, 5L, 25L, 30L, 35L, 40L, 45L, 10L, 15L, 20L);
+        assertThat(out.windows.get(7).missingFraction).isBetween(0.001f, 0.02f);
+        assertThat(out.windows.get(8).missingFraction).isBetween(0.1f, 0.15f);
+        assertThat(s.emittedAhead).isEmpty();
     }
 
     @Test
