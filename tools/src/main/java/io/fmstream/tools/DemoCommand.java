@@ -53,6 +53,8 @@ import picocli.CommandLine.Option;
                         + " flows.")
 public final class DemoCommand implements Callable<Integer> {
 
+    @picocli.CommandLine.Mixin LinkFaultOptions faults;
+
     @Option(
             names = "--devices",
             defaultValue = "50",
@@ -182,7 +184,8 @@ public final class DemoCommand implements Callable<Integer> {
             long simStart = Math.floorDiv(start * 1000L, 5_000_000L) * 5_000_000L;
             long scenarioMicros =
                     (duration != null ? duration : Duration.ofHours(24)).toNanos() / 1000;
-            SimulatedFleet fleet = fleet(devices, simStart, scenarioMicros);
+            SimulatedFleet fleet =
+                    faults.apply(fleet(devices, simStart, scenarioMicros), 1, scenarioMicros);
             System.out.printf(
                     "demo: %d simulated devices; rates %s Hz; scenarios mix normal sinus rhythm, AF"
                         + " and PVCs, noise, drop-outs and offline periods; %s is offline from 20 s"

@@ -36,6 +36,8 @@ public final class SimulateCommand implements Callable<Integer> {
 
     @Mixin ProducerOptions producer;
 
+    @Mixin LinkFaultOptions faults;
+
     @Option(
             names = "--devices",
             defaultValue = "10",
@@ -121,7 +123,11 @@ public final class SimulateCommand implements Callable<Integer> {
                                 5_000_000L);
         long simEnd = simStart + durationMicros;
         SimulatedFleet fleet =
-                SimulatedFleet.generate(devices, seed, simStart, chunkSeconds, durationMicros);
+                faults.apply(
+                        SimulatedFleet.generate(
+                                devices, seed, simStart, chunkSeconds, durationMicros),
+                        seed,
+                        durationMicros);
         String source = "simulator seed=" + seed;
         long wallStart = System.nanoTime();
         long lastProgress = wallStart;

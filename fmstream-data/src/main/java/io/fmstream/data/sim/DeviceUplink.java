@@ -17,6 +17,8 @@ import java.util.Objects;
  *   <li>A chunk completed during an offline period is held back and sent when the period ends,
  *       together with the rest of the backlog, in order.
  *   <li>Otherwise a chunk is sent as soon as it is complete.
+ *   <li>With {@link LinkFaults}, single chunks are also lost at random, and after a reboot the sent
+ *       index restarts at 0 (after a clock jump every timestamp is off by the jump).
  * </ul>
  *
  * Send times never decrease along the stream, so {@link #poll} returns each sent chunk exactly
@@ -37,6 +39,7 @@ public final class DeviceUplink {
     /** Null for a profile-driven device, which has no link events. */
     private final Scenario scenario;
 
+    private LinkFaults faults = LinkFaults.NONE;
     private long nextChunk;
     private long sentCount;
     private long droppedCount;
@@ -70,6 +73,21 @@ public final class DeviceUplink {
         this.samplesPerChunk = samplesPerChunk;
         this.historyMicros = historyMicros;
         this.scenario = device.isScenarioDriven() ? device.scenario() : null;
+    }
+
+    /**
+     * Adds link and firmware faults (lost chunks, a reboot, a clock jump); before the first poll.
+     */
+    public DeviceUplink withFaults(LinkFaults faults) {
+        if (nextChunk != 0) {
+            throw new IllegalStateException("faults must be set before the first poll");
+        }
+        this.faults = java.util.Objects.requireNonNull(faults, "faults");
+        return this;
+    }
+
+    public LinkFaults faults() {
+        return faults;
     }
 
     public SimulatedDevice device() {
@@ -106,6 +124,9 @@ public final class DeviceUplink {
 
     /** Whether chunk {@code k} has a sample in a drop-out, and so is never sent. */
     public boolean isDropped(long k) {
+        if (faults.lost(k)) {
+            return true;
+        }
         if (scenario == null) {
             return false;
         }
@@ -151,6 +172,18 @@ public final class DeviceUplink {
             device.trimHistoryBefore(device.sampleTimeMicros(from) - historyMicros);
             SensorChunk chunk = device.nextChunk(samplesPerChunk);
             GroundTruthSpan truth = groundTruth(from, from + samplesPerChunk);
+            long offset = faults.clockOffsetMicros(k);
+            if (offset != 0) {
+                // The device's clock is off: its chunks and, so that truth speaks the device's
+                // time as the windows do, their ground truth.
+                chunk.setFirstSampleTimeMicros(chunk.getFirstSampleTimeMicros() + offset);
+                truth =
+                        truth.relocated(
+                                truth.deviceId(),
+                                truth.startMicros() + offset,
+                                truth.endMicros() + offset);
+            }
+            chunk.setFirstSampleIndex(faults.sentIndex(k, from, samplesPerChunk));
             out.add(new SimulatedChunk(chunk, truth, k, recordedAtMicros(k), release));
             sentCount++;
             nextChunk++;

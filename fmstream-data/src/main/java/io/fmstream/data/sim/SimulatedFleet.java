@@ -26,6 +26,7 @@ public final class SimulatedFleet {
 
     private static final long STREAM_DEVICE = 0xDE1CEL;
     private static final long STREAM_RATE = 0x4A7EL;
+    private static final long STREAM_FAULTS = 0xFA017L;
 
     /** Fleet order: poll results are ordered by it at equal send times. */
     private final List<DeviceUplink> uplinks;
@@ -92,6 +93,29 @@ public final class SimulatedFleet {
             uplinks.add(new DeviceUplink(device, samplesPerChunk(chunkSeconds, rate)));
         }
         return new SimulatedFleet(uplinks);
+    }
+
+    /**
+     * Gives every device {@linkplain LinkFaults#draw drawn} link faults: {@code lossFraction} of
+     * chunks lost at random, and a {@code misbehavingFraction} of devices that reboot and jump
+     * their clock once within {@code scenarioMicros}. Before the first poll.
+     */
+    public SimulatedFleet withFaults(
+            long fleetSeed, double lossFraction, double misbehavingFraction, long scenarioMicros) {
+        long key = CounterRng.derive(fleetSeed, STREAM_FAULTS);
+        for (int i = 0; i < uplinks.size(); i++) {
+            DeviceUplink u = uplinks.get(i);
+            double chunkSeconds = u.samplesPerChunk() / u.device().sampleRateHz();
+            long chunks = (long) (scenarioMicros / 1e6 / chunkSeconds);
+            u.withFaults(
+                    LinkFaults.draw(
+                            CounterRng.derive(key, i),
+                            lossFraction,
+                            misbehavingFraction,
+                            chunks,
+                            chunkSeconds));
+        }
+        return this;
     }
 
     static int samplesPerChunk(double chunkSeconds, double rate) {

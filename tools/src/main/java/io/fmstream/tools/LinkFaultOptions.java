@@ -1,0 +1,43 @@
+package io.fmstream.tools;
+
+import io.fmstream.data.sim.SimulatedFleet;
+import picocli.CommandLine.Option;
+
+/**
+ * Realistic link and firmware faults of a simulated fleet (simulate, demo), declared once and mixed
+ * in with {@code @Mixin}.
+ */
+final class LinkFaultOptions {
+
+    @Option(
+            names = "--loss-fraction",
+            defaultValue = "0",
+            description =
+                    "Fraction of chunks lost at random on every device, on top of each device's"
+                            + " scheduled drop-outs (default: ${DEFAULT-VALUE}).")
+    double lossFraction;
+
+    @Option(
+            names = "--misbehaving-fraction",
+            defaultValue = "0",
+            description =
+                    "Fraction of devices that reboot once (index back to 0) and jump their clock"
+                            + " once by 1.5-5 s, at random times after the first minute (default:"
+                            + " ${DEFAULT-VALUE}).")
+    double misbehavingFraction;
+
+    SimulatedFleet apply(SimulatedFleet fleet, long seed, long scenarioMicros) {
+        if (!(lossFraction >= 0 && lossFraction < 1)
+                || !(misbehavingFraction >= 0 && misbehavingFraction <= 1)) {
+            throw new IllegalArgumentException(
+                    "--loss-fraction must be in [0, 1) and --misbehaving-fraction in [0, 1], got "
+                            + lossFraction
+                            + " and "
+                            + misbehavingFraction);
+        }
+        if (lossFraction == 0 && misbehavingFraction == 0) {
+            return fleet;
+        }
+        return fleet.withFaults(seed, lossFraction, misbehavingFraction, scenarioMicros);
+    }
+}
