@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             io.fmstream.tools.bench.HeadBenchCommand.class,
             io.fmstream.tools.eval.EvaluateCommand.class,
             io.fmstream.tools.eval.FitHeadCommand.class,
+            io.fmstream.tools.audit.AuditCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class FmstreamCli implements Runnable {
@@ -29,8 +30,8 @@ public final class FmstreamCli implements Runnable {
     public void run() {
         throw new CommandLine.ParameterException(
                 spec.commandLine(),
-                "Missing command: simulate, replay, tail, demo, dataset, bench, bench-heads,"
-                        + " evaluate or fit-head");
+                "Missing command: simulate, replay, tail, demo, audit, dataset, bench,"
+                        + " bench-heads, evaluate or fit-head");
     }
 
     public static void main(String[] args) {

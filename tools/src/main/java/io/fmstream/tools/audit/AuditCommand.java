@@ -1,0 +1,145 @@
+package io.fmstream.tools.audit;
+
+import io.fmstream.schemas.DeadLetter;
+import io.fmstream.schemas.GroundTruth;
+import io.fmstream.schemas.WindowEmbedding;
+import io.fmstream.schemas.codec.DecodeException;
+import io.fmstream.schemas.codec.RecordCodec;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * An independent consumer of a running pipeline (for example {@code bin/fmstream demo}): reads the
+ * embeddings, dead letters and the simulator's ground truth ({@code read_committed}) for a while
+ * and audits the job against the truth with {@link WindowAudit}.
+ */
+@Command(
+        name = "audit",
+        mixinStandardHelpOptions = true,
+        description =
+                "Read a running pipeline's embeddings, dead letters and the simulator's ground"
+                    + " truth and report latency of windows clear of gaps vs windows touching one,"
+                    + " how many clear windows were emitted, duplicate keys and dead letters.")
+public final class AuditCommand implements Callable<Integer> {
+
+    @Option(
+            names = "--bootstrap-servers",
+            required = true,
+            description = "Kafka bootstrap servers.")
+    String bootstrapServers;
+
+    @Option(
+            names = "--duration",
+            defaultValue = "PT10M",
+            description = "How long to read (default: ${DEFAULT-VALUE}).")
+    Duration duration;
+
+    @Option(
+            names = "--embeddings-topic",
+            defaultValue = "fmstream.embeddings.v1",
+            description = "(default: ${DEFAULT-VALUE})")
+    String embeddingsTopic;
+
+    @Option(
+            names = "--dead-letter-topic",
+            defaultValue = "fmstream.dead-letters.v1",
+            description = "(default: ${DEFAULT-VALUE})")
+    String deadLetterTopic;
+
+    @Option(
+            names = "--ground-truth-topic",
+            defaultValue = "fmstream.ground-truth.v1",
+            description = "(default: ${DEFAULT-VALUE})")
+    String truthTopic;
+
+    @Option(
+            names = "--window-seconds",
+            defaultValue = "10",
+            description = "Window length (default: ${DEFAULT-VALUE}).")
+    double windowSeconds;
+
+    @Option(
+            names = "--hop-seconds",
+            defaultValue = "5",
+            description = "Window hop (default: ${DEFAULT-VALUE}).")
+    double hopSeconds;
+
+    @Option(
+            names = "--settle-seconds",
+            defaultValue = "90",
+            description =
+                    "Clear windows ending later than this before a device's newest truth are not"
+                            + " expected yet: the allowed lateness plus a margin (default:"
+                            + " ${DEFAULT-VALUE}).")
+    double settleSeconds;
+
+    @Override
+    public Integer call() throws DecodeException {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "fmstream-audit-" + UUID.randomUUID());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        RecordCodec<WindowEmbedding> embeddings = RecordCodec.forType(WindowEmbedding.class);
+        RecordCodec<GroundTruth> truths = RecordCodec.forType(GroundTruth.class);
+        RecordCodec<DeadLetter> deadLetters = RecordCodec.forType(DeadLetter.class);
+        WindowAudit audit =
+                new WindowAudit(
+                        Math.round(windowSeconds * 1e6),
+                        Math.round(hopSeconds * 1e6),
+                        Math.round(settleSeconds * 1e6));
+        Map<String, Long> deadLettersByReason = new TreeMap<>();
+        long end = System.currentTimeMillis() + duration.toMillis();
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(embeddingsTopic, deadLetterTopic, truthTopic));
+            while (System.currentTimeMillis() < end) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (r.topic().equals(embeddingsTopic)) {
+                        WindowEmbedding e = embeddings.decode(r.value());
+                        audit.window(
+                                e.getDeviceId(),
+                                e.getWindowStartMicros(),
+                                e.getEmitTimeMillis() - e.getNewestChunkAppendTimeMillis());
+                    } else if (r.topic().equals(truthTopic)) {
+                        GroundTruth t = truths.decode(r.value());
+                        audit.truth(
+                                t.getDeviceId(),
+                                t.getSpanStartMicros(),
+                                t.getSpanEndMicros(),
+                                t.getDroppedFraction());
+                    } else {
+                        deadLettersByReason.merge(
+                                deadLetters.decode(r.value()).getReason().name(), 1L, Long::sum);
+                    }
+                }
+            }
+        }
+        WindowAudit.Report r = audit.report();
+        System.out.printf(
+                "audit: windows clear of gaps: %d, written latency p50/p99/max %d/%d/%d ms%n",
+                r.clear().windows(), r.clear().p50(), r.clear().p99(), r.clear().max());
+        System.out.printf(
+                "audit: windows touching a gap: %d, written latency p50/p99/max %d/%d/%d ms%n",
+                r.touching().windows(), r.touching().p50(), r.touching().p99(), r.touching().max());
+        System.out.printf(
+                "audit: clear windows the truth says exist (settled): %d, emitted %d (%.1f %%)%n",
+                r.expectedClear(), r.emittedClear(), 100 * r.clearEmittedFraction());
+        System.out.printf(
+                "audit: idempotency keys seen more than once: %d; dead letters: %s%n",
+                r.duplicateKeys(), deadLettersByReason.isEmpty() ? "none" : deadLettersByReason);
+        return 0;
+    }
+}
