@@ -1,6 +1,5 @@
 package io.fmstream.kafka;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,7 +23,9 @@ import org.slf4j.LoggerFactory;
 public final class TopicPreflight {
 
     private static final Logger LOG = LoggerFactory.getLogger(TopicPreflight.class);
-    private static final long TIMEOUT_SECONDS = 30;
+
+    /** The one admin timeout of the topic checks: the same as the readiness wait's. */
+    private static final long TIMEOUT_SECONDS = TopicReadiness.DEFAULT_TIMEOUT.toSeconds();
 
     private TopicPreflight() {}
 
@@ -122,7 +123,7 @@ public final class TopicPreflight {
                 }
                 admin.createTopics(toCreate).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 TopicReadiness.await(
-                        admin, missing, createPartitions, Duration.ofSeconds(TIMEOUT_SECONDS));
+                        admin, missing, createPartitions, TopicReadiness.DEFAULT_TIMEOUT);
                 LOG.info(
                         "Created topics {} with {} partitions, replication {}",
                         missing,
