@@ -16,9 +16,9 @@ Two designs are compared:
            windows only, with its own seed, so its figures differ slightly)
 
 Usage (needs the datasets and a pretraining checkpoint, see README.md):
-  python3 model-artifacts/recipe/train.py ... --save-checkpoint /tmp/ecg-fm-v1.pt
+  python3 model-artifacts/recipe/train.py ... --save-checkpoint model-artifacts/ecg-fm-v1/data/checkpoint.pt
   python3 model-artifacts/recipe/hr_cross_source.py \
-      --data model-artifacts/ecg-fm-v1/data --checkpoint /tmp/ecg-fm-v1.pt
+      --data model-artifacts/ecg-fm-v1/data --checkpoint model-artifacts/ecg-fm-v1/data/checkpoint.pt
 """
 import argparse
 import os

@@ -7,7 +7,7 @@ bumps at simulated beat times; "af" = irregular RR without P waves plus f-waves;
 a premature wide beat every 4th beat; "noisy" = heavy noise), never real data. A bundle trained
 on them means nothing.
 
-    python3 model-artifacts/recipe/make_synthetic_data.py --out /tmp/fm-synth
+    python3 model-artifacts/recipe/make_synthetic_data.py --out scratch/fm-synth
 
 writes sim-train.npz, sim-test.npz, real-all.npz, mitdb100.npz, cinc2017.npz and cinc2017-all.npz with the keys
 of the contract (windows float32 [N,1000] z-scored per window, missing_fraction, hr_bpm, rhythm,
