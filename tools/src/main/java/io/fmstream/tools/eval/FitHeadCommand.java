@@ -145,6 +145,9 @@ public final class FitHeadCommand implements Callable<Integer> {
 
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+    /** The source bundle's manifest, read once in {@link #call}. */
+    private BundleManifest bundleManifest;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
@@ -168,7 +171,11 @@ public final class FitHeadCommand implements Callable<Integer> {
             throw new IllegalArgumentException(
                     "--out " + out + " exists and is not an empty folder");
         }
-        JsonNode manifest = json.readTree(bundle.resolve("manifest.json").toFile());
+        // Read once: the typed manifest (validated) gives the window geometry, the JSON tree is
+        // what the new bundle's manifest is copied from.
+        byte[] manifestBytes = Files.readAllBytes(bundle.resolve(BundleManifest.FILE_NAME));
+        bundleManifest = BundleManifest.parse(manifestBytes, bundle.toString());
+        JsonNode manifest = json.readTree(manifestBytes);
         for (JsonNode h : manifest.get("heads")) {
             if (task.equals(h.get("task").asText())) {
                 throw new IllegalArgumentException(
@@ -476,13 +483,9 @@ public final class FitHeadCommand implements Callable<Integer> {
                                 out.toAbsolutePath().getParent(), ".fit-head-", ".npz");
                 // The bundle's own geometry with the job's defaults: the windows the job would
                 // embed.
-                BundleManifest manifest =
-                        BundleManifest.parse(
-                                Files.readAllBytes(bundle.resolve(BundleManifest.FILE_NAME)),
-                                bundle.toString());
                 WindowDatasetBuilder builder =
                         new WindowDatasetBuilder(
-                                WindowDatasetBuilder.windowSpec(manifest), line -> {});
+                                WindowDatasetBuilder.windowSpec(bundleManifest), line -> {});
                 int added = 0;
                 for (String rec : labelIndex.keySet()) {
                     Path header = records.resolve(rec + ".hea");
