@@ -15,7 +15,7 @@ public final class RepositoryLayout {
     public static final String FIXTURE_BUNDLE = "model-artifacts/fixture-ecg-tiny";
 
     /** The shipped bundle the demo, the benchmark and the quality tests use by default. */
-    public static final String DEFAULT_BUNDLE = "model-artifacts/ecg-fm-v1";
+    public static final String DEFAULT_BUNDLE = "model-artifacts/ecg-fm-v2";
 
     private RepositoryLayout() {}
 
