@@ -12,9 +12,9 @@ import picocli.CommandLine;
 
 /**
  * The newcomer's demo in a shortened form: real in-process broker, local Flink cluster, the
- * production job with the real bundle (the default, ecg-fm-v2), the simulated fleet. Every head's predictions
- * agree with the simulator's ground truth far above chance, and Flink's Prometheus endpoint answers
- * with the job's metrics while it runs.
+ * production job with the real bundle (the default, ecg-fm-v2), the simulated fleet. Every head's
+ * predictions agree with the simulator's ground truth far above chance, and Flink's Prometheus
+ * endpoint answers with the job's metrics while it runs.
  */
 class DemoIntegrationTest {
 
