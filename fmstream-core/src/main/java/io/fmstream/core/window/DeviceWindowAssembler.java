@@ -46,6 +46,7 @@ public final class DeviceWindowAssembler {
 
     private final WindowSpec spec;
     private final StreamLimits limits;
+    private final boolean emitAheadOfGaps;
     private final Map<Double, StreamingResampler> resamplers = new HashMap<>();
     private float[] scratch = new float[0];
 
@@ -54,8 +55,23 @@ public final class DeviceWindowAssembler {
     }
 
     public DeviceWindowAssembler(WindowSpec spec, StreamLimits limits) {
+        this(spec, limits, true);
+    }
+
+    /**
+     * @param emitAheadOfGaps whether windows clear of a gap are emitted before it closes (the job:
+     *     latency) or strictly in stream order (offline dataset building: the same windows, in a
+     *     reproducible order)
+     */
+    public DeviceWindowAssembler(WindowSpec spec, StreamLimits limits, boolean emitAheadOfGaps) {
         this.spec = spec;
         this.limits = limits;
+        this.emitAheadOfGaps = emitAheadOfGaps;
+    }
+
+    /** An assembler that emits every window in stream order (see the three-argument form). */
+    public static DeviceWindowAssembler inStreamOrder(WindowSpec spec) {
+        return new DeviceWindowAssembler(spec, StreamLimits.DEFAULTS, false);
     }
 
     public WindowSpec spec() {
@@ -260,7 +276,9 @@ public final class DeviceWindowAssembler {
         if (StreamingResampler.inputHead(s.resampler) >= end) {
             return Offer.ACCEPTED;
         }
-        emitAheadOfGap(s, start, end, out);
+        if (emitAheadOfGaps) {
+            emitAheadOfGap(s, start, end, out);
+        }
         return Offer.PENDING;
     }
 
