@@ -12,6 +12,7 @@ import io.fmstream.job.functions.DeadLetters;
 import io.fmstream.job.functions.DecodeValidateFunction;
 import io.fmstream.job.functions.HeadFunction;
 import io.fmstream.job.functions.MicroBatchEmbedOperator;
+import io.fmstream.job.functions.RecordingPredictionFunction;
 import io.fmstream.job.functions.WindowAssemblerFunction;
 import io.fmstream.job.io.DeadLetterSerializer;
 import io.fmstream.job.io.EmbeddingSerializer;
@@ -57,6 +58,7 @@ public final class FmstreamJob {
     public static final String UID_ASSEMBLER = "window-assembler";
     public static final String UID_EMBED = "embed-micro-batch";
     public static final String UID_HEAD_PREFIX = "head-";
+    public static final String UID_RECORDING_PREDICTIONS = "recording-predictions";
     public static final String UID_EMBEDDINGS_SINK = "embeddings-sink";
     public static final String UID_PREDICTIONS_SINK = "predictions-sink";
     public static final String UID_DEAD_LETTERS_SINK = "dead-letters-sink";
@@ -158,7 +160,31 @@ public final class FmstreamJob {
         if (predictions == null) {
             throw new IllegalArgumentException("bundle " + settings.bundleUri + " has no heads");
         }
-        return new Outputs(assembled.windows, embeddings, predictions, assembled.deadLetters());
+        // One prediction per task for each recording closed by its end-of-recording chunk,
+        // aggregated from its window predictions by the same rule the model evaluation uses.
+        java.util.Map<String, java.util.List<String>> labels = new java.util.LinkedHashMap<>();
+        for (BundleManifest.HeadSpec head : manifest.heads()) {
+            labels.put(head.task(), head.labels() == null ? java.util.List.of() : head.labels());
+        }
+        DataStream<PredictionRecord> recordings =
+                predictions
+                        .keyBy(p -> p.deviceId, TypeInformation.of(String.class))
+                        .connect(
+                                assembled
+                                        .windows
+                                        .getSideOutput(WindowAssemblerFunction.RECORDING_ENDS)
+                                        .keyBy(e -> e.deviceId, TypeInformation.of(String.class)))
+                        .process(
+                                new RecordingPredictionFunction(
+                                        labels, settings.deviceIdleTimeout.toMillis()),
+                                TypeInformation.of(PredictionRecord.class))
+                        .uid(UID_RECORDING_PREDICTIONS)
+                        .name("Recording-level predictions");
+        return new Outputs(
+                assembled.windows,
+                embeddings,
+                predictions.union(recordings),
+                assembled.deadLetters());
     }
 
     /**

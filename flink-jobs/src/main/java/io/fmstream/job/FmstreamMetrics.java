@@ -22,6 +22,7 @@ public final class FmstreamMetrics {
     public static final String INFERENCE_MICROS = "fmstream_inference_micros";
     public static final String EMBEDDINGS = "fmstream_embeddings";
     public static final String PREDICTIONS = "fmstream_predictions";
+    public static final String RECORDING_PREDICTIONS = "fmstream_recording_predictions";
     public static final String WRITTEN_LATENCY_MILLIS = "fmstream_written_latency_millis";
 
     /** Label keys. */
@@ -89,6 +90,12 @@ public final class FmstreamMetrics {
                             "encoder time per batch, microseconds"),
                     new Metric(EMBEDDINGS, "counter", "embed", "embeddings produced"),
                     new Metric(PREDICTIONS, "counter", "each head", "predictions produced"),
+                    new Metric(
+                            RECORDING_PREDICTIONS,
+                            "counter",
+                            "recording-predictions",
+                            "recording-level predictions (one per task per recording closed by its"
+                                    + " end-of-recording chunk)"),
                     new Metric(
                             WRITTEN_LATENCY_MILLIS,
                             "histogram",

@@ -9,6 +9,7 @@ import io.fmstream.core.recording.RecordingAggregator;
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.job.FmstreamOptions;
 import io.fmstream.schemas.Prediction;
+import io.fmstream.schemas.PredictionScope;
 import io.fmstream.schemas.WindowEmbedding;
 import io.fmstream.schemas.codec.RecordCodec;
 import io.fmstream.testkit.EmbeddedKafka;
@@ -134,13 +135,24 @@ class FittedHeadIntegrationTest {
             int heads = job.manifest.heads().size();
             RecordCodec<Prediction> predictions = RecordCodec.forType(Prediction.class);
             Map<String, Prediction> fitted = new HashMap<>();
+            Map<String, Prediction> fittedRecordings = new HashMap<>();
             int all = 0;
+            int recordings = 0;
+            // Every window's prediction per head, and (each replayed record ends with an
+            // end-of-recording chunk) one recording-level prediction per record and head.
             for (ConsumerRecord<byte[], byte[]> r :
                     KAFKA.drain(
                             job.settings.predictionsTopic,
-                            vectors.size() * heads,
+                            (vectors.size() + 6) * heads,
                             Duration.ofSeconds(60))) {
                 Prediction p = predictions.decode(r.value());
+                if (p.getScope() == PredictionScope.RECORDING) {
+                    recordings++;
+                    if (p.getTask().equals(TASK)) {
+                        assertThat(fittedRecordings.put(p.getDeviceId(), p)).isNull();
+                    }
+                    continue;
+                }
                 all++;
                 if (p.getTask().equals(TASK)) {
                     assertThat(fitted.put(p.getDeviceId() + "@" + p.getWindowStartMicros(), p))
@@ -148,6 +160,7 @@ class FittedHeadIntegrationTest {
                 }
             }
             assertThat(all).isEqualTo(vectors.size() * heads);
+            assertThat(recordings).isEqualTo(6 * heads);
             assertThat(fitted.keySet()).isEqualTo(vectors.keySet());
 
             HeadRunner head = served.head(TASK).orElseThrow();
@@ -168,15 +181,23 @@ class FittedHeadIntegrationTest {
             assertThat(byDevice).hasSize(6);
             // recording level, by the one rule: printed for the reader; accuracy is the
             // evaluation's business
+            // The job's recording-level prediction is the one rule applied to its windows.
+            assertThat(fittedRecordings).hasSize(6);
             byDevice.forEach(
-                    (device, rows) ->
-                            System.out.printf(
-                                    "fitted head %s: %s -> %s%n",
-                                    TASK,
-                                    device,
-                                    RecordingAggregator.classify(rows, 2)
-                                            .map(c -> head.labels().get(c.label()))
-                                            .orElse("none")));
+                    (device, rows) -> {
+                        RecordingAggregator.Classification c =
+                                RecordingAggregator.classify(rows, 2).orElseThrow();
+                        Prediction rec = fittedRecordings.get(device);
+                        assertThat(rec.getWindows()).isEqualTo(rows.size());
+                        assertThat(rec.getLabel()).isEqualTo(head.labels().get(c.label()));
+                        for (int k = 0; k < 2; k++) {
+                            assertThat((double) rec.getScores().get(k))
+                                    .isCloseTo(c.probability(k), within(1e-6));
+                        }
+                        System.out.printf(
+                                "fitted head %s: %s -> %s over %d windows%n",
+                                TASK, device, rec.getLabel(), rec.getWindows());
+                    });
         }
     }
 }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fmstream.core.signal.StreamingResampler;
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.data.wfdb.WfdbHeader;
+import io.fmstream.schemas.Prediction;
+import io.fmstream.schemas.PredictionScope;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.WindowEmbedding;
 import io.fmstream.schemas.codec.RecordCodec;
@@ -141,6 +143,39 @@ class ReplayManyIntegrationTest {
                         .containsExactlyInAnyOrderElementsOf(expected);
             }
 
+            // Each record ends with an end-of-recording chunk: one recording-level prediction per
+            // record and head, aggregated over exactly that record's windows.
+            int heads = job.manifest.heads().size();
+            RecordCodec<Prediction> predictions = RecordCodec.forType(Prediction.class);
+            Map<String, Integer> recordingWindows = new TreeMap<>();
+            int windowPredictions = 0;
+            for (ConsumerRecord<byte[], byte[]> r :
+                    KAFKA.drain(
+                            job.settings.predictionsTopic,
+                            (totalWindows + RECORDS) * heads,
+                            Duration.ofSeconds(60))) {
+                Prediction p = predictions.decode(r.value());
+                if (p.getScope() == PredictionScope.RECORDING) {
+                    assertThat(
+                                    recordingWindows.put(
+                                            p.getDeviceId() + "/" + p.getTask(), p.getWindows()))
+                            .isNull();
+                    assertThat(p.getWindowStartMicros())
+                            .isEqualTo(firstSample.get(p.getDeviceId()));
+                } else {
+                    windowPredictions++;
+                }
+            }
+            assertThat(windowPredictions).isEqualTo(totalWindows * heads);
+            assertThat(recordingWindows).hasSize(RECORDS * heads);
+            recordingWindows.forEach(
+                    (key, n) ->
+                            assertThat(n)
+                                    .as(key)
+                                    .isEqualTo(
+                                            expectedWindows.get(
+                                                    key.substring(0, key.indexOf('/')))));
+
             assertThat(
                             KAFKA.drainUntilQuiet(
                                     job.settings.deadLetterTopic,
@@ -151,15 +186,6 @@ class ReplayManyIntegrationTest {
         }
     }
 
-    /**
-     * The job's window rule for a record that starts on the hop grid: window k holds model-rate
-     * outputs {@code k * hop .. k * hop + window - 1} from the record's start, and the resampler
-     * emits an output once the input reaches {@code halfWidth} samples past its position, so window
-     * k is emitted when {@code floor(position of its last output) + halfWidth <= last input index}.
-     * Partial windows at the end wait for the idle timeout (30 min), so they never come here.
-     * Window 0 misses only the resampler's first few outputs (before its support starts), well
-     * under the maximum missing fraction.
-     */
     /**
      * Windows of a record replayed from a grid-aligned start: every window whose outputs are
      * missing (before the first output whose interpolator support lies in the record, after the

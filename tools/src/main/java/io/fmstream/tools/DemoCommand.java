@@ -324,6 +324,9 @@ public final class DemoCommand implements Callable<Integer> {
                 } else if (r.topic().equals(settings.predictionsTopic)) {
                     predictionCount++;
                     Prediction p = predictions.decode(r.value());
+                    if (p.getScope() == io.fmstream.schemas.PredictionScope.RECORDING) {
+                        continue; // the status line is about windows
+                    }
                     writtenLatency.add(
                             now, p.getEmitTimeMillis() - p.getNewestChunkAppendTimeMillis());
                     committedLatency.add(now, now - p.getNewestChunkAppendTimeMillis());

@@ -77,6 +77,7 @@ public class HeadFunction extends RichMapFunction<EmbeddingRecord, PredictionRec
         p.headVersion = head.version();
         p.missingFraction = e.missingFraction;
         p.newestAppendTimeMillis = e.newestAppendTimeMillis;
+        p.recordingStartMicros = e.recordingStartMicros;
         if (head.kind() == HeadKind.CLASSIFICATION) {
             p.classification = true;
             p.scores = output;

@@ -2,6 +2,7 @@ package io.fmstream.job.functions;
 
 import io.fmstream.core.records.ChunkRecord;
 import io.fmstream.core.records.DeadLetterRecord;
+import io.fmstream.core.records.RecordingEnd;
 import io.fmstream.core.records.WindowRecord;
 import io.fmstream.core.window.DeviceStreamState;
 import io.fmstream.core.window.DeviceWindowAssembler;
@@ -22,6 +23,7 @@ import org.apache.flink.streaming.api.TimeDomain;
 import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 
 /**
  * Adapter over {@link DeviceWindowAssembler}, keyed by device id.
@@ -37,6 +39,13 @@ import org.apache.flink.util.Collector;
 public class WindowAssemblerFunction
         extends KeyedProcessFunction<String, ChunkRecord, WindowRecord> {
     private static final long serialVersionUID = 1L;
+
+    /**
+     * Side output: a device's recording closed on its end-of-recording chunk (how many windows it
+     * emitted), for the recording-level predictions.
+     */
+    public static final OutputTag<RecordingEnd> RECORDING_ENDS =
+            new OutputTag<>("recording-ends", TypeInformation.of(RecordingEnd.class));
 
     private final WindowSpec spec;
     private final StreamLimits limits;
@@ -106,7 +115,7 @@ public class WindowAssemblerFunction
             ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
         }
         long watermarkMicros = toMicros(ctx.timerService().currentWatermark());
-        Offer offer = assembler.offer(s, chunk, watermarkMicros, listener(out));
+        Offer offer = assembler.offer(s, chunk, watermarkMicros, listener(ctx, out));
         switch (offer.outcome()) {
             case ACCEPTED:
             case PENDING:
@@ -156,13 +165,13 @@ public class WindowAssemblerFunction
         }
         if (ctx.timeDomain() == TimeDomain.PROCESSING_TIME) {
             if (t.idleTimerMillis == 0 || timestamp == t.idleTimerMillis) {
-                assembler.flush(s, listener(out));
+                assembler.flush(s, listener(ctx, out));
                 clear(t, ctx.timerService());
             }
             return;
         }
         if (timestamp == Long.MAX_VALUE) {
-            assembler.flush(s, listener(out));
+            assembler.flush(s, listener(ctx, out));
             clear(t, ctx.timerService());
             return;
         }
@@ -171,7 +180,7 @@ public class WindowAssemblerFunction
         if (timestamp == t.gapTimerMillis) {
             t.gapTimerMillis = 0;
         }
-        assembler.resolveGaps(s, toMicros(timestamp), listener(out));
+        assembler.resolveGaps(s, toMicros(timestamp), listener(ctx, out));
         rearmGapTimer(s, t, ctx.timerService());
         state.update(s);
         timers.update(t);
@@ -222,7 +231,7 @@ public class WindowAssemblerFunction
         ctx.output(DeadLetters.TAG, dl);
     }
 
-    private WindowListener listener(Collector<WindowRecord> out) {
+    private WindowListener listener(Context ctx, Collector<WindowRecord> out) {
         return new WindowListener() {
             @Override
             public void emitted(WindowRecord window) {
@@ -234,6 +243,11 @@ public class WindowAssemblerFunction
             public void droppedIncomplete(
                     String deviceId, long windowStartMicros, float missingFraction) {
                 windowsDropped.inc();
+            }
+
+            @Override
+            public void recordingClosed(RecordingEnd end) {
+                ctx.output(RECORDING_ENDS, end);
             }
 
             @Override

@@ -56,6 +56,11 @@ public final class PredictionSerializer extends LatencyTrackingSerializer<Predic
                         .setMissingFraction(p.missingFraction)
                         .setNewestChunkAppendTimeMillis(p.newestAppendTimeMillis)
                         .setEmitTimeMillis(nowMillis)
+                        .setScope(
+                                p.recording
+                                        ? io.fmstream.schemas.PredictionScope.RECORDING
+                                        : io.fmstream.schemas.PredictionScope.WINDOW)
+                        .setWindows(p.windows)
                         .build());
     }
 }

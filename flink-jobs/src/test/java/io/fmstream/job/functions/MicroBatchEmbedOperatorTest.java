@@ -187,7 +187,7 @@ class MicroBatchEmbedOperatorTest {
                                     + 0.1 * random.nextGaussian());
         }
         return new WindowRecord(
-                device, seed * 5_000_000L, seed * 5_000_000L + 10_000_000L, samples, 0f, 0L);
+                device, seed * 5_000_000L, seed * 5_000_000L + 10_000_000L, samples, 0f, 0L, 0L);
     }
 
     private static WindowRecord copy(WindowRecord w) {
@@ -197,6 +197,7 @@ class MicroBatchEmbedOperatorTest {
                 w.windowEndMicros,
                 w.samples.clone(),
                 w.missingFraction,
-                w.newestAppendTimeMillis);
+                w.newestAppendTimeMillis,
+                w.recordingStartMicros);
     }
 }

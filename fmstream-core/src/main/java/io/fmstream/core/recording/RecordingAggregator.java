@@ -65,13 +65,27 @@ public final class RecordingAggregator {
             }
             used++;
         }
+        return fromSums(sum, used);
+    }
+
+    /**
+     * The same rule from running sums of the usable windows' probabilities (what a streaming
+     * aggregator keeps instead of every window): their mean, then the most probable class.
+     */
+    public static Optional<Classification> fromSums(double[] sums, int used) {
         if (used == 0) {
             return Optional.empty();
         }
-        for (int c = 0; c < classes; c++) {
-            sum[c] /= used;
+        double[] mean = new double[sums.length];
+        for (int c = 0; c < sums.length; c++) {
+            mean[c] = sums[c] / used;
         }
-        return Optional.of(new Classification(sum, argmax(sum), used));
+        return Optional.of(new Classification(mean, argmax(mean), used));
+    }
+
+    /** Whether a window's probabilities count: every value finite. */
+    public static boolean usable(float[] probabilities) {
+        return allFinite(probabilities);
     }
 
     /** Rows {@code from..to-1} of a row-major [n, classes] probability matrix as one recording. */

@@ -8,6 +8,7 @@ public class EmbeddingRecord {
     public float[] embedding;
     public float missingFraction;
     public long newestAppendTimeMillis;
+    public long recordingStartMicros;
 
     public EmbeddingRecord() {}
 
@@ -18,5 +19,6 @@ public class EmbeddingRecord {
         this.embedding = embedding;
         this.missingFraction = window.missingFraction;
         this.newestAppendTimeMillis = window.newestAppendTimeMillis;
+        this.recordingStartMicros = window.recordingStartMicros;
     }
 }

@@ -1,6 +1,6 @@
 package io.fmstream.core.records;
 
-/** One task head's output for one window. */
+/** One task head's output for one window, or (scope recording) for one whole recording. */
 public class PredictionRecord {
     public String deviceId;
     public long windowStartMicros;
@@ -21,6 +21,19 @@ public class PredictionRecord {
     public boolean classification;
     public float missingFraction;
     public long newestAppendTimeMillis;
+
+    /** See {@link WindowRecord#recordingStartMicros}. */
+    public long recordingStartMicros;
+
+    /**
+     * True for a recording-level prediction: aggregated from {@link #windows} window predictions by
+     * {@code RecordingAggregator}; the window span is then the recording's (its first window's
+     * start to its last window's end).
+     */
+    public boolean recording;
+
+    /** Windows aggregated: 1 for a window prediction. */
+    public int windows = 1;
 
     public PredictionRecord() {}
 }

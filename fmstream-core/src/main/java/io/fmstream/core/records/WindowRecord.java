@@ -11,6 +11,12 @@ public class WindowRecord {
     /** Kafka append time of the newest chunk that contributed, ms: the start of latency. */
     public long newestAppendTimeMillis;
 
+    /**
+     * Device time of the first sample of the stream segment (recording) the window belongs to: with
+     * the device id, it names the recording its window outputs aggregate into.
+     */
+    public long recordingStartMicros;
+
     public WindowRecord() {}
 
     public WindowRecord(
@@ -19,12 +25,14 @@ public class WindowRecord {
             long windowEndMicros,
             float[] samples,
             float missingFraction,
-            long newestAppendTimeMillis) {
+            long newestAppendTimeMillis,
+            long recordingStartMicros) {
         this.deviceId = deviceId;
         this.windowStartMicros = windowStartMicros;
         this.windowEndMicros = windowEndMicros;
         this.samples = samples;
         this.missingFraction = missingFraction;
         this.newestAppendTimeMillis = newestAppendTimeMillis;
+        this.recordingStartMicros = recordingStartMicros;
     }
 }

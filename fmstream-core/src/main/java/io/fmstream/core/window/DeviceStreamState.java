@@ -77,6 +77,15 @@ public class DeviceStreamState {
      */
     public long[] emittedAhead = new long[0];
 
+    /**
+     * Windows emitted for the current segment, and the span from the first's start to the last's
+     * end.
+     */
+    public int segmentWindows;
+
+    public long segmentFirstWindowMicros;
+    public long segmentLastWindowEndMicros;
+
     /** Segments started after the first one. */
     public int segments;
 

@@ -1,6 +1,7 @@
 package io.fmstream.core.window;
 
 import io.fmstream.core.records.ChunkRecord;
+import io.fmstream.core.records.RecordingEnd;
 import io.fmstream.core.records.WindowRecord;
 import io.fmstream.core.signal.Int16Samples;
 import io.fmstream.core.signal.StreamingResampler;
@@ -102,6 +103,9 @@ public final class DeviceWindowAssembler {
         s.segmentStartMicros = first.firstSampleTimeMicros;
         s.recordingEnd = 0;
         s.recordingClosed = false;
+        s.segmentWindows = 0;
+        s.segmentFirstWindowMicros = Long.MAX_VALUE;
+        s.segmentLastWindowEndMicros = Long.MIN_VALUE;
         StreamingResampler r = resampler(first.sampleRateHz);
         s.resampler = r.newState(s.anchorMicros, first.firstSampleIndex);
         // Windows starting so early that the stream's start alone makes them too incomplete are
@@ -332,14 +336,17 @@ public final class DeviceWindowAssembler {
                 values[i] = r.outputAt(anchor, j0 + i, input, runStart);
             }
             long startMicros = spec.windowStartMicros(k);
-            out.emitted(
+            emit(
+                    s,
+                    out,
                     new WindowRecord(
                             s.deviceId,
                             startMicros,
                             startMicros + spec.windowMicros(),
                             values,
                             0f,
-                            newestAppendMillis(s, first, last)));
+                            newestAppendMillis(s, first, last),
+                            s.segmentStartMicros));
             s.emittedAhead = insertSorted(s.emittedAhead, k);
         }
     }
@@ -494,6 +501,13 @@ public final class DeviceWindowAssembler {
             // timeout. The state stays until then, so a resend is still recognised.
             s.recordingClosed = true;
             flush(s, out);
+            out.recordingClosed(
+                    new RecordingEnd(
+                            s.deviceId,
+                            s.segmentStartMicros,
+                            s.segmentFirstWindowMicros,
+                            s.segmentLastWindowEndMicros,
+                            s.segmentWindows));
         }
     }
 
@@ -534,20 +548,30 @@ public final class DeviceWindowAssembler {
             if (missingFraction > spec.maxMissingFraction()) {
                 out.droppedIncomplete(s.deviceId, startMicros, missingFraction);
             } else {
-                out.emitted(
+                emit(
+                        s,
+                        out,
                         new WindowRecord(
                                 s.deviceId,
                                 startMicros,
                                 startMicros + spec.windowMicros(),
                                 buf.clone(),
                                 missingFraction,
-                                s.newestAppendTimeMillis));
+                                s.newestAppendTimeMillis,
+                                s.segmentStartMicros));
             }
         }
         int hop = spec.hopSamples();
         System.arraycopy(buf, hop, buf, 0, buf.length - hop);
         Arrays.fill(buf, buf.length - hop, buf.length, Float.NaN);
         s.nextWindow++;
+    }
+
+    private static void emit(DeviceStreamState s, WindowListener out, WindowRecord w) {
+        s.segmentWindows++;
+        s.segmentFirstWindowMicros = Math.min(s.segmentFirstWindowMicros, w.windowStartMicros);
+        s.segmentLastWindowEndMicros = Math.max(s.segmentLastWindowEndMicros, w.windowEndMicros);
+        out.emitted(w);
     }
 
     private static boolean hasData(float[] buf) {

@@ -17,4 +17,10 @@ public interface WindowListener {
      * an earlier clock) and are never emitted, so no two outputs share a window's idempotency key.
      */
     default void segmentStarted(String deviceId, SegmentCause cause, long skippedWindows) {}
+
+    /**
+     * The device's recording closed on its end-of-recording chunk, after its last windows were
+     * emitted or dropped: {@code end.windows} windows were emitted for it in all.
+     */
+    default void recordingClosed(io.fmstream.core.records.RecordingEnd end) {}
 }

@@ -38,6 +38,7 @@ public final class WireFormat {
         {"SensorChunk", "v2"},
         {"WindowEmbedding", "v1"},
         {"Prediction", "v1"},
+        {"Prediction", "v2"},
         {"DeadLetter", "v1"},
         {"GroundTruth", "v1"},
     };

@@ -1,0 +1,239 @@
+package io.fmstream.job.functions;
+
+import io.fmstream.core.recording.RecordingAggregator;
+import io.fmstream.core.records.PredictionRecord;
+import io.fmstream.core.records.RecordingEnd;
+import io.fmstream.job.FmstreamMetrics;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Recording-level predictions, keyed by device: one per task when a recording closes, aggregated
+ * from its window predictions by {@link RecordingAggregator} (the rule the model evaluation reports
+ * figures for).
+ *
+ * <p>Window predictions and the assembler's {@link RecordingEnd} arrive on different paths (the
+ * windows through the micro-batched encoder and the heads, the end straight from the assembler), so
+ * in any order. Each input only updates keyed state: per (recording, task) running sums of the
+ * usable window outputs and a count, and per recording its end, which says how many windows it
+ * emitted. When a task's count reaches that number its recording prediction is emitted and its
+ * state dropped. State per device is therefore a few sums per task and open recording; a recording
+ * that never ends (a device that sends no end flag) keeps one small entry per task, and everything
+ * of a device is dropped after {@code idleMillis} of processing time without input.
+ */
+public class RecordingPredictionFunction
+        extends KeyedCoProcessFunction<String, PredictionRecord, RecordingEnd, PredictionRecord> {
+    private static final long serialVersionUID = 1L;
+
+    /** Running aggregate of one task over one recording. A Flink POJO. */
+    public static class Acc {
+        public int count;
+        public int used;
+        public double[] sums = new double[0];
+        public double valueSum;
+        public float missingSum;
+        public long newestAppendTimeMillis;
+        public String headName;
+        public String headVersion;
+        public boolean classification;
+
+        public Acc() {}
+    }
+
+    private final Map<String, List<String>> labelsByTask;
+    private final long idleMillis;
+
+    private transient MapState<String, Acc> accs;
+    private transient MapState<Long, RecordingEnd> ends;
+    private transient MapState<String, Boolean> doneTasks;
+    private transient ValueState<Long> cleanupTimer;
+    private transient Counter emitted;
+
+    /**
+     * @param labelsByTask every task of the bundle with its class labels (empty for regression)
+     */
+    public RecordingPredictionFunction(Map<String, List<String>> labelsByTask, long idleMillis) {
+        this.labelsByTask = Map.copyOf(labelsByTask);
+        this.idleMillis = idleMillis;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        accs =
+                getRuntimeContext()
+                        .getMapState(
+                                new MapStateDescriptor<>(
+                                        "recording-accs",
+                                        Types.STRING,
+                                        TypeInformation.of(Acc.class)));
+        ends =
+                getRuntimeContext()
+                        .getMapState(
+                                new MapStateDescriptor<>(
+                                        "recording-ends",
+                                        Types.LONG,
+                                        TypeInformation.of(RecordingEnd.class)));
+        doneTasks =
+                getRuntimeContext()
+                        .getMapState(
+                                new MapStateDescriptor<>(
+                                        "recording-done", Types.STRING, Types.BOOLEAN));
+        cleanupTimer =
+                getRuntimeContext()
+                        .getState(new ValueStateDescriptor<>("recording-cleanup", Types.LONG));
+        emitted =
+                getRuntimeContext().getMetricGroup().counter(FmstreamMetrics.RECORDING_PREDICTIONS);
+    }
+
+    @Override
+    public void processElement1(PredictionRecord p, Context ctx, Collector<PredictionRecord> out)
+            throws Exception {
+        if (p.recording) {
+            return;
+        }
+        String key = p.recordingStartMicros + "/" + p.task;
+        Acc a = accs.get(key);
+        if (a == null) {
+            a = new Acc();
+            a.headName = p.headName;
+            a.headVersion = p.headVersion;
+            a.classification = p.classification;
+            a.sums = new double[p.scores.length];
+        }
+        a.count++;
+        a.missingSum += p.missingFraction;
+        a.newestAppendTimeMillis = Math.max(a.newestAppendTimeMillis, p.newestAppendTimeMillis);
+        if (p.classification) {
+            if (RecordingAggregator.usable(p.scores) && p.scores.length == a.sums.length) {
+                for (int c = 0; c < a.sums.length; c++) {
+                    a.sums[c] += p.scores[c];
+                }
+                a.used++;
+            }
+        } else if (Double.isFinite(p.value)) {
+            a.valueSum += p.value;
+            a.used++;
+        }
+        RecordingEnd end = ends.get(p.recordingStartMicros);
+        if (end != null && a.count >= end.windows) {
+            emit(end, p.task, a, out);
+            accs.remove(key);
+            doneTasks.put(key, true);
+            dropEndIfDone(end);
+        } else {
+            accs.put(key, a);
+        }
+        touch(ctx);
+    }
+
+    @Override
+    public void processElement2(RecordingEnd end, Context ctx, Collector<PredictionRecord> out)
+            throws Exception {
+        if (end.windows == 0) {
+            return; // nothing was emitted for it: no window output to aggregate
+        }
+        ends.put(end.recordingStartMicros, end);
+        for (String task : labelsByTask.keySet()) {
+            String key = end.recordingStartMicros + "/" + task;
+            Acc a = accs.get(key);
+            if (a != null && a.count >= end.windows) {
+                emit(end, task, a, out);
+                accs.remove(key);
+                doneTasks.put(key, true);
+            }
+        }
+        dropEndIfDone(end);
+        touch(ctx);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<PredictionRecord> out)
+            throws Exception {
+        Long armed = cleanupTimer.value();
+        if (armed != null && armed == timestamp) {
+            accs.clear();
+            ends.clear();
+            doneTasks.clear();
+            cleanupTimer.clear();
+        }
+    }
+
+    /** Forgets a recording once every task has emitted its prediction. */
+    private void dropEndIfDone(RecordingEnd end) throws Exception {
+        for (String task : labelsByTask.keySet()) {
+            if (!doneTasks.contains(end.recordingStartMicros + "/" + task)) {
+                return;
+            }
+        }
+        ends.remove(end.recordingStartMicros);
+        for (String task : labelsByTask.keySet()) {
+            doneTasks.remove(end.recordingStartMicros + "/" + task);
+        }
+    }
+
+    private void emit(RecordingEnd end, String task, Acc a, Collector<PredictionRecord> out) {
+        PredictionRecord p = new PredictionRecord();
+        p.deviceId = end.deviceId;
+        p.windowStartMicros = end.firstWindowStartMicros;
+        p.windowEndMicros = end.lastWindowEndMicros;
+        p.task = task;
+        p.headName = a.headName;
+        p.headVersion = a.headVersion;
+        p.classification = a.classification;
+        p.missingFraction = a.missingSum / a.count;
+        p.newestAppendTimeMillis = a.newestAppendTimeMillis;
+        p.recordingStartMicros = end.recordingStartMicros;
+        p.recording = true;
+        p.windows = a.count;
+        if (a.classification) {
+            Optional<RecordingAggregator.Classification> c =
+                    RecordingAggregator.fromSums(a.sums, a.used);
+            if (c.isEmpty()) {
+                return; // no usable window: no prediction rather than an arbitrary one
+            }
+            double[] probs = c.get().probabilities();
+            p.scores = new float[probs.length];
+            for (int i = 0; i < probs.length; i++) {
+                p.scores[i] = (float) probs[i];
+            }
+            List<String> labels = labelsByTask.getOrDefault(task, List.of());
+            int label = c.get().label();
+            p.label = label < labels.size() ? labels.get(label) : String.valueOf(label);
+            p.value = Double.NaN;
+        } else {
+            if (a.used == 0) {
+                return;
+            }
+            p.scores = new float[0];
+            p.value = a.valueSum / a.used;
+        }
+        emitted.inc();
+        out.collect(p);
+    }
+
+    private void touch(Context ctx) throws Exception {
+        Long armed = cleanupTimer.value();
+        if (armed != null) {
+            ctx.timerService().deleteProcessingTimeTimer(armed);
+        }
+        if (accs.isEmpty() && ends.isEmpty()) {
+            // Every recording of the device is done: nothing to keep, nothing to clean up.
+            cleanupTimer.clear();
+            return;
+        }
+        long at = ctx.timerService().currentProcessingTime() + idleMillis;
+        ctx.timerService().registerProcessingTimeTimer(at);
+        cleanupTimer.update(at);
+    }
+}

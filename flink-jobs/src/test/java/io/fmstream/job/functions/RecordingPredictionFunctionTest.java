@@ -1,0 +1,138 @@
+package io.fmstream.job.functions;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.fmstream.core.recording.RecordingAggregator;
+import io.fmstream.core.records.PredictionRecord;
+import io.fmstream.core.records.RecordingEnd;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+class RecordingPredictionFunctionTest {
+
+    private static final long S = 1_000_000L;
+    private static final long REC = 1_800_000_000L * S;
+    private static final Map<String, List<String>> TASKS =
+            Map.of("rhythm", List.of("normal", "af"), "heart_rate", List.of());
+
+    @Test
+    void theEndBeforeItsWindowsOrAfterGivesTheSameOnePredictionPerTask() throws Exception {
+        for (boolean endFirst : new boolean[] {true, false}) {
+            try (var h = harness()) {
+                List<float[]> rows = new ArrayList<>();
+                if (endFirst) {
+                    h.processElement2(new StreamRecord<>(end(5)));
+                }
+                for (int k = 0; k < 5; k++) {
+                    float af = 0.1f * (k + 1);
+                    rows.add(new float[] {1 - af, af});
+                    h.processElement1(new StreamRecord<>(rhythm(k, 1 - af, af)));
+                    h.processElement1(new StreamRecord<>(heartRate(k, 60 + k)));
+                }
+                if (!endFirst) {
+                    h.processElement2(new StreamRecord<>(end(5)));
+                }
+                List<PredictionRecord> out = outputs(h);
+                assertThat(out).hasSize(2).allMatch(p -> p.recording && p.windows == 5);
+                PredictionRecord r =
+                        out.stream().filter(p -> p.task.equals("rhythm")).findFirst().orElseThrow();
+                RecordingAggregator.Classification c =
+                        RecordingAggregator.classify(rows, 2).orElseThrow();
+                assertThat((double) r.scores[1]).isCloseTo(c.probability(1), within(1e-6));
+                assertThat(r.label).isEqualTo("normal");
+                assertThat(r.windowStartMicros).isEqualTo(REC);
+                assertThat(r.windowEndMicros).isEqualTo(REC + 30 * S);
+                PredictionRecord hr =
+                        out.stream()
+                                .filter(p -> p.task.equals("heart_rate"))
+                                .findFirst()
+                                .orElseThrow();
+                assertThat(hr.value).isCloseTo(62.0, within(1e-9));
+                // Nothing is left behind for the finished recording.
+                assertThat(h.numKeyedStateEntries()).isZero();
+            }
+        }
+    }
+
+    @Test
+    void waitsForEveryWindowAndIgnoresWindowsOfOtherRecordings() throws Exception {
+        try (var h = harness()) {
+            h.processElement2(new StreamRecord<>(end(3)));
+            h.processElement1(new StreamRecord<>(rhythm(0, 0.9f, 0.1f)));
+            PredictionRecord other = rhythm(0, 0.2f, 0.8f);
+            other.recordingStartMicros = REC + 100 * S;
+            h.processElement1(new StreamRecord<>(other));
+            h.processElement1(new StreamRecord<>(rhythm(1, 0.9f, 0.1f)));
+            assertThat(outputs(h)).isEmpty();
+            h.processElement1(new StreamRecord<>(rhythm(2, 0.9f, 0.1f)));
+            assertThat(outputs(h)).hasSize(1);
+            assertThat(outputs(h).get(0).label).isEqualTo("normal");
+        }
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<
+                    String, PredictionRecord, RecordingEnd, PredictionRecord>
+            harness() throws Exception {
+        var h =
+                new KeyedTwoInputStreamOperatorTestHarness<>(
+                        new KeyedCoProcessOperator<>(
+                                new RecordingPredictionFunction(TASKS, 30 * 60 * 1000L)),
+                        (PredictionRecord p) -> p.deviceId,
+                        (RecordingEnd e) -> e.deviceId,
+                        TypeInformation.of(String.class));
+        h.open();
+        return h;
+    }
+
+    private static RecordingEnd end(int windows) {
+        return new RecordingEnd("d", REC, REC, REC + 30 * S, windows);
+    }
+
+    private static PredictionRecord base(int k, String task) {
+        PredictionRecord p = new PredictionRecord();
+        p.deviceId = "d";
+        p.windowStartMicros = REC + k * 5 * S;
+        p.windowEndMicros = p.windowStartMicros + 10 * S;
+        p.task = task;
+        p.headName = task + "-head";
+        p.headVersion = "1";
+        p.recordingStartMicros = REC;
+        return p;
+    }
+
+    private static PredictionRecord rhythm(int k, float normal, float af) {
+        PredictionRecord p = base(k, "rhythm");
+        p.classification = true;
+        p.scores = new float[] {normal, af};
+        p.label = normal >= af ? "normal" : "af";
+        p.value = Double.NaN;
+        return p;
+    }
+
+    private static PredictionRecord heartRate(int k, double bpm) {
+        PredictionRecord p = base(k, "heart_rate");
+        p.scores = new float[0];
+        p.value = bpm;
+        return p;
+    }
+
+    private static List<PredictionRecord> outputs(
+            KeyedTwoInputStreamOperatorTestHarness<
+                            String, PredictionRecord, RecordingEnd, PredictionRecord>
+                    h) {
+        List<PredictionRecord> out = new ArrayList<>();
+        for (Object o : h.getOutput()) {
+            if (o instanceof StreamRecord<?> r) {
+                out.add((PredictionRecord) r.getValue());
+            }
+        }
+        return out;
+    }
+}
