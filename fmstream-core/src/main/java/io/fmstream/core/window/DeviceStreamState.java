@@ -30,8 +30,13 @@ public class DeviceStreamState {
     /** Highest Kafka append time among the chunks consumed so far, ms. */
     public long newestAppendTimeMillis;
 
+    /** Chunks received ahead of a gap, sorted by first index, waiting for it to fill or expire. */
+    public PendingChunk[] pending = new PendingChunk[0];
+
     /**
-     * Chunks received ahead of a gap, sorted by first index, waiting for the gap to fill or expire.
+     * The 0.1 release kept pending chunks in six parallel arrays. They are read only when a state
+     * written by that release is restored, and moved into {@link #pending} on first use ({@link
+     * #migrateLegacyPending}); afterwards they stay empty.
      */
     public long[] pendingIndex = new long[0];
 
@@ -92,6 +97,33 @@ public class DeviceStreamState {
     public DeviceStreamState() {}
 
     public int pendingCount() {
-        return pendingIndex.length;
+        return pending.length;
+    }
+
+    /** Moves pending chunks of a state restored from the 0.1 release into {@link #pending}. */
+    void migrateLegacyPending() {
+        if (pendingIndex == null || pendingIndex.length == 0) {
+            return;
+        }
+        PendingChunk[] moved = new PendingChunk[pending.length + pendingIndex.length];
+        System.arraycopy(pending, 0, moved, 0, pending.length);
+        for (int i = 0; i < pendingIndex.length; i++) {
+            moved[pending.length + i] =
+                    new PendingChunk(
+                            pendingIndex[i],
+                            pendingSamples[i],
+                            pendingGain[i],
+                            pendingBaseline[i],
+                            pendingAppendMillis[i],
+                            pendingHash[i]);
+        }
+        java.util.Arrays.sort(moved, java.util.Comparator.comparingLong(c -> c.index));
+        pending = moved;
+        pendingIndex = new long[0];
+        pendingSamples = new byte[0][];
+        pendingGain = new double[0];
+        pendingBaseline = new int[0];
+        pendingAppendMillis = new long[0];
+        pendingHash = new long[0];
     }
 }

@@ -148,6 +148,7 @@ public final class DeviceWindowAssembler {
      */
     public Offer offer(
             DeviceStreamState s, ChunkRecord c, long watermarkMicros, WindowListener out) {
+        s.migrateLegacyPending();
         long start = c.firstSampleIndex;
         long end = start + c.sampleCount();
         long head = StreamingResampler.inputHead(s.resampler);
@@ -245,10 +246,10 @@ public final class DeviceWindowAssembler {
                             + spec.allowedLatenessMicros() / 1_000_000.0
                             + " s lateness)");
         }
-        for (int i = 0; i < s.pendingCount(); i++) {
-            long ps = s.pendingIndex[i];
-            long pe = ps + s.pendingSamples[i].length / 2;
-            if (ps == start && pe == end && s.pendingHash[i] == hash) {
+        for (PendingChunk p : s.pending) {
+            long ps = p.index;
+            long pe = p.end();
+            if (ps == start && pe == end && p.hash == hash) {
                 return Offer.of(
                         ChunkOutcome.DUPLICATE,
                         "exact resend of pending samples [" + start + ", " + end + ")");
@@ -297,19 +298,19 @@ public final class DeviceWindowAssembler {
     private void emitAheadOfGap(DeviceStreamState s, long start, long end, WindowListener out) {
         int n = s.pendingCount();
         int at = 0;
-        while (at < n && s.pendingIndex[at] != start) {
+        while (at < n && s.pending[at].index != start) {
             at++;
         }
         int first = at;
-        while (first > 0 && pendingEndAt(s, first - 1) == s.pendingIndex[first]) {
+        while (first > 0 && s.pending[first - 1].end() == s.pending[first].index) {
             first--;
         }
         int last = at;
-        while (last + 1 < n && pendingEndAt(s, last) == s.pendingIndex[last + 1]) {
+        while (last + 1 < n && s.pending[last].end() == s.pending[last + 1].index) {
             last++;
         }
-        long runStart = s.pendingIndex[first];
-        long runEnd = pendingEndAt(s, last);
+        long runStart = s.pending[first].index;
+        long runEnd = s.pending[last].end();
         StreamingResampler r = resampler(s.sampleRateHz);
         int hop = spec.hopSamples();
         int w = spec.windowSamples();
@@ -351,23 +352,19 @@ public final class DeviceWindowAssembler {
         }
     }
 
-    private static long pendingEndAt(DeviceStreamState s, int i) {
-        return s.pendingIndex[i] + s.pendingSamples[i].length / 2;
-    }
-
     /** The samples of pending chunks {@code first..last} (contiguous) in physical units. */
     private static float[] physical(DeviceStreamState s, int first, int last) {
-        long total = pendingEndAt(s, last) - s.pendingIndex[first];
+        long total = s.pending[last].end() - s.pending[first].index;
         float[] values = new float[(int) total];
         int off = 0;
         float[] tmp = new float[0];
         for (int i = first; i <= last; i++) {
-            int n = s.pendingSamples[i].length / 2;
+            PendingChunk p = s.pending[i];
+            int n = p.count();
             if (tmp.length < n) {
                 tmp = new float[n];
             }
-            Int16Samples.toPhysical(
-                    s.pendingSamples[i], s.pendingGain[i], s.pendingBaseline[i], tmp);
+            Int16Samples.toPhysical(p.samples, p.gain, p.baseline, tmp);
             System.arraycopy(tmp, 0, values, off, n);
             off += n;
         }
@@ -377,7 +374,7 @@ public final class DeviceWindowAssembler {
     private static long newestAppendMillis(DeviceStreamState s, int first, int last) {
         long newest = 0;
         for (int i = first; i <= last; i++) {
-            newest = Math.max(newest, s.pendingAppendMillis[i]);
+            newest = Math.max(newest, s.pending[i].appendMillis);
         }
         return newest;
     }
@@ -419,7 +416,7 @@ public final class DeviceWindowAssembler {
 
     private static long pendingEnd(DeviceStreamState s) {
         int last = s.pendingCount() - 1;
-        return last < 0 ? Long.MIN_VALUE : s.pendingIndex[last] + s.pendingSamples[last].length / 2;
+        return last < 0 ? Long.MIN_VALUE : s.pending[last].end();
     }
 
     /**
@@ -427,12 +424,12 @@ public final class DeviceWindowAssembler {
      * later data, and emits what that completes.
      */
     public void resolveGaps(DeviceStreamState s, long watermarkMicros, WindowListener out) {
+        s.migrateLegacyPending();
         while (s.pendingCount() > 0) {
-            long gapEnd = s.pendingIndex[0];
+            long gapEnd = s.pending[0].index;
             long gapEndMicros = timeOfIndex(s, gapEnd);
             int last = s.pendingCount() - 1;
-            long deviceProgressMicros =
-                    timeOfIndex(s, s.pendingIndex[last] + s.pendingSamples[last].length / 2);
+            long deviceProgressMicros = timeOfIndex(s, s.pending[last].end());
             long horizon = Math.max(watermarkMicros, deviceProgressMicros);
             if (horizon == Long.MIN_VALUE
                     || horizon - spec.allowedLatenessMicros() < gapEndMicros) {
@@ -451,7 +448,7 @@ public final class DeviceWindowAssembler {
         resampler(s.sampleRateHz)
                 .pushMissing(
                         s.resampler,
-                        s.pendingIndex[0] - head,
+                        s.pending[0].index - head,
                         (j, v) -> acceptOutput(s, j, v, out));
         drain(s, out);
     }
@@ -461,10 +458,11 @@ public final class DeviceWindowAssembler {
      * chunk is pending. The adapter registers an event-time timer there.
      */
     public long gapExpiryMicros(DeviceStreamState s) {
+        s.migrateLegacyPending();
         if (s.pendingCount() == 0) {
             return Long.MAX_VALUE;
         }
-        return timeOfIndex(s, s.pendingIndex[0]) + spec.allowedLatenessMicros();
+        return timeOfIndex(s, s.pending[0].index) + spec.allowedLatenessMicros();
     }
 
     /**
@@ -473,6 +471,7 @@ public final class DeviceWindowAssembler {
      * at the end of a bounded input.
      */
     public void flush(DeviceStreamState s, WindowListener out) {
+        s.migrateLegacyPending();
         resolveGaps(s, Long.MAX_VALUE, out);
         while (hasData(s.windowBuffer)) {
             closeWindow(s, out);
@@ -482,15 +481,16 @@ public final class DeviceWindowAssembler {
     private void drain(DeviceStreamState s, WindowListener out) {
         StreamingResampler r = resampler(s.sampleRateHz);
         while (s.pendingCount() > 0
-                && s.pendingIndex[0] == StreamingResampler.inputHead(s.resampler)) {
-            byte[] raw = s.pendingSamples[0];
+                && s.pending[0].index == StreamingResampler.inputHead(s.resampler)) {
+            PendingChunk p = s.pending[0];
+            byte[] raw = p.samples;
             int n = raw.length / 2;
             if (scratch.length < n) {
                 scratch = new float[n];
             }
-            Int16Samples.toPhysical(raw, s.pendingGain[0], s.pendingBaseline[0], scratch);
-            s.newestAppendTimeMillis = Math.max(s.newestAppendTimeMillis, s.pendingAppendMillis[0]);
-            remember(s, s.pendingIndex[0], n, s.pendingHash[0]);
+            Int16Samples.toPhysical(raw, p.gain, p.baseline, scratch);
+            s.newestAppendTimeMillis = Math.max(s.newestAppendTimeMillis, p.appendMillis);
+            remember(s, p.index, n, p.hash);
             removeFirstPending(s);
             r.push(s.resampler, scratch, 0, n, (j, v) -> acceptOutput(s, j, v, out));
         }
@@ -602,52 +602,25 @@ public final class DeviceWindowAssembler {
     private static void addPending(DeviceStreamState s, ChunkRecord c, long hash) {
         int n = s.pendingCount();
         int at = 0;
-        while (at < n && s.pendingIndex[at] < c.firstSampleIndex) {
+        while (at < n && s.pending[at].index < c.firstSampleIndex) {
             at++;
         }
-        s.pendingIndex = insert(s.pendingIndex, at, c.firstSampleIndex);
-        s.pendingHash = insert(s.pendingHash, at, hash);
-        s.pendingAppendMillis =
-                insert(
-                        s.pendingAppendMillis,
-                        at,
-                        c.source == null ? 0L : c.source.appendTimeMillis);
-        double[] gain = new double[n + 1];
-        int[] baseline = new int[n + 1];
-        byte[][] samples = new byte[n + 1][];
-        for (int i = 0, k = 0; i <= n; i++) {
-            if (i == at) {
-                gain[i] = c.gain;
-                baseline[i] = c.baseline;
-                samples[i] = c.samples;
-            } else {
-                gain[i] = s.pendingGain[k];
-                baseline[i] = s.pendingBaseline[k];
-                samples[i] = s.pendingSamples[k];
-                k++;
-            }
-        }
-        s.pendingGain = gain;
-        s.pendingBaseline = baseline;
-        s.pendingSamples = samples;
+        PendingChunk[] grown = new PendingChunk[n + 1];
+        System.arraycopy(s.pending, 0, grown, 0, at);
+        grown[at] =
+                new PendingChunk(
+                        c.firstSampleIndex,
+                        c.samples,
+                        c.gain,
+                        c.baseline,
+                        c.source == null ? 0L : c.source.appendTimeMillis,
+                        hash);
+        System.arraycopy(s.pending, at, grown, at + 1, n - at);
+        s.pending = grown;
     }
 
     private static void removeFirstPending(DeviceStreamState s) {
-        s.pendingIndex = Arrays.copyOfRange(s.pendingIndex, 1, s.pendingIndex.length);
-        s.pendingHash = Arrays.copyOfRange(s.pendingHash, 1, s.pendingHash.length);
-        s.pendingAppendMillis =
-                Arrays.copyOfRange(s.pendingAppendMillis, 1, s.pendingAppendMillis.length);
-        s.pendingGain = Arrays.copyOfRange(s.pendingGain, 1, s.pendingGain.length);
-        s.pendingBaseline = Arrays.copyOfRange(s.pendingBaseline, 1, s.pendingBaseline.length);
-        s.pendingSamples = Arrays.copyOfRange(s.pendingSamples, 1, s.pendingSamples.length);
-    }
-
-    private static long[] insert(long[] a, int at, long v) {
-        long[] b = new long[a.length + 1];
-        System.arraycopy(a, 0, b, 0, at);
-        b[at] = v;
-        System.arraycopy(a, at, b, at + 1, a.length - at);
-        return b;
+        s.pending = Arrays.copyOfRange(s.pending, 1, s.pending.length);
     }
 
     /** 64-bit FNV-1a over the raw samples, gain and baseline: equal content, equal hash. */

@@ -371,6 +371,49 @@ class DeviceWindowAssemblerTest {
     }
 
     @Test
+    void pendingChunksOfAStateWrittenBy01AreMovedIntoTheNewShapeAndStillUsed() {
+        // Reference: a gap at [10 s, 11 s) filled in order.
+        AssemblerFixtures.Collected reference = new AssemblerFixtures.Collected();
+        DeviceStreamState r = feedInto("d", reference, 0, 1000);
+        assembler.offer(r, chunk("d", 100, 1100, 1900), NO_WATERMARK, reference);
+        assembler.offer(r, chunk("d", 100, 1000, 100), NO_WATERMARK, reference);
+        // The same state as the 0.1 release stored it: the chunk after the gap in the legacy
+        // parallel arrays.
+        AssemblerFixtures.Collected legacyOut = new AssemblerFixtures.Collected();
+        DeviceStreamState legacy = feedInto("d", legacyOut, 0, 1000);
+        ChunkRecord after = chunk("d", 100, 1100, 1900);
+        legacy.pendingIndex = new long[] {after.firstSampleIndex};
+        legacy.pendingSamples = new byte[][] {after.samples};
+        legacy.pendingGain = new double[] {after.gain};
+        legacy.pendingBaseline = new int[] {after.baseline};
+        legacy.pendingAppendMillis = new long[] {after.source.appendTimeMillis};
+        legacy.pendingHash =
+                new long[] {DeviceWindowAssembler.contentHash(after.samples, after.gain, 0)};
+        assertThat(
+                        assembler
+                                .offer(legacy, chunk("d", 100, 1000, 100), NO_WATERMARK, legacyOut)
+                                .outcome())
+                .isEqualTo(ChunkOutcome.ACCEPTED);
+        assertThat(legacy.pendingIndex).isEmpty();
+        assertThat(legacy.pendingCount()).isZero();
+        assertThat(legacyOut.startsInSeconds())
+                .containsExactlyInAnyOrderElementsOf(reference.startsInSeconds());
+    }
+
+    private DeviceStreamState feedInto(
+            String device, AssemblerFixtures.Collected sink, long from, long to) {
+        DeviceStreamState s = null;
+        for (long i = from; i < to; i += 100) {
+            ChunkRecord c = chunk(device, 100, i, 100);
+            if (s == null) {
+                s = assembler.newState(c);
+            }
+            assembler.offer(s, c, NO_WATERMARK, sink);
+        }
+        return s;
+    }
+
+    @Test
     void refusesAChunkThatWouldOpenASegmentBeforeTheCurrentOnesStart() {
         DeviceStreamState s = feed("d", 100, 0, 3000, 100);
         Offer o =
