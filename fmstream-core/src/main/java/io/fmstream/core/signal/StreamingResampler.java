@@ -11,9 +11,10 @@ package io.fmstream.core.signal;
  * how the input was chunked. Missing input samples are NaN; an output whose support touches a
  * missing sample is NaN (it is reported as missing, never invented).
  *
- * <p>The class is a stateless engine: all streaming state lives in a {@link State} that the caller
- * stores (in Flink keyed state) and passes back, so one engine instance per (input rate, output
- * rate) can serve every device.
+ * <p>The class is an engine without per-device data: all streaming state lives in a {@link State}
+ * that the caller stores (in Flink keyed state) and passes back, so one engine instance per (input
+ * rate, output rate) can serve every device. Each call returns what it produced; nothing calls back
+ * into the caller. Not thread-safe (the returned values share a buffer).
  */
 public final class StreamingResampler {
 
@@ -35,6 +36,11 @@ public final class StreamingResampler {
     private final double outRate;
     private final int halfWidth;
     private final float[] kernel;
+
+    /** Outputs of the current call (see {@link Outputs}); not thread-safe, like the callers. */
+    private float[] outBuffer = new float[256];
+
+    private int produced;
 
     public StreamingResampler(double inRateHz, double outRateHz) {
         if (!(inRateHz > 0)
@@ -88,24 +94,43 @@ public final class StreamingResampler {
         return s;
     }
 
-    /** Appends {@code count} input samples (NaN = missing) and emits every output they complete. */
-    public void push(State s, float[] values, int offset, int count, OutputSink sink) {
+    /**
+     * Appends {@code count} input samples (NaN = missing) and returns every output they complete.
+     * The returned values live in a buffer of this engine that the next call reuses: read them
+     * before pushing again.
+     */
+    public Outputs push(State s, float[] values, int offset, int count) {
+        produced = 0;
+        long first = s.nextOut;
         for (int i = 0; i < count; i++) {
             append(s, values[offset + i]);
         }
-        emitReady(s, sink);
+        emitReady(s);
+        return new Outputs(first, outBuffer, produced);
     }
 
-    /** Appends {@code count} missing input samples, e.g. a gap that will never be filled. */
-    public void pushMissing(State s, long count, OutputSink sink) {
+    /**
+     * Appends {@code count} missing input samples (a gap that will never be filled) and returns the
+     * outputs they complete, as {@link #push}.
+     */
+    public Outputs pushMissing(State s, long count) {
+        produced = 0;
+        long first = s.nextOut;
         for (long i = 0; i < count; i++) {
             append(s, Float.NaN);
             if ((i & 4095) == 4095) {
-                emitReady(s, sink);
+                emitReady(s); // lets the history compact as it goes
             }
         }
-        emitReady(s, sink);
+        emitReady(s);
+        return new Outputs(first, outBuffer, produced);
     }
+
+    /**
+     * Outputs {@code first .. first + count - 1}, in {@code values[0 .. count - 1]}; NaN marks a
+     * missing output.
+     */
+    public record Outputs(long first, float[] values, int count) {}
 
     /** Index of the next input sample this state expects. */
     public static long inputHead(State s) {
@@ -147,7 +172,7 @@ public final class StreamingResampler {
         }
     }
 
-    private void emitReady(State s, OutputSink sink) {
+    private void emitReady(State s) {
         long head = inputHead(s);
         while (true) {
             double p = inputPosition(s, s.nextOut);
@@ -155,7 +180,10 @@ public final class StreamingResampler {
             if (hi >= head) {
                 break;
             }
-            sink.accept(s.nextOut, interpolate(s, p));
+            if (produced == outBuffer.length) {
+                outBuffer = java.util.Arrays.copyOf(outBuffer, Math.max(64, 2 * produced));
+            }
+            outBuffer[produced++] = interpolate(s, p);
             s.nextOut++;
         }
     }
@@ -241,12 +269,6 @@ public final class StreamingResampler {
             }
         }
         return sum;
-    }
-
-    /** Receives resampled outputs in increasing output index order; NaN marks a missing output. */
-    @FunctionalInterface
-    public interface OutputSink {
-        void accept(long outIndex, float value);
     }
 
     /**

@@ -445,11 +445,10 @@ public final class DeviceWindowAssembler {
      */
     private void declareOldestGapMissing(DeviceStreamState s, WindowListener out) {
         long head = StreamingResampler.inputHead(s.resampler);
-        resampler(s.sampleRateHz)
-                .pushMissing(
-                        s.resampler,
-                        s.pending[0].index - head,
-                        (j, v) -> acceptOutput(s, j, v, out));
+        accept(
+                s,
+                resampler(s.sampleRateHz).pushMissing(s.resampler, s.pending[0].index - head),
+                out);
         drain(s, out);
     }
 
@@ -492,7 +491,7 @@ public final class DeviceWindowAssembler {
             s.newestAppendTimeMillis = Math.max(s.newestAppendTimeMillis, p.appendMillis);
             remember(s, p.index, n, p.hash);
             removeFirstPending(s);
-            r.push(s.resampler, scratch, 0, n, (j, v) -> acceptOutput(s, j, v, out));
+            accept(s, r.push(s.resampler, scratch, 0, n), out);
         }
         if (s.recordingEnd > 0
                 && !s.recordingClosed
@@ -508,6 +507,14 @@ public final class DeviceWindowAssembler {
                             s.segmentFirstWindowMicros,
                             s.segmentLastWindowEndMicros,
                             s.segmentWindows));
+        }
+    }
+
+    private void accept(
+            DeviceStreamState s, StreamingResampler.Outputs outputs, WindowListener out) {
+        float[] v = outputs.values();
+        for (int i = 0; i < outputs.count(); i++) {
+            acceptOutput(s, outputs.first() + i, v[i], out);
         }
     }
 

@@ -46,15 +46,11 @@ class StreamingResamplerTest {
         StreamingResampler r = new StreamingResampler(inRate, 100.0);
         StreamingResampler.State s = r.newState(T0_MICROS, 0);
         double[] maxErr = {0};
-        r.push(
-                s,
-                input,
-                0,
-                input.length,
-                (j, v) -> {
-                    double expected = Math.sin(2 * Math.PI * freq * (j / 100.0));
-                    maxErr[0] = Math.max(maxErr[0], Math.abs(v - expected));
-                });
+        StreamingResampler.Outputs o = r.push(s, input, 0, input.length);
+        for (int i = 0; i < o.count(); i++) {
+            double expected = Math.sin(2 * Math.PI * freq * ((o.first() + i) / 100.0));
+            maxErr[0] = Math.max(maxErr[0], Math.abs(o.values()[i] - expected));
+        }
         assertThat(maxErr[0]).isLessThan(2e-3);
     }
 
@@ -99,16 +95,13 @@ class StreamingResamplerTest {
         long[] expectedNext = {s.nextOut};
         for (int off = 0; off < input.length; off += chunk) {
             int n = Math.min(chunk, input.length - off);
-            r.push(
-                    s,
-                    input,
-                    off,
-                    n,
-                    (j, v) -> {
-                        assertThat(j).isEqualTo(expectedNext[0]);
-                        expectedNext[0]++;
-                        out.add(v);
-                    });
+            StreamingResampler.Outputs o = r.push(s, input, off, n);
+            assertThat(o.first()).isEqualTo(expectedNext[0]);
+            for (int i = 0; i < o.count(); i++) {
+                out.add(o.values()[i]);
+            }
+            expectedNext[0] += o.count();
+            assertThat(s.nextOut).isEqualTo(expectedNext[0]);
         }
         float[] result = new float[out.size()];
         for (int i = 0; i < result.length; i++) {
