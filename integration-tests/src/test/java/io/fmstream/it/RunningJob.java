@@ -45,13 +45,32 @@ final class RunningJob implements AutoCloseable {
             UnaryOperator<DataStream<SourceRef>> inputHook,
             String savepoint)
             throws Exception {
+        return start(conf, name, inputHook, savepoint, true);
+    }
+
+    /**
+     * As above; without restarts ({@code allowRestarts} false) any task failure fails the job, so a
+     * test can assert it never restarted by finding it still running.
+     */
+    static RunningJob start(
+            Configuration conf,
+            String name,
+            UnaryOperator<DataStream<SourceRef>> inputHook,
+            String savepoint,
+            boolean allowRestarts)
+            throws Exception {
         JobSettings settings = JobSettings.from(conf);
         BundleManifest manifest = FmstreamJob.readManifest(settings.bundleUri);
         Configuration restart = new Configuration();
-        restart.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
-        restart.set(
-                RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(500));
+        if (allowRestarts) {
+            restart.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+            restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+            restart.set(
+                    RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY,
+                    Duration.ofMillis(500));
+        } else {
+            restart.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        }
         if (savepoint != null) {
             restart.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
         }
@@ -68,6 +87,9 @@ final class RunningJob implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        client.cancel().get();
+        // A job stopped with a savepoint has finished already: nothing to cancel.
+        if (!client.getJobStatus().get().isTerminalState()) {
+            client.cancel().get();
+        }
     }
 }
