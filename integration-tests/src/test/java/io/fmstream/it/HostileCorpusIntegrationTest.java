@@ -89,12 +89,25 @@ class HostileCorpusIntegrationTest {
         streams.add(bad);
         corpus.addAll(interleave(streams, rnd));
         assertThat(bad).hasSizeGreaterThanOrEqualTo(1_000);
+        // The device whose producer changes partitioner: its first 10 s on one partition before
+        // the savepoint (so its stream is anchored, as a device's long-running stream is), then
+        // its chunks on both partitions after the restore, where they may overtake each other.
+        SimulatedDevice two =
+                new SimulatedDevice(
+                        "odd-two-partitions", 63, 250, t0, HeartRateProfile.resting(80));
+        List<ProducerRecord<byte[], byte[]>> twoBefore = new ArrayList<>();
+        List<ProducerRecord<byte[], byte[]>> twoAfter = new ArrayList<>();
+        for (int s = 0; s < SECONDS; s++) {
+            SensorChunk c = two.nextChunk(250);
+            (s < 10 ? twoBefore : twoAfter).add(record(s < 10 ? 0 : s % 2, c));
+        }
+        List<ProducerRecord<byte[], byte[]>> before =
+                interleave(List.of(corpus.subList(0, corpus.size() / 2), twoBefore), rnd);
+        List<ProducerRecord<byte[], byte[]>> after =
+                interleave(
+                        List.of(corpus.subList(corpus.size() / 2, corpus.size()), twoAfter), rnd);
 
-        Outputs out =
-                run(
-                        corpus.subList(0, corpus.size() / 2),
-                        corpus.subList(corpus.size() / 2, corpus.size()),
-                        scratch);
+        Outputs out = run(before, after, scratch);
 
         // Every bad record, and nothing else, is a dead letter with its reason and original bytes.
         Map<String, DeadLetterReason> got = new HashMap<>();
@@ -263,16 +276,13 @@ class HostileCorpusIntegrationTest {
         return out;
     }
 
-    /** A reboot, a clock jump and a device whose chunks alternate between the two partitions. */
+    /** A device that reboots and one that jumps its clock back. */
     private List<ProducerRecord<byte[], byte[]>> misbehaving(long t0) {
         List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
         SimulatedDevice reboot =
                 new SimulatedDevice("odd-reboot", 61, 250, t0, HeartRateProfile.resting(70));
         SimulatedDevice clock =
                 new SimulatedDevice("odd-clock", 62, 250, t0, HeartRateProfile.resting(75));
-        SimulatedDevice two =
-                new SimulatedDevice(
-                        "odd-two-partitions", 63, 250, t0, HeartRateProfile.resting(80));
         for (int s = 0; s < SECONDS; s++) {
             SensorChunk r = reboot.nextChunk(250);
             if (s >= 20) {
@@ -285,9 +295,6 @@ class HostileCorpusIntegrationTest {
                 c.setFirstSampleTimeMicros(c.getFirstSampleTimeMicros() - 2 * SECOND);
             }
             out.add(record(null, c));
-            // The first 10 s on one partition, then on both (the producer changed partitioner):
-            // later chunks may overtake each other, never the one that anchored the stream.
-            out.add(record(s < 10 ? 0 : s % 2, two.nextChunk(250)));
         }
         return out;
     }
