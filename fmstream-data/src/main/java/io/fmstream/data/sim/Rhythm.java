@@ -5,10 +5,10 @@ package io.fmstream.data.sim;
  * 2017 classes Normal, AF, Other). The scenario sets it per segment; ground truth reports it per
  * span.
  *
- * <p>Deliberately separate from the wire enum {@code io.fmstream.schemas.Rhythm}, which carries
- * the {@code UNKNOWN} symbol Avro schema evolution needs (what a reader sees for a symbol a newer
- * writer added) and which a simulated segment never has; {@code Truths} maps one to the other.
- * The scenarios index arrays by this enum's ordinals.
+ * <p>Deliberately separate from the wire enum {@code io.fmstream.schemas.Rhythm}, which carries the
+ * {@code UNKNOWN} symbol Avro schema evolution needs (what a reader sees for a symbol a newer
+ * writer added) and which a simulated segment never has; {@code Truths} maps one to the other. The
+ * scenarios index arrays by this enum's ordinals.
  */
 public enum Rhythm {
     /**
