@@ -26,6 +26,15 @@ final class LinkFaultOptions {
                             + " ${DEFAULT-VALUE}).")
     double misbehavingFraction;
 
+    @Option(
+            names = "--spot-check-fraction",
+            defaultValue = "0",
+            description =
+                    "Fraction of devices that record only 30-60 s every 2-5 minutes, each"
+                            + " recording from index 0 and ended by an end-of-recording chunk"
+                            + " (default: ${DEFAULT-VALUE}).")
+    double spotCheckFraction;
+
     SimulatedFleet apply(SimulatedFleet fleet, long seed, long scenarioMicros) {
         if (!(lossFraction >= 0 && lossFraction < 1)
                 || !(misbehavingFraction >= 0 && misbehavingFraction <= 1)) {
@@ -34,6 +43,13 @@ final class LinkFaultOptions {
                             + lossFraction
                             + " and "
                             + misbehavingFraction);
+        }
+        if (!(spotCheckFraction >= 0 && spotCheckFraction <= 1)) {
+            throw new IllegalArgumentException(
+                    "--spot-check-fraction must be in [0, 1], got " + spotCheckFraction);
+        }
+        if (spotCheckFraction > 0) {
+            fleet.withSpotChecks(seed, spotCheckFraction);
         }
         if (lossFraction == 0 && misbehavingFraction == 0) {
             return fleet;

@@ -40,6 +40,7 @@ public final class DeviceUplink {
     private final Scenario scenario;
 
     private LinkFaults faults = LinkFaults.NONE;
+    private SpotChecks spotChecks;
     private long nextChunk;
     private long sentCount;
     private long droppedCount;
@@ -90,6 +91,20 @@ public final class DeviceUplink {
         return faults;
     }
 
+    /** Makes this a spot-check device (see {@link SpotChecks}); before the first poll. */
+    public DeviceUplink withSpotChecks(SpotChecks spotChecks) {
+        if (nextChunk != 0) {
+            throw new IllegalStateException("spot checks must be set before the first poll");
+        }
+        this.spotChecks = java.util.Objects.requireNonNull(spotChecks, "spotChecks");
+        return this;
+    }
+
+    /** The spot-check schedule, or null for a device that records all the time. */
+    public SpotChecks spotChecks() {
+        return spotChecks;
+    }
+
     public SimulatedDevice device() {
         return device;
     }
@@ -124,7 +139,7 @@ public final class DeviceUplink {
 
     /** Whether chunk {@code k} has a sample in a drop-out, and so is never sent. */
     public boolean isDropped(long k) {
-        if (faults.lost(k)) {
+        if (faults.lost(k) || (spotChecks != null && !spotChecks.recorded(k))) {
             return true;
         }
         if (scenario == null) {
@@ -184,6 +199,11 @@ public final class DeviceUplink {
                                 truth.endMicros() + offset);
             }
             chunk.setFirstSampleIndex(faults.sentIndex(k, from, samplesPerChunk));
+            if (spotChecks != null) {
+                // Each recording is its own stream: index from 0, the last chunk flagged.
+                chunk.setFirstSampleIndex(from - spotChecks.recordingStart(k) * samplesPerChunk);
+                chunk.setEndOfRecording(spotChecks.last(k));
+            }
             out.add(new SimulatedChunk(chunk, truth, k, recordedAtMicros(k), release));
             sentCount++;
             nextChunk++;

@@ -27,6 +27,7 @@ public final class SimulatedFleet {
     private static final long STREAM_DEVICE = 0xDE1CEL;
     private static final long STREAM_RATE = 0x4A7EL;
     private static final long STREAM_FAULTS = 0xFA017L;
+    private static final long STREAM_SPOT = 0x5B075L;
 
     /** Fleet order: poll results are ordered by it at equal send times. */
     private final List<DeviceUplink> uplinks;
@@ -114,6 +115,23 @@ public final class SimulatedFleet {
                             misbehavingFraction,
                             chunks,
                             chunkSeconds));
+        }
+        return this;
+    }
+
+    /**
+     * Makes a {@code fraction} of the devices (drawn from {@code fleetSeed}) spot-check recorders:
+     * 30-60 s recordings every 2-5 minutes, each ending with an end-of-recording chunk. Before the
+     * first poll.
+     */
+    public SimulatedFleet withSpotChecks(long fleetSeed, double fraction) {
+        long key = CounterRng.derive(fleetSeed, STREAM_SPOT);
+        for (int i = 0; i < uplinks.size(); i++) {
+            DeviceUplink u = uplinks.get(i);
+            if (u.device().isScenarioDriven() && CounterRng.uniform(key, i) < fraction) {
+                double chunkSeconds = u.samplesPerChunk() / u.device().sampleRateHz();
+                u.withSpotChecks(SpotChecks.draw(CounterRng.derive(key, i), chunkSeconds));
+            }
         }
         return this;
     }
