@@ -1002,6 +1002,15 @@ def rewrite_card(args):
     log(f"rewrote {args.out / 'MODEL_CARD.md'}")
 
 
+def portable_arg(a):
+    """A path argument as it reads on any checkout: relative when inside the repository, else its
+    file name only (a local scratch path would mean nothing elsewhere)."""
+    if not a.startswith("/"):
+        return a
+    rel = os.path.relpath(a)
+    return rel if not rel.startswith("..") else "<local>/" + os.path.basename(a)
+
+
 def configure(args):
     """Threads, seeds and determinism; warns when OpenBLAS is not the BLAS in use."""
     torch.set_num_threads(args.threads)
@@ -1071,7 +1080,7 @@ def pretrain_encoder(ctx):
         ssl_model = MaskedAutoencoder()
         ssl_model.load_state_dict(ck["state_dict"])
         curves, ssl_info = ck["curves"], ck["ssl_info"]
-        ssl_info["loaded_from_checkpoint"] = str(args.load_checkpoint)
+        ssl_info["loaded_from_checkpoint"] = portable_arg(str(args.load_checkpoint))
         log(f"loaded pretrained model from {args.load_checkpoint}")
     else:
         t_d = time.time()
@@ -1559,7 +1568,7 @@ def write_reports(ctx):
                     "embeddingDim": EMBEDDING_DIM},
         "heads": head_entries,
         "provenance": {
-            "script": SCRIPT, "command": " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:]),
+            "script": SCRIPT, "command": " ".join([os.path.relpath(sys.argv[0])] + [portable_arg(a) for a in sys.argv[1:]]),
             "torchVersion": torch.__version__, "numpyVersion": np.__version__,
             "onnxVersion": __import__("onnx").__version__, "python": platform.python_version(),
             "blas": "openblas" if "openblas" in open("/proc/self/maps").read().lower() else "other",
