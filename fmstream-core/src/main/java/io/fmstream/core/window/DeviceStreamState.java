@@ -91,8 +91,6 @@ public class DeviceStreamState {
     public long segmentFirstWindowMicros;
     public long segmentLastWindowEndMicros;
 
-    /** Segments started after the first one. */
-    public int segments;
 
     public DeviceStreamState() {}
 

@@ -401,7 +401,6 @@ public final class DeviceWindowAssembler {
         s.previousAnchorMicros = s.anchorMicros;
         s.previousSampleRateHz = s.sampleRateHz;
         long skipped = anchor(s, c, s.nextWindow);
-        s.segments++;
         out.segmentStarted(s.deviceId, cause, skipped);
     }
 
