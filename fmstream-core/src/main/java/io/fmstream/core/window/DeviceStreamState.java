@@ -91,7 +91,6 @@ public class DeviceStreamState {
     public long segmentFirstWindowMicros;
     public long segmentLastWindowEndMicros;
 
-
     public DeviceStreamState() {}
 
     public int pendingCount() {
