@@ -101,6 +101,15 @@ class HostileCorpusIntegrationTest {
             SensorChunk c = two.nextChunk(250);
             (s < 10 ? twoBefore : twoAfter).add(record(s < 10 ? 0 : s % 2, c));
         }
+        // A device whose chunks are on both partitions from its very first one: when the job
+        // reads them as a backlog, a later chunk may anchor the stream before the first one
+        // arrives; the segment is re-anchored on the earlier chunk while no window is decided.
+        SimulatedDevice split =
+                new SimulatedDevice("odd-split-start", 64, 250, t0, HeartRateProfile.resting(75));
+        for (int s = 0; s < SECONDS; s++) {
+            SensorChunk c = split.nextChunk(250);
+            (s < 10 ? twoBefore : twoAfter).add(record(s % 2, c));
+        }
         List<ProducerRecord<byte[], byte[]>> before =
                 interleave(List.of(corpus.subList(0, corpus.size() / 2), twoBefore), rnd);
         List<ProducerRecord<byte[], byte[]>> after =
@@ -167,6 +176,12 @@ class HostileCorpusIntegrationTest {
                 .anyMatch(k -> k.startsWith("odd-reboot@"))
                 .anyMatch(k -> k.startsWith("odd-clock@"))
                 .anyMatch(k -> k.startsWith("odd-two-partitions@"));
+        for (String device : List.of("odd-two-partitions", "odd-split-start")) {
+            for (int w = 0; w < 30; w += 5) {
+                String window = device + "@" + (t0 + w * SECOND) + "/";
+                assertThat(keys.keySet()).as(device).anyMatch(k -> k.startsWith(window));
+            }
+        }
         assertThat(out.finalStatus).isEqualTo(JobStatus.RUNNING);
     }
 

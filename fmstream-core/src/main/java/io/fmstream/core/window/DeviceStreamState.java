@@ -91,6 +91,18 @@ public class DeviceStreamState {
     public long segmentFirstWindowMicros;
     public long segmentLastWindowEndMicros;
 
+    /**
+     * The chunks the current segment has consumed while it has neither emitted nor dropped a
+     * window, in stream order; null once it has (or in a state restored from 0.1). A chunk that
+     * precedes the segment's first one (overtaken on its way, e.g. across partitions) can then
+     * still re-anchor the segment on itself, because nothing has been decided yet. Bounded by one
+     * window's worth of input and by the pending-chunk limit.
+     */
+    public PendingChunk[] opening;
+
+    /** Windows before this index were closed by an earlier segment (Long.MIN_VALUE: none). */
+    public long segmentClosedBefore;
+
     public DeviceStreamState() {}
 
     public int pendingCount() {

@@ -122,6 +122,8 @@ public final class DeviceWindowAssembler {
         s.recentHash = new long[RECENT_CHUNKS];
         s.recentNext = 0;
         Arrays.fill(s.recentIndex, -1L);
+        s.opening = new PendingChunk[0];
+        s.segmentClosedBefore = closedBefore;
         return closedBefore == Long.MIN_VALUE ? 0 : Math.max(0, closedBefore - firstWindow);
     }
 
@@ -140,8 +142,10 @@ public final class DeviceWindowAssembler {
      *   <li>{@link ChunkOutcome#OVERLAP}: samples of the current segment that overlap accepted or
      *       pending samples with different content.
      *   <li>{@link ChunkOutcome#LATE}: samples of the current segment behind its closed stream head
-     *       (their gap's lateness expired), or a chunk that matches the device's previous segment
-     *       (sent before a reboot, rate change or clock jump and delivered after it).
+     *       (their gap's lateness expired, or they precede the segment's first chunk after it has
+     *       decided a window), or a chunk that matches the device's previous segment (sent before a
+     *       reboot, rate change or clock jump and delivered after it). A chunk preceding the
+     *       segment's first chunk before any window is decided re-anchors the segment on itself.
      *   <li>{@link ChunkOutcome#INCONSISTENT}: a chunk that would start a segment at or before the
      *       current segment's first sample: time may not run backwards past a segment's start.
      * </ul>
@@ -233,6 +237,9 @@ public final class DeviceWindowAssembler {
                                     + (s.recentIndex[i] + s.recentLength[i])
                                     + ") with different content");
                 }
+            }
+            if (canReanchorOn(s, start, end)) {
+                return reanchor(s, c, hash, watermarkMicros, out);
             }
             return Offer.of(
                     ChunkOutcome.LATE,
@@ -394,6 +401,53 @@ public final class DeviceWindowAssembler {
         return b;
     }
 
+    /**
+     * Whether chunk {@code [start, end)}, behind the stream head and overlapping nothing accepted,
+     * precedes the current segment's first chunk while the segment has decided no window yet, and
+     * not by more than the maximum gap.
+     */
+    private boolean canReanchorOn(DeviceStreamState s, long start, long end) {
+        if (s.opening == null || s.opening.length == 0) {
+            return false;
+        }
+        long first = s.opening[0].index;
+        return end <= first && first - start <= limits.maxGapMicros() * s.sampleRateHz / 1e6;
+    }
+
+    /**
+     * Re-anchors the current segment on {@code c}, which precedes its first chunk: the state is
+     * rebuilt as if {@code c} had arrived first and the segment's chunks after it, so the output
+     * does not depend on which of a segment's first chunks arrived first. Runs at most once per
+     * chunk that overtook the start, and only before the segment's first window is decided.
+     */
+    private Offer reanchor(
+            DeviceStreamState s,
+            ChunkRecord c,
+            long hash,
+            long watermarkMicros,
+            WindowListener out) {
+        PendingChunk[] held = new PendingChunk[s.opening.length + s.pendingCount()];
+        System.arraycopy(s.opening, 0, held, 0, s.opening.length);
+        System.arraycopy(s.pending, 0, held, s.opening.length, s.pendingCount());
+        long recordingEnd = s.recordingEnd;
+        long newestAppend = s.newestAppendTimeMillis;
+        anchor(s, c, s.segmentClosedBefore);
+        s.recordingEnd = recordingEnd;
+        s.newestAppendTimeMillis = newestAppend;
+        s.pending = held;
+        addPending(s, c, hash);
+        drain(s, out);
+        resolveGaps(s, watermarkMicros, out);
+        if (emitAheadOfGaps) {
+            for (int i = 0; i < s.pendingCount(); i++) {
+                emitAheadOfGap(s, s.pending[i].index, s.pending[i].end(), out);
+            }
+        }
+        return Offer.of(
+                ChunkOutcome.ACCEPTED,
+                "preceded the segment's first chunk; the segment was re-anchored on it");
+    }
+
     /** Closes the current segment and anchors a new one on {@code c}. */
     private void startSegment(
             DeviceStreamState s, ChunkRecord c, SegmentCause cause, WindowListener out) {
@@ -489,6 +543,10 @@ public final class DeviceWindowAssembler {
             Int16Samples.toPhysical(raw, p.gain, p.baseline, scratch);
             s.newestAppendTimeMillis = Math.max(s.newestAppendTimeMillis, p.appendMillis);
             remember(s, p.index, n, p.hash);
+            if (s.opening != null) {
+                s.opening =
+                        s.opening.length < limits.maxPendingChunks() ? append(s.opening, p) : null;
+            }
             removeFirstPending(s);
             accept(s, r.push(s.resampler, scratch, 0, n), out);
         }
@@ -552,6 +610,7 @@ public final class DeviceWindowAssembler {
             s.emittedAhead = Arrays.copyOfRange(s.emittedAhead, 1, s.emittedAhead.length);
         } else if (missing < buf.length) {
             if (missingFraction > spec.maxMissingFraction()) {
+                s.opening = null;
                 out.droppedIncomplete(s.deviceId, startMicros, missingFraction);
             } else {
                 emit(
@@ -574,6 +633,8 @@ public final class DeviceWindowAssembler {
     }
 
     private static void emit(DeviceStreamState s, WindowListener out, WindowRecord w) {
+        // A window is decided: the segment's start is final from here on.
+        s.opening = null;
         s.segmentWindows++;
         s.segmentFirstWindowMicros = Math.min(s.segmentFirstWindowMicros, w.windowStartMicros);
         s.segmentLastWindowEndMicros = Math.max(s.segmentLastWindowEndMicros, w.windowEndMicros);
@@ -623,6 +684,12 @@ public final class DeviceWindowAssembler {
                         hash);
         System.arraycopy(s.pending, at, grown, at + 1, n - at);
         s.pending = grown;
+    }
+
+    private static PendingChunk[] append(PendingChunk[] a, PendingChunk p) {
+        PendingChunk[] b = Arrays.copyOf(a, a.length + 1);
+        b[a.length] = p;
+        return b;
     }
 
     private static void removeFirstPending(DeviceStreamState s) {

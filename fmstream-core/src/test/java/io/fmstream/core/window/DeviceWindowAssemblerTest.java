@@ -349,6 +349,109 @@ class DeviceWindowAssemblerTest {
     }
 
     @Test
+    void aStreamsFirstChunksOvertakingEachOtherGiveTheSameWindowsAsInOrder() {
+        // A producer that changed partitioner, or a backlog read from two partitions: the
+        // device's third chunk arrives first, then its second, then its first.
+        AssemblerFixtures.Collected inOrder = new AssemblerFixtures.Collected();
+        DeviceStreamState r = feedInto(inOrder, new long[] {500, 600, 700});
+        long[] overtaken = {700, 600, 500};
+        DeviceStreamState s = null;
+        for (long i : overtaken) {
+            ChunkRecord c = chunk("d", 100, i, 100);
+            if (s == null) {
+                s = assembler.newState(c);
+            }
+            Offer o = assembler.offer(s, c, NO_WATERMARK, out);
+            assertThat(o.outcome()).as("chunk at %d", i).isEqualTo(ChunkOutcome.ACCEPTED);
+        }
+        for (long i = 800; i < 3000; i += 100) {
+            assembler.offer(s, chunk("d", 100, i, 100), NO_WATERMARK, out);
+            assembler.offer(r, chunk("d", 100, i, 100), NO_WATERMARK, inOrder);
+        }
+        assertThat(out.segments).isEmpty();
+        assertThat(out.startsInSeconds()).containsExactly(5L, 10L, 15L);
+        assertSameWindows(out.windows, inOrder.windows);
+        // Once a window is decided the segment's start is final: an earlier chunk is late.
+        Offer late = assembler.offer(s, chunk("d", 100, 400, 100), NO_WATERMARK, out);
+        assertThat(late.outcome()).isEqualTo(ChunkOutcome.LATE);
+    }
+
+    @Test
+    void aChunkThatOvertookTheStartWithAGapBetweenStillAnchorsTheStreamAndFillsTheGapLater() {
+        AssemblerFixtures.Collected inOrder = new AssemblerFixtures.Collected();
+        DeviceStreamState r = feedInto(inOrder, new long[] {0, 100, 200, 300, 400});
+        // Index 300 and 400 arrive first, then 0; [100, 300) is a gap until it arrives.
+        DeviceStreamState s = null;
+        for (long i : new long[] {300, 400, 0, 200, 100}) {
+            ChunkRecord c = chunk("d", 100, i, 100);
+            if (s == null) {
+                s = assembler.newState(c);
+            }
+            assertThat(assembler.offer(s, c, NO_WATERMARK, out).taken())
+                    .as("chunk at %d", i)
+                    .isTrue();
+        }
+        for (long i = 500; i < 2500; i += 100) {
+            assembler.offer(s, chunk("d", 100, i, 100), NO_WATERMARK, out);
+            assembler.offer(r, chunk("d", 100, i, 100), NO_WATERMARK, inOrder);
+        }
+        assertThat(out.startsInSeconds()).containsExactly(0L, 5L, 10L);
+        assertSameWindows(out.windows, inOrder.windows);
+    }
+
+    @Test
+    void aNewSegmentsFirstChunksOvertakingEachOtherReAnchorItWithoutAnotherSegment() {
+        DeviceStreamState s = feed("d", 100, 0, 3000, 100);
+        int before = out.windows.size();
+        // The device reboots 100 s later; its second chunk after the reboot arrives first.
+        for (long i : new long[] {100, 0}) {
+            ChunkRecord c = shiftedClock(chunk("d", 100, i, 100), 130 * SECOND);
+            assertThat(assembler.offer(s, c, NO_WATERMARK, out).outcome())
+                    .isEqualTo(ChunkOutcome.ACCEPTED);
+        }
+        for (long i = 200; i < 1500; i += 100) {
+            ChunkRecord c = shiftedClock(chunk("d", 100, i, 100), 130 * SECOND);
+            assertThat(assembler.offer(s, c, NO_WATERMARK, out).outcome())
+                    .isEqualTo(ChunkOutcome.ACCEPTED);
+        }
+        assertThat(out.segments).containsExactly(SegmentCause.REBOOT);
+        assertThat(out.windows.subList(before, out.windows.size()))
+                .extracting(w -> (w.windowStartMicros - T0) / SECOND)
+                .contains(130L)
+                .doesNotHaveDuplicates();
+        assertThat(out.windows.get(out.windows.size() - 1).recordingStartMicros)
+                .isEqualTo(T0 + 130 * SECOND);
+    }
+
+    private DeviceStreamState feedInto(AssemblerFixtures.Collected sink, long[] indices) {
+        DeviceStreamState st = null;
+        for (long i : indices) {
+            ChunkRecord c = chunk("d", 100, i, 100);
+            if (st == null) {
+                st = assembler.newState(c);
+            }
+            assembler.offer(st, c, NO_WATERMARK, sink);
+        }
+        return st;
+    }
+
+    private static void assertSameWindows(List<WindowRecord> actual, List<WindowRecord> expected) {
+        assertThat(actual).hasSameSizeAs(expected);
+        for (WindowRecord w : expected) {
+            WindowRecord same =
+                    actual.stream()
+                            .filter(x -> x.windowStartMicros == w.windowStartMicros)
+                            .findFirst()
+                            .orElseThrow();
+            assertThat(same.samples)
+                    .as("window at %d", w.windowStartMicros)
+                    .containsExactly(w.samples);
+            assertThat(same.missingFraction).isEqualTo(w.missingFraction);
+            assertThat(same.recordingStartMicros).isEqualTo(w.recordingStartMicros);
+        }
+    }
+
+    @Test
     void windowsEmittedAheadOfAGapAreNotEmittedAgainWhenTheGapExpires() {
         DeviceStreamState s = null;
         for (long i = 0; i < 6000; i += 100) {
