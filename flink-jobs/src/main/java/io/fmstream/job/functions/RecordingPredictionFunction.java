@@ -58,6 +58,7 @@ public class RecordingPredictionFunction
     private transient MapState<Long, RecordingEnd> ends;
     private transient MapState<String, Boolean> doneTasks;
     private transient ValueState<Long> cleanupTimer;
+    private transient ValueState<Long> lastActivity;
     private transient Counter emitted;
 
     /**
@@ -92,6 +93,10 @@ public class RecordingPredictionFunction
         cleanupTimer =
                 getRuntimeContext()
                         .getState(new ValueStateDescriptor<>("recording-cleanup", Types.LONG));
+        lastActivity =
+                getRuntimeContext()
+                        .getState(
+                                new ValueStateDescriptor<>("recording-last-activity", Types.LONG));
         emitted =
                 getRuntimeContext().getMetricGroup().counter(FmstreamMetrics.RECORDING_PREDICTIONS);
     }
@@ -130,11 +135,12 @@ public class RecordingPredictionFunction
             emit(end, p.task, a, out);
             accs.remove(key);
             doneTasks.put(key, true);
-            dropEndIfDone(end);
+            touch(ctx);
+            dropEndIfDone(end, ctx);
         } else {
             accs.put(key, a);
+            touch(ctx);
         }
-        touch(ctx);
     }
 
     @Override
@@ -153,24 +159,41 @@ public class RecordingPredictionFunction
                 doneTasks.put(key, true);
             }
         }
-        dropEndIfDone(end);
         touch(ctx);
+        dropEndIfDone(end, ctx);
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<PredictionRecord> out)
             throws Exception {
         Long armed = cleanupTimer.value();
-        if (armed != null && armed == timestamp) {
-            accs.clear();
-            ends.clear();
-            doneTasks.clear();
-            cleanupTimer.clear();
+        if (armed == null || armed != timestamp) {
+            return;
         }
+        Long last = lastActivity.value();
+        long due = (last == null ? 0 : last) + idleMillis;
+        if (due > timestamp) {
+            // Input arrived since the timer was set: look again when that input has gone idle.
+            ctx.timerService().registerProcessingTimeTimer(due);
+            cleanupTimer.update(due);
+            return;
+        }
+        clearAll();
     }
 
-    /** Forgets a recording once every task has emitted its prediction. */
-    private void dropEndIfDone(RecordingEnd end) throws Exception {
+    private void clearAll() {
+        accs.clear();
+        ends.clear();
+        doneTasks.clear();
+        cleanupTimer.clear();
+        lastActivity.clear();
+    }
+
+    /**
+     * Forgets a recording once every task has emitted its prediction, and the device's cleanup
+     * timer with it when nothing else of the device is open (once per recording, not per element).
+     */
+    private void dropEndIfDone(RecordingEnd end, Context ctx) throws Exception {
         for (String task : labelsByTask.keySet()) {
             if (!doneTasks.contains(end.recordingStartMicros + "/" + task)) {
                 return;
@@ -179,6 +202,13 @@ public class RecordingPredictionFunction
         ends.remove(end.recordingStartMicros);
         for (String task : labelsByTask.keySet()) {
             doneTasks.remove(end.recordingStartMicros + "/" + task);
+        }
+        if (accs.isEmpty() && ends.isEmpty()) {
+            Long armed = cleanupTimer.value();
+            if (armed != null) {
+                ctx.timerService().deleteProcessingTimeTimer(armed);
+            }
+            clearAll();
         }
     }
 
@@ -222,18 +252,17 @@ public class RecordingPredictionFunction
         out.collect(p);
     }
 
+    /**
+     * Notes the device's activity. The idle-cleanup timer is armed once and re-checked when it
+     * fires (lazy re-arm), rather than deleted and registered again for every window prediction.
+     */
     private void touch(Context ctx) throws Exception {
-        Long armed = cleanupTimer.value();
-        if (armed != null) {
-            ctx.timerService().deleteProcessingTimeTimer(armed);
+        long now = ctx.timerService().currentProcessingTime();
+        lastActivity.update(now);
+        if (cleanupTimer.value() == null) {
+            long at = now + idleMillis;
+            ctx.timerService().registerProcessingTimeTimer(at);
+            cleanupTimer.update(at);
         }
-        if (accs.isEmpty() && ends.isEmpty()) {
-            // Every recording of the device is done: nothing to keep, nothing to clean up.
-            cleanupTimer.clear();
-            return;
-        }
-        long at = ctx.timerService().currentProcessingTime() + idleMillis;
-        ctx.timerService().registerProcessingTimeTimer(at);
-        cleanupTimer.update(at);
     }
 }

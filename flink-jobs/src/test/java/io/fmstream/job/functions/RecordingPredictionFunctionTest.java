@@ -77,6 +77,39 @@ class RecordingPredictionFunctionTest {
         }
     }
 
+    @Test
+    void aRecordingThatNeverEndsIsForgottenAfterTheIdleTimeCountedFromItsLastInput()
+            throws Exception {
+        long idle = 30 * 60 * 1000L;
+        try (var h = harness()) {
+            h.setProcessingTime(0);
+            h.processElement1(new StreamRecord<>(rhythm(0, 0.9f, 0.1f)));
+            // One timer for the device, however many predictions arrive.
+            h.setProcessingTime(idle / 2);
+            for (int k = 1; k < 4; k++) {
+                h.processElement1(new StreamRecord<>(rhythm(k, 0.9f, 0.1f)));
+                h.processElement1(new StreamRecord<>(heartRate(k, 60)));
+            }
+            assertThat(h.numProcessingTimeTimers()).isEqualTo(1);
+            // The first deadline passes, but the device was active since: its state stays.
+            h.setProcessingTime(idle);
+            assertThat(h.numKeyedStateEntries()).isPositive();
+            assertThat(h.numProcessingTimeTimers()).isEqualTo(1);
+            // Idle for the whole time after its last input: everything of the device is gone.
+            h.setProcessingTime(idle / 2 + idle);
+            assertThat(h.numKeyedStateEntries()).isZero();
+            assertThat(h.numProcessingTimeTimers()).isZero();
+            // A window of the forgotten recording arriving later starts afresh, and the end
+            // that then says how many windows it had still gives one prediction per task.
+            h.processElement1(new StreamRecord<>(rhythm(4, 0.9f, 0.1f)));
+            h.processElement1(new StreamRecord<>(heartRate(4, 60)));
+            h.processElement2(new StreamRecord<>(end(1)));
+            assertThat(outputs(h)).hasSize(2);
+            assertThat(h.numKeyedStateEntries()).isZero();
+            assertThat(h.numProcessingTimeTimers()).isZero();
+        }
+    }
+
     private static KeyedTwoInputStreamOperatorTestHarness<
                     String, PredictionRecord, RecordingEnd, PredictionRecord>
             harness() throws Exception {
