@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.fmstream.core.model.BundleManifest;
 import io.fmstream.core.records.SourceRef;
+import io.fmstream.data.sim.HeartRateProfile;
+import io.fmstream.data.sim.SimulatedDevice;
 import io.fmstream.job.FmstreamOptions;
 import io.fmstream.job.JobSettings;
 import io.fmstream.schemas.DeadLetter;
@@ -85,6 +87,63 @@ class FmstreamJobIntegrationTest {
     @Test
     void atLeastOnceDeliveryWritesEveryWindowWithoutTransactions() throws Exception {
         assertComplete(run(false, FmstreamOptions.Delivery.AT_LEAST_ONCE));
+    }
+
+    /**
+     * The watermark decides a gap of a device that went silent (its own later data cannot), and the
+     * watermark is the minimum over partitions: a partition with no records at all must not hold
+     * that decision back. Partition 1 never gets a record here; after the source's idleness it
+     * stops counting, and the gap is closed by partition 0's watermark long before the device's
+     * idle timeout would flush it.
+     */
+    @Test
+    void anIdlePartitionDoesNotHoldBackTheGapDecisionOfASilentDevice() throws Exception {
+        String suffix = IntegrationSettings.uniqueSuffix();
+        Configuration conf = IntegrationSettings.forRun(KAFKA.bootstrapServers(), suffix);
+        conf.set(FmstreamOptions.SOURCE_IDLENESS, Duration.ofSeconds(2));
+        conf.set(FmstreamOptions.ALLOWED_LATENESS, Duration.ofSeconds(10));
+        conf.set(FmstreamOptions.DEVICE_IDLE_TIMEOUT, Duration.ofMinutes(30));
+        long second = 1_000_000L;
+        // Device time 40 s behind the append time (a live device): the gap [13 s, 14 s) expires
+        // at 24 s of device time, which the watermark (append time - 5 s) passes at once; the
+        // device's own data ends at 17 s, 3 s past the gap: not enough to close it by itself.
+        long t0 =
+                Math.floorDiv(System.currentTimeMillis() * 1000L - 40 * second, 5 * second)
+                        * 5
+                        * second;
+        SimulatedDevice device =
+                new SimulatedDevice("silent-after-gap", 31, 250, t0, HeartRateProfile.resting(70));
+        RecordCodec<SensorChunk> codec = RecordCodec.forType(SensorChunk.class);
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+        for (int s = 0; s < 17; s++) {
+            SensorChunk c = device.nextChunk(250);
+            if (s != 13) {
+                records.add(
+                        new ProducerRecord<>(
+                                conf.get(FmstreamOptions.SENSOR_TOPIC),
+                                0,
+                                "silent-after-gap".getBytes(StandardCharsets.UTF_8),
+                                codec.encode(c)));
+            }
+        }
+        try (RunningJob job =
+                RunningJob.start(conf, "fmstream-idle-partition-" + suffix, input -> input)) {
+            KAFKA.produceAll(records);
+            RecordCodec<WindowEmbedding> embeddings = RecordCodec.forType(WindowEmbedding.class);
+            Map<Long, Float> missingByStart = new HashMap<>();
+            for (ConsumerRecord<byte[], byte[]> r :
+                    KAFKA.drain(job.settings.embeddingsTopic, 2, Duration.ofSeconds(90))) {
+                WindowEmbedding e = embeddings.decode(r.value());
+                missingByStart.put(
+                        (e.getWindowStartMicros() - t0) / second, e.getMissingFraction());
+            }
+            // [0, 10) at once (only the stream's first 0.1 s lacks the interpolator's look-back);
+            // [5, 15) gap-filled once the watermark closed the gap (1 s of 10 missing, plus the
+            // interpolator's reach); [10, 20) misses more than 20 % and is dropped.
+            assertThat(missingByStart).containsOnlyKeys(0L, 5L);
+            assertThat(missingByStart.get(0L)).isLessThan(0.02f);
+            assertThat(missingByStart.get(5L)).isBetween(0.1f, 0.13f);
+        }
     }
 
     private void assertComplete(Outputs out) {
