@@ -115,9 +115,11 @@ public final class FmstreamOptions {
                     .durationType()
                     .defaultValue(WindowSpec.DEFAULT_ALLOWED_LATENESS)
                     .withDescription(
-                            "How long past a gap's end (by the watermark or the device's own later"
-                                    + " data) a chunk may still fill it before the gap is declared"
-                                    + " missing.");
+                            "How long a chunk may still fill a gap before the gap is declared"
+                                    + " missing: until the device's own later data is this far"
+                                    + " past the gap's end, or the watermark (Kafka append time)"
+                                    + " this far past the append time of the first chunk after"
+                                    + " the gap.");
 
     public static final ConfigOption<Double> MAX_MISSING_FRACTION =
             ConfigOptions.key("fmstream.window.max-missing-fraction")

@@ -110,6 +110,19 @@ class HostileCorpusIntegrationTest {
             SensorChunk c = split.nextChunk(250);
             (s < 10 ? twoBefore : twoAfter).add(record(s % 2, c));
         }
+        // A phone uploading a backlog recorded 10 minutes ago, its odd seconds on one partition
+        // before the savepoint and its even seconds on the other after the restore: the
+        // watermark (append time) is minutes past its data, yet every overtaken chunk still fills
+        // its gap, because the lateness counts from when the gap was seen (its first chunk
+        // arrives last and re-anchors the stream, as nothing was decided yet).
+        long backlogT0 = t0 - 600 * SECOND;
+        SimulatedDevice backlog =
+                new SimulatedDevice(
+                        "odd-backlog-split", 65, 250, backlogT0, HeartRateProfile.resting(70));
+        for (int s = 0; s < SECONDS; s++) {
+            SensorChunk c = backlog.nextChunk(250);
+            (s % 2 == 1 ? twoBefore : twoAfter).add(record(s % 2, c));
+        }
         List<ProducerRecord<byte[], byte[]>> before =
                 interleave(List.of(corpus.subList(0, corpus.size() / 2), twoBefore), rnd);
         List<ProducerRecord<byte[], byte[]>> after =
@@ -176,9 +189,11 @@ class HostileCorpusIntegrationTest {
                 .anyMatch(k -> k.startsWith("odd-reboot@"))
                 .anyMatch(k -> k.startsWith("odd-clock@"))
                 .anyMatch(k -> k.startsWith("odd-two-partitions@"));
-        for (String device : List.of("odd-two-partitions", "odd-split-start")) {
+        for (String device :
+                List.of("odd-two-partitions", "odd-split-start", "odd-backlog-split")) {
+            long origin = device.equals("odd-backlog-split") ? backlogT0 : t0;
             for (int w = 0; w < 30; w += 5) {
-                String window = device + "@" + (t0 + w * SECOND) + "/";
+                String window = device + "@" + (origin + w * SECOND) + "/";
                 assertThat(keys.keySet()).as(device).anyMatch(k -> k.startsWith(window));
             }
         }

@@ -19,8 +19,9 @@ import java.util.Map;
  *   <li>A window is emitted as soon as the device's own data covers it; a device that uploads a
  *       backlog minutes late loses nothing, however far other devices are ahead.
  *   <li>A gap inside the device's data (later data already arrived) is declared missing once the
- *       watermark, or the device's own later data, is more than the allowed lateness past the gap's
- *       end; until then a chunk filling it is accepted. The windows around it are then emitted
+ *       device's own later data is the allowed lateness past the gap's end, or the watermark (Kafka
+ *       append time) is the allowed lateness past the append time of the first chunk after it;
+ *       until then a chunk filling it is accepted. The windows around it are then emitted
  *       gap-filled with their missing fraction, or dropped as incomplete.
  *   <li>A device that falls silent keeps its partial window until {@link #flush} (idle timeout or
  *       end of input): a pause is not a loss.
@@ -473,23 +474,38 @@ public final class DeviceWindowAssembler {
     }
 
     /**
-     * Declares gaps missing whose lateness has expired by the watermark or by the device's own
-     * later data, and emits what that completes.
+     * Declares gaps missing whose lateness has expired, and emits what that completes. A gap
+     * expires when the device's own later data is the allowed lateness past the gap's end (device
+     * time), or when the watermark is the allowed lateness past the moment the gap was seen: the
+     * Kafka append time of the first chunk after it. The watermark runs on append time, so it is
+     * compared with an append time: a device uploading a backlog hours behind its clock gets the
+     * same lateness for a chunk overtaken across partitions as a live device does.
      */
     public void resolveGaps(DeviceStreamState s, long watermarkMicros, WindowListener out) {
         s.migrateLegacyPending();
         while (s.pendingCount() > 0) {
-            long gapEnd = s.pending[0].index;
-            long gapEndMicros = timeOfIndex(s, gapEnd);
+            long gapEndMicros = timeOfIndex(s, s.pending[0].index);
             int last = s.pendingCount() - 1;
             long deviceProgressMicros = timeOfIndex(s, s.pending[last].end());
-            long horizon = Math.max(watermarkMicros, deviceProgressMicros);
-            if (horizon == Long.MIN_VALUE
-                    || horizon - spec.allowedLatenessMicros() < gapEndMicros) {
+            long lateness = spec.allowedLatenessMicros();
+            boolean byDevice = deviceProgressMicros - lateness >= gapEndMicros;
+            boolean byWatermark =
+                    watermarkMicros != Long.MIN_VALUE
+                            && watermarkMicros - lateness >= gapSeenMicros(s);
+            if (!byDevice && !byWatermark) {
                 return;
             }
             declareOldestGapMissing(s, out);
         }
+    }
+
+    /**
+     * When the oldest gap was seen, in the watermark's time: the append time of the first chunk
+     * after it, or (a chunk without one: offline input) the gap's end in device time.
+     */
+    private long gapSeenMicros(DeviceStreamState s) {
+        long appendMillis = s.pending[0].appendMillis;
+        return appendMillis > 0 ? appendMillis * 1000 : timeOfIndex(s, s.pending[0].index);
     }
 
     /**
@@ -514,7 +530,7 @@ public final class DeviceWindowAssembler {
         if (s.pendingCount() == 0) {
             return Long.MAX_VALUE;
         }
-        return timeOfIndex(s, s.pending[0].index) + spec.allowedLatenessMicros();
+        return gapSeenMicros(s) + spec.allowedLatenessMicros();
     }
 
     /**

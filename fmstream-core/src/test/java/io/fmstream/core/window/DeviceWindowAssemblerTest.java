@@ -126,6 +126,44 @@ class DeviceWindowAssemblerTest {
     }
 
     @Test
+    void aBacklogGetsTheSameLatenessAsALiveDeviceBecauseTheWatermarkIsComparedWithAppendTimes() {
+        // A phone uploads 30 s of data 10 minutes after recording it; the watermark (append time)
+        // is 10 minutes ahead of the device's clock. Its chunk [10 s, 11 s) is overtaken by
+        // the ones after it (another partition) and arrives 20 s later.
+        long uploadDelayMillis = 600_000;
+        DeviceStreamState s = null;
+        for (long i = 0; i < 3000; i += 100) {
+            if (i == 1000) {
+                continue;
+            }
+            ChunkRecord c = chunk("d", 100, i, 100);
+            c.source.appendTimeMillis += uploadDelayMillis;
+            if (s == null) {
+                s = assembler.newState(c);
+            }
+            long watermark = c.source.appendTimeMillis * 1000;
+            assertThat(assembler.offer(s, c, watermark, out).taken()).isTrue();
+        }
+        ChunkRecord overtaken = chunk("d", 100, 1000, 100);
+        overtaken.source.appendTimeMillis += uploadDelayMillis + 20_000;
+        long watermark = overtaken.source.appendTimeMillis * 1000;
+        // Not closed at once by a watermark minutes past the gap's device time: still accepted.
+        assertThat(assembler.offer(s, overtaken, watermark, out).outcome())
+                .isEqualTo(ChunkOutcome.ACCEPTED);
+        // No window gap-filled (that would miss 10 %; [0, 10) lacks only the look-back at the
+        // start).
+        assertThat(out.windows).allMatch(w -> w.missingFraction < 0.02f);
+        assertThat(out.startsInSeconds()).containsExactlyInAnyOrder(0L, 5L, 10L, 15L);
+        // The gap's deadline is the lateness after the append time of the chunk that showed it.
+        DeviceStreamState g = feed("g", 100, 0, 1000, 100);
+        ChunkRecord after = chunk("g", 100, 1100, 100);
+        after.source.appendTimeMillis += uploadDelayMillis;
+        assembler.offer(g, after, after.source.appendTimeMillis * 1000, out);
+        assertThat(assembler.gapExpiryMicros(g))
+                .isEqualTo(after.source.appendTimeMillis * 1000 + LATENESS);
+    }
+
+    @Test
     void dropsAWindowMissingMoreThanTheThresholdAsIncomplete() {
         DeviceStreamState s = feed("d", 100, 0, 100 * 10, 100);
         // 3 s drop-out from 10 s to 13 s.
