@@ -100,9 +100,11 @@ class WindowAssemblerFunctionTest {
         assertThat(windowKeys()).containsExactly("d@15");
         assertThat(harness.numEventTimeTimers()).isEqualTo(2); // gap expiry + end of input
 
-        harness.processWatermark(new Watermark(T0_MILLIS + 11_000 + 60_000 - 1));
+        // The gap was seen when the chunk after it was appended (12 s: a live device appends a
+        // chunk when its data ends); it expires the lateness later by the watermark.
+        harness.processWatermark(new Watermark(T0_MILLIS + 12_000 + 60_000 - 1));
         assertThat(windowKeys()).containsExactly("d@15");
-        harness.processWatermark(new Watermark(T0_MILLIS + 11_000 + 60_000));
+        harness.processWatermark(new Watermark(T0_MILLIS + 12_000 + 60_000));
         assertThat(windowKeys()).containsExactly("d@15", "d@0", "d@5", "d@10");
         assertThat(harness.numEventTimeTimers()).isEqualTo(1);
 
