@@ -61,22 +61,37 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
     private final Path dir;
     private final String classpath;
     private final int restPort;
-    private final List<Process> processes = new ArrayList<>();
+    private final int taskManagers;
+    private final List<ChildJvm> processes = new ArrayList<>();
+    private final ChildJvm[] taskManagerProcesses;
 
     /**
-     * Writes the configuration under {@code dir} (conf/, log/); {@link #start()} launches the
-     * processes.
+     * Writes the configuration under {@code dir} (conf/, log/) of a cluster with one TaskManager of
+     * two slots; {@link #start()} launches the processes.
      */
     public StandaloneFlinkCluster(Path dir) throws IOException {
+        this(dir, 1, 2, Map.of(), List.of());
+    }
+
+    /**
+     * As above with {@code taskManagers} TaskManagers of {@code slots} slots each, {@code extra}
+     * configuration entries, and {@code lib} jars added to the cluster's class path (what a
+     * distribution's {@code lib/} would hold, e.g. ONNX Runtime loaded parent-first).
+     */
+    public StandaloneFlinkCluster(
+            Path dir, int taskManagers, int slots, Map<String, String> extra, List<String> lib)
+            throws IOException {
         this.dir = dir;
-        this.classpath =
-                java.util.Arrays.stream(
-                                System.getProperty("java.class.path").split(File.pathSeparator))
-                        .filter(
-                                e ->
-                                        DISTRIBUTION.matcher(e).matches()
-                                                && !NOT_IN_DISTRIBUTION.matcher(e).matches())
-                        .collect(Collectors.joining(File.pathSeparator));
+        this.taskManagers = taskManagers;
+        this.taskManagerProcesses = new ChildJvm[taskManagers];
+        List<String> entries = new ArrayList<>();
+        for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (DISTRIBUTION.matcher(e).matches() && !NOT_IN_DISTRIBUTION.matcher(e).matches()) {
+                entries.add(e);
+            }
+        }
+        entries.addAll(lib);
+        this.classpath = String.join(File.pathSeparator, entries);
         this.restPort = freePort();
         Files.createDirectories(dir.resolve("conf"));
         Files.createDirectories(dir.resolve("log"));
@@ -89,7 +104,7 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
                         "jobmanager.bind-host: localhost",
                         "taskmanager.bind-host: localhost",
                         "taskmanager.host: localhost",
-                        "taskmanager.numberOfTaskSlots: 2",
+                        "taskmanager.numberOfTaskSlots: " + slots,
                         "taskmanager.cpu.cores: 2",
                         // The start scripts compute these; started by hand, the TaskManager needs
                         // them explicitly.
@@ -108,6 +123,9 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
                         "rest.address: localhost",
                         "rest.bind-address: localhost",
                         "parallelism.default: 2",
+                        extra.entrySet().stream()
+                                .map(e -> e.getKey() + ": " + e.getValue())
+                                .collect(Collectors.joining("\n")),
                         ""));
         Files.writeString(
                 dir.resolve("conf/log4j.properties"),
@@ -129,29 +147,65 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
                         "jobmanager",
                         "-Xmx512m",
                         "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint"));
-        processes.add(
+        for (int i = 0; i < taskManagers; i++) {
+            startTaskManager(i);
+        }
+        awaitTaskManagers(taskManagers, Duration.ofSeconds(90));
+    }
+
+    /** Starts TaskManager {@code i} (0-based), again after {@link #killTaskManager}. */
+    public void startTaskManager(int i) throws IOException {
+        ChildJvm tm =
                 launch(
-                        "taskmanager",
+                        "taskmanager-" + (i + 1),
                         "-Xmx700m",
-                        "org.apache.flink.runtime.taskexecutor.TaskManagerRunner"));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+                        "org.apache.flink.runtime.taskexecutor.TaskManagerRunner");
+        taskManagerProcesses[i] = tm;
+        processes.add(tm);
+    }
+
+    /** {@code kill -9} of TaskManager {@code i} (0-based). */
+    public void killTaskManager(int i) throws InterruptedException {
+        ChildJvm tm = taskManagerProcesses[i];
+        tm.kill();
+        processes.remove(tm);
+        taskManagerProcesses[i] = null;
+    }
+
+    /** {@code kill -9} of the JobManager. */
+    public void killJobManager() throws InterruptedException {
+        ChildJvm jm = processes.get(0);
+        jm.kill();
+    }
+
+    /** Waits until {@code count} TaskManagers are registered, failing early if a process died. */
+    public void awaitTaskManagers(int count, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            for (Process p : processes) {
-                if (!p.isAlive()) {
-                    throw new IllegalStateException(
-                            "a cluster process exited with "
-                                    + p.exitValue()
-                                    + "; see "
-                                    + dir.resolve("log"));
-                }
+            for (ChildJvm p : processes) {
+                p.checkAlive();
             }
             String overview = rest("/overview");
-            if (overview != null && overview.contains("\"taskmanagers\":1")) {
+            if (overview != null && overview.contains("\"taskmanagers\":" + count + ",")) {
                 return;
             }
             Thread.sleep(500);
         }
-        throw new IllegalStateException("cluster not up within 90 s; see " + dir.resolve("log"));
+        throw new IllegalStateException(
+                "Flink cluster: fewer than "
+                        + count
+                        + " TaskManagers up within "
+                        + timeout
+                        + "; see "
+                        + dir.resolve("log"));
+    }
+
+    public int restPort() {
+        return restPort;
+    }
+
+    public ChildJvm process(String name) {
+        return processes.stream().filter(p -> p.name().equals(name)).findFirst().orElse(null);
     }
 
     /**
@@ -159,6 +213,56 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
      * exit.
      */
     public String submit(Path jobJar, List<String> programArgs) throws Exception {
+        return submit(jobJar, programArgs, List.of());
+    }
+
+    /**
+     * As above with {@code runOptions} (e.g. {@code -s <savepoint>}, {@code -p 3}) before the jar.
+     */
+    public String submit(Path jobJar, List<String> programArgs, List<String> runOptions)
+            throws Exception {
+        return cli(
+                120,
+                concat(
+                        List.of("run", "-d", "-m", "localhost:" + restPort),
+                        runOptions,
+                        List.of(jobJar.toString()),
+                        programArgs));
+    }
+
+    /**
+     * {@code flink stop --savepointPath <dir> <job>}: stops the job with a savepoint and returns
+     * the savepoint's path.
+     */
+    public String stopWithSavepoint(String jobId, Path savepointDir) throws Exception {
+        String out =
+                cli(
+                        300,
+                        List.of(
+                                "stop",
+                                "-m",
+                                "localhost:" + restPort,
+                                "--savepointPath",
+                                savepointDir.toUri().toString(),
+                                jobId));
+        java.util.regex.Matcher m =
+                Pattern.compile("Savepoint completed\\. Path: (\\S+)").matcher(out);
+        if (!m.find()) {
+            throw new IllegalStateException("flink stop printed no savepoint path:\n" + out);
+        }
+        return m.group(1);
+    }
+
+    @SafeVarargs
+    private static List<String> concat(List<String>... parts) {
+        List<String> all = new ArrayList<>();
+        for (List<String> p : parts) {
+            all.addAll(p);
+        }
+        return all;
+    }
+
+    private String cli(int timeoutSeconds, List<String> cliArgs) throws Exception {
         List<String> command = new ArrayList<>(List.of(javaBin()));
         command.addAll(JAVA_17_OPENS);
         command.addAll(
@@ -168,27 +272,28 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
                         "-Djava.io.tmpdir=" + dir,
                         "-Dlog.file=" + dir.resolve("log/client.log"),
                         "-Dlog4j.configurationFile=" + dir.resolve("conf/log4j.properties"),
-                        "org.apache.flink.client.cli.CliFrontend",
-                        "run",
-                        "-d",
-                        "-m",
-                        "localhost:" + restPort,
-                        jobJar.toString()));
-        command.addAll(programArgs);
+                        "org.apache.flink.client.cli.CliFrontend"));
+        command.addAll(cliArgs);
         ProcessBuilder pb =
                 new ProcessBuilder(command)
                         .redirectErrorStream(true)
                         .redirectOutput(dir.resolve("log/client.out").toFile());
         pb.environment().put("FLINK_CONF_DIR", dir.resolve("conf").toString());
         Process client = pb.start();
-        if (!client.waitFor(120, TimeUnit.SECONDS)) {
+        if (!client.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             client.destroyForcibly();
-            throw new IllegalStateException("flink run did not return within 120 s");
+            throw new IllegalStateException(
+                    "flink " + cliArgs.get(0) + " did not return within " + timeoutSeconds + " s");
         }
         String output = Files.readString(dir.resolve("log/client.out"));
         if (client.exitValue() != 0) {
             throw new IllegalStateException(
-                    "flink run exited with " + client.exitValue() + ":\n" + output);
+                    "flink "
+                            + cliArgs.get(0)
+                            + " exited with "
+                            + client.exitValue()
+                            + ":\n"
+                            + output);
         }
         return output;
     }
@@ -233,28 +338,24 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
         return dir.resolve("log");
     }
 
-    private Process launch(String name, String heap, String mainClass) throws IOException {
-        List<String> command = new ArrayList<>(List.of(javaBin(), heap));
-        command.addAll(JAVA_17_OPENS);
-        command.addAll(
+    private ChildJvm launch(String name, String heap, String mainClass) throws IOException {
+        List<String> jvm = new ArrayList<>(List.of(heap));
+        jvm.addAll(JAVA_17_OPENS);
+        jvm.addAll(
                 List.of(
-                        "-cp",
-                        classpath,
                         // Scratch (ONNX Runtime's native-library folder included) goes away with
                         // the cluster.
                         "-Djava.io.tmpdir=" + dir,
                         "-Dlog.file=" + dir.resolve("log/" + name + ".log"),
-                        "-Dlog4j.configurationFile=" + dir.resolve("conf/log4j.properties"),
-                        mainClass,
-                        "--configDir",
-                        dir.resolve("conf").toString()));
-        ProcessBuilder pb =
-                new ProcessBuilder(command)
-                        .redirectErrorStream(true)
-                        .redirectOutput(dir.resolve("log/" + name + ".out").toFile());
-        Map<String, String> env = pb.environment();
-        env.put("FLINK_CONF_DIR", dir.resolve("conf").toString());
-        return pb.start();
+                        "-Dlog4j.configurationFile=" + dir.resolve("conf/log4j.properties")));
+        return ChildJvm.launch(
+                dir,
+                name,
+                classpath,
+                jvm,
+                mainClass,
+                List.of("--configDir", dir.resolve("conf").toString()),
+                Map.of("FLINK_CONF_DIR", dir.resolve("conf").toString()));
     }
 
     private static String javaBin() {
@@ -269,12 +370,9 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        for (Process p : processes) {
-            p.destroy();
-        }
-        for (Process p : processes) {
-            if (!p.waitFor(20, TimeUnit.SECONDS)) {
-                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        for (ChildJvm p : processes) {
+            if (p.isAlive()) {
+                p.stop(20);
             }
         }
     }

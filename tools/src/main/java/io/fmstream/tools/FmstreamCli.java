@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             io.fmstream.tools.eval.EvaluateCommand.class,
             io.fmstream.tools.eval.FitHeadCommand.class,
             io.fmstream.tools.audit.AuditCommand.class,
+            io.fmstream.tools.cluster.ClusterCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class FmstreamCli implements Runnable {

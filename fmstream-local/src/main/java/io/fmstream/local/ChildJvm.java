@@ -1,0 +1,173 @@
+package io.fmstream.local;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One named child JVM of a local cluster: its output goes to {@code <dir>/log/<name>.out} and its
+ * PID to {@code <dir>/pids/<name>.pid}, so that it can be stopped (or killed, for fault tests) by
+ * its own PID later, by this process or by another one ({@code bin/fmstream cluster down}). A child
+ * outlives the JVM that started it: nothing is stopped implicitly.
+ */
+public final class ChildJvm {
+
+    private final String name;
+    private final Path dir;
+    private final ProcessHandle handle;
+
+    private ChildJvm(String name, Path dir, ProcessHandle handle) {
+        this.name = name;
+        this.dir = dir;
+        this.handle = handle;
+    }
+
+    /**
+     * Starts {@code mainClass} with {@code jvmArgs} and {@code args} on {@code classpath}, with
+     * {@code env} added to the environment.
+     */
+    public static ChildJvm launch(
+            Path dir,
+            String name,
+            String classpath,
+            List<String> jvmArgs,
+            String mainClass,
+            List<String> args,
+            Map<String, String> env)
+            throws IOException {
+        Files.createDirectories(dir.resolve("log"));
+        Files.createDirectories(dir.resolve("pids"));
+        List<String> command = new ArrayList<>();
+        command.add(javaBin());
+        command.addAll(jvmArgs);
+        command.add("-cp");
+        command.add(classpath);
+        command.add(mainClass);
+        command.addAll(args);
+        ProcessBuilder pb =
+                new ProcessBuilder(command)
+                        .redirectErrorStream(true)
+                        .redirectOutput(
+                                ProcessBuilder.Redirect.appendTo(logFile(dir, name).toFile()));
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        Files.writeString(pidFile(dir, name), Long.toString(p.pid()));
+        return new ChildJvm(name, dir, p.toHandle());
+    }
+
+    /** The child of that name started earlier (by any process), if it is still running. */
+    public static Optional<ChildJvm> find(Path dir, String name) {
+        Path pid = pidFile(dir, name);
+        if (!Files.isRegularFile(pid)) {
+            return Optional.empty();
+        }
+        try {
+            long id = Long.parseLong(Files.readString(pid).trim());
+            return ProcessHandle.of(id)
+                    .filter(ProcessHandle::isAlive)
+                    .filter(h -> isJava(h))
+                    .map(h -> new ChildJvm(name, dir, h));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static boolean isJava(ProcessHandle h) {
+        // A PID file outliving a reboot may name an unrelated process now: only a java one is
+        // ours.
+        return h.info().command().map(c -> c.endsWith("java")).orElse(true);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public long pid() {
+        return handle.pid();
+    }
+
+    public boolean isAlive() {
+        return handle.isAlive();
+    }
+
+    public Path log() {
+        return logFile(dir, name);
+    }
+
+    /** SIGKILL, as {@code kill -9}: no shutdown hook runs. Waits until the process is gone. */
+    public void kill() throws InterruptedException {
+        handle.destroyForcibly();
+        waitGone(30);
+        deletePidFile();
+    }
+
+    /** SIGTERM, then SIGKILL if it has not exited within {@code graceSeconds}. */
+    public void stop(int graceSeconds) throws InterruptedException {
+        handle.destroy();
+        if (!waitGone(graceSeconds)) {
+            handle.destroyForcibly();
+            waitGone(30);
+        }
+        deletePidFile();
+    }
+
+    private boolean waitGone(int seconds) throws InterruptedException {
+        try {
+            handle.onExit().get(seconds, TimeUnit.SECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return !handle.isAlive();
+        }
+    }
+
+    private void deletePidFile() {
+        try {
+            Files.deleteIfExists(pidFile(dir, name));
+        } catch (IOException e) {
+            // A stale PID file is harmless: find() checks the process.
+        }
+    }
+
+    /** Fails with the process's name and log when it is no longer running. */
+    public void checkAlive() {
+        if (!handle.isAlive()) {
+            throw new IllegalStateException(
+                    name + " (pid " + pid() + ") exited; see its log " + log() + tail(log()));
+        }
+    }
+
+    static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            int from = Math.max(0, lines.size() - 15);
+            return "\n  " + String.join("\n  ", lines.subList(from, lines.size()));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    static Path logFile(Path dir, String name) {
+        return dir.resolve("log").resolve(name + ".out");
+    }
+
+    static Path pidFile(Path dir, String name) {
+        return dir.resolve("pids").resolve(name + ".pid");
+    }
+
+    static String javaBin() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** The calling JVM's class path entries. */
+    static List<String> ownClasspath() {
+        return List.of(System.getProperty("java.class.path").split(File.pathSeparator));
+    }
+}
