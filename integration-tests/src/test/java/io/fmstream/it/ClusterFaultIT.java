@@ -1,0 +1,353 @@
+package io.fmstream.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.fmstream.data.RepositoryLayout;
+import io.fmstream.data.sim.HeartRateProfile;
+import io.fmstream.data.sim.SimulatedDevice;
+import io.fmstream.schemas.Prediction;
+import io.fmstream.schemas.SensorChunk;
+import io.fmstream.schemas.codec.RecordCodec;
+import io.fmstream.tools.cluster.ClusterSpec;
+import io.fmstream.tools.cluster.LocalCluster;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Faults on the real multi-process deployment ({@code bin/fmstream cluster}: 3 Kafka nodes, a
+ * standalone Flink cluster with two TaskManagers, the job jar via {@code flink run}). A fault-free
+ * run of the job and a run in which TaskManagers are killed with {@code kill -9} read the same
+ * input; a {@code read_committed} consumer must find every expected window exactly once per head in
+ * both, with the same values (1e-5).
+ *
+ * <p>The kills: one TaskManager mid-stream; then, after it was started again, the other one right
+ * after a checkpoint completed (the moment its transactions are being committed). Both recover from
+ * the last checkpoint on the surviving TaskManager's spare slots.
+ */
+class ClusterFaultIT {
+
+    private static final long SECOND = 1_000_000L;
+    private static final int DEVICES = 6;
+    private static final int SECONDS = 120;
+    private static final double SPEED = 4;
+    private static final String[] TASKS = {"rhythm", "heart_rate", "signal_quality"};
+
+    @TempDir Path dir;
+
+    @Test
+    void killedTaskManagersLoseAndDuplicateNothing() throws Exception {
+        try (LocalCluster cluster = LocalCluster.start(dir.resolve("cluster"))) {
+            String bootstrap = cluster.kafka().bootstrapServers();
+            long t0 =
+                    Math.floorDiv(System.currentTimeMillis() * 1000L - SECONDS * SECOND, 5 * SECOND)
+                            * 5
+                            * SECOND;
+            List<List<byte[]>> input = input(t0);
+            // Windows starting 0, 5, ..., SECONDS - 15 s are complete and covered by data.
+            int expectedWindows = DEVICES * ((SECONDS - 10) / 5);
+
+            // Fault-free run: the input at once, then stop with a savepoint.
+            Run reference = new Run("ref", cluster);
+            reference.produce(bootstrap, input, 0);
+            Map<String, float[]> expected = reference.awaitPredictions(expectedWindows * 3);
+            cluster.flink().stopWithSavepoint(reference.jobId, dir.resolve("savepoints"));
+
+            // Faulty run: the input paced at 4x real time while TaskManagers are killed.
+            Run faulty = new Run("faulty", cluster);
+            Thread producer =
+                    new Thread(() -> faulty.produce(bootstrap, input, SPEED), "paced-producer");
+            producer.start();
+            faulty.awaitAtLeast(DEVICES * 3 * 3);
+            long kill1 = System.currentTimeMillis();
+            cluster.flink().killTaskManager(0);
+            long recovery1 = faulty.firstAfter(kill1) - kill1;
+            cluster.flink().startTaskManager(0);
+            cluster.flink().awaitTaskManagers(2, Duration.ofSeconds(60));
+            // Right after a checkpoint completed: its transactions are being committed now.
+            faulty.awaitNextCheckpoint(cluster);
+            long kill2 = System.currentTimeMillis();
+            cluster.flink().killTaskManager(1);
+            long recovery2 = faulty.firstAfter(kill2) - kill2;
+            producer.join();
+            Map<String, float[]> got = faulty.awaitPredictions(expectedWindows * 3);
+
+            System.out.printf(
+                    "cluster-fault: kill -9 TaskManager mid-stream: first new output %d ms after"
+                            + " the kill; right after a checkpoint: %d ms; %d predictions, %d"
+                            + " duplicates%n",
+                    recovery1, recovery2, got.size(), faulty.duplicates());
+            assertThat(expected).hasSize(expectedWindows * 3);
+            assertThat(faulty.duplicates()).as("duplicated outputs").isZero();
+            assertThat(got.keySet()).isEqualTo(expected.keySet());
+            expected.forEach(
+                    (key, scores) -> {
+                        float[] g = got.get(key);
+                        assertThat(g).as(key).hasSameSizeAs(scores);
+                        for (int i = 0; i < scores.length; i++) {
+                            assertThat(g[i]).as(key).isCloseTo(scores[i], within(1e-5f));
+                        }
+                    });
+            assertThat(recovery1).as("recovery after the first kill, ms").isLessThan(60_000);
+            assertThat(recovery2).as("recovery after the second kill, ms").isLessThan(60_000);
+        }
+    }
+
+    /** Each device's chunks (1 s each) in order, from a fixed seed. */
+    private static List<List<byte[]>> input(long t0) {
+        RecordCodec<SensorChunk> codec = RecordCodec.forType(SensorChunk.class);
+        List<List<byte[]>> perSecond = new ArrayList<>();
+        SimulatedDevice[] devices = new SimulatedDevice[DEVICES];
+        for (int d = 0; d < DEVICES; d++) {
+            devices[d] =
+                    new SimulatedDevice(
+                            "cluster-" + d, 100 + d, 250, t0, HeartRateProfile.resting(60 + 5 * d));
+        }
+        for (int s = 0; s < SECONDS; s++) {
+            List<byte[]> chunks = new ArrayList<>();
+            for (SimulatedDevice device : devices) {
+                chunks.add(codec.encode(device.nextChunk(250)));
+            }
+            perSecond.add(chunks);
+        }
+        return perSecond;
+    }
+
+    /** One job on its own topics, and a read_committed consumer of its predictions. */
+    private final class Run {
+        final String sensor;
+        final String predictions;
+        final String jobId;
+        final Map<String, float[]> byKey = new ConcurrentHashMap<>();
+        final ConcurrentLinkedQueue<Long> arrivals = new ConcurrentLinkedQueue<>();
+        final AtomicBoolean stop = new AtomicBoolean();
+        int duplicates;
+        final Thread reader;
+        final String bootstrap;
+
+        Run(String name, LocalCluster cluster) throws Exception {
+            this.bootstrap = cluster.kafka().bootstrapServers();
+            this.sensor = "sensor-" + name;
+            this.predictions = "predictions-" + name;
+            this.jobId =
+                    cluster.submitJob(
+                            LocalCluster.jobJar(RepositoryLayout.root()),
+                            RepositoryLayout.fixtureBundle().toUri().toString(),
+                            List.of(
+                                    "--fmstream.topics.create",
+                                    "true",
+                                    "--fmstream.topic.sensor-chunks",
+                                    sensor,
+                                    "--fmstream.topic.embeddings",
+                                    "embeddings-" + name,
+                                    "--fmstream.topic.predictions",
+                                    predictions,
+                                    "--fmstream.topic.dead-letters",
+                                    "dead-letters-" + name,
+                                    "--fmstream.transactional-id-prefix",
+                                    ClusterSpec.TRANSACTIONAL_ID_PREFIX + "-" + name,
+                                    "--fmstream.kafka.group-id",
+                                    "cluster-" + name,
+                                    "--fmstream.checkpoint-interval",
+                                    "2 s",
+                                    "--fmstream.transaction-timeout",
+                                    "120 s"));
+            this.reader = new Thread(this::read, "reader-" + name);
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        void produce(String bootstrap, List<List<byte[]>> input, double speed) {
+            Properties p = new Properties();
+            p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            p.put(ProducerConfig.ACKS_CONFIG, "all");
+            p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+            try (KafkaProducer<byte[], byte[]> producer =
+                    new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+                awaitTopic(producer, sensor);
+                long start = System.nanoTime();
+                for (int s = 0; s < input.size(); s++) {
+                    if (speed > 0) {
+                        long due = start + (long) (s * 1e9 / speed);
+                        long wait = due - System.nanoTime();
+                        if (wait > 0) {
+                            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                        }
+                    }
+                    for (int d = 0; d < input.get(s).size(); d++) {
+                        producer.send(
+                                new ProducerRecord<>(
+                                        sensor,
+                                        ("cluster-" + d).getBytes(StandardCharsets.UTF_8),
+                                        input.get(s).get(d)));
+                    }
+                }
+                producer.flush();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** The job creates its topics at start: wait for them rather than auto-create. */
+        private void awaitTopic(KafkaProducer<byte[], byte[]> producer, String topic)
+                throws InterruptedException {
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (System.nanoTime() < deadline) {
+                try {
+                    List<PartitionInfo> parts = producer.partitionsFor(topic);
+                    if (!parts.isEmpty()) {
+                        return;
+                    }
+                } catch (Exception e) {
+                    // not there yet
+                }
+                Thread.sleep(500);
+            }
+            throw new IllegalStateException("topic " + topic + " not created by the job");
+        }
+
+        private void read() {
+            try {
+                readLoop();
+            } catch (io.fmstream.schemas.codec.DecodeException e) {
+                throw new IllegalStateException("undecodable prediction", e);
+            }
+        }
+
+        private void readLoop() throws io.fmstream.schemas.codec.DecodeException {
+            Properties p = new Properties();
+            p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+            p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+            RecordCodec<Prediction> codec = RecordCodec.forType(Prediction.class);
+            try (KafkaConsumer<byte[], byte[]> c =
+                    new KafkaConsumer<>(
+                            p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                List<TopicPartition> parts = new ArrayList<>();
+                while (parts.isEmpty() && !stop.get()) {
+                    try {
+                        for (PartitionInfo i : c.partitionsFor(predictions)) {
+                            parts.add(new TopicPartition(predictions, i.partition()));
+                        }
+                    } catch (Exception e) {
+                        sleep(500);
+                    }
+                    if (parts.isEmpty()) {
+                        sleep(500);
+                    }
+                }
+                c.assign(parts);
+                c.seekToBeginning(parts);
+                while (!stop.get()) {
+                    for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
+                        Prediction pr = codec.decode(r.value());
+                        String key =
+                                pr.getDeviceId()
+                                        + "@"
+                                        + pr.getWindowStartMicros()
+                                        + "/"
+                                        + pr.getTask();
+                        float[] values = new float[pr.getScores().size() + 1];
+                        for (int i = 0; i < pr.getScores().size(); i++) {
+                            values[i] = pr.getScores().get(i);
+                        }
+                        values[values.length - 1] =
+                                pr.getValue() == null ? 0f : pr.getValue().floatValue();
+                        synchronized (this) {
+                            if (byKey.put(key, values) != null) {
+                                duplicates++;
+                            }
+                        }
+                        arrivals.add(System.currentTimeMillis());
+                    }
+                }
+            }
+        }
+
+        synchronized int duplicates() {
+            return duplicates;
+        }
+
+        void awaitAtLeast(int n) throws InterruptedException {
+            long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+            while (byKey.size() < n && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(byKey.size()).as("outputs of " + jobId).isGreaterThanOrEqualTo(n);
+        }
+
+        Map<String, float[]> awaitPredictions(int n) throws InterruptedException {
+            awaitAtLeast(n);
+            Thread.sleep(3_000); // a little longer, so extras would show
+            stop.set(true);
+            reader.join(10_000);
+            return new HashMap<>(byKey);
+        }
+
+        /** Wall time of the first output that became visible after {@code t}. */
+        long firstAfter(long t) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + 120_000;
+            while (System.currentTimeMillis() < deadline) {
+                for (long a : arrivals) {
+                    if (a > t) {
+                        return a;
+                    }
+                }
+                Thread.sleep(20);
+            }
+            return t + 120_000; // nothing within 120 s: fails the < 60 s assertion
+        }
+
+        /** Returns as soon as the job completes another checkpoint. */
+        void awaitNextCheckpoint(LocalCluster cluster) throws InterruptedException {
+            long before = completedCheckpoints(cluster);
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (System.nanoTime() < deadline) {
+                if (completedCheckpoints(cluster) > before) {
+                    return;
+                }
+                Thread.sleep(20);
+            }
+            throw new IllegalStateException("no checkpoint completed within 60 s");
+        }
+
+        private long completedCheckpoints(LocalCluster cluster) {
+            String json = cluster.flink().rest("/jobs/" + jobId + "/checkpoints");
+            if (json == null) {
+                return -1;
+            }
+            java.util.regex.Matcher m =
+                    java.util.regex.Pattern.compile("\"completed\":(\\d+)").matcher(json);
+            return m.find() ? Long.parseLong(m.group(1)) : -1;
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
