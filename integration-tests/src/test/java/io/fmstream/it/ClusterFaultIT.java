@@ -51,7 +51,7 @@ class ClusterFaultIT {
     private static final long SECOND = 1_000_000L;
     private static final int DEVICES = 6;
     private static final int SECONDS = 120;
-    private static final double SPEED = 4;
+    private static final double SPEED = 2;
     private static final String[] TASKS = {"rhythm", "heart_rate", "signal_quality"};
 
     @TempDir Path dir;
@@ -90,14 +90,32 @@ class ClusterFaultIT {
             long kill2 = System.currentTimeMillis();
             cluster.flink().killTaskManager(1);
             long recovery2 = faulty.firstAfter(kill2) - kill2;
+            // Kafka: kill -9 the node that coordinates the job's transactions.
+            Victim victim = victim(cluster, faulty);
+            long kill3 = System.currentTimeMillis();
+            cluster.kafka().kill(victim.node);
+            long recovery3 = faulty.firstAfter(kill3) - kill3;
+            boolean produceAfterKill = producer.isAlive();
             producer.join();
+            cluster.kafka().restart(victim.node);
+            cluster.kafka().awaitBrokers(3, Duration.ofSeconds(60));
             Map<String, float[]> got = faulty.awaitPredictions(expectedWindows * 3);
 
             System.out.printf(
                     "cluster-fault: kill -9 TaskManager mid-stream: first new output %d ms after"
-                            + " the kill; right after a checkpoint: %d ms; %d predictions, %d"
-                            + " duplicates%n",
-                    recovery1, recovery2, got.size(), faulty.duplicates());
+                            + " the kill; right after a checkpoint: %d ms; kill -9 Kafka node %d"
+                            + " (transaction coordinator; leads input partitions %s, output"
+                            + " partitions %s; input still being produced: %s): %d ms; %d"
+                            + " predictions, %d duplicates%n",
+                    recovery1,
+                    recovery2,
+                    victim.node,
+                    victim.inputPartitions,
+                    victim.outputPartitions,
+                    produceAfterKill,
+                    recovery3,
+                    got.size(),
+                    faulty.duplicates());
             assertThat(expected).hasSize(expectedWindows * 3);
             assertThat(faulty.duplicates()).as("duplicated outputs").isZero();
             assertThat(got.keySet()).isEqualTo(expected.keySet());
@@ -111,7 +129,68 @@ class ClusterFaultIT {
                     });
             assertThat(recovery1).as("recovery after the first kill, ms").isLessThan(60_000);
             assertThat(recovery2).as("recovery after the second kill, ms").isLessThan(60_000);
+            assertThat(recovery3).as("recovery after the broker kill, ms").isLessThan(60_000);
         }
+    }
+
+    private record Victim(
+            int node, List<Integer> inputPartitions, List<Integer> outputPartitions) {}
+
+    /**
+     * The Kafka node coordinating the job's open transactions, with the input and output partitions
+     * it leads.
+     */
+    private static Victim victim(LocalCluster cluster, Run run) throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = cluster.kafka().admin()) {
+            List<String> ids = new ArrayList<>();
+            for (var t : admin.listTransactions().all().get()) {
+                if (t.transactionalId().startsWith(run.transactionalIdPrefix)) {
+                    ids.add(t.transactionalId());
+                }
+            }
+            assertThat(ids).as("the job's transactional ids").isNotEmpty();
+            var tv =
+                    admin.describeFeatures()
+                            .featureMetadata()
+                            .get()
+                            .finalizedFeatures()
+                            .get("transaction.version");
+            // Kafka 4.x formats a new cluster at the latest feature levels: transactions protocol
+            // V2 (KIP-890), the version the job's producers (Kafka client 4.x) then use.
+            System.out.printf(
+                    "cluster-fault: finalized transaction.version %s%n",
+                    tv == null ? "none" : tv.maxVersionLevel());
+            assertThat(tv).isNotNull();
+            assertThat(tv.maxVersionLevel()).isEqualTo((short) 2);
+            int coordinator =
+                    admin.describeTransactions(ids)
+                            .all()
+                            .get()
+                            .values()
+                            .iterator()
+                            .next()
+                            .coordinatorId();
+            return new Victim(
+                    coordinator,
+                    ledBy(admin, run.sensor, coordinator),
+                    ledBy(admin, run.predictions, coordinator));
+        }
+    }
+
+    private static List<Integer> ledBy(
+            org.apache.kafka.clients.admin.Admin admin, String topic, int node) throws Exception {
+        List<Integer> led = new ArrayList<>();
+        for (var p :
+                admin.describeTopics(List.of(topic))
+                        .allTopicNames()
+                        .get()
+                        .get(topic)
+                        .partitions()) {
+            if (p.leader() != null && p.leader().id() == node) {
+                led.add(p.partition());
+            }
+        }
+        return led;
     }
 
     /** Each device's chunks (1 s each) in order, from a fixed seed. */
@@ -138,6 +217,7 @@ class ClusterFaultIT {
     private final class Run {
         final String sensor;
         final String predictions;
+        final String transactionalIdPrefix;
         final String jobId;
         final Map<String, float[]> byKey = new ConcurrentHashMap<>();
         final ConcurrentLinkedQueue<Long> arrivals = new ConcurrentLinkedQueue<>();
@@ -150,6 +230,7 @@ class ClusterFaultIT {
             this.bootstrap = cluster.kafka().bootstrapServers();
             this.sensor = "sensor-" + name;
             this.predictions = "predictions-" + name;
+            this.transactionalIdPrefix = ClusterSpec.TRANSACTIONAL_ID_PREFIX + "-" + name;
             this.jobId =
                     cluster.submitJob(
                             LocalCluster.jobJar(RepositoryLayout.root()),
@@ -166,7 +247,7 @@ class ClusterFaultIT {
                                     "--fmstream.topic.dead-letters",
                                     "dead-letters-" + name,
                                     "--fmstream.transactional-id-prefix",
-                                    ClusterSpec.TRANSACTIONAL_ID_PREFIX + "-" + name,
+                                    transactionalIdPrefix,
                                     "--fmstream.kafka.group-id",
                                     "cluster-" + name,
                                     "--fmstream.checkpoint-interval",
