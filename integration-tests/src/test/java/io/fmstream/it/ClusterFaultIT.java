@@ -32,6 +32,8 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,83 +56,216 @@ class ClusterFaultIT {
     private static final double SPEED = 2;
     private static final String[] TASKS = {"rhythm", "heart_rate", "signal_quality"};
 
-    @TempDir Path dir;
+    @TempDir static Path dir;
+
+    private static LocalCluster cluster;
+    private static String bootstrap;
+    private static List<List<byte[]>> input;
+    private static int expectedWindows;
+    private static Map<String, float[]> expected;
+
+    /** The cluster, and the fault-free run every test compares with. */
+    @BeforeAll
+    static void startClusterAndRunWithoutFaults() throws Exception {
+        cluster = LocalCluster.start(dir.resolve("cluster"));
+        bootstrap = cluster.kafka().bootstrapServers();
+        long t0 =
+                Math.floorDiv(System.currentTimeMillis() * 1000L - SECONDS * SECOND, 5 * SECOND)
+                        * 5
+                        * SECOND;
+        input = input(t0);
+        // Windows starting 0, 5, ..., SECONDS - 15 s are complete and covered by data.
+        expectedWindows = DEVICES * ((SECONDS - 10) / 5);
+        // The input at once, then stop with a savepoint.
+        Run reference = new Run("ref");
+        String job = reference.submit(List.of());
+        reference.produce(input, 0);
+        expected = reference.awaitPredictions(expectedWindows * 3);
+        cluster.flink().stopWithSavepoint(job, dir.resolve("savepoints"));
+        assertThat(expected).hasSize(expectedWindows * 3);
+    }
+
+    @AfterAll
+    static void stopCluster() throws Exception {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
 
     @Test
-    void killedTaskManagersLoseAndDuplicateNothing() throws Exception {
-        try (LocalCluster cluster = LocalCluster.start(dir.resolve("cluster"))) {
-            String bootstrap = cluster.kafka().bootstrapServers();
-            long t0 =
-                    Math.floorDiv(System.currentTimeMillis() * 1000L - SECONDS * SECOND, 5 * SECOND)
-                            * 5
-                            * SECOND;
-            List<List<byte[]>> input = input(t0);
-            // Windows starting 0, 5, ..., SECONDS - 15 s are complete and covered by data.
-            int expectedWindows = DEVICES * ((SECONDS - 10) / 5);
+    void killedTaskManagersAndAKilledBrokerLoseAndDuplicateNothing() throws Exception {
+        // The input paced at twice real time while TaskManagers and a broker are killed.
+        Run faulty = new Run("faulty");
+        String job = faulty.submit(List.of());
+        Thread producer = new Thread(() -> faulty.produce(input, SPEED), "paced-producer");
+        producer.start();
+        faulty.awaitAtLeast(DEVICES * 3 * 3);
+        long kill1 = System.currentTimeMillis();
+        cluster.flink().killTaskManager(0);
+        long recovery1 = faulty.firstAfter(kill1) - kill1;
+        cluster.flink().startTaskManager(0);
+        cluster.flink().awaitTaskManagers(2, Duration.ofSeconds(60));
+        // Right after a checkpoint completed: its transactions are being committed now.
+        awaitNextCheckpoint(job);
+        long kill2 = System.currentTimeMillis();
+        cluster.flink().killTaskManager(1);
+        long recovery2 = faulty.firstAfter(kill2) - kill2;
+        // Kafka: kill -9 the node that coordinates the job's transactions.
+        Victim victim = victim(faulty);
+        long kill3 = System.currentTimeMillis();
+        cluster.kafka().kill(victim.node);
+        long recovery3 = faulty.firstAfter(kill3) - kill3;
+        boolean produceAfterKill = producer.isAlive();
+        producer.join();
+        cluster.kafka().restart(victim.node);
+        cluster.kafka().awaitBrokers(3, Duration.ofSeconds(60));
+        Map<String, float[]> got = faulty.awaitPredictions(expectedWindows * 3);
+        cluster.flink().stopWithSavepoint(job, dir.resolve("savepoints"));
+        cluster.flink().startTaskManager(1);
+        cluster.flink().awaitTaskManagers(2, Duration.ofSeconds(60));
 
-            // Fault-free run: the input at once, then stop with a savepoint.
-            Run reference = new Run("ref", cluster);
-            reference.produce(bootstrap, input, 0);
-            Map<String, float[]> expected = reference.awaitPredictions(expectedWindows * 3);
-            cluster.flink().stopWithSavepoint(reference.jobId, dir.resolve("savepoints"));
+        System.out.printf(
+                "cluster-fault: kill -9 TaskManager mid-stream: first new output %d ms after"
+                        + " the kill; right after a checkpoint: %d ms; kill -9 Kafka node %d"
+                        + " (transaction coordinator; leads input partitions %s, output"
+                        + " partitions %s; input still being produced: %s): %d ms; %d"
+                        + " predictions, %d duplicates%n",
+                recovery1,
+                recovery2,
+                victim.node,
+                victim.inputPartitions,
+                victim.outputPartitions,
+                produceAfterKill,
+                recovery3,
+                got.size(),
+                faulty.duplicates());
+        assertSameAsFaultFree(faulty, got);
+        assertThat(recovery1).as("recovery after the first kill, ms").isLessThan(60_000);
+        assertThat(recovery2).as("recovery after the second kill, ms").isLessThan(60_000);
+        assertThat(recovery3).as("recovery after the broker kill, ms").isLessThan(60_000);
+    }
 
-            // Faulty run: the input paced at 4x real time while TaskManagers are killed.
-            Run faulty = new Run("faulty", cluster);
-            Thread producer =
-                    new Thread(() -> faulty.produce(bootstrap, input, SPEED), "paced-producer");
-            producer.start();
-            faulty.awaitAtLeast(DEVICES * 3 * 3);
-            long kill1 = System.currentTimeMillis();
-            cluster.flink().killTaskManager(0);
-            long recovery1 = faulty.firstAfter(kill1) - kill1;
-            cluster.flink().startTaskManager(0);
-            cluster.flink().awaitTaskManagers(2, Duration.ofSeconds(60));
-            // Right after a checkpoint completed: its transactions are being committed now.
-            faulty.awaitNextCheckpoint(cluster);
-            long kill2 = System.currentTimeMillis();
-            cluster.flink().killTaskManager(1);
-            long recovery2 = faulty.firstAfter(kill2) - kill2;
-            // Kafka: kill -9 the node that coordinates the job's transactions.
-            Victim victim = victim(cluster, faulty);
-            long kill3 = System.currentTimeMillis();
-            cluster.kafka().kill(victim.node);
-            long recovery3 = faulty.firstAfter(kill3) - kill3;
-            boolean produceAfterKill = producer.isAlive();
-            producer.join();
-            cluster.kafka().restart(victim.node);
-            cluster.kafka().awaitBrokers(3, Duration.ofSeconds(60));
-            Map<String, float[]> got = faulty.awaitPredictions(expectedWindows * 3);
-
-            System.out.printf(
-                    "cluster-fault: kill -9 TaskManager mid-stream: first new output %d ms after"
-                            + " the kill; right after a checkpoint: %d ms; kill -9 Kafka node %d"
-                            + " (transaction coordinator; leads input partitions %s, output"
-                            + " partitions %s; input still being produced: %s): %d ms; %d"
-                            + " predictions, %d duplicates%n",
-                    recovery1,
-                    recovery2,
-                    victim.node,
-                    victim.inputPartitions,
-                    victim.outputPartitions,
-                    produceAfterKill,
-                    recovery3,
-                    got.size(),
-                    faulty.duplicates());
-            assertThat(expected).hasSize(expectedWindows * 3);
-            assertThat(faulty.duplicates()).as("duplicated outputs").isZero();
-            assertThat(got.keySet()).isEqualTo(expected.keySet());
-            expected.forEach(
-                    (key, scores) -> {
-                        float[] g = got.get(key);
-                        assertThat(g).as(key).hasSameSizeAs(scores);
-                        for (int i = 0; i < scores.length; i++) {
-                            assertThat(g[i]).as(key).isCloseTo(scores[i], within(1e-5f));
-                        }
-                    });
-            assertThat(recovery1).as("recovery after the first kill, ms").isLessThan(60_000);
-            assertThat(recovery2).as("recovery after the second kill, ms").isLessThan(60_000);
-            assertThat(recovery3).as("recovery after the broker kill, ms").isLessThan(60_000);
+    /**
+     * Stop with a savepoint and restore at another parallelism, 2 -> 3 -> 1, a third of the input
+     * each time; afterwards no transaction under the job's prefix is open, and each part's outputs
+     * are visible to a read_committed reader promptly after the restore.
+     */
+    @Test
+    void rescaledThroughSavepointsLosesAndDuplicatesNothingAndLeavesNoTransactionOpen()
+            throws Exception {
+        Run run = new Run("rescale");
+        int[] parallelism = {2, 3, 1};
+        int[] secondsDone = {40, 80, SECONDS};
+        String savepoint = null;
+        List<Long> visibleMillis = new ArrayList<>();
+        for (int step = 0; step < 3; step++) {
+            List<String> options = new ArrayList<>(List.of("-p", "" + parallelism[step]));
+            if (savepoint != null) {
+                options.addAll(List.of("-s", savepoint));
+            }
+            String job = run.submit(options);
+            long start = System.currentTimeMillis();
+            run.produce(input.subList(step == 0 ? 0 : secondsDone[step - 1], secondsDone[step]), 0);
+            // Windows whose data (and the interpolator's look-ahead) lie inside what was sent.
+            int windows = DEVICES * ((secondsDone[step] - 10) / 5);
+            run.awaitAtLeast(windows * 3);
+            visibleMillis.add(System.currentTimeMillis() - start);
+            savepoint = cluster.flink().stopWithSavepoint(job, dir.resolve("savepoints"));
         }
+        Map<String, float[]> got = run.awaitPredictions(expectedWindows * 3);
+        List<String> open = openTransactions(run.transactionalIdPrefix);
+        System.out.printf(
+                "cluster-fault: rescale 2 -> 3 -> 1 through savepoints: each part's outputs"
+                        + " visible %s ms after it was sent; %d predictions, %d duplicates;"
+                        + " %d transactional ids under the prefix, open: %s%n",
+                visibleMillis,
+                got.size(),
+                run.duplicates(),
+                transactionalIds(run.transactionalIdPrefix),
+                open);
+        assertSameAsFaultFree(run, got);
+        assertThat(open).as("open transactions under the job's prefix").isEmpty();
+    }
+
+    private static void assertSameAsFaultFree(Run run, Map<String, float[]> got) {
+        assertThat(run.duplicates()).as("duplicated outputs").isZero();
+        assertThat(got.keySet()).isEqualTo(expected.keySet());
+        expected.forEach(
+                (key, scores) -> {
+                    float[] g = got.get(key);
+                    assertThat(g).as(key).hasSameSizeAs(scores);
+                    for (int i = 0; i < scores.length; i++) {
+                        assertThat(g[i]).as(key).isCloseTo(scores[i], within(1e-5f));
+                    }
+                });
+    }
+
+    private static int transactionalIds(String prefix) throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = cluster.kafka().admin()) {
+            int n = 0;
+            for (var t : admin.listTransactions().all().get()) {
+                if (t.transactionalId().startsWith(prefix)) {
+                    n++;
+                }
+            }
+            return n;
+        }
+    }
+
+    /** Transactional ids under {@code prefix} whose transaction is still open, with its state. */
+    private static List<String> openTransactions(String prefix) throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = cluster.kafka().admin()) {
+            List<String> ids = new ArrayList<>();
+            for (var t : admin.listTransactions().all().get()) {
+                if (t.transactionalId().startsWith(prefix)) {
+                    ids.add(t.transactionalId());
+                }
+            }
+            List<String> open = new ArrayList<>();
+            if (ids.isEmpty()) {
+                return open;
+            }
+            admin.describeTransactions(ids)
+                    .all()
+                    .get()
+                    .forEach(
+                            (id, d) -> {
+                                var state = d.state();
+                                if (state != org.apache.kafka.clients.admin.TransactionState.EMPTY
+                                        && state
+                                                != org.apache.kafka.clients.admin.TransactionState
+                                                        .COMPLETE_COMMIT
+                                        && state
+                                                != org.apache.kafka.clients.admin.TransactionState
+                                                        .COMPLETE_ABORT) {
+                                    open.add(id + "=" + state);
+                                }
+                            });
+            return open;
+        }
+    }
+
+    /** Returns as soon as the job completes another checkpoint. */
+    private static void awaitNextCheckpoint(String job) throws InterruptedException {
+        long before = completedCheckpoints(job);
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (completedCheckpoints(job) > before) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new IllegalStateException("no checkpoint completed within 60 s");
+    }
+
+    private static long completedCheckpoints(String job) {
+        String json = cluster.flink().rest("/jobs/" + job + "/checkpoints");
+        if (json == null) {
+            return -1;
+        }
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("\"completed\":(\\d+)").matcher(json);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 
     private record Victim(
@@ -140,7 +275,7 @@ class ClusterFaultIT {
      * The Kafka node coordinating the job's open transactions, with the input and output partitions
      * it leads.
      */
-    private static Victim victim(LocalCluster cluster, Run run) throws Exception {
+    private static Victim victim(Run run) throws Exception {
         try (org.apache.kafka.clients.admin.Admin admin = cluster.kafka().admin()) {
             List<String> ids = new ArrayList<>();
             for (var t : admin.listTransactions().all().get()) {
@@ -213,53 +348,59 @@ class ClusterFaultIT {
         return perSecond;
     }
 
-    /** One job on its own topics, and a read_committed consumer of its predictions. */
-    private final class Run {
+    /**
+     * One job's topics, a read_committed consumer of its predictions from the beginning, and the
+     * job's submissions (several, when restored from savepoints).
+     */
+    private static final class Run {
+        final String name;
         final String sensor;
         final String predictions;
         final String transactionalIdPrefix;
-        final String jobId;
         final Map<String, float[]> byKey = new ConcurrentHashMap<>();
         final ConcurrentLinkedQueue<Long> arrivals = new ConcurrentLinkedQueue<>();
         final AtomicBoolean stop = new AtomicBoolean();
         int duplicates;
         final Thread reader;
-        final String bootstrap;
 
-        Run(String name, LocalCluster cluster) throws Exception {
-            this.bootstrap = cluster.kafka().bootstrapServers();
+        Run(String name) {
+            this.name = name;
             this.sensor = "sensor-" + name;
             this.predictions = "predictions-" + name;
             this.transactionalIdPrefix = ClusterSpec.TRANSACTIONAL_ID_PREFIX + "-" + name;
-            this.jobId =
-                    cluster.submitJob(
-                            LocalCluster.jobJar(RepositoryLayout.root()),
-                            RepositoryLayout.fixtureBundle().toUri().toString(),
-                            List.of(
-                                    "--fmstream.topics.create",
-                                    "true",
-                                    "--fmstream.topic.sensor-chunks",
-                                    sensor,
-                                    "--fmstream.topic.embeddings",
-                                    "embeddings-" + name,
-                                    "--fmstream.topic.predictions",
-                                    predictions,
-                                    "--fmstream.topic.dead-letters",
-                                    "dead-letters-" + name,
-                                    "--fmstream.transactional-id-prefix",
-                                    transactionalIdPrefix,
-                                    "--fmstream.kafka.group-id",
-                                    "cluster-" + name,
-                                    "--fmstream.checkpoint-interval",
-                                    "2 s",
-                                    "--fmstream.transaction-timeout",
-                                    "120 s"));
             this.reader = new Thread(this::read, "reader-" + name);
             reader.setDaemon(true);
             reader.start();
         }
 
-        void produce(String bootstrap, List<List<byte[]>> input, double speed) {
+        /** {@code flink run} of the job jar with {@code runOptions}; returns the job id. */
+        String submit(List<String> runOptions) throws Exception {
+            return cluster.submitJob(
+                    LocalCluster.jobJar(RepositoryLayout.root()),
+                    RepositoryLayout.fixtureBundle().toUri().toString(),
+                    List.of(
+                            "--fmstream.topics.create",
+                            "true",
+                            "--fmstream.topic.sensor-chunks",
+                            sensor,
+                            "--fmstream.topic.embeddings",
+                            "embeddings-" + name,
+                            "--fmstream.topic.predictions",
+                            predictions,
+                            "--fmstream.topic.dead-letters",
+                            "dead-letters-" + name,
+                            "--fmstream.transactional-id-prefix",
+                            transactionalIdPrefix,
+                            "--fmstream.kafka.group-id",
+                            "cluster-" + name,
+                            "--fmstream.checkpoint-interval",
+                            "2 s",
+                            "--fmstream.transaction-timeout",
+                            "120 s"),
+                    runOptions);
+        }
+
+        void produce(List<List<byte[]>> input, double speed) {
             Properties p = new Properties();
             p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
             p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -375,7 +516,7 @@ class ClusterFaultIT {
             while (byKey.size() < n && System.nanoTime() < deadline) {
                 Thread.sleep(100);
             }
-            assertThat(byKey.size()).as("outputs of " + jobId).isGreaterThanOrEqualTo(n);
+            assertThat(byKey.size()).as("outputs of " + name).isGreaterThanOrEqualTo(n);
         }
 
         Map<String, float[]> awaitPredictions(int n) throws InterruptedException {
@@ -398,29 +539,6 @@ class ClusterFaultIT {
                 Thread.sleep(20);
             }
             return t + 120_000; // nothing within 120 s: fails the < 60 s assertion
-        }
-
-        /** Returns as soon as the job completes another checkpoint. */
-        void awaitNextCheckpoint(LocalCluster cluster) throws InterruptedException {
-            long before = completedCheckpoints(cluster);
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (System.nanoTime() < deadline) {
-                if (completedCheckpoints(cluster) > before) {
-                    return;
-                }
-                Thread.sleep(20);
-            }
-            throw new IllegalStateException("no checkpoint completed within 60 s");
-        }
-
-        private long completedCheckpoints(LocalCluster cluster) {
-            String json = cluster.flink().rest("/jobs/" + jobId + "/checkpoints");
-            if (json == null) {
-                return -1;
-            }
-            java.util.regex.Matcher m =
-                    java.util.regex.Pattern.compile("\"completed\":(\\d+)").matcher(json);
-            return m.find() ? Long.parseLong(m.group(1)) : -1;
         }
     }
 
