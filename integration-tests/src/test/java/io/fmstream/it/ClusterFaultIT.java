@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.data.sim.HeartRateProfile;
 import io.fmstream.data.sim.SimulatedDevice;
+import io.fmstream.local.ListeningSockets;
 import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;
@@ -90,6 +91,22 @@ class ClusterFaultIT {
         if (cluster != null) {
             cluster.close();
         }
+    }
+
+    @Test
+    void everyProcessOfTheClusterListensOnLoopbackOnly() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(ListeningSockets.supported(), "needs /proc");
+        List<ListeningSockets.Listener> all = new ArrayList<>();
+        for (int id = 1; id <= cluster.kafka().nodes(); id++) {
+            all.addAll(ListeningSockets.of(cluster.kafka().node(id).pid()));
+        }
+        for (String name : List.of("jobmanager", "taskmanager-1", "taskmanager-2")) {
+            all.addAll(ListeningSockets.of(cluster.flink().process(name).pid()));
+        }
+        System.out.printf("cluster-fault: %d listening sockets: %s%n", all.size(), all);
+        // Kafka: a broker and a controller port per node; Flink: RPC, blob server, REST, ...
+        assertThat(all).hasSizeGreaterThanOrEqualTo(3 * 2 + 3);
+        assertThat(all).allMatch(ListeningSockets.Listener::loopback);
     }
 
     @Test

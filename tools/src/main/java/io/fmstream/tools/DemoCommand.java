@@ -147,6 +147,12 @@ public final class DemoCommand implements Callable<Integer> {
 
             Configuration cluster = new Configuration();
             cluster.set(RestOptions.PORT, webUiPort);
+            // Loopback only: the demo's web UI accepts jar uploads and cancels jobs.
+            cluster.set(RestOptions.BIND_ADDRESS, "localhost");
+            cluster.set(RestOptions.ADDRESS, "localhost");
+            cluster.setString("jobmanager.bind-host", "localhost");
+            cluster.setString("taskmanager.bind-host", "localhost");
+            cluster.setString("taskmanager.host", "localhost");
             cluster.setString("web.upload.dir", scratch.resolve("web-upload").toString());
             cluster.setString("io.tmp.dirs", scratch.resolve("io").toString());
             cluster.setString(

@@ -58,7 +58,12 @@ final class SimulatorMetrics implements AutoCloseable {
                 .register(registry);
         server =
                 port > 0
-                        ? HTTPServer.builder().port(port).registry(registry).buildAndStart()
+                        // Loopback only, like every listener of the demo and the local cluster.
+                        ? HTTPServer.builder()
+                                .inetAddress(java.net.InetAddress.getLoopbackAddress())
+                                .port(port)
+                                .registry(registry)
+                                .buildAndStart()
                         : null;
     }
 
