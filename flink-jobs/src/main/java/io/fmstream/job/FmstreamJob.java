@@ -20,6 +20,7 @@ import io.fmstream.job.io.EncoderIdentity;
 import io.fmstream.job.io.FlinkBundleFiles;
 import io.fmstream.job.io.PredictionSerializer;
 import io.fmstream.job.io.SourceRecordDeserializer;
+import io.fmstream.kafka.KafkaClientProperties;
 import io.fmstream.kafka.TopicPreflight;
 import io.fmstream.schemas.SignalType;
 import java.io.IOException;
@@ -280,7 +281,9 @@ public final class FmstreamJob {
                 topics,
                 settings.topicPartitions,
                 settings.createTopics,
-                settings.topicReplication);
+                settings.topicPartitions,
+                settings.topicReplication,
+                settings.kafkaProperties);
     }
 
     /** The sensor-chunk source with watermarks on the Kafka record timestamps. */
@@ -288,6 +291,11 @@ public final class FmstreamJob {
             StreamExecutionEnvironment env, JobSettings settings) {
         KafkaSource<SourceRef> source =
                 KafkaSource.<SourceRef>builder()
+                        // Pass-through client properties first: the settings below win (the
+                        // reserved keys are refused in JobSettings anyway).
+                        .setProperties(
+                                KafkaClientProperties.into(
+                                        new java.util.Properties(), settings.kafkaProperties))
                         .setBootstrapServers(settings.bootstrapServers)
                         .setTopics(settings.sensorTopic)
                         .setGroupId(settings.consumerGroup)
@@ -340,6 +348,9 @@ public final class FmstreamJob {
             JobSettings settings, String name, KafkaRecordSerializationSchema<T> serializer) {
         boolean exactlyOnce = settings.delivery == FmstreamOptions.Delivery.EXACTLY_ONCE;
         return KafkaSink.<T>builder()
+                .setKafkaProducerConfig(
+                        KafkaClientProperties.into(
+                                new java.util.Properties(), settings.kafkaProperties))
                 .setBootstrapServers(settings.bootstrapServers)
                 .setRecordSerializer(serializer)
                 .setDeliveryGuarantee(
@@ -373,6 +384,7 @@ public final class FmstreamJob {
         }
         for (String key : map.keySet()) {
             if (key.startsWith("fmstream.")
+                    && !key.startsWith(KafkaClientProperties.JOB_PREFIX)
                     && FmstreamOptions.all().stream().noneMatch(o -> o.key().equals(key))) {
                 throw new IllegalArgumentException(
                         "Unknown option --" + key + "; see README 'Configuration'");

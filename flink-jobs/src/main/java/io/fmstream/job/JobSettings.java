@@ -24,6 +24,13 @@ public final class JobSettings implements Serializable {
     public final int topicPartitions;
     public final short topicReplication;
     public final String consumerGroup;
+
+    /**
+     * Pass-through Kafka client properties ({@code fmstream.kafka.properties.*}, prefix removed)
+     * for the source, the sinks and the topic check.
+     */
+    public final java.util.TreeMap<String, String> kafkaProperties;
+
     public final String bundleUri;
 
     /**
@@ -63,6 +70,14 @@ public final class JobSettings implements Serializable {
         topicPartitions = positive(c, FmstreamOptions.TOPIC_PARTITIONS);
         topicReplication = (short) (int) positive(c, FmstreamOptions.TOPIC_REPLICATION);
         consumerGroup = c.get(FmstreamOptions.CONSUMER_GROUP);
+        kafkaProperties =
+                new java.util.TreeMap<>(
+                        io.fmstream.kafka.KafkaClientProperties.checked(
+                                io.fmstream.kafka.KafkaClientProperties.withPrefix(
+                                        c.toMap(),
+                                        io.fmstream.kafka.KafkaClientProperties.JOB_PREFIX),
+                                io.fmstream.kafka.KafkaClientProperties.RESERVED_BY_JOB,
+                                io.fmstream.kafka.KafkaClientProperties.JOB_PREFIX));
         bundleUri = required(c, FmstreamOptions.BUNDLE);
         windowHopOverride =
                 c.getOptional(FmstreamOptions.WINDOW_HOP).isPresent()

@@ -36,6 +36,50 @@ class JobSettingsTest {
     }
 
     @Test
+    void passesKafkaClientPropertiesThroughAndRefusesTheOnesTheJobSetsItself() {
+        String[] args = {
+            REQUIRED[0],
+            REQUIRED[1],
+            REQUIRED[2],
+            REQUIRED[3],
+            "--fmstream.kafka.properties.security.protocol",
+            "SASL_SSL",
+            "--fmstream.kafka.properties.sasl.mechanism",
+            "SCRAM-SHA-512",
+            "--fmstream.kafka.properties.sasl.jaas.config",
+            "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"job\";"
+        };
+        JobSettings s = JobSettings.from(FmstreamJob.parseArgs(args));
+        assertThat(s.kafkaProperties)
+                .containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("sasl.mechanism", "SCRAM-SHA-512")
+                .containsKey("sasl.jaas.config")
+                .hasSize(3);
+
+        String[] isolation = {
+            REQUIRED[0],
+            REQUIRED[1],
+            REQUIRED[2],
+            REQUIRED[3],
+            "--fmstream.kafka.properties.isolation.level",
+            "read_uncommitted"
+        };
+        assertThatThrownBy(() -> JobSettings.from(FmstreamJob.parseArgs(isolation)))
+                .hasMessageContaining("fmstream.kafka.properties.isolation.level")
+                .hasMessageContaining("read_committed");
+        String[] timeout = {
+            REQUIRED[0],
+            REQUIRED[1],
+            REQUIRED[2],
+            REQUIRED[3],
+            "--fmstream.kafka.properties.transaction.timeout.ms",
+            "1000"
+        };
+        assertThatThrownBy(() -> JobSettings.from(FmstreamJob.parseArgs(timeout)))
+                .hasMessageContaining("fmstream.transaction-timeout");
+    }
+
+    @Test
     void namesAMissingRequiredSetting() {
         assertThatThrownBy(
                         () ->

@@ -52,7 +52,29 @@ public final class TopicPreflight {
             boolean create,
             int createPartitions,
             short replication) {
-        Properties props = new Properties();
+        check(
+                bootstrapServers,
+                topics,
+                minPartitions,
+                create,
+                createPartitions,
+                replication,
+                Map.of());
+    }
+
+    /**
+     * As above, with {@code clientProperties} (security settings and the like, see {@link
+     * KafkaClientProperties}) passed to the admin client.
+     */
+    public static void check(
+            String bootstrapServers,
+            Map<String, Map<String, String>> topics,
+            int minPartitions,
+            boolean create,
+            int createPartitions,
+            short replication,
+            Map<String, String> clientProperties) {
+        Properties props = KafkaClientProperties.into(new Properties(), clientProperties);
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,

@@ -41,9 +41,19 @@ public final class KafkaPublisher implements AutoCloseable {
      * @param truthTopic null to publish no ground truth
      */
     public KafkaPublisher(String bootstrapServers, String chunkTopic, String truthTopic) {
+        this(bootstrapServers, chunkTopic, truthTopic, java.util.Map.of());
+    }
+
+    /** As above with pass-through client properties (applied first; the settings below win). */
+    public KafkaPublisher(
+            String bootstrapServers,
+            String chunkTopic,
+            String truthTopic,
+            java.util.Map<String, String> clientProperties) {
         this.chunkTopic = chunkTopic;
         this.truthTopic = truthTopic;
-        Properties p = new Properties();
+        Properties p =
+                io.fmstream.kafka.KafkaClientProperties.into(new Properties(), clientProperties);
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -56,7 +66,14 @@ public final class KafkaPublisher implements AutoCloseable {
 
     /** Fails fast, with the address in the message, when no broker answers. */
     public static void requireReachable(String bootstrapServers) {
-        Properties p = new Properties();
+        requireReachable(bootstrapServers, java.util.Map.of());
+    }
+
+    /** As above with pass-through client properties (e.g. security settings). */
+    public static void requireReachable(
+            String bootstrapServers, java.util.Map<String, String> clientProperties) {
+        Properties p =
+                io.fmstream.kafka.KafkaClientProperties.into(new Properties(), clientProperties);
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);

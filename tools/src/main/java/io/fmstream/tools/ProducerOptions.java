@@ -1,5 +1,6 @@
 package io.fmstream.tools;
 
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -37,6 +38,8 @@ final class ProducerOptions {
             description = "Partitions of created topics (default: ${DEFAULT-VALUE}).")
     int partitions;
 
+    @Mixin KafkaClientOptions kafka = new KafkaClientOptions();
+
     /** The ground-truth topic, or null for 'none'. */
     String truthTopicOrNull() {
         return "none".equals(truthTopic) ? null : truthTopic;
@@ -48,8 +51,9 @@ final class ProducerOptions {
      */
     KafkaPublisher openPublisher() {
         String truth = truthTopicOrNull();
-        KafkaPublisher.requireReachable(bootstrapServers);
-        Topics.ensure(bootstrapServers, topic, truth, createTopics, partitions);
-        return new KafkaPublisher(bootstrapServers, topic, truth);
+        java.util.Map<String, String> props = kafka.properties();
+        KafkaPublisher.requireReachable(bootstrapServers, props);
+        Topics.ensure(bootstrapServers, topic, truth, createTopics, partitions, props);
+        return new KafkaPublisher(bootstrapServers, topic, truth, props);
     }
 }

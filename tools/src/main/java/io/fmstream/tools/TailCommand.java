@@ -57,6 +57,8 @@ public final class TailCommand implements Callable<Integer> {
             description = "Kafka bootstrap servers.")
     String bootstrapServers;
 
+    @picocli.CommandLine.Mixin KafkaClientOptions kafka = new KafkaClientOptions();
+
     @Option(names = "--topic", required = true, description = "Topic to read.")
     String topic;
 
@@ -89,8 +91,9 @@ public final class TailCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Map<Long, Schema> byFingerprint = loadSchemas();
-        KafkaPublisher.requireReachable(bootstrapServers);
-        Properties p = new Properties();
+        java.util.Map<String, String> props = kafka.properties();
+        KafkaPublisher.requireReachable(bootstrapServers, props);
+        Properties p = io.fmstream.kafka.KafkaClientProperties.into(new Properties(), props);
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG,

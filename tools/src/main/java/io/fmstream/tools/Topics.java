@@ -19,12 +19,23 @@ final class Topics {
             String truthTopic,
             boolean create,
             int partitions) {
+        ensure(bootstrapServers, sensorTopic, truthTopic, create, partitions, Map.of());
+    }
+
+    static void ensure(
+            String bootstrapServers,
+            String sensorTopic,
+            String truthTopic,
+            boolean create,
+            int partitions,
+            Map<String, String> clientProperties) {
         Map<String, Map<String, String>> topics = new LinkedHashMap<>();
         // The job's event time is the append time; see FmstreamJob.checkTopics.
         topics.put(sensorTopic, Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"));
         if (truthTopic != null) {
             topics.put(truthTopic, Map.of());
         }
-        TopicPreflight.check(bootstrapServers, topics, 1, create, partitions, (short) 1);
+        TopicPreflight.check(
+                bootstrapServers, topics, 1, create, partitions, (short) 1, clientProperties);
     }
 }

@@ -39,6 +39,9 @@ public final class AuditCommand implements Callable<Integer> {
             description = "Kafka bootstrap servers.")
     String bootstrapServers;
 
+    @picocli.CommandLine.Mixin
+    io.fmstream.tools.KafkaClientOptions kafka = new io.fmstream.tools.KafkaClientOptions();
+
     @Option(
             names = "--duration",
             defaultValue = "PT10M",
@@ -86,7 +89,8 @@ public final class AuditCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws DecodeException {
-        Properties p = new Properties();
+        Properties p =
+                io.fmstream.kafka.KafkaClientProperties.into(new Properties(), kafka.properties());
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "fmstream-audit-" + UUID.randomUUID());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

@@ -1,0 +1,120 @@
+package io.fmstream.kafka;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Arbitrary Kafka client properties a user passes through to every client fmstream creates
+ * (security: {@code security.protocol}, {@code sasl.*}, {@code ssl.*}; tuning), so that SASL_SSL,
+ * SCRAM or mTLS need no code change. The job takes them as {@code fmstream.kafka.properties.<key>};
+ * the tools as {@code --kafka-property key=value} and {@code --kafka-properties-file}.
+ *
+ * <p>Keys a client sets itself because its guarantees depend on them (bootstrap servers, isolation
+ * level, idempotence, acks, transaction timeout, serializers) are <em>reserved</em>: a user value
+ * for one of them is refused with the option to use instead, never silently ignored or silently
+ * applied.
+ */
+public final class KafkaClientProperties {
+
+    /** Prefix of the job's pass-through options. */
+    public static final String JOB_PREFIX = "fmstream.kafka.properties.";
+
+    /** Reserved in every client. */
+    public static final Set<String> RESERVED_ALWAYS =
+            Set.of(
+                    "bootstrap.servers",
+                    "key.serializer",
+                    "value.serializer",
+                    "key.deserializer",
+                    "value.deserializer");
+
+    /** Reserved in the job's source and sinks, with the fmstream option that governs each. */
+    public static final Map<String, String> RESERVED_BY_JOB =
+            Map.of(
+                    "bootstrap.servers", "fmstream.kafka.bootstrap-servers",
+                    "group.id", "fmstream.kafka.group-id",
+                    "isolation.level", "(always read_committed)",
+                    "enable.idempotence", "(always true)",
+                    "acks", "(always all)",
+                    "transaction.timeout.ms", "fmstream.transaction-timeout",
+                    "transactional.id", "fmstream.transactional-id-prefix");
+
+    private KafkaClientProperties() {}
+
+    /** The entries of {@code config} under {@code prefix}, prefix removed, sorted by key. */
+    public static Map<String, String> withPrefix(Map<String, String> config, String prefix) {
+        Map<String, String> out = new TreeMap<>();
+        config.forEach(
+                (k, v) -> {
+                    if (k.startsWith(prefix) && k.length() > prefix.length()) {
+                        out.put(k.substring(prefix.length()), v);
+                    }
+                });
+        return out;
+    }
+
+    /**
+     * Refuses reserved keys: those in {@code reserved} (key to the option to use instead) and
+     * {@link #RESERVED_ALWAYS}.
+     *
+     * @throws IllegalArgumentException naming the first reserved key and its replacement
+     */
+    public static Map<String, String> checked(
+            Map<String, String> user, Map<String, String> reserved, String how) {
+        for (String key : user.keySet()) {
+            if (reserved.containsKey(key)) {
+                throw new IllegalArgumentException(
+                        how
+                                + key
+                                + " is set by fmstream itself; use "
+                                + reserved.get(key)
+                                + " instead");
+            }
+            if (RESERVED_ALWAYS.contains(key)) {
+                throw new IllegalArgumentException(
+                        how + key + " is set by fmstream itself and cannot be passed through");
+            }
+        }
+        return user;
+    }
+
+    /**
+     * Reads {@code key=value} pairs and a properties file (either may be empty) into one map; the
+     * pairs win over the file.
+     */
+    public static Map<String, String> load(Collection<String> pairs, Path file) throws IOException {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (file != null) {
+            Properties p = new Properties();
+            try (Reader r = Files.newBufferedReader(file)) {
+                p.load(r);
+            }
+            for (String k : p.stringPropertyNames()) {
+                out.put(k, p.getProperty(k));
+            }
+        }
+        for (String pair : pairs) {
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException(
+                        "--kafka-property takes key=value, got '" + pair + "'");
+            }
+            out.put(pair.substring(0, eq).trim(), pair.substring(eq + 1));
+        }
+        return out;
+    }
+
+    /** Copies {@code user} into {@code target} (a client's properties before its own settings). */
+    public static Properties into(Properties target, Map<String, String> user) {
+        user.forEach(target::put);
+        return target;
+    }
+}

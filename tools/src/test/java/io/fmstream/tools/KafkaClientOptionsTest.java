@@ -1,0 +1,67 @@
+package io.fmstream.tools;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class KafkaClientOptionsTest {
+
+    @TempDir Path dir;
+
+    @Test
+    void readsAPropertiesFileAndKeyValuePairsThePairsWinning() throws Exception {
+        Path file = dir.resolve("client.properties");
+        Files.writeString(
+                file,
+                "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n"
+                        + "ssl.truststore.location=/etc/kafka/truststore.p12\n");
+        SimulateCommand simulate = new SimulateCommand();
+        new CommandLine(simulate)
+                .parseArgs(
+                        "--bootstrap-servers",
+                        "kafka:9093",
+                        "--kafka-properties-file",
+                        file.toString(),
+                        "--kafka-property",
+                        "sasl.mechanism=SCRAM-SHA-256",
+                        "--kafka-property",
+                        "sasl.jaas.config=a=b;c=\"d\"");
+        assertThat(simulate.producer.kafka.properties())
+                .containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("sasl.mechanism", "SCRAM-SHA-256")
+                .containsEntry("ssl.truststore.location", "/etc/kafka/truststore.p12")
+                .containsEntry("sasl.jaas.config", "a=b;c=\"d\"")
+                .hasSize(4);
+    }
+
+    @Test
+    void refusesWhatTheCommandSetsItselfAndMalformedPairs() {
+        KafkaClientOptions o = new KafkaClientOptions();
+        o.pairs = List.of("bootstrap.servers=elsewhere:9092");
+        assertThatThrownBy(o::properties)
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("bootstrap.servers");
+        o.pairs = List.of("security.protocol");
+        assertThatThrownBy(o::properties).hasMessageContaining("key=value");
+    }
+
+    @Test
+    void everyCommandThatTalksToKafkaTakesThem() {
+        for (Object command :
+                List.of(
+                        new SimulateCommand(),
+                        new ReplayCommand(),
+                        new TailCommand(),
+                        new io.fmstream.tools.audit.AuditCommand())) {
+            assertThat(new CommandLine(command).getCommandSpec().optionsMap())
+                    .as(command.getClass().getSimpleName())
+                    .containsKeys("--kafka-property", "--kafka-properties-file");
+        }
+    }
+}
