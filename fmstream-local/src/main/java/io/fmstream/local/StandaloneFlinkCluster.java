@@ -142,11 +142,7 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
     }
 
     public void start() throws Exception {
-        processes.add(
-                launch(
-                        "jobmanager",
-                        "-Xmx512m",
-                        "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint"));
+        startJobManager();
         for (int i = 0; i < taskManagers; i++) {
             startTaskManager(i);
         }
@@ -172,10 +168,23 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
         taskManagerProcesses[i] = null;
     }
 
-    /** {@code kill -9} of the JobManager. */
+    /** Starts the JobManager (again after {@link #killJobManager}, on the same ports). */
+    public void startJobManager() throws IOException {
+        processes.add(
+                launch(
+                        "jobmanager",
+                        "-Xmx512m",
+                        "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint"));
+    }
+
+    /**
+     * {@code kill -9} of the JobManager. Without high availability its jobs are gone with it; the
+     * TaskManagers keep running and register with the next JobManager on the same address.
+     */
     public void killJobManager() throws InterruptedException {
-        ChildJvm jm = processes.get(0);
+        ChildJvm jm = process("jobmanager");
         jm.kill();
+        processes.remove(jm);
     }
 
     /** Waits until {@code count} TaskManagers are registered, failing early if a process died. */

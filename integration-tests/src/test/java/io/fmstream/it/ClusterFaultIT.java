@@ -36,6 +36,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -44,6 +45,10 @@ import org.junit.jupiter.api.io.TempDir;
  * run of the job and a run in which TaskManagers are killed with {@code kill -9} read the same
  * input; a {@code read_committed} consumer must find every expected window exactly once per head in
  * both, with the same values (1e-5).
+ *
+ * <p>CI runs the TaskManager and broker kills, the rescale and the loopback check; the JobManager
+ * kill, the corrupt model and the bundle roll-out run with {@code -Dfmstream.faults=all} (the whole
+ * set takes about 8 minutes on 2 cores).
  *
  * <p>The kills: one TaskManager mid-stream; then, after it was started again, the other one right
  * after a checkpoint completed (the moment its transactions are being committed). Both recover from
@@ -160,6 +165,175 @@ class ClusterFaultIT {
         assertThat(recovery1).as("recovery after the first kill, ms").isLessThan(60_000);
         assertThat(recovery2).as("recovery after the second kill, ms").isLessThan(60_000);
         assertThat(recovery3).as("recovery after the broker kill, ms").isLessThan(60_000);
+    }
+
+    /**
+     * {@code kill -9} of the JobManager. Without high availability the job dies with it: the
+     * TaskManagers cancel its tasks and register with the restarted JobManager, and the job is
+     * resubmitted from its last retained checkpoint (kept on cancel and on JobManager loss).
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "fmstream.faults", matches = "all")
+    void aKilledJobManagerIsRestartedAndTheJobResubmittedFromItsLastCheckpoint() throws Exception {
+        Run run = new Run("jm");
+        String job = run.submit(List.of());
+        int half = SECONDS / 2;
+        run.produce(input.subList(0, half), 0);
+        run.awaitAtLeast(DEVICES * ((half - 10) / 5) * 3);
+        awaitNextCheckpoint(job);
+        long kill = System.currentTimeMillis();
+        cluster.flink().killJobManager();
+        cluster.flink().startJobManager();
+        cluster.flink().awaitTaskManagers(2, Duration.ofSeconds(90));
+        Path checkpoint = latestCheckpoint(job);
+        String resubmitted = run.submit(List.of("-s", checkpoint.toUri().toString()));
+        run.produce(input.subList(half, SECONDS), 0);
+        long recovery = run.firstAfter(kill) - kill;
+        Map<String, float[]> got = run.awaitPredictions(expectedWindows * 3);
+        cluster.flink().stopWithSavepoint(resubmitted, dir.resolve("savepoints"));
+        System.out.printf(
+                "cluster-fault: kill -9 JobManager, restarted, job resubmitted from %s: first new"
+                        + " output %d ms after the kill; %d predictions, %d duplicates%n",
+                checkpoint.getFileName(), recovery, got.size(), run.duplicates());
+        assertSameAsFaultFree(run, got);
+        assertThat(recovery).as("recovery after the JobManager kill, ms").isLessThan(90_000);
+    }
+
+    /**
+     * The encoder file changes under a running job (a corrupt copy on a node), and the job has to
+     * restart on a restarted TaskManager: every restart refuses the bundle, naming the file and its
+     * hash mismatch, and nothing is served by a half-loaded or different model; once the file is
+     * right again the job recovers and every output equals the fault-free run.
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "fmstream.faults", matches = "all")
+    void aCorruptModelFileFailsTheRestartNamingTheFileAndNothingHalfLoadedIsServed()
+            throws Exception {
+        Path bundle = dir.resolve("bundle-copy");
+        copyTree(RepositoryLayout.fixtureBundle(), bundle);
+        Run run = new Run("model");
+        String job = run.submit(List.of(), bundle.toUri().toString());
+        int half = SECONDS / 2;
+        run.produce(input.subList(0, half), 0);
+        run.awaitAtLeast(DEVICES * ((half - 10) / 5) * 3);
+        Path encoder = bundle.resolve("encoder.onnx");
+        byte[] original = java.nio.file.Files.readAllBytes(encoder);
+        byte[] corrupt = original.clone();
+        corrupt[corrupt.length / 2] ^= 0x55;
+        java.nio.file.Files.write(encoder, corrupt);
+        // TaskManager 1 is restarted (a fresh JVM that must read the file); then TaskManager 2,
+        // whose sessions were loaded and verified before, is killed too, so the job can only run
+        // on the restarted one.
+        cluster.flink().killTaskManager(0);
+        cluster.flink().startTaskManager(0);
+        cluster.flink().awaitTaskManagers(2, Duration.ofSeconds(60));
+        cluster.flink().killTaskManager(1);
+        String failure = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (failure == null && System.nanoTime() < deadline) {
+            String exceptions = cluster.flink().rest("/jobs/" + job + "/exceptions");
+            if (exceptions != null && exceptions.contains("encoder.onnx")) {
+                failure = exceptions;
+            }
+            Thread.sleep(500);
+        }
+        assertThat(failure).as("a job failure naming the corrupt file").isNotNull();
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("[^\"]{0,200}encoder\\.onnx[^\"]{0,200}")
+                        .matcher(failure);
+        assertThat(m.find()).isTrue();
+        String message = m.group();
+        System.out.println("cluster-fault: corrupt model refused: " + message);
+        assertThat(message).containsIgnoringCase("sha256");
+        java.nio.file.Files.write(encoder, original);
+        cluster.flink().startTaskManager(1);
+        cluster.flink().awaitTaskManagers(2, Duration.ofSeconds(60));
+        run.produce(input.subList(half, SECONDS), 0);
+        Map<String, float[]> got = run.awaitPredictions(expectedWindows * 3);
+        cluster.flink().stopWithSavepoint(job, dir.resolve("savepoints"));
+        assertSameAsFaultFree(run, got);
+    }
+
+    private static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (var all = java.nio.file.Files.walk(from)) {
+            for (Path p : all.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (java.nio.file.Files.isDirectory(p)) {
+                    java.nio.file.Files.createDirectories(target);
+                } else {
+                    java.nio.file.Files.copy(p, target);
+                }
+            }
+        }
+    }
+
+    /**
+     * A bundle roll-out through a savepoint: the job serving the fixture bundle is stopped with a
+     * savepoint and the same job restored from it with {@code ecg-fm-v2}. Every window is predicted
+     * exactly once per head, each by exactly one encoder ({@code encoderId.sha256}): the old one up
+     * to the savepoint, the new one after it; the old encoder's outputs equal the fault-free run.
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "fmstream.faults", matches = "all")
+    void aBundleRollOutThroughASavepointPredictsEveryWindowOnceByExactlyOneEncoder()
+            throws Exception {
+        Run run = new Run("rollout");
+        String job = run.submit(List.of());
+        int half = SECONDS / 2;
+        run.produce(input.subList(0, half), 0);
+        int firstPart = DEVICES * ((half - 10) / 5) * 3;
+        run.awaitAtLeast(firstPart);
+        String savepoint = cluster.flink().stopWithSavepoint(job, dir.resolve("savepoints"));
+        String next =
+                run.submit(
+                        List.of("-s", savepoint),
+                        RepositoryLayout.defaultBundle().toUri().toString());
+        run.produce(input.subList(half, SECONDS), 0);
+        Map<String, float[]> got = run.awaitPredictions(expectedWindows * 3);
+        cluster.flink().stopWithSavepoint(next, dir.resolve("savepoints"));
+        Map<String, Long> byEncoder = new java.util.TreeMap<>();
+        run.encoders.values().forEach(sha -> byEncoder.merge(sha, 1L, Long::sum));
+        System.out.printf(
+                "cluster-fault: roll-out fixture -> ecg-fm-v2 through a savepoint: predictions by"
+                        + " encoder sha256 %s, %d duplicates%n",
+                byEncoder, run.duplicates());
+        assertThat(run.duplicates()).as("windows predicted twice").isZero();
+        assertThat(got.keySet()).isEqualTo(expected.keySet());
+        String fixtureSha = sha256(RepositoryLayout.fixtureBundle().resolve("encoder.onnx"));
+        String v2Sha = sha256(RepositoryLayout.defaultBundle().resolve("encoder.onnx"));
+        assertThat(byEncoder.keySet()).containsExactlyInAnyOrder(fixtureSha, v2Sha);
+        assertThat(byEncoder.get(fixtureSha)).isGreaterThanOrEqualTo(firstPart);
+        // The old encoder's outputs are the fault-free run's.
+        run.encoders.forEach(
+                (key, sha) -> {
+                    if (sha.equals(fixtureSha)) {
+                        float[] e = expected.get(key);
+                        float[] g = got.get(key);
+                        for (int i = 0; i < e.length; i++) {
+                            assertThat(g[i]).as(key).isCloseTo(e[i], within(1e-5f));
+                        }
+                    }
+                });
+    }
+
+    private static String sha256(Path file) throws Exception {
+        return java.util.HexFormat.of()
+                .formatHex(
+                        java.security.MessageDigest.getInstance("SHA-256")
+                                .digest(java.nio.file.Files.readAllBytes(file)));
+    }
+
+    /** The newest retained checkpoint of {@code job} (a {@code chk-N} folder with metadata). */
+    private static Path latestCheckpoint(String job) throws Exception {
+        Path jobDir = cluster.dir().resolve("checkpoints").resolve(job);
+        try (var chks = java.nio.file.Files.list(jobDir)) {
+            return chks.filter(p -> p.getFileName().toString().startsWith("chk-"))
+                    .filter(p -> java.nio.file.Files.exists(p.resolve("_metadata")))
+                    .max(
+                            java.util.Comparator.comparingLong(
+                                    p -> Long.parseLong(p.getFileName().toString().substring(4))))
+                    .orElseThrow(() -> new IllegalStateException("no checkpoint in " + jobDir));
+        }
     }
 
     /**
@@ -375,6 +549,7 @@ class ClusterFaultIT {
         final String predictions;
         final String transactionalIdPrefix;
         final Map<String, float[]> byKey = new ConcurrentHashMap<>();
+        final Map<String, String> encoders = new ConcurrentHashMap<>();
         final ConcurrentLinkedQueue<Long> arrivals = new ConcurrentLinkedQueue<>();
         final AtomicBoolean stop = new AtomicBoolean();
         int duplicates;
@@ -392,9 +567,13 @@ class ClusterFaultIT {
 
         /** {@code flink run} of the job jar with {@code runOptions}; returns the job id. */
         String submit(List<String> runOptions) throws Exception {
+            return submit(runOptions, RepositoryLayout.fixtureBundle().toUri().toString());
+        }
+
+        String submit(List<String> runOptions, String bundleUri) throws Exception {
             return cluster.submitJob(
                     LocalCluster.jobJar(RepositoryLayout.root()),
-                    RepositoryLayout.fixtureBundle().toUri().toString(),
+                    bundleUri,
                     List.of(
                             "--fmstream.topics.create",
                             "true",
@@ -514,6 +693,7 @@ class ClusterFaultIT {
                         values[values.length - 1] =
                                 pr.getValue() == null ? 0f : pr.getValue().floatValue();
                         synchronized (this) {
+                            encoders.put(key, pr.getEncoderId().getSha256());
                             if (byKey.put(key, values) != null) {
                                 duplicates++;
                             }
