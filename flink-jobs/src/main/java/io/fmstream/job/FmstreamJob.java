@@ -339,7 +339,8 @@ public final class FmstreamJob {
                         sink(
                                 settings,
                                 "dead-letters",
-                                new DeadLetterSerializer(settings.deadLetterTopic)))
+                                new DeadLetterSerializer(
+                                        settings.deadLetterTopic, settings.deadLetterPayload)))
                 .uid(UID_DEAD_LETTERS_SINK)
                 .name("Dead letters (Kafka)");
     }

@@ -238,6 +238,25 @@ public final class FmstreamOptions {
                                     + " (lower latency; consumers de-duplicate on (deviceId,"
                                     + " windowStartMicros, task, encoderId.sha256)).");
 
+    /** What a dead letter carries of the rejected record's value. */
+    public enum DeadLetterPayload {
+        /** The original value, byte for byte (for debugging producers). */
+        KEEP,
+        /** Its SHA-256 (32 bytes): a bad record can be matched, its health data is not kept. */
+        HASH,
+        /** Nothing (payload null). */
+        DROP
+    }
+
+    public static final ConfigOption<DeadLetterPayload> DEAD_LETTER_PAYLOAD =
+            ConfigOptions.key("fmstream.dead-letters.payload")
+                    .enumType(DeadLetterPayload.class)
+                    .defaultValue(DeadLetterPayload.KEEP)
+                    .withDescription(
+                            "KEEP the rejected record's value in its dead letter, HASH it (SHA-256,"
+                                    + " 32 bytes) or DROP it: the value is raw health data; the"
+                                    + " detail says which was done.");
+
     public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX =
             ConfigOptions.key("fmstream.transactional-id-prefix")
                     .stringType()

@@ -48,6 +48,7 @@ public final class JobSettings implements Serializable {
     public final Duration batchMaxDelay;
     public final int onnxThreads;
     public final FmstreamOptions.Delivery delivery;
+    public final FmstreamOptions.DeadLetterPayload deadLetterPayload;
     public final String transactionalIdPrefix;
     public final Duration transactionTimeout;
     public final Duration checkpointInterval;
@@ -113,6 +114,7 @@ public final class JobSettings implements Serializable {
                     FmstreamOptions.ONNX_THREADS.key() + " must be >= 0, got " + onnxThreads);
         }
         delivery = c.get(FmstreamOptions.DELIVERY);
+        deadLetterPayload = c.get(FmstreamOptions.DEAD_LETTER_PAYLOAD);
         transactionalIdPrefix = c.get(FmstreamOptions.TRANSACTIONAL_ID_PREFIX);
         transactionTimeout = positiveDuration(c, FmstreamOptions.TRANSACTION_TIMEOUT);
         checkpointInterval = positiveDuration(c, FmstreamOptions.CHECKPOINT_INTERVAL);

@@ -1,0 +1,57 @@
+package io.fmstream.job.io;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fmstream.core.records.DeadLetterRecord;
+import io.fmstream.core.records.SourceRef;
+import io.fmstream.job.FmstreamOptions.DeadLetterPayload;
+import io.fmstream.schemas.DeadLetter;
+import io.fmstream.schemas.DeadLetterReason;
+import io.fmstream.schemas.codec.RecordCodec;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import org.junit.jupiter.api.Test;
+
+class DeadLetterSerializerTest {
+
+    private static final byte[] VALUE = "raw ECG samples".getBytes(StandardCharsets.UTF_8);
+
+    @Test
+    void keepsHashesOrDropsTheRejectedValueAsConfiguredAndSaysWhichInTheDetail() throws Exception {
+        DeadLetter kept = serialize(DeadLetterPayload.KEEP);
+        assertThat(bytes(kept.getPayload())).isEqualTo(VALUE);
+        assertThat(kept.getDetail()).isEqualTo("bad gain");
+
+        DeadLetter hashed = serialize(DeadLetterPayload.HASH);
+        assertThat(bytes(hashed.getPayload()))
+                .isEqualTo(MessageDigest.getInstance("SHA-256").digest(VALUE))
+                .hasSize(32);
+        assertThat(hashed.getDetail())
+                .isEqualTo("bad gain [payload: SHA-256 of the original value]");
+
+        DeadLetter dropped = serialize(DeadLetterPayload.DROP);
+        assertThat(dropped.getPayload()).isNull();
+        assertThat(dropped.getDetail()).isEqualTo("bad gain [payload dropped]");
+        // Everything else still identifies the record.
+        assertThat(dropped.getSourceOffset()).isEqualTo(42);
+        assertThat(dropped.getReason()).isEqualTo(DeadLetterReason.MALFORMED_SAMPLES);
+    }
+
+    private static DeadLetter serialize(DeadLetterPayload mode) throws Exception {
+        DeadLetterSerializer s = new DeadLetterSerializer("dead-letters", mode);
+        s.openCodec();
+        DeadLetterRecord d = new DeadLetterRecord();
+        d.source = new SourceRef("sensor", 1, 42, 1_700_000_000_000L, "dev".getBytes(), VALUE);
+        d.reason = DeadLetterReason.MALFORMED_SAMPLES;
+        d.detail = "bad gain";
+        d.deviceId = "dev";
+        return RecordCodec.forType(DeadLetter.class).decode(s.encode(d, 1_700_000_001_000L));
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
+    }
+}
