@@ -47,7 +47,42 @@ public final class LocalKafkaCluster implements AutoCloseable {
     private final String classpath;
     private final List<ChildJvm> processes = new ArrayList<>();
 
+    /**
+     * SASL_SSL for every listener: clients and brokers authenticate with SCRAM-SHA-512 on the
+     * broker listener (TLS with {@code pki}'s server certificate), brokers to controllers with
+     * PLAIN on the controller listener; {@code superUser} (the brokers' own principal) is the only
+     * super user; the {@code StandardAuthorizer} denies whatever no ACL allows. Every user's SCRAM
+     * credential is created when the storage is formatted.
+     */
+    public record Security(LocalPki pki, Map<String, String> users, String superUser) {
+        /** Client properties for {@code user} (its password from {@link #users}). */
+        public Map<String, String> clientProperties(String user) {
+            Map<String, String> c = new LinkedHashMap<>();
+            c.put("security.protocol", "SASL_SSL");
+            c.put("sasl.mechanism", "SCRAM-SHA-512");
+            c.put(
+                    "sasl.jaas.config",
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+                            + user
+                            + "\" password=\""
+                            + users.get(user)
+                            + "\";");
+            c.put("ssl.truststore.location", pki.truststore().toString());
+            c.put("ssl.truststore.password", pki.password());
+            c.put("ssl.truststore.type", "PKCS12");
+            return c;
+        }
+    }
+
+    private final Security security;
+
     public LocalKafkaCluster(Path dir, int nodes) throws IOException {
+        this(dir, nodes, null);
+    }
+
+    /** As above; {@code security} null for PLAINTEXT. */
+    public LocalKafkaCluster(Path dir, int nodes, Security security) throws IOException {
+        this.security = security;
         if (nodes < 1) {
             throw new IllegalArgumentException("nodes must be >= 1: " + nodes);
         }
@@ -147,6 +182,9 @@ public final class LocalKafkaCluster implements AutoCloseable {
                             controllerPorts,
                             "localhost",
                             nodeDir.resolve("data").toString()));
+            if (security != null) {
+                props.putAll(secureProperties(id));
+            }
             try (var w = Files.newBufferedWriter(config)) {
                 props.store(w, "fmstream local cluster, node " + id);
             }
@@ -161,9 +199,59 @@ public final class LocalKafkaCluster implements AutoCloseable {
         awaitBrokers(nodes, Duration.ofSeconds(90));
     }
 
+    /** What {@link Security} changes in a node's configuration. */
+    private Map<String, String> secureProperties(int id) {
+        Map<String, String> p = new LinkedHashMap<>();
+        String admin = security.superUser();
+        String password = security.users().get(admin);
+        p.put(
+                "listeners",
+                "SASL_SSL://localhost:"
+                        + brokerPorts[id - 1]
+                        + ",CONTROLLER://localhost:"
+                        + controllerPorts[id - 1]);
+        p.put("advertised.listeners", "SASL_SSL://localhost:" + brokerPorts[id - 1]);
+        p.put("listener.security.protocol.map", "SASL_SSL:SASL_SSL,CONTROLLER:SASL_SSL");
+        p.put("inter.broker.listener.name", "SASL_SSL");
+        p.put("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-512");
+        p.put("sasl.mechanism.controller.protocol", "PLAIN");
+        p.put("listener.name.sasl_ssl.sasl.enabled.mechanisms", "SCRAM-SHA-512");
+        p.put(
+                "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+                        + admin
+                        + "\" password=\""
+                        + password
+                        + "\";");
+        p.put("listener.name.controller.sasl.enabled.mechanisms", "PLAIN");
+        p.put(
+                "listener.name.controller.plain.sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+                        + admin
+                        + "\" password=\""
+                        + password
+                        + "\" user_"
+                        + admin
+                        + "=\""
+                        + password
+                        + "\";");
+        p.put("ssl.keystore.location", security.pki().keystore().toString());
+        p.put("ssl.keystore.password", security.pki().password());
+        p.put("ssl.key.password", security.pki().password());
+        p.put("ssl.keystore.type", "PKCS12");
+        p.put("ssl.truststore.location", security.pki().truststore().toString());
+        p.put("ssl.truststore.password", security.pki().password());
+        p.put("ssl.truststore.type", "PKCS12");
+        p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+        p.put("super.users", "User:" + admin);
+        p.put("allow.everyone.if.no.acl.found", "false");
+        return p;
+    }
+
     private void format(int id, Path config) throws Exception {
-        Process p =
-                new ProcessBuilder(
+        List<String> command =
+                new ArrayList<>(
+                        List.of(
                                 ChildJvm.javaBin(),
                                 "-Xmx128m",
                                 "-cp",
@@ -173,7 +261,24 @@ public final class LocalKafkaCluster implements AutoCloseable {
                                 "-t",
                                 clusterId,
                                 "-c",
-                                config.toString())
+                                config.toString()));
+        if (security != null) {
+            // SCRAM credentials exist before the first broker starts (KIP-900), so brokers can
+            // authenticate to each other with them.
+            security.users()
+                    .forEach(
+                            (user, password) -> {
+                                command.add("--add-scram");
+                                command.add(
+                                        "SCRAM-SHA-512=[name="
+                                                + user
+                                                + ",password="
+                                                + password
+                                                + "]");
+                            });
+        }
+        Process p =
+                new ProcessBuilder(command)
                         .redirectErrorStream(true)
                         .redirectOutput(dir.resolve("kafka-" + id + "/format.out").toFile())
                         .start();
@@ -257,8 +362,17 @@ public final class LocalKafkaCluster implements AutoCloseable {
         return String.join(",", s);
     }
 
+    /** Client properties of {@code user} on this cluster (empty without security). */
+    public Map<String, String> clientProperties(String user) {
+        return security == null ? Map.of() : security.clientProperties(user);
+    }
+
+    /** An admin client (the super user when the cluster is secured). */
     public Admin admin() {
         Properties p = new Properties();
+        if (security != null) {
+            p.putAll(security.clientProperties(security.superUser()));
+        }
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10000);

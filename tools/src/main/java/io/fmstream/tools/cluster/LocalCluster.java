@@ -40,8 +40,17 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Starts Kafka (topics created) and Flink; a failed start stops what it started. */
     public static LocalCluster start(Path dir) throws Exception {
+        return start(dir, null);
+    }
+
+    /**
+     * As above with a secured Kafka cluster (SASL_SSL, SCRAM, ACLs; see {@link
+     * LocalKafkaCluster.Security}), or PLAINTEXT when {@code security} is null.
+     */
+    public static LocalCluster start(Path dir, LocalKafkaCluster.Security security)
+            throws Exception {
         Files.createDirectories(dir);
-        LocalKafkaCluster kafka = new LocalKafkaCluster(dir, ClusterSpec.KAFKA_NODES);
+        LocalKafkaCluster kafka = new LocalKafkaCluster(dir, ClusterSpec.KAFKA_NODES, security);
         StandaloneFlinkCluster flink =
                 new StandaloneFlinkCluster(
                         dir.resolve("flink"),

@@ -1,0 +1,356 @@
+package io.fmstream.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fmstream.data.RepositoryLayout;
+import io.fmstream.data.sim.HeartRateProfile;
+import io.fmstream.data.sim.SimulatedDevice;
+import io.fmstream.kafka.KafkaClientProperties;
+import io.fmstream.local.LocalKafkaCluster;
+import io.fmstream.local.LocalPki;
+import io.fmstream.schemas.Prediction;
+import io.fmstream.schemas.SensorChunk;
+import io.fmstream.schemas.codec.RecordCodec;
+import io.fmstream.tools.cluster.LocalCluster;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourceType;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The job behind authentication and authorisation, on the multi-process cluster: 3 Kafka nodes with
+ * only SASL_SSL listeners (SCRAM-SHA-512 for clients and brokers, PLAIN between brokers and
+ * controllers, a CA and certificates made in the test), the {@code StandardAuthorizer} with the
+ * brokers' principal as the only super user, and least-privilege ACLs for the job's principal and
+ * the devices' gateway. The job runs end to end under them, including a recovery after a
+ * TaskManager is killed; a principal without ACLs is refused with a clear authorisation error, both
+ * reading the outputs and submitting the job.
+ */
+class SecureClusterIT {
+
+    private static final long SECOND = 1_000_000L;
+    private static final int DEVICES = 4;
+    private static final int SECONDS = 60;
+    private static final String JOB = "fmstream-job";
+    private static final String GATEWAY = "device-gateway";
+    private static final String ADMIN = "admin";
+    private static final String INTRUDER = "intruder";
+    private static final String PREFIX = "fmstream-secure";
+    private static final String GROUP = "fmstream-secure";
+    private static final String SENSOR = "sensor-secure";
+    private static final List<String> OUTPUTS =
+            List.of("embeddings-secure", "predictions-secure", "dead-letters-secure");
+
+    @TempDir Path dir;
+
+    @Test
+    void theJobRunsUnderLeastPrivilegeAclsSurvivesAKillAndStrangersAreRefused() throws Exception {
+        LocalPki pki = LocalPki.create(dir.resolve("pki"), "changeit-" + System.nanoTime());
+        LocalKafkaCluster.Security security =
+                new LocalKafkaCluster.Security(
+                        pki,
+                        Map.of(
+                                ADMIN, "admin-" + System.nanoTime(),
+                                JOB, "job-" + System.nanoTime(),
+                                GATEWAY, "gateway-" + System.nanoTime(),
+                                INTRUDER, "intruder-" + System.nanoTime()),
+                        ADMIN);
+        try (LocalCluster cluster = LocalCluster.start(dir.resolve("cluster"), security)) {
+            LocalKafkaCluster kafka = cluster.kafka();
+            try (Admin admin = kafka.admin()) {
+                List<NewTopic> topics = new ArrayList<>();
+                for (String t : concat(List.of(SENSOR), OUTPUTS)) {
+                    topics.add(
+                            new NewTopic(t, 2, (short) 3).configs(LocalKafkaCluster.TOPIC_CONFIG));
+                }
+                admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
+                admin.createAcls(acls()).all().get(60, TimeUnit.SECONDS);
+            }
+
+            List<String> jobArgs = new ArrayList<>();
+            jobArgs.addAll(
+                    List.of(
+                            "--fmstream.topic.sensor-chunks",
+                            SENSOR,
+                            "--fmstream.topic.embeddings",
+                            OUTPUTS.get(0),
+                            "--fmstream.topic.predictions",
+                            OUTPUTS.get(1),
+                            "--fmstream.topic.dead-letters",
+                            OUTPUTS.get(2),
+                            "--fmstream.topics.partitions",
+                            "2",
+                            "--fmstream.transactional-id-prefix",
+                            PREFIX,
+                            "--fmstream.kafka.group-id",
+                            GROUP,
+                            "--fmstream.checkpoint-interval",
+                            "2 s",
+                            "--fmstream.transaction-timeout",
+                            "120 s"));
+
+            // A principal without ACLs: the job refuses to start, with the broker's reason.
+            assertThatThrownBy(
+                            () ->
+                                    cluster.submitJob(
+                                            LocalCluster.jobJar(RepositoryLayout.root()),
+                                            RepositoryLayout.fixtureBundle().toUri().toString(),
+                                            concat(jobArgs, asJobProperties(kafka, INTRUDER))))
+                    .hasMessageContaining("uthoriz");
+
+            String job =
+                    cluster.submitJob(
+                            LocalCluster.jobJar(RepositoryLayout.root()),
+                            RepositoryLayout.fixtureBundle().toUri().toString(),
+                            concat(jobArgs, asJobProperties(kafka, JOB)));
+
+            long t0 =
+                    Math.floorDiv(System.currentTimeMillis() * 1000L - SECONDS * SECOND, 5 * SECOND)
+                            * 5
+                            * SECOND;
+            Set<String> expected = new HashSet<>();
+            List<List<ProducerRecord<byte[], byte[]>>> input = input(t0, expected);
+            int half = input.size() / 2;
+            produce(kafka, input.subList(0, half));
+            Map<String, Integer> seen = new HashMap<>();
+            try {
+                awaitPredictions(kafka, seen, DEVICES * ((half - 10) / 5) * 3);
+            } catch (AssertionError e) {
+                String ex = cluster.flink().rest("/jobs/" + job + "/exceptions");
+                throw new AssertionError(
+                        e.getMessage()
+                                + "\njob exceptions: "
+                                + (ex == null
+                                        ? "none"
+                                        : ex.substring(0, Math.min(3000, ex.length()))),
+                        e);
+            }
+            // Recovery after a kill, under the same ACLs (transactions recovered or aborted).
+            cluster.flink().killTaskManager(0);
+            produce(kafka, input.subList(half, input.size()));
+            awaitPredictions(kafka, seen, expected.size());
+            cluster.flink().startTaskManager(0);
+            cluster.flink().awaitTaskManagers(2, Duration.ofSeconds(60));
+            cluster.flink().stopWithSavepoint(job, dir.resolve("savepoints"));
+
+            assertThat(seen.keySet()).isEqualTo(expected);
+            assertThat(seen.values()).as("each window once per head").allMatch(n -> n == 1);
+
+            // A principal without ACLs cannot read the predictions: a clear error, not a hang.
+            assertThatThrownBy(
+                            () -> readAll(kafka, INTRUDER, OUTPUTS.get(1), Duration.ofSeconds(20)))
+                    .isInstanceOf(TopicAuthorizationException.class)
+                    .hasMessageContaining(OUTPUTS.get(1));
+        }
+    }
+
+    /** Least privilege: what the job, the gateway and nobody else may do. */
+    private static List<AclBinding> acls() {
+        List<AclBinding> acls = new ArrayList<>();
+        // The job: read the sensor topic in its group, write the outputs with transactions under
+        // its prefix, idempotently; describe what it checks at start.
+        acls.add(allow(ResourceType.TOPIC, SENSOR, PatternType.LITERAL, JOB, AclOperation.READ));
+        acls.add(
+                allow(ResourceType.TOPIC, SENSOR, PatternType.LITERAL, JOB, AclOperation.DESCRIBE));
+        acls.add(allow(ResourceType.GROUP, GROUP, PatternType.LITERAL, JOB, AclOperation.READ));
+        for (String t : OUTPUTS) {
+            acls.add(allow(ResourceType.TOPIC, t, PatternType.LITERAL, JOB, AclOperation.WRITE));
+            // Transaction recovery: the sink lists the producers with open transactions on its
+            // output partitions (DescribeProducers), which Kafka authorises as READ on the topic.
+            acls.add(allow(ResourceType.TOPIC, t, PatternType.LITERAL, JOB, AclOperation.READ));
+            acls.add(allow(ResourceType.TOPIC, t, PatternType.LITERAL, JOB, AclOperation.DESCRIBE));
+        }
+        acls.add(
+                allow(
+                        ResourceType.TRANSACTIONAL_ID,
+                        PREFIX,
+                        PatternType.PREFIXED,
+                        JOB,
+                        AclOperation.WRITE));
+        acls.add(
+                allow(
+                        ResourceType.TRANSACTIONAL_ID,
+                        PREFIX,
+                        PatternType.PREFIXED,
+                        JOB,
+                        AclOperation.DESCRIBE));
+        acls.add(
+                allow(
+                        ResourceType.CLUSTER,
+                        "kafka-cluster",
+                        PatternType.LITERAL,
+                        JOB,
+                        AclOperation.IDEMPOTENT_WRITE));
+        // The devices' gateway: write the sensor topic.
+        acls.add(
+                allow(
+                        ResourceType.TOPIC,
+                        SENSOR,
+                        PatternType.LITERAL,
+                        GATEWAY,
+                        AclOperation.WRITE));
+        acls.add(
+                allow(
+                        ResourceType.TOPIC,
+                        SENSOR,
+                        PatternType.LITERAL,
+                        GATEWAY,
+                        AclOperation.DESCRIBE));
+        acls.add(
+                allow(
+                        ResourceType.CLUSTER,
+                        "kafka-cluster",
+                        PatternType.LITERAL,
+                        GATEWAY,
+                        AclOperation.IDEMPOTENT_WRITE));
+        return acls;
+    }
+
+    private static AclBinding allow(
+            ResourceType type, String name, PatternType pattern, String user, AclOperation op) {
+        return new AclBinding(
+                new ResourcePattern(type, name, pattern),
+                new AccessControlEntry("User:" + user, "*", op, AclPermissionType.ALLOW));
+    }
+
+    private static List<String> asJobProperties(LocalKafkaCluster kafka, String user) {
+        List<String> args = new ArrayList<>();
+        args.add("--fmstream.kafka.bootstrap-servers");
+        args.add(kafka.bootstrapServers());
+        kafka.clientProperties(user)
+                .forEach(
+                        (k, v) -> {
+                            args.add("--" + KafkaClientProperties.JOB_PREFIX + k);
+                            args.add(v);
+                        });
+        return args;
+    }
+
+    private static List<List<ProducerRecord<byte[], byte[]>>> input(long t0, Set<String> expected) {
+        RecordCodec<SensorChunk> codec = RecordCodec.forType(SensorChunk.class);
+        List<List<ProducerRecord<byte[], byte[]>>> perSecond = new ArrayList<>();
+        SimulatedDevice[] devices = new SimulatedDevice[DEVICES];
+        for (int d = 0; d < DEVICES; d++) {
+            devices[d] =
+                    new SimulatedDevice(
+                            "secure-" + d, 200 + d, 250, t0, HeartRateProfile.resting(65 + 5 * d));
+            for (int w = 0; w <= SECONDS - 15; w += 5) {
+                for (String task : new String[] {"rhythm", "heart_rate", "signal_quality"}) {
+                    expected.add("secure-" + d + "@" + (t0 + w * SECOND) + "/" + task);
+                }
+            }
+        }
+        for (int s = 0; s < SECONDS; s++) {
+            List<ProducerRecord<byte[], byte[]>> chunks = new ArrayList<>();
+            for (int d = 0; d < DEVICES; d++) {
+                chunks.add(
+                        new ProducerRecord<>(
+                                SENSOR,
+                                ("secure-" + d).getBytes(StandardCharsets.UTF_8),
+                                codec.encode(devices[d].nextChunk(250))));
+            }
+            perSecond.add(chunks);
+        }
+        return perSecond;
+    }
+
+    /** Sends as the devices' gateway. */
+    private static void produce(
+            LocalKafkaCluster kafka, List<List<ProducerRecord<byte[], byte[]>>> seconds)
+            throws Exception {
+        Properties p = new Properties();
+        p.putAll(kafka.clientProperties(GATEWAY));
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (List<ProducerRecord<byte[], byte[]>> second : seconds) {
+                for (ProducerRecord<byte[], byte[]> r : second) {
+                    producer.send(r).get(30, TimeUnit.SECONDS);
+                }
+            }
+        }
+    }
+
+    /** Reads the predictions as the admin until {@code n} distinct keys were seen. */
+    private static void awaitPredictions(LocalKafkaCluster kafka, Map<String, Integer> seen, int n)
+            throws Exception {
+        RecordCodec<Prediction> codec = RecordCodec.forType(Prediction.class);
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (seen.size() < n && System.nanoTime() < deadline) {
+            seen.clear();
+            for (ConsumerRecord<byte[], byte[]> r :
+                    readAll(kafka, ADMIN, OUTPUTS.get(1), Duration.ofSeconds(3))) {
+                Prediction p = codec.decode(r.value());
+                seen.merge(
+                        p.getDeviceId() + "@" + p.getWindowStartMicros() + "/" + p.getTask(),
+                        1,
+                        Integer::sum);
+            }
+        }
+        assertThat(seen.size()).as("predictions seen").isGreaterThanOrEqualTo(n);
+    }
+
+    /** Everything committed in {@code topic}, read as {@code user} for {@code quiet} at most. */
+    private static List<ConsumerRecord<byte[], byte[]>> readAll(
+            LocalKafkaCluster kafka, String user, String topic, Duration quiet) {
+        Properties p = new Properties();
+        p.putAll(kafka.clientProperties(user));
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c =
+                new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> parts =
+                    List.of(new TopicPartition(topic, 0), new TopicPartition(topic, 1));
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            long end = System.nanoTime() + quiet.toNanos();
+            while (System.nanoTime() < end) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    out.add(r);
+                }
+            }
+        }
+        return out;
+    }
+
+    @SafeVarargs
+    private static List<String> concat(List<String>... parts) {
+        List<String> all = new ArrayList<>();
+        for (List<String> p : parts) {
+            all.addAll(p);
+        }
+        return all;
+    }
+}
