@@ -2,6 +2,7 @@ package io.fmstream.tools.cluster;
 
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.local.ChildJvm;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -23,7 +24,8 @@ import picocli.CommandLine.Option;
         subcommands = {
             ClusterCommand.Up.class,
             ClusterCommand.Down.class,
-            ClusterCommand.Status.class
+            ClusterCommand.Status.class,
+            ClusterCommand.SoakCommand.class
         })
 public final class ClusterCommand implements Runnable {
 
@@ -110,6 +112,94 @@ public final class ClusterCommand implements Runnable {
             } catch (Exception e) {
                 c.close();
                 throw e;
+            }
+        }
+    }
+
+    @Command(
+            name = "soak",
+            mixinStandardHelpOptions = true,
+            description =
+                    "A bounded soak (not part of CI): a fresh cluster, the job and the simulator"
+                            + " for --duration, a TaskManager killed with kill -9 and started"
+                            + " again every --kill-every; TaskManager heap and resident memory,"
+                            + " checkpoint size and duration and the sensor lag sampled into"
+                            + " soak.csv, soak.md (with a growth verdict per series) and soak.png"
+                            + " under --out. Choose --devices at about 70 % of the fleet the"
+                            + " machine serves in real time.")
+    static final class SoakCommand implements Callable<Integer> {
+        @Option(
+                names = "--dir",
+                defaultValue = "target/soak-cluster",
+                description = "Cluster folder (default: ${DEFAULT-VALUE}).")
+        String dir;
+
+        @Option(
+                names = "--out",
+                defaultValue = "target/soak",
+                description = "Where the table and plot go (default: ${DEFAULT-VALUE}).")
+        String out;
+
+        @Option(
+                names = "--duration",
+                defaultValue = "PT15M",
+                description = "Soak length (default: ${DEFAULT-VALUE}).")
+        java.time.Duration duration;
+
+        @Option(
+                names = "--kill-every",
+                defaultValue = "PT5M",
+                description = "Period of the TaskManager kills (default: ${DEFAULT-VALUE}).")
+        java.time.Duration killEvery;
+
+        @Option(
+                names = "--sample-every",
+                defaultValue = "PT15S",
+                description = "Sampling period (default: ${DEFAULT-VALUE}).")
+        java.time.Duration sampleEvery;
+
+        @Option(
+                names = "--devices",
+                defaultValue = "20",
+                description = "Simulated devices in real time (default: ${DEFAULT-VALUE}).")
+        int devices;
+
+        @Option(
+                names = "--bundle",
+                description = "Model bundle folder (default: the shipped default bundle).")
+        Path bundle;
+
+        @Override
+        public Integer call() throws Exception {
+            Path d = resolve(dir);
+            if (ChildJvm.find(d, "kafka-1").isPresent()) {
+                System.err.println("soak: a cluster is running in " + d + "; stop it first");
+                return 1;
+            }
+            LocalCluster.wipe(d);
+            Path b = bundle != null ? bundle : RepositoryLayout.defaultBundle();
+            try (LocalCluster c = LocalCluster.start(d)) {
+                String job =
+                        c.submitJob(
+                                LocalCluster.jobJar(RepositoryLayout.root()),
+                                b.toAbsolutePath().toUri().toString(),
+                                List.of());
+                c.startSimulator(devices, 1);
+                System.out.printf(
+                        "soak: %s, %d devices, kill -9 of a TaskManager every %s; job %s%n"
+                                + "|   min | heap MB |  RSS MB |  ckpt KB | ckpt ms |    lag |"
+                                + " event |%n",
+                        duration, devices, killEvery, job);
+                List<Soak.Sample> samples =
+                        new Soak(c, job, resolve(out)).run(duration, killEvery, sampleEvery);
+                System.out.println(
+                        Files.readString(resolve(out).resolve("soak.md"))
+                                .lines()
+                                .dropWhile(l -> !l.startsWith("Last kill cycle"))
+                                .reduce("", (a, l) -> a + l + "\n"));
+                System.out.printf(
+                        "soak: %d samples; table and plot in %s%n", samples.size(), resolve(out));
+                return 0;
             }
         }
     }

@@ -1,0 +1,319 @@
+package io.fmstream.tools.cluster;
+
+import io.fmstream.kafka.Topics;
+import io.fmstream.local.ChildJvm;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * A bounded soak of the multi-process deployment: the job and the simulator run for a fixed time
+ * while a TaskManager is killed ({@code kill -9}) and started again at a fixed period, and the
+ * resources that could grow without bound are sampled: TaskManager heap in use and resident memory
+ * (heap + ONNX Runtime's native memory + everything else), the last checkpoint's size and duration,
+ * and the job's consumer lag on the sensor topic. Writes {@code soak.csv}, {@code soak.md} (a row
+ * per sample period and a verdict per series) and {@code soak.png}.
+ */
+final class Soak {
+
+    /** One sample. */
+    record Sample(
+            double minutes,
+            double heapMb,
+            double rssMb,
+            double checkpointKb,
+            double checkpointMs,
+            long lag,
+            String event) {}
+
+    private final LocalCluster cluster;
+    private final String job;
+    private final Path out;
+    private final List<Sample> samples = new ArrayList<>();
+    private double killEveryMinutes = Double.POSITIVE_INFINITY;
+
+    Soak(LocalCluster cluster, String job, Path out) {
+        this.cluster = cluster;
+        this.job = job;
+        this.out = out;
+    }
+
+    List<Sample> run(Duration duration, Duration killEvery, Duration sampleEvery) throws Exception {
+        killEveryMinutes = killEvery.toMillis() / 60_000.0;
+        long start = System.nanoTime();
+        long end = start + duration.toNanos();
+        long nextKill = start + killEvery.toNanos();
+        int victim = 0;
+        while (System.nanoTime() < end) {
+            String event = "";
+            if (System.nanoTime() >= nextKill) {
+                cluster.flink().killTaskManager(victim);
+                cluster.flink().startTaskManager(victim);
+                event = "kill -9 taskmanager-" + (victim + 1);
+                victim = (victim + 1) % ClusterSpec.TASK_MANAGERS;
+                nextKill += killEvery.toNanos();
+            }
+            samples.add(sample((System.nanoTime() - start) / 60e9, event));
+            System.out.println(format(samples.get(samples.size() - 1)));
+            Thread.sleep(sampleEvery.toMillis());
+        }
+        write();
+        return samples;
+    }
+
+    private Sample sample(double minutes, String event) {
+        double heap = 0;
+        String tms = cluster.flink().rest("/taskmanagers");
+        if (tms != null) {
+            Matcher id = Pattern.compile("\"id\":\"([^\"]+)\"").matcher(tms);
+            while (id.find()) {
+                String m =
+                        cluster.flink()
+                                .rest(
+                                        "/taskmanagers/"
+                                                + id.group(1)
+                                                + "/metrics?get=Status.JVM.Memory.Heap.Used");
+                heap += number(m, "\"value\":\"([0-9.]+)\"");
+            }
+        }
+        double rss = 0;
+        for (int i = 1; i <= ClusterSpec.TASK_MANAGERS; i++) {
+            ChildJvm tm = cluster.flink().process("taskmanager-" + i);
+            if (tm != null && tm.isAlive()) {
+                rss += rssKb(tm.pid()) / 1024.0;
+            }
+        }
+        String cp = cluster.flink().rest("/jobs/" + job + "/checkpoints");
+        double size = 0;
+        double duration = 0;
+        if (cp != null) {
+            int latest = cp.indexOf("\"completed\":{", cp.indexOf("\"latest\""));
+            if (latest >= 0) {
+                String c = cp.substring(latest);
+                size = number(c, "\"state_size\":([0-9]+)") / 1024.0;
+                duration = number(c, "\"end_to_end_duration\":([0-9]+)");
+            }
+        }
+        return new Sample(minutes, heap / 1e6, rss, size, duration, lag(), event);
+    }
+
+    private long lag() {
+        try (Admin admin = cluster.kafka().admin()) {
+            Map<TopicPartition, OffsetAndMetadata> committed =
+                    admin.listConsumerGroupOffsets("fmstream")
+                            .partitionsToOffsetAndMetadata()
+                            .get(10, TimeUnit.SECONDS);
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (int p = 0; p < ClusterSpec.PARTITIONS; p++) {
+                latest.put(new TopicPartition(Topics.SENSOR_CHUNKS, p), OffsetSpec.latest());
+            }
+            long lag = 0;
+            for (var e : admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS).entrySet()) {
+                OffsetAndMetadata c = committed.get(e.getKey());
+                lag += e.getValue().offset() - (c == null ? 0 : c.offset());
+            }
+            return lag;
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private static double number(String json, String regex) {
+        if (json == null) {
+            return 0;
+        }
+        Matcher m = Pattern.compile(regex).matcher(json);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
+    private static long rssKb(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (Exception e) {
+            // gone meanwhile
+        }
+        return 0;
+    }
+
+    static String format(Sample s) {
+        return String.format(
+                Locale.ROOT,
+                "| %5.1f | %7.1f | %7.1f | %8.1f | %6.0f | %6d | %s |",
+                s.minutes(),
+                s.heapMb(),
+                s.rssMb(),
+                s.checkpointKb(),
+                s.checkpointMs(),
+                s.lag(),
+                s.event());
+    }
+
+    /**
+     * Whether a series grows across kill cycles: the mean over the last cycle (the time between two
+     * kills) divided by the mean over the first, each without its first {@code warmup} minutes (a
+     * restarted TaskManager warms up: JIT, ONNX Runtime sessions, state restored). Saw-teeth within
+     * a cycle (garbage collection, checkpoints) cancel out; a leak shows as a ratio that keeps
+     * rising. NaN when there are fewer than two cycles with samples.
+     */
+    static double lastOverFirstCycle(
+            List<Sample> samples,
+            java.util.function.ToDoubleFunction<Sample> f,
+            double cycleMinutes,
+            double warmupMinutes) {
+        Map<Integer, double[]> sums = new java.util.TreeMap<>();
+        for (Sample s : samples) {
+            int cycle = (int) Math.floor(s.minutes() / cycleMinutes);
+            if (s.minutes() - cycle * cycleMinutes < warmupMinutes) {
+                continue;
+            }
+            double[] acc = sums.computeIfAbsent(cycle, k -> new double[2]);
+            acc[0] += f.applyAsDouble(s);
+            acc[1]++;
+        }
+        if (sums.size() < 2) {
+            return Double.NaN;
+        }
+        double[] first = sums.values().iterator().next();
+        double[] last = ((java.util.TreeMap<Integer, double[]>) sums).lastEntry().getValue();
+        double firstMean = first[0] / first[1];
+        return firstMean == 0 ? Double.NaN : (last[0] / last[1]) / firstMean;
+    }
+
+    private void write() throws Exception {
+        Files.createDirectories(out);
+        StringBuilder csv =
+                new StringBuilder("minutes,heap_mb,rss_mb,checkpoint_kb,checkpoint_ms,lag,event\n");
+        for (Sample s : samples) {
+            csv.append(
+                    String.format(
+                            Locale.ROOT,
+                            "%.2f,%.1f,%.1f,%.1f,%.0f,%d,%s%n",
+                            s.minutes(),
+                            s.heapMb(),
+                            s.rssMb(),
+                            s.checkpointKb(),
+                            s.checkpointMs(),
+                            s.lag(),
+                            s.event()));
+        }
+        Files.writeString(out.resolve("soak.csv"), csv);
+        StringBuilder md = new StringBuilder();
+        md.append(
+                "| min | TM heap used, MB | TM resident, MB | checkpoint, KB | checkpoint, ms |"
+                        + " sensor lag, records | event |\n|---|---|---|---|---|---|---|\n");
+        for (Sample s : samples) {
+            md.append(format(s)).append('\n');
+        }
+        md.append("\nLast kill cycle's mean over the first's, each without its first minute")
+                .append(" (warm-up after a restart); above 1.25 counts as growing, and a lag")
+                .append(" below 200 records (a few seconds of input) as noise:\n\n");
+        Map<String, java.util.function.ToDoubleFunction<Sample>> series = series();
+        for (var e : series.entrySet()) {
+            double r = lastOverFirstCycle(samples, e.getValue(), killEveryMinutes, 1.0);
+            double lastLag = samples.isEmpty() ? 0 : samples.get(samples.size() - 1).lag();
+            boolean noise = e.getKey().contains("lag") && lastLag < 200;
+            md.append(
+                    String.format(
+                            Locale.ROOT,
+                            "- %s: %.2f, %s%n",
+                            e.getKey(),
+                            r,
+                            Double.isNaN(r)
+                                    ? "too short to tell"
+                                    : r > 1.25 && !noise ? "GROWING" : "bounded"));
+        }
+        Files.writeString(out.resolve("soak.md"), md);
+        plot(out.resolve("soak.png"));
+    }
+
+    static Map<String, java.util.function.ToDoubleFunction<Sample>> series() {
+        Map<String, java.util.function.ToDoubleFunction<Sample>> m =
+                new java.util.LinkedHashMap<>();
+        m.put("TaskManager heap used (MB)", Sample::heapMb);
+        m.put("TaskManager resident memory (MB)", Sample::rssMb);
+        m.put("last checkpoint size (KB)", Sample::checkpointKb);
+        m.put("sensor consumer lag (records)", s -> Math.max(0, s.lag()));
+        return m;
+    }
+
+    /** Four stacked panels, one per series, kills marked. */
+    private void plot(Path file) throws Exception {
+        int w = 900;
+        int panel = 170;
+        var series = series();
+        BufferedImage img =
+                new BufferedImage(w, panel * series.size() + 20, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, img.getWidth(), img.getHeight());
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        double maxT = samples.isEmpty() ? 1 : samples.get(samples.size() - 1).minutes();
+        int row = 0;
+        for (var e : series.entrySet()) {
+            int top = 10 + row * panel;
+            int left = 70;
+            int right = w - 20;
+            int bottom = top + panel - 35;
+            double max = 1e-9;
+            for (Sample s : samples) {
+                max = Math.max(max, e.getValue().applyAsDouble(s));
+            }
+            g.setColor(Color.DARK_GRAY);
+            g.drawString(
+                    e.getKey() + " (max " + String.format(Locale.ROOT, "%.1f", max) + ")",
+                    left,
+                    top + 12);
+            g.drawRect(left, top + 18, right - left, bottom - top - 18);
+            g.setColor(new Color(220, 60, 60));
+            for (Sample s : samples) {
+                if (!s.event().isEmpty()) {
+                    int x = left + (int) ((right - left) * s.minutes() / Math.max(maxT, 1e-9));
+                    g.drawLine(x, top + 18, x, bottom);
+                }
+            }
+            g.setColor(new Color(30, 90, 180));
+            g.setStroke(new BasicStroke(1.6f));
+            int px = -1;
+            int py = -1;
+            for (Sample s : samples) {
+                int x = left + (int) ((right - left) * s.minutes() / Math.max(maxT, 1e-9));
+                int y = bottom - (int) ((bottom - top - 22) * e.getValue().applyAsDouble(s) / max);
+                if (px >= 0) {
+                    g.drawLine(px, py, x, y);
+                }
+                px = x;
+                py = y;
+            }
+            g.setColor(Color.DARK_GRAY);
+            g.drawString("0", left - 15, bottom);
+            g.drawString(String.format(Locale.ROOT, "%.0f min", maxT), right - 40, bottom + 14);
+            row++;
+        }
+        g.dispose();
+        ImageIO.write(img, "png", file.toFile());
+    }
+}
