@@ -60,18 +60,21 @@ public final class LocalKafkaCluster implements AutoCloseable {
             Map<String, String> c = new LinkedHashMap<>();
             c.put("security.protocol", "SASL_SSL");
             c.put("sasl.mechanism", "SCRAM-SHA-512");
-            c.put(
-                    "sasl.jaas.config",
-                    "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
-                            + user
-                            + "\" password=\""
-                            + users.get(user)
-                            + "\";");
+            c.put("sasl.jaas.config", scramJaas(user, users.get(user)));
             c.put("ssl.truststore.location", pki.truststore().toString());
             c.put("ssl.truststore.password", pki.password());
             c.put("ssl.truststore.type", "PKCS12");
             return c;
         }
+    }
+
+    /** The JAAS line a SCRAM client (or a broker, to its peers) logs in with. */
+    static String scramJaas(String user, String password) {
+        return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+                + user
+                + "\" password=\""
+                + password
+                + "\";";
     }
 
     private final Security security;
@@ -216,13 +219,7 @@ public final class LocalKafkaCluster implements AutoCloseable {
         p.put("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-512");
         p.put("sasl.mechanism.controller.protocol", "PLAIN");
         p.put("listener.name.sasl_ssl.sasl.enabled.mechanisms", "SCRAM-SHA-512");
-        p.put(
-                "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config",
-                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
-                        + admin
-                        + "\" password=\""
-                        + password
-                        + "\";");
+        p.put("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config", scramJaas(admin, password));
         p.put("listener.name.controller.sasl.enabled.mechanisms", "PLAIN");
         p.put(
                 "listener.name.controller.plain.sasl.jaas.config",

@@ -240,20 +240,14 @@ public final class ClusterCommand implements Runnable {
         @Override
         public Integer call() {
             Path d = resolve(dir);
-            int running = 0;
-            for (String name : LocalCluster.STOP_ORDER) {
-                for (Path f : List.of(d, d.resolve("flink"))) {
-                    var p = ChildJvm.find(f, name);
-                    if (p.isPresent()) {
-                        running++;
-                        System.out.printf("%-14s running, pid %d%n", name, p.get().pid());
-                    }
-                }
+            List<ChildJvm> running = LocalCluster.running(d);
+            for (ChildJvm p : running) {
+                System.out.printf("%-14s running, pid %d%n", p.name(), p.pid());
             }
-            if (running == 0) {
+            if (running.isEmpty()) {
                 System.out.println("cluster: nothing running in " + d);
             }
-            return running == 0 ? 1 : 0;
+            return running.isEmpty() ? 1 : 0;
         }
     }
 }

@@ -173,6 +173,17 @@ public final class LocalCluster implements AutoCloseable {
                     "kafka-2",
                     "kafka-3");
 
+    /** The cluster's processes under {@code dir} that are running, in {@link #STOP_ORDER}. */
+    public static List<ChildJvm> running(Path dir) {
+        List<ChildJvm> found = new ArrayList<>();
+        for (String name : STOP_ORDER) {
+            for (Path d : List.of(dir, dir.resolve("flink"))) {
+                ChildJvm.find(d, name).ifPresent(found::add);
+            }
+        }
+        return found;
+    }
+
     /**
      * Stops every process of the cluster under {@code dir} by its PID file (SIGTERM, SIGKILL after
      * 20 s); returns the names stopped.
@@ -180,18 +191,12 @@ public final class LocalCluster implements AutoCloseable {
     public static List<String> down(Path dir) throws Exception {
         List<String> stopped = new ArrayList<>();
         List<ChildJvm> kafkaNodes = new ArrayList<>();
-        for (String name : STOP_ORDER) {
-            for (Path d : List.of(dir, dir.resolve("flink"))) {
-                var p = ChildJvm.find(d, name);
-                if (p.isEmpty()) {
-                    continue;
-                }
-                stopped.add(name + " (pid " + p.get().pid() + ")");
-                if (name.startsWith("kafka-")) {
-                    kafkaNodes.add(p.get());
-                } else {
-                    p.get().stop(20);
-                }
+        for (ChildJvm p : running(dir)) {
+            stopped.add(p.name() + " (pid " + p.pid() + ")");
+            if (p.name().startsWith("kafka-")) {
+                kafkaNodes.add(p);
+            } else {
+                p.stop(20);
             }
         }
         // The Kafka nodes together: one by one, the last would wait for a controller quorum
