@@ -87,7 +87,7 @@ public final class StreamingResampler {
         State s = new State();
         s.anchorMicros = anchorMicros;
         s.historyStart = firstIndex;
-        s.history = new float[Math.max(64, 4 * halfWidth + 16)];
+        s.history = new float[initialCapacity()];
         s.historyLength = 0;
         // First output whose whole support lies at or after the first input sample.
         s.nextOut = (long) Math.ceil(outIndexAt(s, firstIndex + halfWidth) - 1e-9);
@@ -106,6 +106,7 @@ public final class StreamingResampler {
             append(s, values[offset + i]);
         }
         emitReady(s);
+        trim(s);
         return new Outputs(first, outBuffer, produced);
     }
 
@@ -118,11 +119,9 @@ public final class StreamingResampler {
         long first = s.nextOut;
         for (long i = 0; i < count; i++) {
             append(s, Float.NaN);
-            if ((i & 4095) == 4095) {
-                emitReady(s); // lets the history compact as it goes
-            }
         }
         emitReady(s);
+        trim(s);
         return new Outputs(first, outBuffer, produced);
     }
 
@@ -151,7 +150,10 @@ public final class StreamingResampler {
 
     private void append(State s, float v) {
         if (s.historyLength == s.history.length) {
-            // Drop what no future output needs before growing.
+            // Emit what the history already completes and drop what no future output needs
+            // before growing: the history is device state, checkpointed whole (array length, not
+            // historyLength), so a chunk or a gap pushed at once must not leave it large.
+            emitReady(s);
             compact(s);
             if (s.historyLength == s.history.length) {
                 float[] bigger = new float[s.history.length * 2];
@@ -160,6 +162,26 @@ public final class StreamingResampler {
             }
         }
         s.history[s.historyLength++] = v;
+    }
+
+    /**
+     * Gives back an array grown by an earlier burst (state checkpointed before this rule, or a
+     * support wider than the initial capacity): device state is per device, so 30 KB left behind by
+     * one gap costs 3 GB over 100,000 devices.
+     */
+    private void trim(State s) {
+        int capacity = initialCapacity();
+        if (s.history.length <= capacity) {
+            return;
+        }
+        compact(s);
+        if (s.historyLength <= s.history.length / 4) {
+            s.history = java.util.Arrays.copyOf(s.history, Math.max(capacity, 2 * s.historyLength));
+        }
+    }
+
+    private int initialCapacity() {
+        return Math.max(64, 4 * halfWidth + 16);
     }
 
     private void compact(State s) {

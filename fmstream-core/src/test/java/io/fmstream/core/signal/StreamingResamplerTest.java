@@ -87,6 +87,50 @@ class StreamingResamplerTest {
         assertThat(missing).isBetween(10, 10 + 2 * 12 + 2);
     }
 
+    @Test
+    void theHistoryStaysAtItsInitialSizeThroughLargeChunksAndLongGaps() {
+        // The history is checkpointed whole per device: a 10-minute gap at 500 Hz once grew it to
+        // 8,192 floats (32 KB per device, kept forever).
+        for (double rate : new double[] {128, 250, 500}) {
+            StreamingResampler r = new StreamingResampler(rate, 100.0);
+            StreamingResampler.State s = r.newState(T0_MICROS, 0);
+            int capacity = s.history.length;
+            float[] big = ecgLike(rate, (int) (rate * 30));
+            long outputs = r.push(s, big, 0, big.length).count();
+            assertThat(s.history.length)
+                    .as("after a 30 s chunk at %s Hz", rate)
+                    .isEqualTo(capacity);
+            outputs += r.pushMissing(s, (long) (rate * 600)).count();
+            assertThat(s.history.length)
+                    .as("after a 10 min gap at %s Hz", rate)
+                    .isEqualTo(capacity);
+            outputs += r.push(s, big, 0, big.length).count();
+            assertThat(s.history.length).isEqualTo(capacity);
+            // Every output of the 660 s of input is still produced, less the filter's edges.
+            assertThat(outputs).isBetween(65_950L, 66_000L);
+        }
+    }
+
+    @Test
+    void aHistoryGrownBeforeIsTrimmedWithoutChangingAnyOutput() {
+        float[] input = ecgLike(500.0, 20 * 500);
+        StreamingResampler r = new StreamingResampler(500.0, 100.0);
+        StreamingResampler.State plain = r.newState(T0_MICROS, 0);
+        StreamingResampler.State grown = r.newState(T0_MICROS, 0);
+        int capacity = plain.history.length;
+        r.push(plain, input, 0, 5000);
+        r.push(grown, input, 0, 5000);
+        // As restored from a checkpoint written before the history was kept small.
+        grown.history = java.util.Arrays.copyOf(grown.history, 8192);
+
+        float[] a = r.push(plain, input, 5000, 5000).values().clone();
+        StreamingResampler.Outputs b = r.push(grown, input, 5000, 5000);
+
+        assertThat(java.util.Arrays.copyOf(b.values(), b.count()))
+                .containsExactly(java.util.Arrays.copyOf(a, b.count()));
+        assertThat(grown.history.length).isEqualTo(capacity);
+    }
+
     private static float[] resampleInChunks(
             float[] input, double inRate, double outRate, int chunk) {
         StreamingResampler r = new StreamingResampler(inRate, outRate);
