@@ -67,7 +67,7 @@ final class Records {
                 .setWindowStartMicros(micros(start))
                 .setWindowEndMicros(micros(start) + WINDOW_MICROS)
                 .setEncoderId(ENCODER)
-                .setPreprocessingId("resample-100hz-sinc16/znorm")
+                .setPreprocessingId("resample-100hz-sinc/per-window-zscore")
                 .setEmbeddingDim(vector.length)
                 .setEmbedding(float32le(vector))
                 .setMissingFraction(0.0125f)

@@ -26,6 +26,13 @@ class ReadmeReferenceTest {
     }
 
     @Test
+    void theSchemaFingerprintListIsTheOneGeneratedFromThePublishedFiles() throws Exception {
+        assertThat(readme())
+                .as("README schema list; regenerate with ReferenceDocs")
+                .contains(ReferenceDocs.schemasTable());
+    }
+
+    @Test
     void everyMetricNameIsInTheMetricsCatalogue() throws Exception {
         String readme = readme();
         assertThat(ReferenceDocs.metricNames()).isNotEmpty();
