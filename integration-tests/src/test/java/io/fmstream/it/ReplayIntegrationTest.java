@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.schemas.GroundTruth;
+import io.fmstream.schemas.Prediction;
+import io.fmstream.schemas.PredictionScope;
 import io.fmstream.schemas.Rhythm;
 import io.fmstream.schemas.WindowEmbedding;
 import io.fmstream.schemas.codec.RecordCodec;
@@ -11,7 +13,9 @@ import io.fmstream.testkit.EmbeddedKafka;
 import io.fmstream.tools.ReplayCommand;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -23,7 +27,8 @@ import picocli.CommandLine;
 /**
  * A real recording through the production job: MIT-BIH record 100 (MLII, 360 Hz, 30 min), replayed
  * as fast as possible with the replay command, gives exactly one window per hop over the whole
- * record and no dead letters.
+ * record and no dead letters; the example consumers of {@code examples/} (Java, and Python with
+ * Debian's packages) decode every output exactly as the job wrote it.
  */
 class ReplayIntegrationTest {
 
@@ -65,9 +70,13 @@ class ReplayIntegrationTest {
 
             RecordCodec<WindowEmbedding> codec = RecordCodec.forType(WindowEmbedding.class);
             List<Long> starts = new ArrayList<>();
+            Map<String, ExampleConsumers.Expected> written = new HashMap<>();
             for (ConsumerRecord<byte[], byte[]> r :
                     KAFKA.drain(job.settings.embeddingsTopic, WINDOWS, Duration.ofSeconds(120))) {
                 WindowEmbedding e = codec.decode(r.value());
+                written.put(
+                        ExampleConsumers.id(r.topic(), r.partition(), r.offset()),
+                        new ExampleConsumers.Expected(r, e));
                 assertThat(e.getDeviceId()).isEqualTo("mitdb-100");
                 assertThat(e.getMissingFraction()).isLessThan(0.02f);
                 starts.add(e.getWindowStartMicros());
@@ -99,6 +108,35 @@ class ReplayIntegrationTest {
                 assertThat(expected).contains(g.getSpanStartMicros());
                 assertThat(g.getRhythm()).isEqualTo(Rhythm.NORMAL);
             }
+
+            // Consumers in other languages: both examples decode every embedding and prediction
+            // (window and recording scope) from the published .avsc files alone, as the job wrote
+            // them.
+            int tasks = job.manifest.heads().size();
+            RecordCodec<Prediction> predictions = RecordCodec.forType(Prediction.class);
+            int recordingScope = 0;
+            for (ConsumerRecord<byte[], byte[]> r :
+                    KAFKA.drain(
+                            job.settings.predictionsTopic,
+                            WINDOWS * tasks + tasks,
+                            Duration.ofSeconds(60))) {
+                Prediction p = predictions.decode(r.value());
+                recordingScope += p.getScope() == PredictionScope.RECORDING ? 1 : 0;
+                written.put(
+                        ExampleConsumers.id(r.topic(), r.partition(), r.offset()),
+                        new ExampleConsumers.Expected(r, p));
+            }
+            assertThat(recordingScope).isEqualTo(tasks);
+            assertThat(written).hasSize(WINDOWS + WINDOWS * tasks + tasks);
+            List<String> topics =
+                    List.of(job.settings.embeddingsTopic, job.settings.predictionsTopic);
+            ExampleConsumers examples = new ExampleConsumers();
+            ExampleConsumers.assertAgree(
+                    "Java example", written, examples.runJava(KAFKA.bootstrapServers(), topics));
+            ExampleConsumers.assertAgree(
+                    "Python example",
+                    written,
+                    examples.runPython(KAFKA.bootstrapServers(), topics));
         }
     }
 }
