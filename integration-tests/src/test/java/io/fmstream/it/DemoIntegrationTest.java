@@ -24,6 +24,7 @@ class DemoIntegrationTest {
     @Test
     void theDemoPredictsWellAboveChanceAndExportsTheJobsMetrics() throws Exception {
         int prometheus = PrometheusScrape.freePort();
+        int fmstreamMetrics = PrometheusScrape.freePort();
         int webUi = PrometheusScrape.freePort();
         DemoCommand demo = new DemoCommand();
         CompletableFuture<Integer> run =
@@ -38,15 +39,17 @@ class DemoIntegrationTest {
                                                 "--web-ui-port",
                                                 String.valueOf(webUi),
                                                 "--prometheus-port",
-                                                String.valueOf(prometheus)));
+                                                String.valueOf(prometheus),
+                                                "--fmstream-metrics-port",
+                                                String.valueOf(fmstreamMetrics)));
 
         AtomicReference<PrometheusScrape> seen = new AtomicReference<>();
         List<ListeningSockets.Listener> listeners = new ArrayList<>();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(65);
         while (System.nanoTime() < deadline && !run.isDone()) {
             try {
-                PrometheusScrape scrape = PrometheusScrape.scrape(prometheus);
-                if (scrape.sum("fmstream_windows_emitted", Map.of()) > 0) {
+                PrometheusScrape scrape = PrometheusScrape.scrape(fmstreamMetrics);
+                if (scrape.sum("fmstream_windows_emitted_total", Map.of()) > 0) {
                     seen.set(scrape);
                     listeners.addAll(ListeningSockets.of(ProcessHandle.current().pid()));
                     break;
@@ -60,17 +63,22 @@ class DemoIntegrationTest {
         // Flink's REST API (the web UI takes jar uploads and cancels jobs) and its blob server
         // listen on loopback only. Two known exceptions (README, "Security"): Kafka's test kit,
         // which the embedded broker uses, binds its two listeners to every interface, and so
-        // does Flink's Prometheus reporter, which has no bind-address option.
+        // does Flink's Prometheus reporter, which has no bind-address option (fmstream's own
+        // reporter, with the job's metrics, binds to loopback).
         System.out.println("demo listeners: " + listeners);
         assertThat(listeners)
                 .filteredOn(l -> l.address().endsWith(":" + webUi))
                 .singleElement()
                 .matches(ListeningSockets.Listener::loopback, "REST API on loopback");
+        assertThat(listeners)
+                .filteredOn(l -> l.address().endsWith(":" + fmstreamMetrics))
+                .singleElement()
+                .matches(ListeningSockets.Listener::loopback, "fmstream metrics on loopback");
         assertThat(listeners).filteredOn(l -> !l.loopback()).hasSizeLessThanOrEqualTo(3);
         assertThat(seen.get()).as("Prometheus endpoint with the job's metrics").isNotNull();
         assertThat(seen.get().names())
-                .anyMatch(n -> n.endsWith("fmstream_records_in"))
-                .anyMatch(n -> n.endsWith("fmstream_embeddings"));
+                .contains("fmstream_records_in_total", "fmstream_embeddings_total")
+                .contains("fmstream_written_latency_seconds_bucket", "fmstream_bundle_info");
 
         Map<String, double[]> agreement = demo.finalAgreement();
         assertThat(agreement).containsKeys("rhythm", "heart_rate", "signal_quality");

@@ -48,6 +48,7 @@ class FmstreamJobIntegrationTest {
     @RegisterExtension static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
 
     private static final int PROMETHEUS_PORT = PrometheusScrape.freePort();
+    private static final int FLINK_PROMETHEUS_PORT = PrometheusScrape.freePort();
 
     @RegisterExtension
     static final MiniClusterExtension FLINK =
@@ -56,7 +57,8 @@ class FmstreamJobIntegrationTest {
                             .setNumberTaskManagers(1)
                             .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
                             .setConfiguration(
-                                    PrometheusScrape.reporterConfiguration(PROMETHEUS_PORT))
+                                    PrometheusScrape.reporterConfiguration(
+                                            PROMETHEUS_PORT, FLINK_PROMETHEUS_PORT))
                             .build());
 
     private static final Fleet FLEET = new Fleet(System.currentTimeMillis() * 1000L);
@@ -240,43 +242,78 @@ class FmstreamJobIntegrationTest {
                 // After a restart the counters start again from zero; only a clean run can match
                 // exactly.
                 assertCountersMatch(
-                        PrometheusScrape.scrape(PROMETHEUS_PORT), job.client.getJobID().toString());
+                        PrometheusScrape.scrape(PROMETHEUS_PORT),
+                        job.client.getJobID().toString(),
+                        job.settings,
+                        heads);
+                // Flink's reporter keeps Flink's metrics and leaves the job's to fmstream's.
+                assertThat(PrometheusScrape.scrape(FLINK_PROMETHEUS_PORT).names())
+                        .anyMatch(n -> n.contains("numRecordsIn"))
+                        .noneMatch(n -> n.contains("fmstream_"));
             }
             return out;
         }
     }
 
     /** Bad input never disappears: every dead letter and every window also moved a counter. */
-    private void assertCountersMatch(PrometheusScrape metrics, String jobId) {
+    private void assertCountersMatch(
+            PrometheusScrape metrics, String jobId, JobSettings settings, int heads) {
         Map<DeadLetterReason, Long> expected = new java.util.EnumMap<>(DeadLetterReason.class);
         FLEET.expectedDeadLetters.values().forEach(r -> expected.merge(r, 1L, Long::sum));
         for (DeadLetterReason reason : DeadLetterReason.values()) {
             assertThat(
                             metrics.sum(
-                                    "fmstream_dead_letters",
+                                    "fmstream_dead_letters_total",
                                     Map.of("job_id", jobId, "reason", reason.name())))
                     .as("dead-letter counter for " + reason)
                     .isEqualTo(expected.getOrDefault(reason, 0L));
         }
-        assertThat(metrics.sum("fmstream_windows_emitted", Map.of("job_id", jobId)))
+        assertThat(metrics.sum("fmstream_windows_emitted_total", Map.of("job_id", jobId)))
                 .isEqualTo(FLEET.expectedWindowKeys.size());
-        assertThat(metrics.sum("fmstream_embeddings", Map.of("job_id", jobId)))
+        assertThat(metrics.sum("fmstream_embeddings_total", Map.of("job_id", jobId)))
                 .isEqualTo(FLEET.expectedWindowKeys.size());
-        assertThat(metrics.sum("fmstream_chunks_duplicate", Map.of("job_id", jobId))).isEqualTo(1);
+        assertThat(metrics.sum("fmstream_chunks_duplicate_total", Map.of("job_id", jobId)))
+                .isEqualTo(1);
         for (String cause : List.of("REBOOT", "CLOCK_JUMP", "RATE_CHANGE")) {
             assertThat(
                             metrics.sum(
-                                    "fmstream_segments_started",
+                                    "fmstream_segments_started_total",
                                     Map.of("job_id", jobId, "cause", cause)))
                     .as("segments started by " + cause)
                     .isEqualTo(1);
         }
-        assertThat(metrics.sum("fmstream_records_in", Map.of("job_id", jobId)))
+        assertThat(metrics.sum("fmstream_records_in_total", Map.of("job_id", jobId)))
                 .isEqualTo(FLEET.recordCount());
-        assertThat(metrics.names())
-                .anyMatch(n -> n.contains("fmstream_written_latency_millis"))
-                .anyMatch(n -> n.contains("fmstream_inference_micros"))
-                .anyMatch(n -> n.contains("fmstream_batches"));
+        long windows = FLEET.expectedWindowKeys.size();
+        // Predictions by task and label add up to one per window per head.
+        assertThat(metrics.sum("fmstream_predictions_total", Map.of("job_id", jobId)))
+                .isEqualTo(windows * heads);
+        // Histograms aggregate: every embedding written is one latency observation, and every
+        // window one batch slot.
+        assertThat(
+                        metrics.sum(
+                                "fmstream_written_latency_seconds_count",
+                                Map.of("job_id", jobId, "topic", settings.embeddingsTopic)))
+                .isEqualTo(windows);
+        assertThat(
+                        metrics.sum(
+                                "fmstream_written_latency_seconds_bucket",
+                                Map.of(
+                                        "job_id",
+                                        jobId,
+                                        "topic",
+                                        settings.embeddingsTopic,
+                                        "le",
+                                        "+Inf")))
+                .isEqualTo(windows);
+        assertThat(metrics.sum("fmstream_batch_windows_sum", Map.of("job_id", jobId)))
+                .isEqualTo(windows);
+        assertThat(metrics.sum("fmstream_batches_total", Map.of("job_id", jobId)))
+                .isEqualTo(metrics.sum("fmstream_inference_seconds_count", Map.of("job_id", jobId)))
+                .isPositive();
+        // One bundle in service, reported by each embed subtask.
+        assertThat(metrics.sum("fmstream_bundle_info", Map.of("job_id", jobId)))
+                .isEqualTo(RunningJob.PARALLELISM);
     }
 
     private Outputs collect(JobSettings settings, BundleManifest manifest, int heads)

@@ -1,5 +1,6 @@
 package io.fmstream.it;
 
+import io.fmstream.metrics.ReporterSettings;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -33,12 +34,15 @@ final class PrometheusScrape {
         this.samples = samples;
     }
 
-    static Configuration reporterConfiguration(int port) {
+    /**
+     * Both reporters, as the demo and the cluster run them: Flink's on {@code flinkPort},
+     * fmstream's (the job's catalogue metrics) on {@code fmstreamPort}.
+     */
+    static Configuration reporterConfiguration(int fmstreamPort, int flinkPort) {
         Configuration c = new Configuration();
-        c.setString(
-                "metrics.reporter.prom.factory.class",
-                "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
-        c.setString("metrics.reporter.prom.port", String.valueOf(port));
+        ReporterSettings.flinkConfiguration(
+                        "localhost", String.valueOf(flinkPort), String.valueOf(fmstreamPort))
+                .forEach(c::setString);
         return c;
     }
 

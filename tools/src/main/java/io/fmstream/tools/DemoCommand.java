@@ -13,6 +13,7 @@ import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.FmstreamOptions;
 import io.fmstream.job.JobSettings;
 import io.fmstream.local.LocalKafkaBroker;
+import io.fmstream.metrics.ReporterSettings;
 import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.SensorChunk;
@@ -93,8 +94,18 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(
             names = "--prometheus-port",
             defaultValue = "9249",
-            description = "Port of Flink's Prometheus reporter (default: ${DEFAULT-VALUE}).")
+            description =
+                    "Port of Flink's Prometheus reporter, Flink's own metrics (default:"
+                            + " ${DEFAULT-VALUE}).")
     int prometheusPort;
+
+    @Option(
+            names = "--fmstream-metrics-port",
+            defaultValue = "9250",
+            description =
+                    "Port of fmstream's Prometheus reporter, the job's fmstream_* metrics, on"
+                            + " loopback (default: ${DEFAULT-VALUE}).")
+    int fmstreamMetricsPort;
 
     @Option(
             names = "--samples",
@@ -155,10 +166,11 @@ public final class DemoCommand implements Callable<Integer> {
             cluster.setString("taskmanager.host", "localhost");
             cluster.setString("web.upload.dir", scratch.resolve("web-upload").toString());
             cluster.setString("io.tmp.dirs", scratch.resolve("io").toString());
-            cluster.setString(
-                    "metrics.reporter.prom.factory.class",
-                    "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
-            cluster.setString("metrics.reporter.prom.port", String.valueOf(prometheusPort));
+            ReporterSettings.flinkConfiguration(
+                            "localhost",
+                            String.valueOf(prometheusPort),
+                            String.valueOf(fmstreamMetricsPort))
+                    .forEach(cluster::setString);
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(cluster);
             env.setParallelism(parallelism);
@@ -173,10 +185,12 @@ public final class DemoCommand implements Callable<Integer> {
             JobClient job = env.executeAsync("fmstream demo");
             System.out.printf(
                     "demo: Kafka %s | Flink web UI http://localhost:%d | Prometheus"
-                            + " http://localhost:%d/metrics | job %s (parallelism %d) | bundle %s"
-                            + " %s%s%n",
+                            + " http://localhost:%d/metrics (fmstream) and"
+                            + " http://localhost:%d/metrics (Flink) | job %s (parallelism %d) |"
+                            + " bundle %s %s%s%n",
                     kafka.bootstrapServers(),
                     webUiPort,
+                    fmstreamMetricsPort,
                     prometheusPort,
                     job.getJobID(),
                     parallelism,

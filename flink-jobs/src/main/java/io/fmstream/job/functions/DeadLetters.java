@@ -1,7 +1,7 @@
 package io.fmstream.job.functions;
 
 import io.fmstream.core.records.DeadLetterRecord;
-import io.fmstream.job.FmstreamMetrics;
+import io.fmstream.metrics.FmstreamMetrics;
 import io.fmstream.schemas.DeadLetterReason;
 import java.util.EnumMap;
 import java.util.Map;

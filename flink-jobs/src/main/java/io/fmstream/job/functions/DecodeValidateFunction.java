@@ -4,7 +4,7 @@ import io.fmstream.core.ingest.ChunkValidator;
 import io.fmstream.core.ingest.ValidationRules;
 import io.fmstream.core.records.ChunkRecord;
 import io.fmstream.core.records.SourceRef;
-import io.fmstream.job.FmstreamMetrics;
+import io.fmstream.metrics.FmstreamMetrics;
 import io.fmstream.schemas.SignalType;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;

@@ -5,8 +5,9 @@ import io.fmstream.core.model.HeadRunner;
 import io.fmstream.core.model.ModelBundle;
 import io.fmstream.core.records.EmbeddingRecord;
 import io.fmstream.core.records.PredictionRecord;
-import io.fmstream.job.FmstreamMetrics;
 import io.fmstream.job.io.FlinkBundleFiles;
+import io.fmstream.metrics.FmstreamMetrics;
+import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.metrics.Counter;
@@ -29,7 +30,11 @@ public class HeadFunction extends RichMapFunction<EmbeddingRecord, PredictionRec
     private transient ModelBundle bundle;
     private transient HeadRunner head;
     private transient float[][] single;
-    private transient Counter predictions;
+
+    /** Predictions by label (the manifest's labels; "value" for a regression head). */
+    private transient java.util.Map<String, Counter> predictions;
+
+    private transient org.apache.flink.metrics.MetricGroup byTask;
 
     /**
      * @param encoderSha256 the encoder the job was built with (its manifest at submission); checked
@@ -41,6 +46,8 @@ public class HeadFunction extends RichMapFunction<EmbeddingRecord, PredictionRec
         this.task = task;
         this.onnxThreads = onnxThreads;
     }
+
+    static final String REGRESSION_LABEL = "value";
 
     @Override
     public void open(OpenContext openContext) {
@@ -61,7 +68,16 @@ public class HeadFunction extends RichMapFunction<EmbeddingRecord, PredictionRec
                                                         + " has no head for task "
                                                         + task));
         single = new float[1][];
-        predictions = getRuntimeContext().getMetricGroup().counter(FmstreamMetrics.PREDICTIONS);
+        predictions = new java.util.HashMap<>();
+        byTask = getRuntimeContext().getMetricGroup().addGroup(FmstreamMetrics.TASK, task);
+        List<String> labels =
+                head.kind() == HeadKind.CLASSIFICATION ? head.labels() : List.of(REGRESSION_LABEL);
+        for (String label : labels) {
+            predictions.put(
+                    label,
+                    byTask.addGroup(FmstreamMetrics.LABEL, label)
+                            .counter(FmstreamMetrics.PREDICTIONS));
+        }
     }
 
     @Override
@@ -88,7 +104,15 @@ public class HeadFunction extends RichMapFunction<EmbeddingRecord, PredictionRec
             p.scores = new float[0];
             p.value = output[0];
         }
-        predictions.inc();
+        String counted = p.classification ? p.label : REGRESSION_LABEL;
+        // A row of NaN scores has no label: counted as "none" (registered when first seen).
+        predictions
+                .computeIfAbsent(
+                        counted == null ? "none" : counted,
+                        l ->
+                                byTask.addGroup(FmstreamMetrics.LABEL, l)
+                                        .counter(FmstreamMetrics.PREDICTIONS))
+                .inc();
         return p;
     }
 

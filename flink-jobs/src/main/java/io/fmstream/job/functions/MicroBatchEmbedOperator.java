@@ -4,15 +4,14 @@ import io.fmstream.core.batch.EmbeddingBatch;
 import io.fmstream.core.model.ModelBundle;
 import io.fmstream.core.records.EmbeddingRecord;
 import io.fmstream.core.records.WindowRecord;
-import io.fmstream.job.FmstreamMetrics;
 import io.fmstream.job.io.FlinkBundleFiles;
+import io.fmstream.metrics.FmstreamMetrics;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -97,15 +96,19 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
         batchSizes =
                 getMetricGroup()
                         .histogram(
-                                FmstreamMetrics.BATCH_SIZE,
-                                new DescriptiveStatisticsHistogram(
-                                        FmstreamMetrics.HISTOGRAM_WINDOW));
+                                FmstreamMetrics.BATCH_WINDOWS,
+                                FmstreamMetrics.histogram(FmstreamMetrics.BATCH_WINDOWS));
         inferenceMicros =
                 getMetricGroup()
                         .histogram(
-                                FmstreamMetrics.INFERENCE_MICROS,
-                                new DescriptiveStatisticsHistogram(
-                                        FmstreamMetrics.HISTOGRAM_WINDOW));
+                                FmstreamMetrics.INFERENCE_SECONDS,
+                                FmstreamMetrics.histogram(FmstreamMetrics.INFERENCE_SECONDS));
+        // The bundle in service, as labels of a constant 1: dashboards show it, alerts join on it.
+        getMetricGroup()
+                .addGroup(FmstreamMetrics.BUNDLE_ID, bundle.manifest().bundleId())
+                .addGroup(FmstreamMetrics.BUNDLE_VERSION, bundle.manifest().version())
+                .addGroup(FmstreamMetrics.ENCODER_SHA256, encoderSha256)
+                .gauge(FmstreamMetrics.BUNDLE_INFO, () -> 1);
         embeddings = getMetricGroup().counter(FmstreamMetrics.EMBEDDINGS);
     }
 

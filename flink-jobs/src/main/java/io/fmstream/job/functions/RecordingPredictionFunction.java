@@ -3,7 +3,7 @@ package io.fmstream.job.functions;
 import io.fmstream.core.recording.RecordingAggregator;
 import io.fmstream.core.records.PredictionRecord;
 import io.fmstream.core.records.RecordingEnd;
-import io.fmstream.job.FmstreamMetrics;
+import io.fmstream.metrics.FmstreamMetrics;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

@@ -11,7 +11,7 @@ import io.fmstream.core.window.SegmentCause;
 import io.fmstream.core.window.StreamLimits;
 import io.fmstream.core.window.WindowListener;
 import io.fmstream.core.window.WindowSpec;
-import io.fmstream.job.FmstreamMetrics;
+import io.fmstream.metrics.FmstreamMetrics;
 import io.fmstream.schemas.DeadLetterReason;
 import java.io.IOException;
 import org.apache.flink.api.common.functions.OpenContext;

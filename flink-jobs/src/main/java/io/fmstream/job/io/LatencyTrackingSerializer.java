@@ -1,6 +1,6 @@
 package io.fmstream.job.io;
 
-import io.fmstream.job.FmstreamMetrics;
+import io.fmstream.metrics.FmstreamMetrics;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
@@ -11,7 +11,6 @@ import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacet;
 import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacetProvider;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.metrics.Histogram;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
@@ -39,10 +38,11 @@ abstract class LatencyTrackingSerializer<T>
         if (writtenLatency == null) {
             writtenLatency =
                     context.getMetricGroup()
+                            .addGroup(FmstreamMetrics.TOPIC, topic)
                             .histogram(
-                                    FmstreamMetrics.WRITTEN_LATENCY_MILLIS,
-                                    new DescriptiveStatisticsHistogram(
-                                            FmstreamMetrics.HISTOGRAM_WINDOW));
+                                    FmstreamMetrics.WRITTEN_LATENCY_SECONDS,
+                                    FmstreamMetrics.histogram(
+                                            FmstreamMetrics.WRITTEN_LATENCY_SECONDS));
         }
         openCodec();
     }

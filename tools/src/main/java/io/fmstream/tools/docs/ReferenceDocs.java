@@ -1,7 +1,7 @@
 package io.fmstream.tools.docs;
 
-import io.fmstream.job.FmstreamMetrics;
 import io.fmstream.job.FmstreamOptions;
+import io.fmstream.metrics.FmstreamMetrics;
 import io.fmstream.schemas.codec.WireFormat;
 import java.time.Duration;
 import org.apache.flink.configuration.ConfigOption;
@@ -62,17 +62,31 @@ public final class ReferenceDocs {
     public static String metricsTable() {
         StringBuilder b = new StringBuilder();
         b.append(METRICS_BEGIN).append('\n');
-        b.append("| metric | type | where | meaning |\n");
-        b.append("|---|---|---|---|\n");
+        b.append("| metric | type | labels | where | meaning |\n");
+        b.append("|---|---|---|---|---|\n");
         for (FmstreamMetrics.Metric m : FmstreamMetrics.CATALOGUE) {
+            String type = m.kind().name().toLowerCase();
+            if (m.kind() == FmstreamMetrics.Kind.HISTOGRAM) {
+                StringBuilder bounds = new StringBuilder();
+                for (double bound : m.buckets()) {
+                    bounds.append(bounds.length() == 0 ? "" : ", ")
+                            .append(
+                                    bound == Math.rint(bound)
+                                            ? Long.toString((long) bound)
+                                            : bound);
+                }
+                type += " (buckets " + bounds + ")";
+            }
             b.append("| `")
-                    .append(m.name())
+                    .append(m.exportedName())
                     .append("` | ")
-                    .append(m.type())
+                    .append(type)
+                    .append(" | ")
+                    .append(m.labels().isEmpty() ? "" : "`" + String.join("`, `", m.labels()) + "`")
                     .append(" | ")
                     .append(m.where())
                     .append(" | ")
-                    .append(m.meaning())
+                    .append(m.help())
                     .append(" |\n");
         }
         b.append(METRICS_END).append('\n');

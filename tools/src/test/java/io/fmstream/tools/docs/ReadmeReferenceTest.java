@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.job.FmstreamJob;
-import io.fmstream.job.FmstreamMetrics;
+import io.fmstream.metrics.FmstreamMetrics;
 import java.nio.file.Files;
 import org.junit.jupiter.api.Test;
 
@@ -37,10 +37,13 @@ class ReadmeReferenceTest {
         String readme = readme();
         assertThat(ReferenceDocs.metricNames()).isNotEmpty();
         for (String name : ReferenceDocs.metricNames()) {
-            assertThat(readme).as("README metrics catalogue").contains("`" + name + "`");
-            assertThat(FmstreamMetrics.CATALOGUE)
-                    .as("catalogue entry for " + name)
-                    .anyMatch(m -> m.name().equals(name));
+            FmstreamMetrics.Metric m =
+                    FmstreamMetrics.find(name)
+                            .orElseThrow(
+                                    () -> new AssertionError("no catalogue entry for " + name));
+            assertThat(readme)
+                    .as("README metrics catalogue")
+                    .contains("`" + m.exportedName() + "`");
         }
     }
 

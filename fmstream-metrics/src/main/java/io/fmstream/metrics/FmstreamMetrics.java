@@ -1,0 +1,209 @@
+package io.fmstream.metrics;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Every metric the job exports, in one place: name, type, labels, where it is registered, help text
+ * and, for histograms, unit and bucket bounds. Operators register them in {@code open()} under
+ * these names ({@link #histogram} builds the histograms); label values come from Flink key-value
+ * groups ({@code group.addGroup(label, value)}). {@link PrometheusReporter} exports them with this
+ * help text, counters as Prometheus counters ({@code <name>_total}) and histograms with {@code
+ * _bucket}, {@code _sum} and {@code _count}; the README's metrics table is generated from {@link
+ * #CATALOGUE}.
+ *
+ * <p>Label values are bounded: reasons, triggers and causes are enums, tasks and labels come from
+ * the bundle manifest, and nothing is labelled per device.
+ */
+public final class FmstreamMetrics {
+    public static final String RECORDS_IN = "fmstream_records_in";
+    public static final String CHUNKS_VALID = "fmstream_chunks_valid";
+    public static final String DEAD_LETTERS = "fmstream_dead_letters";
+    public static final String CHUNKS_DUPLICATE = "fmstream_chunks_duplicate";
+    public static final String WINDOWS_EMITTED = "fmstream_windows_emitted";
+    public static final String WINDOWS_DROPPED = "fmstream_windows_dropped";
+    public static final String SEGMENTS_STARTED = "fmstream_segments_started";
+    public static final String BATCH_WINDOWS = "fmstream_batch_windows";
+    public static final String BATCHES = "fmstream_batches";
+    public static final String INFERENCE_SECONDS = "fmstream_inference_seconds";
+    public static final String EMBEDDINGS = "fmstream_embeddings";
+    public static final String PREDICTIONS = "fmstream_predictions";
+    public static final String RECORDING_PREDICTIONS = "fmstream_recording_predictions";
+    public static final String WRITTEN_LATENCY_SECONDS = "fmstream_written_latency_seconds";
+    public static final String BUNDLE_INFO = "fmstream_bundle_info";
+
+    /** Label keys. */
+    public static final String REASON = "reason";
+
+    public static final String TRIGGER = "trigger";
+    public static final String CAUSE = "cause";
+    public static final String TASK = "task";
+    public static final String LABEL = "label";
+    public static final String TOPIC = "topic";
+    public static final String BUNDLE_ID = "bundle_id";
+    public static final String BUNDLE_VERSION = "bundle_version";
+    public static final String ENCODER_SHA256 = "encoder_sha256";
+
+    /** Labels every fmstream series carries, from Flink's scope: which job and which subtask. */
+    public static final List<String> SCOPE_LABELS =
+            List.of("job_name", "job_id", "operator_name", "subtask_index");
+
+    /** What a metric is in Prometheus. */
+    public enum Kind {
+        COUNTER,
+        GAUGE,
+        HISTOGRAM
+    }
+
+    /**
+     * One exported metric.
+     *
+     * @param labels label keys beyond {@link #SCOPE_LABELS}
+     * @param scale factor from the recorded value to the exported unit (a latency recorded in
+     *     milliseconds is exported in seconds: 0.001)
+     * @param buckets upper bounds of a histogram's buckets in the exported unit (+Inf implied)
+     */
+    public record Metric(
+            String name,
+            Kind kind,
+            List<String> labels,
+            String where,
+            String help,
+            double scale,
+            double[] buckets) {
+
+        /** The name Prometheus shows: counters get {@code _total}. */
+        public String exportedName() {
+            return kind == Kind.COUNTER ? name + "_total" : name;
+        }
+    }
+
+    private static Metric counter(String name, List<String> labels, String where, String help) {
+        return new Metric(name, Kind.COUNTER, labels, where, help, 1, new double[0]);
+    }
+
+    /** Latency buckets, seconds: 250 ms, 1 s and 5 s are bounds, so SLO fractions are exact. */
+    static final double[] LATENCY_BUCKETS = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+
+    /** Every metric above, in the order of the README table. */
+    public static final List<Metric> CATALOGUE =
+            List.of(
+                    counter(
+                            RECORDS_IN,
+                            List.of(),
+                            "decode-validate",
+                            "Sensor records read from Kafka, before validation."),
+                    counter(
+                            CHUNKS_VALID,
+                            List.of(),
+                            "decode-validate",
+                            "Sensor chunks that passed validation."),
+                    counter(
+                            DEAD_LETTERS,
+                            List.of(REASON),
+                            "decode-validate, window-assembler",
+                            "Records sent to the dead-letter topic, by reason (UNDECODABLE, LATE,"
+                                    + " ...)."),
+                    counter(
+                            CHUNKS_DUPLICATE,
+                            List.of(),
+                            "window-assembler",
+                            "Exact resends of a chunk already accepted, dropped."),
+                    counter(
+                            WINDOWS_EMITTED,
+                            List.of(),
+                            "window-assembler",
+                            "Windows sent to the encoder."),
+                    counter(
+                            WINDOWS_DROPPED,
+                            List.of(REASON),
+                            "window-assembler",
+                            "Windows not embedded: INCOMPLETE (more missing than allowed) or"
+                                    + " SEGMENT_OVERLAP (at or before a window the device already"
+                                    + " closed, after a backward clock jump)."),
+                    counter(
+                            SEGMENTS_STARTED,
+                            List.of(CAUSE),
+                            "window-assembler",
+                            "New stream segments of a device (REBOOT, RATE_CHANGE, CLOCK_JUMP,"
+                                    + " LONG_GAP, NEW_RECORDING): its open windows closed, the"
+                                    + " stream re-anchored."),
+                    new Metric(
+                            BATCH_WINDOWS,
+                            Kind.HISTOGRAM,
+                            List.of(),
+                            "embed",
+                            "Windows per encoder call.",
+                            1,
+                            new double[] {1, 2, 4, 8, 16, 32, 64, 128, 256}),
+                    counter(
+                            BATCHES,
+                            List.of(TRIGGER),
+                            "embed",
+                            "Encoder calls, by what flushed the batch (size, deadline, watermark,"
+                                    + " checkpoint, end_of_input)."),
+                    new Metric(
+                            INFERENCE_SECONDS,
+                            Kind.HISTOGRAM,
+                            List.of(),
+                            "embed",
+                            "Encoder time per batch (one ONNX Runtime call), seconds.",
+                            1e-6,
+                            new double[] {
+                                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
+                            }),
+                    counter(EMBEDDINGS, List.of(), "embed", "Window embeddings produced."),
+                    counter(
+                            PREDICTIONS,
+                            List.of(TASK, LABEL),
+                            "each head",
+                            "Window predictions produced, by task and predicted label (label"
+                                    + " value for regression tasks)."),
+                    counter(
+                            RECORDING_PREDICTIONS,
+                            List.of(),
+                            "recording-predictions",
+                            "Recording-level predictions (one per task per recording closed by"
+                                    + " its end-of-recording chunk)."),
+                    new Metric(
+                            WRITTEN_LATENCY_SECONDS,
+                            Kind.HISTOGRAM,
+                            List.of(TOPIC),
+                            "each sink",
+                            "Send time minus the Kafka append time of the newest chunk in the"
+                                    + " window, seconds (committed latency adds the time to the"
+                                    + " next checkpoint's commit).",
+                            0.001,
+                            LATENCY_BUCKETS),
+                    new Metric(
+                            BUNDLE_INFO,
+                            Kind.GAUGE,
+                            List.of(BUNDLE_ID, BUNDLE_VERSION, ENCODER_SHA256),
+                            "embed",
+                            "1 for the model bundle in service: its id, version and encoder"
+                                    + " sha256.",
+                            1,
+                            new double[0]));
+
+    private static final Map<String, Metric> BY_NAME =
+            CATALOGUE.stream().collect(Collectors.toMap(Metric::name, Function.identity()));
+
+    /** The catalogue entry of {@code name}, if it is one. */
+    public static Optional<Metric> find(String name) {
+        return Optional.ofNullable(BY_NAME.get(name));
+    }
+
+    /** A new histogram for the catalogue's histogram {@code name}, with its buckets and scale. */
+    public static BucketHistogram histogram(String name) {
+        Metric m = BY_NAME.get(name);
+        if (m == null || m.kind() != Kind.HISTOGRAM) {
+            throw new IllegalArgumentException(name + " is not a histogram of the catalogue");
+        }
+        return new BucketHistogram(m.buckets(), m.scale());
+    }
+
+    private FmstreamMetrics() {}
+}
