@@ -136,6 +136,17 @@ final class Agreement {
         return new WindowTruth(hrSum / n, rhythm, noise >= NOISY_RMS_MV ? "poor" : "good");
     }
 
+    private static final java.time.format.DateTimeFormatter CLOCK =
+            java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss")
+                    .withZone(java.time.ZoneOffset.UTC);
+
+    /** The window as wall-clock times, e.g. {@code 13:24:35-13:24:45}. */
+    static String windowTime(Prediction p) {
+        return CLOCK.format(java.time.Instant.EPOCH.plusNanos(p.getWindowStartMicros() * 1000))
+                + "-"
+                + CLOCK.format(java.time.Instant.EPOCH.plusNanos(p.getWindowEndMicros() * 1000));
+    }
+
     private String score(Prediction p, WindowTruth t) {
         double[] acc = perTask.computeIfAbsent(p.getTask(), k -> new double[2]);
         acc[0]++;
@@ -144,9 +155,9 @@ final class Agreement {
                 acc[1] += Math.abs(p.getValue() - t.hr);
                 return String.format(
                         Locale.ROOT,
-                        "  %s @%d heart_rate %.0f bpm (truth %.0f)",
+                        "  %s window %s UTC: heart_rate %.0f bpm (truth %.0f)",
                         p.getDeviceId(),
-                        p.getWindowStartMicros() / 1_000_000L % 100_000,
+                        windowTime(p),
                         p.getValue(),
                         t.hr);
             }
@@ -154,9 +165,9 @@ final class Agreement {
                 acc[1] += t.rhythm.equals(p.getLabel()) ? 1 : 0;
                 return String.format(
                         Locale.ROOT,
-                        "  %s @%d rhythm %s (truth %s)",
+                        "  %s window %s UTC: rhythm %s (truth %s)",
                         p.getDeviceId(),
-                        p.getWindowStartMicros() / 1_000_000L % 100_000,
+                        windowTime(p),
                         p.getLabel(),
                         t.rhythm);
             }
@@ -164,9 +175,9 @@ final class Agreement {
                 acc[1] += t.quality.equals(p.getLabel()) ? 1 : 0;
                 return String.format(
                         Locale.ROOT,
-                        "  %s @%d signal_quality %s (truth %s)",
+                        "  %s window %s UTC: signal_quality %s (truth %s)",
                         p.getDeviceId(),
-                        p.getWindowStartMicros() / 1_000_000L % 100_000,
+                        windowTime(p),
                         p.getLabel(),
                         t.quality);
             }

@@ -166,6 +166,9 @@ public final class DemoCommand implements Callable<Integer> {
             cluster.setString("taskmanager.host", "localhost");
             cluster.setString("web.upload.dir", scratch.resolve("web-upload").toString());
             cluster.setString("io.tmp.dirs", scratch.resolve("io").toString());
+            // No Kerberos or other delegation tokens here: without this the token manager warns at
+            // start-up that it obtained none.
+            cluster.setString("security.delegation.tokens.enabled", "false");
             ReporterSettings.flinkConfiguration(
                             "localhost",
                             String.valueOf(prometheusPort),

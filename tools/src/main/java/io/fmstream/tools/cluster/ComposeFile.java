@@ -317,12 +317,13 @@ public final class ComposeFile {
     private static void monitoring(Yaml y) {
         y.line(
                 1,
-                "# Placeholders: the operations issue fills in scrape targets, rules and"
-                        + " dashboards.");
+                "# Prometheus with fmstream's recording and alerting rules (tested by promtool);"
+                        + " Grafana's dashboards are still a placeholder.");
         y.line(1, "prometheus:");
         y.line(2, "image: " + q(PROMETHEUS_IMAGE));
         y.line(2, "volumes:");
         y.line(3, "- " + q("./prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro"));
+        y.line(3, "- " + q("./prometheus/rules:/etc/prometheus/rules:ro"));
         ports(y, 9090);
         y.line(0, "");
         y.line(1, "grafana:");

@@ -1,0 +1,66 @@
+package io.fmstream.tools;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fmstream.data.RepositoryLayout;
+import java.io.InputStream;
+import java.nio.file.Files;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.Filter;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.config.Configuration;
+import org.apache.logging.log4j.core.config.ConfigurationSource;
+import org.apache.logging.log4j.core.config.LoggerConfig;
+import org.apache.logging.log4j.core.config.properties.PropertiesConfigurationFactory;
+import org.apache.logging.log4j.core.impl.Log4jLogEvent;
+import org.apache.logging.log4j.message.SimpleMessage;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The command-line programs' log configuration silences exactly the known Flink-internal metric
+ * name collisions (six WARN lines per checkpoint in the demo), and nothing else of that logger.
+ */
+class LogConfigTest {
+
+    private static final String COLLISION =
+            "Name collision: Group already contains a Metric with the name '%s'. Metric will not"
+                    + " be reported.[, taskmanager, tm-1, fmstream demo, Predictions (Kafka):"
+                    + " Committer, 1]";
+
+    @Test
+    void flinksRepeatedCommitterGaugeCollisionsAreDroppedAndOtherCollisionsKept() throws Exception {
+        Configuration config;
+        try (InputStream in =
+                Files.newInputStream(
+                        RepositoryLayout.root()
+                                .resolve("tools/src/main/resources/log4j2-tools.properties"))) {
+            config =
+                    new PropertiesConfigurationFactory()
+                            .getConfiguration(
+                                    new LoggerContext("test"), new ConfigurationSource(in));
+        }
+        config.initialize();
+        LoggerConfig metricGroup = config.getLoggerConfig("org.apache.flink.metrics.MetricGroup");
+        assertThat(metricGroup.getName()).isEqualTo("org.apache.flink.metrics.MetricGroup");
+        assertThat(metricGroup.getLevel())
+                .as("the logger keeps the root level")
+                .isEqualTo(Level.WARN);
+
+        assertThat(decide(metricGroup, "pendingCommittables")).isEqualTo(Filter.Result.DENY);
+        assertThat(decide(metricGroup, "currentSendTime")).isEqualTo(Filter.Result.DENY);
+        assertThat(decide(metricGroup, "fmstream_dead_letters")).isEqualTo(Filter.Result.NEUTRAL);
+        assertThat(decide(metricGroup, "pendingCommittablesTotal"))
+                .isEqualTo(Filter.Result.NEUTRAL);
+        assertThat(config.getLoggerConfig("io.fmstream").getLevel()).isEqualTo(Level.INFO);
+    }
+
+    private static Filter.Result decide(LoggerConfig logger, String metric) {
+        Log4jLogEvent event =
+                Log4jLogEvent.newBuilder()
+                        .setLoggerName(logger.getName())
+                        .setLevel(Level.WARN)
+                        .setMessage(new SimpleMessage(String.format(COLLISION, metric)))
+                        .build();
+        return logger.getFilter().filter(event);
+    }
+}
