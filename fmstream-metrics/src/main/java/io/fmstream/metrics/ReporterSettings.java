@@ -17,6 +17,12 @@ public final class ReporterSettings {
     /** Default port of fmstream's reporter. */
     public static final int FMSTREAM_PORT = 9250;
 
+    /**
+     * For {@code classloader.parent-first-patterns.additional}: the job jar carries these classes
+     * too; loaded from the cluster's class path, the job's histograms are the reporter's class.
+     */
+    public static final String PARENT_FIRST = "io.fmstream.metrics.";
+
     private ReporterSettings() {}
 
     /**
@@ -27,6 +33,13 @@ public final class ReporterSettings {
      */
     public static Map<String, String> flinkConfiguration(
             String host, String flinkPort, String fmstreamPort) {
+        Map<String, String> c = new LinkedHashMap<>(flinksOwn(flinkPort));
+        c.putAll(fmstreamOnly(host, fmstreamPort));
+        return c;
+    }
+
+    /** Flink's reporter for Flink's metrics only; it binds to every interface. */
+    public static Map<String, String> flinksOwn(String flinkPort) {
         Map<String, String> c = new LinkedHashMap<>();
         c.put(
                 "metrics.reporter.prom.factory.class",
@@ -35,6 +48,15 @@ public final class ReporterSettings {
         // Exported properly by the fmstream reporter; Flink's would export them a second time,
         // as gauges and summaries.
         c.put("metrics.reporter.prom.filter.excludes", "*:fmstream_*");
+        return c;
+    }
+
+    /**
+     * fmstream's reporter alone, bound to {@code host}; on a cluster its jar must be in Flink's
+     * {@code lib/} and {@code io.fmstream.metrics.} loaded parent-first ({@link #PARENT_FIRST}).
+     */
+    public static Map<String, String> fmstreamOnly(String host, String fmstreamPort) {
+        Map<String, String> c = new LinkedHashMap<>();
         c.put("metrics.reporter.fmstream.factory.class", PrometheusReporterFactory.class.getName());
         c.put("metrics.reporter.fmstream." + PrometheusReporter.HOST, host);
         c.put("metrics.reporter.fmstream." + PrometheusReporter.PORT, fmstreamPort);

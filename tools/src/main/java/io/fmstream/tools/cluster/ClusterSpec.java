@@ -1,6 +1,7 @@
 package io.fmstream.tools.cluster;
 
 import io.fmstream.kafka.Topics;
+import io.fmstream.metrics.ReporterSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,6 +35,9 @@ public final class ClusterSpec {
     public static final String TRANSACTIONAL_ID_PREFIX = "fmstream-cluster";
     public static final String CHECKPOINT_INTERVAL = "5 s";
 
+    /** Ports of fmstream's metric reporter, one per Flink process. */
+    public static final String METRICS_PORTS = "9250-9259";
+
     private ClusterSpec() {}
 
     /** Flink configuration beyond the launcher's base (memory, loopback binds, ports). */
@@ -58,7 +62,15 @@ public final class ClusterSpec {
         // ONNX Runtime comes from the cluster's class path (its lib/), loaded parent-first: a
         // resubmitted or restarted job reuses the TaskManager's one native library instead of
         // loading a second copy, which the JVM refuses.
-        c.put("classloader.parent-first-patterns.additional", "ai.onnxruntime.");
+        // fmstream's metric reporter (its jar beside ONNX Runtime's) recognises the job's
+        // histograms only as its own class, hence parent-first too.
+        c.put(
+                "classloader.parent-first-patterns.additional",
+                "ai.onnxruntime.;" + ReporterSettings.PARENT_FIRST);
+        // The job's metrics for Prometheus, on loopback: one port per JobManager/TaskManager
+        // process from the range. Flink's own reporter is left out here: it binds to every
+        // interface (the compose deployment adds it inside its container network).
+        c.putAll(ReporterSettings.fmstreamOnly("127.0.0.1", METRICS_PORTS));
         // The REST API stays on loopback; outside the demo it neither takes jar uploads nor
         // cancels from the web UI (stop-with-savepoint through the CLI still works).
         c.put("web.submit.enable", "false");

@@ -2,6 +2,7 @@ package io.fmstream.tools.cluster;
 
 import io.fmstream.job.FmstreamJob;
 import io.fmstream.local.LocalKafkaCluster;
+import io.fmstream.metrics.ReporterSettings;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -145,8 +146,16 @@ public final class ComposeFile {
             }
             c.put(e.getKey(), v);
         }
+        // Inside the compose network Prometheus scrapes the Flink containers from its own
+        // container, so the reporter listens on the container's interfaces (no port is published
+        // on the host); Flink's own reporter joins it here for Flink's metrics (lag, checkpoints).
+        c.put(METRICS_HOST_KEY, "0.0.0.0");
+        c.putAll(ReporterSettings.flinksOwn(Integer.toString(ReporterSettings.FLINK_PORT)));
         return c;
     }
+
+    /** The one key whose value compose overrides: the reporter's bind address. */
+    public static final String METRICS_HOST_KEY = "metrics.reporter.fmstream.host";
 
     /** The whole file. */
     public static String render() {

@@ -57,7 +57,7 @@ public final class LocalCluster implements AutoCloseable {
                         ClusterSpec.TASK_MANAGERS,
                         ClusterSpec.SLOTS_PER_TASK_MANAGER,
                         ClusterSpec.flinkConfig(dir),
-                        List.of(onnxRuntimeJar()));
+                        List.of(onnxRuntimeJar(), metricsJar()));
         LocalCluster cluster = new LocalCluster(dir, kafka, flink);
         try {
             kafka.start();
@@ -150,6 +150,17 @@ public final class LocalCluster implements AutoCloseable {
             }
             return jars.get(0);
         }
+    }
+
+    /** fmstream's metric reporter: its jar, or its classes folder in a development build. */
+    private static String metricsJar() {
+        for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (e.matches(".*/fmstream-metrics-[^/]*\\.jar")
+                    || e.endsWith("fmstream-metrics/target/classes")) {
+                return e;
+            }
+        }
+        throw new IllegalStateException("no fmstream-metrics jar on the class path");
     }
 
     private static String onnxRuntimeJar() {

@@ -158,7 +158,10 @@ class ComposeFileTest {
                             "parallelism.default", Integer.toString(ClusterSpec.PARALLELISM));
             for (Map.Entry<String, String> e : spec.entrySet()) {
                 assertThat(props).as(name).containsKey(e.getKey());
-                if (e.getValue().startsWith("file:")) {
+                if (e.getKey().equals(ComposeFile.METRICS_HOST_KEY)) {
+                    // Loopback on one machine; the container's interfaces inside the network.
+                    assertThat(props.get(e.getKey())).isEqualTo("0.0.0.0");
+                } else if (e.getValue().startsWith("file:")) {
                     // Paths aside: a folder on the volume the Flink containers share.
                     assertThat(props.get(e.getKey()))
                             .as(name + " " + e.getKey())
