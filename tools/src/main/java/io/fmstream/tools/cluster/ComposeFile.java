@@ -326,8 +326,8 @@ public final class ComposeFile {
     private static void monitoring(Yaml y) {
         y.line(
                 1,
-                "# Prometheus with fmstream's recording and alerting rules (tested by promtool);"
-                        + " Grafana's dashboards are still a placeholder.");
+                "# Prometheus with fmstream's recording and alerting rules (tested by promtool),"
+                        + " Grafana with the fmstream dashboard.");
         y.line(1, "prometheus:");
         y.line(2, "image: " + q(PROMETHEUS_IMAGE));
         y.line(2, "volumes:");
@@ -339,6 +339,7 @@ public final class ComposeFile {
         y.line(2, "image: " + q(GRAFANA_IMAGE));
         y.line(2, "volumes:");
         y.line(3, "- " + q("./grafana/provisioning:/etc/grafana/provisioning:ro"));
+        y.line(3, "- " + q("./grafana/dashboards:/var/lib/grafana/dashboards:ro"));
         ports(y, 3000);
         y.line(2, "depends_on:");
         y.line(3, "- prometheus");
