@@ -1,0 +1,208 @@
+package io.fmstream.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fmstream.data.RepositoryLayout;
+import io.fmstream.job.FmstreamOptions;
+import io.fmstream.schemas.Prediction;
+import io.fmstream.schemas.PredictionScope;
+import io.fmstream.schemas.codec.RecordCodec;
+import io.fmstream.testkit.EmbeddedKafka;
+import io.fmstream.tools.SimulateCommand;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import picocli.CommandLine;
+
+/**
+ * The operations kit against a live job: Debian's Prometheus scrapes both reporters of a running
+ * job (fed by the simulator) and evaluates {@code docker/prometheus/rules/fmstream.rules.yml}
+ * (windows shortened to seconds, see {@link LocalPrometheus}). Every expression of the Grafana
+ * dashboard returns series; injected faults fire their alerts (bad records: dead letters; the
+ * simulator stopping: input stopped; the job gone: no bundle in service) and the others stay silent
+ * while the job is healthy; the fleet-wide fraction of predictions written within 250 ms, 1 s and 5
+ * s computed in PromQL from the histogram agrees with a consumer's own measurement.
+ */
+class PrometheusAlertsIntegrationTest {
+
+    private static final int FMSTREAM_PORT = PrometheusScrape.freePort();
+    private static final int FLINK_PORT = PrometheusScrape.freePort();
+
+    @RegisterExtension static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
+                            .setConfiguration(
+                                    PrometheusScrape.reporterConfiguration(
+                                            FMSTREAM_PORT, FLINK_PORT))
+                            .build());
+
+    @Test
+    void dashboardExpressionsReturnDataAndInjectedFaultsFireTheirAlerts() throws Exception {
+        String suffix = IntegrationSettings.uniqueSuffix();
+        Configuration conf = IntegrationSettings.forRun(KAFKA.bootstrapServers(), suffix);
+        // Lost chunks (below) hold the windows behind them until the gap is decided: with 3 s of
+        // lateness some predictions are written after 1 s but before 5 s, so the latency
+        // fractions compared below are not all 1.
+        conf.set(FmstreamOptions.ALLOWED_LATENESS, Duration.ofSeconds(3));
+        try (LocalPrometheus prometheus =
+                LocalPrometheus.start(
+                        List.of("127.0.0.1:" + FMSTREAM_PORT, "127.0.0.1:" + FLINK_PORT))) {
+            RunningJob job = RunningJob.start(conf, "prometheus-it-" + suffix, input -> input);
+            String predictionsTopic = job.settings.predictionsTopic;
+            CompletableFuture<Integer> simulator =
+                    CompletableFuture.supplyAsync(
+                            () ->
+                                    new CommandLine(new SimulateCommand())
+                                            .execute(
+                                                    "--bootstrap-servers",
+                                                    KAFKA.bootstrapServers(),
+                                                    "--topic",
+                                                    job.settings.sensorTopic,
+                                                    "--ground-truth-topic",
+                                                    "truth-" + suffix,
+                                                    "--create-topics",
+                                                    "--devices",
+                                                    "10",
+                                                    "--loss-fraction",
+                                                    "0.05",
+                                                    "--duration",
+                                                    "PT70S",
+                                                    "--metrics-port",
+                                                    "0"));
+            await(
+                    "windows in Prometheus",
+                    Duration.ofSeconds(90),
+                    () -> !prometheus.query("sum(fmstream_windows_emitted_total) > 0").isEmpty());
+
+            // Healthy: no alert but the dead-letter one may fire once bad records come in.
+            assertThat(prometheus.firing()).isEmpty();
+
+            // Fault 1: records that are not sensor chunks.
+            for (int i = 0; i < 100; i++) {
+                KAFKA.produce(
+                        job.settings.sensorTopic,
+                        ("intruder-" + i).getBytes(StandardCharsets.UTF_8),
+                        "not an Avro single-object record".getBytes(StandardCharsets.UTF_8));
+            }
+            List<String> expressions = dashboardExpressions();
+            List<String> empty = new ArrayList<>(expressions);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!empty.isEmpty() && System.nanoTime() < deadline) {
+                List<String> still = new ArrayList<>();
+                for (String e : empty) {
+                    if (prometheus.query(e).isEmpty()) {
+                        still.add(e);
+                    }
+                }
+                empty = still;
+                Thread.sleep(1000);
+            }
+            assertThat(empty).as("dashboard expressions without data").isEmpty();
+            await(
+                    "FmstreamDeadLetterRateHigh",
+                    Duration.ofSeconds(30),
+                    () -> prometheus.firing().contains("FmstreamDeadLetterRateHigh"));
+            assertThat(prometheus.firing()).containsExactly("FmstreamDeadLetterRateHigh");
+
+            // Fault 2: the devices stop sending.
+            assertThat(simulator.get(150, TimeUnit.SECONDS)).isZero();
+            await(
+                    "FmstreamInputStopped",
+                    Duration.ofSeconds(60),
+                    () -> prometheus.firing().contains("FmstreamInputStopped"));
+
+            // Fleet-wide latency from the histogram buckets against a consumer's measurement of
+            // the same predictions (send time minus the newest chunk's append time).
+            RecordCodec<Prediction> codec = RecordCodec.forType(Prediction.class);
+            List<Long> latencies = new ArrayList<>();
+            for (ConsumerRecord<byte[], byte[]> r :
+                    KAFKA.drainUntilQuiet(
+                            predictionsTopic, Duration.ofSeconds(3), Duration.ofSeconds(30))) {
+                Prediction p = codec.decode(r.value());
+                if (p.getScope() == PredictionScope.WINDOW) {
+                    latencies.add(p.getEmitTimeMillis() - p.getNewestChunkAppendTimeMillis());
+                }
+            }
+            assertThat(latencies).hasSizeGreaterThan(100);
+            assertThat(latencies.stream().filter(l -> l > 1000).count())
+                    .as("predictions held behind a lost chunk")
+                    .isPositive();
+            for (double bound : new double[] {0.25, 1, 5}) {
+                long under = latencies.stream().filter(l -> l <= bound * 1000).count();
+                double consumer = (double) under / latencies.size();
+                String le = bound == 0.25 ? "0.25" : Long.toString((long) bound);
+                List<JsonNode> promql =
+                        prometheus.query(
+                                "sum(fmstream_written_latency_seconds_bucket{topic=\""
+                                        + predictionsTopic
+                                        + "\",le=\""
+                                        + le
+                                        + "\"}) /"
+                                        + " sum(fmstream_written_latency_seconds_count{topic=\""
+                                        + predictionsTopic
+                                        + "\"})");
+                assertThat(promql).hasSize(1);
+                double fromPrometheus = promql.get(0).at("/value/1").asDouble();
+                System.out.printf(
+                        "predictions written within %s s: PromQL %.4f, consumer %.4f (%d)%n",
+                        le, fromPrometheus, consumer, latencies.size());
+                assertThat(fromPrometheus)
+                        .isCloseTo(consumer, org.assertj.core.data.Offset.offset(0.02));
+            }
+
+            // Fault 3: the job is gone (cancelled; a bundle that fails to load looks the same).
+            job.close();
+            await(
+                    "FmstreamModelNotServing",
+                    Duration.ofSeconds(60),
+                    () -> prometheus.firing().contains("FmstreamModelNotServing"));
+        }
+    }
+
+    private static List<String> dashboardExpressions() throws Exception {
+        List<String> exprs = new ArrayList<>();
+        JsonNode dashboard =
+                new ObjectMapper()
+                        .readTree(
+                                RepositoryLayout.root()
+                                        .resolve("docker/grafana/dashboards/fmstream.json")
+                                        .toFile());
+        for (JsonNode panel : dashboard.get("panels")) {
+            for (JsonNode t : panel.get("targets")) {
+                exprs.add(t.get("expr").asText());
+            }
+        }
+        return exprs;
+    }
+
+    interface Check {
+        boolean ok() throws Exception;
+    }
+
+    private static void await(String what, Duration timeout, Check check) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (check.ok()) {
+                return;
+            }
+            Thread.sleep(1000);
+        }
+        throw new AssertionError("not within " + timeout + ": " + what);
+    }
+}
