@@ -347,24 +347,39 @@ public final class FmstreamJob {
 
     private static <T> KafkaSink<T> sink(
             JobSettings settings, String name, KafkaRecordSerializationSchema<T> serializer) {
-        boolean exactlyOnce = settings.delivery == FmstreamOptions.Delivery.EXACTLY_ONCE;
+        return kafkaSink(
+                settings.bootstrapServers,
+                settings.kafkaProperties,
+                settings.delivery,
+                settings.transactionalIdPrefix + "-" + name,
+                settings.transactionTimeout,
+                serializer);
+    }
+
+    /** A Kafka sink as the job's: exactly-once (POOLING transactional ids) or at-least-once. */
+    public static <T> KafkaSink<T> kafkaSink(
+            String bootstrapServers,
+            Map<String, String> kafkaProperties,
+            FmstreamOptions.Delivery delivery,
+            String transactionalIdPrefix,
+            java.time.Duration transactionTimeout,
+            KafkaRecordSerializationSchema<T> serializer) {
+        boolean exactlyOnce = delivery == FmstreamOptions.Delivery.EXACTLY_ONCE;
         return KafkaSink.<T>builder()
                 .setKafkaProducerConfig(
-                        KafkaClientProperties.into(
-                                new java.util.Properties(), settings.kafkaProperties))
-                .setBootstrapServers(settings.bootstrapServers)
+                        KafkaClientProperties.into(new java.util.Properties(), kafkaProperties))
+                .setBootstrapServers(bootstrapServers)
                 .setRecordSerializer(serializer)
                 .setDeliveryGuarantee(
                         exactlyOnce
                                 ? DeliveryGuarantee.EXACTLY_ONCE
                                 : DeliveryGuarantee.AT_LEAST_ONCE)
-                .setTransactionalIdPrefix(settings.transactionalIdPrefix + "-" + name)
+                .setTransactionalIdPrefix(transactionalIdPrefix)
                 // Reuses a small pool of transactional ids instead of a new one per checkpoint,
                 // which has exhausted broker memory in production; needs fixed topics (we have).
                 .setTransactionNamingStrategy(TransactionNamingStrategy.POOLING)
                 .setProperty(
-                        "transaction.timeout.ms",
-                        String.valueOf(settings.transactionTimeout.toMillis()))
+                        "transaction.timeout.ms", String.valueOf(transactionTimeout.toMillis()))
                 .setProperty("enable.idempotence", "true")
                 .setProperty("acks", "all")
                 .build();

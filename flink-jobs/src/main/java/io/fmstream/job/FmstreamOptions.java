@@ -62,6 +62,33 @@ public final class FmstreamOptions {
                     .defaultValue(Topics.DEAD_LETTERS)
                     .withDescription("Output topic of DeadLetter records.");
 
+    public static final ConfigOption<String> GROUND_TRUTH_TOPIC =
+            ConfigOptions.key("fmstream.topic.ground-truth")
+                    .stringType()
+                    .defaultValue("fmstream.ground-truth.v1")
+                    .withDescription(
+                            "Accuracy job: the ground truth it scores predictions against"
+                                    + " (GroundTruth records, from the simulator, replay or"
+                                    + " clinicians).");
+
+    public static final ConfigOption<String> ACCURACY_TOPIC =
+            ConfigOptions.key("fmstream.topic.accuracy")
+                    .stringType()
+                    .defaultValue("fmstream.accuracy.v1")
+                    .withDescription(
+                            "Accuracy job: where it writes one AccuracyOutcome per scored"
+                                    + " prediction.");
+
+    public static final ConfigOption<Duration> ACCURACY_HORIZON =
+            ConfigOptions.key("fmstream.accuracy.horizon")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(10))
+                    .withDescription(
+                            "Accuracy job: how long a prediction waits for its truth (wall"
+                                    + " clock) and how much truth a device keeps (device time);"
+                                    + " bounds its state. A recording longer than this is not"
+                                    + " scored at recording scope.");
+
     public static final ConfigOption<Boolean> CREATE_TOPICS =
             ConfigOptions.key("fmstream.topics.create")
                     .booleanType()

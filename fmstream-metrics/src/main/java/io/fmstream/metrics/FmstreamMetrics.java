@@ -34,6 +34,10 @@ public final class FmstreamMetrics {
     public static final String RECORDING_PREDICTIONS = "fmstream_recording_predictions";
     public static final String WRITTEN_LATENCY_SECONDS = "fmstream_written_latency_seconds";
     public static final String BUNDLE_INFO = "fmstream_bundle_info";
+    public static final String ACCURACY_SCORED = "fmstream_accuracy_scored";
+    public static final String ACCURACY_AGREED = "fmstream_accuracy_agreed";
+    public static final String ACCURACY_ABSOLUTE_ERROR = "fmstream_accuracy_absolute_error";
+    public static final String ACCURACY_UNSCORED = "fmstream_accuracy_unscored";
 
     /** Label keys. */
     public static final String REASON = "reason";
@@ -43,6 +47,7 @@ public final class FmstreamMetrics {
     public static final String TASK = "task";
     public static final String LABEL = "label";
     public static final String TOPIC = "topic";
+    public static final String SCOPE = "scope";
     public static final String BUNDLE_ID = "bundle_id";
     public static final String BUNDLE_VERSION = "bundle_version";
     public static final String ENCODER_SHA256 = "encoder_sha256";
@@ -186,7 +191,36 @@ public final class FmstreamMetrics {
                             "1 for the model bundle in service: its id, version and encoder"
                                     + " sha256.",
                             1,
-                            new double[0]));
+                            new double[0]),
+                    counter(
+                            ACCURACY_SCORED,
+                            List.of(TASK, SCOPE),
+                            "accuracy job",
+                            "Predictions scored against ground truth, by task and scope (window,"
+                                    + " recording)."),
+                    counter(
+                            ACCURACY_AGREED,
+                            List.of(TASK, SCOPE),
+                            "accuracy job",
+                            "Classification predictions whose label agrees with the truth:"
+                                    + " agreement = agreed / scored."),
+                    new Metric(
+                            ACCURACY_ABSOLUTE_ERROR,
+                            Kind.HISTOGRAM,
+                            List.of(TASK, SCOPE),
+                            "accuracy job",
+                            "Absolute error of regression predictions against the truth, in the"
+                                    + " task's unit (heart rate: bpm); MAE = _sum / _count.",
+                            1,
+                            new double[] {1, 2, 5, 10, 20, 50}),
+                    counter(
+                            ACCURACY_UNSCORED,
+                            List.of(REASON),
+                            "accuracy job",
+                            "Predictions not scored: no_truth_in_time (none within the horizon),"
+                                    + " truth_incomplete (under 80% of the window covered),"
+                                    + " task_not_scored (the truth says nothing about the"
+                                    + " task)."));
 
     private static final Map<String, Metric> BY_NAME =
             CATALOGUE.stream().collect(Collectors.toMap(Metric::name, Function.identity()));

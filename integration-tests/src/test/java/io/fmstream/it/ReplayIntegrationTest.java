@@ -3,6 +3,9 @@ package io.fmstream.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fmstream.data.RepositoryLayout;
+import io.fmstream.job.FmstreamOptions;
+import io.fmstream.job.accuracy.AccuracyJob;
+import io.fmstream.schemas.AccuracyOutcome;
 import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.PredictionScope;
@@ -16,8 +19,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
@@ -44,7 +50,8 @@ class ReplayIntegrationTest {
             new MiniClusterExtension(
                     new MiniClusterResourceConfiguration.Builder()
                             .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
+                            // One slot more for the accuracy job beside the inference job.
+                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM + 1)
                             .build());
 
     @Test
@@ -137,6 +144,73 @@ class ReplayIntegrationTest {
                     "Python example",
                     written,
                     examples.runPython(KAFKA.bootstrapServers(), topics));
+
+            // Live accuracy: the accuracy job scores every prediction against the record's
+            // annotations as they arrive on the ground-truth topic.
+            Map<String, Prediction> byKey = new HashMap<>();
+            for (ExampleConsumers.Expected e : written.values()) {
+                if (e.decoded() instanceof Prediction p) {
+                    byKey.put(p.getWindowStartMicros() + "/" + p.getTask() + "/" + p.getScope(), p);
+                }
+            }
+            Configuration accuracy = new Configuration(conf);
+            accuracy.set(FmstreamOptions.GROUND_TRUTH_TOPIC, truthTopic);
+            accuracy.set(FmstreamOptions.ACCURACY_TOPIC, "accuracy-" + suffix);
+            // The record is 30 min long: its recording-scope predictions need all its truth.
+            accuracy.set(FmstreamOptions.ACCURACY_HORIZON, Duration.ofHours(1));
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.setParallelism(1);
+            AccuracyJob.build(env, AccuracyJob.Settings.from(accuracy));
+            JobClient accuracyJob = env.executeAsync("accuracy-it-" + suffix);
+            try {
+                RecordCodec<AccuracyOutcome> outcomes = RecordCodec.forType(AccuracyOutcome.class);
+                Map<String, Integer> counts = new TreeMap<>();
+                for (ConsumerRecord<byte[], byte[]> r :
+                        KAFKA.drain(
+                                "accuracy-" + suffix, 3 * WINDOWS + 3, Duration.ofSeconds(90))) {
+                    AccuracyOutcome o = outcomes.decode(r.value());
+                    counts.merge(o.getTask() + "/" + o.getScope(), 1, Integer::sum);
+                    Prediction p =
+                            byKey.get(
+                                    o.getWindowStartMicros()
+                                            + "/"
+                                            + o.getTask()
+                                            + "/"
+                                            + o.getScope());
+                    assertThat(p).as("the scored prediction was written").isNotNull();
+                    assertThat(o.getEncoderSha256()).isEqualTo(p.getEncoderId().getSha256());
+                    switch (o.getTask()) {
+                        case "rhythm", "signal_quality" -> {
+                            assertThat(o.getPredictedLabel()).isEqualTo(p.getLabel());
+                            // Annotated normal sinus rhythm; no noise figure for a real record.
+                            assertThat(o.getTruthLabel())
+                                    .isEqualTo(o.getTask().equals("rhythm") ? "normal" : "good");
+                            assertThat(o.getAgree())
+                                    .isEqualTo(o.getPredictedLabel().equals(o.getTruthLabel()));
+                        }
+                        case "heart_rate" -> {
+                            assertThat(o.getTruthValue()).isBetween(55.0, 110.0);
+                            assertThat(o.getAbsoluteError())
+                                    .isCloseTo(
+                                            Math.abs(p.getValue() - o.getTruthValue()),
+                                            org.assertj.core.data.Offset.offset(1e-9));
+                        }
+                        default -> throw new AssertionError("unexpected task " + o.getTask());
+                    }
+                }
+                System.out.println("accuracy outcomes by task/scope: " + counts);
+                // Every prediction scored: the annotations cover every window, with a heart rate.
+                assertThat(counts)
+                        .hasSize(6)
+                        .containsEntry("heart_rate/WINDOW", WINDOWS)
+                        .containsEntry("heart_rate/RECORDING", 1)
+                        .containsEntry("rhythm/WINDOW", WINDOWS)
+                        .containsEntry("signal_quality/WINDOW", WINDOWS)
+                        .containsEntry("rhythm/RECORDING", 1)
+                        .containsEntry("signal_quality/RECORDING", 1);
+            } finally {
+                accuracyJob.cancel().get();
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fmstream.schemas.AccuracyOutcome;
 import io.fmstream.schemas.DeadLetter;
 import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.Prediction;
@@ -56,6 +57,7 @@ public final class WireFormat {
         {"Prediction", "v2"},
         {"DeadLetter", "v1"},
         {"GroundTruth", "v1"},
+        {"AccuracyOutcome", "v1"},
     };
 
     private WireFormat() {}
@@ -125,6 +127,8 @@ public final class WireFormat {
                 return DeadLetter.getClassSchema();
             case "GroundTruth":
                 return GroundTruth.getClassSchema();
+            case "AccuracyOutcome":
+                return AccuracyOutcome.getClassSchema();
             default:
                 throw new IllegalArgumentException("Unknown record " + recordName);
         }

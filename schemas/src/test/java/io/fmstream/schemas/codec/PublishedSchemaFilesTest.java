@@ -29,6 +29,7 @@ class PublishedSchemaFilesTest {
         PINNED.put("Prediction.v2", 0x62e1c44ae911c834L);
         PINNED.put("DeadLetter.v1", 0x55edb55f0c0ac4aeL);
         PINNED.put("GroundTruth.v1", 0x48aa3f1f2711c2b8L);
+        PINNED.put("AccuracyOutcome.v1", 0xe1543d5c37d946dbL);
     }
 
     @Test
