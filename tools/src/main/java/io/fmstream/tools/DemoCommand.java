@@ -12,8 +12,10 @@ import io.fmstream.data.sim.SimulatedFleet;
 import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.FmstreamOptions;
 import io.fmstream.job.JobSettings;
+import io.fmstream.job.accuracy.AccuracyJob;
 import io.fmstream.local.LocalKafkaBroker;
 import io.fmstream.metrics.ReporterSettings;
+import io.fmstream.schemas.AccuracyOutcome;
 import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.SensorChunk;
@@ -29,10 +31,13 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -145,6 +150,7 @@ public final class DemoCommand implements Callable<Integer> {
 
         // Flink's web upload and spill folders go here, and go away with the demo.
         Path scratch = Files.createTempDirectory("fmstream-demo-");
+        MiniCluster closeFlink = null;
         try (LocalKafkaBroker kafka = LocalKafkaBroker.start()) {
             Configuration conf = new Configuration();
             conf.set(FmstreamOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
@@ -174,8 +180,19 @@ public final class DemoCommand implements Callable<Integer> {
                             String.valueOf(prometheusPort),
                             String.valueOf(fmstreamMetricsPort))
                     .forEach(cluster::setString);
+            // One local Flink cluster running two jobs: the inference job and the accuracy job
+            // beside it (one slot more), as on a real cluster.
+            MiniCluster flink =
+                    new MiniCluster(
+                            new MiniClusterConfiguration.Builder()
+                                    .setConfiguration(cluster)
+                                    .setNumTaskManagers(1)
+                                    .setNumSlotsPerTaskManager(parallelism + 1)
+                                    .build());
+            flink.start();
+            closeFlink = flink;
             StreamExecutionEnvironment env =
-                    StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(cluster);
+                    StreamExecutionEnvironment.createLocalEnvironment(cluster);
             env.setParallelism(parallelism);
             FmstreamJob.configure(env, settings);
             FmstreamJob.wireKafka(env, settings, manifest);
@@ -185,7 +202,17 @@ public final class DemoCommand implements Callable<Integer> {
                     Topics.DEFAULT_GROUND_TRUTH,
                     true,
                     2);
-            JobClient job = env.executeAsync("fmstream demo");
+            StreamGraph inference = env.getStreamGraph();
+            inference.setJobName("fmstream demo");
+            flink.submitJob(inference).get(60, TimeUnit.SECONDS);
+            JobID jobId = inference.getJobID();
+            StreamExecutionEnvironment accuracyEnv =
+                    StreamExecutionEnvironment.createLocalEnvironment(cluster);
+            accuracyEnv.setParallelism(1);
+            AccuracyJob.build(accuracyEnv, AccuracyJob.Settings.from(conf));
+            StreamGraph accuracy = accuracyEnv.getStreamGraph();
+            accuracy.setJobName("fmstream accuracy");
+            flink.submitJob(accuracy).get(60, TimeUnit.SECONDS);
             System.out.printf(
                     "demo: Kafka %s | Flink web UI http://localhost:%d | Prometheus"
                             + " http://localhost:%d/metrics (fmstream) and"
@@ -195,7 +222,7 @@ public final class DemoCommand implements Callable<Integer> {
                     webUiPort,
                     fmstreamMetricsPort,
                     prometheusPort,
-                    job.getJobID(),
+                    jobId,
                     parallelism,
                     manifest.bundleId(),
                     manifest.version(),
@@ -241,10 +268,10 @@ public final class DemoCommand implements Callable<Integer> {
                                         devices,
                                         publisher.acknowledged(),
                                         System.currentTimeMillis() - start));
-                        watcher.agreement.drain(samples).forEach(System.out::println);
+                        watcher.accuracy.samples(samples).forEach(System.out::println);
                         System.out.println(
-                                "demo: agreement with ground truth: "
-                                        + watcher.agreement.summary());
+                                "demo: agreement with ground truth (accuracy job): "
+                                        + watcher.accuracy.summary());
                     }
                     try {
                         Thread.sleep(200);
@@ -253,15 +280,24 @@ public final class DemoCommand implements Callable<Integer> {
                     }
                 }
                 Thread.interrupted();
-                watcher.agreement.drain(0);
-                finalAgreement = Map.copyOf(watcher.agreement.perTask());
+                finalAgreement = Map.copyOf(watcher.accuracy.perTask());
                 System.out.println(
-                        "demo: final agreement with ground truth: " + watcher.agreement.summary());
+                        "demo: final agreement with ground truth (accuracy job): "
+                                + watcher.accuracy.summary());
                 System.out.println("demo: stopping");
             } finally {
-                job.cancel().get(60, TimeUnit.SECONDS);
+                // Both jobs stop while the broker still runs, so their last transactions are
+                // aborted cleanly instead of waiting out the broker's absence.
+                stopJob(flink, jobId);
+                stopJob(flink, accuracy.getJobID());
+                flink.close();
+                closeFlink = null;
             }
         } finally {
+            if (closeFlink != null) {
+                // Cancels both jobs and stops the cluster.
+                closeFlink.close();
+            }
             Scratch.deleteRecursively(scratch);
             stopped.countDown();
             if (!stopping) {
@@ -300,6 +336,13 @@ public final class DemoCommand implements Callable<Integer> {
         return new SimulatedFleet(uplinks);
     }
 
+    private static void stopJob(MiniCluster flink, JobID id) throws Exception {
+        if (!flink.getJobStatus(id).get(30, TimeUnit.SECONDS).isTerminalState()) {
+            flink.cancelJob(id).get(60, TimeUnit.SECONDS);
+        }
+        flink.requestJobResult(id).get(60, TimeUnit.SECONDS);
+    }
+
     private static Path defaultBundle() {
         Path real = RepositoryLayout.defaultBundle();
         return Files.exists(real.resolve("manifest.json"))
@@ -312,8 +355,9 @@ public final class DemoCommand implements Callable<Integer> {
         private final KafkaConsumer<byte[], byte[]> consumer;
         private final JobSettings settings;
         private final RecordCodec<Prediction> predictions = RecordCodec.forType(Prediction.class);
-        private final RecordCodec<GroundTruth> truths = RecordCodec.forType(GroundTruth.class);
-        final Agreement agreement = new Agreement();
+        private final RecordCodec<AccuracyOutcome> outcomes =
+                RecordCodec.forType(AccuracyOutcome.class);
+        final AccuracySummary accuracy = new AccuracySummary();
         private long embeddingCount;
         private long predictionCount;
         private long deadLetterCount;
@@ -336,7 +380,7 @@ public final class DemoCommand implements Callable<Integer> {
                             settings.embeddingsTopic,
                             settings.predictionsTopic,
                             settings.deadLetterTopic,
-                            Topics.DEFAULT_GROUND_TRUTH));
+                            FmstreamOptions.ACCURACY_TOPIC.defaultValue()));
         }
 
         void poll() throws DecodeException {
@@ -353,11 +397,10 @@ public final class DemoCommand implements Callable<Integer> {
                     writtenLatency.add(
                             now, p.getEmitTimeMillis() - p.getNewestChunkAppendTimeMillis());
                     committedLatency.add(now, now - p.getNewestChunkAppendTimeMillis());
-                    agreement.prediction(p);
                 } else if (r.topic().equals(settings.deadLetterTopic)) {
                     deadLetterCount++;
                 } else {
-                    agreement.truth(truths.decode(r.value()));
+                    accuracy.add(outcomes.decode(r.value()));
                 }
             }
         }
