@@ -56,6 +56,7 @@ final class LocalPrometheus implements AutoCloseable {
                         .replace("[5m]", "[15s]")
                         .replace("[10m]", "[30s]")
                         .replace("[15m]", "[30s]")
+                        .replace("[30m]", "[30s]")
                         .replaceAll("(?m)^(\\s*)for: \\S+$", "$1for: 0s");
         Files.writeString(dir.resolve("fmstream.rules.yml"), rules);
         StringBuilder config =

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.job.FmstreamOptions;
+import io.fmstream.job.accuracy.AccuracyJob;
 import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.PredictionScope;
 import io.fmstream.schemas.codec.RecordCodec;
@@ -18,7 +19,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
@@ -46,7 +49,8 @@ class PrometheusAlertsIntegrationTest {
             new MiniClusterExtension(
                     new MiniClusterResourceConfiguration.Builder()
                             .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
+                            // One slot more for the accuracy job.
+                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM + 1)
                             .setConfiguration(
                                     PrometheusScrape.reporterConfiguration(
                                             FMSTREAM_PORT, FLINK_PORT))
@@ -65,6 +69,14 @@ class PrometheusAlertsIntegrationTest {
                         List.of("127.0.0.1:" + FMSTREAM_PORT, "127.0.0.1:" + FLINK_PORT))) {
             RunningJob job = RunningJob.start(conf, "prometheus-it-" + suffix, input -> input);
             String predictionsTopic = job.settings.predictionsTopic;
+            // The accuracy job beside it, scoring the predictions against the simulator's truth.
+            Configuration accuracy = new Configuration(conf);
+            accuracy.set(FmstreamOptions.GROUND_TRUTH_TOPIC, "truth-" + suffix);
+            accuracy.set(FmstreamOptions.ACCURACY_TOPIC, "accuracy-" + suffix);
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.setParallelism(1);
+            AccuracyJob.build(env, AccuracyJob.Settings.from(accuracy));
+            JobClient accuracyJob = env.executeAsync("accuracy-" + suffix);
             CompletableFuture<Integer> simulator =
                     CompletableFuture.supplyAsync(
                             () ->
@@ -168,6 +180,7 @@ class PrometheusAlertsIntegrationTest {
 
             // Fault 3: the job is gone (cancelled; a bundle that fails to load looks the same).
             job.close();
+            accuracyJob.cancel().get(60, TimeUnit.SECONDS);
             await(
                     "FmstreamModelNotServing",
                     Duration.ofSeconds(60),
