@@ -91,7 +91,9 @@ public final class FmstreamMetrics {
     }
 
     /** Latency buckets, seconds: 250 ms, 1 s and 5 s are bounds, so SLO fractions are exact. */
-    static final double[] LATENCY_BUCKETS = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+    public static final double[] LATENCY_BUCKETS = {
+        0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300
+    };
 
     /** Every metric above, in the order of the README table. */
     public static final List<Metric> CATALOGUE =

@@ -11,6 +11,7 @@ import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.PredictionScope;
 import io.fmstream.schemas.codec.RecordCodec;
 import io.fmstream.testkit.EmbeddedKafka;
+import io.fmstream.tools.ProbeCommand;
 import io.fmstream.tools.SimulateCommand;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -41,6 +42,7 @@ class PrometheusAlertsIntegrationTest {
 
     private static final int FMSTREAM_PORT = PrometheusScrape.freePort();
     private static final int FLINK_PORT = PrometheusScrape.freePort();
+    private static final int PROBE_PORT = PrometheusScrape.freePort();
 
     @RegisterExtension static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
 
@@ -66,7 +68,10 @@ class PrometheusAlertsIntegrationTest {
         conf.set(FmstreamOptions.ALLOWED_LATENESS, Duration.ofSeconds(3));
         try (LocalPrometheus prometheus =
                 LocalPrometheus.start(
-                        List.of("127.0.0.1:" + FMSTREAM_PORT, "127.0.0.1:" + FLINK_PORT))) {
+                        List.of(
+                                "127.0.0.1:" + FMSTREAM_PORT,
+                                "127.0.0.1:" + FLINK_PORT,
+                                "127.0.0.1:" + PROBE_PORT))) {
             RunningJob job = RunningJob.start(conf, "prometheus-it-" + suffix, input -> input);
             String predictionsTopic = job.settings.predictionsTopic;
             // The accuracy job beside it, scoring the predictions against the simulator's truth.
@@ -97,6 +102,20 @@ class PrometheusAlertsIntegrationTest {
                                                     "PT70S",
                                                     "--metrics-port",
                                                     "0"));
+            // The committed-latency probe, as an operator runs it beside the job.
+            CompletableFuture<Integer> probe =
+                    CompletableFuture.supplyAsync(
+                            () ->
+                                    new CommandLine(new ProbeCommand())
+                                            .execute(
+                                                    "--bootstrap-servers",
+                                                    KAFKA.bootstrapServers(),
+                                                    "--topic",
+                                                    predictionsTopic,
+                                                    "--metrics-port",
+                                                    String.valueOf(PROBE_PORT),
+                                                    "--duration",
+                                                    "PT100S"));
             await(
                     "windows in Prometheus",
                     Duration.ofSeconds(90),
@@ -177,6 +196,8 @@ class PrometheusAlertsIntegrationTest {
                 assertThat(fromPrometheus)
                         .isCloseTo(consumer, org.assertj.core.data.Offset.offset(0.02));
             }
+
+            assertThat(probe.get(120, TimeUnit.SECONDS)).isZero();
 
             // Fault 3: the job is gone (cancelled; a bundle that fails to load looks the same).
             job.close();

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             SimulateCommand.class,
             ReplayCommand.class,
             TailCommand.class,
+            ProbeCommand.class,
             DemoCommand.class,
             DatasetCommand.class,
             BenchCommand.class,
@@ -31,7 +32,7 @@ public final class FmstreamCli implements Runnable {
     public void run() {
         throw new CommandLine.ParameterException(
                 spec.commandLine(),
-                "Missing command: simulate, replay, tail, demo, audit, dataset, bench,"
+                "Missing command: simulate, replay, tail, probe, demo, audit, dataset, bench,"
                         + " bench-heads, evaluate or fit-head");
     }
 
