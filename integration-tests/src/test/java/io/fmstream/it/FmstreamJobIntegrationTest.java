@@ -7,6 +7,7 @@ import io.fmstream.core.model.BundleManifest;
 import io.fmstream.core.records.SourceRef;
 import io.fmstream.data.sim.HeartRateProfile;
 import io.fmstream.data.sim.SimulatedDevice;
+import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.FmstreamOptions;
 import io.fmstream.job.JobSettings;
 import io.fmstream.schemas.DeadLetter;
@@ -311,9 +312,74 @@ class FmstreamJobIntegrationTest {
         assertThat(metrics.sum("fmstream_batches_total", Map.of("job_id", jobId)))
                 .isEqualTo(metrics.sum("fmstream_inference_seconds_count", Map.of("job_id", jobId)))
                 .isPositive();
+        assertBoundedLabels(metrics, settings);
         // One bundle in service, reported by each embed subtask.
         assertThat(metrics.sum("fmstream_bundle_info", Map.of("job_id", jobId)))
                 .isEqualTo(RunningJob.PARALLELISM);
+    }
+
+    /**
+     * Bounded cardinality: every label value of every fmstream series comes from a fixed set (enum
+     * constants, the manifest's tasks and labels, the job's topics, subtask indexes), never from
+     * the data, so the series count does not grow with the number of devices.
+     */
+    private static void assertBoundedLabels(PrometheusScrape metrics, JobSettings settings) {
+        BundleManifest manifest = FmstreamJob.readManifest(settings.bundleUri);
+        Map<String, java.util.Set<String>> allowed = new java.util.HashMap<>();
+        java.util.Set<String> reasons =
+                new java.util.HashSet<>(List.of("INCOMPLETE", "SEGMENT_OVERLAP"));
+        for (DeadLetterReason r : DeadLetterReason.values()) {
+            reasons.add(r.name());
+        }
+        allowed.put("reason", reasons);
+        java.util.Set<String> causes = new java.util.HashSet<>();
+        for (io.fmstream.core.window.SegmentCause c :
+                io.fmstream.core.window.SegmentCause.values()) {
+            causes.add(c.name());
+        }
+        allowed.put("cause", causes);
+        java.util.Set<String> triggers = new java.util.HashSet<>();
+        for (var t : io.fmstream.job.functions.MicroBatchEmbedOperator.Trigger.values()) {
+            triggers.add(t.name().toLowerCase());
+        }
+        allowed.put("trigger", triggers);
+        java.util.Set<String> tasks = new java.util.HashSet<>();
+        java.util.Set<String> labels = new java.util.HashSet<>(List.of("value", "none"));
+        for (BundleManifest.HeadSpec h : manifest.heads()) {
+            tasks.add(h.task());
+            labels.addAll(h.labels());
+        }
+        allowed.put("task", tasks);
+        allowed.put("label", labels);
+        allowed.put(
+                "topic",
+                java.util.Set.of(
+                        settings.embeddingsTopic,
+                        settings.predictionsTopic,
+                        settings.deadLetterTopic));
+        allowed.put("subtask_index", java.util.Set.of("0", "1"));
+        List<Map<String, String>> series = metrics.labelSets("fmstream_");
+        assertThat(series).hasSizeGreaterThan(20);
+        for (Map<String, String> labelSet : series) {
+            for (Map.Entry<String, String> l : labelSet.entrySet()) {
+                assertThat(l.getValue()).as("label %s", l.getKey()).doesNotStartWith("dev-");
+                if (allowed.containsKey(l.getKey())) {
+                    assertThat(allowed.get(l.getKey()))
+                            .as("value of label %s", l.getKey())
+                            .contains(l.getValue());
+                } else {
+                    assertThat(l.getKey())
+                            .isIn(
+                                    "job_name",
+                                    "job_id",
+                                    "operator_name",
+                                    "le",
+                                    "bundle_id",
+                                    "bundle_version",
+                                    "encoder_sha256");
+                }
+            }
+        }
     }
 
     private Outputs collect(JobSettings settings, BundleManifest manifest, int heads)

@@ -21,9 +21,9 @@ import org.junit.jupiter.api.Assumptions;
 /**
  * Debian's Prometheus server as a child process on loopback, with temporary storage, scraping given
  * targets every second and evaluating {@code docker/prometheus/rules/fmstream.rules.yml} with its
- * windows shortened for a test that runs in seconds: {@code [5m]} to {@code [15s]}, {@code [10m]}
- * and {@code [15m]} to {@code [30s]}, and every {@code for:} to {@code 0s}. Skipped where
- * Prometheus is not installed, except in CI ({@code .ci/run} installs it).
+ * windows shortened for a test that runs in a minute or two: {@code [5m]} to {@code [30s]}, {@code
+ * [10m]}, {@code [15m]} and {@code [30m]} to {@code [60s]}, and every {@code for:} to {@code 10s}.
+ * Skipped where Prometheus is not installed, except in CI ({@code .ci/run} installs it).
  */
 final class LocalPrometheus implements AutoCloseable {
 
@@ -53,11 +53,13 @@ final class LocalPrometheus implements AutoCloseable {
         port = PrometheusScrape.freePort();
         String rules =
                 Files.readString(RULES)
-                        .replace("[5m]", "[15s]")
-                        .replace("[10m]", "[30s]")
-                        .replace("[15m]", "[30s]")
-                        .replace("[30m]", "[30s]")
-                        .replaceAll("(?m)^(\\s*)for: \\S+$", "$1for: 0s");
+                        .replace("[5m]", "[30s]")
+                        .replace("[10m]", "[60s]")
+                        .replace("[15m]", "[60s]")
+                        .replace("[30m]", "[60s]")
+                        // Long enough that start-up transients (the first batch not yet
+                        // committed, a probe that has not read yet) do not fire.
+                        .replaceAll("(?m)^(\\s*)for: \\S+$", "$1for: 10s");
         Files.writeString(dir.resolve("fmstream.rules.yml"), rules);
         StringBuilder config =
                 new StringBuilder(

@@ -93,6 +93,17 @@ final class PrometheusScrape {
         return Math.round(total);
     }
 
+    /** Label sets of every series whose name starts with {@code prefix}. */
+    List<Map<String, String>> labelSets(String prefix) {
+        List<Map<String, String>> out = new ArrayList<>();
+        for (Sample s : samples) {
+            if (s.name().startsWith(prefix)) {
+                out.add(s.labels());
+            }
+        }
+        return out;
+    }
+
     Set<String> names() {
         Set<String> names = new TreeSet<>();
         samples.forEach(s -> names.add(s.name()));
