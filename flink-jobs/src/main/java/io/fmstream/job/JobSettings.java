@@ -72,13 +72,7 @@ public final class JobSettings implements Serializable {
         topicReplication = (short) (int) positive(c, FmstreamOptions.TOPIC_REPLICATION);
         consumerGroup = c.get(FmstreamOptions.CONSUMER_GROUP);
         kafkaProperties =
-                new java.util.TreeMap<>(
-                        io.fmstream.kafka.KafkaClientProperties.checked(
-                                io.fmstream.kafka.KafkaClientProperties.withPrefix(
-                                        c.toMap(),
-                                        io.fmstream.kafka.KafkaClientProperties.JOB_PREFIX),
-                                io.fmstream.kafka.KafkaClientProperties.RESERVED_BY_JOB,
-                                io.fmstream.kafka.KafkaClientProperties.JOB_PREFIX));
+                new java.util.TreeMap<>(io.fmstream.kafka.KafkaClientProperties.ofJob(c.toMap()));
         bundleUri = required(c, FmstreamOptions.BUNDLE);
         windowHopOverride =
                 c.getOptional(FmstreamOptions.WINDOW_HOP).isPresent()

@@ -49,6 +49,14 @@ public final class KafkaClientProperties {
 
     private KafkaClientProperties() {}
 
+    /**
+     * The job's pass-through client properties from its configuration: the {@link #JOB_PREFIX}
+     * entries, prefix removed, reserved keys refused ({@link #RESERVED_BY_JOB}).
+     */
+    public static Map<String, String> ofJob(Map<String, String> config) {
+        return checked(withPrefix(config, JOB_PREFIX), RESERVED_BY_JOB, JOB_PREFIX);
+    }
+
     /** The entries of {@code config} under {@code prefix}, prefix removed, sorted by key. */
     public static Map<String, String> withPrefix(Map<String, String> config, String prefix) {
         Map<String, String> out = new TreeMap<>();

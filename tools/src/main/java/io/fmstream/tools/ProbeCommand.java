@@ -11,14 +11,12 @@ import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
@@ -132,14 +130,7 @@ public final class ProbeCommand implements Callable<Integer> {
                 KafkaConsumer<byte[], byte[]> consumer =
                         new KafkaConsumer<>(
                                 p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10));
-            if (partitions == null || partitions.isEmpty()) {
-                throw new IllegalArgumentException(
-                        "Topic " + topic + " does not exist on " + bootstrapServers);
-            }
-            List<TopicPartition> assigned = new ArrayList<>();
-            partitions.forEach(pi -> assigned.add(new TopicPartition(topic, pi.partition())));
-            consumer.assign(assigned);
+            List<TopicPartition> assigned = Topics.assignAll(consumer, topic, bootstrapServers);
             // Live latency: what is committed from now on, not the backlog.
             consumer.seekToEnd(assigned);
             // The series exist from zero before the first record, so the first predictions show

@@ -31,7 +31,6 @@ import org.apache.avro.io.DecoderFactory;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
@@ -103,14 +102,7 @@ public final class TailCommand implements Callable<Integer> {
         java.io.PrintWriter out = spec.commandLine().getOut();
         try (KafkaConsumer<byte[], byte[]> consumer =
                 new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10));
-            if (partitions == null || partitions.isEmpty()) {
-                throw new IllegalArgumentException(
-                        "Topic " + topic + " does not exist on " + bootstrapServers);
-            }
-            List<TopicPartition> assigned = new ArrayList<>();
-            partitions.forEach(pi -> assigned.add(new TopicPartition(topic, pi.partition())));
-            consumer.assign(assigned);
+            List<TopicPartition> assigned = Topics.assignAll(consumer, topic, bootstrapServers);
             if (fromBeginning) {
                 consumer.seekToBeginning(assigned);
             } else {

@@ -38,4 +38,28 @@ final class Topics {
         TopicPreflight.check(
                 bootstrapServers, topics, 1, create, partitions, (short) 1, clientProperties);
     }
+
+    /**
+     * Assigns every partition of {@code topic} to {@code consumer} (no group rebalance), refusing a
+     * topic that does not exist.
+     */
+    static java.util.List<org.apache.kafka.common.TopicPartition> assignAll(
+            org.apache.kafka.clients.consumer.KafkaConsumer<?, ?> consumer,
+            String topic,
+            String bootstrapServers) {
+        java.util.List<org.apache.kafka.common.PartitionInfo> partitions =
+                consumer.partitionsFor(topic, java.time.Duration.ofSeconds(10));
+        if (partitions == null || partitions.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "Topic " + topic + " does not exist on " + bootstrapServers);
+        }
+        java.util.List<org.apache.kafka.common.TopicPartition> assigned =
+                new java.util.ArrayList<>();
+        partitions.forEach(
+                pi ->
+                        assigned.add(
+                                new org.apache.kafka.common.TopicPartition(topic, pi.partition())));
+        consumer.assign(assigned);
+        return assigned;
+    }
 }

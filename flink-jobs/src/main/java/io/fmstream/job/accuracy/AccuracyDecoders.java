@@ -9,6 +9,7 @@ import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.PredictionScope;
 import io.fmstream.schemas.codec.DecodeException;
 import io.fmstream.schemas.codec.RecordCodec;
+import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -23,26 +24,52 @@ final class AccuracyDecoders {
 
     private AccuracyDecoders() {}
 
-    static final class Predictions extends ProcessFunction<SourceRef, PendingPrediction> {
+    /** Decodes one record type and converts it; counts and skips what does not decode. */
+    abstract static class Decoder<A extends SpecificRecordBase, T>
+            extends ProcessFunction<SourceRef, T> {
         private static final long serialVersionUID = 1L;
-        private transient RecordCodec<Prediction> codec;
+        private final Class<A> type;
+        private transient RecordCodec<A> codec;
         private transient Counter undecodable;
 
-        @Override
-        public void open(OpenContext openContext) {
-            codec = RecordCodec.forType(Prediction.class);
-            undecodable = undecodableCounter(this);
+        Decoder(Class<A> type) {
+            this.type = type;
         }
 
         @Override
-        public void processElement(SourceRef r, Context ctx, Collector<PendingPrediction> out) {
-            Prediction p;
+        public void open(OpenContext openContext) {
+            codec = RecordCodec.forType(type);
+            undecodable =
+                    getRuntimeContext()
+                            .getMetricGroup()
+                            .addGroup(FmstreamMetrics.REASON, "undecodable")
+                            .counter(FmstreamMetrics.ACCURACY_UNSCORED);
+        }
+
+        @Override
+        public void processElement(SourceRef r, Context ctx, Collector<T> out) {
+            A record;
             try {
-                p = codec.decode(r.payload);
+                record = codec.decode(r.payload);
             } catch (DecodeException e) {
                 undecodable.inc();
                 return;
             }
+            out.collect(convert(record));
+        }
+
+        abstract T convert(A record);
+    }
+
+    static final class Predictions extends Decoder<Prediction, PendingPrediction> {
+        private static final long serialVersionUID = 1L;
+
+        Predictions() {
+            super(Prediction.class);
+        }
+
+        @Override
+        PendingPrediction convert(Prediction p) {
             PendingPrediction q = new PendingPrediction();
             q.deviceId = p.getDeviceId();
             q.windowStartMicros = p.getWindowStartMicros();
@@ -57,45 +84,26 @@ final class AccuracyDecoders {
             } else {
                 q.value = p.getValue() == null ? Double.NaN : p.getValue();
             }
-            out.collect(q);
+            return q;
         }
     }
 
-    static final class Truths extends ProcessFunction<SourceRef, TruthSpan> {
+    static final class Truths extends Decoder<GroundTruth, TruthSpan> {
         private static final long serialVersionUID = 1L;
-        private transient RecordCodec<GroundTruth> codec;
-        private transient Counter undecodable;
 
-        @Override
-        public void open(OpenContext openContext) {
-            codec = RecordCodec.forType(GroundTruth.class);
-            undecodable = undecodableCounter(this);
+        Truths() {
+            super(GroundTruth.class);
         }
 
         @Override
-        public void processElement(SourceRef r, Context ctx, Collector<TruthSpan> out) {
-            GroundTruth g;
-            try {
-                g = codec.decode(r.payload);
-            } catch (DecodeException e) {
-                undecodable.inc();
-                return;
-            }
-            out.collect(
-                    new TruthSpan(
-                            g.getDeviceId(),
-                            g.getSpanStartMicros(),
-                            g.getSpanEndMicros(),
-                            g.getHeartRateBpm() == null ? Double.NaN : g.getHeartRateBpm(),
-                            g.getRhythm().name(),
-                            g.getNoiseRmsMv() == null ? Double.NaN : g.getNoiseRmsMv()));
+        TruthSpan convert(GroundTruth g) {
+            return new TruthSpan(
+                    g.getDeviceId(),
+                    g.getSpanStartMicros(),
+                    g.getSpanEndMicros(),
+                    g.getHeartRateBpm() == null ? Double.NaN : g.getHeartRateBpm(),
+                    g.getRhythm().name(),
+                    g.getNoiseRmsMv() == null ? Double.NaN : g.getNoiseRmsMv());
         }
-    }
-
-    private static Counter undecodableCounter(ProcessFunction<?, ?> f) {
-        return f.getRuntimeContext()
-                .getMetricGroup()
-                .addGroup(FmstreamMetrics.REASON, "undecodable")
-                .counter(FmstreamMetrics.ACCURACY_UNSCORED);
     }
 }

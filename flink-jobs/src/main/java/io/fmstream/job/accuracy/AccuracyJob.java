@@ -74,11 +74,7 @@ public final class AccuracyJob {
             }
             return new Settings(
                     bootstrap,
-                    KafkaClientProperties.checked(
-                            KafkaClientProperties.withPrefix(
-                                    c.toMap(), KafkaClientProperties.JOB_PREFIX),
-                            KafkaClientProperties.RESERVED_BY_JOB,
-                            KafkaClientProperties.JOB_PREFIX),
+                    KafkaClientProperties.ofJob(c.toMap()),
                     c.get(FmstreamOptions.PREDICTIONS_TOPIC),
                     c.get(FmstreamOptions.GROUND_TRUTH_TOPIC),
                     c.get(FmstreamOptions.ACCURACY_TOPIC),

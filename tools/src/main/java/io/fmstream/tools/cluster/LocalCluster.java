@@ -154,22 +154,26 @@ public final class LocalCluster implements AutoCloseable {
 
     /** fmstream's metric reporter: its jar, or its classes folder in a development build. */
     private static String metricsJar() {
-        for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (e.matches(".*/fmstream-metrics-[^/]*\\.jar")
-                    || e.endsWith("fmstream-metrics/target/classes")) {
-                return e;
-            }
-        }
-        throw new IllegalStateException("no fmstream-metrics jar on the class path");
+        return classPathEntry(
+                e ->
+                        e.matches(".*/fmstream-metrics-[^/]*\\.jar")
+                                || e.endsWith("fmstream-metrics/target/classes"),
+                "fmstream-metrics jar");
     }
 
     private static String onnxRuntimeJar() {
+        return classPathEntry(e -> e.matches(".*/onnxruntime-[0-9.]+\\.jar"), "onnxruntime jar");
+    }
+
+    /** The first entry of this JVM's class path that {@code matches}, for the cluster's lib. */
+    private static String classPathEntry(
+            java.util.function.Predicate<String> matches, String what) {
         for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (e.matches(".*/onnxruntime-[0-9.]+\\.jar")) {
+            if (matches.test(e)) {
                 return e;
             }
         }
-        throw new IllegalStateException("no onnxruntime jar on the class path");
+        throw new IllegalStateException("no " + what + " on the class path");
     }
 
     /** Names of the cluster's processes in the order they are stopped. */
