@@ -26,30 +26,46 @@ public final class ReporterSettings {
     private ReporterSettings() {}
 
     /**
-     * @param host interface fmstream's reporter binds to (Flink's reporter has no such option and
-     *     binds to every interface: firewall it, or drop it where Flink's metrics are not needed)
-     * @param flinkPort port or range of Flink's reporter
+     * Both reporters on one interface, for a single process (the demo, the tests): Flink's metrics
+     * through {@link BoundFlinkPrometheusReporter} (Flink's reporter itself cannot bind to one
+     * interface), the job's through {@link PrometheusReporter}.
+     *
+     * @param host interface both reporters bind to
+     * @param flinkPort port or range of the reporter with Flink's metrics
      * @param fmstreamPort port or range (e.g. {@code 9250-9259}) of fmstream's reporter
      */
     public static Map<String, String> flinkConfiguration(
             String host, String flinkPort, String fmstreamPort) {
-        Map<String, String> c = new LinkedHashMap<>(flinksOwn(flinkPort));
+        Map<String, String> c = new LinkedHashMap<>();
+        c.put(
+                "metrics.reporter.prom.factory.class",
+                BoundFlinkPrometheusReporter.Factory.class.getName());
+        c.put("metrics.reporter.prom." + BoundFlinkPrometheusReporter.HOST, host);
+        c.put("metrics.reporter.prom." + BoundFlinkPrometheusReporter.PORT, flinkPort);
+        c.put("metrics.reporter.prom.filter.excludes", EXCLUDE_FMSTREAM);
         c.putAll(fmstreamOnly(host, fmstreamPort));
         return c;
     }
 
-    /** Flink's reporter for Flink's metrics only; it binds to every interface. */
+    /**
+     * Flink's own reporter for Flink's metrics only, as a Flink image ships it; it binds to every
+     * interface, which is what containers need (docker/).
+     */
     public static Map<String, String> flinksOwn(String flinkPort) {
         Map<String, String> c = new LinkedHashMap<>();
         c.put(
                 "metrics.reporter.prom.factory.class",
                 "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
         c.put("metrics.reporter.prom.port", flinkPort);
-        // Exported properly by the fmstream reporter; Flink's would export them a second time,
-        // as gauges and summaries.
-        c.put("metrics.reporter.prom.filter.excludes", "*:fmstream_*");
+        c.put("metrics.reporter.prom.filter.excludes", EXCLUDE_FMSTREAM);
         return c;
     }
+
+    /**
+     * Exported properly by the fmstream reporter; Flink's would export them a second time, as
+     * gauges and summaries.
+     */
+    private static final String EXCLUDE_FMSTREAM = "*:fmstream_*";
 
     /**
      * fmstream's reporter alone, bound to {@code host}; on a cluster its jar must be in Flink's

@@ -51,7 +51,11 @@ class DemoIntegrationTest {
                 PrometheusScrape scrape = PrometheusScrape.scrape(fmstreamMetrics);
                 if (scrape.sum("fmstream_windows_emitted_total", Map.of()) > 0) {
                     seen.set(scrape);
+                    // This JVM (the demo's Flink and reporters) and its children (the broker).
                     listeners.addAll(ListeningSockets.of(ProcessHandle.current().pid()));
+                    for (ProcessHandle child : ProcessHandle.current().descendants().toList()) {
+                        listeners.addAll(ListeningSockets.of(child.pid()));
+                    }
                     break;
                 }
             } catch (java.io.IOException notYetListening) {
@@ -60,11 +64,9 @@ class DemoIntegrationTest {
             Thread.sleep(1000);
         }
         assertThat(run.get(180, TimeUnit.SECONDS)).isZero();
-        // Flink's REST API (the web UI takes jar uploads and cancels jobs) and its blob server
-        // listen on loopback only. Two known exceptions (README, "Security"): Kafka's test kit,
-        // which the embedded broker uses, binds its two listeners to every interface, and so
-        // does Flink's Prometheus reporter, which has no bind-address option (fmstream's own
-        // reporter, with the job's metrics, binds to loopback).
+        // Every listener of the demo is on loopback: Flink's REST API (its web UI takes jar
+        // uploads and cancels jobs), RPC and blob server, both metric reporters, and the broker
+        // with its controller (a child JVM).
         System.out.println("demo listeners: " + listeners);
         assertThat(listeners)
                 .filteredOn(l -> l.address().endsWith(":" + webUi))
@@ -74,7 +76,14 @@ class DemoIntegrationTest {
                 .filteredOn(l -> l.address().endsWith(":" + fmstreamMetrics))
                 .singleElement()
                 .matches(ListeningSockets.Listener::loopback, "fmstream metrics on loopback");
-        assertThat(listeners).filteredOn(l -> !l.loopback()).hasSizeLessThanOrEqualTo(3);
+        assertThat(listeners)
+                .filteredOn(l -> l.address().endsWith(":" + prometheus))
+                .singleElement()
+                .matches(ListeningSockets.Listener::loopback, "Flink's metrics on loopback");
+        assertThat(listeners.stream().map(ListeningSockets.Listener::pid).distinct().count())
+                .as("the demo's JVM and the broker's")
+                .isGreaterThanOrEqualTo(2);
+        assertThat(listeners).allMatch(ListeningSockets.Listener::loopback, "on loopback");
         assertThat(seen.get()).as("Prometheus endpoint with the job's metrics").isNotNull();
         assertThat(seen.get().names())
                 .contains("fmstream_records_in_total", "fmstream_embeddings_total")

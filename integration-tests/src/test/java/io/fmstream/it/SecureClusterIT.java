@@ -9,9 +9,13 @@ import io.fmstream.data.sim.SimulatedDevice;
 import io.fmstream.kafka.KafkaClientProperties;
 import io.fmstream.local.LocalKafkaCluster;
 import io.fmstream.local.LocalPki;
+import io.fmstream.schemas.AccuracyOutcome;
+import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.Prediction;
+import io.fmstream.schemas.Rhythm;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;
+import io.fmstream.tools.AclsCommand;
 import io.fmstream.tools.cluster.LocalCluster;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -33,27 +37,23 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.acl.AccessControlEntry;
-import org.apache.kafka.common.acl.AclBinding;
-import org.apache.kafka.common.acl.AclOperation;
-import org.apache.kafka.common.acl.AclPermissionType;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
-import org.apache.kafka.common.resource.PatternType;
-import org.apache.kafka.common.resource.ResourcePattern;
-import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * The job behind authentication and authorisation, on the multi-process cluster: 3 Kafka nodes with
  * only SASL_SSL listeners (SCRAM-SHA-512 for clients and brokers, PLAIN between brokers and
  * controllers, a CA and certificates made in the test), the {@code StandardAuthorizer} with the
  * brokers' principal as the only super user, and least-privilege ACLs for the job's principal and
- * the devices' gateway. The job runs end to end under them, including a recovery after a
- * TaskManager is killed; a principal without ACLs is refused with a clear authorisation error, both
- * reading the outputs and submitting the job.
+ * the devices' gateway, created by {@code bin/fmstream acls --apply}. The job runs end to end under
+ * them, including a recovery after a TaskManager is killed; then the accuracy job, under its own
+ * principal, scores every prediction against ground truth published by a labeller; a principal
+ * without ACLs is refused with a clear authorisation error, both reading the outputs and submitting
+ * the job.
  */
 class SecureClusterIT {
 
@@ -62,6 +62,8 @@ class SecureClusterIT {
     private static final int SECONDS = 60;
     private static final String JOB = "fmstream-job";
     private static final String GATEWAY = "device-gateway";
+    private static final String ACCURACY = "fmstream-accuracy";
+    private static final String LABELLER = "labeller";
     private static final String ADMIN = "admin";
     private static final String INTRUDER = "intruder";
     private static final String PREFIX = "fmstream-secure";
@@ -69,6 +71,8 @@ class SecureClusterIT {
     private static final String SENSOR = "sensor-secure";
     private static final List<String> OUTPUTS =
             List.of("embeddings-secure", "predictions-secure", "dead-letters-secure");
+    private static final String GROUND_TRUTH = "ground-truth-secure";
+    private static final String ACCURACY_TOPIC = "accuracy-secure";
 
     @TempDir Path dir;
 
@@ -82,19 +86,21 @@ class SecureClusterIT {
                                 ADMIN, "admin-" + System.nanoTime(),
                                 JOB, "job-" + System.nanoTime(),
                                 GATEWAY, "gateway-" + System.nanoTime(),
+                                ACCURACY, "accuracy-" + System.nanoTime(),
+                                LABELLER, "labeller-" + System.nanoTime(),
                                 INTRUDER, "intruder-" + System.nanoTime()),
                         ADMIN);
         try (LocalCluster cluster = LocalCluster.start(dir.resolve("cluster"), security)) {
             LocalKafkaCluster kafka = cluster.kafka();
             try (Admin admin = kafka.admin()) {
                 List<NewTopic> topics = new ArrayList<>();
-                for (String t : concat(List.of(SENSOR), OUTPUTS)) {
+                for (String t : concat(List.of(SENSOR, GROUND_TRUTH, ACCURACY_TOPIC), OUTPUTS)) {
                     topics.add(
                             new NewTopic(t, 2, (short) 3).configs(LocalKafkaCluster.TOPIC_CONFIG));
                 }
                 admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
-                admin.createAcls(acls()).all().get(60, TimeUnit.SECONDS);
             }
+            applyAcls(kafka);
 
             List<String> jobArgs = new ArrayList<>();
             jobArgs.addAll(
@@ -160,10 +166,31 @@ class SecureClusterIT {
             awaitPredictions(kafka, seen, expected.size());
             cluster.flink().startTaskManager(0);
             cluster.flink().awaitTaskManagers(2, Duration.ofSeconds(60));
+
+            // The accuracy job under its own principal: the labeller's ground truth joined with
+            // every prediction, each scored once.
+            produceTruth(kafka, t0);
+            String accuracy =
+                    cluster.submitJob(
+                            LocalCluster.jobJar(RepositoryLayout.root()),
+                            RepositoryLayout.fixtureBundle().toUri().toString(),
+                            concat(
+                                    jobArgs,
+                                    List.of(
+                                            "--fmstream.topic.ground-truth",
+                                            GROUND_TRUTH,
+                                            "--fmstream.topic.accuracy",
+                                            ACCURACY_TOPIC),
+                                    asJobProperties(kafka, ACCURACY)),
+                            List.of("-c", "io.fmstream.job.accuracy.AccuracyJob", "-p", "1"));
+            Map<String, Integer> scored = awaitScored(kafka, expected.size());
+            cluster.flink().cancel(accuracy);
             cluster.flink().stopWithSavepoint(job, dir.resolve("savepoints"));
 
             assertThat(seen.keySet()).isEqualTo(expected);
             assertThat(seen.values()).as("each window once per head").allMatch(n -> n == 1);
+            assertThat(scored.keySet()).as("every prediction scored").isEqualTo(expected);
+            assertThat(scored.values()).as("each scored once").allMatch(n -> n == 1);
 
             // A principal without ACLs cannot read the predictions: a clear error, not a hang.
             assertThatThrownBy(
@@ -173,73 +200,51 @@ class SecureClusterIT {
         }
     }
 
-    /** Least privilege: what the job, the gateway and nobody else may do. */
-    private static List<AclBinding> acls() {
-        List<AclBinding> acls = new ArrayList<>();
-        // The job: read the sensor topic in its group, write the outputs with transactions under
-        // its prefix, idempotently; describe what it checks at start.
-        acls.add(allow(ResourceType.TOPIC, SENSOR, PatternType.LITERAL, JOB, AclOperation.READ));
-        acls.add(
-                allow(ResourceType.TOPIC, SENSOR, PatternType.LITERAL, JOB, AclOperation.DESCRIBE));
-        acls.add(allow(ResourceType.GROUP, GROUP, PatternType.LITERAL, JOB, AclOperation.READ));
-        for (String t : OUTPUTS) {
-            acls.add(allow(ResourceType.TOPIC, t, PatternType.LITERAL, JOB, AclOperation.WRITE));
-            // Transaction recovery: the sink lists the producers with open transactions on its
-            // output partitions (DescribeProducers), which Kafka authorises as READ on the topic.
-            acls.add(allow(ResourceType.TOPIC, t, PatternType.LITERAL, JOB, AclOperation.READ));
-            acls.add(allow(ResourceType.TOPIC, t, PatternType.LITERAL, JOB, AclOperation.DESCRIBE));
-        }
-        acls.add(
-                allow(
-                        ResourceType.TRANSACTIONAL_ID,
-                        PREFIX,
-                        PatternType.PREFIXED,
-                        JOB,
-                        AclOperation.WRITE));
-        acls.add(
-                allow(
-                        ResourceType.TRANSACTIONAL_ID,
-                        PREFIX,
-                        PatternType.PREFIXED,
-                        JOB,
-                        AclOperation.DESCRIBE));
-        acls.add(
-                allow(
-                        ResourceType.CLUSTER,
-                        "kafka-cluster",
-                        PatternType.LITERAL,
-                        JOB,
-                        AclOperation.IDEMPOTENT_WRITE));
-        // The devices' gateway: write the sensor topic.
-        acls.add(
-                allow(
-                        ResourceType.TOPIC,
-                        SENSOR,
-                        PatternType.LITERAL,
-                        GATEWAY,
-                        AclOperation.WRITE));
-        acls.add(
-                allow(
-                        ResourceType.TOPIC,
-                        SENSOR,
-                        PatternType.LITERAL,
-                        GATEWAY,
-                        AclOperation.DESCRIBE));
-        acls.add(
-                allow(
-                        ResourceType.CLUSTER,
-                        "kafka-cluster",
-                        PatternType.LITERAL,
-                        GATEWAY,
-                        AclOperation.IDEMPOTENT_WRITE));
-        return acls;
-    }
-
-    private static AclBinding allow(
-            ResourceType type, String name, PatternType pattern, String user, AclOperation op) {
-        return new AclBinding(
-                new ResourcePattern(type, name, pattern),
-                new AccessControlEntry("User:" + user, "*", op, AclPermissionType.ALLOW));
+    /**
+     * Least privilege for the job, the accuracy job, the gateway and the labeller, and nobody else,
+     * created as an operator would: {@code bin/fmstream acls --apply} as the admin, with the jobs'
+     * names.
+     */
+    private static void applyAcls(LocalKafkaCluster kafka) {
+        List<String> args =
+                new ArrayList<>(
+                        List.of(
+                                "--job-principal",
+                                "User:" + JOB,
+                                "--accuracy-principal",
+                                "User:" + ACCURACY,
+                                "--gateway-principal",
+                                "User:" + GATEWAY,
+                                "--labeller-principal",
+                                "User:" + LABELLER,
+                                "-D",
+                                "fmstream.topic.sensor-chunks=" + SENSOR,
+                                "-D",
+                                "fmstream.topic.embeddings=" + OUTPUTS.get(0),
+                                "-D",
+                                "fmstream.topic.predictions=" + OUTPUTS.get(1),
+                                "-D",
+                                "fmstream.topic.dead-letters=" + OUTPUTS.get(2),
+                                "-D",
+                                "fmstream.topic.ground-truth=" + GROUND_TRUTH,
+                                "-D",
+                                "fmstream.topic.accuracy=" + ACCURACY_TOPIC,
+                                "-D",
+                                "fmstream.kafka.group-id=" + GROUP,
+                                "-D",
+                                "fmstream.transactional-id-prefix=" + PREFIX,
+                                "--apply",
+                                "--bootstrap-servers",
+                                kafka.bootstrapServers()));
+        kafka.clientProperties(ADMIN)
+                .forEach(
+                        (k, v) -> {
+                            args.add("--kafka-property");
+                            args.add(k + "=" + v);
+                        });
+        assertThat(new CommandLine(new AclsCommand()).execute(args.toArray(String[]::new)))
+                .as("fmstream acls --apply")
+                .isZero();
     }
 
     private static List<String> asJobProperties(LocalKafkaCluster kafka, String user) {
@@ -299,6 +304,60 @@ class SecureClusterIT {
                 }
             }
         }
+    }
+
+    /** The labeller's ground truth: each device resting at its profile's rate, all minute long. */
+    private static void produceTruth(LocalKafkaCluster kafka, long t0) throws Exception {
+        RecordCodec<GroundTruth> codec = RecordCodec.forType(GroundTruth.class);
+        Properties p = new Properties();
+        p.putAll(kafka.clientProperties(LABELLER));
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (int d = 0; d < DEVICES; d++) {
+                GroundTruth truth =
+                        GroundTruth.newBuilder()
+                                .setDeviceId("secure-" + d)
+                                .setSpanStartMicros(t0)
+                                .setSpanEndMicros(t0 + SECONDS * SECOND)
+                                .setHeartRateBpm(65.0 + 5 * d)
+                                .setRhythm(Rhythm.NORMAL)
+                                .setRhythmFraction(1f)
+                                .setNoiseRmsMv(null)
+                                .setDroppedFraction(0f)
+                                .setSource("SecureClusterIT")
+                                .build();
+                producer.send(
+                                new ProducerRecord<>(
+                                        GROUND_TRUTH,
+                                        truth.getDeviceId().getBytes(StandardCharsets.UTF_8),
+                                        codec.encode(truth)))
+                        .get(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** Reads the accuracy topic as the admin until {@code n} distinct predictions were scored. */
+    private static Map<String, Integer> awaitScored(LocalKafkaCluster kafka, int n)
+            throws Exception {
+        RecordCodec<AccuracyOutcome> codec = RecordCodec.forType(AccuracyOutcome.class);
+        Map<String, Integer> scored = new HashMap<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (scored.size() < n && System.nanoTime() < deadline) {
+            scored.clear();
+            for (ConsumerRecord<byte[], byte[]> r :
+                    readAll(kafka, ADMIN, ACCURACY_TOPIC, Duration.ofSeconds(3))) {
+                AccuracyOutcome o = codec.decode(r.value());
+                if (o.getScope().toString().equals("WINDOW")) {
+                    scored.merge(
+                            o.getDeviceId() + "@" + o.getWindowStartMicros() + "/" + o.getTask(),
+                            1,
+                            Integer::sum);
+                }
+            }
+        }
+        return scored;
     }
 
     /** Reads the predictions as the admin until {@code n} distinct keys were seen. */

@@ -13,7 +13,7 @@ import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.FmstreamOptions;
 import io.fmstream.job.JobSettings;
 import io.fmstream.job.accuracy.AccuracyJob;
-import io.fmstream.local.LocalKafkaBroker;
+import io.fmstream.local.LocalKafkaCluster;
 import io.fmstream.metrics.ReporterSettings;
 import io.fmstream.schemas.AccuracyOutcome;
 import io.fmstream.schemas.GroundTruth;
@@ -46,7 +46,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The embedded default: an in-process Kafka broker, a local Flink cluster (web UI, Prometheus
+ * The embedded default: a Kafka broker (a child JVM), a local Flink cluster (web UI, Prometheus
  * reporter) running the production job with the real bundle, and a simulated fleet with ground
  * truth; a status line every few seconds and a sample of predictions next to the truth. Stops
  * cleanly on Ctrl-C or after {@code --duration}.
@@ -151,7 +151,11 @@ public final class DemoCommand implements Callable<Integer> {
         // Flink's web upload and spill folders go here, and go away with the demo.
         Path scratch = Files.createTempDirectory("fmstream-demo-");
         MiniCluster closeFlink = null;
-        try (LocalKafkaBroker kafka = LocalKafkaBroker.start()) {
+        // Kafka's own broker as a child JVM bound to loopback (Kafka's test kit, which runs one in
+        // process, binds its listeners to every interface whatever `listeners` says); one node,
+        // so topics and the transaction log have one replica.
+        try (LocalKafkaCluster kafka = new LocalKafkaCluster(scratch.resolve("kafka"), 1)) {
+            kafka.start();
             Configuration conf = new Configuration();
             conf.set(FmstreamOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
             conf.set(FmstreamOptions.BUNDLE, bundleDir.toUri().toString());

@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             ReplayCommand.class,
             TailCommand.class,
             ProbeCommand.class,
+            AclsCommand.class,
             DemoCommand.class,
             DatasetCommand.class,
             BenchCommand.class,

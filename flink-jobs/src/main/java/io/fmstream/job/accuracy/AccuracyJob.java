@@ -78,10 +78,8 @@ public final class AccuracyJob {
                     c.get(FmstreamOptions.PREDICTIONS_TOPIC),
                     c.get(FmstreamOptions.GROUND_TRUTH_TOPIC),
                     c.get(FmstreamOptions.ACCURACY_TOPIC),
-                    // Its own group and transactional ids: it never shares them with the
-                    // inference job.
-                    c.get(FmstreamOptions.CONSUMER_GROUP) + "-accuracy",
-                    c.get(FmstreamOptions.TRANSACTIONAL_ID_PREFIX) + "-accuracy",
+                    AccuracyJob.consumerGroup(c),
+                    AccuracyJob.transactionalIdPrefix(c),
                     c.get(FmstreamOptions.DELIVERY),
                     c.get(FmstreamOptions.TRANSACTION_TIMEOUT),
                     c.get(FmstreamOptions.CHECKPOINT_INTERVAL),
@@ -90,6 +88,19 @@ public final class AccuracyJob {
                     c.get(FmstreamOptions.TOPIC_PARTITIONS),
                     (short) (int) c.get(FmstreamOptions.TOPIC_REPLICATION));
         }
+    }
+
+    /**
+     * The accuracy job's consumer group: its own, derived from the inference job's, so it never
+     * shares offsets with it.
+     */
+    public static String consumerGroup(Configuration c) {
+        return c.get(FmstreamOptions.CONSUMER_GROUP) + "-accuracy";
+    }
+
+    /** Its transactional-id prefix: its own, so neither job aborts the other's transactions. */
+    public static String transactionalIdPrefix(Configuration c) {
+        return c.get(FmstreamOptions.TRANSACTIONAL_ID_PREFIX) + "-accuracy";
     }
 
     /** Checks (or creates) its topics, then wires sources, join and sink into {@code env}. */

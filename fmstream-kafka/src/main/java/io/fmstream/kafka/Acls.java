@@ -1,0 +1,202 @@
+package io.fmstream.kafka;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourceType;
+
+/**
+ * Least-privilege Kafka ACLs for each principal of a deployment, from the names the jobs are
+ * configured with: one definition for {@code bin/fmstream acls} (which prints or applies them) and
+ * for {@code SecureClusterIT} (which runs the jobs under exactly these and nothing more).
+ *
+ * <p>Why each grant: a consumer in a group needs READ on its topics and its group; {@code DESCRIBE}
+ * lets the jobs' topic preflight check partitions; an exactly-once sink needs WRITE and DESCRIBE on
+ * its transactional ids (a prefix: the sink makes one id per subtask and checkpoint pool slot),
+ * IDEMPOTENT_WRITE on the cluster, and READ on its output topics, because transaction recovery
+ * lists the producers with open transactions on them (DescribeProducers), which Kafka authorises as
+ * READ.
+ */
+public final class Acls {
+
+    /** Kafka's one cluster resource name. */
+    public static final String CLUSTER = "kafka-cluster";
+
+    private Acls() {}
+
+    /**
+     * The inference job: reads the sensor topic in its group, writes its outputs exactly once.
+     *
+     * @param principal e.g. {@code User:fmstream-job}
+     */
+    public static List<AclBinding> inferenceJob(
+            String principal,
+            String sensorTopic,
+            String consumerGroup,
+            List<String> outputTopics,
+            String transactionalIdPrefix) {
+        List<AclBinding> acls = new ArrayList<>();
+        acls.addAll(groupConsumer(principal, consumerGroup, List.of(sensorTopic)));
+        acls.addAll(transactionalProducer(principal, outputTopics, transactionalIdPrefix));
+        return acls;
+    }
+
+    /**
+     * The accuracy job: reads predictions and ground truth in its group, writes the accuracy topic
+     * exactly once under its own transactional-id prefix.
+     */
+    public static List<AclBinding> accuracyJob(
+            String principal,
+            String predictionsTopic,
+            String groundTruthTopic,
+            String consumerGroup,
+            String accuracyTopic,
+            String transactionalIdPrefix) {
+        List<AclBinding> acls = new ArrayList<>();
+        acls.addAll(
+                groupConsumer(
+                        principal, consumerGroup, List.of(predictionsTopic, groundTruthTopic)));
+        acls.addAll(
+                transactionalProducer(principal, List.of(accuracyTopic), transactionalIdPrefix));
+        return acls;
+    }
+
+    /** A plain idempotent producer (a device gateway, a labelling service): write, describe. */
+    public static List<AclBinding> producer(String principal, List<String> topics) {
+        List<AclBinding> acls = new ArrayList<>();
+        for (String t : topics) {
+            acls.add(
+                    allow(
+                            principal,
+                            ResourceType.TOPIC,
+                            t,
+                            PatternType.LITERAL,
+                            AclOperation.WRITE));
+            acls.add(
+                    allow(
+                            principal,
+                            ResourceType.TOPIC,
+                            t,
+                            PatternType.LITERAL,
+                            AclOperation.DESCRIBE));
+        }
+        acls.add(idempotentWrite(principal));
+        return acls;
+    }
+
+    /** A consumer app reading {@code topics} in {@code consumerGroup}. */
+    public static List<AclBinding> groupConsumer(
+            String principal, String consumerGroup, List<String> topics) {
+        List<AclBinding> acls = new ArrayList<>();
+        for (String t : topics) {
+            acls.add(
+                    allow(
+                            principal,
+                            ResourceType.TOPIC,
+                            t,
+                            PatternType.LITERAL,
+                            AclOperation.READ));
+            acls.add(
+                    allow(
+                            principal,
+                            ResourceType.TOPIC,
+                            t,
+                            PatternType.LITERAL,
+                            AclOperation.DESCRIBE));
+        }
+        acls.add(
+                allow(
+                        principal,
+                        ResourceType.GROUP,
+                        consumerGroup,
+                        PatternType.LITERAL,
+                        AclOperation.READ));
+        return acls;
+    }
+
+    private static List<AclBinding> transactionalProducer(
+            String principal, List<String> topics, String transactionalIdPrefix) {
+        List<AclBinding> acls = new ArrayList<>();
+        for (String t : topics) {
+            for (AclOperation op :
+                    List.of(AclOperation.WRITE, AclOperation.READ, AclOperation.DESCRIBE)) {
+                acls.add(allow(principal, ResourceType.TOPIC, t, PatternType.LITERAL, op));
+            }
+        }
+        for (AclOperation op : List.of(AclOperation.WRITE, AclOperation.DESCRIBE)) {
+            acls.add(
+                    allow(
+                            principal,
+                            ResourceType.TRANSACTIONAL_ID,
+                            transactionalIdPrefix,
+                            PatternType.PREFIXED,
+                            op));
+        }
+        acls.add(idempotentWrite(principal));
+        return acls;
+    }
+
+    private static AclBinding idempotentWrite(String principal) {
+        return allow(
+                principal,
+                ResourceType.CLUSTER,
+                CLUSTER,
+                PatternType.LITERAL,
+                AclOperation.IDEMPOTENT_WRITE);
+    }
+
+    private static AclBinding allow(
+            String principal,
+            ResourceType type,
+            String name,
+            PatternType pattern,
+            AclOperation op) {
+        if (!principal.contains(":")) {
+            throw new IllegalArgumentException(
+                    "principal must be TYPE:NAME (e.g. User:fmstream-job), got " + principal);
+        }
+        return new AclBinding(
+                new ResourcePattern(type, name, pattern),
+                new AccessControlEntry(principal, "*", op, AclPermissionType.ALLOW));
+    }
+
+    /**
+     * The {@code kafka-acls.sh} command that creates {@code acl}, for operators who apply ACLs with
+     * Kafka's own tools.
+     */
+    public static String kafkaAclsCommand(AclBinding acl) {
+        ResourcePattern r = acl.pattern();
+        String resource =
+                switch (r.resourceType()) {
+                    case TOPIC -> "--topic " + r.name();
+                    case GROUP -> "--group " + r.name();
+                    case TRANSACTIONAL_ID -> "--transactional-id " + r.name();
+                    case CLUSTER -> "--cluster";
+                    default -> throw new IllegalArgumentException("not used here: " + r);
+                };
+        String operation =
+                switch (acl.entry().operation()) {
+                    case IDEMPOTENT_WRITE -> "IdempotentWrite";
+                    default -> capitalised(acl.entry().operation().name());
+                };
+        return "kafka-acls.sh --bootstrap-server \"$BOOTSTRAP\" --command-config \"$ADMIN_CONFIG\""
+                + " --add --allow-principal "
+                + acl.entry().principal()
+                + " --operation "
+                + operation
+                + " "
+                + resource
+                + (r.patternType() == PatternType.PREFIXED
+                        ? " --resource-pattern-type prefixed"
+                        : "");
+    }
+
+    private static String capitalised(String s) {
+        return s.charAt(0) + s.substring(1).toLowerCase(java.util.Locale.ROOT);
+    }
+}

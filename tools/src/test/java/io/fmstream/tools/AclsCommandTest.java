@@ -1,0 +1,80 @@
+package io.fmstream.tools;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class AclsCommandTest {
+
+    @Test
+    void printsEachPrincipalsLeastPrivilegeAclsForTheConfiguredNames() {
+        String out =
+                run(
+                        "--job-principal", "User:job",
+                        "--accuracy-principal", "User:acc",
+                        "--gateway-principal", "User:gw",
+                        "--labeller-principal", "User:lab",
+                        "-D", "fmstream.topic.sensor-chunks=ecg-in",
+                        "-D", "fmstream.kafka.group-id=g",
+                        "-D", "fmstream.transactional-id-prefix=tx");
+        List<String> lines = out.lines().toList();
+        String p =
+                "kafka-acls.sh --bootstrap-server \"$BOOTSTRAP\" --command-config"
+                        + " \"$ADMIN_CONFIG\" --add --allow-principal ";
+        assertThat(lines)
+                .contains(
+                        p + "User:job --operation Read --topic ecg-in",
+                        p + "User:job --operation Read --group g",
+                        p + "User:job --operation Write --topic fmstream.predictions.v1",
+                        // Transaction recovery lists producers on the outputs: READ.
+                        p + "User:job --operation Read --topic fmstream.dead-letters.v1",
+                        p
+                                + "User:job --operation Write --transactional-id tx"
+                                + " --resource-pattern-type prefixed",
+                        p + "User:job --operation IdempotentWrite --cluster",
+                        p + "User:acc --operation Read --topic fmstream.predictions.v1",
+                        p + "User:acc --operation Read --topic fmstream.ground-truth.v1",
+                        p + "User:acc --operation Read --group g-accuracy",
+                        p + "User:acc --operation Write --topic fmstream.accuracy.v1",
+                        p
+                                + "User:acc --operation Write --transactional-id tx-accuracy"
+                                + " --resource-pattern-type prefixed",
+                        p + "User:gw --operation Write --topic ecg-in",
+                        p + "User:lab --operation Write --topic fmstream.ground-truth.v1");
+        // Least privilege: nobody may write what it only reads, nor read the sensor topic
+        // except the job.
+        assertThat(lines)
+                .noneMatch(
+                        l -> l.contains("User:acc --operation Write --topic fmstream.predictions"))
+                .noneMatch(l -> l.contains("User:gw --operation Read"))
+                .noneMatch(l -> l.contains("User:lab --operation Read"))
+                .noneMatch(l -> l.contains("--operation All"))
+                .doesNotHaveDuplicates();
+        assertThat(lines).hasSize(15 + 11 + 3 + 3);
+    }
+
+    @Test
+    void aMisspeltJobOptionIsRefusedRatherThanGrantingOnDefaultNames() {
+        CommandLine cli = new CommandLine(new AclsCommand());
+        cli.setErr(new java.io.PrintWriter(new java.io.StringWriter()));
+        assertThat(cli.execute("--job-principal", "User:job", "-D", "fmstream.topic.sensor=x"))
+                .isEqualTo(2);
+    }
+
+    private static String run(String... args) {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(new CommandLine(new AclsCommand()).execute(args)).isZero();
+        } finally {
+            System.setOut(old);
+        }
+        return buf.toString(StandardCharsets.UTF_8);
+    }
+}
