@@ -1,67 +1,338 @@
 package io.fmstream.tools.bench;
 
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
 import io.fmstream.core.model.EncoderRunner;
 import io.fmstream.core.model.ModelBundle;
+import io.fmstream.core.model.OnnxRuntimeEnvironment;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 
 /**
- * The encoder alone on ready windows: the ceiling the job's encoder throughput is compared with.
+ * The encoder's roof: ONNX Runtime alone embedding the job's own windows (decoded, windowed and
+ * z-scored by the job's code, {@link JobWindows}), warmed up, over a grid of intra-op threads x
+ * concurrent callers x batch sizes, and the machine's float32 matrix-multiply peak through the same
+ * runtime ({@link OnnxMatMul}), so the encoder can be stated as a fraction of the hardware.
+ *
+ * <p>Why a child JVM per thread count: ONNX Runtime's environment, and with it fmstream's global
+ * intra-op pool ({@link OnnxRuntimeEnvironment}), is created once per JVM; a second thread count in
+ * the same JVM would silently run with the first. The callers of one JVM share one session, as the
+ * slots of a TaskManager do ({@code SessionCache}).
  */
 public final class EncoderRoof {
+
+    /** What a child prints per measurement, and the bench JVM parses. */
+    private static final String LINE = "roof ";
+
+    /** GEMM size: 2.1 GFLOP per call, long enough that call overhead is noise. */
+    private static final int GEMM = 1024;
+
+    /**
+     * One measurement: {@code kind} "encoder" (windows/s) or "gemm" (GFLOP/s), with its threads,
+     * callers and batch (0 for gemm), and the cores the process kept busy meanwhile.
+     */
+    public record Point(
+            String kind, int threads, int callers, int batch, double rate, double cores) {
+        public String label() {
+            return String.format(
+                    Locale.ROOT,
+                    "%d thread(s) x %d caller(s)%s",
+                    threads,
+                    callers,
+                    batch > 0 ? " x batch " + batch : "");
+        }
+    }
+
+    /** Every point of the grid. */
+    public record Grid(List<Point> points) {
+
+        public List<Point> encoder() {
+            return points.stream().filter(p -> p.kind.equals("encoder")).toList();
+        }
+
+        /** The best encoder configuration: the roof. */
+        public Point best() {
+            return encoder().stream().max(Comparator.comparingDouble(Point::rate)).orElseThrow();
+        }
+
+        /** The point with the job's own settings, if it was measured. */
+        public Optional<Point> at(int threads, int callers, int batch) {
+            return encoder().stream()
+                    .filter(p -> p.threads == threads && p.callers == callers && p.batch == batch)
+                    .findFirst();
+        }
+
+        /** The machine's float32 matrix-multiply peak, GFLOP/s, best of the configurations. */
+        public Point gemmPeak() {
+            return points.stream()
+                    .filter(p -> p.kind.equals("gemm"))
+                    .max(Comparator.comparingDouble(Point::rate))
+                    .orElseThrow();
+        }
+    }
 
     private EncoderRoof() {}
 
     /**
-     * The encoder alone on ready (random, z-scored) windows, batch after batch, from as many
-     * threads as the job has slots, with the job's ONNX Runtime threads per slot: the most this
-     * machine can embed with the job's resources, with no decoding, windowing or heads.
+     * Measures the grid, one child JVM per thread count.
+     *
+     * @param progress receives each point as it is measured
      */
-    public static double measure(Path bundleDir, int batch, int callers, int threadsPerCaller)
+    public static Grid measure(
+            Path bundleDir,
+            List<Integer> threads,
+            List<Integer> callers,
+            List<Integer> batches,
+            Duration warmUp,
+            Duration measure,
+            java.util.function.Consumer<Point> progress)
             throws Exception {
-        try (ModelBundle b = ModelBundle.load(bundleDir, threadsPerCaller)) {
-            EncoderRunner encoder = b.encoder();
-            int len = encoder.inputLength();
-            float[] windows = new float[batch * len];
-            Random random = new Random(7);
-            for (int i = 0; i < windows.length; i++) {
-                windows[i] = (float) random.nextGaussian();
+        List<Point> points = new ArrayList<>();
+        for (int t : threads) {
+            List<String> cmd =
+                    new ArrayList<>(
+                            List.of(
+                                    Path.of(System.getProperty("java.home"), "bin", "java")
+                                            .toString(),
+                                    "-Xmx1g",
+                                    "-cp",
+                                    System.getProperty("java.class.path"),
+                                    EncoderRoof.class.getName(),
+                                    bundleDir.toString(),
+                                    String.valueOf(t),
+                                    join(callers),
+                                    join(batches),
+                                    String.valueOf(warmUp.toMillis()),
+                                    String.valueOf(measure.toMillis())));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            StringBuilder log = new StringBuilder();
+            try (BufferedReader r =
+                    new BufferedReader(
+                            new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    if (line.startsWith(LINE)) {
+                        String[] f = line.substring(LINE.length()).split(" ");
+                        Point point =
+                                new Point(
+                                        f[0],
+                                        Integer.parseInt(f[1]),
+                                        Integer.parseInt(f[2]),
+                                        Integer.parseInt(f[3]),
+                                        Double.parseDouble(f[4]),
+                                        Double.parseDouble(f[5]));
+                        points.add(point);
+                        progress.accept(point);
+                    } else {
+                        log.append(line).append('\n');
+                    }
+                }
             }
-            AtomicLong embedded = new AtomicLong();
-            AtomicBoolean measuring = new AtomicBoolean(false);
-            AtomicBoolean stop = new AtomicBoolean(false);
-            List<Thread> threads = new ArrayList<>();
-            for (int c = 0; c < callers; c++) {
-                Thread t =
-                        new Thread(
-                                () -> {
-                                    float[] out = new float[batch * encoder.embeddingDim()];
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException(
+                        "encoder roof with " + t + " thread(s) failed:\n" + log);
+            }
+        }
+        return new Grid(points);
+    }
+
+    /**
+     * Child JVM: {@code <bundle> <threads> <callers,...> <batches,...> <warm-up ms> <measure ms>};
+     * prints one {@code roof ...} line per point.
+     */
+    public static void main(String[] args) throws Exception {
+        Path bundleDir = Path.of(args[0]);
+        int threads = Integer.parseInt(args[1]);
+        List<Integer> callers = parse(args[2]);
+        List<Integer> batches = parse(args[3]);
+        long warmMs = Long.parseLong(args[4]);
+        long measureMs = Long.parseLong(args[5]);
+        // One bundle (and so one runner) per caller, as each operator instance of the job loads
+        // its own: a runner is exclusive (synchronized), so callers sharing one would take turns
+        // and the "roof" would be one caller's. The session underneath is shared, as in the job.
+        int maxCallers = callers.stream().mapToInt(Integer::intValue).max().orElse(1);
+        List<ModelBundle> bundles = new ArrayList<>();
+        try {
+            for (int c = 0; c < maxCallers; c++) {
+                bundles.add(ModelBundle.load(bundleDir, threads));
+            }
+            int len = bundles.get(0).encoder().inputLength();
+            int dim = bundles.get(0).encoder().embeddingDim();
+            float[] windows =
+                    JobWindows.of(
+                            BenchInputs.simulatedInput(20, 100), bundles.get(0).manifest(), 512);
+            int n = windows.length / len;
+            for (int c : callers) {
+                for (int batch : batches) {
+                    double rate =
+                            run(
+                                    c,
+                                    warmMs,
+                                    measureMs,
+                                    batch,
+                                    caller -> {
+                                        EncoderRunner encoder = bundles.get(caller).encoder();
+                                        float[] in = new float[batch * len];
+                                        float[] out = new float[batch * dim];
+                                        // Callers walk the windows from different places.
+                                        int[] next = {caller * 97};
+                                        return () -> {
+                                            // As the job does: copy the next windows into the
+                                            // batch, then one call.
+                                            for (int i = 0; i < batch; i++) {
+                                                System.arraycopy(
+                                                        windows,
+                                                        ((next[0] + i) % n) * len,
+                                                        in,
+                                                        i * len,
+                                                        len);
+                                            }
+                                            next[0] = (next[0] + batch) % n;
+                                            encoder.embed(in, batch, out);
+                                        };
+                                    });
+                    print("encoder", threads, c, batch, rate);
+                }
+            }
+        } finally {
+            for (ModelBundle b : bundles) {
+                b.close();
+            }
+        }
+        OrtEnvironment env = OnnxRuntimeEnvironment.initialise(threads).ort();
+        try (OrtSession gemm =
+                OnnxRuntimeEnvironment.initialise(threads)
+                        .createSession(OnnxMatMul.model(GEMM, GEMM, GEMM))) {
+            // Inputs in direct buffers, tensors made once: only the multiplication is timed.
+            FloatBuffer values =
+                    java.nio.ByteBuffer.allocateDirect(4 * GEMM * GEMM)
+                            .order(java.nio.ByteOrder.nativeOrder())
+                            .asFloatBuffer();
+            Random random = new Random(3);
+            for (int i = 0; i < GEMM * GEMM; i++) {
+                values.put(i, (float) random.nextGaussian());
+            }
+            long[] shape = {GEMM, GEMM};
+            try (OnnxTensor a = OnnxTensor.createTensor(env, values, shape);
+                    OnnxTensor bt = OnnxTensor.createTensor(env, values, shape)) {
+                for (int c : callers) {
+                    double calls =
+                            run(
+                                    c,
+                                    warmMs,
+                                    measureMs,
+                                    1,
+                                    caller ->
+                                            () -> {
+                                                try (OrtSession.Result r =
+                                                        gemm.run(Map.of("A", a, "B", bt))) {
+                                                    r.get(0);
+                                                }
+                                            });
+                    print("gemm", threads, c, 0, calls * OnnxMatMul.flops(GEMM, GEMM, GEMM) / 1e9);
+                }
+            }
+        }
+    }
+
+    /** A caller's work: one call of batch {@code batch}. */
+    private interface Call {
+        void run() throws Exception;
+    }
+
+    private interface CallerFactory {
+        Call create(int caller);
+    }
+
+    /** Units per second ({@code batch} per call) of {@code callers} threads, after a warm-up. */
+    private static double run(
+            int callers, long warmMs, long measureMs, int batch, CallerFactory factory)
+            throws Exception {
+        AtomicLong done = new AtomicLong();
+        AtomicBoolean measuring = new AtomicBoolean();
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Thread> threads = new ArrayList<>();
+        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        for (int c = 0; c < callers; c++) {
+            Call call = factory.create(c);
+            Thread t =
+                    new Thread(
+                            () -> {
+                                try {
                                     while (!stop.get()) {
-                                        encoder.embed(windows, batch, out);
+                                        call.run();
                                         if (measuring.get()) {
-                                            embedded.addAndGet(batch);
+                                            done.addAndGet(batch);
                                         }
                                     }
-                                },
-                                "encoder-roof-" + c);
-                t.start();
-                threads.add(t);
-            }
-            Thread.sleep(1_000); // warm-up
-            measuring.set(true);
-            long start = System.nanoTime();
-            Thread.sleep(5_000);
-            long count = embedded.get();
-            double seconds = (System.nanoTime() - start) / 1e9;
-            stop.set(true);
-            for (Thread t : threads) {
-                t.join();
-            }
-            return count / seconds;
+                                } catch (Throwable e) {
+                                    failures.add(e);
+                                }
+                            },
+                            "roof-" + c);
+            t.start();
+            threads.add(t);
         }
+        Thread.sleep(warmMs);
+        long start = System.nanoTime();
+        long cpuBefore = PROCESS.getProcessCpuTime();
+        long before = done.get();
+        measuring.set(true);
+        Thread.sleep(measureMs);
+        long count = done.get() - before;
+        double seconds = (System.nanoTime() - start) / 1e9;
+        lastCores = (PROCESS.getProcessCpuTime() - cpuBefore) / 1e9 / seconds;
+        stop.set(true);
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (!failures.isEmpty()) {
+            throw new IllegalStateException("roof caller failed", failures.get(0));
+        }
+        return count / seconds;
+    }
+
+    /** For the CPU the last measurement used: cores busy on average. */
+    private static final com.sun.management.OperatingSystemMXBean PROCESS =
+            (com.sun.management.OperatingSystemMXBean)
+                    java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+
+    private static double lastCores;
+
+    private static void print(String kind, int threads, int callers, int batch, double rate) {
+        System.out.printf(
+                Locale.ROOT,
+                "%s%s %d %d %d %.3f %.2f%n",
+                LINE,
+                kind,
+                threads,
+                callers,
+                batch,
+                rate,
+                lastCores);
+        System.out.flush();
+    }
+
+    private static List<Integer> parse(String csv) {
+        return Arrays.stream(csv.split(",")).map(String::trim).map(Integer::parseInt).toList();
+    }
+
+    private static String join(List<Integer> values) {
+        return values.stream().map(String::valueOf).collect(Collectors.joining(","));
     }
 }
