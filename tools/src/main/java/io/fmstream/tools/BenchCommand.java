@@ -73,15 +73,17 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(
             names = "--devices",
-            defaultValue = "20",
-            description = "Simulated devices (default: ${DEFAULT-VALUE}).")
+            defaultValue = "200",
+            description =
+                    "Simulated devices (default: ${DEFAULT-VALUE}; few devices spread unevenly"
+                            + " over the subtasks, and the most loaded one sets the time).")
     int devices;
 
     @Option(
             names = "--seconds",
-            defaultValue = "500",
+            defaultValue = "200",
             description =
-                    "Simulated seconds per device (default: ${DEFAULT-VALUE}; 20 x 500 s = 1980"
+                    "Simulated seconds per device (default: ${DEFAULT-VALUE}; 200 x 200 s = 7800"
                             + " windows).")
     int seconds;
 
@@ -124,6 +126,18 @@ public final class BenchCommand implements Callable<Integer> {
             defaultValue = "1,8,32,64",
             description = "Roof grid: batch sizes (default: ${DEFAULT-VALUE}).")
     List<Integer> roofBatches;
+
+    @Option(
+            names = "--roof-warm-up",
+            defaultValue = "PT2S",
+            description = "Roof grid: warm-up per point (default: ${DEFAULT-VALUE}).")
+    Duration roofWarmUp;
+
+    @Option(
+            names = "--roof-measure",
+            defaultValue = "PT4S",
+            description = "Roof grid: measurement per point (default: ${DEFAULT-VALUE}).")
+    Duration roofMeasure;
 
     @Option(
             names = "--out",
@@ -170,26 +184,29 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf(
                 Locale.ROOT,
                 "bench: encoder roof grid: threads %s x callers %s x batch %s, on the job's own"
-                        + " windows, 2 s warm-up + 4 s each%n",
+                        + " windows, %.1f s warm-up + %.1f s each%n",
                 roofThreads,
                 roofCallers,
-                roofBatches);
+                roofBatches,
+                roofWarmUp.toMillis() / 1e3,
+                roofMeasure.toMillis() / 1e3);
         EncoderRoof.Grid grid =
                 EncoderRoof.measure(
                         bundleDir,
                         roofThreads,
                         roofCallers,
                         roofBatches,
-                        Duration.ofSeconds(2),
-                        Duration.ofSeconds(4),
+                        roofWarmUp,
+                        roofMeasure,
                         p ->
                                 out.printf(
                                         Locale.ROOT,
-                                        "bench: roof %s %s: %.0f %s%n",
+                                        "bench: roof %s %s: %.0f %s (%.2f cores busy)%n",
                                         p.kind(),
                                         p.label(),
                                         p.rate(),
-                                        p.kind().equals("gemm") ? "GFLOP/s" : "windows/s"));
+                                        p.kind().equals("gemm") ? "GFLOP/s" : "windows/s",
+                                        p.cores()));
         EncoderRoof.Point best = grid.best();
         double roof = best.rate();
         double roofAtJob =
@@ -211,14 +228,18 @@ public final class BenchCommand implements Callable<Integer> {
                 roofAtJob);
         out.printf(
                 Locale.ROOT,
-                "bench: float32 matrix-multiply peak through ONNX Runtime: %.0f GFLOP/s (%s);"
-                        + " encoder at its roof: %.0f GFLOP/s (%.0f MFLOP per window) = %.0f %% of"
-                        + " it%n",
+                "bench: float32 matrix-multiply peak through ONNX Runtime: %.0f GFLOP/s (%s); %s%n",
                 gemm.rate(),
                 gemm.label(),
-                encoderGflops,
-                flopsPerWindow / 1e6,
-                100 * encoderGflops / gemm.rate());
+                Double.isNaN(flopsPerWindow)
+                        ? "the encoder's FLOPs are unknown (no metrics.json in the bundle)"
+                        : String.format(
+                                Locale.ROOT,
+                                "encoder at its roof: %.0f GFLOP/s (%.0f MFLOP per window) = %.0f"
+                                        + " %% of it",
+                                encoderGflops,
+                                flopsPerWindow / 1e6,
+                                100 * encoderGflops / gemm.rate()));
         Path scratch = Files.createTempDirectory("fmstream-bench-");
         try (MiniCluster cluster = localCluster(scratch)) {
             StreamExecutionEnvironment env = environment(cluster);
