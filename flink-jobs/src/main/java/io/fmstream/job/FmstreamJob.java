@@ -289,7 +289,7 @@ public final class FmstreamJob {
     /** The sensor-chunk source with watermarks on the Kafka record timestamps. */
     public static DataStream<SourceRef> kafkaSource(
             StreamExecutionEnvironment env, JobSettings settings) {
-        KafkaSource<SourceRef> source =
+        var builder =
                 KafkaSource.<SourceRef>builder()
                         // Pass-through client properties first: the settings below win (the
                         // reserved keys are refused in JobSettings anyway).
@@ -304,8 +304,12 @@ public final class FmstreamJob {
                                         org.apache.kafka.clients.consumer.OffsetResetStrategy
                                                 .EARLIEST))
                         .setDeserializer(new SourceRecordDeserializer())
-                        .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
-                        .build();
+                        .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        if (settings.sourceBounded) {
+            // The end is fixed when the job starts: what arrives later is left for the next run.
+            builder.setBounded(OffsetsInitializer.latest());
+        }
+        KafkaSource<SourceRef> source = builder.build();
         WatermarkStrategy<SourceRef> watermarks =
                 WatermarkStrategy.<SourceRef>forBoundedOutOfOrderness(
                                 settings.watermarkOutOfOrderness)

@@ -324,6 +324,15 @@ public final class FmstreamOptions {
                             "A partition without records for this long stops holding back the"
                                     + " watermark.");
 
+    public static final ConfigOption<Boolean> SOURCE_BOUNDED =
+            ConfigOptions.key("fmstream.source.bounded")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "Stop at the sensor topic's end offsets as they are when the job"
+                                + " starts, then finish (backfills and benchmarks); every window is"
+                                + " flushed and the last transactions committed.");
+
     public static final ConfigOption<Integer> MAX_PARALLELISM =
             ConfigOptions.key("fmstream.max-parallelism")
                     .intType()

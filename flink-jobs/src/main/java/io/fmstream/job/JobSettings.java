@@ -54,6 +54,7 @@ public final class JobSettings implements Serializable {
     public final Duration checkpointInterval;
     public final Duration watermarkOutOfOrderness;
     public final Duration sourceIdleness;
+    public final boolean sourceBounded;
     public final int maxParallelism;
 
     /** The window hop: {@code fmstream.window.hop} if set, else the bundle's {@code hopSeconds}. */
@@ -114,6 +115,7 @@ public final class JobSettings implements Serializable {
         checkpointInterval = positiveDuration(c, FmstreamOptions.CHECKPOINT_INTERVAL);
         watermarkOutOfOrderness = c.get(FmstreamOptions.WATERMARK_OUT_OF_ORDERNESS);
         sourceIdleness = positiveDuration(c, FmstreamOptions.SOURCE_IDLENESS);
+        sourceBounded = c.get(FmstreamOptions.SOURCE_BOUNDED);
         maxParallelism = positive(c, FmstreamOptions.MAX_PARALLELISM);
     }
 

@@ -13,6 +13,7 @@ import io.fmstream.job.JobSettings;
 import io.fmstream.tools.bench.BenchInputs;
 import io.fmstream.tools.bench.EncoderRoof;
 import io.fmstream.tools.bench.FanOutRun;
+import io.fmstream.tools.bench.KafkaRun;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Files;
@@ -140,6 +141,16 @@ public final class BenchCommand implements Callable<Integer> {
     Duration roofMeasure;
 
     @Option(
+            names = "--kafka",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description =
+                    "Also run the production job end to end through a real broker (default:"
+                            + " ${DEFAULT-VALUE}; --no-kafka skips it).")
+    boolean throughKafka;
+
+    @Option(
             names = "--out",
             description =
                     "Folder for bench.json and bench.md (the README quotes bench.md; default:"
@@ -149,6 +160,13 @@ public final class BenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     private PrintWriter out;
+
+    /**
+     * The one local cluster of the run, and the encoder's rate on one core (1 caller, 1 thread).
+     */
+    private MiniCluster cluster;
+
+    private double roofPerCore = Double.NaN;
 
     @Override
     public Integer call() throws Exception {
@@ -205,7 +223,9 @@ public final class BenchCommand implements Callable<Integer> {
                                         p.kind(),
                                         p.label(),
                                         p.rate(),
-                                        p.kind().equals("gemm") ? "GFLOP/s" : "windows/s",
+                                        p.kind().startsWith("gemm")
+                                                ? (p.kind().equals("gemm") ? "GFLOP/s" : "GOP/s")
+                                                : "windows/s",
                                         p.cores()));
         EncoderRoof.Point best = grid.best();
         double roof = best.rate();
@@ -240,8 +260,24 @@ public final class BenchCommand implements Callable<Integer> {
                                 encoderGflops,
                                 flopsPerWindow / 1e6,
                                 100 * encoderGflops / gemm.rate()));
+        EncoderRoof.Point int8 = grid.int8GemmPeak();
+        out.printf(
+                Locale.ROOT,
+                "bench: int8 matrix-multiply (MatMulInteger) through ONNX Runtime: %.0f GOP/s (%s),"
+                        + " %.2fx the float32 peak: the most an int8-quantised encoder could gain"
+                        + " in its matrix products%n",
+                int8.rate(),
+                int8.label(),
+                int8.rate() / gemm.rate());
         Path scratch = Files.createTempDirectory("fmstream-bench-");
+        roofPerCore =
+                grid.encoder().stream()
+                        .filter(p -> p.threads() == 1 && p.callers() == 1)
+                        .mapToDouble(EncoderRoof.Point::rate)
+                        .max()
+                        .orElse(Double.NaN);
         try (MiniCluster cluster = localCluster(scratch)) {
+            this.cluster = cluster;
             StreamExecutionEnvironment env = environment(cluster);
             List<String[]> rows = new ArrayList<>();
             for (int n : taskCounts) {
@@ -296,6 +332,10 @@ public final class BenchCommand implements Callable<Integer> {
                             roof);
                 }
             }
+            KafkaFigures kafkaFigures = null;
+            if (throughKafka) {
+                kafkaFigures = throughKafka(scratch, bundleDir, rows);
+            }
             out.println();
             out.println(
                     "| tasks | windows | fmstream windows/s | one model per task windows/s |"
@@ -312,12 +352,112 @@ public final class BenchCommand implements Callable<Integer> {
                     roof,
                     best.label(),
                     rounds);
+            if (kafkaFigures != null) {
+                out.println();
+                out.println(kafkaFigures.markdown());
+            }
             if (outDir != null) {
-                write(grid, roof, roofAtJob, gemm, flopsPerWindow, rows);
+                write(grid, roof, roofAtJob, gemm, flopsPerWindow, rows, kafkaFigures);
             }
             return 0;
         } finally {
             Scratch.deleteRecursively(scratch);
+        }
+    }
+
+    /** The through-Kafka runs' median and the in-memory rate they are compared with. */
+    record KafkaFigures(
+            KafkaRun.Result median, int tasks, int rounds, double inMemory, double roofPerCore) {
+        String markdown() {
+            KafkaRun.Result r = median;
+            double encoderCpu = r.windows() / roofPerCore;
+            return String.format(
+                    Locale.ROOT,
+                    "| through Kafka (%d tasks) | windows | windows/s | chunks/s | MB/s in | vs in"
+                            + " memory | CPU, core-s: broker / job (encoder ~ / rest) / other /"
+                            + " steal |%n|---|---|---|---|---|---|---|%n| median of %d | %d | %.0f"
+                            + " | %.0f | %.2f | %s | %.1f / %.1f (%.1f / %.1f) / %.1f / %.1f |%n%n"
+                            + "Sensor topic filled beforehand (not counted): %.1f s, %.1f core-s of"
+                            + " the generator. CPU over the whole job run (start-up and the last"
+                            + " commit included); the encoder's share estimated from the roof's"
+                            + " cost per window with one caller.",
+                    tasks,
+                    rounds,
+                    r.windows(),
+                    r.windows() / r.seconds(),
+                    r.chunksPerSecond(),
+                    r.megabytesPerSecond(),
+                    Double.isNaN(inMemory)
+                            ? "-"
+                            : String.format(
+                                    Locale.ROOT, "%.2fx", r.windows() / r.seconds() / inMemory),
+                    r.brokerCpu(),
+                    r.jobCpu(),
+                    encoderCpu,
+                    Math.max(0, r.jobCpu() - encoderCpu),
+                    r.otherCpu(),
+                    r.stealCpu(),
+                    r.fillSeconds(),
+                    r.fillCpu());
+        }
+    }
+
+    /** The production job through a one-node broker, median of the rounds. */
+    private KafkaFigures throughKafka(Path scratch, Path bundleDir, List<String[]> rows)
+            throws Exception {
+        BundleManifest manifest = FmstreamJob.readManifest(settings(bundleDir).bundleUri);
+        int tasks = manifest.heads().size();
+        // The devices' clocks end about now, as if the fleet had just uploaded: the broker's
+        // append times then lie close to the samples' times.
+        long hop = 5_000_000L;
+        long t0 =
+                Math.floorDiv(
+                                System.currentTimeMillis() * 1000L - (seconds + 120L) * 1_000_000L,
+                                hop)
+                        * hop;
+        List<SourceRef> input = BenchInputs.simulatedInput(devices, seconds, t0);
+        int windows = -1;
+        double inMemory = Double.NaN;
+        for (String[] r : rows) {
+            windows = Integer.parseInt(r[1]);
+            if (Integer.parseInt(r[0]) == tasks) {
+                inMemory = Double.parseDouble(r[2]);
+            }
+        }
+        KafkaRun kafka = KafkaRun.prepare(scratch, bundleDir, parallelism, input);
+        try {
+            out.printf(
+                    Locale.ROOT,
+                    "bench: through Kafka: sensor topic filled with %d chunks in %.1f s (%.1f"
+                            + " core-s of generator CPU, not counted)%n",
+                    input.size(),
+                    kafka.fillSeconds(),
+                    kafka.fillCpu());
+            List<KafkaRun.Result> results = new ArrayList<>();
+            for (int r = 0; r < rounds; r++) {
+                KafkaRun.Result k = kafka.run(environment(cluster), windows, tasks);
+                results.add(k);
+                out.printf(
+                        Locale.ROOT,
+                        "bench: through Kafka round %d: %d windows once each, %d predictions,"
+                                + " %.1f s first to last embedding (job %.1f s): %.0f windows/s;"
+                                + " CPU broker %.1f, job %.1f, other %.1f, steal %.1f core-s%n",
+                        r + 1,
+                        k.windows(),
+                        k.predictions(),
+                        k.seconds(),
+                        k.runSeconds(),
+                        k.windows() / k.seconds(),
+                        k.brokerCpu(),
+                        k.jobCpu(),
+                        k.otherCpu(),
+                        k.stealCpu());
+            }
+            results.sort(java.util.Comparator.comparingDouble(KafkaRun.Result::seconds));
+            return new KafkaFigures(
+                    results.get(results.size() / 2), tasks, rounds, inMemory, roofPerCore);
+        } finally {
+            kafka.close();
         }
     }
 
@@ -341,7 +481,8 @@ public final class BenchCommand implements Callable<Integer> {
             double roofAtJob,
             EncoderRoof.Point gemm,
             double flopsPerWindow,
-            List<String[]> rows)
+            List<String[]> rows,
+            KafkaFigures kafka)
             throws java.io.IOException {
         Files.createDirectories(outDir);
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -358,6 +499,7 @@ public final class BenchCommand implements Callable<Integer> {
         root.put("roofWindowsPerSecond", roof);
         root.put("roofAtJobSettingsWindowsPerSecond", roofAtJob);
         root.put("gemmPeakGflops", gemm.rate());
+        root.put("int8GemmPeakGops", grid.int8GemmPeak().rate());
         root.put("flopsPerWindow", flopsPerWindow);
         root.put("encoderFractionOfGemmPeak", roof * flopsPerWindow / 1e9 / gemm.rate());
         ArrayNode fanOut = root.putArray("fanOut");
@@ -367,6 +509,13 @@ public final class BenchCommand implements Callable<Integer> {
             o.put("windows", Integer.parseInt(r[1]));
             o.put("fmstreamWindowsPerSecond", Double.parseDouble(r[2]));
             o.put("oneModelPerTaskWindowsPerSecond", Double.parseDouble(r[3]));
+        }
+        if (kafka != null) {
+            ObjectNode k = root.putObject("throughKafka");
+            k.putPOJO("median", kafka.median());
+            k.put("tasks", kafka.tasks());
+            k.put("windowsPerSecond", kafka.median().windows() / kafka.median().seconds());
+            k.put("inMemoryWindowsPerSecond", kafka.inMemory());
         }
         json.writeValue(outDir.resolve("bench.json").toFile(), root);
 
@@ -380,18 +529,24 @@ public final class BenchCommand implements Callable<Integer> {
                         Locale.ROOT,
                         "%nRoof (best of the grid) %.0f windows/s; float32 matrix-multiply peak"
                                 + " through ONNX Runtime %.0f GFLOP/s (%s); encoder at its roof"
-                                + " %.0f GFLOP/s = %.0f %% of that peak.%n%n",
+                                + " %.0f GFLOP/s = %.0f %% of that peak; int8 matrix multiply"
+                                + " %.0f GOP/s (%.2fx float32).%n%n",
                         roof,
                         gemm.rate(),
                         gemm.label(),
                         roof * flopsPerWindow / 1e9,
-                        100 * roof * flopsPerWindow / 1e9 / gemm.rate()));
+                        100 * roof * flopsPerWindow / 1e9 / gemm.rate(),
+                        grid.int8GemmPeak().rate(),
+                        grid.int8GemmPeak().rate() / gemm.rate()));
         md.append(
                 "| tasks | windows | fmstream windows/s | one model per task windows/s | fmstream"
                         + " speed-up | fmstream / encoder roof |\n"
                         + "|---|---|---|---|---|---|\n");
         for (String[] r : rows) {
             md.append("| ").append(String.join(" | ", r)).append(" |\n");
+        }
+        if (kafka != null) {
+            md.append('\n').append(kafka.markdown()).append('\n');
         }
         Files.writeString(outDir.resolve("bench.md"), md.toString());
         out.printf(

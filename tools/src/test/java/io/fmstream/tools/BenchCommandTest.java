@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code fmstream bench} on the fixture bundle, tiny: both topologies run on a local cluster at
- * parallelism 2 and must agree prediction for prediction before a figure is printed. The figures
- * themselves are not asserted (timing belongs to the benchmark, not to tests).
+ * parallelism 2 and must agree prediction for prediction before a figure is printed, and the
+ * production job runs once more through a real broker (bounded source, exactly-once sinks). The
+ * figures themselves are not asserted (timing belongs to the benchmark, not to tests).
  */
 class BenchCommandTest {
 
@@ -60,6 +61,13 @@ class BenchCommandTest {
         assertThat(out.toString())
                 .containsPattern(
                         "N=4 round 1: .* (\\d+) windows, (\\d+) predictions each, identical");
+        // Through a real broker: the same windows, each once (the command checks the counts
+        // against the in-memory run and fails otherwise), then the table row.
+        String windows =
+                out.toString().replaceAll("(?s).*N=1 round 1: .*?(\\d+) windows, .*", "$1");
+        assertThat(out.toString())
+                .contains("through Kafka round 1: " + windows + " windows once each")
+                .containsPattern("\\| median of 1 \\| " + windows + " \\| \\d+ \\|");
     }
 
     @Test

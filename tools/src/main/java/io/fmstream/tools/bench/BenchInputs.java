@@ -31,8 +31,17 @@ public final class BenchInputs {
      * Chunks of 1 s from steady simulated devices at mixed rates, encoded as on the sensor topic.
      */
     public static List<SourceRef> simulatedInput(int deviceCount, int secondsPerDevice) {
+        return simulatedInput(deviceCount, secondsPerDevice, 1_700_000_000_000_000L);
+    }
+
+    /**
+     * As above, the devices' clocks starting at {@code t0Micros} (a multiple of the hop, so the
+     * windows are the same whatever the start).
+     */
+    public static List<SourceRef> simulatedInput(
+            int deviceCount, int secondsPerDevice, long t0Micros) {
         RecordCodec<SensorChunk> codec = RecordCodec.forType(SensorChunk.class);
-        long t0 = 1_700_000_000_000_000L;
+        long t0 = t0Micros;
         List<SourceRef> refs = new ArrayList<>();
         List<SimulatedDevice> fleet = new ArrayList<>();
         for (int d = 0; d < deviceCount; d++) {

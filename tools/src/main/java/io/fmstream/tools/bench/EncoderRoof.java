@@ -80,8 +80,17 @@ public final class EncoderRoof {
 
         /** The machine's float32 matrix-multiply peak, GFLOP/s, best of the configurations. */
         public Point gemmPeak() {
+            return best("gemm");
+        }
+
+        /** The same in 8-bit integers (GOP/s), best of the configurations. */
+        public Point int8GemmPeak() {
+            return best("gemm-int8");
+        }
+
+        private Point best(String kind) {
             return points.stream()
-                    .filter(p -> p.kind.equals("gemm"))
+                    .filter(p -> p.kind.equals(kind))
                     .max(Comparator.comparingDouble(Point::rate))
                     .orElseThrow();
         }
@@ -245,6 +254,47 @@ public final class EncoderRoof {
                                                 }
                                             });
                     print("gemm", threads, c, 0, calls * OnnxMatMul.flops(GEMM, GEMM, GEMM) / 1e9);
+                }
+            }
+        }
+        // The same product in 8-bit integers: does an int8 encoder have room to be faster here?
+        try (OrtSession gemm8 =
+                OnnxRuntimeEnvironment.initialise(threads)
+                        .createSession(OnnxMatMul.int8Model(GEMM, GEMM, GEMM))) {
+            java.nio.ByteBuffer a8 = java.nio.ByteBuffer.allocateDirect(GEMM * GEMM);
+            java.nio.ByteBuffer b8 = java.nio.ByteBuffer.allocateDirect(GEMM * GEMM);
+            Random random = new Random(5);
+            for (int i = 0; i < GEMM * GEMM; i++) {
+                a8.put(i, (byte) random.nextInt(256));
+                b8.put(i, (byte) (random.nextInt(255) - 127));
+            }
+            long[] shape = {GEMM, GEMM};
+            try (OnnxTensor a =
+                            OnnxTensor.createTensor(
+                                    env, a8, shape, ai.onnxruntime.OnnxJavaType.UINT8);
+                    OnnxTensor bt =
+                            OnnxTensor.createTensor(
+                                    env, b8, shape, ai.onnxruntime.OnnxJavaType.INT8)) {
+                for (int c : callers) {
+                    double calls =
+                            run(
+                                    c,
+                                    warmMs,
+                                    measureMs,
+                                    1,
+                                    caller ->
+                                            () -> {
+                                                try (OrtSession.Result r =
+                                                        gemm8.run(Map.of("A", a, "B", bt))) {
+                                                    r.get(0);
+                                                }
+                                            });
+                    print(
+                            "gemm-int8",
+                            threads,
+                            c,
+                            0,
+                            calls * OnnxMatMul.flops(GEMM, GEMM, GEMM) / 1e9);
                 }
             }
         }

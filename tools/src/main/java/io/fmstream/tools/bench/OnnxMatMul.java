@@ -14,16 +14,36 @@ public final class OnnxMatMul {
 
     private OnnxMatMul() {}
 
-    /** The serialised ModelProto (IR version 8, default opset 17). */
+    /** ONNX TensorProto element types used here. */
+    private static final int FLOAT = 1;
+
+    private static final int UINT8 = 2;
+    private static final int INT8 = 3;
+    private static final int INT32 = 6;
+
+    /** The serialised ModelProto (IR version 8, default opset 17) of a float32 MatMul. */
     public static byte[] model(int m, int k, int n) {
+        return model(m, k, n, "MatMul", FLOAT, FLOAT, FLOAT);
+    }
+
+    /**
+     * {@code Y = A x B} in 8-bit integers ({@code MatMulInteger}: A uint8, B int8, Y int32), the
+     * kernel an int8-quantised encoder's convolutions and projections run on: whether it is faster
+     * than float32 on this CPU decides whether quantising can pay.
+     */
+    public static byte[] int8Model(int m, int k, int n) {
+        return model(m, k, n, "MatMulInteger", UINT8, INT8, INT32);
+    }
+
+    private static byte[] model(int m, int k, int n, String op, int typeA, int typeB, int typeY) {
         Proto graph = new Proto();
         Proto node = new Proto();
-        node.string(1, "A").string(1, "B").string(2, "Y").string(3, "matmul").string(4, "MatMul");
+        node.string(1, "A").string(1, "B").string(2, "Y").string(3, "matmul").string(4, op);
         graph.message(1, node);
         graph.string(2, "gemm-peak");
-        graph.message(11, tensor("A", m, k));
-        graph.message(11, tensor("B", k, n));
-        graph.message(12, tensor("Y", m, n));
+        graph.message(11, tensor("A", typeA, m, k));
+        graph.message(11, tensor("B", typeB, k, n));
+        graph.message(12, tensor("Y", typeY, m, n));
         Proto opset = new Proto().string(1, "").varint(2, 17);
         Proto model = new Proto();
         model.varint(1, 8); // ir_version
@@ -38,13 +58,13 @@ public final class OnnxMatMul {
         return 2.0 * m * k * n;
     }
 
-    /** ValueInfoProto of a float32 tensor with a static shape. */
-    private static Proto tensor(String name, long... dims) {
+    /** ValueInfoProto of a tensor of {@code elemType} with a static shape. */
+    private static Proto tensor(String name, int elemType, long... dims) {
         Proto shape = new Proto();
         for (long d : dims) {
             shape.message(1, new Proto().varint(1, d));
         }
-        Proto tensorType = new Proto().varint(1, 1 /* FLOAT */).message(2, shape);
+        Proto tensorType = new Proto().varint(1, elemType).message(2, shape);
         return new Proto().string(1, name).message(2, new Proto().message(1, tensorType));
     }
 
