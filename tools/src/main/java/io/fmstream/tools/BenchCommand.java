@@ -14,6 +14,7 @@ import io.fmstream.tools.bench.BenchInputs;
 import io.fmstream.tools.bench.EncoderRoof;
 import io.fmstream.tools.bench.FanOutRun;
 import io.fmstream.tools.bench.KafkaRun;
+import io.fmstream.tools.bench.NaiveJob;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Files;
@@ -149,6 +150,17 @@ public final class BenchCommand implements Callable<Integer> {
                     "Also run the production job end to end through a real broker (default:"
                             + " ${DEFAULT-VALUE}; --no-kafka skips it).")
     boolean throughKafka;
+
+    @Option(
+            names = "--naive",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description =
+                    "Also compare the CPU per window of everything but the encoder with the naive"
+                            + " job, with this bundle and with the tiny fixture encoder (default:"
+                            + " ${DEFAULT-VALUE}; --no-naive skips it).")
+    boolean naive;
 
     @Option(
             names = "--out",
@@ -332,6 +344,16 @@ public final class BenchCommand implements Callable<Integer> {
                             roof);
                 }
             }
+            List<String[]> overhead = new ArrayList<>();
+            if (naive) {
+                overhead.addAll(nonEncoderCost(env, bundleDir, input, grid));
+                Path fixture = RepositoryLayout.fixtureBundle();
+                if (!fixture.toAbsolutePath()
+                        .normalize()
+                        .equals(bundleDir.toAbsolutePath().normalize())) {
+                    overhead.addAll(nonEncoderCost(env, fixture, input, null));
+                }
+            }
             KafkaFigures kafkaFigures = null;
             if (throughKafka) {
                 kafkaFigures = throughKafka(scratch, bundleDir, rows);
@@ -352,17 +374,128 @@ public final class BenchCommand implements Callable<Integer> {
                     roof,
                     best.label(),
                     rounds);
+            if (!overhead.isEmpty()) {
+                out.println();
+                out.println(overheadMarkdown(overhead));
+            }
             if (kafkaFigures != null) {
                 out.println();
                 out.println(kafkaFigures.markdown());
             }
             if (outDir != null) {
-                write(grid, roof, roofAtJob, gemm, flopsPerWindow, rows, kafkaFigures);
+                write(grid, roof, roofAtJob, gemm, flopsPerWindow, rows, kafkaFigures, overhead);
             }
             return 0;
         } finally {
             Scratch.deleteRecursively(scratch);
         }
+    }
+
+    /**
+     * CPU per window of fmstream and of the naive job ({@link NaiveJob}) on {@code bundleDir},
+     * alternating, median of the rounds; with {@code grid} (this bundle's roof) the encoder's share
+     * is estimated from the roof's cost per window at each job's batch size (fmstream's, or 1 for
+     * the naive job) and taken off; without (the tiny fixture encoder) it is left in, a few
+     * microseconds.
+     */
+    private List<String[]> nonEncoderCost(
+            StreamExecutionEnvironment env,
+            Path bundleDir,
+            List<SourceRef> input,
+            EncoderRoof.Grid grid)
+            throws Exception {
+        JobSettings settings = settings(bundleDir);
+        BundleManifest manifest = FmstreamJob.readManifest(settings.bundleUri);
+        FmstreamJob.configure(env, settings);
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / parallelism);
+        FanOutRun.Result[] fm = new FanOutRun.Result[rounds];
+        FanOutRun.Result[] nv = new FanOutRun.Result[rounds];
+        for (int r = 0; r < rounds; r++) {
+            fm[r] = FanOutRun.run(env, input, settings, manifest, true);
+            nv[r] = FanOutRun.runNaive(env, input, bundleDir, threads);
+            out.printf(
+                    Locale.ROOT,
+                    "bench: non-encoder cost, %s, round %d: fmstream %d windows, %.3f ms CPU per"
+                            + " window; naive %d windows, %.3f ms CPU per window%n",
+                    manifest.bundleId(),
+                    r + 1,
+                    fm[r].windows(),
+                    fm[r].cpuMillisPerWindow(),
+                    nv[r].windows(),
+                    nv[r].cpuMillisPerWindow());
+            if (nv[r].predictions().size() != (long) nv[r].windows() * manifest.heads().size()) {
+                throw new IllegalStateException(
+                        "naive job: "
+                                + nv[r].predictions().size()
+                                + " outputs for "
+                                + nv[r].windows()
+                                + " windows");
+            }
+        }
+        double fmEncoder = grid == null ? Double.NaN : 1000 / encoderRate(grid, settings.batchSize);
+        double nvEncoder = grid == null ? Double.NaN : 1000 / encoderRate(grid, 1);
+        List<String[]> rowsOut = new ArrayList<>();
+        rowsOut.add(costRow(manifest, "fmstream", fm, fmEncoder));
+        rowsOut.add(costRow(manifest, "naive", nv, nvEncoder));
+        return rowsOut;
+    }
+
+    /** The roof's rate on one core (1 thread, 1 caller) at the batch size nearest {@code batch}. */
+    private static double encoderRate(EncoderRoof.Grid grid, int batch) {
+        return grid.encoder().stream()
+                .filter(p -> p.threads() == 1 && p.callers() == 1)
+                .min(java.util.Comparator.comparingInt(p -> Math.abs(p.batch() - batch)))
+                .map(EncoderRoof.Point::rate)
+                .orElse(Double.NaN);
+    }
+
+    private static String[] costRow(
+            BundleManifest manifest, String job, FanOutRun.Result[] runs, double encoderMs) {
+        double cpu =
+                median(
+                        Arrays.stream(runs)
+                                .mapToDouble(FanOutRun.Result::cpuMillisPerWindow)
+                                .toArray());
+        double rate =
+                median(Arrays.stream(runs).mapToDouble(r -> r.windows() / r.seconds()).toArray());
+        return new String[] {
+            manifest.bundleId(),
+            job,
+            String.valueOf(runs[0].windows()),
+            String.format(Locale.ROOT, "%.0f", rate),
+            String.format(Locale.ROOT, "%.3f", cpu),
+            Double.isNaN(encoderMs) ? "-" : String.format(Locale.ROOT, "%.3f", encoderMs),
+            String.format(
+                    Locale.ROOT,
+                    "%.3f",
+                    Double.isNaN(encoderMs) ? cpu : Math.max(0, cpu - encoderMs))
+        };
+    }
+
+    private static String overheadMarkdown(List<String[]> rows) {
+        StringBuilder md = new StringBuilder();
+        md.append(
+                "| encoder | job | windows | windows/s | CPU ms per window | encoder ms per window"
+                        + " (roof, one core) | everything else, ms per window |\n"
+                        + "|---|---|---|---|---|---|---|\n");
+        for (String[] r : rows) {
+            md.append("| ").append(String.join(" | ", r)).append(" |\n");
+        }
+        for (int i = 0; i + 1 < rows.size(); i += 2) {
+            md.append(
+                    String.format(
+                            Locale.ROOT,
+                            "%n%s: the naive job spends %.1fx fmstream's CPU per window on"
+                                    + " everything but the encoder.",
+                            rows.get(i)[0],
+                            Double.parseDouble(rows.get(i + 1)[6])
+                                    / Double.parseDouble(rows.get(i)[6])));
+        }
+        md.append(
+                "\n\nCPU: this JVM's, over each whole job run (start-up included), divided by its"
+                        + " windows; the fixture encoder's own cost (a few microseconds) is left"
+                        + " in.");
+        return md.toString();
     }
 
     /** The through-Kafka runs' median and the in-memory rate they are compared with. */
@@ -482,7 +615,8 @@ public final class BenchCommand implements Callable<Integer> {
             EncoderRoof.Point gemm,
             double flopsPerWindow,
             List<String[]> rows,
-            KafkaFigures kafka)
+            KafkaFigures kafka,
+            List<String[]> overhead)
             throws java.io.IOException {
         Files.createDirectories(outDir);
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -517,6 +651,17 @@ public final class BenchCommand implements Callable<Integer> {
             k.put("windowsPerSecond", kafka.median().windows() / kafka.median().seconds());
             k.put("inMemoryWindowsPerSecond", kafka.inMemory());
         }
+        ArrayNode cost = root.putArray("nonEncoderCost");
+        for (String[] r : overhead) {
+            ObjectNode o = cost.addObject();
+            o.put("encoder", r[0]);
+            o.put("job", r[1]);
+            o.put("windows", Integer.parseInt(r[2]));
+            o.put("windowsPerSecond", Double.parseDouble(r[3]));
+            o.put("cpuMillisPerWindow", Double.parseDouble(r[4]));
+            o.put("encoderMillisPerWindow", r[5]);
+            o.put("nonEncoderMillisPerWindow", r[6]);
+        }
         json.writeValue(outDir.resolve("bench.json").toFile(), root);
 
         StringBuilder md = new StringBuilder();
@@ -544,6 +689,9 @@ public final class BenchCommand implements Callable<Integer> {
                         + "|---|---|---|---|---|---|\n");
         for (String[] r : rows) {
             md.append("| ").append(String.join(" | ", r)).append(" |\n");
+        }
+        if (!overhead.isEmpty()) {
+            md.append('\n').append(overheadMarkdown(overhead)).append('\n');
         }
         if (kafka != null) {
             md.append('\n').append(kafka.markdown()).append('\n');

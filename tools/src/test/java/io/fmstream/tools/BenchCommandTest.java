@@ -61,6 +61,13 @@ class BenchCommandTest {
         assertThat(out.toString())
                 .containsPattern(
                         "N=4 round 1: .* (\\d+) windows, (\\d+) predictions each, identical");
+        // The naive job on the same input: every window it embeds gets every head's output (the
+        // command checks), and both jobs' CPU per window is reported.
+        assertThat(out.toString())
+                .containsPattern(
+                        "non-encoder cost, fixture-ecg-tiny, round 1: fmstream \\d+ windows,"
+                                + " [0-9.]+ ms CPU per window; naive \\d+ windows, [0-9.]+ ms")
+                .containsPattern("\\| fixture-ecg-tiny \\| naive \\| \\d+ \\|");
         // Through a real broker: the same windows, each once (the command checks the counts
         // against the in-memory run and fails otherwise), then the table row.
         String windows =

@@ -7,6 +7,7 @@ import io.fmstream.core.records.SourceRef;
 import io.fmstream.core.records.WindowRecord;
 import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.JobSettings;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -33,7 +34,25 @@ public final class FanOutRun {
 
     /** What one measured job run produced. */
     public record Result(
-            int windows, List<PredictionRecord> predictions, double wallSeconds, double seconds) {}
+            int windows,
+            List<PredictionRecord> predictions,
+            double wallSeconds,
+            double seconds,
+            double cpuSeconds) {
+
+        public Result(
+                int windows,
+                List<PredictionRecord> predictions,
+                double wallSeconds,
+                double seconds) {
+            this(windows, predictions, wallSeconds, seconds, Double.NaN);
+        }
+
+        /** This JVM's CPU per window over the whole job run, milliseconds. */
+        public double cpuMillisPerWindow() {
+            return 1000 * cpuSeconds / windows;
+        }
+    }
 
     /** One bounded job run over the input; waits for and returns every prediction. */
     public static Result run(
@@ -74,17 +93,53 @@ public final class FanOutRun {
                 predictions
                         .map(Tagged::prediction, TypeInformation.of(Tagged.class))
                         .union(windows.map(w -> Tagged.window(), TypeInformation.of(Tagged.class)));
+        return execute(env, tagged, sharedEncoder ? "fmstream" : "one model per task");
+    }
+
+    /**
+     * One bounded run of the naive job ({@link NaiveJob}) over the input; its outputs are counted
+     * (its resampling differs from fmstream's, so its values are not compared).
+     */
+    public static Result runNaive(
+            StreamExecutionEnvironment env, List<SourceRef> input, Path bundleDir, int threads)
+            throws Exception {
+        NaiveJob.Streams naive = NaiveJob.build(env, input, bundleDir, threads);
+        DataStream<Tagged> tagged =
+                naive.outputs()
+                        .map(
+                                o -> {
+                                    PredictionRecord p = new PredictionRecord();
+                                    p.deviceId = o.deviceId;
+                                    p.windowStartMicros = o.windowStartMicros;
+                                    p.task = o.task;
+                                    p.scores = o.scores;
+                                    return Tagged.prediction(p);
+                                },
+                                TypeInformation.of(Tagged.class))
+                        .union(
+                                naive.windows()
+                                        .map(
+                                                w -> Tagged.window(),
+                                                TypeInformation.of(Tagged.class)));
+        return execute(env, tagged, "naive");
+    }
+
+    private static Result execute(
+            StreamExecutionEnvironment env, DataStream<Tagged> tagged, String name)
+            throws Exception {
         String runId = UUID.randomUUID().toString();
         ConcurrentLinkedQueue<Tagged> results = new ConcurrentLinkedQueue<>();
         MemorySink.RESULTS.put(runId, results);
         tagged.sinkTo(new MemorySink(runId)).name("Results (in memory)");
+        long cpu0 = processCpuNanos();
         long start = System.nanoTime();
         try {
-            env.execute(sharedEncoder ? "fmstream" : "one model per task");
+            env.execute(name);
         } finally {
             MemorySink.RESULTS.remove(runId);
         }
         long end = System.nanoTime();
+        double cpu = (processCpuNanos() - cpu0) / 1e9;
         List<PredictionRecord> collected = new ArrayList<>();
         int windowCount = 0;
         long first = Long.MAX_VALUE;
@@ -98,7 +153,13 @@ public final class FanOutRun {
                 collected.add(t.prediction);
             }
         }
-        return new Result(windowCount, collected, (end - start) / 1e9, (last - first) / 1e9);
+        return new Result(windowCount, collected, (end - start) / 1e9, (last - first) / 1e9, cpu);
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean)
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     /**
