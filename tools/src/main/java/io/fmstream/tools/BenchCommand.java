@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
@@ -161,6 +162,13 @@ public final class BenchCommand implements Callable<Integer> {
                             + " job, with this bundle and with the tiny fixture encoder (default:"
                             + " ${DEFAULT-VALUE}; --no-naive skips it).")
     boolean naive;
+
+    @Option(
+            names = "--profile-threads",
+            description =
+                    "With the naive comparison: print each job's marginal CPU per window by"
+                            + " thread.")
+    boolean profileThreads;
 
     @Option(
             names = "--out",
@@ -346,12 +354,14 @@ public final class BenchCommand implements Callable<Integer> {
             }
             List<String[]> overhead = new ArrayList<>();
             if (naive) {
-                overhead.addAll(nonEncoderCost(env, bundleDir, input, grid));
+                List<SourceRef> half =
+                        BenchInputs.simulatedInput(Math.max(1, devices / 2), seconds);
+                overhead.addAll(nonEncoderCost(env, bundleDir, input, half, grid));
                 Path fixture = RepositoryLayout.fixtureBundle();
                 if (!fixture.toAbsolutePath()
                         .normalize()
                         .equals(bundleDir.toAbsolutePath().normalize())) {
-                    overhead.addAll(nonEncoderCost(env, fixture, input, null));
+                    overhead.addAll(nonEncoderCost(env, fixture, input, half, null));
                 }
             }
             KafkaFigures kafkaFigures = null;
@@ -392,52 +402,114 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * CPU per window of fmstream and of the naive job ({@link NaiveJob}) on {@code bundleDir},
-     * alternating, median of the rounds; with {@code grid} (this bundle's roof) the encoder's share
-     * is estimated from the roof's cost per window at each job's batch size (fmstream's, or 1 for
-     * the naive job) and taken off; without (the tiny fixture encoder) it is left in, a few
-     * microseconds.
+     * Marginal CPU per window of fmstream and of the naive job ({@link NaiveJob}) on {@code
+     * bundleDir}: each runs the whole input and half the fleet, and the CPU difference over the
+     * window difference is what one more window costs, start-up and the last flush cancelling out
+     * (the naive job emits its windows in bursts as the watermark passes, so a first-to-last-output
+     * rate would flatter it). Alternating, median of the rounds. With {@code grid} (this bundle's
+     * roof) the encoder's share is estimated from the roof's cost per window at each job's batch
+     * size (fmstream's, or 1 for the naive job) and taken off; without (the tiny fixture encoder)
+     * it is left in, a few microseconds.
      */
     private List<String[]> nonEncoderCost(
             StreamExecutionEnvironment env,
             Path bundleDir,
             List<SourceRef> input,
+            List<SourceRef> half,
             EncoderRoof.Grid grid)
             throws Exception {
         JobSettings settings = settings(bundleDir);
         BundleManifest manifest = FmstreamJob.readManifest(settings.bundleUri);
         FmstreamJob.configure(env, settings);
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / parallelism);
-        FanOutRun.Result[] fm = new FanOutRun.Result[rounds];
-        FanOutRun.Result[] nv = new FanOutRun.Result[rounds];
+        int tasks = manifest.heads().size();
+        double[] fm = new double[rounds];
+        double[] nv = new double[rounds];
+        int fmWindows = 0;
+        int nvWindows = 0;
         for (int r = 0; r < rounds; r++) {
-            fm[r] = FanOutRun.run(env, input, settings, manifest, true);
-            nv[r] = FanOutRun.runNaive(env, input, bundleDir, threads);
+            FanOutRun.Result fmFull = FanOutRun.run(env, input, settings, manifest, true);
+            fmFullThreads = FanOutRun.LAST_THREADS.get();
+            FanOutRun.Result fmHalf = FanOutRun.run(env, half, settings, manifest, true);
+            fmHalfThreads = FanOutRun.LAST_THREADS.get();
+            FanOutRun.Result nvFull = FanOutRun.runNaive(env, input, bundleDir, threads);
+            nvFullThreads = FanOutRun.LAST_THREADS.get();
+            FanOutRun.Result nvHalf = FanOutRun.runNaive(env, half, bundleDir, threads);
+            nvHalfThreads = FanOutRun.LAST_THREADS.get();
+            for (FanOutRun.Result n : List.of(nvFull, nvHalf)) {
+                if (n.predictions().size() != (long) n.windows() * tasks) {
+                    throw new IllegalStateException(
+                            "naive job: "
+                                    + n.predictions().size()
+                                    + " outputs for "
+                                    + n.windows()
+                                    + " windows");
+                }
+            }
+            if (profileThreads) {
+                printThreads("fmstream", fmFull, fmHalf);
+                printThreads("naive", nvFull, nvHalf);
+            }
+            fm[r] = marginalMillis(fmFull, fmHalf);
+            nv[r] = marginalMillis(nvFull, nvHalf);
+            fmWindows = fmFull.windows();
+            nvWindows = nvFull.windows();
             out.printf(
                     Locale.ROOT,
-                    "bench: non-encoder cost, %s, round %d: fmstream %d windows, %.3f ms CPU per"
-                            + " window; naive %d windows, %.3f ms CPU per window%n",
+                    "bench: non-encoder cost, %s, round %d: fmstream %d and %d windows, %.3f ms CPU"
+                            + " per window; naive %d and %d windows, %.3f ms CPU per window%n",
                     manifest.bundleId(),
                     r + 1,
-                    fm[r].windows(),
-                    fm[r].cpuMillisPerWindow(),
-                    nv[r].windows(),
-                    nv[r].cpuMillisPerWindow());
-            if (nv[r].predictions().size() != (long) nv[r].windows() * manifest.heads().size()) {
-                throw new IllegalStateException(
-                        "naive job: "
-                                + nv[r].predictions().size()
-                                + " outputs for "
-                                + nv[r].windows()
-                                + " windows");
-            }
+                    fmFull.windows(),
+                    fmHalf.windows(),
+                    fm[r],
+                    nvFull.windows(),
+                    nvHalf.windows(),
+                    nv[r]);
         }
         double fmEncoder = grid == null ? Double.NaN : 1000 / encoderRate(grid, settings.batchSize);
         double nvEncoder = grid == null ? Double.NaN : 1000 / encoderRate(grid, 1);
         List<String[]> rowsOut = new ArrayList<>();
-        rowsOut.add(costRow(manifest, "fmstream", fm, fmEncoder));
-        rowsOut.add(costRow(manifest, "naive", nv, nvEncoder));
+        rowsOut.add(costRow(manifest, "fmstream", fmWindows, median(fm), fmEncoder));
+        rowsOut.add(costRow(manifest, "naive", nvWindows, median(nv), nvEncoder));
         return rowsOut;
+    }
+
+    private Map<String, Double> fmFullThreads;
+    private Map<String, Double> fmHalfThreads;
+    private Map<String, Double> nvFullThreads;
+    private Map<String, Double> nvHalfThreads;
+
+    /** Marginal CPU per window by thread, ms, the largest first. */
+    private void printThreads(String job, FanOutRun.Result full, FanOutRun.Result half) {
+        Map<String, Double> f = job.equals("naive") ? nvFullThreads : fmFullThreads;
+        Map<String, Double> h = job.equals("naive") ? nvHalfThreads : fmHalfThreads;
+        int dw = full.windows() - half.windows();
+        java.util.Set<String> names = new java.util.TreeSet<>(f.keySet());
+        names.addAll(h.keySet());
+        names.stream()
+                .map(
+                        n ->
+                                Map.entry(
+                                        n,
+                                        1000
+                                                * (f.getOrDefault(n, 0.0) - h.getOrDefault(n, 0.0))
+                                                / dw))
+                .filter(e -> Math.abs(e.getValue()) >= 0.005)
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                .forEach(
+                        e ->
+                                out.printf(
+                                        Locale.ROOT,
+                                        "bench: threads, %s: %.3f ms per window  %s%n",
+                                        job,
+                                        e.getValue(),
+                                        e.getKey()));
+    }
+
+    /** CPU of one more window, ms: the difference of two runs over their window difference. */
+    private static double marginalMillis(FanOutRun.Result full, FanOutRun.Result half) {
+        return 1000 * (full.cpuSeconds() - half.cpuSeconds()) / (full.windows() - half.windows());
     }
 
     /** The roof's rate on one core (1 thread, 1 caller) at the batch size nearest {@code batch}. */
@@ -450,19 +522,11 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private static String[] costRow(
-            BundleManifest manifest, String job, FanOutRun.Result[] runs, double encoderMs) {
-        double cpu =
-                median(
-                        Arrays.stream(runs)
-                                .mapToDouble(FanOutRun.Result::cpuMillisPerWindow)
-                                .toArray());
-        double rate =
-                median(Arrays.stream(runs).mapToDouble(r -> r.windows() / r.seconds()).toArray());
+            BundleManifest manifest, String job, int windows, double cpu, double encoderMs) {
         return new String[] {
             manifest.bundleId(),
             job,
-            String.valueOf(runs[0].windows()),
-            String.format(Locale.ROOT, "%.0f", rate),
+            String.valueOf(windows),
             String.format(Locale.ROOT, "%.3f", cpu),
             Double.isNaN(encoderMs) ? "-" : String.format(Locale.ROOT, "%.3f", encoderMs),
             String.format(
@@ -475,9 +539,9 @@ public final class BenchCommand implements Callable<Integer> {
     private static String overheadMarkdown(List<String[]> rows) {
         StringBuilder md = new StringBuilder();
         md.append(
-                "| encoder | job | windows | windows/s | CPU ms per window | encoder ms per window"
+                "| encoder | job | windows | CPU ms per window (marginal) | encoder ms per window"
                         + " (roof, one core) | everything else, ms per window |\n"
-                        + "|---|---|---|---|---|---|---|\n");
+                        + "|---|---|---|---|---|---|\n");
         for (String[] r : rows) {
             md.append("| ").append(String.join(" | ", r)).append(" |\n");
         }
@@ -488,13 +552,13 @@ public final class BenchCommand implements Callable<Integer> {
                             "%n%s: the naive job spends %.1fx fmstream's CPU per window on"
                                     + " everything but the encoder.",
                             rows.get(i)[0],
-                            Double.parseDouble(rows.get(i + 1)[6])
-                                    / Double.parseDouble(rows.get(i)[6])));
+                            Double.parseDouble(rows.get(i + 1)[5])
+                                    / Double.parseDouble(rows.get(i)[5])));
         }
         md.append(
-                "\n\nCPU: this JVM's, over each whole job run (start-up included), divided by its"
-                        + " windows; the fixture encoder's own cost (a few microseconds) is left"
-                        + " in.");
+                "\n\nCPU: this JVM's, marginal: (CPU of a run over the whole fleet - CPU of a run"
+                        + " over half of it) / (window difference), so start-up cancels out; the"
+                        + " fixture encoder's own cost (a few microseconds) is left in.");
         return md.toString();
     }
 
@@ -657,10 +721,9 @@ public final class BenchCommand implements Callable<Integer> {
             o.put("encoder", r[0]);
             o.put("job", r[1]);
             o.put("windows", Integer.parseInt(r[2]));
-            o.put("windowsPerSecond", Double.parseDouble(r[3]));
-            o.put("cpuMillisPerWindow", Double.parseDouble(r[4]));
-            o.put("encoderMillisPerWindow", r[5]);
-            o.put("nonEncoderMillisPerWindow", r[6]);
+            o.put("marginalCpuMillisPerWindow", Double.parseDouble(r[3]));
+            o.put("encoderMillisPerWindow", r[4]);
+            o.put("nonEncoderMillisPerWindow", Double.parseDouble(r[5]));
         }
         json.writeValue(outDir.resolve("bench.json").toFile(), root);
 
@@ -721,6 +784,8 @@ public final class BenchCommand implements Callable<Integer> {
         Configuration conf = new Configuration();
         conf.setString("io.tmp.dirs", scratch.resolve("io").toString());
         conf.set(RestOptions.PORT, 0);
+        // A failing run must fail the benchmark, not restart until someone notices.
+        conf.setString("restart-strategy.type", "none");
         MiniCluster cluster =
                 new MiniCluster(
                         new MiniClusterConfiguration.Builder()

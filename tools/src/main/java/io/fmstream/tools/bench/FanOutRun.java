@@ -62,7 +62,7 @@ public final class FanOutRun {
             BundleManifest manifest,
             boolean sharedEncoder)
             throws Exception {
-        DataStream<SourceRef> source = RecordedSensorSource.of(env, input);
+        DataStream<SourceRef> source = RecordedSensorSource.inThisJvm(env, input);
         DataStream<PredictionRecord> predictions;
         DataStream<WindowRecord> windows;
         if (sharedEncoder) {
@@ -133,13 +133,16 @@ public final class FanOutRun {
         tagged.sinkTo(new MemorySink(runId)).name("Results (in memory)");
         long cpu0 = processCpuNanos();
         long start = System.nanoTime();
+        ThreadCpu threads = ThreadCpu.start();
         try {
             env.execute(name);
         } finally {
             MemorySink.RESULTS.remove(runId);
+            threads.stop();
         }
         long end = System.nanoTime();
         double cpu = (processCpuNanos() - cpu0) / 1e9;
+        LAST_THREADS.set(threads.byName());
         List<PredictionRecord> collected = new ArrayList<>();
         int windowCount = 0;
         long first = Long.MAX_VALUE;
@@ -154,6 +157,77 @@ public final class FanOutRun {
             }
         }
         return new Result(windowCount, collected, (end - start) / 1e9, (last - first) / 1e9, cpu);
+    }
+
+    /** CPU seconds by thread name (subtask indexes stripped) of the last run, for profiling. */
+    public static final ThreadLocal<Map<String, Double>> LAST_THREADS =
+            ThreadLocal.withInitial(Map::of);
+
+    /**
+     * CPU time of every thread of this JVM during a run, sampled every 50 ms (a task thread's time
+     * is gone once it ends, so the last sample before is kept).
+     */
+    static final class ThreadCpu {
+        private final Map<Long, String> names = new ConcurrentHashMap<>();
+        private final Map<Long, Long> first = new ConcurrentHashMap<>();
+        private final Map<Long, Long> last = new ConcurrentHashMap<>();
+        private final java.lang.management.ThreadMXBean mx =
+                java.lang.management.ManagementFactory.getThreadMXBean();
+        private volatile boolean running = true;
+        private final Thread sampler = new Thread(this::loop, "bench-thread-cpu");
+
+        static ThreadCpu start() {
+            ThreadCpu t = new ThreadCpu();
+            t.sample();
+            t.sampler.setDaemon(true);
+            t.sampler.start();
+            return t;
+        }
+
+        private void loop() {
+            while (running) {
+                sample();
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        private void sample() {
+            for (java.lang.management.ThreadInfo i : mx.getThreadInfo(mx.getAllThreadIds())) {
+                if (i == null) {
+                    continue;
+                }
+                long cpu = mx.getThreadCpuTime(i.getThreadId());
+                if (cpu < 0) {
+                    continue;
+                }
+                names.putIfAbsent(i.getThreadId(), i.getThreadName());
+                first.putIfAbsent(i.getThreadId(), cpu);
+                last.put(i.getThreadId(), cpu);
+            }
+        }
+
+        void stop() throws InterruptedException {
+            running = false;
+            sampler.join();
+            sample();
+        }
+
+        Map<String, Double> byName() {
+            Map<String, Double> out = new java.util.TreeMap<>();
+            for (Map.Entry<Long, Long> e : last.entrySet()) {
+                String name =
+                        names.get(e.getKey())
+                                .replaceAll("\\(\\d+/\\d+\\)#\\d+", "")
+                                .replaceAll("[-#]?\\d+$", "#")
+                                .trim();
+                out.merge(name, (e.getValue() - first.get(e.getKey())) / 1e9, Double::sum);
+            }
+            return out;
+        }
     }
 
     private static long processCpuNanos() {

@@ -81,8 +81,8 @@ public final class NaiveJob {
         }
         String bundle = bundleDir.toString();
         DataStream<Chunk> chunks =
-                RecordedSensorSource.of(env, input)
-                        .map(NaiveJob::decode, TypeInformation.of(Chunk.class))
+                RecordedSensorSource.inThisJvm(env, input)
+                        .map(new Decode(), TypeInformation.of(Chunk.class))
                         .name("Decode")
                         .assignTimestampsAndWatermarks(
                                 WatermarkStrategy.<Chunk>forBoundedOutOfOrderness(
@@ -108,20 +108,29 @@ public final class NaiveJob {
         return new Streams(windows, outputs);
     }
 
-    private static final RecordCodec<SensorChunk> CODEC = RecordCodec.forType(SensorChunk.class);
+    /** Avro to samples; a codec per instance (codecs reuse their buffers). */
+    private static final class Decode extends RichMapFunction<SourceRef, Chunk> {
+        private transient RecordCodec<SensorChunk> codec;
 
-    private static Chunk decode(SourceRef ref) throws Exception {
-        SensorChunk s = CODEC.decode(ref.payload);
-        Chunk c = new Chunk();
-        c.deviceId = s.getDeviceId().toString();
-        c.firstSampleMicros = s.getFirstSampleTimeMicros();
-        c.rateHz = s.getSampleRateHz();
-        ByteBuffer raw = s.getSamples();
-        byte[] bytes = new byte[raw.remaining()];
-        raw.get(bytes);
-        c.samples = new float[bytes.length / 2];
-        Int16Samples.toPhysical(bytes, s.getGain(), s.getBaseline(), c.samples);
-        return c;
+        @Override
+        public void open(OpenContext context) {
+            codec = RecordCodec.forType(SensorChunk.class);
+        }
+
+        @Override
+        public Chunk map(SourceRef ref) throws Exception {
+            SensorChunk s = codec.decode(ref.payload);
+            Chunk c = new Chunk();
+            c.deviceId = s.getDeviceId().toString();
+            c.firstSampleMicros = s.getFirstSampleTimeMicros();
+            c.rateHz = s.getSampleRateHz();
+            ByteBuffer raw = s.getSamples();
+            byte[] bytes = new byte[raw.remaining()];
+            raw.get(bytes);
+            c.samples = new float[bytes.length / 2];
+            Int16Samples.toPhysical(bytes, s.getGain(), s.getBaseline(), c.samples);
+            return c;
+        }
     }
 
     /** Sorts the window's chunks, resamples them onto the model's grid, z-scores, embeds one. */
