@@ -546,14 +546,21 @@ public final class BenchCommand implements Callable<Integer> {
             md.append("| ").append(String.join(" | ", r)).append(" |\n");
         }
         for (int i = 0; i + 1 < rows.size(); i += 2) {
+            double fm = Double.parseDouble(rows.get(i)[5]);
+            double nv = Double.parseDouble(rows.get(i + 1)[5]);
             md.append(
-                    String.format(
-                            Locale.ROOT,
-                            "%n%s: the naive job spends %.1fx fmstream's CPU per window on"
-                                    + " everything but the encoder.",
-                            rows.get(i)[0],
-                            Double.parseDouble(rows.get(i + 1)[5])
-                                    / Double.parseDouble(rows.get(i)[5])));
+                    fm < 0.01 || nv < 0.01
+                            ? String.format(
+                                    Locale.ROOT,
+                                    "%n%s: everything but the encoder is within the noise of the"
+                                            + " encoder's estimated share; compare the totals.",
+                                    rows.get(i)[0])
+                            : String.format(
+                                    Locale.ROOT,
+                                    "%n%s: fmstream spends %.2fx the naive job's CPU per window on"
+                                            + " everything but the encoder.",
+                                    rows.get(i)[0],
+                                    fm / nv));
         }
         md.append(
                 "\n\nCPU: this JVM's, marginal: (CPU of a run over the whole fleet - CPU of a run"
