@@ -238,7 +238,73 @@ public final class StreamingResampler {
         return (long) Math.floor(p) + halfWidth;
     }
 
+    /**
+     * The kernel weights of each fractional phase seen, and their sum last: the same phase recurs
+     * every few outputs (rates in a rational ratio), so the weights are computed once per phase
+     * instead of once per tap and output. Bounded; cleared when full.
+     */
+    private final java.util.HashMap<Long, double[]> phaseWeights = new java.util.HashMap<>();
+
+    private static final int MAX_PHASES = 1024;
+
     private float interpolate(float[] history, long historyStart, double p) {
+        long lo = (long) Math.ceil(p) - halfWidth;
+        long hi = (long) Math.floor(p) + halfWidth;
+        double[] w = p >= 2.0 * halfWidth + 2 ? weights(p, lo) : null;
+        if (w == null) {
+            return interpolateDirect(history, historyStart, p);
+        }
+        int first = (int) Math.max(-1, Math.min(Integer.MAX_VALUE, lo - historyStart));
+        long last = hi - historyStart;
+        if (first < 0 || last >= history.length) {
+            // Outside the known input: unknown, hence missing.
+            return Float.NaN;
+        }
+        int taps = w.length - 1;
+        double acc = 0.0;
+        for (int k = 0; k < taps; k++) {
+            float x = history[first + k];
+            if (Float.isNaN(x)) {
+                return Float.NaN;
+            }
+            acc += w[k] * x;
+        }
+        return (float) (acc / w[taps]);
+    }
+
+    /**
+     * The weights of output position {@code p} (taps {@code lo} to {@code lo + taps - 1}), bit for
+     * bit those {@link #interpolateDirect} computes: for {@code p >= 2 halfWidth + 2} both {@code n
+     * - p} and {@code p - floor(p)} are exact in double arithmetic (Sterbenz), so {@code (n -
+     * floor(p)) - frac} is the same representable number as {@code n - p}, whatever the phase's
+     * integer part. Summed in the same order, the weight sum is identical too.
+     */
+    private double[] weights(double p, long lo) {
+        double floor = Math.floor(p);
+        double frac = p - floor;
+        long key = Double.doubleToRawLongBits(frac);
+        double[] w = phaseWeights.get(key);
+        if (w == null) {
+            int offset = (int) (lo - (long) floor);
+            int taps = (int) ((long) floor + halfWidth - lo + 1);
+            w = new double[taps + 1];
+            double sum = 0.0;
+            for (int k = 0; k < taps; k++) {
+                double wk = kernelAt(Math.abs((offset + k) - frac));
+                w[k] = wk;
+                sum += wk;
+            }
+            w[taps] = sum;
+            if (phaseWeights.size() >= MAX_PHASES) {
+                phaseWeights.clear();
+            }
+            phaseWeights.put(key, w);
+        }
+        return w;
+    }
+
+    /** The reference computation, tap by tap; also used near the stream's start. */
+    float interpolateDirect(float[] history, long historyStart, double p) {
         long lo = (long) Math.ceil(p) - halfWidth;
         long hi = (long) Math.floor(p) + halfWidth;
         double acc = 0.0;
