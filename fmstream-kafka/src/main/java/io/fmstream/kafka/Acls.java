@@ -68,23 +68,8 @@ public final class Acls {
 
     /** A plain idempotent producer (a device gateway, a labelling service): write, describe. */
     public static List<AclBinding> producer(String principal, List<String> topics) {
-        List<AclBinding> acls = new ArrayList<>();
-        for (String t : topics) {
-            acls.add(
-                    allow(
-                            principal,
-                            ResourceType.TOPIC,
-                            t,
-                            PatternType.LITERAL,
-                            AclOperation.WRITE));
-            acls.add(
-                    allow(
-                            principal,
-                            ResourceType.TOPIC,
-                            t,
-                            PatternType.LITERAL,
-                            AclOperation.DESCRIBE));
-        }
+        List<AclBinding> acls =
+                onTopics(principal, topics, AclOperation.WRITE, AclOperation.DESCRIBE);
         acls.add(idempotentWrite(principal));
         return acls;
     }
@@ -92,23 +77,8 @@ public final class Acls {
     /** A consumer app reading {@code topics} in {@code consumerGroup}. */
     public static List<AclBinding> groupConsumer(
             String principal, String consumerGroup, List<String> topics) {
-        List<AclBinding> acls = new ArrayList<>();
-        for (String t : topics) {
-            acls.add(
-                    allow(
-                            principal,
-                            ResourceType.TOPIC,
-                            t,
-                            PatternType.LITERAL,
-                            AclOperation.READ));
-            acls.add(
-                    allow(
-                            principal,
-                            ResourceType.TOPIC,
-                            t,
-                            PatternType.LITERAL,
-                            AclOperation.DESCRIBE));
-        }
+        List<AclBinding> acls =
+                onTopics(principal, topics, AclOperation.READ, AclOperation.DESCRIBE);
         acls.add(
                 allow(
                         principal,
@@ -119,15 +89,27 @@ public final class Acls {
         return acls;
     }
 
-    private static List<AclBinding> transactionalProducer(
-            String principal, List<String> topics, String transactionalIdPrefix) {
+    /** {@code ops} on each of {@code topics}, topic by topic. */
+    private static List<AclBinding> onTopics(
+            String principal, List<String> topics, AclOperation... ops) {
         List<AclBinding> acls = new ArrayList<>();
         for (String t : topics) {
-            for (AclOperation op :
-                    List.of(AclOperation.WRITE, AclOperation.READ, AclOperation.DESCRIBE)) {
+            for (AclOperation op : ops) {
                 acls.add(allow(principal, ResourceType.TOPIC, t, PatternType.LITERAL, op));
             }
         }
+        return acls;
+    }
+
+    private static List<AclBinding> transactionalProducer(
+            String principal, List<String> topics, String transactionalIdPrefix) {
+        List<AclBinding> acls =
+                onTopics(
+                        principal,
+                        topics,
+                        AclOperation.WRITE,
+                        AclOperation.READ,
+                        AclOperation.DESCRIBE);
         for (AclOperation op : List.of(AclOperation.WRITE, AclOperation.DESCRIBE)) {
             acls.add(
                     allow(

@@ -239,22 +239,7 @@ public final class EncoderRoof {
             long[] shape = {GEMM, GEMM};
             try (OnnxTensor a = OnnxTensor.createTensor(env, values, shape);
                     OnnxTensor bt = OnnxTensor.createTensor(env, values, shape)) {
-                for (int c : callers) {
-                    double calls =
-                            run(
-                                    c,
-                                    warmMs,
-                                    measureMs,
-                                    1,
-                                    caller ->
-                                            () -> {
-                                                try (OrtSession.Result r =
-                                                        gemm.run(Map.of("A", a, "B", bt))) {
-                                                    r.get(0);
-                                                }
-                                            });
-                    print("gemm", threads, c, 0, calls * OnnxMatMul.flops(GEMM, GEMM, GEMM) / 1e9);
-                }
+                gemm("gemm", gemm, a, bt, threads, callers, warmMs, measureMs);
             }
         }
         // The same product in 8-bit integers: does an int8 encoder have room to be faster here?
@@ -275,28 +260,39 @@ public final class EncoderRoof {
                     OnnxTensor bt =
                             OnnxTensor.createTensor(
                                     env, b8, shape, ai.onnxruntime.OnnxJavaType.INT8)) {
-                for (int c : callers) {
-                    double calls =
-                            run(
-                                    c,
-                                    warmMs,
-                                    measureMs,
-                                    1,
-                                    caller ->
-                                            () -> {
-                                                try (OrtSession.Result r =
-                                                        gemm8.run(Map.of("A", a, "B", bt))) {
-                                                    r.get(0);
-                                                }
-                                            });
-                    print(
-                            "gemm-int8",
-                            threads,
-                            c,
-                            0,
-                            calls * OnnxMatMul.flops(GEMM, GEMM, GEMM) / 1e9);
-                }
+                gemm("gemm-int8", gemm8, a, bt, threads, callers, warmMs, measureMs);
             }
+        }
+    }
+
+    /**
+     * {@code session}'s product of {@code a} and {@code b} per second, in GFLOP (or GOP), printed.
+     */
+    private static void gemm(
+            String kind,
+            OrtSession session,
+            OnnxTensor a,
+            OnnxTensor b,
+            int threads,
+            List<Integer> callers,
+            long warmMs,
+            long measureMs)
+            throws Exception {
+        for (int c : callers) {
+            double calls =
+                    run(
+                            c,
+                            warmMs,
+                            measureMs,
+                            1,
+                            caller ->
+                                    () -> {
+                                        try (OrtSession.Result r =
+                                                session.run(Map.of("A", a, "B", b))) {
+                                            r.get(0);
+                                        }
+                                    });
+            print(kind, threads, c, 0, calls * OnnxMatMul.flops(GEMM, GEMM, GEMM) / 1e9);
         }
     }
 
