@@ -66,6 +66,29 @@ public final class Acls {
         return acls;
     }
 
+    /**
+     * The probe ({@code bin/fmstream probe}): reads the predictions topic without a group (assigned
+     * partitions) and describes the jobs' transactions (DESCRIBE on their transactional-id prefix,
+     * which covers the accuracy job's ids too: its prefix extends the inference job's).
+     */
+    public static List<AclBinding> probe(
+            String principal, String predictionsTopic, String transactionalIdPrefix) {
+        List<AclBinding> acls =
+                onTopics(
+                        principal,
+                        List.of(predictionsTopic),
+                        AclOperation.READ,
+                        AclOperation.DESCRIBE);
+        acls.add(
+                allow(
+                        principal,
+                        ResourceType.TRANSACTIONAL_ID,
+                        transactionalIdPrefix,
+                        PatternType.PREFIXED,
+                        AclOperation.DESCRIBE));
+        return acls;
+    }
+
     /** A plain idempotent producer (a device gateway, a labelling service): write, describe. */
     public static List<AclBinding> producer(String principal, List<String> topics) {
         List<AclBinding> acls =

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.data.sim.HeartRateProfile;
 import io.fmstream.data.sim.SimulatedDevice;
+import io.fmstream.kafka.Transactions;
 import io.fmstream.local.ListeningSockets;
 import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.SensorChunk;
@@ -47,8 +48,8 @@ import org.junit.jupiter.api.io.TempDir;
  * both, with the same values (1e-5).
  *
  * <p>CI runs the TaskManager and broker kills, the rescale and the loopback check; the JobManager
- * kill, the corrupt model and the bundle roll-out run with {@code -Dfmstream.faults=all} (the whole
- * set takes about 8 minutes on 2 cores).
+ * kill, the corrupt model, the bundle roll-out and the downscale from a checkpoint run with {@code
+ * -Dfmstream.faults=all} (the whole set takes about 8 minutes on 2 cores).
  *
  * <p>The kills: one TaskManager mid-stream; then, after it was started again, the other one right
  * after a checkpoint completed (the moment its transactions are being committed). Both recover from
@@ -378,6 +379,101 @@ class ClusterFaultIT {
         assertThat(open).as("open transactions under the job's prefix").isEmpty();
     }
 
+    /**
+     * FLINK-40626: a downscale restored from a retained checkpoint after a crash. The job runs at
+     * parallelism 3 with input arriving; right after a checkpoint completed both TaskManagers are
+     * killed with {@code kill -9}, so the subtasks' current transactions are left open on the
+     * brokers with records in them; the job is cancelled and restored from that checkpoint at
+     * parallelism 1 while the input goes on. Nothing may be lost or duplicated; the test measures
+     * whether a transaction of the vanished subtasks stays open (it would hold back read_committed
+     * readers until the transaction timeout, 120 s in these runs) and how long until every output
+     * is visible.
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "fmstream.faults", matches = "all")
+    void aDownscaleFromARetainedCheckpointLosesNothingAndEndsEveryTransaction() throws Exception {
+        Run run = new Run("cpdown");
+        String job = run.submit(List.of("-p", "3"));
+        Thread producer = new Thread(() -> run.produce(input, SPEED), "paced-producer");
+        producer.start();
+        run.awaitAtLeast(DEVICES * 3 * 3);
+        // Kill when a subtask that the downscale removes (index 1 or 2) has a transaction open
+        // with records in it: the case FLINK-40626 is about.
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (openOfVanishingSubtasks(run).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        long killed = System.currentTimeMillis();
+        cluster.flink().killTaskManager(0);
+        cluster.flink().killTaskManager(1);
+        List<String> openAtKill = openOfVanishingSubtasks(run);
+        assertThat(openAtKill).as("transactions of subtasks 1 and 2 open at the kill").isNotEmpty();
+        cluster.flink().cancel(job);
+        Path checkpoint = latestCheckpoint(job);
+        cluster.flink().startTaskManager(0);
+        cluster.flink().startTaskManager(1);
+        cluster.flink().awaitTaskManagers(2, Duration.ofSeconds(60));
+        String restored = run.submit(List.of("-p", "1", "-s", checkpoint.toUri().toString()));
+        long restoredAt = System.currentTimeMillis();
+        long firstAfterKill = run.firstAfter(killed) - killed;
+        // Well past a checkpoint interval (2 s) after the restore: an open transaction older
+        // than 10 s was left behind, not started by the running job.
+        Thread.sleep(20_000);
+        List<Transactions.Txn> after = transactions(run.transactionalIdPrefix);
+        long now = System.currentTimeMillis();
+        List<String> leftOpen =
+                after.stream()
+                        .filter(Transactions.Txn::open)
+                        .filter(
+                                t ->
+                                        t.startTimeMillis().isPresent()
+                                                && now - t.startTimeMillis().getAsLong() > 10_000)
+                        .map(
+                                t ->
+                                        t.transactionalId()
+                                                + " open "
+                                                + (now - t.startTimeMillis().getAsLong())
+                                                + " ms")
+                        .toList();
+        producer.join();
+        long inputDone = System.currentTimeMillis();
+        run.awaitAtLeast(expectedWindows * 3);
+        long allVisible = System.currentTimeMillis() - inputDone;
+        Map<String, float[]> got = run.awaitPredictions(expectedWindows * 3);
+        cluster.flink().stopWithSavepoint(restored, dir.resolve("savepoints"));
+        List<String> openAtEnd = openTransactions(run.transactionalIdPrefix);
+        System.out.printf(
+                "cluster-fault: kill -9 of both TaskManagers at parallelism 3, restored at 1 from"
+                    + " retained checkpoint %s (%d ms after the kill): open at the kill in the"
+                    + " subtasks removed %s; first output %d ms after the kill; left open 20 s"
+                    + " after the restore %s; every output visible %d ms after the last input; %d"
+                    + " predictions, %d duplicates; open at the end %s%n",
+                checkpoint.getFileName(),
+                restoredAt - killed,
+                openAtKill,
+                firstAfterKill,
+                leftOpen,
+                allVisible,
+                got.size(),
+                run.duplicates(),
+                openAtEnd);
+        assertSameAsFaultFree(run, got);
+        assertThat(openAtEnd).as("open transactions after the stop with a savepoint").isEmpty();
+        // A transaction left open ends at the transaction timeout at the latest (120 s here).
+        assertThat(allVisible)
+                .as("every output visible after the input ended, ms")
+                .isLessThan(150_000);
+    }
+
+    /** Open transactions of subtasks 1 and up ({@code <prefix>-<sink>-<subtask>-<slot>}). */
+    private static List<String> openOfVanishingSubtasks(Run run) throws Exception {
+        return transactions(run.transactionalIdPrefix).stream()
+                .filter(Transactions.Txn::open)
+                .map(Transactions.Txn::transactionalId)
+                .filter(id -> id.matches(".*-[1-9]\\d*-\\d+$"))
+                .toList();
+    }
+
     private static void assertSameAsFaultFree(Run run, Map<String, float[]> got) {
         assertThat(run.duplicates()).as("duplicated outputs").isZero();
         assertThat(got.keySet()).isEqualTo(expected.keySet());
@@ -391,49 +487,19 @@ class ClusterFaultIT {
                 });
     }
 
-    private static int transactionalIds(String prefix) throws Exception {
+    private static List<Transactions.Txn> transactions(String prefix) throws Exception {
         try (org.apache.kafka.clients.admin.Admin admin = cluster.kafka().admin()) {
-            int n = 0;
-            for (var t : admin.listTransactions().all().get()) {
-                if (t.transactionalId().startsWith(prefix)) {
-                    n++;
-                }
-            }
-            return n;
+            return Transactions.under(admin, prefix, Duration.ofSeconds(30));
         }
+    }
+
+    private static int transactionalIds(String prefix) throws Exception {
+        return transactions(prefix).size();
     }
 
     /** Transactional ids under {@code prefix} whose transaction is still open, with its state. */
     private static List<String> openTransactions(String prefix) throws Exception {
-        try (org.apache.kafka.clients.admin.Admin admin = cluster.kafka().admin()) {
-            List<String> ids = new ArrayList<>();
-            for (var t : admin.listTransactions().all().get()) {
-                if (t.transactionalId().startsWith(prefix)) {
-                    ids.add(t.transactionalId());
-                }
-            }
-            List<String> open = new ArrayList<>();
-            if (ids.isEmpty()) {
-                return open;
-            }
-            admin.describeTransactions(ids)
-                    .all()
-                    .get()
-                    .forEach(
-                            (id, d) -> {
-                                var state = d.state();
-                                if (state != org.apache.kafka.clients.admin.TransactionState.EMPTY
-                                        && state
-                                                != org.apache.kafka.clients.admin.TransactionState
-                                                        .COMPLETE_COMMIT
-                                        && state
-                                                != org.apache.kafka.clients.admin.TransactionState
-                                                        .COMPLETE_ABORT) {
-                                    open.add(id + "=" + state);
-                                }
-                            });
-            return open;
-        }
+        return Transactions.open(transactions(prefix));
     }
 
     /** Returns as soon as the job completes another checkpoint. */
@@ -468,12 +534,11 @@ class ClusterFaultIT {
      */
     private static Victim victim(Run run) throws Exception {
         try (org.apache.kafka.clients.admin.Admin admin = cluster.kafka().admin()) {
-            List<String> ids = new ArrayList<>();
-            for (var t : admin.listTransactions().all().get()) {
-                if (t.transactionalId().startsWith(run.transactionalIdPrefix)) {
-                    ids.add(t.transactionalId());
-                }
-            }
+            List<String> ids =
+                    Transactions.under(admin, run.transactionalIdPrefix, Duration.ofSeconds(30))
+                            .stream()
+                            .map(Transactions.Txn::transactionalId)
+                            .toList();
             assertThat(ids).as("the job's transactional ids").isNotEmpty();
             var tv =
                     admin.describeFeatures()

@@ -23,6 +23,17 @@ class DemoIntegrationTest {
 
     @Test
     void theDemoPredictsWellAboveChanceAndExportsTheJobsMetrics() throws Exception {
+        // The demo's own log: this JVM logs with the command-line programs' configuration while
+        // the demo runs, and every WARN or ERROR line is kept to be checked at the end.
+        DemoLog log = DemoLog.capture();
+        try {
+            runDemo(log);
+        } finally {
+            log.restore();
+        }
+    }
+
+    private void runDemo(DemoLog log) throws Exception {
         int prometheus = PrometheusScrape.freePort();
         int fmstreamMetrics = PrometheusScrape.freePort();
         int webUi = PrometheusScrape.freePort();
@@ -108,5 +119,74 @@ class DemoIntegrationTest {
         assertThat(rhythm).isGreaterThan(0.75);
         assertThat(quality).isGreaterThan(0.85);
         assertThat(hrMae).isLessThan(10);
+
+        // A newcomer's first run is quiet: status lines, no warnings to wonder about (before the
+        // log configuration was fixed, 74 % of the demo's lines were one repeated WARN).
+        System.out.printf(
+                "demo log: %d lines, of which WARN or ERROR: %s%n", log.lines(), log.warnings());
+        assertThat(log.lines()).as("lines the demo logged").isPositive();
+        assertThat(log.warnings()).as("WARN and ERROR lines of the demo's log").isEmpty();
+    }
+
+    /** This JVM's logging switched to the demo's configuration, WARN and ERROR lines kept. */
+    private static final class DemoLog {
+        private final org.apache.logging.log4j.core.LoggerContext context;
+        private final java.net.URI before;
+        private final List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final java.util.concurrent.atomic.AtomicInteger lines =
+                new java.util.concurrent.atomic.AtomicInteger();
+
+        private DemoLog() {
+            context =
+                    (org.apache.logging.log4j.core.LoggerContext)
+                            org.apache.logging.log4j.LogManager.getContext(false);
+            before = context.getConfigLocation();
+        }
+
+        static DemoLog capture() {
+            DemoLog log = new DemoLog();
+            log.context.setConfigLocation(
+                    io.fmstream.data.RepositoryLayout.root()
+                            .resolve("tools/src/main/resources/log4j2-tools.properties")
+                            .toUri());
+            org.apache.logging.log4j.core.appender.AbstractAppender appender =
+                    new org.apache.logging.log4j.core.appender.AbstractAppender(
+                            "demo-log-check",
+                            null,
+                            null,
+                            true,
+                            org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
+                        @Override
+                        public void append(org.apache.logging.log4j.core.LogEvent e) {
+                            log.lines.incrementAndGet();
+                            if (e.getLevel()
+                                    .isMoreSpecificThan(org.apache.logging.log4j.Level.WARN)) {
+                                log.warnings.add(
+                                        e.getLevel()
+                                                + " "
+                                                + e.getLoggerName()
+                                                + " - "
+                                                + e.getMessage().getFormattedMessage());
+                            }
+                        }
+                    };
+            appender.start();
+            // Below every logger's own level, so it sees exactly the lines the demo prints.
+            log.context.getConfiguration().getRootLogger().addAppender(appender, null, null);
+            log.context.updateLoggers();
+            return log;
+        }
+
+        int lines() {
+            return lines.get();
+        }
+
+        List<String> warnings() {
+            return warnings;
+        }
+
+        void restore() {
+            context.setConfigLocation(before);
+        }
     }
 }

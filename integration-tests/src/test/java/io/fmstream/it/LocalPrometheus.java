@@ -102,8 +102,20 @@ final class LocalPrometheus implements AutoCloseable {
 
     /** Series an instant query returns. */
     List<JsonNode> query(String promql) throws Exception {
+        return query(promql, "");
+    }
+
+    /** {@code promql} evaluated at {@code unixSeconds} (e.g. before a target went away). */
+    List<JsonNode> queryAt(String promql, double unixSeconds) throws Exception {
+        return query(promql, "&time=" + String.format(java.util.Locale.ROOT, "%.3f", unixSeconds));
+    }
+
+    private List<JsonNode> query(String promql, String params) throws Exception {
         HttpResponse<String> r =
-                get("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
+                get(
+                        "/api/v1/query?query="
+                                + URLEncoder.encode(promql, StandardCharsets.UTF_8)
+                                + params);
         JsonNode body = json.readTree(r.body());
         if (!"success".equals(body.path("status").asText())) {
             throw new IllegalStateException(promql + ": " + r.body());

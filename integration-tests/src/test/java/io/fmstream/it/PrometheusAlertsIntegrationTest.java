@@ -102,6 +102,11 @@ class PrometheusAlertsIntegrationTest {
                                                     "PT70S",
                                                     "--metrics-port",
                                                     "0"));
+            // An independent read_committed consumer, measuring committed latency as the probe
+            // does, to check the probe's histogram against.
+            CommittedLatencyConsumer independent =
+                    new CommittedLatencyConsumer(KAFKA.bootstrapServers(), predictionsTopic);
+            independent.start();
             // The committed-latency probe, as an operator runs it beside the job.
             CompletableFuture<Integer> probe =
                     CompletableFuture.supplyAsync(
@@ -114,8 +119,17 @@ class PrometheusAlertsIntegrationTest {
                                                     predictionsTopic,
                                                     "--metrics-port",
                                                     String.valueOf(PROBE_PORT),
+                                                    "--transactional-id-prefix",
+                                                    conf.get(
+                                                            FmstreamOptions
+                                                                    .TRANSACTIONAL_ID_PREFIX),
+                                                    "--transaction-scan-interval",
+                                                    "PT5S",
                                                     "--duration",
                                                     "PT100S"));
+            // When the probe stopped serving its metrics: Prometheus's last scrape of it is just
+            // before.
+            CompletableFuture<Long> probeEnded = probe.thenApply(rc -> System.currentTimeMillis());
             await(
                     "windows in Prometheus",
                     Duration.ofSeconds(90),
@@ -199,6 +213,43 @@ class PrometheusAlertsIntegrationTest {
 
             assertThat(probe.get(120, TimeUnit.SECONDS)).isZero();
 
+            // Committed latency: the probe's histogram against an independent consumer of the
+            // same predictions, as Prometheus last scraped it (2.5 s before the probe stopped,
+            // long after the last prediction).
+            double scraped = probeEnded.get() / 1000.0 - 2.5;
+            List<Double> committed = independent.finish();
+            assertThat(committed).hasSizeGreaterThan(100);
+            List<JsonNode> count =
+                    prometheus.queryAt("sum(fmstream_committed_latency_seconds_count)", scraped);
+            assertThat(count).hasSize(1);
+            assertThat(count.get(0).at("/value/1").asDouble())
+                    .as("predictions the probe observed")
+                    .isEqualTo(committed.size());
+            // The two consumers poll on their own schedules (the probe every 200 ms, this one
+            // every 100 ms), so a visibility time differs by up to a poll: 5 points of tolerance.
+            for (String le : new String[] {"1", "2.5", "5"}) {
+                double bound = Double.parseDouble(le);
+                double consumer =
+                        (double) committed.stream().filter(l -> l <= bound).count()
+                                / committed.size();
+                List<JsonNode> promql =
+                        prometheus.queryAt(
+                                // The probe's client writes bounds as 1.0, 2.5, 5.0.
+                                "sum(fmstream_committed_latency_seconds_bucket{le=~\""
+                                        + le
+                                        + "(\\\\.0)?\"}) /"
+                                        + " sum(fmstream_committed_latency_seconds_count)",
+                                scraped);
+                assertThat(promql).hasSize(1);
+                double fromPrometheus = promql.get(0).at("/value/1").asDouble();
+                System.out.printf(
+                        "predictions committed within %s s: probe's histogram in PromQL %.4f,"
+                                + " independent consumer %.4f (%d)%n",
+                        le, fromPrometheus, consumer, committed.size());
+                assertThat(fromPrometheus)
+                        .isCloseTo(consumer, org.assertj.core.data.Offset.offset(0.05));
+            }
+
             // Fault 3: the job is gone (cancelled; a bundle that fails to load looks the same).
             job.close();
             accuracyJob.cancel().get(60, TimeUnit.SECONDS);
@@ -206,6 +257,68 @@ class PrometheusAlertsIntegrationTest {
                     "FmstreamModelNotServing",
                     Duration.ofSeconds(60),
                     () -> prometheus.firing().contains("FmstreamModelNotServing"));
+        }
+    }
+
+    /**
+     * A read_committed consumer from the end of the predictions topic: for each window prediction,
+     * when it became visible minus the append time of its window's newest chunk, seconds.
+     */
+    private static final class CommittedLatencyConsumer extends Thread {
+        private final String bootstrap;
+        private final String topic;
+        final List<Double> latencies = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private volatile boolean stop;
+
+        CommittedLatencyConsumer(String bootstrap, String topic) {
+            super("independent-committed-latency");
+            setDaemon(true);
+            this.bootstrap = bootstrap;
+            this.topic = topic;
+        }
+
+        @Override
+        public void run() {
+            java.util.Properties p = new java.util.Properties();
+            p.put("bootstrap.servers", bootstrap);
+            p.put("isolation.level", "read_committed");
+            p.put("enable.auto.commit", "false");
+            RecordCodec<Prediction> codec = RecordCodec.forType(Prediction.class);
+            try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> c =
+                    new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+                            p,
+                            new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+                List<org.apache.kafka.common.TopicPartition> parts = new ArrayList<>();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (parts.isEmpty() && System.nanoTime() < deadline) {
+                    for (var i : c.partitionsFor(topic, Duration.ofSeconds(30))) {
+                        parts.add(new org.apache.kafka.common.TopicPartition(topic, i.partition()));
+                    }
+                    if (parts.isEmpty()) {
+                        Thread.sleep(200); // the job creates it
+                    }
+                }
+                c.assign(parts);
+                c.seekToEnd(parts);
+                while (!stop) {
+                    for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
+                        long now = System.currentTimeMillis();
+                        Prediction pr = codec.decode(r.value());
+                        if (pr.getScope() == PredictionScope.WINDOW) {
+                            latencies.add((now - pr.getNewestChunkAppendTimeMillis()) / 1000.0);
+                        }
+                    }
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        List<Double> finish() throws InterruptedException {
+            stop = true;
+            join(10_000);
+            return latencies;
         }
     }
 

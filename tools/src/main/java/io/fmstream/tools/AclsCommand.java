@@ -28,8 +28,9 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description =
                 "Print (or --apply) the least-privilege Kafka ACLs of the inference job, the"
-                    + " accuracy job, the device gateway and the ground-truth labeller, for the"
-                    + " topics, group and transactional-id prefix the jobs are configured with.")
+                    + " accuracy job, the device gateway, the ground-truth labeller and the probe,"
+                    + " for the topics, group and transactional-id prefix the jobs are configured"
+                    + " with.")
 public final class AclsCommand implements Callable<Integer> {
 
     @Option(names = "--job-principal", description = "Inference job, e.g. User:fmstream-job.")
@@ -45,6 +46,11 @@ public final class AclsCommand implements Callable<Integer> {
             names = "--labeller-principal",
             description = "Whoever publishes ground truth (replay, clinicians' labelling service).")
     String labellerPrincipal;
+
+    @Option(
+            names = "--probe-principal",
+            description = "The committed-latency probe and transaction watch (bin/fmstream probe).")
+    String probePrincipal;
 
     @Option(
             names = "-D",
@@ -71,7 +77,7 @@ public final class AclsCommand implements Callable<Integer> {
         if (acls.isEmpty()) {
             System.err.println(
                     "acls: no principal given (--job-principal, --accuracy-principal,"
-                            + " --gateway-principal, --labeller-principal)");
+                            + " --gateway-principal, --labeller-principal, --probe-principal)");
             return 2;
         }
         if (!apply) {
@@ -134,6 +140,13 @@ public final class AclsCommand implements Callable<Integer> {
             acls.addAll(
                     Acls.producer(
                             labellerPrincipal, List.of(c.get(FmstreamOptions.GROUND_TRUTH_TOPIC))));
+        }
+        if (probePrincipal != null) {
+            acls.addAll(
+                    Acls.probe(
+                            probePrincipal,
+                            c.get(FmstreamOptions.PREDICTIONS_TOPIC),
+                            c.get(FmstreamOptions.TRANSACTIONAL_ID_PREFIX)));
         }
         return acls;
     }

@@ -16,7 +16,6 @@ import io.fmstream.tools.bench.FanOutRun;
 import io.fmstream.tools.bench.KafkaRun;
 import io.fmstream.tools.bench.NaiveJob;
 import java.io.PrintWriter;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,10 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
-import org.apache.flink.streaming.api.environment.RemoteStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -783,35 +779,12 @@ public final class BenchCommand implements Callable<Integer> {
         return JobSettings.from(c);
     }
 
-    /**
-     * One local cluster for every run, so that no run pays for (or races) a cluster's start and
-     * stop.
-     */
     private MiniCluster localCluster(Path scratch) throws Exception {
-        Configuration conf = new Configuration();
-        conf.setString("io.tmp.dirs", scratch.resolve("io").toString());
-        conf.set(RestOptions.PORT, 0);
-        // A failing run must fail the benchmark, not restart until someone notices.
-        conf.setString("restart-strategy.type", "none");
-        MiniCluster cluster =
-                new MiniCluster(
-                        new MiniClusterConfiguration.Builder()
-                                .setConfiguration(conf)
-                                .setNumTaskManagers(1)
-                                .setNumSlotsPerTaskManager(parallelism)
-                                .build());
-        cluster.start();
-        return cluster;
+        return io.fmstream.tools.bench.BenchCluster.start(scratch, parallelism);
     }
 
     private StreamExecutionEnvironment environment(MiniCluster cluster) throws Exception {
-        URI rest = cluster.getRestAddress().get();
-        // The job's classes are on this JVM's classpath, which the in-process cluster shares: no
-        // jar to ship.
-        StreamExecutionEnvironment env =
-                new RemoteStreamEnvironment(rest.getHost(), rest.getPort(), new Configuration());
-        env.setParallelism(parallelism);
-        return env;
+        return io.fmstream.tools.bench.BenchCluster.environment(cluster, parallelism);
     }
 
     private static double median(double[] values) {

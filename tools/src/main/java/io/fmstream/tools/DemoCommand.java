@@ -176,6 +176,11 @@ public final class DemoCommand implements Callable<Integer> {
             cluster.setString("taskmanager.host", "localhost");
             cluster.setString("web.upload.dir", scratch.resolve("web-upload").toString());
             cluster.setString("io.tmp.dirs", scratch.resolve("io").toString());
+            // Checkpoints on disk, as on a real cluster: the JobManager's memory storage refuses a
+            // checkpoint over 5 MB, which a fleet of about 900 devices reaches.
+            cluster.setString(
+                    "execution.checkpointing.dir",
+                    scratch.resolve("checkpoints").toUri().toString());
             // No Kerberos or other delegation tokens here: without this the token manager warns at
             // start-up that it obtained none.
             cluster.setString("security.delegation.tokens.enabled", "false");

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             DatasetCommand.class,
             BenchCommand.class,
+            CapacityCommand.class,
             io.fmstream.tools.bench.HeadBenchCommand.class,
             io.fmstream.tools.eval.EvaluateCommand.class,
             io.fmstream.tools.eval.FitHeadCommand.class,

@@ -1,11 +1,13 @@
 package io.fmstream.tools;
 
+import io.fmstream.kafka.Transactions;
 import io.fmstream.metrics.FmstreamMetrics;
 import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.PredictionScope;
 import io.fmstream.schemas.codec.DecodeException;
 import io.fmstream.schemas.codec.RecordCodec;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -14,6 +16,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -23,12 +30,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The committed-latency probe: a {@code read_committed} consumer of the predictions topic that
- * measures, for each window prediction, when it became visible to consumers minus the Kafka append
- * time of the newest chunk in its window (the job's written latency plus the wait for the
- * checkpoint that commits it), and exports it to Prometheus as {@code
+ * The committed-latency probe and transaction watch: a {@code read_committed} consumer of the
+ * predictions topic that measures, for each window prediction, when it became visible to consumers
+ * minus the Kafka append time of the newest chunk in its window (the job's written latency plus the
+ * wait for the checkpoint that commits it), and exports it to Prometheus as {@code
  * fmstream_committed_latency_seconds}, with the same buckets as the job's written latency, so both
- * aggregate and compare in PromQL.
+ * aggregate and compare in PromQL. Beside it, every {@code --transaction-scan-interval} it asks the
+ * transaction coordinators about the sinks' transactional ids and exports, per sink, the highest
+ * producer epoch and the age of the oldest open transaction (see {@link
+ * io.fmstream.kafka.Transactions} for the two connector exposures these show).
  */
 @Command(
         name = "probe",
@@ -67,10 +77,39 @@ public final class ProbeCommand implements Callable<Integer> {
     @Option(names = "--duration", description = "Stop after this long, ISO-8601 (default: never).")
     Duration duration;
 
+    @Option(
+            names = "--transactional-id-prefix",
+            defaultValue = "fmstream",
+            description =
+                    "Watch the Kafka transactions whose ids start with this (the jobs'"
+                        + " fmstream.transactional-id-prefix; default: ${DEFAULT-VALUE}): highest"
+                        + " producer epoch and oldest open transaction per sink.")
+    String transactionalIdPrefix;
+
+    @Option(
+            names = "--transaction-scan-interval",
+            defaultValue = "PT30S",
+            description =
+                    "How often to describe the watched transactions, ISO-8601; PT0S: never"
+                            + " (default: ${DEFAULT-VALUE}).")
+    Duration transactionScanInterval;
+
     /** The probe's metrics; public for tests and embedding. */
     public static final class Probe {
+        /** The gauges of the transaction watch, as exported. */
+        public static final List<String> TRANSACTION_GAUGES =
+                List.of(
+                        "fmstream_transaction_producer_epoch",
+                        "fmstream_transaction_oldest_open_seconds",
+                        "fmstream_transactions_open");
+
         final Histogram committed;
         final Counter undecodable;
+        final Gauge producerEpoch;
+        final Gauge oldestOpen;
+        final Gauge openTransactions;
+        final Counter scanFailures;
+        private final java.util.Set<String> sinksSeen = new java.util.HashSet<>();
         private final RecordCodec<Prediction> codec = RecordCodec.forType(Prediction.class);
 
         public Probe(PrometheusRegistry registry) {
@@ -91,6 +130,63 @@ public final class ProbeCommand implements Callable<Integer> {
                             .help("Records on the predictions topic the probe could not decode")
                             .labelNames("topic")
                             .register(registry);
+            producerEpoch =
+                    Gauge.builder()
+                            .name("fmstream_transaction_producer_epoch")
+                            .help(
+                                    "Highest producer epoch among a sink's transactional ids."
+                                            + " Kafka rolls it over after 32767; under"
+                                            + " transactions V2 every commit bumps it, and a"
+                                            + " recovery just after the rollover can fail"
+                                            + " (FLINK-40689)")
+                            .labelNames("sink")
+                            .register(registry);
+            oldestOpen =
+                    Gauge.builder()
+                            .name("fmstream_transaction_oldest_open_seconds")
+                            .help(
+                                    "Age of a sink's oldest open transaction (0: none open);"
+                                            + " an open transaction holds back read_committed"
+                                            + " readers of its partitions, seconds")
+                            .labelNames("sink")
+                            .register(registry);
+            openTransactions =
+                    Gauge.builder()
+                            .name("fmstream_transactions_open")
+                            .help("A sink's transactional ids with a transaction in progress")
+                            .labelNames("sink")
+                            .register(registry);
+            scanFailures =
+                    Counter.builder()
+                            .name("fmstream_probe_transaction_scan_failures")
+                            .help(
+                                    "Scans of the transaction coordinators that failed (not"
+                                            + " reachable, or DESCRIBE on the transactional ids"
+                                            + " not granted)")
+                            .register(registry);
+        }
+
+        /**
+         * Publishes one scan of the transactions at wall-clock time {@code nowMillis}; sinks no
+         * longer seen (their ids expired) lose their series.
+         */
+        public void transactions(List<Transactions.Txn> txns, long nowMillis) {
+            java.util.Set<String> now = new java.util.HashSet<>();
+            for (Transactions.SinkSummary s : Transactions.bySink(txns, nowMillis)) {
+                now.add(s.sink());
+                producerEpoch.labelValues(s.sink()).set(s.maxProducerEpoch());
+                oldestOpen.labelValues(s.sink()).set(s.oldestOpenMillis() / 1000.0);
+                openTransactions.labelValues(s.sink()).set(s.open());
+            }
+            for (String gone : sinksSeen) {
+                if (!now.contains(gone)) {
+                    producerEpoch.remove(gone);
+                    oldestOpen.remove(gone);
+                    openTransactions.remove(gone);
+                }
+            }
+            sinksSeen.clear();
+            sinksSeen.addAll(now);
         }
 
         /** Observes one record read at {@code nowMillis}. */
@@ -121,7 +217,18 @@ public final class ProbeCommand implements Callable<Integer> {
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
-        try (HTTPServer server =
+        Properties adminProps =
+                io.fmstream.kafka.KafkaClientProperties.into(new Properties(), props);
+        adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        ScheduledExecutorService scanner =
+                Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "probe-transaction-scan");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        try (Admin admin = Admin.create(adminProps);
+                HTTPServer server =
                         HTTPServer.builder()
                                 .inetAddress(InetAddress.getByName(metricsHost))
                                 .port(metricsPort)
@@ -140,12 +247,46 @@ public final class ProbeCommand implements Callable<Integer> {
             System.out.printf(
                     "probe: committed latency of %s at http://%s:%d/metrics%n",
                     topic, metricsHost, server.getPort());
+            if (!transactionScanInterval.isZero()) {
+                // On its own thread: a slow or refused scan must not delay the reads whose
+                // visibility time is the measurement.
+                scanner.scheduleWithFixedDelay(
+                        () -> scan(admin, probe),
+                        0,
+                        transactionScanInterval.toMillis(),
+                        TimeUnit.MILLISECONDS);
+            }
             while (System.nanoTime() < end) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     probe.observe(r, System.currentTimeMillis());
                 }
             }
+        } finally {
+            scanner.shutdownNow();
         }
         return 0;
+    }
+
+    private boolean scanFailedBefore;
+
+    private void scan(Admin admin, Probe probe) {
+        try {
+            probe.transactions(
+                    Transactions.under(admin, transactionalIdPrefix, Duration.ofSeconds(10)),
+                    System.currentTimeMillis());
+            scanFailedBefore = false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            probe.scanFailures.inc();
+            if (!scanFailedBefore) {
+                // Once per run of failures: a missing ACL would otherwise repeat every scan.
+                System.err.printf(
+                        "probe: cannot describe the transactions under '%s' (%s); the probe's"
+                                + " principal needs DESCRIBE on those transactional ids%n",
+                        transactionalIdPrefix, e.getCause() == null ? e : e.getCause());
+                scanFailedBefore = true;
+            }
+        }
     }
 }

@@ -19,6 +19,7 @@ class AclsCommandTest {
                         "--accuracy-principal", "User:acc",
                         "--gateway-principal", "User:gw",
                         "--labeller-principal", "User:lab",
+                        "--probe-principal", "User:probe",
                         "-D", "fmstream.topic.sensor-chunks=ecg-in",
                         "-D", "fmstream.kafka.group-id=g",
                         "-D", "fmstream.transactional-id-prefix=tx");
@@ -45,7 +46,11 @@ class AclsCommandTest {
                                 + "User:acc --operation Write --transactional-id tx-accuracy"
                                 + " --resource-pattern-type prefixed",
                         p + "User:gw --operation Write --topic ecg-in",
-                        p + "User:lab --operation Write --topic fmstream.ground-truth.v1");
+                        p + "User:lab --operation Write --topic fmstream.ground-truth.v1",
+                        p + "User:probe --operation Read --topic fmstream.predictions.v1",
+                        p
+                                + "User:probe --operation Describe --transactional-id tx"
+                                + " --resource-pattern-type prefixed");
         // Least privilege: nobody may write what it only reads, nor read the sensor topic
         // except the job.
         assertThat(lines)
@@ -53,9 +58,11 @@ class AclsCommandTest {
                         l -> l.contains("User:acc --operation Write --topic fmstream.predictions"))
                 .noneMatch(l -> l.contains("User:gw --operation Read"))
                 .noneMatch(l -> l.contains("User:lab --operation Read"))
+                .noneMatch(l -> l.contains("User:probe --operation Write"))
+                .noneMatch(l -> l.contains("User:probe --operation Read --group"))
                 .noneMatch(l -> l.contains("--operation All"))
                 .doesNotHaveDuplicates();
-        assertThat(lines).hasSize(15 + 11 + 3 + 3);
+        assertThat(lines).hasSize(15 + 11 + 3 + 3 + 3);
     }
 
     @Test

@@ -190,20 +190,36 @@ public final class KafkaRun {
 
     /** The job's settings for run {@code run}: its own outputs, group and transactional ids. */
     private JobSettings settings(String run) {
+        Configuration c = options(kafka, bundleDir, parallelism, "bench", sensorTopic, run);
+        c.set(FmstreamOptions.SOURCE_BOUNDED, true);
+        // The job's production defaults otherwise (checkpoints, transactions, batch size).
+        return JobSettings.from(c);
+    }
+
+    /**
+     * A benchmark job's options against {@code kafka}: reads {@code sensorTopic}, writes fresh
+     * topics named after {@code name} and {@code run}, with its own group and transactional ids;
+     * the production defaults otherwise.
+     */
+    static Configuration options(
+            LocalKafkaCluster kafka,
+            Path bundleDir,
+            int parallelism,
+            String name,
+            String sensorTopic,
+            String run) {
         Configuration c = new Configuration();
         c.set(FmstreamOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
         c.set(FmstreamOptions.BUNDLE, bundleDir.toUri().toString());
         c.set(FmstreamOptions.SENSOR_TOPIC, sensorTopic);
-        c.set(FmstreamOptions.EMBEDDINGS_TOPIC, "bench-embeddings-" + run);
-        c.set(FmstreamOptions.PREDICTIONS_TOPIC, "bench-predictions-" + run);
-        c.set(FmstreamOptions.DEAD_LETTER_TOPIC, "bench-dead-letters-" + run);
-        c.set(FmstreamOptions.CONSUMER_GROUP, "bench-" + run);
-        c.set(FmstreamOptions.TRANSACTIONAL_ID_PREFIX, "bench-" + run);
+        c.set(FmstreamOptions.EMBEDDINGS_TOPIC, name + "-embeddings-" + run);
+        c.set(FmstreamOptions.PREDICTIONS_TOPIC, name + "-predictions-" + run);
+        c.set(FmstreamOptions.DEAD_LETTER_TOPIC, name + "-dead-letters-" + run);
+        c.set(FmstreamOptions.CONSUMER_GROUP, name + "-" + run);
+        c.set(FmstreamOptions.TRANSACTIONAL_ID_PREFIX, name + "-" + run);
         c.set(FmstreamOptions.CREATE_TOPICS, true);
         c.set(FmstreamOptions.TOPIC_PARTITIONS, 2 * parallelism);
-        c.set(FmstreamOptions.SOURCE_BOUNDED, true);
-        // The job's production defaults otherwise (checkpoints, transactions, batch size).
-        return JobSettings.from(c);
+        return c;
     }
 
     /**
@@ -245,23 +261,23 @@ public final class KafkaRun {
     }
 
     /** Linux clock ticks per second (USER_HZ), 100 on every Linux this runs on. */
-    private static final double TICKS = 100.0;
+    static final double TICKS = 100.0;
 
-    private static long ownCpuNanos() {
+    static long ownCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean)
                         ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
     }
 
     /** utime + stime of {@code pid}, in clock ticks. */
-    private static long processCpuTicks(long pid) throws IOException {
+    static long processCpuTicks(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
     /** The machine's busy and steal ticks, all cores ({@code /proc/stat}). */
-    private static long[] machineTicks() throws IOException {
+    static long[] machineTicks() throws IOException {
         String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
         long user = Long.parseLong(f[1]);
         long nice = Long.parseLong(f[2]);

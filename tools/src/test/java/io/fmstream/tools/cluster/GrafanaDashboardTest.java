@@ -78,6 +78,8 @@ class GrafanaDashboardTest {
         for (String suffix : List.of("_bucket", "_sum", "_count")) {
             known.add("fmstream_committed_latency_seconds" + suffix);
         }
+        // Its watch of the sinks' transactions.
+        known.addAll(io.fmstream.tools.ProbeCommand.Probe.TRANSACTION_GAUGES);
         for (FmstreamMetrics.Metric m : FmstreamMetrics.CATALOGUE) {
             known.add(m.exportedName());
             if (m.kind() == FmstreamMetrics.Kind.HISTOGRAM) {

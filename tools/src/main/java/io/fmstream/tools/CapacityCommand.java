@@ -1,0 +1,337 @@
+package io.fmstream.tools;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.fmstream.data.RepositoryLayout;
+import io.fmstream.tools.bench.BenchCluster;
+import io.fmstream.tools.bench.CapacityRun;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * How many devices the job serves in real time on this machine ({@link CapacityRun}): fleets of 250
+ * Hz devices produced in real time through a real broker, raised until the job no longer holds
+ * them; then the latency at fractions of the largest fleet held. Not part of CI: at the defaults a
+ * fleet size takes 3 x 6 minutes.
+ */
+@Command(
+        name = "capacity",
+        mixinStandardHelpOptions = true,
+        description =
+                "Real-time capacity through Kafka: the largest fleet of 250 Hz devices the job"
+                        + " holds, and latency under load.")
+public final class CapacityCommand implements Callable<Integer> {
+
+    @Option(
+            names = "--fleets",
+            split = ",",
+            defaultValue = "1000,2000,3000,4000,6000,8000",
+            description = "Fleet sizes to try, ascending (default: ${DEFAULT-VALUE}).")
+    List<Integer> fleets;
+
+    @Option(
+            names = "--warm-up",
+            defaultValue = "PT60S",
+            description = "Per run, before measuring (default: ${DEFAULT-VALUE}).")
+    Duration warmUp;
+
+    @Option(
+            names = "--hold",
+            defaultValue = "PT5M",
+            description = "Per run, measured (default: ${DEFAULT-VALUE}).")
+    Duration hold;
+
+    @Option(
+            names = "--runs",
+            defaultValue = "3",
+            description =
+                    "Runs per fleet size; the median run decides (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(
+            names = "--max-lag-p99",
+            defaultValue = "5",
+            description =
+                    "Held: event-time lag p99 at most this, seconds (default: ${DEFAULT-VALUE}).")
+    double maxLagP99;
+
+    @Option(
+            names = "--max-lag-slope",
+            defaultValue = "0.002",
+            description =
+                    "Held: lag growing at most this many seconds per second (default:"
+                            + " ${DEFAULT-VALUE}, 0.6 s over 5 min: noise, not a backlog).")
+    double maxLagSlope;
+
+    @Option(
+            names = "--latency-at",
+            split = ",",
+            defaultValue = "0.5,0.8",
+            description =
+                    "After the search, runs at these fractions of the largest fleet held, for"
+                            + " latency under load (default: ${DEFAULT-VALUE}).")
+    List<Double> latencyAt;
+
+    @Option(
+            names = "--capacity",
+            description =
+                    "Skip the search: the largest fleet held is known (from an earlier run);"
+                            + " only the latency runs at --latency-at fractions of it.")
+    Integer knownCapacity;
+
+    @Option(
+            names = "--all",
+            description = "Try every fleet size, not stopping at the first that is not held.")
+    boolean all;
+
+    @Option(
+            names = "--parallelism",
+            defaultValue = "2",
+            description = "Job parallelism (default: ${DEFAULT-VALUE}).")
+    int parallelism;
+
+    @Option(
+            names = "--bundle",
+            description =
+                    "Model bundle directory (default: " + RepositoryLayout.DEFAULT_BUNDLE + ").")
+    Path bundle;
+
+    @Option(names = "--out", description = "Write capacity.json and capacity.md here.")
+    Path outDir;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        Path bundleDir = bundle != null ? bundle : RepositoryLayout.defaultBundle();
+        int cores = Runtime.getRuntime().availableProcessors();
+        out.printf(
+                Locale.ROOT,
+                "capacity: bundle %s, parallelism %d, %d cores; fleets %s; per run %s warm-up +"
+                        + " %s measured, %d run(s) per fleet; held = lag p99 <= %.1f s, slope <="
+                        + " %.4f s/s, no window missing%n",
+                bundleDir.getFileName(),
+                parallelism,
+                cores,
+                fleets,
+                warmUp,
+                hold,
+                runs,
+                maxLagP99,
+                maxLagSlope);
+        out.print(HEADER);
+        out.flush();
+        Path scratch = Files.createTempDirectory("fmstream-capacity-");
+        List<Map<String, Object>> rows = new ArrayList<>();
+        int largestHeld = 0;
+        try (MiniCluster cluster = BenchCluster.start(scratch, parallelism);
+                CapacityRun capacity =
+                        CapacityRun.start(
+                                scratch,
+                                bundleDir,
+                                parallelism,
+                                BenchCluster.checkpoints(scratch))) {
+            for (int devices : knownCapacity != null ? List.<Integer>of() : fleets) {
+                CapacityRun.Result median = fleet(capacity, cluster, devices, "search", rows, out);
+                boolean held = median != null && median.held(maxLagP99, maxLagSlope);
+                out.printf(
+                        Locale.ROOT,
+                        "capacity: %d devices %s%n",
+                        devices,
+                        held ? "HELD" : "NOT held");
+                out.flush();
+                if (held) {
+                    largestHeld = devices;
+                } else if (!all) {
+                    break;
+                }
+            }
+            if (knownCapacity != null) {
+                largestHeld = knownCapacity;
+            }
+            if (largestHeld > 0) {
+                for (double f : latencyAt) {
+                    int devices = (int) Math.round(largestHeld * f);
+                    fleet(capacity, cluster, devices, "latency at " + f, rows, out);
+                }
+            }
+        }
+        out.printf("capacity: largest fleet held %d devices at %d Hz%n", largestHeld, 250);
+        if (outDir != null) {
+            write(rows, largestHeld, bundleDir, cores);
+            out.printf("capacity: wrote %s%n", outDir.resolve("capacity.md"));
+        }
+        return 0;
+    }
+
+    /** {@code runs} undisturbed runs at {@code devices}; returns the median by lag p99. */
+    private CapacityRun.Result fleet(
+            CapacityRun capacity,
+            MiniCluster cluster,
+            int devices,
+            String phase,
+            List<Map<String, Object>> rows,
+            PrintWriter out)
+            throws Exception {
+        List<CapacityRun.Result> valid = new ArrayList<>();
+        int attempts = 0;
+        while (valid.size() < runs && attempts < 2 * runs) {
+            attempts++;
+            CapacityRun.Result r =
+                    capacity.run(
+                            BenchCluster.environment(cluster, parallelism), devices, warmUp, hold);
+            boolean disturbed = r.disturbed(0.05, Runtime.getRuntime().availableProcessors());
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("phase", phase);
+            row.put("discarded", disturbed);
+            row.put("held", r.held(maxLagP99, maxLagSlope));
+            row.put("result", r);
+            rows.add(row);
+            out.print(row(row));
+            out.flush();
+            if (!disturbed) {
+                valid.add(r);
+            }
+        }
+        if (valid.isEmpty()) {
+            return null;
+        }
+        valid.sort(Comparator.comparingDouble(CapacityRun.Result::lagP99));
+        return valid.get(valid.size() / 2);
+    }
+
+    /** The table's header, for the console and capacity.md. */
+    private static final String HEADER =
+            "| phase | devices | held | lag p50 / p99 / p99.9 (s) | lag slope (s/s) | missing |"
+                + " written p50 / p99 / p99.9 (s) | committed p50 / p99 / p99.9 (s) | cores: job /"
+                + " generator / broker / other / steal | heap after GC / RSS (MB) | checkpoint: MB,"
+                + " KB per device |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|\n";
+
+    /** One run as a row of the table. */
+    private static String row(Map<String, Object> row) {
+        CapacityRun.Result r = (CapacityRun.Result) row.get("result");
+        return String.format(
+                Locale.ROOT,
+                "| %s%s | %d | %s | %s / %s / %s | %+.4f | %d of %d | %s / %s / %s | %s / %s / %s |"
+                        + " %.2f / %.2f / %.2f / %.2f / %.2f | %d / %d | %.1f, %.1f |%n",
+                row.get("phase"),
+                (Boolean) row.get("discarded")
+                        ? " (discarded: other processes or steal > 5 %)"
+                        : "",
+                r.devices(),
+                (Boolean) row.get("held") ? "yes" : "no",
+                s(r.lagP50()),
+                s(r.lagP99()),
+                s(r.lagP999()),
+                r.lagSlope(),
+                r.windowsMissing(),
+                r.windowsExpected(),
+                s(r.writtenP50()),
+                s(r.writtenP99()),
+                s(r.writtenP999()),
+                s(r.committedP50()),
+                s(r.committedP99()),
+                s(r.committedP999()),
+                r.jobCores(),
+                r.generatorCores(),
+                r.brokerCores(),
+                r.otherCores(),
+                r.stealCores(),
+                r.heapAfterGcBytes() >> 20,
+                r.rssBytes() >> 20,
+                r.checkpointBytes() / 1e6,
+                r.checkpointBytes() / 1e3 / r.devices());
+    }
+
+    private static String s(double seconds) {
+        return Double.isInfinite(seconds) ? "inf" : String.format(Locale.ROOT, "%.3f", seconds);
+    }
+
+    private void write(List<Map<String, Object>> rows, int largestHeld, Path bundleDir, int cores)
+            throws Exception {
+        Files.createDirectories(outDir);
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("bundle", bundleDir.getFileName().toString());
+        json.put("parallelism", parallelism);
+        json.put("cores", cores);
+        json.put("warmUpSeconds", warmUp.toSeconds());
+        json.put("holdSeconds", hold.toSeconds());
+        json.put("runsPerFleet", runs);
+        json.put("maxLagP99Seconds", maxLagP99);
+        json.put("maxLagSlope", maxLagSlope);
+        json.put("largestFleetHeld", largestHeld);
+        json.put("runs", rows);
+        new ObjectMapper()
+                .enable(SerializationFeature.INDENT_OUTPUT)
+                .writeValue(outDir.resolve("capacity.json").toFile(), sanitise(json));
+        StringBuilder md = new StringBuilder();
+        md.append("# Real-time capacity (`bin/fmstream capacity`)\n\n")
+                .append(
+                        String.format(
+                                Locale.ROOT,
+                                "Bundle `%s`, parallelism %d, %d cores; 250 Hz devices, a 1 s chunk"
+                                        + " each per second, produced in real time through a"
+                                        + " one-node broker; %d s warm-up + %d s measured per run,"
+                                        + " %d run(s) per fleet size. Held = event-time lag p99 <="
+                                        + " %.1f s, slope <= %.4f s/s, no window missing.\n\n",
+                                bundleDir.getFileName(),
+                                parallelism,
+                                cores,
+                                warmUp.toSeconds(),
+                                hold.toSeconds(),
+                                runs,
+                                maxLagP99,
+                                maxLagSlope))
+                .append("**Largest fleet held: ")
+                .append(largestHeld)
+                .append(" devices.**\n\n")
+                .append(HEADER);
+        for (Map<String, Object> row : rows) {
+            md.append(row(row));
+        }
+        Files.writeString(outDir.resolve("capacity.md"), md.toString());
+    }
+
+    /** JSON has no infinity: a percentile over missing windows is written as null. */
+    private static Object sanitise(Object o) {
+        if (o instanceof Map<?, ?> m) {
+            Map<String, Object> copy = new LinkedHashMap<>();
+            m.forEach((k, v) -> copy.put(String.valueOf(k), sanitise(v)));
+            return copy;
+        }
+        if (o instanceof List<?> l) {
+            return l.stream().map(CapacityCommand::sanitise).toList();
+        }
+        if (o instanceof CapacityRun.Result r) {
+            Map<String, Object> copy = new LinkedHashMap<>();
+            for (var c : CapacityRun.Result.class.getRecordComponents()) {
+                try {
+                    copy.put(c.getName(), sanitise(c.getAccessor().invoke(r)));
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            return copy;
+        }
+        if (o instanceof Double d && (d.isInfinite() || d.isNaN())) {
+            return null;
+        }
+        return o;
+    }
+}

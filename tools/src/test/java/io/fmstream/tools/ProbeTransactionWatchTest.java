@@ -1,0 +1,136 @@
+package io.fmstream.tools;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fmstream.kafka.Transactions;
+import io.fmstream.testkit.EmbeddedKafka;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TransactionState;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The probe's watch of the sinks' transactions against a real broker: under transactions V2 every
+ * commit bumps the producer epoch (what brings a pooled id to Kafka's limit, FLINK-40689), and an
+ * open transaction shows with its age (what holds back read_committed readers, FLINK-40626).
+ */
+class ProbeTransactionWatchTest {
+
+    @RegisterExtension static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
+
+    @Test
+    void epochsAndOpenTransactionsAreReportedPerSink() throws Exception {
+        String topic = EmbeddedKafka.uniqueTopic("out");
+        KAFKA.createTopics(1, topic);
+        String prefix = "watch" + System.nanoTime();
+        PrometheusRegistry registry = new PrometheusRegistry();
+        ProbeCommand.Probe probe = new ProbeCommand.Probe(registry);
+        try (Admin admin = KAFKA.admin();
+                KafkaProducer<byte[], byte[]> predictions = producer(prefix + "-predictions-0-0");
+                KafkaProducer<byte[], byte[]> embeddings = producer(prefix + "-embeddings-1-3")) {
+            short tv =
+                    admin.describeFeatures()
+                            .featureMetadata()
+                            .get()
+                            .finalizedFeatures()
+                            .get("transaction.version")
+                            .maxVersionLevel();
+            assertThat(tv).as("transaction.version of the test broker").isEqualTo((short) 2);
+            predictions.initTransactions();
+            embeddings.initTransactions();
+            for (int i = 0; i < 5; i++) {
+                predictions.beginTransaction();
+                predictions.send(new ProducerRecord<>(topic, new byte[] {(byte) i})).get();
+                predictions.commitTransaction();
+            }
+            // One transaction left open, as a producer that died before committing leaves it.
+            embeddings.beginTransaction();
+            embeddings.send(new ProducerRecord<>(topic, new byte[] {9})).get();
+            long openedAt = System.currentTimeMillis();
+            Thread.sleep(1_500);
+
+            List<Transactions.Txn> txns = Transactions.under(admin, prefix, Duration.ofSeconds(10));
+            assertThat(txns)
+                    .extracting(Transactions.Txn::transactionalId)
+                    .containsExactly(prefix + "-embeddings-1-3", prefix + "-predictions-0-0");
+            Transactions.Txn committed = txns.get(1);
+            // V2: initTransactions gives epoch 0, each of the 5 commits bumps it.
+            assertThat(committed.producerEpoch()).isEqualTo(5);
+            assertThat(committed.open()).isFalse();
+            assertThat(committed.state()).isEqualTo(TransactionState.COMPLETE_COMMIT);
+            Transactions.Txn open = txns.get(0);
+            assertThat(open.open()).isTrue();
+            assertThat(Transactions.open(txns)).containsExactly(prefix + "-embeddings-1-3=Ongoing");
+
+            long now = System.currentTimeMillis();
+            probe.transactions(txns, now);
+            String text = scrape(registry);
+            assertThat(value(text, "fmstream_transaction_producer_epoch", prefix + "-predictions"))
+                    .isEqualTo(5.0);
+            assertThat(value(text, "fmstream_transactions_open", prefix + "-predictions"))
+                    .isEqualTo(0.0);
+            assertThat(
+                            value(
+                                    text,
+                                    "fmstream_transaction_oldest_open_seconds",
+                                    prefix + "-predictions"))
+                    .isEqualTo(0.0);
+            assertThat(value(text, "fmstream_transactions_open", prefix + "-embeddings"))
+                    .isEqualTo(1.0);
+            // The coordinator's start time, on the broker's clock (the same machine here).
+            assertThat(
+                            value(
+                                    text,
+                                    "fmstream_transaction_oldest_open_seconds",
+                                    prefix + "-embeddings"))
+                    .isBetween(1.0, (now - openedAt) / 1000.0 + 1.0);
+
+            embeddings.commitTransaction();
+            probe.transactions(
+                    Transactions.under(admin, prefix, Duration.ofSeconds(10)),
+                    System.currentTimeMillis());
+            text = scrape(registry);
+            assertThat(value(text, "fmstream_transactions_open", prefix + "-embeddings"))
+                    .isEqualTo(0.0);
+            assertThat(value(text, "fmstream_transaction_producer_epoch", prefix + "-embeddings"))
+                    .isEqualTo(1.0);
+
+            // A sink whose ids are gone loses its series.
+            probe.transactions(List.of(committed), System.currentTimeMillis());
+            assertThat(scrape(registry)).doesNotContain(prefix + "-embeddings");
+        }
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer(String transactionalId) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static String scrape(PrometheusRegistry registry) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new PrometheusTextFormatWriter(false).write(out, registry.scrape());
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static double value(String text, String metric, String sink) {
+        String head = metric + "{sink=\"" + sink + "\"} ";
+        return text.lines()
+                .filter(l -> l.startsWith(head))
+                .mapToDouble(l -> Double.parseDouble(l.substring(head.length()).trim()))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(head + " not in\n" + text));
+    }
+}
