@@ -418,14 +418,8 @@ public final class CapacityRun implements AutoCloseable {
             if (cpuAtEnd >= 0) {
                 return cpuAtEnd;
             }
-            // The generator and its producer's I/O thread.
-            long n = Math.max(0, mx.getThreadCpuTime(getId()));
-            for (Thread t : Thread.getAllStackTraces().keySet()) {
-                if (t.getName().contains("capacity-generator") && t != this) {
-                    n += Math.max(0, mx.getThreadCpuTime(t.getId()));
-                }
-            }
-            return n;
+            // The generator and its producer's I/O thread (client id capacity-generator).
+            return threadsCpuNanos(mx, getName());
         }
     }
 
@@ -524,14 +518,19 @@ public final class CapacityRun implements AutoCloseable {
         }
 
         long cpuNanos(ThreadMXBean mx) {
-            long n = Math.max(0, mx.getThreadCpuTime(getId()));
-            for (Thread t : Thread.getAllStackTraces().keySet()) {
-                if (t.getName().contains(getName()) && t != this) {
-                    n += Math.max(0, mx.getThreadCpuTime(t.getId()));
-                }
-            }
-            return n;
+            return threadsCpuNanos(mx, getName());
         }
+    }
+
+    /** CPU time of the live threads whose name contains {@code name} (a client and its I/O). */
+    private static long threadsCpuNanos(ThreadMXBean mx, String name) {
+        long n = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().contains(name)) {
+                n += Math.max(0, mx.getThreadCpuTime(t.getId()));
+            }
+        }
+        return n;
     }
 
     /**
@@ -594,16 +593,8 @@ public final class CapacityRun implements AutoCloseable {
     }
 
     private static long rssBytes() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("\\D+", "")) * 1024;
-                }
-            }
-        } catch (java.io.IOException e) {
-            // not Linux
-        }
-        return -1;
+        long kb = io.fmstream.tools.cluster.Soak.rssKb(ProcessHandle.current().pid());
+        return kb > 0 ? kb * 1024 : -1;
     }
 
     @Override

@@ -33,7 +33,7 @@ import org.apache.kafka.common.TopicPartition;
  * and the job's consumer lag on the sensor topic. Writes {@code soak.csv}, {@code soak.md} (a row
  * per sample period and a verdict per series) and {@code soak.png}.
  */
-final class Soak {
+public final class Soak {
 
     /** One sample. */
     record Sample(
@@ -145,7 +145,8 @@ final class Soak {
         return m.find() ? Double.parseDouble(m.group(1)) : 0;
     }
 
-    private static long rssKb(long pid) {
+    /** Resident memory of process {@code pid} in KB ({@code /proc}), 0 when unknown. */
+    public static long rssKb(long pid) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
                 if (line.startsWith("VmRSS:")) {
