@@ -59,8 +59,6 @@ final class RunningJob implements AutoCloseable {
             String savepoint,
             boolean allowRestarts)
             throws Exception {
-        JobSettings settings = JobSettings.from(conf);
-        BundleManifest manifest = FmstreamJob.readManifest(settings.bundleUri);
         Configuration restart = new Configuration();
         if (allowRestarts) {
             restart.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
@@ -71,11 +69,28 @@ final class RunningJob implements AutoCloseable {
         } else {
             restart.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         }
+        return start(conf, name, inputHook, savepoint, restart);
+    }
+
+    /**
+     * As above with the job's Flink configuration ({@code flink}: restart strategy, checkpoint
+     * storage, ...) given by the test.
+     */
+    static RunningJob start(
+            Configuration conf,
+            String name,
+            UnaryOperator<DataStream<SourceRef>> inputHook,
+            String savepoint,
+            Configuration flink)
+            throws Exception {
+        JobSettings settings = JobSettings.from(conf);
+        BundleManifest manifest = FmstreamJob.readManifest(settings.bundleUri);
+        Configuration flinkConf = new Configuration(flink);
         if (savepoint != null) {
-            restart.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+            flinkConf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
         }
         StreamExecutionEnvironment env =
-                StreamExecutionEnvironment.getExecutionEnvironment(restart);
+                StreamExecutionEnvironment.getExecutionEnvironment(flinkConf);
         env.setParallelism(PARALLELISM);
         FmstreamJob.configure(env, settings);
         FmstreamJob.checkTopics(settings);

@@ -1,0 +1,310 @@
+package io.fmstream.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fmstream.core.records.SourceRef;
+import io.fmstream.job.FmstreamOptions;
+import io.fmstream.testkit.EmbeddedKafka;
+import io.fmstream.tools.ProbeCommand;
+import io.fmstream.tools.SimulateCommand;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The alerts that guard delivery, each fired by the fault it is written for, against a live job
+ * scraped by Debian's Prometheus (rules as shipped, windows shortened as in {@link
+ * LocalPrometheus}; thresholds untouched), one fault after the other:
+ *
+ * <ol>
+ *   <li>Checkpoint storage that refuses new checkpoints (a file where the next checkpoint's folder
+ *       goes, as a full or read-only volume does): {@code FmstreamCheckpointsFailing}, and since a
+ *       failed checkpoint fails the job, {@code FmstreamJobRestarting}; then healed.
+ *   <li>A producer under the job's transactional-id prefix that died holding a transaction open on
+ *       the predictions topic (what a superseded pooled transaction does after a downscale,
+ *       FLINK-40626): {@code read_committed} readers see nothing new, so {@code
+ *       FmstreamCommitsStalled} fires while the job goes on writing, and {@code
+ *       FmstreamTransactionHeldOpen} once the transaction is three minutes old.
+ *   <li>The job falling behind its input (a test operator after the source holds each record 250
+ *       ms): {@code FmstreamLatencySLOBreach}; then released.
+ * </ol>
+ *
+ * Every other alert stays silent throughout: the set of alerts seen firing is asserted exactly.
+ * A failsafe test (needing no job jar) so that it runs beside the multi-process cluster tests.
+ */
+class AlertFaultsIT {
+
+    private static final int FMSTREAM_PORT = PrometheusScrape.freePort();
+    private static final int FLINK_PORT = PrometheusScrape.freePort();
+    private static final int PROBE_PORT = PrometheusScrape.freePort();
+
+    @RegisterExtension static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
+                            .setConfiguration(
+                                    PrometheusScrape.reporterConfiguration(
+                                            FMSTREAM_PORT, FLINK_PORT))
+                            .build());
+
+    @TempDir Path dir;
+
+    @Test
+    void aHeldTransactionAndFailingCheckpointsFireTheirAlertsAndNothingElse() throws Exception {
+        String suffix = IntegrationSettings.uniqueSuffix();
+        Configuration conf = IntegrationSettings.forRun(KAFKA.bootstrapServers(), suffix);
+        String prefix = conf.get(FmstreamOptions.TRANSACTIONAL_ID_PREFIX);
+        Path checkpoints = dir.resolve("checkpoints");
+        Configuration flink = new Configuration();
+        flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
+        // Restarts without end, as in production: the alert, not the job's death, reports them.
+        flink.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 1000);
+        flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
+        Map<String, Long> fired = new LinkedHashMap<>();
+        Throttle.SLOW.set(false);
+        try (LocalPrometheus prometheus =
+                        LocalPrometheus.start(
+                                List.of(
+                                        "127.0.0.1:" + FMSTREAM_PORT,
+                                        "127.0.0.1:" + FLINK_PORT,
+                                        "127.0.0.1:" + PROBE_PORT));
+                RunningJob job =
+                        RunningJob.start(
+                                conf,
+                                "alert-faults-" + suffix,
+                                in ->
+                                        in.map(new Throttle(), TypeInformation.of(SourceRef.class))
+                                                .uid("test-throttle")
+                                                .name("Throttle"),
+                                null,
+                                flink)) {
+            long start = System.currentTimeMillis();
+            CompletableFuture<Integer> simulator =
+                    CompletableFuture.supplyAsync(
+                            () ->
+                                    new CommandLine(new SimulateCommand())
+                                            .execute(
+                                                    "--bootstrap-servers",
+                                                    KAFKA.bootstrapServers(),
+                                                    "--topic",
+                                                    job.settings.sensorTopic,
+                                                    "--create-topics",
+                                                    "--devices",
+                                                    "40",
+                                                    "--duration",
+                                                    "PT300S",
+                                                    "--metrics-port",
+                                                    "0"));
+            CompletableFuture<Integer> probe =
+                    CompletableFuture.supplyAsync(
+                            () ->
+                                    new CommandLine(new ProbeCommand())
+                                            .execute(
+                                                    "--bootstrap-servers",
+                                                    KAFKA.bootstrapServers(),
+                                                    "--topic",
+                                                    job.settings.predictionsTopic,
+                                                    "--metrics-port",
+                                                    String.valueOf(PROBE_PORT),
+                                                    "--transactional-id-prefix",
+                                                    prefix,
+                                                    "--transaction-scan-interval",
+                                                    "PT2S",
+                                                    "--duration",
+                                                    "PT310S"));
+            Watch watch = new Watch(prometheus, fired, start);
+            watch.await(
+                    "predictions committed and seen by the probe",
+                    Duration.ofSeconds(90),
+                    () ->
+                            !prometheus
+                                    .query("sum(fmstream_committed_latency_seconds_count) > 0")
+                                    .isEmpty());
+            assertThat(fired).as("alerts while healthy").isEmpty();
+
+            // Fault 1: the next checkpoints' folders cannot be made.
+            Path jobDir = checkpoints.resolve(job.client.getJobID().toString());
+            long last = lastCheckpoint(jobDir);
+            List<Path> blockers = new ArrayList<>();
+            for (long id = last + 1; id <= last + 2000; id++) {
+                blockers.add(Files.writeString(jobDir.resolve("chk-" + id), "not a folder"));
+            }
+            watch.awaitFiring("FmstreamCheckpointsFailing", Duration.ofSeconds(60));
+            watch.awaitFiring("FmstreamJobRestarting", Duration.ofSeconds(90));
+            // Healed: the job restores from its last good checkpoint and commits again.
+            for (Path b : blockers) {
+                Files.delete(b);
+            }
+            double committed = committedSeen(prometheus);
+            watch.await(
+                    "commits again after the checkpoint storage healed",
+                    Duration.ofSeconds(60),
+                    () -> committedSeen(prometheus) > committed);
+
+            // Fault 2: a transaction left open under the job's prefix on the predictions topic,
+            // with a timeout long enough that the broker does not end it during the test. (Done
+            // after fault 1: the restarted job's recovery aborts open transactions under its
+            // prefix, which is what ends such a transaction in production too.)
+            try (KafkaProducer<byte[], byte[]> zombie = zombie(prefix + "-predictions-9-0")) {
+                zombie.initTransactions();
+                zombie.beginTransaction();
+                for (int partition = 0; partition < 2; partition++) {
+                    zombie.send(
+                            new ProducerRecord<>(
+                                    job.settings.predictionsTopic,
+                                    partition,
+                                    "zombie".getBytes(StandardCharsets.UTF_8),
+                                    "never committed".getBytes(StandardCharsets.UTF_8)));
+                }
+                zombie.flush();
+                long openedAt = System.currentTimeMillis();
+                watch.awaitFiring("FmstreamCommitsStalled", Duration.ofSeconds(90));
+
+                // Fault 3: the job falls behind its input (each record held 250 ms).
+                Throttle.SLOW.set(true);
+                watch.awaitFiring("FmstreamLatencySLOBreach", Duration.ofSeconds(90));
+                Throttle.SLOW.set(false);
+
+                // The held transaction: three minutes old plus the alert's 10 s.
+                watch.awaitFiring(
+                        "FmstreamTransactionHeldOpen",
+                        Duration.ofMillis(
+                                Math.max(0, openedAt + 230_000 - System.currentTimeMillis())));
+                System.out.printf(
+                        "FmstreamTransactionHeldOpen fired %.1f s after the transaction opened%n",
+                        (fired.get("FmstreamTransactionHeldOpen") - openedAt) / 1000.0);
+                assertThat(fired.get("FmstreamTransactionHeldOpen") - openedAt)
+                        .as("not before the transaction was 3 minutes old")
+                        .isGreaterThanOrEqualTo(180_000L);
+                zombie.abortTransaction();
+            }
+            System.out.printf("alerts fired (s after the job started): %s%n", watch.report());
+            assertThat(fired.keySet())
+                    .as("alerts that fired")
+                    .containsExactlyInAnyOrder(
+                            "FmstreamCommitsStalled",
+                            "FmstreamLatencySLOBreach",
+                            "FmstreamCheckpointsFailing",
+                            "FmstreamJobRestarting",
+                            "FmstreamTransactionHeldOpen");
+            simulator.cancel(true);
+            probe.cancel(true);
+        }
+    }
+
+    /** Predictions the probe has seen committed. */
+    private static double committedSeen(LocalPrometheus prometheus) throws Exception {
+        List<com.fasterxml.jackson.databind.JsonNode> r =
+                prometheus.query("sum(fmstream_committed_latency_seconds_count)");
+        return r.isEmpty() ? 0 : r.get(0).at("/value/1").asDouble();
+    }
+
+    /** Holds each record 250 ms while {@link #SLOW} is set: a job slower than its input. */
+    static final class Throttle implements MapFunction<SourceRef, SourceRef> {
+        static final AtomicBoolean SLOW = new AtomicBoolean();
+
+        @Override
+        public SourceRef map(SourceRef value) throws InterruptedException {
+            if (SLOW.get()) {
+                Thread.sleep(250);
+            }
+            return value;
+        }
+    }
+
+    /** The id of the newest completed checkpoint in {@code jobDir}, waiting for one. */
+    private static long lastCheckpoint(Path jobDir) throws Exception {
+        try (Stream<Path> files = Files.list(jobDir)) {
+            return files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.matches("chk-\\d+"))
+                    .mapToLong(n -> Long.parseLong(n.substring(4)))
+                    .max()
+                    .orElseThrow(() -> new AssertionError("no checkpoint in " + jobDir));
+        }
+    }
+
+    private static KafkaProducer<byte[], byte[]> zombie(String transactionalId) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 600_000);
+        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /** Polls Prometheus's alerts every second and remembers when each first fired. */
+    private static final class Watch {
+        private final LocalPrometheus prometheus;
+        private final Map<String, Long> fired;
+        private final long start;
+
+        Watch(LocalPrometheus prometheus, Map<String, Long> fired, long start) {
+            this.prometheus = prometheus;
+            this.fired = fired;
+            this.start = start;
+        }
+
+        void poll() throws Exception {
+            long now = System.currentTimeMillis();
+            for (String a : prometheus.firing()) {
+                fired.putIfAbsent(a, now);
+            }
+        }
+
+        void awaitFiring(String alert, Duration timeout) throws Exception {
+            await(alert + " firing", timeout, () -> fired.containsKey(alert));
+        }
+
+        void await(String what, Duration timeout, PrometheusAlertsIntegrationTest.Check check)
+                throws Exception {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (true) {
+                poll();
+                if (check.ok()) {
+                    return;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError(
+                            "not within " + timeout + ": " + what + "; fired: " + report());
+                }
+                Thread.sleep(1000);
+            }
+        }
+
+        String report() {
+            Set<String> lines = new TreeSet<>();
+            fired.forEach((a, t) -> lines.add(String.format("%s +%.0f s", a, (t - start) / 1e3)));
+            return lines.toString();
+        }
+    }
+}
