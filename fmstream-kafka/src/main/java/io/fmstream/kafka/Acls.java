@@ -68,17 +68,31 @@ public final class Acls {
 
     /**
      * The probe ({@code bin/fmstream probe}): reads the predictions topic without a group (assigned
-     * partitions) and describes the jobs' transactions (DESCRIBE on their transactional-id prefix,
-     * which covers the accuracy job's ids too: its prefix extends the inference job's).
+     * partitions), describes the jobs' transactions (DESCRIBE on their transactional-id prefix,
+     * which covers the accuracy job's ids too: its prefix extends the inference job's) and reads
+     * the job's consumer-group lag (DESCRIBE on the group and the sensor topic: committed offsets
+     * and end offsets, never the records).
      */
     public static List<AclBinding> probe(
-            String principal, String predictionsTopic, String transactionalIdPrefix) {
+            String principal,
+            String predictionsTopic,
+            String sensorTopic,
+            String consumerGroup,
+            String transactionalIdPrefix) {
         List<AclBinding> acls =
                 onTopics(
                         principal,
                         List.of(predictionsTopic),
                         AclOperation.READ,
                         AclOperation.DESCRIBE);
+        acls.addAll(onTopics(principal, List.of(sensorTopic), AclOperation.DESCRIBE));
+        acls.add(
+                allow(
+                        principal,
+                        ResourceType.GROUP,
+                        consumerGroup,
+                        PatternType.LITERAL,
+                        AclOperation.DESCRIBE));
         acls.add(
                 allow(
                         principal,

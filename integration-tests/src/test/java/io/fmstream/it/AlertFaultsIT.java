@@ -52,11 +52,12 @@ import picocli.CommandLine;
  *       FmstreamCommitsStalled} fires while the job goes on writing, and {@code
  *       FmstreamTransactionHeldOpen} once the transaction is three minutes old.
  *   <li>The job falling behind its input (a test operator after the source holds each record 250
- *       ms): {@code FmstreamLatencySLOBreach}; then released.
+ *       ms): {@code FmstreamLatencySLOBreach} and {@code FmstreamLagGrowing} (the probe's reading
+ *       of the job's consumer-group lag); then released.
  * </ol>
  *
- * Every other alert stays silent throughout: the set of alerts seen firing is asserted exactly.
- * A failsafe test (needing no job jar) so that it runs beside the multi-process cluster tests.
+ * Every other alert stays silent throughout: the set of alerts seen firing is asserted exactly. A
+ * failsafe test (needing no job jar) so that it runs beside the multi-process cluster tests.
  */
 class AlertFaultsIT {
 
@@ -141,6 +142,10 @@ class AlertFaultsIT {
                                                     prefix,
                                                     "--transaction-scan-interval",
                                                     "PT2S",
+                                                    "--consumer-group",
+                                                    conf.get(FmstreamOptions.CONSUMER_GROUP),
+                                                    "--lag-scan-interval",
+                                                    "PT2S",
                                                     "--duration",
                                                     "PT310S"));
             Watch watch = new Watch(prometheus, fired, start);
@@ -191,9 +196,11 @@ class AlertFaultsIT {
                 long openedAt = System.currentTimeMillis();
                 watch.awaitFiring("FmstreamCommitsStalled", Duration.ofSeconds(90));
 
-                // Fault 3: the job falls behind its input (each record held 250 ms).
+                // Fault 3: the job falls behind its input (each record held 250 ms: 8 records/s
+                // at parallelism 2 against the simulator's 40).
                 Throttle.SLOW.set(true);
                 watch.awaitFiring("FmstreamLatencySLOBreach", Duration.ofSeconds(90));
+                watch.awaitFiring("FmstreamLagGrowing", Duration.ofSeconds(90));
                 Throttle.SLOW.set(false);
 
                 // The held transaction: three minutes old plus the alert's 10 s.
@@ -215,6 +222,7 @@ class AlertFaultsIT {
                     .containsExactlyInAnyOrder(
                             "FmstreamCommitsStalled",
                             "FmstreamLatencySLOBreach",
+                            "FmstreamLagGrowing",
                             "FmstreamCheckpointsFailing",
                             "FmstreamJobRestarting",
                             "FmstreamTransactionHeldOpen");

@@ -125,6 +125,10 @@ class PrometheusAlertsIntegrationTest {
                                                                     .TRANSACTIONAL_ID_PREFIX),
                                                     "--transaction-scan-interval",
                                                     "PT5S",
+                                                    "--consumer-group",
+                                                    conf.get(FmstreamOptions.CONSUMER_GROUP),
+                                                    "--lag-scan-interval",
+                                                    "PT2S",
                                                     "--duration",
                                                     "PT100S"));
             // When the probe stopped serving its metrics: Prometheus's last scrape of it is just

@@ -146,6 +146,8 @@ public final class AclsCommand implements Callable<Integer> {
                     Acls.probe(
                             probePrincipal,
                             c.get(FmstreamOptions.PREDICTIONS_TOPIC),
+                            c.get(FmstreamOptions.SENSOR_TOPIC),
+                            c.get(FmstreamOptions.CONSUMER_GROUP),
                             c.get(FmstreamOptions.TRANSACTIONAL_ID_PREFIX)));
         }
         return acls;

@@ -38,7 +38,9 @@ import picocli.CommandLine.Option;
  * aggregate and compare in PromQL. Beside it, every {@code --transaction-scan-interval} it asks the
  * transaction coordinators about the sinks' transactional ids and exports, per sink, the highest
  * producer epoch and the age of the oldest open transaction (see {@link
- * io.fmstream.kafka.Transactions} for the two connector exposures these show).
+ * io.fmstream.kafka.Transactions} for the two connector exposures these show), and every {@code
+ * --lag-scan-interval} how far the job's consumer group is behind (see {@link
+ * io.fmstream.kafka.GroupLag} for why not Flink's own backlog metric).
  */
 @Command(
         name = "probe",
@@ -94,6 +96,22 @@ public final class ProbeCommand implements Callable<Integer> {
                             + " (default: ${DEFAULT-VALUE}).")
     Duration transactionScanInterval;
 
+    @Option(
+            names = "--consumer-group",
+            defaultValue = "fmstream",
+            description =
+                    "Export how far this consumer group (the job's fmstream.kafka.group-id;"
+                            + " default: ${DEFAULT-VALUE}) is behind, per topic.")
+    String consumerGroup;
+
+    @Option(
+            names = "--lag-scan-interval",
+            defaultValue = "PT15S",
+            description =
+                    "How often to read the group's lag, ISO-8601; PT0S: never (default:"
+                            + " ${DEFAULT-VALUE}).")
+    Duration lagScanInterval;
+
     /** The probe's metrics; public for tests and embedding. */
     public static final class Probe {
         /** The gauges of the transaction watch, as exported. */
@@ -103,12 +121,18 @@ public final class ProbeCommand implements Callable<Integer> {
                         "fmstream_transaction_oldest_open_seconds",
                         "fmstream_transactions_open");
 
+        /** The gauge of the consumer group's lag, as exported. */
+        public static final String GROUP_LAG = "fmstream_consumer_group_lag_records";
+
         final Histogram committed;
         final Counter undecodable;
         final Gauge producerEpoch;
         final Gauge oldestOpen;
         final Gauge openTransactions;
         final Counter scanFailures;
+        final Gauge groupLag;
+        final Counter lagScanFailures;
+        private final java.util.Set<java.util.List<String>> lagSeen = new java.util.HashSet<>();
         private final java.util.Set<String> sinksSeen = new java.util.HashSet<>();
         private final RecordCodec<Prediction> codec = RecordCodec.forType(Prediction.class);
 
@@ -164,6 +188,43 @@ public final class ProbeCommand implements Callable<Integer> {
                                             + " reachable, or DESCRIBE on the transactional ids"
                                             + " not granted)")
                             .register(registry);
+            groupLag =
+                    Gauge.builder()
+                            .name(GROUP_LAG)
+                            .help(
+                                    "Records in a topic past the consumer group's committed"
+                                            + " offsets (last stable offset minus committed,"
+                                            + " summed over partitions). The job commits on"
+                                            + " checkpoints: up to one interval of records is"
+                                            + " normal; growth means it falls behind or cannot"
+                                            + " checkpoint")
+                            .labelNames("group", "topic")
+                            .register(registry);
+            lagScanFailures =
+                    Counter.builder()
+                            .name("fmstream_probe_lag_scan_failures")
+                            .help(
+                                    "Reads of the consumer group's lag that failed (not"
+                                            + " reachable, or DESCRIBE on the group or its topics"
+                                            + " not granted)")
+                            .register(registry);
+        }
+
+        /** Publishes one read of {@code group}'s lag by topic; topics gone lose their series. */
+        public void groupLag(String group, java.util.Map<String, Long> byTopic) {
+            java.util.Set<java.util.List<String>> now = new java.util.HashSet<>();
+            byTopic.forEach(
+                    (topic, lag) -> {
+                        now.add(List.of(group, topic));
+                        groupLag.labelValues(group, topic).set(lag);
+                    });
+            for (java.util.List<String> gone : lagSeen) {
+                if (!now.contains(gone)) {
+                    groupLag.remove(gone.get(0), gone.get(1));
+                }
+            }
+            lagSeen.clear();
+            lagSeen.addAll(now);
         }
 
         /**
@@ -223,7 +284,7 @@ public final class ProbeCommand implements Callable<Integer> {
         ScheduledExecutorService scanner =
                 Executors.newSingleThreadScheduledExecutor(
                         r -> {
-                            Thread t = new Thread(r, "probe-transaction-scan");
+                            Thread t = new Thread(r, "probe-scan");
                             t.setDaemon(true);
                             return t;
                         });
@@ -256,6 +317,13 @@ public final class ProbeCommand implements Callable<Integer> {
                         transactionScanInterval.toMillis(),
                         TimeUnit.MILLISECONDS);
             }
+            if (!lagScanInterval.isZero()) {
+                scanner.scheduleWithFixedDelay(
+                        () -> scanLag(admin, probe),
+                        0,
+                        lagScanInterval.toMillis(),
+                        TimeUnit.MILLISECONDS);
+            }
             while (System.nanoTime() < end) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     probe.observe(r, System.currentTimeMillis());
@@ -268,6 +336,28 @@ public final class ProbeCommand implements Callable<Integer> {
     }
 
     private boolean scanFailedBefore;
+    private boolean lagScanFailedBefore;
+
+    private void scanLag(Admin admin, Probe probe) {
+        try {
+            probe.groupLag(
+                    consumerGroup,
+                    io.fmstream.kafka.GroupLag.byTopic(
+                            admin, consumerGroup, Duration.ofSeconds(10)));
+            lagScanFailedBefore = false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            probe.lagScanFailures.inc();
+            if (!lagScanFailedBefore) {
+                System.err.printf(
+                        "probe: cannot read the lag of consumer group '%s' (%s); the probe's"
+                                + " principal needs DESCRIBE on the group and its topics%n",
+                        consumerGroup, e.getCause() == null ? e : e.getCause());
+                lagScanFailedBefore = true;
+            }
+        }
+    }
 
     private void scan(Admin admin, Probe probe) {
         try {

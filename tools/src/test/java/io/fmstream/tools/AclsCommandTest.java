@@ -48,6 +48,8 @@ class AclsCommandTest {
                         p + "User:gw --operation Write --topic ecg-in",
                         p + "User:lab --operation Write --topic fmstream.ground-truth.v1",
                         p + "User:probe --operation Read --topic fmstream.predictions.v1",
+                        p + "User:probe --operation Describe --topic ecg-in",
+                        p + "User:probe --operation Describe --group g",
                         p
                                 + "User:probe --operation Describe --transactional-id tx"
                                 + " --resource-pattern-type prefixed");
@@ -60,9 +62,10 @@ class AclsCommandTest {
                 .noneMatch(l -> l.contains("User:lab --operation Read"))
                 .noneMatch(l -> l.contains("User:probe --operation Write"))
                 .noneMatch(l -> l.contains("User:probe --operation Read --group"))
+                .noneMatch(l -> l.contains("User:probe --operation Read --topic ecg-in"))
                 .noneMatch(l -> l.contains("--operation All"))
                 .doesNotHaveDuplicates();
-        assertThat(lines).hasSize(15 + 11 + 3 + 3 + 3);
+        assertThat(lines).hasSize(15 + 11 + 3 + 3 + 5);
     }
 
     @Test

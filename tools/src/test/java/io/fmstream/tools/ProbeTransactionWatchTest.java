@@ -2,6 +2,7 @@ package io.fmstream.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fmstream.kafka.GroupLag;
 import io.fmstream.kafka.Transactions;
 import io.fmstream.testkit.EmbeddedKafka;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -23,7 +24,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * The probe's watch of the sinks' transactions against a real broker: under transactions V2 every
  * commit bumps the producer epoch (what brings a pooled id to Kafka's limit, FLINK-40689), and an
- * open transaction shows with its age (what holds back read_committed readers, FLINK-40626).
+ * open transaction shows with its age (what holds back read_committed readers, FLINK-40626). And
+ * its reading of the job's consumer-group lag.
  */
 class ProbeTransactionWatchTest {
 
@@ -36,8 +38,9 @@ class ProbeTransactionWatchTest {
         String prefix = "watch" + System.nanoTime();
         PrometheusRegistry registry = new PrometheusRegistry();
         ProbeCommand.Probe probe = new ProbeCommand.Probe(registry);
-        try (Admin admin = KAFKA.admin();
-                KafkaProducer<byte[], byte[]> predictions = producer(prefix + "-predictions-0-0");
+        // The shared admin client of the broker: not closed here.
+        Admin admin = KAFKA.admin();
+        try (KafkaProducer<byte[], byte[]> predictions = producer(prefix + "-predictions-0-0");
                 KafkaProducer<byte[], byte[]> embeddings = producer(prefix + "-embeddings-1-3")) {
             short tv =
                     admin.describeFeatures()
@@ -110,6 +113,54 @@ class ProbeTransactionWatchTest {
             probe.transactions(List.of(committed), System.currentTimeMillis());
             assertThat(scrape(registry)).doesNotContain(prefix + "-embeddings");
         }
+    }
+
+    /**
+     * The consumer group's lag as the probe reads it: last stable offset minus committed offset per
+     * partition, summed per topic; partitions the group never committed are left out.
+     */
+    @Test
+    void theGroupLagIsEndMinusCommittedPerTopic() throws Exception {
+        String topic = EmbeddedKafka.uniqueTopic("in");
+        KAFKA.createTopics(2, topic);
+        String group = "lag" + System.nanoTime();
+        for (int i = 0; i < 10; i++) {
+            KAFKA.produce(topic, 0, null, new byte[] {1}, new byte[] {(byte) i});
+        }
+        for (int i = 0; i < 4; i++) {
+            KAFKA.produce(topic, 1, null, new byte[] {2}, new byte[] {(byte) i});
+        }
+        // The shared admin client of the broker: not closed here.
+        Admin admin = KAFKA.admin();
+        admin.alterConsumerGroupOffsets(
+                        group,
+                        java.util.Map.of(
+                                new org.apache.kafka.common.TopicPartition(topic, 0),
+                                new org.apache.kafka.clients.consumer.OffsetAndMetadata(3)))
+                .all()
+                .get();
+        assertThat(GroupLag.byTopic(admin, group, Duration.ofSeconds(10)))
+                .containsExactly(java.util.Map.entry(topic, 7L));
+        admin.alterConsumerGroupOffsets(
+                        group,
+                        java.util.Map.of(
+                                new org.apache.kafka.common.TopicPartition(topic, 1),
+                                new org.apache.kafka.clients.consumer.OffsetAndMetadata(1)))
+                .all()
+                .get();
+        java.util.Map<String, Long> lag = GroupLag.byTopic(admin, group, Duration.ofSeconds(10));
+        assertThat(lag).containsExactly(java.util.Map.entry(topic, 10L));
+        assertThat(GroupLag.byTopic(admin, "no-such-group", Duration.ofSeconds(10))).isEmpty();
+
+        PrometheusRegistry registry = new PrometheusRegistry();
+        ProbeCommand.Probe probe = new ProbeCommand.Probe(registry);
+        probe.groupLag(group, lag);
+        String series =
+                ProbeCommand.Probe.GROUP_LAG + "{group=\"" + group + "\",topic=\"" + topic + "\"} ";
+        assertThat(scrape(registry).lines().filter(l -> l.startsWith(series)))
+                .containsExactly(series + "10.0");
+        probe.groupLag(group, java.util.Map.of());
+        assertThat(scrape(registry)).doesNotContain(series);
     }
 
     private static KafkaProducer<byte[], byte[]> producer(String transactionalId) {

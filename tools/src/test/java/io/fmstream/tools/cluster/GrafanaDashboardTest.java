@@ -36,7 +36,6 @@ class GrafanaDashboardTest {
     /** Flink's own metrics the dashboard and the rules read (Flink's reporter names). */
     static final Set<String> FLINK_METRICS =
             Set.of(
-                    "flink_taskmanager_job_task_operator_pendingRecords",
                     "flink_jobmanager_job_lastCheckpointDuration",
                     "flink_jobmanager_job_numberOfFailedCheckpoints",
                     "flink_jobmanager_job_numRestarts");
@@ -80,6 +79,8 @@ class GrafanaDashboardTest {
         }
         // Its watch of the sinks' transactions.
         known.addAll(io.fmstream.tools.ProbeCommand.Probe.TRANSACTION_GAUGES);
+        // And of the job's consumer-group lag.
+        known.add(io.fmstream.tools.ProbeCommand.Probe.GROUP_LAG);
         for (FmstreamMetrics.Metric m : FmstreamMetrics.CATALOGUE) {
             known.add(m.exportedName());
             if (m.kind() == FmstreamMetrics.Kind.HISTOGRAM) {
