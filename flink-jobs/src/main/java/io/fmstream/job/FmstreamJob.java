@@ -19,6 +19,7 @@ import io.fmstream.job.io.EmbeddingSerializer;
 import io.fmstream.job.io.EncoderIdentity;
 import io.fmstream.job.io.FlinkBundleFiles;
 import io.fmstream.job.io.PredictionSerializer;
+import io.fmstream.job.io.QuietCloseKafkaSink;
 import io.fmstream.job.io.SourceRecordDeserializer;
 import io.fmstream.kafka.KafkaClientProperties;
 import io.fmstream.kafka.TopicPreflight;
@@ -349,7 +350,7 @@ public final class FmstreamJob {
                 .name("Dead letters (Kafka)");
     }
 
-    private static <T> KafkaSink<T> sink(
+    private static <T> QuietCloseKafkaSink<T> sink(
             JobSettings settings, String name, KafkaRecordSerializationSchema<T> serializer) {
         return kafkaSink(
                 settings.bootstrapServers,
@@ -360,8 +361,12 @@ public final class FmstreamJob {
                 serializer);
     }
 
-    /** A Kafka sink as the job's: exactly-once (POOLING transactional ids) or at-least-once. */
-    public static <T> KafkaSink<T> kafkaSink(
+    /**
+     * A Kafka sink as the job's: exactly-once (POOLING transactional ids) or at-least-once, whose
+     * writer's close does not turn a failed send into a TaskManager failure ({@link
+     * QuietCloseKafkaSink}).
+     */
+    public static <T> QuietCloseKafkaSink<T> kafkaSink(
             String bootstrapServers,
             Map<String, String> kafkaProperties,
             FmstreamOptions.Delivery delivery,
@@ -369,24 +374,29 @@ public final class FmstreamJob {
             java.time.Duration transactionTimeout,
             KafkaRecordSerializationSchema<T> serializer) {
         boolean exactlyOnce = delivery == FmstreamOptions.Delivery.EXACTLY_ONCE;
-        return KafkaSink.<T>builder()
-                .setKafkaProducerConfig(
-                        KafkaClientProperties.into(new java.util.Properties(), kafkaProperties))
-                .setBootstrapServers(bootstrapServers)
-                .setRecordSerializer(serializer)
-                .setDeliveryGuarantee(
-                        exactlyOnce
-                                ? DeliveryGuarantee.EXACTLY_ONCE
-                                : DeliveryGuarantee.AT_LEAST_ONCE)
-                .setTransactionalIdPrefix(transactionalIdPrefix)
-                // Reuses a small pool of transactional ids instead of a new one per checkpoint,
-                // which has exhausted broker memory in production; needs fixed topics (we have).
-                .setTransactionNamingStrategy(TransactionNamingStrategy.POOLING)
-                .setProperty(
-                        "transaction.timeout.ms", String.valueOf(transactionTimeout.toMillis()))
-                .setProperty("enable.idempotence", "true")
-                .setProperty("acks", "all")
-                .build();
+        return new QuietCloseKafkaSink<>(
+                KafkaSink.<T>builder()
+                        .setKafkaProducerConfig(
+                                KafkaClientProperties.into(
+                                        new java.util.Properties(), kafkaProperties))
+                        .setBootstrapServers(bootstrapServers)
+                        .setRecordSerializer(serializer)
+                        .setDeliveryGuarantee(
+                                exactlyOnce
+                                        ? DeliveryGuarantee.EXACTLY_ONCE
+                                        : DeliveryGuarantee.AT_LEAST_ONCE)
+                        .setTransactionalIdPrefix(transactionalIdPrefix)
+                        // Reuses a small pool of transactional ids instead of a new one per
+                        // checkpoint,
+                        // which has exhausted broker memory in production; needs fixed topics (we
+                        // have).
+                        .setTransactionNamingStrategy(TransactionNamingStrategy.POOLING)
+                        .setProperty(
+                                "transaction.timeout.ms",
+                                String.valueOf(transactionTimeout.toMillis()))
+                        .setProperty("enable.idempotence", "true")
+                        .setProperty("acks", "all")
+                        .build());
     }
 
     /**

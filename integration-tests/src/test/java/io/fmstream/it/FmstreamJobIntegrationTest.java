@@ -92,13 +92,12 @@ class FmstreamJobIntegrationTest {
      * fmstream.transactional-id-prefix}) fences the job's sinks: first every pooled id between the
      * two phases of input, then, while phase B is processed, the ids whose transactions are open
      * with records in them (aborting those transactions). Whatever the sink does about it, no
-     * output may be lost or duplicated. Run with {@code -Dfmstream.faults=all}.
+     * output may be lost or duplicated. The fenced writer fails its task and the job restarts from
+     * its last checkpoint; with the connector's writer as it is, closing the failed writer threw
+     * the send error again and took the TaskManager down, so the job stalled ({@link
+     * io.fmstream.job.io.QuietCloseKafkaSink}).
      */
     @Test
-    @org.junit.jupiter.api.Disabled(
-            "Reproduces an open fault (README, 'Known exposures'): fenced while their transactions"
-                    + " are open, the sinks stall without a restart or an error; 102 of 303"
-                    + " predictions visible after 2 minutes. Enable once handled.")
     void aSecondProducerFencingTheSinksLosesAndDuplicatesNothing() throws Exception {
         List<String> fencedOpen = new java.util.concurrent.CopyOnWriteArrayList<>();
         assertComplete(
@@ -279,9 +278,13 @@ class FmstreamJobIntegrationTest {
     }
 
     private Outputs run(boolean injectFailure, FmstreamOptions.Delivery delivery) throws Exception {
-        return run(injectFailure, delivery, settings -> {});
+        return run(injectFailure, delivery, null);
     }
 
+    /**
+     * As above, with {@code betweenPhases} run between the two phases of input: a fault, so (like
+     * an injected failure) it may restart the job, and the counters are not compared.
+     */
     private Outputs run(
             boolean injectFailure,
             FmstreamOptions.Delivery delivery,
@@ -312,7 +315,9 @@ class FmstreamJobIntegrationTest {
             // Phase A's outputs being visible means a checkpoint has committed them.
             int onTimeWindowsInPhaseA = Fleet.ON_TIME.length * 4 + 2;
             KAFKA.drain(settings.predictionsTopic, onTimeWindowsInPhaseA * heads, DRAIN_TIMEOUT);
-            betweenPhases.accept(settings);
+            if (betweenPhases != null) {
+                betweenPhases.accept(settings);
+            }
             produce(settings.sensorTopic, FLEET.phaseB);
             int allButLate = FLEET.expectedWindowKeys.size() - 11;
             assertThat(KAFKA.drain(settings.predictionsTopic, allButLate * heads, DRAIN_TIMEOUT))
@@ -320,7 +325,7 @@ class FmstreamJobIntegrationTest {
             // The late device uploads its 5-minute-old backlog now, far behind the watermark.
             produce(settings.sensorTopic, FLEET.phaseLate);
             Outputs out = collect(settings, job.manifest, heads);
-            if (!injectFailure) {
+            if (!injectFailure && betweenPhases == null) {
                 // After a restart the counters start again from zero; only a clean run can match
                 // exactly.
                 assertCountersMatch(
