@@ -346,7 +346,7 @@ class PrometheusAlertsIntegrationTest {
         boolean ok() throws Exception;
     }
 
-    private static void await(String what, Duration timeout, Check check) throws Exception {
+    static void await(String what, Duration timeout, Check check) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (check.ok()) {

@@ -38,6 +38,7 @@ class GrafanaDashboardTest {
             Set.of(
                     "flink_jobmanager_job_lastCheckpointDuration",
                     "flink_jobmanager_job_numberOfFailedCheckpoints",
+                    "flink_jobmanager_job_numberOfCompletedCheckpoints",
                     "flink_jobmanager_job_numRestarts");
 
     /** Every panel expression of the dashboard. */
