@@ -125,7 +125,7 @@ public final class ClusterCommand implements Runnable {
                             + " again every --kill-every; TaskManager heap and resident memory,"
                             + " checkpoint size and duration and the sensor lag sampled into"
                             + " soak.csv, soak.md (with a growth verdict per series) and soak.png"
-                            + " under --out. Choose --devices at about 70 % of the fleet the"
+                            + " under --out. Choose --devices at about 70 %% of the fleet the"
                             + " machine serves in real time.")
     static final class SoakCommand implements Callable<Integer> {
         @Option(
