@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The command-line programs' log configuration silences exactly the known Flink-internal metric
- * name collisions (six WARN lines per checkpoint in the demo), and nothing else of that logger.
+ * name collisions (six WARN lines per checkpoint in the demo) and the heartbeat dropped at
+ * shut-down, and nothing else of those loggers.
  */
 class LogConfigTest {
 
@@ -52,6 +53,33 @@ class LogConfigTest {
         assertThat(decide(metricGroup, "pendingCommittablesTotal"))
                 .isEqualTo(Filter.Result.NEUTRAL);
         assertThat(config.getLoggerConfig("io.fmstream").getLevel()).isEqualTo(Level.INFO);
+
+        // A heartbeat dropped while the MiniCluster shuts down: silenced; the RPC layer's other
+        // messages are kept.
+        LoggerConfig rpc =
+                config.getLoggerConfig(
+                        "org.apache.flink.runtime.rpc.RpcEndpoint$MainThreadExecutor");
+        assertThat(rpc.getName()).isEqualTo("org.apache.flink.runtime.rpc");
+        assertThat(rpc.getLevel()).isEqualTo(Level.WARN);
+        assertThat(
+                        decideMessage(
+                                rpc,
+                                "The scheduled executor service is shutdown and ignores the"
+                                        + " command org.apache.flink.runtime.heartbeat"
+                                        + ".DefaultHeartbeatMonitor@7e13279"))
+                .isEqualTo(Filter.Result.DENY);
+        assertThat(decideMessage(rpc, "Could not start RPC endpoint"))
+                .isEqualTo(Filter.Result.NEUTRAL);
+    }
+
+    private static Filter.Result decideMessage(LoggerConfig logger, String message) {
+        Log4jLogEvent event =
+                Log4jLogEvent.newBuilder()
+                        .setLoggerName(logger.getName())
+                        .setLevel(Level.WARN)
+                        .setMessage(new SimpleMessage(message))
+                        .build();
+        return logger.getFilter().filter(event);
     }
 
     private static Filter.Result decide(LoggerConfig logger, String metric) {
