@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fmstream.core.records.SourceRef;
 import io.fmstream.job.FmstreamOptions;
 import io.fmstream.testkit.EmbeddedKafka;
-import io.fmstream.tools.ProbeCommand;
 import io.fmstream.tools.SimulateCommand;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -127,26 +126,7 @@ class AlertFaultsIT {
                                                     "--metrics-port",
                                                     "0"));
             CompletableFuture<Integer> probe =
-                    CompletableFuture.supplyAsync(
-                            () ->
-                                    new CommandLine(new ProbeCommand())
-                                            .execute(
-                                                    "--bootstrap-servers",
-                                                    KAFKA.bootstrapServers(),
-                                                    "--topic",
-                                                    job.settings.predictionsTopic,
-                                                    "--metrics-port",
-                                                    String.valueOf(PROBE_PORT),
-                                                    "--transactional-id-prefix",
-                                                    prefix,
-                                                    "--transaction-scan-interval",
-                                                    "PT2S",
-                                                    "--consumer-group",
-                                                    conf.get(FmstreamOptions.CONSUMER_GROUP),
-                                                    "--lag-scan-interval",
-                                                    "PT2S",
-                                                    "--duration",
-                                                    "PT310S"));
+                    PrometheusAlertsIntegrationTest.probe(conf, PROBE_PORT, "PT2S", "PT310S");
             PrometheusAlertsIntegrationTest.await(
                     "predictions committed and seen by the probe",
                     Duration.ofSeconds(90),

@@ -108,29 +108,7 @@ class PrometheusAlertsIntegrationTest {
                     new CommittedLatencyConsumer(KAFKA.bootstrapServers(), predictionsTopic);
             independent.start();
             // The committed-latency probe, as an operator runs it beside the job.
-            CompletableFuture<Integer> probe =
-                    CompletableFuture.supplyAsync(
-                            () ->
-                                    new CommandLine(new ProbeCommand())
-                                            .execute(
-                                                    "--bootstrap-servers",
-                                                    KAFKA.bootstrapServers(),
-                                                    "--topic",
-                                                    predictionsTopic,
-                                                    "--metrics-port",
-                                                    String.valueOf(PROBE_PORT),
-                                                    "--transactional-id-prefix",
-                                                    conf.get(
-                                                            FmstreamOptions
-                                                                    .TRANSACTIONAL_ID_PREFIX),
-                                                    "--transaction-scan-interval",
-                                                    "PT5S",
-                                                    "--consumer-group",
-                                                    conf.get(FmstreamOptions.CONSUMER_GROUP),
-                                                    "--lag-scan-interval",
-                                                    "PT2S",
-                                                    "--duration",
-                                                    "PT100S"));
+            CompletableFuture<Integer> probe = probe(conf, PROBE_PORT, "PT5S", "PT100S");
             // When the probe stopped serving its metrics: Prometheus's last scrape of it is just
             // before.
             CompletableFuture<Long> probeEnded = probe.thenApply(rc -> System.currentTimeMillis());
@@ -340,6 +318,34 @@ class PrometheusAlertsIntegrationTest {
             }
         }
         return exprs;
+    }
+
+    /**
+     * {@code bin/fmstream probe} as an operator runs it beside the job of {@code conf} (its
+     * predictions topic, transactional-id prefix and consumer group), serving on {@code port}.
+     */
+    static CompletableFuture<Integer> probe(
+            Configuration conf, int port, String transactionScanInterval, String duration) {
+        return CompletableFuture.supplyAsync(
+                () ->
+                        new CommandLine(new ProbeCommand())
+                                .execute(
+                                        "--bootstrap-servers",
+                                        conf.get(FmstreamOptions.BOOTSTRAP_SERVERS),
+                                        "--topic",
+                                        conf.get(FmstreamOptions.PREDICTIONS_TOPIC),
+                                        "--metrics-port",
+                                        String.valueOf(port),
+                                        "--transactional-id-prefix",
+                                        conf.get(FmstreamOptions.TRANSACTIONAL_ID_PREFIX),
+                                        "--transaction-scan-interval",
+                                        transactionScanInterval,
+                                        "--consumer-group",
+                                        conf.get(FmstreamOptions.CONSUMER_GROUP),
+                                        "--lag-scan-interval",
+                                        "PT2S",
+                                        "--duration",
+                                        duration));
     }
 
     interface Check {

@@ -83,12 +83,6 @@ class LogConfigTest {
     }
 
     private static Filter.Result decide(LoggerConfig logger, String metric) {
-        Log4jLogEvent event =
-                Log4jLogEvent.newBuilder()
-                        .setLoggerName(logger.getName())
-                        .setLevel(Level.WARN)
-                        .setMessage(new SimpleMessage(String.format(COLLISION, metric)))
-                        .build();
-        return logger.getFilter().filter(event);
+        return decideMessage(logger, String.format(COLLISION, metric));
     }
 }

@@ -132,22 +132,10 @@ class ProbeTransactionWatchTest {
         }
         // The shared admin client of the broker: not closed here.
         Admin admin = KAFKA.admin();
-        admin.alterConsumerGroupOffsets(
-                        group,
-                        java.util.Map.of(
-                                new org.apache.kafka.common.TopicPartition(topic, 0),
-                                new org.apache.kafka.clients.consumer.OffsetAndMetadata(3)))
-                .all()
-                .get();
+        commit(admin, group, topic, 0, 3);
         assertThat(GroupLag.byTopic(admin, group, Duration.ofSeconds(10)))
                 .containsExactly(java.util.Map.entry(topic, 7L));
-        admin.alterConsumerGroupOffsets(
-                        group,
-                        java.util.Map.of(
-                                new org.apache.kafka.common.TopicPartition(topic, 1),
-                                new org.apache.kafka.clients.consumer.OffsetAndMetadata(1)))
-                .all()
-                .get();
+        commit(admin, group, topic, 1, 1);
         java.util.Map<String, Long> lag = GroupLag.byTopic(admin, group, Duration.ofSeconds(10));
         assertThat(lag).containsExactly(java.util.Map.entry(topic, 10L));
         assertThat(GroupLag.byTopic(admin, "no-such-group", Duration.ofSeconds(10))).isEmpty();
@@ -161,6 +149,18 @@ class ProbeTransactionWatchTest {
                 .containsExactly(series + "10.0");
         probe.groupLag(group, java.util.Map.of());
         assertThat(scrape(registry)).doesNotContain(series);
+    }
+
+    /** Sets {@code group}'s committed offset of one partition, as a consumer's commit would. */
+    private static void commit(Admin admin, String group, String topic, int partition, long offset)
+            throws Exception {
+        admin.alterConsumerGroupOffsets(
+                        group,
+                        java.util.Map.of(
+                                new org.apache.kafka.common.TopicPartition(topic, partition),
+                                new org.apache.kafka.clients.consumer.OffsetAndMetadata(offset)))
+                .all()
+                .get();
     }
 
     private static KafkaProducer<byte[], byte[]> producer(String transactionalId) {
