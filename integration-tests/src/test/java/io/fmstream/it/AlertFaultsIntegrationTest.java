@@ -58,7 +58,7 @@ import picocli.CommandLine;
  * Every other alert stays silent throughout: the set of alerts seen firing is asserted exactly. A
  * failsafe test (needing no job jar) so that it runs beside the multi-process cluster tests.
  */
-class AlertFaultsIT {
+class AlertFaultsIntegrationTest {
 
     private static final int FMSTREAM_PORT = PrometheusScrape.freePort();
     private static final int FLINK_PORT = PrometheusScrape.freePort();
