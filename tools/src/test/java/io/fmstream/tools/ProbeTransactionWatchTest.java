@@ -100,9 +100,20 @@ class ProbeTransactionWatchTest {
                     .isBetween(1.0, (now - openedAt) / 1000.0 + 1.0);
 
             embeddings.commitTransaction();
-            probe.transactions(
-                    Transactions.under(admin, prefix, Duration.ofSeconds(10)),
-                    System.currentTimeMillis());
+            // commitTransaction returns once the coordinator logged PrepareCommit; it reaches
+            // CompleteCommit when the markers are written, a moment later (PrepareCommit counts
+            // as open: read_committed readers are still held back until then).
+            List<Transactions.Txn> after = List.of();
+            for (long deadline = System.currentTimeMillis() + 10_000;
+                    System.currentTimeMillis() < deadline; ) {
+                after = Transactions.under(admin, prefix, Duration.ofSeconds(10));
+                if (Transactions.open(after).isEmpty()) {
+                    break;
+                }
+                Thread.sleep(50);
+            }
+            assertThat(Transactions.open(after)).as("open after commit").isEmpty();
+            probe.transactions(after, System.currentTimeMillis());
             text = scrape(registry);
             assertThat(value(text, "fmstream_transactions_open", prefix + "-embeddings"))
                     .isEqualTo(0.0);
