@@ -123,6 +123,8 @@ class ClusterFaultIT {
         Thread producer = new Thread(() -> faulty.produce(input, SPEED), "paced-producer");
         producer.start();
         faulty.awaitAtLeast(DEVICES * 3 * 3);
+        List<Map<Integer, Long>> marks = new ArrayList<>();
+        marks.add(faulty.mark());
         long kill1 = System.currentTimeMillis();
         cluster.flink().killTaskManager(0);
         long recovery1 = faulty.firstAfter(kill1) - kill1;
@@ -130,11 +132,13 @@ class ClusterFaultIT {
         cluster.flink().awaitTaskManagers(2, Duration.ofSeconds(60));
         // Right after a checkpoint completed: its transactions are being committed now.
         awaitNextCheckpoint(job);
+        marks.add(faulty.mark());
         long kill2 = System.currentTimeMillis();
         cluster.flink().killTaskManager(1);
         long recovery2 = faulty.firstAfter(kill2) - kill2;
         // Kafka: kill -9 the node that coordinates the job's transactions.
         Victim victim = victim(faulty);
+        marks.add(faulty.mark());
         long kill3 = System.currentTimeMillis();
         cluster.kafka().kill(victim.node);
         long recovery3 = faulty.firstAfter(kill3) - kill3;
@@ -146,13 +150,15 @@ class ClusterFaultIT {
         cluster.flink().stopWithSavepoint(job, dir.resolve("savepoints"));
         cluster.flink().startTaskManager(1);
         cluster.flink().awaitTaskManagers(2, Duration.ofSeconds(60));
+        long[] recomputed = faulty.recomputed(marks);
 
         System.out.printf(
                 "cluster-fault: kill -9 TaskManager mid-stream: first new output %d ms after"
                         + " the kill; right after a checkpoint: %d ms; kill -9 Kafka node %d"
                         + " (transaction coordinator; leads input partitions %s, output"
                         + " partitions %s; input still being produced: %s): %d ms; %d"
-                        + " predictions, %d duplicates%n",
+                        + " predictions, %d duplicates; predictions recomputed (written in"
+                        + " aborted transactions) per fault: %s%n",
                 recovery1,
                 recovery2,
                 victim.node,
@@ -161,7 +167,8 @@ class ClusterFaultIT {
                 produceAfterKill,
                 recovery3,
                 got.size(),
-                faulty.duplicates());
+                faulty.duplicates(),
+                java.util.Arrays.toString(recomputed));
         assertSameAsFaultFree(faulty, got);
         assertThat(recovery1).as("recovery after the first kill, ms").isLessThan(60_000);
         assertThat(recovery2).as("recovery after the second kill, ms").isLessThan(60_000);
@@ -182,6 +189,7 @@ class ClusterFaultIT {
         run.produce(input.subList(0, half), 0);
         run.awaitAtLeast(DEVICES * ((half - 10) / 5) * 3);
         awaitNextCheckpoint(job);
+        Map<Integer, Long> mark = run.mark();
         long kill = System.currentTimeMillis();
         cluster.flink().killJobManager();
         cluster.flink().startJobManager();
@@ -194,8 +202,13 @@ class ClusterFaultIT {
         cluster.flink().stopWithSavepoint(resubmitted, dir.resolve("savepoints"));
         System.out.printf(
                 "cluster-fault: kill -9 JobManager, restarted, job resubmitted from %s: first new"
-                        + " output %d ms after the kill; %d predictions, %d duplicates%n",
-                checkpoint.getFileName(), recovery, got.size(), run.duplicates());
+                        + " output %d ms after the kill; %d predictions, %d duplicates;"
+                        + " predictions recomputed (before the kill, after it) %s%n",
+                checkpoint.getFileName(),
+                recovery,
+                got.size(),
+                run.duplicates(),
+                java.util.Arrays.toString(run.recomputed(List.of(mark))));
         assertSameAsFaultFree(run, got);
         assertThat(recovery).as("recovery after the JobManager kill, ms").isLessThan(90_000);
     }
@@ -225,6 +238,7 @@ class ClusterFaultIT {
         // TaskManager 1 is restarted (a fresh JVM that must read the file); then TaskManager 2,
         // whose sessions were loaded and verified before, is killed too, so the job can only run
         // on the restarted one.
+        Map<Integer, Long> mark = run.mark();
         cluster.flink().killTaskManager(0);
         cluster.flink().startTaskManager(0);
         cluster.flink().awaitTaskManagers(2, Duration.ofSeconds(60));
@@ -252,6 +266,12 @@ class ClusterFaultIT {
         run.produce(input.subList(half, SECONDS), 0);
         Map<String, float[]> got = run.awaitPredictions(expectedWindows * 3);
         cluster.flink().stopWithSavepoint(job, dir.resolve("savepoints"));
+        System.out.printf(
+                "cluster-fault: corrupt model: %d predictions, %d duplicates; predictions"
+                        + " recomputed (before the kills, after them) %s%n",
+                got.size(),
+                run.duplicates(),
+                java.util.Arrays.toString(run.recomputed(List.of(mark))));
         assertSameAsFaultFree(run, got);
     }
 
@@ -296,8 +316,8 @@ class ClusterFaultIT {
         run.encoders.values().forEach(sha -> byEncoder.merge(sha, 1L, Long::sum));
         System.out.printf(
                 "cluster-fault: roll-out fixture -> ecg-fm-v2 through a savepoint: predictions by"
-                        + " encoder sha256 %s, %d duplicates%n",
-                byEncoder, run.duplicates());
+                        + " encoder sha256 %s, %d duplicates, %d recomputed%n",
+                byEncoder, run.duplicates(), run.recomputed(List.of())[0]);
         assertThat(run.duplicates()).as("windows predicted twice").isZero();
         assertThat(got.keySet()).isEqualTo(expected.keySet());
         String fixtureSha = sha256(RepositoryLayout.fixtureBundle().resolve("encoder.onnx"));
@@ -366,16 +386,21 @@ class ClusterFaultIT {
         }
         Map<String, float[]> got = run.awaitPredictions(expectedWindows * 3);
         List<String> open = openTransactions(run.transactionalIdPrefix);
+        long recomputed = run.recomputed(List.of())[0];
         System.out.printf(
                 "cluster-fault: rescale 2 -> 3 -> 1 through savepoints: each part's outputs"
                         + " visible %s ms after it was sent; %d predictions, %d duplicates;"
-                        + " %d transactional ids under the prefix, open: %s%n",
+                        + " %d transactional ids under the prefix, open: %s; predictions"
+                        + " recomputed %d%n",
                 visibleMillis,
                 got.size(),
                 run.duplicates(),
                 transactionalIds(run.transactionalIdPrefix),
-                open);
+                open,
+                recomputed);
         assertSameAsFaultFree(run, got);
+        // A stop with a savepoint commits what the job wrote: nothing is written twice.
+        assertThat(recomputed).as("predictions written in aborted transactions").isZero();
         assertThat(open).as("open transactions under the job's prefix").isEmpty();
     }
 
@@ -403,6 +428,7 @@ class ClusterFaultIT {
         while (openOfVanishingSubtasks(run).isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
+        Map<Integer, Long> mark = run.mark();
         long killed = System.currentTimeMillis();
         cluster.flink().killTaskManager(0);
         cluster.flink().killTaskManager(1);
@@ -447,7 +473,8 @@ class ClusterFaultIT {
                     + " retained checkpoint %s (%d ms after the kill): open at the kill in the"
                     + " subtasks removed %s; first output %d ms after the kill; left open 20 s"
                     + " after the restore %s; every output visible %d ms after the last input; %d"
-                    + " predictions, %d duplicates; open at the end %s%n",
+                    + " predictions, %d duplicates; open at the end %s; predictions recomputed"
+                    + " (before the kill, after it) %s%n",
                 checkpoint.getFileName(),
                 restoredAt - killed,
                 openAtKill,
@@ -456,7 +483,8 @@ class ClusterFaultIT {
                 allVisible,
                 got.size(),
                 run.duplicates(),
-                openAtEnd);
+                openAtEnd,
+                java.util.Arrays.toString(run.recomputed(List.of(mark))));
         assertSameAsFaultFree(run, got);
         assertThat(openAtEnd).as("open transactions after the stop with a savepoint").isEmpty();
         // A transaction left open ends at the transaction timeout at the latest (120 s here).
@@ -771,6 +799,97 @@ class ClusterFaultIT {
 
         synchronized int duplicates() {
             return duplicates;
+        }
+
+        /**
+         * The predictions topic's high watermarks now, per partition: marks a fault's moment in the
+         * log for {@link #recomputed}.
+         */
+        Map<Integer, Long> mark() throws Exception {
+            try (org.apache.kafka.clients.admin.Admin admin = cluster.kafka().admin()) {
+                Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest =
+                        new HashMap<>();
+                for (var p :
+                        admin.describeTopics(List.of(predictions))
+                                .allTopicNames()
+                                .get(30, java.util.concurrent.TimeUnit.SECONDS)
+                                .get(predictions)
+                                .partitions()) {
+                    latest.put(
+                            new TopicPartition(predictions, p.partition()),
+                            org.apache.kafka.clients.admin.OffsetSpec.latest());
+                }
+                Map<Integer, Long> mark = new HashMap<>();
+                admin.listOffsets(latest)
+                        .all()
+                        .get(30, java.util.concurrent.TimeUnit.SECONDS)
+                        .forEach((tp, o) -> mark.put(tp.partition(), o.offset()));
+                return mark;
+            }
+        }
+
+        /**
+         * Predictions the job wrote in transactions that were then aborted (a read_uncommitted
+         * reader sees them, a read_committed one never does): the work a fault made the job redo,
+         * as its replay from the last checkpoint wrote them again. Counted per stretch of the log:
+         * element i holds those below {@code marks[i]} and at or above {@code marks[i - 1]}, the
+         * last one those at or above the last mark. A mark is taken just before a kill, and the
+         * transaction a kill aborts was written before it, so each fault's count lands in its own
+         * element (the few records written in the milliseconds between a mark and its kill land in
+         * the next). Call once every transaction has ended.
+         */
+        long[] recomputed(List<Map<Integer, Long>> marks) {
+            java.util.Set<Long> committed = offsets("read_committed", (p, o) -> {});
+            long[] counts = new long[marks.size() + 1];
+            offsets(
+                    "read_uncommitted",
+                    (partition, offset) -> {
+                        if (!committed.contains(((long) partition << 48) | offset)) {
+                            int i = 0;
+                            while (i < marks.size()
+                                    && offset >= marks.get(i).getOrDefault(partition, 0L)) {
+                                i++;
+                            }
+                            counts[i]++;
+                        }
+                    });
+            return counts;
+        }
+
+        /**
+         * Reads the whole predictions topic at {@code isolation}, up to its end as that isolation
+         * level sees it; returns the offsets read (partition in the high 16 bits).
+         */
+        private java.util.Set<Long> offsets(
+                String isolation, java.util.function.BiConsumer<Integer, Long> each) {
+            Properties p = new Properties();
+            p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
+            p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+            java.util.Set<Long> seen = new java.util.HashSet<>();
+            try (KafkaConsumer<byte[], byte[]> c =
+                    new KafkaConsumer<>(
+                            p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                List<TopicPartition> parts = new ArrayList<>();
+                for (PartitionInfo i : c.partitionsFor(predictions)) {
+                    parts.add(new TopicPartition(predictions, i.partition()));
+                }
+                c.assign(parts);
+                c.seekToBeginning(parts);
+                Map<TopicPartition, Long> end = c.endOffsets(parts);
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+                    if (System.nanoTime() > deadline) {
+                        throw new IllegalStateException(
+                                "could not read " + predictions + " to its end " + end);
+                    }
+                    for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                        seen.add(((long) r.partition() << 48) | r.offset());
+                        each.accept(r.partition(), r.offset());
+                    }
+                }
+            }
+            return seen;
         }
 
         void awaitAtLeast(int n) throws InterruptedException {
