@@ -219,7 +219,7 @@ public final class FmstreamJob {
             BundleManifest manifest,
             BundleManifest.HeadSpec head) {
         return embeddings
-                .map(
+                .flatMap(
                         new HeadFunction(
                                 settings.bundleUri,
                                 manifest.encoder().sha256(),

@@ -31,6 +31,7 @@ public final class FmstreamMetrics {
     public static final String INFERENCE_SECONDS = "fmstream_inference_seconds";
     public static final String EMBEDDINGS = "fmstream_embeddings";
     public static final String PREDICTIONS = "fmstream_predictions";
+    public static final String HEAD_FAILURES = "fmstream_head_failures";
     public static final String RECORDING_PREDICTIONS = "fmstream_recording_predictions";
     public static final String WRITTEN_LATENCY_SECONDS = "fmstream_written_latency_seconds";
     public static final String BUNDLE_INFO = "fmstream_bundle_info";
@@ -169,6 +170,13 @@ public final class FmstreamMetrics {
                             "each head",
                             "Window predictions produced, by task and predicted label (label"
                                     + " value for regression tasks)."),
+                    counter(
+                            HEAD_FAILURES,
+                            List.of(TASK),
+                            "each head",
+                            "Windows a task's head failed on (an ONNX Runtime error): no"
+                                    + " prediction for that task, the other tasks unaffected; the"
+                                    + " embedding is on the embeddings topic."),
                     counter(
                             RECORDING_PREDICTIONS,
                             List.of(),

@@ -33,10 +33,11 @@ import picocli.CommandLine;
  * The operations kit against a live job: Debian's Prometheus scrapes both reporters of a running
  * job (fed by the simulator) and evaluates {@code docker/prometheus/rules/fmstream.rules.yml}
  * (windows shortened to seconds, see {@link LocalPrometheus}). Every expression of the Grafana
- * dashboard returns series; injected faults fire their alerts (bad records: dead letters; the
- * simulator stopping: input stopped; the job gone: no bundle in service) and the others stay silent
- * while the job is healthy; the fleet-wide fraction of predictions written within 250 ms, 1 s and 5
- * s computed in PromQL from the histogram agrees with a consumer's own measurement.
+ * dashboard returns series; injected faults fire their alerts (a second job whose rhythm head fails
+ * at every run: task without predictions; bad records: dead letters; the simulator stopping: input
+ * stopped; the job gone: no bundle in service) and the others stay silent while the job is healthy;
+ * the fleet-wide fraction of predictions written within 250 ms, 1 s and 5 s computed in PromQL from
+ * the histogram agrees with a consumer's own measurement.
  */
 class PrometheusAlertsIntegrationTest {
 
@@ -51,15 +52,16 @@ class PrometheusAlertsIntegrationTest {
             new MiniClusterExtension(
                     new MiniClusterResourceConfiguration.Builder()
                             .setNumberTaskManagers(1)
-                            // One slot more for the accuracy job.
-                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM + 1)
+                            // The job, the accuracy job and the job with a failing head.
+                            .setNumberSlotsPerTaskManager(2 * RunningJob.PARALLELISM + 1)
                             .setConfiguration(
                                     PrometheusScrape.reporterConfiguration(
                                             FMSTREAM_PORT, FLINK_PORT))
                             .build());
 
     @Test
-    void dashboardExpressionsReturnDataAndInjectedFaultsFireTheirAlerts() throws Exception {
+    void dashboardExpressionsReturnDataAndInjectedFaultsFireTheirAlerts(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
         String suffix = IntegrationSettings.uniqueSuffix();
         Configuration conf = IntegrationSettings.forRun(KAFKA.bootstrapServers(), suffix);
         // Lost chunks (below) hold the windows behind them until the gap is decided: with 3 s of
@@ -72,6 +74,9 @@ class PrometheusAlertsIntegrationTest {
                                 "127.0.0.1:" + FMSTREAM_PORT,
                                 "127.0.0.1:" + FLINK_PORT,
                                 "127.0.0.1:" + PROBE_PORT))) {
+            // Fault 0, beside the job from the start: a second job whose bundle's rhythm head fails
+            // at every run (it loads like a good one), fed one burst of input once it runs.
+            FailingHead failing = FailingHead.start(tmp);
             RunningJob job = RunningJob.start(conf, "prometheus-it-" + suffix, input -> input);
             String predictionsTopic = job.settings.predictionsTopic;
             // The accuracy job beside it, scoring the predictions against the simulator's truth.
@@ -112,10 +117,13 @@ class PrometheusAlertsIntegrationTest {
             // When the probe stopped serving its metrics: Prometheus's last scrape of it is just
             // before.
             CompletableFuture<Long> probeEnded = probe.thenApply(rc -> System.currentTimeMillis());
+            failing.feed(prometheus);
             await(
                     "windows in Prometheus",
                     Duration.ofSeconds(90),
                     () -> !prometheus.query("sum(fmstream_windows_emitted_total) > 0").isEmpty());
+
+            failing.check(prometheus);
 
             // Healthy: no alert but the dead-letter one may fire once bad records come in.
             assertThat(prometheus.firing()).isEmpty();
@@ -239,6 +247,187 @@ class PrometheusAlertsIntegrationTest {
                     "FmstreamModelNotServing",
                     Duration.ofSeconds(60),
                     () -> prometheus.firing().contains("FmstreamModelNotServing"));
+        }
+    }
+
+    /**
+     * A job whose bundle's rhythm head loads but fails at every run ({@code failing-head.onnx},
+     * made by {@code model-artifacts/recipe/failing_head_fixture.py}), without restarts, fed one
+     * burst of 2 devices x 40 s. The job must keep running, write every window's embedding and the
+     * other two tasks' predictions, count every rhythm failure, and fire {@code
+     * FmstreamTaskWithoutPredictions} for that job and task only.
+     */
+    private static final class FailingHead {
+        static final int DEVICES = 2;
+        static final int SECONDS = 40;
+        final RunningJob job;
+        final String name;
+
+        private FailingHead(RunningJob job, String name) {
+            this.job = job;
+            this.name = name;
+        }
+
+        static FailingHead start(java.nio.file.Path tmp) throws Exception {
+            String suffix = IntegrationSettings.uniqueSuffix();
+            Configuration conf = IntegrationSettings.forRun(KAFKA.bootstrapServers(), suffix);
+            conf.set(FmstreamOptions.BUNDLE, bundle(tmp.resolve("bundle")).toUri().toString());
+            String name = "failing-head-" + suffix;
+            return new FailingHead(RunningJob.start(conf, name, input -> input, null, false), name);
+        }
+
+        /**
+         * The burst, once the job's embed operator runs (its bundle in Prometheus), so that its
+         * outputs are not late for a job still starting.
+         */
+        void feed(LocalPrometheus prometheus) throws Exception {
+            await(
+                    "the failing-head job running",
+                    Duration.ofSeconds(90),
+                    () ->
+                            !prometheus
+                                    .query("fmstream_bundle_info{job_name=\"" + name + "\"}")
+                                    .isEmpty());
+            long t0 =
+                    Math.floorDiv(
+                                    System.currentTimeMillis() * 1000L - SECONDS * 1_000_000L,
+                                    5_000_000L)
+                            * 5_000_000L;
+            RecordCodec<io.fmstream.schemas.SensorChunk> codec =
+                    RecordCodec.forType(io.fmstream.schemas.SensorChunk.class);
+            for (int d = 0; d < DEVICES; d++) {
+                io.fmstream.data.sim.SimulatedDevice device =
+                        new io.fmstream.data.sim.SimulatedDevice(
+                                "failing-head-" + d,
+                                300 + d,
+                                250,
+                                t0,
+                                io.fmstream.data.sim.HeartRateProfile.resting(62 + 7 * d));
+                for (int second = 0; second < SECONDS; second++) {
+                    KAFKA.produce(
+                            job.settings.sensorTopic,
+                            ("failing-head-" + d).getBytes(StandardCharsets.UTF_8),
+                            codec.encode(device.nextChunk(250)));
+                }
+            }
+        }
+
+        /** The fixture bundle with its rhythm head replaced by the failing one. */
+        private static java.nio.file.Path bundle(java.nio.file.Path dir) throws Exception {
+            java.nio.file.Path from = IntegrationSettings.fixtureBundle();
+            try (var files = java.nio.file.Files.walk(from)) {
+                for (java.nio.file.Path f : files.toList()) {
+                    java.nio.file.Path to = dir.resolve(from.relativize(f).toString());
+                    if (java.nio.file.Files.isDirectory(f)) {
+                        java.nio.file.Files.createDirectories(to);
+                    } else {
+                        java.nio.file.Files.copy(f, to);
+                    }
+                }
+            }
+            byte[] head;
+            try (var in =
+                    PrometheusAlertsIntegrationTest.class.getResourceAsStream(
+                            "failing-head.onnx")) {
+                head = in.readAllBytes();
+            }
+            ObjectMapper json = new ObjectMapper();
+            var manifest =
+                    (com.fasterxml.jackson.databind.node.ObjectNode)
+                            json.readTree(dir.resolve("manifest.json").toFile());
+            for (JsonNode h : manifest.get("heads")) {
+                if (h.get("task").asText().equals("rhythm")) {
+                    java.nio.file.Files.write(dir.resolve(h.get("file").asText()), head);
+                    ((com.fasterxml.jackson.databind.node.ObjectNode) h)
+                            .put(
+                                    "sha256",
+                                    java.util.HexFormat.of()
+                                            .formatHex(
+                                                    java.security.MessageDigest.getInstance(
+                                                                    "SHA-256")
+                                                            .digest(head)));
+                }
+            }
+            json.writerWithDefaultPrettyPrinter()
+                    .writeValue(dir.resolve("manifest.json").toFile(), manifest);
+            return dir;
+        }
+
+        /**
+         * Waits for the alert, checks what the job wrote and counted, cancels the job and waits for
+         * the alert to end.
+         */
+        void check(LocalPrometheus prometheus) throws Exception {
+            String alert =
+                    "ALERTS{alertname=\"FmstreamTaskWithoutPredictions\",alertstate=\"firing\"}";
+            // Fired at some point since the burst: it ends by itself 30 s (the test's rate
+            // window) after the burst's last embedding.
+            String fired = "max by (job_name, task) (max_over_time(" + alert + "[3m]))";
+            await(
+                    "FmstreamTaskWithoutPredictions for the failing head",
+                    Duration.ofSeconds(90),
+                    () -> !prometheus.query(fired).isEmpty());
+            List<JsonNode> firing = prometheus.query(fired);
+            assertThat(firing).hasSize(1);
+            assertThat(firing.get(0).at("/metric/job_name").asText()).isEqualTo(name);
+            assertThat(firing.get(0).at("/metric/task").asText()).isEqualTo("rhythm");
+
+            // Every window of the burst embedded (2 devices x 6 complete windows), the other
+            // tasks predicted each, rhythm none, every rhythm failure counted.
+            int windows = DEVICES * ((SECONDS - 10) / 5);
+            String embeddings = "sum(fmstream_embeddings_total{job_name=\"" + name + "\"})";
+            await(
+                    "the burst's windows embedded",
+                    Duration.ofSeconds(60),
+                    () -> value(prometheus, embeddings) >= windows);
+            java.util.Map<String, Integer> byTask = new java.util.TreeMap<>();
+            RecordCodec<Prediction> codec = RecordCodec.forType(Prediction.class);
+            for (ConsumerRecord<byte[], byte[]> r :
+                    KAFKA.drainUntilQuiet(
+                            job.settings.predictionsTopic,
+                            Duration.ofSeconds(3),
+                            Duration.ofSeconds(30))) {
+                Prediction p = codec.decode(r.value());
+                if (p.getScope() == PredictionScope.WINDOW) {
+                    byTask.merge(p.getTask(), 1, Integer::sum);
+                }
+            }
+            int written =
+                    KAFKA.drainUntilQuiet(
+                                    job.settings.embeddingsTopic,
+                                    Duration.ofSeconds(1),
+                                    Duration.ofSeconds(30))
+                            .size();
+            double failures =
+                    value(
+                            prometheus,
+                            "sum(fmstream_head_failures_total{job_name=\""
+                                    + name
+                                    + "\",task=\"rhythm\"})");
+            System.out.printf(
+                    "failing head: %d embeddings written, predictions by task %s, rhythm"
+                            + " failures counted %.0f%n",
+                    written, byTask, failures);
+            assertThat(written).isGreaterThanOrEqualTo(windows);
+            assertThat(byTask)
+                    .containsExactly(
+                            java.util.Map.entry("heart_rate", written),
+                            java.util.Map.entry("signal_quality", written));
+            assertThat(failures).isEqualTo(written);
+            // Without restarts, a failure that reached Flink would have failed the job.
+            assertThat(job.client.getJobStatus().get())
+                    .isEqualTo(org.apache.flink.api.common.JobStatus.RUNNING);
+
+            job.close();
+            await(
+                    "no alert once the failing-head job is gone",
+                    Duration.ofSeconds(60),
+                    () -> prometheus.firing().isEmpty());
+        }
+
+        private static double value(LocalPrometheus prometheus, String promql) throws Exception {
+            List<JsonNode> r = prometheus.query(promql);
+            return r.isEmpty() ? 0 : r.get(0).at("/value/1").asDouble();
         }
     }
 

@@ -9,18 +9,34 @@ import io.fmstream.job.io.FlinkBundleFiles;
 import io.fmstream.metrics.FmstreamMetrics;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.functions.RichFlatMapFunction;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.operators.StreamingRuntimeContext;
+import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One downstream task: applies its head to every embedding. Each task is its own operator, so tasks
  * run as parallel branches over the one embedding stream and the encoder runs once per window
  * however many tasks there are. The ONNX session is shared with every other operator of the
  * TaskManager that uses the same file.
+ *
+ * <p>A head that fails on a window (an ONNX Runtime error: a graph that loads but cannot run, a
+ * kernel failing) costs that task's prediction of that window, not the job: the failure is counted
+ * ({@code fmstream_head_failures_total{task}}) and logged, and the other tasks go on. Rethrowing
+ * would restart the whole job, and since such failures repeat on every window, every task would
+ * stop in a restart loop because of one head. Nothing is lost for good: the window's embedding is
+ * on the embeddings topic, to be scored again once the head is fixed, and {@code
+ * FmstreamTaskWithoutPredictions} pages when a task predicts nothing.
  */
-public class HeadFunction extends RichMapFunction<EmbeddingRecord, PredictionRecord> {
+public class HeadFunction extends RichFlatMapFunction<EmbeddingRecord, PredictionRecord> {
     private static final long serialVersionUID = 1L;
+
+    private static final Logger LOG = LoggerFactory.getLogger(HeadFunction.class);
+
+    /** A failing head is logged at most this often (with the count since), not per window. */
+    private static final long LOG_EVERY_MILLIS = 60_000;
 
     private final String bundleUri;
     private final String encoderSha256;
@@ -35,6 +51,10 @@ public class HeadFunction extends RichMapFunction<EmbeddingRecord, PredictionRec
     private transient java.util.Map<String, Counter> predictions;
 
     private transient org.apache.flink.metrics.MetricGroup byTask;
+
+    private transient Counter failures;
+    private transient long failuresSinceLog;
+    private transient long lastFailureLogMillis;
 
     /**
      * @param encoderSha256 the encoder the job was built with (its manifest at submission); checked
@@ -78,12 +98,48 @@ public class HeadFunction extends RichMapFunction<EmbeddingRecord, PredictionRec
                     byTask.addGroup(FmstreamMetrics.LABEL, label)
                             .counter(FmstreamMetrics.PREDICTIONS));
         }
+        failures = byTask.counter(FmstreamMetrics.HEAD_FAILURES);
+        lastFailureLogMillis = Long.MIN_VALUE;
     }
 
     @Override
-    public PredictionRecord map(EmbeddingRecord e) {
+    public void flatMap(EmbeddingRecord e, Collector<PredictionRecord> out) {
         single[0] = e.embedding;
-        float[] output = head.apply(single)[0];
+        float[] output;
+        try {
+            output = head.apply(single)[0];
+        } catch (RuntimeException failure) {
+            failed(e, failure);
+            return;
+        }
+        out.collect(predict(e, output));
+    }
+
+    private void failed(EmbeddingRecord e, RuntimeException failure) {
+        failures.inc();
+        failuresSinceLog++;
+        long now = System.currentTimeMillis();
+        if (lastFailureLogMillis == Long.MIN_VALUE
+                || now - lastFailureLogMillis >= LOG_EVERY_MILLIS) {
+            LOG.error(
+                    "Head {} ({} {}) of task {} failed: {} window(s) without a prediction since the"
+                            + " last such line (one a minute at most), the latest of device {} at"
+                            + " {}; the other tasks go on",
+                    head.name(),
+                    head.version(),
+                    head.sha256(),
+                    task,
+                    failuresSinceLog,
+                    e.deviceId,
+                    java.time.Instant.EPOCH.plus(
+                            e.windowStartMicros, java.time.temporal.ChronoUnit.MICROS),
+                    failure);
+            lastFailureLogMillis = now;
+            failuresSinceLog = 0;
+        }
+    }
+
+    private PredictionRecord predict(EmbeddingRecord e, float[] output) {
         PredictionRecord p = new PredictionRecord();
         p.deviceId = e.deviceId;
         p.windowStartMicros = e.windowStartMicros;
