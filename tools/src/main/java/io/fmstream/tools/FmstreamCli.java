@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             io.fmstream.tools.bench.HeadBenchCommand.class,
             io.fmstream.tools.eval.EvaluateCommand.class,
             io.fmstream.tools.eval.FitHeadCommand.class,
+            io.fmstream.tools.eval.CompareEncodersCommand.class,
             io.fmstream.tools.audit.AuditCommand.class,
             io.fmstream.tools.cluster.ClusterCommand.class,
             CommandLine.HelpCommand.class
@@ -35,7 +36,7 @@ public final class FmstreamCli implements Runnable {
         throw new CommandLine.ParameterException(
                 spec.commandLine(),
                 "Missing command: simulate, replay, tail, probe, demo, audit, dataset, bench,"
-                        + " bench-heads, evaluate or fit-head");
+                        + " bench-heads, evaluate, fit-head or compare-encoders");
     }
 
     public static void main(String[] args) {

@@ -72,7 +72,12 @@ public final class BundleManifest {
         this.metrics = b.metrics;
     }
 
-    /** The shared encoder: file, hash, tensor names and sizes. */
+    /**
+     * The shared encoder: file, hash, tensor names and sizes. {@code quantizedFrom} is the sha256
+     * of the float32 encoder this one was quantised from ({@code null} for an encoder that was
+     * not): heads trained on that encoder's embeddings serve this one's, which stay within cosine
+     * 0.99 of them (checked when the quantised bundle is made and by its tests).
+     */
     public record EncoderSpec(
             String name,
             String version,
@@ -81,7 +86,14 @@ public final class BundleManifest {
             String inputName,
             String outputName,
             int inputLength,
-            int embeddingDim) {}
+            int embeddingDim,
+            String quantizedFrom) {
+
+        /** Whether a head trained on encoder {@code sha256} may read this encoder's embeddings. */
+        public boolean serves(String headEncoderSha256) {
+            return sha256.equals(headEncoderSha256) || headEncoderSha256.equals(quantizedFrom);
+        }
+    }
 
     /**
      * One downstream head. {@code labels} is empty for regression heads and {@code unit} is {@code
@@ -219,7 +231,10 @@ public final class BundleManifest {
                         c.text(node, p, "inputName"),
                         c.text(node, p, "outputName"),
                         c.positiveInt(node, p, "inputLength"),
-                        c.positiveInt(node, p, "embeddingDim"));
+                        c.positiveInt(node, p, "embeddingDim"),
+                        node.hasNonNull("quantizedFrom")
+                                ? c.sha256(node, p, "quantizedFrom")
+                                : null);
         return c.problems.size() == problemsBefore ? spec : null;
     }
 

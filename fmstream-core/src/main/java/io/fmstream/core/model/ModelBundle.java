@@ -106,7 +106,7 @@ public final class ModelBundle implements AutoCloseable {
                     where);
         }
         for (BundleManifest.HeadSpec head : manifest.heads()) {
-            if (!head.encoderSha256().equals(encoderSpec.sha256())) {
+            if (!encoderSpec.serves(head.encoderSha256())) {
                 throw new BundleException(
                         head.file(),
                         "head '"
@@ -116,7 +116,10 @@ public final class ModelBundle implements AutoCloseable {
                                 + " but the bundle's encoder "
                                 + encoderSpec.file()
                                 + " is "
-                                + encoderSpec.sha256(),
+                                + encoderSpec.sha256()
+                                + (encoderSpec.quantizedFrom() == null
+                                        ? ""
+                                        : ", quantised from " + encoderSpec.quantizedFrom()),
                         where);
             }
         }

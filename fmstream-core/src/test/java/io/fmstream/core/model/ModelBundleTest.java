@@ -200,6 +200,48 @@ class ModelBundleTest {
                                 + encoderSha);
     }
 
+    /**
+     * A quantised encoder serves heads trained on the encoder it was quantised from, and only
+     * those: a head trained on a third encoder is still refused, the message naming both.
+     */
+    @Test
+    void aQuantisedEncoderServesHeadsOfItsOriginalOnly() throws IOException {
+        String original = "0123456789abcdef".repeat(4);
+        String third = "fedcba9876543210".repeat(4);
+        Path served =
+                FixtureBundle.copyWithManifest(
+                        tmp.resolve("q1"),
+                        m -> {
+                            ((ObjectNode) m.get("encoder")).put("quantizedFrom", original);
+                            for (var h : m.get("heads")) {
+                                ((ObjectNode) h).put("encoderSha256", original);
+                            }
+                        });
+        try (ModelBundle bundle = ModelBundle.load(served, THREADS)) {
+            assertThat(bundle.manifest().encoder().quantizedFrom()).isEqualTo(original);
+            assertThat(bundle.heads()).hasSize(3);
+        }
+        Path refused =
+                FixtureBundle.copyWithManifest(
+                        tmp.resolve("q2"),
+                        m -> {
+                            ((ObjectNode) m.get("encoder")).put("quantizedFrom", original);
+                            ((ObjectNode) m.get("heads").get(2)).put("encoderSha256", third);
+                        });
+        assertThatThrownBy(() -> ModelBundle.load(refused, THREADS))
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining("was trained on encoder sha256 " + third)
+                .hasMessageContaining(", quantised from " + original);
+        Path malformed =
+                FixtureBundle.copyWithManifest(
+                        tmp.resolve("q3"),
+                        m -> ((ObjectNode) m.get("encoder")).put("quantizedFrom", "v2"));
+        assertThatThrownBy(() -> ModelBundle.load(malformed, THREADS))
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining(
+                        "encoder.quantizedFrom: 'v2' is not 64 lower-case hex digits");
+    }
+
     @Test
     void refusesWrongInputLengthNamingTheShape() throws IOException {
         // A self-consistent manifest (100 Hz x 5 s = 500 samples) that does not fit the model.
