@@ -1,5 +1,6 @@
 package io.fmstream.tools.cluster;
 
+import io.fmstream.kafka.GroupLag;
 import io.fmstream.kafka.Topics;
 import io.fmstream.local.ChildJvm;
 import java.awt.BasicStroke;
@@ -12,18 +13,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
 
 /**
  * A bounded soak of the multi-process deployment: the job and the simulator run for a fixed time
@@ -116,22 +112,17 @@ public final class Soak {
         return new Sample(minutes, heap / 1e6, rss, size, duration, lag(), event);
     }
 
+    /**
+     * The job's consumer-group lag on the sensor topic, as the probe measures it ({@link GroupLag}:
+     * last stable offset minus committed offset); -1 when it cannot be read.
+     */
     private long lag() {
         try (Admin admin = cluster.kafka().admin()) {
-            Map<TopicPartition, OffsetAndMetadata> committed =
-                    admin.listConsumerGroupOffsets("fmstream")
-                            .partitionsToOffsetAndMetadata()
-                            .get(10, TimeUnit.SECONDS);
-            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            for (int p = 0; p < ClusterSpec.PARTITIONS; p++) {
-                latest.put(new TopicPartition(Topics.SENSOR_CHUNKS, p), OffsetSpec.latest());
-            }
-            long lag = 0;
-            for (var e : admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS).entrySet()) {
-                OffsetAndMetadata c = committed.get(e.getKey());
-                lag += e.getValue().offset() - (c == null ? 0 : c.offset());
-            }
-            return lag;
+            return GroupLag.byTopic(
+                            admin,
+                            io.fmstream.job.FmstreamOptions.CONSUMER_GROUP.defaultValue(),
+                            Duration.ofSeconds(10))
+                    .getOrDefault(Topics.SENSOR_CHUNKS, 0L);
         } catch (Exception e) {
             return -1;
         }
