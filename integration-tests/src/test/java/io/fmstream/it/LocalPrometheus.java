@@ -38,6 +38,15 @@ final class LocalPrometheus implements AutoCloseable {
     private final ObjectMapper json = new ObjectMapper();
 
     static LocalPrometheus start(List<String> targets) throws Exception {
+        return start(targets, rules -> rules);
+    }
+
+    /**
+     * As above, with {@code edit} applied to the (shortened) rules as well: a test scales a
+     * threshold that real time cannot reach in a test, as the windows are scaled.
+     */
+    static LocalPrometheus start(
+            List<String> targets, java.util.function.UnaryOperator<String> edit) throws Exception {
         if (!Files.isExecutable(BINARY)) {
             String why = "prometheus is not installed (apt-get install prometheus)";
             if ("true".equals(System.getenv("CI"))) {
@@ -45,10 +54,11 @@ final class LocalPrometheus implements AutoCloseable {
             }
             Assumptions.assumeTrue(false, why);
         }
-        return new LocalPrometheus(targets);
+        return new LocalPrometheus(targets, edit);
     }
 
-    private LocalPrometheus(List<String> targets) throws Exception {
+    private LocalPrometheus(List<String> targets, java.util.function.UnaryOperator<String> edit)
+            throws Exception {
         dir = Files.createTempDirectory("prometheus-it");
         port = PrometheusScrape.freePort();
         String rules =
@@ -60,7 +70,7 @@ final class LocalPrometheus implements AutoCloseable {
                         // Long enough that start-up transients (the first batch not yet
                         // committed, a probe that has not read yet) do not fire.
                         .replaceAll("(?m)^(\\s*)for: \\S+$", "$1for: 10s");
-        Files.writeString(dir.resolve("fmstream.rules.yml"), rules);
+        Files.writeString(dir.resolve("fmstream.rules.yml"), edit.apply(rules));
         StringBuilder config =
                 new StringBuilder(
                         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
