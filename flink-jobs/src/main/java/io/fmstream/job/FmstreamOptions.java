@@ -300,7 +300,9 @@ public final class FmstreamOptions {
                     .withDescription(
                             "Producer transaction.timeout.ms. Must exceed the checkpoint interval"
                                     + " plus recovery time and stay below the broker's"
-                                    + " transaction.max.timeout.ms (15 min by default).");
+                                    + " transaction.max.timeout.ms (15 min by default); the job"
+                                    + " refuses one under twice the interval (with"
+                                    + " exactly-once delivery).");
 
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
             ConfigOptions.key("fmstream.checkpoint-interval")

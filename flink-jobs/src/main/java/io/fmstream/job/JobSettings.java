@@ -113,6 +113,23 @@ public final class JobSettings implements Serializable {
         transactionalIdPrefix = c.get(FmstreamOptions.TRANSACTIONAL_ID_PREFIX);
         transactionTimeout = positiveDuration(c, FmstreamOptions.TRANSACTION_TIMEOUT);
         checkpointInterval = positiveDuration(c, FmstreamOptions.CHECKPOINT_INTERVAL);
+        // A transaction is committed at the checkpoint after it opened: with a timeout no longer
+        // than the interval, the broker would abort every transaction before its commit and the
+        // exactly-once sinks would lose everything (Flink's connector only logs that).
+        if (delivery == FmstreamOptions.Delivery.EXACTLY_ONCE
+                && transactionTimeout.compareTo(checkpointInterval.multipliedBy(2)) < 0) {
+            throw new IllegalArgumentException(
+                    FmstreamOptions.TRANSACTION_TIMEOUT.key()
+                            + " ("
+                            + transactionTimeout
+                            + ") must be at least twice "
+                            + FmstreamOptions.CHECKPOINT_INTERVAL.key()
+                            + " ("
+                            + checkpointInterval
+                            + "), and should exceed the interval plus recovery time: a"
+                            + " transaction is committed only when the checkpoint after it"
+                            + " completes, and the broker aborts it at the timeout");
+        }
         watermarkOutOfOrderness = c.get(FmstreamOptions.WATERMARK_OUT_OF_ORDERNESS);
         sourceIdleness = positiveDuration(c, FmstreamOptions.SOURCE_IDLENESS);
         sourceBounded = c.get(FmstreamOptions.SOURCE_BOUNDED);

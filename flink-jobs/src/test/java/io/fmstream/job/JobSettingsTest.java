@@ -103,4 +103,22 @@ class JobSettingsTest {
         e.set(FmstreamOptions.WINDOW_HOP, Duration.ZERO);
         assertThatThrownBy(() -> JobSettings.from(e)).hasMessageContaining("fmstream.window.hop");
     }
+
+    /** A transaction timeout the broker would reach before the commit loses every output. */
+    @Test
+    void refusesATransactionTimeoutShorterThanTwoCheckpointIntervals() {
+        Configuration c = FmstreamJob.parseArgs(REQUIRED);
+        c.set(FmstreamOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(30));
+        c.set(FmstreamOptions.TRANSACTION_TIMEOUT, Duration.ofSeconds(45));
+        assertThatThrownBy(() -> JobSettings.from(c))
+                .hasMessageStartingWith(
+                        "fmstream.transaction-timeout (PT45S) must be at least twice"
+                                + " fmstream.checkpoint-interval (PT30S)");
+        c.set(FmstreamOptions.TRANSACTION_TIMEOUT, Duration.ofSeconds(60));
+        assertThat(JobSettings.from(c).transactionTimeout).isEqualTo(Duration.ofSeconds(60));
+        // Without transactions the timeout is not used.
+        c.set(FmstreamOptions.TRANSACTION_TIMEOUT, Duration.ofSeconds(45));
+        c.set(FmstreamOptions.DELIVERY, FmstreamOptions.Delivery.AT_LEAST_ONCE);
+        assertThat(JobSettings.from(c).delivery).isEqualTo(FmstreamOptions.Delivery.AT_LEAST_ONCE);
+    }
 }
