@@ -1,12 +1,14 @@
 package io.fmstream.tools.eval;
 
 import io.fmstream.core.model.ModelBundle;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -26,6 +28,8 @@ import picocli.CommandLine.Option;
                         + " dataset: embedding cosine, the reference heads' metrics on both, and"
                         + " speed.")
 public final class CompareEncodersCommand implements Callable<Integer> {
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--reference", required = true, description = "Reference bundle folder.")
     Path reference;
@@ -62,26 +66,28 @@ public final class CompareEncodersCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
         EncoderComparison.Windows w = EncoderComparison.Windows.read(dataset);
         try (ModelBundle ref = ModelBundle.load(reference, 1);
                 ModelBundle cand = ModelBundle.load(candidate, 1)) {
             float[][] r = embed(ref, w.windows());
             float[][] c = embed(cand, w.windows());
-            System.out.printf(
+            out.printf(
                     "reference %s (encoder %s), candidate %s (encoder %s), dataset %s%n",
                     ref.manifest().bundleId(),
                     ref.manifest().encoder().sha256().substring(0, 12),
                     cand.manifest().bundleId(),
                     cand.manifest().encoder().sha256().substring(0, 12),
                     dataset);
-            System.out.println("embeddings: " + EncoderComparison.cosines(r, c));
+            out.println("embeddings: " + EncoderComparison.cosines(r, c));
             for (EncoderComparison.TaskMetric m : EncoderComparison.taskMetrics(ref, r, c, w)) {
-                System.out.println("head " + m);
+                out.println("head " + m);
             }
             if (rounds > 0) {
-                speed(ref, cand, w.windows());
+                speed(out, ref, cand, w.windows());
             }
         }
+        out.flush();
         return 0;
     }
 
@@ -100,7 +106,7 @@ public final class CompareEncodersCommand implements Callable<Integer> {
         return out.toArray(new float[0][]);
     }
 
-    private void speed(ModelBundle ref, ModelBundle cand, float[][] windows) {
+    private void speed(PrintWriter out, ModelBundle ref, ModelBundle cand, float[][] windows) {
         float[][] input = new float[batch][];
         for (int i = 0; i < batch; i++) {
             input[i] = windows[i % windows.length];
@@ -110,7 +116,7 @@ public final class CompareEncodersCommand implements Callable<Integer> {
             double a = rate(ref, input);
             double b = rate(cand, input);
             ratios[round] = b / a;
-            System.out.printf(
+            out.printf(
                     Locale.ROOT,
                     "speed round %d, batch %d, 1 thread: reference %.0f windows/s, candidate %.0f"
                             + " windows/s, %.2fx%n",
@@ -121,7 +127,7 @@ public final class CompareEncodersCommand implements Callable<Integer> {
                     ratios[round]);
         }
         Arrays.sort(ratios);
-        System.out.printf(
+        out.printf(
                 Locale.ROOT,
                 "speed: candidate / reference, median of %d rounds: %.2fx%n",
                 rounds,

@@ -66,5 +66,25 @@ class QuantisedBundleTest {
                 assertThat(metrics).isNotEmpty().allMatch(EncoderComparison.TaskMetric::within);
             }
         }
+        // The command a user runs prints the same verdicts, and a speed ratio.
+        FewLabelCommandsTest.Run run =
+                FewLabelCommandsTest.run(
+                        "compare-encoders",
+                        "--reference",
+                        models.resolve("ecg-fm-v2").toString(),
+                        "--candidate",
+                        models.resolve("ecg-fm-v2-int8").toString(),
+                        "--dataset",
+                        simulated.toString(),
+                        "--rounds",
+                        "1",
+                        "--seconds",
+                        "0.5");
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out())
+                .contains("embeddings: 557 windows: cosine min 0.99", "0 below 0.99")
+                .contains("head rhythm window accuracy", "head heart_rate MAE (bpm)")
+                .doesNotContain("OUTSIDE")
+                .containsPattern("speed: candidate / reference, median of 1 rounds: [0-9.]+x");
     }
 }
