@@ -224,7 +224,7 @@ class ClusterFaultIT {
     void aCorruptModelFileFailsTheRestartNamingTheFileAndNothingHalfLoadedIsServed()
             throws Exception {
         Path bundle = dir.resolve("bundle-copy");
-        copyTree(RepositoryLayout.fixtureBundle(), bundle);
+        TestFiles.copyTree(RepositoryLayout.fixtureBundle(), bundle);
         Run run = new Run("model");
         String job = run.submit(List.of(), bundle.toUri().toString());
         int half = SECONDS / 2;
@@ -275,19 +275,6 @@ class ClusterFaultIT {
         assertSameAsFaultFree(run, got);
     }
 
-    private static void copyTree(Path from, Path to) throws java.io.IOException {
-        try (var all = java.nio.file.Files.walk(from)) {
-            for (Path p : all.toList()) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (java.nio.file.Files.isDirectory(p)) {
-                    java.nio.file.Files.createDirectories(target);
-                } else {
-                    java.nio.file.Files.copy(p, target);
-                }
-            }
-        }
-    }
-
     /**
      * A bundle roll-out through a savepoint: the job serving the fixture bundle is stopped with a
      * savepoint and the same job restored from it with {@code ecg-fm-v2}. Every window is predicted
@@ -320,8 +307,12 @@ class ClusterFaultIT {
                 byEncoder, run.duplicates(), run.recomputed(List.of())[0]);
         assertThat(run.duplicates()).as("windows predicted twice").isZero();
         assertThat(got.keySet()).isEqualTo(expected.keySet());
-        String fixtureSha = sha256(RepositoryLayout.fixtureBundle().resolve("encoder.onnx"));
-        String v2Sha = sha256(RepositoryLayout.defaultBundle().resolve("encoder.onnx"));
+        String fixtureSha =
+                io.fmstream.core.model.Sha256.hex(
+                        RepositoryLayout.fixtureBundle().resolve("encoder.onnx"));
+        String v2Sha =
+                io.fmstream.core.model.Sha256.hex(
+                        RepositoryLayout.defaultBundle().resolve("encoder.onnx"));
         assertThat(byEncoder.keySet()).containsExactlyInAnyOrder(fixtureSha, v2Sha);
         assertThat(byEncoder.get(fixtureSha)).isGreaterThanOrEqualTo(firstPart);
         // The old encoder's outputs are the fault-free run's.
@@ -335,13 +326,6 @@ class ClusterFaultIT {
                         }
                     }
                 });
-    }
-
-    private static String sha256(Path file) throws Exception {
-        return java.util.HexFormat.of()
-                .formatHex(
-                        java.security.MessageDigest.getInstance("SHA-256")
-                                .digest(java.nio.file.Files.readAllBytes(file)));
     }
 
     /** The newest retained checkpoint of {@code job} (a {@code chk-N} folder with metadata). */

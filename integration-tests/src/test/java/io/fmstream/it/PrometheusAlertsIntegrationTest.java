@@ -314,17 +314,7 @@ class PrometheusAlertsIntegrationTest {
 
         /** The fixture bundle with its rhythm head replaced by the failing one. */
         private static java.nio.file.Path bundle(java.nio.file.Path dir) throws Exception {
-            java.nio.file.Path from = IntegrationSettings.fixtureBundle();
-            try (var files = java.nio.file.Files.walk(from)) {
-                for (java.nio.file.Path f : files.toList()) {
-                    java.nio.file.Path to = dir.resolve(from.relativize(f).toString());
-                    if (java.nio.file.Files.isDirectory(f)) {
-                        java.nio.file.Files.createDirectories(to);
-                    } else {
-                        java.nio.file.Files.copy(f, to);
-                    }
-                }
-            }
+            TestFiles.copyTree(IntegrationSettings.fixtureBundle(), dir);
             byte[] head;
             try (var in =
                     PrometheusAlertsIntegrationTest.class.getResourceAsStream(
@@ -339,13 +329,7 @@ class PrometheusAlertsIntegrationTest {
                 if (h.get("task").asText().equals("rhythm")) {
                     java.nio.file.Files.write(dir.resolve(h.get("file").asText()), head);
                     ((com.fasterxml.jackson.databind.node.ObjectNode) h)
-                            .put(
-                                    "sha256",
-                                    java.util.HexFormat.of()
-                                            .formatHex(
-                                                    java.security.MessageDigest.getInstance(
-                                                                    "SHA-256")
-                                                            .digest(head)));
+                            .put("sha256", io.fmstream.core.model.Sha256.hex(head));
                 }
             }
             json.writerWithDefaultPrettyPrinter()

@@ -83,7 +83,7 @@ class SavepointFixtureGenerator {
         }
         Path target = SavepointFixture.savepoint();
         deleteTree(target);
-        copyTree(Path.of(java.net.URI.create(savepoint)), target);
+        TestFiles.copyTree(Path.of(java.net.URI.create(savepoint)), target);
 
         // Phase B from the copied savepoint: what every later restore must reproduce.
         KAFKA.produceAll(fixture.phaseB);
@@ -155,19 +155,6 @@ class SavepointFixtureGenerator {
         }
         throw new AssertionError(
                 "the job did not commit the end of phase A " + end + " within 60 s");
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> paths = Files.walk(from)) {
-            for (Path p : paths.toList()) {
-                Path dest = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(dest);
-                } else {
-                    Files.copy(p, dest);
-                }
-            }
-        }
     }
 
     private static void deleteTree(Path dir) throws IOException {

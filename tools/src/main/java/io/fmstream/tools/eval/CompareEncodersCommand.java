@@ -3,9 +3,7 @@ package io.fmstream.tools.eval;
 import io.fmstream.core.model.ModelBundle;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -70,8 +68,8 @@ public final class CompareEncodersCommand implements Callable<Integer> {
         EncoderComparison.Windows w = EncoderComparison.Windows.read(dataset);
         try (ModelBundle ref = ModelBundle.load(reference, 1);
                 ModelBundle cand = ModelBundle.load(candidate, 1)) {
-            float[][] r = embed(ref, w.windows());
-            float[][] c = embed(cand, w.windows());
+            float[][] r = ref.encoder().embed(w.windows());
+            float[][] c = cand.encoder().embed(w.windows());
             out.printf(
                     "reference %s (encoder %s), candidate %s (encoder %s), dataset %s%n",
                     ref.manifest().bundleId(),
@@ -89,21 +87,6 @@ public final class CompareEncodersCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
-    }
-
-    private static float[][] embed(ModelBundle bundle, float[][] windows) {
-        List<float[]> out = new ArrayList<>();
-        for (int i = 0; i < windows.length; i += 64) {
-            out.addAll(
-                    Arrays.asList(
-                            bundle.encoder()
-                                    .embed(
-                                            Arrays.copyOfRange(
-                                                    windows,
-                                                    i,
-                                                    Math.min(windows.length, i + 64)))));
-        }
-        return out.toArray(new float[0][]);
     }
 
     private void speed(PrintWriter out, ModelBundle ref, ModelBundle cand, float[][] windows) {
