@@ -2,7 +2,6 @@ package io.fmstream.local;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -192,7 +191,23 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             for (ChildJvm p : processes) {
-                p.checkAlive();
+                if (!p.isAlive()) {
+                    // Flink writes why it stopped to its log file, not to stdout: both are quoted,
+                    // since a test's folder (and the logs in it) is gone once the test failed.
+                    Path flinkLog = dir.resolve("log/" + p.name() + ".log");
+                    throw new IllegalStateException(
+                            p.name()
+                                    + " (pid "
+                                    + p.pid()
+                                    + ") exited during start; its log "
+                                    + flinkLog
+                                    + " ends:"
+                                    + ChildJvm.tail(flinkLog)
+                                    + "\nits stdout "
+                                    + p.log()
+                                    + ":"
+                                    + ChildJvm.tail(p.log()));
+                }
             }
             String overview = rest("/overview");
             if (overview != null && overview.contains("\"taskmanagers\":" + count + ",")) {
@@ -371,10 +386,8 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+    private static int freePort() {
+        return FreePorts.pick();
     }
 
     @Override

@@ -2,7 +2,6 @@ package io.fmstream.it;
 
 import io.fmstream.metrics.ReporterSettings;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -111,10 +110,6 @@ final class PrometheusScrape {
     }
 
     static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return io.fmstream.local.FreePorts.pick();
     }
 }
