@@ -37,6 +37,33 @@ public final class StreamingResampler {
     private final int halfWidth;
     private final float[] kernel;
 
+    /**
+     * Output spacing in microseconds when the rates allow exact positions (both whole Hz, the
+     * output rate dividing 10^6), else 0. Exact positions make an output's fractional phase a whole
+     * number of millionths of an input sample, so the phases of a device recur exactly (two per
+     * device at 250 -> 100 Hz) and the per-phase weights are computed once, where the double
+     * product {@code j * 10^4 * 250 / 10^6} rounded differently for nearly every output (the
+     * epoch-scale index leaves a double a few significant bits of fraction) and the phase cache
+     * missed.
+     */
+    private final long exactTickMicros;
+
+    private final long exactInRate;
+
+    /** Divides every exact phase's remainder: phase slot = remainder / phaseQuantum. */
+    private final long phaseQuantum;
+
+    /** Per-phase weights by slot, when the number of slots is small enough to index. */
+    private final double[][] phaseTable;
+
+    /** Position of the last {@link #locate} call: integer part and fraction in [0, 1). */
+    private long posFloor;
+
+    private double posFrac;
+
+    /** Phase slot of that position, or -1 (inexact rates: cached by the fraction's bits). */
+    private int posSlot;
+
     /** Outputs of the current call (see {@link Outputs}); not thread-safe, like the callers. */
     private float[] outBuffer = new float[256];
 
@@ -64,6 +91,58 @@ public final class StreamingResampler {
                     r >= 1.0 ? 0.0 : besselI0(KAISER_BETA * Math.sqrt(1.0 - r * r)) / i0Beta;
             kernel[i] = (float) (2.0 * cutoff * sinc(2.0 * cutoff * d) * window);
         }
+        boolean wholeRates =
+                inRateHz == Math.rint(inRateHz)
+                        && outRateHz == Math.rint(outRateHz)
+                        && inRateHz <= 1_000_000
+                        && outRateHz <= 1_000_000
+                        && 1_000_000L % (long) outRateHz == 0;
+        this.exactTickMicros = wholeRates ? 1_000_000L / (long) outRateHz : 0;
+        this.exactInRate = wholeRates ? (long) inRateHz : 0;
+        this.phaseQuantum = wholeRates ? gcd(exactInRate, 1_000_000L) : 1;
+        long slots = 1_000_000L / phaseQuantum;
+        this.phaseTable = wholeRates && slots <= MAX_TABLE_SLOTS ? new double[(int) slots][] : null;
+    }
+
+    /** Phase slots indexed directly (at most 64 K references; 4,000 at 250 Hz, 25,000 at 360). */
+    private static final int MAX_TABLE_SLOTS = 65_536;
+
+    private static long gcd(long a, long b) {
+        while (b != 0) {
+            long t = a % b;
+            a = b;
+            b = t;
+        }
+        return a;
+    }
+
+    /**
+     * Sets {@link #posFloor}, {@link #posFrac} and {@link #posSlot} to the position of output
+     * {@code j} in input-sample units: exactly where the rates allow (see {@link
+     * #exactTickMicros}), else in double arithmetic. Every path that needs an output's position
+     * (streaming, ahead of a gap, the reference) goes through here, so they agree bit for bit.
+     */
+    private void locate(long anchorMicros, long j) {
+        if (exactTickMicros > 0) {
+            try {
+                long num =
+                        Math.multiplyExact(
+                                Math.subtractExact(
+                                        Math.multiplyExact(j, exactTickMicros), anchorMicros),
+                                exactInRate);
+                long rem = Math.floorMod(num, 1_000_000L);
+                posFloor = Math.floorDiv(num, 1_000_000L);
+                posFrac = rem / 1e6;
+                posSlot = (int) (rem / phaseQuantum);
+                return;
+            } catch (ArithmeticException overflow) {
+                // Beyond a long (an anchor or index far outside any real clock): the double path.
+            }
+        }
+        double p = (j * (1e6 / outRate) - anchorMicros) * inRate / 1e6;
+        posFloor = (long) Math.floor(p);
+        posFrac = p - Math.floor(p);
+        posSlot = -1;
     }
 
     /** Input samples on each side of an output's position that contribute to it. */
@@ -136,12 +215,6 @@ public final class StreamingResampler {
         return s.historyStart + s.historyLength;
     }
 
-    /** Position of output {@code j} in input-sample units (fractional input index). */
-    double inputPosition(State s, long j) {
-        double tMicros = j * (1e6 / outRate);
-        return (tMicros - s.anchorMicros) * inRate / 1e6;
-    }
-
     /** Fractional output index at input index {@code n}. */
     private double outIndexAt(State s, long n) {
         double tMicros = s.anchorMicros + n * 1e6 / inRate;
@@ -185,7 +258,8 @@ public final class StreamingResampler {
     }
 
     private void compact(State s) {
-        long keepFrom = (long) Math.floor(inputPosition(s, s.nextOut)) - halfWidth;
+        locate(s.anchorMicros, s.nextOut);
+        long keepFrom = posFloor - halfWidth;
         int drop = (int) Math.max(0, Math.min(s.historyLength, keepFrom - s.historyStart));
         if (drop > 0) {
             System.arraycopy(s.history, drop, s.history, 0, s.historyLength - drop);
@@ -197,21 +271,17 @@ public final class StreamingResampler {
     private void emitReady(State s) {
         long head = inputHead(s);
         while (true) {
-            double p = inputPosition(s, s.nextOut);
-            long hi = (long) Math.floor(p) + halfWidth;
+            locate(s.anchorMicros, s.nextOut);
+            long hi = posFloor + halfWidth;
             if (hi >= head) {
                 break;
             }
             if (produced == outBuffer.length) {
                 outBuffer = java.util.Arrays.copyOf(outBuffer, Math.max(64, 2 * produced));
             }
-            outBuffer[produced++] = interpolate(s, p);
+            outBuffer[produced++] = interpolateLocated(s.history, s.historyStart);
             s.nextOut++;
         }
-    }
-
-    private float interpolate(State s, double p) {
-        return interpolate(s.history, s.historyStart, p);
     }
 
     /**
@@ -222,48 +292,47 @@ public final class StreamingResampler {
      * #supportLast}).
      */
     public float outputAt(long anchorMicros, long j, float[] input, long inputStart) {
-        double p = (j * (1e6 / outRate) - anchorMicros) * inRate / 1e6;
-        return interpolate(input, inputStart, p);
+        locate(anchorMicros, j);
+        return interpolateLocated(input, inputStart);
     }
 
     /** First input index output {@code j} of a stream anchored at {@code anchorMicros} reads. */
     public long supportFirst(long anchorMicros, long j) {
-        double p = (j * (1e6 / outRate) - anchorMicros) * inRate / 1e6;
-        return (long) Math.ceil(p) - halfWidth;
+        locate(anchorMicros, j);
+        return posFloor + (posFrac > 0 ? 1 : 0) - halfWidth;
     }
 
     /** Last input index output {@code j} of a stream anchored at {@code anchorMicros} reads. */
     public long supportLast(long anchorMicros, long j) {
-        double p = (j * (1e6 / outRate) - anchorMicros) * inRate / 1e6;
-        return (long) Math.floor(p) + halfWidth;
+        locate(anchorMicros, j);
+        return posFloor + halfWidth;
     }
 
     /**
-     * The kernel weights of each fractional phase seen, and their sum last: the same phase recurs
-     * every few outputs (rates in a rational ratio), so the weights are computed once per phase
-     * instead of once per tap and output. Bounded; cleared when full.
+     * Inexact rates only: the weights of each fractional phase seen, keyed by the fraction's bits.
+     * Bounded; cleared when full. (Exact rates index {@link #phaseTable}.)
      */
     private final java.util.HashMap<Long, double[]> phaseWeights = new java.util.HashMap<>();
 
     private static final int MAX_PHASES = 1024;
 
-    private float interpolate(float[] history, long historyStart, double p) {
-        long lo = (long) Math.ceil(p) - halfWidth;
-        long hi = (long) Math.floor(p) + halfWidth;
-        double[] w = p >= 2.0 * halfWidth + 2 ? weights(p, lo) : null;
-        if (w == null) {
-            return interpolateDirect(history, historyStart, p);
-        }
-        int first = (int) Math.max(-1, Math.min(Integer.MAX_VALUE, lo - historyStart));
-        long last = hi - historyStart;
-        if (first < 0 || last >= history.length) {
+    /** Weight sets computed so far (a test holds the cache to a few per device). */
+    long phasesComputed;
+
+    /** The output at the last {@link #locate}d position, from the per-phase weights. */
+    private float interpolateLocated(float[] history, long historyStart) {
+        double[] w = weights();
+        long lo = posFloor + (posFrac > 0 ? 1 : 0) - halfWidth;
+        long first = lo - historyStart;
+        int taps = w.length - 1;
+        if (first < 0 || first + taps > history.length) {
             // Outside the known input: unknown, hence missing.
             return Float.NaN;
         }
-        int taps = w.length - 1;
+        int f = (int) first;
         double acc = 0.0;
         for (int k = 0; k < taps; k++) {
-            float x = history[first + k];
+            float x = history[f + k];
             if (Float.isNaN(x)) {
                 return Float.NaN;
             }
@@ -273,20 +342,24 @@ public final class StreamingResampler {
     }
 
     /**
-     * The weights of output position {@code p} (taps {@code lo} to {@code lo + taps - 1}), bit for
-     * bit those {@link #interpolateDirect} computes: for {@code p >= 2 halfWidth + 2} both {@code n
-     * - p} and {@code p - floor(p)} are exact in double arithmetic (Sterbenz), so {@code (n -
-     * floor(p)) - frac} is the same representable number as {@code n - p}, whatever the phase's
-     * integer part. Summed in the same order, the weight sum is identical too.
+     * The weights of the last {@link #locate}d position's phase, tap {@code lo} first, and their
+     * sum last: the same phase recurs every few outputs, so they are computed once per phase
+     * instead of once per tap and output; bit for bit what {@link #outputAtDirect} computes tap by
+     * tap (same distances, same summation order).
      */
-    private double[] weights(double p, long lo) {
-        double floor = Math.floor(p);
-        double frac = p - floor;
-        long key = Double.doubleToRawLongBits(frac);
-        double[] w = phaseWeights.get(key);
+    private double[] weights() {
+        double frac = posFrac;
+        double[] w;
+        Long key = null;
+        if (posSlot >= 0 && phaseTable != null) {
+            w = phaseTable[posSlot];
+        } else {
+            key = Double.doubleToRawLongBits(frac);
+            w = phaseWeights.get(key);
+        }
         if (w == null) {
-            int offset = (int) (lo - (long) floor);
-            int taps = (int) ((long) floor + halfWidth - lo + 1);
+            int offset = (frac > 0 ? 1 : 0) - halfWidth;
+            int taps = halfWidth - offset + 1;
             w = new double[taps + 1];
             double sum = 0.0;
             for (int k = 0; k < taps; k++) {
@@ -295,18 +368,27 @@ public final class StreamingResampler {
                 sum += wk;
             }
             w[taps] = sum;
-            if (phaseWeights.size() >= MAX_PHASES) {
-                phaseWeights.clear();
+            phasesComputed++;
+            if (key == null) {
+                phaseTable[posSlot] = w;
+            } else {
+                if (phaseWeights.size() >= MAX_PHASES) {
+                    phaseWeights.clear();
+                }
+                phaseWeights.put(key, w);
             }
-            phaseWeights.put(key, w);
         }
         return w;
     }
 
-    /** The reference computation, tap by tap; also used near the stream's start. */
-    float interpolateDirect(float[] history, long historyStart, double p) {
-        long lo = (long) Math.ceil(p) - halfWidth;
-        long hi = (long) Math.floor(p) + halfWidth;
+    /**
+     * The reference computation of output {@code j}, tap by tap, without the phase cache: tests
+     * hold {@link #outputAt} and the streaming path to it bit for bit.
+     */
+    float outputAtDirect(long anchorMicros, long j, float[] history, long historyStart) {
+        locate(anchorMicros, j);
+        long lo = posFloor + (posFrac > 0 ? 1 : 0) - halfWidth;
+        long hi = posFloor + halfWidth;
         double acc = 0.0;
         double weightSum = 0.0;
         for (long n = lo; n <= hi; n++) {
@@ -319,7 +401,7 @@ public final class StreamingResampler {
             if (Float.isNaN(x)) {
                 return Float.NaN;
             }
-            double w = kernelAt(Math.abs(n - p));
+            double w = kernelAt(Math.abs((n - posFloor) - posFrac));
             acc += w * x;
             weightSum += w;
         }

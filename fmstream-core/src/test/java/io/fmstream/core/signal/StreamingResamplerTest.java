@@ -182,11 +182,10 @@ class StreamingResamplerTest {
             input[input.length / 2] = Float.NaN; // a missing sample: NaN in both computations
             for (long anchor : new long[] {0L, 1_234_567L, -3_700_000L, T0_MICROS}) {
                 for (long j = 0; j < 12_000; j++) {
-                    double p = (j * (1e6 / 100.0) - anchor) * inRate / 1e6;
                     // Twice: the first computes the phase's weights, the second reads them back.
                     for (int pass = 0; pass < 2; pass++) {
                         float cached = r.outputAt(anchor, j, input, 0);
-                        float direct = r.interpolateDirect(input, 0, p);
+                        float direct = r.outputAtDirect(anchor, j, input, 0);
                         assertThat(Float.floatToRawIntBits(cached))
                                 .as("rate %s anchor %s output %s", inRate, anchor, j)
                                 .isEqualTo(Float.floatToRawIntBits(direct));
@@ -196,5 +195,24 @@ class StreamingResamplerTest {
             }
         }
         assertThat(compared).isEqualTo(7 * 4 * 12_000);
+    }
+
+    @Test
+    void aDeviceAtWholeRatesReusesTheWeightsOfItsFewPhases() {
+        // 250 -> 100 Hz: outputs every 2.5 input samples, so two phases per device, whatever its
+        // anchor; an hour of epoch-time outputs computes them once, not per output.
+        StreamingResampler r = new StreamingResampler(250.0, 100.0);
+        float[] input = new float[250 * 3600 + 200];
+        java.util.Arrays.fill(input, 1f);
+        long anchor = T0_MICROS + 123_457L;
+        long first = (long) Math.ceil((anchor + 1e6) / 1e4);
+        for (long j = first; j < first + 100 * 3500; j++) {
+            assertThat(r.outputAt(anchor, j, input, 0)).isEqualTo(1f);
+        }
+        assertThat(r.phasesComputed).isEqualTo(2);
+        // Inexact rates (44.1 Hz) still agree with the reference, through the bounded map.
+        StreamingResampler odd = new StreamingResampler(44.1, 100.0);
+        assertThat(odd.outputAt(0L, 500L, new float[1000], 0))
+                .isEqualTo(odd.outputAtDirect(0L, 500L, new float[1000], 0));
     }
 }
