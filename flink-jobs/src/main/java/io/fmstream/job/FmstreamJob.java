@@ -243,6 +243,11 @@ public final class FmstreamJob {
     public static void configure(StreamExecutionEnvironment env, JobSettings settings) {
         Configuration pipeline = new Configuration();
         pipeline.set(PipelineOptions.GENERIC_TYPES, false);
+        // A checkpoint that fails once (a slow one under a burst, a storage hiccup) need not
+        // restart the job and redo its work: the sinks' transactions ride to the next checkpoint.
+        pipeline.set(
+                org.apache.flink.configuration.CheckpointingOptions.TOLERABLE_FAILURE_NUMBER,
+                settings.tolerableFailedCheckpoints);
         env.configure(pipeline);
         env.setMaxParallelism(settings.maxParallelism);
         env.enableCheckpointing(

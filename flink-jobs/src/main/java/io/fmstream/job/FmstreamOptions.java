@@ -301,8 +301,8 @@ public final class FmstreamOptions {
                             "Producer transaction.timeout.ms. Must exceed the checkpoint interval"
                                     + " plus recovery time and stay below the broker's"
                                     + " transaction.max.timeout.ms (15 min by default); the job"
-                                    + " refuses one under twice the interval (with"
-                                    + " exactly-once delivery).");
+                                    + " refuses one under (tolerable failed checkpoints + 2)"
+                                    + " intervals (with exactly-once delivery).");
 
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
             ConfigOptions.key("fmstream.checkpoint-interval")
@@ -311,6 +311,23 @@ public final class FmstreamOptions {
                     .withDescription(
                             "Checkpoint interval; exactly-once outputs become visible at each"
                                     + " checkpoint.");
+
+    public static final ConfigOption<Integer> TOLERABLE_FAILED_CHECKPOINTS =
+            ConfigOptions.key("fmstream.checkpoint-tolerable-failures")
+                    .intType()
+                    .defaultValue(3)
+                    .withDescription(
+                            "Consecutive failed checkpoints the job rides out before it restarts"
+                                    + " from its last completed one (Flink's default is 0: one"
+                                    + " slow or refused checkpoint restarts the job and redoes"
+                                    + " its work). The exactly-once sinks' transactions of a"
+                                    + " failed checkpoint are committed with the next completed"
+                                    + " one, so outputs stay exactly once but become visible up"
+                                    + " to this many intervals later; with exactly-once delivery"
+                                    + " the transaction timeout must cover that (the job refuses"
+                                    + " one under (this + 2) intervals). Set here: the job"
+                                    + " overrides Flink's"
+                                    + " execution.checkpointing.tolerable-failed-checkpoints.");
 
     public static final ConfigOption<Duration> WATERMARK_OUT_OF_ORDERNESS =
             ConfigOptions.key("fmstream.watermark.out-of-orderness")

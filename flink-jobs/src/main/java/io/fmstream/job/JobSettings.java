@@ -52,6 +52,10 @@ public final class JobSettings implements Serializable {
     public final String transactionalIdPrefix;
     public final Duration transactionTimeout;
     public final Duration checkpointInterval;
+
+    /** Consecutive failed checkpoints tolerated before a restart. */
+    public final int tolerableFailedCheckpoints;
+
     public final Duration watermarkOutOfOrderness;
     public final Duration sourceIdleness;
     public final boolean sourceBounded;
@@ -113,23 +117,9 @@ public final class JobSettings implements Serializable {
         transactionalIdPrefix = c.get(FmstreamOptions.TRANSACTIONAL_ID_PREFIX);
         transactionTimeout = positiveDuration(c, FmstreamOptions.TRANSACTION_TIMEOUT);
         checkpointInterval = positiveDuration(c, FmstreamOptions.CHECKPOINT_INTERVAL);
-        // A transaction is committed at the checkpoint after it opened: with a timeout no longer
-        // than the interval, the broker would abort every transaction before its commit and the
-        // exactly-once sinks would lose everything (Flink's connector only logs that).
-        if (delivery == FmstreamOptions.Delivery.EXACTLY_ONCE
-                && transactionTimeout.compareTo(checkpointInterval.multipliedBy(2)) < 0) {
-            throw new IllegalArgumentException(
-                    FmstreamOptions.TRANSACTION_TIMEOUT.key()
-                            + " ("
-                            + transactionTimeout
-                            + ") must be at least twice "
-                            + FmstreamOptions.CHECKPOINT_INTERVAL.key()
-                            + " ("
-                            + checkpointInterval
-                            + "), and should exceed the interval plus recovery time: a"
-                            + " transaction is committed only when the checkpoint after it"
-                            + " completes, and the broker aborts it at the timeout");
-        }
+        tolerableFailedCheckpoints = c.get(FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS);
+        requireTransactionTimeoutCovers(
+                delivery, transactionTimeout, checkpointInterval, tolerableFailedCheckpoints);
         watermarkOutOfOrderness = c.get(FmstreamOptions.WATERMARK_OUT_OF_ORDERNESS);
         sourceIdleness = positiveDuration(c, FmstreamOptions.SOURCE_IDLENESS);
         sourceBounded = c.get(FmstreamOptions.SOURCE_BOUNDED);
@@ -167,5 +157,47 @@ public final class JobSettings implements Serializable {
             throw new IllegalArgumentException(option.key() + " must be > 0, got " + value);
         }
         return value;
+    }
+
+    /**
+     * Refuses, with exactly-once delivery, a transaction timeout the broker would reach before the
+     * transaction's commit. A transaction is committed when the checkpoint after it opened
+     * completes, and with failed checkpoints tolerated that may be several intervals later; with a
+     * timeout no longer than that, the broker would abort transactions before their commit and the
+     * exactly-once sinks would lose them (Flink's connector only logs that). Shared by the accuracy
+     * job.
+     */
+    public static void requireTransactionTimeoutCovers(
+            FmstreamOptions.Delivery delivery,
+            Duration transactionTimeout,
+            Duration checkpointInterval,
+            int tolerableFailedCheckpoints) {
+        if (tolerableFailedCheckpoints < 0) {
+            throw new IllegalArgumentException(
+                    FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS.key()
+                            + " must be >= 0, got "
+                            + tolerableFailedCheckpoints);
+        }
+        int intervals = tolerableFailedCheckpoints + 2;
+        if (delivery == FmstreamOptions.Delivery.EXACTLY_ONCE
+                && transactionTimeout.compareTo(checkpointInterval.multipliedBy(intervals)) < 0) {
+            throw new IllegalArgumentException(
+                    FmstreamOptions.TRANSACTION_TIMEOUT.key()
+                            + " ("
+                            + transactionTimeout
+                            + ") must be at least "
+                            + intervals
+                            + " x "
+                            + FmstreamOptions.CHECKPOINT_INTERVAL.key()
+                            + " ("
+                            + checkpointInterval
+                            + ") with "
+                            + FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS.key()
+                            + " = "
+                            + tolerableFailedCheckpoints
+                            + ", and should exceed that plus recovery time: a transaction is"
+                            + " committed only when a later checkpoint completes, and the"
+                            + " broker aborts it at the timeout");
+        }
     }
 }

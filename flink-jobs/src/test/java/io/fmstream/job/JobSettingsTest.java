@@ -104,21 +104,50 @@ class JobSettingsTest {
         assertThatThrownBy(() -> JobSettings.from(e)).hasMessageContaining("fmstream.window.hop");
     }
 
-    /** A transaction timeout the broker would reach before the commit loses every output. */
+    /**
+     * A transaction timeout the broker would reach before the commit loses the outputs: the commit
+     * comes with the next completed checkpoint, up to (tolerated failures + 1) intervals later.
+     */
     @Test
-    void refusesATransactionTimeoutShorterThanTwoCheckpointIntervals() {
+    void refusesATransactionTimeoutShorterThanTheCheckpointsItMayWaitFor() {
         Configuration c = FmstreamJob.parseArgs(REQUIRED);
         c.set(FmstreamOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(30));
-        c.set(FmstreamOptions.TRANSACTION_TIMEOUT, Duration.ofSeconds(45));
+        c.set(FmstreamOptions.TRANSACTION_TIMEOUT, Duration.ofSeconds(120));
         assertThatThrownBy(() -> JobSettings.from(c))
                 .hasMessageStartingWith(
-                        "fmstream.transaction-timeout (PT45S) must be at least twice"
-                                + " fmstream.checkpoint-interval (PT30S)");
+                        "fmstream.transaction-timeout (PT2M) must be at least 5 x"
+                                + " fmstream.checkpoint-interval (PT30S) with"
+                                + " fmstream.checkpoint-tolerable-failures = 3");
+        c.set(FmstreamOptions.TRANSACTION_TIMEOUT, Duration.ofSeconds(150));
+        assertThat(JobSettings.from(c).transactionTimeout).isEqualTo(Duration.ofSeconds(150));
+        // Tolerating no failed checkpoint, the next interval is all a transaction waits for.
+        c.set(FmstreamOptions.TRANSACTION_TIMEOUT, Duration.ofSeconds(45));
+        c.set(FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS, 0);
+        assertThatThrownBy(() -> JobSettings.from(c))
+                .hasMessageStartingWith(
+                        "fmstream.transaction-timeout (PT45S) must be at least 2 x");
         c.set(FmstreamOptions.TRANSACTION_TIMEOUT, Duration.ofSeconds(60));
-        assertThat(JobSettings.from(c).transactionTimeout).isEqualTo(Duration.ofSeconds(60));
+        assertThat(JobSettings.from(c).tolerableFailedCheckpoints).isZero();
         // Without transactions the timeout is not used.
         c.set(FmstreamOptions.TRANSACTION_TIMEOUT, Duration.ofSeconds(45));
         c.set(FmstreamOptions.DELIVERY, FmstreamOptions.Delivery.AT_LEAST_ONCE);
         assertThat(JobSettings.from(c).delivery).isEqualTo(FmstreamOptions.Delivery.AT_LEAST_ONCE);
+        c.set(FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS, -1);
+        assertThatThrownBy(() -> JobSettings.from(c))
+                .hasMessage("fmstream.checkpoint-tolerable-failures must be >= 0, got -1");
+    }
+
+    /** The job rides out failed checkpoints (Flink's own default restarts it at the first). */
+    @Test
+    void theJobToleratesTheConfiguredFailedCheckpoints() {
+        Configuration c = FmstreamJob.parseArgs(REQUIRED);
+        var env =
+                org.apache.flink.streaming.api.environment.StreamExecutionEnvironment
+                        .getExecutionEnvironment();
+        FmstreamJob.configure(env, JobSettings.from(c));
+        assertThat(env.getCheckpointConfig().getTolerableCheckpointFailureNumber()).isEqualTo(3);
+        c.set(FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS, 0);
+        FmstreamJob.configure(env, JobSettings.from(c));
+        assertThat(env.getCheckpointConfig().getTolerableCheckpointFailureNumber()).isZero();
     }
 }

@@ -56,6 +56,7 @@ public final class AccuracyJob {
             FmstreamOptions.Delivery delivery,
             Duration transactionTimeout,
             Duration checkpointInterval,
+            int tolerableFailedCheckpoints,
             Duration horizon,
             boolean createTopics,
             int topicPartitions,
@@ -72,6 +73,11 @@ public final class AccuracyJob {
                 throw new IllegalArgumentException(
                         FmstreamOptions.ACCURACY_HORIZON.key() + " must be positive");
             }
+            io.fmstream.job.JobSettings.requireTransactionTimeoutCovers(
+                    c.get(FmstreamOptions.DELIVERY),
+                    c.get(FmstreamOptions.TRANSACTION_TIMEOUT),
+                    c.get(FmstreamOptions.CHECKPOINT_INTERVAL),
+                    c.get(FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS));
             return new Settings(
                     bootstrap,
                     KafkaClientProperties.ofJob(c.toMap()),
@@ -83,6 +89,7 @@ public final class AccuracyJob {
                     c.get(FmstreamOptions.DELIVERY),
                     c.get(FmstreamOptions.TRANSACTION_TIMEOUT),
                     c.get(FmstreamOptions.CHECKPOINT_INTERVAL),
+                    c.get(FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS),
                     horizon,
                     c.get(FmstreamOptions.CREATE_TOPICS),
                     c.get(FmstreamOptions.TOPIC_PARTITIONS),
@@ -117,6 +124,12 @@ public final class AccuracyJob {
                 s.topicPartitions(),
                 s.topicReplication(),
                 s.kafkaProperties());
+        // As the inference job: a failed checkpoint is ridden out, not a restart.
+        Configuration checkpoints = new Configuration();
+        checkpoints.set(
+                org.apache.flink.configuration.CheckpointingOptions.TOLERABLE_FAILURE_NUMBER,
+                s.tolerableFailedCheckpoints());
+        env.configure(checkpoints);
         env.enableCheckpointing(s.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
         DataStream<PendingPrediction> predictions =
                 source(env, s, s.predictionsTopic(), "Predictions (Kafka)", UID_PREDICTIONS)
