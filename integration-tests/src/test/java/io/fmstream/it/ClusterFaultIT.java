@@ -48,8 +48,9 @@ import org.junit.jupiter.api.io.TempDir;
  * both, with the same values (1e-5).
  *
  * <p>CI runs the TaskManager and broker kills, the rescale and the loopback check; the JobManager
- * kill, the corrupt model, the bundle roll-out and the downscale from a checkpoint run with {@code
- * -Dfmstream.faults=all} (the whole set takes about 8 minutes on 2 cores).
+ * kill, the corrupt model, the bundle roll-out, the 0.1 savepoint restored and the downscale from a
+ * checkpoint run with {@code -Dfmstream.faults=all} (the whole set takes about 8 minutes on 2
+ * cores).
  *
  * <p>The kills: one TaskManager mid-stream; then, after it was started again, the other one right
  * after a checkpoint completed (the moment its transactions are being committed). Both recover from
@@ -326,6 +327,139 @@ class ClusterFaultIT {
                         }
                     }
                 });
+    }
+
+    /**
+     * The upgrade path on the real deployment: the committed savepoint of the 0.1 job ({@link
+     * SavepointFixture}, the one {@link SavepointRestoreTest} restores on a MiniCluster) given to
+     * {@code flink run -s} of this build's job jar on the multi-process cluster; the job must
+     * produce exactly the outputs the 0.1 job produced from it (open windows completed, the chunks
+     * pending behind a gap assembled, resends of remembered chunks dropped, every embedding equal
+     * within 1e-5), with the fixture job's settings passed as a user passes them, as flags.
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "fmstream.faults", matches = "all")
+    void thePreviousReleasesSavepointRestoresOnTheClusterWithTheRecordedOutputs() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode expectedOutputs = SavepointFixture.readExpected();
+        org.apache.flink.configuration.Configuration conf = SavepointFixture.settings(bootstrap);
+        io.fmstream.job.JobSettings settings = io.fmstream.job.JobSettings.from(conf);
+        // The sensor topic as the fixture's (producer timestamps), replicated as the cluster's.
+        try (org.apache.kafka.clients.admin.Admin admin = cluster.kafka().admin()) {
+            admin.createTopics(
+                            List.of(
+                                    new org.apache.kafka.clients.admin.NewTopic(
+                                                    settings.sensorTopic,
+                                                    settings.topicPartitions,
+                                                    (short) 3)
+                                            .configs(
+                                                    io.fmstream.local.LocalKafkaCluster
+                                                            .TOPIC_CONFIG)))
+                    .all()
+                    .get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        SavepointFixture fixture = new SavepointFixture(settings.sensorTopic);
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(
+                        p,
+                        new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                        new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            // Phase A again, so the savepoint's offsets point where they did; then phase B.
+            for (var r : fixture.phaseA) {
+                producer.send(r).get();
+            }
+            for (var r : fixture.phaseB) {
+                producer.send(r).get();
+            }
+        }
+        List<String> flags = new ArrayList<>();
+        for (Map.Entry<String, String> e : new java.util.TreeMap<>(conf.toMap()).entrySet()) {
+            if (!e.getKey().equals(io.fmstream.job.FmstreamOptions.BOOTSTRAP_SERVERS.key())) {
+                flags.add("--" + e.getKey());
+                flags.add(e.getValue());
+            }
+        }
+        flags.addAll(List.of("--fmstream.topics.replication-factor", "3"));
+        String job =
+                cluster.submitJob(
+                        LocalCluster.jobJar(RepositoryLayout.root()),
+                        conf.get(io.fmstream.job.FmstreamOptions.BUNDLE),
+                        flags,
+                        List.of("-s", SavepointFixture.savepoint().toString()));
+        try {
+            List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> embeddings =
+                    drain(settings.embeddingsTopic, expectedOutputs.size());
+            com.fasterxml.jackson.databind.JsonNode got = SavepointFixture.embeddings(embeddings);
+            System.out.printf(
+                    "cluster-fault: 0.1 savepoint restored on the cluster: %d embeddings (%d"
+                            + " recorded)%n",
+                    got.size(), expectedOutputs.size());
+            assertThat(got.size())
+                    .as("no window twice, none missing")
+                    .isEqualTo(expectedOutputs.size());
+            for (int i = 0; i < expectedOutputs.size(); i++) {
+                var e = expectedOutputs.get(i);
+                var g = got.get(i);
+                assertThat(g.get("key").asText()).isEqualTo(e.get("key").asText());
+                assertThat(g.get("missingFraction").floatValue())
+                        .as(e.get("key").asText())
+                        .isEqualTo(e.get("missingFraction").floatValue());
+                for (int j = 0; j < e.get("embedding").size(); j++) {
+                    assertThat(g.get("embedding").get(j).floatValue())
+                            .as(e.get("key").asText() + "[" + j + "]")
+                            .isCloseTo(e.get("embedding").get(j).floatValue(), within(1e-5f));
+                }
+            }
+            assertThat(drain(settings.predictionsTopic, 3 * expectedOutputs.size()))
+                    .hasSize(3 * expectedOutputs.size());
+            assertThat(drain(settings.deadLetterTopic, 0))
+                    .as("the resends of remembered chunks are duplicates, not dead letters")
+                    .isEmpty();
+        } finally {
+            cluster.flink().cancel(job);
+        }
+    }
+
+    /**
+     * Reads {@code topic} from the start until {@code n} records arrived (90 s at most) and 3 s
+     * more pass without one: more than {@code n} shows as a larger list.
+     */
+    private static List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> drain(
+            String topic, int n) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> out =
+                new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c =
+                new KafkaConsumer<>(
+                        p,
+                        new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                        new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            List<org.apache.kafka.common.TopicPartition> partitions = new ArrayList<>();
+            c.partitionsFor(topic, java.time.Duration.ofSeconds(30))
+                    .forEach(
+                            i ->
+                                    partitions.add(
+                                            new org.apache.kafka.common.TopicPartition(
+                                                    topic, i.partition())));
+            c.assign(partitions);
+            long deadline = System.nanoTime() + 90_000_000_000L;
+            long quietSince = System.nanoTime();
+            while (System.nanoTime() < deadline) {
+                var records = c.poll(java.time.Duration.ofMillis(200));
+                records.forEach(out::add);
+                if (!records.isEmpty()) {
+                    quietSince = System.nanoTime();
+                } else if (out.size() >= n && System.nanoTime() - quietSince > 3_000_000_000L) {
+                    break;
+                }
+            }
+        }
+        return out;
     }
 
     /** The newest retained checkpoint of {@code job} (a {@code chk-N} folder with metadata). */
