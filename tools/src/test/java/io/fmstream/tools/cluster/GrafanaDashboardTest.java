@@ -39,7 +39,8 @@ class GrafanaDashboardTest {
                     "flink_jobmanager_job_lastCheckpointDuration",
                     "flink_jobmanager_job_numberOfFailedCheckpoints",
                     "flink_jobmanager_job_numberOfCompletedCheckpoints",
-                    "flink_jobmanager_job_numRestarts");
+                    "flink_jobmanager_job_numRestarts",
+                    "flink_taskmanager_job_task_operator_failedCommittables");
 
     /** Every panel expression of the dashboard. */
     static List<String> expressions() throws Exception {
