@@ -21,7 +21,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
@@ -38,7 +37,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * simulator: the alert is about the accuracy job's arithmetic and the rules, and a fault in the
  * model's agreement cannot be switched on at a chosen moment otherwise. The rule compares the last
  * 30 minutes with the same time a day earlier; here, as {@link LocalPrometheus} shortens every
- * window, the agreement's window is 20 s and the offset 25 s (promtool tests the shipped ones).
+ * window, the agreement's window is 10 s, the offset 12 s and the alert's {@code for:} 5 s
+ * (promtool tests the shipped ones).
  */
 class AccuracyDropAlertIntegrationTest {
 
@@ -51,14 +51,7 @@ class AccuracyDropAlertIntegrationTest {
 
     @RegisterExtension
     static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
-                            .setConfiguration(
-                                    PrometheusScrape.reporterConfiguration(
-                                            FMSTREAM_PORT, FLINK_PORT))
-                            .build());
+            RunningJob.miniCluster(RunningJob.PARALLELISM, FMSTREAM_PORT, FLINK_PORT);
 
     @Test
     void agreementFallingByMoreThanTenPointsFiresTheAlertAndSteadyAgreementDoesNot()
@@ -81,10 +74,14 @@ class AccuracyDropAlertIntegrationTest {
                             for (String counter : List.of("agreed", "scored")) {
                                 String shortened = String.format(window, counter);
                                 assertThat(rules).contains(shortened);
-                                rules = rules.replace(shortened, shortened.replace("60s", "20s"));
+                                rules = rules.replace(shortened, shortened.replace("60s", "10s"));
                             }
                             assertThat(rules).contains("offset 1d");
-                            return rules.replace("offset 1d", "offset 25s");
+                            rules = rules.replace("offset 1d", "offset 12s");
+                            // The alert's `for:` (30 min as shipped, 10 s as shortened) to 5 s.
+                            String alert = "offset 12s - 0.10\n        for: 10s";
+                            assertThat(rules).contains(alert);
+                            return rules.replace(alert, alert.replace("10s", "5s"));
                         })) {
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.setParallelism(RunningJob.PARALLELISM);
@@ -99,7 +96,7 @@ class AccuracyDropAlertIntegrationTest {
             try {
                 // Steady agreement, long enough for the rule's comparison to have a past.
                 PrometheusAlertsIntegrationTest.await(
-                        "agreement 1.0 now and 25 s ago",
+                        "agreement 1.0 now and 12 s ago",
                         Duration.ofSeconds(90),
                         () ->
                                 value(prometheus, RATIO + "{task=\"rhythm\",scope=\"window\"}")
@@ -108,9 +105,9 @@ class AccuracyDropAlertIntegrationTest {
                                                         prometheus,
                                                         RATIO
                                                                 + "{task=\"rhythm\",scope=\"window\"}"
-                                                                + " offset 25s")
+                                                                + " offset 12s")
                                                 == 1.0);
-                for (int i = 0; i < 12; i++) {
+                for (int i = 0; i < 6; i++) {
                     assertThat(alerts(prometheus))
                             .as("FmstreamAccuracyDrop pending or firing while agreement holds")
                             .isEmpty();

@@ -29,7 +29,6 @@ import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -53,14 +52,7 @@ class FmstreamJobIntegrationTest {
 
     @RegisterExtension
     static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
-                            .setConfiguration(
-                                    PrometheusScrape.reporterConfiguration(
-                                            PROMETHEUS_PORT, FLINK_PROMETHEUS_PORT))
-                            .build());
+            RunningJob.miniCluster(RunningJob.PARALLELISM, PROMETHEUS_PORT, FLINK_PROMETHEUS_PORT);
 
     private static final Fleet FLEET = new Fleet(System.currentTimeMillis() * 1000L);
 

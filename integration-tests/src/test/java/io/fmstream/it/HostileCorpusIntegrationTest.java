@@ -27,7 +27,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -48,12 +47,7 @@ class HostileCorpusIntegrationTest {
     @RegisterExtension static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
-                            .build());
+    static final MiniClusterExtension FLINK = RunningJob.miniCluster(RunningJob.PARALLELISM);
 
     private static final long SECOND = 1_000_000L;
     private static final String[] HEALTHY = {"ok-250", "ok-360", "ok-500"};

@@ -22,7 +22,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -47,12 +46,9 @@ class ReplayIntegrationTest {
 
     @RegisterExtension
     static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            // One slot more for the accuracy job beside the inference job.
-                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM + 1)
-                            .build());
+            RunningJob.miniCluster(
+                    // One slot more for the accuracy job beside the inference job.
+                    RunningJob.PARALLELISM + 1);
 
     @Test
     void mitdb100ReplayedThroughTheJobGivesOneWindowPerHopAndNoDeadLetters() throws Exception {

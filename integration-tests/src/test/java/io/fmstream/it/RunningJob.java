@@ -20,6 +20,32 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  */
 final class RunningJob implements AutoCloseable {
 
+    /**
+     * The test class's MiniCluster: one TaskManager with {@code slots} slots ({@link #PARALLELISM}
+     * for one job, more for jobs beside it).
+     */
+    static org.apache.flink.test.junit5.MiniClusterExtension miniCluster(int slots) {
+        return miniCluster(slots, new Configuration());
+    }
+
+    /** As above, with both metric reporters on loopback ports ({@link PrometheusScrape}). */
+    static org.apache.flink.test.junit5.MiniClusterExtension miniCluster(
+            int slots, int fmstreamMetricsPort, int flinkMetricsPort) {
+        return miniCluster(
+                slots,
+                PrometheusScrape.reporterConfiguration(fmstreamMetricsPort, flinkMetricsPort));
+    }
+
+    private static org.apache.flink.test.junit5.MiniClusterExtension miniCluster(
+            int slots, Configuration configuration) {
+        return new org.apache.flink.test.junit5.MiniClusterExtension(
+                new org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration.Builder()
+                        .setNumberTaskManagers(1)
+                        .setNumberSlotsPerTaskManager(slots)
+                        .setConfiguration(configuration)
+                        .build());
+    }
+
     static final int PARALLELISM = 2;
 
     final JobSettings settings;

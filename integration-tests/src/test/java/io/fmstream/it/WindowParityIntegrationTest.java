@@ -21,7 +21,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -37,12 +36,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class WindowParityIntegrationTest {
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(RunningJob.PARALLELISM)
-                            .build());
+    static final MiniClusterExtension FLINK = RunningJob.miniCluster(RunningJob.PARALLELISM);
 
     @Test
     void mitdb100GivesTheSameWindowsInTheDatasetBuilderAndInTheJob() throws Exception {
