@@ -543,20 +543,32 @@ class ClusterFaultIT {
         // Kill when a subtask that the downscale removes (index 1 or 2) has a transaction open
         // with records in it: the case FLINK-40626 is about.
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (openOfVanishingSubtasks(run).isEmpty() && System.nanoTime() < deadline) {
+        List<String> openBeforeKill = openOfVanishingSubtasks(run);
+        while (openBeforeKill.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(50);
+            openBeforeKill = openOfVanishingSubtasks(run);
         }
         Map<Integer, Long> mark = run.mark();
         long killed = System.currentTimeMillis();
         cluster.flink().killTaskManager(0);
         cluster.flink().killTaskManager(1);
+        // Read again after the kill: a checkpoint's commit may land between the last look and
+        // the kill (one run saw none open then), so the scenario is asserted from the look just
+        // before it, and only once the TaskManagers are back (a failure here must not leave the
+        // cluster without TaskManagers for the tests after it).
         List<String> openAtKill = openOfVanishingSubtasks(run);
-        assertThat(openAtKill).as("transactions of subtasks 1 and 2 open at the kill").isNotEmpty();
         cluster.flink().cancel(job);
         Path checkpoint = latestCheckpoint(job);
         cluster.flink().startTaskManager(0);
         cluster.flink().startTaskManager(1);
         cluster.flink().awaitTaskManagers(2, Duration.ofSeconds(60));
+        System.out.printf(
+                "cluster-fault: downscale: vanishing subtasks' transactions open just before the"
+                        + " kill %s, after it %s%n",
+                openBeforeKill, openAtKill);
+        assertThat(openBeforeKill)
+                .as("transactions of subtasks 1 and 2 open just before the kill")
+                .isNotEmpty();
         String restored = run.submit(List.of("-p", "1", "-s", checkpoint.toUri().toString()));
         long restoredAt = System.currentTimeMillis();
         long firstAfterKill = run.firstAfter(killed) - killed;
