@@ -211,7 +211,7 @@ class PrometheusAlertsIntegrationTest {
             // The 2 points. The two consumers poll on their own schedules, but a fetch
             // returns as soon as a commit makes records visible, so both see a commit within
             // milliseconds (the fractions were equal to 4 decimals in every run so far).
-            for (String le : new String[] {"1", "2.5", "5"}) {
+            for (String le : new String[] {"0.25", "1", "2.5", "5"}) {
                 double bound = Double.parseDouble(le);
                 double consumer =
                         (double) committed.stream().filter(l -> l <= bound).count()
