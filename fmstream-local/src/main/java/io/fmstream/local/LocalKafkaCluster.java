@@ -42,6 +42,10 @@ public final class LocalKafkaCluster implements AutoCloseable {
     private final int nodes;
     private final int[] brokerPorts;
     private final int[] controllerPorts;
+
+    /** The mutual-TLS listener's ports; empty unless {@link Security#certificateUsers} are. */
+    private final int[] certificatePorts;
+
     private final String clusterId;
     private final String classpath;
     private final List<ChildJvm> processes = new ArrayList<>();
@@ -51,15 +55,51 @@ public final class LocalKafkaCluster implements AutoCloseable {
      * broker listener (TLS with {@code pki}'s server certificate), brokers to controllers with
      * PLAIN on the controller listener; {@code superUser} (the brokers' own principal) is the only
      * super user; the {@code StandardAuthorizer} denies whatever no ACL allows. Every user's SCRAM
-     * credential is created when the storage is formatted.
+     * credential is created when the storage is formatted. When {@code certificateUsers} is not
+     * empty, each node also has a mutual-TLS listener ({@code MTLS}, protocol SSL, client
+     * certificate required, the principal taken from the certificate's CN): those users connect
+     * there with a certificate {@code pki} issues, and have no password.
      */
-    public record Security(LocalPki pki, Map<String, String> users, String superUser) {
-        /** Client properties for {@code user} (its password from {@link #users}). */
+    public record Security(
+            LocalPki pki,
+            Map<String, String> users,
+            String superUser,
+            java.util.Set<String> certificateUsers) {
+
+        public Security(LocalPki pki, Map<String, String> users, String superUser) {
+            this(pki, users, superUser, java.util.Set.of());
+        }
+
+        public Security {
+            for (String u : certificateUsers) {
+                if (users.containsKey(u)) {
+                    throw new IllegalArgumentException(
+                            u + " has both a password and a certificate: give it one");
+                }
+            }
+        }
+
+        /**
+         * Client properties for {@code user}: SCRAM with its password from {@link #users}, or its
+         * certificate when it is one of {@link #certificateUsers} (issued by {@link
+         * LocalPki#issueClientCertificate}).
+         */
         public Map<String, String> clientProperties(String user) {
             Map<String, String> c = new LinkedHashMap<>();
-            c.put("security.protocol", "SASL_SSL");
-            c.put("sasl.mechanism", "SCRAM-SHA-512");
-            c.put("sasl.jaas.config", scramJaas(user, users.get(user)));
+            if (certificateUsers.contains(user)) {
+                c.put("security.protocol", "SSL");
+                c.put("ssl.keystore.location", pki.clientKeystore(user).toString());
+                c.put("ssl.keystore.password", pki.password());
+                c.put("ssl.key.password", pki.password());
+                c.put("ssl.keystore.type", "PKCS12");
+            } else {
+                if (!users.containsKey(user)) {
+                    throw new IllegalArgumentException("no such user: " + user);
+                }
+                c.put("security.protocol", "SASL_SSL");
+                c.put("sasl.mechanism", "SCRAM-SHA-512");
+                c.put("sasl.jaas.config", scramJaas(user, users.get(user)));
+            }
             c.put("ssl.truststore.location", pki.truststore().toString());
             c.put("ssl.truststore.password", pki.password());
             c.put("ssl.truststore.type", "PKCS12");
@@ -92,9 +132,14 @@ public final class LocalKafkaCluster implements AutoCloseable {
         this.nodes = nodes;
         this.brokerPorts = new int[nodes];
         this.controllerPorts = new int[nodes];
+        boolean mtls = security != null && !security.certificateUsers().isEmpty();
+        this.certificatePorts = new int[mtls ? nodes : 0];
         for (int i = 0; i < nodes; i++) {
             brokerPorts[i] = freePort();
             controllerPorts[i] = freePort();
+            if (mtls) {
+                certificatePorts[i] = freePort();
+            }
         }
         this.clusterId = UUID.randomUUID().toString().replace("-", "").substring(0, 22);
         this.classpath =
@@ -206,14 +251,28 @@ public final class LocalKafkaCluster implements AutoCloseable {
         Map<String, String> p = new LinkedHashMap<>();
         String admin = security.superUser();
         String password = security.users().get(admin);
+        String mtls =
+                certificatePorts.length == 0 ? "" : ",MTLS://localhost:" + certificatePorts[id - 1];
         p.put(
                 "listeners",
                 "SASL_SSL://localhost:"
                         + brokerPorts[id - 1]
                         + ",CONTROLLER://localhost:"
-                        + controllerPorts[id - 1]);
-        p.put("advertised.listeners", "SASL_SSL://localhost:" + brokerPorts[id - 1]);
-        p.put("listener.security.protocol.map", "SASL_SSL:SASL_SSL,CONTROLLER:SASL_SSL");
+                        + controllerPorts[id - 1]
+                        + mtls);
+        p.put("advertised.listeners", "SASL_SSL://localhost:" + brokerPorts[id - 1] + mtls);
+        p.put(
+                "listener.security.protocol.map",
+                "SASL_SSL:SASL_SSL,CONTROLLER:SASL_SSL" + (mtls.isEmpty() ? "" : ",MTLS:SSL"));
+        if (!mtls.isEmpty()) {
+            // Only this listener asks for a client certificate (the SASL one authenticates by
+            // password); the principal is the certificate's CN, so ACLs name User:<CN> exactly
+            // as they name a SCRAM user, and a subject of another form keeps the full DN.
+            p.put("listener.name.mtls.ssl.client.auth", "required");
+            p.put(
+                    "listener.name.mtls.ssl.principal.mapping.rules",
+                    "RULE:^CN=([^,]+)$/$1/,DEFAULT");
+        }
         p.put("inter.broker.listener.name", "SASL_SSL");
         p.put("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-512");
         p.put("sasl.mechanism.controller.protocol", "PLAIN");
@@ -353,6 +412,21 @@ public final class LocalKafkaCluster implements AutoCloseable {
     public String bootstrapServers() {
         List<String> s = new ArrayList<>();
         for (int port : brokerPorts) {
+            s.add("localhost:" + port);
+        }
+        return String.join(",", s);
+    }
+
+    /**
+     * The bootstrap servers {@code user} connects to: the mutual-TLS listener for a certificate
+     * user, the (SASL_SSL or PLAINTEXT) broker listener otherwise.
+     */
+    public String bootstrapServers(String user) {
+        if (security == null || !security.certificateUsers().contains(user)) {
+            return bootstrapServers();
+        }
+        List<String> s = new ArrayList<>();
+        for (int port : certificatePorts) {
             s.add("localhost:" + port);
         }
         return String.join(",", s);

@@ -10,8 +10,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A throw-away certificate authority for a local TLS deployment, made with the JDK's own {@code
  * keytool}: a CA, a server key pair for {@code localhost} / {@code 127.0.0.1} signed by it (PKCS#12
- * keystore) and a truststore holding the CA certificate. Nothing is fetched; everything lives under
- * one folder.
+ * keystore) and a truststore holding the CA certificate; on request, client certificates for mutual
+ * TLS ({@link #issueClientCertificate}). Nothing is fetched; everything lives under one folder.
  */
 public final class LocalPki {
 
@@ -144,6 +144,99 @@ public final class LocalPki {
                 "-storepass",
                 password);
         return pki;
+    }
+
+    /**
+     * Issues a client certificate with subject {@code CN=<name>}, signed by this CA, into {@link
+     * #clientKeystore(String)} (key and chain, PKCS#12, this PKI's password), for a client that
+     * authenticates with mutual TLS. A broker whose principal mapping takes the CN sees it as
+     * {@code User:<name>}.
+     */
+    public Path issueClientCertificate(String name) throws IOException {
+        if (!name.matches("[A-Za-z0-9._-]+")) {
+            throw new IllegalArgumentException(
+                    "a client name is letters, digits, '.', '_' or '-' (it becomes the CN): "
+                            + name);
+        }
+        Path store = clientKeystore(name);
+        Path ca = dir.resolve("ca.p12");
+        Path csr = dir.resolve("client-" + name + ".csr");
+        Path pem = dir.resolve("client-" + name + ".pem");
+        keytool(
+                "-genkeypair",
+                "-alias",
+                "client",
+                "-dname",
+                "CN=" + name,
+                "-keyalg",
+                "RSA",
+                "-keysize",
+                "2048",
+                "-validity",
+                "30",
+                "-keystore",
+                store.toString(),
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                password);
+        keytool(
+                "-certreq",
+                "-alias",
+                "client",
+                "-keystore",
+                store.toString(),
+                "-storepass",
+                password,
+                "-file",
+                csr.toString());
+        keytool(
+                "-gencert",
+                "-alias",
+                "ca",
+                "-keystore",
+                ca.toString(),
+                "-storepass",
+                password,
+                "-infile",
+                csr.toString(),
+                "-outfile",
+                pem.toString(),
+                "-rfc",
+                "-validity",
+                "30",
+                "-ext",
+                "ku:c=digitalSignature,keyEncipherment",
+                "-ext",
+                "eku=clientAuth");
+        // The CA first, so that keytool accepts the signed reply as a chain.
+        keytool(
+                "-importcert",
+                "-noprompt",
+                "-alias",
+                "ca",
+                "-file",
+                dir.resolve("ca.pem").toString(),
+                "-keystore",
+                store.toString(),
+                "-storepass",
+                password);
+        keytool(
+                "-importcert",
+                "-alias",
+                "client",
+                "-file",
+                pem.toString(),
+                "-keystore",
+                store.toString(),
+                "-storepass",
+                password);
+        return store;
+    }
+
+    /** Where {@link #issueClientCertificate} puts {@code name}'s keystore. */
+    public Path clientKeystore(String name) {
+        return dir.resolve("client-" + name + ".p12");
     }
 
     /** The server's PKCS#12 keystore (key and certificate chain). */

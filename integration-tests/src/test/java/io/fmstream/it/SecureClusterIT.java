@@ -37,6 +37,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -53,7 +54,10 @@ import picocli.CommandLine;
  * them, including a recovery after a TaskManager is killed; then the accuracy job, under its own
  * principal, scores every prediction against ground truth published by a labeller; a principal
  * without ACLs is refused with a clear authorisation error, both reading the outputs and submitting
- * the job.
+ * the job. The accuracy job and the labeller authenticate with mutual TLS instead (client
+ * certificates from the test's CA on a second listener, the principal taken from the CN, the same
+ * ACLs), through the same client properties and no code of their own: a certificate whose principal
+ * has no ACL for a topic is refused it, a client without a certificate is refused at the handshake.
  */
 class SecureClusterIT {
 
@@ -79,6 +83,8 @@ class SecureClusterIT {
     @Test
     void theJobRunsUnderLeastPrivilegeAclsSurvivesAKillAndStrangersAreRefused() throws Exception {
         LocalPki pki = LocalPki.create(dir.resolve("pki"), "changeit-" + System.nanoTime());
+        pki.issueClientCertificate(ACCURACY);
+        pki.issueClientCertificate(LABELLER);
         LocalKafkaCluster.Security security =
                 new LocalKafkaCluster.Security(
                         pki,
@@ -86,10 +92,9 @@ class SecureClusterIT {
                                 ADMIN, "admin-" + System.nanoTime(),
                                 JOB, "job-" + System.nanoTime(),
                                 GATEWAY, "gateway-" + System.nanoTime(),
-                                ACCURACY, "accuracy-" + System.nanoTime(),
-                                LABELLER, "labeller-" + System.nanoTime(),
                                 INTRUDER, "intruder-" + System.nanoTime()),
-                        ADMIN);
+                        ADMIN,
+                        Set.of(ACCURACY, LABELLER));
         try (LocalCluster cluster = LocalCluster.start(dir.resolve("cluster"), security)) {
             LocalKafkaCluster kafka = cluster.kafka();
             try (Admin admin = kafka.admin()) {
@@ -192,11 +197,28 @@ class SecureClusterIT {
             assertThat(scored.keySet()).as("every prediction scored").isEqualTo(expected);
             assertThat(scored.values()).as("each scored once").allMatch(n -> n == 1);
 
-            // A principal without ACLs cannot read the predictions: a clear error, not a hang.
+            // A principal without ACLs cannot read the predictions: a clear error, not a hang;
+            // the same for a certificate's principal (the labeller may only write ground truth).
             assertThatThrownBy(
                             () -> readAll(kafka, INTRUDER, OUTPUTS.get(1), Duration.ofSeconds(20)))
                     .isInstanceOf(TopicAuthorizationException.class)
                     .hasMessageContaining(OUTPUTS.get(1));
+            assertThatThrownBy(
+                            () -> readAll(kafka, LABELLER, OUTPUTS.get(1), Duration.ofSeconds(20)))
+                    .isInstanceOf(TopicAuthorizationException.class)
+                    .hasMessageContaining(OUTPUTS.get(1));
+            // The mutual-TLS listener refuses a client that shows no certificate.
+            Map<String, String> noCertificate = new HashMap<>(kafka.clientProperties(LABELLER));
+            noCertificate.keySet().removeIf(k -> k.startsWith("ssl.key"));
+            Properties p = new Properties();
+            p.putAll(noCertificate);
+            p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(LABELLER));
+            try (KafkaConsumer<byte[], byte[]> c =
+                    new KafkaConsumer<>(
+                            p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                assertThatThrownBy(() -> c.partitionsFor(OUTPUTS.get(1), Duration.ofSeconds(20)))
+                        .isInstanceOf(SslAuthenticationException.class);
+            }
         }
     }
 
@@ -250,7 +272,7 @@ class SecureClusterIT {
     private static List<String> asJobProperties(LocalKafkaCluster kafka, String user) {
         List<String> args = new ArrayList<>();
         args.add("--fmstream.kafka.bootstrap-servers");
-        args.add(kafka.bootstrapServers());
+        args.add(kafka.bootstrapServers(user));
         kafka.clientProperties(user)
                 .forEach(
                         (k, v) -> {
@@ -311,7 +333,7 @@ class SecureClusterIT {
         RecordCodec<GroundTruth> codec = RecordCodec.forType(GroundTruth.class);
         Properties p = new Properties();
         p.putAll(kafka.clientProperties(LABELLER));
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(LABELLER));
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
@@ -384,7 +406,7 @@ class SecureClusterIT {
             LocalKafkaCluster kafka, String user, String topic, Duration quiet) {
         Properties p = new Properties();
         p.putAll(kafka.clientProperties(user));
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(user));
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
