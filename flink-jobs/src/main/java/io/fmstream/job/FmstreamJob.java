@@ -243,6 +243,13 @@ public final class FmstreamJob {
     public static void configure(StreamExecutionEnvironment env, JobSettings settings) {
         Configuration pipeline = new Configuration();
         pipeline.set(PipelineOptions.GENERIC_TYPES, false);
+        // Chained operators hand records over as they are instead of as serializer copies (a
+        // window's samples once, each embedding once per head and sink). Safe because no operator
+        // of the job changes a record it received or reuses a record it emitted: every function
+        // builds new outputs (the encoder keeps the windows it batches until its flush, which the
+        // second rule makes safe), and records crossing a keyBy are deserialised afresh whatever
+        // this says. An operator added to the job must keep both rules.
+        pipeline.set(PipelineOptions.OBJECT_REUSE, true);
         // A checkpoint that fails once (a slow one under a burst, a storage hiccup) need not
         // restart the job and redo its work: the sinks' transactions ride to the next checkpoint.
         pipeline.set(

@@ -146,6 +146,8 @@ class JobSettingsTest {
                         .getExecutionEnvironment();
         FmstreamJob.configure(env, JobSettings.from(c));
         assertThat(env.getCheckpointConfig().getTolerableCheckpointFailureNumber()).isEqualTo(3);
+        // Chained operators share records (FmstreamJob.configure says why that is safe).
+        assertThat(env.getConfig().isObjectReuseEnabled()).isTrue();
         c.set(FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS, 0);
         FmstreamJob.configure(env, JobSettings.from(c));
         assertThat(env.getCheckpointConfig().getTolerableCheckpointFailureNumber()).isZero();
