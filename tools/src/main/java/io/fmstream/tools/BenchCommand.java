@@ -421,6 +421,8 @@ public final class BenchCommand implements Callable<Integer> {
         int tasks = manifest.heads().size();
         double[] fm = new double[rounds];
         double[] nv = new double[rounds];
+        double[] fmThreads = new double[rounds];
+        double[] nvThreads = new double[rounds];
         int fmWindows = 0;
         int nvWindows = 0;
         for (int r = 0; r < rounds; r++) {
@@ -448,26 +450,33 @@ public final class BenchCommand implements Callable<Integer> {
             }
             fm[r] = marginalMillis(fmFull, fmHalf);
             nv[r] = marginalMillis(nvFull, nvHalf);
+            fmThreads[r] = marginalThreadMillis(fmFullThreads, fmHalfThreads, fmFull, fmHalf);
+            nvThreads[r] = marginalThreadMillis(nvFullThreads, nvHalfThreads, nvFull, nvHalf);
             fmWindows = fmFull.windows();
             nvWindows = nvFull.windows();
             out.printf(
                     Locale.ROOT,
                     "bench: non-encoder cost, %s, round %d: fmstream %d and %d windows, %.3f ms CPU"
-                            + " per window; naive %d and %d windows, %.3f ms CPU per window%n",
+                        + " per window (Java threads %.3f); naive %d and %d windows, %.3f ms CPU"
+                        + " per window (Java threads %.3f)%n",
                     manifest.bundleId(),
                     r + 1,
                     fmFull.windows(),
                     fmHalf.windows(),
                     fm[r],
+                    fmThreads[r],
                     nvFull.windows(),
                     nvHalf.windows(),
-                    nv[r]);
+                    nv[r],
+                    nvThreads[r]);
         }
         double fmEncoder = grid == null ? Double.NaN : 1000 / encoderRate(grid, settings.batchSize);
         double nvEncoder = grid == null ? Double.NaN : 1000 / encoderRate(grid, 1);
         List<String[]> rowsOut = new ArrayList<>();
-        rowsOut.add(costRow(manifest, "fmstream", fmWindows, median(fm), fmEncoder));
-        rowsOut.add(costRow(manifest, "naive", nvWindows, median(nv), nvEncoder));
+        rowsOut.add(
+                costRow(manifest, "fmstream", fmWindows, median(fm), fmEncoder, median(fmThreads)));
+        rowsOut.add(
+                costRow(manifest, "naive", nvWindows, median(nv), nvEncoder, median(nvThreads)));
         return rowsOut;
     }
 
@@ -503,6 +512,22 @@ public final class BenchCommand implements Callable<Integer> {
                                         e.getKey()));
     }
 
+    /**
+     * As {@link #marginalMillis}, from the Java threads' CPU only: the JVM's own threads (JIT
+     * compilers, garbage collectors) are not Java threads, so what they spend, which swings by tens
+     * of microseconds per window between runs, is left out. Allocation's cost in the collector is
+     * left out with it: the whole-JVM figure stays beside this one.
+     */
+    private static double marginalThreadMillis(
+            Map<String, Double> fullThreads,
+            Map<String, Double> halfThreads,
+            FanOutRun.Result full,
+            FanOutRun.Result half) {
+        double f = fullThreads.values().stream().mapToDouble(Double::doubleValue).sum();
+        double h = halfThreads.values().stream().mapToDouble(Double::doubleValue).sum();
+        return 1000 * (f - h) / (full.windows() - half.windows());
+    }
+
     /** CPU of one more window, ms: the difference of two runs over their window difference. */
     private static double marginalMillis(FanOutRun.Result full, FanOutRun.Result half) {
         return 1000 * (full.cpuSeconds() - half.cpuSeconds()) / (full.windows() - half.windows());
@@ -518,7 +543,12 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private static String[] costRow(
-            BundleManifest manifest, String job, int windows, double cpu, double encoderMs) {
+            BundleManifest manifest,
+            String job,
+            int windows,
+            double cpu,
+            double encoderMs,
+            double threadsMs) {
         return new String[] {
             manifest.bundleId(),
             job,
@@ -528,7 +558,12 @@ public final class BenchCommand implements Callable<Integer> {
             String.format(
                     Locale.ROOT,
                     "%.3f",
-                    Double.isNaN(encoderMs) ? cpu : Math.max(0, cpu - encoderMs))
+                    Double.isNaN(encoderMs) ? cpu : Math.max(0, cpu - encoderMs)),
+            String.format(Locale.ROOT, "%.3f", threadsMs),
+            String.format(
+                    Locale.ROOT,
+                    "%.3f",
+                    Double.isNaN(encoderMs) ? threadsMs : Math.max(0, threadsMs - encoderMs))
         };
     }
 
@@ -536,8 +571,9 @@ public final class BenchCommand implements Callable<Integer> {
         StringBuilder md = new StringBuilder();
         md.append(
                 "| encoder | job | windows | CPU ms per window (marginal) | encoder ms per window"
-                        + " (roof, one core) | everything else, ms per window |\n"
-                        + "|---|---|---|---|---|---|\n");
+                        + " (roof, one core) | everything else, ms per window | Java threads' CPU"
+                        + " ms per window | of it, everything else |\n"
+                        + "|---|---|---|---|---|---|---|---|\n");
         for (String[] r : rows) {
             md.append("| ").append(String.join(" | ", r)).append(" |\n");
         }
@@ -557,11 +593,19 @@ public final class BenchCommand implements Callable<Integer> {
                                             + " everything but the encoder.",
                                     rows.get(i)[0],
                                     fm / nv));
+            double fmT = Double.parseDouble(rows.get(i)[7]);
+            double nvT = Double.parseDouble(rows.get(i + 1)[7]);
+            if (fmT >= 0.01 && nvT >= 0.01) {
+                md.append(String.format(Locale.ROOT, " Java threads only: %.2fx.", fmT / nvT));
+            }
         }
         md.append(
                 "\n\nCPU: this JVM's, marginal: (CPU of a run over the whole fleet - CPU of a run"
                         + " over half of it) / (window difference), so start-up cancels out; the"
-                        + " fixture encoder's own cost (a few microseconds) is left in.");
+                        + " fixture encoder's own cost (a few microseconds) is left in. Java"
+                        + " threads' CPU: the same difference over the job's Java threads only"
+                        + " (sampled per thread), without the JIT compilers and garbage"
+                        + " collectors, whose share swings between runs.");
         return md.toString();
     }
 
@@ -727,6 +771,8 @@ public final class BenchCommand implements Callable<Integer> {
             o.put("marginalCpuMillisPerWindow", Double.parseDouble(r[3]));
             o.put("encoderMillisPerWindow", r[4]);
             o.put("nonEncoderMillisPerWindow", Double.parseDouble(r[5]));
+            o.put("javaThreadsCpuMillisPerWindow", Double.parseDouble(r[6]));
+            o.put("javaThreadsNonEncoderMillisPerWindow", Double.parseDouble(r[7]));
         }
         json.writeValue(outDir.resolve("bench.json").toFile(), root);
 
