@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * exception handler"), so the whole TaskManager process goes down instead of the task restarting.
  * In a MiniCluster, or a cluster without a spare TaskManager, the job then waits for slots forever:
  * the stall {@code
- * FmstreamJobIntegrationTest#aSecondProducerFencingTheSinksLosesAndDuplicatesNothing} reproduced.
+ * FmstreamJobIntegrationTest#aSecondProducerFencingTheSinksNeverDuplicatesNeverStallsAndLosesOnlyCountedTransactions}
+ * reproduced.
  *
  * <p>Swallowing it there loses nothing: close is never a commit point. Exactly-once commits only
  * what a checkpoint's {@code flush} saw acknowledged (a send failing after it belongs to a
