@@ -410,8 +410,12 @@ public final class LocalKafkaCluster implements AutoCloseable {
     }
 
     public String bootstrapServers() {
+        return localhost(brokerPorts);
+    }
+
+    private static String localhost(int[] ports) {
         List<String> s = new ArrayList<>();
-        for (int port : brokerPorts) {
+        for (int port : ports) {
             s.add("localhost:" + port);
         }
         return String.join(",", s);
@@ -425,11 +429,7 @@ public final class LocalKafkaCluster implements AutoCloseable {
         if (security == null || !security.certificateUsers().contains(user)) {
             return bootstrapServers();
         }
-        List<String> s = new ArrayList<>();
-        for (int port : certificatePorts) {
-            s.add("localhost:" + port);
-        }
-        return String.join(",", s);
+        return localhost(certificatePorts);
     }
 
     /** Client properties of {@code user} on this cluster (empty without security). */

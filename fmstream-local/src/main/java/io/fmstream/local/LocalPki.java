@@ -60,76 +60,14 @@ public final class LocalPki {
                 password,
                 "-file",
                 dir.resolve("ca.pem").toString());
-        pki.keytool(
-                "-genkeypair",
-                "-alias",
+        pki.issueSigned(
                 "server",
-                "-dname",
                 "CN=localhost",
-                "-keyalg",
-                "RSA",
-                "-keysize",
-                "2048",
-                "-validity",
-                "30",
-                "-keystore",
-                server.toString(),
-                "-storetype",
-                "PKCS12",
-                "-storepass",
-                password);
-        pki.keytool(
-                "-certreq",
-                "-alias",
+                server,
                 "server",
-                "-keystore",
-                server.toString(),
-                "-storepass",
-                password,
-                "-file",
-                dir.resolve("server.csr").toString());
-        pki.keytool(
-                "-gencert",
-                "-alias",
-                "ca",
-                "-keystore",
-                ca.toString(),
-                "-storepass",
-                password,
-                "-infile",
-                dir.resolve("server.csr").toString(),
-                "-outfile",
-                dir.resolve("server.pem").toString(),
-                "-rfc",
-                "-validity",
-                "30",
-                "-ext",
                 "SAN=dns:localhost,ip:127.0.0.1",
-                "-ext",
                 "ku:c=digitalSignature,keyEncipherment",
-                "-ext",
                 "eku=serverAuth,clientAuth");
-        pki.keytool(
-                "-importcert",
-                "-noprompt",
-                "-alias",
-                "ca",
-                "-file",
-                dir.resolve("ca.pem").toString(),
-                "-keystore",
-                server.toString(),
-                "-storepass",
-                password);
-        pki.keytool(
-                "-importcert",
-                "-alias",
-                "server",
-                "-file",
-                dir.resolve("server.pem").toString(),
-                "-keystore",
-                server.toString(),
-                "-storepass",
-                password);
         pki.keytool(
                 "-importcert",
                 "-noprompt",
@@ -159,15 +97,33 @@ public final class LocalPki {
                             + name);
         }
         Path store = clientKeystore(name);
-        Path ca = dir.resolve("ca.p12");
-        Path csr = dir.resolve("client-" + name + ".csr");
-        Path pem = dir.resolve("client-" + name + ".pem");
+        issueSigned(
+                "client",
+                "CN=" + name,
+                store,
+                "client-" + name,
+                "ku:c=digitalSignature,keyEncipherment",
+                "eku=clientAuth");
+        return store;
+    }
+
+    /**
+     * A key pair {@code alias} with subject {@code dname} in a new PKCS#12 keystore {@code store},
+     * its certificate signed by the CA with {@code extensions} (keytool {@code -ext} values), and
+     * the CA certificate beside it, so the store holds the whole chain. The request and the signed
+     * certificate are left as {@code <files>.csr} and {@code <files>.pem}.
+     */
+    private void issueSigned(
+            String alias, String dname, Path store, String files, String... extensions)
+            throws IOException {
+        Path csr = dir.resolve(files + ".csr");
+        Path pem = dir.resolve(files + ".pem");
         keytool(
                 "-genkeypair",
                 "-alias",
-                "client",
+                alias,
                 "-dname",
-                "CN=" + name,
+                dname,
                 "-keyalg",
                 "RSA",
                 "-keysize",
@@ -183,32 +139,35 @@ public final class LocalPki {
         keytool(
                 "-certreq",
                 "-alias",
-                "client",
+                alias,
                 "-keystore",
                 store.toString(),
                 "-storepass",
                 password,
                 "-file",
                 csr.toString());
-        keytool(
-                "-gencert",
-                "-alias",
-                "ca",
-                "-keystore",
-                ca.toString(),
-                "-storepass",
-                password,
-                "-infile",
-                csr.toString(),
-                "-outfile",
-                pem.toString(),
-                "-rfc",
-                "-validity",
-                "30",
-                "-ext",
-                "ku:c=digitalSignature,keyEncipherment",
-                "-ext",
-                "eku=clientAuth");
+        List<String> gencert =
+                new ArrayList<>(
+                        List.of(
+                                "-gencert",
+                                "-alias",
+                                "ca",
+                                "-keystore",
+                                dir.resolve("ca.p12").toString(),
+                                "-storepass",
+                                password,
+                                "-infile",
+                                csr.toString(),
+                                "-outfile",
+                                pem.toString(),
+                                "-rfc",
+                                "-validity",
+                                "30"));
+        for (String e : extensions) {
+            gencert.add("-ext");
+            gencert.add(e);
+        }
+        keytool(gencert.toArray(String[]::new));
         // The CA first, so that keytool accepts the signed reply as a chain.
         keytool(
                 "-importcert",
@@ -224,14 +183,13 @@ public final class LocalPki {
         keytool(
                 "-importcert",
                 "-alias",
-                "client",
+                alias,
                 "-file",
                 pem.toString(),
                 "-keystore",
                 store.toString(),
                 "-storepass",
                 password);
-        return store;
     }
 
     /** Where {@link #issueClientCertificate} puts {@code name}'s keystore. */

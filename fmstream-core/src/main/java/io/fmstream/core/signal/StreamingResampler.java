@@ -332,7 +332,8 @@ public final class StreamingResampler {
         int f = (int) first;
         // Four partial sums (tap k into sum k mod 4), added pairwise at the end: they keep more
         // of the core's floating-point units busy than one running sum (47 taps at 250 -> 100
-        // Hz: 27 -> 18 ns per output on the development machine). A missing (NaN) input makes
+        // Hz: the dot product alone 27 -> 18 ns per output on the development machine). A missing
+        // (NaN) input makes
         // the sum NaN, so it is tested once, not per tap. outputAtDirect sums in the same order,
         // so the two agree bit for bit.
         double a0 = 0.0;

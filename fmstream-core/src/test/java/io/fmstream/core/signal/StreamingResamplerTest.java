@@ -198,9 +198,9 @@ class StreamingResamplerTest {
     }
 
     @Test
-    void theStreamingPathStepsToTheSamePositionsAsLocatingEachOutput() {
-        // The streaming path moves from one output to the next by addition; outputAt locates each
-        // output from scratch. Every output of a pushed stream equals outputAt's, bit for bit,
+    void everyOutputOfAPushedStreamEqualsTheOutputComputedOnItsOwn() {
+        // The streaming path computes outputs as pushed chunks complete them, from its history
+        // buffer; outputAt computes one output from the whole input. They agree bit for bit,
         // over rates with few and many phases, on and off the epoch grid, across a gap.
         java.util.Random random = new java.util.Random(5);
         int compared = 0;
