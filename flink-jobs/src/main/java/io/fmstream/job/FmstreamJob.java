@@ -236,7 +236,8 @@ public final class FmstreamJob {
                 manifest.windowSeconds(),
                 settings.windowHop(manifest),
                 settings.allowedLateness,
-                settings.maxMissingFraction);
+                settings.maxMissingFraction,
+                settings.windowPhase);
     }
 
     /** Applies the job-wide settings that must hold from the first deployment on. */
@@ -255,6 +256,9 @@ public final class FmstreamJob {
         pipeline.set(
                 org.apache.flink.configuration.CheckpointingOptions.TOLERABLE_FAILURE_NUMBER,
                 settings.tolerableFailedCheckpoints);
+        pipeline.set(
+                org.apache.flink.configuration.ExecutionOptions.BUFFER_TIMEOUT,
+                settings.networkBufferTimeout);
         env.configure(pipeline);
         env.setMaxParallelism(settings.maxParallelism);
         env.enableCheckpointing(

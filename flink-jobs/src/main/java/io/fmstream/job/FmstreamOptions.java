@@ -2,6 +2,7 @@ package io.fmstream.job;
 
 import io.fmstream.core.ingest.ValidationRules;
 import io.fmstream.core.window.StreamLimits;
+import io.fmstream.core.window.WindowPhase;
 import io.fmstream.core.window.WindowSpec;
 import io.fmstream.kafka.Topics;
 import java.lang.reflect.Field;
@@ -137,6 +138,21 @@ public final class FmstreamOptions {
                                 + " heads were fitted and evaluated with; the window length always"
                                 + " comes from the bundle.");
 
+    public static final ConfigOption<WindowPhase> WINDOW_PHASE =
+            ConfigOptions.key("fmstream.window.phase")
+                    .enumType(WindowPhase.class)
+                    .defaultValue(WindowPhase.EPOCH)
+                    .withDescription(
+                            "Where each device's windows sit. EPOCH: every device's windows start"
+                                + " at multiples of the hop, so the fleet's windows close together"
+                                + " and reach the encoder as one burst per hop. DEVICE: each"
+                                + " device's grid is shifted by a phase in [0, hop) taken from its"
+                                + " id (CRC-32 of the UTF-8 id modulo the hop's samples at the"
+                                + " model rate), which spreads the fleet's windows evenly over the"
+                                + " hop and cuts latency under load. Keep it for a job's lifetime:"
+                                + " a savepoint's open windows sit on the grid they were started"
+                                + " on.");
+
     public static final ConfigOption<Duration> ALLOWED_LATENESS =
             ConfigOptions.key("fmstream.window.allowed-lateness")
                     .durationType()
@@ -232,6 +248,15 @@ public final class FmstreamOptions {
                     .withDescription(
                             "Chunks whose last sample is later than their Kafka append time by more"
                                     + " are rejected (FUTURE).");
+
+    public static final ConfigOption<Duration> NETWORK_BUFFER_TIMEOUT =
+            ConfigOptions.key("fmstream.network.buffer-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofMillis(100))
+                    .withDescription(
+                            "Longest a record waits in a part-filled network buffer before it is"
+                                    + " sent to the next task (Flink's"
+                                    + " execution.buffer-timeout.interval, set by the job).");
 
     public static final ConfigOption<Integer> BATCH_SIZE =
             ConfigOptions.key("fmstream.batch.size")

@@ -39,6 +39,7 @@ public final class JobSettings implements Serializable {
      */
     public final Duration windowHopOverride;
 
+    public final io.fmstream.core.window.WindowPhase windowPhase;
     public final Duration allowedLateness;
     public final double maxMissingFraction;
     public final Duration deviceIdleTimeout;
@@ -46,6 +47,7 @@ public final class JobSettings implements Serializable {
     public final StreamLimits streamLimits;
     public final int batchSize;
     public final Duration batchMaxDelay;
+    public final Duration networkBufferTimeout;
     public final int onnxThreads;
     public final FmstreamOptions.Delivery delivery;
     public final FmstreamOptions.DeadLetterPayload deadLetterPayload;
@@ -83,6 +85,7 @@ public final class JobSettings implements Serializable {
                 c.getOptional(FmstreamOptions.WINDOW_HOP).isPresent()
                         ? positiveDuration(c, FmstreamOptions.WINDOW_HOP)
                         : null;
+        windowPhase = c.get(FmstreamOptions.WINDOW_PHASE);
         allowedLateness = c.get(FmstreamOptions.ALLOWED_LATENESS);
         maxMissingFraction = c.get(FmstreamOptions.MAX_MISSING_FRACTION);
         if (!(maxMissingFraction >= 0 && maxMissingFraction < 1)) {
@@ -107,6 +110,7 @@ public final class JobSettings implements Serializable {
                         c.get(FmstreamOptions.STREAM_CLOCK_TOLERANCE));
         batchSize = positive(c, FmstreamOptions.BATCH_SIZE);
         batchMaxDelay = positiveDuration(c, FmstreamOptions.BATCH_MAX_DELAY);
+        networkBufferTimeout = positiveDuration(c, FmstreamOptions.NETWORK_BUFFER_TIMEOUT);
         onnxThreads = c.get(FmstreamOptions.ONNX_THREADS);
         if (onnxThreads < 0) {
             throw new IllegalArgumentException(

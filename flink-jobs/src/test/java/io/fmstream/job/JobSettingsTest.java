@@ -3,6 +3,7 @@ package io.fmstream.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fmstream.core.window.WindowPhase;
 import java.time.Duration;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
@@ -19,6 +20,7 @@ class JobSettingsTest {
         assertThat(s.bootstrapServers).isEqualTo("kafka:9092");
         assertThat(s.bundleUri).isEqualTo("s3://models/ecg");
         assertThat(s.windowHopOverride).as("unset: the bundle's hop applies").isNull();
+        assertThat(s.windowPhase).isEqualTo(WindowPhase.EPOCH);
         assertThat(s.allowedLateness).isEqualTo(Duration.ofSeconds(60));
         assertThat(s.maxMissingFraction).isEqualTo(0.2);
         assertThat(s.delivery).isEqualTo(FmstreamOptions.Delivery.EXACTLY_ONCE);
@@ -88,6 +90,48 @@ class JobSettingsTest {
                                                 new String[] {REQUIRED[0], REQUIRED[1]})))
                 .hasMessageContaining("fmstream.bundle")
                 .hasMessageContaining("Required");
+    }
+
+    @Test
+    void theWindowPhaseReachesTheJobsWindowSpecAndAnUnknownOneIsRefusedNamingTheOption() {
+        String[] args = {
+            REQUIRED[0], REQUIRED[1], REQUIRED[2], REQUIRED[3], "--fmstream.window.phase", "DEVICE"
+        };
+        JobSettings s = JobSettings.from(FmstreamJob.parseArgs(args));
+        assertThat(s.windowPhase).isEqualTo(WindowPhase.DEVICE);
+        var manifest =
+                FmstreamJob.readManifest(
+                        io.fmstream.data.RepositoryLayout.fixtureBundle().toUri().toString());
+        assertThat(FmstreamJob.windowSpec(s, manifest).phase()).isEqualTo(WindowPhase.DEVICE);
+        assertThat(
+                        FmstreamJob.windowSpec(
+                                        JobSettings.from(FmstreamJob.parseArgs(REQUIRED)), manifest)
+                                .phase())
+                .isEqualTo(WindowPhase.EPOCH);
+        String[] bad = {
+            REQUIRED[0], REQUIRED[1], REQUIRED[2], REQUIRED[3], "--fmstream.window.phase", "DEVICES"
+        };
+        assertThatThrownBy(() -> JobSettings.from(FmstreamJob.parseArgs(bad)))
+                .hasMessageContaining("fmstream.window.phase");
+    }
+
+    @Test
+    void theNetworkBufferTimeoutIsFlinksDefaultUnlessSetAndReachesTheEnvironment() {
+        assertThat(JobSettings.from(FmstreamJob.parseArgs(REQUIRED)).networkBufferTimeout)
+                .isEqualTo(Duration.ofMillis(100));
+        String[] args = {
+            REQUIRED[0],
+            REQUIRED[1],
+            REQUIRED[2],
+            REQUIRED[3],
+            "--fmstream.network.buffer-timeout",
+            "10 ms"
+        };
+        var env =
+                org.apache.flink.streaming.api.environment.StreamExecutionEnvironment
+                        .getExecutionEnvironment();
+        FmstreamJob.configure(env, JobSettings.from(FmstreamJob.parseArgs(args)));
+        assertThat(env.getBufferTimeout()).isEqualTo(10L);
     }
 
     @Test

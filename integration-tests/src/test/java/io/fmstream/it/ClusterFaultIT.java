@@ -47,10 +47,10 @@ import org.junit.jupiter.api.io.TempDir;
  * input; a {@code read_committed} consumer must find every expected window exactly once per head in
  * both, with the same values (1e-5).
  *
- * <p>CI runs the TaskManager and broker kills, the rescale and the loopback check; the JobManager
+ * <p>CI runs the TaskManager and broker kills and the loopback check; the rescale, the JobManager
  * kill, the corrupt model, the bundle roll-out, the 0.1 savepoint restored and the downscale from a
  * checkpoint run with {@code -Dfmstream.faults=all} (the whole set takes about 8 minutes on 2
- * cores).
+ * cores). The rescale left CI when the suite neared its 15 minutes (it took 50 s of them).
  *
  * <p>The kills: one TaskManager mid-stream; then, after it was started again, the other one right
  * after a checkpoint completed (the moment its transactions are being committed). Both recover from
@@ -481,6 +481,7 @@ class ClusterFaultIT {
      * are visible to a read_committed reader promptly after the restore.
      */
     @Test
+    @EnabledIfSystemProperty(named = "fmstream.faults", matches = "all")
     void rescaledThroughSavepointsLosesAndDuplicatesNothingAndLeavesNoTransactionOpen()
             throws Exception {
         Run run = new Run("rescale");

@@ -2,6 +2,7 @@ package io.fmstream.tools;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.fmstream.core.window.WindowPhase;
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.tools.bench.BenchCluster;
 import io.fmstream.tools.bench.CapacityRun;
@@ -110,6 +111,22 @@ public final class CapacityCommand implements Callable<Integer> {
                     "Model bundle directory (default: " + RepositoryLayout.DEFAULT_BUNDLE + ").")
     Path bundle;
 
+    @Option(
+            names = "--window-phase",
+            defaultValue = "EPOCH",
+            description =
+                    "The job's fmstream.window.phase: EPOCH (every device's windows end together)"
+                        + " or DEVICE (each device on its own phase; default: ${DEFAULT-VALUE}).")
+    WindowPhase windowPhase;
+
+    @Option(
+            names = "--job-option",
+            paramLabel = "KEY=VALUE",
+            description =
+                    "A job option (fmstream.*) for every run, e.g."
+                            + " fmstream.batch.max-delay=20ms; repeatable.")
+    Map<String, String> jobOptions = new LinkedHashMap<>();
+
     @Option(names = "--out", description = "Write capacity.json and capacity.md here.")
     Path outDir;
 
@@ -122,10 +139,12 @@ public final class CapacityCommand implements Callable<Integer> {
         int cores = Runtime.getRuntime().availableProcessors();
         out.printf(
                 Locale.ROOT,
-                "capacity: bundle %s, parallelism %d, %d cores; fleets %s; per run %s warm-up +"
+                "capacity: bundle %s, window phase %s, parallelism %d, %d cores; fleets %s; per run"
+                        + " %s warm-up +"
                         + " %s measured, %d run(s) per fleet; held = lag p99 <= %.1f s, slope <="
                         + " %.4f s/s, no window missing%n",
                 bundleDir.getFileName(),
+                windowPhase,
                 parallelism,
                 cores,
                 fleets,
@@ -145,7 +164,9 @@ public final class CapacityCommand implements Callable<Integer> {
                                 scratch,
                                 bundleDir,
                                 parallelism,
-                                BenchCluster.checkpoints(scratch))) {
+                                BenchCluster.checkpoints(scratch),
+                                windowPhase,
+                                jobOptions)) {
             for (int devices : knownCapacity != null ? List.<Integer>of() : fleets) {
                 CapacityRun.Result median = fleet(capacity, cluster, devices, "search", rows, out);
                 boolean held = median != null && median.held(maxLagP99, maxLagSlope);
@@ -268,6 +289,8 @@ public final class CapacityCommand implements Callable<Integer> {
         Files.createDirectories(outDir);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("bundle", bundleDir.getFileName().toString());
+        json.put("windowPhase", windowPhase.name());
+        json.put("jobOptions", jobOptions);
         json.put("parallelism", parallelism);
         json.put("cores", cores);
         json.put("warmUpSeconds", warmUp.toSeconds());
@@ -285,12 +308,14 @@ public final class CapacityCommand implements Callable<Integer> {
                 .append(
                         String.format(
                                 Locale.ROOT,
-                                "Bundle `%s`, parallelism %d, %d cores; 250 Hz devices, a 1 s chunk"
+                                "Bundle `%s`, window phase %s, parallelism %d, %d cores; 250 Hz"
+                                        + " devices, a 1 s chunk"
                                         + " each per second, produced in real time through a"
                                         + " one-node broker; %d s warm-up + %d s measured per run,"
                                         + " %d run(s) per fleet size. Held = event-time lag p99 <="
                                         + " %.1f s, slope <= %.4f s/s, no window missing.\n\n",
                                 bundleDir.getFileName(),
+                                windowPhase,
                                 parallelism,
                                 cores,
                                 warmUp.toSeconds(),
@@ -298,7 +323,24 @@ public final class CapacityCommand implements Callable<Integer> {
                                 runs,
                                 maxLagP99,
                                 maxLagSlope))
-                .append("**Largest fleet held: ")
+                .append(
+                        jobOptions.isEmpty()
+                                ? ""
+                                : "Job options: "
+                                        + jobOptions.entrySet().stream()
+                                                .map(
+                                                        e ->
+                                                                "`"
+                                                                        + e.getKey()
+                                                                        + "="
+                                                                        + e.getValue()
+                                                                        + "`")
+                                                .collect(java.util.stream.Collectors.joining(", "))
+                                        + ".\n\n")
+                .append(
+                        knownCapacity != null
+                                ? "**Capacity given (`--capacity`): "
+                                : "**Largest fleet held: ")
                 .append(largestHeld)
                 .append(" devices.**\n\n")
                 .append(HEADER);

@@ -10,7 +10,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Turns one device's chunks into model-rate windows on the epoch grid.
+ * Turns one device's chunks into model-rate windows on the epoch grid, or on the device's own phase
+ * of it ({@link WindowPhase}).
  *
  * <p>Semantics (see the README, "Window semantics"):
  *
@@ -51,6 +52,10 @@ public final class DeviceWindowAssembler {
     private final boolean emitAheadOfGaps;
     private final Map<Double, StreamingResampler> resamplers = new HashMap<>();
     private float[] scratch = new float[0];
+    // The phase of the device last asked for: calls come one device at a time, so this spares a
+    // CRC per chunk (the device id string is the one held in its state).
+    private String phaseDevice;
+    private int phaseOfDevice;
 
     public DeviceWindowAssembler(WindowSpec spec) {
         this(spec, StreamLimits.DEFAULTS);
@@ -114,7 +119,9 @@ public final class DeviceWindowAssembler {
         long firstOut = s.resampler.nextOut;
         long maxMissing = (long) Math.floor(spec.maxMissingFraction() * spec.windowSamples());
         long firstWindow =
-                Math.floorDiv(firstOut - maxMissing + spec.hopSamples() - 1, spec.hopSamples());
+                Math.floorDiv(
+                        firstOut - phaseOf(s) - maxMissing + spec.hopSamples() - 1,
+                        spec.hopSamples());
         s.nextWindow = Math.max(firstWindow, closedBefore);
         s.windowBuffer = new float[spec.windowSamples()];
         Arrays.fill(s.windowBuffer, Float.NaN);
@@ -323,14 +330,15 @@ public final class DeviceWindowAssembler {
         int hop = spec.hopSamples();
         int w = spec.windowSamples();
         long anchor = s.anchorMicros;
+        int phase = phaseOf(s);
         // Windows overlapping the new chunk's outputs, whose support may now be complete.
         long jFrom = outputIndexAtOrAfter(s, start - r.halfWidth());
         long jTo = outputIndexAtOrAfter(s, end + r.halfWidth());
-        long kFrom = Math.max(s.nextWindow, Math.floorDiv(jFrom - w + 1, hop));
-        long kTo = Math.floorDiv(jTo, hop);
+        long kFrom = Math.max(s.nextWindow, Math.floorDiv(jFrom - phase - w + 1, hop));
+        long kTo = Math.floorDiv(jTo - phase, hop);
         float[] input = null;
         for (long k = kFrom; k <= kTo; k++) {
-            long j0 = k * hop;
+            long j0 = k * hop + phase;
             long j1 = j0 + w - 1;
             if (r.supportFirst(anchor, j0) < runStart
                     || r.supportLast(anchor, j1) >= runEnd
@@ -344,7 +352,7 @@ public final class DeviceWindowAssembler {
             for (int i = 0; i < w; i++) {
                 values[i] = r.outputAt(anchor, j0 + i, input, runStart);
             }
-            long startMicros = spec.windowStartMicros(k);
+            long startMicros = spec.windowStartMicros(k, phase);
             emit(
                     s,
                     out,
@@ -586,11 +594,13 @@ public final class DeviceWindowAssembler {
     private void accept(
             DeviceStreamState s, StreamingResampler.Outputs outputs, WindowListener out) {
         float[] v = outputs.values();
+        int phase = phaseOf(s);
         for (int i = 0; i < outputs.count(); i++) {
-            acceptOutput(s, outputs.first() + i, v[i], out);
+            acceptOutput(s, outputs.first() + i - phase, v[i], out);
         }
     }
 
+    /** {@code j}: the output's index counted from the device's phase (its grid's origin). */
     private void acceptOutput(DeviceStreamState s, long j, float v, WindowListener out) {
         long rel = j - s.nextWindow * spec.hopSamples();
         if (rel < 0) {
@@ -615,7 +625,7 @@ public final class DeviceWindowAssembler {
                 missing++;
             }
         }
-        long startMicros = spec.windowStartMicros(s.nextWindow);
+        long startMicros = spec.windowStartMicros(s.nextWindow, phaseOf(s));
         float missingFraction = (float) missing / buf.length;
         while (s.emittedAhead.length > 0 && s.emittedAhead[0] < s.nextWindow) {
             s.emittedAhead = Arrays.copyOfRange(s.emittedAhead, 1, s.emittedAhead.length);
@@ -668,6 +678,18 @@ public final class DeviceWindowAssembler {
 
     private long timeOfIndex(DeviceStreamState s, long index) {
         return s.anchorMicros + Math.round(index * 1e6 / s.sampleRateHz);
+    }
+
+    /** The device's phase in model-rate samples ({@link WindowSpec#phaseSamples}). */
+    private int phaseOf(DeviceStreamState s) {
+        if (spec.phase() == WindowPhase.EPOCH) {
+            return 0;
+        }
+        if (s.deviceId != phaseDevice) {
+            phaseOfDevice = spec.phaseSamples(s.deviceId);
+            phaseDevice = s.deviceId;
+        }
+        return phaseOfDevice;
     }
 
     private StreamingResampler resampler(double inRate) {

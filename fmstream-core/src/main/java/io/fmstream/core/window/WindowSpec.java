@@ -1,15 +1,19 @@
 package io.fmstream.core.window;
 
 import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.zip.CRC32;
 
 /**
  * Window geometry and completeness rules, fixed for a job.
  *
- * <p>Windows are {@code [k * hop, k * hop + length)} on the epoch grid. At the model rate a window
- * holds {@link #windowSamples()} samples and consecutive windows start {@link #hopSamples()} apart,
- * so output sample {@code j} (at {@code j / modelRate} s) belongs to windows {@code k} with {@code
- * k * hopSamples <= j < k * hopSamples + windowSamples}.
+ * <p>Windows are {@code [k * hop + phase, k * hop + phase + length)}: on the epoch grid (phase 0)
+ * unless the {@link WindowPhase} is {@link WindowPhase#DEVICE}, which gives each device its own
+ * phase ({@link #phaseSamples}). At the model rate a window holds {@link #windowSamples()} samples
+ * and consecutive windows start {@link #hopSamples()} apart, so output sample {@code j} (at {@code
+ * j / modelRate} s) belongs to the device's windows {@code k} with {@code k * hopSamples + phase <=
+ * j < k * hopSamples + phase + windowSamples}.
  */
 public final class WindowSpec implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -32,6 +36,10 @@ public final class WindowSpec implements Serializable {
     private final int hopSamples;
     private final long allowedLatenessMicros;
     private final float maxMissingFraction;
+    private final WindowPhase phase;
+
+    /** Model-rate samples per phase step: the fewest whose duration is whole microseconds. */
+    private final int phaseUnitSamples;
 
     public WindowSpec(
             double modelRateHz,
@@ -39,6 +47,25 @@ public final class WindowSpec implements Serializable {
             long hopMicros,
             long allowedLatenessMicros,
             float maxMissingFraction) {
+        this(
+                modelRateHz,
+                windowMicros,
+                hopMicros,
+                allowedLatenessMicros,
+                maxMissingFraction,
+                WindowPhase.EPOCH);
+    }
+
+    public WindowSpec(
+            double modelRateHz,
+            long windowMicros,
+            long hopMicros,
+            long allowedLatenessMicros,
+            float maxMissingFraction,
+            WindowPhase phase) {
+        if (phase == null) {
+            throw new IllegalArgumentException("window phase must not be null");
+        }
         if (!(modelRateHz > 0) || Double.isInfinite(modelRateHz)) {
             throw new IllegalArgumentException(
                     "model rate must be finite and > 0, got " + modelRateHz);
@@ -78,6 +105,17 @@ public final class WindowSpec implements Serializable {
         this.hopSamples = (int) Math.rint(h);
         this.allowedLatenessMicros = allowedLatenessMicros;
         this.maxMissingFraction = maxMissingFraction;
+        this.phase = phase;
+        int unit = 1;
+        // Terminates at hopSamples at the latest: the hop is whole samples and whole microseconds.
+        while (unit < hopSamples) {
+            double micros = unit * 1e6 / modelRateHz;
+            if (Math.abs(micros - Math.rint(micros)) <= 1e-6) {
+                break;
+            }
+            unit++;
+        }
+        this.phaseUnitSamples = unit;
     }
 
     /**
@@ -91,12 +129,30 @@ public final class WindowSpec implements Serializable {
             Duration hop,
             Duration allowedLateness,
             double maxMissingFraction) {
+        return of(
+                modelRateHz,
+                windowSeconds,
+                hop,
+                allowedLateness,
+                maxMissingFraction,
+                WindowPhase.EPOCH);
+    }
+
+    /** {@link #of} with the given window phase. */
+    public static WindowSpec of(
+            double modelRateHz,
+            double windowSeconds,
+            Duration hop,
+            Duration allowedLateness,
+            double maxMissingFraction,
+            WindowPhase phase) {
         return new WindowSpec(
                 modelRateHz,
                 Math.round(windowSeconds * 1e6),
                 hop.toNanos() / 1000,
                 allowedLateness.toNanos() / 1000,
-                (float) maxMissingFraction);
+                (float) maxMissingFraction,
+                phase);
     }
 
     /** {@link #of} with the default hop, lateness and completeness bound. */
@@ -137,8 +193,46 @@ public final class WindowSpec implements Serializable {
         return maxMissingFraction;
     }
 
+    public WindowPhase phase() {
+        return phase;
+    }
+
+    /**
+     * The device's phase in model-rate samples, in {@code [0, hopSamples)}: 0 on the epoch grid;
+     * with {@link WindowPhase#DEVICE}, {@code unit * (crc32(utf8(deviceId)) mod (hopSamples /
+     * unit))} where {@code unit} is the fewest samples whose duration is whole microseconds (1 at
+     * 100 Hz, so a 5 s hop gives 500 phases 10 ms apart). CRC-32 (as in {@code java.util.zip} and
+     * Python's {@code zlib.crc32}) so that a consumer can compute a device's grid without this
+     * code, and the same on every JVM.
+     */
+    public int phaseSamples(String deviceId) {
+        if (phase == WindowPhase.EPOCH) {
+            return 0;
+        }
+        CRC32 crc = new CRC32();
+        crc.update(deviceId.getBytes(StandardCharsets.UTF_8));
+        long phases = hopSamples / phaseUnitSamples;
+        return (int) (phaseUnitSamples * (crc.getValue() % phases));
+    }
+
+    /** Duration of {@code phaseSamples} model-rate samples, exact by construction of the unit. */
+    public long phaseMicros(int phaseSamples) {
+        return Math.round(phaseSamples * 1e6 / modelRateHz);
+    }
+
+    /** The device's phase in microseconds ({@link #phaseSamples} as a duration). */
+    public long phaseMicros(String deviceId) {
+        return phaseMicros(phaseSamples(deviceId));
+    }
+
+    /** Start of window {@code k} on the epoch grid (phase 0). */
     public long windowStartMicros(long k) {
         return k * hopMicros;
+    }
+
+    /** Start of window {@code k} of a device whose phase is {@code phaseSamples}. */
+    public long windowStartMicros(long k, int phaseSamples) {
+        return k * hopMicros + phaseMicros(phaseSamples);
     }
 
     @Override
@@ -153,6 +247,8 @@ public final class WindowSpec implements Serializable {
                 + allowedLatenessMicros
                 + " us, maxMissing="
                 + maxMissingFraction
+                + ", phase="
+                + phase
                 + "}";
     }
 }

@@ -79,6 +79,21 @@ public final class AuditCommand implements Callable<Integer> {
     double hopSeconds;
 
     @Option(
+            names = "--window-phase",
+            defaultValue = "EPOCH",
+            description =
+                    "The job's fmstream.window.phase: EPOCH or DEVICE (default: ${DEFAULT-VALUE}).")
+    io.fmstream.core.window.WindowPhase windowPhase;
+
+    @Option(
+            names = "--model-rate-hz",
+            defaultValue = "100",
+            description =
+                    "The bundle's input rate, which sets a device's phase in whole samples"
+                            + " (default: ${DEFAULT-VALUE}, the shipped bundles').")
+    double modelRateHz;
+
+    @Option(
             names = "--settle-seconds",
             defaultValue = "90",
             description =
@@ -86,6 +101,17 @@ public final class AuditCommand implements Callable<Integer> {
                             + " expected yet: the allowed lateness plus a margin (default:"
                             + " ${DEFAULT-VALUE}).")
     double settleSeconds;
+
+    /** The job's window geometry, for each device's phase. */
+    private io.fmstream.core.window.WindowSpec phases() {
+        return io.fmstream.core.window.WindowSpec.of(
+                modelRateHz,
+                windowSeconds,
+                Duration.ofNanos(Math.round(hopSeconds * 1e9)),
+                io.fmstream.core.window.WindowSpec.DEFAULT_ALLOWED_LATENESS,
+                io.fmstream.core.window.WindowSpec.DEFAULT_MAX_MISSING_FRACTION,
+                windowPhase);
+    }
 
     @Override
     public Integer call() throws DecodeException {
@@ -103,7 +129,8 @@ public final class AuditCommand implements Callable<Integer> {
                 new WindowAudit(
                         Math.round(windowSeconds * 1e6),
                         Math.round(hopSeconds * 1e6),
-                        Math.round(settleSeconds * 1e6));
+                        Math.round(settleSeconds * 1e6),
+                        phases()::phaseMicros);
         Map<String, Long> deadLettersByReason = new TreeMap<>();
         long end = System.currentTimeMillis() + duration.toMillis();
         try (KafkaConsumer<byte[], byte[]> consumer =

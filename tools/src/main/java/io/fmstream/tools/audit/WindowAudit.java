@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.ToLongFunction;
 
 /**
  * Classifies the job's windows from the simulator's ground truth alone, never from the job's own
@@ -22,6 +23,7 @@ public final class WindowAudit {
     private final long windowMicros;
     private final long hopMicros;
     private final long settleMicros;
+    private final ToLongFunction<String> phaseMicros;
     private final Map<String, TreeMap<Long, Long>> sentSpans = new HashMap<>();
     private final Map<String, Long> newestTruth = new HashMap<>();
     private final Map<String, Long> latencyByKey = new HashMap<>();
@@ -32,9 +34,22 @@ public final class WindowAudit {
      *     expected yet (still open in the job)
      */
     public WindowAudit(long windowMicros, long hopMicros, long settleMicros) {
+        this(windowMicros, hopMicros, settleMicros, device -> 0L);
+    }
+
+    /**
+     * @param phaseMicros each device's window phase (the job's {@code fmstream.window.phase}:
+     *     {@link io.fmstream.core.window.WindowSpec#phaseMicros(String)}), 0 on the epoch grid
+     */
+    public WindowAudit(
+            long windowMicros,
+            long hopMicros,
+            long settleMicros,
+            ToLongFunction<String> phaseMicros) {
         this.windowMicros = windowMicros;
         this.hopMicros = hopMicros;
         this.settleMicros = settleMicros;
+        this.phaseMicros = phaseMicros;
     }
 
     /** One ground-truth record: a chunk the simulator sent, its span and dropped fraction. */
@@ -99,10 +114,11 @@ public final class WindowAudit {
             String device = d.getKey();
             long first = d.getValue().firstKey();
             long last = newestTruth.get(device) - settleMicros;
-            for (long k = Math.floorDiv(first, hopMicros);
-                    k * hopMicros + windowMicros <= last;
+            long phase = phaseMicros.applyAsLong(device);
+            for (long k = Math.floorDiv(first - phase, hopMicros);
+                    k * hopMicros + phase + windowMicros <= last;
                     k++) {
-                long start = k * hopMicros;
+                long start = k * hopMicros + phase;
                 if (covered(device, start - REACH_MICROS, start + windowMicros + REACH_MICROS)) {
                     expectedClear++;
                     if (latencyByKey.containsKey(device + "@" + start)) {

@@ -1,8 +1,11 @@
 package io.fmstream.tools.bench;
 
+import io.fmstream.core.window.WindowPhase;
+import io.fmstream.core.window.WindowSpec;
 import io.fmstream.data.sim.HeartRateProfile;
 import io.fmstream.data.sim.SimulatedDevice;
 import io.fmstream.job.FmstreamJob;
+import io.fmstream.job.FmstreamOptions;
 import io.fmstream.job.JobSettings;
 import io.fmstream.local.LocalKafkaCluster;
 import io.fmstream.schemas.Prediction;
@@ -19,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
@@ -113,19 +117,36 @@ public final class CapacityRun implements AutoCloseable {
     private final int parallelism;
     private final long windowMicros;
     private final long hopMicros;
+    private final WindowSpec windowSpec;
+    private final Map<String, String> jobOptions;
 
     /** Pre-made chunks [template device][second], re-addressed per device and second when sent. */
     private final SensorChunk[][] templates = new SensorChunk[TEMPLATE_DEVICES][TEMPLATE_SECONDS];
 
     private CapacityRun(
-            LocalKafkaCluster kafka, Path bundleDir, int parallelism, Path checkpoints) {
+            LocalKafkaCluster kafka,
+            Path bundleDir,
+            int parallelism,
+            Path checkpoints,
+            WindowPhase phase,
+            Map<String, String> jobOptions) {
         this.kafka = kafka;
+        this.jobOptions = Map.copyOf(jobOptions);
         this.checkpoints = checkpoints;
         this.bundleDir = bundleDir;
         this.parallelism = parallelism;
         var manifest = FmstreamJob.readManifest(bundleDir.toUri().toString());
         this.windowMicros = Math.round(manifest.windowSeconds() * 1e6);
         this.hopMicros = Math.round(manifest.hopSeconds() * 1e6);
+        // The job's own window geometry: which windows each device has, on its phase.
+        this.windowSpec =
+                WindowSpec.of(
+                        manifest.inputSampleRateHz(),
+                        manifest.windowSeconds(),
+                        manifest.hop(),
+                        WindowSpec.DEFAULT_ALLOWED_LATENESS,
+                        WindowSpec.DEFAULT_MAX_MISSING_FRACTION,
+                        phase);
         for (int d = 0; d < TEMPLATE_DEVICES; d++) {
             SimulatedDevice device =
                     new SimulatedDevice(
@@ -142,14 +163,21 @@ public final class CapacityRun implements AutoCloseable {
 
     /**
      * Starts a one-node broker under {@code scratch}; the jobs' checkpoints are found under {@code
-     * checkpoints} (the cluster's {@code execution.checkpointing.dir}).
+     * checkpoints} (the cluster's {@code execution.checkpointing.dir}); the job runs with window
+     * phase {@code phase} ({@code fmstream.window.phase}).
      */
-    public static CapacityRun start(Path scratch, Path bundleDir, int parallelism, Path checkpoints)
+    public static CapacityRun start(
+            Path scratch,
+            Path bundleDir,
+            int parallelism,
+            Path checkpoints,
+            WindowPhase phase,
+            Map<String, String> jobOptions)
             throws Exception {
         LocalKafkaCluster kafka = new LocalKafkaCluster(scratch.resolve("kafka"), 1);
         kafka.start();
         try {
-            return new CapacityRun(kafka, bundleDir, parallelism, checkpoints);
+            return new CapacityRun(kafka, bundleDir, parallelism, checkpoints, phase, jobOptions);
         } catch (RuntimeException | Error e) {
             kafka.close();
             throw e;
@@ -258,14 +286,19 @@ public final class CapacityRun implements AutoCloseable {
         long rss = rssBytes();
 
         // Windows whose every sample was sent within the measured span, and the chunk after them
-        // too (the resampler looks a little ahead, so a window completes with the next chunk).
-        long firstEnd = ceilTo(measureFromMicros + windowMicros, hopMicros);
-        long lastEnd = Math.floorDiv(endMicros - 1_000_000L, hopMicros) * hopMicros;
-        int perDevice = 0;
-        for (long e = firstEnd; e <= lastEnd; e += hopMicros) {
-            perDevice++;
+        // too (the resampler looks a little ahead, so a window completes with the next chunk):
+        // ends in [firstEnd, lastEnd], on each device's own grid.
+        long firstEnd = measureFromMicros + windowMicros;
+        long lastEnd = endMicros - 1_000_000L;
+        int expected = 0;
+        for (int d = 0; d < devices; d++) {
+            long phase = windowSpec.phaseMicros("device-" + d);
+            for (long e = ceilTo(firstEnd - phase, hopMicros) + phase;
+                    e <= lastEnd;
+                    e += hopMicros) {
+                expected++;
+            }
         }
-        int expected = perDevice * devices;
         List<double[]> lags = written.lagsOfWindowsEndingIn(firstEnd, lastEnd);
         int missing = expected - lags.size();
         double[] lagValues = new double[expected];
@@ -346,9 +379,17 @@ public final class CapacityRun implements AutoCloseable {
 
     /** The job's settings for run {@code run}: fresh topics, the production defaults otherwise. */
     private JobSettings settings(String run) {
-        return JobSettings.from(
+        org.apache.flink.configuration.Configuration c =
                 KafkaRun.options(
-                        kafka, bundleDir, parallelism, "capacity", "capacity-sensor-" + run, run));
+                                kafka,
+                                bundleDir,
+                                parallelism,
+                                "capacity",
+                                "capacity-sensor-" + run,
+                                run)
+                        .set(FmstreamOptions.WINDOW_PHASE, windowSpec.phase());
+        jobOptions.forEach(c::setString);
+        return JobSettings.from(c);
     }
 
     /** The devices: each second, every device's chunk of the second before, spread evenly. */

@@ -35,6 +35,22 @@ class WindowAuditTest {
     }
 
     @Test
+    void expectsEachDevicesWindowsOnItsOwnPhase() {
+        // Device d's grid shifted by 2 s: windows [2,12), [7,17), ...
+        WindowAudit audit = new WindowAudit(10 * S, 5 * S, 10 * S, device -> 2 * S);
+        for (long t = 0; t < 40; t++) {
+            audit.truth("d", t * S, (t + 1) * S, 0);
+        }
+        audit.window("d", 2 * S, 100);
+        audit.window("d", 7 * S, 100);
+        audit.window("d", 5 * S, 100); // an epoch-grid start: not one of d's windows
+        WindowAudit.Report r = audit.report();
+        // Settled (ending by 30 s): [2,12), [7,17), [12,22), [17,27); [0,10)'s reach is outside.
+        assertThat(r.expectedClear()).isEqualTo(4);
+        assertThat(r.emittedClear()).isEqualTo(2);
+    }
+
+    @Test
     void spansWithDroppedSamplesCoverNothing() {
         WindowAudit audit = new WindowAudit(10 * S, 5 * S, 0);
         audit.truth("d", 0, 20 * S, 0);
