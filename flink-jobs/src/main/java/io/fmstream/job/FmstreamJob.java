@@ -230,7 +230,8 @@ public final class FmstreamJob {
                 .name("Head " + head.task());
     }
 
-    static WindowSpec windowSpec(JobSettings settings, BundleManifest manifest) {
+    /** The window geometry the job runs with: the bundle's, with the settings' hop and phase. */
+    public static WindowSpec windowSpec(JobSettings settings, BundleManifest manifest) {
         return WindowSpec.of(
                 manifest.inputSampleRateHz(),
                 manifest.windowSeconds(),

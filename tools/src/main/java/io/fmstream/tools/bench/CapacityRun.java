@@ -115,9 +115,7 @@ public final class CapacityRun implements AutoCloseable {
     private final Path checkpoints;
     private final Path bundleDir;
     private final int parallelism;
-    private final long windowMicros;
-    private final long hopMicros;
-    private final WindowSpec windowSpec;
+    private final WindowPhase phase;
     private final Map<String, String> jobOptions;
 
     /** Pre-made chunks [template device][second], re-addressed per device and second when sent. */
@@ -131,22 +129,11 @@ public final class CapacityRun implements AutoCloseable {
             WindowPhase phase,
             Map<String, String> jobOptions) {
         this.kafka = kafka;
+        this.phase = phase;
         this.jobOptions = Map.copyOf(jobOptions);
         this.checkpoints = checkpoints;
         this.bundleDir = bundleDir;
         this.parallelism = parallelism;
-        var manifest = FmstreamJob.readManifest(bundleDir.toUri().toString());
-        this.windowMicros = Math.round(manifest.windowSeconds() * 1e6);
-        this.hopMicros = Math.round(manifest.hopSeconds() * 1e6);
-        // The job's own window geometry: which windows each device has, on its phase.
-        this.windowSpec =
-                WindowSpec.of(
-                        manifest.inputSampleRateHz(),
-                        manifest.windowSeconds(),
-                        manifest.hop(),
-                        WindowSpec.DEFAULT_ALLOWED_LATENESS,
-                        WindowSpec.DEFAULT_MAX_MISSING_FRACTION,
-                        phase);
         for (int d = 0; d < TEMPLATE_DEVICES; d++) {
             SimulatedDevice device =
                     new SimulatedDevice(
@@ -194,10 +181,18 @@ public final class CapacityRun implements AutoCloseable {
         JobSettings settings = settings(run);
         FmstreamJob.checkTopics(settings);
         FmstreamJob.configure(env, settings);
-        FmstreamJob.wireKafka(env, settings, FmstreamJob.readManifest(settings.bundleUri));
+        var manifest = FmstreamJob.readManifest(settings.bundleUri);
+        FmstreamJob.wireKafka(env, settings, manifest);
         JobClient job = env.executeAsync("fmstream capacity " + devices + " devices " + run);
         try {
-            return measure(job, settings, devices, warmUp, hold);
+            // The windows the job makes (its hop and phase, also when --job-option sets them).
+            return measure(
+                    job,
+                    settings,
+                    FmstreamJob.windowSpec(settings, manifest),
+                    devices,
+                    warmUp,
+                    hold);
         } finally {
             stop(job);
         }
@@ -237,8 +232,15 @@ public final class CapacityRun implements AutoCloseable {
     }
 
     private Result measure(
-            JobClient job, JobSettings settings, int devices, Duration warmUp, Duration hold)
+            JobClient job,
+            JobSettings settings,
+            WindowSpec windowSpec,
+            int devices,
+            Duration warmUp,
+            Duration hold)
             throws Exception {
+        long windowMicros = windowSpec.windowMicros();
+        long hopMicros = windowSpec.hopMicros();
         // The devices' clocks start on a window boundary a little ahead, so the job is up first.
         long startMicros = (System.currentTimeMillis() * 1000 / hopMicros + 2) * hopMicros;
         long measureFromMicros = startMicros + warmUp.toNanos() / 1000;
@@ -292,7 +294,7 @@ public final class CapacityRun implements AutoCloseable {
         long lastEnd = endMicros - 1_000_000L;
         int expected = 0;
         for (int d = 0; d < devices; d++) {
-            long phase = windowSpec.phaseMicros("device-" + d);
+            long phase = windowSpec.phaseMicros(deviceId(d));
             for (long e = ceilTo(firstEnd - phase, hopMicros) + phase;
                     e <= lastEnd;
                     e += hopMicros) {
@@ -387,9 +389,14 @@ public final class CapacityRun implements AutoCloseable {
                                 "capacity",
                                 "capacity-sensor-" + run,
                                 run)
-                        .set(FmstreamOptions.WINDOW_PHASE, windowSpec.phase());
+                        .set(FmstreamOptions.WINDOW_PHASE, phase);
         jobOptions.forEach(c::setString);
         return JobSettings.from(c);
+    }
+
+    /** The id of the generator's device {@code d}. */
+    private static String deviceId(int d) {
+        return "device-" + d;
     }
 
     /** The devices: each second, every device's chunk of the second before, spread evenly. */
@@ -422,7 +429,7 @@ public final class CapacityRun implements AutoCloseable {
             RecordCodec<SensorChunk> codec = RecordCodec.forType(SensorChunk.class);
             byte[][] keys = new byte[devices][];
             for (int d = 0; d < devices; d++) {
-                keys[d] = ("device-" + d).getBytes(StandardCharsets.UTF_8);
+                keys[d] = deviceId(d).getBytes(StandardCharsets.UTF_8);
             }
             try (KafkaProducer<byte[], byte[]> producer =
                     new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
@@ -436,7 +443,7 @@ public final class CapacityRun implements AutoCloseable {
                                 templates[d % TEMPLATE_DEVICES][(int) (s % TEMPLATE_SECONDS)];
                         SensorChunk c =
                                 SensorChunk.newBuilder(t)
-                                        .setDeviceId("device-" + d)
+                                        .setDeviceId(deviceId(d))
                                         .setFirstSampleTimeMicros(startMicros + s * 1_000_000L)
                                         .setFirstSampleIndex(s * RATE_HZ)
                                         .setSamples(t.getSamples().duplicate())
