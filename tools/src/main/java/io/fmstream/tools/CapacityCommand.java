@@ -88,6 +88,17 @@ public final class CapacityCommand implements Callable<Integer> {
     List<Double> latencyAt;
 
     @Option(
+            names = "--latency",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description =
+                    "Run the latency runs after the search (default: ${DEFAULT-VALUE};"
+                            + " --no-latency stops after the search, e.g. for the median-of-3"
+                            + " protocol at a few sizes).")
+    boolean latency;
+
+    @Option(
             names = "--capacity",
             description =
                     "Skip the search: the largest fleet held is known (from an earlier run);"
@@ -185,7 +196,7 @@ public final class CapacityCommand implements Callable<Integer> {
             if (knownCapacity != null) {
                 largestHeld = knownCapacity;
             }
-            if (largestHeld > 0) {
+            if (largestHeld > 0 && latency) {
                 for (double f : latencyAt) {
                     int devices = (int) Math.round(largestHeld * f);
                     fleet(capacity, cluster, devices, "latency at " + f, rows, out);
