@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -167,6 +168,26 @@ public final class BenchCommand implements Callable<Integer> {
     boolean profileThreads;
 
     @Option(
+            names = "--kafka-warm-up",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description =
+                    "Through Kafka: one unmeasured run before the measured rounds (default:"
+                            + " ${DEFAULT-VALUE}; the broker's first pass over the topic costs it"
+                            + " several times the CPU of later ones).")
+    boolean kafkaWarmUp;
+
+    @Option(
+            names = "--job-option",
+            paramLabel = "KEY=VALUE",
+            description =
+                    "A job option (fmstream.*) for fmstream's jobs, in memory and through Kafka,"
+                            + " e.g. fmstream.kafka.properties.linger.ms=20; repeatable (the"
+                            + " report lists them).")
+    Map<String, String> jobOptions = new LinkedHashMap<>();
+
+    @Option(
             names = "--out",
             description =
                     "Folder for bench.json and bench.md (the README quotes bench.md; default:"
@@ -202,14 +223,15 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf(
                 Locale.ROOT,
                 "bench: bundle %s, %d devices x %d s (%d chunks), parallelism %d, %d cores, %d"
-                        + " round(s)%n",
+                        + " round(s)%s%n",
                 bundleDir,
                 devices,
                 seconds,
                 input.size(),
                 parallelism,
                 Runtime.getRuntime().availableProcessors(),
-                rounds);
+                rounds,
+                jobOptions.isEmpty() ? "" : "; job options " + jobOptions);
 
         // The job's resources: its micro-batch size, one caller per slot, ONNX Runtime threads =
         // cores / slots.
@@ -617,7 +639,12 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** The through-Kafka runs' median and the in-memory rate they are compared with. */
     record KafkaFigures(
-            KafkaRun.Result median, int tasks, int rounds, double inMemory, double roofPerCore) {
+            KafkaRun.Result median,
+            int tasks,
+            int rounds,
+            double inMemory,
+            double roofPerCore,
+            boolean warmedUp) {
         String markdown() {
             KafkaRun.Result r = median;
             double encoderCpu = r.windows() / roofPerCore;
@@ -628,7 +655,8 @@ public final class BenchCommand implements Callable<Integer> {
                             + " steal |%n|---|---|---|---|---|---|---|%n| median of %d | %d | %.0f"
                             + " | %.0f | %.2f | %s | %.1f / %.1f (%.1f / %.1f) / %.1f / %.1f |%n%n"
                             + "Sensor topic filled beforehand (not counted): %.1f s, %.1f core-s of"
-                            + " the generator. CPU over the whole job run (start-up and the last"
+                            + " the generator; %s. CPU over the whole job run (start-up and the"
+                            + " last"
                             + " commit included); the encoder's share estimated from the roof's"
                             + " cost per window with one caller.",
                     tasks,
@@ -648,7 +676,10 @@ public final class BenchCommand implements Callable<Integer> {
                     r.otherCpu(),
                     r.stealCpu(),
                     r.fillSeconds(),
-                    r.fillCpu());
+                    r.fillCpu(),
+                    warmedUp
+                            ? "one unmeasured run over it before the measured ones"
+                            : "no unmeasured run before the measured ones (--no-kafka-warm-up)");
         }
     }
 
@@ -674,7 +705,7 @@ public final class BenchCommand implements Callable<Integer> {
                 inMemory = Double.parseDouble(r[2]);
             }
         }
-        KafkaRun kafka = KafkaRun.prepare(scratch, bundleDir, parallelism, input);
+        KafkaRun kafka = KafkaRun.prepare(scratch, bundleDir, parallelism, jobOptions, input);
         try {
             out.printf(
                     Locale.ROOT,
@@ -683,6 +714,20 @@ public final class BenchCommand implements Callable<Integer> {
                     input.size(),
                     kafka.fillSeconds(),
                     kafka.fillCpu());
+            // One unmeasured run first, as the non-encoder comparison does: the broker's first
+            // pass over a freshly written topic costs it several times the CPU of later ones
+            // (JIT, index and page loading; one invocation measured 18.1, 7.6 and 4.2 core-s of
+            // broker CPU in rounds 1-3 and 915, 1,240 and 1,475 windows/s), which is start-up of
+            // the bench's broker, not the job's steady cost.
+            if (kafkaWarmUp) {
+                KafkaRun.Result warm = kafka.run(environment(cluster), windows, tasks);
+                out.printf(
+                        Locale.ROOT,
+                        "bench: through Kafka, unmeasured warm-up run: %.0f windows/s, broker %.1f"
+                                + " core-s%n",
+                        warm.windows() / warm.seconds(),
+                        warm.brokerCpu());
+            }
             List<KafkaRun.Result> results = new ArrayList<>();
             for (int r = 0; r < rounds; r++) {
                 KafkaRun.Result k = kafka.run(environment(cluster), windows, tasks);
@@ -705,7 +750,12 @@ public final class BenchCommand implements Callable<Integer> {
             }
             results.sort(java.util.Comparator.comparingDouble(KafkaRun.Result::seconds));
             return new KafkaFigures(
-                    results.get(results.size() / 2), tasks, rounds, inMemory, roofPerCore);
+                    results.get(results.size() / 2),
+                    tasks,
+                    rounds,
+                    inMemory,
+                    roofPerCore,
+                    kafkaWarmUp);
         } finally {
             kafka.close();
         }
@@ -742,6 +792,7 @@ public final class BenchCommand implements Callable<Integer> {
         root.put("parallelism", parallelism);
         root.put("devices", devices);
         root.put("secondsPerDevice", seconds);
+        root.putPOJO("jobOptions", jobOptions);
         root.put("rounds", rounds);
         ArrayNode points = root.putArray("roofGrid");
         for (EncoderRoof.Point p : grid.points()) {
@@ -783,6 +834,12 @@ public final class BenchCommand implements Callable<Integer> {
         json.writeValue(outDir.resolve("bench.json").toFile(), root);
 
         StringBuilder md = new StringBuilder();
+        if (!jobOptions.isEmpty()) {
+            md.append("Job options: ");
+            jobOptions.forEach(
+                    (k, v) -> md.append('`').append(k).append('=').append(v).append("` "));
+            md.append("\n\n");
+        }
         md.append("| roof configuration | windows/s |\n|---|---|\n");
         for (EncoderRoof.Point p : grid.encoder()) {
             md.append(String.format(Locale.ROOT, "| %s | %.0f |%n", p.label(), p.rate()));
@@ -830,6 +887,7 @@ public final class BenchCommand implements Callable<Integer> {
         c.set(FmstreamOptions.CHECKPOINT_INTERVAL, Duration.ofMinutes(30));
         // No Kafka sink in memory, so no transaction whose timeout the interval must respect.
         c.set(FmstreamOptions.DELIVERY, FmstreamOptions.Delivery.AT_LEAST_ONCE);
+        jobOptions.forEach(c::setString);
         return JobSettings.from(c);
     }
 

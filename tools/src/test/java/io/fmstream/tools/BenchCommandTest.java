@@ -50,11 +50,18 @@ class BenchCommandTest {
                         "PT0.2S",
                         "--roof-measure",
                         "PT0.5S",
-                        // The naive job's four extra runs are the full benchmark's, not CI's.
-                        "--no-naive");
+                        // The naive job's four extra runs are the full benchmark's, not CI's,
+                        // and so is the unmeasured Kafka run.
+                        "--no-naive",
+                        "--no-kafka-warm-up",
+                        // A job option reaches both jobs (and the report says so).
+                        "--job-option",
+                        "fmstream.batch.max-delay=20ms");
 
         assertThat(exit).as(err.toString()).isZero();
         assertThat(out.toString())
+                .contains("job options {fmstream.batch.max-delay=20ms}")
+                .doesNotContain("unmeasured warm-up run")
                 .containsPattern("N=1 round 1: .* (\\d+) windows, \\1 predictions each, identical")
                 .containsPattern("\\| 1 \\| \\d+ \\| \\d+ \\| \\d+ \\| [0-9.]+x \\| \\d+ % \\|")
                 .containsPattern("\\| 4 \\| \\d+ \\| \\d+ \\| \\d+ \\| [0-9.]+x \\| \\d+ % \\|")

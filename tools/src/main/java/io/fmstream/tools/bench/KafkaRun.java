@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
@@ -60,6 +61,7 @@ public final class KafkaRun {
     private final LocalKafkaCluster kafka;
     private final Path bundleDir;
     private final int parallelism;
+    private final Map<String, String> jobOptions;
     private final String sensorTopic = "bench-sensor-" + UUID.randomUUID();
     private final int chunks;
     private final long bytes;
@@ -67,11 +69,16 @@ public final class KafkaRun {
     private final double fillCpu;
 
     private KafkaRun(
-            LocalKafkaCluster kafka, Path bundleDir, int parallelism, List<SourceRef> input)
+            LocalKafkaCluster kafka,
+            Path bundleDir,
+            int parallelism,
+            Map<String, String> jobOptions,
+            List<SourceRef> input)
             throws Exception {
         this.kafka = kafka;
         this.bundleDir = bundleDir;
         this.parallelism = parallelism;
+        this.jobOptions = Map.copyOf(jobOptions);
         this.chunks = input.size();
         // Topics as the job would create them (the sensor topic with LogAppendTime).
         FmstreamJob.checkTopics(settings("fill"));
@@ -97,14 +104,20 @@ public final class KafkaRun {
     }
 
     /**
-     * Starts a one-node broker under {@code scratch} and fills the sensor topic with {@code input}.
+     * Starts a one-node broker under {@code scratch} and fills the sensor topic with {@code input};
+     * every run's job gets {@code jobOptions} (fmstream.* keys) over the production defaults.
      */
     public static KafkaRun prepare(
-            Path scratch, Path bundleDir, int parallelism, List<SourceRef> input) throws Exception {
+            Path scratch,
+            Path bundleDir,
+            int parallelism,
+            Map<String, String> jobOptions,
+            List<SourceRef> input)
+            throws Exception {
         LocalKafkaCluster kafka = new LocalKafkaCluster(scratch.resolve("kafka"), 1);
         kafka.start();
         try {
-            return new KafkaRun(kafka, bundleDir, parallelism, input);
+            return new KafkaRun(kafka, bundleDir, parallelism, jobOptions, input);
         } catch (Exception | Error e) {
             kafka.close();
             throw e;
@@ -192,7 +205,9 @@ public final class KafkaRun {
     private JobSettings settings(String run) {
         Configuration c = options(kafka, bundleDir, parallelism, "bench", sensorTopic, run);
         c.set(FmstreamOptions.SOURCE_BOUNDED, true);
-        // The job's production defaults otherwise (checkpoints, transactions, batch size).
+        // The job's production defaults otherwise (checkpoints, transactions, batch size), and
+        // what the user passed.
+        jobOptions.forEach(c::setString);
         return JobSettings.from(c);
     }
 
