@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,6 +29,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -178,14 +178,7 @@ public final class BenchCommand implements Callable<Integer> {
                             + " several times the CPU of later ones).")
     boolean kafkaWarmUp;
 
-    @Option(
-            names = "--job-option",
-            paramLabel = "KEY=VALUE",
-            description =
-                    "A job option (fmstream.*) for fmstream's jobs, in memory and through Kafka,"
-                            + " e.g. fmstream.kafka.properties.linger.ms=20; repeatable (the"
-                            + " report lists them).")
-    Map<String, String> jobOptions = new LinkedHashMap<>();
+    @Mixin JobOptionOverrides jobOptions = new JobOptionOverrides();
 
     @Option(
             names = "--out",
@@ -231,7 +224,7 @@ public final class BenchCommand implements Callable<Integer> {
                 parallelism,
                 Runtime.getRuntime().availableProcessors(),
                 rounds,
-                jobOptions.isEmpty() ? "" : "; job options " + jobOptions);
+                jobOptions.values.isEmpty() ? "" : "; job options " + jobOptions.values);
 
         // The job's resources: its micro-batch size, one caller per slot, ONNX Runtime threads =
         // cores / slots.
@@ -705,7 +698,8 @@ public final class BenchCommand implements Callable<Integer> {
                 inMemory = Double.parseDouble(r[2]);
             }
         }
-        KafkaRun kafka = KafkaRun.prepare(scratch, bundleDir, parallelism, jobOptions, input);
+        KafkaRun kafka =
+                KafkaRun.prepare(scratch, bundleDir, parallelism, jobOptions.values, input);
         try {
             out.printf(
                     Locale.ROOT,
@@ -792,7 +786,7 @@ public final class BenchCommand implements Callable<Integer> {
         root.put("parallelism", parallelism);
         root.put("devices", devices);
         root.put("secondsPerDevice", seconds);
-        root.putPOJO("jobOptions", jobOptions);
+        root.putPOJO("jobOptions", jobOptions.values);
         root.put("rounds", rounds);
         ArrayNode points = root.putArray("roofGrid");
         for (EncoderRoof.Point p : grid.points()) {
@@ -834,12 +828,7 @@ public final class BenchCommand implements Callable<Integer> {
         json.writeValue(outDir.resolve("bench.json").toFile(), root);
 
         StringBuilder md = new StringBuilder();
-        if (!jobOptions.isEmpty()) {
-            md.append("Job options: ");
-            jobOptions.forEach(
-                    (k, v) -> md.append('`').append(k).append('=').append(v).append("` "));
-            md.append("\n\n");
-        }
+        md.append(jobOptions.markdown());
         md.append("| roof configuration | windows/s |\n|---|---|\n");
         for (EncoderRoof.Point p : grid.encoder()) {
             md.append(String.format(Locale.ROOT, "| %s | %.0f |%n", p.label(), p.rate()));
@@ -887,7 +876,7 @@ public final class BenchCommand implements Callable<Integer> {
         c.set(FmstreamOptions.CHECKPOINT_INTERVAL, Duration.ofMinutes(30));
         // No Kafka sink in memory, so no transaction whose timeout the interval must respect.
         c.set(FmstreamOptions.DELIVERY, FmstreamOptions.Delivery.AT_LEAST_ONCE);
-        jobOptions.forEach(c::setString);
+        jobOptions.values.forEach(c::setString);
         return JobSettings.from(c);
     }
 

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -130,13 +131,7 @@ public final class CapacityCommand implements Callable<Integer> {
                         + " or DEVICE (each device on its own phase; default: ${DEFAULT-VALUE}).")
     WindowPhase windowPhase;
 
-    @Option(
-            names = "--job-option",
-            paramLabel = "KEY=VALUE",
-            description =
-                    "A job option (fmstream.*) for every run, e.g."
-                            + " fmstream.batch.max-delay=20ms; repeatable.")
-    Map<String, String> jobOptions = new LinkedHashMap<>();
+    @Mixin JobOptionOverrides jobOptions = new JobOptionOverrides();
 
     @Option(names = "--out", description = "Write capacity.json and capacity.md here.")
     Path outDir;
@@ -177,7 +172,7 @@ public final class CapacityCommand implements Callable<Integer> {
                                 parallelism,
                                 BenchCluster.checkpoints(scratch),
                                 windowPhase,
-                                jobOptions)) {
+                                jobOptions.values)) {
             for (int devices : knownCapacity != null ? List.<Integer>of() : fleets) {
                 CapacityRun.Result median = fleet(capacity, cluster, devices, "search", rows, out);
                 boolean held = median != null && median.held(maxLagP99, maxLagSlope);
@@ -301,7 +296,7 @@ public final class CapacityCommand implements Callable<Integer> {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("bundle", bundleDir.getFileName().toString());
         json.put("windowPhase", windowPhase.name());
-        json.put("jobOptions", jobOptions);
+        json.put("jobOptions", jobOptions.values);
         json.put("parallelism", parallelism);
         json.put("cores", cores);
         json.put("warmUpSeconds", warmUp.toSeconds());
@@ -334,20 +329,7 @@ public final class CapacityCommand implements Callable<Integer> {
                                 runs,
                                 maxLagP99,
                                 maxLagSlope))
-                .append(
-                        jobOptions.isEmpty()
-                                ? ""
-                                : "Job options: "
-                                        + jobOptions.entrySet().stream()
-                                                .map(
-                                                        e ->
-                                                                "`"
-                                                                        + e.getKey()
-                                                                        + "="
-                                                                        + e.getValue()
-                                                                        + "`")
-                                                .collect(java.util.stream.Collectors.joining(", "))
-                                        + ".\n\n")
+                .append(jobOptions.markdown())
                 .append(
                         knownCapacity != null
                                 ? "**Capacity given (`--capacity`): "

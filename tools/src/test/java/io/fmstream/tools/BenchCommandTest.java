@@ -54,7 +54,8 @@ class BenchCommandTest {
                         // and so is the unmeasured Kafka run.
                         "--no-naive",
                         "--no-kafka-warm-up",
-                        // A job option reaches both jobs (and the report says so).
+                        // A valid job option is taken and listed (that it reaches the job's
+                        // settings: see the next test).
                         "--job-option",
                         "fmstream.batch.max-delay=20ms");
 
@@ -77,6 +78,28 @@ class BenchCommandTest {
         assertThat(out.toString())
                 .contains("through Kafka round 1: " + windows + " windows once each")
                 .containsPattern("\\| median of 1 \\| " + windows + " \\| \\d+ \\|");
+    }
+
+    @Test
+    void aJobOptionGoesThroughTheJobsOwnSettingsCheck() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cli = FmstreamCli.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        // Refused by JobSettings before any run starts: so --job-option values reach the
+        // configuration the job is built from, not just the report.
+        int exit =
+                cli.execute(
+                        "bench",
+                        "--bundle",
+                        RepositoryLayout.fixtureBundle().toString(),
+                        "--job-option",
+                        "fmstream.batch.size=0");
+
+        assertThat(exit).isNotZero();
+        assertThat(out.toString()).doesNotContain("round 1");
+        assertThat(err.toString()).contains("fmstream.batch.size");
     }
 
     @Test
