@@ -174,6 +174,34 @@ class WindowAssemblerFunctionTest {
     }
 
     @Test
+    void aDeviceThatSpeaksBeforeItsIdleTimeoutIsKeptAndItsOneTimerMovesToItsLastData()
+            throws Exception {
+        for (int second = 0; second < 12; second++) {
+            send(chunk("d", 100, second, 1));
+        }
+        assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
+        harness.setProcessingTime(IDLE_TIMEOUT_MILLIS / 2);
+        for (int second = 12; second < 22; second++) {
+            send(chunk("d", 100, second, 1));
+        }
+        // One idle timer per device, still due at the first chunk's time plus the timeout.
+        assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
+
+        harness.setProcessingTime(IDLE_TIMEOUT_MILLIS);
+        // Not idle: its last data came half a timeout ago, so the timer moved there.
+        assertThat(devicesWithState()).isEqualTo(1);
+        assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
+        harness.setProcessingTime(IDLE_TIMEOUT_MILLIS / 2 + IDLE_TIMEOUT_MILLIS - 1);
+        assertThat(devicesWithState()).isEqualTo(1);
+
+        harness.setProcessingTime(IDLE_TIMEOUT_MILLIS / 2 + IDLE_TIMEOUT_MILLIS);
+        assertThat(windowKeys()).containsExactly("d@0", "d@5", "d@10");
+        assertThat(devicesWithState()).isZero();
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+        assertThat(harness.numEventTimeTimers()).isZero();
+    }
+
+    @Test
     void theEndOfABoundedInputFlushesTrailingWindowsAndClearsState() throws Exception {
         for (int second = 0; second < 24; second++) {
             send(chunk("d", 100, second, 1));
