@@ -55,6 +55,14 @@ public class DeviceStreamState {
     public long[] recentHash;
     public int recentNext;
 
+    /**
+     * Which {@link ContentHash} function made the hashes in {@link #recentHash} and the pending
+     * chunks: {@link ContentHash#XXH64} in states this release starts, 0 ({@link
+     * ContentHash#FNV1A}) in a state restored from a release before it, which keeps it until the
+     * device's next segment so that a resend across the upgrade is still recognised.
+     */
+    public int hashVersion;
+
     /** Device time of the current segment's first sample, microseconds since the epoch. */
     public long segmentStartMicros;
 

@@ -93,6 +93,7 @@ public final class DeviceWindowAssembler {
     public DeviceStreamState newState(ChunkRecord first) {
         DeviceStreamState s = new DeviceStreamState();
         s.deviceId = first.deviceId;
+        s.hashVersion = ContentHash.XXH64;
         anchor(s, first, Long.MIN_VALUE);
         return s;
     }
@@ -217,7 +218,7 @@ public final class DeviceWindowAssembler {
             startSegment(s, c, cause, out);
             head = StreamingResampler.inputHead(s.resampler);
         }
-        long hash = contentHash(c.samples, c.gain, c.baseline);
+        long hash = ContentHash.of(s.hashVersion, c.samples, c.gain, c.baseline);
 
         if (start < head) {
             for (int i = 0; i < RECENT_CHUNKS; i++) {
@@ -464,6 +465,10 @@ public final class DeviceWindowAssembler {
         s.previousAnchorMicros = s.anchorMicros;
         s.previousSampleRateHz = s.sampleRateHz;
         long skipped = anchor(s, c, s.nextWindow);
+        // The flush consumed every pending chunk and the anchor emptied the recent-chunk ring:
+        // no stored hash is left, so a state restored from an older release moves to the
+        // current hash here.
+        s.hashVersion = ContentHash.XXH64;
         out.segmentStarted(s.deviceId, cause, skipped);
     }
 
@@ -732,22 +737,5 @@ public final class DeviceWindowAssembler {
 
     private static void removeFirstPending(DeviceStreamState s) {
         s.pending = Arrays.copyOfRange(s.pending, 1, s.pending.length);
-    }
-
-    /** 64-bit FNV-1a over the raw samples, gain and baseline: equal content, equal hash. */
-    static long contentHash(byte[] samples, double gain, int baseline) {
-        long h = 0xcbf29ce484222325L;
-        for (byte b : samples) {
-            h ^= (b & 0xff);
-            h *= 0x100000001b3L;
-        }
-        long g = Double.doubleToLongBits(gain);
-        for (int i = 0; i < 8; i++) {
-            h ^= (g >>> (8 * i)) & 0xff;
-            h *= 0x100000001b3L;
-        }
-        h ^= baseline;
-        h *= 0x100000001b3L;
-        return h;
     }
 }

@@ -190,6 +190,56 @@ class DeviceWindowAssemblerTest {
     }
 
     @Test
+    void aStateFromAnOlderReleaseKeepsItsHashesUntilItsNextSegmentAndStillSpotsResends() {
+        // As an earlier release left it: the recent-chunk ring and a pending chunk hashed with
+        // FNV-1a, and no hash version (0).
+        DeviceStreamState s = feed("d", 100, 0, 1000, 100);
+        s.hashVersion = 0;
+        for (int i = 0; i < s.recentIndex.length; i++) {
+            if (s.recentIndex[i] >= 0) {
+                ChunkRecord c = chunk("d", 100, s.recentIndex[i], s.recentLength[i]);
+                s.recentHash[i] = ContentHash.of(ContentHash.FNV1A, c.samples, c.gain, c.baseline);
+            }
+        }
+        assertThat(assembler.offer(s, chunk("d", 100, 1200, 100), NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.PENDING);
+        assertThat(s.pending[0].hash)
+                .isEqualTo(
+                        ContentHash.of(
+                                ContentHash.FNV1A, chunk("d", 100, 1200, 100).samples, 200, 0));
+
+        assertThat(assembler.offer(s, chunk("d", 100, 700, 100), NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.DUPLICATE);
+        assertThat(assembler.offer(s, chunk("d", 100, 1200, 100), NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.DUPLICATE);
+        assertThat(
+                        assembler
+                                .offer(
+                                        s,
+                                        withSample(chunk("d", 100, 700, 100), 5, (short) 999),
+                                        NO_WATERMARK,
+                                        out)
+                                .outcome())
+                .isEqualTo(ChunkOutcome.OVERLAP);
+
+        // A reboot closes the segment (its hashes with it): the new one uses the current hash.
+        ChunkRecord rebooted = shiftedClock(chunk("d", 100, 0, 100), 100 * SECOND);
+        assertThat(assembler.offer(s, rebooted, NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.ACCEPTED);
+        assertThat(out.segments).containsExactly(SegmentCause.REBOOT);
+        assertThat(s.hashVersion).isEqualTo(ContentHash.XXH64);
+        assertThat(
+                        assembler
+                                .offer(
+                                        s,
+                                        shiftedClock(chunk("d", 100, 0, 100), 100 * SECOND),
+                                        NO_WATERMARK,
+                                        out)
+                                .outcome())
+                .isEqualTo(ChunkOutcome.DUPLICATE);
+    }
+
+    @Test
     void detectsResendsAndOverlapsOfPendingChunksToo() {
         DeviceStreamState s = feed("d", 100, 0, 1000, 100);
         ChunkRecord ahead = chunk("d", 100, 1200, 100);
@@ -529,7 +579,10 @@ class DeviceWindowAssemblerTest {
         legacy.pendingBaseline = new int[] {after.baseline};
         legacy.pendingAppendMillis = new long[] {after.source.appendTimeMillis};
         legacy.pendingHash =
-                new long[] {DeviceWindowAssembler.contentHash(after.samples, after.gain, 0)};
+                new long[] {
+                    ContentHash.of(ContentHash.FNV1A, after.samples, after.gain, after.baseline)
+                };
+        legacy.hashVersion = ContentHash.FNV1A;
         assertThat(
                         assembler
                                 .offer(legacy, chunk("d", 100, 1000, 100), NO_WATERMARK, legacyOut)
