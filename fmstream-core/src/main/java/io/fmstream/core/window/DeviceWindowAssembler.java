@@ -51,6 +51,9 @@ public final class DeviceWindowAssembler {
     private final StreamLimits limits;
     private final boolean emitAheadOfGaps;
     private final Map<Double, StreamingResampler> resamplers = new HashMap<>();
+    private final long[] recentRateBits = new long[8];
+    private final StreamingResampler[] recentEngines = new StreamingResampler[8];
+    private int recentRates;
     private float[] scratch = new float[0];
     // The phase of the device last asked for: calls come one device at a time, so this spares a
     // CRC per chunk (the device id string is the one held in its state).
@@ -698,8 +701,22 @@ public final class DeviceWindowAssembler {
     }
 
     private StreamingResampler resampler(double inRate) {
-        return resamplers.computeIfAbsent(
-                inRate, r -> new StreamingResampler(r, spec.modelRateHz()));
+        // Looked up once or twice per chunk: scanning the first eight rates seen spares boxing the
+        // rate and a map lookup (a fleet mixes a handful of rates, device after device).
+        long bits = Double.doubleToRawLongBits(inRate);
+        for (int i = 0; i < recentRates; i++) {
+            if (recentRateBits[i] == bits) {
+                return recentEngines[i];
+            }
+        }
+        StreamingResampler r =
+                resamplers.computeIfAbsent(
+                        inRate, rate -> new StreamingResampler(rate, spec.modelRateHz()));
+        if (recentRates < recentRateBits.length) {
+            recentRateBits[recentRates] = bits;
+            recentEngines[recentRates++] = r;
+        }
+        return r;
     }
 
     private static void remember(DeviceStreamState s, long index, int length, long hash) {
