@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.fmstream.core.records.PredictionRecord;
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.tools.bench.FanOutRun;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -21,13 +19,8 @@ class BenchCommandTest {
 
     @Test
     void comparesBothTopologiesOnTheSameWorkAndPrintsTheTable() {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cli = FmstreamCli.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int exit =
-                cli.execute(
+        CliRun run =
+                CliRun.of(
                         "bench",
                         "--bundle",
                         RepositoryLayout.fixtureBundle().toString(),
@@ -59,8 +52,9 @@ class BenchCommandTest {
                         "--job-option",
                         "fmstream.batch.max-delay=20ms");
 
-        assertThat(exit).as(err.toString()).isZero();
-        assertThat(out.toString())
+        assertThat(run.exit()).as(run.err()).isZero();
+        String out = run.out();
+        assertThat(out)
                 .contains("job options {fmstream.batch.max-delay=20ms}")
                 .doesNotContain("unmeasured warm-up run")
                 .containsPattern("N=1 round 1: .* (\\d+) windows, \\1 predictions each, identical")
@@ -68,38 +62,32 @@ class BenchCommandTest {
                 .containsPattern("\\| 4 \\| \\d+ \\| \\d+ \\| \\d+ \\| [0-9.]+x \\| \\d+ % \\|")
                 .containsPattern("encoder roof, best of the grid: \\d+ windows/s")
                 .containsPattern("float32 matrix-multiply peak through ONNX Runtime: \\d+ GFLOP/s");
-        assertThat(out.toString())
+        assertThat(out)
                 .containsPattern(
                         "N=4 round 1: .* (\\d+) windows, (\\d+) predictions each, identical");
         // Through a real broker: the same windows, each once (the command checks the counts
         // against the in-memory run and fails otherwise), then the table row.
-        String windows =
-                out.toString().replaceAll("(?s).*N=1 round 1: .*?(\\d+) windows, .*", "$1");
-        assertThat(out.toString())
+        String windows = out.replaceAll("(?s).*N=1 round 1: .*?(\\d+) windows, .*", "$1");
+        assertThat(out)
                 .contains("through Kafka round 1: " + windows + " windows once each")
                 .containsPattern("\\| median of 1 \\| " + windows + " \\| \\d+ \\|");
     }
 
     @Test
     void aJobOptionGoesThroughTheJobsOwnSettingsCheck() {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cli = FmstreamCli.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
         // Refused by JobSettings before any run starts: so --job-option values reach the
         // configuration the job is built from, not just the report.
-        int exit =
-                cli.execute(
+        CliRun run =
+                CliRun.of(
                         "bench",
                         "--bundle",
                         RepositoryLayout.fixtureBundle().toString(),
                         "--job-option",
                         "fmstream.batch.size=0");
 
-        assertThat(exit).isNotZero();
-        assertThat(out.toString()).doesNotContain("round 1");
-        assertThat(err.toString()).contains("fmstream.batch.size");
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.out()).doesNotContain("round 1");
+        assertThat(run.err()).contains("fmstream.batch.size");
     }
 
     @Test

@@ -3,8 +3,6 @@ package io.fmstream.tools;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fmstream.data.dataset.NpyReader;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -19,7 +17,7 @@ class DatasetCommandTest {
     @Test
     void writesMitdb100AndTwoSimulatedDevices(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("data/test.npz");
-        Result r =
+        CliRun r =
                 run(
                         "dataset",
                         "--out",
@@ -33,16 +31,16 @@ class DatasetCommandTest {
                         "--seed",
                         "7");
 
-        assertThat(r.exit).as(r.err).isZero();
+        assertThat(r.exit()).as(r.err()).isZero();
         assertThat(out).isRegularFile();
         assertThat(dir.resolve("data/test.npz.partial")).doesNotExist();
         // The table: one line per source with devices, chunks, windows, dropped, ...
-        assertThat(r.out).containsPattern("(?m)^mitdb\\s+1\\s+1806\\s+360\\s+2\\s+360\\s");
-        assertThat(r.out).containsPattern("(?m)^sim\\s+2\\s+\\d+\\s+\\d+\\s");
-        assertThat(r.out)
+        assertThat(r.out()).containsPattern("(?m)^mitdb\\s+1\\s+1806\\s+360\\s+2\\s+360\\s");
+        assertThat(r.out()).containsPattern("(?m)^sim\\s+2\\s+\\d+\\s+\\d+\\s");
+        assertThat(r.out())
                 .contains("rejected chunks (validator): none")
                 .contains("assembler dead letters: none");
-        assertThat(r.out).containsPattern("wrote .*test\\.npz: \\d+ windows of 3 devices");
+        assertThat(r.out()).containsPattern("wrote .*test\\.npz: \\d+ windows of 3 devices");
 
         Map<String, NpyReader.Array> a = NpyReader.readNpz(out);
         long n = a.get("windows").shape()[0];
@@ -58,29 +56,21 @@ class DatasetCommandTest {
 
     @Test
     void anUnknownRecordIsAOneLineErrorBeforeAnyWork(@TempDir Path dir) {
-        Result r =
+        CliRun r =
                 run("dataset", "--out", dir.resolve("x.npz").toString(), "--records", "mitdb/999");
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).startsWith("error: no record or directory mitdb/999");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).startsWith("error: no record or directory mitdb/999");
         assertThat(dir.resolve("x.npz")).doesNotExist();
     }
 
     @Test
     void nothingToDoIsAnError(@TempDir Path dir) {
-        Result r = run("dataset", "--out", dir.resolve("x.npz").toString());
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).contains("nothing to do");
+        CliRun r = run("dataset", "--out", dir.resolve("x.npz").toString());
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("nothing to do");
     }
 
-    private record Result(int exit, String out, String err) {}
-
-    private static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cli = FmstreamCli.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exit = cli.execute(args);
-        return new Result(exit, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 }

@@ -3,8 +3,6 @@ package io.fmstream.tools;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fmstream.data.RepositoryLayout;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,35 +19,35 @@ class ReplayCommandTest {
 
     @Test
     void aMissingRecordNamesTheHeaderItLookedFor(@TempDir Path dir) {
-        Result r =
+        CliRun r =
                 run(
                         "replay",
                         "--bootstrap-servers",
                         "localhost:1",
                         "--record",
                         dir.resolve("100").toString());
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).startsWith("error: No WFDB header " + dir.resolve("100.hea"));
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).startsWith("error: No WFDB header " + dir.resolve("100.hea"));
     }
 
     @Test
     void anUnsupportedSignalFormatNamesTheFileAndLine(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("x.hea"), "x 1 250 100\nx.dat 311 200 12 0 0 0 0 ECG\n");
-        Result r =
+        CliRun r =
                 run(
                         "replay",
                         "--bootstrap-servers",
                         "localhost:1",
                         "--record",
                         dir.resolve("x").toString());
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).contains("x.hea:2").contains("format 311");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("x.hea:2").contains("format 311");
     }
 
     @Test
     void anUnknownLeadListsTheRecordsSignals() {
         Path mitdb = io.fmstream.data.RepositoryLayout.testData().resolve("mitdb/100");
-        Result r =
+        CliRun r =
                 run(
                         "replay",
                         "--bootstrap-servers",
@@ -58,27 +56,27 @@ class ReplayCommandTest {
                         mitdb.toString(),
                         "--lead",
                         "V9");
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).contains("V9").contains("MLII").contains("V5");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("V9").contains("MLII").contains("V5");
     }
 
     @Test
     void aMissingRequiredOptionIsAUsageError() {
-        Result r = run("replay", "--record", "x");
-        assertThat(r.exit).isEqualTo(2);
-        assertThat(r.err).contains("--bootstrap-servers");
+        CliRun r = run("replay", "--record", "x");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--bootstrap-servers");
     }
 
     @Test
     void neitherRecordNorRecordsFromIsAUsageError() {
-        Result r = run("replay", "--bootstrap-servers", "localhost:1");
-        assertThat(r.exit).isEqualTo(2);
-        assertThat(r.err).contains("--record").contains("--records-from");
+        CliRun r = run("replay", "--bootstrap-servers", "localhost:1");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--record").contains("--records-from");
     }
 
     @Test
     void bothRecordAndRecordsFromIsAUsageError(@TempDir Path dir) {
-        Result r =
+        CliRun r =
                 run(
                         "replay",
                         "--bootstrap-servers",
@@ -87,21 +85,21 @@ class ReplayCommandTest {
                         "x",
                         "--records-from",
                         dir.toString());
-        assertThat(r.exit).isEqualTo(2);
-        assertThat(r.err).contains("mutually exclusive");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("mutually exclusive");
     }
 
     @Test
     void aMissingFolderOrListIsNamed(@TempDir Path dir) {
-        Result r =
+        CliRun r =
                 run(
                         "replay",
                         "--bootstrap-servers",
                         "localhost:1",
                         "--records-from",
                         dir.resolve("nope").toString());
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err)
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err())
                 .isEqualToIgnoringNewLines(
                         "error: --records-from "
                                 + dir.resolve("nope")
@@ -109,8 +107,8 @@ class ReplayCommandTest {
 
         Path hea = RepositoryLayout.testData().resolve("mitdb/100.hea");
         r = run("replay", "--bootstrap-servers", "localhost:1", "--records-from", hea.toString());
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err)
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err())
                 .startsWith("error: --records-from " + hea + " is a record header")
                 .contains("use --record");
     }
@@ -119,20 +117,20 @@ class ReplayCommandTest {
     void anEmptyFolderIsAnErrorThatSuggestsRecursiveWhenItHasSubfolders(@TempDir Path dir)
             throws Exception {
         Files.writeString(dir.resolve("RECORDS"), "100\n");
-        Result r =
+        CliRun r =
                 run(
                         "replay",
                         "--bootstrap-servers",
                         "localhost:1",
                         "--records-from",
                         dir.toString());
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err)
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err())
                 .isEqualToIgnoringNewLines("error: No WFDB records (.hea files) in " + dir);
 
         Files.createDirectory(dir.resolve("sub"));
         r = run("replay", "--bootstrap-servers", "localhost:1", "--records-from", dir.toString());
-        assertThat(r.err).contains("add --recursive");
+        assertThat(r.err()).contains("add --recursive");
         r =
                 run(
                         "replay",
@@ -141,7 +139,7 @@ class ReplayCommandTest {
                         "--records-from",
                         dir.toString(),
                         "--recursive");
-        assertThat(r.err)
+        assertThat(r.err())
                 .startsWith("error: No WFDB records (.hea files) in " + dir)
                 .doesNotContain("--recursive");
     }
@@ -152,15 +150,15 @@ class ReplayCommandTest {
         Files.writeString(
                 dir.resolve("A00002.hea"),
                 "A00002 1 300 9000\nA00002.mat 16+24 abc/mV 16 0 0 0 0 ECG\n");
-        Result r =
+        CliRun r =
                 run(
                         "replay",
                         "--bootstrap-servers",
                         "localhost:1",
                         "--records-from",
                         dir.toString());
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err)
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err())
                 .startsWith("error: " + dir.resolve("A00002.hea") + ":2: ")
                 .contains("abc")
                 .hasLineCount(1);
@@ -170,15 +168,15 @@ class ReplayCommandTest {
     void aMissingSignalFileNamesIt(@TempDir Path dir) throws Exception {
         copyCinc(dir, "A00001", "A00003");
         Files.delete(dir.resolve("A00003.mat"));
-        Result r =
+        CliRun r =
                 run(
                         "replay",
                         "--bootstrap-servers",
                         "localhost:1",
                         "--records-from",
                         dir.toString());
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err)
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err())
                 .startsWith("error: " + dir.resolve("A00003.mat") + ": signal file not found")
                 .hasLineCount(1);
     }
@@ -188,15 +186,15 @@ class ReplayCommandTest {
         copyCinc(dir, "A00001");
         Path list = dir.resolve("records.txt");
         Files.writeString(list, "# two records\nA00001\n\nA09999\n");
-        Result r =
+        CliRun r =
                 run(
                         "replay",
                         "--bootstrap-servers",
                         "localhost:1",
                         "--records-from",
                         list.toString());
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err)
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err())
                 .isEqualToIgnoringNewLines(
                         "error: "
                                 + list
@@ -209,21 +207,21 @@ class ReplayCommandTest {
     void aListWithOnlyCommentsIsAnError(@TempDir Path dir) throws Exception {
         Path list = dir.resolve("records.txt");
         Files.writeString(list, "# nothing yet\n\n");
-        Result r =
+        CliRun r =
                 run(
                         "replay",
                         "--bootstrap-servers",
                         "localhost:1",
                         "--records-from",
                         list.toString());
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).isEqualToIgnoringNewLines("error: No records listed in " + list);
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).isEqualToIgnoringNewLines("error: No records listed in " + list);
     }
 
     @Test
     void deviceIdNeedsASingleRecord(@TempDir Path dir) throws Exception {
         copyCinc(dir, "A00001", "A00003");
-        Result r =
+        CliRun r =
                 run(
                         "replay",
                         "--bootstrap-servers",
@@ -232,8 +230,8 @@ class ReplayCommandTest {
                         dir.toString(),
                         "--device-id",
                         "patient-7");
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err)
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err())
                 .startsWith("error: --device-id names one device, but 2 records are selected");
 
         // With --limit 1 there is one record again.
@@ -248,7 +246,7 @@ class ReplayCommandTest {
     void twoRecordsThatWouldBeOneDeviceAreRefused(@TempDir Path dir) throws Exception {
         copyCinc(dir, "A00001");
         Path hea = dir.resolve("A00001.hea");
-        Result r =
+        CliRun r =
                 run(
                         "replay",
                         "--bootstrap-servers",
@@ -257,8 +255,8 @@ class ReplayCommandTest {
                         hea.toString(),
                         "--record",
                         dir.resolve("A00001").toString());
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err)
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err())
                 .contains(
                         "would both be device "
                                 + dir.getFileName().toString().toLowerCase()
@@ -285,9 +283,9 @@ class ReplayCommandTest {
         all[1] = "--bootstrap-servers";
         all[2] = "localhost:1";
         System.arraycopy(args, 0, all, 3, args.length);
-        Result r = run(all);
-        assertThat(r.exit).isEqualTo(1);
-        return r.err;
+        CliRun r = run(all);
+        assertThat(r.exit()).isEqualTo(1);
+        return r.err();
     }
 
     @Test
@@ -368,14 +366,7 @@ class ReplayCommandTest {
         return parse(args).selectHeaders();
     }
 
-    private record Result(int exit, String err) {}
-
-    private static Result run(String... args) {
-        StringWriter err = new StringWriter();
-        var cli = FmstreamCli.commandLine();
-        cli.setErr(new PrintWriter(err));
-        cli.setOut(new PrintWriter(new StringWriter()));
-        int exit = cli.execute(args);
-        return new Result(exit, err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 }

@@ -8,15 +8,12 @@ import io.fmstream.core.model.HeadFormat;
 import io.fmstream.core.model.HeadRunner;
 import io.fmstream.core.model.ModelBundle;
 import io.fmstream.data.RepositoryLayout;
-import io.fmstream.tools.FmstreamCli;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import io.fmstream.tools.CliRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code evaluate} and {@code fit-head} end to end on real recordings (the 150 of cinc2017-train)
@@ -30,20 +27,14 @@ class FewLabelCommandsTest {
     @BeforeAll
     static void buildDataset() {
         dataset = dir.resolve("cinc2017-train.npz");
-        assertThat(run("dataset", "--out", dataset.toString(), "--records", "cinc2017-train").exit)
+        assertThat(
+                        run("dataset", "--out", dataset.toString(), "--records", "cinc2017-train")
+                                .exit())
                 .isZero();
     }
 
-    record Run(int exit, String out, String err) {}
-
-    static Run run(String... args) {
-        CommandLine cli = FmstreamCli.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
@@ -69,8 +60,8 @@ class FewLabelCommandsTest {
             "--cache",
             cache.toString()
         };
-        Run first = run(args);
-        assertThat(first.exit).as(first.err).isZero();
+        CliRun first = run(args);
+        assertThat(first.exit()).as(first.err()).isZero();
         JsonNode report = new ObjectMapper().readTree(out.resolve("evaluation.json").toFile());
         assertThat(report.get("recordings").asInt()).isEqualTo(150);
         assertThat(report.get("classCounts").toString()).isEqualTo("[75,25,35,15]");
@@ -104,9 +95,9 @@ class FewLabelCommandsTest {
         assertThat(md).contains("| 5 | classical RR+quality, logistic | 2 | " + f1);
         assertThat(Files.size(out.resolve("learning-curve.png"))).isGreaterThan(1000);
 
-        Run second = run(args);
-        assertThat(second.exit).isZero();
-        assertThat(second.out).contains("from cache").doesNotContain("draw  0: Challenge F1");
+        CliRun second = run(args);
+        assertThat(second.exit()).isZero();
+        assertThat(second.out()).contains("from cache").doesNotContain("draw  0: Challenge F1");
         assertThat(new ObjectMapper().readTree(out.resolve("evaluation.json").toFile()))
                 .isEqualTo(report);
     }
@@ -115,7 +106,7 @@ class FewLabelCommandsTest {
     void fitHeadAddsALinearHeadThatTheBundleLoaderServes() throws Exception {
         Path out = dir.resolve("bundle-with-af");
         Path records = RepositoryLayout.testData().resolve("cinc2017-train");
-        Run r =
+        CliRun r =
                 run(
                         "fit-head",
                         "--bundle",
@@ -136,8 +127,8 @@ class FewLabelCommandsTest {
                         "rest,af",
                         "--per-class",
                         "10");
-        assertThat(r.exit).as(r.err).isZero();
-        assertThat(r.out).contains("loaded back");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("loaded back");
         JsonNode manifest = new ObjectMapper().readTree(out.resolve("manifest.json").toFile());
         JsonNode head = manifest.get("heads").get(manifest.get("heads").size() - 1);
         assertThat(head.get("format").asText()).isEqualTo("linear");
@@ -153,7 +144,7 @@ class FewLabelCommandsTest {
                     .isCloseTo(1f, org.assertj.core.api.Assertions.within(1e-5f));
         }
         // the original bundle is untouched and the task cannot be added twice
-        Run again =
+        CliRun again =
                 run(
                         "fit-head",
                         "--bundle",
@@ -170,8 +161,8 @@ class FewLabelCommandsTest {
                         "A=af",
                         "--default-label",
                         "rest");
-        assertThat(again.exit).isEqualTo(1);
-        assertThat(again.err).contains("already has a head for task 'af_vs_rest'");
+        assertThat(again.exit()).isEqualTo(1);
+        assertThat(again.err()).contains("already has a head for task 'af_vs_rest'");
     }
 
     @Test
@@ -187,7 +178,7 @@ class FewLabelCommandsTest {
         }
         Files.writeString(targets, csv);
         Path out = dir.resolve("bundle-with-score");
-        Run r =
+        CliRun r =
                 run(
                         "fit-head",
                         "--bundle",
@@ -204,7 +195,7 @@ class FewLabelCommandsTest {
                         records.toString(),
                         "--labels",
                         targets.toString());
-        assertThat(r.exit).as(r.err).isZero();
+        assertThat(r.exit()).as(r.err()).isZero();
         try (ModelBundle b = ModelBundle.load(out, 1)) {
             HeadRunner h = b.head("score").orElseThrow();
             assertThat(h.unit()).isEqualTo("points");
@@ -226,7 +217,7 @@ class FewLabelCommandsTest {
     void fitHeadExplainsBadLabels() throws Exception {
         Path labels = dir.resolve("bad.csv");
         Files.writeString(labels, "A00001,N\nA00002\n");
-        Run r =
+        CliRun r =
                 run(
                         "fit-head",
                         "--bundle",
@@ -241,7 +232,7 @@ class FewLabelCommandsTest {
                         labels.toString(),
                         "--default-label",
                         "n");
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).contains("bad.csv:2: expected 'record,label'");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("bad.csv:2: expected 'record,label'");
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fmstream.core.model.ModelBundle;
 import io.fmstream.data.RepositoryLayout;
+import io.fmstream.tools.CliRun;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -67,7 +68,7 @@ class QuantisedBundleTest {
             }
         }
         // The command a user runs prints the same verdicts, and a speed ratio.
-        FewLabelCommandsTest.Run run =
+        CliRun run =
                 FewLabelCommandsTest.run(
                         "compare-encoders",
                         "--reference",
