@@ -649,9 +649,8 @@ public final class BenchCommand implements Callable<Integer> {
                             + " | %.0f | %.2f | %s | %.1f / %.1f (%.1f / %.1f) / %.1f / %.1f |%n%n"
                             + "Sensor topic filled beforehand (not counted): %.1f s, %.1f core-s of"
                             + " the generator; %s. CPU over the whole job run (start-up and the"
-                            + " last"
-                            + " commit included); the encoder's share estimated from the roof's"
-                            + " cost per window with one caller.",
+                            + " last commit included); the encoder's share estimated from the"
+                            + " roof's cost per window with one caller.",
                     tasks,
                     rounds,
                     r.windows(),
