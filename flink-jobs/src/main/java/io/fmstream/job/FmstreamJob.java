@@ -370,6 +370,7 @@ public final class FmstreamJob {
     private static <T> QuietCloseKafkaSink<T> sink(
             JobSettings settings, String name, KafkaRecordSerializationSchema<T> serializer) {
         return kafkaSink(
+                name,
                 settings.bootstrapServers,
                 settings.kafkaProperties,
                 settings.delivery,
@@ -381,9 +382,10 @@ public final class FmstreamJob {
     /**
      * A Kafka sink as the job's: exactly-once (POOLING transactional ids) or at-least-once, whose
      * writer's close does not turn a failed send into a TaskManager failure ({@link
-     * QuietCloseKafkaSink}).
+     * QuietCloseKafkaSink}), whose commit failures are counted under {@code sink=name}.
      */
     public static <T> QuietCloseKafkaSink<T> kafkaSink(
+            String name,
             String bootstrapServers,
             Map<String, String> kafkaProperties,
             FmstreamOptions.Delivery delivery,
@@ -413,7 +415,8 @@ public final class FmstreamJob {
                                 String.valueOf(transactionTimeout.toMillis()))
                         .setProperty("enable.idempotence", "true")
                         .setProperty("acks", "all")
-                        .build());
+                        .build(),
+                name);
     }
 
     /**

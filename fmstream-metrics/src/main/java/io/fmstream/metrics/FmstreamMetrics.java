@@ -39,6 +39,9 @@ public final class FmstreamMetrics {
     public static final String ACCURACY_AGREED = "fmstream_accuracy_agreed";
     public static final String ACCURACY_ABSOLUTE_ERROR = "fmstream_accuracy_absolute_error";
     public static final String ACCURACY_UNSCORED = "fmstream_accuracy_unscored";
+    public static final String SINK_COMMITS_LOST = "fmstream_sink_commits_lost";
+    public static final String SINK_COMMITS_FENCED_IN_RECOVERY =
+            "fmstream_sink_commits_fenced_in_recovery";
 
     /** Label keys. */
     public static final String REASON = "reason";
@@ -49,6 +52,7 @@ public final class FmstreamMetrics {
     public static final String LABEL = "label";
     public static final String TOPIC = "topic";
     public static final String SCOPE = "scope";
+    public static final String SINK = "sink";
     public static final String BUNDLE_ID = "bundle_id";
     public static final String BUNDLE_VERSION = "bundle_version";
     public static final String ENCODER_SHA256 = "encoder_sha256";
@@ -230,7 +234,25 @@ public final class FmstreamMetrics {
                             "Predictions not scored: no_truth_in_time (none within the horizon),"
                                     + " truth_incomplete (under 80% of the window covered),"
                                     + " task_not_scored (the truth says nothing about the"
-                                    + " task)."));
+                                    + " task)."),
+                    counter(
+                            SINK_COMMITS_LOST,
+                            List.of(SINK, REASON),
+                            "each sink's committer",
+                            "Kafka transactions a completed checkpoint covers that the committer"
+                                    + " gave up on: those outputs are lost (replay the span). By"
+                                    + " reason: aborted (by the broker: the checkpoint outlasted"
+                                    + " the transaction timeout, or a fence before the commit),"
+                                    + " fenced (another producer with the job's transactional-id"
+                                    + " prefix), unknown_producer, other."),
+                    counter(
+                            SINK_COMMITS_FENCED_IN_RECOVERY,
+                            List.of(SINK),
+                            "each sink's committer",
+                            "Re-commits of a restored checkpoint's transactions refused as fenced:"
+                                    + " with pooled transactional ids, a transaction the previous"
+                                    + " attempt committed whose id it reused since. Nothing lost;"
+                                    + " Flink counts them in failedCommittables."));
 
     private static final Map<String, Metric> BY_NAME =
             CATALOGUE.stream().collect(Collectors.toMap(Metric::name, Function.identity()));

@@ -28,10 +28,11 @@ import picocli.CommandLine;
  * source task's snapshot is held 6 s once (a test operator chained to the source, so no new record
  * flows meanwhile and no later transaction is opened). The broker aborts the pre-committed
  * transactions at the 3 s timeout; when the checkpoint completes, Flink's committer cannot commit
- * them, logs it, counts it in {@code failedCommittables} and goes on: those outputs are lost, and
- * before this alert nothing but a log line said so. Against a live job scraped by Debian's
- * Prometheus (rules as shipped, windows shortened as in {@link LocalPrometheus}): silent while
- * checkpoints are prompt, firing after the slow one.
+ * them, logs it and goes on (fmstream's committer counts it in {@code
+ * fmstream_sink_commits_lost_total{reason="aborted"}}): those outputs are lost, and before this
+ * alert nothing but a log line said so. Against a live job scraped by Debian's Prometheus (rules as
+ * shipped, windows shortened as in {@link LocalPrometheus}): silent while checkpoints are prompt,
+ * firing after the slow one.
  */
 class CommitsLostAlertIntegrationTest {
 
@@ -88,7 +89,9 @@ class CommitsLostAlertIntegrationTest {
                                                     "--metrics-port",
                                                     "0"));
             try {
-                String failures = "sum(flink_taskmanager_job_task_operator_failedCommittables)";
+                // What the alert reads: transactions given up on that are lost (here aborted by
+                // the broker at the transaction timeout), not Flink's failedCommittables.
+                String failures = "sum(fmstream_sink_commits_lost_total{reason=\"aborted\"})";
                 String committed =
                         "sum(flink_taskmanager_job_task_operator_successfulCommittables)";
                 PrometheusAlertsIntegrationTest.await(

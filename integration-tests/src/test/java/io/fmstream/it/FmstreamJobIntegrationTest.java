@@ -90,11 +90,12 @@ class FmstreamJobIntegrationTest {
      * to Kafka at least once (what is missing under {@code read_committed} was written in a
      * transaction that was aborted, visible to {@code read_uncommitted}: lost whole transactions,
      * never records dropped on the way); no stall (the job is running, and the input sent after the
-     * fences is committed in full); and every loss counted in Flink's {@code failedCommittables},
-     * which the {@code FmstreamCommitsLost} alert pages on. With the connector's writer as it was,
-     * closing the fenced writer threw the send error again and took the TaskManager down, so the
-     * job stalled ({@link io.fmstream.job.io.QuietCloseKafkaSink}). Not in CI (about a minute, and
-     * the outcome varies with the timing): {@code -Dfmstream.faults=all}.
+     * fences is committed in full); and every loss counted in {@code
+     * fmstream_sink_commits_lost_total}, which the {@code FmstreamCommitsLost} alert pages on. With
+     * the connector's writer as it was, closing the fenced writer threw the send error again and
+     * took the TaskManager down, so the job stalled ({@link
+     * io.fmstream.job.io.QuietCloseKafkaSink}). Not in CI (about a minute, and the outcome varies
+     * with the timing): {@code -Dfmstream.faults=all}.
      */
     @Test
     @org.junit.jupiter.api.condition.EnabledIfSystemProperty(
@@ -175,15 +176,22 @@ class FmstreamJobIntegrationTest {
                             predictionKeys(readUncommitted(settings.predictionsTopic)));
             java.util.Set<String> lost = new java.util.TreeSet<>(expected);
             lost.removeAll(committed);
+            Map<String, String> thisJob = Map.of("job_id", job.client.getJobID().toString());
             long failedCommittables =
                     PrometheusScrape.scrape(FLINK_PROMETHEUS_PORT)
-                            .sum(
-                                    "failedCommittables",
-                                    Map.of("job_id", job.client.getJobID().toString()));
+                            .sum("failedCommittables", thisJob);
+            PrometheusScrape fmstream = PrometheusScrape.scrape(PROMETHEUS_PORT);
+            long commitsLost = fmstream.sum("fmstream_sink_commits_lost_total", thisJob);
             System.out.printf(
                     "fenced sinks: %d of %d predictions committed, %d lost (in aborted"
-                            + " transactions), failedCommittables %d%n",
-                    committed.size(), expected.size(), lost.size(), failedCommittables);
+                            + " transactions), failedCommittables %d, counted lost %d, fenced in"
+                            + " recovery %d%n",
+                    committed.size(),
+                    expected.size(),
+                    lost.size(),
+                    failedCommittables,
+                    commitsLost,
+                    fmstream.sum("fmstream_sink_commits_fenced_in_recovery_total", thisJob));
 
             assertThat(committed).as("predictions under read_committed").doesNotHaveDuplicates();
             assertThat(expected).as("no stray prediction").containsAll(committed);
@@ -198,8 +206,10 @@ class FmstreamJobIntegrationTest {
             assertThat(job.client.getJobStatus().get())
                     .isEqualTo(org.apache.flink.api.common.JobStatus.RUNNING);
             if (!lost.isEmpty()) {
-                assertThat(failedCommittables)
-                        .as("lost predictions %s counted by the committer", lost)
+                assertThat(commitsLost)
+                        .as(
+                                "lost predictions %s counted lost (what FmstreamCommitsLost reads)",
+                                lost)
                         .isPositive();
             }
         }
@@ -529,7 +539,11 @@ class FmstreamJobIntegrationTest {
         for (DeadLetterReason r : DeadLetterReason.values()) {
             reasons.add(r.name());
         }
+        for (String r : List.of("fenced", "aborted", "unknown_producer", "other")) {
+            reasons.add(r); // fmstream_sink_commits_lost
+        }
         allowed.put("reason", reasons);
+        allowed.put("sink", java.util.Set.of("embeddings", "predictions", "dead-letters"));
         java.util.Set<String> causes = new java.util.HashSet<>();
         for (io.fmstream.core.window.SegmentCause c :
                 io.fmstream.core.window.SegmentCause.values()) {

@@ -151,6 +151,7 @@ public final class AccuracyJob {
                 .name("Score predictions against ground truth")
                 .sinkTo(
                         FmstreamJob.kafkaSink(
+                                "accuracy",
                                 s.bootstrapServers(),
                                 s.kafkaProperties(),
                                 s.delivery(),

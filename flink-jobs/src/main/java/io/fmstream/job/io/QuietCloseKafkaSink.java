@@ -1,5 +1,6 @@
 package io.fmstream.job.io;
 
+import io.fmstream.metrics.FmstreamMetrics;
 import java.io.IOException;
 import java.util.Collection;
 import java.util.List;
@@ -39,8 +40,11 @@ import org.slf4j.LoggerFactory;
  * what a checkpoint's {@code flush} saw acknowledged (a send failing after it belongs to a
  * transaction that is aborted on recovery); at-least-once replays from the last checkpoint; at the
  * end of a bounded input the final {@code flush(true)}, which throws as before, comes first.
- * Everything else is the connector's, unchanged: the same writer, committer, serializers, state (so
- * savepoints are compatible) and post-commit topology.
+ *
+ * <p>Its committer is the connector's too, wrapped only to count the transactions it gives up on by
+ * whether they are lost ({@link CommitOutcomeCommitter}). Everything else is the connector's,
+ * unchanged: the same writer, committer, serializers, state (so savepoints are compatible) and
+ * post-commit topology.
  */
 public final class QuietCloseKafkaSink<IN>
         implements LineageVertexProvider,
@@ -51,9 +55,15 @@ public final class QuietCloseKafkaSink<IN>
     private static final Logger LOG = LoggerFactory.getLogger(QuietCloseKafkaSink.class);
 
     private final KafkaSink<IN> sink;
+    private final String name;
 
-    public QuietCloseKafkaSink(KafkaSink<IN> sink) {
+    /**
+     * @param name the sink's name in the {@code sink} label of its commit metrics ({@code
+     *     embeddings}, {@code predictions}, {@code dead-letters}, ...)
+     */
+    public QuietCloseKafkaSink(KafkaSink<IN> sink, String name) {
         this.sink = sink;
+        this.name = name;
     }
 
     @Override
@@ -77,7 +87,11 @@ public final class QuietCloseKafkaSink<IN>
     @Override
     public Committer<KafkaCommittable> createCommitter(CommitterInitContext context)
             throws IOException {
-        return sink.createCommitter(context);
+        // The connector's committer, counting the transactions it gives up on (see there).
+        return new CommitOutcomeCommitter<>(
+                sink.createCommitter(context),
+                context.metricGroup().addGroup(FmstreamMetrics.SINK, name),
+                CommitOutcomeCommitter::recommittingRestoredCheckpoint);
     }
 
     @Override

@@ -39,8 +39,7 @@ class GrafanaDashboardTest {
                     "flink_jobmanager_job_lastCheckpointDuration",
                     "flink_jobmanager_job_numberOfFailedCheckpoints",
                     "flink_jobmanager_job_numberOfCompletedCheckpoints",
-                    "flink_jobmanager_job_numRestarts",
-                    "flink_taskmanager_job_task_operator_failedCommittables");
+                    "flink_jobmanager_job_numRestarts");
 
     /** Every panel expression of the dashboard. */
     static List<String> expressions() throws Exception {
