@@ -6,7 +6,7 @@ import io.fmstream.core.records.WindowRecord;
 import io.fmstream.core.signal.Int16Samples;
 import io.fmstream.core.signal.StreamingResampler;
 import java.util.Arrays;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -50,7 +50,37 @@ public final class DeviceWindowAssembler {
     private final WindowSpec spec;
     private final StreamLimits limits;
     private final boolean emitAheadOfGaps;
-    private final Map<Double, StreamingResampler> resamplers = new HashMap<>();
+
+    /**
+     * Resampling engines kept at once. Each input rate has its own (a kernel and a phase-weight
+     * table: up to about a megabyte at 250 Hz once every phase has been seen), and the validator
+     * accepts any rate in its range, so a fleet or a faulty firmware sending many distinct rates
+     * would otherwise grow this without bound. Engines hold no device state (that is in each
+     * device's {@link StreamingResampler.State}), so one evicted and rebuilt later gives the same
+     * samples bit for bit, only recomputing its tables. Real fleets mix a handful of rates. The
+     * first eight rates seen stay (they are scanned in front of the map, see {@link #resampler});
+     * the other eight places go to the most recently used of the rest.
+     */
+    static final int MAX_ENGINES = 16;
+
+    private final Map<Double, StreamingResampler> resamplers =
+            new LinkedHashMap<>(32, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Double, StreamingResampler> eldest) {
+                    // Evicts the least recently looked-up engine that is not one of the eight
+                    // scanned first: those are found without touching this map, so its access
+                    // order says nothing about them (and they are at most eight).
+                    if (size() > MAX_ENGINES) {
+                        for (var it = values().iterator(); it.hasNext(); ) {
+                            if (!scanned(it.next())) {
+                                it.remove();
+                                break;
+                            }
+                        }
+                    }
+                    return false;
+                }
+            };
     private final long[] recentRateBits = new long[8];
     private final StreamingResampler[] recentEngines = new StreamingResampler[8];
     private int recentRates;
@@ -717,6 +747,20 @@ public final class DeviceWindowAssembler {
             recentEngines[recentRates++] = r;
         }
         return r;
+    }
+
+    private boolean scanned(StreamingResampler engine) {
+        for (int i = 0; i < recentRates; i++) {
+            if (recentEngines[i] == engine) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Resampling engines held now (for tests: bounded by {@link #MAX_ENGINES}). */
+    int enginesHeld() {
+        return resamplers.size();
     }
 
     private static void remember(DeviceStreamState s, long index, int length, long hash) {

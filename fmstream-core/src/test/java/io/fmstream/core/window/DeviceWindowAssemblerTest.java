@@ -673,4 +673,40 @@ class DeviceWindowAssemblerTest {
         }
         return s;
     }
+
+    @Test
+    void manyDistinctRatesKeepABoundedSetOfEnginesAndChangeNoDevicesSamples() {
+        // 40 devices at 40 distinct rates (what a faulty firmware could send), interleaved chunk
+        // by chunk with a device at 360 Hz that shows up after the first eight rates.
+        AssemblerFixtures.Collected alone = new AssemblerFixtures.Collected();
+        DeviceWindowAssembler fresh = new DeviceWindowAssembler(defaultSpec());
+        DeviceStreamState own = null;
+        DeviceStreamState watched = null;
+        java.util.Map<String, DeviceStreamState> others = new java.util.HashMap<>();
+        for (int c = 0; c < 31; c++) {
+            for (int d = 0; d < 40; d++) {
+                double rate = 200 + 7.25 * d;
+                ChunkRecord other = chunk("odd-" + d, rate, c * 100L, 100);
+                DeviceStreamState st =
+                        others.computeIfAbsent(other.deviceId, k -> assembler.newState(other));
+                assembler.offer(st, other, NO_WATERMARK, new AssemblerFixtures.Collected());
+                if (d == 10) {
+                    ChunkRecord mine = chunk("watched", 360, c * 360L, 360);
+                    if (watched == null) {
+                        watched = assembler.newState(mine);
+                        own = fresh.newState(mine);
+                    }
+                    assembler.offer(watched, mine, NO_WATERMARK, out);
+                    fresh.offer(own, chunk("watched", 360, c * 360L, 360), NO_WATERMARK, alone);
+                }
+                assertThat(assembler.enginesHeld())
+                        .isLessThanOrEqualTo(DeviceWindowAssembler.MAX_ENGINES);
+            }
+        }
+        assertThat(alone.windows).hasSize(5);
+        assertThat(out.windows).hasSameSizeAs(alone.windows);
+        for (int w = 0; w < alone.windows.size(); w++) {
+            assertThat(out.windows.get(w).samples).containsExactly(alone.windows.get(w).samples);
+        }
+    }
 }
