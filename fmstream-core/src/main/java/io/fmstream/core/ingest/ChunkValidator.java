@@ -49,7 +49,8 @@ public final class ChunkValidator {
     public Result validate(SourceRef source) {
         SensorChunk decoded;
         try {
-            decoded = codec.decode(source.payload);
+            // Samples read in place from the payload, which the chunk keeps for dead letters.
+            decoded = codec.decodeSharing(source.payload);
         } catch (DecodeException e) {
             DeadLetterReason reason =
                     e.kind() == DecodeException.Kind.UNKNOWN_SCHEMA
@@ -167,11 +168,20 @@ public final class ChunkValidator {
                     count + " samples exceed the limit of " + rules.maxSamplesPerChunk(),
                     device);
         }
-        byte[] raw = new byte[bytes];
-        buffer.duplicate().get(raw);
+        byte[] raw;
+        int at;
+        if (buffer.hasArray() && buffer.array() == source.payload) {
+            raw = null;
+            at = buffer.arrayOffset() + buffer.position();
+        } else {
+            raw = new byte[bytes];
+            buffer.duplicate().get(raw);
+            at = 0;
+        }
+        byte[] in = raw != null ? raw : source.payload;
         int saturated = 0;
         for (int i = 0; i < count; i++) {
-            short v = Int16Samples.at(raw, i);
+            short v = Int16Samples.at(in, at, i);
             if (v == Short.MAX_VALUE || v == Short.MIN_VALUE) {
                 saturated++;
             }
@@ -194,6 +204,10 @@ public final class ChunkValidator {
         chunk.firstSampleTimeMicros = firstMicros;
         chunk.firstSampleIndex = decoded.getFirstSampleIndex();
         chunk.samples = raw;
+        if (raw == null) {
+            chunk.samplesOffset = at;
+            chunk.samplesLength = bytes;
+        }
         chunk.gain = gain;
         chunk.baseline = decoded.getBaseline();
         chunk.source = source;

@@ -9,6 +9,11 @@ public final class Int16Samples {
         return (short) ((raw[2 * i] & 0xff) | (raw[2 * i + 1] << 8));
     }
 
+    /** Sample {@code i} of the samples starting at byte {@code offset} of {@code raw}. */
+    public static short at(byte[] raw, int offset, int i) {
+        return (short) ((raw[offset + 2 * i] & 0xff) | (raw[offset + 2 * i + 1] << 8));
+    }
+
     /** physical = (raw - baseline) / gain, written to {@code out[0 .. raw.length/2)}. */
     public static void toPhysical(byte[] raw, double gain, int baseline, float[] out) {
         int n = raw.length / 2;

@@ -40,10 +40,17 @@ public final class ContentHash {
 
     /** The hash of a chunk's content with the given version's function. */
     public static long of(int version, byte[] samples, double gain, int baseline) {
+        return of(version, samples, 0, samples.length, gain, baseline);
+    }
+
+    /**
+     * As {@link #of(int, byte[], double, int)} for the samples in {@code data[off .. off + len)}.
+     */
+    public static long of(int version, byte[] data, int off, int len, double gain, int baseline) {
         if (version == FNV1A) {
-            return fnv1a(samples, gain, baseline);
+            return fnv1a(data, off, len, gain, baseline);
         }
-        long h = xxh64(samples, 0, samples.length, 0L);
+        long h = xxh64(data, off, len, 0L);
         h = round(h, Double.doubleToLongBits(gain));
         h = round(h, baseline);
         return avalanche(h);
@@ -51,9 +58,13 @@ public final class ContentHash {
 
     /** 64-bit FNV-1a over the raw samples, gain and baseline (the hash earlier releases stored). */
     static long fnv1a(byte[] samples, double gain, int baseline) {
+        return fnv1a(samples, 0, samples.length, gain, baseline);
+    }
+
+    static long fnv1a(byte[] data, int off, int len, double gain, int baseline) {
         long h = 0xcbf29ce484222325L;
-        for (byte b : samples) {
-            h ^= (b & 0xff);
+        for (int i = off; i < off + len; i++) {
+            h ^= (data[i] & 0xff);
             h *= 0x100000001b3L;
         }
         long g = Double.doubleToLongBits(gain);

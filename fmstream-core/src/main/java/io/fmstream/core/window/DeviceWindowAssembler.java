@@ -251,7 +251,14 @@ public final class DeviceWindowAssembler {
             startSegment(s, c, cause, out);
             head = StreamingResampler.inputHead(s.resampler);
         }
-        long hash = ContentHash.of(s.hashVersion, c.samples, c.gain, c.baseline);
+        long hash =
+                ContentHash.of(
+                        s.hashVersion,
+                        c.sampleArray(),
+                        c.sampleOffset(),
+                        c.sampleByteCount(),
+                        c.gain,
+                        c.baseline);
 
         if (start < head) {
             for (int i = 0; i < RECENT_CHUNKS; i++) {
@@ -781,7 +788,14 @@ public final class DeviceWindowAssembler {
         grown[at] =
                 new PendingChunk(
                         c.firstSampleIndex,
-                        c.samples,
+                        // A copy when read in place: a pending chunk may be held in state for
+                        // a while, and the rest of the payload is not needed there.
+                        c.samples != null
+                                ? c.samples
+                                : Arrays.copyOfRange(
+                                        c.sampleArray(),
+                                        c.sampleOffset(),
+                                        c.sampleOffset() + c.sampleByteCount()),
                         c.gain,
                         c.baseline,
                         c.source == null ? 0L : c.source.appendTimeMillis,

@@ -28,6 +28,23 @@ class ChunkValidatorTest {
     }
 
     @Test
+    void readsTheSamplesInPlaceFromThePayloadItKeeps() {
+        byte[] raw = new byte[500];
+        for (int i = 0; i < raw.length; i++) {
+            raw[i] = (byte) (i * 7);
+        }
+        ChunkValidator.Result r = validate(c -> c.setSamples(ByteBuffer.wrap(raw)));
+        byte[] payload = r.chunk.source.payload;
+        assertThat(r.chunk.samples).isNull();
+        assertThat(r.chunk.sampleArray()).isSameAs(payload);
+        assertThat(r.chunk.sampleByteCount()).isEqualTo(500);
+        assertThat(
+                        java.util.Arrays.copyOfRange(
+                                payload, r.chunk.sampleOffset(), r.chunk.sampleOffset() + 500))
+                .containsExactly(raw);
+    }
+
+    @Test
     void rejectsADeviceIdLongerThanTheLimitAndKeepsOnlyItsPrefix() {
         ChunkValidator.Result r = validate(c -> c.setDeviceId("x".repeat(100_000)));
         assertThat(r.deadLetter.reason).isEqualTo(DeadLetterReason.UNDECODABLE);

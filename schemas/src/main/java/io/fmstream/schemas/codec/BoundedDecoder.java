@@ -31,11 +31,25 @@ final class BoundedDecoder extends Decoder {
 
     private ByteArrayInputStream in;
     private BinaryDecoder delegate;
+    private byte[] message;
+    private int end;
+    private boolean shareBytes;
 
     /** Points this decoder at {@code length} bytes of {@code bytes} starting at {@code offset}. */
     BoundedDecoder reset(byte[] bytes, int offset, int length) {
+        return reset(bytes, offset, length, false);
+    }
+
+    /**
+     * As {@link #reset(byte[], int, int)}; with {@code shareBytes}, each {@code bytes} value read
+     * is a view of {@code bytes} instead of a copy (see {@link RecordCodec#decodeSharing}).
+     */
+    BoundedDecoder reset(byte[] bytes, int offset, int length, boolean shareBytes) {
         this.in = new ByteArrayInputStream(bytes, offset, length);
         this.delegate = DecoderFactory.get().directBinaryDecoder(in, delegate);
+        this.message = bytes;
+        this.end = offset + length;
+        this.shareBytes = shareBytes;
         return this;
     }
 
@@ -127,6 +141,13 @@ final class BoundedDecoder extends Decoder {
     @Override
     public ByteBuffer readBytes(ByteBuffer old) throws IOException {
         int length = checkedLength("bytes");
+        if (shareBytes) {
+            // The message's own bytes, from where the value starts: no copy. slice() makes the
+            // view start at 0, with arrayOffset() its place in the message.
+            ByteBuffer view = ByteBuffer.wrap(message, end - remaining(), length).slice();
+            delegate.skipFixed(length);
+            return view;
+        }
         ByteBuffer result;
         if (old != null && length <= old.capacity()) {
             result = old;

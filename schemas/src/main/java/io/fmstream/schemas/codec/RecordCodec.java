@@ -73,6 +73,20 @@ public final class RecordCodec<T extends SpecificRecordBase> {
 
     /** Decodes a record; never throws anything but {@link DecodeException}. */
     public T decode(byte[] bytes) throws DecodeException {
+        return decode(bytes, false);
+    }
+
+    /**
+     * As {@link #decode}, except that each {@code bytes} field of the record is a view of {@code
+     * bytes} (a heap buffer whose {@code array()} is {@code bytes} and whose {@code arrayOffset()}
+     * is where the value starts) instead of a copy. For a caller that keeps the message anyway and
+     * wants a large {@code bytes} field without copying it; neither may be written to afterwards.
+     */
+    public T decodeSharing(byte[] bytes) throws DecodeException {
+        return decode(bytes, true);
+    }
+
+    private T decode(byte[] bytes, boolean shareBytes) throws DecodeException {
         if (bytes == null || bytes.length == 0) {
             throw new DecodeException(DecodeException.Kind.UNDECODABLE, "empty value");
         }
@@ -101,7 +115,11 @@ public final class RecordCodec<T extends SpecificRecordBase> {
                             + String.format("%016x", fingerprint));
         }
         try {
-            body.reset(bytes, WireFormat.HEADER_LENGTH, bytes.length - WireFormat.HEADER_LENGTH);
+            body.reset(
+                    bytes,
+                    WireFormat.HEADER_LENGTH,
+                    bytes.length - WireFormat.HEADER_LENGTH,
+                    shareBytes);
             T record = reader.read(null, body);
             if (body.remaining() != 0) {
                 throw new DecodeException(

@@ -60,6 +60,48 @@ class RecordCodecTest {
     }
 
     @Test
+    void decodeSharingReadsBytesInPlaceForEveryPublishedWriterAndAgreesWithDecode()
+            throws Exception {
+        short[] samples = ecgSamples(500);
+        SensorChunk chunk = chunk("watch-0017", T0, samples);
+        List<byte[]> messages = new java.util.ArrayList<>(List.of(chunks.encode(chunk)));
+        for (org.apache.avro.Schema writer : WireFormat.publishedVersions("SensorChunk")) {
+            var record = new org.apache.avro.generic.GenericRecordBuilder(writer);
+            for (org.apache.avro.Schema.Field f : writer.getFields()) {
+                Object v = chunk.get(f.name());
+                record.set(
+                        f.name(),
+                        v instanceof Enum<?>
+                                ? new org.apache.avro.generic.GenericData.EnumSymbol(
+                                        f.schema(), v.toString())
+                                : v);
+            }
+            java.nio.ByteBuffer encoded =
+                    new org.apache.avro.message.BinaryMessageEncoder<
+                                    org.apache.avro.generic.GenericRecord>(
+                                    org.apache.avro.generic.GenericData.get(), writer)
+                            .encode(record.build());
+            messages.add(Arrays.copyOfRange(encoded.array(), 0, encoded.remaining()));
+        }
+        assertThat(messages).hasSizeGreaterThanOrEqualTo(3);
+
+        for (byte[] message : messages) {
+            byte[] before = message.clone();
+            SensorChunk shared = chunks.decodeSharing(message);
+            java.nio.ByteBuffer view = shared.getSamples();
+            assertThat(view.array()).isSameAs(message);
+            assertThat(view.position()).isZero();
+            assertThat(view.remaining()).isEqualTo(1000);
+            assertThat(shortsOf(view)).containsExactly(samples);
+            assertThat(shared).isEqualTo(chunks.decode(message));
+            assertThat(message).containsExactly(before);
+        }
+        // decode() still copies.
+        byte[] message = messages.get(0);
+        assertThat(chunks.decode(message).getSamples().array()).isNotSameAs(message);
+    }
+
+    @Test
     void windowEmbeddingRoundTripsWithItsFloat32LittleEndianVector() throws DecodeException {
         float[] vector = vector(256);
         WindowEmbedding embedding = embedding("watch-0017", T0, vector);
