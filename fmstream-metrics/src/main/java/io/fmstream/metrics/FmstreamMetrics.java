@@ -242,17 +242,19 @@ public final class FmstreamMetrics {
                             "Kafka transactions a completed checkpoint covers that the committer"
                                     + " gave up on: those outputs are lost (replay the span). By"
                                     + " reason: aborted (by the broker: the checkpoint outlasted"
-                                    + " the transaction timeout, or a fence before the commit),"
-                                    + " fenced (another producer with the job's transactional-id"
-                                    + " prefix), unknown_producer, other."),
+                                    + " the transaction timeout), fenced (outside recovery:"
+                                    + " another producer with the job's transactional-id prefix),"
+                                    + " unknown_producer, other."),
                     counter(
                             SINK_COMMITS_FENCED_IN_RECOVERY,
                             List.of(SINK),
                             "each sink's committer",
                             "Re-commits of a restored checkpoint's transactions refused as fenced:"
                                     + " with pooled transactional ids, a transaction the previous"
-                                    + " attempt committed whose id it reused since. Nothing lost;"
-                                    + " Flink counts them in failedCommittables."));
+                                    + " attempt committed whose id it reused since (nothing lost;"
+                                    + " Flink counts them in failedCommittables). A transaction"
+                                    + " another producer on the job's prefix aborted is refused the"
+                                    + " same way, so it lands here too in recovery."));
 
     private static final Map<String, Metric> BY_NAME =
             CATALOGUE.stream().collect(Collectors.toMap(Metric::name, Function.identity()));

@@ -31,15 +31,21 @@ import org.apache.kafka.common.errors.UnknownProducerIdException;
  * restart). Those go to {@link FmstreamMetrics#SINK_COMMITS_FENCED_IN_RECOVERY} instead.
  *
  * <p>Everything else the committer gives up on is counted lost, by reason: a fence outside recovery
- * (another producer with the job's transactional-id prefix), a transaction the broker aborted
- * ({@code InvalidTxnStateException}: the checkpoint outlasted {@code transaction.timeout.ms}, or a
- * fence between checkpoint and commit), an unknown producer id, and any other error the connector
+ * (another producer with the job's transactional-id prefix took the id: a transaction pre-committed
+ * and then aborted that way is refused as fenced, {@code CommitOutcomeAgainstKafkaTest}), a
+ * transaction the broker aborted at {@code transaction.timeout.ms} because the checkpoint outlasted
+ * it ({@code InvalidTxnStateException}), an unknown producer id, and any other error the connector
  * signals with a known reason. Failures with an unknown reason fail the job, which re-commits them
- * in recovery, so they are counted there, not here. The one case this cannot tell apart: a recovery
- * that took longer than the transaction timeout makes the broker abort the restored transactions,
- * which can also surface as a fence in recovery; that outage pages on its own ({@code
- * FmstreamJobRestarting}, {@code FmstreamCommitsStalled}), and the fenced-in-recovery count is on
- * the dashboard beside it.
+ * in recovery, so they are counted there, not here.
+ *
+ * <p>What this cannot tell apart, since the broker refuses both the same way: in recovery, a
+ * transaction another producer on the job's prefix aborted before its commit looks like the routine
+ * re-commit and is counted fenced in recovery, not lost. Only a second producer on the prefix does
+ * that (forbidden; {@code bin/fmstream acls} grants each principal only its own), and while it runs
+ * it fences the running job's commits too, which are counted lost and page. A recovery longer than
+ * the transaction timeout, where the broker aborts the restored transactions itself, may surface
+ * either way; that outage pages on its own ({@code FmstreamJobRestarting}, {@code
+ * FmstreamCommitsStalled}), and the fenced-in-recovery count is on the dashboard.
  */
 final class CommitOutcomeCommitter<C> implements Committer<C> {
 
@@ -95,7 +101,7 @@ final class CommitOutcomeCommitter<C> implements Committer<C> {
 
     /**
      * True while Flink re-commits a restored checkpoint's committables, which it does from {@code
-     * CommitterOperator.initializeState} before the task processes anything (Flink 1.15 to 2.2).
+     * CommitterOperator.initializeState} before the task processes anything (read in Flink 2.2).
      * Asked only when a commit fails, so walking the stack costs nothing in normal operation.
      * Should a Flink version move that call, this answers false and fences in recovery are counted
      * lost: more pages, never fewer.

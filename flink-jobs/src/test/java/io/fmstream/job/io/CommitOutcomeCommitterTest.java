@@ -11,9 +11,6 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.metrics.SimpleCounter;
-import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
 import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TimeoutException;
@@ -27,26 +24,8 @@ class CommitOutcomeCommitterTest {
 
     private final AtomicBoolean recovering = new AtomicBoolean();
 
-    /** What the wrapped committer saw, and the signals that reached the original requests. */
+    /** What reached the original requests, in order. */
     private final List<String> signals = new ArrayList<>();
-
-    private final class Group extends UnregisteredMetricsGroup {
-        private final String path;
-
-        Group(String path) {
-            this.path = path;
-        }
-
-        @Override
-        public MetricGroup addGroup(String key, String value) {
-            return new Group(path + key + "=" + value + ",");
-        }
-
-        @Override
-        public Counter counter(String name) {
-            return counters.computeIfAbsent(path + name, n -> new SimpleCounter());
-        }
-    }
 
     private long count(String name) {
         Counter c = counters.get(name);
@@ -74,61 +53,21 @@ class CommitOutcomeCommitterTest {
         public void close() {}
     }
 
-    private final class Request implements Committer.CommitRequest<Throwable> {
-        private final Throwable committable;
-
-        Request(Throwable committable) {
-            this.committable = committable;
-        }
-
-        @Override
-        public Throwable getCommittable() {
-            return committable;
-        }
-
-        @Override
-        public int getNumberOfRetries() {
-            return 0;
-        }
-
-        @Override
-        public void signalFailedWithKnownReason(Throwable t) {
-            signals.add("known " + t.getClass().getSimpleName());
-        }
-
-        @Override
-        public void signalFailedWithUnknownReason(Throwable t) {
-            signals.add("unknown " + t.getClass().getSimpleName());
-        }
-
-        @Override
-        public void retryLater() {
-            signals.add("retry");
-        }
-
-        @Override
-        public void updateAndRetryLater(Throwable committable) {
-            signals.add("update");
-        }
-
-        @Override
-        public void signalAlreadyCommitted() {
-            signals.add("already");
-        }
-    }
-
     private CommitOutcomeCommitter<Throwable> committer() {
         return new CommitOutcomeCommitter<>(
-                new Failing(), new Group("sink=predictions,"), recovering::get);
+                new Failing(),
+                new RecordingMetricGroup(counters, "sink=predictions,"),
+                recovering::get);
     }
 
     private void commit(CommitOutcomeCommitter<Throwable> committer, Throwable... outcomes)
             throws Exception {
-        List<Committer.CommitRequest<Throwable>> requests = new ArrayList<>();
+        List<RecordedRequest<Throwable>> requests = new ArrayList<>();
         for (Throwable t : outcomes) {
-            requests.add(new Request(t));
+            requests.add(new RecordedRequest<>(t));
         }
-        committer.commit(requests);
+        committer.commit(new ArrayList<>(requests));
+        requests.forEach(r -> signals.add(r.outcome));
     }
 
     private static final String LOST =
@@ -152,7 +91,8 @@ class CommitOutcomeCommitterTest {
             assertThat(count(LOST.formatted(reason))).as(reason).isZero();
         }
         assertThat(signals)
-                .containsExactly("known ProducerFencedException", "known ProducerFencedException");
+                .containsExactly(
+                        "failed: ProducerFencedException", "failed: ProducerFencedException");
     }
 
     @Test
@@ -162,7 +102,7 @@ class CommitOutcomeCommitterTest {
                 committer,
                 new ProducerFencedException("another job's producer"),
                 new InvalidTxnStateException("aborted at the transaction timeout"),
-                new InvalidTxnStateException("aborted by a fence"),
+                new InvalidTxnStateException("aborted at the timeout, again"),
                 new UnknownProducerIdException("gone"),
                 new RuntimeException("known, other"));
         recovering.set(true);
@@ -176,12 +116,12 @@ class CommitOutcomeCommitterTest {
         assertThat(count(FENCED_IN_RECOVERY)).isZero();
         assertThat(signals)
                 .containsExactly(
-                        "known ProducerFencedException",
-                        "known InvalidTxnStateException",
-                        "known InvalidTxnStateException",
-                        "known UnknownProducerIdException",
-                        "known RuntimeException",
-                        "known InvalidTxnStateException");
+                        "failed: ProducerFencedException",
+                        "failed: InvalidTxnStateException",
+                        "failed: InvalidTxnStateException",
+                        "failed: UnknownProducerIdException",
+                        "failed: RuntimeException",
+                        "failed: InvalidTxnStateException");
     }
 
     @Test
@@ -192,7 +132,11 @@ class CommitOutcomeCommitterTest {
         commit(committer, null, new TimeoutException("t"), new IllegalStateException("u"));
 
         assertThat(counters.values()).allMatch(c -> c.getCount() == 0);
-        assertThat(signals).containsExactly("already", "retry", "unknown IllegalStateException");
+        assertThat(signals)
+                .containsExactly(
+                        "already committed",
+                        "retry",
+                        "failed, unknown reason: IllegalStateException");
     }
 
     @Test
