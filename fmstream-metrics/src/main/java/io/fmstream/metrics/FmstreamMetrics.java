@@ -1,10 +1,13 @@
 package io.fmstream.metrics;
 
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
 
 /**
  * Every metric the job exports, in one place: name, type, labels, where it is registered, help text
@@ -262,6 +265,21 @@ public final class FmstreamMetrics {
     /** The catalogue entry of {@code name}, if it is one. */
     public static Optional<Metric> find(String name) {
         return Optional.ofNullable(BY_NAME.get(name));
+    }
+
+    /**
+     * One counter {@code name} per constant of {@code type} in {@code group}, each labelled {@code
+     * key} = {@code label(constant)}, all registered now: every series exists at 0 from the start,
+     * since a series that first appears above 0 shows Prometheus no {@code increase()} and an alert
+     * on it would miss the event that created it.
+     */
+    public static <E extends Enum<E>> Map<E, Counter> countersPerConstant(
+            MetricGroup group, String name, String key, Class<E> type, Function<E, String> label) {
+        Map<E, Counter> counters = new EnumMap<>(type);
+        for (E constant : type.getEnumConstants()) {
+            counters.put(constant, group.addGroup(key, label.apply(constant)).counter(name));
+        }
+        return counters;
     }
 
     /** A new histogram for the catalogue's histogram {@code name}, with its buckets and scale. */

@@ -3,7 +3,6 @@ package io.fmstream.job.functions;
 import io.fmstream.core.records.DeadLetterRecord;
 import io.fmstream.metrics.FmstreamMetrics;
 import io.fmstream.schemas.DeadLetterReason;
-import java.util.EnumMap;
 import java.util.Map;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
@@ -18,17 +17,17 @@ public final class DeadLetters {
     /** Side output of every operator that rejects input. */
     public static final OutputTag<DeadLetterRecord> TAG = new OutputTag<>("dead-letters") {};
 
-    private final Map<DeadLetterReason, Counter> counters = new EnumMap<>(DeadLetterReason.class);
+    private final Map<DeadLetterReason, Counter> counters;
 
     /** Registers one counter per reason so every series exists (at 0) from the start. */
     public DeadLetters(MetricGroup operatorGroup) {
-        for (DeadLetterReason reason : DeadLetterReason.values()) {
-            counters.put(
-                    reason,
-                    operatorGroup
-                            .addGroup(FmstreamMetrics.REASON, reason.name())
-                            .counter(FmstreamMetrics.DEAD_LETTERS));
-        }
+        counters =
+                FmstreamMetrics.countersPerConstant(
+                        operatorGroup,
+                        FmstreamMetrics.DEAD_LETTERS,
+                        FmstreamMetrics.REASON,
+                        DeadLetterReason.class,
+                        DeadLetterReason::name);
     }
 
     public void count(DeadLetterRecord record) {

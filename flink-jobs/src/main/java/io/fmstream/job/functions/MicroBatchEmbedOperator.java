@@ -7,7 +7,6 @@ import io.fmstream.core.records.WindowRecord;
 import io.fmstream.job.io.FlinkBundleFiles;
 import io.fmstream.metrics.FmstreamMetrics;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.metrics.Counter;
@@ -85,14 +84,13 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
                 new EmbeddingBatch(
                         batchSize, bundle.encoder().inputLength(), bundle.encoder().embeddingDim());
         timestamps = new ArrayList<>(batchSize);
-        batches = new EnumMap<>(Trigger.class);
-        for (Trigger t : Trigger.values()) {
-            batches.put(
-                    t,
-                    getMetricGroup()
-                            .addGroup(FmstreamMetrics.TRIGGER, t.name().toLowerCase())
-                            .counter(FmstreamMetrics.BATCHES));
-        }
+        batches =
+                FmstreamMetrics.countersPerConstant(
+                        getMetricGroup(),
+                        FmstreamMetrics.BATCHES,
+                        FmstreamMetrics.TRIGGER,
+                        Trigger.class,
+                        t -> t.name().toLowerCase());
         batchSizes =
                 getMetricGroup()
                         .histogram(

@@ -4,7 +4,6 @@ import io.fmstream.metrics.FmstreamMetrics;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -76,7 +75,7 @@ final class CommitOutcomeCommitter<C> implements Committer<C> {
 
     private final Committer<C> committer;
     private final Counter fencedInRecovery;
-    private final Map<LostReason, Counter> lost = new EnumMap<>(LostReason.class);
+    private final Map<LostReason, Counter> lost;
     private final BooleanSupplier inRecovery;
 
     /**
@@ -88,15 +87,14 @@ final class CommitOutcomeCommitter<C> implements Committer<C> {
         this.committer = committer;
         this.inRecovery = inRecovery;
         this.fencedInRecovery = sinkGroup.counter(FmstreamMetrics.SINK_COMMITS_FENCED_IN_RECOVERY);
-        // Every reason from the start, at 0: a series that first appears at 4 shows no increase()
-        // to Prometheus, and the alert would miss the loss that created it.
-        for (LostReason reason : LostReason.values()) {
-            lost.put(
-                    reason,
-                    sinkGroup
-                            .addGroup(FmstreamMetrics.REASON, reason.label())
-                            .counter(FmstreamMetrics.SINK_COMMITS_LOST));
-        }
+        // Every reason at 0 from the start, or the alert would miss the loss that creates one.
+        this.lost =
+                FmstreamMetrics.countersPerConstant(
+                        sinkGroup,
+                        FmstreamMetrics.SINK_COMMITS_LOST,
+                        FmstreamMetrics.REASON,
+                        LostReason.class,
+                        LostReason::label);
     }
 
     /**

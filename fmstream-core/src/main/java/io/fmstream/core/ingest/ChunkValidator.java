@@ -170,6 +170,8 @@ public final class ChunkValidator {
         }
         byte[] raw;
         int at;
+        // A view of the payload, unless a writer's samples field needed converting (a string
+        // read as bytes): then a copy, as before.
         if (buffer.hasArray() && buffer.array() == source.payload) {
             raw = null;
             at = buffer.arrayOffset() + buffer.position();

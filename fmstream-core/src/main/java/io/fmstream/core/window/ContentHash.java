@@ -57,10 +57,6 @@ public final class ContentHash {
     }
 
     /** 64-bit FNV-1a over the raw samples, gain and baseline (the hash earlier releases stored). */
-    static long fnv1a(byte[] samples, double gain, int baseline) {
-        return fnv1a(samples, 0, samples.length, gain, baseline);
-    }
-
     static long fnv1a(byte[] data, int off, int len, double gain, int baseline) {
         long h = 0xcbf29ce484222325L;
         for (int i = off; i < off + len; i++) {

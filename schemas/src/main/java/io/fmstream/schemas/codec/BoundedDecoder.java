@@ -35,14 +35,10 @@ final class BoundedDecoder extends Decoder {
     private int end;
     private boolean shareBytes;
 
-    /** Points this decoder at {@code length} bytes of {@code bytes} starting at {@code offset}. */
-    BoundedDecoder reset(byte[] bytes, int offset, int length) {
-        return reset(bytes, offset, length, false);
-    }
-
     /**
-     * As {@link #reset(byte[], int, int)}; with {@code shareBytes}, each {@code bytes} value read
-     * is a view of {@code bytes} instead of a copy (see {@link RecordCodec#decodeSharing}).
+     * Points this decoder at {@code length} bytes of {@code bytes} starting at {@code offset}; with
+     * {@code shareBytes}, each {@code bytes} value read is a view of {@code bytes} instead of a
+     * copy (see {@link RecordCodec#decodeSharing}).
      */
     BoundedDecoder reset(byte[] bytes, int offset, int length, boolean shareBytes) {
         this.in = new ByteArrayInputStream(bytes, offset, length);
