@@ -12,6 +12,7 @@ import io.fmstream.job.FmstreamOptions;
 import io.fmstream.job.JobSettings;
 import io.fmstream.tools.bench.BenchInputs;
 import io.fmstream.tools.bench.EncoderRoof;
+import io.fmstream.tools.bench.EncoderTimeReporter;
 import io.fmstream.tools.bench.FanOutRun;
 import io.fmstream.tools.bench.KafkaRun;
 import io.fmstream.tools.bench.NaiveJob;
@@ -311,27 +312,55 @@ public final class BenchCommand implements Callable<Integer> {
             this.cluster = cluster;
             StreamExecutionEnvironment env = environment(cluster);
             List<String[]> rows = new ArrayList<>();
+            boolean warm = false;
             for (int n : taskCounts) {
                 Path nBundle =
                         BenchInputs.bundleWithTasks(bundleDir, n, scratch.resolve("bundle-" + n));
                 JobSettings settings = settings(nBundle);
                 BundleManifest manifest = FmstreamJob.readManifest(settings.bundleUri);
                 FmstreamJob.configure(env, settings);
+                if (!warm) {
+                    // One unmeasured run of each topology first, as the other parts do: the first
+                    // job in this JVM compiles its Java code while it runs, and the compiler
+                    // threads take the encoder's cores (a first round measured the encoder's calls
+                    // 10 % slower per window than the second's and the job at 80 % of its roof
+                    // against 92 %).
+                    FanOutRun.run(env, input, settings, manifest, true);
+                    FanOutRun.run(env, input, settings, manifest, false);
+                    warm = true;
+                }
                 double[] shared = new double[rounds];
                 double[] perTask = new double[rounds];
+                double[] ofRoundRoof = new double[rounds];
+                double[] encoderMs = new double[rounds];
+                double[] roundRoofMs = new double[rounds];
                 int windows = -1;
                 for (int r = 0; r < rounds; r++) {
                     FanOutRun.Result a = FanOutRun.run(env, input, settings, manifest, true);
                     FanOutRun.Result b = FanOutRun.run(env, input, settings, manifest, false);
                     FanOutRun.checkSamePredictions(a, b, n);
+                    // The roof again, now: the machine's speed drifts between the grid at the
+                    // start and this round by more than the gap the ratio is meant to show.
+                    EncoderRoof.Point now =
+                            EncoderRoof.measureEncoder(
+                                    bundleDir,
+                                    best.threads(),
+                                    best.callers(),
+                                    best.batch(),
+                                    roofWarmUp,
+                                    roofMeasure);
                     windows = a.windows();
                     shared[r] = a.seconds();
                     perTask[r] = b.seconds();
+                    ofRoundRoof[r] = windows / a.seconds() / now.rate();
+                    encoderMs[r] = 1000 * a.encoder().seconds() / a.windows();
+                    roundRoofMs[r] = 1000.0 * best.callers() / now.rate();
                     out.printf(
                             Locale.ROOT,
                             "bench: N=%d round %d: fmstream %.1f s (job %.1f s), one model per task"
                                     + " %.1f s (job %.1f s); %d windows, %d predictions each,"
-                                    + " identical%n",
+                                    + " identical; roof (%s) now %.0f windows/s: fmstream at"
+                                    + " %.0f %% of it%n",
                             n,
                             r + 1,
                             a.seconds(),
@@ -339,7 +368,21 @@ public final class BenchCommand implements Callable<Integer> {
                             b.seconds(),
                             b.wallSeconds(),
                             a.windows(),
-                            a.predictions().size());
+                            a.predictions().size(),
+                            best.label(),
+                            now.rate(),
+                            100 * ofRoundRoof[r]);
+                    printWhereTimeWent("fmstream", a, now, parallelism);
+                    printWhereTimeWent("one model per task", b, now, parallelism * n);
+                    if (ofRoundRoof[r] > 1.02) {
+                        out.printf(
+                                Locale.ROOT,
+                                "bench: WARNING: N=%d round %d: fmstream exceeds the roof measured"
+                                        + " beside it: one of the two measurements is wrong; do"
+                                        + " not quote this run%n",
+                                n,
+                                r + 1);
+                    }
                 }
                 double s = median(shared);
                 double p = median(perTask);
@@ -350,7 +393,13 @@ public final class BenchCommand implements Callable<Integer> {
                             String.format(Locale.ROOT, "%.0f", windows / s),
                             String.format(Locale.ROOT, "%.0f", windows / p),
                             String.format(Locale.ROOT, "%.2fx", p / s),
-                            String.format(Locale.ROOT, "%.0f %%", 100 * windows / s / roof)
+                            String.format(Locale.ROOT, "%.0f %%", 100 * windows / s / roof),
+                            String.format(Locale.ROOT, "%.0f %%", 100 * median(ofRoundRoof)),
+                            String.format(
+                                    Locale.ROOT,
+                                    "%.3f / %.3f",
+                                    median(encoderMs),
+                                    median(roundRoofMs))
                         });
                 if (windows / s > roof * 1.02) {
                     out.printf(
@@ -377,13 +426,10 @@ public final class BenchCommand implements Callable<Integer> {
             }
             KafkaFigures kafkaFigures = null;
             if (throughKafka) {
-                kafkaFigures = throughKafka(scratch, bundleDir, rows);
+                kafkaFigures = throughKafka(scratch, bundleDir, rows, input);
             }
             out.println();
-            out.println(
-                    "| tasks | windows | fmstream windows/s | one model per task windows/s |"
-                            + " fmstream speed-up | fmstream / encoder roof |");
-            out.println("|---|---|---|---|---|---|");
+            out.println(FAN_OUT_HEADER);
             for (String[] row : rows) {
                 out.println("| " + String.join(" | ", row) + " |");
             }
@@ -500,6 +546,45 @@ public final class BenchCommand implements Callable<Integer> {
                 costRow(manifest, "naive", nvWindows, median(nv), nvEncoder, median(nvThreads)));
         return rowsOut;
     }
+
+    /**
+     * Where a run's time went: the encoder's own seconds (every ONNX Runtime call, wall time, read
+     * from the operators' histograms) per window embedded against the roof's cost per window and
+     * caller measured beside it, and the cores the whole JVM kept busy. An encoder slower per
+     * window in the job than alone is interference (caches, memory bandwidth, other threads taking
+     * its core mid-call); a job short of its roof with the encoder at the roof's cost is everything
+     * else taking the cores.
+     */
+    private void printWhereTimeWent(
+            String job, FanOutRun.Result r, EncoderRoof.Point roofNow, int encoderOperators) {
+        EncoderTimeReporter.Totals e = r.encoder();
+        if (e.operators() == 0) {
+            return;
+        }
+        double embedded = (double) r.windows() * encoderOperators / parallelism;
+        out.printf(
+                Locale.ROOT,
+                "bench:   %s: encoder calls %.2f s in %d calls by %d operators = %.3f ms per window"
+                        + " embedded (the roof beside it: %.3f per caller); JVM CPU %.1f core-s"
+                        + " over %.1f s of job (%.2f cores), %.3f ms per window%n",
+                job,
+                e.seconds(),
+                e.calls(),
+                e.operators(),
+                1000 * e.seconds() / embedded,
+                1000.0 * roofNow.callers() / roofNow.rate(),
+                r.cpuSeconds(),
+                r.wallSeconds(),
+                r.cpuSeconds() / r.wallSeconds(),
+                1000 * r.cpuSeconds() / r.windows());
+    }
+
+    /** The fan-out table's header (printed and in bench.md). */
+    private static final String FAN_OUT_HEADER =
+            "| tasks | windows | fmstream windows/s | one model per task windows/s | fmstream"
+                    + " speed-up | fmstream / encoder roof (grid) | fmstream / roof measured in"
+                    + " each round | encoder ms per window, in the job / alone |\n"
+                    + "|---|---|---|---|---|---|---|---|";
 
     private Map<String, Double> fmFullThreads;
     private Map<String, Double> fmHalfThreads;
@@ -636,6 +721,7 @@ public final class BenchCommand implements Callable<Integer> {
             int tasks,
             int rounds,
             double inMemory,
+            double vsInMemoryEachRound,
             double roofPerCore,
             boolean warmedUp) {
         String markdown() {
@@ -644,13 +730,21 @@ public final class BenchCommand implements Callable<Integer> {
             return String.format(
                     Locale.ROOT,
                     "| through Kafka (%d tasks) | windows | windows/s | chunks/s | MB/s in | vs in"
-                            + " memory | CPU, core-s: broker / job (encoder ~ / rest) / other /"
-                            + " steal |%n|---|---|---|---|---|---|---|%n| median of %d | %d | %.0f"
-                            + " | %.0f | %.2f | %s | %.1f / %.1f (%.1f / %.1f) / %.1f / %.1f |%n%n"
+                            + " memory (fan-out part) | vs in memory (the same round) | CPU,"
+                            + " core-s: broker / job (encoder ~ / rest) / other / steal | encoder"
+                            + " calls, wall s |%n"
+                            + "|---|---|---|---|---|---|---|---|---|%n| median of %d | %d | %.0f"
+                            + " | %.0f | %.2f | %s | %.2fx | %.1f / %.1f (%.1f / %.1f) / %.1f /"
+                            + " %.1f | %.1f |%n%n"
                             + "Sensor topic filled beforehand (not counted): %.1f s, %.1f core-s of"
-                            + " the generator; %s. CPU over the whole job run (start-up and the"
-                            + " last commit included); the encoder's share estimated from the"
-                            + " roof's cost per window with one caller.",
+                            + " the generator; %s. Each round runs the job in memory (same"
+                            + " bundle, devices and tasks) right before it through Kafka; the"
+                            + " same-round column is the median of those rounds' ratios. CPU over"
+                            + " the whole job run (start-up and the last commit included); the"
+                            + " encoder's CPU estimated from the roof's cost per window on one"
+                            + " core. Encoder calls: the time inside them"
+                            + " (fmstream_inference_seconds), longer than their CPU when other"
+                            + " threads (the broker's among them) take the core mid-call.",
                     tasks,
                     rounds,
                     r.windows(),
@@ -661,12 +755,14 @@ public final class BenchCommand implements Callable<Integer> {
                             ? "-"
                             : String.format(
                                     Locale.ROOT, "%.2fx", r.windows() / r.seconds() / inMemory),
+                    vsInMemoryEachRound,
                     r.brokerCpu(),
                     r.jobCpu(),
                     encoderCpu,
                     Math.max(0, r.jobCpu() - encoderCpu),
                     r.otherCpu(),
                     r.stealCpu(),
+                    r.encoderSeconds(),
                     r.fillSeconds(),
                     r.fillCpu(),
                     warmedUp
@@ -676,9 +772,11 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** The production job through a one-node broker, median of the rounds. */
-    private KafkaFigures throughKafka(Path scratch, Path bundleDir, List<String[]> rows)
+    private KafkaFigures throughKafka(
+            Path scratch, Path bundleDir, List<String[]> rows, List<SourceRef> inMemoryInput)
             throws Exception {
-        BundleManifest manifest = FmstreamJob.readManifest(settings(bundleDir).bundleUri);
+        JobSettings memorySettings = settings(bundleDir);
+        BundleManifest manifest = FmstreamJob.readManifest(memorySettings.bundleUri);
         int tasks = manifest.heads().size();
         // The devices' clocks end about now, as if the fleet had just uploaded: the broker's
         // append times then lie close to the samples' times.
@@ -722,9 +820,27 @@ public final class BenchCommand implements Callable<Integer> {
                         warm.brokerCpu());
             }
             List<KafkaRun.Result> results = new ArrayList<>();
+            double[] vsMemory = new double[rounds];
             for (int r = 0; r < rounds; r++) {
+                // The job in memory right before, so that the ratio compares two runs minutes
+                // apart at most, not the fan-out part's median from earlier in the command.
+                StreamExecutionEnvironment memoryEnv = environment(cluster);
+                FmstreamJob.configure(memoryEnv, memorySettings);
+                FanOutRun.Result m =
+                        FanOutRun.run(memoryEnv, inMemoryInput, memorySettings, manifest, true);
                 KafkaRun.Result k = kafka.run(environment(cluster), windows, tasks);
                 results.add(k);
+                vsMemory[r] = (k.windows() / k.seconds()) / (m.windows() / m.seconds());
+                out.printf(
+                        Locale.ROOT,
+                        "bench: through Kafka round %d: in memory just before %.0f windows/s;"
+                                + " through Kafka %.2fx that; encoder %.1f s of the job's calls"
+                                + " (in memory %.1f s)%n",
+                        r + 1,
+                        m.windows() / m.seconds(),
+                        vsMemory[r],
+                        k.encoderSeconds(),
+                        m.encoder().seconds());
                 out.printf(
                         Locale.ROOT,
                         "bench: through Kafka round %d: %d windows once each, %d predictions,"
@@ -747,6 +863,7 @@ public final class BenchCommand implements Callable<Integer> {
                     tasks,
                     rounds,
                     inMemory,
+                    median(vsMemory),
                     roofPerCore,
                     kafkaWarmUp);
         } finally {
@@ -804,6 +921,9 @@ public final class BenchCommand implements Callable<Integer> {
             o.put("windows", Integer.parseInt(r[1]));
             o.put("fmstreamWindowsPerSecond", Double.parseDouble(r[2]));
             o.put("oneModelPerTaskWindowsPerSecond", Double.parseDouble(r[3]));
+            o.put("fmstreamOfGridRoof", r[5]);
+            o.put("fmstreamOfRoofMeasuredInEachRound", r[6]);
+            o.put("encoderMillisPerWindowInJobAndAlone", r[7]);
         }
         if (kafka != null) {
             ObjectNode k = root.putObject("throughKafka");
@@ -811,6 +931,7 @@ public final class BenchCommand implements Callable<Integer> {
             k.put("tasks", kafka.tasks());
             k.put("windowsPerSecond", kafka.median().windows() / kafka.median().seconds());
             k.put("inMemoryWindowsPerSecond", kafka.inMemory());
+            k.put("vsInMemoryMedianOfSameRoundRatios", kafka.vsInMemoryEachRound());
         }
         ArrayNode cost = root.putArray("nonEncoderCost");
         for (String[] r : overhead) {
@@ -846,10 +967,7 @@ public final class BenchCommand implements Callable<Integer> {
                         100 * roof * flopsPerWindow / 1e9 / gemm.rate(),
                         grid.int8GemmPeak().rate(),
                         grid.int8GemmPeak().rate() / gemm.rate()));
-        md.append(
-                "| tasks | windows | fmstream windows/s | one model per task windows/s | fmstream"
-                        + " speed-up | fmstream / encoder roof |\n"
-                        + "|---|---|---|---|---|---|\n");
+        md.append(FAN_OUT_HEADER).append('\n');
         for (String[] r : rows) {
             md.append("| ").append(String.join(" | ", r)).append(" |\n");
         }

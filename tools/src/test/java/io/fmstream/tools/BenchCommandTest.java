@@ -64,12 +64,29 @@ class BenchCommandTest {
                 .containsPattern("float32 matrix-multiply peak through ONNX Runtime: \\d+ GFLOP/s");
         assertThat(out)
                 .containsPattern(
-                        "N=4 round 1: .* (\\d+) windows, (\\d+) predictions each, identical");
+                        "N=4 round 1: .* (\\d+) windows, (\\d+) predictions each, identical")
+                // The roof again beside each round, and the ratio to it in the table.
+                .containsPattern(
+                        "N=1 round 1: .* roof \\(1 thread\\(s\\) x 2 caller\\(s\\) x"
+                                + " batch 8\\) now \\d+ windows/s: fmstream at \\d+ % of it")
+                .containsPattern(
+                        "\\| 4 \\| \\d+ \\| \\d+ \\| \\d+ \\| [0-9.]+x \\| \\d+ % \\| \\d+ %"
+                                + " \\| [0-9.]+ / [0-9.]+ \\|")
+                // The encoder's own time, read from every encoder operator of the run (the
+                // reporter the bench's cluster installs): two instances at parallelism 2, and one
+                // model per task has one encoder per task.
+                .containsPattern("fmstream: encoder calls [0-9.]+ s in \\d+ calls by 2 operators")
+                .containsPattern(
+                        "one model per task: encoder calls [0-9.]+ s in \\d+ calls by 8"
+                                + " operators");
         // Through a real broker: the same windows, each once (the command checks the counts
         // against the in-memory run and fails otherwise), then the table row.
         String windows = out.replaceAll("(?s).*N=1 round 1: .*?(\\d+) windows, .*", "$1");
         assertThat(out)
                 .contains("through Kafka round 1: " + windows + " windows once each")
+                .containsPattern(
+                        "through Kafka round 1: in memory just before \\d+ windows/s;"
+                                + " through Kafka [0-9.]+x that")
                 .containsPattern("\\| median of 1 \\| " + windows + " \\| \\d+ \\|");
     }
 

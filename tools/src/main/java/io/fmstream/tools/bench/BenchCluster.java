@@ -35,6 +35,8 @@ public final class BenchCluster {
         conf.setString("security.delegation.tokens.enabled", "false");
         // A failing run must fail the benchmark, not restart until someone notices.
         conf.setString("restart-strategy.type", "none");
+        // The encoder's own time in each run, read in this JVM (EncoderTimeReporter).
+        EncoderTimeReporter.install(conf);
         MiniCluster cluster =
                 new MiniCluster(
                         new MiniClusterConfiguration.Builder()

@@ -112,6 +112,40 @@ public final class EncoderRoof {
             Duration measure,
             java.util.function.Consumer<Point> progress)
             throws Exception {
+        return measure(bundleDir, threads, callers, batches, warmUp, measure, true, progress);
+    }
+
+    /**
+     * The encoder alone at one configuration (no matrix-multiply peaks): the roof again, measured
+     * next to a job run, so that a ratio of the two is not a ratio of two moments of a machine
+     * whose speed drifts by more than the gap being measured (the best of the grid measured 1,920
+     * and 2,312 windows/s on two runs of the same command).
+     */
+    public static Point measureEncoder(
+            Path bundleDir, int threads, int callers, int batch, Duration warmUp, Duration measure)
+            throws Exception {
+        return measure(
+                        bundleDir,
+                        List.of(threads),
+                        List.of(callers),
+                        List.of(batch),
+                        warmUp,
+                        measure,
+                        false,
+                        p -> {})
+                .best();
+    }
+
+    private static Grid measure(
+            Path bundleDir,
+            List<Integer> threads,
+            List<Integer> callers,
+            List<Integer> batches,
+            Duration warmUp,
+            Duration measure,
+            boolean gemmPeaks,
+            java.util.function.Consumer<Point> progress)
+            throws Exception {
         List<Point> points = new ArrayList<>();
         for (int t : threads) {
             List<String> cmd =
@@ -128,7 +162,8 @@ public final class EncoderRoof {
                                     join(callers),
                                     join(batches),
                                     String.valueOf(warmUp.toMillis()),
-                                    String.valueOf(measure.toMillis())));
+                                    String.valueOf(measure.toMillis()),
+                                    String.valueOf(gemmPeaks)));
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             StringBuilder log = new StringBuilder();
             try (BufferedReader r =
@@ -161,8 +196,8 @@ public final class EncoderRoof {
     }
 
     /**
-     * Child JVM: {@code <bundle> <threads> <callers,...> <batches,...> <warm-up ms> <measure ms>};
-     * prints one {@code roof ...} line per point.
+     * Child JVM: {@code <bundle> <threads> <callers,...> <batches,...> <warm-up ms> <measure ms>
+     * <gemm peaks: true|false>}; prints one {@code roof ...} line per point.
      */
     public static void main(String[] args) throws Exception {
         Path bundleDir = Path.of(args[0]);
@@ -171,6 +206,7 @@ public final class EncoderRoof {
         List<Integer> batches = parse(args[3]);
         long warmMs = Long.parseLong(args[4]);
         long measureMs = Long.parseLong(args[5]);
+        boolean gemmPeaks = Boolean.parseBoolean(args[6]);
         // One bundle (and so one runner) per caller, as each operator instance of the job loads
         // its own: a runner is exclusive (synchronized), so callers sharing one would take turns
         // and the "roof" would be one caller's. The session underneath is shared, as in the job.
@@ -222,6 +258,9 @@ public final class EncoderRoof {
             for (ModelBundle b : bundles) {
                 b.close();
             }
+        }
+        if (!gemmPeaks) {
+            return;
         }
         OrtEnvironment env = OnnxRuntimeEnvironment.initialise(threads).ort();
         try (OrtSession gemm =

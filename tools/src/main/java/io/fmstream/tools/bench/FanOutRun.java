@@ -38,14 +38,21 @@ public final class FanOutRun {
             List<PredictionRecord> predictions,
             double wallSeconds,
             double seconds,
-            double cpuSeconds) {
+            double cpuSeconds,
+            EncoderTimeReporter.Totals encoder) {
 
         public Result(
                 int windows,
                 List<PredictionRecord> predictions,
                 double wallSeconds,
                 double seconds) {
-            this(windows, predictions, wallSeconds, seconds, Double.NaN);
+            this(
+                    windows,
+                    predictions,
+                    wallSeconds,
+                    seconds,
+                    Double.NaN,
+                    new EncoderTimeReporter.Totals(Double.NaN, 0, 0));
         }
 
         /** This JVM's CPU per window over the whole job run, milliseconds. */
@@ -131,6 +138,7 @@ public final class FanOutRun {
         ConcurrentLinkedQueue<Tagged> results = new ConcurrentLinkedQueue<>();
         MemorySink.RESULTS.put(runId, results);
         tagged.sinkTo(new MemorySink(runId)).name("Results (in memory)");
+        EncoderTimeReporter.reset();
         long cpu0 = processCpuNanos();
         long start = System.nanoTime();
         ThreadCpu threads = ThreadCpu.start();
@@ -156,7 +164,13 @@ public final class FanOutRun {
                 collected.add(t.prediction);
             }
         }
-        return new Result(windowCount, collected, (end - start) / 1e9, (last - first) / 1e9, cpu);
+        return new Result(
+                windowCount,
+                collected,
+                (end - start) / 1e9,
+                (last - first) / 1e9,
+                cpu,
+                EncoderTimeReporter.totals());
     }
 
     /** CPU seconds by thread name (subtask indexes stripped) of the last run, for profiling. */

@@ -56,7 +56,8 @@ public final class KafkaRun {
             double stealCpu,
             double runSeconds,
             double fillSeconds,
-            double fillCpu) {}
+            double fillCpu,
+            double encoderSeconds) {}
 
     private final LocalKafkaCluster kafka;
     private final Path bundleDir;
@@ -144,6 +145,7 @@ public final class KafkaRun {
         BundleManifest manifest = FmstreamJob.readManifest(settings.bundleUri);
         FmstreamJob.configure(env, settings);
         FmstreamJob.wireKafka(env, settings, manifest);
+        EncoderTimeReporter.reset();
         long broker0 = processCpuTicks(kafka.node(1).pid());
         long own0 = ownCpuNanos();
         long[] machine0 = machineTicks();
@@ -198,7 +200,8 @@ public final class KafkaRun {
                 steal,
                 runSeconds,
                 fillSeconds,
-                fillCpu);
+                fillCpu,
+                EncoderTimeReporter.totals().seconds());
     }
 
     /** The job's settings for run {@code run}: its own outputs, group and transactional ids. */

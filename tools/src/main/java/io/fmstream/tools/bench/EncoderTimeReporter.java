@@ -1,0 +1,80 @@
+package io.fmstream.tools.bench;
+
+import io.fmstream.metrics.BucketHistogram;
+import io.fmstream.metrics.FmstreamMetrics;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.metrics.MetricConfig;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.metrics.reporter.MetricReporter;
+import org.apache.flink.metrics.reporter.MetricReporterFactory;
+
+/**
+ * The benchmarks' view of the encoder's own time inside a running job: every encoder operator's
+ * {@link FmstreamMetrics#INFERENCE_SECONDS} histogram (wall time of each ONNX Runtime call) as the
+ * in-process cluster registers it, so a run can say how many of its seconds went to the encoder and
+ * compare that, per window, with the roof measured alone. The same figure a deployment reads as
+ * {@code rate(fmstream_inference_seconds_sum)}; here it is read in the JVM, since the benchmark's
+ * cluster runs in it.
+ */
+public final class EncoderTimeReporter implements MetricReporter {
+
+    /** The histograms of the operators registered since the last {@link #reset}. */
+    private static final Set<BucketHistogram> HISTOGRAMS = ConcurrentHashMap.newKeySet();
+
+    /** Adds this reporter to a cluster's configuration. */
+    static void install(Configuration conf) {
+        conf.setString("metrics.reporter.bench-encoder.factory.class", Factory.class.getName());
+    }
+
+    /** Forgets the histograms of earlier runs; call before submitting a measured run. */
+    public static void reset() {
+        HISTOGRAMS.clear();
+    }
+
+    /**
+     * Encoder seconds (summed over every encoder operator and every call) since {@link #reset}, and
+     * the windows they embedded.
+     */
+    public static Totals totals() {
+        double seconds = 0;
+        long calls = 0;
+        for (BucketHistogram h : HISTOGRAMS) {
+            seconds += h.sum();
+            calls += h.getCount();
+        }
+        return new Totals(seconds, calls, HISTOGRAMS.size());
+    }
+
+    /** What {@link #totals} read: seconds inside encoder calls, the calls, the operators. */
+    public record Totals(double seconds, long calls, int operators) {}
+
+    @Override
+    public void open(MetricConfig config) {}
+
+    @Override
+    public void close() {}
+
+    @Override
+    public void notifyOfAddedMetric(Metric metric, String name, MetricGroup group) {
+        if (FmstreamMetrics.INFERENCE_SECONDS.equals(name) && metric instanceof BucketHistogram h) {
+            HISTOGRAMS.add(h);
+        }
+    }
+
+    @Override
+    public void notifyOfRemovedMetric(Metric metric, String name, MetricGroup group) {
+        // Kept: a bounded run's operators close before its driver reads the totals.
+    }
+
+    /** {@code metrics.reporter.<name>.factory.class}; found by Flink through ServiceLoader. */
+    public static final class Factory implements MetricReporterFactory {
+        @Override
+        public MetricReporter createMetricReporter(Properties properties) {
+            return new EncoderTimeReporter();
+        }
+    }
+}
