@@ -354,7 +354,7 @@ public final class BenchCommand implements Callable<Integer> {
                     perTask[r] = b.seconds();
                     ofRoundRoof[r] = windows / a.seconds() / now.rate();
                     encoderMs[r] = 1000 * a.encoder().seconds() / a.windows();
-                    roundRoofMs[r] = 1000.0 * best.callers() / now.rate();
+                    roundRoofMs[r] = now.millisPerWindowPerCaller();
                     out.printf(
                             Locale.ROOT,
                             "bench: N=%d round %d: fmstream %.1f s (job %.1f s), one model per task"
@@ -572,7 +572,7 @@ public final class BenchCommand implements Callable<Integer> {
                 e.calls(),
                 e.operators(),
                 1000 * e.seconds() / embedded,
-                1000.0 * roofNow.callers() / roofNow.rate(),
+                roofNow.millisPerWindowPerCaller(),
                 r.cpuSeconds(),
                 r.wallSeconds(),
                 r.cpuSeconds() / r.wallSeconds(),

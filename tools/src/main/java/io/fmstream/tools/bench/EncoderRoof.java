@@ -57,6 +57,13 @@ public final class EncoderRoof {
                     callers,
                     batch > 0 ? " x batch " + batch : "");
         }
+
+        /**
+         * An encoder point's cost per window on each caller, ms: what one operator instance pays.
+         */
+        public double millisPerWindowPerCaller() {
+            return 1000.0 * callers / rate;
+        }
     }
 
     /** Every point of the grid. */

@@ -36,8 +36,8 @@ public final class EncoderTimeReporter implements MetricReporter {
     }
 
     /**
-     * Encoder seconds (summed over every encoder operator and every call) since {@link #reset}, and
-     * the windows they embedded.
+     * Encoder seconds and calls, summed over every encoder operator registered since {@link
+     * #reset}, and how many operators that was.
      */
     public static Totals totals() {
         double seconds = 0;
