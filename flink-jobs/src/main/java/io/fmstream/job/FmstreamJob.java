@@ -10,7 +10,7 @@ import io.fmstream.core.records.WindowRecord;
 import io.fmstream.core.window.WindowSpec;
 import io.fmstream.job.functions.DeadLetters;
 import io.fmstream.job.functions.DecodeValidateFunction;
-import io.fmstream.job.functions.HeadFunction;
+import io.fmstream.job.functions.HeadOperator;
 import io.fmstream.job.functions.MicroBatchEmbedOperator;
 import io.fmstream.job.functions.RecordingPredictionFunction;
 import io.fmstream.job.functions.WindowAssemblerFunction;
@@ -219,15 +219,16 @@ public final class FmstreamJob {
             BundleManifest manifest,
             BundleManifest.HeadSpec head) {
         return embeddings
-                .flatMap(
-                        new HeadFunction(
+                .transform(
+                        "Head " + head.task(),
+                        TypeInformation.of(PredictionRecord.class),
+                        new HeadOperator(
                                 settings.bundleUri,
                                 manifest.encoder().sha256(),
                                 head.task(),
-                                settings.onnxThreads),
-                        TypeInformation.of(PredictionRecord.class))
-                .uid(UID_HEAD_PREFIX + head.task())
-                .name("Head " + head.task());
+                                settings.onnxThreads,
+                                settings.batchSize))
+                .uid(UID_HEAD_PREFIX + head.task());
     }
 
     /** The window geometry the job runs with: the bundle's, with the settings' hop and phase. */

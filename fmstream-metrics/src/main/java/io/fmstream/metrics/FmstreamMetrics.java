@@ -35,6 +35,7 @@ public final class FmstreamMetrics {
     public static final String EMBEDDINGS = "fmstream_embeddings";
     public static final String PREDICTIONS = "fmstream_predictions";
     public static final String HEAD_FAILURES = "fmstream_head_failures";
+    public static final String HEAD_BATCH_WINDOWS = "fmstream_head_batch_windows";
     public static final String RECORDING_PREDICTIONS = "fmstream_recording_predictions";
     public static final String WRITTEN_LATENCY_SECONDS = "fmstream_written_latency_seconds";
     public static final String BUNDLE_INFO = "fmstream_bundle_info";
@@ -177,6 +178,15 @@ public final class FmstreamMetrics {
                             "each head",
                             "Window predictions produced, by task and predicted label (label"
                                     + " value for regression tasks)."),
+                    new Metric(
+                            HEAD_BATCH_WINDOWS,
+                            Kind.HISTOGRAM,
+                            List.of(TASK),
+                            "each head",
+                            "Windows per head call: a head scores what the encoder emitted"
+                                    + " together in one call, so its calls follow the encoder's.",
+                            1,
+                            new double[] {1, 2, 4, 8, 16, 32, 64, 128, 256}),
                     counter(
                             HEAD_FAILURES,
                             List.of(TASK),

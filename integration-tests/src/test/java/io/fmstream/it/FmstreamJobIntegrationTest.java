@@ -454,7 +454,7 @@ class FmstreamJobIntegrationTest {
                         PrometheusScrape.scrape(PROMETHEUS_PORT),
                         job.client.getJobID().toString(),
                         job.settings,
-                        heads);
+                        job.manifest.heads().stream().map(BundleManifest.HeadSpec::task).toList());
                 // Flink's reporter keeps Flink's metrics and leaves the job's to fmstream's.
                 assertThat(PrometheusScrape.scrape(FLINK_PROMETHEUS_PORT).names())
                         .anyMatch(n -> n.contains("numRecordsIn"))
@@ -466,7 +466,8 @@ class FmstreamJobIntegrationTest {
 
     /** Bad input never disappears: every dead letter and every window also moved a counter. */
     private void assertCountersMatch(
-            PrometheusScrape metrics, String jobId, JobSettings settings, int heads) {
+            PrometheusScrape metrics, String jobId, JobSettings settings, List<String> tasks) {
+        int heads = tasks.size();
         Map<DeadLetterReason, Long> expected = new java.util.EnumMap<>(DeadLetterReason.class);
         FLEET.expectedDeadLetters.values().forEach(r -> expected.merge(r, 1L, Long::sum));
         for (DeadLetterReason reason : DeadLetterReason.values()) {
@@ -520,6 +521,20 @@ class FmstreamJobIntegrationTest {
         assertThat(metrics.sum("fmstream_batches_total", Map.of("job_id", jobId)))
                 .isEqualTo(metrics.sum("fmstream_inference_seconds_count", Map.of("job_id", jobId)))
                 .isPositive();
+        // Each head scores every window once, in calls that follow the encoder's batches: never
+        // more calls than the encoder made (one call per window would be as many as windows).
+        long encoderCalls = metrics.sum("fmstream_batches_total", Map.of("job_id", jobId));
+        assertThat(encoderCalls).isLessThan(windows);
+        for (String task : tasks) {
+            Map<String, String> byTask = Map.of("job_id", jobId, "task", task);
+            assertThat(metrics.sum("fmstream_head_batch_windows_sum", byTask))
+                    .as("windows scored by head " + task)
+                    .isEqualTo(windows);
+            assertThat(metrics.sum("fmstream_head_batch_windows_count", byTask))
+                    .as("calls of head " + task + " against the encoder's " + encoderCalls)
+                    .isPositive()
+                    .isLessThanOrEqualTo(encoderCalls);
+        }
         assertBoundedLabels(metrics, settings);
         // One bundle in service, reported by each embed subtask.
         assertThat(metrics.sum("fmstream_bundle_info", Map.of("job_id", jobId)))
