@@ -566,7 +566,8 @@ public final class BenchCommand implements Callable<Integer> {
                 Locale.ROOT,
                 "bench:   %s: encoder calls %.2f s in %d calls by %d operators = %.3f ms per window"
                         + " embedded (the roof beside it: %.3f per caller); JVM CPU %.1f core-s"
-                        + " over %.1f s of job (%.2f cores), %.3f ms per window%n",
+                        + " over %.1f s of job (%.2f cores), %.3f ms per window; heads: %d calls"
+                        + " for %d window predictions (%.1f per call)%n",
                 job,
                 e.seconds(),
                 e.calls(),
@@ -576,7 +577,10 @@ public final class BenchCommand implements Callable<Integer> {
                 r.cpuSeconds(),
                 r.wallSeconds(),
                 r.cpuSeconds() / r.wallSeconds(),
-                1000 * r.cpuSeconds() / r.windows());
+                1000 * r.cpuSeconds() / r.windows(),
+                e.headCalls(),
+                e.headWindows(),
+                e.headCalls() == 0 ? Double.NaN : (double) e.headWindows() / e.headCalls());
     }
 
     /** The fan-out table's header (printed and in bench.md). */

@@ -79,6 +79,17 @@ class BenchCommandTest {
                 .containsPattern(
                         "one model per task: encoder calls [0-9.]+ s in \\d+ calls by 8"
                                 + " operators");
+        // Each head scores what the encoder emitted together in one call: fewer calls than
+        // predictions (one call per window would make them equal), every prediction counted.
+        java.util.regex.Matcher heads =
+                java.util.regex.Pattern.compile(
+                                "N=4 round 1: .* (\\d+) windows,(?s).*?fmstream: encoder calls .*?"
+                                        + " heads: (\\d+) calls for (\\d+) window predictions")
+                        .matcher(out);
+        assertThat(heads.find()).as(out).isTrue();
+        long windowsAt4 = Long.parseLong(heads.group(1));
+        assertThat(Long.parseLong(heads.group(3))).isEqualTo(4 * windowsAt4);
+        assertThat(Long.parseLong(heads.group(2))).isLessThan(4 * windowsAt4);
         // Through a real broker: the same windows, each once (the command checks the counts
         // against the in-memory run and fails otherwise), then the table row.
         String windows = out.replaceAll("(?s).*N=1 round 1: .*?(\\d+) windows, .*", "$1");

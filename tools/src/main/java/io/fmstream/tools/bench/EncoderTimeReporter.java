@@ -13,17 +13,20 @@ import org.apache.flink.metrics.reporter.MetricReporter;
 import org.apache.flink.metrics.reporter.MetricReporterFactory;
 
 /**
- * The benchmarks' view of the encoder's own time inside a running job: every encoder operator's
- * {@link FmstreamMetrics#INFERENCE_SECONDS} histogram (wall time of each ONNX Runtime call) as the
- * in-process cluster registers it, so a run can say how many of its seconds went to the encoder and
- * compare that, per window, with the roof measured alone. The same figure a deployment reads as
- * {@code rate(fmstream_inference_seconds_sum)}; here it is read in the JVM, since the benchmark's
- * cluster runs in it.
+ * The benchmarks' view of the encoder's own time inside a running job (and of the heads' calls):
+ * every encoder operator's {@link FmstreamMetrics#INFERENCE_SECONDS} histogram (wall time of each
+ * ONNX Runtime call) as the in-process cluster registers it, so a run can say how many of its
+ * seconds went to the encoder and compare that, per window, with the roof measured alone. The same
+ * figure a deployment reads as {@code rate(fmstream_inference_seconds_sum)}; here it is read in the
+ * JVM, since the benchmark's cluster runs in it.
  */
 public final class EncoderTimeReporter implements MetricReporter {
 
     /** The histograms of the operators registered since the last {@link #reset}. */
     private static final Set<BucketHistogram> HISTOGRAMS = ConcurrentHashMap.newKeySet();
+
+    /** The heads' windows-per-call histograms, likewise. */
+    private static final Set<BucketHistogram> HEAD_HISTOGRAMS = ConcurrentHashMap.newKeySet();
 
     /** Adds this reporter to a cluster's configuration. */
     static void install(Configuration conf) {
@@ -33,11 +36,12 @@ public final class EncoderTimeReporter implements MetricReporter {
     /** Forgets the histograms of earlier runs; call before submitting a measured run. */
     public static void reset() {
         HISTOGRAMS.clear();
+        HEAD_HISTOGRAMS.clear();
     }
 
     /**
      * Encoder seconds and calls, summed over every encoder operator registered since {@link
-     * #reset}, and how many operators that was.
+     * #reset}, and how many operators that was; and the heads' calls and the windows they scored.
      */
     public static Totals totals() {
         double seconds = 0;
@@ -46,11 +50,21 @@ public final class EncoderTimeReporter implements MetricReporter {
             seconds += h.sum();
             calls += h.getCount();
         }
-        return new Totals(seconds, calls, HISTOGRAMS.size());
+        long headCalls = 0;
+        double headWindows = 0;
+        for (BucketHistogram h : HEAD_HISTOGRAMS) {
+            headCalls += h.getCount();
+            headWindows += h.sum();
+        }
+        return new Totals(seconds, calls, HISTOGRAMS.size(), headCalls, Math.round(headWindows));
     }
 
-    /** What {@link #totals} read: seconds inside encoder calls, the calls, the operators. */
-    public record Totals(double seconds, long calls, int operators) {}
+    /**
+     * What {@link #totals} read: seconds inside encoder calls, the calls, the operators; the head
+     * calls of all tasks and the window predictions they made.
+     */
+    public record Totals(
+            double seconds, long calls, int operators, long headCalls, long headWindows) {}
 
     @Override
     public void open(MetricConfig config) {}
@@ -62,6 +76,10 @@ public final class EncoderTimeReporter implements MetricReporter {
     public void notifyOfAddedMetric(Metric metric, String name, MetricGroup group) {
         if (FmstreamMetrics.INFERENCE_SECONDS.equals(name) && metric instanceof BucketHistogram h) {
             HISTOGRAMS.add(h);
+        }
+        if (FmstreamMetrics.HEAD_BATCH_WINDOWS.equals(name)
+                && metric instanceof BucketHistogram h) {
+            HEAD_HISTOGRAMS.add(h);
         }
     }
 
