@@ -88,7 +88,9 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
     private transient Histogram batchSizes;
     private transient long failuresSinceLog;
     private transient long lastFailureLogMillis;
-    private transient boolean batchFailureLogged;
+
+    /** Set once a batch failed where each of its windows alone did not: no batches since. */
+    private transient boolean oneAtATime;
 
     /**
      * @param encoderSha256 the encoder the job was built with (its manifest at submission); checked
@@ -216,14 +218,15 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
         for (int i = 0; i < n; i++) {
             rows[i] = pending.get(i).embedding;
         }
-        float[][] outputs;
+        float[][] outputs = null;
         RuntimeException batchFailure = null;
-        try {
-            outputs = head.apply(rows);
-        } catch (RuntimeException failure) {
-            // Which windows fail on their own? Only those go without a prediction.
-            outputs = null;
-            batchFailure = failure;
+        if (!oneAtATime) {
+            try {
+                outputs = head.apply(rows);
+            } catch (RuntimeException failure) {
+                // Which windows fail on their own? Only those go without a prediction.
+                batchFailure = failure;
+            }
         }
         batchSizes.update(n);
         int failedAlone = 0;
@@ -248,7 +251,7 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
             output.collect(
                     ts == Long.MIN_VALUE ? new StreamRecord<>(p) : new StreamRecord<>(p, ts));
         }
-        if (outputs == null && !batchFailureLogged && failedAlone == 0 && n > 1) {
+        if (batchFailure != null && failedAlone == 0 && n > 1) {
             // Every window ran alone, so the head cannot take batches (a graph with a fixed batch
             // size of 1, say): correct, but one call per window. Said once.
             LOG.warn(
@@ -259,7 +262,7 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
                     task,
                     n,
                     batchFailure);
-            batchFailureLogged = true;
+            oneAtATime = true;
         }
         pending.clear();
     }
