@@ -172,6 +172,11 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
         flush();
     }
 
+    /** Whether this head has been found unable to take batches (see {@link #flush}). */
+    boolean scoresOneAtATime() {
+        return oneAtATime;
+    }
+
     @Override
     public void processWatermark(Watermark mark) throws Exception {
         flush();
@@ -252,8 +257,9 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
                     ts == Long.MIN_VALUE ? new StreamRecord<>(p) : new StreamRecord<>(p, ts));
         }
         if (batchFailure != null && failedAlone == 0 && n > 1) {
-            // Every window ran alone, so the head cannot take batches (a graph with a fixed batch
-            // size of 1, say): correct, but one call per window. Said once.
+            // Every window ran alone, so the head cannot take batches (an export that only runs
+            // one row although its batch axis is declared dynamic; one declared fixed is refused
+            // at load): correct, but one call per window from now on. Said once.
             LOG.warn(
                     "Head {} ({}) of task {} failed on a batch of {} embeddings that it scores one"
                             + " at a time: it now makes one call per window",

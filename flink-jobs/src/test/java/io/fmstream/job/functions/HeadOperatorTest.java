@@ -20,6 +20,7 @@ import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The head operator applies its head once per batch of embeddings: what the encoder emits in one go
@@ -131,18 +132,87 @@ class HeadOperatorTest {
         assertThat(outputs()).extracting(StreamRecord::getTimestamp).containsExactly(1L, 3L);
     }
 
+    @Test
+    void aHeadThatOnlyTakesOneWindowPerCallIsScoredOneWindowAtATime(@TempDir Path tmp)
+            throws Exception {
+        // A head exported with a fixed batch size of 1 (batch-of-one-head.onnx, made by
+        // model-artifacts/recipe/failing_head_fixture.py --batch-of-one) fails on every batch of
+        // two or more and runs on one embedding: no window may lose its prediction for that.
+        Path bundle = bundleWithHead(tmp, "rhythm", "batch-of-one-head.onnx");
+        HeadOperator head = open(bundle, "rhythm", 64);
+        for (int i = 0; i < 3; i++) {
+            harness.processElement(embedding("d" + i, i), 10L + i);
+        }
+        runMails();
+        assertThat(outputs())
+                .extracting(r -> r.getValue().deviceId)
+                .containsExactly("d0", "d1", "d2");
+        // Its weights are zeros: equal scores for the four labels, whichever way it was called.
+        assertThat(outputs().get(0).getValue().scores).containsExactly(0.25f, 0.25f, 0.25f, 0.25f);
+        assertThat(head.scoresOneAtATime()).isTrue();
+        harness.processElement(embedding("d3", 3), 13L);
+        harness.processElement(embedding("d4", 4), 14L);
+        runMails();
+        assertThat(outputs()).hasSize(5);
+    }
+
+    @Test
+    void aHeadThatTakesBatchesKeepsTakingThem() throws Exception {
+        HeadOperator head = open(FIXTURE_BUNDLE, TASK, 64);
+        harness.processElement(embedding("a", 1), 1L);
+        harness.processElement(embedding("b", 2), 2L);
+        runMails();
+        assertThat(outputs()).hasSize(2);
+        assertThat(head.scoresOneAtATime()).isFalse();
+    }
+
     private void open(int maxBatch) throws Exception {
+        open(FIXTURE_BUNDLE, TASK, maxBatch);
+    }
+
+    private HeadOperator open(Path bundle, String task, int maxBatch) throws Exception {
         String sha =
-                BundleManifest.parse(
-                                Files.readAllBytes(
-                                        FIXTURE_BUNDLE.resolve(BundleManifest.FILE_NAME)))
+                BundleManifest.parse(Files.readAllBytes(bundle.resolve(BundleManifest.FILE_NAME)))
                         .encoder()
                         .sha256();
-        harness =
-                new OneInputStreamOperatorTestHarness<>(
-                        new HeadOperator(
-                                FIXTURE_BUNDLE.toUri().toString(), sha, TASK, 1, maxBatch));
+        HeadOperator head = new HeadOperator(bundle.toUri().toString(), sha, task, 1, maxBatch);
+        harness = new OneInputStreamOperatorTestHarness<>(head);
         harness.open();
+        return head;
+    }
+
+    /**
+     * A copy of the fixture bundle with {@code task}'s head replaced by the resource {@code onnx}.
+     */
+    private static Path bundleWithHead(Path dir, String task, String onnx) throws Exception {
+        try (var files = Files.walk(FIXTURE_BUNDLE)) {
+            for (Path from : (Iterable<Path>) files::iterator) {
+                Path to = dir.resolve(FIXTURE_BUNDLE.relativize(from).toString());
+                if (Files.isDirectory(from)) {
+                    Files.createDirectories(to);
+                } else {
+                    Files.copy(from, to);
+                }
+            }
+        }
+        byte[] model;
+        try (var in = HeadOperatorTest.class.getResourceAsStream(onnx)) {
+            model = in.readAllBytes();
+        }
+        Path manifestFile = dir.resolve(BundleManifest.FILE_NAME);
+        String manifest = Files.readString(manifestFile);
+        BundleManifest.HeadSpec spec =
+                BundleManifest.parse(manifest.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                        .heads()
+                        .stream()
+                        .filter(h -> h.task().equals(task))
+                        .findFirst()
+                        .orElseThrow();
+        Files.write(dir.resolve(spec.file()), model);
+        Files.writeString(
+                manifestFile,
+                manifest.replace(spec.sha256(), io.fmstream.core.model.Sha256.hex(model)));
+        return dir;
     }
 
     /** Runs the task's pending mails, as its mailbox loop does between input records. */
