@@ -266,7 +266,8 @@ public final class FmstreamOptions {
                     .defaultValue(64)
                     .withDescription(
                             "Windows per encoder call, across devices; a full batch is flushed at"
-                                    + " once.");
+                                    + " once. Each head scores what one encoder call produced in"
+                                    + " one call of its own, up to this many windows.");
 
     public static final ConfigOption<Duration> BATCH_MAX_DELAY =
             ConfigOptions.key("fmstream.batch.max-delay")
