@@ -113,13 +113,7 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
     @Override
     public void open() throws Exception {
         super.open();
-        int threads =
-                OnnxThreads.resolve(
-                        onnxThreads,
-                        getContainingTask()
-                                .getEnvironment()
-                                .getTaskManagerInfo()
-                                .getConfiguration());
+        int threads = OnnxThreads.resolve(onnxThreads, this);
         bundle = ModelBundle.load(new FlinkBundleFiles(bundleUri), threads, encoderSha256);
         head =
                 bundle.head(task)

@@ -112,9 +112,7 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
 
     /** Threads of the TaskManager-wide ONNX Runtime pool: configured, or cores divided by slots. */
     private int onnxThreads() {
-        return OnnxThreads.resolve(
-                configuredThreads,
-                getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration());
+        return OnnxThreads.resolve(configuredThreads, this);
     }
 
     @Override

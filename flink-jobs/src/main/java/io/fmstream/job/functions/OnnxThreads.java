@@ -2,6 +2,7 @@ package io.fmstream.job.functions;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 
 /**
  * Size of the TaskManager-wide ONNX Runtime thread pool. Every operator that may be the first to
@@ -18,5 +19,15 @@ final class OnnxThreads {
         }
         int slots = taskManagerConfiguration.get(TaskManagerOptions.NUM_TASK_SLOTS);
         return Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, slots));
+    }
+
+    /** {@link #resolve} with the configuration of the TaskManager running {@code operator}. */
+    static int resolve(int configured, AbstractStreamOperator<?> operator) {
+        return resolve(
+                configured,
+                operator.getContainingTask()
+                        .getEnvironment()
+                        .getTaskManagerInfo()
+                        .getConfiguration());
     }
 }
