@@ -183,8 +183,10 @@ public final class FmstreamMetrics {
                             Kind.HISTOGRAM,
                             List.of(TASK),
                             "each head",
-                            "Windows per head call: a head scores what the encoder emitted"
-                                    + " together in one call, so its calls follow the encoder's.",
+                            "Windows per head call that returned scores: a head scores what"
+                                    + " the encoder emitted together in one call, so its calls"
+                                    + " follow the encoder's (after a failed batch call, each"
+                                    + " window that scores alone counts as a call of 1).",
                             1,
                             new double[] {1, 2, 4, 8, 16, 32, 64, 128, 256}),
                     counter(

@@ -213,21 +213,21 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
         if (n == 0) {
             return;
         }
-        float[][] rows = new float[n][];
-        for (int i = 0; i < n; i++) {
-            rows[i] = pending.get(i).embedding;
-        }
         float[][] outputs = null;
         RuntimeException batchFailure = null;
         if (!oneAtATime) {
+            float[][] rows = new float[n][];
+            for (int i = 0; i < n; i++) {
+                rows[i] = pending.get(i).embedding;
+            }
             try {
                 outputs = head.apply(rows);
+                batchSizes.update(n);
             } catch (RuntimeException failure) {
                 // Which windows fail on their own? Only those go without a prediction.
                 batchFailure = failure;
             }
         }
-        batchSizes.update(n);
         int failedAlone = 0;
         float[][] single = new float[1][];
         for (int i = 0; i < n; i++) {
@@ -239,6 +239,7 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
                 single[0] = e.embedding;
                 try {
                     scores = head.apply(single)[0];
+                    batchSizes.update(1);
                 } catch (RuntimeException failure) {
                     failed(e, failure);
                     failedAlone++;
