@@ -362,6 +362,11 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
         return dir.resolve("log");
     }
 
+    /** The GC log of {@code process}, one of this cluster's JVMs ({@link GcLog}). */
+    public Path gcLog(ChildJvm process) {
+        return logDir().resolve(process.name() + "-gc-" + process.pid() + ".log");
+    }
+
     private ChildJvm launch(String name, String heap, String mainClass) throws IOException {
         List<String> jvm = new ArrayList<>(List.of(heap));
         jvm.addAll(JAVA_17_OPENS);
@@ -371,6 +376,10 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
                         // the cluster.
                         "-Djava.io.tmpdir=" + dir,
                         "-Dlog.file=" + dir.resolve("log/" + name + ".log"),
+                        // One GC log per process (%p: the pid), so a TaskManager started again
+                        // after a kill writes a new one: the soak reads the heap left after each
+                        // collection from it.
+                        GcLog.option(dir.resolve("log/" + name + "-gc-%p.log")),
                         "-Dlog4j.configurationFile=" + dir.resolve("conf/log4j.properties")));
         return ChildJvm.launch(
                 dir,

@@ -149,8 +149,20 @@ public final class ClusterCommand implements Runnable {
         @Option(
                 names = "--kill-every",
                 defaultValue = "PT5M",
-                description = "Period of the TaskManager kills (default: ${DEFAULT-VALUE}).")
+                description =
+                        "Period of the TaskManager kills (default: ${DEFAULT-VALUE}); one not"
+                                + " shorter than --duration means none, which is how the memory"
+                                + " target is measured (a restart's refill is not growth).")
         java.time.Duration killEvery;
+
+        @Option(
+                names = "--steady-after",
+                defaultValue = "PT5M",
+                description =
+                        "Memory growth per minute is the least-squares slope from here on: a"
+                                + " fresh TaskManager fills its heap, native arenas and state"
+                                + " for the first minutes (default: ${DEFAULT-VALUE}).")
+        java.time.Duration steadyAfter;
 
         @Option(
                 names = "--sample-every",
@@ -186,12 +198,14 @@ public final class ClusterCommand implements Runnable {
                                 List.of());
                 c.startSimulator(devices, 1);
                 System.out.printf(
-                        "soak: %s, %d devices, kill -9 of a TaskManager every %s; job %s%n"
-                                + "|   min | heap MB |  RSS MB |  ckpt KB | ckpt ms |    lag |"
-                                + " event |%n",
+                        "soak: %s, %d devices, kill -9 of a TaskManager every %s (none if not"
+                                + " shorter); job %s%n"
+                                + "|   min | heap MB | after GC | after old-gen GC |  RSS MB |"
+                                + "  ckpt KB | ckpt ms |    lag | event |%n",
                         duration, devices, killEvery, job);
                 List<Soak.Sample> samples =
-                        new Soak(c, job, resolve(out)).run(duration, killEvery, sampleEvery);
+                        new Soak(c, job, resolve(out))
+                                .run(duration, killEvery, sampleEvery, steadyAfter);
                 System.out.println(
                         Files.readString(resolve(out).resolve("soak.md"))
                                 .lines()

@@ -3,6 +3,7 @@ package io.fmstream.tools.cluster;
 import io.fmstream.kafka.GroupLag;
 import io.fmstream.kafka.Topics;
 import io.fmstream.local.ChildJvm;
+import io.fmstream.local.GcLog;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -24,10 +25,13 @@ import org.apache.kafka.clients.admin.Admin;
 /**
  * A bounded soak of the multi-process deployment: the job and the simulator run for a fixed time
  * while a TaskManager is killed ({@code kill -9}) and started again at a fixed period, and the
- * resources that could grow without bound are sampled: TaskManager heap in use and resident memory
- * (heap + ONNX Runtime's native memory + everything else), the last checkpoint's size and duration,
- * and the job's consumer lag on the sensor topic. Writes {@code soak.csv}, {@code soak.md} (a row
- * per sample period and a verdict per series) and {@code soak.png}.
+ * resources that could grow without bound are sampled: TaskManager heap in use, heap left after the
+ * latest garbage collection and after the latest old-generation collection (from each TaskManager's
+ * GC log, {@link GcLog}: the last is what a leak raises; heap in use is a saw-tooth between
+ * collections, and what a young collection leaves climbs between marking cycles) and resident
+ * memory (heap + ONNX Runtime's native memory + everything else), the last checkpoint's size and
+ * duration, and the job's consumer lag on the sensor topic. Writes {@code soak.csv}, {@code
+ * soak.md} (a row per sample period and a verdict per series) and {@code soak.png}.
  */
 public final class Soak {
 
@@ -35,17 +39,27 @@ public final class Soak {
     record Sample(
             double minutes,
             double heapMb,
+            double heapAfterGcMb,
+            double liveHeapMb,
             double rssMb,
             double checkpointKb,
             double checkpointMs,
             long lag,
             String event) {}
 
+    /** The performance issue's bound on memory growth over a soak at 70 % of capacity. */
+    static final double MEMORY_TARGET_MB_PER_MINUTE = 1.0;
+
     private final LocalCluster cluster;
     private final String job;
     private final Path out;
     private final List<Sample> samples = new ArrayList<>();
-    private double killEveryMinutes = Double.POSITIVE_INFINITY;
+
+    /** Length of the cycles the verdicts compare: the kill period, or a third of a run without. */
+    private double cycleMinutes = Double.POSITIVE_INFINITY;
+
+    /** Where the memory growth's slope starts (see {@link #slopePerMinute}). */
+    private double steadyAfterMinutes;
 
     Soak(LocalCluster cluster, String job, Path out) {
         this.cluster = cluster;
@@ -53,8 +67,19 @@ public final class Soak {
         this.out = out;
     }
 
-    List<Sample> run(Duration duration, Duration killEvery, Duration sampleEvery) throws Exception {
-        killEveryMinutes = killEvery.toMillis() / 60_000.0;
+    /**
+     * Runs for {@code duration}, killing a TaskManager every {@code killEvery} (none when that is
+     * not shorter than the run), sampling every {@code sampleEvery}; memory growth is measured from
+     * {@code steadyAfter} on.
+     */
+    List<Sample> run(
+            Duration duration, Duration killEvery, Duration sampleEvery, Duration steadyAfter)
+            throws Exception {
+        cycleMinutes =
+                killEvery.compareTo(duration) < 0
+                        ? killEvery.toMillis() / 60_000.0
+                        : duration.toMillis() / 3 / 60_000.0;
+        steadyAfterMinutes = steadyAfter.toMillis() / 60_000.0;
         long start = System.nanoTime();
         long end = start + duration.toNanos();
         long nextKill = start + killEvery.toNanos();
@@ -92,10 +117,20 @@ public final class Soak {
             }
         }
         double rss = 0;
+        double afterGc = 0;
+        double live = 0;
         for (int i = 1; i <= ClusterSpec.TASK_MANAGERS; i++) {
             ChildJvm tm = cluster.flink().process("taskmanager-" + i);
             if (tm != null && tm.isAlive()) {
                 rss += rssKb(tm.pid()) / 1024.0;
+                // A TaskManager started moments ago has not collected yet: no figure this time
+                // (NaN), rather than a sum over one TaskManager that reads as a drop.
+                Path gcLog = cluster.flink().gcLog(tm);
+                double last = GcLog.lastHeapAfterMb(gcLog).orElse(Double.NaN);
+                afterGc += last;
+                // A TaskManager without an old-generation collection yet (an idle one, whose
+                // heap never fills) counts with its last pause's figure.
+                live += GcLog.lastLiveHeapMb(gcLog).orElse(last);
             }
         }
         String cp = cluster.flink().rest("/jobs/" + job + "/checkpoints");
@@ -109,7 +144,7 @@ public final class Soak {
                 duration = number(c, "\"end_to_end_duration\":([0-9]+)");
             }
         }
-        return new Sample(minutes, heap / 1e6, rss, size, duration, lag(), event);
+        return new Sample(minutes, heap / 1e6, afterGc, live, rss, size, duration, lag(), event);
     }
 
     /**
@@ -153,9 +188,11 @@ public final class Soak {
     static String format(Sample s) {
         return String.format(
                 Locale.ROOT,
-                "| %5.1f | %7.1f | %7.1f | %8.1f | %6.0f | %6d | %s |",
+                "| %5.1f | %7.1f | %7.1f | %7.1f | %7.1f | %8.1f | %6.0f | %6d | %s |",
                 s.minutes(),
                 s.heapMb(),
+                s.heapAfterGcMb(),
+                s.liveHeapMb(),
                 s.rssMb(),
                 s.checkpointKb(),
                 s.checkpointMs(),
@@ -168,43 +205,85 @@ public final class Soak {
      * kills) divided by the mean over the first, each without its first {@code warmup} minutes (a
      * restarted TaskManager warms up: JIT, ONNX Runtime sessions, state restored). Saw-teeth within
      * a cycle (garbage collection, checkpoints) cancel out; a leak shows as a ratio that keeps
-     * rising. NaN when there are fewer than two cycles with samples.
+     * rising. NaN when there are fewer than two cycles with samples; samples without a value (NaN)
+     * are left out.
      */
     static double lastOverFirstCycle(
             List<Sample> samples,
             java.util.function.ToDoubleFunction<Sample> f,
             double cycleMinutes,
             double warmupMinutes) {
-        Map<Integer, double[]> sums = new java.util.TreeMap<>();
+        java.util.TreeMap<Integer, double[]> sums = new java.util.TreeMap<>();
         for (Sample s : samples) {
             int cycle = (int) Math.floor(s.minutes() / cycleMinutes);
-            if (s.minutes() - cycle * cycleMinutes < warmupMinutes) {
+            double v = f.applyAsDouble(s);
+            if (s.minutes() - cycle * cycleMinutes < warmupMinutes || Double.isNaN(v)) {
                 continue;
             }
             double[] acc = sums.computeIfAbsent(cycle, k -> new double[2]);
-            acc[0] += f.applyAsDouble(s);
+            acc[0] += v;
             acc[1]++;
         }
         if (sums.size() < 2) {
             return Double.NaN;
         }
-        double[] first = sums.values().iterator().next();
-        double[] last = ((java.util.TreeMap<Integer, double[]>) sums).lastEntry().getValue();
+        double[] first = sums.firstEntry().getValue();
+        double[] last = sums.lastEntry().getValue();
         double firstMean = first[0] / first[1];
         return firstMean == 0 ? Double.NaN : (last[0] / last[1]) / firstMean;
+    }
+
+    /**
+     * Growth per minute, as the performance issue's memory target reads it: the least-squares slope
+     * of the series over the samples from {@code fromMinutes} on, leaving out samples without a
+     * value (NaN) and those in the minute after a kill (a restarted TaskManager refills its heap
+     * and native arenas at tens of MB a minute, which is not growth). NaN with fewer than 3
+     * samples. Run without kills and with {@code fromMinutes} past the start-up fill, it is what
+     * the target asks; with kills, each restart's refill still leans on it.
+     */
+    static double slopePerMinute(
+            List<Sample> samples,
+            java.util.function.ToDoubleFunction<Sample> f,
+            double fromMinutes) {
+        double lastKill = Double.NEGATIVE_INFINITY;
+        double n = 0;
+        double sx = 0;
+        double sy = 0;
+        double sxx = 0;
+        double sxy = 0;
+        for (Sample s : samples) {
+            if (!s.event().isEmpty()) {
+                lastKill = s.minutes();
+            }
+            double v = f.applyAsDouble(s);
+            if (s.minutes() < fromMinutes || s.minutes() - lastKill < 1.0 || Double.isNaN(v)) {
+                continue;
+            }
+            n++;
+            sx += s.minutes();
+            sy += v;
+            sxx += s.minutes() * s.minutes();
+            sxy += s.minutes() * v;
+        }
+        double den = n * sxx - sx * sx;
+        return n < 3 || den <= 0 ? Double.NaN : (n * sxy - sx * sy) / den;
     }
 
     private void write() throws Exception {
         Files.createDirectories(out);
         StringBuilder csv =
-                new StringBuilder("minutes,heap_mb,rss_mb,checkpoint_kb,checkpoint_ms,lag,event\n");
+                new StringBuilder(
+                        "minutes,heap_mb,heap_after_gc_mb,live_heap_mb,rss_mb,checkpoint_kb,"
+                                + "checkpoint_ms,lag,event\n");
         for (Sample s : samples) {
             csv.append(
                     String.format(
                             Locale.ROOT,
-                            "%.2f,%.1f,%.1f,%.1f,%.0f,%d,%s%n",
+                            "%.2f,%.1f,%.1f,%.1f,%.1f,%.1f,%.0f,%d,%s%n",
                             s.minutes(),
                             s.heapMb(),
+                            s.heapAfterGcMb(),
+                            s.liveHeapMb(),
                             s.rssMb(),
                             s.checkpointKb(),
                             s.checkpointMs(),
@@ -214,29 +293,57 @@ public final class Soak {
         Files.writeString(out.resolve("soak.csv"), csv);
         StringBuilder md = new StringBuilder();
         md.append(
-                "| min | TM heap used, MB | TM resident, MB | checkpoint, KB | checkpoint, ms |"
-                        + " sensor lag, records | event |\n|---|---|---|---|---|---|---|\n");
+                "| min | TM heap used, MB | TM heap after last GC, MB | TM heap after last"
+                        + " old-generation GC, MB | TM resident, MB | checkpoint, KB |"
+                        + " checkpoint, ms | sensor lag, records | event |\n"
+                        + "|---|---|---|---|---|---|---|---|---|\n");
         for (Sample s : samples) {
             md.append(format(s)).append('\n');
         }
-        md.append("\nLast kill cycle's mean over the first's, each without its first minute")
-                .append(" (warm-up after a restart); above 1.25 counts as growing, and a lag")
-                .append(" below 200 records (a few seconds of input) as noise:\n\n");
+        md.append("\nLast kill cycle's mean over the first's (without kills: the last third's")
+                .append(" over the first third's), each without its first minute (warm-up after")
+                .append(" a (re)start); above 1.25 counts as growing, and a lag below 200 records")
+                .append(" (a few seconds of input) as noise. Per minute: the least-squares slope")
+                .append(String.format(Locale.ROOT, " from minute %.0f on", steadyAfterMinutes))
+                .append(" without the minute after a kill:\n\n");
         Map<String, java.util.function.ToDoubleFunction<Sample>> series = series();
         for (var e : series.entrySet()) {
-            double r = lastOverFirstCycle(samples, e.getValue(), killEveryMinutes, 1.0);
+            double r = lastOverFirstCycle(samples, e.getValue(), cycleMinutes, 1.0);
             double lastLag = samples.isEmpty() ? 0 : samples.get(samples.size() - 1).lag();
             boolean noise = e.getKey().contains("lag") && lastLag < 200;
             md.append(
                     String.format(
                             Locale.ROOT,
-                            "- %s: %.2f, %s%n",
+                            "- %s: %.2f, %s; %+.2f per minute%n",
                             e.getKey(),
                             r,
                             Double.isNaN(r)
                                     ? "too short to tell"
-                                    : r > 1.25 && !noise ? "GROWING" : "bounded"));
+                                    : r > 1.25 && !noise ? "GROWING" : "bounded",
+                            slopePerMinute(samples, e.getValue(), steadyAfterMinutes)));
         }
+        double heapPerMinute = slopePerMinute(samples, Sample::liveHeapMb, steadyAfterMinutes);
+        double rssPerMinute = slopePerMinute(samples, Sample::rssMb, steadyAfterMinutes);
+        md.append(
+                String.format(
+                        Locale.ROOT,
+                        "%nMemory target (heap after GC and resident memory each grow by under"
+                                + " %.0f MB per minute, from minute %.0f on%s): heap after the"
+                                + " old-generation collections %+.2f, resident %+.2f MB per"
+                                + " minute: %s%n",
+                        MEMORY_TARGET_MB_PER_MINUTE,
+                        steadyAfterMinutes,
+                        samples.stream().anyMatch(x -> !x.event().isEmpty())
+                                ? "; with kills, so each restart's refill counts too"
+                                : "",
+                        heapPerMinute,
+                        rssPerMinute,
+                        Double.isNaN(heapPerMinute) || Double.isNaN(rssPerMinute)
+                                ? "too short to tell"
+                                : heapPerMinute < MEMORY_TARGET_MB_PER_MINUTE
+                                                && rssPerMinute < MEMORY_TARGET_MB_PER_MINUTE
+                                        ? "met"
+                                        : "MISSED"));
         Files.writeString(out.resolve("soak.md"), md);
         plot(out.resolve("soak.png"));
     }
@@ -245,6 +352,8 @@ public final class Soak {
         Map<String, java.util.function.ToDoubleFunction<Sample>> m =
                 new java.util.LinkedHashMap<>();
         m.put("TaskManager heap used (MB)", Sample::heapMb);
+        m.put("TaskManager heap after GC (MB)", Sample::heapAfterGcMb);
+        m.put("TaskManager heap after old-generation GC (MB)", Sample::liveHeapMb);
         m.put("TaskManager resident memory (MB)", Sample::rssMb);
         m.put("last checkpoint size (KB)", Sample::checkpointKb);
         m.put("sensor consumer lag (records)", s -> Math.max(0, s.lag()));
@@ -272,7 +381,10 @@ public final class Soak {
             int bottom = top + panel - 35;
             double max = 1e-9;
             for (Sample s : samples) {
-                max = Math.max(max, e.getValue().applyAsDouble(s));
+                double v = e.getValue().applyAsDouble(s);
+                if (!Double.isNaN(v)) {
+                    max = Math.max(max, v);
+                }
             }
             g.setColor(Color.DARK_GRAY);
             g.drawString(
@@ -292,8 +404,14 @@ public final class Soak {
             int px = -1;
             int py = -1;
             for (Sample s : samples) {
+                double v = e.getValue().applyAsDouble(s);
+                if (Double.isNaN(v)) {
+                    // No figure (a TaskManager just restarted): a gap in the line.
+                    px = -1;
+                    continue;
+                }
                 int x = left + (int) ((right - left) * s.minutes() / Math.max(maxT, 1e-9));
-                int y = bottom - (int) ((bottom - top - 22) * e.getValue().applyAsDouble(s) / max);
+                int y = bottom - (int) ((bottom - top - 22) * v / max);
                 if (px >= 0) {
                     g.drawLine(px, py, x, y);
                 }

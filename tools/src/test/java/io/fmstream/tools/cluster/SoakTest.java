@@ -19,9 +19,14 @@ class SoakTest {
             // 5 min), no trend.
             double sinceKill = minutes % 5;
             double heap = sinceKill < 0.5 ? 50 : 300 + (i % 8) * 10;
-            flat.add(new Soak.Sample(minutes, heap, 900, 50, 100, 0, ""));
-            // Resident memory climbing 10 MB a minute from 900 MB, whatever the kills do.
-            climbing.add(new Soak.Sample(minutes, heap, 900 + 10 * minutes, 50, 100, 0, ""));
+            flat.add(new Soak.Sample(minutes, heap, 120, 100, 900, 50, 100, 0, ""));
+            // Resident memory climbing 10 MB a minute from 900 MB, whatever the kills do; the
+            // heap after GC 0.5 MB a minute, with no figure right after each kill (a restarted
+            // TaskManager that has not collected yet).
+            double afterGc = sinceKill < 0.3 ? Double.NaN : 120 + 0.5 * minutes;
+            climbing.add(
+                    new Soak.Sample(
+                            minutes, heap, afterGc, 100, 900 + 10 * minutes, 50, 100, 0, ""));
         }
         assertThat(Soak.lastOverFirstCycle(flat, Soak.Sample::heapMb, 5, 1))
                 .isCloseTo(1.0, within(0.05));
@@ -29,5 +34,34 @@ class SoakTest {
         assertThat(Soak.lastOverFirstCycle(climbing, Soak.Sample::rssMb, 5, 1))
                 .isCloseTo(1029.5 / 929.5, within(0.01));
         assertThat(Soak.lastOverFirstCycle(flat.subList(0, 10), Soak.Sample::heapMb, 5, 1)).isNaN();
+
+        // Per minute, by least squares from minute 5 on, without the minute after a kill: the
+        // slopes put in, the saw-teeth and restart dips gone.
+        List<Soak.Sample> killed = new ArrayList<>();
+        for (Soak.Sample s : climbing) {
+            boolean kill = s.minutes() % 5 == 0 && s.minutes() > 0;
+            // What a restarted TaskManager looks like: resident memory refilled from 300 MB.
+            double rss = s.minutes() % 5 < 1 && s.minutes() >= 5 ? 300 : s.rssMb();
+            killed.add(
+                    new Soak.Sample(
+                            s.minutes(),
+                            s.heapMb(),
+                            s.heapAfterGcMb(),
+                            s.liveHeapMb(),
+                            rss,
+                            50,
+                            100,
+                            0,
+                            kill ? "kill -9 taskmanager-1" : ""));
+        }
+        assertThat(Soak.slopePerMinute(killed, Soak.Sample::rssMb, 5))
+                .isCloseTo(10.0, within(1e-9));
+        assertThat(Soak.slopePerMinute(climbing, Soak.Sample::heapAfterGcMb, 5))
+                .isCloseTo(0.5, within(1e-9));
+        assertThat(Soak.slopePerMinute(flat, Soak.Sample::heapAfterGcMb, 0))
+                .isCloseTo(0.0, within(1e-9));
+        // Heap saw-teeth with the restart dips (left out after each kill): no trend.
+        assertThat(Soak.slopePerMinute(killed, Soak.Sample::heapMb, 5)).isCloseTo(0.0, within(1.0));
+        assertThat(Soak.slopePerMinute(flat.subList(0, 10), Soak.Sample::rssMb, 5)).isNaN();
     }
 }
