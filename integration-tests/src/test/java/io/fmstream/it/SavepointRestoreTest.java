@@ -4,16 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.JobSettings;
 import io.fmstream.testkit.EmbeddedKafka;
+import io.fmstream.tools.state.StateReport;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Restores the committed savepoint of the 0.1 job ({@link SavepointFixture}) and checks that the
@@ -21,6 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * chunks that were pending behind a gap assembled once the gap was filled, the remembered chunks'
  * resends dropped as duplicates (no dead letter), every embedding equal to the recorded one. A
  * change to the per-device state that cannot read old state, or reads it differently, fails here.
+ * The restored job's own savepoint is then read back with {@code fmstream state-report}.
  */
 class SavepointRestoreTest {
 
@@ -30,7 +37,8 @@ class SavepointRestoreTest {
     static final MiniClusterExtension FLINK = RunningJob.miniCluster(RunningJob.PARALLELISM);
 
     @Test
-    void theJobRestoredFromThe010SavepointProducesTheRecordedOutputs() throws Exception {
+    void theJobRestoredFromThe010SavepointProducesTheRecordedOutputs(@TempDir Path scratch)
+            throws Exception {
         assertThat(SavepointFixture.savepoint().resolve("_metadata"))
                 .as("committed savepoint")
                 .exists();
@@ -85,6 +93,35 @@ class SavepointRestoreTest {
                                     Duration.ofSeconds(10)))
                     .as("the resends of remembered chunks are duplicates, not dead letters")
                     .isEmpty();
+
+            // The restored job's own savepoint, read back by fmstream state-report: the 0.1
+            // state in today's form, the gap filled, the recording-level predictions added.
+            String now =
+                    job.client
+                            .stopWithSavepoint(
+                                    false,
+                                    scratch.resolve("savepoints").toUri().toString(),
+                                    SavepointFormatType.CANONICAL)
+                            .get(60, TimeUnit.SECONDS);
+            StateReport report = StateReport.read(Path.of(java.net.URI.create(now)));
+            assertThat(report.missing()).isEmpty();
+            StateReport.OperatorSummary assembler = report.operators().get(0);
+            assertThat(assembler.uid()).isEqualTo(FmstreamJob.UID_ASSEMBLER);
+            assertThat(assembler.rows())
+                    .extracting(r -> r.key)
+                    .containsExactlyInAnyOrder("sp-open", "sp-gappy", "sp-resend");
+            assertThat(assembler.rows())
+                    .as("sp-gappy's gap was filled after the restore: nothing held")
+                    .allSatisfy(r -> assertThat(r.pendingChunks).isZero());
+            StateReport.OperatorSummary recordings = report.operators().get(1);
+            assertThat(recordings.uid()).isEqualTo(FmstreamJob.UID_RECORDING_PREDICTIONS);
+            assertThat(recordings.rows())
+                    .as("each device's recording is open for each of the bundle's tasks")
+                    .hasSize(3)
+                    .allSatisfy(
+                            r ->
+                                    assertThat(r.openAggregates)
+                                            .isEqualTo(job.manifest.heads().size()));
         }
         assertThat(Files.size(SavepointFixture.expectedOutputs())).isPositive();
     }

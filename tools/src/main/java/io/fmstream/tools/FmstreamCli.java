@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
             io.fmstream.tools.eval.CompareEncodersCommand.class,
             io.fmstream.tools.audit.AuditCommand.class,
             io.fmstream.tools.cluster.ClusterCommand.class,
+            io.fmstream.tools.state.StateReportCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class FmstreamCli implements Runnable {
@@ -36,7 +37,8 @@ public final class FmstreamCli implements Runnable {
         throw new CommandLine.ParameterException(
                 spec.commandLine(),
                 "Missing command: simulate, replay, tail, probe, demo, audit, dataset, bench,"
-                        + " bench-heads, evaluate, fit-head or compare-encoders");
+                        + " bench-heads, evaluate, fit-head, compare-encoders, cluster or"
+                        + " state-report");
     }
 
     public static void main(String[] args) {

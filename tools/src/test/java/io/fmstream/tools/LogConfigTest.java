@@ -70,6 +70,21 @@ class LogConfigTest {
                 .isEqualTo(Filter.Result.DENY);
         assertThat(decideMessage(rpc, "Could not start RPC endpoint"))
                 .isEqualTo(Filter.Result.NEUTRAL);
+
+        // The state report's result fetcher polling a per-job MiniCluster that has shut down:
+        // silenced; its other warnings are kept.
+        LoggerConfig collect =
+                config.getLoggerConfig(
+                        "org.apache.flink.streaming.api.operators.collect.CollectResultFetcher");
+        assertThat(collect.getLevel()).isEqualTo(Level.WARN);
+        assertThat(
+                        decideMessage(
+                                collect,
+                                "Failed to get job status so we assume that the job has"
+                                        + " terminated. Some data might be lost."))
+                .isEqualTo(Filter.Result.DENY);
+        assertThat(decideMessage(collect, "An exception occurred when fetching query results"))
+                .isEqualTo(Filter.Result.NEUTRAL);
     }
 
     private static Filter.Result decideMessage(LoggerConfig logger, String message) {

@@ -69,27 +69,31 @@ public class RecordingPredictionFunction
         this.idleMillis = idleMillis;
     }
 
+    /**
+     * Open recordings' aggregates by "recording start/task", as checkpointed; {@code fmstream
+     * state-report} reads this state with the same descriptors.
+     */
+    public static MapStateDescriptor<String, Acc> accumulatorsState() {
+        return new MapStateDescriptor<>(
+                "recording-accs", Types.STRING, TypeInformation.of(Acc.class));
+    }
+
+    /** Recording ends seen, by recording start, until every task has emitted. */
+    public static MapStateDescriptor<Long, RecordingEnd> endsState() {
+        return new MapStateDescriptor<>(
+                "recording-ends", Types.LONG, TypeInformation.of(RecordingEnd.class));
+    }
+
+    /** Tasks already emitted per recording ("recording start/task"). */
+    public static MapStateDescriptor<String, Boolean> doneState() {
+        return new MapStateDescriptor<>("recording-done", Types.STRING, Types.BOOLEAN);
+    }
+
     @Override
     public void open(OpenContext openContext) {
-        accs =
-                getRuntimeContext()
-                        .getMapState(
-                                new MapStateDescriptor<>(
-                                        "recording-accs",
-                                        Types.STRING,
-                                        TypeInformation.of(Acc.class)));
-        ends =
-                getRuntimeContext()
-                        .getMapState(
-                                new MapStateDescriptor<>(
-                                        "recording-ends",
-                                        Types.LONG,
-                                        TypeInformation.of(RecordingEnd.class)));
-        doneTasks =
-                getRuntimeContext()
-                        .getMapState(
-                                new MapStateDescriptor<>(
-                                        "recording-done", Types.STRING, Types.BOOLEAN));
+        accs = getRuntimeContext().getMapState(accumulatorsState());
+        ends = getRuntimeContext().getMapState(endsState());
+        doneTasks = getRuntimeContext().getMapState(doneState());
         cleanupTimer =
                 getRuntimeContext()
                         .getState(new ValueStateDescriptor<>("recording-cleanup", Types.LONG));

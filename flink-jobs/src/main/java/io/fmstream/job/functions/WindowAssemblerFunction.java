@@ -68,14 +68,18 @@ public class WindowAssemblerFunction
         this.idleTimeoutMillis = idleTimeoutMillis;
     }
 
+    /**
+     * The per-device stream state, as checkpointed; {@code fmstream state-report} reads it with the
+     * same descriptor.
+     */
+    public static ValueStateDescriptor<DeviceStreamState> deviceStreamState() {
+        return new ValueStateDescriptor<>(
+                "device-stream", TypeInformation.of(DeviceStreamState.class));
+    }
+
     @Override
     public void open(OpenContext openContext) {
-        state =
-                getRuntimeContext()
-                        .getState(
-                                new ValueStateDescriptor<>(
-                                        "device-stream",
-                                        TypeInformation.of(DeviceStreamState.class)));
+        state = getRuntimeContext().getState(deviceStreamState());
         timers =
                 getRuntimeContext()
                         .getState(
