@@ -124,7 +124,9 @@ public final class ClusterCommand implements Runnable {
                             + " for --duration, a TaskManager killed with kill -9 and started"
                             + " again every --kill-every; TaskManager heap and resident memory,"
                             + " checkpoint size and duration and the sensor lag sampled into"
-                            + " soak.csv, soak.md (with a growth verdict per series) and soak.png"
+                            + " soak.csv, soak.md (with a growth verdict per series and, from a"
+                            + " savepoint taken as the job stops, what its state holds) and"
+                            + " soak.png"
                             + " under --out. Choose --devices at about 70 %% of the fleet the"
                             + " machine serves in real time.")
     static final class SoakCommand implements Callable<Integer> {

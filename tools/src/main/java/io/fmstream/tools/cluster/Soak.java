@@ -4,6 +4,7 @@ import io.fmstream.kafka.GroupLag;
 import io.fmstream.kafka.Topics;
 import io.fmstream.local.ChildJvm;
 import io.fmstream.local.GcLog;
+import io.fmstream.tools.state.StateReport;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -61,6 +62,9 @@ public final class Soak {
     /** Where the memory growth's slope starts (see {@link #slopePerMinute}). */
     private double steadyAfterMinutes;
 
+    /** What the job's state held at the end ({@link StateReport}), or why it could not be read. */
+    private String finalState = "";
+
     Soak(LocalCluster cluster, String job, Path out) {
         this.cluster = cluster;
         this.job = job;
@@ -97,6 +101,7 @@ public final class Soak {
             System.out.println(format(samples.get(samples.size() - 1)));
             Thread.sleep(sampleEvery.toMillis());
         }
+        finalState = finalState();
         write();
         return samples;
     }
@@ -145,6 +150,24 @@ public final class Soak {
             }
         }
         return new Sample(minutes, heap / 1e6, afterGc, live, rss, size, duration, lag(), event);
+    }
+
+    /**
+     * Stops the job with a savepoint (into the cluster folder: tens of MB, not for {@code --out})
+     * and reads it with {@link StateReport}: when the checkpoint grew, this says with what.
+     */
+    private String finalState() {
+        try {
+            String location =
+                    cluster.flink().stopWithSavepoint(job, cluster.dir().resolve("savepoints"));
+            Path savepoint =
+                    location.startsWith("file:")
+                            ? Path.of(java.net.URI.create(location))
+                            : Path.of(location);
+            return StateReport.read(savepoint).render(5);
+        } catch (Exception e) {
+            return "no final state report: " + e;
+        }
     }
 
     /**
@@ -344,6 +367,10 @@ public final class Soak {
                                                 && rssPerMinute < MEMORY_TARGET_MB_PER_MINUTE
                                         ? "met"
                                         : "MISSED"));
+        md.append("\nThe job's state at the end (stopped with a savepoint, read by `fmstream")
+                .append(" state-report`):\n\n```\n")
+                .append(finalState.strip())
+                .append("\n```\n");
         Files.writeString(out.resolve("soak.md"), md);
         plot(out.resolve("soak.png"));
     }
