@@ -83,8 +83,11 @@ public final class GcLog {
         return lastLiveHeapMb(tail(file));
     }
 
-    /** The last {@link #TAIL_BYTES} of {@code file}; empty when it is missing or unreadable. */
-    private static String tail(Path file) {
+    /**
+     * The end of {@code file} (its last 64 KB: many pause lines), for the text readers above when
+     * both figures are wanted from one read; empty when it is missing or unreadable.
+     */
+    public static String tail(Path file) {
         if (!Files.isRegularFile(file)) {
             return "";
         }

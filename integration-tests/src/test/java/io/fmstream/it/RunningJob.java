@@ -4,12 +4,16 @@ import io.fmstream.core.model.BundleManifest;
 import io.fmstream.core.records.SourceRef;
 import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.JobSettings;
+import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -124,6 +128,15 @@ final class RunningJob implements AutoCloseable {
         FmstreamJob.attachKafkaSinks(
                 FmstreamJob.build(input, settings, manifest), settings, manifest);
         return new RunningJob(settings, manifest, env.executeAsync(name));
+    }
+
+    /** Stops the job with a canonical savepoint under {@code dir}; returns the savepoint folder. */
+    Path stopWithSavepoint(Path dir) throws Exception {
+        String savepoint =
+                client.stopWithSavepoint(
+                                false, dir.toUri().toString(), SavepointFormatType.CANONICAL)
+                        .get(60, TimeUnit.SECONDS);
+        return Path.of(URI.create(savepoint));
     }
 
     @Override

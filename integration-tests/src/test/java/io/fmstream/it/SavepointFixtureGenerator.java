@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -60,24 +59,18 @@ class SavepointFixtureGenerator {
         // (The ids put sp-open on partition 0 and the other two on partition 1, so both source
         // subtasks carry state.)
         int beforeSavepoint = 6;
-        String savepoint;
+        Path savepoint;
         try (RunningJob job =
                 RunningJob.start(conf, "fixture-" + SavepointFixture.VERSION, s -> s)) {
             List<ConsumerRecord<byte[], byte[]>> first =
                     KAFKA.drain(settings.embeddingsTopic, beforeSavepoint, Duration.ofSeconds(90));
             assertThat(first).hasSize(beforeSavepoint);
             awaitCommittedToEnd(settings);
-            savepoint =
-                    job.client
-                            .stopWithSavepoint(
-                                    false,
-                                    scratch.resolve("savepoints").toUri().toString(),
-                                    SavepointFormatType.CANONICAL)
-                            .get(60, TimeUnit.SECONDS);
+            savepoint = job.stopWithSavepoint(scratch.resolve("savepoints"));
         }
         Path target = SavepointFixture.savepoint();
         deleteTree(target);
-        TestFiles.copyTree(Path.of(java.net.URI.create(savepoint)), target);
+        TestFiles.copyTree(savepoint, target);
 
         // Phase B from the copied savepoint: what every later restore must reproduce.
         KAFKA.produceAll(fixture.phaseB);

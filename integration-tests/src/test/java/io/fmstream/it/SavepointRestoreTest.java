@@ -13,8 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
@@ -96,14 +94,8 @@ class SavepointRestoreTest {
 
             // The restored job's own savepoint, read back by fmstream state-report: the 0.1
             // state in today's form, the gap filled, the recording-level predictions added.
-            String now =
-                    job.client
-                            .stopWithSavepoint(
-                                    false,
-                                    scratch.resolve("savepoints").toUri().toString(),
-                                    SavepointFormatType.CANONICAL)
-                            .get(60, TimeUnit.SECONDS);
-            StateReport report = StateReport.read(Path.of(java.net.URI.create(now)));
+            StateReport report =
+                    StateReport.read(job.stopWithSavepoint(scratch.resolve("savepoints")));
             assertThat(report.missing()).isEmpty();
             StateReport.OperatorSummary assembler = report.operators().get(0);
             assertThat(assembler.uid()).isEqualTo(FmstreamJob.UID_ASSEMBLER);

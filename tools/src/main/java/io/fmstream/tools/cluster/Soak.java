@@ -130,7 +130,7 @@ public final class Soak {
                 rss += rssKb(tm.pid()) / 1024.0;
                 // A TaskManager started moments ago has not collected yet: no figure this time
                 // (NaN), rather than a sum over one TaskManager that reads as a drop.
-                Path gcLog = cluster.flink().gcLog(tm);
+                String gcLog = GcLog.tail(cluster.flink().gcLog(tm));
                 double last = GcLog.lastHeapAfterMb(gcLog).orElse(Double.NaN);
                 afterGc += last;
                 // A TaskManager without an old-generation collection yet (an idle one, whose

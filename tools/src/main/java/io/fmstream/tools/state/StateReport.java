@@ -9,10 +9,12 @@ import io.fmstream.job.functions.WindowAssemblerFunction;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
@@ -170,6 +172,15 @@ public final class StateReport {
     public record OperatorSummary(
             String uid, int keys, long bytes, long median, long p99, long max, List<KeyRow> rows) {}
 
+    /** The job's operators with keyed state, in report order, each with its reader. */
+    private static final Map<String, Supplier<KeyedStateReaderFunction<String, KeyRow>>> READERS =
+            new LinkedHashMap<>();
+
+    static {
+        READERS.put(FmstreamJob.UID_ASSEMBLER, AssemblerReader::new);
+        READERS.put(FmstreamJob.UID_RECORDING_PREDICTIONS, RecordingReader::new);
+    }
+
     private final Path path;
     private final List<String> missing;
     private final List<OperatorSummary> operators;
@@ -203,25 +214,19 @@ public final class StateReport {
         SavepointReader reader = SavepointReader.read(env, location, new HashMapStateBackend());
         List<String> missing = new ArrayList<>();
         DataStream<KeyRow> rows = null;
-        for (String uid :
-                List.of(FmstreamJob.UID_ASSEMBLER, FmstreamJob.UID_RECORDING_PREDICTIONS)) {
-            OperatorIdentifier id = OperatorIdentifier.forUid(uid);
+        for (Map.Entry<String, Supplier<KeyedStateReaderFunction<String, KeyRow>>> e :
+                READERS.entrySet()) {
+            OperatorIdentifier id = OperatorIdentifier.forUid(e.getKey());
             if (!present.contains(id.getOperatorId())) {
-                missing.add(uid);
+                missing.add(e.getKey());
                 continue;
             }
             DataStream<KeyRow> one =
-                    uid.equals(FmstreamJob.UID_ASSEMBLER)
-                            ? reader.readKeyedState(
-                                    id,
-                                    new AssemblerReader(),
-                                    TypeInformation.of(String.class),
-                                    TypeInformation.of(KeyRow.class))
-                            : reader.readKeyedState(
-                                    id,
-                                    new RecordingReader(),
-                                    TypeInformation.of(String.class),
-                                    TypeInformation.of(KeyRow.class));
+                    reader.readKeyedState(
+                            id,
+                            e.getValue().get(),
+                            TypeInformation.of(String.class),
+                            TypeInformation.of(KeyRow.class));
             rows = rows == null ? one : rows.union(one);
         }
         List<KeyRow> all = new ArrayList<>();
@@ -231,16 +236,15 @@ public final class StateReport {
             }
         }
         List<OperatorSummary> summaries = new ArrayList<>();
-        for (String uid :
-                List.of(FmstreamJob.UID_ASSEMBLER, FmstreamJob.UID_RECORDING_PREDICTIONS)) {
+        for (String uid : READERS.keySet()) {
+            if (missing.contains(uid)) {
+                continue;
+            }
             List<KeyRow> mine =
                     all.stream()
                             .filter(r -> r.operator.equals(uid))
                             .sorted(Comparator.comparingLong((KeyRow r) -> r.bytes).reversed())
                             .collect(Collectors.toList());
-            if (missing.contains(uid)) {
-                continue;
-            }
             long[] sizes = mine.stream().mapToLong(r -> r.bytes).sorted().toArray();
             summaries.add(
                     new OperatorSummary(
