@@ -4,6 +4,7 @@ import io.fmstream.core.model.ModelBundle;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -26,6 +27,9 @@ import picocli.CommandLine.Option;
                         + " dataset: embedding cosine, the reference heads' metrics on both, and"
                         + " speed.")
 public final class CompareEncodersCommand implements Callable<Integer> {
+
+    /** Windows under the threshold listed by name, worst first; the count says the rest. */
+    static final int WORST_LISTED = 10;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -78,6 +82,11 @@ public final class CompareEncodersCommand implements Callable<Integer> {
                     cand.manifest().encoder().sha256().substring(0, 12),
                     dataset);
             out.println("embeddings: " + EncoderComparison.cosines(r, c));
+            List<String> below = EncoderComparison.below(w, r, c, WORST_LISTED);
+            if (!below.isEmpty()) {
+                out.println("below " + EncoderComparison.Cosines.THRESHOLD + ", worst first:");
+                below.forEach(line -> out.println("  " + line));
+            }
             for (EncoderComparison.TaskMetric m : EncoderComparison.taskMetrics(ref, r, c, w)) {
                 out.println("head " + m);
             }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -37,7 +38,9 @@ public final class EncoderComparison {
             int[] rhythm,
             int[] quality,
             float[] hrBpm,
-            float[] missing) {
+            float[] missing,
+            List<String> deviceNames,
+            float[] startSeconds) {
 
         public static Windows read(Path npz) throws IOException {
             Map<String, NpyReader.Array> a = NpyReader.readNpz(npz);
@@ -53,7 +56,18 @@ public final class EncoderComparison {
                     a.get("rhythm").asInts(),
                     a.get("quality").asInts(),
                     a.get("hr_bpm").asFloats(),
-                    a.get("missing_fraction").asFloats());
+                    a.get("missing_fraction").asFloats(),
+                    a.get("device_names").asStrings(),
+                    a.get("window_start_s").asFloats());
+        }
+
+        /** Which window row i is, as a person finds it again: device name and start second. */
+        public String describe(int i) {
+            return String.format(
+                    java.util.Locale.ROOT,
+                    "%s @ %.0f s",
+                    deviceNames.get(device[i]),
+                    startSeconds[i]);
         }
 
         public int size() {
@@ -100,6 +114,32 @@ public final class EncoderComparison {
                 sorted[(int) (0.05 * (c.length - 1))],
                 sum / c.length,
                 below);
+    }
+
+    /**
+     * The windows under the serving threshold, worst first, at most {@code max} of them, each as
+     * its device, start second and cosine: where to look when a candidate fails (those that failed
+     * the int8 encoder's revision 1 were mostly flat windows with a spike or two).
+     */
+    public static List<String> below(Windows w, float[][] reference, float[][] candidate, int max) {
+        List<double[]> under = new ArrayList<>();
+        for (int i = 0; i < reference.length; i++) {
+            double c = cosine(reference[i], candidate[i]);
+            if (c < Cosines.THRESHOLD) {
+                under.add(new double[] {c, i});
+            }
+        }
+        under.sort(Comparator.comparingDouble(x -> x[0]));
+        List<String> lines = new ArrayList<>();
+        for (double[] u : under.subList(0, Math.min(max, under.size()))) {
+            lines.add(
+                    String.format(
+                            java.util.Locale.ROOT,
+                            "%s: cosine %.4f",
+                            w.describe((int) u[1]),
+                            u[0]));
+        }
+        return lines;
     }
 
     static double cosine(float[] x, float[] y) {
