@@ -81,8 +81,9 @@ public final class CompareEncodersCommand implements Callable<Integer> {
                     cand.manifest().bundleId(),
                     cand.manifest().encoder().sha256().substring(0, 12),
                     dataset);
-            out.println("embeddings: " + EncoderComparison.cosines(r, c));
-            List<String> below = EncoderComparison.below(w, r, c, WORST_LISTED);
+            EncoderComparison.Cosines cosines = EncoderComparison.cosines(r, c);
+            out.println("embeddings: " + cosines);
+            List<String> below = EncoderComparison.below(w, cosines, WORST_LISTED);
             if (!below.isEmpty()) {
                 out.println("below " + EncoderComparison.Cosines.THRESHOLD + ", worst first:");
                 below.forEach(line -> out.println("  " + line));

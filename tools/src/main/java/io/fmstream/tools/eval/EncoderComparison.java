@@ -75,8 +75,18 @@ public final class EncoderComparison {
         }
     }
 
-    /** Cosine similarity per window between two encoders' embeddings, summarised. */
-    public record Cosines(int windows, double min, double p1, double p5, double mean, int below) {
+    /**
+     * Cosine similarity per window between two encoders' embeddings ({@code perWindow}, in window
+     * order), summarised.
+     */
+    public record Cosines(
+            int windows,
+            double min,
+            double p1,
+            double p5,
+            double mean,
+            int below,
+            double[] perWindow) {
         /** Below this a window counts in {@link #below}: the serving criterion. */
         public static final double THRESHOLD = 0.99;
 
@@ -113,7 +123,8 @@ public final class EncoderComparison {
                 sorted[(int) (0.01 * (c.length - 1))],
                 sorted[(int) (0.05 * (c.length - 1))],
                 sum / c.length,
-                below);
+                below,
+                c);
     }
 
     /**
@@ -121,12 +132,12 @@ public final class EncoderComparison {
      * its device, start second and cosine: where to look when a candidate fails (those that failed
      * the int8 encoder's revision 1 were mostly flat windows with a spike or two).
      */
-    public static List<String> below(Windows w, float[][] reference, float[][] candidate, int max) {
+    public static List<String> below(Windows w, Cosines cosines, int max) {
         List<double[]> under = new ArrayList<>();
-        for (int i = 0; i < reference.length; i++) {
-            double c = cosine(reference[i], candidate[i]);
-            if (c < Cosines.THRESHOLD) {
-                under.add(new double[] {c, i});
+        double[] c = cosines.perWindow();
+        for (int i = 0; i < c.length; i++) {
+            if (c[i] < Cosines.THRESHOLD) {
+                under.add(new double[] {c[i], i});
             }
         }
         under.sort(Comparator.comparingDouble(x -> x[0]));

@@ -29,9 +29,12 @@ class EncoderComparisonTest {
         {0.98f, (float) Math.sqrt(1 - 0.98 * 0.98)}
     };
 
+    private static final EncoderComparison.Cosines COSINES =
+            EncoderComparison.cosines(REFERENCE, CANDIDATE);
+
     @Test
     void cosinesCountTheWindowsUnderTheServingThreshold() {
-        EncoderComparison.Cosines c = EncoderComparison.cosines(REFERENCE, CANDIDATE);
+        EncoderComparison.Cosines c = COSINES;
         assertThat(c.windows()).isEqualTo(4);
         assertThat(c.below()).isEqualTo(2);
         assertThat(c.min()).isCloseTo(0.95, org.assertj.core.api.Assertions.within(1e-6));
@@ -43,11 +46,14 @@ class EncoderComparisonTest {
 
     @Test
     void theWindowsUnderTheThresholdAreNamedWorstFirstAndCapped() {
-        assertThat(EncoderComparison.below(WINDOWS, REFERENCE, CANDIDATE, 10))
+        assertThat(EncoderComparison.below(WINDOWS, COSINES, 10))
                 .containsExactly(
                         "cinc2017-a00012 @ 5 s: cosine 0.9500", "mitdb-208 @ 5 s: cosine 0.9800");
-        assertThat(EncoderComparison.below(WINDOWS, REFERENCE, CANDIDATE, 1))
+        assertThat(EncoderComparison.below(WINDOWS, COSINES, 1))
                 .containsExactly("cinc2017-a00012 @ 5 s: cosine 0.9500");
-        assertThat(EncoderComparison.below(WINDOWS, REFERENCE, REFERENCE, 10)).isEmpty();
+        assertThat(
+                        EncoderComparison.below(
+                                WINDOWS, EncoderComparison.cosines(REFERENCE, REFERENCE), 10))
+                .isEmpty();
     }
 }
