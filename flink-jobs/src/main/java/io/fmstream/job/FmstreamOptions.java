@@ -32,6 +32,20 @@ public final class FmstreamOptions {
         AT_LEAST_ONCE
     }
 
+    /** How windows travel from the assembler to the encoder (see {@link #ENCODER_INPUT}). */
+    public enum EncoderInput {
+        /**
+         * Dealt round-robin over every encoder subtask, whichever subtask assembled them: each
+         * encoder gets the same share of the windows however the devices hash over the subtasks.
+         */
+        REBALANCE,
+        /**
+         * Encoded on the subtask that assembled them, in the assembler's thread (the 0.1 topology):
+         * a device's outputs are written by one sink subtask, in the order they were assembled.
+         */
+        KEYED
+    }
+
     public static final ConfigOption<String> BOOTSTRAP_SERVERS =
             ConfigOptions.key("fmstream.kafka.bootstrap-servers")
                     .stringType()
@@ -268,6 +282,20 @@ public final class FmstreamOptions {
                             "Windows per encoder call, across devices; a full batch is flushed at"
                                     + " once. Each head scores what one encoder call produced in"
                                     + " one call of its own, up to this many windows.");
+
+    public static final ConfigOption<EncoderInput> ENCODER_INPUT =
+            ConfigOptions.key("fmstream.encoder.input")
+                    .enumType(EncoderInput.class)
+                    .defaultValue(EncoderInput.REBALANCE)
+                    .withDescription(
+                            "How windows reach the encoder. REBALANCE: dealt round-robin over every"
+                                + " encoder subtask, so each does the same share however the"
+                                + " devices hash over the subtasks; a device's consecutive windows"
+                                + " may then be written by different sink subtasks, out of order"
+                                + " when the job works off a backlog. KEYED: encoded on the subtask"
+                                + " that assembled them, in the assembler's thread; the subtask"
+                                + " with the most devices sets the pace. See the README,"
+                                + " \"Real-time capacity\".");
 
     public static final ConfigOption<Duration> BATCH_MAX_DELAY =
             ConfigOptions.key("fmstream.batch.max-delay")

@@ -47,6 +47,7 @@ public final class JobSettings implements Serializable {
     public final StreamLimits streamLimits;
     public final int batchSize;
     public final Duration batchMaxDelay;
+    public final FmstreamOptions.EncoderInput encoderInput;
     public final Duration networkBufferTimeout;
     public final int onnxThreads;
     public final FmstreamOptions.Delivery delivery;
@@ -110,6 +111,7 @@ public final class JobSettings implements Serializable {
                         c.get(FmstreamOptions.STREAM_CLOCK_TOLERANCE));
         batchSize = positive(c, FmstreamOptions.BATCH_SIZE);
         batchMaxDelay = positiveDuration(c, FmstreamOptions.BATCH_MAX_DELAY);
+        encoderInput = c.get(FmstreamOptions.ENCODER_INPUT);
         networkBufferTimeout = positiveDuration(c, FmstreamOptions.NETWORK_BUFFER_TIMEOUT);
         onnxThreads = c.get(FmstreamOptions.ONNX_THREADS);
         if (onnxThreads < 0) {
