@@ -201,9 +201,10 @@ public final class FmstreamJob {
             String name,
             String uid) {
         // The encoder holds no state and costs nearly all the CPU, so it need not follow the
-        // devices' key groups: dealt round-robin, its subtasks share the windows evenly, where by
-        // key 200 simulated devices split 95 / 105 and 8,000 split 4,074 / 3,926, and the busier
-        // subtask set the pace (measured in the README, "Real-time capacity").
+        // devices' key groups: keyed, its busiest subtask holds ceil(128 / p) key groups (1.5x the
+        // mean at p = 96) plus the devices' hash spread, and sets the fleet served; dealt
+        // round-robin, every subtask gets the same share. On 2 cores (even ranges) no capacity gain
+        // was shown: docs/encoder-input.
         DataStream<WindowRecord> routed =
                 settings.encoderInput == FmstreamOptions.EncoderInput.REBALANCE
                         ? windows.rebalance()

@@ -7,6 +7,7 @@ import io.fmstream.core.model.BundleManifest;
 import io.fmstream.core.records.SourceRef;
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.job.FmstreamOptions.EncoderInput;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -88,23 +89,16 @@ class EncoderInputTopologyTest {
     }
 
     private static JobSettings settings(String encoderInput) {
-        String bundle = RepositoryLayout.fixtureBundle().toUri().toString();
-        String[] args =
-                encoderInput == null
-                        ? new String[] {
-                            "--fmstream.kafka.bootstrap-servers",
-                            "localhost:9092",
-                            "--fmstream.bundle",
-                            bundle
-                        }
-                        : new String[] {
-                            "--fmstream.kafka.bootstrap-servers",
-                            "localhost:9092",
-                            "--fmstream.bundle",
-                            bundle,
-                            "--fmstream.encoder.input",
-                            encoderInput
-                        };
-        return JobSettings.from(FmstreamJob.parseArgs(args));
+        List<String> args =
+                new ArrayList<>(
+                        List.of(
+                                "--fmstream.kafka.bootstrap-servers",
+                                "localhost:9092",
+                                "--fmstream.bundle",
+                                RepositoryLayout.fixtureBundle().toUri().toString()));
+        if (encoderInput != null) {
+            args.addAll(List.of("--fmstream.encoder.input", encoderInput));
+        }
+        return JobSettings.from(FmstreamJob.parseArgs(args.toArray(String[]::new)));
     }
 }
