@@ -271,13 +271,16 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf(
                 Locale.ROOT,
                 "bench: encoder roof, best of the grid: %.0f windows/s (%s); at the job's settings"
-                        + " (%d thread(s) x %d callers x batch %d): %.0f windows/s%n",
+                        + " (%d thread(s) x %d callers x batch %d): %s%n",
                 roof,
                 best.label(),
                 threadsPerSlot,
                 parallelism,
                 batch,
-                roofAtJob);
+                // A grid trimmed by --roof-* may leave the job's own point out.
+                Double.isNaN(roofAtJob)
+                        ? "not in the grid measured"
+                        : String.format(Locale.ROOT, "%.0f windows/s", roofAtJob));
         out.printf(
                 Locale.ROOT,
                 "bench: float32 matrix-multiply peak through ONNX Runtime: %.0f GFLOP/s (%s); %s%n",
@@ -913,7 +916,11 @@ public final class BenchCommand implements Callable<Integer> {
             points.addPOJO(p);
         }
         root.put("roofWindowsPerSecond", roof);
-        root.put("roofAtJobSettingsWindowsPerSecond", roofAtJob);
+        if (Double.isNaN(roofAtJob)) {
+            root.putNull("roofAtJobSettingsWindowsPerSecond");
+        } else {
+            root.put("roofAtJobSettingsWindowsPerSecond", roofAtJob);
+        }
         root.put("gemmPeakGflops", gemm.rate());
         root.put("int8GemmPeakGops", grid.int8GemmPeak().rate());
         root.put("flopsPerWindow", flopsPerWindow);
