@@ -433,8 +433,8 @@ public final class FmstreamJob {
      * sink flushes every open batch when the checkpoint's barrier reaches it, so the wait costs
      * those readers no latency, while at 5 ms each producer sent a request every few records and
      * the broker's CPU per request competed with the encoder for the cores (measured: broker CPU
-     * 2.55 -> 1.5 core-s and the job through Kafka 1,078 -> 1,293 windows/s, median of 6 rounds;
-     * README, "Benchmark").
+     * 2.55 -> 1.5 core-s and the job through Kafka 1,078 -> 1,293 windows/s at 200 devices, median
+     * of 6 rounds: docs/sink-linger).
      */
     public static final String EXACTLY_ONCE_LINGER_MS = "50";
 
