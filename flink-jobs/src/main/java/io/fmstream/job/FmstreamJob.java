@@ -21,6 +21,7 @@ import io.fmstream.job.io.FlinkBundleFiles;
 import io.fmstream.job.io.PredictionSerializer;
 import io.fmstream.job.io.QuietCloseKafkaSink;
 import io.fmstream.job.io.SourceRecordDeserializer;
+import io.fmstream.job.types.WindowRecordTypeInfo;
 import io.fmstream.kafka.KafkaClientProperties;
 import io.fmstream.kafka.TopicPreflight;
 import io.fmstream.schemas.SignalType;
@@ -132,7 +133,7 @@ public final class FmstreamJob {
                                         spec,
                                         settings.streamLimits,
                                         settings.deviceIdleTimeout.toMillis()),
-                                TypeInformation.of(WindowRecord.class))
+                                WindowRecordTypeInfo.INSTANCE)
                         .uid(UID_ASSEMBLER)
                         .name("Assemble device windows");
         return new Assembled(chunks, windows);

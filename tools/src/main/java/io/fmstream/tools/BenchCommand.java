@@ -417,15 +417,31 @@ public final class BenchCommand implements Callable<Integer> {
             }
             List<String[]> overhead = new ArrayList<>();
             if (naive) {
-                List<SourceRef> half =
-                        BenchInputs.simulatedInput(Math.max(1, devices / 2), seconds);
-                overhead.addAll(nonEncoderCost(env, bundleDir, input, half, grid));
                 Path fixture = RepositoryLayout.fixtureBundle();
-                if (!fixture.toAbsolutePath()
-                        .normalize()
-                        .equals(bundleDir.toAbsolutePath().normalize())) {
-                    overhead.addAll(nonEncoderCost(env, fixture, input, half, null));
+                boolean fixtureIsTheBundle =
+                        fixture.toAbsolutePath()
+                                .normalize()
+                                .equals(bundleDir.toAbsolutePath().normalize());
+                // With the fixture encoder a run over the benchmark's fleet lasts about a second,
+                // and JIT compilation or a collector's cycle in one run moved the marginal figure
+                // by up to 0.2 ms per window between rounds of one invocation (below zero twice):
+                // its runs take FIXTURE_FLEET_FACTOR times the fleet.
+                List<SourceRef> fixtureFull =
+                        BenchInputs.simulatedInput(FIXTURE_FLEET_FACTOR * devices, seconds);
+                List<SourceRef> fixtureHalf =
+                        BenchInputs.simulatedInput(FIXTURE_FLEET_FACTOR * devices / 2, seconds);
+                if (!fixtureIsTheBundle) {
+                    List<SourceRef> half =
+                            BenchInputs.simulatedInput(Math.max(1, devices / 2), seconds);
+                    overhead.addAll(nonEncoderCost(env, bundleDir, input, half, grid));
                 }
+                overhead.addAll(
+                        nonEncoderCost(
+                                env,
+                                fixture,
+                                fixtureFull,
+                                fixtureHalf,
+                                fixtureIsTheBundle ? grid : null));
             }
             KafkaFigures kafkaFigures = null;
             if (throughKafka) {
@@ -461,15 +477,19 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** The fixture encoder's non-encoder comparison runs over this many times the fleet. */
+    private static final int FIXTURE_FLEET_FACTOR = 4;
+
     /**
-     * Marginal CPU per window of fmstream and of the naive job ({@link NaiveJob}) on {@code
-     * bundleDir}: each runs the whole input and half the fleet, and the CPU difference over the
-     * window difference is what one more window costs, start-up and the last flush cancelling out
-     * (the naive job emits its windows in bursts as the watermark passes, so a first-to-last-output
-     * rate would flatter it). Alternating, median of the rounds, after one unmeasured run of each.
-     * With {@code grid} (this bundle's roof) the encoder's share is estimated from the roof's cost
-     * per window at each job's batch size (fmstream's, or 1 for the naive job) and taken off;
-     * without (the tiny fixture encoder) it is left in, a few microseconds.
+     * Marginal CPU per window of fmstream and of the naive job ({@link NaiveJob}, with each of its
+     * resamplings) on {@code bundleDir}: each runs the whole input and half the fleet, and the CPU
+     * difference over the window difference is what one more window costs, start-up and the last
+     * flush cancelling out (the naive job emits its windows in bursts as the watermark passes, so a
+     * first-to-last-output rate would flatter it). Alternating, median of the rounds, after one
+     * unmeasured run of each. With {@code grid} (this bundle's roof) the encoder's share is
+     * estimated from the roof's cost per window at each job's batch size (fmstream's, or 1 for the
+     * naive job) and taken off; without (the tiny fixture encoder) it is left in, a few
+     * microseconds.
      */
     private List<String[]> nonEncoderCost(
             StreamExecutionEnvironment env,
@@ -483,71 +503,105 @@ public final class BenchCommand implements Callable<Integer> {
         FmstreamJob.configure(env, settings);
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / parallelism);
         int tasks = manifest.heads().size();
-        double[] fm = new double[rounds];
-        double[] nv = new double[rounds];
-        double[] fmThreads = new double[rounds];
-        double[] nvThreads = new double[rounds];
-        int fmWindows = 0;
-        int nvWindows = 0;
+        NaiveJob.Resampling[] naives = NaiveJob.Resampling.values();
+        int jobs = 1 + naives.length; // fmstream, then the naive job with each resampling
+        double[][] cpu = new double[jobs][rounds];
+        double[][] threadCpu = new double[jobs][rounds];
+        int[] windows = new int[jobs];
         // One unmeasured run of each job first: otherwise the first rounds pay for class loading
         // and JIT compilation of whichever code paths the earlier parts of the benchmark did not
         // exercise (one invocation measured fmstream's main thread at 0.159 ms per window in its
         // first round and 0.073 in its fourth).
-        FanOutRun.run(env, half, settings, manifest, true);
-        FanOutRun.runNaive(env, half, bundleDir, threads);
+        for (int job = 0; job < jobs; job++) {
+            runCostJob(env, job, half, settings, manifest, bundleDir, threads, naives);
+        }
         for (int r = 0; r < rounds; r++) {
-            FanOutRun.Result fmFull = FanOutRun.run(env, input, settings, manifest, true);
-            fmFullThreads = FanOutRun.LAST_THREADS.get();
-            FanOutRun.Result fmHalf = FanOutRun.run(env, half, settings, manifest, true);
-            fmHalfThreads = FanOutRun.LAST_THREADS.get();
-            FanOutRun.Result nvFull = FanOutRun.runNaive(env, input, bundleDir, threads);
-            nvFullThreads = FanOutRun.LAST_THREADS.get();
-            FanOutRun.Result nvHalf = FanOutRun.runNaive(env, half, bundleDir, threads);
-            nvHalfThreads = FanOutRun.LAST_THREADS.get();
-            for (FanOutRun.Result n : List.of(nvFull, nvHalf)) {
-                if (n.predictions().size() != (long) n.windows() * tasks) {
-                    throw new IllegalStateException(
-                            "naive job: "
-                                    + n.predictions().size()
-                                    + " outputs for "
-                                    + n.windows()
-                                    + " windows");
+            StringBuilder line = new StringBuilder();
+            for (int job = 0; job < jobs; job++) {
+                FanOutRun.Result full =
+                        runCostJob(env, job, input, settings, manifest, bundleDir, threads, naives);
+                Map<String, Double> fullThreads = FanOutRun.LAST_THREADS.get();
+                FanOutRun.Result part =
+                        runCostJob(env, job, half, settings, manifest, bundleDir, threads, naives);
+                Map<String, Double> partThreads = FanOutRun.LAST_THREADS.get();
+                for (FanOutRun.Result n : List.of(full, part)) {
+                    if (n.predictions().size() != (long) n.windows() * tasks) {
+                        throw new IllegalStateException(
+                                costJobName(job, naives)
+                                        + ": "
+                                        + n.predictions().size()
+                                        + " outputs for "
+                                        + n.windows()
+                                        + " windows");
+                    }
                 }
+                if (profileThreads) {
+                    printThreads(costJobName(job, naives), full, part, fullThreads, partThreads);
+                }
+                cpu[job][r] = marginalMillis(full, part);
+                threadCpu[job][r] = marginalThreadMillis(fullThreads, partThreads, full, part);
+                windows[job] = full.windows();
+                line.append(
+                        String.format(
+                                Locale.ROOT,
+                                "%s%s %d and %d windows, %.3f ms CPU per window (Java threads"
+                                        + " %.3f)",
+                                job == 0 ? "" : "; ",
+                                costJobName(job, naives),
+                                full.windows(),
+                                part.windows(),
+                                cpu[job][r],
+                                threadCpu[job][r]));
             }
-            if (profileThreads) {
-                printThreads("fmstream", fmFull, fmHalf);
-                printThreads("naive", nvFull, nvHalf);
-            }
-            fm[r] = marginalMillis(fmFull, fmHalf);
-            nv[r] = marginalMillis(nvFull, nvHalf);
-            fmThreads[r] = marginalThreadMillis(fmFullThreads, fmHalfThreads, fmFull, fmHalf);
-            nvThreads[r] = marginalThreadMillis(nvFullThreads, nvHalfThreads, nvFull, nvHalf);
-            fmWindows = fmFull.windows();
-            nvWindows = nvFull.windows();
             out.printf(
                     Locale.ROOT,
-                    "bench: non-encoder cost, %s, round %d: fmstream %d and %d windows, %.3f ms CPU"
-                        + " per window (Java threads %.3f); naive %d and %d windows, %.3f ms CPU"
-                        + " per window (Java threads %.3f)%n",
+                    "bench: non-encoder cost, %s, round %d: %s%n",
                     manifest.bundleId(),
                     r + 1,
-                    fmFull.windows(),
-                    fmHalf.windows(),
-                    fm[r],
-                    fmThreads[r],
-                    nvFull.windows(),
-                    nvHalf.windows(),
-                    nv[r],
-                    nvThreads[r]);
+                    line);
         }
-        double fmEncoder = grid == null ? Double.NaN : 1000 / encoderRate(grid, settings.batchSize);
-        double nvEncoder = grid == null ? Double.NaN : 1000 / encoderRate(grid, 1);
         List<String[]> rowsOut = new ArrayList<>();
-        rowsOut.add(
-                costRow(manifest, "fmstream", fmWindows, median(fm), fmEncoder, median(fmThreads)));
-        rowsOut.add(
-                costRow(manifest, "naive", nvWindows, median(nv), nvEncoder, median(nvThreads)));
+        for (int job = 0; job < jobs; job++) {
+            // The encoder's share from the roof's cost per window at the job's batch size
+            // (fmstream's, or 1 for the naive job, which embeds one window per call).
+            double encoderMs =
+                    grid == null
+                            ? Double.NaN
+                            : 1000 / encoderRate(grid, job == 0 ? settings.batchSize : 1);
+            rowsOut.add(
+                    costRow(
+                            manifest,
+                            costJobName(job, naives),
+                            windows[job],
+                            median(cpu[job]),
+                            encoderMs,
+                            median(threadCpu[job])));
+        }
         return rowsOut;
+    }
+
+    private static String costJobName(int job, NaiveJob.Resampling[] naives) {
+        return job == 0
+                ? "fmstream"
+                : "naive, "
+                        + (naives[job - 1] == NaiveJob.Resampling.LINEAR
+                                ? "linear interpolation"
+                                : "the bundle's sinc resampling");
+    }
+
+    private FanOutRun.Result runCostJob(
+            StreamExecutionEnvironment env,
+            int job,
+            List<SourceRef> input,
+            JobSettings settings,
+            BundleManifest manifest,
+            Path bundleDir,
+            int threads,
+            NaiveJob.Resampling[] naives)
+            throws Exception {
+        return job == 0
+                ? FanOutRun.run(env, input, settings, manifest, true)
+                : FanOutRun.runNaive(env, input, bundleDir, threads, naives[job - 1]);
     }
 
     /**
@@ -593,15 +647,13 @@ public final class BenchCommand implements Callable<Integer> {
                     + " each round | encoder ms per window, in the job / alone |\n"
                     + "|---|---|---|---|---|---|---|---|";
 
-    private Map<String, Double> fmFullThreads;
-    private Map<String, Double> fmHalfThreads;
-    private Map<String, Double> nvFullThreads;
-    private Map<String, Double> nvHalfThreads;
-
     /** Marginal CPU per window by thread, ms, the largest first. */
-    private void printThreads(String job, FanOutRun.Result full, FanOutRun.Result half) {
-        Map<String, Double> f = job.equals("naive") ? nvFullThreads : fmFullThreads;
-        Map<String, Double> h = job.equals("naive") ? nvHalfThreads : fmHalfThreads;
+    private void printThreads(
+            String job,
+            FanOutRun.Result full,
+            FanOutRun.Result half,
+            Map<String, Double> f,
+            Map<String, Double> h) {
         int dw = full.windows() - half.windows();
         java.util.Set<String> names = new java.util.TreeSet<>(f.keySet());
         names.addAll(h.keySet());
@@ -690,24 +742,34 @@ public final class BenchCommand implements Callable<Integer> {
         for (String[] r : rows) {
             md.append("| ").append(String.join(" | ", r)).append(" |\n");
         }
-        for (int i = 0; i + 1 < rows.size(); i += 2) {
-            double fm = Double.parseDouble(rows.get(i)[5]);
-            double nv = Double.parseDouble(rows.get(i + 1)[5]);
+        // Rows come by bundle, fmstream's first, then the naive job's with each resampling.
+        String[] fmRow = null;
+        for (String[] row : rows) {
+            if (row[1].equals("fmstream")) {
+                fmRow = row;
+                md.append('\n');
+                continue;
+            }
+            double fm = Double.parseDouble(fmRow[5]);
+            double nv = Double.parseDouble(row[5]);
             md.append(
                     fm < 0.01 || nv < 0.01
                             ? String.format(
                                     Locale.ROOT,
-                                    "%n%s: everything but the encoder is within the noise of the"
-                                            + " encoder's estimated share; compare the totals.",
-                                    rows.get(i)[0])
+                                    "%n%s, against the %s: everything but the encoder is within"
+                                            + " the noise of the encoder's estimated share; compare"
+                                            + " the totals.",
+                                    row[0],
+                                    row[1])
                             : String.format(
                                     Locale.ROOT,
-                                    "%n%s: fmstream spends %.2fx the naive job's CPU per window on"
+                                    "%n%s: fmstream spends %.2fx the CPU per window of the %s on"
                                             + " everything but the encoder.",
-                                    rows.get(i)[0],
-                                    fm / nv));
-            double fmT = Double.parseDouble(rows.get(i)[7]);
-            double nvT = Double.parseDouble(rows.get(i + 1)[7]);
+                                    row[0],
+                                    fm / nv,
+                                    row[1]));
+            double fmT = Double.parseDouble(fmRow[7]);
+            double nvT = Double.parseDouble(row[7]);
             if (fmT >= 0.01 && nvT >= 0.01) {
                 md.append(String.format(Locale.ROOT, " Java threads only: %.2fx.", fmT / nvT));
             }

@@ -235,6 +235,49 @@ class StreamingResamplerTest {
     }
 
     @Test
+    void outputsPastWhereExactPositionsOverflowALongStillEqualThoseComputedOnTheirOwn() {
+        // The streaming path steps each output's exact position from the last one's; where a
+        // position no longer fits a long it must hand over to the double path exactly as locating
+        // each output does. Anchored so that the exact path overflows at output 2,000 (20 s), with
+        // input from 15 s to 45 s pushed in chunks of 97: some pushes before, one across, the rest
+        // after.
+        StreamingResampler r = new StreamingResampler(250.0, 100.0);
+        long anchor = -(Long.MAX_VALUE / 250) + 20_000_000L;
+        long firstIndex = (15_000_000L - anchor) / 4_000L;
+        float[] input = new float[250 * 30];
+        java.util.Random random = new java.util.Random(3);
+        for (int i = 0; i < input.length; i++) {
+            input[i] = (float) random.nextGaussian();
+        }
+        StreamingResampler.State s = r.newState(anchor, firstIndex);
+        int compared = 0;
+        long before = 0;
+        long after = 0;
+        for (int from = 0; from < input.length; from += 97) {
+            int n = Math.min(97, input.length - from);
+            StreamingResampler.Outputs o = r.push(s, input, from, n);
+            float[] values = java.util.Arrays.copyOf(o.values(), o.count());
+            for (int k = 0; k < values.length; k++) {
+                long j = o.first() + k;
+                float located = r.outputAt(anchor, j, input, firstIndex);
+                assertThat(Float.floatToRawIntBits(values[k]))
+                        .as("output %s", j)
+                        .isEqualTo(Float.floatToRawIntBits(located));
+                assertThat(located).isNotNaN();
+                compared++;
+                if (j < 2_000) {
+                    before++;
+                } else {
+                    after++;
+                }
+            }
+        }
+        assertThat(before).isGreaterThan(400);
+        assertThat(after).isGreaterThan(2_000);
+        assertThat(compared).isEqualTo(before + after);
+    }
+
+    @Test
     void aDeviceAtWholeRatesReusesTheWeightsOfItsFewPhases() {
         // 250 -> 100 Hz: outputs every 2.5 input samples, so two phases per device, whatever its
         // anchor; an hour of epoch-time outputs computes them once, not per output.

@@ -108,9 +108,13 @@ public final class FanOutRun {
      * (its resampling differs from fmstream's, so its values are not compared).
      */
     public static Result runNaive(
-            StreamExecutionEnvironment env, List<SourceRef> input, Path bundleDir, int threads)
+            StreamExecutionEnvironment env,
+            List<SourceRef> input,
+            Path bundleDir,
+            int threads,
+            NaiveJob.Resampling resampling)
             throws Exception {
-        NaiveJob.Streams naive = NaiveJob.build(env, input, bundleDir, threads);
+        NaiveJob.Streams naive = NaiveJob.build(env, input, bundleDir, threads, resampling);
         DataStream<Tagged> tagged =
                 naive.outputs()
                         .map(
@@ -128,7 +132,7 @@ public final class FanOutRun {
                                         .map(
                                                 w -> Tagged.window(),
                                                 TypeInformation.of(Tagged.class)));
-        return execute(env, tagged, "naive");
+        return execute(env, tagged, "naive (" + resampling.name().toLowerCase(Locale.ROOT) + ")");
     }
 
     private static Result execute(
@@ -178,10 +182,17 @@ public final class FanOutRun {
             ThreadLocal.withInitial(Map::of);
 
     /**
-     * CPU time of every thread of this JVM during a run, sampled every 50 ms (a task thread's time
+     * CPU time of every thread of this JVM during a run, sampled every 10 ms (a task thread's time
      * is gone once it ends, so the last sample before is kept).
      */
     static final class ThreadCpu {
+        /**
+         * A task thread's last interval before it ends is lost: at 50 ms that was up to 0.01 ms per
+         * window per thread in the benchmark's shortest runs. Sampling ~100 threads costs tens of
+         * microseconds of this (unmeasured) thread.
+         */
+        private static final long SAMPLE_MILLIS = 10;
+
         private final Map<Long, String> names = new ConcurrentHashMap<>();
         private final Map<Long, Long> first = new ConcurrentHashMap<>();
         private final Map<Long, Long> last = new ConcurrentHashMap<>();
@@ -202,7 +213,7 @@ public final class FanOutRun {
             while (running) {
                 sample();
                 try {
-                    Thread.sleep(50);
+                    Thread.sleep(SAMPLE_MILLIS);
                 } catch (InterruptedException e) {
                     return;
                 }
@@ -211,8 +222,8 @@ public final class FanOutRun {
 
         private void sample() {
             for (java.lang.management.ThreadInfo i : mx.getThreadInfo(mx.getAllThreadIds())) {
-                if (i == null) {
-                    continue;
+                if (i == null || i.getThreadId() == sampler.getId()) {
+                    continue; // the sampler's own CPU is the measurement's, not the job's
                 }
                 long cpu = mx.getThreadCpuTime(i.getThreadId());
                 if (cpu < 0) {

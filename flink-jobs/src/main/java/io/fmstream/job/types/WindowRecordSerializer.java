@@ -1,0 +1,137 @@
+package io.fmstream.job.types;
+
+import io.fmstream.core.records.WindowRecord;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
+import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
+import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
+import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputView;
+import org.apache.flink.types.StringValue;
+
+/**
+ * Serialises a {@link WindowRecord} with its samples as one block of bytes. Windows cross the
+ * network once, from the assembler to the encoder (dealt round-robin); Flink's POJO serializer
+ * writes and reads a float array one element at a time through bounds-checked 4-byte calls, which
+ * the profile of the assembler and the encoder put at 5-8 microseconds of every window's CPU for
+ * 1,000 samples. Here the samples are swapped to big-endian in bulk and copied as bytes.
+ *
+ * <p>Format: device id (Flink's string encoding, null allowed), window start and end (µs), sample
+ * count (-1 for null) then the samples as big-endian IEEE 754 floats with their raw bits (NaN, the
+ * missing sample, kept as it is), missing fraction, newest append time (ms), recording start (µs).
+ * Windows live in no keyed or operator state (the encoder flushes its batch before each barrier),
+ * so the format only has to agree within one job version; the snapshot names it all the same.
+ */
+public final class WindowRecordSerializer extends TypeSerializerSingleton<WindowRecord> {
+
+    private static final long serialVersionUID = 1L;
+
+    public static final WindowRecordSerializer INSTANCE = new WindowRecordSerializer();
+
+    private WindowRecordSerializer() {}
+
+    @Override
+    public boolean isImmutableType() {
+        return false;
+    }
+
+    @Override
+    public WindowRecord createInstance() {
+        return new WindowRecord();
+    }
+
+    @Override
+    public WindowRecord copy(WindowRecord from) {
+        return new WindowRecord(
+                from.deviceId,
+                from.windowStartMicros,
+                from.windowEndMicros,
+                from.samples == null ? null : from.samples.clone(),
+                from.missingFraction,
+                from.newestAppendTimeMillis,
+                from.recordingStartMicros);
+    }
+
+    @Override
+    public WindowRecord copy(WindowRecord from, WindowRecord reuse) {
+        return copy(from);
+    }
+
+    @Override
+    public int getLength() {
+        return -1;
+    }
+
+    @Override
+    public void serialize(WindowRecord record, DataOutputView target) throws IOException {
+        StringValue.writeString(record.deviceId, target);
+        target.writeLong(record.windowStartMicros);
+        target.writeLong(record.windowEndMicros);
+        float[] samples = record.samples;
+        if (samples == null) {
+            target.writeInt(-1);
+        } else {
+            target.writeInt(samples.length);
+            // A fresh buffer per record: the serializer stays stateless (one instance serves
+            // every thread), and 4 KB from the thread's allocation buffer costs less than the
+            // element-wise writes it replaces.
+            byte[] bytes = new byte[samples.length * Float.BYTES];
+            ByteBuffer.wrap(bytes).asFloatBuffer().put(samples);
+            target.write(bytes);
+        }
+        target.writeFloat(record.missingFraction);
+        target.writeLong(record.newestAppendTimeMillis);
+        target.writeLong(record.recordingStartMicros);
+    }
+
+    @Override
+    public WindowRecord deserialize(DataInputView source) throws IOException {
+        WindowRecord r = new WindowRecord();
+        r.deviceId = StringValue.readString(source);
+        r.windowStartMicros = source.readLong();
+        r.windowEndMicros = source.readLong();
+        int n = source.readInt();
+        if (n >= 0) {
+            byte[] bytes = new byte[n * Float.BYTES];
+            source.readFully(bytes);
+            r.samples = new float[n];
+            ByteBuffer.wrap(bytes).asFloatBuffer().get(r.samples);
+        } else if (n != -1) {
+            throw new IOException("corrupt window record: sample count " + n);
+        }
+        r.missingFraction = source.readFloat();
+        r.newestAppendTimeMillis = source.readLong();
+        r.recordingStartMicros = source.readLong();
+        return r;
+    }
+
+    @Override
+    public WindowRecord deserialize(WindowRecord reuse, DataInputView source) throws IOException {
+        return deserialize(source);
+    }
+
+    @Override
+    public void copy(DataInputView source, DataOutputView target) throws IOException {
+        StringValue.copyString(source, target);
+        target.write(source, 2 * Long.BYTES);
+        int n = source.readInt();
+        target.writeInt(n);
+        if (n > 0) {
+            target.write(source, n * Float.BYTES);
+        }
+        target.write(source, Float.BYTES + 2 * Long.BYTES);
+    }
+
+    @Override
+    public TypeSerializerSnapshot<WindowRecord> snapshotConfiguration() {
+        return new Snapshot();
+    }
+
+    /** The format has no parameters: restoring gives the singleton back. */
+    public static final class Snapshot extends SimpleTypeSerializerSnapshot<WindowRecord> {
+        public Snapshot() {
+            super(() -> INSTANCE);
+        }
+    }
+}
