@@ -31,8 +31,10 @@ import org.apache.kafka.clients.admin.Admin;
  * GC log, {@link GcLog}: the last is what a leak raises; heap in use is a saw-tooth between
  * collections, and what a young collection leaves climbs between marking cycles) and resident
  * memory (heap + ONNX Runtime's native memory + everything else), the last checkpoint's size and
- * duration, and the job's consumer lag on the sensor topic. Writes {@code soak.csv}, {@code
- * soak.md} (a row per sample period and a verdict per series) and {@code soak.png}.
+ * duration, and the job's consumer lag on the sensor topic. Where the growth is measured from and
+ * at the end it forces a full collection in every TaskManager, so that the live heap is measured at
+ * both ends, whenever G1's own marking cycles ran. Writes {@code soak.csv}, {@code soak.md} (a row
+ * per sample period and a verdict per series) and {@code soak.png}.
  */
 public final class Soak {
 
@@ -50,6 +52,16 @@ public final class Soak {
 
     /** The performance issue's bound on memory growth over a soak at 70 % of capacity. */
     static final double MEMORY_TARGET_MB_PER_MINUTE = 1.0;
+
+    /** The event of a sample taken right after a TaskManager was killed and started again. */
+    static final String KILL_EVENT = "kill -9 taskmanager-";
+
+    /** The event of a sample taken right after every TaskManager's forced full collection. */
+    static final String FULL_GC_EVENT = "full GC (jcmd GC.run)";
+
+    static boolean isKill(Sample s) {
+        return s.event().startsWith(KILL_EVENT);
+    }
 
     private final LocalCluster cluster;
     private final String job;
@@ -87,13 +99,26 @@ public final class Soak {
         long start = System.nanoTime();
         long end = start + duration.toNanos();
         long nextKill = start + killEvery.toNanos();
+        // The live heap, measured twice: a full collection forced in every TaskManager where the
+        // growth is measured from and again at the end. Between G1's marking cycles nothing
+        // collects the old generation, and a soak at 70 % of capacity ran its last one at minute
+        // 4 of 15, so that what a young collection leaves climbed 133 -> 271 MB with no way to
+        // tell a leak from garbage waiting for the next cycle.
+        long steadyAt = start + steadyAfter.toNanos();
+        boolean steadyCollected = false;
         int victim = 0;
         while (System.nanoTime() < end) {
             String event = "";
+            if (!steadyCollected && System.nanoTime() >= steadyAt) {
+                steadyCollected = true;
+                if (forceFullCollections()) {
+                    event = FULL_GC_EVENT;
+                }
+            }
             if (System.nanoTime() >= nextKill) {
                 cluster.flink().killTaskManager(victim);
                 cluster.flink().startTaskManager(victim);
-                event = "kill -9 taskmanager-" + (victim + 1);
+                event = KILL_EVENT + (victim + 1);
                 victim = (victim + 1) % ClusterSpec.TASK_MANAGERS;
                 nextKill += killEvery.toNanos();
             }
@@ -101,9 +126,86 @@ public final class Soak {
             System.out.println(format(samples.get(samples.size() - 1)));
             Thread.sleep(sampleEvery.toMillis());
         }
+        if (forceFullCollections()) {
+            samples.add(sample((System.nanoTime() - start) / 60e9, FULL_GC_EVENT));
+            System.out.println(format(samples.get(samples.size() - 1)));
+        }
         finalState = finalState();
         write();
         return samples;
+    }
+
+    /**
+     * Runs a full collection in every live TaskManager ({@code jcmd <pid> GC.run}, which returns
+     * once it is done), so that the next sample's heap after an old-generation collection is what
+     * is live now. False, with the reason printed, when any of them failed.
+     */
+    private boolean forceFullCollections() {
+        boolean all = true;
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        for (int i = 1; i <= ClusterSpec.TASK_MANAGERS; i++) {
+            ChildJvm tm = cluster.flink().process("taskmanager-" + i);
+            if (tm == null || !tm.isAlive()) {
+                all = false;
+                continue;
+            }
+            try {
+                Process p =
+                        new ProcessBuilder(
+                                        Files.isExecutable(jcmd) ? jcmd.toString() : "jcmd",
+                                        Long.toString(tm.pid()),
+                                        "GC.run")
+                                .redirectErrorStream(true)
+                                .start();
+                String output = new String(p.getInputStream().readAllBytes());
+                if (!p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES) || p.exitValue() != 0) {
+                    System.out.println("soak: jcmd GC.run on taskmanager-" + i + ": " + output);
+                    all = false;
+                }
+            } catch (Exception e) {
+                System.out.println("soak: jcmd GC.run on taskmanager-" + i + ": " + e);
+                all = false;
+            }
+        }
+        return all;
+    }
+
+    /** {@link #growthBetweenForcedCollections} of the live heap. */
+    static double liveHeapGrowthPerMinute(List<Sample> samples) {
+        return growthBetweenForcedCollections(samples, Sample::liveHeapMb);
+    }
+
+    /**
+     * Growth per minute of {@code f} between the first and the last sample taken right after the
+     * forced full collections ({@link #FULL_GC_EVENT}), without kills between them (a restarted
+     * TaskManager's refill is not growth); NaN without two such samples or with a kill between. For
+     * resident memory this compares like with like: right after a full collection G1 has sized its
+     * heap to what is live, where between marking cycles it commits more heap for the old
+     * generation's uncollected garbage (a soak at 70 % of capacity: +123 MB in one step at minute
+     * 13.7, which a least-squares slope over the run reads as +8.9 MB a minute).
+     */
+    static double growthBetweenForcedCollections(
+            List<Sample> samples, java.util.function.ToDoubleFunction<Sample> f) {
+        Sample first = null;
+        Sample last = null;
+        boolean killed = false;
+        for (Sample s : samples) {
+            if (first != null && isKill(s)) {
+                killed = true;
+            }
+            if (s.event().equals(FULL_GC_EVENT) && !Double.isNaN(f.applyAsDouble(s))) {
+                if (first == null) {
+                    first = s;
+                } else {
+                    last = s;
+                }
+            }
+        }
+        if (first == null || last == null || killed || last.minutes() <= first.minutes()) {
+            return Double.NaN;
+        }
+        return (f.applyAsDouble(last) - f.applyAsDouble(first))
+                / (last.minutes() - first.minutes());
     }
 
     private Sample sample(double minutes, String event) {
@@ -275,7 +377,7 @@ public final class Soak {
         double sxx = 0;
         double sxy = 0;
         for (Sample s : samples) {
-            if (!s.event().isEmpty()) {
+            if (isKill(s)) {
                 lastKill = s.minutes();
             }
             double v = f.applyAsDouble(s);
@@ -345,20 +447,52 @@ public final class Soak {
                                     : r > 1.25 && !noise ? "GROWING" : "bounded",
                             slopePerMinute(samples, e.getValue(), steadyAfterMinutes)));
         }
-        double heapPerMinute = slopePerMinute(samples, Sample::liveHeapMb, steadyAfterMinutes);
-        double rssPerMinute = slopePerMinute(samples, Sample::rssMb, steadyAfterMinutes);
+        double forced = liveHeapGrowthPerMinute(samples);
+        double forcedRss = growthBetweenForcedCollections(samples, Sample::rssMb);
+        List<Sample> collected =
+                samples.stream().filter(x -> x.event().equals(FULL_GC_EVENT)).toList();
+        if (!Double.isNaN(forced)) {
+            Sample a = collected.get(0);
+            Sample b = collected.get(collected.size() - 1);
+            md.append(
+                    String.format(
+                            Locale.ROOT,
+                            "%nRight after a full collection forced in every TaskManager, at minute"
+                                    + " %.1f and at minute %.1f: live heap %.1f -> %.1f MB (%+.2f"
+                                    + " MB per minute), resident memory %.1f -> %.1f MB (%+.2f MB"
+                                    + " per minute).%n",
+                            a.minutes(),
+                            b.minutes(),
+                            a.liveHeapMb(),
+                            b.liveHeapMb(),
+                            forced,
+                            a.rssMb(),
+                            b.rssMb(),
+                            forcedRss));
+        }
+        // The forced collections measure the live heap itself, and resident memory at the same
+        // state of the heap; without them (a kill between, a jcmd that failed) the slopes over
+        // the samples, which read G1 committing heap for uncollected garbage as growth.
+        boolean byForced = !Double.isNaN(forced) && !Double.isNaN(forcedRss);
+        double heapPerMinute =
+                byForced ? forced : slopePerMinute(samples, Sample::liveHeapMb, steadyAfterMinutes);
+        double rssPerMinute =
+                byForced ? forcedRss : slopePerMinute(samples, Sample::rssMb, steadyAfterMinutes);
         md.append(
                 String.format(
                         Locale.ROOT,
                         "%nMemory target (heap after GC and resident memory each grow by under"
-                                + " %.0f MB per minute, from minute %.0f on%s): heap after the"
-                                + " old-generation collections %+.2f, resident %+.2f MB per"
-                                + " minute: %s%n",
+                                + " %.0f MB per minute, from minute %.0f on%s), %s: heap %+.2f,"
+                                + " resident %+.2f MB per minute: %s%n",
                         MEMORY_TARGET_MB_PER_MINUTE,
                         steadyAfterMinutes,
-                        samples.stream().anyMatch(x -> !x.event().isEmpty())
+                        samples.stream().anyMatch(Soak::isKill)
                                 ? "; with kills, so each restart's refill counts too"
                                 : "",
+                        byForced
+                                ? "between the forced full collections"
+                                : "least-squares slopes (heap after the old-generation"
+                                        + " collections)",
                         heapPerMinute,
                         rssPerMinute,
                         Double.isNaN(heapPerMinute) || Double.isNaN(rssPerMinute)

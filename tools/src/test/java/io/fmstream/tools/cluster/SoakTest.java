@@ -64,4 +64,49 @@ class SoakTest {
         assertThat(Soak.slopePerMinute(killed, Soak.Sample::heapMb, 5)).isCloseTo(0.0, within(1.0));
         assertThat(Soak.slopePerMinute(flat.subList(0, 10), Soak.Sample::rssMb, 5)).isNaN();
     }
+
+    @Test
+    void theLiveHeapGrowsByWhatTheForcedFullCollectionsLeftAndAFullCollectionIsNoKill() {
+        List<Soak.Sample> samples = new ArrayList<>();
+        for (int i = 0; i <= 60; i++) {
+            double minutes = i * 0.25;
+            // What young collections leave climbs 10 MB a minute (old garbage no marking cycle
+            // has collected); what is live grows 0.2 MB a minute: 100 MB at minute 5, 102 at 15.
+            String event = i == 20 || i == 60 ? Soak.FULL_GC_EVENT : "";
+            double live = event.isEmpty() ? 90 : 100 + 0.2 * (minutes - 5);
+            // Resident memory steps up 120 MB at minute 13.75 as G1 commits heap for the old
+            // garbage, and is back where it was once the last full collection shrinks the heap.
+            double rss = minutes >= 13.75 && event.isEmpty() ? 1020 : 900;
+            samples.add(
+                    new Soak.Sample(
+                            minutes, 300, 120 + 10 * minutes, live, rss, 50, 100, 0, event));
+        }
+        assertThat(Soak.liveHeapGrowthPerMinute(samples)).isCloseTo(0.2, within(1e-9));
+        assertThat(Soak.growthBetweenForcedCollections(samples, Soak.Sample::rssMb))
+                .isCloseTo(0.0, within(1e-9));
+        assertThat(Soak.slopePerMinute(samples, Soak.Sample::rssMb, 5)).isGreaterThan(5);
+        // A full collection is not a kill: the minute after it stays in the slopes.
+        assertThat(Soak.slopePerMinute(samples, Soak.Sample::heapAfterGcMb, 5))
+                .isCloseTo(10.0, within(1e-9));
+        assertThat(samples.stream().noneMatch(Soak::isKill)).isTrue();
+
+        // A kill between the two collections: a restarted TaskManager's refill is not growth.
+        List<Soak.Sample> killed = new ArrayList<>(samples);
+        Soak.Sample s = killed.get(40);
+        killed.set(
+                40,
+                new Soak.Sample(
+                        s.minutes(),
+                        s.heapMb(),
+                        s.heapAfterGcMb(),
+                        s.liveHeapMb(),
+                        s.rssMb(),
+                        s.checkpointKb(),
+                        s.checkpointMs(),
+                        s.lag(),
+                        Soak.KILL_EVENT + "1"));
+        assertThat(Soak.liveHeapGrowthPerMinute(killed)).isNaN();
+        // Only one forced collection (a run shorter than --steady-after): no figure.
+        assertThat(Soak.liveHeapGrowthPerMinute(samples.subList(0, 40))).isNaN();
+    }
 }
