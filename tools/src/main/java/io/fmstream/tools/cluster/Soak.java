@@ -157,8 +157,10 @@ public final class Soak {
                                         "GC.run")
                                 .redirectErrorStream(true)
                                 .start();
+                // Read to the end first (jcmd exits once the collection is done), so a timed wait
+                // after it would never apply.
                 String output = new String(p.getInputStream().readAllBytes());
-                if (!p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES) || p.exitValue() != 0) {
+                if (p.waitFor() != 0) {
                     System.out.println("soak: jcmd GC.run on taskmanager-" + i + ": " + output);
                     all = false;
                 }
