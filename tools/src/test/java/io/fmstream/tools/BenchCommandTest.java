@@ -61,7 +61,12 @@ class BenchCommandTest {
                 .containsPattern("\\| 1 \\| \\d+ \\| \\d+ \\| \\d+ \\| [0-9.]+x \\| \\d+ % \\|")
                 .containsPattern("\\| 4 \\| \\d+ \\| \\d+ \\| \\d+ \\| [0-9.]+x \\| \\d+ % \\|")
                 .containsPattern("encoder roof, best of the grid: \\d+ windows/s")
-                .containsPattern("float32 matrix-multiply peak through ONNX Runtime: \\d+ GFLOP/s");
+                .containsPattern("float32 matrix-multiply peak through ONNX Runtime: \\d+ GFLOP/s")
+                // The trimmed grid is named beside the best point and again below the table.
+                .contains(
+                        "bench: WARNING: the roof grid is trimmed (left out: threads 2, callers 1,"
+                                + " batch 1,32,64)")
+                .containsPattern("(?m)^WARNING: the roof grid is trimmed");
         assertThat(out)
                 .containsPattern(
                         "N=4 round 1: .* (\\d+) windows, (\\d+) predictions each, identical")
@@ -99,6 +104,21 @@ class BenchCommandTest {
                         "through Kafka round 1: in memory just before \\d+ windows/s;"
                                 + " through Kafka [0-9.]+x that")
                 .containsPattern("\\| median of 1 \\| " + windows + " \\| \\d+ \\|");
+    }
+
+    @Test
+    void namesWhatATrimmedRoofGridLeavesOut() {
+        assertThat(BenchCommand.roofGridTrim(List.of(1, 2), List.of(1, 2), List.of(1, 8, 32, 64)))
+                .isNull();
+        // More than the grid is still the whole of it.
+        assertThat(
+                        BenchCommand.roofGridTrim(
+                                List.of(2, 1, 4), List.of(1, 2), List.of(64, 32, 8, 1, 16)))
+                .isNull();
+        assertThat(BenchCommand.roofGridTrim(List.of(1), List.of(1, 2), List.of(1, 64)))
+                .isEqualTo("threads 2, batch 8,32");
+        assertThat(BenchCommand.roofGridTrim(List.of(1, 2), List.of(2), List.of(1, 8, 32, 64)))
+                .isEqualTo("callers 1");
     }
 
     @Test
