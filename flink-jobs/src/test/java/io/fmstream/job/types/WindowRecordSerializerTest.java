@@ -120,6 +120,23 @@ class WindowRecordSerializerTest extends SerializerTestBase<WindowRecord> {
     }
 
     @Test
+    void samplesAreLittleEndianIeeeFloatsWithTheirRawBits() throws Exception {
+        float nan = Float.intBitsToFloat(0x7fc01234); // a NaN payload, kept as it is
+        WindowRecord w = new WindowRecord("d", 0, 10, new float[] {1.0f, nan, -0.0f}, 0f, 1, 2);
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        WindowRecordSerializer.INSTANCE.serialize(w, out);
+        byte[] bytes = out.getCopyOfBuffer();
+        // Device id "d" (Flink's string encoding: length + 1, then the char), two longs, the
+        // count, then the samples.
+        int at = 2 + 2 * Long.BYTES + Integer.BYTES;
+        assertThat(java.util.Arrays.copyOfRange(bytes, at, at + 12))
+                .containsExactly(
+                        0x00, 0x00, 0x80, 0x3f, // 1.0f = 0x3f800000
+                        0x34, 0x12, 0xc0, 0x7f, // the NaN's raw bits
+                        0x00, 0x00, 0x00, 0x80); // -0.0f = 0x80000000
+    }
+
+    @Test
     void aWindowIsAboutFourBytesPerSampleAndNoLargerThanThePojoSerializerMadeIt() throws Exception {
         WindowRecord w = getTestData()[0];
         DataOutputSerializer ours = new DataOutputSerializer(8192);
