@@ -32,6 +32,7 @@ public final class FmstreamMetrics {
     public static final String BATCH_WINDOWS = "fmstream_batch_windows";
     public static final String BATCHES = "fmstream_batches";
     public static final String INFERENCE_SECONDS = "fmstream_inference_seconds";
+    public static final String INFERENCE_CPU_SECONDS = "fmstream_inference_cpu_seconds";
     public static final String EMBEDDINGS = "fmstream_embeddings";
     public static final String PREDICTIONS = "fmstream_predictions";
     public static final String HEAD_FAILURES = "fmstream_head_failures";
@@ -167,6 +168,21 @@ public final class FmstreamMetrics {
                             List.of(),
                             "embed",
                             "Encoder time per batch (one ONNX Runtime call), seconds.",
+                            1e-6,
+                            new double[] {
+                                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
+                            }),
+                    new Metric(
+                            INFERENCE_CPU_SECONDS,
+                            Kind.HISTOGRAM,
+                            List.of(),
+                            "embed",
+                            "CPU time of the calling thread per encoder call, seconds. Against"
+                                    + " fmstream_inference_seconds: a call's wall time above its"
+                                    + " CPU time is the encoder's thread waiting for a core (other"
+                                    + " threads, a container's CPU quota). With"
+                                    + " fmstream.onnx.intra-op-threads above 1 the pool's threads"
+                                    + " do part of the work and are not counted.",
                             1e-6,
                             new double[] {
                                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5

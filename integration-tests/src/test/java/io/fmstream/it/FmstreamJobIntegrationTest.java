@@ -520,6 +520,9 @@ class FmstreamJobIntegrationTest {
                 .isEqualTo(windows);
         assertThat(metrics.sum("fmstream_batches_total", Map.of("job_id", jobId)))
                 .isEqualTo(metrics.sum("fmstream_inference_seconds_count", Map.of("job_id", jobId)))
+                .isEqualTo(
+                        metrics.sum(
+                                "fmstream_inference_cpu_seconds_count", Map.of("job_id", jobId)))
                 .isPositive();
         // Each head scores every window once, in calls that follow the encoder's batches: never
         // more calls than the encoder made (one call per window would be as many as windows).

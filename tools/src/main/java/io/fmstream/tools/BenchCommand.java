@@ -350,6 +350,7 @@ public final class BenchCommand implements Callable<Integer> {
                 double[] perTask = new double[rounds];
                 double[] ofRoundRoof = new double[rounds];
                 double[] encoderMs = new double[rounds];
+                double[] encoderCpuMs = new double[rounds];
                 double[] roundRoofMs = new double[rounds];
                 int windows = -1;
                 for (int r = 0; r < rounds; r++) {
@@ -371,6 +372,7 @@ public final class BenchCommand implements Callable<Integer> {
                     perTask[r] = b.seconds();
                     ofRoundRoof[r] = windows / a.seconds() / now.rate();
                     encoderMs[r] = 1000 * a.encoder().seconds() / a.windows();
+                    encoderCpuMs[r] = 1000 * a.encoder().cpuSeconds() / a.windows();
                     roundRoofMs[r] = now.millisPerWindowPerCaller();
                     out.printf(
                             Locale.ROOT,
@@ -414,8 +416,9 @@ public final class BenchCommand implements Callable<Integer> {
                             String.format(Locale.ROOT, "%.0f %%", 100 * median(ofRoundRoof)),
                             String.format(
                                     Locale.ROOT,
-                                    "%.3f / %.3f",
+                                    "%.3f (CPU %.3f) / %.3f",
                                     median(encoderMs),
+                                    median(encoderCpuMs),
                                     median(roundRoofMs))
                         });
                 if (windows / s > roof * 1.02) {
@@ -639,7 +642,8 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf(
                 Locale.ROOT,
                 "bench:   %s: encoder calls %.2f s in %d calls by %d operators = %.3f ms per window"
-                        + " embedded (the roof beside it: %.3f per caller); JVM CPU %.1f core-s"
+                        + " embedded, of it CPU %.3f (the roof beside it: %.3f per caller); JVM CPU"
+                        + " %.1f core-s"
                         + " over %.1f s of job (%.2f cores), %.3f ms per window; heads: %d calls"
                         + " for %d window predictions (%.1f per call)%n",
                 job,
@@ -647,6 +651,7 @@ public final class BenchCommand implements Callable<Integer> {
                 e.calls(),
                 e.operators(),
                 1000 * e.seconds() / embedded,
+                1000 * e.cpuSeconds() / embedded,
                 roofNow.millisPerWindowPerCaller(),
                 r.cpuSeconds(),
                 r.wallSeconds(),
@@ -661,7 +666,8 @@ public final class BenchCommand implements Callable<Integer> {
     private static final String FAN_OUT_HEADER =
             "| tasks | windows | fmstream windows/s | one model per task windows/s | fmstream"
                     + " speed-up | fmstream / encoder roof (grid) | fmstream / roof measured in"
-                    + " each round | encoder ms per window, in the job / alone |\n"
+                    + " each round | encoder ms per window, in the job (its thread's CPU) / alone"
+                    + " |\n"
                     + "|---|---|---|---|---|---|---|---|";
 
     /** Marginal CPU per window by thread, ms, the largest first. */

@@ -76,7 +76,7 @@ class BenchCommandTest {
                                 + " batch 8\\) now \\d+ windows/s: fmstream at \\d+ % of it")
                 .containsPattern(
                         "\\| 4 \\| \\d+ \\| \\d+ \\| \\d+ \\| [0-9.]+x \\| \\d+ % \\| \\d+ %"
-                                + " \\| [0-9.]+ / [0-9.]+ \\|")
+                                + " \\| [0-9.]+ \\(CPU [0-9.]+\\) / [0-9.]+ \\|")
                 // The encoder's own time, read from every encoder operator of the run (the
                 // reporter the bench's cluster installs): two instances at parallelism 2, and one
                 // model per task has one encoder per task.
@@ -92,6 +92,17 @@ class BenchCommandTest {
                                         + " heads: (\\d+) calls for (\\d+) window predictions")
                         .matcher(out);
         assertThat(heads.find()).as(out).isTrue();
+        // The encoder's CPU inside its calls, beside their wall time: some, and no more than the
+        // wall time (one intra-op thread: the calling thread does all of the work).
+        java.util.regex.Matcher cpu =
+                java.util.regex.Pattern.compile(
+                                "fmstream: encoder calls [0-9.]+ s in \\d+ calls by 2 operators ="
+                                        + " ([0-9.]+) ms per window embedded, of it CPU ([0-9.]+)")
+                        .matcher(out);
+        assertThat(cpu.find()).as(out).isTrue();
+        assertThat(Double.parseDouble(cpu.group(2)))
+                .isPositive()
+                .isLessThanOrEqualTo(Double.parseDouble(cpu.group(1)) + 0.002);
         long windowsAt4 = Long.parseLong(heads.group(1));
         assertThat(Long.parseLong(heads.group(3))).isEqualTo(4 * windowsAt4);
         assertThat(Long.parseLong(heads.group(2))).isLessThan(4 * windowsAt4);

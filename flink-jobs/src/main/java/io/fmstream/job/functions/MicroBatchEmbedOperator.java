@@ -57,6 +57,8 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
     private transient Map<Trigger, Counter> batches;
     private transient Histogram batchSizes;
     private transient Histogram inferenceMicros;
+    private transient Histogram inferenceCpuMicros;
+    private transient java.lang.management.ThreadMXBean threadCpu;
     private transient Counter embeddings;
 
     /**
@@ -107,7 +109,20 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
                 .addGroup(FmstreamMetrics.BUNDLE_VERSION, bundle.manifest().version())
                 .addGroup(FmstreamMetrics.ENCODER_SHA256, encoderSha256)
                 .gauge(FmstreamMetrics.BUNDLE_INFO, () -> 1);
+        inferenceCpuMicros =
+                getMetricGroup()
+                        .histogram(
+                                FmstreamMetrics.INFERENCE_CPU_SECONDS,
+                                FmstreamMetrics.histogram(FmstreamMetrics.INFERENCE_CPU_SECONDS));
+        java.lang.management.ThreadMXBean mx =
+                java.lang.management.ManagementFactory.getThreadMXBean();
+        threadCpu = mx.isCurrentThreadCpuTimeSupported() ? mx : null;
         embeddings = getMetricGroup().counter(FmstreamMetrics.EMBEDDINGS);
+    }
+
+    /** This thread's CPU time, ns, or -1 where the JVM cannot tell (the histogram stays empty). */
+    private long threadCpuNanos() {
+        return threadCpu == null ? -1 : threadCpu.getCurrentThreadCpuTime();
     }
 
     /** Threads of the TaskManager-wide ONNX Runtime pool: configured, or cores divided by slots. */
@@ -159,9 +174,15 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
             return;
         }
         int n = batch.size();
+        long cpuStart = threadCpuNanos();
         long start = System.nanoTime();
         List<EmbeddingRecord> out = batch.embed(bundle.encoder());
         inferenceMicros.update((System.nanoTime() - start) / 1000);
+        // Wall time and CPU time of the same call: where they part, the thread waited for a core.
+        long cpuEnd = threadCpuNanos();
+        if (cpuStart >= 0 && cpuEnd >= 0) {
+            inferenceCpuMicros.update((cpuEnd - cpuStart) / 1000);
+        }
         batchSizes.update(n);
         batches.get(trigger).inc();
         embeddings.inc(n);

@@ -25,6 +25,9 @@ public final class EncoderTimeReporter implements MetricReporter {
     /** The histograms of the operators registered since the last {@link #reset}. */
     private static final Set<BucketHistogram> HISTOGRAMS = ConcurrentHashMap.newKeySet();
 
+    /** Their CPU-time twins ({@link FmstreamMetrics#INFERENCE_CPU_SECONDS}). */
+    private static final Set<BucketHistogram> CPU_HISTOGRAMS = ConcurrentHashMap.newKeySet();
+
     /** The heads' windows-per-call histograms, likewise. */
     private static final Set<BucketHistogram> HEAD_HISTOGRAMS = ConcurrentHashMap.newKeySet();
 
@@ -36,6 +39,7 @@ public final class EncoderTimeReporter implements MetricReporter {
     /** Forgets the histograms of earlier runs; call before submitting a measured run. */
     public static void reset() {
         HISTOGRAMS.clear();
+        CPU_HISTOGRAMS.clear();
         HEAD_HISTOGRAMS.clear();
     }
 
@@ -50,21 +54,32 @@ public final class EncoderTimeReporter implements MetricReporter {
             seconds += h.sum();
             calls += h.getCount();
         }
+        double cpuSeconds = 0;
+        for (BucketHistogram h : CPU_HISTOGRAMS) {
+            cpuSeconds += h.sum();
+        }
         long headCalls = 0;
         double headWindows = 0;
         for (BucketHistogram h : HEAD_HISTOGRAMS) {
             headCalls += h.getCount();
             headWindows += h.sum();
         }
-        return new Totals(seconds, calls, HISTOGRAMS.size(), headCalls, Math.round(headWindows));
+        return new Totals(
+                seconds, cpuSeconds, calls, HISTOGRAMS.size(), headCalls, Math.round(headWindows));
     }
 
     /**
-     * What {@link #totals} read: seconds inside encoder calls, the calls, the operators; the head
-     * calls of all tasks and the window predictions they made.
+     * What {@link #totals} read: seconds inside encoder calls (wall time) and the calling threads'
+     * CPU seconds in them, the calls, the operators; the head calls of all tasks and the window
+     * predictions they made.
      */
     public record Totals(
-            double seconds, long calls, int operators, long headCalls, long headWindows) {}
+            double seconds,
+            double cpuSeconds,
+            long calls,
+            int operators,
+            long headCalls,
+            long headWindows) {}
 
     @Override
     public void open(MetricConfig config) {}
@@ -76,6 +91,10 @@ public final class EncoderTimeReporter implements MetricReporter {
     public void notifyOfAddedMetric(Metric metric, String name, MetricGroup group) {
         if (FmstreamMetrics.INFERENCE_SECONDS.equals(name) && metric instanceof BucketHistogram h) {
             HISTOGRAMS.add(h);
+        }
+        if (FmstreamMetrics.INFERENCE_CPU_SECONDS.equals(name)
+                && metric instanceof BucketHistogram h) {
+            CPU_HISTOGRAMS.add(h);
         }
         if (FmstreamMetrics.HEAD_BATCH_WINDOWS.equals(name)
                 && metric instanceof BucketHistogram h) {

@@ -52,7 +52,7 @@ public final class FanOutRun {
                     wallSeconds,
                     seconds,
                     Double.NaN,
-                    new EncoderTimeReporter.Totals(Double.NaN, 0, 0, 0, 0));
+                    new EncoderTimeReporter.Totals(Double.NaN, Double.NaN, 0, 0, 0, 0));
         }
 
         /** This JVM's CPU per window over the whole job run, milliseconds. */
