@@ -620,7 +620,7 @@ public final class BenchCommand implements Callable<Integer> {
             NaiveJob.Resampling[] naives)
             throws Exception {
         return job == 0
-                ? FanOutRun.run(env, input, settings, manifest, true)
+                ? FanOutRun.run(env, input, settings, manifest, true, true)
                 : FanOutRun.runNaive(env, input, bundleDir, threads, naives[job - 1]);
     }
 

@@ -69,6 +69,22 @@ public final class FanOutRun {
             BundleManifest manifest,
             boolean sharedEncoder)
             throws Exception {
+        return run(env, input, settings, manifest, sharedEncoder, false);
+    }
+
+    /**
+     * As above; with {@code sampleThreads}, each thread's CPU is sampled during the run ({@link
+     * #LAST_THREADS}), for the non-encoder comparison only: the sampler takes CPU of its own on the
+     * cores the job runs on, so the throughput runs go without it.
+     */
+    public static Result run(
+            StreamExecutionEnvironment env,
+            List<SourceRef> input,
+            JobSettings settings,
+            BundleManifest manifest,
+            boolean sharedEncoder,
+            boolean sampleThreads)
+            throws Exception {
         DataStream<SourceRef> source = RecordedSensorSource.inThisJvm(env, input);
         DataStream<PredictionRecord> predictions;
         DataStream<WindowRecord> windows;
@@ -100,7 +116,8 @@ public final class FanOutRun {
                 predictions
                         .map(Tagged::prediction, TypeInformation.of(Tagged.class))
                         .union(windows.map(w -> Tagged.window(), TypeInformation.of(Tagged.class)));
-        return execute(env, tagged, sharedEncoder ? "fmstream" : "one model per task");
+        return execute(
+                env, tagged, sharedEncoder ? "fmstream" : "one model per task", sampleThreads);
     }
 
     /**
@@ -132,11 +149,15 @@ public final class FanOutRun {
                                         .map(
                                                 w -> Tagged.window(),
                                                 TypeInformation.of(Tagged.class)));
-        return execute(env, tagged, "naive (" + resampling.name().toLowerCase(Locale.ROOT) + ")");
+        return execute(
+                env, tagged, "naive (" + resampling.name().toLowerCase(Locale.ROOT) + ")", true);
     }
 
     private static Result execute(
-            StreamExecutionEnvironment env, DataStream<Tagged> tagged, String name)
+            StreamExecutionEnvironment env,
+            DataStream<Tagged> tagged,
+            String name,
+            boolean sampleThreads)
             throws Exception {
         String runId = UUID.randomUUID().toString();
         ConcurrentLinkedQueue<Tagged> results = new ConcurrentLinkedQueue<>();
@@ -145,16 +166,18 @@ public final class FanOutRun {
         EncoderTimeReporter.reset();
         long cpu0 = processCpuNanos();
         long start = System.nanoTime();
-        ThreadCpu threads = ThreadCpu.start();
+        ThreadCpu threads = sampleThreads ? ThreadCpu.start() : null;
         try {
             env.execute(name);
         } finally {
             MemorySink.RESULTS.remove(runId);
-            threads.stop();
+            if (threads != null) {
+                threads.stop();
+            }
         }
         long end = System.nanoTime();
         double cpu = (processCpuNanos() - cpu0) / 1e9;
-        LAST_THREADS.set(threads.byName());
+        LAST_THREADS.set(threads == null ? Map.of() : threads.byName());
         List<PredictionRecord> collected = new ArrayList<>();
         int windowCount = 0;
         long first = Long.MAX_VALUE;
