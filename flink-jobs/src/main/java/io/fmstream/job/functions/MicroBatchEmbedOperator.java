@@ -6,7 +6,6 @@ import io.fmstream.core.records.EmbeddingRecord;
 import io.fmstream.core.records.WindowRecord;
 import io.fmstream.job.io.FlinkBundleFiles;
 import io.fmstream.metrics.FmstreamMetrics;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.metrics.Counter;
@@ -52,7 +51,10 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
 
     private transient ModelBundle bundle;
     private transient EmbeddingBatch batch;
-    private transient List<Long> timestamps;
+
+    /** Each buffered window's timestamp (Long.MIN_VALUE: none), by its place in the batch. */
+    private transient long[] timestamps;
+
     private transient long batchGeneration;
     private transient Map<Trigger, Counter> batches;
     private transient Histogram batchSizes;
@@ -85,7 +87,7 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
         batch =
                 new EmbeddingBatch(
                         batchSize, bundle.encoder().inputLength(), bundle.encoder().embeddingDim());
-        timestamps = new ArrayList<>(batchSize);
+        timestamps = new long[batchSize];
         batches =
                 FmstreamMetrics.countersPerConstant(
                         getMetricGroup(),
@@ -146,7 +148,7 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
                                 }
                             });
         }
-        timestamps.add(element.hasTimestamp() ? element.getTimestamp() : Long.MIN_VALUE);
+        timestamps[batch.size()] = element.hasTimestamp() ? element.getTimestamp() : Long.MIN_VALUE;
         if (batch.add(element.getValue())) {
             flush(Trigger.SIZE);
         }
@@ -187,14 +189,13 @@ public class MicroBatchEmbedOperator extends AbstractStreamOperator<EmbeddingRec
         batches.get(trigger).inc();
         embeddings.inc(n);
         for (int i = 0; i < n; i++) {
-            long ts = timestamps.get(i);
+            long ts = timestamps[i];
             StreamRecord<EmbeddingRecord> record =
                     ts == Long.MIN_VALUE
                             ? new StreamRecord<>(out.get(i))
                             : new StreamRecord<>(out.get(i), ts);
             output.collect(record);
         }
-        timestamps.clear();
         batchGeneration++;
     }
 
