@@ -105,6 +105,14 @@ public final class FmstreamMetrics {
         0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300
     };
 
+    /**
+     * Encoder-call buckets, seconds: the wall time and the CPU time of a call share them, so the
+     * two histograms compare bucket by bucket.
+     */
+    public static final double[] INFERENCE_BUCKETS = {
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
+    };
+
     /** Every metric above, in the order of the README table. */
     public static final List<Metric> CATALOGUE =
             List.of(
@@ -169,9 +177,7 @@ public final class FmstreamMetrics {
                             "embed",
                             "Encoder time per batch (one ONNX Runtime call), seconds.",
                             1e-6,
-                            new double[] {
-                                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
-                            }),
+                            INFERENCE_BUCKETS),
                     new Metric(
                             INFERENCE_CPU_SECONDS,
                             Kind.HISTOGRAM,
@@ -184,9 +190,7 @@ public final class FmstreamMetrics {
                                     + " fmstream.onnx.intra-op-threads above 1 the pool's threads"
                                     + " do part of the work and are not counted.",
                             1e-6,
-                            new double[] {
-                                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
-                            }),
+                            INFERENCE_BUCKETS),
                     counter(EMBEDDINGS, List.of(), "embed", "Window embeddings produced."),
                     counter(
                             PREDICTIONS,
