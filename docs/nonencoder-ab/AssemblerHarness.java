@@ -15,21 +15,33 @@ public class AssemblerHarness {
   }
   public static void main(String[] a) {
     int devices = Integer.parseInt(a[0]); int seconds = Integer.parseInt(a[1]);
+    // "inplace": each chunk's samples read in place from a payload, as the job's decoder leaves them
+    boolean inPlace = a.length > 2 && a[2].equals("inplace");
     double[] rates = {128.0, 250.0, 300.0, 360.0, 500.0};
     WindowSpec spec = new WindowSpec(100.0, 10_000_000L, 5_000_000L, 60_000_000L, 0.2f);
     // chunks prepared up front (not timed)
     ChunkRecord[][] chunks = new ChunkRecord[seconds][devices];
     for (int d = 0; d < devices; d++) { double r = rates[d % rates.length]; long t0 = T0 + (d * 7919L) % 1_000_000L;
-      for (int s = 0; s < seconds; s++) chunks[s][d] = chunk("dev-" + d, r, (long) (s * r), (int) r, t0); }
+      for (int s = 0; s < seconds; s++) {
+        ChunkRecord c = chunk("dev-" + d, r, (long) (s * r), (int) r, t0);
+        if (inPlace) {
+          byte[] payload = new byte[40 + c.samples.length];
+          System.arraycopy(c.samples, 0, payload, 40, c.samples.length);
+          c.source.payload = payload; c.samplesOffset = 40; c.samplesLength = c.samples.length; c.samples = null;
+        }
+        chunks[s][d] = c; } }
     final long[] windows = {0};
     WindowListener out = new WindowListener() {
       public void emitted(WindowRecord w) { windows[0]++; }
       public void droppedIncomplete(String id, long ws, float mf) {}
     };
-    for (int rep = 0; rep < 20; rep++) {
+    int reps = a.length > 3 ? Integer.parseInt(a[3]) : 20;
+    for (int rep = 0; rep < reps; rep++) {
       DeviceWindowAssembler asm = new DeviceWindowAssembler(spec);
       DeviceStreamState[] st = new DeviceStreamState[devices];
       windows[0] = 0;
+      com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+      long b0 = mx.getCurrentThreadAllocatedBytes();
       long t = System.nanoTime();
       for (int s = 0; s < seconds; s++) for (int d = 0; d < devices; d++) {
         ChunkRecord c = chunks[s][d];
@@ -37,7 +49,8 @@ public class AssemblerHarness {
         asm.offer(st[d], c, Long.MIN_VALUE, out);
       }
       long ns = System.nanoTime() - t;
-      System.out.printf("rep %d: %d windows, %.2f us per window%n", rep, windows[0], ns / 1e3 / windows[0]);
+      long bytes = mx.getCurrentThreadAllocatedBytes() - b0;
+      System.out.printf("rep %d: %d windows, %.2f us per window, %.0f bytes allocated per window%n", rep, windows[0], ns / 1e3 / windows[0], (double) bytes / windows[0]);
     }
   }
 }

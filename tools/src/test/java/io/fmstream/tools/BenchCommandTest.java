@@ -47,6 +47,8 @@ class BenchCommandTest {
                         // and so is the unmeasured Kafka run.
                         "--no-naive",
                         "--no-kafka-warm-up",
+                        "--warm-up-pairs",
+                        "1",
                         // A valid job option is taken and listed (that it reaches the job's
                         // settings: see the next test).
                         "--job-option",
@@ -57,6 +59,11 @@ class BenchCommandTest {
         assertThat(out)
                 .contains("job options {fmstream.batch.max-delay=20ms}")
                 .doesNotContain("unmeasured warm-up run")
+                // One unmeasured pair before the fan-out rounds, as asked, with what the JIT took.
+                .containsPattern(
+                        "N=1 unmeasured warm-up pair 1: the JIT compiled [0-9.]+ s between"
+                                + " fmstream's first output and its last")
+                .doesNotContain("warm-up pair 2")
                 .containsPattern("N=1 round 1: .* (\\d+) windows, \\1 predictions each, identical")
                 .containsPattern("\\| 1 \\| \\d+ \\| \\d+ \\| \\d+ \\| [0-9.]+x \\| \\d+ % \\|")
                 .containsPattern("\\| 4 \\| \\d+ \\| \\d+ \\| \\d+ \\| [0-9.]+x \\| \\d+ % \\|")
@@ -76,7 +83,16 @@ class BenchCommandTest {
                                 + " batch 8\\) now \\d+ windows/s: fmstream at \\d+ % of it")
                 .containsPattern(
                         "\\| 4 \\| \\d+ \\| \\d+ \\| \\d+ \\| [0-9.]+x \\| \\d+ % \\| \\d+ %"
-                                + " \\| [0-9.]+ \\(CPU [0-9.]+\\) / [0-9.]+ \\|")
+                                + " \\| \\d+ % \\| [0-9.]+ \\(CPU [0-9.]+\\) / [0-9.]+ \\|")
+                // The steady part beside the whole run, in each round.
+                .containsPattern(
+                        "N=4 round 1: .* fmstream at \\d+ % of it; steady part \\d+ windows/s,"
+                                + " \\d+ % of it")
+                // What the JIT and the collectors took of each run.
+                .containsPattern(
+                        "fmstream: encoder calls .* of it JIT compiling [0-9.]+ s and collecting"
+                                + " [0-9.]+ s \\(between the first output and the last: [0-9.]+ s"
+                                + " and [0-9.]+ s\\); heads")
                 // The encoder's own time, read from every encoder operator of the run (the
                 // reporter the bench's cluster installs): two instances at parallelism 2, and one
                 // model per task has one encoder per task.

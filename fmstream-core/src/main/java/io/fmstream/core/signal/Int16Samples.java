@@ -16,10 +16,18 @@ public final class Int16Samples {
 
     /** physical = (raw - baseline) / gain, written to {@code out[0 .. raw.length/2)}. */
     public static void toPhysical(byte[] raw, double gain, int baseline, float[] out) {
-        int n = raw.length / 2;
+        toPhysical(raw, 0, raw.length / 2, gain, baseline, out);
+    }
+
+    /**
+     * physical = (raw - baseline) / gain for the {@code count} samples starting at byte {@code
+     * offset} of {@code raw}, written to {@code out[0 .. count)}.
+     */
+    public static void toPhysical(
+            byte[] raw, int offset, int count, double gain, int baseline, float[] out) {
         double inv = 1.0 / gain;
-        for (int i = 0; i < n; i++) {
-            out[i] = (float) ((at(raw, i) - baseline) * inv);
+        for (int i = 0; i < count; i++) {
+            out[i] = (float) ((at(raw, offset, i) - baseline) * inv);
         }
     }
 

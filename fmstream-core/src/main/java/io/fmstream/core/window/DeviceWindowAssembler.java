@@ -324,6 +324,29 @@ public final class DeviceWindowAssembler {
                                 + ")");
             }
         }
+        if (start == head && s.pendingCount() == 0 && s.opening == null) {
+            // The common case, a chunk that continues the stream with nothing waiting behind a
+            // gap: consumed straight from where it was decoded. Through the pending list it
+            // would be copied out of its payload, wrapped, inserted and removed again (four
+            // allocations per chunk) only to be consumed at once. The segment's first chunks
+            // (opening) go the long way: they are kept for re-anchoring.
+            if (c.endOfRecording) {
+                s.recordingEnd = end;
+            }
+            consume(
+                    s,
+                    c.sampleArray(),
+                    c.sampleOffset(),
+                    c.sampleCount(),
+                    c.gain,
+                    c.baseline,
+                    c.source == null ? 0L : c.source.appendTimeMillis,
+                    start,
+                    hash,
+                    out);
+            drain(s, out);
+            return Offer.ACCEPTED;
+        }
         // Bounded state: rather than hold more chunks behind a gap, give up on the oldest gap now.
         while (s.pendingCount() >= limits.maxPendingChunks()) {
             declareOldestGapMissing(s, out);
@@ -600,24 +623,25 @@ public final class DeviceWindowAssembler {
     }
 
     private void drain(DeviceStreamState s, WindowListener out) {
-        StreamingResampler r = resampler(s.sampleRateHz);
         while (s.pendingCount() > 0
                 && s.pending[0].index == StreamingResampler.inputHead(s.resampler)) {
             PendingChunk p = s.pending[0];
-            byte[] raw = p.samples;
-            int n = raw.length / 2;
-            if (scratch.length < n) {
-                scratch = new float[n];
-            }
-            Int16Samples.toPhysical(raw, p.gain, p.baseline, scratch);
-            s.newestAppendTimeMillis = Math.max(s.newestAppendTimeMillis, p.appendMillis);
-            remember(s, p.index, n, p.hash);
             if (s.opening != null) {
                 s.opening =
                         s.opening.length < limits.maxPendingChunks() ? append(s.opening, p) : null;
             }
             removeFirstPending(s);
-            accept(s, r.push(s.resampler, scratch, 0, n), out);
+            consume(
+                    s,
+                    p.samples,
+                    0,
+                    p.samples.length / 2,
+                    p.gain,
+                    p.baseline,
+                    p.appendMillis,
+                    p.index,
+                    p.hash,
+                    out);
         }
         if (s.recordingEnd > 0
                 && !s.recordingClosed
@@ -634,6 +658,31 @@ public final class DeviceWindowAssembler {
                             s.segmentLastWindowEndMicros,
                             s.segmentWindows));
         }
+    }
+
+    /**
+     * Consumes {@code n} samples at the stream head (input index {@code index}), int16 at byte
+     * {@code offset} of {@code raw}: remembered for resend detection, resampled, and the outputs
+     * placed in the device's windows.
+     */
+    private void consume(
+            DeviceStreamState s,
+            byte[] raw,
+            int offset,
+            int n,
+            double gain,
+            int baseline,
+            long appendMillis,
+            long index,
+            long hash,
+            WindowListener out) {
+        if (scratch.length < n) {
+            scratch = new float[n];
+        }
+        Int16Samples.toPhysical(raw, offset, n, gain, baseline, scratch);
+        s.newestAppendTimeMillis = Math.max(s.newestAppendTimeMillis, appendMillis);
+        remember(s, index, n, hash);
+        accept(s, resampler(s.sampleRateHz).push(s.resampler, scratch, 0, n), out);
     }
 
     private void accept(

@@ -37,6 +37,57 @@ class DeviceWindowAssemblerTest {
     }
 
     @Test
+    void readsSamplesInPlaceFromThePayloadAsFromTheirOwnArray() {
+        // The job reads a chunk's samples in place from its Kafka payload. In order they are
+        // consumed straight from there; behind a gap they wait as a copy. Both must give the
+        // windows that chunks with their own sample arrays give, append times included.
+        List<ChunkRecord> own = new java.util.ArrayList<>();
+        List<ChunkRecord> inPlace = new java.util.ArrayList<>();
+        for (int k = 0; k < 40; k++) {
+            ChunkRecord c = chunk("d", 250, 250L * k, 250);
+            c.source = new io.fmstream.core.records.SourceRef();
+            c.source.appendTimeMillis = 1_000L * k;
+            own.add(c);
+            ChunkRecord p = chunk("d", 250, 250L * k, 250);
+            byte[] payload = new byte[7 + c.samples.length + 5];
+            java.util.Arrays.fill(payload, (byte) 0x5a); // not samples: must never be read
+            System.arraycopy(c.samples, 0, payload, 7, c.samples.length);
+            p.source = new io.fmstream.core.records.SourceRef();
+            p.source.appendTimeMillis = 1_000L * k;
+            p.source.payload = payload;
+            p.samples = null;
+            p.samplesOffset = 7;
+            p.samplesLength = c.samples.length;
+            inPlace.add(p);
+        }
+        // Chunks 20 and 21 swapped: 21 waits behind a gap, then 20 fills it.
+        java.util.Collections.swap(own, 20, 21);
+        java.util.Collections.swap(inPlace, 20, 21);
+        AssemblerFixtures.Collected a = new AssemblerFixtures.Collected();
+        AssemblerFixtures.Collected b = new AssemblerFixtures.Collected();
+        DeviceStreamState sa = assembler.newState(own.get(0));
+        DeviceStreamState sb = assembler.newState(inPlace.get(0));
+        for (int k = 0; k < own.size(); k++) {
+            assertThat(assembler.offer(sa, own.get(k), NO_WATERMARK, a).outcome())
+                    .isEqualTo(assembler.offer(sb, inPlace.get(k), NO_WATERMARK, b).outcome());
+        }
+        assertThat(a.windows).hasSize(6);
+        assertThat(b.windows).hasSameSizeAs(a.windows);
+        for (int w = 0; w < a.windows.size(); w++) {
+            assertThat(b.windows.get(w).windowStartMicros)
+                    .isEqualTo(a.windows.get(w).windowStartMicros);
+            assertThat(b.windows.get(w).samples).containsExactly(a.windows.get(w).samples);
+            assertThat(b.windows.get(w).newestAppendTimeMillis)
+                    .isEqualTo(a.windows.get(w).newestAppendTimeMillis)
+                    .isPositive();
+        }
+        // A resend of an in-place chunk consumed in order is still recognised.
+        assertThat(assembler.offer(sb, inPlace.get(30), NO_WATERMARK, b).outcome())
+                .isEqualTo(ChunkOutcome.DUPLICATE);
+        assertThat(sb.pendingCount()).isZero();
+    }
+
+    @Test
     void givesIdenticalWindowsWhateverTheChunkSize() {
         List<WindowRecord> reference = null;
         for (int chunkSize : new int[] {1, 37, 1000}) {

@@ -9,6 +9,7 @@ import io.fmstream.job.FmstreamJob;
 import io.fmstream.job.JobSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -39,7 +40,13 @@ public final class FanOutRun {
             double wallSeconds,
             double seconds,
             double cpuSeconds,
-            EncoderTimeReporter.Totals encoder) {
+            EncoderTimeReporter.Totals encoder,
+            double steadySeconds,
+            int steadyWindows,
+            double compileSeconds,
+            double gcSeconds,
+            double compileSecondsMeasured,
+            double gcSecondsMeasured) {
 
         public Result(
                 int windows,
@@ -52,7 +59,27 @@ public final class FanOutRun {
                     wallSeconds,
                     seconds,
                     Double.NaN,
-                    new EncoderTimeReporter.Totals(Double.NaN, Double.NaN, 0, 0, 0, 0));
+                    new EncoderTimeReporter.Totals(Double.NaN, Double.NaN, 0, 0, 0, 0),
+                    seconds,
+                    windows,
+                    Double.NaN,
+                    Double.NaN,
+                    Double.NaN,
+                    Double.NaN);
+        }
+
+        /** Windows per second from the job's first output to its last. */
+        public double rate() {
+            return windows / seconds;
+        }
+
+        /**
+         * Windows per second in the run's steady part: between the outputs of the windows at the
+         * {@link #STEADY_FROM} and {@link #STEADY_TO} quantiles of one task's predictions, in the
+         * order they were made (see {@link #steadySpan}).
+         */
+        public double steadyRate() {
+            return steadyWindows / steadySeconds;
         }
 
         /** This JVM's CPU per window over the whole job run, milliseconds. */
@@ -165,6 +192,9 @@ public final class FanOutRun {
         tagged.sinkTo(new MemorySink(runId)).name("Results (in memory)");
         EncoderTimeReporter.reset();
         long cpu0 = processCpuNanos();
+        long compile0 = compileMillis();
+        long gc0 = gcMillis();
+        JvmTimeline timeline = JvmTimeline.start();
         long start = System.nanoTime();
         ThreadCpu threads = sampleThreads ? ThreadCpu.start() : null;
         try {
@@ -174,14 +204,20 @@ public final class FanOutRun {
             if (threads != null) {
                 threads.stop();
             }
+            timeline.stop();
         }
         long end = System.nanoTime();
         double cpu = (processCpuNanos() - cpu0) / 1e9;
+        double compile = (compileMillis() - compile0) / 1e3;
+        double gc = (gcMillis() - gc0) / 1e3;
         LAST_THREADS.set(threads == null ? Map.of() : threads.byName());
         List<PredictionRecord> collected = new ArrayList<>();
         int windowCount = 0;
         long first = Long.MAX_VALUE;
         long last = Long.MIN_VALUE;
+        String task = null;
+        long[] made = new long[results.size()];
+        int madeCount = 0;
         for (Tagged t : results) {
             first = Math.min(first, t.atNanos);
             last = Math.max(last, t.atNanos);
@@ -189,15 +225,172 @@ public final class FanOutRun {
                 windowCount++;
             } else {
                 collected.add(t.prediction);
+                if (!t.prediction.recording) {
+                    if (task == null) {
+                        task = t.prediction.task;
+                    }
+                    if (task.equals(t.prediction.task)) {
+                        made[madeCount++] = t.atNanos;
+                    }
+                }
             }
         }
+        double[] steady = steadySpan(Arrays.copyOf(made, madeCount));
         return new Result(
                 windowCount,
                 collected,
                 (end - start) / 1e9,
                 (last - first) / 1e9,
                 cpu,
-                EncoderTimeReporter.totals());
+                EncoderTimeReporter.totals(),
+                steady[0],
+                (int) steady[1],
+                compile,
+                gc,
+                timeline.compileSecondsBetween(first, last),
+                timeline.gcSecondsBetween(first, last));
+    }
+
+    /** Samples something every period on a daemon thread, from {@link #begin} to {@link #stop}. */
+    abstract static class Sampler {
+        private final long periodMillis;
+        private final Thread thread;
+        private volatile boolean running = true;
+
+        Sampler(String threadName, long periodMillis) {
+            this.periodMillis = periodMillis;
+            this.thread = new Thread(this::loop, threadName);
+            thread.setDaemon(true);
+        }
+
+        abstract void sample();
+
+        final void begin() {
+            sample();
+            thread.start();
+        }
+
+        final long samplerThreadId() {
+            return thread.getId();
+        }
+
+        private void loop() {
+            while (running) {
+                try {
+                    Thread.sleep(periodMillis);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                sample();
+            }
+        }
+
+        /** Stops the sampling thread and takes the last sample. */
+        final void stop() throws InterruptedException {
+            running = false;
+            thread.interrupt();
+            thread.join();
+            sample();
+        }
+    }
+
+    /**
+     * The JIT compilers' and collectors' accumulated times through a run, sampled every 50 ms, so
+     * that their share of the measured span (first output to last) can be told from their share of
+     * the job's start.
+     */
+    static final class JvmTimeline extends Sampler {
+        private final List<long[]> samples =
+                java.util.Collections.synchronizedList(new ArrayList<>());
+
+        private JvmTimeline() {
+            super("bench-jvm-timeline", 50);
+        }
+
+        static JvmTimeline start() {
+            JvmTimeline t = new JvmTimeline();
+            t.begin();
+            return t;
+        }
+
+        @Override
+        void sample() {
+            samples.add(new long[] {System.nanoTime(), compileMillis(), gcMillis()});
+        }
+
+        double compileSecondsBetween(long fromNanos, long toNanos) {
+            return (at(toNanos, 1) - at(fromNanos, 1)) / 1e3;
+        }
+
+        double gcSecondsBetween(long fromNanos, long toNanos) {
+            return (at(toNanos, 2) - at(fromNanos, 2)) / 1e3;
+        }
+
+        /** Column {@code column} interpolated at {@code nanos} between the samples around it. */
+        private double at(long nanos, int column) {
+            synchronized (samples) {
+                long[] before = samples.get(0);
+                for (long[] s : samples) {
+                    if (s[0] >= nanos) {
+                        if (s[0] == before[0]) {
+                            return s[column];
+                        }
+                        double f = (double) (nanos - before[0]) / (s[0] - before[0]);
+                        return before[column] + f * (s[column] - before[column]);
+                    }
+                    before = s;
+                }
+                return before[column];
+            }
+        }
+    }
+
+    /**
+     * This JVM's JIT compilers' accumulated time, ms (-1 where unsupported): a job run that
+     * compiles for a core-second takes it from the encoder's two cores.
+     */
+    private static long compileMillis() {
+        java.lang.management.CompilationMXBean c =
+                java.lang.management.ManagementFactory.getCompilationMXBean();
+        return c != null && c.isCompilationTimeMonitoringSupported()
+                ? c.getTotalCompilationTime()
+                : -1;
+    }
+
+    /**
+     * This JVM's collectors' accumulated time, ms (pauses and concurrent cycles as each counts).
+     */
+    private static long gcMillis() {
+        long total = 0;
+        for (java.lang.management.GarbageCollectorMXBean g :
+                java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            total += Math.max(0, g.getCollectionTime());
+        }
+        return total;
+    }
+
+    /** The steady part's first quantile of a run's window outputs (see {@link #steadySpan}). */
+    static final double STEADY_FROM = 0.1;
+
+    /** The steady part's last quantile. */
+    static final double STEADY_TO = 0.9;
+
+    /**
+     * Seconds and windows between the {@link #STEADY_FROM} and {@link #STEADY_TO} quantiles of the
+     * times at which one task's window predictions were made ({@code made}, nanoseconds; any
+     * order). The encoder's roof is measured warmed up; a whole job run also holds its start (the
+     * first batch fills, the sessions' first calls, the JIT finishing this job's code) and its end
+     * (the last devices' windows trickle out after the input ends), which a job that runs for days
+     * amortises away. Both figures are reported; this one compares like with like.
+     */
+    static double[] steadySpan(long[] made) {
+        if (made.length < 10) {
+            return new double[] {Double.NaN, 0};
+        }
+        Arrays.sort(made);
+        int from = (int) Math.floor(STEADY_FROM * (made.length - 1));
+        int to = (int) Math.ceil(STEADY_TO * (made.length - 1));
+        return new double[] {(made[to] - made[from]) / 1e9, to - from};
     }
 
     /** CPU seconds by thread name (subtask indexes stripped) of the last run, for profiling. */
@@ -208,7 +401,7 @@ public final class FanOutRun {
      * CPU time of every thread of this JVM during a run, sampled every 10 ms (a task thread's time
      * is gone once it ends, so the last sample before is kept).
      */
-    static final class ThreadCpu {
+    static final class ThreadCpu extends Sampler {
         /**
          * A task thread's last interval before it ends is lost: at 50 ms that was up to 0.01 ms per
          * window per thread in the benchmark's shortest runs. Sampling ~100 threads costs tens of
@@ -221,31 +414,21 @@ public final class FanOutRun {
         private final Map<Long, Long> last = new ConcurrentHashMap<>();
         private final java.lang.management.ThreadMXBean mx =
                 java.lang.management.ManagementFactory.getThreadMXBean();
-        private volatile boolean running = true;
-        private final Thread sampler = new Thread(this::loop, "bench-thread-cpu");
+
+        private ThreadCpu() {
+            super("bench-thread-cpu", SAMPLE_MILLIS);
+        }
 
         static ThreadCpu start() {
             ThreadCpu t = new ThreadCpu();
-            t.sample();
-            t.sampler.setDaemon(true);
-            t.sampler.start();
+            t.begin();
             return t;
         }
 
-        private void loop() {
-            while (running) {
-                sample();
-                try {
-                    Thread.sleep(SAMPLE_MILLIS);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }
-
-        private void sample() {
+        @Override
+        void sample() {
             for (java.lang.management.ThreadInfo i : mx.getThreadInfo(mx.getAllThreadIds())) {
-                if (i == null || i.getThreadId() == sampler.getId()) {
+                if (i == null || i.getThreadId() == samplerThreadId()) {
                     continue; // the sampler's own CPU is the measurement's, not the job's
                 }
                 long cpu = mx.getThreadCpuTime(i.getThreadId());
@@ -256,12 +439,6 @@ public final class FanOutRun {
                 first.putIfAbsent(i.getThreadId(), cpu);
                 last.put(i.getThreadId(), cpu);
             }
-        }
-
-        void stop() throws InterruptedException {
-            running = false;
-            sampler.join();
-            sample();
         }
 
         Map<String, Double> byName() {
