@@ -438,6 +438,20 @@ public final class BenchCommand implements Callable<Integer> {
                                         + " not quote this run%n",
                                 n,
                                 r + 1);
+                    } else if (steadyOfRoundRoof[r] > 1.02) {
+                        // The steady part is the faster measure, so it crosses a roof measured
+                        // low first: one full run put it at 106 % of a roof measured 19 % under
+                        // the grid's, minutes after the grid.
+                        out.printf(
+                                Locale.ROOT,
+                                "bench: WARNING: N=%d round %d: fmstream's steady part exceeds the"
+                                        + " roof measured beside it (%.0f windows/s, the grid's"
+                                        + " best %.0f): that roof was measured low; quote the"
+                                        + " medians, not this round%n",
+                                n,
+                                r + 1,
+                                now.rate(),
+                                roof);
                     }
                 }
                 double s = median(shared);
