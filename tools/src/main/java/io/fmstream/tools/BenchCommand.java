@@ -387,19 +387,24 @@ public final class BenchCommand implements Callable<Integer> {
                 double[] roundRoofMs = new double[rounds];
                 int windows = -1;
                 for (int r = 0; r < rounds; r++) {
+                    // The roof again, around the round: the machine's speed drifts between the
+                    // grid at the start and this round by more than the gap the ratio is meant
+                    // to show. Measured once just before the round's jobs and once just after,
+                    // the mean of the two: one sample after the jobs once came out 19 % under
+                    // the grid and put a round's steady part at 106 % of it.
+                    EncoderRoof.Point before = roofNow(bundleDir, best);
                     FanOutRun.Result a = FanOutRun.run(env, input, settings, manifest, true);
                     FanOutRun.Result b = FanOutRun.run(env, input, settings, manifest, false);
                     FanOutRun.checkSamePredictions(a, b, n);
-                    // The roof again, now: the machine's speed drifts between the grid at the
-                    // start and this round by more than the gap the ratio is meant to show.
+                    EncoderRoof.Point after = roofNow(bundleDir, best);
                     EncoderRoof.Point now =
-                            EncoderRoof.measureEncoder(
-                                    bundleDir,
-                                    best.threads(),
-                                    best.callers(),
-                                    best.batch(),
-                                    roofWarmUp,
-                                    roofMeasure);
+                            new EncoderRoof.Point(
+                                    before.kind(),
+                                    before.threads(),
+                                    before.callers(),
+                                    before.batch(),
+                                    (before.rate() + after.rate()) / 2,
+                                    (before.cores() + after.cores()) / 2);
                     windows = a.windows();
                     shared[r] = a.seconds();
                     perTask[r] = b.seconds();
@@ -412,7 +417,8 @@ public final class BenchCommand implements Callable<Integer> {
                             Locale.ROOT,
                             "bench: N=%d round %d: fmstream %.1f s (job %.1f s), one model per task"
                                     + " %.1f s (job %.1f s); %d windows, %d predictions each,"
-                                    + " identical; roof (%s) now %.0f windows/s: fmstream at"
+                                    + " identical; roof (%s) now %.0f windows/s (%.0f before"
+                                    + " the round's jobs, %.0f after): fmstream at"
                                     + " %.0f %% of it; steady part %.0f windows/s, %.0f %% of"
                                     + " it%n",
                             n,
@@ -425,6 +431,8 @@ public final class BenchCommand implements Callable<Integer> {
                             a.predictions().size(),
                             best.label(),
                             now.rate(),
+                            before.rate(),
+                            after.rate(),
                             100 * ofRoundRoof[r],
                             a.steadyRate(),
                             100 * steadyOfRoundRoof[r]);
@@ -725,6 +733,12 @@ public final class BenchCommand implements Callable<Integer> {
      * fmstream's measured span (or after --warm-up-pairs).
      */
     static final double WARM_JIT_SHARE = 0.03;
+
+    /** The grid's best point measured again, as it runs now. */
+    private EncoderRoof.Point roofNow(Path bundleDir, EncoderRoof.Point best) throws Exception {
+        return EncoderRoof.measureEncoder(
+                bundleDir, best.threads(), best.callers(), best.batch(), roofWarmUp, roofMeasure);
+    }
 
     /** How the fan-out table's rates are measured (printed and in bench.md). */
     static final String RATES_NOTE =

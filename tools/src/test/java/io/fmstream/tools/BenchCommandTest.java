@@ -79,8 +79,9 @@ class BenchCommandTest {
                         "N=4 round 1: .* (\\d+) windows, (\\d+) predictions each, identical")
                 // The roof again beside each round, and the ratio to it in the table.
                 .containsPattern(
-                        "N=1 round 1: .* roof \\(1 thread\\(s\\) x 2 caller\\(s\\) x"
-                                + " batch 8\\) now \\d+ windows/s: fmstream at \\d+ % of it")
+                        "N=1 round 1: .* roof \\(1 thread\\(s\\) x 2 caller\\(s\\) x batch 8\\) now"
+                                + " \\d+ windows/s \\(\\d+ before the round's jobs, \\d+ after\\):"
+                                + " fmstream at \\d+ % of it")
                 .containsPattern(
                         "\\| 4 \\| \\d+ \\| \\d+ \\| \\d+ \\| [0-9.]+x \\| \\d+ % \\| \\d+ %"
                                 + " \\| \\d+ % \\| [0-9.]+ \\(CPU [0-9.]+\\) / [0-9.]+ \\|")
