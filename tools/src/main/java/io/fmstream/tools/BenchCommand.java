@@ -334,7 +334,14 @@ public final class BenchCommand implements Callable<Integer> {
                         .filter(p -> p.threads() == 1 && p.callers() == 1)
                         .mapToDouble(EncoderRoof.Point::rate)
                         .max()
-                        .orElse(Double.NaN);
+                        // A grid trimmed to several callers: each caller's share of a
+                        // one-thread point is one core's rate (each caller has its own core).
+                        .orElse(
+                                grid.encoder().stream()
+                                        .filter(p -> p.threads() == 1)
+                                        .mapToDouble(p -> p.rate() / p.callers())
+                                        .max()
+                                        .orElse(Double.NaN));
         try (MiniCluster cluster = localCluster(scratch)) {
             this.cluster = cluster;
             StreamExecutionEnvironment env = environment(cluster);
