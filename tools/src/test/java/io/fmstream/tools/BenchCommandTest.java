@@ -104,19 +104,17 @@ class BenchCommandTest {
         // Each head scores what the encoder emitted together in one call: fewer calls than
         // predictions (one call per window would make them equal), every prediction counted.
         java.util.regex.Matcher heads =
-                java.util.regex.Pattern.compile(
-                                "N=4 round 1: .* (\\d+) windows,(?s).*?fmstream: encoder calls .*?"
-                                        + " heads: (\\d+) calls for (\\d+) window predictions")
-                        .matcher(out);
-        assertThat(heads.find()).as(out).isTrue();
+                found(
+                        "N=4 round 1: .* (\\d+) windows,(?s).*?fmstream: encoder calls .*?"
+                                + " heads: (\\d+) calls for (\\d+) window predictions",
+                        out);
         // The encoder's CPU inside its calls, beside their wall time: some, and no more than the
         // wall time (one intra-op thread: the calling thread does all of the work).
         java.util.regex.Matcher cpu =
-                java.util.regex.Pattern.compile(
-                                "fmstream: encoder calls [0-9.]+ s in \\d+ calls by 2 operators ="
-                                        + " ([0-9.]+) ms per window embedded, of it CPU ([0-9.]+)")
-                        .matcher(out);
-        assertThat(cpu.find()).as(out).isTrue();
+                found(
+                        "fmstream: encoder calls [0-9.]+ s in \\d+ calls by 2 operators ="
+                                + " ([0-9.]+) ms per window embedded, of it CPU ([0-9.]+)",
+                        out);
         assertThat(Double.parseDouble(cpu.group(2)))
                 .isPositive()
                 .isLessThanOrEqualTo(Double.parseDouble(cpu.group(1)) + 0.002);
@@ -197,5 +195,12 @@ class BenchCommandTest {
         p.scores = new float[] {score, 1 - score};
         p.classification = true;
         return p;
+    }
+
+    /** The first match of {@code regex} in {@code out}, which must have one. */
+    private static java.util.regex.Matcher found(String regex, String out) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(regex).matcher(out);
+        assertThat(m.find()).as(out).isTrue();
+        return m;
     }
 }

@@ -68,11 +68,6 @@ public final class FanOutRun {
                     Double.NaN);
         }
 
-        /** Windows per second from the job's first output to its last. */
-        public double rate() {
-            return windows / seconds;
-        }
-
         /**
          * Windows per second in the run's steady part: between the outputs of the windows at the
          * {@link #STEADY_FROM} and {@link #STEADY_TO} quantiles of one task's predictions, in the
@@ -192,8 +187,6 @@ public final class FanOutRun {
         tagged.sinkTo(new MemorySink(runId)).name("Results (in memory)");
         EncoderTimeReporter.reset();
         long cpu0 = processCpuNanos();
-        long compile0 = compileMillis();
-        long gc0 = gcMillis();
         JvmTimeline timeline = JvmTimeline.start();
         long start = System.nanoTime();
         ThreadCpu threads = sampleThreads ? ThreadCpu.start() : null;
@@ -208,8 +201,6 @@ public final class FanOutRun {
         }
         long end = System.nanoTime();
         double cpu = (processCpuNanos() - cpu0) / 1e9;
-        double compile = (compileMillis() - compile0) / 1e3;
-        double gc = (gcMillis() - gc0) / 1e3;
         LAST_THREADS.set(threads == null ? Map.of() : threads.byName());
         List<PredictionRecord> collected = new ArrayList<>();
         int windowCount = 0;
@@ -235,7 +226,7 @@ public final class FanOutRun {
                 }
             }
         }
-        double[] steady = steadySpan(Arrays.copyOf(made, madeCount));
+        SteadySpan steady = steadySpan(Arrays.copyOf(made, madeCount));
         return new Result(
                 windowCount,
                 collected,
@@ -243,10 +234,10 @@ public final class FanOutRun {
                 (last - first) / 1e9,
                 cpu,
                 EncoderTimeReporter.totals(),
-                steady[0],
-                (int) steady[1],
-                compile,
-                gc,
+                steady.seconds(),
+                steady.windows(),
+                timeline.compileSecondsBetween(start, end),
+                timeline.gcSecondsBetween(start, end),
                 timeline.compileSecondsBetween(first, last),
                 timeline.gcSecondsBetween(first, last));
     }
@@ -383,15 +374,18 @@ public final class FanOutRun {
      * (the last devices' windows trickle out after the input ends), which a job that runs for days
      * amortises away. Both figures are reported; this one compares like with like.
      */
-    static double[] steadySpan(long[] made) {
+    static SteadySpan steadySpan(long[] made) {
         if (made.length < 10) {
-            return new double[] {Double.NaN, 0};
+            return new SteadySpan(Double.NaN, 0);
         }
         Arrays.sort(made);
         int from = (int) Math.floor(STEADY_FROM * (made.length - 1));
         int to = (int) Math.ceil(STEADY_TO * (made.length - 1));
-        return new double[] {(made[to] - made[from]) / 1e9, to - from};
+        return new SteadySpan((made[to] - made[from]) / 1e9, to - from);
     }
+
+    /** A run's steady part: its windows and the seconds they took (NaN: too few outputs). */
+    record SteadySpan(double seconds, int windows) {}
 
     /** CPU seconds by thread name (subtask indexes stripped) of the last run, for profiling. */
     public static final ThreadLocal<Map<String, Double>> LAST_THREADS =

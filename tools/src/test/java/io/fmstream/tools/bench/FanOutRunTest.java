@@ -20,18 +20,18 @@ class FanOutRunTest {
         for (int i = 0; i < made.length; i++) {
             shuffled[i] = made[(i * 37) % made.length];
         }
-        double[] span = FanOutRun.steadySpan(shuffled);
+        FanOutRun.SteadySpan span = FanOutRun.steadySpan(shuffled);
         // Outputs 10 to 90: 80 windows over 80 ms, where the whole run's rate is far lower.
-        assertThat(span[1]).isEqualTo(80);
-        assertThat(span[0]).isCloseTo(0.080, org.assertj.core.data.Offset.offset(1e-9));
-        assertThat(span[1] / span[0]).isEqualTo(1000.0);
+        assertThat(span.windows()).isEqualTo(80);
+        assertThat(span.seconds()).isCloseTo(0.080, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(span.windows() / span.seconds()).isEqualTo(1000.0);
         assertThat(100 / ((made[100] - made[0]) / 1e9)).isLessThan(200);
     }
 
     @Test
     void tooFewOutputsHaveNoSteadyPart() {
-        double[] span = FanOutRun.steadySpan(new long[] {1, 2, 3});
-        assertThat(span[0]).isNaN();
-        assertThat(span[1]).isZero();
+        FanOutRun.SteadySpan span = FanOutRun.steadySpan(new long[] {1, 2, 3});
+        assertThat(span.seconds()).isNaN();
+        assertThat(span.windows()).isZero();
     }
 }
