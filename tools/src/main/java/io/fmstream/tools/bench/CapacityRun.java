@@ -344,6 +344,20 @@ public final class CapacityRun implements AutoCloseable {
      * execution.checkpointing.dir}: {@code <checkpoints>/<job>/chk-N}), or -1 when none.
      */
     private long lastCheckpointBytes(String jobId) throws java.io.IOException {
+        // The job goes on checkpointing: the newest folder may be subsumed and deleted between
+        // the listing and the walk. The next listing finds its successor.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return lastCheckpointBytesOnce(jobId);
+            } catch (java.nio.file.NoSuchFileException | java.io.UncheckedIOException gone) {
+                if (attempt == 3) {
+                    throw gone;
+                }
+            }
+        }
+    }
+
+    private long lastCheckpointBytesOnce(String jobId) throws java.io.IOException {
         Path jobDir = checkpoints.resolve(jobId);
         if (!Files.isDirectory(jobDir)) {
             return -1;
