@@ -189,15 +189,15 @@ public final class BenchCommand implements Callable<Integer> {
     boolean profileThreads;
 
     @Option(
-            names = "--kafka-warm-up",
-            negatable = true,
-            defaultValue = "true",
-            fallbackValue = "true",
+            names = "--kafka-warm-up-runs",
+            defaultValue = "3",
             description =
-                    "Through Kafka: one unmeasured run before the measured rounds (default:"
-                            + " ${DEFAULT-VALUE}; the broker's first pass over the topic costs it"
-                            + " several times the CPU of later ones).")
-    boolean kafkaWarmUp;
+                    "Through Kafka: at most this many unmeasured runs before the measured rounds,"
+                            + " fewer once the broker's JIT compilers take under 25 %% of its CPU"
+                            + " in one (default: ${DEFAULT-VALUE}; 0: none). A production broker"
+                            + " has compiled its hot paths long before; a fresh one compiles"
+                            + " through its first runs, on the job's cores.")
+    int kafkaWarmUpRuns;
 
     @Mixin JobOptionOverrides jobOptions = new JobOptionOverrides();
 
@@ -908,28 +908,26 @@ public final class BenchCommand implements Callable<Integer> {
             double inMemory,
             double vsInMemoryEachRound,
             double roofPerCore,
-            boolean warmedUp) {
+            int warmUpRuns) {
         String markdown() {
             KafkaRun.Result r = median;
             double encoderCpu = r.windows() / roofPerCore;
             return String.format(
                     Locale.ROOT,
                     "| through Kafka (%d tasks) | windows | windows/s | chunks/s | MB/s in | vs in"
-                            + " memory (fan-out part) | vs in memory (the same round) | CPU,"
-                            + " core-s: broker / job (encoder ~ / rest) / other / steal | encoder"
-                            + " calls, wall s |%n"
-                            + "|---|---|---|---|---|---|---|---|---|%n| median of %d | %d | %.0f"
-                            + " | %.0f | %.2f | %s | %.2fx | %.1f / %.1f (%.1f / %.1f) / %.1f /"
-                            + " %.1f | %.1f |%n%n"
-                            + "Sensor topic filled beforehand (not counted): %.1f s, %.1f core-s of"
-                            + " the generator; %s. Each round runs the job in memory (same"
-                            + " bundle, devices and tasks) right before it through Kafka; the"
-                            + " same-round column is the median of those rounds' ratios. CPU over"
-                            + " the whole job run (start-up and the last commit included); the"
-                            + " encoder's CPU estimated from the roof's cost per window on one"
-                            + " core. Encoder calls: the time inside them"
-                            + " (fmstream_inference_seconds), longer than their CPU when other"
-                            + " threads (the broker's among them) take the core mid-call.",
+                        + " memory (fan-out part) | vs in memory (the same round) | CPU, core-s:"
+                        + " broker (of it JIT) / job (encoder ~ / rest) / other / steal | encoder"
+                        + " calls, wall s |%n|---|---|---|---|---|---|---|---|---|%n| median of %d"
+                        + " | %d | %.0f | %.0f | %.2f | %s | %.2fx | %.1f (%.1f) / %.1f (%.1f /"
+                        + " %.1f) / %.1f / %.1f | %.1f |%n%nSensor topic filled beforehand (not"
+                        + " counted): %.1f s, %.1f core-s of the generator; %s. Each round runs the"
+                        + " job in memory (same bundle, devices and tasks) right before it through"
+                        + " Kafka; the same-round column is the median of those rounds' ratios. CPU"
+                        + " over the whole job run (start-up and the last commit included); the"
+                        + " encoder's CPU estimated from the roof's cost per window on one core."
+                        + " Encoder calls: the time inside them (fmstream_inference_seconds),"
+                        + " longer than their CPU when other threads (the broker's among them) take"
+                        + " the core mid-call.",
                     tasks,
                     rounds,
                     r.windows(),
@@ -942,6 +940,7 @@ public final class BenchCommand implements Callable<Integer> {
                                     Locale.ROOT, "%.2fx", r.windows() / r.seconds() / inMemory),
                     vsInMemoryEachRound,
                     r.brokerCpu(),
+                    r.brokerJitCpu(),
                     r.jobCpu(),
                     encoderCpu,
                     Math.max(0, r.jobCpu() - encoderCpu),
@@ -950,9 +949,14 @@ public final class BenchCommand implements Callable<Integer> {
                     r.encoderSeconds(),
                     r.fillSeconds(),
                     r.fillCpu(),
-                    warmedUp
-                            ? "one unmeasured run over it before the measured ones"
-                            : "no unmeasured run before the measured ones (--no-kafka-warm-up)");
+                    warmUpRuns == 0
+                            ? "no unmeasured run before the measured ones (--kafka-warm-up-runs 0)"
+                            : String.format(
+                                    Locale.ROOT,
+                                    "%d unmeasured run(s) over it before the measured ones (until"
+                                            + " the broker's JIT took under 25 %% of its CPU in"
+                                            + " one, or --kafka-warm-up-runs)",
+                                    warmUpRuns));
         }
     }
 
@@ -990,19 +994,30 @@ public final class BenchCommand implements Callable<Integer> {
                     input.size(),
                     kafka.fillSeconds(),
                     kafka.fillCpu());
-            // One unmeasured run first, as the non-encoder comparison does: the broker's first
-            // pass over a freshly written topic costs it several times the CPU of later ones
-            // (JIT, index and page loading; one invocation measured 18.1, 7.6 and 4.2 core-s of
-            // broker CPU in rounds 1-3 and 915, 1,240 and 1,475 windows/s), which is start-up of
-            // the bench's broker, not the job's steady cost.
-            if (kafkaWarmUp) {
+            // Unmeasured runs first: the broker's first pass over a freshly written topic costs
+            // it several times the CPU of later ones (JIT, index and page loading; one
+            // invocation measured 18.1, 7.6 and 4.2 core-s of broker CPU in rounds 1-3 and 915,
+            // 1,240 and 1,475 windows/s), and after one warm-up run its JIT compilers still took
+            // 0.2-1.0 core-s per measured run (18-45 % of its CPU), the rounds with the most of it
+            // the slowest (0.75x against 0.92x the in-memory job). That is start-up of the bench's
+            // broker, not the job's steady cost.
+            int warmUps = 0;
+            while (warmUps < kafkaWarmUpRuns) {
                 KafkaRun.Result warm = kafka.run(environment(cluster), windows, tasks);
+                warmUps++;
+                double jitShare = warm.brokerJitCpu() / warm.brokerCpu();
                 out.printf(
                         Locale.ROOT,
-                        "bench: through Kafka, unmeasured warm-up run: %.0f windows/s, broker %.1f"
-                                + " core-s%n",
+                        "bench: through Kafka, unmeasured warm-up run %d: %.0f windows/s, broker"
+                                + " %.1f core-s, of it JIT %.1f (%.0f %%)%n",
+                        warmUps,
                         warm.windows() / warm.seconds(),
-                        warm.brokerCpu());
+                        warm.brokerCpu(),
+                        warm.brokerJitCpu(),
+                        100 * jitShare);
+                if (jitShare < 0.25) {
+                    break;
+                }
             }
             List<KafkaRun.Result> results = new ArrayList<>();
             double[] vsMemory = new double[rounds];
@@ -1030,7 +1045,8 @@ public final class BenchCommand implements Callable<Integer> {
                         Locale.ROOT,
                         "bench: through Kafka round %d: %d windows once each, %d predictions,"
                                 + " %.1f s first to last embedding (job %.1f s): %.0f windows/s;"
-                                + " CPU broker %.1f, job %.1f, other %.1f, steal %.1f core-s%n",
+                                + " CPU broker %.1f (of it JIT %.1f), job %.1f, other %.1f, steal"
+                                + " %.1f core-s%n",
                         r + 1,
                         k.windows(),
                         k.predictions(),
@@ -1038,6 +1054,7 @@ public final class BenchCommand implements Callable<Integer> {
                         k.runSeconds(),
                         k.windows() / k.seconds(),
                         k.brokerCpu(),
+                        k.brokerJitCpu(),
                         k.jobCpu(),
                         k.otherCpu(),
                         k.stealCpu());
@@ -1050,7 +1067,7 @@ public final class BenchCommand implements Callable<Integer> {
                     inMemory,
                     median(vsMemory),
                     roofPerCore,
-                    kafkaWarmUp);
+                    warmUps);
         } finally {
             kafka.close();
         }
@@ -1127,6 +1144,7 @@ public final class BenchCommand implements Callable<Integer> {
             k.put("windowsPerSecond", kafka.median().windows() / kafka.median().seconds());
             k.put("inMemoryWindowsPerSecond", kafka.inMemory());
             k.put("vsInMemoryMedianOfSameRoundRatios", kafka.vsInMemoryEachRound());
+            k.put("unmeasuredWarmUpRuns", kafka.warmUpRuns());
         }
         ArrayNode cost = root.putArray("nonEncoderCost");
         for (String[] r : overhead) {

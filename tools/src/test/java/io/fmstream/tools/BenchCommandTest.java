@@ -46,7 +46,8 @@ class BenchCommandTest {
                         // The naive job's four extra runs are the full benchmark's, not CI's,
                         // and so is the unmeasured Kafka run.
                         "--no-naive",
-                        "--no-kafka-warm-up",
+                        "--kafka-warm-up-runs",
+                        "0",
                         "--warm-up-pairs",
                         "1",
                         // A valid job option is taken and listed (that it reaches the job's
@@ -133,7 +134,17 @@ class BenchCommandTest {
                 // The job's CPU split into the encoder's and the rest's, from the trimmed grid's
                 // one-thread point when it has no one-caller point.
                 .containsPattern(
-                        "\\| median of 1 \\| .* \\| [0-9.]+ / [0-9.]+ \\([0-9.]+ / [0-9.]+\\) /");
+                        "\\| median of 1 \\| .* \\| [0-9.]+ \\([0-9.]+\\) / [0-9.]+ \\([0-9.]+ /"
+                                + " [0-9.]+\\) /")
+                .contains("no unmeasured run before the measured ones (--kafka-warm-up-runs 0)");
+        // The broker's JIT compilers' part of its CPU: some of it, never more than all of it.
+        java.util.regex.Matcher broker =
+                found(
+                        "through Kafka round 1: .* CPU broker ([0-9.]+) \\(of it JIT ([0-9.]+)\\),"
+                                + " job",
+                        out);
+        assertThat(Double.parseDouble(broker.group(2)))
+                .isLessThanOrEqualTo(Double.parseDouble(broker.group(1)));
     }
 
     @Test

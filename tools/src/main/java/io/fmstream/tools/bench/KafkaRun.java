@@ -43,7 +43,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class KafkaRun {
 
-    /** One run's figures. CPU in core-seconds over the job's run. */
+    /**
+     * One run's figures. CPU in core-seconds over the job's run; {@code brokerJitCpu} is the part
+     * of {@code brokerCpu} spent by the broker's JIT compiler threads.
+     */
     public record Result(
             int windows,
             int predictions,
@@ -51,6 +54,7 @@ public final class KafkaRun {
             double chunksPerSecond,
             double megabytesPerSecond,
             double brokerCpu,
+            double brokerJitCpu,
             double jobCpu,
             double otherCpu,
             double stealCpu,
@@ -147,12 +151,14 @@ public final class KafkaRun {
         FmstreamJob.wireKafka(env, settings, manifest);
         EncoderTimeReporter.reset();
         long broker0 = processCpuTicks(kafka.node(1).pid());
+        long brokerJit0 = jitCpuTicks(kafka.node(1).pid());
         long own0 = ownCpuNanos();
         long[] machine0 = machineTicks();
         long t0 = System.nanoTime();
         env.execute("fmstream bench through Kafka " + run);
         double runSeconds = (System.nanoTime() - t0) / 1e9;
         double brokerCpu = (processCpuTicks(kafka.node(1).pid()) - broker0) / TICKS;
+        double brokerJitCpu = (jitCpuTicks(kafka.node(1).pid()) - brokerJit0) / TICKS;
         double jobCpu = (ownCpuNanos() - own0) / 1e9;
         long[] machine1 = machineTicks();
         double machineBusy = (machine1[0] - machine0[0]) / TICKS;
@@ -195,6 +201,7 @@ public final class KafkaRun {
                 chunks / seconds,
                 bytes / 1e6 / seconds,
                 brokerCpu,
+                brokerJitCpu,
                 jobCpu,
                 Math.max(0, machineBusy - brokerCpu - jobCpu),
                 steal,
@@ -288,6 +295,31 @@ public final class KafkaRun {
     }
 
     /** utime + stime of {@code pid}, in clock ticks. */
+    /**
+     * CPU ticks of the JIT compiler threads of process {@code pid} (HotSpot's {@code C1/C2
+     * CompilerThreadN}, named so in {@code /proc/<pid>/task/<tid>/stat}, cut to 15 characters): the
+     * broker's share that is its own warm-up, not the job's load.
+     */
+    static long jitCpuTicks(long pid) throws IOException {
+        long ticks = 0;
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                String stat;
+                try {
+                    stat = Files.readString(task.resolve("stat"));
+                } catch (java.nio.file.NoSuchFileException ended) {
+                    continue; // a thread that ended since the listing
+                }
+                String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                }
+            }
+        }
+        return ticks;
+    }
+
     static long processCpuTicks(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
