@@ -61,7 +61,12 @@ public final class FreePorts {
     /** The ephemeral range's first port (Linux's {@code ip_local_port_range}; 32768 if unknown). */
     static int ephemeralLow() {
         try {
-            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"));
+            // Read line-wise: Files.readString / readAllBytes see a size of 0, read one byte,
+            // and a sysctl file then answers the next read (at offset 1) with end of file: they
+            // returned "3", and every port came from the ephemeral range, the very collision
+            // this class exists to avoid (a Flink reporter's port taken on CI).
+            String range =
+                    Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0);
             return Integer.parseInt(range.trim().split("\\s+")[0]);
         } catch (IOException | RuntimeException e) {
             return 32_768;
