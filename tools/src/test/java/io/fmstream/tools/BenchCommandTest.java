@@ -137,7 +137,8 @@ class BenchCommandTest {
                         "\\| median of 1 \\| .* \\| [0-9.]+ \\([0-9.]+\\) / [0-9.]+ \\([0-9.]+ /"
                                 + " [0-9.]+\\) /")
                 .contains("no unmeasured run before the measured ones (--kafka-warm-up-runs 0)");
-        // The broker's JIT compilers' part of its CPU: some of it, never more than all of it.
+        // The broker's JIT compilers' part of its CPU (0 in a run where they had nothing left to
+        // compile): never more than all of it.
         java.util.regex.Matcher broker =
                 found(
                         "through Kafka round 1: .* CPU broker ([0-9.]+) \\(of it JIT ([0-9.]+)\\),"

@@ -312,8 +312,7 @@ public final class KafkaRun {
                 }
                 String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
                 if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
-                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    ticks += cpuTicks(stat);
                 }
             }
         }
@@ -321,7 +320,11 @@ public final class KafkaRun {
     }
 
     static long processCpuTicks(long pid) throws IOException {
-        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        return cpuTicks(Files.readString(Path.of("/proc/" + pid + "/stat")));
+    }
+
+    /** User plus system ticks from a process's or thread's {@code stat} line. */
+    private static long cpuTicks(String stat) {
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
