@@ -22,14 +22,19 @@ import io.fmstream.job.io.PredictionSerializer;
 import io.fmstream.job.io.QuietCloseKafkaSink;
 import io.fmstream.job.io.SourceRecordDeserializer;
 import io.fmstream.job.types.WindowRecordTypeInfo;
+import io.fmstream.kafka.BoundedEnd;
 import io.fmstream.kafka.KafkaClientProperties;
 import io.fmstream.kafka.TopicPreflight;
+import io.fmstream.kafka.TopicReadiness;
 import io.fmstream.schemas.SignalType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
@@ -44,8 +49,12 @@ import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.config.TopicConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The fmstream job: sensor chunks in, embeddings, predictions and dead letters out.
@@ -56,7 +65,19 @@ import org.apache.kafka.common.config.TopicConfig;
  */
 public final class FmstreamJob {
 
+    private static final Logger LOG = LoggerFactory.getLogger(FmstreamJob.class);
+
     public static final String UID_SOURCE = "sensor-chunks-source";
+
+    /**
+     * The Kafka source's option (KafkaSourceOptions) that puts the consumer's own metrics into
+     * Flink's metric group; off by default in a bounded job (see {@link #kafkaSource}).
+     */
+    static final String REGISTER_CONSUMER_METRICS =
+            org.apache.flink.connector.kafka.source.KafkaSourceOptions
+                    .REGISTER_KAFKA_CONSUMER_METRICS
+                    .key();
+
     public static final String UID_DECODE = "decode-validate";
     public static final String UID_ASSEMBLER = "window-assembler";
     public static final String UID_EMBED = "embed-micro-batch";
@@ -288,11 +309,86 @@ public final class FmstreamJob {
         }
     }
 
-    /** Wires the production pipeline: topic check, Kafka source, {@link #build}, Kafka sinks. */
-    public static void wireKafka(
+    /**
+     * Wires the production pipeline: topic check, Kafka source, {@link #build}, Kafka sinks.
+     * Returns where a bounded run ends ({@code fmstream.source.bounded}), for {@link
+     * #commitBoundedEnd} once the job has finished; null for the unbounded job.
+     */
+    public static BoundedEnd wireKafka(
             StreamExecutionEnvironment env, JobSettings settings, BundleManifest manifest) {
         checkTopics(settings);
-        attachKafkaSinks(build(kafkaSource(env, settings), settings, manifest), settings, manifest);
+        BoundedEnd end = settings.sourceBounded ? boundedEnd(settings) : null;
+        attachKafkaSinks(
+                build(kafkaSource(env, settings, end), settings, manifest), settings, manifest);
+        return end;
+    }
+
+    /** An admin client with the user's pass-through properties (security and the like). */
+    private static Admin admin(JobSettings settings) {
+        java.util.Properties props =
+                KafkaClientProperties.into(new java.util.Properties(), settings.kafkaProperties);
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers);
+        props.put(
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                (int) TopicReadiness.DEFAULT_TIMEOUT.toMillis());
+        return Admin.create(props);
+    }
+
+    /**
+     * Fixes where a bounded run of the sensor topic ends: each partition's last stable offset now,
+     * before the job is submitted.
+     */
+    public static BoundedEnd boundedEnd(JobSettings settings) {
+        try (Admin admin = admin(settings)) {
+            BoundedEnd end =
+                    BoundedEnd.now(admin, settings.sensorTopic, TopicReadiness.DEFAULT_TIMEOUT);
+            LOG.info("Bounded run: reading {} up to {}", settings.sensorTopic, end.offsets());
+            return end;
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException(
+                    "Cannot read the end offsets of " + settings.sensorTopic + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted reading end offsets", e);
+        }
+    }
+
+    /**
+     * After a bounded run has finished: moves the job's consumer group to the run's end, so the
+     * next run starts there (see {@link BoundedEnd} for why the connector's own commit is not
+     * enough). A run submitted detached has no end to wait for here; the log says what to commit.
+     */
+    public static void commitBoundedEnd(
+            JobSettings settings, BoundedEnd end, JobExecutionResult result) {
+        if (result instanceof org.apache.flink.core.execution.DetachedJobExecutionResult) {
+            LOG.warn(
+                    "Bounded run submitted detached: consumer group {} is left to the Kafka"
+                            + " source's own final commit, which is best effort. Once the job has"
+                            + " finished, the next run starts where this one ended only if the"
+                            + " group's offsets are {}",
+                    settings.consumerGroup,
+                    end.offsets());
+            return;
+        }
+        try (Admin admin = admin(settings)) {
+            end.commit(admin, settings.consumerGroup, TopicReadiness.DEFAULT_TIMEOUT);
+            LOG.info(
+                    "Bounded run finished: consumer group {} committed at {}",
+                    settings.consumerGroup,
+                    end.offsets());
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException(
+                    "The bounded run finished, but consumer group "
+                            + settings.consumerGroup
+                            + " could not be moved to its end "
+                            + end.offsets()
+                            + "; the next run would read from the group's last commit: "
+                            + e,
+                    e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted committing the bounded run's end", e);
+        }
     }
 
     /** Checks (or creates, when configured) the four topics before anything is submitted. */
@@ -315,16 +411,41 @@ public final class FmstreamJob {
                 settings.kafkaProperties);
     }
 
-    /** The sensor-chunk source with watermarks on the Kafka record timestamps. */
+    /**
+     * The source's client properties before fmstream's own settings: the user's pass-through
+     * properties, and in a bounded job the consumer's metrics off unless the user names them. Once
+     * a subtask has read its splits to their ends, the connector closes its consumer and opens a
+     * second one only to commit the final checkpoint's offsets; that consumer's metrics collide
+     * with the first's, still registered under the same names (about 90 WARN lines per subtask at
+     * the end of every backfill), and what stays reported is a closed consumer's. A backfill is
+     * followed by fmstream's metrics and Flink's source metrics instead.
+     */
+    static java.util.Properties sourceClientProperties(JobSettings settings) {
+        java.util.Properties p =
+                KafkaClientProperties.into(new java.util.Properties(), settings.kafkaProperties);
+        if (settings.sourceBounded && !p.containsKey(REGISTER_CONSUMER_METRICS)) {
+            p.setProperty(REGISTER_CONSUMER_METRICS, "false");
+        }
+        return p;
+    }
+
+    /**
+     * The sensor-chunk source with watermarks on the Kafka record timestamps; a bounded one ends
+     * where {@link #boundedEnd} finds the topic now.
+     */
     public static DataStream<SourceRef> kafkaSource(
             StreamExecutionEnvironment env, JobSettings settings) {
+        return kafkaSource(env, settings, settings.sourceBounded ? boundedEnd(settings) : null);
+    }
+
+    /** As above; a bounded source ({@code end} not null) stops at {@code end}. */
+    public static DataStream<SourceRef> kafkaSource(
+            StreamExecutionEnvironment env, JobSettings settings, BoundedEnd end) {
         var builder =
                 KafkaSource.<SourceRef>builder()
                         // Pass-through client properties first: the settings below win (the
                         // reserved keys are refused in JobSettings anyway).
-                        .setProperties(
-                                KafkaClientProperties.into(
-                                        new java.util.Properties(), settings.kafkaProperties))
+                        .setProperties(sourceClientProperties(settings))
                         .setBootstrapServers(settings.bootstrapServers)
                         .setTopics(settings.sensorTopic)
                         .setGroupId(settings.consumerGroup)
@@ -334,9 +455,13 @@ public final class FmstreamJob {
                                                 .EARLIEST))
                         .setDeserializer(new SourceRecordDeserializer())
                         .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        if (settings.sourceBounded) {
-            // The end is fixed when the job starts: what arrives later is left for the next run.
-            builder.setBounded(OffsetsInitializer.latest());
+        if (end != null) {
+            // The end is fixed before the job is submitted: what arrives later is left for the
+            // next run. A partition added since would stop at its end when the job starts.
+            builder.setBounded(
+                    OffsetsInitializer.offsets(
+                            new HashMap<>(end.offsets()),
+                            org.apache.kafka.clients.consumer.OffsetResetStrategy.LATEST));
         }
         KafkaSource<SourceRef> source = builder.build();
         WatermarkStrategy<SourceRef> watermarks =
@@ -489,7 +614,11 @@ public final class FmstreamJob {
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(configuration);
         configure(env, settings);
-        wireKafka(env, settings, manifest);
-        env.execute("fmstream " + manifest.bundleId() + " " + manifest.version());
+        BoundedEnd end = wireKafka(env, settings, manifest);
+        JobExecutionResult result =
+                env.execute("fmstream " + manifest.bundleId() + " " + manifest.version());
+        if (end != null) {
+            commitBoundedEnd(settings, end, result);
+        }
     }
 }

@@ -404,9 +404,16 @@ public final class FmstreamOptions {
                     .booleanType()
                     .defaultValue(false)
                     .withDescription(
-                            "Stop at the sensor topic's end offsets as they are when the job"
-                                + " starts, then finish (backfills and benchmarks); every window is"
-                                + " flushed and the last transactions committed.");
+                            "Stop at the sensor topic's end offsets as the job's main reads"
+                                    + " them before submitting, then finish (backfills and"
+                                    + " benchmarks); every window is flushed and the last"
+                                    + " transactions committed. Submitted attached, main then moves"
+                                    + " the consumer group to those ends, where the next run starts"
+                                    + " (detached, it logs them). The Kafka consumer's own metrics"
+                                    + " are not registered (the connector's second consumer at the"
+                                    + " end would collide with them);"
+                                    + " fmstream.kafka.properties.register.consumer.metrics=true"
+                                    + " registers them.");
 
     public static final ConfigOption<Integer> MAX_PARALLELISM =
             ConfigOptions.key("fmstream.max-parallelism")

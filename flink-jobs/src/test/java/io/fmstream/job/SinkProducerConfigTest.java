@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 /** The sinks' producer properties: throughput defaults for exactly-once, the user's keys win. */
 class SinkProducerConfigTest {
 
-    private static JobSettings settings(String... extra) {
+    /** Settings from the job's required arguments and {@code extra}. */
+    static JobSettings settings(String... extra) {
         String[] required = {
             "--fmstream.kafka.bootstrap-servers", "kafka:9092", "--fmstream.bundle", "file:///b"
         };

@@ -128,64 +128,41 @@ class DemoIntegrationTest {
         assertThat(log.warnings()).as("WARN and ERROR lines of the demo's log").isEmpty();
     }
 
-    /** This JVM's logging switched to the demo's configuration, WARN and ERROR lines kept. */
+    /** This JVM's logging switched to the demo's configuration, and its lines captured. */
     private static final class DemoLog {
         private final org.apache.logging.log4j.core.LoggerContext context;
         private final java.net.URI before;
-        private final List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
-        private final java.util.concurrent.atomic.AtomicInteger lines =
-                new java.util.concurrent.atomic.AtomicInteger();
+        private final LogCapture capture;
 
         private DemoLog() {
             context =
                     (org.apache.logging.log4j.core.LoggerContext)
                             org.apache.logging.log4j.LogManager.getContext(false);
             before = context.getConfigLocation();
-        }
-
-        static DemoLog capture() {
-            DemoLog log = new DemoLog();
-            log.context.setConfigLocation(
+            context.setConfigLocation(
                     io.fmstream.data.RepositoryLayout.root()
                             .resolve("tools/src/main/resources/log4j2-tools.properties")
                             .toUri());
-            org.apache.logging.log4j.core.appender.AbstractAppender appender =
-                    new org.apache.logging.log4j.core.appender.AbstractAppender(
-                            "demo-log-check",
-                            null,
-                            null,
-                            true,
-                            org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
-                        @Override
-                        public void append(org.apache.logging.log4j.core.LogEvent e) {
-                            log.lines.incrementAndGet();
-                            if (e.getLevel()
-                                    .isMoreSpecificThan(org.apache.logging.log4j.Level.WARN)) {
-                                log.warnings.add(
-                                        e.getLevel()
-                                                + " "
-                                                + e.getLoggerName()
-                                                + " - "
-                                                + e.getMessage().getFormattedMessage());
-                            }
-                        }
-                    };
-            appender.start();
-            // Below every logger's own level, so it sees exactly the lines the demo prints.
-            log.context.getConfiguration().getRootLogger().addAppender(appender, null, null);
-            log.context.updateLoggers();
-            return log;
+            capture = LogCapture.start("demo-log-check");
+        }
+
+        static DemoLog capture() {
+            return new DemoLog();
         }
 
         int lines() {
-            return lines.get();
+            return capture.lines().size();
         }
 
         List<String> warnings() {
-            return warnings;
+            return capture.lines().stream()
+                    .filter(l -> l.atLeast(org.apache.logging.log4j.Level.WARN))
+                    .map(LogCapture.Line::toString)
+                    .toList();
         }
 
         void restore() {
+            capture.close();
             context.setConfigLocation(before);
         }
     }
