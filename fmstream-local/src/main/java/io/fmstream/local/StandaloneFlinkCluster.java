@@ -255,6 +255,25 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
     }
 
     /**
+     * {@code flink run} attached: returns the client's output once the job has finished (a bounded
+     * job) and the program's {@code main} has returned, within {@code timeoutSeconds}.
+     */
+    public String runAttached(Path jobJar, List<String> programArgs, int timeoutSeconds)
+            throws Exception {
+        return cli(
+                timeoutSeconds,
+                concat(
+                        List.of("run", "-m", "localhost:" + restPort),
+                        List.of(jobJar.toString()),
+                        programArgs));
+    }
+
+    /** The client's log (what the program's {@code main} logged in {@code flink run}). */
+    public Path clientLog() {
+        return dir.resolve("log/client.log");
+    }
+
+    /**
      * {@code flink stop --savepointPath <dir> <job>}: stops the job with a savepoint and returns
      * the savepoint's path.
      */

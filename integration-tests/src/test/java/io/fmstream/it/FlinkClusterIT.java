@@ -28,7 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The job jar, unchanged, submitted with {@code flink run} to a standalone Flink cluster of
  * separate JVMs whose classpath holds only Flink: the jar must bring the connector, Kafka client,
- * Avro, ONNX Runtime and fmstream itself, and the job must produce every window.
+ * Avro, ONNX Runtime and fmstream itself, and the job must produce every window. Then the same jar
+ * as a backfill ({@code fmstream.source.bounded}), submitted attached: {@code flink run} returns
+ * once the job has finished, its main having moved the consumer group to the topic's end.
  */
 class FlinkClusterIT {
 
@@ -44,64 +46,101 @@ class FlinkClusterIT {
         String suffix = IntegrationSettings.uniqueSuffix();
         String sensor = "sensor-" + suffix;
         String predictions = "predictions-" + suffix;
+        long t0 =
+                Math.floorDiv(System.currentTimeMillis() * 1000L - 90 * SECOND, 5 * SECOND)
+                        * 5
+                        * SECOND;
+        List<String> expected;
         try (StandaloneFlinkCluster cluster = new StandaloneFlinkCluster(dir)) {
             cluster.start();
             String output =
-                    cluster.submit(
-                            jobJar(),
-                            List.of(
-                                    "--fmstream.kafka.bootstrap-servers",
-                                    KAFKA.bootstrapServers(),
-                                    "--fmstream.bundle",
-                                    RepositoryLayout.fixtureBundle().toUri().toString(),
-                                    "--fmstream.topic.sensor-chunks",
-                                    sensor,
-                                    "--fmstream.topic.embeddings",
-                                    "embeddings-" + suffix,
-                                    "--fmstream.topic.predictions",
-                                    predictions,
-                                    "--fmstream.topic.dead-letters",
-                                    "dead-letters-" + suffix,
-                                    "--fmstream.topics.create",
-                                    "true",
-                                    "--fmstream.topics.partitions",
-                                    "2",
-                                    "--fmstream.transactional-id-prefix",
-                                    "cluster-" + suffix,
-                                    "--fmstream.kafka.group-id",
-                                    "cluster-" + suffix,
-                                    "--fmstream.checkpoint-interval",
-                                    "1 s",
-                                    "--fmstream.transaction-timeout",
-                                    "60 s"));
+                    cluster.submit(jobJar(), args(suffix, "cluster-" + suffix, predictions));
             Matcher id = Pattern.compile("JobID ([0-9a-f]{32})").matcher(output);
             assertThat(id.find()).as("flink run output:\n" + output).isTrue();
             try {
-                long t0 =
-                        Math.floorDiv(System.currentTimeMillis() * 1000L - 90 * SECOND, 5 * SECOND)
-                                * 5
-                                * SECOND;
-                List<String> expected = produceDevices(sensor, t0);
-                List<String> got = new ArrayList<>();
-                RecordCodec<Prediction> codec = RecordCodec.forType(Prediction.class);
-                for (ConsumerRecord<byte[], byte[]> r :
-                        KAFKA.drain(predictions, expected.size(), Duration.ofSeconds(120))) {
-                    Prediction p = codec.decode(r.value());
-                    got.add(
-                            p.getDeviceId()
-                                    + "@"
-                                    + (p.getWindowStartMicros() - t0) / SECOND
-                                    + "/"
-                                    + p.getTask());
-                }
-                assertThat(got)
+                expected = produceDevices(sensor, t0);
+                assertThat(predictions(predictions, t0, expected.size()))
                         .as("predictions; cluster logs in " + cluster.logDir())
                         .doesNotHaveDuplicates()
                         .containsExactlyInAnyOrderElementsOf(expected);
             } finally {
                 cluster.cancel(id.group(1));
             }
+
+            // The same jar as a backfill of the same topic, attached: flink run returns once the
+            // job has finished and its main has moved the new group to the topic's end.
+            String backfillGroup = "backfill-" + suffix;
+            String backfilled = "backfilled-" + suffix;
+            List<String> backfill = new ArrayList<>(args(suffix, backfillGroup, backfilled));
+            backfill.addAll(List.of("--fmstream.source.bounded", "true"));
+            String out = cluster.runAttached(jobJar(), backfill, 180);
+            assertThat(out).as("flink run output").contains("has finished");
+            assertThat(predictions(backfilled, t0, expected.size()))
+                    .as("the backfill's predictions; cluster logs in " + cluster.logDir())
+                    .doesNotHaveDuplicates()
+                    .containsExactlyInAnyOrderElementsOf(expected);
+            long committed = 0;
+            for (var offset :
+                    KAFKA.admin()
+                            .listConsumerGroupOffsets(backfillGroup)
+                            .partitionsToOffsetAndMetadata()
+                            .get()
+                            .values()) {
+                committed += offset.offset();
+            }
+            assertThat(committed)
+                    .as("the backfill group's offsets: past every chunk")
+                    .isEqualTo(DEVICES.length * 32L);
+            assertThat(Files.readString(cluster.clientLog()))
+                    .as("the job's main, in the client's log")
+                    .contains("Bounded run finished: consumer group " + backfillGroup);
         }
+    }
+
+    /** The job's arguments: topics of this run, the given group and predictions topic. */
+    private static List<String> args(String suffix, String group, String predictions) {
+        return List.of(
+                "--fmstream.kafka.bootstrap-servers",
+                KAFKA.bootstrapServers(),
+                "--fmstream.bundle",
+                RepositoryLayout.fixtureBundle().toUri().toString(),
+                "--fmstream.topic.sensor-chunks",
+                "sensor-" + suffix,
+                "--fmstream.topic.embeddings",
+                "embeddings-" + suffix,
+                "--fmstream.topic.predictions",
+                predictions,
+                "--fmstream.topic.dead-letters",
+                "dead-letters-" + suffix,
+                "--fmstream.topics.create",
+                "true",
+                "--fmstream.topics.partitions",
+                "2",
+                "--fmstream.transactional-id-prefix",
+                group,
+                "--fmstream.kafka.group-id",
+                group,
+                "--fmstream.checkpoint-interval",
+                "1 s",
+                "--fmstream.transaction-timeout",
+                "60 s");
+    }
+
+    /** The predictions in {@code topic} as "device@start-seconds/task", from {@code t0}. */
+    private static List<String> predictions(String topic, long t0, int expected) throws Exception {
+        List<String> got = new ArrayList<>();
+        RecordCodec<Prediction> codec = RecordCodec.forType(Prediction.class);
+        for (ConsumerRecord<byte[], byte[]> r :
+                KAFKA.drain(topic, expected, Duration.ofSeconds(120))) {
+            Prediction p = codec.decode(r.value());
+            got.add(
+                    p.getDeviceId()
+                            + "@"
+                            + (p.getWindowStartMicros() - t0) / SECOND
+                            + "/"
+                            + p.getTask());
+        }
+        return got;
     }
 
     /** 32 s of each device: windows starting at 0, 5, ..., 20 s are complete; three heads each. */
