@@ -68,16 +68,6 @@ public final class FmstreamJob {
     private static final Logger LOG = LoggerFactory.getLogger(FmstreamJob.class);
 
     public static final String UID_SOURCE = "sensor-chunks-source";
-
-    /**
-     * The Kafka source's option (KafkaSourceOptions) that puts the consumer's own metrics into
-     * Flink's metric group; off by default in a bounded job (see {@link #kafkaSource}).
-     */
-    static final String REGISTER_CONSUMER_METRICS =
-            org.apache.flink.connector.kafka.source.KafkaSourceOptions
-                    .REGISTER_KAFKA_CONSUMER_METRICS
-                    .key();
-
     public static final String UID_DECODE = "decode-validate";
     public static final String UID_ASSEMBLER = "window-assembler";
     public static final String UID_EMBED = "embed-micro-batch";
@@ -410,6 +400,15 @@ public final class FmstreamJob {
                 settings.topicReplication,
                 settings.kafkaProperties);
     }
+
+    /**
+     * The Kafka source's option (KafkaSourceOptions) that puts the consumer's own metrics into
+     * Flink's metric group; off by default in a bounded job (see {@link #sourceClientProperties}).
+     */
+    static final String REGISTER_CONSUMER_METRICS =
+            org.apache.flink.connector.kafka.source.KafkaSourceOptions
+                    .REGISTER_KAFKA_CONSUMER_METRICS
+                    .key();
 
     /**
      * The source's client properties before fmstream's own settings: the user's pass-through
