@@ -27,9 +27,10 @@ import org.apache.kafka.common.TopicPartition;
  *
  * <p>Why fmstream commits the end itself: Flink's Kafka source commits offsets only as a courtesy
  * to monitoring. At the end of a bounded run the connector opens a new consumer just for the final
- * checkpoint's commit and closes it as the task finishes; in the job's integration test that commit
- * was missing for one of two partitions in one run of three, so the next backfill would have read
- * that partition again and written its windows twice.
+ * checkpoint's commit and closes it as the task finishes; in the job's integration test, without
+ * this class, 2 runs of 11 left one of the two partitions behind its end (never committed, or at an
+ * earlier checkpoint's offset), so the next backfill would have read that part again and written
+ * its windows twice.
  *
  * @param topic the topic read
  * @param offsets each partition's end (exclusive: the offset of the next record to arrive)
