@@ -50,7 +50,6 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.config.TopicConfig;
 import org.slf4j.Logger;
@@ -315,13 +314,11 @@ public final class FmstreamJob {
 
     /** An admin client with the user's pass-through properties (security and the like). */
     private static Admin admin(JobSettings settings) {
-        java.util.Properties props =
-                KafkaClientProperties.into(new java.util.Properties(), settings.kafkaProperties);
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers);
-        props.put(
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
-                (int) TopicReadiness.DEFAULT_TIMEOUT.toMillis());
-        return Admin.create(props);
+        return Admin.create(
+                KafkaClientProperties.forAdmin(
+                        settings.bootstrapServers,
+                        settings.kafkaProperties,
+                        TopicReadiness.DEFAULT_TIMEOUT));
     }
 
     /**

@@ -125,4 +125,23 @@ public final class KafkaClientProperties {
         user.forEach(target::put);
         return target;
     }
+
+    /** An admin client's properties: the user's pass-through properties and the servers. */
+    public static Properties forAdmin(String bootstrapServers, Map<String, String> user) {
+        Properties p = into(new Properties(), user);
+        p.put(
+                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrapServers);
+        return p;
+    }
+
+    /** As above, with every admin call's default timeout. */
+    public static Properties forAdmin(
+            String bootstrapServers, Map<String, String> user, java.time.Duration apiTimeout) {
+        Properties p = forAdmin(bootstrapServers, user);
+        p.put(
+                org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                (int) apiTimeout.toMillis());
+        return p;
+    }
 }

@@ -1,5 +1,6 @@
 package io.fmstream.kafka;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -8,7 +9,6 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -74,11 +74,9 @@ public final class TopicPreflight {
             int createPartitions,
             short replication,
             Map<String, String> clientProperties) {
-        Properties props = KafkaClientProperties.into(new Properties(), clientProperties);
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        props.put(
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
-                (int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
+        Properties props =
+                KafkaClientProperties.forAdmin(
+                        bootstrapServers, clientProperties, Duration.ofSeconds(TIMEOUT_SECONDS));
         try (Admin admin = Admin.create(props)) {
             Map<String, TopicDescription> found = new LinkedHashMap<>();
             List<String> missing = new ArrayList<>();

@@ -73,9 +73,8 @@ public final class KafkaPublisher implements AutoCloseable {
     public static void requireReachable(
             String bootstrapServers, java.util.Map<String, String> clientProperties) {
         Properties p =
-                io.fmstream.kafka.KafkaClientProperties.into(new Properties(), clientProperties);
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+                io.fmstream.kafka.KafkaClientProperties.forAdmin(
+                        bootstrapServers, clientProperties, java.time.Duration.ofSeconds(10));
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         try (Admin admin = Admin.create(p)) {
             admin.describeCluster().clusterId().get(10, TimeUnit.SECONDS);

@@ -20,7 +20,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -279,8 +278,7 @@ public final class ProbeCommand implements Callable<Integer> {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
         Properties adminProps =
-                io.fmstream.kafka.KafkaClientProperties.into(new Properties(), props);
-        adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+                io.fmstream.kafka.KafkaClientProperties.forAdmin(bootstrapServers, props);
         ScheduledExecutorService scanner =
                 Executors.newSingleThreadScheduledExecutor(
                         r -> {
