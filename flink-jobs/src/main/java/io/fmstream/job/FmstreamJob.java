@@ -8,6 +8,8 @@ import io.fmstream.core.records.PredictionRecord;
 import io.fmstream.core.records.SourceRef;
 import io.fmstream.core.records.WindowRecord;
 import io.fmstream.core.window.WindowSpec;
+import io.fmstream.job.functions.AbstractEmbedOperator;
+import io.fmstream.job.functions.ContinuousBatchEmbedOperator;
 import io.fmstream.job.functions.DeadLetters;
 import io.fmstream.job.functions.DecodeValidateFunction;
 import io.fmstream.job.functions.HeadOperator;
@@ -220,16 +222,20 @@ public final class FmstreamJob {
                 settings.encoderInput == FmstreamOptions.EncoderInput.REBALANCE
                         ? windows.rebalance()
                         : windows;
-        return routed.transform(
-                        name,
-                        TypeInformation.of(EmbeddingRecord.class),
-                        new MicroBatchEmbedOperator(
+        AbstractEmbedOperator encoder =
+                settings.batchPolicy == FmstreamOptions.BatchPolicy.CONTINUOUS
+                        ? new ContinuousBatchEmbedOperator(
+                                settings.bundleUri,
+                                manifest.encoder().sha256(),
+                                settings.batchSize,
+                                settings.onnxThreads)
+                        : new MicroBatchEmbedOperator(
                                 settings.bundleUri,
                                 manifest.encoder().sha256(),
                                 settings.batchSize,
                                 settings.batchMaxDelay.toMillis(),
-                                settings.onnxThreads))
-                .uid(uid);
+                                settings.onnxThreads);
+        return routed.transform(name, TypeInformation.of(EmbeddingRecord.class), encoder).uid(uid);
     }
 
     /** One head's operator over {@code embeddings}, with its stable uid. */

@@ -33,6 +33,17 @@ public final class FmstreamOptions {
     }
 
     /** How windows travel from the assembler to the encoder (see {@link #ENCODER_INPUT}). */
+    /** When the encoder cuts a batch; see {@link #BATCH_POLICY}. */
+    public enum BatchPolicy {
+        /** When the batch is full or its oldest window has waited {@link #BATCH_MAX_DELAY}. */
+        DEADLINE,
+        /**
+         * Whenever the encoder is free: a window that finds it idle is encoded at once, the windows
+         * that come while it works form the next batch.
+         */
+        CONTINUOUS
+    }
+
     public enum EncoderInput {
         /**
          * Dealt round-robin over every encoder subtask, whichever subtask assembled them: each
@@ -297,12 +308,29 @@ public final class FmstreamOptions {
                                 + " with the most devices sets the pace. See the README,"
                                 + " \"Real-time capacity\".");
 
+    public static final ConfigOption<BatchPolicy> BATCH_POLICY =
+            ConfigOptions.key("fmstream.batch.policy")
+                    .enumType(BatchPolicy.class)
+                    .defaultValue(BatchPolicy.DEADLINE)
+                    .withDescription(
+                            "When the encoder cuts a batch. DEADLINE: in the task thread, when the"
+                                + " batch is full or its oldest window has waited"
+                                + " fmstream.batch.max-delay (the 0.1 behaviour). CONTINUOUS:"
+                                + " whenever the encoder is free; it runs in a thread of its own, a"
+                                + " window that finds it idle is encoded at once and the windows"
+                                + " that come while it works form the next batch, so batches grow"
+                                + " with the load and no window waits for company. Recommended with"
+                                + " fmstream.window.phase=DEVICE, where it cuts latency without"
+                                + " costing capacity; on the epoch grid the fleet's burst fills the"
+                                + " batches either way. See the README, \"Real-time capacity\".");
+
     public static final ConfigOption<Duration> BATCH_MAX_DELAY =
             ConfigOptions.key("fmstream.batch.max-delay")
                     .durationType()
                     .defaultValue(Duration.ofMillis(50))
                     .withDescription(
-                            "Longest a window waits for its batch to fill (processing time).");
+                            "Longest a window waits for its batch to fill (processing time), with"
+                                    + " fmstream.batch.policy=DEADLINE.");
 
     public static final ConfigOption<Integer> ONNX_THREADS =
             ConfigOptions.key("fmstream.onnx.intra-op-threads")

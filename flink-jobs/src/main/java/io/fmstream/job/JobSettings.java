@@ -46,6 +46,7 @@ public final class JobSettings implements Serializable {
     public final ValidationRules validation;
     public final StreamLimits streamLimits;
     public final int batchSize;
+    public final FmstreamOptions.BatchPolicy batchPolicy;
     public final Duration batchMaxDelay;
     public final FmstreamOptions.EncoderInput encoderInput;
     public final Duration networkBufferTimeout;
@@ -110,6 +111,7 @@ public final class JobSettings implements Serializable {
                         positive(c, FmstreamOptions.STREAM_MAX_PENDING_CHUNKS),
                         c.get(FmstreamOptions.STREAM_CLOCK_TOLERANCE));
         batchSize = positive(c, FmstreamOptions.BATCH_SIZE);
+        batchPolicy = c.get(FmstreamOptions.BATCH_POLICY);
         batchMaxDelay = positiveDuration(c, FmstreamOptions.BATCH_MAX_DELAY);
         encoderInput = c.get(FmstreamOptions.ENCODER_INPUT);
         networkBufferTimeout = positiveDuration(c, FmstreamOptions.NETWORK_BUFFER_TIMEOUT);

@@ -33,6 +33,7 @@ public final class FmstreamMetrics {
     public static final String BATCHES = "fmstream_batches";
     public static final String INFERENCE_SECONDS = "fmstream_inference_seconds";
     public static final String INFERENCE_CPU_SECONDS = "fmstream_inference_cpu_seconds";
+    public static final String ENCODER_WAIT_SECONDS = "fmstream_encoder_wait_seconds";
     public static final String EMBEDDINGS = "fmstream_embeddings";
     public static final String PREDICTIONS = "fmstream_predictions";
     public static final String HEAD_FAILURES = "fmstream_head_failures";
@@ -168,8 +169,10 @@ public final class FmstreamMetrics {
                             BATCHES,
                             List.of(TRIGGER),
                             "embed",
-                            "Encoder calls, by what flushed the batch (size, deadline, watermark,"
-                                    + " checkpoint, end_of_input)."),
+                            "Encoder calls, by what cut the batch: size, deadline and watermark"
+                                    + " (the default deadline policy), encoder_free (continuous"
+                                    + " policy: the encoder was free), checkpoint,"
+                                    + " end_of_input."),
                     new Metric(
                             INFERENCE_SECONDS,
                             Kind.HISTOGRAM,
@@ -189,6 +192,18 @@ public final class FmstreamMetrics {
                                     + " threads, a container's CPU quota). With"
                                     + " fmstream.onnx.intra-op-threads above 1 the pool's threads"
                                     + " do part of the work and are not counted.",
+                            1e-6,
+                            INFERENCE_BUCKETS),
+                    new Metric(
+                            ENCODER_WAIT_SECONDS,
+                            Kind.HISTOGRAM,
+                            List.of(),
+                            "embed",
+                            "Time a window waits in the encoder operator before the call that"
+                                    + " embeds it starts, seconds: for its batch to fill"
+                                    + " (deadline policy) or for the call before it to end"
+                                    + " (continuous policy), and behind a busy encoder. Time"
+                                    + " in network buffers before the operator is not in it.",
                             1e-6,
                             INFERENCE_BUCKETS),
                     counter(EMBEDDINGS, List.of(), "embed", "Window embeddings produced."),

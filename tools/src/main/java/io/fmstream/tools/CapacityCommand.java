@@ -246,9 +246,9 @@ public final class CapacityCommand implements Callable<Integer> {
     private static final String HEADER =
             "| phase | devices | held | lag p50 / p99 / p99.9 (s) | lag slope (s/s) | missing |"
                 + " written p50 / p99 / p99.9 (s) | committed p50 / p99 / p99.9 (s) | cores: job /"
-                + " generator / broker / other / steal | heap after GC / RSS (MB) | checkpoint: MB,"
-                + " KB per device |\n"
-                + "|---|---|---|---|---|---|---|---|---|---|---|\n";
+                + " generator / broker / other / steal | encoder: windows per call, cores | heap"
+                + " after GC / RSS (MB) | checkpoint: MB, KB per device |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
 
     /** One run as a row of the table. */
     private static String row(Map<String, Object> row) {
@@ -256,7 +256,8 @@ public final class CapacityCommand implements Callable<Integer> {
         return String.format(
                 Locale.ROOT,
                 "| %s%s | %d | %s | %s / %s / %s | %+.4f | %d of %d | %s / %s / %s | %s / %s / %s |"
-                        + " %.2f / %.2f / %.2f / %.2f / %.2f | %d / %d | %.1f, %.1f |%n",
+                    + " %.2f / %.2f / %.2f / %.2f / %.2f | %.1f, %.1f, %.2f | %d / %d | %.1f, %.1f"
+                    + " |%n",
                 row.get("phase"),
                 (Boolean) row.get("discarded")
                         ? " (discarded: other processes or steal > 5 %)"
@@ -280,6 +281,9 @@ public final class CapacityCommand implements Callable<Integer> {
                 r.brokerCores(),
                 r.otherCores(),
                 r.stealCores(),
+                r.windowsPerEncoderCall(),
+                r.encoderWaitMeanSeconds() * 1000,
+                r.encoderCores(),
                 r.heapAfterGcBytes() >> 20,
                 r.rssBytes() >> 20,
                 r.checkpointBytes() / 1e6,

@@ -59,12 +59,20 @@ class MicroBatchEmbedOperatorTest {
         for (WindowRecord w : windows) {
             harness.processElement(copy(w), 5L);
         }
+        assertEqualToOneDirectCall(windows, outputs(harness));
+    }
+
+    /** {@code outputs} are what the fixture encoder makes of {@code windows} in one call. */
+    static void assertEqualToOneDirectCall(
+            List<WindowRecord> windows, List<StreamRecord<EmbeddingRecord>> outputs) {
+        assertThat(outputs).hasSameSizeAs(windows);
         try (ModelBundle bundle = ModelBundle.load(FIXTURE_BUNDLE, 1)) {
-            EmbeddingBatch direct = new EmbeddingBatch(3, 1000, bundle.encoder().embeddingDim());
+            EmbeddingBatch direct =
+                    new EmbeddingBatch(windows.size(), 1000, bundle.encoder().embeddingDim());
             windows.forEach(direct::add);
             List<EmbeddingRecord> expected = direct.embed(bundle.encoder());
-            for (int i = 0; i < 3; i++) {
-                float[] got = outputs().get(i).getValue().embedding;
+            for (int i = 0; i < windows.size(); i++) {
+                float[] got = outputs.get(i).getValue().embedding;
                 assertThat(got).hasSize(32);
                 for (int k = 0; k < got.length; k++) {
                     assertThat(got[k]).isCloseTo(expected.get(i).embedding[k], within(1e-6f));
@@ -159,15 +167,21 @@ class MicroBatchEmbedOperatorTest {
         harness.open();
     }
 
-    private static String fixtureEncoderSha256() throws Exception {
+    static String fixtureEncoderSha256() throws Exception {
         return BundleManifest.parse(
                         Files.readAllBytes(FIXTURE_BUNDLE.resolve(BundleManifest.FILE_NAME)))
                 .encoder()
                 .sha256();
     }
 
-    @SuppressWarnings("unchecked")
     private List<StreamRecord<EmbeddingRecord>> outputs() {
+        return outputs(harness);
+    }
+
+    /** The records among a harness's outputs (watermarks left out). */
+    @SuppressWarnings("unchecked")
+    static List<StreamRecord<EmbeddingRecord>> outputs(
+            OneInputStreamOperatorTestHarness<WindowRecord, EmbeddingRecord> harness) {
         List<StreamRecord<EmbeddingRecord>> result = new ArrayList<>();
         for (Object o : harness.getOutput()) {
             if (o instanceof StreamRecord) {
@@ -177,7 +191,7 @@ class MicroBatchEmbedOperatorTest {
         return result;
     }
 
-    private static WindowRecord window(String device, int seed) {
+    static WindowRecord window(String device, int seed) {
         Random random = new Random(seed);
         float[] samples = new float[1000];
         for (int i = 0; i < samples.length; i++) {
@@ -190,7 +204,7 @@ class MicroBatchEmbedOperatorTest {
                 device, seed * 5_000_000L, seed * 5_000_000L + 10_000_000L, samples, 0f, 0L, 0L);
     }
 
-    private static WindowRecord copy(WindowRecord w) {
+    static WindowRecord copy(WindowRecord w) {
         return new WindowRecord(
                 w.deviceId,
                 w.windowStartMicros,

@@ -68,7 +68,12 @@ public final class CapacityRun implements AutoCloseable {
     /** Devices' sample rate and chunk length. */
     public static final int RATE_HZ = 250;
 
-    /** One run at one fleet size. Times in seconds, CPU in cores (core-seconds per second). */
+    /**
+     * One run at one fleet size. Times in seconds, CPU in cores (core-seconds per second). The
+     * encoder's figures come from its own metrics over the measured span: windows per call, the
+     * mean wait of a window before its call ({@code fmstream_encoder_wait_seconds}) and the CPU of
+     * the threads that ran the calls ({@code fmstream_inference_cpu_seconds}).
+     */
     public record Result(
             int devices,
             double measuredSeconds,
@@ -92,7 +97,10 @@ public final class CapacityRun implements AutoCloseable {
             double stealCores,
             long heapAfterGcBytes,
             long rssBytes,
-            long checkpointBytes) {
+            long checkpointBytes,
+            double windowsPerEncoderCall,
+            double encoderWaitMeanSeconds,
+            double encoderCores) {
 
         /**
          * Held: lag p99 at most {@code maxLagP99} seconds, not growing (slope at most {@code
@@ -260,8 +268,12 @@ public final class CapacityRun implements AutoCloseable {
         long broker0 = KafkaRun.processCpuTicks(kafka.node(1).pid());
         long[] machine0 = KafkaRun.machineTicks();
         long chunks0 = generator.sent.get();
+        EncoderTimeReporter.Totals encoder0 = EncoderTimeReporter.totals();
         long t0 = System.nanoTime();
         generator.join();
+        EncoderTimeReporter.Totals encoder1 = EncoderTimeReporter.totals();
+        // The encoder's batches, waits and CPU over the measured span, from its own metrics.
+        long encoded = encoder1.encodedWindows() - encoder0.encodedWindows();
         double seconds = (System.nanoTime() - t0) / 1e9;
         long chunks = generator.sent.get() - chunks0;
         long[] machine1 = KafkaRun.machineTicks();
@@ -336,7 +348,10 @@ public final class CapacityRun implements AutoCloseable {
                 steal / seconds,
                 heap,
                 rss,
-                checkpointBytes);
+                checkpointBytes,
+                (double) encoded / Math.max(1, encoder1.calls() - encoder0.calls()),
+                (encoder1.waitSeconds() - encoder0.waitSeconds()) / Math.max(1, encoded),
+                (encoder1.cpuSeconds() - encoder0.cpuSeconds()) / seconds);
     }
 
     /**

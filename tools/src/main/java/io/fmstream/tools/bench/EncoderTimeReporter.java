@@ -31,6 +31,12 @@ public final class EncoderTimeReporter implements MetricReporter {
     /** The heads' windows-per-call histograms, likewise. */
     private static final Set<BucketHistogram> HEAD_HISTOGRAMS = ConcurrentHashMap.newKeySet();
 
+    /** The encoders' windows-per-call histograms ({@link FmstreamMetrics#BATCH_WINDOWS}). */
+    private static final Set<BucketHistogram> BATCH_HISTOGRAMS = ConcurrentHashMap.newKeySet();
+
+    /** Their windows' waits before their calls ({@link FmstreamMetrics#ENCODER_WAIT_SECONDS}). */
+    private static final Set<BucketHistogram> WAIT_HISTOGRAMS = ConcurrentHashMap.newKeySet();
+
     /** Adds this reporter to a cluster's configuration. */
     static void install(Configuration conf) {
         conf.setString("metrics.reporter.bench-encoder.factory.class", Factory.class.getName());
@@ -41,6 +47,8 @@ public final class EncoderTimeReporter implements MetricReporter {
         HISTOGRAMS.clear();
         CPU_HISTOGRAMS.clear();
         HEAD_HISTOGRAMS.clear();
+        BATCH_HISTOGRAMS.clear();
+        WAIT_HISTOGRAMS.clear();
     }
 
     /**
@@ -64,14 +72,30 @@ public final class EncoderTimeReporter implements MetricReporter {
             headCalls += h.getCount();
             headWindows += h.sum();
         }
+        double encoded = 0;
+        for (BucketHistogram h : BATCH_HISTOGRAMS) {
+            encoded += h.sum();
+        }
+        double waitSeconds = 0;
+        for (BucketHistogram h : WAIT_HISTOGRAMS) {
+            waitSeconds += h.sum();
+        }
         return new Totals(
-                seconds, cpuSeconds, calls, HISTOGRAMS.size(), headCalls, Math.round(headWindows));
+                seconds,
+                cpuSeconds,
+                calls,
+                HISTOGRAMS.size(),
+                headCalls,
+                Math.round(headWindows),
+                Math.round(encoded),
+                waitSeconds);
     }
 
     /**
      * What {@link #totals} read: seconds inside encoder calls (wall time) and the calling threads'
      * CPU seconds in them, the calls, the operators; the head calls of all tasks and the window
-     * predictions they made.
+     * predictions they made; the windows the encoder calls took, and the seconds those windows
+     * waited before their calls.
      */
     public record Totals(
             double seconds,
@@ -79,7 +103,9 @@ public final class EncoderTimeReporter implements MetricReporter {
             long calls,
             int operators,
             long headCalls,
-            long headWindows) {}
+            long headWindows,
+            long encodedWindows,
+            double waitSeconds) {}
 
     @Override
     public void open(MetricConfig config) {}
@@ -99,6 +125,13 @@ public final class EncoderTimeReporter implements MetricReporter {
         if (FmstreamMetrics.HEAD_BATCH_WINDOWS.equals(name)
                 && metric instanceof BucketHistogram h) {
             HEAD_HISTOGRAMS.add(h);
+        }
+        if (FmstreamMetrics.BATCH_WINDOWS.equals(name) && metric instanceof BucketHistogram h) {
+            BATCH_HISTOGRAMS.add(h);
+        }
+        if (FmstreamMetrics.ENCODER_WAIT_SECONDS.equals(name)
+                && metric instanceof BucketHistogram h) {
+            WAIT_HISTOGRAMS.add(h);
         }
     }
 

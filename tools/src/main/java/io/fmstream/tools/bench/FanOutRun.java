@@ -59,7 +59,7 @@ public final class FanOutRun {
                     wallSeconds,
                     seconds,
                     Double.NaN,
-                    new EncoderTimeReporter.Totals(Double.NaN, Double.NaN, 0, 0, 0, 0),
+                    new EncoderTimeReporter.Totals(Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0),
                     seconds,
                     windows,
                     Double.NaN,
