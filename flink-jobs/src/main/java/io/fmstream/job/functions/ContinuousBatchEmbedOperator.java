@@ -67,6 +67,14 @@ public class ContinuousBatchEmbedOperator extends AbstractEmbedOperator {
 
         Trigger trigger;
 
+        /**
+         * How many windows the batch held when it went to the encoder thread. The task thread reads
+         * this, never {@code batch.size()}, once the slot is in flight: the encoder empties the
+         * batch as it finishes, so a watermark placed by the batch's size could go out before the
+         * embeddings it follows.
+         */
+        int sent;
+
         Slot(EmbeddingBatch batch, int size) {
             this.batch = batch;
             this.timestamps = new long[size];
@@ -144,7 +152,7 @@ public class ContinuousBatchEmbedOperator extends AbstractEmbedOperator {
             filling.watermarkPosition = filling.batch.size();
         } else if (inFlight != null) {
             inFlight.watermark = mark;
-            inFlight.watermarkPosition = inFlight.batch.size();
+            inFlight.watermarkPosition = inFlight.sent;
         } else {
             super.processWatermark(mark);
         }
@@ -179,7 +187,8 @@ public class ContinuousBatchEmbedOperator extends AbstractEmbedOperator {
     /** Hands the filling batch to the encoder thread. Only when nothing is in flight. */
     private void start(Trigger trigger) {
         Slot slot = filling;
-        slot.trigger = slot.batch.size() == batchSize ? Trigger.SIZE : trigger;
+        slot.sent = slot.batch.size();
+        slot.trigger = slot.sent == batchSize ? Trigger.SIZE : trigger;
         inFlight = slot;
         filling = spare;
         spare = null;
@@ -192,9 +201,7 @@ public class ContinuousBatchEmbedOperator extends AbstractEmbedOperator {
                         post(
                                 () -> {
                                     throw new IllegalStateException(
-                                            "encoder call over "
-                                                    + slot.batch.size()
-                                                    + " window(s) failed",
+                                            "encoder call over " + slot.sent + " window(s) failed",
                                             failure);
                                 });
                         return;

@@ -135,6 +135,23 @@ class ContinuousBatchEmbedOperatorTest {
     }
 
     @Test
+    void aWatermarkThatComesAfterTheCallEndedButBeforeItsEmbeddingsLeftStillFollowsThem()
+            throws Exception {
+        open(64);
+        harness.processElement(window("a", 1), 20L);
+        // The encoder thread has finished "a" (its batch is empty again) and posted the mail that
+        // hands the embedding back; the task thread has not run it yet.
+        awaitMail();
+        harness.processWatermark(new Watermark(21L));
+        harness.processElement(window("b", 2), 22L);
+        runMailsUntil(() -> harness.getOutput().size() == 3);
+        List<Object> all = new ArrayList<>(harness.getOutput());
+        assertThat(((StreamRecord<?>) all.get(0)).getTimestamp()).isEqualTo(20L);
+        assertThat(all.get(1)).isEqualTo(new Watermark(21L));
+        assertThat(((StreamRecord<?>) all.get(2)).getTimestamp()).isEqualTo(22L);
+    }
+
+    @Test
     void emitsEverythingHeldBeforeTheCheckpointBarrierSoNothingEscapesACheckpoint()
             throws Exception {
         open(64);
@@ -200,6 +217,15 @@ class ContinuousBatchEmbedOperatorTest {
             }
         }
         return ran;
+    }
+
+    /** Waits, running nothing, until the encoder thread has posted a mail (its call ended). */
+    private void awaitMail() throws InterruptedException {
+        long end = System.nanoTime() + WAIT.toNanos();
+        while (mailsLeft() == 0) {
+            assertThat(System.nanoTime()).as("waited %s for the encoder", WAIT).isLessThan(end);
+            Thread.sleep(1);
+        }
     }
 
     private int mailsLeft() {
