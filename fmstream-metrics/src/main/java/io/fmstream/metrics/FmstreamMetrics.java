@@ -171,8 +171,8 @@ public final class FmstreamMetrics {
                             "embed",
                             "Encoder calls, by what cut the batch: size, deadline and watermark"
                                     + " (the default deadline policy), encoder_free (continuous"
-                                    + " policy: the encoder was free), checkpoint,"
-                                    + " end_of_input."),
+                                    + " policy: the encoder was free), idle (the input went"
+                                    + " idle), checkpoint, end_of_input."),
                     new Metric(
                             INFERENCE_SECONDS,
                             Kind.HISTOGRAM,

@@ -36,6 +36,11 @@ public abstract class AbstractEmbedOperator extends AbstractStreamOperator<Embed
         DEADLINE,
         /** A watermark was to be forwarded (deadline policy). */
         WATERMARK,
+        /**
+         * The input went idle: what is held goes out before the idle status, since a watermark
+         * emitted after it would be dropped and windows would follow it.
+         */
+        IDLE,
         /** A checkpoint barrier was to be forwarded. */
         CHECKPOINT,
         /** The input ended. */

@@ -10,6 +10,7 @@ import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,11 +36,11 @@ import org.slf4j.LoggerFactory;
  * task's mailbox (at this operator's priority, so the heads' own mails, chained behind it, still
  * come after the whole batch and score it in one call). Embeddings leave in the order their windows
  * came, each with its window's timestamp. A watermark waits behind the windows that came before it,
- * then follows their embeddings, so no window falls behind a watermark it preceded. Before a
- * checkpoint barrier ({@link #prepareSnapshotPreBarrier}) and at the end of input the task thread
- * waits for the encoder and emits everything it holds, so the buffers are empty at every barrier
- * and the operator has no state. A failing encoder call fails the task, as it would in the task
- * thread.
+ * then follows their embeddings, so no window falls behind a watermark it preceded; an idle status
+ * waits until everything before it is out. Before a checkpoint barrier ({@link
+ * #prepareSnapshotPreBarrier}) and at the end of input the task thread waits for the encoder and
+ * emits everything it holds, so the buffers are empty at every barrier and the operator has no
+ * state. A failing encoder call fails the task, as it would in the task thread.
  */
 public class ContinuousBatchEmbedOperator extends AbstractEmbedOperator {
     private static final long serialVersionUID = 1L;
@@ -156,6 +157,18 @@ public class ContinuousBatchEmbedOperator extends AbstractEmbedOperator {
         } else {
             super.processWatermark(mark);
         }
+    }
+
+    @Override
+    public void processWatermarkStatus(WatermarkStatus status) throws Exception {
+        // Flink's outputs drop a watermark emitted while the announced status is idle: one held
+        // here behind a batch would be lost, and the batch's embeddings would follow the status.
+        // An input goes idle rarely (a partition falls silent), so waiting for the encoder is
+        // cheap.
+        if (status.isIdle()) {
+            drain(Trigger.IDLE);
+        }
+        super.processWatermarkStatus(status);
     }
 
     @Override

@@ -19,6 +19,7 @@ import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -175,6 +176,16 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
     public void processWatermark(Watermark mark) throws Exception {
         flush();
         super.processWatermark(mark);
+    }
+
+    @Override
+    public void processWatermarkStatus(WatermarkStatus status) throws Exception {
+        // Predictions of embeddings that came before the input went idle go out before the idle
+        // status, as they would from a head that held nothing.
+        if (status.isIdle()) {
+            flush();
+        }
+        super.processWatermarkStatus(status);
     }
 
     @Override

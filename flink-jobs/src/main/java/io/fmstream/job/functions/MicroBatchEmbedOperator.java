@@ -4,6 +4,7 @@ import io.fmstream.core.batch.EmbeddingBatch;
 import io.fmstream.core.records.WindowRecord;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 
 /**
  * Embeds windows from many devices with one encoder call per micro-batch, cut on a deadline ({@code
@@ -84,6 +85,16 @@ public class MicroBatchEmbedOperator extends AbstractEmbedOperator {
     public void processWatermark(Watermark mark) throws Exception {
         flush(Trigger.WATERMARK);
         super.processWatermark(mark);
+    }
+
+    @Override
+    public void processWatermarkStatus(WatermarkStatus status) throws Exception {
+        // Keep the stream's order: windows that came before the input went idle go out before the
+        // idle status, not onto an output downstream already leaves out of its watermark.
+        if (status.isIdle()) {
+            flush(Trigger.IDLE);
+        }
+        super.processWatermarkStatus(status);
     }
 
     @Override

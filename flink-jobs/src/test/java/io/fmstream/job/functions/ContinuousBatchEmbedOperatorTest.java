@@ -2,6 +2,7 @@ package io.fmstream.job.functions;
 
 import static io.fmstream.job.functions.MicroBatchEmbedOperatorTest.FIXTURE_BUNDLE;
 import static io.fmstream.job.functions.MicroBatchEmbedOperatorTest.assertEqualToOneDirectCall;
+import static io.fmstream.job.functions.MicroBatchEmbedOperatorTest.assertOutputIs;
 import static io.fmstream.job.functions.MicroBatchEmbedOperatorTest.copy;
 import static io.fmstream.job.functions.MicroBatchEmbedOperatorTest.fixtureEncoderSha256;
 import static io.fmstream.job.functions.MicroBatchEmbedOperatorTest.window;
@@ -18,6 +19,7 @@ import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -149,6 +151,31 @@ class ContinuousBatchEmbedOperatorTest {
         assertThat(((StreamRecord<?>) all.get(0)).getTimestamp()).isEqualTo(20L);
         assertThat(all.get(1)).isEqualTo(new Watermark(21L));
         assertThat(((StreamRecord<?>) all.get(2)).getTimestamp()).isEqualTo(22L);
+    }
+
+    @Test
+    void anIdleStatusWaitsUntilTheWindowsAndTheWatermarkThatCameBeforeItAreOut() throws Exception {
+        open(64);
+        harness.processElement(window("a", 1), 20L); // in flight
+        harness.processElement(window("b", 2), 21L); // waiting
+        harness.processWatermark(new Watermark(22L)); // held behind b
+        // Flink's output drops a watermark emitted after an idle status, so it must go first.
+        harness.processWatermarkStatus(WatermarkStatus.IDLE);
+        assertOutputIs(harness.getOutput(), 20L, 21L, new Watermark(22L), WatermarkStatus.IDLE);
+        assertThat(mailsLeft()).isZero();
+
+        // Active again: forwarded at once, and windows are encoded as before.
+        harness.processWatermarkStatus(WatermarkStatus.ACTIVE);
+        harness.processElement(window("c", 3), 23L);
+        runMailsUntil(() -> outputs().size() == 3);
+        assertOutputIs(
+                harness.getOutput(),
+                20L,
+                21L,
+                new Watermark(22L),
+                WatermarkStatus.IDLE,
+                WatermarkStatus.ACTIVE,
+                23L);
     }
 
     @Test

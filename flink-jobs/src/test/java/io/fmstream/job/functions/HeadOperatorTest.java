@@ -17,6 +17,7 @@ import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -96,6 +97,16 @@ class HeadOperatorTest {
         assertThat(all.get(0)).isInstanceOf(StreamRecord.class);
         assertThat(all.get(1)).isInstanceOf(StreamRecord.class);
         assertThat(all.get(2)).isEqualTo(new Watermark(30L));
+    }
+
+    @Test
+    void flushesBeforeForwardingAnIdleStatus() throws Exception {
+        open(64);
+        harness.processElement(embedding("a", 1), 20L);
+        harness.processElement(embedding("b", 2), 21L);
+        harness.processWatermarkStatus(WatermarkStatus.IDLE);
+        MicroBatchEmbedOperatorTest.assertOutputIs(
+                harness.getOutput(), 20L, 21L, WatermarkStatus.IDLE);
     }
 
     @Test

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Random;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -119,6 +120,35 @@ class MicroBatchEmbedOperatorTest {
         assertThat(all.get(0)).isInstanceOf(StreamRecord.class);
         assertThat(all.get(1)).isInstanceOf(StreamRecord.class);
         assertThat(all.get(2)).isEqualTo(new Watermark(30L));
+    }
+
+    @Test
+    void flushesBeforeForwardingAnIdleStatusAndForwardsAnActiveOneAsItIs() throws Exception {
+        open(64);
+        harness.processElement(window("a", 1), 20L);
+        harness.processElement(window("b", 2), 21L);
+        harness.processWatermarkStatus(WatermarkStatus.IDLE);
+        assertOutputIs(harness.getOutput(), 20L, 21L, WatermarkStatus.IDLE);
+        harness.processWatermarkStatus(WatermarkStatus.ACTIVE);
+        harness.processElement(window("c", 3), 22L);
+        assertOutputIs(harness.getOutput(), 20L, 21L, WatermarkStatus.IDLE, WatermarkStatus.ACTIVE);
+    }
+
+    /**
+     * Asserts a harness's whole output in order: a {@code Long} stands for a record with that
+     * timestamp, anything else (a watermark, a status) for an element equal to it.
+     */
+    static void assertOutputIs(java.util.Collection<Object> output, Object... expected) {
+        List<Object> all = new ArrayList<>(output);
+        assertThat(all).hasSize(expected.length);
+        for (int i = 0; i < expected.length; i++) {
+            if (expected[i] instanceof Long ts) {
+                assertThat(all.get(i)).as("element %d", i).isInstanceOf(StreamRecord.class);
+                assertThat(((StreamRecord<?>) all.get(i)).getTimestamp()).isEqualTo(ts);
+            } else {
+                assertThat(all.get(i)).as("element %d", i).isEqualTo(expected[i]);
+            }
+        }
     }
 
     @Test
