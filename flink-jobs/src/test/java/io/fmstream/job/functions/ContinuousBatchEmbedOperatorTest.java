@@ -147,10 +147,7 @@ class ContinuousBatchEmbedOperatorTest {
         harness.processWatermark(new Watermark(21L));
         harness.processElement(window("b", 2), 22L);
         runMailsUntil(() -> harness.getOutput().size() == 3);
-        List<Object> all = new ArrayList<>(harness.getOutput());
-        assertThat(((StreamRecord<?>) all.get(0)).getTimestamp()).isEqualTo(20L);
-        assertThat(all.get(1)).isEqualTo(new Watermark(21L));
-        assertThat(((StreamRecord<?>) all.get(2)).getTimestamp()).isEqualTo(22L);
+        assertOutputIs(harness.getOutput(), 20L, new Watermark(21L), 22L);
     }
 
     @Test
