@@ -16,6 +16,7 @@ import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 
 /**
  * What the two batching policies' encoder operators share: the bundle, one encoder call with its
@@ -194,6 +195,37 @@ public abstract class AbstractEmbedOperator extends AbstractStreamOperator<Embed
     /** A record's timestamp as {@link #emit} takes it. */
     protected static long timestampOf(StreamRecord<?> element) {
         return element.hasTimestamp() ? element.getTimestamp() : Long.MIN_VALUE;
+    }
+
+    /**
+     * Encodes and emits every window the operator holds, with anything held behind them (a
+     * watermark), before the task thread goes on; {@code trigger} labels the calls it makes. Task
+     * thread only.
+     */
+    protected abstract void emitHeld(Trigger trigger) throws Exception;
+
+    @Override
+    public void processWatermarkStatus(WatermarkStatus status) throws Exception {
+        // Keep the stream's order: Flink's outputs drop a watermark emitted while the announced
+        // status is idle, and windows emitted after the status would go onto an output downstream
+        // already leaves out of its watermark. An input goes idle rarely (a partition falls
+        // silent), so emitting what is held then costs nothing measurable.
+        if (status.isIdle()) {
+            emitHeld(Trigger.IDLE);
+        }
+        super.processWatermarkStatus(status);
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        // Records emitted after the barrier would escape the checkpoint: the operator has no state.
+        emitHeld(Trigger.CHECKPOINT);
+        super.prepareSnapshotPreBarrier(checkpointId);
+    }
+
+    @Override
+    public void endInput() throws Exception {
+        emitHeld(Trigger.END_OF_INPUT);
     }
 
     /** This thread's CPU time, ns, or -1 where the JVM cannot tell (the histogram stays empty). */

@@ -10,7 +10,6 @@ import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -95,7 +94,7 @@ public class ContinuousBatchEmbedOperator extends AbstractEmbedOperator {
     /** The slot neither filling nor in flight, or null while one is in flight. */
     private transient Slot spare;
 
-    /** The trigger a drain gives the batches it starts, or null outside a drain. */
+    /** The trigger {@link #emitHeld} gives the batches it starts, or null outside it. */
     private transient Trigger draining;
 
     /**
@@ -160,24 +159,6 @@ public class ContinuousBatchEmbedOperator extends AbstractEmbedOperator {
     }
 
     @Override
-    public void processWatermarkStatus(WatermarkStatus status) throws Exception {
-        // Flink's outputs drop a watermark emitted while the announced status is idle: one held
-        // here behind a batch would be lost, and the batch's embeddings would follow the status.
-        // An input goes idle rarely (a partition falls silent), so waiting for the encoder is
-        // cheap.
-        if (status.isIdle()) {
-            drain(Trigger.IDLE);
-        }
-        super.processWatermarkStatus(status);
-    }
-
-    @Override
-    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
-        drain(Trigger.CHECKPOINT);
-        super.prepareSnapshotPreBarrier(checkpointId);
-    }
-
-    @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         if (inFlight != null || !filling.batch.isEmpty()) {
             // Records emitted now would follow the barrier: fail the checkpoint, lose nothing.
@@ -187,13 +168,8 @@ public class ContinuousBatchEmbedOperator extends AbstractEmbedOperator {
     }
 
     @Override
-    public void endInput() throws Exception {
-        drain(Trigger.END_OF_INPUT);
-    }
-
-    @Override
     public void finish() throws Exception {
-        drain(Trigger.END_OF_INPUT);
+        emitHeld(Trigger.END_OF_INPUT);
         super.finish();
     }
 
@@ -261,8 +237,9 @@ public class ContinuousBatchEmbedOperator extends AbstractEmbedOperator {
         }
     }
 
-    /** Encodes and emits everything held, with any watermark held behind it. */
-    private void drain(Trigger trigger) throws InterruptedException {
+    /** Waits for the encoder until everything held is out, with any watermark held behind it. */
+    @Override
+    protected void emitHeld(Trigger trigger) throws InterruptedException {
         draining = trigger;
         try {
             while (inFlight != null || !filling.batch.isEmpty()) {

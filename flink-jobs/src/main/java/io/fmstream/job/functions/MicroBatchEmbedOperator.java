@@ -4,7 +4,6 @@ import io.fmstream.core.batch.EmbeddingBatch;
 import io.fmstream.core.records.WindowRecord;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 
 /**
  * Embeds windows from many devices with one encoder call per micro-batch, cut on a deadline ({@code
@@ -70,45 +69,25 @@ public class MicroBatchEmbedOperator extends AbstractEmbedOperator {
                                 // A timer from a batch that was already flushed by another trigger
                                 // is stale.
                                 if (generation == batchGeneration && !batch.isEmpty()) {
-                                    flush(Trigger.DEADLINE);
+                                    emitHeld(Trigger.DEADLINE);
                                 }
                             });
         }
         timestamps[batch.size()] = timestampOf(element);
         arrivals[batch.size()] = System.nanoTime();
         if (batch.add(element.getValue())) {
-            flush(Trigger.SIZE);
+            emitHeld(Trigger.SIZE);
         }
     }
 
     @Override
     public void processWatermark(Watermark mark) throws Exception {
-        flush(Trigger.WATERMARK);
+        emitHeld(Trigger.WATERMARK);
         super.processWatermark(mark);
     }
 
     @Override
-    public void processWatermarkStatus(WatermarkStatus status) throws Exception {
-        // Keep the stream's order: windows that came before the input went idle go out before the
-        // idle status, not onto an output downstream already leaves out of its watermark.
-        if (status.isIdle()) {
-            flush(Trigger.IDLE);
-        }
-        super.processWatermarkStatus(status);
-    }
-
-    @Override
-    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
-        flush(Trigger.CHECKPOINT);
-        super.prepareSnapshotPreBarrier(checkpointId);
-    }
-
-    @Override
-    public void endInput() {
-        flush(Trigger.END_OF_INPUT);
-    }
-
-    private void flush(Trigger trigger) {
+    protected void emitHeld(Trigger trigger) {
         if (batch.isEmpty()) {
             return;
         }
