@@ -23,7 +23,7 @@ import io.fmstream.job.io.FlinkBundleFiles;
 import io.fmstream.job.io.PredictionSerializer;
 import io.fmstream.job.io.QuietCloseKafkaSink;
 import io.fmstream.job.io.SourceRecordDeserializer;
-import io.fmstream.job.types.WindowRecordTypeInfo;
+import io.fmstream.job.types.RecordTypeInfo;
 import io.fmstream.kafka.BoundedEnd;
 import io.fmstream.kafka.KafkaClientProperties;
 import io.fmstream.kafka.TopicPreflight;
@@ -145,7 +145,7 @@ public final class FmstreamJob {
                                         spec,
                                         settings.streamLimits,
                                         settings.deviceIdleTimeout.toMillis()),
-                                WindowRecordTypeInfo.INSTANCE)
+                                RecordTypeInfo.WINDOW)
                         .uid(UID_ASSEMBLER)
                         .name("Assemble device windows");
         return new Assembled(chunks, windows);
@@ -192,7 +192,7 @@ public final class FmstreamJob {
                         .process(
                                 new RecordingPredictionFunction(
                                         labels, settings.deviceIdleTimeout.toMillis()),
-                                TypeInformation.of(PredictionRecord.class))
+                                RecordTypeInfo.PREDICTION)
                         .uid(UID_RECORDING_PREDICTIONS)
                         .name("Recording-level predictions");
         return new Outputs(
@@ -235,7 +235,7 @@ public final class FmstreamJob {
                                 settings.batchSize,
                                 settings.batchMaxDelay.toMillis(),
                                 settings.onnxThreads);
-        return routed.transform(name, TypeInformation.of(EmbeddingRecord.class), encoder).uid(uid);
+        return routed.transform(name, RecordTypeInfo.EMBEDDING, encoder).uid(uid);
     }
 
     /** One head's operator over {@code embeddings}, with its stable uid. */
@@ -247,7 +247,7 @@ public final class FmstreamJob {
         return embeddings
                 .transform(
                         "Head " + head.task(),
-                        TypeInformation.of(PredictionRecord.class),
+                        RecordTypeInfo.PREDICTION,
                         new HeadOperator(
                                 settings.bundleUri,
                                 manifest.encoder().sha256(),

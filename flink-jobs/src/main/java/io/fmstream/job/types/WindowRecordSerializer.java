@@ -2,11 +2,8 @@ package io.fmstream.job.types;
 
 import io.fmstream.core.records.WindowRecord;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
-import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 import org.apache.flink.types.StringValue;
@@ -28,18 +25,13 @@ import org.apache.flink.types.StringValue;
  * barrier), so the format only has to agree within one job version; the snapshot names it all the
  * same.
  */
-public final class WindowRecordSerializer extends TypeSerializerSingleton<WindowRecord> {
+public final class WindowRecordSerializer extends RecordSerializer<WindowRecord> {
 
     private static final long serialVersionUID = 1L;
 
     public static final WindowRecordSerializer INSTANCE = new WindowRecordSerializer();
 
     private WindowRecordSerializer() {}
-
-    @Override
-    public boolean isImmutableType() {
-        return false;
-    }
 
     @Override
     public WindowRecord createInstance() {
@@ -52,20 +44,10 @@ public final class WindowRecordSerializer extends TypeSerializerSingleton<Window
                 from.deviceId,
                 from.windowStartMicros,
                 from.windowEndMicros,
-                from.samples == null ? null : from.samples.clone(),
+                FloatBlocks.clone(from.samples),
                 from.missingFraction,
                 from.newestAppendTimeMillis,
                 from.recordingStartMicros);
-    }
-
-    @Override
-    public WindowRecord copy(WindowRecord from, WindowRecord reuse) {
-        return copy(from);
-    }
-
-    @Override
-    public int getLength() {
-        return -1;
     }
 
     @Override
@@ -73,18 +55,7 @@ public final class WindowRecordSerializer extends TypeSerializerSingleton<Window
         StringValue.writeString(record.deviceId, target);
         target.writeLong(record.windowStartMicros);
         target.writeLong(record.windowEndMicros);
-        float[] samples = record.samples;
-        if (samples == null) {
-            target.writeInt(-1);
-        } else {
-            target.writeInt(samples.length);
-            // A fresh buffer per record: the serializer stays stateless (one instance serves
-            // every thread), and 4 KB from the thread's allocation buffer costs less than the
-            // element-wise writes it replaces.
-            byte[] bytes = new byte[samples.length * Float.BYTES];
-            ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(samples);
-            target.write(bytes);
-        }
+        FloatBlocks.write(record.samples, target);
         target.writeFloat(record.missingFraction);
         target.writeLong(record.newestAppendTimeMillis);
         target.writeLong(record.recordingStartMicros);
@@ -96,15 +67,7 @@ public final class WindowRecordSerializer extends TypeSerializerSingleton<Window
         r.deviceId = StringValue.readString(source);
         r.windowStartMicros = source.readLong();
         r.windowEndMicros = source.readLong();
-        int n = source.readInt();
-        if (n >= 0) {
-            byte[] bytes = new byte[n * Float.BYTES];
-            source.readFully(bytes);
-            r.samples = new float[n];
-            ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(r.samples);
-        } else if (n != -1) {
-            throw new IOException("corrupt window record: sample count " + n);
-        }
+        r.samples = FloatBlocks.read(source, "window record");
         r.missingFraction = source.readFloat();
         r.newestAppendTimeMillis = source.readLong();
         r.recordingStartMicros = source.readLong();
@@ -112,19 +75,10 @@ public final class WindowRecordSerializer extends TypeSerializerSingleton<Window
     }
 
     @Override
-    public WindowRecord deserialize(WindowRecord reuse, DataInputView source) throws IOException {
-        return deserialize(source);
-    }
-
-    @Override
     public void copy(DataInputView source, DataOutputView target) throws IOException {
         StringValue.copyString(source, target);
         target.write(source, 2 * Long.BYTES);
-        int n = source.readInt();
-        target.writeInt(n);
-        if (n > 0) {
-            target.write(source, n * Float.BYTES);
-        }
+        FloatBlocks.copy(source, target);
         target.write(source, Float.BYTES + 2 * Long.BYTES);
     }
 

@@ -5,63 +5,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fmstream.core.records.WindowRecord;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeutils.SerializerTestBase;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
-import org.apache.flink.testutils.DeeplyEqualsChecker;
 import org.junit.jupiter.api.Test;
 
 /**
- * Flink's own serializer contract (round trips alone and in sequence, copies, snapshot and restore,
- * duplicate) over windows with missing samples, an empty and a null sample array; and the bytes
- * against the POJO serializer's, which the job used before.
+ * The serializer contract ({@link RecordSerializerTestBase}) over windows with missing samples, an
+ * empty and a null sample array; and the bytes against the POJO serializer's, which the job used
+ * before.
  */
-class WindowRecordSerializerTest extends SerializerTestBase<WindowRecord> {
+class WindowRecordSerializerTest extends RecordSerializerTestBase<WindowRecord> {
 
     WindowRecordSerializerTest() {
-        // The base class's other checks (duplicates across threads) compare with this, not with
-        // deepEquals: WindowRecord has no equals, so the fields are compared here too.
-        super(
-                new DeeplyEqualsChecker()
-                        .withCustomCheck(
-                                (a, b) -> a instanceof WindowRecord && b instanceof WindowRecord,
-                                (a, b, checker) -> sameFields((WindowRecord) a, (WindowRecord) b)));
-    }
-
-    private static boolean sameFields(WindowRecord a, WindowRecord b) {
-        if (!java.util.Objects.equals(a.deviceId, b.deviceId)
-                || a.windowStartMicros != b.windowStartMicros
-                || a.windowEndMicros != b.windowEndMicros
-                || Float.floatToRawIntBits(a.missingFraction)
-                        != Float.floatToRawIntBits(b.missingFraction)
-                || a.newestAppendTimeMillis != b.newestAppendTimeMillis
-                || a.recordingStartMicros != b.recordingStartMicros
-                || (a.samples == null) != (b.samples == null)) {
-            return false;
-        }
-        if (a.samples == null) {
-            return true;
-        }
-        if (a.samples.length != b.samples.length) {
-            return false;
-        }
-        for (int i = 0; i < a.samples.length; i++) {
-            if (Float.floatToRawIntBits(a.samples[i]) != Float.floatToRawIntBits(b.samples[i])) {
-                return false;
-            }
-        }
-        return true;
+        super(WindowRecord.class);
     }
 
     @Override
     protected TypeSerializer<WindowRecord> createSerializer() {
         return WindowRecordSerializer.INSTANCE;
-    }
-
-    @Override
-    protected int getLength() {
-        return -1;
     }
 
     @Override
@@ -96,29 +58,6 @@ class WindowRecordSerializerTest extends SerializerTestBase<WindowRecord> {
         };
     }
 
-    @Override
-    protected void deepEquals(String message, WindowRecord should, WindowRecord is) {
-        // Field by field, so that a failure names the field.
-        assertThat(is.deviceId).as(message).isEqualTo(should.deviceId);
-        assertThat(is.windowStartMicros).as(message).isEqualTo(should.windowStartMicros);
-        assertThat(is.windowEndMicros).as(message).isEqualTo(should.windowEndMicros);
-        assertThat(Float.floatToRawIntBits(is.missingFraction))
-                .as(message)
-                .isEqualTo(Float.floatToRawIntBits(should.missingFraction));
-        assertThat(is.newestAppendTimeMillis).as(message).isEqualTo(should.newestAppendTimeMillis);
-        assertThat(is.recordingStartMicros).as(message).isEqualTo(should.recordingStartMicros);
-        if (should.samples == null) {
-            assertThat(is.samples).as(message).isNull();
-            return;
-        }
-        assertThat(is.samples).as(message).hasSameSizeAs(should.samples);
-        for (int i = 0; i < should.samples.length; i++) {
-            assertThat(Float.floatToRawIntBits(is.samples[i]))
-                    .as("%s: sample %d", message, i)
-                    .isEqualTo(Float.floatToRawIntBits(should.samples[i]));
-        }
-    }
-
     @Test
     void samplesAreLittleEndianIeeeFloatsWithTheirRawBits() throws Exception {
         float nan = Float.intBitsToFloat(0x7fc01234); // a NaN payload, kept as it is
@@ -148,7 +87,7 @@ class WindowRecordSerializerTest extends SerializerTestBase<WindowRecord> {
         assertThat(ours.length()).isBetween(4000, 4000 + 64).isLessThanOrEqualTo(pojo.length());
         // And it reads back what the job's type information hands Flink.
         WindowRecord back =
-                WindowRecordTypeInfo.INSTANCE
+                RecordTypeInfo.WINDOW
                         .createSerializer(new SerializerConfigImpl())
                         .deserialize(new DataInputDeserializer(ours.getCopyOfBuffer()));
         deepEquals("round trip", w, back);
