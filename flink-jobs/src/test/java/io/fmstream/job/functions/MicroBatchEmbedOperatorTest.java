@@ -115,11 +115,7 @@ class MicroBatchEmbedOperatorTest {
         harness.processElement(window("a", 1), 20L);
         harness.processElement(window("b", 2), 21L);
         harness.processWatermark(new Watermark(30L));
-        List<Object> all = new ArrayList<>(harness.getOutput());
-        assertThat(all).hasSize(3);
-        assertThat(all.get(0)).isInstanceOf(StreamRecord.class);
-        assertThat(all.get(1)).isInstanceOf(StreamRecord.class);
-        assertThat(all.get(2)).isEqualTo(new Watermark(30L));
+        assertOutputIs(harness.getOutput(), 20L, 21L, new Watermark(30L));
     }
 
     @Test
