@@ -144,7 +144,8 @@ public final class FmstreamJob {
                                 new WindowAssemblerFunction(
                                         spec,
                                         settings.streamLimits,
-                                        settings.deviceIdleTimeout.toMillis()),
+                                        settings.deviceIdleTimeout.toMillis(),
+                                        settings.unrecordedWindowPhase),
                                 RecordTypeInfo.WINDOW)
                         .uid(UID_ASSEMBLER)
                         .name("Assemble device windows");

@@ -40,6 +40,14 @@ public final class JobSettings implements Serializable {
     public final Duration windowHopOverride;
 
     public final io.fmstream.core.window.WindowPhase windowPhase;
+
+    /**
+     * The grid of devices restored from a savepoint written before each device's state recorded its
+     * grid: {@code fmstream.window.phase} if the configuration sets it, else EPOCH, the default of
+     * the builds that wrote such savepoints.
+     */
+    public final io.fmstream.core.window.WindowPhase unrecordedWindowPhase;
+
     public final Duration allowedLateness;
     public final double maxMissingFraction;
     public final Duration deviceIdleTimeout;
@@ -88,6 +96,10 @@ public final class JobSettings implements Serializable {
                         ? positiveDuration(c, FmstreamOptions.WINDOW_HOP)
                         : null;
         windowPhase = c.get(FmstreamOptions.WINDOW_PHASE);
+        unrecordedWindowPhase =
+                c.contains(FmstreamOptions.WINDOW_PHASE)
+                        ? windowPhase
+                        : io.fmstream.core.window.WindowPhase.EPOCH;
         allowedLateness = c.get(FmstreamOptions.ALLOWED_LATENESS);
         maxMissingFraction = c.get(FmstreamOptions.MAX_MISSING_FRACTION);
         if (!(maxMissingFraction >= 0 && maxMissingFraction < 1)) {

@@ -20,7 +20,11 @@ class JobSettingsTest {
         assertThat(s.bootstrapServers).isEqualTo("kafka:9092");
         assertThat(s.bundleUri).isEqualTo("s3://models/ecg");
         assertThat(s.windowHopOverride).as("unset: the bundle's hop applies").isNull();
-        assertThat(s.windowPhase).isEqualTo(WindowPhase.EPOCH);
+        assertThat(s.windowPhase).isEqualTo(WindowPhase.DEVICE);
+        assertThat(s.unrecordedWindowPhase)
+                .as("unset: states from before grids were recorded are on the epoch grid")
+                .isEqualTo(WindowPhase.EPOCH);
+        assertThat(s.batchPolicy).isEqualTo(FmstreamOptions.BatchPolicy.CONTINUOUS);
         assertThat(s.allowedLateness).isEqualTo(Duration.ofSeconds(60));
         assertThat(s.maxMissingFraction).isEqualTo(0.2);
         assertThat(s.delivery).isEqualTo(FmstreamOptions.Delivery.EXACTLY_ONCE);
@@ -99,15 +103,19 @@ class JobSettingsTest {
         };
         JobSettings s = JobSettings.from(FmstreamJob.parseArgs(args));
         assertThat(s.windowPhase).isEqualTo(WindowPhase.DEVICE);
+        assertThat(s.unrecordedWindowPhase)
+                .as("set: it applies to them too")
+                .isEqualTo(WindowPhase.DEVICE);
         var manifest =
                 FmstreamJob.readManifest(
                         io.fmstream.data.RepositoryLayout.fixtureBundle().toUri().toString());
         assertThat(FmstreamJob.windowSpec(s, manifest).phase()).isEqualTo(WindowPhase.DEVICE);
-        assertThat(
-                        FmstreamJob.windowSpec(
-                                        JobSettings.from(FmstreamJob.parseArgs(REQUIRED)), manifest)
-                                .phase())
-                .isEqualTo(WindowPhase.EPOCH);
+        String[] epoch = {
+            REQUIRED[0], REQUIRED[1], REQUIRED[2], REQUIRED[3], "--fmstream.window.phase", "EPOCH"
+        };
+        JobSettings e = JobSettings.from(FmstreamJob.parseArgs(epoch));
+        assertThat(FmstreamJob.windowSpec(e, manifest).phase()).isEqualTo(WindowPhase.EPOCH);
+        assertThat(e.unrecordedWindowPhase).isEqualTo(WindowPhase.EPOCH);
         String[] bad = {
             REQUIRED[0], REQUIRED[1], REQUIRED[2], REQUIRED[3], "--fmstream.window.phase", "DEVICES"
         };
@@ -116,22 +124,22 @@ class JobSettingsTest {
     }
 
     @Test
-    void theNetworkBufferTimeoutIsFlinksDefaultUnlessSetAndReachesTheEnvironment() {
+    void theNetworkBufferTimeoutIsTenMillisecondsUnlessSetAndReachesTheEnvironment() {
         assertThat(JobSettings.from(FmstreamJob.parseArgs(REQUIRED)).networkBufferTimeout)
-                .isEqualTo(Duration.ofMillis(100));
+                .isEqualTo(Duration.ofMillis(10));
         String[] args = {
             REQUIRED[0],
             REQUIRED[1],
             REQUIRED[2],
             REQUIRED[3],
             "--fmstream.network.buffer-timeout",
-            "10 ms"
+            "100 ms"
         };
         var env =
                 org.apache.flink.streaming.api.environment.StreamExecutionEnvironment
                         .getExecutionEnvironment();
         FmstreamJob.configure(env, JobSettings.from(FmstreamJob.parseArgs(args)));
-        assertThat(env.getBufferTimeout()).isEqualTo(10L);
+        assertThat(env.getBufferTimeout()).isEqualTo(100L);
     }
 
     @Test

@@ -169,10 +169,11 @@ public final class FmstreamMetrics {
                             BATCHES,
                             List.of(TRIGGER),
                             "embed",
-                            "Encoder calls, by what cut the batch: size, deadline and watermark"
-                                    + " (the default deadline policy), encoder_free (continuous"
-                                    + " policy: the encoder was free), idle (the input went"
-                                    + " idle), checkpoint, end_of_input."),
+                            "Encoder calls, by what cut the batch: encoder_free (the"
+                                    + " continuous policy, the default: the encoder was free),"
+                                    + " size (the batch was full), deadline and watermark (the"
+                                    + " deadline policy), idle (the input went idle), checkpoint,"
+                                    + " end_of_input."),
                     new Metric(
                             INFERENCE_SECONDS,
                             Kind.HISTOGRAM,

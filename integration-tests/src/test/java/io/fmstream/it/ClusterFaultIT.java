@@ -820,7 +820,11 @@ class ClusterFaultIT {
                             "--fmstream.checkpoint-interval",
                             "2 s",
                             "--fmstream.transaction-timeout",
-                            "120 s"),
+                            "120 s",
+                            // The expected windows are counted on the epoch grid (0, 5, ... s
+                            // from the devices' first sample).
+                            "--fmstream.window.phase",
+                            "EPOCH"),
                     runOptions);
         }
 

@@ -123,7 +123,10 @@ class FlinkClusterIT {
                 "--fmstream.checkpoint-interval",
                 "1 s",
                 "--fmstream.transaction-timeout",
-                "60 s");
+                "60 s",
+                // The expected windows start 0, 5, ... s after the devices' first sample.
+                "--fmstream.window.phase",
+                "EPOCH");
     }
 
     /** The predictions in {@code topic} as "device@start-seconds/task", from {@code t0}. */

@@ -57,16 +57,16 @@ class FmstreamJobIntegrationTest {
     private static final Fleet FLEET = new Fleet(System.currentTimeMillis() * 1000L);
 
     /**
-     * With the continuous batching policy (the encoder in a thread of its own), since its hand-over
-     * of batches, watermarks and checkpoint barriers between two threads is what a failure and a
-     * restart test; the deadline policy, the default, runs in the other tests of this class.
+     * With the continuous batching policy, the default (the encoder in a thread of its own), since
+     * its hand-over of batches, watermarks and checkpoint barriers between two threads is what a
+     * failure and a restart test; the deadline policy runs in the at-least-once test.
      */
     @Test
     void everyWindowOnceEveryBadRecordADeadLetterAndTheSameOutputsAfterAFailure() throws Exception {
-        Outputs clean = run(false, FmstreamOptions.Delivery.EXACTLY_ONCE, null, CONTINUOUS);
+        Outputs clean = run(false, FmstreamOptions.Delivery.EXACTLY_ONCE);
         assertComplete(clean);
 
-        Outputs recovered = run(true, FmstreamOptions.Delivery.EXACTLY_ONCE, null, CONTINUOUS);
+        Outputs recovered = run(true, FmstreamOptions.Delivery.EXACTLY_ONCE);
         assertThat(FailOnce.FAILED.get()).as("the failure was injected").isTrue();
         assertComplete(recovered);
 
@@ -109,7 +109,7 @@ class FmstreamJobIntegrationTest {
     void aSecondProducerFencingTheSinksNeverDuplicatesNeverStallsAndLosesOnlyCountedTransactions()
             throws Exception {
         String suffix = IntegrationSettings.uniqueSuffix();
-        Configuration conf = IntegrationSettings.forRun(KAFKA.bootstrapServers(), suffix);
+        Configuration conf = fleetSettings(suffix);
         conf.set(FmstreamOptions.DELIVERY, FmstreamOptions.Delivery.EXACTLY_ONCE);
         try (RunningJob job = RunningJob.start(conf, "fmstream-it-fenced-" + suffix, in -> in)) {
             JobSettings settings = job.settings;
@@ -285,9 +285,10 @@ class FmstreamJobIntegrationTest {
         }
     }
 
+    /** With the deadline batching policy (the encoder in the task thread). */
     @Test
     void atLeastOnceDeliveryWritesEveryWindowWithoutTransactions() throws Exception {
-        assertComplete(run(false, FmstreamOptions.Delivery.AT_LEAST_ONCE));
+        assertComplete(run(false, FmstreamOptions.Delivery.AT_LEAST_ONCE, null, DEADLINE));
     }
 
     /**
@@ -306,7 +307,7 @@ class FmstreamJobIntegrationTest {
     void aBoundedRunOverAFilledTopicFinishesWithEveryWindowOnceAndItsGroupAtTheEnd()
             throws Exception {
         String suffix = IntegrationSettings.uniqueSuffix();
-        Configuration conf = IntegrationSettings.forRun(KAFKA.bootstrapServers(), suffix);
+        Configuration conf = fleetSettings(suffix);
         conf.set(FmstreamOptions.SOURCE_BOUNDED, true);
         JobSettings settings = JobSettings.from(conf);
         FmstreamJob.checkTopics(settings);
@@ -399,7 +400,7 @@ class FmstreamJobIntegrationTest {
     @Test
     void anIdlePartitionDoesNotHoldBackTheGapDecisionOfASilentDevice() throws Exception {
         String suffix = IntegrationSettings.uniqueSuffix();
-        Configuration conf = IntegrationSettings.forRun(KAFKA.bootstrapServers(), suffix);
+        Configuration conf = fleetSettings(suffix);
         conf.set(FmstreamOptions.SOURCE_IDLENESS, Duration.ofSeconds(2));
         conf.set(FmstreamOptions.ALLOWED_LATENESS, Duration.ofSeconds(5));
         conf.set(FmstreamOptions.DEVICE_IDLE_TIMEOUT, Duration.ofMinutes(30));
@@ -511,8 +512,20 @@ class FmstreamJobIntegrationTest {
         return run(injectFailure, delivery, null, null);
     }
 
-    private static final java.util.function.Consumer<Configuration> CONTINUOUS =
-            conf -> conf.set(FmstreamOptions.BATCH_POLICY, FmstreamOptions.BatchPolicy.CONTINUOUS);
+    private static final java.util.function.Consumer<Configuration> DEADLINE =
+            conf -> conf.set(FmstreamOptions.BATCH_POLICY, FmstreamOptions.BatchPolicy.DEADLINE);
+
+    /**
+     * The job's options for a run of this class: on the epoch grid, since the fleet's expected
+     * windows are derived by hand, segment by segment, on it ({@link Fleet}). The per-device phase,
+     * the default, cuts the same samples elsewhere (DeviceWindowPhaseTest, bit for bit) and runs
+     * end to end in the replay, hostile-corpus and demo tests.
+     */
+    private static Configuration fleetSettings(String suffix) {
+        Configuration conf = IntegrationSettings.forRun(KAFKA.bootstrapServers(), suffix);
+        conf.set(FmstreamOptions.WINDOW_PHASE, io.fmstream.core.window.WindowPhase.EPOCH);
+        return conf;
+    }
 
     /**
      * As above, with the job's configuration changed by {@code configure} (null: none) and {@code
@@ -526,7 +539,7 @@ class FmstreamJobIntegrationTest {
             java.util.function.Consumer<Configuration> configure)
             throws Exception {
         String suffix = IntegrationSettings.uniqueSuffix();
-        Configuration conf = IntegrationSettings.forRun(KAFKA.bootstrapServers(), suffix);
+        Configuration conf = fleetSettings(suffix);
         conf.set(FmstreamOptions.DELIVERY, delivery);
         if (configure != null) {
             configure.accept(conf);

@@ -185,7 +185,10 @@ class HostileCorpusIntegrationTest {
                 .anyMatch(k -> k.startsWith("odd-two-partitions@"));
         for (String device :
                 List.of("odd-two-partitions", "odd-split-start", "odd-backlog-split")) {
-            long origin = device.equals("odd-backlog-split") ? backlogT0 : t0;
+            // The simulated devices start on a whole hop; their windows sit at their phase of it.
+            long origin =
+                    (device.equals("odd-backlog-split") ? backlogT0 : t0)
+                            + IntegrationSettings.phaseMicros(device);
             for (int w = 0; w < 30; w += 5) {
                 String window = device + "@" + (origin + w * SECOND) + "/";
                 assertThat(keys.keySet()).as(device).anyMatch(k -> k.startsWith(window));

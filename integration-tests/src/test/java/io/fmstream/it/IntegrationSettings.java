@@ -44,4 +44,15 @@ final class IntegrationSettings {
     static Path fixtureBundle() {
         return RepositoryLayout.fixtureBundle();
     }
+
+    /**
+     * Where a device's windows start in each hop under {@link #forRun}'s settings (the job's
+     * default, per-device phase), microseconds: its windows start at {@code k * hop + this}.
+     */
+    static long phaseMicros(String device) {
+        var settings = io.fmstream.job.JobSettings.from(forRun("unused:9092", "phase"));
+        return io.fmstream.job.FmstreamJob.windowSpec(
+                        settings, io.fmstream.job.FmstreamJob.readManifest(settings.bundleUri))
+                .phaseMicros(device);
+    }
 }

@@ -127,7 +127,10 @@ class SecureClusterIT {
                             "--fmstream.checkpoint-interval",
                             "2 s",
                             "--fmstream.transaction-timeout",
-                            "120 s"));
+                            "120 s",
+                            // The expected windows and the truth spans are on the epoch grid.
+                            "--fmstream.window.phase",
+                            "EPOCH"));
 
             // A principal without ACLs: the job refuses to start, with the broker's reason.
             assertThatThrownBy(

@@ -125,10 +125,11 @@ public final class CapacityCommand implements Callable<Integer> {
 
     @Option(
             names = "--window-phase",
-            defaultValue = "EPOCH",
+            defaultValue = "DEVICE",
             description =
-                    "The job's fmstream.window.phase: EPOCH (every device's windows end together)"
-                        + " or DEVICE (each device on its own phase; default: ${DEFAULT-VALUE}).")
+                    "The job's fmstream.window.phase: DEVICE (each device on its own phase, the"
+                            + " job's default) or EPOCH (every device's windows end together);"
+                            + " default: ${DEFAULT-VALUE}.")
     WindowPhase windowPhase;
 
     @Mixin JobOptionOverrides jobOptions = new JobOptionOverrides();

@@ -1,5 +1,7 @@
 package io.fmstream.tools;
 
+import io.fmstream.core.window.WindowPhase;
+import io.fmstream.core.window.WindowSpec;
 import io.fmstream.data.replay.AnnotationTruth;
 import io.fmstream.data.replay.RecordChunker;
 import io.fmstream.data.wfdb.MitAnnotations;
@@ -10,6 +12,7 @@ import io.fmstream.data.wfdb.WfdbRecord;
 import io.fmstream.schemas.GroundTruth;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,6 +54,8 @@ final class ConcurrentReplay {
     /**
      * @param pace record seconds per wall-clock second, infinite for as fast as possible
      * @param startMicros device time of every record's first sample, null to rebase each record
+     * @param windowPhase the job's {@code fmstream.window.phase}: a rebased record starts on its
+     *     device's window grid
      */
     record Settings(
             double pace,
@@ -58,7 +63,8 @@ final class ConcurrentReplay {
             double chunkSeconds,
             int concurrency,
             boolean truth,
-            double progressEverySeconds) {}
+            double progressEverySeconds,
+            WindowPhase windowPhase) {}
 
     record Summary(
             int total,
@@ -70,10 +76,25 @@ final class ConcurrentReplay {
             List<String> failedDevices) {}
 
     /**
-     * Rebased records start on a whole hop (5 s), so the job's windows line up with their first
-     * sample.
+     * Rebased records start on their device's window grid (a whole hop, 5 s, plus the device's
+     * phase), so the job's windows line up with their first sample and with the ground-truth spans.
      */
     private static final long ALIGN_MICROS = 5_000_000L;
+
+    /**
+     * A device's phase on the job's grid for the shipped bundles (100 Hz model rate, 10 s windows
+     * every 5 s, as the ground-truth spans assume), 0 on the epoch grid.
+     */
+    static long phaseMicros(String device, WindowPhase phase) {
+        return WindowSpec.of(
+                        100.0,
+                        10,
+                        Duration.ofMillis(ALIGN_MICROS / 1000),
+                        WindowSpec.DEFAULT_ALLOWED_LATENESS,
+                        WindowSpec.DEFAULT_MAX_MISSING_FRACTION,
+                        phase)
+                .phaseMicros(device);
+    }
 
     /** Chunks one as-fast-as-possible task sends before yielding to the other records' tasks. */
     private static final int BURST = 64;
@@ -254,7 +275,8 @@ final class ConcurrentReplay {
                                         System.currentTimeMillis() * 1000L,
                                         duration,
                                         settings.pace,
-                                        ALIGN_MICROS);
+                                        ALIGN_MICROS,
+                                        phaseMicros(source.device, settings.windowPhase));
                 int chunkSamples =
                         Math.max(1, (int) Math.round(settings.chunkSeconds * signal.sampleRate()));
                 chunker = RecordChunker.forSignal(source.device, signal, startMicros, chunkSamples);

@@ -1,5 +1,6 @@
 package io.fmstream.tools;
 
+import io.fmstream.core.window.WindowPhase;
 import io.fmstream.data.wfdb.WfdbException;
 import io.fmstream.data.wfdb.WfdbHeader;
 import io.fmstream.data.wfdb.WfdbRecord;
@@ -139,6 +140,15 @@ public final class ReplayCommand implements Callable<Integer> {
     Instant start;
 
     @Option(
+            names = "--window-phase",
+            defaultValue = "DEVICE",
+            description =
+                    "The job's fmstream.window.phase: a rebased record starts on its device's"
+                        + " window grid, so that the job's windows and the ground-truth spans line"
+                        + " up with its first sample (default: ${DEFAULT-VALUE}, the job's).")
+    WindowPhase windowPhase;
+
+    @Option(
             names = "--chunk-seconds",
             defaultValue = "1.0",
             description = "Seconds per chunk (default: ${DEFAULT-VALUE}).")
@@ -181,7 +191,8 @@ public final class ReplayCommand implements Callable<Integer> {
                         chunkSeconds,
                         concurrency,
                         truth,
-                        progressEvery);
+                        progressEvery,
+                        windowPhase);
         try (KafkaPublisher publisher = producer.openPublisher()) {
             ConcurrentReplay.Summary summary =
                     new ConcurrentReplay(publisher, sources, settings).run();

@@ -2,6 +2,7 @@ package io.fmstream.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fmstream.core.window.WindowPhase;
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;
@@ -97,7 +98,8 @@ class ConcurrentReplayTest {
         // Concurrency 1: each record starts when the previous one finishes, the failed one
         // included.
         ConcurrentReplay.Settings settings =
-                new ConcurrentReplay.Settings(Double.POSITIVE_INFINITY, null, 1.0, 1, false, 5);
+                new ConcurrentReplay.Settings(
+                        Double.POSITIVE_INFINITY, null, 1.0, 1, false, 5, WindowPhase.DEVICE);
         try (KafkaPublisher publisher = new KafkaPublisher(KAFKA.bootstrapServers(), topic, null)) {
             summary = new ConcurrentReplay(publisher, sources, settings).run();
         }
@@ -126,15 +128,22 @@ class ConcurrentReplayTest {
 
     /**
      * One device's chunks, as read from its partition: contiguous from sample 0 to the record's end
-     * in send order, starting on a whole 5 s and (as fast as possible or paced) ending no later
-     * than they were sent.
+     * in send order, starting on the device's window grid (a whole 5 s plus its phase) and (as fast
+     * as possible or paced) ending no later than they were sent.
      */
     private void assertInOrderAndRebased(
             List<ConsumerRecord<byte[], byte[]>> records, int samples, double rate)
             throws Exception {
         long next = 0;
-        long start = codec.decode(records.get(0).value()).getFirstSampleTimeMicros();
-        assertThat(start % 5_000_000L).as("starts on a whole 5 s").isZero();
+        SensorChunk first = codec.decode(records.get(0).value());
+        long start = first.getFirstSampleTimeMicros();
+        long phase = ConcurrentReplay.phaseMicros(first.getDeviceId(), WindowPhase.DEVICE);
+        assertThat(phase)
+                .as("the device's phase: crc32 of its id modulo 500, x 10 ms")
+                .isEqualTo(crc32(first.getDeviceId()) % 500 * 10_000L);
+        assertThat(Math.floorMod(start - phase, 5_000_000L))
+                .as("starts on its device's window grid")
+                .isZero();
         for (ConsumerRecord<byte[], byte[]> r : records) {
             SensorChunk c = codec.decode(r.value());
             assertThat(c.getFirstSampleIndex()).isEqualTo(next);
@@ -145,5 +154,11 @@ class ConcurrentReplayTest {
         assertThat(endMicros / 1000)
                 .as("ends no later than sent")
                 .isLessThanOrEqualTo(records.get(records.size() - 1).timestamp());
+    }
+
+    private static long crc32(String id) {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return crc.getValue();
     }
 }

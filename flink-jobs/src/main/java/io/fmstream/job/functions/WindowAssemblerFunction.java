@@ -10,6 +10,7 @@ import io.fmstream.core.window.Offer;
 import io.fmstream.core.window.SegmentCause;
 import io.fmstream.core.window.StreamLimits;
 import io.fmstream.core.window.WindowListener;
+import io.fmstream.core.window.WindowPhase;
 import io.fmstream.core.window.WindowSpec;
 import io.fmstream.metrics.FmstreamMetrics;
 import io.fmstream.schemas.DeadLetterReason;
@@ -51,6 +52,7 @@ public class WindowAssemblerFunction
     private final WindowSpec spec;
     private final StreamLimits limits;
     private final long idleTimeoutMillis;
+    private final WindowPhase unrecordedPhase;
 
     private transient ValueState<DeviceStreamState> state;
     private transient ValueState<DeviceTimers> timers;
@@ -63,9 +65,22 @@ public class WindowAssemblerFunction
     private transient java.util.EnumMap<SegmentCause, Counter> segmentStarts;
 
     public WindowAssemblerFunction(WindowSpec spec, StreamLimits limits, long idleTimeoutMillis) {
+        this(spec, limits, idleTimeoutMillis, spec.phase());
+    }
+
+    /**
+     * @param unrecordedPhase the grid of devices restored from a savepoint written before states
+     *     recorded their grid (see {@link DeviceWindowAssembler}): the phase that job ran with
+     */
+    public WindowAssemblerFunction(
+            WindowSpec spec,
+            StreamLimits limits,
+            long idleTimeoutMillis,
+            WindowPhase unrecordedPhase) {
         this.spec = spec;
         this.limits = limits;
         this.idleTimeoutMillis = idleTimeoutMillis;
+        this.unrecordedPhase = unrecordedPhase;
     }
 
     /**
@@ -85,7 +100,7 @@ public class WindowAssemblerFunction
                         .getState(
                                 new ValueStateDescriptor<>(
                                         "device-timers", TypeInformation.of(DeviceTimers.class)));
-        assembler = new DeviceWindowAssembler(spec, limits);
+        assembler = new DeviceWindowAssembler(spec, limits, true, unrecordedPhase);
         deadLetters = new DeadLetters(getRuntimeContext().getMetricGroup());
         duplicates = getRuntimeContext().getMetricGroup().counter(FmstreamMetrics.CHUNKS_DUPLICATE);
         windowsEmitted =

@@ -111,6 +111,16 @@ public class DeviceStreamState {
     /** Windows before this index were closed by an earlier segment (Long.MIN_VALUE: none). */
     public long segmentClosedBefore;
 
+    /**
+     * The phase of the current segment's window grid in model-rate samples ({@link
+     * WindowSpec#phaseSamples}), fixed when the segment began: a device's open windows stay on the
+     * grid they started on whatever phase a restored job is configured with, and a segment started
+     * later takes the configured one. Null in a state written before grids were recorded (0.1 and
+     * builds up to a0c3fe0): the assembler then takes the grid that job ran with (its {@code
+     * unrecordedPhase}) and records it.
+     */
+    public Integer gridPhase;
+
     public DeviceStreamState() {}
 
     public int pendingCount() {

@@ -50,6 +50,7 @@ public final class DeviceWindowAssembler {
     private final WindowSpec spec;
     private final StreamLimits limits;
     private final boolean emitAheadOfGaps;
+    private final WindowPhase unrecordedPhase;
 
     /**
      * Resampling engines kept at once. Each input rate has its own (a kernel and a phase-weight
@@ -85,10 +86,6 @@ public final class DeviceWindowAssembler {
     private final StreamingResampler[] recentEngines = new StreamingResampler[8];
     private int recentRates;
     private float[] scratch = new float[0];
-    // The phase of the device last asked for: calls come one device at a time, so this spares a
-    // CRC per chunk (the device id string is the one held in its state).
-    private String phaseDevice;
-    private int phaseOfDevice;
 
     public DeviceWindowAssembler(WindowSpec spec) {
         this(spec, StreamLimits.DEFAULTS);
@@ -104,9 +101,27 @@ public final class DeviceWindowAssembler {
      *     reproducible order)
      */
     public DeviceWindowAssembler(WindowSpec spec, StreamLimits limits, boolean emitAheadOfGaps) {
+        this(spec, limits, emitAheadOfGaps, spec.phase());
+    }
+
+    /**
+     * @param unrecordedPhase the grid of a device whose state was written before states recorded
+     *     their grid ({@link DeviceStreamState#gridPhase} null): the phase the job that wrote it
+     *     ran with, so that its open windows complete where they started. Its next segment takes
+     *     the spec's phase.
+     */
+    public DeviceWindowAssembler(
+            WindowSpec spec,
+            StreamLimits limits,
+            boolean emitAheadOfGaps,
+            WindowPhase unrecordedPhase) {
+        if (unrecordedPhase == null) {
+            throw new IllegalArgumentException("unrecordedPhase must not be null");
+        }
         this.spec = spec;
         this.limits = limits;
         this.emitAheadOfGaps = emitAheadOfGaps;
+        this.unrecordedPhase = unrecordedPhase;
     }
 
     /** An assembler that emits every window in stream order (see the three-argument form). */
@@ -146,6 +161,10 @@ public final class DeviceWindowAssembler {
         s.segmentWindows = 0;
         s.segmentFirstWindowMicros = Long.MAX_VALUE;
         s.segmentLastWindowEndMicros = Long.MIN_VALUE;
+        // A new segment takes the configured grid. Its window indices still never go back
+        // (closedBefore), and since a phase is less than a hop, start times stay increasing across
+        // a change of grid: a window's key (device, start) is never reused.
+        s.gridPhase = spec.phaseSamples(s.deviceId);
         StreamingResampler r = resampler(first.sampleRateHz);
         s.resampler = r.newState(s.anchorMicros, first.firstSampleIndex);
         // Windows starting so early that the stream's start alone makes them too incomplete are
@@ -774,16 +793,18 @@ public final class DeviceWindowAssembler {
         return s.anchorMicros + Math.round(index * 1e6 / s.sampleRateHz);
     }
 
-    /** The device's phase in model-rate samples ({@link WindowSpec#phaseSamples}). */
+    /**
+     * The phase of the device's current grid in model-rate samples ({@link
+     * DeviceStreamState#gridPhase}).
+     */
     private int phaseOf(DeviceStreamState s) {
-        if (spec.phase() == WindowPhase.EPOCH) {
-            return 0;
+        Integer phase = s.gridPhase;
+        if (phase == null) {
+            // Restored from before grids were recorded: its windows sit on that job's grid.
+            phase = spec.phaseSamples(s.deviceId, unrecordedPhase);
+            s.gridPhase = phase;
         }
-        if (s.deviceId != phaseDevice) {
-            phaseOfDevice = spec.phaseSamples(s.deviceId);
-            phaseDevice = s.deviceId;
-        }
-        return phaseOfDevice;
+        return phase;
     }
 
     private StreamingResampler resampler(double inRate) {

@@ -11,12 +11,13 @@ package io.fmstream.core.window;
  * over the hop and the encoder sees a steady stream instead of a burst. The windows themselves
  * (length, hop, samples, completeness rules) are the same; only their start times differ.
  *
- * <p>The phase is part of a job's state semantics, like the hop: a job restored from a savepoint
- * must keep it (the open windows are positions on the old grid).
+ * <p>A device records the phase of its grid in its state for each segment ({@link
+ * DeviceStreamState#gridPhase}), so a job restored with another phase configured finishes the open
+ * windows where they began and moves each device at its next segment.
  */
 public enum WindowPhase {
-    /** All devices on the epoch grid (the default; the contract of 0.1). */
+    /** All devices on the epoch grid (the contract of 0.1, and its default). */
     EPOCH,
-    /** Each device on the epoch grid shifted by a phase derived from its id. */
+    /** Each device on the epoch grid shifted by a phase derived from its id (the job's default). */
     DEVICE
 }

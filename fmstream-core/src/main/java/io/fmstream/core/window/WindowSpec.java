@@ -206,6 +206,11 @@ public final class WindowSpec implements Serializable {
      * code, and the same on every JVM.
      */
     public int phaseSamples(String deviceId) {
+        return phaseSamples(deviceId, phase);
+    }
+
+    /** {@link #phaseSamples(String)} on the given kind of grid instead of this spec's. */
+    public int phaseSamples(String deviceId, WindowPhase phase) {
         if (phase == WindowPhase.EPOCH) {
             return 0;
         }

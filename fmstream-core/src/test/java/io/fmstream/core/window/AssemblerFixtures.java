@@ -66,6 +66,24 @@ final class AssemblerFixtures {
     }
 
     /** Collects what the assembler decides. */
+    /** Offers samples [from, to) in 1-s chunks; starts the state if {@code s} is null. */
+    static DeviceStreamState offerAll(
+            DeviceWindowAssembler assembler,
+            DeviceStreamState s,
+            String device,
+            long from,
+            long to,
+            AssemblerFixtures.Collected out) {
+        for (long i = from; i < to; i += 100) {
+            ChunkRecord c = chunk(device, 100, i, 100);
+            if (s == null) {
+                s = assembler.newState(c);
+            }
+            assembler.offer(s, c, NO_WATERMARK, out);
+        }
+        return s;
+    }
+
     static final class Collected implements WindowListener {
         final List<WindowRecord> windows = new ArrayList<>();
         final List<Long> dropped = new ArrayList<>();

@@ -647,15 +647,7 @@ class DeviceWindowAssemblerTest {
 
     private DeviceStreamState feedInto(
             String device, AssemblerFixtures.Collected sink, long from, long to) {
-        DeviceStreamState s = null;
-        for (long i = from; i < to; i += 100) {
-            ChunkRecord c = chunk(device, 100, i, 100);
-            if (s == null) {
-                s = assembler.newState(c);
-            }
-            assembler.offer(s, c, NO_WATERMARK, sink);
-        }
-        return s;
+        return AssemblerFixtures.offerAll(assembler, null, device, from, to, sink);
     }
 
     @Test

@@ -157,17 +157,128 @@ class DeviceWindowPhaseTest {
         assertThat(out.windows.stream().filter(w -> w.deviceId.equals("b")).count()).isEqualTo(4);
     }
 
+    @Test
+    void aStateFromBeforeGridsWereRecordedCompletesItsWindowsOnItsJobsGridThenMovesOn() {
+        String device = "d1";
+        long phaseMicros = PHASED.phaseMicros(device);
+        assertThat(phaseMicros).isNotZero();
+        // The old job (epoch grid) consumed 23 s: the windows from 15 s on are open.
+        DeviceWindowAssembler old = new DeviceWindowAssembler(AssemblerFixtures.defaultSpec());
+        AssemblerFixtures.Collected before = new AssemblerFixtures.Collected();
+        DeviceStreamState s = AssemblerFixtures.offerAll(old, null, device, 0, 2300, before);
+        s.gridPhase = null; // as a savepoint written before the field existed restores it
+        // The same stream through the old job alone: what the restored windows must be.
+        AssemblerFixtures.Collected reference = new AssemblerFixtures.Collected();
+        AssemblerFixtures.offerAll(old, null, device, 0, 4200, reference);
+
+        // Restored into a job configured with the per-device phase, which does not set the
+        // option (so the grid of unrecorded states is the epoch grid, as JobSettings decides).
+        DeviceWindowAssembler restored = restoredInto(PHASED, WindowPhase.EPOCH);
+        AssemblerFixtures.Collected after = new AssemblerFixtures.Collected();
+        AssemblerFixtures.offerAll(restored, s, device, 2300, 4200, after);
+        assertThat(s.gridPhase).as("recorded once resolved").isZero();
+        List<WindowRecord> all = new java.util.ArrayList<>(before.windows);
+        all.addAll(after.windows);
+        assertThat(all).hasSameSizeAs(reference.windows);
+        for (int i = 0; i < all.size(); i++) {
+            assertThat(all.get(i).windowStartMicros)
+                    .isEqualTo(reference.windows.get(i).windowStartMicros);
+            assertThat(all.get(i).samples).containsExactly(reference.windows.get(i).samples);
+        }
+        assertThat(after.windows).isNotEmpty();
+
+        // Its next segment (after a silence longer than the maximum gap) takes the device's phase.
+        long later = 4200 + 11 * 60 * 100;
+        AssemblerFixtures.offerAll(restored, s, device, later, later + 3000, after);
+        assertThat(after.segments).containsExactly(SegmentCause.LONG_GAP);
+        assertThat(s.gridPhase).isEqualTo(PHASED.phaseSamples(device));
+        List<WindowRecord> moved =
+                after.windows.stream()
+                        .filter(w -> w.windowStartMicros >= T0 + later * 10_000L - 5 * SECOND)
+                        .toList();
+        assertThat(moved).hasSizeGreaterThanOrEqualTo(4);
+        assertOnGrid(moved, phaseMicros);
+        all.addAll(moved);
+        assertThat(all.stream().map(w -> w.windowStartMicros).toList())
+                .as("a window's key (device, start) is never reused")
+                .isSorted()
+                .doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aRecordedGridOutlivesAChangeOfTheConfiguredPhaseUntilTheDevicesNextSegment() {
+        String device = "d1";
+        long phaseMicros = PHASED.phaseMicros(device);
+        AssemblerFixtures.Collected out = new AssemblerFixtures.Collected();
+        DeviceStreamState s =
+                AssemblerFixtures.offerAll(
+                        new DeviceWindowAssembler(PHASED), null, device, 0, 2300, out);
+        // Restored into a job on the epoch grid: whatever it would assume for an unrecorded state,
+        // the state says where its windows are.
+        DeviceWindowAssembler epoch =
+                restoredInto(AssemblerFixtures.defaultSpec(), WindowPhase.EPOCH);
+        AssemblerFixtures.offerAll(epoch, s, device, 2300, 4200, out);
+        assertThat(out.windows).hasSizeGreaterThanOrEqualTo(6);
+        assertOnGrid(out.windows, phaseMicros);
+        int kept = out.windows.size();
+        // A reboot (the index starts again, with a timestamp 70 s on) starts the epoch grid.
+        ChunkRecord reboot = chunk(device, 100, 0, 100);
+        reboot.firstSampleTimeMicros = T0 + 70 * SECOND;
+        epoch.offer(s, reboot, NO_WATERMARK, out);
+        for (long i = 100; i < 3000; i += 100) {
+            ChunkRecord c = chunk(device, 100, i, 100);
+            c.firstSampleTimeMicros = T0 + 70 * SECOND + i * 10_000L;
+            epoch.offer(s, c, NO_WATERMARK, out);
+        }
+        assertThat(out.segments).containsExactly(SegmentCause.REBOOT);
+        assertThat(s.gridPhase).isZero();
+        // The old segment's open windows close on its grid first (as a flush would).
+        List<WindowRecord> moved =
+                out.windows.stream().filter(w -> w.windowStartMicros >= T0 + 60 * SECOND).toList();
+        assertOnGrid(out.windows.subList(kept, out.windows.size() - moved.size()), phaseMicros);
+        assertThat(moved).hasSizeGreaterThanOrEqualTo(4);
+        assertOnGrid(moved, 0);
+        assertThat(out.windows.stream().map(w -> w.windowStartMicros).toList())
+                .isSorted()
+                .doesNotHaveDuplicates();
+    }
+
+    @Test
+    void anUnrecordedStateOfAJobThatSetTheDevicePhaseKeepsItsPhase() {
+        String device = "ecg-000042";
+        AssemblerFixtures.Collected out = new AssemblerFixtures.Collected();
+        DeviceStreamState s =
+                AssemblerFixtures.offerAll(
+                        new DeviceWindowAssembler(PHASED), null, device, 0, 2300, out);
+        s.gridPhase = null;
+        DeviceWindowAssembler restored =
+                restoredInto(AssemblerFixtures.defaultSpec(), WindowPhase.DEVICE);
+        AssemblerFixtures.offerAll(restored, s, device, 2300, 4200, out);
+        assertThat(out.windows).hasSizeGreaterThanOrEqualTo(6);
+        assertOnGrid(out.windows, PHASED.phaseMicros(device));
+        assertThatThrownBy(
+                        () -> new DeviceWindowAssembler(PHASED, StreamLimits.DEFAULTS, true, null))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
     private static AssemblerFixtures.Collected feed(
             DeviceWindowAssembler assembler, String device, long samples) {
         AssemblerFixtures.Collected c = new AssemblerFixtures.Collected();
-        DeviceStreamState s = null;
-        for (long i = 0; i < samples; i += 100) {
-            ChunkRecord ch = chunk(device, 100, i, 100);
-            if (s == null) {
-                s = assembler.newState(ch);
-            }
-            assembler.offer(s, ch, NO_WATERMARK, c);
-        }
+        AssemblerFixtures.offerAll(assembler, null, device, 0, samples, c);
         return c;
+    }
+
+    /** The job's assembler for {@code spec}, with the grid of states that recorded none. */
+    private static DeviceWindowAssembler restoredInto(WindowSpec spec, WindowPhase unrecorded) {
+        return new DeviceWindowAssembler(spec, StreamLimits.DEFAULTS, true, unrecorded);
+    }
+
+    /** Every one of {@code windows} starts at {@code phaseMicros} into a 5-s hop. */
+    private static void assertOnGrid(List<WindowRecord> windows, long phaseMicros) {
+        for (WindowRecord w : windows) {
+            assertThat(Math.floorMod(w.windowStartMicros - T0, 5 * SECOND))
+                    .as("%s at %d", w.deviceId, w.windowStartMicros)
+                    .isEqualTo(phaseMicros);
+        }
     }
 }

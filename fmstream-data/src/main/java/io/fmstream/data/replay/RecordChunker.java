@@ -182,9 +182,23 @@ public final class RecordChunker implements Iterator<SensorChunk> {
      */
     public static long rebasedStartMicros(
             long nowMicros, double durationSeconds, double speed, long alignMicros) {
+        return rebasedStartMicros(nowMicros, durationSeconds, speed, alignMicros, 0);
+    }
+
+    /**
+     * {@link #rebasedStartMicros(long, double, double, long)} aligned down to {@code k *
+     * alignMicros + phaseMicros} instead: the start of one of the device's windows when the job
+     * shifts each device's grid by its own phase.
+     */
+    public static long rebasedStartMicros(
+            long nowMicros,
+            double durationSeconds,
+            double speed,
+            long alignMicros,
+            long phaseMicros) {
         double lead =
                 Double.isInfinite(speed) ? durationSeconds : durationSeconds * (1 - 1 / speed);
         long start = nowMicros - Math.round(Math.max(0, lead) * 1e6);
-        return Math.floorDiv(start, alignMicros) * alignMicros;
+        return start - Math.floorMod(start - phaseMicros, alignMicros);
     }
 }

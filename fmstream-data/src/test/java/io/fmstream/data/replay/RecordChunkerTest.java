@@ -69,6 +69,27 @@ class RecordChunkerTest {
     }
 
     @Test
+    void rebasesOntoADevicesPhaseOfTheGridStillEndingNoLaterThanItIsSent() {
+        long fiveSeconds = 5_000_000L;
+        long now = T0 + 1_234_567;
+        // A phase past now's offset in the hop: one hop earlier, never after now.
+        assertThat(RecordChunker.rebasedStartMicros(now, 1800, 1.0, fiveSeconds, 4_070_000L))
+                .isEqualTo(T0 - fiveSeconds + 4_070_000L);
+        // A phase before it: in the same hop.
+        assertThat(RecordChunker.rebasedStartMicros(now, 1800, 1.0, fiveSeconds, 1_000_000L))
+                .isEqualTo(T0 + 1_000_000L);
+        for (long phase = 0; phase < fiveSeconds; phase += 10_000L) {
+            long start =
+                    RecordChunker.rebasedStartMicros(
+                            now, 1800, Double.POSITIVE_INFINITY, fiveSeconds, phase);
+            assertThat(Math.floorMod(start - phase, fiveSeconds)).isZero();
+            assertThat(start)
+                    .isLessThanOrEqualTo(now - 1_800_000_000L)
+                    .isGreaterThan(now - 1_800_000_000L - fiveSeconds);
+        }
+    }
+
+    @Test
     void refusesSamplesThatDoNotFitTheWireFormat() {
         assertThatThrownBy(
                         () ->

@@ -80,9 +80,12 @@ public final class AuditCommand implements Callable<Integer> {
 
     @Option(
             names = "--window-phase",
-            defaultValue = "EPOCH",
+            defaultValue = "DEVICE",
             description =
-                    "The job's fmstream.window.phase: EPOCH or DEVICE (default: ${DEFAULT-VALUE}).")
+                    "The job's fmstream.window.phase: DEVICE or EPOCH (default: ${DEFAULT-VALUE},"
+                        + " the job's). A job restored from a savepoint written before devices"
+                        + " recorded their grid keeps each device on the epoch grid until its next"
+                        + " segment; audit such a span with EPOCH.")
     io.fmstream.core.window.WindowPhase windowPhase;
 
     @Option(
