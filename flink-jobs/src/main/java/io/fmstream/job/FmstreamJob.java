@@ -135,7 +135,7 @@ public final class FmstreamJob {
                                 new DecodeValidateFunction(
                                         settings.validation,
                                         SignalType.valueOf(manifest.signalType())),
-                                TypeInformation.of(ChunkRecord.class))
+                                RecordTypeInfo.CHUNK)
                         .uid(UID_DECODE)
                         .name("Decode and validate");
         SingleOutputStreamOperator<WindowRecord> windows =

@@ -1,5 +1,6 @@
 package io.fmstream.job.types;
 
+import io.fmstream.core.records.ChunkRecord;
 import io.fmstream.core.records.EmbeddingRecord;
 import io.fmstream.core.records.PredictionRecord;
 import io.fmstream.core.records.WindowRecord;
@@ -15,6 +16,10 @@ import org.apache.flink.api.common.typeutils.TypeSerializer;
 public final class RecordTypeInfo<T> extends TypeInformation<T> {
 
     private static final long serialVersionUID = 1L;
+
+    /** Decoding's output, keyed by device to the assembler. */
+    public static final RecordTypeInfo<ChunkRecord> CHUNK =
+            new RecordTypeInfo<>(ChunkRecord.class, ChunkRecordSerializer.INSTANCE);
 
     /** The assembler's output. */
     public static final RecordTypeInfo<WindowRecord> WINDOW =

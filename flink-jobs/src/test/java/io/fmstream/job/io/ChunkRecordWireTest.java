@@ -6,6 +6,8 @@ import io.fmstream.core.ingest.ChunkValidator;
 import io.fmstream.core.ingest.ValidationRules;
 import io.fmstream.core.records.ChunkRecord;
 import io.fmstream.core.records.SourceRef;
+import io.fmstream.job.types.ChunkRecordSerializer;
+import io.fmstream.job.types.RecordTypeInfo;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.SignalType;
 import io.fmstream.schemas.codec.RecordCodec;
@@ -14,22 +16,21 @@ import java.util.Arrays;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
-import org.apache.flink.api.java.typeutils.PojoTypeInfo;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
- * A validated chunk as it crosses the network to the window assembler (Flink's POJO serializer):
- * its samples travel once, inside the original payload it keeps for dead letters, not a second time
- * as a copy.
+ * A validated chunk as it crosses the network to the window assembler (the job's {@link
+ * ChunkRecordSerializer}): its samples travel once, inside the original payload it keeps for dead
+ * letters, not a second time as a copy.
  */
 class ChunkRecordWireTest {
 
     private static final long APPEND_MILLIS = 1_764_720_000_000L;
 
     private final TypeSerializer<ChunkRecord> serializer =
-            TypeInformation.of(ChunkRecord.class).createSerializer(new SerializerConfigImpl());
+            RecordTypeInfo.CHUNK.createSerializer(new SerializerConfigImpl());
 
     private static ChunkRecord validated(byte[] samples) {
         SensorChunk c =
@@ -59,8 +60,14 @@ class ChunkRecordWireTest {
     }
 
     @Test
-    void isAPojoForFlink() {
-        assertThat(TypeInformation.of(ChunkRecord.class)).isInstanceOf(PojoTypeInfo.class);
+    void isTheJobsChunkTypeAndTakesFewerBytesThanThePojoSerializer() throws Exception {
+        assertThat(serializer).isSameAs(ChunkRecordSerializer.INSTANCE);
+        TypeSerializer<ChunkRecord> pojo =
+                TypeInformation.of(ChunkRecord.class).createSerializer(new SerializerConfigImpl());
+        ChunkRecord chunk = validated(new byte[500]);
+        DataOutputSerializer out = new DataOutputSerializer(256);
+        pojo.serialize(chunk, out);
+        assertThat(serialize(chunk).length).isLessThan(out.length());
     }
 
     @Test
