@@ -44,7 +44,7 @@ class DemoIntegrationTest {
                                 new CommandLine(demo)
                                         .execute(
                                                 "--duration",
-                                                "PT70S",
+                                                "PT50S",
                                                 "--devices",
                                                 "20",
                                                 "--web-ui-port",
@@ -56,7 +56,7 @@ class DemoIntegrationTest {
 
         AtomicReference<PrometheusScrape> seen = new AtomicReference<>();
         List<ListeningSockets.Listener> listeners = new ArrayList<>();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(65);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(45);
         while (System.nanoTime() < deadline && !run.isDone()) {
             try {
                 PrometheusScrape scrape = PrometheusScrape.scrape(fmstreamMetrics);

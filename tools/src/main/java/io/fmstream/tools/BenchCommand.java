@@ -662,7 +662,8 @@ public final class BenchCommand implements Callable<Integer> {
                             windows[job],
                             median(cpu[job]),
                             encoderMs,
-                            median(threadCpu[job])));
+                            median(threadCpu[job]),
+                            cpu[job]));
         }
         return rowsOut;
     }
@@ -829,7 +830,13 @@ public final class BenchCommand implements Callable<Integer> {
             int windows,
             double cpu,
             double encoderMs,
-            double threadsMs) {
+            double threadsMs,
+            double[] rounds) {
+        StringBuilder byRound = new StringBuilder();
+        for (double r : rounds) {
+            byRound.append(byRound.length() == 0 ? "" : " / ")
+                    .append(String.format(Locale.ROOT, "%.3f", r));
+        }
         return new String[] {
             manifest.bundleId(),
             job,
@@ -844,17 +851,29 @@ public final class BenchCommand implements Callable<Integer> {
             String.format(
                     Locale.ROOT,
                     "%.3f",
-                    Double.isNaN(encoderMs) ? threadsMs : Math.max(0, threadsMs - encoderMs))
+                    Double.isNaN(encoderMs) ? threadsMs : Math.max(0, threadsMs - encoderMs)),
+            byRound.toString()
         };
     }
 
-    private static String overheadMarkdown(List<String[]> rows) {
+    /** Whether any of a row's per-round figures ("a / b / c") is zero or negative. */
+    static boolean anyNotPositive(String byRound) {
+        for (String v : byRound.split(" / ")) {
+            if (!(Double.parseDouble(v) > 0)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static String overheadMarkdown(List<String[]> rows) {
         StringBuilder md = new StringBuilder();
         md.append(
                 "| encoder | job | windows | CPU ms per window (marginal) | encoder ms per window"
                         + " (roof, one core) | everything else, ms per window | Java threads' CPU"
-                        + " ms per window | of it, everything else |\n"
-                        + "|---|---|---|---|---|---|---|---|\n");
+                        + " ms per window | of it, everything else | CPU ms per window by round"
+                        + " (marginal) |\n"
+                        + "|---|---|---|---|---|---|---|---|---|\n");
         for (String[] r : rows) {
             md.append("| ").append(String.join(" | ", r)).append(" |\n");
         }
@@ -868,6 +887,24 @@ public final class BenchCommand implements Callable<Integer> {
             }
             double fm = Double.parseDouble(fmRow[5]);
             double nv = Double.parseDouble(row[5]);
+            if (anyNotPositive(fmRow[8]) || anyNotPositive(row[8])) {
+                // A half-fleet run that cost as much CPU as the whole one: the machine's noise
+                // exceeded the difference being measured, so a median over such rounds is no
+                // figure (one run read a median of 0.27x from rounds of 0.051, -0.061 and 0.103).
+                md.append(
+                        String.format(
+                                Locale.ROOT,
+                                "%n%s, against the %s: not measured in this run: a round's"
+                                        + " marginal CPU came out at or below zero (fmstream %s;"
+                                        + " the naive job %s ms per window by round), so the"
+                                        + " machine's noise exceeded the difference; run it"
+                                        + " again.",
+                                row[0],
+                                row[1],
+                                fmRow[8],
+                                row[8]));
+                continue;
+            }
             md.append(
                     fm < 0.01 || nv < 0.01
                             ? String.format(
@@ -1157,6 +1194,10 @@ public final class BenchCommand implements Callable<Integer> {
             o.put("nonEncoderMillisPerWindow", Double.parseDouble(r[5]));
             o.put("javaThreadsCpuMillisPerWindow", Double.parseDouble(r[6]));
             o.put("javaThreadsNonEncoderMillisPerWindow", Double.parseDouble(r[7]));
+            ArrayNode byRound = o.putArray("marginalCpuMillisPerWindowByRound");
+            for (String v : r[8].split(" / ")) {
+                byRound.add(Double.parseDouble(v));
+            }
         }
         json.writeValue(outDir.resolve("bench.json").toFile(), root);
 

@@ -6,10 +6,10 @@ import java.util.stream.Collectors;
 import picocli.CommandLine.Option;
 
 /**
- * Job options a benchmark passes to every fmstream job it runs (bench, capacity), over the
- * production defaults; declared once and mixed in with {@code @Mixin}.
+ * Job options a benchmark passes to every fmstream job it runs (bench, capacity, the cluster's
+ * soak), over the production defaults; declared once and mixed in with {@code @Mixin}.
  */
-final class JobOptionOverrides {
+public final class JobOptionOverrides {
 
     @Option(
             names = "--job-option",
@@ -19,10 +19,10 @@ final class JobOptionOverrides {
                             + " fmstream.batch.max-delay=20ms or, for the Kafka clients,"
                             + " fmstream.kafka.properties.linger.ms=20; repeatable (the report"
                             + " lists them).")
-    Map<String, String> values = new LinkedHashMap<>();
+    public Map<String, String> values = new LinkedHashMap<>();
 
     /** A report's line naming them ("Job options: `k=v`, `k=v`." and a blank line), or "". */
-    String markdown() {
+    public String markdown() {
         return values.isEmpty()
                 ? ""
                 : "Job options: "
@@ -30,5 +30,16 @@ final class JobOptionOverrides {
                                 .map(e -> "`" + e.getKey() + "=" + e.getValue() + "`")
                                 .collect(Collectors.joining(", "))
                         + ".\n\n";
+    }
+
+    /** The options as the job's own command-line arguments ({@code --key value} each). */
+    public java.util.List<String> asJobArguments() {
+        java.util.List<String> args = new java.util.ArrayList<>();
+        values.forEach(
+                (k, v) -> {
+                    args.add("--" + k);
+                    args.add(v);
+                });
+        return args;
     }
 }

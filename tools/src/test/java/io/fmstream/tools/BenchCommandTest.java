@@ -164,6 +164,36 @@ class BenchCommandTest {
     }
 
     @Test
+    void givesNoNonEncoderRatioWhenARoundMeasuredNoise() {
+        String[] fm = {"enc", "fmstream", "100", "0.051", "-", "0.051", "0.034", "0.034", ""};
+        String[] naive = {
+            "enc",
+            "naive, linear interpolation",
+            "100",
+            "0.186",
+            "-",
+            "0.186",
+            "0.151",
+            "0.151",
+            "0.323 / 0.186 / 0.100"
+        };
+        // Rounds of 0.051, -0.061 and 0.103: their median would read as 0.27x of the naive job.
+        fm[8] = "0.051 / -0.061 / 0.103";
+        String noisy = BenchCommand.overheadMarkdown(List.of(fm, naive));
+        assertThat(noisy)
+                .contains("not measured in this run")
+                .contains("0.051 / -0.061 / 0.103")
+                .doesNotContain("spends");
+        assertThat(noisy.lines().filter(l -> l.startsWith("| enc |")))
+                .allMatch(l -> l.split("\\|", -1).length == 11, "9 columns per row");
+
+        fm[8] = "0.051 / 0.061 / 0.103";
+        assertThat(BenchCommand.overheadMarkdown(List.of(fm, naive)))
+                .contains("enc: fmstream spends 0.27x the CPU per window of the naive, linear")
+                .doesNotContain("not measured");
+    }
+
+    @Test
     void aJobOptionGoesThroughTheJobsOwnSettingsCheck() {
         // Refused by JobSettings before any run starts: so --job-option values reach the
         // configuration the job is built from, not just the report.

@@ -2,11 +2,13 @@ package io.fmstream.tools.cluster;
 
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.local.ChildJvm;
+import io.fmstream.tools.JobOptionOverrides;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -183,6 +185,10 @@ public final class ClusterCommand implements Runnable {
                 description = "Model bundle folder (default: the shipped default bundle).")
         Path bundle;
 
+        // To soak the job with other options than the defaults (the defaults of an earlier
+        // release, say) on the same cluster; soak.md names them.
+        @Mixin JobOptionOverrides jobOptions = new JobOptionOverrides();
+
         @Override
         public Integer call() throws Exception {
             Path d = resolve(dir);
@@ -197,7 +203,7 @@ public final class ClusterCommand implements Runnable {
                         c.submitJob(
                                 LocalCluster.jobJar(RepositoryLayout.root()),
                                 b.toAbsolutePath().toUri().toString(),
-                                List.of());
+                                jobOptions.asJobArguments());
                 c.startSimulator(devices, 1);
                 System.out.printf(
                         "soak: %s, %d devices, kill -9 of a TaskManager every %s (none if not"
@@ -208,6 +214,10 @@ public final class ClusterCommand implements Runnable {
                 List<Soak.Sample> samples =
                         new Soak(c, job, resolve(out))
                                 .run(duration, killEvery, sampleEvery, steadyAfter);
+                if (!jobOptions.values.isEmpty()) {
+                    Path md = resolve(out).resolve("soak.md");
+                    Files.writeString(md, jobOptions.markdown() + Files.readString(md));
+                }
                 System.out.println(
                         Files.readString(resolve(out).resolve("soak.md"))
                                 .lines()

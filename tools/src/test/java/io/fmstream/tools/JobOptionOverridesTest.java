@@ -1,0 +1,52 @@
+package io.fmstream.tools;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fmstream.core.window.WindowPhase;
+import io.fmstream.job.FmstreamJob;
+import io.fmstream.job.FmstreamOptions;
+import java.time.Duration;
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+class JobOptionOverridesTest {
+
+    @Command(name = "probe")
+    static final class Probe implements Runnable {
+        @Mixin JobOptionOverrides jobOptions = new JobOptionOverrides();
+
+        @Override
+        public void run() {}
+    }
+
+    @Test
+    void optionsGivenOnTheCommandLineReachTheJobAsItsOwnArguments() {
+        // What the cluster soak submits: the job's main parses these into its configuration.
+        Probe probe = new Probe();
+        new CommandLine(probe)
+                .execute(
+                        "--job-option",
+                        "fmstream.window.phase=EPOCH",
+                        "--job-option",
+                        "fmstream.network.buffer-timeout=100ms");
+
+        assertThat(probe.jobOptions.asJobArguments())
+                .containsExactly(
+                        "--fmstream.window.phase",
+                        "EPOCH",
+                        "--fmstream.network.buffer-timeout",
+                        "100ms");
+        Configuration c =
+                FmstreamJob.parseArgs(probe.jobOptions.asJobArguments().toArray(new String[0]));
+        assertThat(c.get(FmstreamOptions.WINDOW_PHASE)).isEqualTo(WindowPhase.EPOCH);
+        assertThat(c.get(FmstreamOptions.NETWORK_BUFFER_TIMEOUT)).isEqualTo(Duration.ofMillis(100));
+        assertThat(probe.jobOptions.markdown())
+                .isEqualTo(
+                        "Job options: `fmstream.window.phase=EPOCH`,"
+                                + " `fmstream.network.buffer-timeout=100ms`.\n\n");
+        assertThat(new JobOptionOverrides().asJobArguments()).isEmpty();
+    }
+}
