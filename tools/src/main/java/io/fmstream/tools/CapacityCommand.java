@@ -6,6 +6,7 @@ import io.fmstream.core.window.WindowPhase;
 import io.fmstream.data.RepositoryLayout;
 import io.fmstream.tools.bench.BenchCluster;
 import io.fmstream.tools.bench.CapacityRun;
+import io.fmstream.tools.bench.LatencyTail;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -222,7 +223,11 @@ public final class CapacityCommand implements Callable<Integer> {
             attempts++;
             CapacityRun.Result r =
                     capacity.run(
-                            BenchCluster.environment(cluster, parallelism), devices, warmUp, hold);
+                            BenchCluster.environment(cluster, parallelism),
+                            cluster,
+                            devices,
+                            warmUp,
+                            hold);
             boolean disturbed = r.disturbed(0.05, Runtime.getRuntime().availableProcessors());
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("phase", phase);
@@ -231,6 +236,7 @@ public final class CapacityCommand implements Callable<Integer> {
             row.put("result", r);
             rows.add(row);
             out.print(row(row));
+            out.print("  tail: " + tailRow(row));
             out.flush();
             if (!disturbed) {
                 valid.add(r);
@@ -291,7 +297,60 @@ public final class CapacityCommand implements Callable<Integer> {
                 r.checkpointBytes() / 1e3 / r.devices());
     }
 
+    /** The second table: where each run's slow written predictions were (LatencyTail). */
+    private static final String TAIL_HEADER =
+            "| phase | devices | slow: written > "
+                    + String.format(Locale.ROOT, "%.3f", CapacityRun.SLOW_WRITTEN_SECONDS)
+                    + " s | seconds holding half the slow | in flight across a checkpoint: slow /"
+                    + " all | across a GC pause: slow / all | checkpoints: n, median / max s |"
+                    + " worst subtask: barrier delay / alignment / sync / async s | GC pauses: n,"
+                    + " total / max s | waiting for a core, thread-s per s: this JVM (most waiting"
+                    + " threads) / broker |\n"
+                    + "|---|---|---|---|---|---|---|---|---|---|\n";
+
+    private static String tailRow(Map<String, Object> row) {
+        CapacityRun.Result r = (CapacityRun.Result) row.get("result");
+        LatencyTail.Result t = r.writtenTail();
+        return String.format(
+                Locale.ROOT,
+                "| %s | %d | %d of %d (%s) | %s | %s / %s | %s / %s | %d, %s / %s | %s / %s / %s /"
+                        + " %s | %d, %s / %s | %.2f (%s) / %.2f |%n",
+                row.get("phase"),
+                r.devices(),
+                t.slow(),
+                t.predictions(),
+                percent(t.predictions() == 0 ? Double.NaN : (double) t.slow() / t.predictions()),
+                percent(t.slowHalfInSecondsFraction()),
+                percent(t.slowAcrossCheckpoint()),
+                percent(t.allAcrossCheckpoint()),
+                percent(t.slowAcrossGcPause()),
+                percent(t.allAcrossGcPause()),
+                t.checkpoints(),
+                s(t.checkpointMedianSeconds()),
+                s(t.checkpointMaxSeconds()),
+                s(t.checkpointMaxStartDelaySeconds()),
+                s(t.checkpointMaxAlignmentSeconds()),
+                s(t.checkpointMaxSyncSeconds()),
+                s(t.checkpointMaxAsyncSeconds()),
+                t.gcPauses(),
+                s(t.gcPauseTotalSeconds()),
+                s(t.gcPauseMaxSeconds()),
+                r.runQueueWaitThreads(),
+                r.runQueueWaitByThread().entrySet().stream()
+                        .limit(3)
+                        .map(e -> String.format(Locale.ROOT, "%s %.2f", e.getKey(), e.getValue()))
+                        .collect(java.util.stream.Collectors.joining(", ")),
+                r.brokerRunQueueWaitThreads());
+    }
+
+    private static String percent(double fraction) {
+        return Double.isNaN(fraction) ? "-" : String.format(Locale.ROOT, "%.1f %%", fraction * 100);
+    }
+
     private static String s(double seconds) {
+        if (Double.isNaN(seconds)) {
+            return "-";
+        }
         return Double.isInfinite(seconds) ? "inf" : String.format(Locale.ROOT, "%.3f", seconds);
     }
 
@@ -345,6 +404,18 @@ public final class CapacityCommand implements Callable<Integer> {
         for (Map<String, Object> row : rows) {
             md.append(row(row));
         }
+        md.append("\n## Where the written latency's tail was\n\n")
+                .append(
+                        "Each prediction was in flight from the append of its window's newest chunk"
+                            + " until the job wrote it. A slow one is attributed to checkpoints (or"
+                            + " to the collector's pauses; the job runs in this JVM) only if it was"
+                            + " in flight across one more often than all predictions were by"
+                            + " chance. Checkpoints are those triggered in the measured span, from"
+                            + " trigger to the last acknowledgement.\n\n")
+                .append(TAIL_HEADER);
+        for (Map<String, Object> row : rows) {
+            md.append(tailRow(row));
+        }
         Files.writeString(outDir.resolve("capacity.md"), md.toString());
     }
 
@@ -358,9 +429,9 @@ public final class CapacityCommand implements Callable<Integer> {
         if (o instanceof List<?> l) {
             return l.stream().map(CapacityCommand::sanitise).toList();
         }
-        if (o instanceof CapacityRun.Result r) {
+        if (o instanceof Record r) {
             Map<String, Object> copy = new LinkedHashMap<>();
-            for (var c : CapacityRun.Result.class.getRecordComponents()) {
+            for (var c : r.getClass().getRecordComponents()) {
                 try {
                     copy.put(c.getName(), sanitise(c.getAccessor().invoke(r)));
                 } catch (ReflectiveOperationException e) {

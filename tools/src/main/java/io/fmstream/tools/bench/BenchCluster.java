@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.WebOptions;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.environment.RemoteStreamEnvironment;
@@ -35,6 +36,9 @@ public final class BenchCluster {
         conf.setString("security.delegation.tokens.enabled", "false");
         // A failing run must fail the benchmark, not restart until someone notices.
         conf.setString("restart-strategy.type", "none");
+        // Every checkpoint of a long capacity run, for its latency-tail attribution (LatencyTail);
+        // the default keeps the last 10.
+        conf.set(WebOptions.CHECKPOINTS_HISTORY_SIZE, 1000);
         // The encoder's own time in each run, read in this JVM (EncoderTimeReporter).
         EncoderTimeReporter.install(conf);
         MiniCluster cluster =

@@ -29,6 +29,11 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.checkpoint.AbstractCheckpointStats;
+import org.apache.flink.runtime.checkpoint.CheckpointStatsStatus;
+import org.apache.flink.runtime.checkpoint.SubtaskStateStats;
+import org.apache.flink.runtime.checkpoint.TaskStateStats;
+import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -100,7 +105,11 @@ public final class CapacityRun implements AutoCloseable {
             long checkpointBytes,
             double windowsPerEncoderCall,
             double encoderWaitMeanSeconds,
-            double encoderCores) {
+            double encoderCores,
+            LatencyTail.Result writtenTail,
+            double runQueueWaitThreads,
+            Map<String, Double> runQueueWaitByThread,
+            double brokerRunQueueWaitThreads) {
 
         /**
          * Held: lag p99 at most {@code maxLagP99} seconds, not growing (slope at most {@code
@@ -115,6 +124,12 @@ public final class CapacityRun implements AutoCloseable {
             return otherCores > fraction * cores || stealCores > fraction * cores;
         }
     }
+
+    /**
+     * Written latency above which a prediction counts as slow in {@link Result#writtenTail}: the
+     * p99 the capacity target asks for at half the capacity.
+     */
+    public static final double SLOW_WRITTEN_SECONDS = 0.150;
 
     private static final int TEMPLATE_DEVICES = 64;
     private static final int TEMPLATE_SECONDS = 60;
@@ -183,7 +198,12 @@ public final class CapacityRun implements AutoCloseable {
      * One run: {@code devices} devices sending in real time for {@code warmUp} (not measured: the
      * job starts, the encoder warms up, the first windows fill) and then {@code hold} (measured).
      */
-    public Result run(StreamExecutionEnvironment env, int devices, Duration warmUp, Duration hold)
+    public Result run(
+            StreamExecutionEnvironment env,
+            MiniCluster cluster,
+            int devices,
+            Duration warmUp,
+            Duration hold)
             throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
         JobSettings settings = settings(run);
@@ -196,6 +216,7 @@ public final class CapacityRun implements AutoCloseable {
             // The windows the job makes (its hop and phase, also when --job-option sets them).
             return measure(
                     job,
+                    cluster,
                     settings,
                     FmstreamJob.windowSpec(settings, manifest),
                     devices,
@@ -241,6 +262,7 @@ public final class CapacityRun implements AutoCloseable {
 
     private Result measure(
             JobClient job,
+            MiniCluster cluster,
             JobSettings settings,
             WindowSpec windowSpec,
             int devices,
@@ -258,6 +280,7 @@ public final class CapacityRun implements AutoCloseable {
         Reader committed = new Reader(settings.predictionsTopic, true, measureFromMicros);
         written.start();
         committed.start();
+        GcPauses gcPauses = new GcPauses();
         generator.start();
 
         sleepUntilMicros(measureFromMicros);
@@ -269,12 +292,19 @@ public final class CapacityRun implements AutoCloseable {
         long[] machine0 = KafkaRun.machineTicks();
         long chunks0 = generator.sent.get();
         EncoderTimeReporter.Totals encoder0 = EncoderTimeReporter.totals();
+        RunQueueWait.Snapshot waits0 = RunQueueWait.take();
+        RunQueueWait.Snapshot brokerWaits0 = RunQueueWait.take(kafka.node(1).pid());
         long t0 = System.nanoTime();
         generator.join();
         EncoderTimeReporter.Totals encoder1 = EncoderTimeReporter.totals();
+        RunQueueWait.Snapshot waits1 = RunQueueWait.take();
+        RunQueueWait.Snapshot brokerWaits1 = RunQueueWait.take(kafka.node(1).pid());
         // The encoder's batches, waits and CPU over the measured span, from its own metrics.
         long encoded = encoder1.encodedWindows() - encoder0.encodedWindows();
         double seconds = (System.nanoTime() - t0) / 1e9;
+        Map<String, Double> runQueueWait = RunQueueWait.perSecond(waits0, waits1, seconds);
+        double brokerRunQueueWait =
+                RunQueueWait.perSecond(brokerWaits0, brokerWaits1, seconds).get("all");
         long chunks = generator.sent.get() - chunks0;
         long[] machine1 = KafkaRun.machineTicks();
         double brokerCpu =
@@ -295,6 +325,14 @@ public final class CapacityRun implements AutoCloseable {
         Thread.sleep(graceMillis);
         written.finish();
         committed.finish();
+        long measuredToMillis = System.currentTimeMillis();
+        gcPauses.close();
+        LatencyTail.Result writtenTail =
+                LatencyTail.attribute(
+                        written.samples,
+                        SLOW_WRITTEN_SECONDS,
+                        checkpoints(cluster, job, measureFromMicros / 1000, measuredToMillis),
+                        gcPauses.between(measureFromMicros / 1000, measuredToMillis));
         System.gc();
         long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
         long rss = rssBytes();
@@ -351,7 +389,68 @@ public final class CapacityRun implements AutoCloseable {
                 checkpointBytes,
                 (double) encoded / Math.max(1, encoder1.calls() - encoder0.calls()),
                 (encoder1.waitSeconds() - encoder0.waitSeconds()) / Math.max(1, encoded),
-                (encoder1.cpuSeconds() - encoder0.cpuSeconds()) / seconds);
+                (encoder1.cpuSeconds() - encoder0.cpuSeconds()) / seconds,
+                writtenTail,
+                runQueueWait.get("all"),
+                top(runQueueWait, 6),
+                brokerRunQueueWait);
+    }
+
+    /** The first {@code n} entries after "all" (largest first). */
+    private static Map<String, Double> top(Map<String, Double> byThread, int n) {
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        byThread.entrySet().stream()
+                .filter(e -> !e.getKey().equals("all"))
+                .limit(n)
+                .forEach(e -> out.put(e.getKey(), e.getValue()));
+        return out;
+    }
+
+    /**
+     * The job's completed checkpoints triggered in {@code [fromMillis, toMillis]}, from the
+     * cluster's checkpoint statistics (the history the web UI shows; {@link BenchCluster} keeps
+     * enough of it for a long run).
+     */
+    private static List<LatencyTail.Checkpoint> checkpoints(
+            MiniCluster cluster, JobClient job, long fromMillis, long toMillis) throws Exception {
+        List<LatencyTail.Checkpoint> out = new ArrayList<>();
+        var history =
+                cluster.getExecutionGraph(job.getJobID())
+                        .get()
+                        .getCheckpointStatsSnapshot()
+                        .getHistory();
+        for (AbstractCheckpointStats c : history.getCheckpoints()) {
+            if (c.getStatus() != CheckpointStatsStatus.COMPLETED
+                    || c.getTriggerTimestamp() < fromMillis
+                    || c.getTriggerTimestamp() > toMillis) {
+                continue;
+            }
+            double startDelay = -1;
+            double alignment = -1;
+            double sync = -1;
+            double async = -1;
+            for (TaskStateStats task : c.getAllTaskStateStats()) {
+                for (SubtaskStateStats s : task.getSubtaskStats()) {
+                    if (s == null) {
+                        continue;
+                    }
+                    startDelay = Math.max(startDelay, s.getCheckpointStartDelay() / 1e3);
+                    alignment = Math.max(alignment, s.getAlignmentDuration() / 1e3);
+                    sync = Math.max(sync, s.getSyncCheckpointDuration() / 1e3);
+                    async = Math.max(async, s.getAsyncCheckpointDuration() / 1e3);
+                }
+            }
+            out.add(
+                    new LatencyTail.Checkpoint(
+                            new LatencyTail.Span(
+                                    c.getTriggerTimestamp(),
+                                    c.getTriggerTimestamp() + c.getEndToEndDuration()),
+                            startDelay,
+                            alignment,
+                            sync,
+                            async));
+        }
+        return out;
     }
 
     /**
@@ -514,7 +613,9 @@ public final class CapacityRun implements AutoCloseable {
         final List<double[]> windows = new ArrayList<>();
 
         final Set<String> seen = new HashSet<>();
-        final List<Double> latency = new ArrayList<>();
+
+        /** Every prediction's write (or read) time and latency; guarded by this. */
+        final LatencyTail.Samples samples = new LatencyTail.Samples();
 
         Reader(String topic, boolean committed, long measureFromMicros) {
             super("capacity-reader-" + (committed ? "committed" : "written"));
@@ -556,7 +657,7 @@ public final class CapacityRun implements AutoCloseable {
                         }
                         long at = committed ? now : r.timestamp();
                         synchronized (this) {
-                            latency.add((at - pr.getNewestChunkAppendTimeMillis()) / 1e3);
+                            samples.add(at, (at - pr.getNewestChunkAppendTimeMillis()) / 1e3);
                             if (seen.add(pr.getDeviceId() + "@" + pr.getWindowStartMicros())) {
                                 windows.add(
                                         new double[] {
@@ -589,9 +690,7 @@ public final class CapacityRun implements AutoCloseable {
         }
 
         synchronized double[] latencies() {
-            double[] v = latency.stream().mapToDouble(Double::doubleValue).toArray();
-            Arrays.sort(v);
-            return v;
+            return samples.sortedLatencies();
         }
 
         long cpuNanos(ThreadMXBean mx) {

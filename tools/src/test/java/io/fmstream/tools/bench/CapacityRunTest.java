@@ -51,7 +51,36 @@ class CapacityRunTest {
 
     private static CapacityRun.Result result(int missing, double lagP99, double slope) {
         return new CapacityRun.Result(
-                100, 60, 1200, missing, 0.8, lagP99, lagP99, slope, 0.05, 0.2, 0.3, 5, 10, 11, 100,
-                0.5, 0.05, 0.1, 0.0, 0.0, 100 << 20, 500 << 20, 770_000, 12.5, 0.02, 0.4);
+                100,
+                60,
+                1200,
+                missing,
+                0.8,
+                lagP99,
+                lagP99,
+                slope,
+                0.05,
+                0.2,
+                0.3,
+                5,
+                10,
+                11,
+                100,
+                0.5,
+                0.05,
+                0.1,
+                0.0,
+                0.0,
+                100 << 20,
+                500 << 20,
+                770_000,
+                12.5,
+                0.02,
+                0.4,
+                LatencyTail.attribute(
+                        new LatencyTail.Samples(), 0.15, java.util.List.of(), java.util.List.of()),
+                0.1,
+                java.util.Map.of(),
+                0.05);
     }
 }

@@ -1,0 +1,73 @@
+package io.fmstream.tools.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * How long this JVM's threads were ready to run but waited for a core, from Linux's per-thread
+ * scheduler statistics ({@code /proc/self/task/<tid>/schedstat}: CPU time, run-queue wait, time
+ * slices). On a machine the job shares with its broker and generator, a latency tail that no queue
+ * inside the job explains can still be a queue: threads waiting for a CPU. Read as thread-seconds
+ * waited per second of wall time, by thread name (the kernel keeps the first 15 characters of a
+ * Java thread's name).
+ */
+final class RunQueueWait {
+
+    /** Run-queue wait in nanoseconds and name, by thread id, at one moment. */
+    record Snapshot(Map<String, Long> waitNanos, Map<String, String> names) {}
+
+    private RunQueueWait() {}
+
+    /** This JVM's figures now; empty where the kernel does not keep them. */
+    static Snapshot take() {
+        return take(ProcessHandle.current().pid());
+    }
+
+    /** Process {@code pid}'s figures now; empty where the kernel does not keep them. */
+    static Snapshot take(long pid) {
+        Map<String, Long> wait = new HashMap<>();
+        Map<String, String> names = new HashMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String[] f = Files.readString(task.resolve("schedstat")).trim().split("\\s+");
+                    String tid = task.getFileName().toString();
+                    wait.put(tid, Long.parseLong(f[1]));
+                    names.put(tid, Files.readString(task.resolve("comm")).trim());
+                } catch (NoSuchFileException | IndexOutOfBoundsException ended) {
+                    // The thread ended between the listing and the read, or no schedstat here.
+                }
+            }
+        } catch (IOException | RuntimeException notLinux) {
+            return new Snapshot(Map.of(), Map.of());
+        }
+        return new Snapshot(wait, names);
+    }
+
+    /**
+     * Thread-seconds waited for a core per second between two snapshots, {@code seconds} apart, in
+     * all ("all") and by thread name, largest first; threads started in between count from zero.
+     */
+    static Map<String, Double> perSecond(Snapshot from, Snapshot to, double seconds) {
+        Map<String, Double> byName = new HashMap<>();
+        double all = 0;
+        for (var e : to.waitNanos().entrySet()) {
+            long before = from.waitNanos().getOrDefault(e.getKey(), 0L);
+            double waited = Math.max(0, e.getValue() - before) / 1e9 / seconds;
+            all += waited;
+            byName.merge(to.names().getOrDefault(e.getKey(), "?"), waited, Double::sum);
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        out.put("all", all);
+        byName.entrySet().stream()
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                .forEach(e -> out.put(e.getKey(), e.getValue()));
+        return out;
+    }
+}
