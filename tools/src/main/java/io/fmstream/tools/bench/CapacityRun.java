@@ -212,11 +212,12 @@ public final class CapacityRun implements AutoCloseable {
         var manifest = FmstreamJob.readManifest(settings.bundleUri);
         FmstreamJob.wireKafka(env, settings, manifest);
         JobClient job = env.executeAsync("fmstream capacity " + devices + " devices " + run);
-        try {
+        try (GcPauses gcPauses = new GcPauses()) {
             // The windows the job makes (its hop and phase, also when --job-option sets them).
             return measure(
                     job,
                     cluster,
+                    gcPauses,
                     settings,
                     FmstreamJob.windowSpec(settings, manifest),
                     devices,
@@ -263,6 +264,7 @@ public final class CapacityRun implements AutoCloseable {
     private Result measure(
             JobClient job,
             MiniCluster cluster,
+            GcPauses gcPauses,
             JobSettings settings,
             WindowSpec windowSpec,
             int devices,
@@ -280,7 +282,6 @@ public final class CapacityRun implements AutoCloseable {
         Reader committed = new Reader(settings.predictionsTopic, true, measureFromMicros);
         written.start();
         committed.start();
-        GcPauses gcPauses = new GcPauses();
         generator.start();
 
         sleepUntilMicros(measureFromMicros);
@@ -326,13 +327,16 @@ public final class CapacityRun implements AutoCloseable {
         written.finish();
         committed.finish();
         long measuredToMillis = System.currentTimeMillis();
-        gcPauses.close();
-        LatencyTail.Result writtenTail =
-                LatencyTail.attribute(
-                        written.samples,
-                        SLOW_WRITTEN_SECONDS,
-                        checkpoints(cluster, job, measureFromMicros / 1000, measuredToMillis),
-                        gcPauses.between(measureFromMicros / 1000, measuredToMillis));
+        LatencyTail.Result writtenTail;
+        // The reader may still be polling if it did not stop within finish()'s wait.
+        synchronized (written) {
+            writtenTail =
+                    LatencyTail.attribute(
+                            written.samples,
+                            SLOW_WRITTEN_SECONDS,
+                            checkpoints(cluster, job, measureFromMicros / 1000, measuredToMillis),
+                            gcPauses.between(measureFromMicros / 1000, measuredToMillis));
+        }
         System.gc();
         long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
         long rss = rssBytes();
