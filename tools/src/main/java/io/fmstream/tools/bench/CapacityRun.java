@@ -303,9 +303,9 @@ public final class CapacityRun implements AutoCloseable {
         // The encoder's batches, waits and CPU over the measured span, from its own metrics.
         long encoded = encoder1.encodedWindows() - encoder0.encodedWindows();
         double seconds = (System.nanoTime() - t0) / 1e9;
-        Map<String, Double> runQueueWait = RunQueueWait.perSecond(waits0, waits1, seconds);
+        RunQueueWait.Waits runQueueWait = RunQueueWait.perSecond(waits0, waits1, seconds, 6);
         double brokerRunQueueWait =
-                RunQueueWait.perSecond(brokerWaits0, brokerWaits1, seconds).get("all");
+                RunQueueWait.perSecond(brokerWaits0, brokerWaits1, seconds, 0).all();
         long chunks = generator.sent.get() - chunks0;
         long[] machine1 = KafkaRun.machineTicks();
         double brokerCpu =
@@ -395,19 +395,9 @@ public final class CapacityRun implements AutoCloseable {
                 (encoder1.waitSeconds() - encoder0.waitSeconds()) / Math.max(1, encoded),
                 (encoder1.cpuSeconds() - encoder0.cpuSeconds()) / seconds,
                 writtenTail,
-                runQueueWait.get("all"),
-                top(runQueueWait, 6),
+                runQueueWait.all(),
+                runQueueWait.byThread(),
                 brokerRunQueueWait);
-    }
-
-    /** The first {@code n} entries after "all" (largest first). */
-    private static Map<String, Double> top(Map<String, Double> byThread, int n) {
-        Map<String, Double> out = new java.util.LinkedHashMap<>();
-        byThread.entrySet().stream()
-                .filter(e -> !e.getKey().equals("all"))
-                .limit(n)
-                .forEach(e -> out.put(e.getKey(), e.getValue()));
-        return out;
     }
 
     /**

@@ -51,10 +51,16 @@ final class RunQueueWait {
     }
 
     /**
-     * Thread-seconds waited for a core per second between two snapshots, {@code seconds} apart, in
-     * all ("all") and by thread name, largest first; threads started in between count from zero.
+     * Thread-seconds waited for a core per second: in all, and by thread name (the {@code limit}
+     * names that waited most, largest first).
      */
-    static Map<String, Double> perSecond(Snapshot from, Snapshot to, double seconds) {
+    record Waits(double all, Map<String, Double> byThread) {}
+
+    /**
+     * The waits between two snapshots, {@code seconds} apart; threads started in between count from
+     * zero.
+     */
+    static Waits perSecond(Snapshot from, Snapshot to, double seconds, int limit) {
         Map<String, Double> byName = new HashMap<>();
         double all = 0;
         for (var e : to.waitNanos().entrySet()) {
@@ -63,11 +69,11 @@ final class RunQueueWait {
             all += waited;
             byName.merge(to.names().getOrDefault(e.getKey(), "?"), waited, Double::sum);
         }
-        Map<String, Double> out = new LinkedHashMap<>();
-        out.put("all", all);
+        Map<String, Double> top = new LinkedHashMap<>();
         byName.entrySet().stream()
                 .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
-                .forEach(e -> out.put(e.getKey(), e.getValue()));
-        return out;
+                .limit(limit)
+                .forEach(e -> top.put(e.getKey(), e.getValue()));
+        return new Waits(all, top);
     }
 }

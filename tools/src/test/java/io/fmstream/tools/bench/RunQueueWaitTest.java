@@ -21,12 +21,16 @@ class RunQueueWaitTest {
                         Map.of("1", 3_000_000_000L, "2", 1_000_000_000L, "4", 400_000_000L),
                         Map.of("1", "encoder", "2", "encoder", "4", "sink"));
 
-        Map<String, Double> perSecond = RunQueueWait.perSecond(from, to, 10);
+        RunQueueWait.Waits perSecond = RunQueueWait.perSecond(from, to, 10, 5);
 
-        assertThat(perSecond.get("all")).isCloseTo(0.34, within(1e-9));
-        assertThat(perSecond.get("encoder")).isCloseTo(0.30, within(1e-9));
-        assertThat(perSecond.get("sink")).isCloseTo(0.04, within(1e-9));
-        assertThat(perSecond.keySet()).containsExactly("all", "encoder", "sink");
+        assertThat(perSecond.all()).isCloseTo(0.34, within(1e-9));
+        assertThat(perSecond.byThread().get("encoder")).isCloseTo(0.30, within(1e-9));
+        assertThat(perSecond.byThread().get("sink")).isCloseTo(0.04, within(1e-9));
+        assertThat(perSecond.byThread().keySet()).containsExactly("encoder", "sink");
+        // Only the names that waited most are kept; the total still counts every thread.
+        RunQueueWait.Waits top = RunQueueWait.perSecond(from, to, 10, 1);
+        assertThat(top.byThread().keySet()).containsExactly("encoder");
+        assertThat(top.all()).isCloseTo(0.34, within(1e-9));
     }
 
     @Test
