@@ -237,6 +237,7 @@ public final class CapacityCommand implements Callable<Integer> {
             rows.add(row);
             out.print(row(row));
             out.print("  tail: " + tailRow(row));
+            out.print("  bursts: " + burstRow(row));
             out.flush();
             if (!disturbed) {
                 valid.add(r);
@@ -343,6 +344,51 @@ public final class CapacityCommand implements Callable<Integer> {
                 r.brokerRunQueueWaitThreads());
     }
 
+    /** The third table: what the machine did in the seconds of the bursts (LatencyTail.Bursts). */
+    private static final String BURST_HEADER =
+            "| phase | devices | seconds: bursts / all | this JVM, cores | of it JIT | broker |"
+                    + " other processes | steal | this JVM waiting for a core, thread-s per s |"
+                    + " GC pause, ms per s | seconds with a checkpoint in flight |\n"
+                    + "|---|---|---|---|---|---|---|---|---|---|---|\n";
+
+    private static String burstRow(Map<String, Object> row) {
+        CapacityRun.Result r = (CapacityRun.Result) row.get("result");
+        LatencyTail.Use b = r.writtenTail().bursts().burst();
+        LatencyTail.Use a = r.writtenTail().bursts().all();
+        return String.format(
+                Locale.ROOT,
+                "| %s | %d | %d / %d | %s / %s | %s / %s | %s / %s | %s / %s | %s / %s | %s / %s |"
+                        + " %s / %s | %s / %s |%n",
+                row.get("phase"),
+                r.devices(),
+                b.seconds(),
+                a.seconds(),
+                cores(b.jvmCores()),
+                cores(a.jvmCores()),
+                cores(b.jitCores()),
+                cores(a.jitCores()),
+                cores(b.brokerCores()),
+                cores(a.brokerCores()),
+                cores(b.otherCores()),
+                cores(a.otherCores()),
+                cores(b.stealCores()),
+                cores(a.stealCores()),
+                cores(b.runQueueWaitCores()),
+                cores(a.runQueueWaitCores()),
+                millis(b.gcPauseMillisPerSecond()),
+                millis(a.gcPauseMillisPerSecond()),
+                percent(b.checkpointShare()),
+                percent(a.checkpointShare()));
+    }
+
+    private static String cores(double cores) {
+        return Double.isNaN(cores) ? "-" : String.format(Locale.ROOT, "%.2f", cores);
+    }
+
+    private static String millis(double millis) {
+        return Double.isNaN(millis) ? "-" : String.format(Locale.ROOT, "%.1f", millis);
+    }
+
     private static String percent(double fraction) {
         return Double.isNaN(fraction) ? "-" : String.format(Locale.ROOT, "%.1f %%", fraction * 100);
     }
@@ -415,6 +461,19 @@ public final class CapacityCommand implements Callable<Integer> {
                 .append(TAIL_HEADER);
         for (Map<String, Object> row : rows) {
             md.append(tailRow(row));
+        }
+        md.append("\n## What the machine did in the seconds of the bursts\n\n")
+                .append(
+                        "Sampled from /proc just after every whole second. \"Bursts\": the fewest"
+                            + " seconds holding half the slow predictions (by the second each was"
+                            + " written in) and the second before each, when those predictions were"
+                            + " in flight; \"all\": every second from the first prediction written"
+                            + " to the last. A cause of the bursts shows as a figure much larger in"
+                            + " the bursts than in all seconds. This JVM runs the job, the"
+                            + " generator and the readers.\n\n")
+                .append(BURST_HEADER);
+        for (Map<String, Object> row : rows) {
+            md.append(burstRow(row));
         }
         Files.writeString(outDir.resolve("capacity.md"), md.toString());
     }

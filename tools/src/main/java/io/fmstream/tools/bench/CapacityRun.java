@@ -212,12 +212,14 @@ public final class CapacityRun implements AutoCloseable {
         var manifest = FmstreamJob.readManifest(settings.bundleUri);
         FmstreamJob.wireKafka(env, settings, manifest);
         JobClient job = env.executeAsync("fmstream capacity " + devices + " devices " + run);
-        try (GcPauses gcPauses = new GcPauses()) {
+        try (GcPauses gcPauses = new GcPauses();
+                SecondSampler perSecond = SecondSampler.start(kafka.node(1).pid())) {
             // The windows the job makes (its hop and phase, also when --job-option sets them).
             return measure(
                     job,
                     cluster,
                     gcPauses,
+                    perSecond,
                     settings,
                     FmstreamJob.windowSpec(settings, manifest),
                     devices,
@@ -265,6 +267,7 @@ public final class CapacityRun implements AutoCloseable {
             JobClient job,
             MiniCluster cluster,
             GcPauses gcPauses,
+            SecondSampler perSecond,
             JobSettings settings,
             WindowSpec windowSpec,
             int devices,
@@ -335,7 +338,8 @@ public final class CapacityRun implements AutoCloseable {
                             written.samples,
                             SLOW_WRITTEN_SECONDS,
                             checkpoints(cluster, job, measureFromMicros / 1000, measuredToMillis),
-                            gcPauses.between(measureFromMicros / 1000, measuredToMillis));
+                            gcPauses.between(measureFromMicros / 1000, measuredToMillis),
+                            perSecond.between(measureFromMicros / 1000 - 1000, measuredToMillis));
         }
         System.gc();
         long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();

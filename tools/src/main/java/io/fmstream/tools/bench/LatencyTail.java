@@ -11,7 +11,8 @@ import java.util.List;
  * was being taken (or across a garbage-collection pause) is attributed to it only if that happens
  * to slow predictions more often than to all of them. A checkpoint every 10 s that takes half a
  * second overlaps about 5 % of all predictions by chance; when it overlaps 90 % of the slow ones,
- * the checkpoint is the tail.
+ * the checkpoint is the tail. What the machine did in the seconds that hold most of the slow ones
+ * ({@link Bursts}, from {@link SecondSampler}) is set beside what it did all run, the same way.
  *
  * <p>Plain Java, so the attribution is tested without a cluster; {@link CapacityRun} feeds it the
  * written predictions, the job's checkpoint history and the JVM's collector pauses.
@@ -98,7 +99,64 @@ public final class LatencyTail {
             int gcPauses,
             double gcPauseTotalSeconds,
             double gcPauseMaxSeconds,
-            double slowHalfInSecondsFraction) {}
+            double slowHalfInSecondsFraction,
+            Bursts bursts) {}
+
+    /**
+     * One second of the run as the machine saw it ({@link SecondSampler}), in cores: busy in this
+     * JVM (the job, the generator and the readers), of that in its JIT compiler threads, in the
+     * broker, in the whole machine, and stolen by the hypervisor; and thread-seconds per second
+     * that this JVM's threads were runnable but waited for a core.
+     */
+    public record Second(
+            long fromMillis,
+            long toMillis,
+            double jvmCores,
+            double jitCores,
+            double brokerCores,
+            double busyCores,
+            double stealCores,
+            double runQueueWaitCores) {
+
+        /** Cores busy in other processes: the machine's less this JVM's and the broker's. */
+        public double otherCores() {
+            return Math.max(0, busyCores - jvmCores - brokerCores);
+        }
+    }
+
+    /**
+     * Means over a set of seconds: the sampled resources (NaN where none was sampled), the
+     * collector's pause time per second, and the share of the seconds a checkpoint was in flight
+     * in.
+     */
+    public record Use(
+            int seconds,
+            double jvmCores,
+            double jitCores,
+            double brokerCores,
+            double otherCores,
+            double stealCores,
+            double runQueueWaitCores,
+            double gcPauseMillisPerSecond,
+            double checkpointShare) {}
+
+    /**
+     * What the machine did while the slow predictions were in flight, beside what it did all run:
+     * {@code burst} covers the fewest seconds holding half the slow predictions (by the second they
+     * were written in) and the second before each (a slow prediction written in a second was in
+     * flight in it and, up to a second of latency, in the one before); {@code all} every second
+     * from the first prediction written to the last. A cause of the bursts shows as a figure much
+     * larger in {@code burst} than in {@code all}. {@code epochSeconds}: the seconds holding half
+     * the slow predictions, most slow first, to look up in other records of the run (a JFR
+     * recording, the broker's log); {@code fromEpochSecond} and {@code toEpochSecond}: the seconds
+     * of {@code all} (0 and -1 where nothing was written).
+     */
+    public record Bursts(
+            Use burst,
+            Use all,
+            List<Long> epochSeconds,
+            long fromEpochSecond,
+            long toEpochSecond) {}
 
     /**
      * Attributes {@code samples} over {@code thresholdSeconds} to the {@code checkpoints} and
@@ -109,6 +167,19 @@ public final class LatencyTail {
             double thresholdSeconds,
             List<Checkpoint> checkpoints,
             List<Span> gcPauses) {
+        return attribute(samples, thresholdSeconds, checkpoints, gcPauses, List.of());
+    }
+
+    /**
+     * As above, with the run's {@code seconds} (from {@link SecondSampler}; none where the machine
+     * was not sampled) for {@link Result#bursts}.
+     */
+    public static Result attribute(
+            Samples samples,
+            double thresholdSeconds,
+            List<Checkpoint> checkpoints,
+            List<Span> gcPauses,
+            List<Second> seconds) {
         Overlaps ckpt = new Overlaps(checkpoints.stream().map(Checkpoint::span).toList());
         Overlaps gc = new Overlaps(gcPauses);
         int slow = 0;
@@ -117,14 +188,14 @@ public final class LatencyTail {
         int slowGc = 0;
         int allGc = 0;
         java.util.Map<Long, Integer> slowBySecond = new java.util.HashMap<>();
-        java.util.Set<Long> seconds = new java.util.HashSet<>();
+        java.util.SortedSet<Long> writtenSeconds = new java.util.TreeSet<>();
         for (int i = 0; i < samples.size; i++) {
             long to = samples.writtenMillis[i];
             long from = to - Math.round(samples.latencySeconds[i] * 1e3);
             boolean isSlow = samples.latencySeconds[i] > thresholdSeconds;
             boolean c = ckpt.overlaps(from, to);
             boolean g = gc.overlaps(from, to);
-            seconds.add(Math.floorDiv(to, 1000));
+            writtenSeconds.add(Math.floorDiv(to, 1000));
             if (isSlow) {
                 slowBySecond.merge(Math.floorDiv(to, 1000), 1, Integer::sum);
                 slow++;
@@ -156,23 +227,101 @@ public final class LatencyTail {
                 gcPauses.stream().mapToDouble(Span::seconds).max().orElse(Double.NaN),
                 slow == 0
                         ? Double.NaN
-                        : (double) secondsHoldingHalf(slowBySecond.values(), slow)
-                                / seconds.size());
+                        : (double) secondsHoldingHalf(slowBySecond, slow).size()
+                                / writtenSeconds.size(),
+                bursts(slowBySecond, slow, writtenSeconds, seconds, ckpt, gcPauses));
+    }
+
+    private static Bursts bursts(
+            java.util.Map<Long, Integer> slowBySecond,
+            int slow,
+            java.util.SortedSet<Long> writtenSeconds,
+            List<Second> sampled,
+            Overlaps checkpoints,
+            List<Span> gcPauses) {
+        java.util.Set<Long> burst = new java.util.TreeSet<>();
+        List<Long> holdingHalf = secondsHoldingHalf(slowBySecond, slow);
+        for (long s : holdingHalf) {
+            burst.add(s);
+            burst.add(s - 1);
+        }
+        java.util.Set<Long> all = new java.util.TreeSet<>();
+        if (!writtenSeconds.isEmpty()) {
+            for (long s = writtenSeconds.first(); s <= writtenSeconds.last(); s++) {
+                all.add(s);
+            }
+        }
+        // The sampler wakes a few milliseconds after each whole second: its span from then on is
+        // that second's.
+        java.util.Map<Long, Second> bySecond = new java.util.HashMap<>();
+        for (Second s : sampled) {
+            bySecond.put(Math.floorDiv(s.fromMillis(), 1000), s);
+        }
+        return new Bursts(
+                use(burst, bySecond, checkpoints, gcPauses),
+                use(all, bySecond, checkpoints, gcPauses),
+                holdingHalf,
+                writtenSeconds.isEmpty() ? 0 : writtenSeconds.first(),
+                writtenSeconds.isEmpty() ? -1 : writtenSeconds.last());
+    }
+
+    private static Use use(
+            java.util.Set<Long> keys,
+            java.util.Map<Long, Second> bySecond,
+            Overlaps checkpoints,
+            List<Span> gcPauses) {
+        List<Second> found = new ArrayList<>();
+        long gcMillis = 0;
+        int withCheckpoint = 0;
+        for (long k : keys) {
+            Second s = bySecond.get(k);
+            if (s != null) {
+                found.add(s);
+            }
+            long from = k * 1000;
+            long to = from + 1000;
+            for (Span p : gcPauses) {
+                gcMillis +=
+                        Math.max(0, Math.min(to, p.toMillis()) - Math.max(from, p.fromMillis()));
+            }
+            withCheckpoint += checkpoints.overlaps(from, to - 1) ? 1 : 0;
+        }
+        return new Use(
+                keys.size(),
+                mean(found, Second::jvmCores),
+                mean(found, Second::jitCores),
+                mean(found, Second::brokerCores),
+                mean(found, Second::otherCores),
+                mean(found, Second::stealCores),
+                mean(found, Second::runQueueWaitCores),
+                keys.isEmpty() ? Double.NaN : (double) gcMillis / keys.size(),
+                fraction(withCheckpoint, keys.size()));
+    }
+
+    private static double mean(
+            List<Second> seconds, java.util.function.ToDoubleFunction<Second> field) {
+        return seconds.stream().mapToDouble(field).average().orElse(Double.NaN);
     }
 
     /**
      * The fewest seconds that hold half the slow predictions: about half the seconds when the tail
      * is spread evenly (a queue that is always long), a few when it comes in bursts (stalls).
      */
-    private static int secondsHoldingHalf(java.util.Collection<Integer> perSecond, int slow) {
-        int[] counts = perSecond.stream().mapToInt(Integer::intValue).sorted().toArray();
+    private static List<Long> secondsHoldingHalf(java.util.Map<Long, Integer> perSecond, int slow) {
+        List<java.util.Map.Entry<Long, Integer>> bySlow = new ArrayList<>(perSecond.entrySet());
+        // Most slow first; among equals the earlier second, so the choice does not depend on the
+        // map's order.
+        bySlow.sort(
+                java.util.Map.Entry.<Long, Integer>comparingByValue()
+                        .reversed()
+                        .thenComparing(java.util.Map.Entry.comparingByKey()));
+        List<Long> chosen = new ArrayList<>();
         int held = 0;
-        int n = 0;
-        for (int i = counts.length - 1; i >= 0 && 2 * held < slow; i--) {
-            held += counts[i];
-            n++;
+        for (int i = 0; i < bySlow.size() && 2 * held < slow; i++) {
+            held += bySlow.get(i).getValue();
+            chosen.add(bySlow.get(i).getKey());
         }
-        return n;
+        return chosen;
     }
 
     private static double fraction(int part, int whole) {

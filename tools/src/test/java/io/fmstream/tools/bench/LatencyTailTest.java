@@ -107,11 +107,75 @@ class LatencyTailTest {
     }
 
     @Test
+    void theSecondsOfTheBurstsShowWhatTheMachineDidThenBesideTheWholeRun() {
+        // 100 predictions a second for 100 s; the hypervisor took 0.9 of a core in seconds 29-30
+        // and 69-70, and the 60 predictions written in second 30 and the 40 in second 70 were
+        // slow. A 200 ms collector pause in second 50 slowed nothing.
+        LatencyTail.Samples samples = new LatencyTail.Samples();
+        for (long t = 0; t < 100 * SECOND; t += 10) {
+            long inSecond = t % SECOND;
+            boolean slow =
+                    (t / SECOND == 30 && inSecond < 600) || (t / SECOND == 70 && inSecond < 400);
+            samples.add(t, slow ? 0.400 : 0.020);
+        }
+        List<LatencyTail.Second> seconds = new ArrayList<>();
+        for (long s = 0; s < 100; s++) {
+            boolean stolen = s == 29 || s == 30 || s == 69 || s == 70;
+            double steal = stolen ? 0.9 : 0.0;
+            // Sampled a few ms after each whole second; other processes 0.1 core throughout.
+            seconds.add(
+                    new LatencyTail.Second(
+                            s * SECOND + 3, (s + 1) * SECOND + 3, 1.2, 0.1, 0.3, 1.6, steal, 0.5));
+        }
+        List<LatencyTail.Span> pauses = List.of(new LatencyTail.Span(50_100, 50_300));
+
+        LatencyTail.Result r =
+                LatencyTail.attribute(
+                        samples, THRESHOLD, checkpointsEveryTenSeconds(9), pauses, seconds);
+
+        assertThat(r.slow()).isEqualTo(100);
+        // Second 30 alone holds 60 of the 100: the burst is it and the second before.
+        assertThat(r.bursts().epochSeconds()).containsExactly(30L);
+        assertThat(r.bursts().fromEpochSecond()).isZero();
+        assertThat(r.bursts().toEpochSecond()).isEqualTo(99);
+        LatencyTail.Use burst = r.bursts().burst();
+        assertThat(burst.seconds()).isEqualTo(2);
+        assertThat(burst.stealCores()).isCloseTo(0.9, within(1e-9));
+        assertThat(burst.otherCores()).isCloseTo(0.1, within(1e-9));
+        assertThat(burst.jvmCores()).isCloseTo(1.2, within(1e-9));
+        assertThat(burst.gcPauseMillisPerSecond()).isZero();
+        // The checkpoint triggered at 30 s was in flight in second 30, not in 29.
+        assertThat(burst.checkpointShare()).isEqualTo(0.5);
+        LatencyTail.Use all = r.bursts().all();
+        assertThat(all.seconds()).isEqualTo(100);
+        assertThat(all.stealCores()).isCloseTo(4 * 0.9 / 100, within(1e-9));
+        assertThat(all.gcPauseMillisPerSecond()).isCloseTo(2.0, within(1e-9));
+        assertThat(all.checkpointShare()).isCloseTo(0.09, within(1e-9));
+        assertThat(all.runQueueWaitCores()).isCloseTo(0.5, within(1e-9));
+    }
+
+    @Test
+    void withoutSampledSecondsTheBurstsHaveNoResourceFigures() {
+        LatencyTail.Samples samples = new LatencyTail.Samples();
+        samples.add(5 * SECOND, 0.5);
+        samples.add(6 * SECOND, 0.02);
+        LatencyTail.Result r =
+                LatencyTail.attribute(
+                        samples, THRESHOLD, checkpointsEveryTenSeconds(1), List.of(), List.of());
+        assertThat(r.bursts().burst().seconds()).isEqualTo(2);
+        assertThat(r.bursts().burst().stealCores()).isNaN();
+        assertThat(r.bursts().burst().checkpointShare()).isZero();
+        assertThat(r.bursts().all().seconds()).isEqualTo(2);
+    }
+
+    @Test
     void nothingWrittenGivesNoFractions() {
         LatencyTail.Result r =
                 LatencyTail.attribute(new LatencyTail.Samples(), THRESHOLD, List.of(), List.of());
         assertThat(r.predictions()).isZero();
         assertThat(r.slowAcrossCheckpoint()).isNaN();
         assertThat(r.checkpointMedianSeconds()).isNaN();
+        assertThat(r.bursts().burst().seconds()).isZero();
+        assertThat(r.bursts().all().jvmCores()).isNaN();
     }
 }
