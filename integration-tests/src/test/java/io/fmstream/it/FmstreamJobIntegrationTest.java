@@ -653,8 +653,10 @@ class FmstreamJobIntegrationTest {
                         metrics.sum(
                                 "fmstream_inference_cpu_seconds_count", Map.of("job_id", jobId)))
                 .isPositive();
-        // Each head scores every window once, in calls that follow the encoder's batches: never
-        // more calls than the encoder made (one call per window would be as many as windows).
+        // Each head scores every window once, in calls that follow the encoder's batches (one call
+        // per window would be as many as windows). A batch gives a head one call, or two when a
+        // watermark came among its windows: the continuous encoder sends the watermark out between
+        // their embeddings, and the head scores what it holds before it forwards a watermark.
         long encoderCalls = metrics.sum("fmstream_batches_total", Map.of("job_id", jobId));
         assertThat(encoderCalls).isLessThan(windows);
         for (String task : tasks) {
@@ -665,7 +667,8 @@ class FmstreamJobIntegrationTest {
             assertThat(metrics.sum("fmstream_head_batch_windows_count", byTask))
                     .as("calls of head " + task + " against the encoder's " + encoderCalls)
                     .isPositive()
-                    .isLessThanOrEqualTo(encoderCalls);
+                    .isLessThanOrEqualTo(2 * encoderCalls)
+                    .isLessThan(windows);
         }
         assertBoundedLabels(metrics, settings);
         // One bundle in service, reported by each embed subtask.

@@ -45,14 +45,10 @@ final class SecondSampler implements AutoCloseable {
             long brokerTicks,
             long busyTicks,
             long stealTicks,
-            long runQueueWaitNanos) {}
+            RunQueueWait.Snapshot runQueueWait) {}
 
     private Reading read() throws IOException {
         long[] machine = KafkaRun.machineTicks();
-        long waited = 0;
-        for (long w : RunQueueWait.take(ownPid).waitNanos().values()) {
-            waited += w;
-        }
         return new Reading(
                 System.currentTimeMillis(),
                 KafkaRun.ownCpuNanos(),
@@ -60,7 +56,7 @@ final class SecondSampler implements AutoCloseable {
                 KafkaRun.processCpuTicks(brokerPid),
                 machine[0],
                 machine[1],
-                waited);
+                RunQueueWait.take(ownPid));
     }
 
     private void run() {
@@ -85,11 +81,11 @@ final class SecondSampler implements AutoCloseable {
                                 (now.brokerTicks() - last.brokerTicks()) / KafkaRun.TICKS / s,
                                 (now.busyTicks() - last.busyTicks()) / KafkaRun.TICKS / s,
                                 (now.stealTicks() - last.stealTicks()) / KafkaRun.TICKS / s,
-                                // Threads that ended in between take their wait with them: a
-                                // lower bound, never negative.
-                                Math.max(0, now.runQueueWaitNanos() - last.runQueueWaitNanos())
-                                        / 1e9
-                                        / s);
+                                // Thread by thread: one that ended in between takes only its last
+                                // second's wait with it, not its whole life's.
+                                RunQueueWait.perSecond(
+                                                last.runQueueWait(), now.runQueueWait(), s, 0)
+                                        .all());
                 synchronized (seconds) {
                     seconds.add(second);
                 }
