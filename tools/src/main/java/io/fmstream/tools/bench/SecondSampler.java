@@ -13,8 +13,8 @@ import java.util.List;
  * what the bursts of a latency tail have in common.
  *
  * <p>Linux only: where {@code /proc} cannot be read the sampler records nothing and the burst
- * figures are NaN. The readings cost a few milliseconds of CPU per second (one stat file per thread
- * of this JVM and of the broker).
+ * figures are NaN. The readings cost a few milliseconds of CPU per second (three small files per
+ * thread of this JVM, one for the broker and one for the machine), counted in this JVM's CPU.
  */
 final class SecondSampler implements AutoCloseable {
 
