@@ -294,37 +294,22 @@ public final class KafkaRun {
                 .getProcessCpuTime();
     }
 
-    /** utime + stime of {@code pid}, in clock ticks. */
     /**
      * CPU ticks of the JIT compiler threads of process {@code pid} (HotSpot's {@code C1/C2
      * CompilerThreadN}, named so in {@code /proc/<pid>/task/<tid>/stat}, cut to 15 characters): the
      * broker's share that is its own warm-up, not the job's load.
      */
-    static long jitCpuTicks(long pid) throws IOException {
-        long ticks = 0;
-        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            for (Path task : (Iterable<Path>) tasks::iterator) {
-                String stat;
-                try {
-                    stat = Files.readString(task.resolve("stat"));
-                } catch (java.nio.file.NoSuchFileException ended) {
-                    continue; // a thread that ended since the listing
-                }
-                String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
-                    ticks += cpuTicks(stat);
-                }
-            }
-        }
-        return ticks;
+    static long jitCpuTicks(long pid) {
+        return RunQueueWait.take(pid).jitTicks();
     }
 
+    /** utime + stime of {@code pid}, in clock ticks. */
     static long processCpuTicks(long pid) throws IOException {
         return cpuTicks(Files.readString(Path.of("/proc/" + pid + "/stat")));
     }
 
     /** User plus system ticks from a process's or thread's {@code stat} line. */
-    private static long cpuTicks(String stat) {
+    static long cpuTicks(String stat) {
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }

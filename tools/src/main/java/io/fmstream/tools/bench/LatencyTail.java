@@ -257,9 +257,20 @@ public final class LatencyTail {
         for (Second s : sampled) {
             bySecond.put(Math.floorDiv(s.fromMillis(), 1000), s);
         }
+        // Each pause's milliseconds by the whole second they fell in, once, rather than every
+        // pause examined for every second asked about.
+        java.util.Map<Long, Long> gcMillisBySecond = new java.util.HashMap<>();
+        for (Span p : gcPauses) {
+            for (long from = p.fromMillis(); from < p.toMillis(); ) {
+                long second = Math.floorDiv(from, 1000);
+                long to = Math.min(p.toMillis(), (second + 1) * 1000);
+                gcMillisBySecond.merge(second, to - from, Long::sum);
+                from = to;
+            }
+        }
         return new Bursts(
-                use(burst, bySecond, checkpoints, gcPauses),
-                use(all, bySecond, checkpoints, gcPauses),
+                use(burst, bySecond, checkpoints, gcMillisBySecond),
+                use(all, bySecond, checkpoints, gcMillisBySecond),
                 holdingHalf,
                 writtenSeconds.isEmpty() ? 0 : writtenSeconds.first(),
                 writtenSeconds.isEmpty() ? -1 : writtenSeconds.last());
@@ -269,7 +280,7 @@ public final class LatencyTail {
             java.util.Set<Long> keys,
             java.util.Map<Long, Second> bySecond,
             Overlaps checkpoints,
-            List<Span> gcPauses) {
+            java.util.Map<Long, Long> gcMillisBySecond) {
         List<Second> found = new ArrayList<>();
         long gcMillis = 0;
         int withCheckpoint = 0;
@@ -278,13 +289,9 @@ public final class LatencyTail {
             if (s != null) {
                 found.add(s);
             }
+            gcMillis += gcMillisBySecond.getOrDefault(k, 0L);
             long from = k * 1000;
-            long to = from + 1000;
-            for (Span p : gcPauses) {
-                gcMillis +=
-                        Math.max(0, Math.min(to, p.toMillis()) - Math.max(from, p.fromMillis()));
-            }
-            withCheckpoint += checkpoints.overlaps(from, to - 1) ? 1 : 0;
+            withCheckpoint += checkpoints.overlaps(from, from + 999) ? 1 : 0;
         }
         return new Use(
                 keys.size(),

@@ -19,8 +19,28 @@ import java.util.stream.Stream;
  */
 final class RunQueueWait {
 
-    /** Run-queue wait in nanoseconds and name, by thread id, at one moment. */
-    record Snapshot(Map<String, Long> waitNanos, Map<String, String> names) {}
+    /**
+     * Run-queue wait in nanoseconds, name and CPU (user + system clock ticks), by thread id, at one
+     * moment.
+     */
+    record Snapshot(
+            Map<String, Long> waitNanos, Map<String, String> names, Map<String, Long> cpuTicks) {
+
+        /**
+         * CPU ticks of the JIT compiler threads (HotSpot's "C1 CompilerThread<n>" and "C2
+         * CompilerThread<n>", as the kernel keeps their first 15 characters).
+         */
+        long jitTicks() {
+            long ticks = 0;
+            for (var e : cpuTicks.entrySet()) {
+                String name = names.getOrDefault(e.getKey(), "");
+                if (name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")) {
+                    ticks += e.getValue();
+                }
+            }
+            return ticks;
+        }
+    }
 
     private RunQueueWait() {}
 
@@ -29,25 +49,33 @@ final class RunQueueWait {
         return take(ProcessHandle.current().pid());
     }
 
-    /** Process {@code pid}'s figures now; empty where the kernel does not keep them. */
+    /**
+     * Process {@code pid}'s figures now, in one pass over its threads reading two files each
+     * ({@code stat}: name and CPU; {@code schedstat}: run-queue wait); empty where the kernel does
+     * not keep them.
+     */
     static Snapshot take(long pid) {
         Map<String, Long> wait = new HashMap<>();
         Map<String, String> names = new HashMap<>();
+        Map<String, Long> cpu = new HashMap<>();
         try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
             for (Path task : (Iterable<Path>) tasks::iterator) {
+                String tid = task.getFileName().toString();
                 try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    // The name is between the first '(' and the last ')': it may hold either.
+                    names.put(tid, stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
+                    cpu.put(tid, KafkaRun.cpuTicks(stat));
                     String[] f = Files.readString(task.resolve("schedstat")).trim().split("\\s+");
-                    String tid = task.getFileName().toString();
                     wait.put(tid, Long.parseLong(f[1]));
-                    names.put(tid, Files.readString(task.resolve("comm")).trim());
                 } catch (NoSuchFileException | IndexOutOfBoundsException ended) {
                     // The thread ended between the listing and the read, or no schedstat here.
                 }
             }
         } catch (IOException | RuntimeException notLinux) {
-            return new Snapshot(Map.of(), Map.of());
+            return new Snapshot(Map.of(), Map.of(), Map.of());
         }
-        return new Snapshot(wait, names);
+        return new Snapshot(wait, names, cpu);
     }
 
     /**

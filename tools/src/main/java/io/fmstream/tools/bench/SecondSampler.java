@@ -13,8 +13,9 @@ import java.util.List;
  * what the bursts of a latency tail have in common.
  *
  * <p>Linux only: where {@code /proc} cannot be read the sampler records nothing and the burst
- * figures are NaN. The readings cost a few milliseconds of CPU per second (three small files per
- * thread of this JVM, one for the broker and one for the machine), counted in this JVM's CPU.
+ * figures are NaN. The readings cost a few milliseconds of CPU per second (two small files per
+ * thread of this JVM in one pass, one for the broker and one for the machine), counted in this
+ * JVM's CPU.
  */
 final class SecondSampler implements AutoCloseable {
 
@@ -49,14 +50,16 @@ final class SecondSampler implements AutoCloseable {
 
     private Reading read() throws IOException {
         long[] machine = KafkaRun.machineTicks();
+        // One pass over this JVM's threads gives both the JIT's CPU and the run-queue wait.
+        RunQueueWait.Snapshot threads = RunQueueWait.take(ownPid);
         return new Reading(
                 System.currentTimeMillis(),
                 KafkaRun.ownCpuNanos(),
-                KafkaRun.jitCpuTicks(ownPid),
+                threads.jitTicks(),
                 KafkaRun.processCpuTicks(brokerPid),
                 machine[0],
                 machine[1],
-                RunQueueWait.take(ownPid));
+                threads);
     }
 
     private void run() {
