@@ -177,7 +177,13 @@ public final class FmstreamJob {
             throw new IllegalArgumentException("bundle " + settings.bundleUri + " has no heads");
         }
         // One prediction per task for each recording closed by its end-of-recording chunk,
-        // aggregated from its window predictions by the same rule the model evaluation uses.
+        // aggregated from its window predictions by the same rule the model evaluation uses. The
+        // window predictions pass through the same operator on their way to the sink, which
+        // chains to it: each prediction crosses one network edge, not two. Every edge out of a
+        // head is one more output flusher thread per subtask waking each buffer timeout (10 ms);
+        // with the heads' union going to the sink as well as here, 8 tasks at parallelism 2 ran 32
+        // of them for the heads alone and paid a serialisation more per prediction
+        // (docs/PERFORMANCE.md, "One edge per head").
         java.util.Map<String, java.util.List<String>> labels = new java.util.LinkedHashMap<>();
         for (BundleManifest.HeadSpec head : manifest.heads()) {
             labels.put(head.task(), head.labels() == null ? java.util.List.of() : head.labels());
@@ -195,12 +201,8 @@ public final class FmstreamJob {
                                         labels, settings.deviceIdleTimeout.toMillis()),
                                 RecordTypeInfo.PREDICTION)
                         .uid(UID_RECORDING_PREDICTIONS)
-                        .name("Recording-level predictions");
-        return new Outputs(
-                assembled.windows,
-                embeddings,
-                predictions.union(recordings),
-                assembled.deadLetters());
+                        .name("Recording-level predictions (window predictions pass through)");
+        return new Outputs(assembled.windows, embeddings, recordings, assembled.deadLetters());
     }
 
     /**

@@ -175,10 +175,10 @@ public final class BenchCommand implements Callable<Integer> {
             names = "--warm-up-pairs",
             defaultValue = "3",
             description =
-                    "Fan-out part: at most this many unmeasured runs of each topology before the"
-                            + " measured rounds, fewer once the JIT takes under 3 %% of the cores"
-                            + " inside fmstream's measured span (default: ${DEFAULT-VALUE}; at"
-                            + " least 1).")
+                    "Fan-out part: at most this many unmeasured runs of each topology before each"
+                        + " task count's measured rounds, fewer once the JIT takes under 3 %% of"
+                        + " the cores inside fmstream's measured span (default: ${DEFAULT-VALUE};"
+                        + " at least 1).")
     int warmUpPairs;
 
     @Option(
@@ -346,45 +346,13 @@ public final class BenchCommand implements Callable<Integer> {
             this.cluster = cluster;
             StreamExecutionEnvironment env = environment(cluster);
             List<String[]> rows = new ArrayList<>();
-            boolean warm = false;
             for (int n : taskCounts) {
                 Path nBundle =
                         BenchInputs.bundleWithTasks(bundleDir, n, scratch.resolve("bundle-" + n));
                 JobSettings settings = settings(nBundle);
                 BundleManifest manifest = FmstreamJob.readManifest(settings.bundleUri);
                 FmstreamJob.configure(env, settings);
-                if (!warm) {
-                    // Unmeasured runs of each topology first, as the other parts do: the first
-                    // jobs in this JVM compile their Java code while they run, and the compiler
-                    // threads take the encoder's cores (a first round measured the encoder's calls
-                    // 10 % slower per window than the second's and the job at 80 % of its roof
-                    // against 92 %). One pair was not enough: each job's deployment deoptimises
-                    // and recompiles code the last one ran, and the JIT compiled 1.5, 0.5 and 0.3
-                    // s inside the measured span of the three rounds after one pair (of about 10
-                    // core-s). So: pairs until the JIT takes under WARM_JIT_SHARE of the fmstream
-                    // run's measured span, at most --warm-up-pairs.
-                    for (int w = 1; w <= Math.max(1, warmUpPairs); w++) {
-                        FanOutRun.Result a = FanOutRun.run(env, input, settings, manifest, true);
-                        FanOutRun.run(env, input, settings, manifest, false);
-                        double share =
-                                a.compileSecondsMeasured()
-                                        / (a.seconds()
-                                                * Runtime.getRuntime().availableProcessors());
-                        out.printf(
-                                Locale.ROOT,
-                                "bench: N=%d unmeasured warm-up pair %d: the JIT compiled %.2f s"
-                                        + " between fmstream's first output and its last, %.1f %%"
-                                        + " of the cores%n",
-                                n,
-                                w,
-                                a.compileSecondsMeasured(),
-                                100 * share);
-                        if (!(share >= WARM_JIT_SHARE)) {
-                            break;
-                        }
-                    }
-                    warm = true;
-                }
+                warmUp(env, input, settings, manifest, n);
                 double[] shared = new double[rounds];
                 double[] perTask = new double[rounds];
                 double[] ofRoundRoof = new double[rounds];
@@ -740,6 +708,51 @@ public final class BenchCommand implements Callable<Integer> {
      * The fan-out part's warm-up ends once the JIT takes less than this share of the cores inside
      * fmstream's measured span (or after --warm-up-pairs).
      */
+    /**
+     * Unmeasured runs of both fan-out topologies for {@code n} tasks, until the JIT takes under
+     * {@link #WARM_JIT_SHARE} of fmstream's measured span (at most {@code --warm-up-pairs}).
+     */
+    private void warmUp(
+            StreamExecutionEnvironment env,
+            List<SourceRef> input,
+            JobSettings settings,
+            BundleManifest manifest,
+            int n)
+            throws Exception {
+        // Unmeasured runs of each topology first, as the other parts do: the first
+        // jobs in this JVM compile their Java code while they run, and the compiler
+        // threads take the encoder's cores (a first round measured the encoder's calls
+        // 10 % slower per window than the second's and the job at 80 % of its roof
+        // against 92 %). One pair was not enough: each job's deployment deoptimises
+        // and recompiles code the last one ran, and the JIT compiled 1.5, 0.5 and 0.3
+        // s inside the measured span of the three rounds after one pair (of about 10
+        // core-s). So: pairs until the JIT takes under WARM_JIT_SHARE of the fmstream
+        // run's measured span, at most --warm-up-pairs. For every task count, not
+        // only the first: a topology with more heads is new code to the JIT (the
+        // operator chain's output fan-out, call sites that see eight heads instead
+        // of one), and an 8-task round after warm-up at 1 task alone had the JIT
+        // compile 1.40 s inside its 5.5 s measured span, 13 % of the two cores.
+        for (int w = 1; w <= Math.max(1, warmUpPairs); w++) {
+            FanOutRun.Result a = FanOutRun.run(env, input, settings, manifest, true);
+            FanOutRun.run(env, input, settings, manifest, false);
+            double share =
+                    a.compileSecondsMeasured()
+                            / (a.seconds() * Runtime.getRuntime().availableProcessors());
+            out.printf(
+                    Locale.ROOT,
+                    "bench: N=%d unmeasured warm-up pair %d: the JIT compiled %.2f s"
+                            + " between fmstream's first output and its last, %.1f %%"
+                            + " of the cores%n",
+                    n,
+                    w,
+                    a.compileSecondsMeasured(),
+                    100 * share);
+            if (!(share >= WARM_JIT_SHARE)) {
+                break;
+            }
+        }
+    }
+
     static final double WARM_JIT_SHARE = 0.03;
 
     /** The grid's best point measured again, as it runs now. */

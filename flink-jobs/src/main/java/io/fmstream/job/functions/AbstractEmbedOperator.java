@@ -80,7 +80,7 @@ public abstract class AbstractEmbedOperator extends AbstractStreamOperator<Embed
     public void open() throws Exception {
         super.open();
         bundle =
-                ModelBundle.load(
+                ModelBundle.loadEncoder(
                         new FlinkBundleFiles(bundleUri),
                         OnnxThreads.resolve(configuredThreads, this),
                         encoderSha256);

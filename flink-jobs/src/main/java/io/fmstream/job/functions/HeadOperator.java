@@ -115,16 +115,10 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
     public void open() throws Exception {
         super.open();
         int threads = OnnxThreads.resolve(onnxThreads, this);
-        bundle = ModelBundle.load(new FlinkBundleFiles(bundleUri), threads, encoderSha256);
-        head =
-                bundle.head(task)
-                        .orElseThrow(
-                                () ->
-                                        new IllegalStateException(
-                                                "bundle "
-                                                        + bundleUri
-                                                        + " has no head for task "
-                                                        + task));
+        // Its own head only: the encoder's operator reads and verifies the encoder.
+        bundle =
+                ModelBundle.loadHead(new FlinkBundleFiles(bundleUri), threads, encoderSha256, task);
+        head = bundle.heads().get(0);
         mailbox =
                 getContainingTask()
                         .getMailboxExecutorFactory()

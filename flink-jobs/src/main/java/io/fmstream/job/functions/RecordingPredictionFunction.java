@@ -21,7 +21,9 @@ import org.apache.flink.util.Collector;
 /**
  * Recording-level predictions, keyed by device: one per task when a recording closes, aggregated
  * from its window predictions by {@link RecordingAggregator} (the rule the model evaluation reports
- * figures for).
+ * figures for). Every window prediction it receives is passed on as it is, before the recording's
+ * own, so its output is all of the job's predictions and the predictions sink chains to it: the
+ * heads need no second edge to the sink, and a device's recording prediction follows its windows'.
  *
  * <p>Window predictions and the assembler's {@link RecordingEnd} arrive on different paths (the
  * windows through the micro-batched encoder and the heads, the end straight from the assembler), so
@@ -108,6 +110,9 @@ public class RecordingPredictionFunction
     @Override
     public void processElement1(PredictionRecord p, Context ctx, Collector<PredictionRecord> out)
             throws Exception {
+        // Every prediction goes on to the sink from here (see the class comment); this function
+        // never changes it, so passing on the record it received is safe under object reuse.
+        out.collect(p);
         if (p.recording) {
             return;
         }

@@ -39,7 +39,7 @@ class RecordingPredictionFunctionTest {
                 if (!endFirst) {
                     h.processElement2(new StreamRecord<>(end(5)));
                 }
-                List<PredictionRecord> out = outputs(h);
+                List<PredictionRecord> out = recordings(h);
                 assertThat(out).hasSize(2).allMatch(p -> p.recording && p.windows == 5);
                 PredictionRecord r =
                         out.stream().filter(p -> p.task.equals("rhythm")).findFirst().orElseThrow();
@@ -61,6 +61,56 @@ class RecordingPredictionFunctionTest {
         }
     }
 
+    /**
+     * The predictions sink reads this operator's output, so every window prediction must come out
+     * of it: each one, unchanged, once, in the order received, whatever recording it belongs to (or
+     * none), and a recording's own prediction after the window predictions it aggregates.
+     */
+    @Test
+    void passesEveryWindowPredictionOnBeforeItsRecordingsPrediction() throws Exception {
+        try (var h = harness()) {
+            List<PredictionRecord> sent = new ArrayList<>();
+            h.processElement2(new StreamRecord<>(end(2)));
+            for (int k = 0; k < 2; k++) {
+                sent.add(rhythm(k, 0.7f, 0.3f));
+                sent.add(heartRate(k, 70));
+            }
+            PredictionRecord unrecorded = rhythm(7, 0.1f, 0.9f);
+            unrecorded.recordingStartMicros = 0; // a window outside any recording
+            sent.add(unrecorded);
+            for (PredictionRecord p : sent) {
+                h.processElement1(new StreamRecord<>(p, p.windowStartMicros / 1000));
+            }
+            List<PredictionRecord> out = all(h);
+            List<PredictionRecord> windows = out.stream().filter(p -> !p.recording).toList();
+            // Field for field (the harness copies what it collects), in order.
+            assertThat(windows)
+                    .usingRecursiveComparison()
+                    .withComparatorForType(Double::compare, Double.class) // NaN equals NaN
+                    .isEqualTo(sent);
+            // The rhythm recording closes with rhythm's second window, heart rate's with its own.
+            assertThat(out.stream().map(p -> (p.recording ? "recording " : "") + p.task).toList())
+                    .containsExactly(
+                            "rhythm",
+                            "heart_rate",
+                            "rhythm",
+                            "recording rhythm",
+                            "heart_rate",
+                            "recording heart_rate",
+                            "rhythm");
+            List<Long> stamps = new ArrayList<>();
+            for (Object o : h.getOutput()) {
+                if (o instanceof StreamRecord<?> r
+                        && !((PredictionRecord) r.getValue()).recording) {
+                    stamps.add(r.getTimestamp());
+                }
+            }
+            assertThat(stamps)
+                    .containsExactlyElementsOf(
+                            sent.stream().map(p -> p.windowStartMicros / 1000).toList());
+        }
+    }
+
     @Test
     void waitsForEveryWindowAndIgnoresWindowsOfOtherRecordings() throws Exception {
         try (var h = harness()) {
@@ -70,10 +120,10 @@ class RecordingPredictionFunctionTest {
             other.recordingStartMicros = REC + 100 * S;
             h.processElement1(new StreamRecord<>(other));
             h.processElement1(new StreamRecord<>(rhythm(1, 0.9f, 0.1f)));
-            assertThat(outputs(h)).isEmpty();
+            assertThat(recordings(h)).isEmpty();
             h.processElement1(new StreamRecord<>(rhythm(2, 0.9f, 0.1f)));
-            assertThat(outputs(h)).hasSize(1);
-            assertThat(outputs(h).get(0).label).isEqualTo("normal");
+            assertThat(recordings(h)).hasSize(1);
+            assertThat(recordings(h).get(0).label).isEqualTo("normal");
         }
     }
 
@@ -104,7 +154,7 @@ class RecordingPredictionFunctionTest {
             h.processElement1(new StreamRecord<>(rhythm(4, 0.9f, 0.1f)));
             h.processElement1(new StreamRecord<>(heartRate(4, 60)));
             h.processElement2(new StreamRecord<>(end(1)));
-            assertThat(outputs(h)).hasSize(2);
+            assertThat(recordings(h)).hasSize(2);
             assertThat(h.numKeyedStateEntries()).isZero();
             assertThat(h.numProcessingTimeTimers()).isZero();
         }
@@ -156,7 +206,16 @@ class RecordingPredictionFunctionTest {
         return p;
     }
 
-    private static List<PredictionRecord> outputs(
+    /** The recording-level predictions emitted so far. */
+    private static List<PredictionRecord> recordings(
+            KeyedTwoInputStreamOperatorTestHarness<
+                            String, PredictionRecord, RecordingEnd, PredictionRecord>
+                    h) {
+        return all(h).stream().filter(p -> p.recording).toList();
+    }
+
+    /** Everything emitted so far, in order. */
+    private static List<PredictionRecord> all(
             KeyedTwoInputStreamOperatorTestHarness<
                             String, PredictionRecord, RecordingEnd, PredictionRecord>
                     h) {

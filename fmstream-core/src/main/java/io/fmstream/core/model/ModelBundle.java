@@ -83,6 +83,45 @@ public final class ModelBundle implements AutoCloseable {
      */
     public static ModelBundle load(
             BundleFiles files, int intraOpThreads, String expectedEncoderSha256) {
+        return load(files, intraOpThreads, expectedEncoderSha256, true, null);
+    }
+
+    /**
+     * As {@link #load(BundleFiles, int, String)}, reading, verifying and opening the encoder only:
+     * {@link #heads()} is empty. For the encoder's operator, which runs no head.
+     */
+    public static ModelBundle loadEncoder(
+            BundleFiles files, int intraOpThreads, String expectedEncoderSha256) {
+        return load(files, intraOpThreads, expectedEncoderSha256, true, "");
+    }
+
+    /**
+     * As {@link #load(BundleFiles, int, String)}, reading, verifying and opening the head of {@code
+     * task} only: {@link #heads()} holds that head and {@link #encoder()} throws. For a head's
+     * operator: every head and encoder operator used to read and hash the whole bundle when it
+     * opened, the encoder's 4.8 MB included, which is 18 reads of it at 8 tasks and parallelism 2
+     * (from a remote file system, 18 downloads at every start and restart). The manifest and its
+     * cross-checks (the encoder identity, every head trained on the encoder) are read and checked
+     * as for a whole load; the encoder file itself is verified by the encoder's operator.
+     *
+     * @throws BundleException when the manifest has no head for {@code task}
+     */
+    public static ModelBundle loadHead(
+            BundleFiles files, int intraOpThreads, String expectedEncoderSha256, String task) {
+        Objects.requireNonNull(task, "task");
+        return load(files, intraOpThreads, expectedEncoderSha256, false, task);
+    }
+
+    /**
+     * @param withEncoder whether to read, verify and open the encoder
+     * @param onlyTask null: every head; "": none; else the head of that task only
+     */
+    private static ModelBundle load(
+            BundleFiles files,
+            int intraOpThreads,
+            String expectedEncoderSha256,
+            boolean withEncoder,
+            String onlyTask) {
         Objects.requireNonNull(files, "files");
         if (intraOpThreads < 1) {
             throw new IllegalArgumentException(
@@ -123,10 +162,31 @@ public final class ModelBundle implements AutoCloseable {
                         where);
             }
         }
-        byte[] encoderBytes = readVerified(files, encoderSpec.file(), encoderSpec.sha256(), where);
+        List<BundleManifest.HeadSpec> wanted = new ArrayList<>();
+        for (BundleManifest.HeadSpec head : manifest.heads()) {
+            if (onlyTask == null || head.task().equals(onlyTask)) {
+                wanted.add(head);
+            }
+        }
+        if (onlyTask != null && !onlyTask.isEmpty() && wanted.isEmpty()) {
+            throw new BundleException(
+                    BundleManifest.FILE_NAME,
+                    "no head for task '"
+                            + onlyTask
+                            + "' (the bundle's tasks: "
+                            + manifest.heads().stream()
+                                    .map(BundleManifest.HeadSpec::task)
+                                    .collect(Collectors.joining(", "))
+                            + ")",
+                    where);
+        }
+        byte[] encoderBytes =
+                withEncoder
+                        ? readVerified(files, encoderSpec.file(), encoderSpec.sha256(), where)
+                        : null;
         List<byte[]> headBytes = new ArrayList<>();
         List<LinearHead> linearHeads = new ArrayList<>(); // null for ONNX heads
-        for (BundleManifest.HeadSpec head : manifest.heads()) {
+        for (BundleManifest.HeadSpec head : wanted) {
             byte[] bytes = readVerified(files, head.file(), head.sha256(), where);
             headBytes.add(bytes);
             linearHeads.add(
@@ -147,35 +207,38 @@ public final class ModelBundle implements AutoCloseable {
         SessionCache cache = SessionCache.shared();
         List<BatchRunner> opened = new ArrayList<>();
         try {
-            BatchRunner encoderRunner =
-                    open(
-                            cache,
-                            environment,
-                            encoderSpec.file(),
-                            encoderSpec.sha256(),
-                            encoderBytes,
-                            encoderSpec.inputName(),
-                            encoderSpec.outputName(),
-                            encoderSpec.inputLength(),
-                            encoderSpec.embeddingDim(),
-                            "windows",
-                            opened,
-                            where);
-            checkTensors(
-                    encoderRunner,
-                    encoderSpec.file(),
-                    where,
-                    encoderSpec.inputName(),
-                    encoderSpec.inputLength(),
-                    "inputLength",
-                    encoderSpec.outputName(),
-                    encoderSpec.embeddingDim(),
-                    "embeddingDim");
-            EncoderRunner encoder = new EncoderRunner(encoderSpec, encoderRunner);
+            EncoderRunner encoder = null;
+            if (withEncoder) {
+                BatchRunner encoderRunner =
+                        open(
+                                cache,
+                                environment,
+                                encoderSpec.file(),
+                                encoderSpec.sha256(),
+                                encoderBytes,
+                                encoderSpec.inputName(),
+                                encoderSpec.outputName(),
+                                encoderSpec.inputLength(),
+                                encoderSpec.embeddingDim(),
+                                "windows",
+                                opened,
+                                where);
+                checkTensors(
+                        encoderRunner,
+                        encoderSpec.file(),
+                        where,
+                        encoderSpec.inputName(),
+                        encoderSpec.inputLength(),
+                        "inputLength",
+                        encoderSpec.outputName(),
+                        encoderSpec.embeddingDim(),
+                        "embeddingDim");
+                encoder = new EncoderRunner(encoderSpec, encoderRunner);
+            }
 
             List<HeadRunner> heads = new ArrayList<>();
-            for (int i = 0; i < manifest.heads().size(); i++) {
-                BundleManifest.HeadSpec spec = manifest.heads().get(i);
+            for (int i = 0; i < wanted.size(); i++) {
+                BundleManifest.HeadSpec spec = wanted.get(i);
                 LinearHead linear = linearHeads.get(i);
                 if (linear != null) {
                     LOG.debug(
@@ -215,7 +278,17 @@ public final class ModelBundle implements AutoCloseable {
                 heads.add(new HeadRunner(spec, runner));
             }
             ModelBundle bundle = new ModelBundle(manifest, where, encoder, heads);
-            LOG.info("Loaded {} from {}", manifest, where);
+            if (withEncoder) {
+                LOG.info(
+                        "Loaded {} from {}{}",
+                        manifest,
+                        where,
+                        onlyTask == null ? "" : " (the encoder only)");
+            } else {
+                // DEBUG: a job loads one head per head operator and subtask; its encoder's
+                // operators log the INFO line.
+                LOG.debug("Loaded the head of {} of {} from {}", onlyTask, manifest, where);
+            }
             return bundle;
         } catch (RuntimeException e) {
             closeAll(opened, e);
@@ -506,11 +579,21 @@ public final class ModelBundle implements AutoCloseable {
         return location;
     }
 
+    /**
+     * @throws IllegalStateException for a bundle loaded by {@link #loadHead}, which has no encoder
+     */
     public EncoderRunner encoder() {
+        if (encoder == null) {
+            throw new IllegalStateException(
+                    this + " was loaded for one head, without its encoder (ModelBundle.loadHead)");
+        }
         return encoder;
     }
 
-    /** Heads in manifest order. */
+    /**
+     * Heads in manifest order (those loaded: one after {@link #loadHead}, none after {@link
+     * #loadEncoder}).
+     */
     public List<HeadRunner> heads() {
         return heads;
     }
@@ -530,7 +613,9 @@ public final class ModelBundle implements AutoCloseable {
         closed = true;
         RuntimeException failure = null;
         List<Runnable> closers = new ArrayList<>();
-        closers.add(encoder::close);
+        if (encoder != null) {
+            closers.add(encoder::close);
+        }
         heads.forEach(h -> closers.add(h::close));
         for (Runnable closer : closers) {
             try {

@@ -385,6 +385,102 @@ class ModelBundleTest {
         }
     }
 
+    /**
+     * An operator loads only the part it runs: a head's operator reads the manifest and its own
+     * head file, the encoder's the manifest and the encoder. Each still verifies what it reads and
+     * checks the manifest as a whole load does.
+     */
+    @Test
+    void aHeadOrTheEncoderAloneReadsOnlyItsOwnFiles() throws IOException {
+        List<String> reads = new java.util.ArrayList<>();
+        BundleFiles counting =
+                new BundleFiles() {
+                    private final LocalBundleFiles local =
+                            new LocalBundleFiles(FixtureBundle.dir());
+
+                    @Override
+                    public byte[] read(String relativePath) throws IOException {
+                        reads.add(relativePath);
+                        return local.read(relativePath);
+                    }
+
+                    @Override
+                    public String describe() {
+                        return local.describe();
+                    }
+                };
+        String encoderSha;
+        float[][] embeddings;
+        float[][] expected;
+        try (ModelBundle whole = ModelBundle.load(FixtureBundle.dir(), THREADS)) {
+            encoderSha = whole.encoder().sha256();
+            embeddings =
+                    whole.encoder()
+                            .embed(FixtureBundle.floats(FixtureBundle.golden().get("inputs")));
+            expected = whole.head("heart_rate").orElseThrow().apply(embeddings);
+        }
+
+        try (ModelBundle head = ModelBundle.loadHead(counting, THREADS, encoderSha, "heart_rate")) {
+            assertThat(reads).containsExactly("manifest.json", "heads/heart_rate.onnx");
+            assertThat(head.heads()).extracting(HeadRunner::task).containsExactly("heart_rate");
+            assertThat(head.head("rhythm")).isEmpty();
+            assertClose(head.heads().get(0).apply(embeddings), expected, 0f);
+            assertThatThrownBy(head::encoder)
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("without its encoder");
+        }
+
+        reads.clear();
+        try (ModelBundle encoder = ModelBundle.loadEncoder(counting, THREADS, encoderSha)) {
+            assertThat(reads).containsExactly("manifest.json", "encoder.onnx");
+            assertThat(encoder.heads()).isEmpty();
+            assertThat(encoder.encoder().sha256()).isEqualTo(encoderSha);
+        }
+
+        assertThatThrownBy(() -> ModelBundle.loadHead(counting, THREADS, encoderSha, "spo2"))
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining("no head for task 'spo2'")
+                .hasMessageContaining("rhythm, heart_rate, signal_quality");
+        // The submission's encoder identity is checked for a head too.
+        assertThatThrownBy(
+                        () -> ModelBundle.loadHead(counting, THREADS, "0".repeat(64), "heart_rate"))
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining("the bundle was replaced after submission");
+    }
+
+    /** A head's own load still refuses its tampered file, and a head trained elsewhere. */
+    @Test
+    void aHeadAloneStillRefusesItsTamperedFileAndAForeignEncoder() throws IOException {
+        Path copy = FixtureBundle.copyTo(tmp.resolve("b"));
+        Path rhythm = copy.resolve("heads/rhythm.onnx");
+        byte[] bytes = Files.readAllBytes(rhythm);
+        bytes[bytes.length / 2] ^= 0x01;
+        Files.write(rhythm, bytes);
+        LocalBundleFiles files = new LocalBundleFiles(copy);
+        String encoderSha;
+        try (ModelBundle encoder = ModelBundle.loadEncoder(files, THREADS, null)) {
+            encoderSha = encoder.encoder().sha256(); // the encoder's load reads no head
+        }
+        assertThatThrownBy(() -> ModelBundle.loadHead(files, THREADS, encoderSha, "rhythm"))
+                .isInstanceOf(BundleException.class)
+                .hasMessageStartingWith("heads/rhythm.onnx: sha256 mismatch");
+        ModelBundle.loadHead(files, THREADS, encoderSha, "heart_rate").close();
+
+        Path foreign =
+                FixtureBundle.copyWithManifest(
+                        tmp.resolve("c"),
+                        m ->
+                                ((ObjectNode) m.get("heads").get(2))
+                                        .put("encoderSha256", "0123456789abcdef".repeat(4)));
+        // Every head's training encoder is a manifest check, so even another head's load sees it.
+        assertThatThrownBy(
+                        () ->
+                                ModelBundle.loadHead(
+                                        new LocalBundleFiles(foreign), THREADS, null, "rhythm"))
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining("head 'signal_quality' was trained on encoder");
+    }
+
     @Test
     void argmaxPicksTheLabelOfTheLargestScore() {
         List<String> labels = List.of("normal", "af", "other", "noisy");
