@@ -296,7 +296,10 @@ public final class FmstreamJob {
                 settings.checkpointInterval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
     }
 
-    /** Reads the bundle's manifest (the operators verify the whole bundle again when they open). */
+    /**
+     * Reads the bundle's manifest (when they open, the encoder's operators read and verify the
+     * encoder again, each head's operators their head).
+     */
     public static BundleManifest readManifest(String bundleUri) {
         FlinkBundleFiles files = new FlinkBundleFiles(bundleUri);
         try {

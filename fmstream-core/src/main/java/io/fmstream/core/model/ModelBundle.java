@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * opened before a refusal is closed again.
  *
  * <p>Each operator instance should load its own ModelBundle (cheap after the first: the sessions
- * are shared) and close it when it closes.
+ * are shared) and close it when it closes, and only the part it runs ({@link #loadEncoder}, {@link
+ * #loadHead}): every file it reads is still verified against the manifest.
  */
 public final class ModelBundle implements AutoCloseable {
 
@@ -195,7 +196,7 @@ public final class ModelBundle implements AutoCloseable {
                             : null);
         }
 
-        if (manifest.fixture()) {
+        if (manifest.fixture() && withEncoder) { // once per encoder, not per head as well
             LOG.warn(
                     "Bundle {} {} at {} is a TEST FIXTURE with random weights: its outputs mean"
                             + " nothing",
