@@ -53,11 +53,15 @@ class RunQueueWaitTest {
     void readsThisJvmsThreadsOnLinux() throws Exception {
         java.nio.file.Path tasks = java.nio.file.Path.of("/proc/self/task");
         java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
         // A thread of a known name (the JVM gives its threads their names in the kernel, cut to
-        // 15 characters), alive while the snapshot is taken.
+        // 15 characters), alive while the snapshot is taken. HotSpot names the kernel thread from
+        // the new thread itself, before it calls run(): the snapshot waits for run(), since a
+        // snapshot right after start() can still see the thread as "java".
         Thread probe =
                 new Thread(
                         () -> {
+                            running.countDown();
                             try {
                                 done.await();
                             } catch (InterruptedException e) {
@@ -67,6 +71,7 @@ class RunQueueWaitTest {
                         "run-queue-probe-thread");
         probe.start();
         try {
+            assertThat(running.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
             RunQueueWait.Snapshot now = RunQueueWait.take();
             if (!java.nio.file.Files.isDirectory(tasks)) {
                 return;
