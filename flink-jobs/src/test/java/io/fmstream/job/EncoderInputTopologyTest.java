@@ -88,7 +88,11 @@ class EncoderInputTopologyTest {
         assertThat(tasks).anyMatch(name -> name.contains(ENCODER));
     }
 
-    private static JobSettings settings(String encoderInput) {
+    /**
+     * Settings for the fixture bundle, with {@code fmstream.encoder.input} set unless null (also
+     * {@link PredictionPathTopologyTest}'s).
+     */
+    static JobSettings settings(String encoderInput) {
         List<String> args =
                 new ArrayList<>(
                         List.of(

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fmstream.core.model.BundleManifest;
 import io.fmstream.core.records.SourceRef;
-import io.fmstream.data.RepositoryLayout;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -29,15 +28,7 @@ class PredictionPathTopologyTest {
     void eachHeadHasOneOutputEdgeAndThePredictionsSinkIsChainedToTheRecordingOperator() {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
-        JobSettings settings =
-                JobSettings.from(
-                        FmstreamJob.parseArgs(
-                                new String[] {
-                                    "--fmstream.kafka.bootstrap-servers",
-                                    "localhost:9092",
-                                    "--fmstream.bundle",
-                                    RepositoryLayout.fixtureBundle().toUri().toString()
-                                }));
+        JobSettings settings = EncoderInputTopologyTest.settings(null);
         BundleManifest manifest = FmstreamJob.readManifest(settings.bundleUri);
         FmstreamJob.Outputs out =
                 FmstreamJob.build(

@@ -159,10 +159,7 @@ class ModelBundleTest {
     @Test
     void refusesTamperedHeadFileNamingIt() throws IOException {
         Path copy = FixtureBundle.copyTo(tmp.resolve("b"));
-        Path head = copy.resolve("heads/rhythm.onnx");
-        byte[] bytes = Files.readAllBytes(head);
-        bytes[bytes.length / 2] ^= 0x01;
-        Files.write(head, bytes);
+        byte[] bytes = flipMiddleByte(copy.resolve("heads/rhythm.onnx"));
         int openBefore = SessionCache.shared().openSessionCount();
 
         assertThatThrownBy(() -> ModelBundle.load(copy, THREADS))
@@ -452,10 +449,7 @@ class ModelBundleTest {
     @Test
     void aHeadAloneStillRefusesItsTamperedFileAndAForeignEncoder() throws IOException {
         Path copy = FixtureBundle.copyTo(tmp.resolve("b"));
-        Path rhythm = copy.resolve("heads/rhythm.onnx");
-        byte[] bytes = Files.readAllBytes(rhythm);
-        bytes[bytes.length / 2] ^= 0x01;
-        Files.write(rhythm, bytes);
+        flipMiddleByte(copy.resolve("heads/rhythm.onnx"));
         LocalBundleFiles files = new LocalBundleFiles(copy);
         String encoderSha;
         try (ModelBundle encoder = ModelBundle.loadEncoder(files, THREADS, null)) {
@@ -501,6 +495,14 @@ class ModelBundleTest {
             assertThatThrownBy(() -> hr.label(new float[] {70f}))
                     .isInstanceOf(IllegalStateException.class);
         }
+    }
+
+    /** Flips one bit in the middle of {@code file}; returns the file's new bytes. */
+    private static byte[] flipMiddleByte(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length / 2] ^= 0x01;
+        Files.write(file, bytes);
+        return bytes;
     }
 
     private static void assertClose(float[][] actual, float[][] expected, float tolerance) {
