@@ -148,12 +148,15 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
         awaitTaskManagers(taskManagers, Duration.ofSeconds(90));
     }
 
-    /** Starts TaskManager {@code i} (0-based), again after {@link #killTaskManager}. */
+    /**
+     * Starts TaskManager {@code i} (0-based), again after {@link #killTaskManager}, with the JVM
+     * options Flink's {@code taskmanager.sh} would give it ({@link #taskManagerJvmOptions}).
+     */
     public void startTaskManager(int i) throws IOException {
         ChildJvm tm =
                 launch(
                         "taskmanager-" + (i + 1),
-                        "-Xmx700m",
+                        taskManagerJvmOptions(),
                         "org.apache.flink.runtime.taskexecutor.TaskManagerRunner");
         taskManagerProcesses[i] = tm;
         processes.add(tm);
@@ -172,7 +175,7 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
         processes.add(
                 launch(
                         "jobmanager",
-                        "-Xmx512m",
+                        List.of("-Xmx512m"),
                         "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint"));
     }
 
@@ -386,8 +389,38 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
         return logDir().resolve(process.name() + "-gc-" + process.pid() + ".log");
     }
 
-    private ChildJvm launch(String name, String heap, String mainClass) throws IOException {
-        List<String> jvm = new ArrayList<>(List.of(heap));
+    /**
+     * The TaskManager's JVM options as Flink's start scripts derive them from the written
+     * configuration ({@code BashJavaUtils}: {@code -Xmx} and {@code -Xms} both the JVM heap, the
+     * direct and metaspace limits), then {@code env.java.opts.all} and {@code
+     * env.java.opts.taskmanager}. Why not a hand-written {@code -Xmx}: a real TaskManager's heap is
+     * committed at its full size from the start ({@code -Xms}), where one started with {@code -Xmx}
+     * alone grows and shrinks its heap as G1 sees fit, which a soak then reads as resident memory
+     * moving in steps of tens of MB.
+     */
+    public List<String> taskManagerJvmOptions() throws IOException {
+        org.apache.flink.configuration.Configuration conf =
+                org.apache.flink.configuration.GlobalConfiguration.loadConfiguration(
+                        dir.resolve("conf").toString());
+        List<String> jvm = new ArrayList<>();
+        String memory =
+                org.apache.flink.runtime.util.config.memory.ProcessMemoryUtils
+                        .generateJvmParametersStr(
+                                org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils
+                                        .processSpecFromConfig(conf));
+        memory += " " + conf.get(org.apache.flink.configuration.CoreOptions.FLINK_JVM_OPTIONS);
+        memory += " " + conf.get(org.apache.flink.configuration.CoreOptions.FLINK_TM_JVM_OPTIONS);
+        for (String option : memory.trim().split("\\s+")) {
+            if (!option.isEmpty()) {
+                jvm.add(option);
+            }
+        }
+        return jvm;
+    }
+
+    private ChildJvm launch(String name, List<String> options, String mainClass)
+            throws IOException {
+        List<String> jvm = new ArrayList<>(options);
         jvm.addAll(JAVA_17_OPENS);
         jvm.addAll(
                 List.of(

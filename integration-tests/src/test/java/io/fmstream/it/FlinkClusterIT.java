@@ -53,6 +53,18 @@ class FlinkClusterIT {
         List<String> expected;
         try (StandaloneFlinkCluster cluster = new StandaloneFlinkCluster(dir)) {
             cluster.start();
+            // Started as taskmanager.sh starts it: Flink's own memory options (-Xms = -Xmx).
+            String tm =
+                    Files.readString(
+                                    Path.of(
+                                            "/proc/"
+                                                    + cluster.process("taskmanager-1").pid()
+                                                    + "/cmdline"))
+                            .replace('\0', ' ');
+            assertThat(tm)
+                    .as("the TaskManager's command line")
+                    .contains(String.join(" ", cluster.taskManagerJvmOptions()) + " ")
+                    .contains("-Xms");
             String output =
                     cluster.submit(jobJar(), args(suffix, "cluster-" + suffix, predictions));
             Matcher id = Pattern.compile("JobID ([0-9a-f]{32})").matcher(output);

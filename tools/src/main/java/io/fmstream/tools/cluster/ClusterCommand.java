@@ -185,6 +185,15 @@ public final class ClusterCommand implements Runnable {
                 description = "Model bundle folder (default: the shipped default bundle).")
         Path bundle;
 
+        @Option(
+                names = "--taskmanager-java-option",
+                description =
+                        "A JVM option for the TaskManagers besides the cluster's own"
+                                + " (repeatable). With -XX:NativeMemoryTracking=summary the soak"
+                                + " also writes native-memory.md: the JVM's native memory by"
+                                + " category at the two forced full collections.")
+        List<String> taskManagerJavaOptions = new java.util.ArrayList<>();
+
         // To soak the job with other options than the defaults (the defaults of an earlier
         // release, say) on the same cluster; soak.md names them.
         @Mixin JobOptionOverrides jobOptions = new JobOptionOverrides();
@@ -198,7 +207,7 @@ public final class ClusterCommand implements Runnable {
             }
             LocalCluster.wipe(d);
             Path b = bundle != null ? bundle : RepositoryLayout.defaultBundle();
-            try (LocalCluster c = LocalCluster.start(d)) {
+            try (LocalCluster c = LocalCluster.start(d, null, taskManagerJavaOptions)) {
                 String job =
                         c.submitJob(
                                 LocalCluster.jobJar(RepositoryLayout.root()),
@@ -209,7 +218,7 @@ public final class ClusterCommand implements Runnable {
                         "soak: %s, %d devices, kill -9 of a TaskManager every %s (none if not"
                                 + " shorter); job %s%n"
                                 + "|   min | heap MB | after GC | after old-gen GC |  RSS MB |"
-                                + "  ckpt KB | ckpt ms |    lag | event |%n",
+                                + " outside heap |  ckpt KB | ckpt ms |    lag | event |%n",
                         duration, devices, killEvery, job);
                 List<Soak.Sample> samples =
                         new Soak(c, job, resolve(out))

@@ -49,14 +49,31 @@ public final class LocalCluster implements AutoCloseable {
      */
     public static LocalCluster start(Path dir, LocalKafkaCluster.Security security)
             throws Exception {
+        return start(dir, security, List.of());
+    }
+
+    /**
+     * As above, the TaskManagers started with {@code taskManagerJavaOptions} after the
+     * configuration's own {@code env.java.opts.taskmanager} (a soak's native memory tracking, say).
+     */
+    public static LocalCluster start(
+            Path dir, LocalKafkaCluster.Security security, List<String> taskManagerJavaOptions)
+            throws Exception {
         Files.createDirectories(dir);
         LocalKafkaCluster kafka = new LocalKafkaCluster(dir, ClusterSpec.KAFKA_NODES, security);
+        java.util.Map<String, String> config = ClusterSpec.flinkConfig(dir);
+        if (!taskManagerJavaOptions.isEmpty()) {
+            config.merge(
+                    "env.java.opts.taskmanager",
+                    String.join(" ", taskManagerJavaOptions),
+                    (a, b) -> a + " " + b);
+        }
         StandaloneFlinkCluster flink =
                 new StandaloneFlinkCluster(
                         dir.resolve("flink"),
                         ClusterSpec.TASK_MANAGERS,
                         ClusterSpec.SLOTS_PER_TASK_MANAGER,
-                        ClusterSpec.flinkConfig(dir),
+                        config,
                         List.of(onnxRuntimeJar(), metricsJar()));
         LocalCluster cluster = new LocalCluster(dir, kafka, flink);
         try {

@@ -30,25 +30,39 @@ import org.apache.kafka.clients.admin.Admin;
  * latest garbage collection and after the latest old-generation collection (from each TaskManager's
  * GC log, {@link GcLog}: the last is what a leak raises; heap in use is a saw-tooth between
  * collections, and what a young collection leaves climbs between marking cycles) and resident
- * memory (heap + ONNX Runtime's native memory + everything else), the last checkpoint's size and
- * duration, and the job's consumer lag on the sensor topic. Where the growth is measured from and
- * at the end it forces a full collection in every TaskManager, so that the live heap is measured at
- * both ends, whenever G1's own marking cycles ran. Writes {@code soak.csv}, {@code soak.md} (a row
- * per sample period and a verdict per series) and {@code soak.png}.
+ * memory (heap + ONNX Runtime's native memory + everything else; and what of it lies outside the
+ * Java heap's reserved range, {@link HeapResidency}), the last checkpoint's size and duration, and
+ * the job's consumer lag on the sensor topic. Where the growth is measured from and at the end it
+ * forces a full collection in every TaskManager, so that the live heap is measured at both ends,
+ * whenever G1's own marking cycles ran. Writes {@code soak.csv}, {@code soak.md} (a row per sample
+ * period and a verdict per series) and {@code soak.png}.
  */
 public final class Soak {
 
-    /** One sample. */
+    /**
+     * One sample, summed over the TaskManagers; {@code heapResidentMb} is the part of {@code rssMb}
+     * inside the Java heaps' reserved ranges ({@link HeapResidency}), NaN where it is unknown.
+     */
     record Sample(
             double minutes,
             double heapMb,
             double heapAfterGcMb,
             double liveHeapMb,
             double rssMb,
+            double heapResidentMb,
             double checkpointKb,
             double checkpointMs,
             long lag,
             String event) {}
+
+    /**
+     * Resident memory outside the Java heap's reserved range: where a native leak (ONNX Runtime,
+     * RocksDB, direct buffers, threads) shows, without the heap pages a collection touches for the
+     * first time, which the heap's maximum bounds. NaN where the split is unknown.
+     */
+    static double outsideHeapMb(Sample s) {
+        return s.rssMb() - s.heapResidentMb();
+    }
 
     /** The performance issue's bound on memory growth over a soak at 70 % of capacity. */
     static final double MEMORY_TARGET_MB_PER_MINUTE = 1.0;
@@ -67,6 +81,23 @@ public final class Soak {
     private final String job;
     private final Path out;
     private final List<Sample> samples = new ArrayList<>();
+    private final HeapResidency heapResidency = new HeapResidency();
+
+    /**
+     * The TaskManagers' native memory by category ({@link NativeMemory}) at the first and the last
+     * forced collection, with their pids (a restarted TaskManager's is not comparable); null where
+     * the TaskManagers run without native memory tracking.
+     */
+    private List<Map<String, Long>> nmtFirst;
+
+    private List<Map<String, Long>> nmtLast;
+    private List<Long> nmtFirstPids;
+    private List<Long> nmtLastPids;
+    private double nmtFirstMinutes;
+    private double nmtLastMinutes;
+
+    /** The TaskManagers' heap maxima together (their reserved ranges), MB; NaN until read. */
+    private double heapReservedMb = Double.NaN;
 
     /** Length of the cycles the verdicts compare: the kill period, or a third of a run without. */
     private double cycleMinutes = Double.POSITIVE_INFINITY;
@@ -113,6 +144,7 @@ public final class Soak {
                 steadyCollected = true;
                 if (forceFullCollections()) {
                     event = FULL_GC_EVENT;
+                    readNativeMemory((System.nanoTime() - start) / 60e9);
                 }
             }
             if (System.nanoTime() >= nextKill) {
@@ -127,6 +159,7 @@ public final class Soak {
             Thread.sleep(sampleEvery.toMillis());
         }
         if (forceFullCollections()) {
+            readNativeMemory((System.nanoTime() - start) / 60e9);
             samples.add(sample((System.nanoTime() - start) / 60e9, FULL_GC_EVENT));
             System.out.println(format(samples.get(samples.size() - 1)));
         }
@@ -136,36 +169,52 @@ public final class Soak {
     }
 
     /**
+     * Reads every live TaskManager's native memory, where tracking is on ({@link NativeMemory}).
+     */
+    private void readNativeMemory(double minutes) {
+        List<Map<String, Long>> readings = new ArrayList<>();
+        List<Long> pids = new ArrayList<>();
+        for (int i = 1; i <= ClusterSpec.TASK_MANAGERS; i++) {
+            ChildJvm tm = cluster.flink().process("taskmanager-" + i);
+            if (tm != null && tm.isAlive()) {
+                NativeMemory.read(tm.pid())
+                        .ifPresent(
+                                m -> {
+                                    readings.add(m);
+                                    pids.add(tm.pid());
+                                });
+            }
+        }
+        if (readings.isEmpty()) {
+            return;
+        }
+        if (nmtFirst == null) {
+            nmtFirst = readings;
+            nmtFirstPids = pids;
+            nmtFirstMinutes = minutes;
+        } else {
+            nmtLast = readings;
+            nmtLastPids = pids;
+            nmtLastMinutes = minutes;
+        }
+    }
+
+    /**
      * Runs a full collection in every live TaskManager ({@code jcmd <pid> GC.run}, which returns
      * once it is done), so that the next sample's heap after an old-generation collection is what
      * is live now. False, with the reason printed, when any of them failed.
      */
     private boolean forceFullCollections() {
         boolean all = true;
-        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
         for (int i = 1; i <= ClusterSpec.TASK_MANAGERS; i++) {
             ChildJvm tm = cluster.flink().process("taskmanager-" + i);
             if (tm == null || !tm.isAlive()) {
                 all = false;
                 continue;
             }
-            try {
-                Process p =
-                        new ProcessBuilder(
-                                        Files.isExecutable(jcmd) ? jcmd.toString() : "jcmd",
-                                        Long.toString(tm.pid()),
-                                        "GC.run")
-                                .redirectErrorStream(true)
-                                .start();
-                // Read to the end first (jcmd exits once the collection is done), so a timed wait
-                // after it would never apply.
-                String output = new String(p.getInputStream().readAllBytes());
-                if (p.waitFor() != 0) {
-                    System.out.println("soak: jcmd GC.run on taskmanager-" + i + ": " + output);
-                    all = false;
-                }
-            } catch (Exception e) {
-                System.out.println("soak: jcmd GC.run on taskmanager-" + i + ": " + e);
+            Jcmd.Result r = Jcmd.run(tm.pid(), "GC.run");
+            if (!r.ok()) {
+                System.out.println("soak: jcmd GC.run on taskmanager-" + i + ": " + r.output());
                 all = false;
             }
         }
@@ -226,12 +275,17 @@ public final class Soak {
             }
         }
         double rss = 0;
+        double heapResident = 0;
+        double reserved = 0;
         double afterGc = 0;
         double live = 0;
         for (int i = 1; i <= ClusterSpec.TASK_MANAGERS; i++) {
             ChildJvm tm = cluster.flink().process("taskmanager-" + i);
             if (tm != null && tm.isAlive()) {
                 rss += rssKb(tm.pid()) / 1024.0;
+                long[] inHeap = heapResidency.heapResidentKb(tm.pid()).orElse(null);
+                heapResident += inHeap == null ? Double.NaN : inHeap[0] / 1024.0;
+                reserved += inHeap == null ? Double.NaN : inHeap[1] / 1024.0;
                 // A TaskManager started moments ago has not collected yet: no figure this time
                 // (NaN), rather than a sum over one TaskManager that reads as a drop.
                 String gcLog = GcLog.tail(cluster.flink().gcLog(tm));
@@ -253,7 +307,20 @@ public final class Soak {
                 duration = number(c, "\"end_to_end_duration\":([0-9]+)");
             }
         }
-        return new Sample(minutes, heap / 1e6, afterGc, live, rss, size, duration, lag(), event);
+        if (!Double.isNaN(reserved)) {
+            heapReservedMb = reserved;
+        }
+        return new Sample(
+                minutes,
+                heap / 1e6,
+                afterGc,
+                live,
+                rss,
+                heapResident,
+                size,
+                duration,
+                lag(),
+                event);
     }
 
     /**
@@ -315,12 +382,13 @@ public final class Soak {
     static String format(Sample s) {
         return String.format(
                 Locale.ROOT,
-                "| %5.1f | %7.1f | %7.1f | %7.1f | %7.1f | %8.1f | %6.0f | %6d | %s |",
+                "| %5.1f | %7.1f | %7.1f | %7.1f | %7.1f | %7.1f | %8.1f | %6.0f | %6d | %s |",
                 s.minutes(),
                 s.heapMb(),
                 s.heapAfterGcMb(),
                 s.liveHeapMb(),
                 s.rssMb(),
+                outsideHeapMb(s),
                 s.checkpointKb(),
                 s.checkpointMs(),
                 s.lag(),
@@ -400,18 +468,19 @@ public final class Soak {
         Files.createDirectories(out);
         StringBuilder csv =
                 new StringBuilder(
-                        "minutes,heap_mb,heap_after_gc_mb,live_heap_mb,rss_mb,checkpoint_kb,"
-                                + "checkpoint_ms,lag,event\n");
+                        "minutes,heap_mb,heap_after_gc_mb,live_heap_mb,rss_mb,"
+                                + "rss_heap_range_mb,checkpoint_kb,checkpoint_ms,lag,event\n");
         for (Sample s : samples) {
             csv.append(
                     String.format(
                             Locale.ROOT,
-                            "%.2f,%.1f,%.1f,%.1f,%.1f,%.1f,%.0f,%d,%s%n",
+                            "%.2f,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%.0f,%d,%s%n",
                             s.minutes(),
                             s.heapMb(),
                             s.heapAfterGcMb(),
                             s.liveHeapMb(),
                             s.rssMb(),
+                            s.heapResidentMb(),
                             s.checkpointKb(),
                             s.checkpointMs(),
                             s.lag(),
@@ -421,9 +490,10 @@ public final class Soak {
         StringBuilder md = new StringBuilder();
         md.append(
                 "| min | TM heap used, MB | TM heap after last GC, MB | TM heap after last"
-                        + " old-generation GC, MB | TM resident, MB | checkpoint, KB |"
-                        + " checkpoint, ms | sensor lag, records | event |\n"
-                        + "|---|---|---|---|---|---|---|---|---|\n");
+                        + " old-generation GC, MB | TM resident, MB | of it outside the Java"
+                        + " heap, MB | checkpoint, KB | checkpoint, ms | sensor lag, records |"
+                        + " event |\n"
+                        + "|---|---|---|---|---|---|---|---|---|---|\n");
         for (Sample s : samples) {
             md.append(format(s)).append('\n');
         }
@@ -503,12 +573,63 @@ public final class Soak {
                                                 && rssPerMinute < MEMORY_TARGET_MB_PER_MINUTE
                                         ? "met"
                                         : "MISSED"));
+        md.append(residentSplit(samples, heapReservedMb, steadyAfterMinutes));
         md.append("\nThe job's state at the end (stopped with a savepoint, read by `fmstream")
                 .append(" state-report`):\n\n```\n")
                 .append(finalState.strip())
                 .append("\n```\n");
         Files.writeString(out.resolve("soak.md"), md);
+        if (nmtFirst != null && nmtLast != null && nmtFirstPids.equals(nmtLastPids)) {
+            Files.writeString(
+                    out.resolve("native-memory.md"),
+                    "The TaskManagers' native memory as the JVM tracks it (`jcmd <pid>"
+                            + " VM.native_memory summary`, -XX:NativeMemoryTracking=summary),"
+                            + " committed, summed over the TaskManagers, right after the forced"
+                            + " full collections. Memory that native libraries allocate"
+                            + " themselves (ONNX Runtime, RocksDB) is not in it.\n\n"
+                            + NativeMemory.table(
+                                    nmtFirst, nmtLast, nmtFirstMinutes, nmtLastMinutes));
+        }
         plot(out.resolve("soak.png"));
+    }
+
+    /**
+     * Where resident memory grew: inside the Java heap's reserved range (pages a collection or G1's
+     * commits touched for the first time: bounded by the heap's maximum, {@code heapReservedMb},
+     * and what is live there is the live heap's figure) or outside it, where a native leak shows
+     * and nothing bounds it. Measured like the target (between the forced full collections, else by
+     * least squares from {@code fromMinutes}); empty where the split is unknown.
+     */
+    static String residentSplit(List<Sample> samples, double heapReservedMb, double fromMinutes) {
+        double inside = growthBetweenForcedCollections(samples, Sample::heapResidentMb);
+        double outside = growthBetweenForcedCollections(samples, Soak::outsideHeapMb);
+        String how = "between the forced full collections";
+        if (Double.isNaN(inside) || Double.isNaN(outside)) {
+            inside = slopePerMinute(samples, Sample::heapResidentMb, fromMinutes);
+            outside = slopePerMinute(samples, Soak::outsideHeapMb, fromMinutes);
+            how =
+                    String.format(
+                            Locale.ROOT, "least-squares slopes from minute %.0f on", fromMinutes);
+        }
+        if (Double.isNaN(inside) || Double.isNaN(outside)) {
+            return "";
+        }
+        return String.format(
+                Locale.ROOT,
+                "%nResident memory by where it lies (%s): inside the Java heap's reserved range"
+                    + " %+.2f MB per minute (pages touched for the first time, bounded by the"
+                    + " heaps' maximum of %.0f MB in all), outside it %+.2f MB per minute, where a"
+                    + " native leak (ONNX Runtime, RocksDB, direct buffers, threads) would show:"
+                    + " %s.%n",
+                how,
+                inside,
+                heapReservedMb,
+                outside,
+                outside < MEMORY_TARGET_MB_PER_MINUTE
+                        ? "under " + (int) MEMORY_TARGET_MB_PER_MINUTE + " MB per minute"
+                        : "GROWING by "
+                                + (int) MEMORY_TARGET_MB_PER_MINUTE
+                                + " MB per minute or more");
     }
 
     static Map<String, java.util.function.ToDoubleFunction<Sample>> series() {
@@ -518,6 +639,7 @@ public final class Soak {
         m.put("TaskManager heap after GC (MB)", Sample::heapAfterGcMb);
         m.put("TaskManager heap after old-generation GC (MB)", Sample::liveHeapMb);
         m.put("TaskManager resident memory (MB)", Sample::rssMb);
+        m.put("TaskManager resident memory outside the Java heap (MB)", Soak::outsideHeapMb);
         m.put("last checkpoint size (KB)", Sample::checkpointKb);
         m.put("sensor consumer lag (records)", s -> Math.max(0, s.lag()));
         return m;
