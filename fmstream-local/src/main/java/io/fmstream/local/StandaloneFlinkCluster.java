@@ -402,15 +402,18 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
         org.apache.flink.configuration.Configuration conf =
                 org.apache.flink.configuration.GlobalConfiguration.loadConfiguration(
                         dir.resolve("conf").toString());
-        List<String> jvm = new ArrayList<>();
-        String memory =
+        String options =
                 org.apache.flink.runtime.util.config.memory.ProcessMemoryUtils
-                        .generateJvmParametersStr(
-                                org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils
-                                        .processSpecFromConfig(conf));
-        memory += " " + conf.get(org.apache.flink.configuration.CoreOptions.FLINK_JVM_OPTIONS);
-        memory += " " + conf.get(org.apache.flink.configuration.CoreOptions.FLINK_TM_JVM_OPTIONS);
-        for (String option : memory.trim().split("\\s+")) {
+                                .generateJvmParametersStr(
+                                        org.apache.flink.runtime.clusterframework
+                                                .TaskExecutorProcessUtils.processSpecFromConfig(
+                                                conf))
+                        + " "
+                        + conf.get(org.apache.flink.configuration.CoreOptions.FLINK_JVM_OPTIONS)
+                        + " "
+                        + conf.get(org.apache.flink.configuration.CoreOptions.FLINK_TM_JVM_OPTIONS);
+        List<String> jvm = new ArrayList<>();
+        for (String option : options.trim().split("\\s+")) {
             if (!option.isEmpty()) {
                 jvm.add(option);
             }

@@ -76,17 +76,13 @@ final class NativeMemory {
                                         + "|---|---|---|---|%n",
                                 firstMinutes,
                                 lastMinutes));
+        // The total first, then the categories by how much they moved.
         rows.entrySet().stream()
                 .sorted(
-                        (a, b) ->
-                                a.getKey().equals("Total")
-                                        ? -1
-                                        : b.getKey().equals("Total")
-                                                ? 1
-                                                : Double.compare(
-                                                        Math.abs(b.getValue()[1] - b.getValue()[0]),
-                                                        Math.abs(
-                                                                a.getValue()[1] - a.getValue()[0])))
+                        java.util.Comparator.comparing(
+                                        (Map.Entry<String, double[]> e) ->
+                                                !e.getKey().equals("Total"))
+                                .thenComparing(e -> -Math.abs(e.getValue()[1] - e.getValue()[0])))
                 .forEach(
                         e ->
                                 md.append(

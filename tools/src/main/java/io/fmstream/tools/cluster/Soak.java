@@ -83,18 +83,16 @@ public final class Soak {
     private final List<Sample> samples = new ArrayList<>();
     private final HeapResidency heapResidency = new HeapResidency();
 
-    /**
-     * The TaskManagers' native memory by category ({@link NativeMemory}) at the first and the last
-     * forced collection, with their pids (a restarted TaskManager's is not comparable); null where
-     * the TaskManagers run without native memory tracking.
-     */
-    private List<Map<String, Long>> nmtFirst;
+    /** The live TaskManagers' native memory by category ({@link NativeMemory}), with their pids. */
+    private record NativeReading(double minutes, List<Long> pids, List<Map<String, Long>> byPid) {}
 
-    private List<Map<String, Long>> nmtLast;
-    private List<Long> nmtFirstPids;
-    private List<Long> nmtLastPids;
-    private double nmtFirstMinutes;
-    private double nmtLastMinutes;
+    /**
+     * The readings at the first and the last forced collection (a restarted TaskManager's is not
+     * comparable, hence the pids); null where the TaskManagers run without native memory tracking.
+     */
+    private NativeReading nmtFirst;
+
+    private NativeReading nmtLast;
 
     /** The TaskManagers' heap maxima together (their reserved ranges), MB; NaN until read. */
     private double heapReservedMb = Double.NaN;
@@ -188,14 +186,11 @@ public final class Soak {
         if (readings.isEmpty()) {
             return;
         }
+        NativeReading reading = new NativeReading(minutes, pids, readings);
         if (nmtFirst == null) {
-            nmtFirst = readings;
-            nmtFirstPids = pids;
-            nmtFirstMinutes = minutes;
+            nmtFirst = reading;
         } else {
-            nmtLast = readings;
-            nmtLastPids = pids;
-            nmtLastMinutes = minutes;
+            nmtLast = reading;
         }
     }
 
@@ -579,7 +574,7 @@ public final class Soak {
                 .append(finalState.strip())
                 .append("\n```\n");
         Files.writeString(out.resolve("soak.md"), md);
-        if (nmtFirst != null && nmtLast != null && nmtFirstPids.equals(nmtLastPids)) {
+        if (nmtFirst != null && nmtLast != null && nmtFirst.pids().equals(nmtLast.pids())) {
             Files.writeString(
                     out.resolve("native-memory.md"),
                     "The TaskManagers' native memory as the JVM tracks it (`jcmd <pid>"
@@ -588,7 +583,10 @@ public final class Soak {
                             + " full collections. Memory that native libraries allocate"
                             + " themselves (ONNX Runtime, RocksDB) is not in it.\n\n"
                             + NativeMemory.table(
-                                    nmtFirst, nmtLast, nmtFirstMinutes, nmtLastMinutes));
+                                    nmtFirst.byPid(),
+                                    nmtLast.byPid(),
+                                    nmtFirst.minutes(),
+                                    nmtLast.minutes()));
         }
         plot(out.resolve("soak.png"));
     }
