@@ -184,8 +184,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--profile-threads",
             description =
-                    "With the naive comparison: print each job's marginal CPU per window by"
-                            + " thread.")
+                    "Print CPU per window by thread: each job's marginal CPU in the naive"
+                            + " comparison, and the job through Kafka beside the in-memory job of"
+                            + " the same round (the sampler costs about 1 %% of a core).")
     boolean profileThreads;
 
     @Option(
@@ -808,6 +809,49 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /**
+     * The job's CPU per window by thread through Kafka beside the in-memory job of the same round,
+     * ms, the largest difference first: what reading from and writing to Kafka costs the job. Whole
+     * runs (start-up and the last checkpoint included), not marginal.
+     */
+    private void printKafkaThreads(
+            int round, KafkaRun.Result kafka, FanOutRun.Result memory, Map<String, Double> m) {
+        record Row(String thread, double kafkaMs, double memoryMs) {}
+        Map<String, Double> k = kafka.threads();
+        java.util.Set<String> names = new java.util.TreeSet<>(k.keySet());
+        names.addAll(m.keySet());
+        List<Row> rowsOut = new ArrayList<>();
+        for (String n : names) {
+            rowsOut.add(
+                    new Row(
+                            n,
+                            1000 * k.getOrDefault(n, 0.0) / kafka.windows(),
+                            1000 * m.getOrDefault(n, 0.0) / memory.windows()));
+        }
+        rowsOut.sort(java.util.Comparator.comparingDouble(r -> r.memoryMs() - r.kafkaMs()));
+        for (Row r : rowsOut) {
+            if (Math.max(r.kafkaMs(), r.memoryMs()) >= 0.002) {
+                out.printf(
+                        Locale.ROOT,
+                        "bench: threads through Kafka round %d: %.3f ms per window (in memory"
+                                + " %.3f)  %s%n",
+                        round,
+                        r.kafkaMs(),
+                        r.memoryMs(),
+                        r.thread());
+            }
+        }
+        out.printf(
+                Locale.ROOT,
+                "bench: threads through Kafka round %d: Java threads %.3f ms per window (in memory"
+                        + " %.3f); the whole JVM %.3f (in memory %.3f)%n",
+                round,
+                rowsOut.stream().mapToDouble(Row::kafkaMs).sum(),
+                rowsOut.stream().mapToDouble(Row::memoryMs).sum(),
+                1000 * kafka.jobCpu() / kafka.windows(),
+                1000 * memory.cpuSeconds() / memory.windows());
+    }
+
+    /**
      * As {@link #marginalMillis}, from the Java threads' CPU only: the JVM's own threads (JIT
      * compilers, garbage collectors) are not Java threads, so what they spend, which swings by tens
      * of microseconds per window between runs, is left out. Allocation's cost in the collector is
@@ -1077,9 +1121,19 @@ public final class BenchCommand implements Callable<Integer> {
                 StreamExecutionEnvironment memoryEnv = environment(cluster);
                 FmstreamJob.configure(memoryEnv, memorySettings);
                 FanOutRun.Result m =
-                        FanOutRun.run(memoryEnv, inMemoryInput, memorySettings, manifest, true);
-                KafkaRun.Result k = kafka.run(environment(cluster), windows, tasks);
+                        FanOutRun.run(
+                                memoryEnv,
+                                inMemoryInput,
+                                memorySettings,
+                                manifest,
+                                true,
+                                profileThreads);
+                Map<String, Double> memoryThreads = FanOutRun.LAST_THREADS.get();
+                KafkaRun.Result k = kafka.run(environment(cluster), windows, tasks, profileThreads);
                 results.add(k);
+                if (profileThreads) {
+                    printKafkaThreads(r + 1, k, m, memoryThreads);
+                }
                 vsMemory[r] = (k.windows() / k.seconds()) / (m.windows() / m.seconds());
                 out.printf(
                         Locale.ROOT,

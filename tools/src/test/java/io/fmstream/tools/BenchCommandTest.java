@@ -53,7 +53,9 @@ class BenchCommandTest {
                         // A valid job option is taken and listed (that it reaches the job's
                         // settings: see the next test).
                         "--job-option",
-                        "fmstream.batch.max-delay=20ms");
+                        "fmstream.batch.max-delay=20ms",
+                        // Without the naive job, only the Kafka rounds are profiled by thread.
+                        "--profile-threads");
 
         assertThat(run.exit()).as(run.err()).isZero();
         String out = run.out();
@@ -146,6 +148,26 @@ class BenchCommandTest {
                         out);
         assertThat(Double.parseDouble(broker.group(2)))
                 .isLessThanOrEqualTo(Double.parseDouble(broker.group(1)));
+        // By thread: the Kafka source's fetcher and the sinks' producers appear only through
+        // Kafka, the in-memory source only in memory; producers are named without the run's id
+        // (one name for every round's).
+        assertThat(out)
+                .containsPattern(
+                        "threads through Kafka round 1: [0-9.]+ ms per window \\(in memory"
+                                + " 0\\.000\\)  Source Data Fetcher for Source: Sensor chunks"
+                                + " \\(Kafka\\)")
+                .containsPattern(
+                        "threads through Kafka round 1: [0-9.]+ ms per window \\(in memory"
+                                + " 0\\.000\\)  kafka-producer-network-thread \\|"
+                                + " producer-bench-<run>-embeddings-")
+                .containsPattern(
+                        "threads through Kafka round 1: 0\\.000 ms per window \\(in memory"
+                                + " [0-9.]+\\)  Source: Sequence Source")
+                .doesNotContainPattern("producer-bench-[0-9a-f]{8}-")
+                .containsPattern(
+                        "threads through Kafka round 1: Java threads [0-9.]+ ms per window \\(in"
+                                + " memory [0-9.]+\\); the whole JVM [0-9.]+ \\(in memory"
+                                + " [0-9.]+\\)");
     }
 
     @Test

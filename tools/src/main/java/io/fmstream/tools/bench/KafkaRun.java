@@ -61,7 +61,8 @@ public final class KafkaRun {
             double runSeconds,
             double fillSeconds,
             double fillCpu,
-            double encoderSeconds) {}
+            double encoderSeconds,
+            Map<String, Double> threads) {}
 
     private final LocalKafkaCluster kafka;
     private final Path bundleDir;
@@ -144,6 +145,18 @@ public final class KafkaRun {
      */
     public Result run(StreamExecutionEnvironment env, int expectedWindows, int tasks)
             throws Exception {
+        return run(env, expectedWindows, tasks, false);
+    }
+
+    /**
+     * As above; with {@code sampleThreads}, each of this JVM's threads' CPU is sampled during the
+     * job ({@link Result#threads}, core-seconds by thread name, the run's id replaced by {@code
+     * <run>}), to show what the job spends through Kafka besides the encoder. The sampler takes CPU
+     * of its own (about 1 % of a core), so profiled rounds are not the measured ones' equals.
+     */
+    public Result run(
+            StreamExecutionEnvironment env, int expectedWindows, int tasks, boolean sampleThreads)
+            throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
         JobSettings settings = settings(run);
         BundleManifest manifest = FmstreamJob.readManifest(settings.bundleUri);
@@ -155,8 +168,20 @@ public final class KafkaRun {
         long own0 = ownCpuNanos();
         long[] machine0 = machineTicks();
         long t0 = System.nanoTime();
-        env.execute("fmstream bench through Kafka " + run);
+        FanOutRun.ThreadCpu sampler = sampleThreads ? FanOutRun.ThreadCpu.start() : null;
+        try {
+            env.execute("fmstream bench through Kafka " + run);
+        } finally {
+            if (sampler != null) {
+                sampler.stop();
+            }
+        }
         double runSeconds = (System.nanoTime() - t0) / 1e9;
+        Map<String, Double> threads = new java.util.TreeMap<>();
+        if (sampler != null) {
+            sampler.byName()
+                    .forEach((n, c) -> threads.merge(n.replace(run, "<run>"), c, Double::sum));
+        }
         double brokerCpu = (processCpuTicks(kafka.node(1).pid()) - broker0) / TICKS;
         double brokerJitCpu = (jitCpuTicks(kafka.node(1).pid()) - brokerJit0) / TICKS;
         double jobCpu = (ownCpuNanos() - own0) / 1e9;
@@ -208,7 +233,8 @@ public final class KafkaRun {
                 runSeconds,
                 fillSeconds,
                 fillCpu,
-                EncoderTimeReporter.totals().seconds());
+                EncoderTimeReporter.totals().seconds(),
+                threads);
     }
 
     /** The job's settings for run {@code run}: its own outputs, group and transactional ids. */
