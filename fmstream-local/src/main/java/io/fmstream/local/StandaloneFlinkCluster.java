@@ -170,12 +170,15 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
         taskManagerProcesses[i] = null;
     }
 
-    /** Starts the JobManager (again after {@link #killJobManager}, on the same ports). */
+    /**
+     * Starts the JobManager (again after {@link #killJobManager}, on the same ports), with the JVM
+     * options Flink's {@code jobmanager.sh} would give it ({@link #jobManagerJvmOptions}).
+     */
     public void startJobManager() throws IOException {
         processes.add(
                 launch(
                         "jobmanager",
-                        List.of("-Xmx512m"),
+                        jobManagerJvmOptions(),
                         "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint"));
     }
 
@@ -399,23 +402,50 @@ public final class StandaloneFlinkCluster implements AutoCloseable {
      * moving in steps of tens of MB.
      */
     public List<String> taskManagerJvmOptions() throws IOException {
-        org.apache.flink.configuration.Configuration conf =
-                org.apache.flink.configuration.GlobalConfiguration.loadConfiguration(
-                        dir.resolve("conf").toString());
-        String options =
+        org.apache.flink.configuration.Configuration conf = writtenConfiguration();
+        return jvmOptions(
                 org.apache.flink.runtime.util.config.memory.ProcessMemoryUtils
-                                .generateJvmParametersStr(
-                                        org.apache.flink.runtime.clusterframework
-                                                .TaskExecutorProcessUtils.processSpecFromConfig(
-                                                conf))
-                        + " "
-                        + conf.get(org.apache.flink.configuration.CoreOptions.FLINK_JVM_OPTIONS)
-                        + " "
-                        + conf.get(org.apache.flink.configuration.CoreOptions.FLINK_TM_JVM_OPTIONS);
+                        .generateJvmParametersStr(
+                                org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils
+                                        .processSpecFromConfig(conf)),
+                conf.get(org.apache.flink.configuration.CoreOptions.FLINK_JVM_OPTIONS),
+                conf.get(org.apache.flink.configuration.CoreOptions.FLINK_TM_JVM_OPTIONS));
+    }
+
+    /**
+     * The JobManager's JVM options as {@code jobmanager.sh} derives them ({@code BashJavaUtils
+     * GET_JM_RESOURCE_PARAMS}: heap from {@code jobmanager.memory.*}, {@code -Xms} equal to {@code
+     * -Xmx}, the metaspace limit, a direct limit only if {@code
+     * jobmanager.memory.enable-jvm-direct-memory-limit}), then {@code env.java.opts.all} and {@code
+     * env.java.opts.jobmanager}, for the same reason as the TaskManager's.
+     */
+    public List<String> jobManagerJvmOptions() throws IOException {
+        org.apache.flink.configuration.Configuration conf = writtenConfiguration();
+        return jvmOptions(
+                org.apache.flink.runtime.jobmanager.JobManagerProcessUtils.generateJvmParametersStr(
+                        org.apache.flink.runtime.jobmanager.JobManagerProcessUtils
+                                .processSpecFromConfig(conf),
+                        conf),
+                conf.get(org.apache.flink.configuration.CoreOptions.FLINK_JVM_OPTIONS),
+                conf.get(org.apache.flink.configuration.CoreOptions.FLINK_JM_JVM_OPTIONS));
+    }
+
+    private org.apache.flink.configuration.Configuration writtenConfiguration() {
+        return org.apache.flink.configuration.GlobalConfiguration.loadConfiguration(
+                dir.resolve("conf").toString());
+    }
+
+    /**
+     * Option strings split on whitespace, in order, as the start scripts pass them to {@code java}
+     * unquoted: an option with a space inside cannot be given this way, as with Flink's scripts.
+     */
+    private static List<String> jvmOptions(String... strings) {
         List<String> jvm = new ArrayList<>();
-        for (String option : options.trim().split("\\s+")) {
-            if (!option.isEmpty()) {
-                jvm.add(option);
+        for (String s : strings) {
+            for (String option : s.trim().split("\\s+")) {
+                if (!option.isEmpty()) {
+                    jvm.add(option);
+                }
             }
         }
         return jvm;

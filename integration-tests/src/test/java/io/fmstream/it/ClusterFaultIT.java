@@ -23,6 +23,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -52,9 +54,12 @@ import org.junit.jupiter.api.io.TempDir;
  * checkpoint run with {@code -Dfmstream.faults=all} (the whole set takes about 8 minutes on 2
  * cores). The rescale left CI when the suite neared its 15 minutes (it took 50 s of them).
  *
- * <p>The kills: one TaskManager mid-stream; then, after it was started again, the other one right
- * after a checkpoint completed (the moment its transactions are being committed). Both recover from
- * the last checkpoint on the surviving TaskManager's spare slots.
+ * <p>The kills: one TaskManager mid-stream; then the broker coordinating the job's transactions;
+ * then, after the first TaskManager was started again, the other one right after a checkpoint
+ * completed (the moment its transactions are being committed). The TaskManagers recover from the
+ * last checkpoint on the surviving TaskManager's spare slots. The paced input holds before each
+ * kill until it is made, so that input always arrives after it, however slowly the machine starts a
+ * process.
  */
 class ClusterFaultIT {
 
@@ -118,37 +123,54 @@ class ClusterFaultIT {
 
     @Test
     void killedTaskManagersAndAKilledBrokerLoseAndDuplicateNothing() throws Exception {
-        // The input paced at twice real time while TaskManagers and a broker are killed.
+        // The input paced at twice real time while TaskManagers and a broker are killed. Each
+        // kill's recovery is timed by the first new output after it, which needs input after the
+        // kill: once the input has ended, that output waits for the source's idleness to move the
+        // watermark instead (73 s and over 120 s in slowed runs, where a TaskManager's restart
+        // took 34 s). So the producer holds at three points until the next kill has been made,
+        // whatever the machine's speed; a pause changes no output, since the watermark follows
+        // the records' Kafka append times and a device's idle timeout is 30 minutes.
         Run faulty = new Run("faulty");
         String job = faulty.submit(List.of());
-        Thread producer = new Thread(() -> faulty.produce(input, SPEED), "paced-producer");
+        CountDownLatch firstKill = new CountDownLatch(1);
+        CountDownLatch brokerKill = new CountDownLatch(1);
+        CountDownLatch secondKill = new CountDownLatch(1);
+        Map<Integer, CountDownLatch> holds =
+                Map.of(
+                        SECONDS * 5 / 12,
+                        firstKill,
+                        SECONDS * 5 / 8,
+                        brokerKill,
+                        SECONDS * 5 / 6,
+                        secondKill);
+        Thread producer = new Thread(() -> faulty.produce(input, SPEED, holds), "paced-producer");
+        producer.setDaemon(true); // never left waiting at a hold by a failed test
         producer.start();
         faulty.awaitAtLeast(DEVICES * 3 * 3);
         List<Map<Integer, Long>> marks = new ArrayList<>();
         marks.add(faulty.mark());
         long kill1 = System.currentTimeMillis();
         cluster.flink().killTaskManager(0);
+        firstKill.countDown();
         long recovery1 = faulty.firstAfter(kill1) - kill1;
         cluster.flink().startTaskManager(0);
         cluster.flink().awaitTaskManagers(2, Duration.ofSeconds(60));
-        // Kafka: kill -9 the node that coordinates the job's transactions. Second, while the input
-        // is still arriving: its recovery is timed by the first new output, and once the input has
-        // ended that output waits for the devices' idle flush instead (73 s in a slowed run where
-        // this kill came last).
+        // Kafka: kill -9 the node that coordinates the job's transactions.
         Victim victim = victim(faulty);
         marks.add(faulty.mark());
         long kill3 = System.currentTimeMillis();
         cluster.kafka().kill(victim.node);
+        brokerKill.countDown();
         long recovery3 = faulty.firstAfter(kill3) - kill3;
         boolean produceAfterKill = producer.isAlive();
         cluster.kafka().restart(victim.node);
         cluster.kafka().awaitBrokers(3, Duration.ofSeconds(60));
-        // Right after a checkpoint completed: its transactions are being committed now, so the
-        // first new output is that commit's, whether or not input still arrives.
+        // Right after a checkpoint completed: its transactions are being committed now.
         awaitNextCheckpoint(job);
         marks.add(faulty.mark());
         long kill2 = System.currentTimeMillis();
         cluster.flink().killTaskManager(1);
+        secondKill.countDown();
         long recovery2 = faulty.firstAfter(kill2) - kill2;
         producer.join();
         Map<String, float[]> got = faulty.awaitPredictions(expectedWindows * 3);
@@ -829,6 +851,14 @@ class ClusterFaultIT {
         }
 
         void produce(List<List<byte[]>> input, double speed) {
+            produce(input, speed, Map.of());
+        }
+
+        /**
+         * As above; before input second {@code s} of {@code holds}, waits until its latch is
+         * released (at most 5 minutes), then goes on paced from there.
+         */
+        void produce(List<List<byte[]>> input, double speed, Map<Integer, CountDownLatch> holds) {
             Properties p = new Properties();
             p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
             p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -838,6 +868,15 @@ class ClusterFaultIT {
                 awaitTopic(producer, sensor);
                 long start = System.nanoTime();
                 for (int s = 0; s < input.size(); s++) {
+                    CountDownLatch hold = holds.get(s);
+                    if (hold != null) {
+                        producer.flush();
+                        long held = System.nanoTime();
+                        if (!hold.await(5, TimeUnit.MINUTES)) {
+                            throw new IllegalStateException("input held 5 minutes at second " + s);
+                        }
+                        start += System.nanoTime() - held; // paced on from here
+                    }
                     if (speed > 0) {
                         long due = start + (long) (s * 1e9 / speed);
                         long wait = due - System.nanoTime();

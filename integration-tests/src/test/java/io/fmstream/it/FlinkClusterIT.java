@@ -65,6 +65,16 @@ class FlinkClusterIT {
                     .as("the TaskManager's command line")
                     .contains(String.join(" ", cluster.taskManagerJvmOptions()) + " ")
                     .contains("-Xms");
+            assertThat(
+                            Files.readString(
+                                            Path.of(
+                                                    "/proc/"
+                                                            + cluster.process("jobmanager").pid()
+                                                            + "/cmdline"))
+                                    .replace('\0', ' '))
+                    .as("the JobManager's command line")
+                    .contains(String.join(" ", cluster.jobManagerJvmOptions()) + " ")
+                    .doesNotContain("-Xmx512m");
             String output =
                     cluster.submit(jobJar(), args(suffix, "cluster-" + suffix, predictions));
             Matcher id = Pattern.compile("JobID ([0-9a-f]{32})").matcher(output);

@@ -185,8 +185,9 @@ public final class BenchCommand implements Callable<Integer> {
             names = "--profile-threads",
             description =
                     "Print CPU per window by thread: each job's marginal CPU in the naive"
-                            + " comparison, and the job through Kafka beside the in-memory job of"
-                            + " the same round (the sampler costs about 1 %% of a core).")
+                        + " comparison, and the job through Kafka beside the in-memory job of the"
+                        + " same round (the sampler takes about 5 %% of a core from the jobs it"
+                        + " profiles).")
     boolean profileThreads;
 
     @Option(

@@ -11,9 +11,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The local cluster's TaskManagers start as Flink's {@code taskmanager.sh} would start them from
- * the same configuration: the heap committed in full ({@code -Xms} equal to {@code -Xmx}), Flink's
- * direct and metaspace limits, then the deployment's own {@code env.java.opts.*}.
+ * The local cluster's TaskManagers and JobManager start as Flink's {@code taskmanager.sh} and
+ * {@code jobmanager.sh} would start them from the same configuration: the heap committed in full
+ * ({@code -Xms} equal to {@code -Xmx}), Flink's direct and metaspace limits, then the deployment's
+ * own {@code env.java.opts.*}.
  */
 class ClusterSpecJvmTest {
 
@@ -46,6 +47,31 @@ class ClusterSpecJvmTest {
                         "-XX:+AlwaysPreTouch",
                         "-XX:NativeMemoryTracking=summary"));
         assertThat(cluster(dir.resolve("opts"), config).taskManagerJvmOptions())
+                .isEqualTo(expected);
+    }
+
+    /**
+     * Heap: process 1,024 MB - metaspace 256 - JVM overhead 192 (its minimum) - off-heap 128; no
+     * direct limit (Flink's default for a JobManager).
+     */
+    private static final List<String> FLINKS_OWN_JOB_MANAGER =
+            List.of("-Xmx" + 448 * MB, "-Xms" + 448 * MB, "-XX:MaxMetaspaceSize=" + 256 * MB);
+
+    @Test
+    void theJobManagerGetsFlinksOwnMemoryOptionsThenTheDeploymentsOwn(@TempDir Path dir)
+            throws Exception {
+        assertThat(
+                        cluster(dir.resolve("spec"), ClusterSpec.flinkConfig(dir))
+                                .jobManagerJvmOptions())
+                .isEqualTo(FLINKS_OWN_JOB_MANAGER);
+        Map<String, String> config = new LinkedHashMap<>(ClusterSpec.flinkConfig(dir));
+        config.put("env.java.opts.all", "-Dfmstream.example=1");
+        config.put("env.java.opts.jobmanager", "-XX:+UseSerialGC");
+        config.put("env.java.opts.taskmanager", "-XX:+AlwaysPreTouch");
+        List<String> expected = new java.util.ArrayList<>(FLINKS_OWN_JOB_MANAGER);
+        expected.addAll(List.of("-Dfmstream.example=1", "-XX:+UseSerialGC"));
+        assertThat(cluster(dir.resolve("opts"), config).jobManagerJvmOptions())
+                .as("the JobManager's options, not the TaskManagers'")
                 .isEqualTo(expected);
     }
 
