@@ -84,7 +84,7 @@ public final class ModelBundle implements AutoCloseable {
      */
     public static ModelBundle load(
             BundleFiles files, int intraOpThreads, String expectedEncoderSha256) {
-        return load(files, intraOpThreads, expectedEncoderSha256, true, null);
+        return load(files, intraOpThreads, expectedEncoderSha256, Parts.WHOLE);
     }
 
     /**
@@ -93,7 +93,7 @@ public final class ModelBundle implements AutoCloseable {
      */
     public static ModelBundle loadEncoder(
             BundleFiles files, int intraOpThreads, String expectedEncoderSha256) {
-        return load(files, intraOpThreads, expectedEncoderSha256, true, "");
+        return load(files, intraOpThreads, expectedEncoderSha256, Parts.ENCODER);
     }
 
     /**
@@ -110,19 +110,29 @@ public final class ModelBundle implements AutoCloseable {
     public static ModelBundle loadHead(
             BundleFiles files, int intraOpThreads, String expectedEncoderSha256, String task) {
         Objects.requireNonNull(task, "task");
-        return load(files, intraOpThreads, expectedEncoderSha256, false, task);
+        return load(files, intraOpThreads, expectedEncoderSha256, Parts.head(task));
     }
 
     /**
-     * @param withEncoder whether to read, verify and open the encoder
-     * @param onlyTask null: every head; "": none; else the head of that task only
+     * Which parts of a bundle one load reads, verifies and opens: the encoder or not, and every
+     * head, none, or the head of {@code task}.
      */
+    private record Parts(boolean encoder, boolean allHeads, String task) {
+        static final Parts WHOLE = new Parts(true, true, null);
+        static final Parts ENCODER = new Parts(true, false, null);
+
+        static Parts head(String task) {
+            return new Parts(false, false, task);
+        }
+
+        boolean wants(BundleManifest.HeadSpec head) {
+            return allHeads || head.task().equals(task);
+        }
+    }
+
     private static ModelBundle load(
-            BundleFiles files,
-            int intraOpThreads,
-            String expectedEncoderSha256,
-            boolean withEncoder,
-            String onlyTask) {
+            BundleFiles files, int intraOpThreads, String expectedEncoderSha256, Parts parts) {
+        boolean withEncoder = parts.encoder();
         Objects.requireNonNull(files, "files");
         if (intraOpThreads < 1) {
             throw new IllegalArgumentException(
@@ -165,15 +175,15 @@ public final class ModelBundle implements AutoCloseable {
         }
         List<BundleManifest.HeadSpec> wanted = new ArrayList<>();
         for (BundleManifest.HeadSpec head : manifest.heads()) {
-            if (onlyTask == null || head.task().equals(onlyTask)) {
+            if (parts.wants(head)) {
                 wanted.add(head);
             }
         }
-        if (onlyTask != null && !onlyTask.isEmpty() && wanted.isEmpty()) {
+        if (parts.task() != null && wanted.isEmpty()) {
             throw new BundleException(
                     BundleManifest.FILE_NAME,
                     "no head for task '"
-                            + onlyTask
+                            + parts.task()
                             + "' (the bundle's tasks: "
                             + manifest.heads().stream()
                                     .map(BundleManifest.HeadSpec::task)
@@ -284,11 +294,11 @@ public final class ModelBundle implements AutoCloseable {
                         "Loaded {} from {}{}",
                         manifest,
                         where,
-                        onlyTask == null ? "" : " (the encoder only)");
+                        parts.allHeads() ? "" : " (the encoder only)");
             } else {
                 // DEBUG: a job loads one head per head operator and subtask; its encoder's
                 // operators log the INFO line.
-                LOG.debug("Loaded the head of {} of {} from {}", onlyTask, manifest, where);
+                LOG.debug("Loaded the head of {} of {} from {}", parts.task(), manifest, where);
             }
             return bundle;
         } catch (RuntimeException e) {
