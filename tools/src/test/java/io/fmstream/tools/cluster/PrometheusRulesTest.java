@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * docker/prometheus: Debian's promtool accepts the configuration and the rules, runs the rules'
- * unit tests, and every alert has a test case in which it fires and one in which it does not.
- * Skipped without promtool, except in CI ({@code .ci/run} installs Debian's prometheus).
+ * unit tests, every alert has a test case in which it fires and one in which it does not, and every
+ * alert links its section of docs/RUNBOOK.md. Skipped without promtool, except in CI ({@code
+ * .ci/run} installs Debian's prometheus).
  */
 class PrometheusRulesTest {
 
@@ -64,6 +65,50 @@ class PrometheusRulesTest {
             }
             assertThat(fires).as("%s has a case in which it fires", alert).isTrue();
             assertThat(silent).as("%s has a case in which it stays silent", alert).isTrue();
+        }
+    }
+
+    /**
+     * Every alert links its runbook section ({@code runbook_url: docs/RUNBOOK.md#<alert in lower
+     * case>}, the anchor a Markdown renderer gives the heading {@code ## <alert>}), every section
+     * of the runbook is an alert's, and each section says what the alert means.
+     */
+    @Test
+    void everyAlertLinksItsRunbookSectionAndEverySectionIsAnAlerts() throws Exception {
+        String rules = Files.readString(RULES);
+        Matcher m =
+                Pattern.compile(
+                                "(?m)^\\s*- alert: (\\S+)$(?:(?!^\\s*- alert:).)*?"
+                                        + "^\\s*runbook_url: (\\S+)$",
+                                Pattern.DOTALL)
+                        .matcher(rules);
+        java.util.Map<String, String> links = new java.util.LinkedHashMap<>();
+        while (m.find()) {
+            links.put(m.group(1), m.group(2));
+        }
+        List<String> alerts = new ArrayList<>();
+        Matcher a = Pattern.compile("(?m)^\\s*- alert: (\\S+)$").matcher(rules);
+        while (a.find()) {
+            alerts.add(a.group(1));
+        }
+        assertThat(links.keySet())
+                .as("alerts with a runbook_url")
+                .containsExactlyElementsOf(alerts);
+        String runbook = Files.readString(RepositoryLayout.root().resolve("docs/RUNBOOK.md"));
+        List<String> sections = new ArrayList<>();
+        Matcher h = Pattern.compile("(?m)^## (\\S+)$").matcher(runbook);
+        while (h.find()) {
+            sections.add(h.group(1));
+        }
+        assertThat(sections).as("the runbook's sections").containsExactlyElementsOf(alerts);
+        for (String alert : alerts) {
+            assertThat(links.get(alert))
+                    .as("%s's runbook_url", alert)
+                    .isEqualTo("docs/RUNBOOK.md#" + alert.toLowerCase(java.util.Locale.ROOT));
+            String section =
+                    runbook.substring(runbook.indexOf("## " + alert + "\n"))
+                            .split("(?m)^## ", 3)[1];
+            assertThat(section).as("%s's section", alert).contains("**Meaning.**");
         }
     }
 
