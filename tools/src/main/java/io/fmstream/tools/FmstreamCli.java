@@ -34,11 +34,12 @@ public final class FmstreamCli implements Runnable {
 
     @Override
     public void run() {
+        // Listed from the registered commands, so that a new one is never missing here.
         throw new CommandLine.ParameterException(
                 spec.commandLine(),
-                "Missing command: simulate, replay, tail, probe, demo, audit, dataset, bench,"
-                        + " bench-heads, evaluate, fit-head, compare-encoders, cluster or"
-                        + " state-report");
+                "Missing command: "
+                        + String.join(", ", spec.subcommands().keySet())
+                        + " (fmstream --help says what each does)");
     }
 
     public static void main(String[] args) {
