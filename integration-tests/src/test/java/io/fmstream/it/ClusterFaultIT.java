@@ -54,12 +54,11 @@ import org.junit.jupiter.api.io.TempDir;
  * checkpoint run with {@code -Dfmstream.faults=all} (the whole set takes about 8 minutes on 2
  * cores). The rescale left CI when the suite neared its 15 minutes (it took 50 s of them).
  *
- * <p>The kills: one TaskManager mid-stream; then the broker coordinating the job's transactions;
- * then, after the first TaskManager was started again, the other one right after a checkpoint
- * completed (the moment its transactions are being committed). The TaskManagers recover from the
- * last checkpoint on the surviving TaskManager's spare slots. The paced input holds before each
- * kill until it is made, so that input always arrives after it, however slowly the machine starts a
- * process.
+ * <p>The kills: one TaskManager mid-stream; after it was started again, the broker coordinating the
+ * job's transactions; then the other TaskManager right after a checkpoint completed (the moment its
+ * transactions are being committed). The TaskManagers recover from the last checkpoint on the
+ * surviving TaskManager's spare slots. The paced input holds before the last two kills until each
+ * is made, so that input always arrives after them, however slowly the machine starts a process.
  */
 class ClusterFaultIT {
 

@@ -37,11 +37,7 @@ class PrometheusRulesTest {
 
     @Test
     void everyAlertHasAFiringAndASilentTestCase() throws Exception {
-        List<String> alerts = new ArrayList<>();
-        Matcher m = Pattern.compile("(?m)^\\s*- alert: (\\S+)$").matcher(Files.readString(RULES));
-        while (m.find()) {
-            alerts.add(m.group(1));
-        }
+        List<String> alerts = alerts(Files.readString(RULES));
         assertThat(alerts).hasSizeGreaterThanOrEqualTo(8);
         String tests = Files.readString(TESTS);
         for (String alert : alerts) {
@@ -86,11 +82,7 @@ class PrometheusRulesTest {
         while (m.find()) {
             links.put(m.group(1), m.group(2));
         }
-        List<String> alerts = new ArrayList<>();
-        Matcher a = Pattern.compile("(?m)^\\s*- alert: (\\S+)$").matcher(rules);
-        while (a.find()) {
-            alerts.add(a.group(1));
-        }
+        List<String> alerts = alerts(rules);
         assertThat(links.keySet())
                 .as("alerts with a runbook_url")
                 .containsExactlyElementsOf(alerts);
@@ -110,6 +102,16 @@ class PrometheusRulesTest {
                             .split("(?m)^## ", 3)[1];
             assertThat(section).as("%s's section", alert).contains("**Meaning.**");
         }
+    }
+
+    /** The alerts' names, in the order the rules file defines them. */
+    private static List<String> alerts(String rules) {
+        List<String> alerts = new ArrayList<>();
+        Matcher m = Pattern.compile("(?m)^\\s*- alert: (\\S+)$").matcher(rules);
+        while (m.find()) {
+            alerts.add(m.group(1));
+        }
+        return alerts;
     }
 
     private static String promtool(String... args) throws Exception {

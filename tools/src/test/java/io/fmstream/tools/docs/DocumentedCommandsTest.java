@@ -3,6 +3,7 @@ package io.fmstream.tools.docs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fmstream.data.RepositoryLayout;
+import io.fmstream.tools.CliRun;
 import io.fmstream.tools.FmstreamCli;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -39,7 +40,7 @@ class DocumentedCommandsTest {
 
     @Test
     void fmstreamWithoutACommandListsEveryCommand() {
-        io.fmstream.tools.CliRun run = io.fmstream.tools.CliRun.of();
+        CliRun run = CliRun.of();
         assertThat(run.exit()).isEqualTo(2);
         for (String command : FmstreamCli.commandLine().getSubcommands().keySet()) {
             assertThat(run.err()).as("the usage error names %s", command).contains(command);
