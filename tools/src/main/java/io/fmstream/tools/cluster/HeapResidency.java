@@ -24,7 +24,10 @@ import java.util.regex.Pattern;
  * <p>The range comes from {@code jcmd <pid> GC.heap_info} ({@code garbage-first heap total ...,
  * used ... [0x..., 0x...)}), once per process (it is reserved at start and never moves); the pages
  * from {@code /proc/<pid>/smaps}, summing the {@code Rss} of every mapping inside the range (G1
- * commits and uncommits regions, which splits the reservation into several mappings).
+ * commits and uncommits regions, which splits the reservation into several mappings). The process's
+ * whole resident memory comes from the same read (the sum of every mapping's {@code Rss}), so the
+ * two figures of a sample describe one instant: read from {@code /proc/<pid>/status} a moment
+ * apart, a collection between the reads could put more heap pages in the split than in the total.
  */
 final class HeapResidency {
 
@@ -85,32 +88,62 @@ final class HeapResidency {
         return kb;
     }
 
+    /** Kilobytes resident in all the mappings of {@code smaps}: the process's resident memory. */
+    static long residentKb(List<String> smaps) {
+        long kb = 0;
+        for (String line : smaps) {
+            if (line.startsWith("Rss:")) {
+                kb += Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return kb;
+    }
+
     /**
-     * Resident kilobytes inside process {@code pid}'s Java heap range, and the range's size in
-     * kilobytes (the heap's maximum); empty when either cannot be read (jcmd failed, the process is
-     * gone).
+     * One process's resident memory from one read of its {@code smaps}, in kilobytes: in all, and
+     * inside its Java heap's reserved range with the range's size (the heap's maximum), both -1
+     * where the range is unknown (jcmd failed).
      */
-    Optional<long[]> heapResidentKb(long pid) {
+    record Split(long residentKb, long heapResidentKb, long heapReservedKb) {
+        boolean heapKnown() {
+            return heapResidentKb >= 0;
+        }
+    }
+
+    /** Process {@code pid}'s {@link Split}; empty when its {@code smaps} cannot be read (gone). */
+    Optional<Split> split(long pid) {
+        long[] r = range(pid);
+        List<String> smaps;
+        try {
+            smaps = Files.readAllLines(Path.of("/proc/" + pid + "/smaps"));
+        } catch (Exception e) {
+            return Optional.empty(); // gone meanwhile
+        }
+        return Optional.of(
+                r == null
+                        ? new Split(residentKb(smaps), -1, -1)
+                        : new Split(
+                                residentKb(smaps),
+                                residentKbWithin(smaps, r[0], r[1]),
+                                (r[1] - r[0]) >> 10));
+    }
+
+    /** Process {@code pid}'s reserved heap range, asked once; null while jcmd has not told it. */
+    private long[] range(long pid) {
         long[] r = ranges.get(pid);
         if (r == null) {
             if (failures.getOrDefault(pid, 0) >= MAX_ASKS) {
-                return Optional.empty();
+                return null;
             }
             Optional<long[]> asked = askJcmd(pid);
             if (asked.isEmpty()) {
                 failures.merge(pid, 1, Integer::sum);
-                return Optional.empty();
+                return null;
             }
             r = asked.get();
             ranges.put(pid, r);
         }
-        try {
-            List<String> smaps = Files.readAllLines(Path.of("/proc/" + pid + "/smaps"));
-            return Optional.of(
-                    new long[] {residentKbWithin(smaps, r[0], r[1]), (r[1] - r[0]) >> 10});
-        } catch (Exception e) {
-            return Optional.empty(); // gone meanwhile
-        }
+        return r;
     }
 
     private static Optional<long[]> askJcmd(long pid) {

@@ -277,10 +277,12 @@ public final class Soak {
         for (int i = 1; i <= ClusterSpec.TASK_MANAGERS; i++) {
             ChildJvm tm = cluster.flink().process("taskmanager-" + i);
             if (tm != null && tm.isAlive()) {
-                rss += rssKb(tm.pid()) / 1024.0;
-                long[] inHeap = heapResidency.heapResidentKb(tm.pid()).orElse(null);
-                heapResident += inHeap == null ? Double.NaN : inHeap[0] / 1024.0;
-                reserved += inHeap == null ? Double.NaN : inHeap[1] / 1024.0;
+                // Both figures from one read of smaps (see HeapResidency).
+                HeapResidency.Split split = heapResidency.split(tm.pid()).orElse(null);
+                rss += split == null ? 0 : split.residentKb() / 1024.0;
+                boolean known = split != null && split.heapKnown();
+                heapResident += known ? split.heapResidentKb() / 1024.0 : Double.NaN;
+                reserved += known ? split.heapReservedKb() / 1024.0 : Double.NaN;
                 // A TaskManager started moments ago has not collected yet: no figure this time
                 // (NaN), rather than a sum over one TaskManager that reads as a drop.
                 String gcLog = GcLog.tail(cluster.flink().gcLog(tm));
