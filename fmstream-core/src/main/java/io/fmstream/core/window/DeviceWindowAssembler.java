@@ -368,6 +368,14 @@ public final class DeviceWindowAssembler {
         }
         // Bounded state: rather than hold more chunks behind a gap, give up on the oldest gap now.
         while (s.pendingCount() >= limits.maxPendingChunks()) {
+            if (start < s.pending[0].index) {
+                // The chunk lies in the oldest gap: only the part of it before the chunk is given
+                // up, and the chunk, then at the head, is consumed below (it takes no room).
+                // Giving up the whole gap would put the head past the chunk, which would then
+                // wait behind it for ever.
+                declareMissingUpTo(s, start, out);
+                break;
+            }
             declareOldestGapMissing(s, out);
         }
         addPending(s, c, hash);
@@ -608,12 +616,25 @@ public final class DeviceWindowAssembler {
      * the maximum gap long (a longer one starts a segment), so the work is bounded.
      */
     private void declareOldestGapMissing(DeviceStreamState s, WindowListener out) {
-        long head = StreamingResampler.inputHead(s.resampler);
-        accept(
-                s,
-                resampler(s.sampleRateHz).pushMissing(s.resampler, s.pending[0].index - head),
-                out);
+        declareMissingUpTo(s, s.pending[0].index, out);
         drain(s, out);
+    }
+
+    /** Fills the stream from its head up to input index {@code index} with missing samples. */
+    private void declareMissingUpTo(DeviceStreamState s, long index, WindowListener out) {
+        long head = StreamingResampler.inputHead(s.resampler);
+        if (index < head) {
+            // A pending chunk behind the head could never be consumed, and every loop that gives
+            // up gaps would spin on it: fail the record loudly instead of hanging the task.
+            throw new IllegalStateException(
+                    "device "
+                            + s.deviceId
+                            + ": input index "
+                            + index
+                            + " is behind the stream head "
+                            + head);
+        }
+        accept(s, resampler(s.sampleRateHz).pushMissing(s.resampler, index - head), out);
     }
 
     /**

@@ -14,6 +14,7 @@ import io.fmstream.core.records.ChunkRecord;
 import io.fmstream.core.records.WindowRecord;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class DeviceWindowAssemblerTest {
 
@@ -391,6 +392,75 @@ class DeviceWindowAssemblerTest {
         // The chunk [100,200) came too late: its gap was given up to bound the state.
         assertThat(bounded.offer(s, chunk("d", 100, 100, 100), NO_WATERMARK, out).outcome())
                 .isEqualTo(ChunkOutcome.LATE);
+    }
+
+    @Test
+    @Timeout(30)
+    void aChunkThatFillsTheOldestGapWhenThePendingListIsFullIsConsumedNotStuckBehindTheHead() {
+        DeviceWindowAssembler bounded =
+                new DeviceWindowAssembler(
+                        defaultSpec(),
+                        new StreamLimits(StreamLimits.DEFAULTS.maxGapMicros(), 4, SECOND));
+        // The same 31 s in order: the reference.
+        AssemblerFixtures.Collected inOrder = new AssemblerFixtures.Collected();
+        DeviceStreamState r = bounded.newState(chunk("d", 100, 0, 100));
+        for (long i = 0; i < 3100; i += 100) {
+            bounded.offer(r, chunk("d", 100, i, 100), NO_WATERMARK, inOrder);
+        }
+        // [100,200) overtaken by four chunks, which fill the pending list; it arrives fifth.
+        DeviceStreamState s = bounded.newState(chunk("d", 100, 0, 100));
+        bounded.offer(s, chunk("d", 100, 0, 100), NO_WATERMARK, out);
+        for (long i = 200; i < 600; i += 100) {
+            assertThat(bounded.offer(s, chunk("d", 100, i, 100), NO_WATERMARK, out).outcome())
+                    .isEqualTo(ChunkOutcome.PENDING);
+        }
+        assertThat(s.pendingCount()).isEqualTo(4);
+        assertThat(bounded.offer(s, chunk("d", 100, 100, 100), NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.ACCEPTED);
+        assertThat(s.pendingCount()).isZero();
+        for (long i = 600; i < 3100; i += 100) {
+            assertThat(bounded.offer(s, chunk("d", 100, i, 100), NO_WATERMARK, out).outcome())
+                    .isEqualTo(ChunkOutcome.ACCEPTED);
+        }
+        // Nothing was given up: the windows are those of the stream in order, value for value.
+        assertThat(out.startsInSeconds()).isEqualTo(inOrder.startsInSeconds()).hasSize(5);
+        for (int w = 0; w < out.windows.size(); w++) {
+            assertThat(out.windows.get(w).missingFraction)
+                    .isEqualTo(inOrder.windows.get(w).missingFraction);
+            assertThat(out.windows.get(w).samples).isEqualTo(inOrder.windows.get(w).samples);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aChunkInsideTheOldestGapWhenThePendingListIsFullGivesUpOnlyThePartBeforeIt() {
+        DeviceWindowAssembler bounded =
+                new DeviceWindowAssembler(
+                        defaultSpec(),
+                        new StreamLimits(StreamLimits.DEFAULTS.maxGapMicros(), 4, SECOND));
+        DeviceStreamState s = bounded.newState(chunk("d", 100, 0, 100));
+        bounded.offer(s, chunk("d", 100, 0, 100), NO_WATERMARK, out);
+        // The gap [100,300): its second half arrives when four chunks behind it fill the list.
+        for (long i = 300; i < 700; i += 100) {
+            bounded.offer(s, chunk("d", 100, i, 100), NO_WATERMARK, out);
+        }
+        assertThat(bounded.offer(s, chunk("d", 100, 200, 100), NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.ACCEPTED);
+        assertThat(s.pendingCount()).isZero();
+        // Its first half is now behind the head: late, and the stream runs on.
+        assertThat(bounded.offer(s, chunk("d", 100, 100, 100), NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.LATE);
+        for (long i = 700; i < 3100; i += 100) {
+            assertThat(bounded.offer(s, chunk("d", 100, i, 100), NO_WATERMARK, out).outcome())
+                    .isEqualTo(ChunkOutcome.ACCEPTED);
+        }
+        // One second of ten missing in the first window, plus the interpolator's edges; none in
+        // the windows after it.
+        assertThat(out.startsInSeconds()).containsExactly(0L, 5L, 10L, 15L, 20L);
+        assertThat(out.windows.get(0).missingFraction).isBetween(0.1f, 0.15f);
+        for (int w = 1; w < 5; w++) {
+            assertThat(out.windows.get(w).missingFraction).isZero();
+        }
     }
 
     @Test
