@@ -75,6 +75,15 @@ public class DeviceStreamState {
     public double previousSampleRateHz;
 
     /**
+     * End (exclusive stream index) of what the previous segment consumed, or null: none yet, or a
+     * state written before it was recorded (up to f6a8107), where the previous segment's chunks are
+     * told by their timestamps alone, as then. Tells whether the device's index ran on into the
+     * current segment (a long silence, a clock jump) or went back (a reboot), see {@link
+     * DeviceWindowAssembler}.
+     */
+    public Long previousEndIndex;
+
+    /**
      * End (exclusive stream index) of the current segment's recording once its end-of-recording
      * chunk has arrived; 0 while the recording goes on. The windows close when the stream head
      * reaches it, and the state stays (for resend detection) until the idle timeout.

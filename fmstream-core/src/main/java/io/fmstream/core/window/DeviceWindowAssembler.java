@@ -554,6 +554,7 @@ public final class DeviceWindowAssembler {
         flush(s, out);
         s.previousAnchorMicros = s.anchorMicros;
         s.previousSampleRateHz = s.sampleRateHz;
+        s.previousEndIndex = StreamingResampler.inputHead(s.resampler);
         long skipped = anchor(s, c, s.nextWindow);
         // The flush consumed every pending chunk and the anchor emptied the recent-chunk ring:
         // no stored hash is left, so a state restored from an older release moves to the
@@ -562,13 +563,32 @@ public final class DeviceWindowAssembler {
         out.segmentStarted(s.deviceId, cause, skipped);
     }
 
+    /**
+     * Whether {@code c}, which disagrees with the current segment, was sent in the previous one: it
+     * fits the previous segment's rate and clock, and, where the device's index ran on into the
+     * current segment (a long silence, a clock jump, a recording that continues the count), it
+     * precedes the current segment's first sample. A chunk past that on the old clock is new: the
+     * silence ended again, or the clock was corrected back, and it starts a segment (by the
+     * timestamp alone, a device whose index runs on was refused as late for ever after its second
+     * long silence). Where the index went back (a reboot), the two segments' indices overlap and a
+     * chunk sent before the reboot may lie past the old head (overtaken on its way), so the clock
+     * alone decides.
+     */
     private boolean belongsToPreviousSegment(DeviceStreamState s, ChunkRecord c) {
         double rate = s.previousSampleRateHz;
         if (!(rate > 0) || Math.abs(c.sampleRateHz - rate) > 1e-9 * rate) {
             return false;
         }
         long expected = s.previousAnchorMicros + Math.round(c.firstSampleIndex * 1e6 / rate);
-        return Math.abs(c.firstSampleTimeMicros - expected) <= limits.clockToleranceMicros();
+        if (Math.abs(c.firstSampleTimeMicros - expected) > limits.clockToleranceMicros()) {
+            return false;
+        }
+        if (s.previousEndIndex == null) {
+            return true;
+        }
+        long firstIndex =
+                Math.round((s.segmentStartMicros - s.anchorMicros) * s.sampleRateHz / 1e6);
+        return firstIndex < s.previousEndIndex || c.firstSampleIndex < firstIndex;
     }
 
     private static long pendingEnd(DeviceStreamState s) {

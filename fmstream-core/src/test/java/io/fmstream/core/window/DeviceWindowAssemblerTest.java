@@ -330,6 +330,55 @@ class DeviceWindowAssemblerTest {
     }
 
     @Test
+    void aSecondLongSilenceOfADeviceWhoseIndexRunsOnStartsASegmentAgainAndIsNotRefusedAsLate() {
+        // 60 s, 11 minutes of silence (lost, the index runs on), 60 s, the same again, 60 s.
+        DeviceStreamState s = feed("d", 100, 0, 6000, 100);
+        for (long from : new long[] {72_000, 144_000}) {
+            for (long i = from; i < from + 6000; i += 100) {
+                assertThat(assembler.offer(s, chunk("d", 100, i, 100), NO_WATERMARK, out).outcome())
+                        .as("chunk at %d", i)
+                        .isEqualTo(ChunkOutcome.ACCEPTED);
+            }
+        }
+        assertThat(out.segments).containsExactly(SegmentCause.LONG_GAP, SegmentCause.LONG_GAP);
+        // Windows in all three minutes: the third's [1440,1450) .. [1485,1495).
+        assertThat(out.startsInSeconds()).contains(0L, 720L, 1440L, 1485L).doesNotHaveDuplicates();
+        // A chunk of the first minute delivered now is still late.
+        assertThat(assembler.offer(s, chunk("d", 100, 6000, 100), NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.LATE);
+    }
+
+    @Test
+    void aClockJumpThatIsCorrectedBackStartsASegmentOnTheOldClockAndTheJumpsStragglersAreLate() {
+        DeviceStreamState s = feed("d", 100, 0, 2900, 100);
+        // [2900,3000) is held up on its way; the device's clock jumps 3 s ahead at 3000.
+        ChunkRecord straggler = chunk("d", 100, 2900, 100);
+        for (long i = 3000; i < 6000; i += 100) {
+            ChunkRecord c = shiftedClock(chunk("d", 100, i, 100), 3 * SECOND);
+            assertThat(assembler.offer(s, c, NO_WATERMARK, out).outcome())
+                    .isEqualTo(ChunkOutcome.ACCEPTED);
+        }
+        // Sent on the old clock before the jump: late.
+        Offer late = assembler.offer(s, straggler, NO_WATERMARK, out);
+        assertThat(late.outcome()).isEqualTo(ChunkOutcome.LATE);
+        assertThat(late.detail()).contains("previous segment");
+        // The clock is corrected back at 6000: the old clock's line, but new samples.
+        for (long i = 6000; i < 9000; i += 100) {
+            assertThat(assembler.offer(s, chunk("d", 100, i, 100), NO_WATERMARK, out).outcome())
+                    .as("chunk at %d", i)
+                    .isEqualTo(ChunkOutcome.ACCEPTED);
+        }
+        assertThat(out.segments).containsExactly(SegmentCause.CLOCK_JUMP, SegmentCause.CLOCK_JUMP);
+        // Windows on the jumped clock up to [50,60), then on the corrected one from [65,75)
+        // ([60,70) held the jumped clock's last 3 s and was closed with it: its key is not reused).
+        assertThat(out.startsInSeconds())
+                .contains(50L, 65L, 75L)
+                .doesNotContain(60L)
+                .doesNotHaveDuplicates()
+                .isSorted();
+    }
+
+    @Test
     void aRateChangeAndAForwardClockJumpEachStartASegmentAndLoseNoLaterChunk() {
         DeviceStreamState s = feed("d", 100, 0, 3000, 100);
         // The device switches to 250 Hz: its new index 0 at 40 s.
