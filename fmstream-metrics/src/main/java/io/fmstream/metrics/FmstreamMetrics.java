@@ -285,7 +285,8 @@ public final class FmstreamMetrics {
                             "Predictions not scored: no_truth_in_time (none within the horizon),"
                                     + " truth_incomplete (under 80% of the window covered),"
                                     + " task_not_scored (the truth says nothing about the"
-                                    + " task)."),
+                                    + " task), undecodable (a prediction or truth record that"
+                                    + " does not decode: skipped)."),
                     counter(
                             SINK_COMMITS_LOST,
                             List.of(SINK, REASON),

@@ -27,8 +27,10 @@ import org.apache.flink.util.Collector;
  * once truth reaches past its window's end (the truth of the window from the spans inside it,
  * {@link WindowTruth}); one that waits longer than the horizon (wall clock) is dropped and counted
  * as unscored. Spans older than the horizon behind the device's newest truth (device time) are
- * forgotten, so state is bounded by the horizon per device; one processing-time timer per device
- * does the clean-up.
+ * forgotten, so state is bounded by the horizon per device, and a device from which neither truth
+ * nor a prediction has come for a horizon (wall clock) is forgotten altogether: its newest span
+ * never falls behind itself, so without this every device that ever had truth kept its last spans
+ * and a timer for the life of the job. One processing-time timer per device does the clean-up.
  */
 public class AccuracyJoinFunction
         extends KeyedCoProcessFunction<String, PendingPrediction, TruthSpan, ScoredPrediction> {
@@ -40,6 +42,13 @@ public class AccuracyJoinFunction
     private transient MapState<String, PendingPrediction> waiting;
     private transient ValueState<Long> newestTruthEnd;
     private transient ValueState<Long> timer;
+
+    /**
+     * Processing time of the device's last input of either kind (null: before any, or restored from
+     * a state written before it was kept, up to f6a8107, where it counts from the next check).
+     */
+    private transient ValueState<Long> lastInput;
+
     private transient Map<String, Counter> scored;
     private transient Map<String, Counter> agreed;
     private transient Map<String, BucketHistogram> errors;
@@ -69,6 +78,8 @@ public class AccuracyJoinFunction
                 getRuntimeContext()
                         .getState(new ValueStateDescriptor<>("newest-truth-end", Types.LONG));
         timer = getRuntimeContext().getState(new ValueStateDescriptor<>("cleanup", Types.LONG));
+        lastInput =
+                getRuntimeContext().getState(new ValueStateDescriptor<>("last-input", Types.LONG));
         scored = new HashMap<>();
         agreed = new HashMap<>();
         errors = new HashMap<>();
@@ -79,6 +90,7 @@ public class AccuracyJoinFunction
     public void processElement1(PendingPrediction p, Context ctx, Collector<ScoredPrediction> out)
             throws Exception {
         p.arrivedMillis = ctx.timerService().currentProcessingTime();
+        lastInput.update(p.arrivedMillis);
         Long newest = newestTruthEnd.value();
         if (newest != null && newest >= p.windowEndMicros) {
             score(p, out);
@@ -92,6 +104,7 @@ public class AccuracyJoinFunction
     public void processElement2(TruthSpan t, Context ctx, Collector<ScoredPrediction> out)
             throws Exception {
         spans.put(t.startMicros, t);
+        lastInput.update(ctx.timerService().currentProcessingTime());
         Long newest = newestTruthEnd.value();
         long end = newest == null ? t.endMicros : Math.max(newest, t.endMicros);
         newestTruthEnd.update(end);
@@ -136,8 +149,17 @@ public class AccuracyJoinFunction
                 spans.remove(k);
             }
         }
-        if (waiting.isEmpty() && spans.isEmpty()) {
+        Long last = lastInput.value();
+        if (last == null) {
+            last = now;
+            lastInput.update(now);
+        }
+        if (waiting.isEmpty() && (spans.isEmpty() || now - last >= horizonMillis)) {
+            // Nothing waits, and no truth can still be needed: a prediction arriving after a
+            // horizon of silence would have waited out its own horizon for later truth anyway.
+            spans.clear();
             newestTruthEnd.clear();
+            lastInput.clear();
         } else {
             arm(ctx);
         }

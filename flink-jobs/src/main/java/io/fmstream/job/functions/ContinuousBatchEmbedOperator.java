@@ -25,10 +25,10 @@ import org.slf4j.LoggerFactory;
  * call before it ends. A quiet fleet gets small batches and no wait; a busy one gets full batches
  * and the encoder's best throughput, with no setting to tune between the two. While the encoder
  * works, the task thread goes on reading and normalising the next windows. Small batches cost more
- * CPU per window (a call's fixed cost), which a fleet below capacity has to spare. It is not the
- * default: on the epoch grid the fleet's windows come as one burst per hop, which fills the batches
- * under either policy, and there it held the edge fleet less often than the deadline policy (the
- * README, "Real-time capacity").
+ * CPU per window (a call's fixed cost), which a fleet below capacity has to spare. The default
+ * since 643013b, with the per-device phase: on the epoch grid (the 0.1 default) the fleet's windows
+ * come as one burst per hop, which fills the batches under either policy, and there it held the
+ * edge fleet less often than the deadline policy (the README, "Real-time capacity").
  *
  * <p><b>Order and checkpoints.</b> Only the task thread touches the operator's fields and its
  * output: the encoder thread is handed a batch and hands its embeddings back as a mail to the

@@ -7,7 +7,8 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
  * Embeds windows from many devices with one encoder call per micro-batch, cut on a deadline ({@code
- * fmstream.batch.policy=DEADLINE}, the default), in the task thread.
+ * fmstream.batch.policy=DEADLINE}; the default since 643013b is {@code CONTINUOUS}, {@link
+ * ContinuousBatchEmbedOperator}), in the task thread.
  *
  * <p>A batch is flushed when it is full, when its oldest window has waited {@code maxDelayMillis}
  * (processing-time timer), before a watermark is forwarded (so no window falls behind the watermark

@@ -4,9 +4,12 @@ import io.fmstream.core.recording.RecordingAggregator;
 import io.fmstream.core.records.PredictionRecord;
 import io.fmstream.core.records.RecordingEnd;
 import io.fmstream.metrics.FmstreamMetrics;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -31,8 +34,11 @@ import org.apache.flink.util.Collector;
  * usable window outputs and a count, and per recording its end, which says how many windows it
  * emitted. When a task's count reaches that number its recording prediction is emitted and its
  * state dropped. State per device is therefore a few sums per task and open recording; a recording
- * that never ends (a device that sends no end flag) keeps one small entry per task, and everything
- * of a device is dropped after {@code idleMillis} of processing time without input.
+ * that never ends (a device that sends no end flag) keeps one small entry per task until no window
+ * of it has arrived for {@code idleMillis} of processing time, and everything of a device is
+ * dropped after {@code idleMillis} without input. Without the first, a device that never goes idle
+ * but starts segments (a reboot, a clock jump, a long silence: each a recording of its own) kept
+ * every segment's entries for as long as it stayed active.
  */
 public class RecordingPredictionFunction
         extends KeyedCoProcessFunction<String, PredictionRecord, RecordingEnd, PredictionRecord> {
@@ -49,6 +55,13 @@ public class RecordingPredictionFunction
         public String headName;
         public String headVersion;
         public boolean classification;
+
+        /**
+         * Processing time of the last window prediction added: an aggregate not added to for the
+         * idle time is forgotten even while the device stays active (0 in a state written before it
+         * was recorded, up to f6a8107: forgotten at the next check).
+         */
+        public long updatedMillis;
 
         public Acc() {}
     }
@@ -126,6 +139,7 @@ public class RecordingPredictionFunction
             a.sums = new double[p.scores.length];
         }
         a.count++;
+        a.updatedMillis = ctx.timerService().currentProcessingTime();
         a.missingSum += p.missingFraction;
         a.newestAppendTimeMillis = Math.max(a.newestAppendTimeMillis, p.newestAppendTimeMillis);
         if (p.classification) {
@@ -183,11 +197,47 @@ public class RecordingPredictionFunction
         long due = (last == null ? 0 : last) + idleMillis;
         if (due > timestamp) {
             // Input arrived since the timer was set: look again when that input has gone idle.
+            forgetIdleRecordings(timestamp);
+            if (accs.isEmpty() && ends.isEmpty()) {
+                clearAll();
+                return;
+            }
             ctx.timerService().registerProcessingTimeTimer(due);
             cleanupTimer.update(due);
             return;
         }
         clearAll();
+    }
+
+    /**
+     * Drops the aggregates that no window prediction has reached for the idle time (a segment the
+     * device has left without an end flag, or one whose last windows were dropped), and the end of
+     * a recording none of whose aggregates is left: it can never be completed.
+     */
+    private void forgetIdleRecordings(long now) throws Exception {
+        Set<Long> touched = new HashSet<>();
+        Set<Long> live = new HashSet<>();
+        List<String> idle = new ArrayList<>();
+        for (Map.Entry<String, Acc> e : accs.entries()) {
+            long recording = Long.parseLong(e.getKey().substring(0, e.getKey().indexOf('/')));
+            if (now - e.getValue().updatedMillis >= idleMillis) {
+                idle.add(e.getKey());
+                touched.add(recording);
+            } else {
+                live.add(recording);
+            }
+        }
+        for (String key : idle) {
+            accs.remove(key);
+        }
+        for (Long recording : touched) {
+            if (!live.contains(recording) && ends.contains(recording)) {
+                ends.remove(recording);
+                for (String task : labelsByTask.keySet()) {
+                    doneTasks.remove(recording + "/" + task);
+                }
+            }
+        }
     }
 
     private void clearAll() {

@@ -160,6 +160,38 @@ class RecordingPredictionFunctionTest {
         }
     }
 
+    @Test
+    void aSegmentLeftWithoutAnEndIsForgottenWhileTheDeviceStaysActive() throws Exception {
+        long idle = 30 * 60 * 1000L;
+        long next = REC + 3600 * S; // the device's next segment, an hour later in device time
+        try (var h = harness()) {
+            h.setProcessingTime(0);
+            for (int k = 0; k < 3; k++) {
+                h.processElement1(new StreamRecord<>(rhythm(k, 0.9f, 0.1f)));
+            }
+            // The device starts a new segment (a reboot, say) and keeps sending for two idle times.
+            for (long t = idle / 4; t <= 2 * idle; t += idle / 4) {
+                h.setProcessingTime(t);
+                PredictionRecord p = rhythm((int) (t / (idle / 4)), 0.2f, 0.8f);
+                p.recordingStartMicros = next;
+                h.processElement1(new StreamRecord<>(p));
+            }
+            assertThat(h.numProcessingTimeTimers()).isEqualTo(1);
+            // The first segment's aggregate is gone: its end, had it come, completes nothing.
+            h.processElement2(new StreamRecord<>(end(3)));
+            assertThat(recordings(h)).isEmpty();
+            // The current segment's aggregate is whole: all 8 of its windows.
+            h.processElement2(new StreamRecord<>(new RecordingEnd("d", next, next, next, 8)));
+            assertThat(recordings(h)).hasSize(1);
+            assertThat(recordings(h).get(0).windows).isEqualTo(8);
+            assertThat(recordings(h).get(0).label).isEqualTo("af");
+            // The first segment's late end waits for windows that will not come; it goes with the
+            // device's next check, once nothing of its recording is left.
+            h.setProcessingTime(3 * idle);
+            assertThat(h.numKeyedStateEntries()).isZero();
+        }
+    }
+
     private static KeyedTwoInputStreamOperatorTestHarness<
                     String, PredictionRecord, RecordingEnd, PredictionRecord>
             harness() throws Exception {
