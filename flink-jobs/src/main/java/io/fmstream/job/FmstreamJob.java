@@ -28,6 +28,7 @@ import io.fmstream.kafka.BoundedEnd;
 import io.fmstream.kafka.KafkaClientProperties;
 import io.fmstream.kafka.TopicPreflight;
 import io.fmstream.kafka.TopicReadiness;
+import io.fmstream.kafka.TransactionalIds;
 import io.fmstream.schemas.SignalType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -488,7 +489,7 @@ public final class FmstreamJob {
                 .sinkTo(
                         sink(
                                 settings,
-                                "embeddings",
+                                TransactionalIds.EMBEDDINGS,
                                 new EmbeddingSerializer(settings.embeddingsTopic, encoder)))
                 .uid(UID_EMBEDDINGS_SINK)
                 .name("Embeddings (Kafka)");
@@ -496,7 +497,7 @@ public final class FmstreamJob {
                 .sinkTo(
                         sink(
                                 settings,
-                                "predictions",
+                                TransactionalIds.PREDICTIONS,
                                 new PredictionSerializer(settings.predictionsTopic, encoder)))
                 .uid(UID_PREDICTIONS_SINK)
                 .name("Predictions (Kafka)");
@@ -504,7 +505,7 @@ public final class FmstreamJob {
                 .sinkTo(
                         sink(
                                 settings,
-                                "dead-letters",
+                                TransactionalIds.DEAD_LETTERS,
                                 new DeadLetterSerializer(
                                         settings.deadLetterTopic, settings.deadLetterPayload)))
                 .uid(UID_DEAD_LETTERS_SINK)
@@ -518,7 +519,7 @@ public final class FmstreamJob {
                 settings.bootstrapServers,
                 settings.kafkaProperties,
                 settings.delivery,
-                settings.transactionalIdPrefix + "-" + name,
+                TransactionalIds.inferenceSink(settings.transactionalIdPrefix, name),
                 settings.transactionTimeout,
                 serializer);
     }

@@ -17,10 +17,10 @@ import org.apache.kafka.common.resource.ResourceType;
  *
  * <p>Why each grant: a consumer in a group needs READ on its topics and its group; {@code DESCRIBE}
  * lets the jobs' topic preflight check partitions; an exactly-once sink needs WRITE and DESCRIBE on
- * its transactional ids (a prefix: the sink makes one id per subtask and checkpoint pool slot),
- * IDEMPOTENT_WRITE on the cluster, and READ on its output topics, because transaction recovery
- * lists the producers with open transactions on them (DescribeProducers), which Kafka authorises as
- * READ.
+ * its transactional ids (a prefix per sink, {@link TransactionalIds}: the sink makes one id per
+ * subtask and pool slot), IDEMPOTENT_WRITE on the cluster, and READ on its output topics, because
+ * transaction recovery lists the producers with open transactions on them (DescribeProducers),
+ * which Kafka authorises as READ.
  */
 public final class Acls {
 
@@ -42,7 +42,11 @@ public final class Acls {
             String transactionalIdPrefix) {
         List<AclBinding> acls = new ArrayList<>();
         acls.addAll(groupConsumer(principal, consumerGroup, List.of(sensorTopic)));
-        acls.addAll(transactionalProducer(principal, outputTopics, transactionalIdPrefix));
+        List<String> sinkPrefixes = new ArrayList<>();
+        for (String sink : TransactionalIds.INFERENCE_SINKS) {
+            sinkPrefixes.add(TransactionalIds.inferenceSink(transactionalIdPrefix, sink));
+        }
+        acls.addAll(transactionalProducer(principal, outputTopics, sinkPrefixes));
         return acls;
     }
 
@@ -62,7 +66,8 @@ public final class Acls {
                 groupConsumer(
                         principal, consumerGroup, List.of(predictionsTopic, groundTruthTopic)));
         acls.addAll(
-                transactionalProducer(principal, List.of(accuracyTopic), transactionalIdPrefix));
+                transactionalProducer(
+                        principal, List.of(accuracyTopic), List.of(transactionalIdPrefix)));
         return acls;
     }
 
@@ -139,7 +144,7 @@ public final class Acls {
     }
 
     private static List<AclBinding> transactionalProducer(
-            String principal, List<String> topics, String transactionalIdPrefix) {
+            String principal, List<String> topics, List<String> transactionalIdPrefixes) {
         List<AclBinding> acls =
                 onTopics(
                         principal,
@@ -147,14 +152,16 @@ public final class Acls {
                         AclOperation.WRITE,
                         AclOperation.READ,
                         AclOperation.DESCRIBE);
-        for (AclOperation op : List.of(AclOperation.WRITE, AclOperation.DESCRIBE)) {
-            acls.add(
-                    allow(
-                            principal,
-                            ResourceType.TRANSACTIONAL_ID,
-                            transactionalIdPrefix,
-                            PatternType.PREFIXED,
-                            op));
+        for (String prefix : transactionalIdPrefixes) {
+            for (AclOperation op : List.of(AclOperation.WRITE, AclOperation.DESCRIBE)) {
+                acls.add(
+                        allow(
+                                principal,
+                                ResourceType.TRANSACTIONAL_ID,
+                                prefix,
+                                PatternType.PREFIXED,
+                                op));
+            }
         }
         acls.add(idempotentWrite(principal));
         return acls;

@@ -35,8 +35,14 @@ class AclsCommandTest {
                         // Transaction recovery lists producers on the outputs: READ.
                         p + "User:job --operation Read --topic fmstream.dead-letters.v1",
                         p
-                                + "User:job --operation Write --transactional-id tx"
+                                + "User:job --operation Write --transactional-id tx-embeddings"
                                 + " --resource-pattern-type prefixed",
+                        p
+                                + "User:job --operation Write --transactional-id tx-predictions"
+                                + " --resource-pattern-type prefixed",
+                        p
+                                + "User:job --operation Describe --transactional-id"
+                                + " tx-dead-letters --resource-pattern-type prefixed",
                         p + "User:job --operation IdempotentWrite --cluster",
                         p + "User:acc --operation Read --topic fmstream.predictions.v1",
                         p + "User:acc --operation Read --topic fmstream.ground-truth.v1",
@@ -64,8 +70,11 @@ class AclsCommandTest {
                 .noneMatch(l -> l.contains("User:probe --operation Read --group"))
                 .noneMatch(l -> l.contains("User:probe --operation Read --topic ecg-in"))
                 .noneMatch(l -> l.contains("--operation All"))
+                // The job's grants name its sinks' prefixes, never the bare one, which would
+                // cover the accuracy job's ids (tx-accuracy) too.
+                .noneMatch(l -> l.contains("User:job") && l.contains("--transactional-id tx "))
                 .doesNotHaveDuplicates();
-        assertThat(lines).hasSize(15 + 11 + 3 + 3 + 5);
+        assertThat(lines).hasSize(19 + 11 + 3 + 3 + 5);
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.fmstream.job.FmstreamOptions;
 import io.fmstream.job.io.SourceRecordDeserializer;
 import io.fmstream.kafka.KafkaClientProperties;
 import io.fmstream.kafka.TopicPreflight;
+import io.fmstream.kafka.TransactionalIds;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -107,7 +108,7 @@ public final class AccuracyJob {
 
     /** Its transactional-id prefix: its own, so neither job aborts the other's transactions. */
     public static String transactionalIdPrefix(Configuration c) {
-        return c.get(FmstreamOptions.TRANSACTIONAL_ID_PREFIX) + "-accuracy";
+        return TransactionalIds.accuracyJob(c.get(FmstreamOptions.TRANSACTIONAL_ID_PREFIX));
     }
 
     /** Checks (or creates) its topics, then wires sources, join and sink into {@code env}. */
