@@ -95,6 +95,19 @@ class SimulateCommandTest {
         assertThat(err.toString()).startsWith("error: Cannot reach Kafka at localhost:1");
     }
 
+    /** The audit too: it polled for its whole duration and printed a report of zeros, exit 0. */
+    @Test
+    void anUnreachableBrokerFailsTheAuditAtOnce() {
+        StringWriter err = new StringWriter();
+        var cli = FmstreamCli.commandLine();
+        cli.setErr(new PrintWriter(err));
+        long t = System.nanoTime();
+        int exit = cli.execute("audit", "--bootstrap-servers", "localhost:1", "--duration", "PT2M");
+        assertThat(exit).isEqualTo(1);
+        assertThat(err.toString()).startsWith("error: Cannot reach Kafka at localhost:1");
+        assertThat(Duration.ofNanos(System.nanoTime() - t)).isLessThan(Duration.ofSeconds(60));
+    }
+
     private static List<ConsumerRecord<byte[], byte[]>> simulate(String suffix) {
         int exit =
                 FmstreamCli.commandLine()

@@ -166,7 +166,10 @@ public final class CapacityCommand implements Callable<Integer> {
         Path scratch = Files.createTempDirectory("fmstream-capacity-");
         List<Map<String, Object>> rows = new ArrayList<>();
         int largestHeld = 0;
-        try (MiniCluster cluster = BenchCluster.start(scratch, parallelism);
+        // The broker's logs (every run's topics) and the checkpoints: gigabytes over a full
+        // search, so they go when the command ends, however it ends, as the bench's do.
+        try (Scratch.Deleted deleted = Scratch.deletedOnClose(scratch);
+                MiniCluster cluster = BenchCluster.start(scratch, parallelism);
                 CapacityRun capacity =
                         CapacityRun.start(
                                 scratch,

@@ -6,6 +6,7 @@ import io.fmstream.schemas.Prediction;
 import io.fmstream.schemas.PredictionScope;
 import io.fmstream.schemas.codec.DecodeException;
 import io.fmstream.schemas.codec.RecordCodec;
+import io.fmstream.tools.cluster.ClusterSpec;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -69,9 +70,11 @@ public final class ProbeCommand implements Callable<Integer> {
             description = "Interface of the Prometheus endpoint (default: ${DEFAULT-VALUE}).")
     String metricsHost;
 
+    // Outside the Flink reporters' range (ClusterSpec.METRICS_PORTS, 9250-9259): on the local
+    // cluster a TaskManager holds 9251, where the probe's default used to be.
     @Option(
             names = "--metrics-port",
-            defaultValue = "9251",
+            defaultValue = "" + ClusterSpec.PROBE_PORT,
             description = "Port of the Prometheus endpoint (default: ${DEFAULT-VALUE}).")
     int metricsPort;
 

@@ -11,6 +11,16 @@ final class Scratch {
 
     private Scratch() {}
 
+    /** Deletes its folder when closed: first in a try-with-resources, so closed last. */
+    interface Deleted extends AutoCloseable {
+        @Override
+        void close() throws IOException;
+    }
+
+    static Deleted deletedOnClose(Path dir) {
+        return () -> deleteRecursively(dir);
+    }
+
     static void deleteRecursively(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;

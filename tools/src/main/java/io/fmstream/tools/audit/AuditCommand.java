@@ -5,6 +5,7 @@ import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.WindowEmbedding;
 import io.fmstream.schemas.codec.DecodeException;
 import io.fmstream.schemas.codec.RecordCodec;
+import io.fmstream.tools.KafkaPublisher;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -118,6 +119,9 @@ public final class AuditCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws DecodeException {
+        // Without it, a wrong address polled for the whole duration and printed a report of
+        // zeros with exit 0.
+        KafkaPublisher.requireReachable(bootstrapServers, kafka.properties());
         Properties p =
                 io.fmstream.kafka.KafkaClientProperties.into(new Properties(), kafka.properties());
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);

@@ -77,9 +77,7 @@ public final class ClusterCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             Path d = resolve(dir);
-            if (ChildJvm.find(d, "kafka-1").isPresent()) {
-                System.err.println(
-                        "cluster: already running in " + d + "; stop it with `cluster down`");
+            if (refuseWhileRunning(d, "cluster")) {
                 return 1;
             }
             // Each `up` starts a fresh cluster: the previous run's data and logs go.
@@ -201,8 +199,7 @@ public final class ClusterCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             Path d = resolve(dir);
-            if (ChildJvm.find(d, "kafka-1").isPresent()) {
-                System.err.println("soak: a cluster is running in " + d + "; stop it first");
+            if (refuseWhileRunning(d, "soak")) {
                 return 1;
             }
             LocalCluster.wipe(d);
@@ -284,5 +281,29 @@ public final class ClusterCommand implements Runnable {
             }
             return running.isEmpty() ? 1 : 0;
         }
+    }
+
+    /**
+     * True (and says so) while any process of a cluster under {@code d} runs: {@code up} and {@code
+     * soak} wipe the folder, whose PID files are the only way {@code down} finds the processes, so
+     * wiping it under a survivor (a broker left when another died) would orphan it.
+     */
+    static boolean refuseWhileRunning(Path d, String command) {
+        List<ChildJvm> running = LocalCluster.running(d);
+        if (running.isEmpty()) {
+            return false;
+        }
+        List<String> names = new java.util.ArrayList<>();
+        for (ChildJvm p : running) {
+            names.add(p.name() + " (pid " + p.pid() + ")");
+        }
+        System.err.println(
+                command
+                        + ": a cluster is running in "
+                        + d
+                        + ": "
+                        + String.join(", ", names)
+                        + "; stop it with `cluster down`");
+        return true;
     }
 }

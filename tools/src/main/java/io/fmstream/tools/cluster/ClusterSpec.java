@@ -107,6 +107,30 @@ public final class ClusterSpec {
     }
 
     /** The simulator's arguments: {@code devices} devices in real time from {@code seed}. */
+    /**
+     * The probe's metrics port, {@code bin/fmstream probe}'s default: outside {@link
+     * #METRICS_PORTS}, where on one host a TaskManager's reporter holds 9251.
+     */
+    public static final int PROBE_PORT = 9260;
+
+    /**
+     * The probe ({@code bin/fmstream probe}) beside the job: committed latency, the group's lag and
+     * the sinks' transactions, whose alerts have no other source. Its consumer group is the job's
+     * default one.
+     */
+    public static List<String> probeArgs(String bootstrapServers, String metricsHost) {
+        return List.of(
+                "probe",
+                "--bootstrap-servers",
+                bootstrapServers,
+                "--transactional-id-prefix",
+                TRANSACTIONAL_ID_PREFIX,
+                "--metrics-host",
+                metricsHost,
+                "--metrics-port",
+                Integer.toString(PROBE_PORT));
+    }
+
     public static List<String> simulatorArgs(String bootstrapServers, int devices, long seed) {
         return List.of(
                 "simulate",

@@ -192,6 +192,7 @@ public final class ComposeFile {
             taskManager(y, i);
         }
         simulator(y);
+        probe(y);
         monitoring(y);
         y.line(0, "volumes:");
         for (String host : KAFKA_HOSTS) {
@@ -317,6 +318,25 @@ public final class ComposeFile {
         y.line(1, "simulator:");
         build(y, "tools");
         list(y, "command", simulatorArgs());
+        y.line(2, "depends_on:");
+        y.line(3, "topics:");
+        y.line(4, "condition: service_completed_successfully");
+        y.line(0, "");
+    }
+
+    /** The probe's arguments in the compose deployment: reachable from Prometheus' container. */
+    public static List<String> probeArgs() {
+        return ClusterSpec.probeArgs(BOOTSTRAP, "0.0.0.0");
+    }
+
+    private static void probe(Yaml y) {
+        y.line(
+                1,
+                "# The probe: committed latency, the job's lag and its transactions, the only"
+                        + " source of their alerts.");
+        y.line(1, "probe:");
+        build(y, "tools");
+        list(y, "command", probeArgs());
         y.line(2, "depends_on:");
         y.line(3, "topics:");
         y.line(4, "condition: service_completed_successfully");

@@ -188,6 +188,29 @@ class ComposeFileTest {
                                 ComposeFile.SIMULATOR_SEED));
     }
 
+    /**
+     * The alerts on committed latency, lag and the sinks' transactions read the probe's series
+     * only: without a probe that Prometheus scrapes they could never fire.
+     */
+    @Test
+    void theProbeRunsBesideTheJobAndPrometheusScrapesIt() throws Exception {
+        List<String> command = strings(service("probe").get("command"));
+        assertThat(command).isEqualTo(ClusterSpec.probeArgs(composeBootstrap(), "0.0.0.0"));
+        String port = command.get(command.indexOf("--metrics-port") + 1);
+        Map<String, Object> prometheus =
+                new Yaml()
+                        .load(
+                                Files.readString(
+                                        COMPOSE.resolveSibling("prometheus/prometheus.yml")));
+        List<String> targets = new ArrayList<>();
+        for (Object job : (List<?>) prometheus.get("scrape_configs")) {
+            for (Object config : (List<?>) ((Map<?, ?>) job).get("static_configs")) {
+                targets.addAll(strings(((Map<?, ?>) config).get("targets")));
+            }
+        }
+        assertThat(targets).contains("probe:" + port);
+    }
+
     @Test
     void imageTagsAreThePomVersionsOrConcreteReleases() throws Exception {
         var pom =
