@@ -315,13 +315,7 @@ public final class ComposeFile {
     }
 
     private static void simulator(Yaml y) {
-        y.line(1, "simulator:");
-        build(y, "tools");
-        list(y, "command", simulatorArgs());
-        y.line(2, "depends_on:");
-        y.line(3, "topics:");
-        y.line(4, "condition: service_completed_successfully");
-        y.line(0, "");
+        toolService(y, "simulator", simulatorArgs());
     }
 
     /** The probe's arguments in the compose deployment: reachable from Prometheus' container. */
@@ -334,9 +328,14 @@ public final class ComposeFile {
                 1,
                 "# The probe: committed latency, the job's lag and its transactions, the only"
                         + " source of their alerts.");
-        y.line(1, "probe:");
+        toolService(y, "probe", probeArgs());
+    }
+
+    /** A service of the tools image running {@code args}, once the topics exist. */
+    private static void toolService(Yaml y, String name, List<String> args) {
+        y.line(1, name + ":");
         build(y, "tools");
-        list(y, "command", probeArgs());
+        list(y, "command", args);
         y.line(2, "depends_on:");
         y.line(3, "topics:");
         y.line(4, "condition: service_completed_successfully");
