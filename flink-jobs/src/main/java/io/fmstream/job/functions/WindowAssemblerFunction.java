@@ -297,6 +297,11 @@ public class WindowAssemblerFunction
                 segmentStarts.get(cause).inc();
                 windowsSkipped.inc(skippedWindows);
             }
+
+            @Override
+            public void windowsSkipped(String deviceId, long skippedWindows) {
+                windowsSkipped.inc(skippedWindows);
+            }
         };
     }
 

@@ -169,12 +169,7 @@ public final class DeviceWindowAssembler {
         s.resampler = r.newState(s.anchorMicros, first.firstSampleIndex);
         // Windows starting so early that the stream's start alone makes them too incomplete are
         // not considered at all: the device was not yet sending, nothing was lost.
-        long firstOut = s.resampler.nextOut;
-        long maxMissing = (long) Math.floor(spec.maxMissingFraction() * spec.windowSamples());
-        long firstWindow =
-                Math.floorDiv(
-                        firstOut - phaseOf(s) - maxMissing + spec.hopSamples() - 1,
-                        spec.hopSamples());
+        long firstWindow = firstWindow(s, s.resampler.nextOut);
         s.nextWindow = Math.max(firstWindow, closedBefore);
         s.windowBuffer = new float[spec.windowSamples()];
         Arrays.fill(s.windowBuffer, Float.NaN);
@@ -186,6 +181,27 @@ public final class DeviceWindowAssembler {
         s.opening = new PendingChunk[0];
         s.segmentClosedBefore = closedBefore;
         return closedBefore == Long.MIN_VALUE ? 0 : Math.max(0, closedBefore - firstWindow);
+    }
+
+    /** The first window a segment whose first output is {@code firstOut} considers at all. */
+    private long firstWindow(DeviceStreamState s, long firstOut) {
+        long maxMissing = (long) Math.floor(spec.maxMissingFraction() * spec.windowSamples());
+        return Math.floorDiv(
+                firstOut - phaseOf(s) - maxMissing + spec.hopSamples() - 1, spec.hopSamples());
+    }
+
+    /**
+     * Windows of the current segment before the ones an earlier segment closed, which it never
+     * emits: computed afresh from the segment's first sample, since the resampler has moved on.
+     */
+    private long skippedWindows(DeviceStreamState s) {
+        if (s.segmentClosedBefore == Long.MIN_VALUE) {
+            return 0;
+        }
+        long firstIndex =
+                Math.round((s.segmentStartMicros - s.anchorMicros) * s.sampleRateHz / 1e6);
+        long firstOut = resampler(s.sampleRateHz).newState(s.anchorMicros, firstIndex).nextOut;
+        return Math.max(0, s.segmentClosedBefore - firstWindow(s, firstOut));
     }
 
     /**
@@ -531,7 +547,13 @@ public final class DeviceWindowAssembler {
         System.arraycopy(s.pending, 0, held, s.opening.length, s.pendingCount());
         long recordingEnd = s.recordingEnd;
         long newestAppend = s.newestAppendTimeMillis;
-        anchor(s, c, s.segmentClosedBefore);
+        long skippedBefore = skippedWindows(s);
+        long skipped = anchor(s, c, s.segmentClosedBefore);
+        if (skipped > skippedBefore) {
+            // The earlier start reaches back over more windows an earlier segment closed: they
+            // are skipped too, and counted as the segment's start counted its own.
+            out.windowsSkipped(s.deviceId, skipped - skippedBefore);
+        }
         s.recordingEnd = recordingEnd;
         s.newestAppendTimeMillis = newestAppend;
         s.pending = held;

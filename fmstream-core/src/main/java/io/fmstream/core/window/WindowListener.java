@@ -19,6 +19,12 @@ public interface WindowListener {
     default void segmentStarted(String deviceId, SegmentCause cause, long skippedWindows) {}
 
     /**
+     * More windows of the current segment are skipped, as at its start: a chunk that preceded the
+     * segment's first one re-anchored it earlier, over windows the device already closed.
+     */
+    default void windowsSkipped(String deviceId, long skippedWindows) {}
+
+    /**
      * The device's recording closed on its end-of-recording chunk, after its last windows were
      * emitted or dropped: {@code end.windows} windows were emitted for it in all.
      */

@@ -107,6 +107,11 @@ final class AssemblerFixtures {
             skippedWindows += skipped;
         }
 
+        @Override
+        public void windowsSkipped(String deviceId, long skipped) {
+            skippedWindows += skipped;
+        }
+
         List<Long> startsInSeconds() {
             List<Long> s = new ArrayList<>();
             for (WindowRecord w : windows) {

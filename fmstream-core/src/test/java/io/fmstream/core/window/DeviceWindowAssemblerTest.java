@@ -12,6 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fmstream.core.records.ChunkRecord;
 import io.fmstream.core.records.WindowRecord;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -409,6 +410,39 @@ class DeviceWindowAssemblerTest {
         assertThat(out.skippedWindows).isGreaterThan(0);
         assertThat(out.startsInSeconds()).doesNotHaveDuplicates().isSorted();
         assertThat(out.startsInSeconds()).contains(30L, 35L).doesNotContain(25L);
+    }
+
+    @Test
+    void windowsSkippedAfterABackwardJumpAreCountedAlikeWhenTheJumpsFirstChunkIsOvertaken() {
+        // In order: the clock goes back 12 s at 3000, as above.
+        DeviceStreamState s = feed("d", 100, 0, 3000, 100);
+        for (long i = 3000; i < 6000; i += 100) {
+            assembler.offer(
+                    s, shiftedClock(chunk("d", 100, i, 100), -12 * SECOND), NO_WATERMARK, out);
+        }
+        long skippedInOrder = out.skippedWindows;
+        List<Long> windowsInOrder = out.startsInSeconds();
+        assertThat(skippedInOrder).isGreaterThan(0);
+        // The same, but the jump's chunk at 3500 arrives first: the segment is anchored on it,
+        // then re-anchored on 3000, which reaches back over one more closed window.
+        AssemblerFixtures.Collected overtaken = new AssemblerFixtures.Collected();
+        DeviceStreamState t = assembler.newState(chunk("d", 100, 0, 100));
+        for (long i = 0; i < 3000; i += 100) {
+            assembler.offer(t, chunk("d", 100, i, 100), NO_WATERMARK, overtaken);
+        }
+        List<Long> order = new ArrayList<>(List.of(3500L));
+        for (long i = 3000; i < 6000; i += 100) {
+            if (i != 3500) {
+                order.add(i);
+            }
+        }
+        for (long i : order) {
+            ChunkRecord c = shiftedClock(chunk("d", 100, i, 100), -12 * SECOND);
+            assertThat(assembler.offer(t, c, NO_WATERMARK, overtaken).taken()).isTrue();
+        }
+        assertThat(overtaken.segments).containsExactly(SegmentCause.CLOCK_JUMP);
+        assertThat(overtaken.startsInSeconds()).isEqualTo(windowsInOrder);
+        assertThat(overtaken.skippedWindows).isEqualTo(skippedInOrder);
     }
 
     @Test
