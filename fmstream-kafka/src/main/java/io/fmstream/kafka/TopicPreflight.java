@@ -148,7 +148,7 @@ public final class TopicPreflight {
                         "Created topics {} with {} partitions, replication {}",
                         missing,
                         createPartitions,
-                        replication);
+                        replication < 0 ? "the broker's default" : replication);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -38,6 +38,16 @@ final class ProducerOptions {
             description = "Partitions of created topics (default: ${DEFAULT-VALUE}).")
     int partitions;
 
+    // The broker's default.replication.factor unless given: a fixed 1 made every acks=all send
+    // to a created topic fail on brokers with min.insync.replicas 2 (the local cluster's).
+    @Option(
+            names = "--replication-factor",
+            defaultValue = "-1",
+            description =
+                    "Replication factor of created topics; -1: the broker's"
+                            + " default.replication.factor (default: ${DEFAULT-VALUE}).")
+    short replicationFactor;
+
     @Mixin KafkaClientOptions kafka = new KafkaClientOptions();
 
     /** The ground-truth topic, or null for 'none'. */
@@ -53,7 +63,8 @@ final class ProducerOptions {
         String truth = truthTopicOrNull();
         java.util.Map<String, String> props = kafka.properties();
         KafkaPublisher.requireReachable(bootstrapServers, props);
-        Topics.ensure(bootstrapServers, topic, truth, createTopics, partitions, props);
+        Topics.ensure(
+                bootstrapServers, topic, truth, createTopics, partitions, replicationFactor, props);
         return new KafkaPublisher(bootstrapServers, topic, truth, props);
     }
 }

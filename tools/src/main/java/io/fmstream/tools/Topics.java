@@ -19,15 +19,20 @@ final class Topics {
             String truthTopic,
             boolean create,
             int partitions) {
-        ensure(bootstrapServers, sensorTopic, truthTopic, create, partitions, Map.of());
+        ensure(bootstrapServers, sensorTopic, truthTopic, create, partitions, (short) -1, Map.of());
     }
 
+    /**
+     * Checks the topics, creating missing ones when asked with {@code partitions} partitions and
+     * {@code replication} replicas (-1: the broker's {@code default.replication.factor}).
+     */
     static void ensure(
             String bootstrapServers,
             String sensorTopic,
             String truthTopic,
             boolean create,
             int partitions,
+            short replication,
             Map<String, String> clientProperties) {
         Map<String, Map<String, String>> topics = new LinkedHashMap<>();
         // The job's event time is the append time; see FmstreamJob.checkTopics.
@@ -36,7 +41,7 @@ final class Topics {
             topics.put(truthTopic, Map.of());
         }
         TopicPreflight.check(
-                bootstrapServers, topics, 1, create, partitions, (short) 1, clientProperties);
+                bootstrapServers, topics, 1, create, partitions, replication, clientProperties);
     }
 
     /**
