@@ -507,7 +507,9 @@ public final class FmstreamJob {
                                 settings,
                                 TransactionalIds.DEAD_LETTERS,
                                 new DeadLetterSerializer(
-                                        settings.deadLetterTopic, settings.deadLetterPayload)))
+                                        settings.deadLetterTopic,
+                                        settings.deadLetterPayload,
+                                        settings.deadLetterMaxKeptBytes)))
                 .uid(UID_DEAD_LETTERS_SINK)
                 .name("Dead letters (Kafka)");
     }

@@ -373,6 +373,17 @@ public final class FmstreamOptions {
                                     + " 32 bytes) or DROP it: the value is raw health data; the"
                                     + " detail says which was done.");
 
+    public static final ConfigOption<Integer> DEAD_LETTER_MAX_KEPT_BYTES =
+            ConfigOptions.key("fmstream.dead-letters.max-kept-bytes")
+                    .intType()
+                    .defaultValue(512 * 1024)
+                    .withDescription(
+                            "Largest rejected value (and key) a dead letter keeps as it is; a"
+                                    + " larger one is kept as its SHA-256, and the detail says so."
+                                    + " A dead letter must fit the sink producer's"
+                                    + " max.request.size (1 MiB unless set): a larger one failed"
+                                    + " the sink, and the job restarted into it again and again.");
+
     public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX =
             ConfigOptions.key("fmstream.transactional-id-prefix")
                     .stringType()

@@ -61,6 +61,7 @@ public final class JobSettings implements Serializable {
     public final int onnxThreads;
     public final FmstreamOptions.Delivery delivery;
     public final FmstreamOptions.DeadLetterPayload deadLetterPayload;
+    public final int deadLetterMaxKeptBytes;
     public final String transactionalIdPrefix;
     public final Duration transactionTimeout;
     public final Duration checkpointInterval;
@@ -134,6 +135,13 @@ public final class JobSettings implements Serializable {
         }
         delivery = c.get(FmstreamOptions.DELIVERY);
         deadLetterPayload = c.get(FmstreamOptions.DEAD_LETTER_PAYLOAD);
+        deadLetterMaxKeptBytes = c.get(FmstreamOptions.DEAD_LETTER_MAX_KEPT_BYTES);
+        if (deadLetterMaxKeptBytes < 0) {
+            throw new IllegalArgumentException(
+                    FmstreamOptions.DEAD_LETTER_MAX_KEPT_BYTES.key()
+                            + " must be >= 0, got "
+                            + deadLetterMaxKeptBytes);
+        }
         transactionalIdPrefix = c.get(FmstreamOptions.TRANSACTIONAL_ID_PREFIX);
         transactionTimeout = positiveDuration(c, FmstreamOptions.TRANSACTION_TIMEOUT);
         checkpointInterval = positiveDuration(c, FmstreamOptions.CHECKPOINT_INTERVAL);

@@ -6,11 +6,20 @@ import io.fmstream.schemas.DeadLetter;
 import io.fmstream.schemas.codec.RecordCodec;
 import java.nio.ByteBuffer;
 
-/** DeadLetterRecord to a DeadLetter, keyed by the original record's key. */
+/**
+ * DeadLetterRecord to a DeadLetter, keyed by the original record's key.
+ *
+ * <p>A rejected value or key larger than {@code maxKeptBytes} is kept as its SHA-256 whatever the
+ * payload policy, and the detail says so: the dead letter carries the value once and the key twice
+ * (record key and field), and one over the sink producer's {@code max.request.size} failed the
+ * sink, so the job restarted into the same record for ever. Such values reach the job where the
+ * sensor topic takes them (a compressed batch, a raised {@code max.message.bytes}).
+ */
 public final class DeadLetterSerializer extends LatencyTrackingSerializer<DeadLetterRecord> {
     private static final long serialVersionUID = 1L;
 
     private final FmstreamOptions.DeadLetterPayload payload;
+    private final int maxKeptBytes;
     private transient RecordCodec<DeadLetter> codec;
 
     public DeadLetterSerializer(String topic) {
@@ -18,8 +27,14 @@ public final class DeadLetterSerializer extends LatencyTrackingSerializer<DeadLe
     }
 
     public DeadLetterSerializer(String topic, FmstreamOptions.DeadLetterPayload payload) {
+        this(topic, payload, FmstreamOptions.DEAD_LETTER_MAX_KEPT_BYTES.defaultValue());
+    }
+
+    public DeadLetterSerializer(
+            String topic, FmstreamOptions.DeadLetterPayload payload, int maxKeptBytes) {
         super(topic);
         this.payload = payload;
+        this.maxKeptBytes = maxKeptBytes;
     }
 
     @Override
@@ -29,7 +44,12 @@ public final class DeadLetterSerializer extends LatencyTrackingSerializer<DeadLe
 
     @Override
     byte[] key(DeadLetterRecord d) {
-        return d.source.key;
+        return boundedKey(d.source.key);
+    }
+
+    /** The original key, or its SHA-256 where it is over the bound. */
+    private byte[] boundedKey(byte[] key) {
+        return key == null || key.length <= maxKeptBytes ? key : sha256(key);
     }
 
     @Override
@@ -45,10 +65,13 @@ public final class DeadLetterSerializer extends LatencyTrackingSerializer<DeadLe
                         .setSourcePartition(d.source.partition)
                         .setSourceOffset(d.source.offset)
                         .setSourceAppendTimeMillis(d.source.appendTimeMillis)
-                        .setKey(d.source.key == null ? null : ByteBuffer.wrap(d.source.key))
+                        .setKey(
+                                d.source.key == null
+                                        ? null
+                                        : ByteBuffer.wrap(boundedKey(d.source.key)))
                         .setPayload(payload(d.source.payload))
                         .setReason(d.reason)
-                        .setDetail(detail(d.detail))
+                        .setDetail(detail(d))
                         .setDeviceId(d.deviceId)
                         .setDeadLetterTimeMillis(nowMillis)
                         .build());
@@ -60,21 +83,30 @@ public final class DeadLetterSerializer extends LatencyTrackingSerializer<DeadLe
         }
         switch (payload) {
             case KEEP:
-                return ByteBuffer.wrap(value);
+                return ByteBuffer.wrap(value.length <= maxKeptBytes ? value : sha256(value));
             case HASH:
-                try {
-                    return ByteBuffer.wrap(
-                            java.security.MessageDigest.getInstance("SHA-256").digest(value));
-                } catch (java.security.NoSuchAlgorithmException e) {
-                    throw new IllegalStateException("SHA-256 is part of every JDK", e);
-                }
+                return ByteBuffer.wrap(sha256(value));
             case DROP:
             default:
                 return null;
         }
     }
 
-    private String detail(String detail) {
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+
+    private String detail(DeadLetterRecord d) {
+        String detail = d.detail;
+        byte[] value = d.source.payload;
+        byte[] key = d.source.key;
+        if (key != null && key.length > maxKeptBytes) {
+            detail += " [key: SHA-256 of the original key, " + key.length + " bytes]";
+        }
         switch (payload) {
             case HASH:
                 return detail + " [payload: SHA-256 of the original value]";
@@ -82,6 +114,14 @@ public final class DeadLetterSerializer extends LatencyTrackingSerializer<DeadLe
                 return detail + " [payload dropped]";
             case KEEP:
             default:
+                if (value != null && value.length > maxKeptBytes) {
+                    return detail
+                            + " [payload: SHA-256 of the original value, "
+                            + value.length
+                            + " bytes, over fmstream.dead-letters.max-kept-bytes "
+                            + maxKeptBytes
+                            + "]";
+                }
                 return detail;
         }
     }

@@ -38,6 +38,45 @@ class DeadLetterSerializerTest {
         assertThat(dropped.getReason()).isEqualTo(DeadLetterReason.MALFORMED_SAMPLES);
     }
 
+    /**
+     * A rejected value (or key) too large to keep: kept as its SHA-256, so the dead letter fits the
+     * sink producer's default max.request.size (1 MiB); kept whole, it failed the sink and the job
+     * restarted into it again and again.
+     */
+    @Test
+    void aValueOrKeyOverTheBoundIsKeptAsItsHashSoTheDeadLetterFitsTheProducersLimit()
+            throws Exception {
+        byte[] value = new byte[4 << 20]; // 2 M samples: a compressed batch lets it through
+        byte[] key = new byte[600 << 10];
+        java.util.Arrays.fill(key, (byte) 'k');
+        DeadLetterSerializer s = new DeadLetterSerializer("dead-letters", DeadLetterPayload.KEEP);
+        s.openCodec();
+        DeadLetterRecord d = new DeadLetterRecord();
+        d.source = new SourceRef("sensor", 1, 42, 1_700_000_000_000L, key, value);
+        d.reason = DeadLetterReason.OVERSIZED_CHUNK;
+        d.detail = "2000000 samples";
+        d.deviceId = "dev";
+        byte[] recordKey = s.key(d);
+        byte[] encoded = s.encode(d, 1_700_000_001_000L);
+        assertThat(recordKey.length + encoded.length).isLessThan((1 << 20) - 1024);
+        DeadLetter letter = RecordCodec.forType(DeadLetter.class).decode(encoded);
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        assertThat(bytes(letter.getPayload())).isEqualTo(sha.digest(value));
+        assertThat(bytes(letter.getKey())).isEqualTo(sha.digest(key)).isEqualTo(recordKey);
+        assertThat(letter.getDetail())
+                .startsWith("2000000 samples")
+                .contains("[key: SHA-256 of the original key, 614400 bytes]")
+                .contains("[payload: SHA-256 of the original value, 4194304 bytes");
+        // At the bound, both are kept as they are.
+        d.source =
+                new SourceRef(
+                        "sensor", 1, 42, 1_700_000_000_000L, "dev".getBytes(), new byte[512 << 10]);
+        DeadLetter atBound =
+                RecordCodec.forType(DeadLetter.class).decode(s.encode(d, 1_700_000_001_000L));
+        assertThat(atBound.getPayload().remaining()).isEqualTo(512 << 10);
+        assertThat(atBound.getDetail()).isEqualTo("2000000 samples");
+    }
+
     private static DeadLetter serialize(DeadLetterPayload mode) throws Exception {
         DeadLetterSerializer s = new DeadLetterSerializer("dead-letters", mode);
         s.openCodec();
