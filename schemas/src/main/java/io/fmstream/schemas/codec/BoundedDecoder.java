@@ -118,6 +118,7 @@ final class BoundedDecoder extends Decoder {
         Utf8 result = old != null ? old : new Utf8();
         result.setByteLength(length);
         delegate.readFixed(result.getBytes(), 0, length);
+        requireUtf8(result.getBytes(), length);
         return result;
     }
 
@@ -126,7 +127,66 @@ final class BoundedDecoder extends Decoder {
         int length = checkedLength("string");
         byte[] bytes = new byte[length];
         delegate.readFixed(bytes, 0, length);
+        requireUtf8(bytes, length);
         return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Refuses a string that is not well-formed UTF-8, as Avro's strings must be. Decoded leniently,
+     * every malformed byte became U+FFFD: two devices whose ids differ only in such bytes (Latin-1
+     * ids, say) got the same id, one keyed state, and their streams mixed.
+     */
+    private static void requireUtf8(byte[] bytes, int length) throws IOException {
+        int at = malformedUtf8At(bytes, length);
+        if (at >= 0) {
+            throw new IOException("string of " + length + " bytes is not UTF-8 at byte " + at);
+        }
+    }
+
+    /**
+     * Index of the first byte of {@code bytes[0, length)} that starts an ill-formed UTF-8 sequence
+     * (overlong forms, surrogates and code points past U+10FFFF included), or -1.
+     */
+    static int malformedUtf8At(byte[] bytes, int length) {
+        int i = 0;
+        while (i < length) {
+            int c = bytes[i] & 0xff;
+            if (c < 0x80) {
+                i++;
+                continue;
+            }
+            int more;
+            int lo = 0x80;
+            int hi = 0xBF;
+            if (c >= 0xC2 && c <= 0xDF) {
+                more = 1;
+            } else if (c >= 0xE0 && c <= 0xEF) {
+                more = 2;
+                lo = c == 0xE0 ? 0xA0 : lo;
+                hi = c == 0xED ? 0x9F : hi;
+            } else if (c >= 0xF0 && c <= 0xF4) {
+                more = 3;
+                lo = c == 0xF0 ? 0x90 : lo;
+                hi = c == 0xF4 ? 0x8F : hi;
+            } else {
+                return i;
+            }
+            if (i + more >= length) {
+                return i;
+            }
+            int second = bytes[i + 1] & 0xff;
+            if (second < lo || second > hi) {
+                return i;
+            }
+            for (int k = 2; k <= more; k++) {
+                int next = bytes[i + k] & 0xff;
+                if (next < 0x80 || next > 0xBF) {
+                    return i;
+                }
+            }
+            i += more + 1;
+        }
+        return -1;
     }
 
     @Override

@@ -15,6 +15,7 @@ import static io.fmstream.schemas.codec.Records.shortsOf;
 import static io.fmstream.schemas.codec.Records.utf8;
 import static io.fmstream.schemas.codec.Records.vector;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
@@ -27,6 +28,7 @@ import io.fmstream.schemas.WindowEmbedding;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -99,6 +101,78 @@ class RecordCodecTest {
         // decode() still copies.
         byte[] message = messages.get(0);
         assertThat(chunks.decode(message).getSamples().array()).isNotSameAs(message);
+    }
+
+    /**
+     * A device id that is not UTF-8 (a Latin-1 id) is undecodable, in both decode paths: decoded
+     * leniently, "dev-\u00e9" and "dev-\u00fc" in Latin-1 both became "dev-\ufffd", one device.
+     */
+    @Test
+    void aStringThatIsNotUtf8IsUndecodableNotReplaced() throws Exception {
+        RecordCodec<SensorChunk> codec = RecordCodec.forType(SensorChunk.class);
+        byte[] bytes = codec.encode(chunk("dev-Z", T0, ecgSamples(10)));
+        byte[] id = "dev-Z".getBytes(StandardCharsets.US_ASCII);
+        int at = indexOf(bytes, id);
+        for (int latin1 : new int[] {0xE9, 0xFC}) {
+            byte[] bad = bytes.clone();
+            bad[at + 4] = (byte) latin1;
+            for (boolean sharing : new boolean[] {false, true}) {
+                assertThatThrownBy(() -> decode(codec, bad, sharing))
+                        .isInstanceOf(DecodeException.class)
+                        .hasMessageContaining("not UTF-8 at byte 4")
+                        .extracting(e -> ((DecodeException) e).kind())
+                        .isEqualTo(DecodeException.Kind.UNDECODABLE);
+            }
+        }
+        // Well-formed multi-byte ids still decode.
+        SensorChunk ok =
+                codec.decode(
+                        codec.encode(
+                                chunk("gerät-\u00e9-\u6f22-\ud83d\udc93", T0, ecgSamples(10))));
+        assertThat(ok.getDeviceId().toString()).isEqualTo("gerät-\u00e9-\u6f22-\ud83d\udc93");
+    }
+
+    @Test
+    void theUtf8CheckRefusesOverlongsSurrogatesAndTruncatedSequences() {
+        int[][] bad = {
+            {0xC0, 0xAF}, // overlong '/'
+            {0xE0, 0x80, 0xAF}, // overlong
+            {0xED, 0xA0, 0x80}, // a surrogate
+            {0xF4, 0x90, 0x80, 0x80}, // past U+10FFFF
+            {0xE2, 0x82}, // truncated
+            {0x80}, // a lone continuation byte
+            {0xFF}
+        };
+        for (int[] b : bad) {
+            byte[] bytes = new byte[b.length + 1];
+            bytes[0] = 'a';
+            for (int i = 0; i < b.length; i++) {
+                bytes[i + 1] = (byte) b[i];
+            }
+            assertThat(BoundedDecoder.malformedUtf8At(bytes, bytes.length))
+                    .as(Arrays.toString(b))
+                    .isEqualTo(1);
+        }
+        byte[] good = "a\u00e9\u20ac\ud83d\udc93".getBytes(StandardCharsets.UTF_8);
+        assertThat(BoundedDecoder.malformedUtf8At(good, good.length)).isEqualTo(-1);
+    }
+
+    private static SensorChunk decode(RecordCodec<SensorChunk> codec, byte[] b, boolean sharing)
+            throws DecodeException {
+        return sharing ? codec.decodeSharing(b) : codec.decode(b);
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("not found");
     }
 
     @Test
