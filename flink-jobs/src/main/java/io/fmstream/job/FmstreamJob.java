@@ -1,6 +1,7 @@
 package io.fmstream.job;
 
 import io.fmstream.core.model.BundleManifest;
+import io.fmstream.core.model.ModelBundle;
 import io.fmstream.core.records.ChunkRecord;
 import io.fmstream.core.records.DeadLetterRecord;
 import io.fmstream.core.records.EmbeddingRecord;
@@ -256,6 +257,7 @@ public final class FmstreamJob {
                                 settings.bundleUri,
                                 manifest.encoder().sha256(),
                                 head.task(),
+                                ModelBundle.HeadIdentity.of(head),
                                 settings.onnxThreads,
                                 settings.batchSize))
                 .uid(UID_HEAD_PREFIX + head.task());
@@ -409,6 +411,12 @@ public final class FmstreamJob {
                 settings.topicPartitions,
                 settings.topicReplication,
                 settings.kafkaProperties);
+        if (settings.requireLogAppendTime) {
+            TopicPreflight.requireTimestampTypes(
+                    settings.bootstrapServers,
+                    Map.of(settings.sensorTopic, topics.get(settings.sensorTopic)),
+                    settings.kafkaProperties);
+        }
     }
 
     /**

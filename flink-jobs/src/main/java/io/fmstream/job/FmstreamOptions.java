@@ -122,6 +122,18 @@ public final class FmstreamOptions {
                     .withDescription(
                             "Create missing topics at start instead of refusing to start.");
 
+    public static final ConfigOption<Boolean> REQUIRE_LOG_APPEND_TIME =
+            ConfigOptions.key("fmstream.topics.require-log-append-time")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "Refuse to start on a sensor topic whose records carry the producers'"
+                                    + " timestamps (message.timestamp.type=CreateTime): the job's"
+                                    + " event time is the broker's append time, which no device"
+                                    + " clock can push forward. false accepts one (a recorded"
+                                    + " topic replayed with its own timestamps), where a clock"
+                                    + " running ahead moves its partition's watermark.");
+
     public static final ConfigOption<Integer> TOPIC_PARTITIONS =
             ConfigOptions.key("fmstream.topics.partitions")
                     .intType()

@@ -21,6 +21,7 @@ public final class JobSettings implements Serializable {
     public final String predictionsTopic;
     public final String deadLetterTopic;
     public final boolean createTopics;
+    public final boolean requireLogAppendTime;
     public final int topicPartitions;
     public final short topicReplication;
     public final String consumerGroup;
@@ -86,6 +87,7 @@ public final class JobSettings implements Serializable {
         predictionsTopic = c.get(FmstreamOptions.PREDICTIONS_TOPIC);
         deadLetterTopic = c.get(FmstreamOptions.DEAD_LETTER_TOPIC);
         createTopics = c.get(FmstreamOptions.CREATE_TOPICS);
+        requireLogAppendTime = c.get(FmstreamOptions.REQUIRE_LOG_APPEND_TIME);
         topicPartitions = positive(c, FmstreamOptions.TOPIC_PARTITIONS);
         topicReplication = (short) (int) positive(c, FmstreamOptions.TOPIC_REPLICATION);
         consumerGroup = c.get(FmstreamOptions.CONSUMER_GROUP);

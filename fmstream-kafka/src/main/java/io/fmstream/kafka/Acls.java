@@ -42,6 +42,8 @@ public final class Acls {
             String transactionalIdPrefix) {
         List<AclBinding> acls = new ArrayList<>();
         acls.addAll(groupConsumer(principal, consumerGroup, List.of(sensorTopic)));
+        // The topic check reads the sensor topic's message.timestamp.type.
+        acls.addAll(onTopics(principal, List.of(sensorTopic), AclOperation.DESCRIBE_CONFIGS));
         List<String> sinkPrefixes = new ArrayList<>();
         for (String sink : TransactionalIds.INFERENCE_SINKS) {
             sinkPrefixes.add(TransactionalIds.inferenceSink(transactionalIdPrefix, sink));
@@ -205,11 +207,7 @@ public final class Acls {
                     case CLUSTER -> "--cluster";
                     default -> throw new IllegalArgumentException("not used here: " + r);
                 };
-        String operation =
-                switch (acl.entry().operation()) {
-                    case IDEMPOTENT_WRITE -> "IdempotentWrite";
-                    default -> capitalised(acl.entry().operation().name());
-                };
+        String operation = camelCase(acl.entry().operation().name());
         return "kafka-acls.sh --bootstrap-server \"$BOOTSTRAP\" --command-config \"$ADMIN_CONFIG\""
                 + " --add --allow-principal "
                 + acl.entry().principal()
@@ -222,7 +220,12 @@ public final class Acls {
                         : "");
     }
 
-    private static String capitalised(String s) {
-        return s.charAt(0) + s.substring(1).toLowerCase(java.util.Locale.ROOT);
+    /** The name kafka-acls.sh takes: IDEMPOTENT_WRITE as IdempotentWrite. */
+    private static String camelCase(String s) {
+        StringBuilder b = new StringBuilder();
+        for (String word : s.split("_")) {
+            b.append(word.charAt(0)).append(word.substring(1).toLowerCase(java.util.Locale.ROOT));
+        }
+        return b.toString();
     }
 }

@@ -8,9 +8,14 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +33,96 @@ public final class TopicPreflight {
     private static final long TIMEOUT_SECONDS = TopicReadiness.DEFAULT_TIMEOUT.toSeconds();
 
     private TopicPreflight() {}
+
+    /**
+     * Refuses, naming the fix, any of {@code topics} whose creation config names a {@code
+     * message.timestamp.type} that the topic does not have (see {@link #timestampTypeProblems}).
+     * The job calls it after {@link #check}; producers do not, since the type does not matter to
+     * them.
+     */
+    public static void requireTimestampTypes(
+            String bootstrapServers,
+            Map<String, Map<String, String>> topics,
+            Map<String, String> clientProperties) {
+        Properties props =
+                KafkaClientProperties.forAdmin(
+                        bootstrapServers, clientProperties, Duration.ofSeconds(TIMEOUT_SECONDS));
+        try (Admin admin = Admin.create(props)) {
+            List<String> problems = timestampTypeProblems(admin, topics, topics.keySet());
+            if (!problems.isEmpty()) {
+                throw new IllegalStateException(
+                        "Kafka topics on "
+                                + bootstrapServers
+                                + " are not ready:\n  - "
+                                + String.join("\n  - ", problems));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while checking topics", e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException(
+                    "Kafka at " + bootstrapServers + " did not describe the topics' configs", e);
+        }
+    }
+
+    /**
+     * An existing topic whose creation config names a {@code message.timestamp.type} (the sensor
+     * topic: LogAppendTime) must have it: with CreateTime the records carry the producers' clocks,
+     * and a clock running ahead pushes its partition's watermark forward, so other devices' gaps
+     * close early and their chunks become LATE. Where the principal may not describe configs (no
+     * DescribeConfigs ACL), the check is skipped with a warning rather than refusing the job.
+     */
+    private static List<String> timestampTypeProblems(
+            Admin admin, Map<String, Map<String, String>> topics, java.util.Set<String> existing)
+            throws InterruptedException, TimeoutException {
+        List<String> problems = new ArrayList<>();
+        for (String topic : existing) {
+            String wanted = topics.get(topic).get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
+            if (wanted == null) {
+                continue;
+            }
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+            Config config;
+            try {
+                config =
+                        admin.describeConfigs(List.of(resource))
+                                .all()
+                                .get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                                .get(resource);
+            } catch (ExecutionException e) {
+                LOG.warn(
+                        "Cannot read the configs of topic {} ({}): its {} is not checked",
+                        topic,
+                        e.getCause().toString(),
+                        TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
+                continue;
+            }
+            ConfigEntry entry =
+                    config == null ? null : config.get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
+            String actual = entry == null ? null : entry.value();
+            if (actual != null && !actual.equals(wanted)) {
+                problems.add(
+                        "topic "
+                                + topic
+                                + " has "
+                                + TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG
+                                + "="
+                                + actual
+                                + ", the job needs "
+                                + wanted
+                                + " (its event time is the broker's append time, which no"
+                                + " device clock can push forward): kafka-configs.sh"
+                                + " --bootstrap-server <servers> --alter --entity-type topics"
+                                + " --entity-name "
+                                + topic
+                                + " --add-config "
+                                + TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG
+                                + "="
+                                + wanted);
+            }
+        }
+        return problems;
+    }
 
     /**
      * @param topics topic name to the topic configs used if it has to be created

@@ -100,8 +100,12 @@ class SecureClusterIT {
             try (Admin admin = kafka.admin()) {
                 List<NewTopic> topics = new ArrayList<>();
                 for (String t : concat(List.of(SENSOR, GROUND_TRUTH, ACCURACY_TOPIC), OUTPUTS)) {
-                    topics.add(
-                            new NewTopic(t, 2, (short) 3).configs(LocalKafkaCluster.TOPIC_CONFIG));
+                    Map<String, String> config = new HashMap<>(LocalKafkaCluster.TOPIC_CONFIG);
+                    if (t.equals(SENSOR)) {
+                        // The job's event time (it refuses a sensor topic without it).
+                        config.put("message.timestamp.type", "LogAppendTime");
+                    }
+                    topics.add(new NewTopic(t, 2, (short) 3).configs(config));
                 }
                 admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
             }

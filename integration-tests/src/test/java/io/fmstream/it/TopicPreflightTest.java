@@ -8,7 +8,9 @@ import io.fmstream.testkit.EmbeddedKafka;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.junit.jupiter.api.Test;
@@ -56,5 +58,48 @@ class TopicPreflightTest {
         assertThat(config.get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG).value())
                 .isEqualTo("LogAppendTime");
         TopicPreflight.check(KAFKA.bootstrapServers(), topics, 3, false, (short) 1);
+    }
+
+    /**
+     * An existing sensor topic with the producers' timestamps (Kafka's default, CreateTime) is
+     * refused with the command that fixes it: the job's event time is the broker's append time, and
+     * a device clock running ahead would push its partition's watermark forward.
+     */
+    @Test
+    void refusesAnExistingSensorTopicWithTheProducersTimestampsNamingTheFix() throws Exception {
+        String sensor = EmbeddedKafka.uniqueTopic("sensor-createtime");
+        KAFKA.createTopics(2, sensor);
+        Map<String, Map<String, String>> topics =
+                Map.of(sensor, Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"));
+        // Producers' check (simulate, replay) takes it: the type does not matter to them.
+        TopicPreflight.check(KAFKA.bootstrapServers(), topics, 2, true, (short) 1);
+        assertThatThrownBy(
+                        () ->
+                                TopicPreflight.requireTimestampTypes(
+                                        KAFKA.bootstrapServers(), topics, Map.of()))
+                .hasMessageContaining(
+                        "topic "
+                                + sensor
+                                + " has message.timestamp.type=CreateTime, the job"
+                                + " needs LogAppendTime")
+                .hasMessageContaining(
+                        "--alter --entity-type topics --entity-name "
+                                + sensor
+                                + " --add-config message.timestamp.type=LogAppendTime");
+        // Once altered as the message says, it is accepted.
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, sensor);
+        KAFKA.admin()
+                .incrementalAlterConfigs(
+                        Map.of(
+                                resource,
+                                List.of(
+                                        new AlterConfigOp(
+                                                new ConfigEntry(
+                                                        TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG,
+                                                        "LogAppendTime"),
+                                                AlterConfigOp.OpType.SET))))
+                .all()
+                .get();
+        TopicPreflight.requireTimestampTypes(KAFKA.bootstrapServers(), topics, Map.of());
     }
 }

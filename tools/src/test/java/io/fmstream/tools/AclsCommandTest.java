@@ -31,6 +31,7 @@ class AclsCommandTest {
                 .contains(
                         p + "User:job --operation Read --topic ecg-in",
                         p + "User:job --operation Read --group g",
+                        p + "User:job --operation DescribeConfigs --topic ecg-in",
                         p + "User:job --operation Write --topic fmstream.predictions.v1",
                         // Transaction recovery lists producers on the outputs: READ.
                         p + "User:job --operation Read --topic fmstream.dead-letters.v1",
@@ -74,7 +75,7 @@ class AclsCommandTest {
                 // cover the accuracy job's ids (tx-accuracy) too.
                 .noneMatch(l -> l.contains("User:job") && l.contains("--transactional-id tx "))
                 .doesNotHaveDuplicates();
-        assertThat(lines).hasSize(19 + 11 + 3 + 3 + 5);
+        assertThat(lines).hasSize(20 + 11 + 3 + 3 + 5);
     }
 
     @Test

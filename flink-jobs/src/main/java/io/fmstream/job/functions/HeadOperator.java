@@ -66,6 +66,7 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
 
     private final String bundleUri;
     private final String encoderSha256;
+    private final ModelBundle.HeadIdentity builtWith;
     private final String task;
     private final int onnxThreads;
     private final int maxBatch;
@@ -101,11 +102,26 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
      */
     public HeadOperator(
             String bundleUri, String encoderSha256, String task, int onnxThreads, int maxBatch) {
+        this(bundleUri, encoderSha256, task, null, onnxThreads, maxBatch);
+    }
+
+    /**
+     * @param builtWith the head the job was built with (its manifest entry at submission), which
+     *     the head opened must be: a head replaced behind the URI is refused; null: not checked
+     */
+    public HeadOperator(
+            String bundleUri,
+            String encoderSha256,
+            String task,
+            ModelBundle.HeadIdentity builtWith,
+            int onnxThreads,
+            int maxBatch) {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
         }
         this.bundleUri = bundleUri;
         this.encoderSha256 = encoderSha256;
+        this.builtWith = builtWith;
         this.task = task;
         this.onnxThreads = onnxThreads;
         this.maxBatch = maxBatch;
@@ -117,7 +133,8 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
         int threads = OnnxThreads.resolve(onnxThreads, this);
         // Its own head only: the encoder's operator reads and verifies the encoder.
         bundle =
-                ModelBundle.loadHead(new FlinkBundleFiles(bundleUri), threads, encoderSha256, task);
+                ModelBundle.loadHead(
+                        new FlinkBundleFiles(bundleUri), threads, encoderSha256, task, builtWith);
         head = bundle.heads().get(0);
         mailbox =
                 getContainingTask()

@@ -109,20 +109,54 @@ public final class ModelBundle implements AutoCloseable {
      */
     public static ModelBundle loadHead(
             BundleFiles files, int intraOpThreads, String expectedEncoderSha256, String task) {
+        return loadHead(files, intraOpThreads, expectedEncoderSha256, task, null);
+    }
+
+    /**
+     * As {@link #loadHead(BundleFiles, int, String, String)}, refusing a head other than the one
+     * the job was built with: the same file (sha256) and the same labels. As for the encoder (see
+     * {@link #load(BundleFiles, int, String)}), a head replaced behind the URI after submission
+     * would otherwise be served from the next restart on, while the job's recording-level
+     * predictions still name classes by the labels read at submission.
+     *
+     * @param expected the head at submission; null: no such check
+     * @throws BundleException naming what differs
+     */
+    public static ModelBundle loadHead(
+            BundleFiles files,
+            int intraOpThreads,
+            String expectedEncoderSha256,
+            String task,
+            HeadIdentity expected) {
         Objects.requireNonNull(task, "task");
-        return load(files, intraOpThreads, expectedEncoderSha256, Parts.head(task));
+        return load(files, intraOpThreads, expectedEncoderSha256, Parts.head(task, expected));
     }
 
     /**
      * Which parts of a bundle one load reads, verifies and opens: the encoder or not, and every
      * head, none, or the head of {@code task}.
      */
-    private record Parts(boolean encoder, boolean allHeads, String task) {
-        static final Parts WHOLE = new Parts(true, true, null);
-        static final Parts ENCODER = new Parts(true, false, null);
+    /**
+     * What of a head its outputs depend on beyond its file: the file (sha256) and the labels its
+     * scores are named by. Serializable: an operator carries the one the job was built with.
+     */
+    public record HeadIdentity(String sha256, List<String> labels) implements java.io.Serializable {
+        public HeadIdentity {
+            Objects.requireNonNull(sha256, "sha256");
+            labels = List.copyOf(labels);
+        }
 
-        static Parts head(String task) {
-            return new Parts(false, false, task);
+        public static HeadIdentity of(BundleManifest.HeadSpec head) {
+            return new HeadIdentity(head.sha256(), head.labels());
+        }
+    }
+
+    private record Parts(boolean encoder, boolean allHeads, String task, HeadIdentity expected) {
+        static final Parts WHOLE = new Parts(true, true, null, null);
+        static final Parts ENCODER = new Parts(true, false, null, null);
+
+        static Parts head(String task, HeadIdentity expected) {
+            return new Parts(false, false, task, expected);
         }
 
         boolean wants(BundleManifest.HeadSpec head) {
@@ -190,6 +224,27 @@ public final class ModelBundle implements AutoCloseable {
                                     .collect(Collectors.joining(", "))
                             + ")",
                     where);
+        }
+        HeadIdentity expected = parts.expected();
+        if (expected != null && !wanted.isEmpty()) {
+            BundleManifest.HeadSpec now = wanted.get(0);
+            if (!HeadIdentity.of(now).equals(expected)) {
+                throw new BundleException(
+                        now.file(),
+                        "head '"
+                                + now.task()
+                                + "' is sha256 "
+                                + now.sha256()
+                                + " with labels "
+                                + now.labels()
+                                + ", not "
+                                + expected.sha256()
+                                + " with labels "
+                                + expected.labels()
+                                + ", the head this job was built with: the bundle was replaced"
+                                + " after submission; resubmit the job to serve the new bundle",
+                        where);
+            }
         }
         byte[] encoderBytes =
                 withEncoder

@@ -38,8 +38,7 @@ public final class OnnxRuntimeEnvironment {
     private final int intraOpThreads;
     private final boolean globalThreadPool;
 
-    private OnnxRuntimeEnvironment(
-            OrtEnvironment ort, int intraOpThreads, boolean globalThreadPool) {
+    OnnxRuntimeEnvironment(OrtEnvironment ort, int intraOpThreads, boolean globalThreadPool) {
         this.ort = ort;
         this.intraOpThreads = intraOpThreads;
         this.globalThreadPool = globalThreadPool;
@@ -139,6 +138,12 @@ public final class OnnxRuntimeEnvironment {
             } else {
                 options.setIntraOpNumThreads(intraOpThreads);
                 options.setInterOpNumThreads(1);
+                // As the global pool does: a per-session pool spins between calls by default, and
+                // with one per session (the encoder and every ONNX head) the spinning threads
+                // would take the cores the rest of the job needs. This path is taken from a job's
+                // second submission to a TaskManager on, where the parent-first ONNX Runtime's
+                // environment outlives the first job's class loader.
+                options.addConfigEntry(ALLOW_SPINNING, "0");
             }
             return options;
         } catch (OrtException | RuntimeException e) {
@@ -146,6 +151,9 @@ public final class OnnxRuntimeEnvironment {
             throw e;
         }
     }
+
+    /** ONNX Runtime's session config key for its intra-op threads' spinning. */
+    static final String ALLOW_SPINNING = "session.intra_op.allow_spinning";
 
     /** Creates a session from ONNX bytes with {@link #newSessionOptions()}. */
     public OrtSession createSession(byte[] model) throws OrtException {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -442,6 +443,77 @@ class ModelBundleTest {
         assertThatThrownBy(
                         () -> ModelBundle.loadHead(counting, THREADS, "0".repeat(64), "heart_rate"))
                 .isInstanceOf(BundleException.class)
+                .hasMessageContaining("the bundle was replaced after submission");
+    }
+
+    /**
+     * A head replaced behind the bundle's URI after submission (another file, or its labels
+     * reordered) is refused at the head's load, as a replaced encoder is: the job's recording-level
+     * predictions name classes by the labels it read at submission.
+     */
+    @Test
+    void aHeadOtherThanTheOneTheJobWasBuiltWithIsRefused() throws IOException {
+        Path original = FixtureBundle.copyTo(tmp.resolve("a"));
+        BundleManifest.HeadSpec rhythm;
+        String encoderSha;
+        try (ModelBundle whole = ModelBundle.load(original, THREADS)) {
+            encoderSha = whole.encoder().sha256();
+            rhythm =
+                    whole.manifest().heads().stream()
+                            .filter(h -> h.task().equals("rhythm"))
+                            .findFirst()
+                            .orElseThrow();
+        }
+        ModelBundle.HeadIdentity builtWith = ModelBundle.HeadIdentity.of(rhythm);
+        // The same head: served.
+        ModelBundle.loadHead(
+                        new LocalBundleFiles(original), THREADS, encoderSha, "rhythm", builtWith)
+                .close();
+        // Its labels reordered in the manifest (the file unchanged).
+        Path relabelled =
+                FixtureBundle.copyWithManifest(
+                        tmp.resolve("relabelled"),
+                        m -> {
+                            for (var head : m.get("heads")) {
+                                if (head.get("task").asText().equals("rhythm")) {
+                                    var labels = (ArrayNode) head.get("labels");
+                                    var first = labels.remove(0);
+                                    labels.add(first);
+                                }
+                            }
+                        });
+        assertThatThrownBy(
+                        () ->
+                                ModelBundle.loadHead(
+                                        new LocalBundleFiles(relabelled),
+                                        THREADS,
+                                        encoderSha,
+                                        "rhythm",
+                                        builtWith))
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining("head 'rhythm' is sha256 " + rhythm.sha256() + " with labels")
+                .hasMessageContaining("the bundle was replaced after submission");
+        // Another file under the same name (its manifest entry updated to match it).
+        Path retrained =
+                FixtureBundle.copyWithManifest(
+                        tmp.resolve("retrained"),
+                        m -> {
+                            for (var head : m.get("heads")) {
+                                if (head.get("task").asText().equals("rhythm")) {
+                                    ((ObjectNode) head).put("sha256", "ab".repeat(32));
+                                }
+                            }
+                        });
+        assertThatThrownBy(
+                        () ->
+                                ModelBundle.loadHead(
+                                        new LocalBundleFiles(retrained),
+                                        THREADS,
+                                        encoderSha,
+                                        "rhythm",
+                                        builtWith))
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining("is sha256 " + "ab".repeat(32))
                 .hasMessageContaining("the bundle was replaced after submission");
     }
 

@@ -1,12 +1,15 @@
 package io.fmstream.tools.cluster;
 
 import io.fmstream.kafka.Topics;
+import io.fmstream.local.LocalKafkaCluster;
 import io.fmstream.metrics.ReporterSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import org.apache.kafka.common.config.TopicConfig;
 
 /**
  * The one definition of the multi-process deployment: how many Kafka nodes and TaskManagers, the
@@ -106,7 +109,19 @@ public final class ClusterSpec {
                 Topics.GROUND_TRUTH);
     }
 
-    /** The simulator's arguments: {@code devices} devices in real time from {@code seed}. */
+    /**
+     * The configs a pipeline topic is created with: {@link LocalKafkaCluster#TOPIC_CONFIG}, and for
+     * the sensor topic the broker's append time as its timestamps, as the job creates it (its event
+     * time; the job refuses a sensor topic with producers' timestamps).
+     */
+    public static Map<String, String> topicConfig(String topic) {
+        Map<String, String> config = new TreeMap<>(LocalKafkaCluster.TOPIC_CONFIG);
+        if (topic.equals(Topics.SENSOR_CHUNKS)) {
+            config.put(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime");
+        }
+        return config;
+    }
+
     /**
      * The probe's metrics port, {@code bin/fmstream probe}'s default: outside {@link
      * #METRICS_PORTS}, where on one host a TaskManager's reporter holds 9251.
@@ -131,6 +146,7 @@ public final class ClusterSpec {
                 Integer.toString(PROBE_PORT));
     }
 
+    /** The simulator's arguments: {@code devices} devices in real time from {@code seed}. */
     public static List<String> simulatorArgs(String bootstrapServers, int devices, long seed) {
         return List.of(
                 "simulate",

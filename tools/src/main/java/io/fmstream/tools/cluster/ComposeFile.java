@@ -12,7 +12,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.flink.runtime.util.EnvironmentInformation;
 import org.apache.kafka.common.utils.AppInfoParser;
@@ -228,9 +227,8 @@ public final class ComposeFile {
 
     private static void topics(Yaml y) {
         List<String> commands = new ArrayList<>();
-        // TreeMap: one order whatever the map's.
-        Map<String, String> config = new TreeMap<>(LocalKafkaCluster.TOPIC_CONFIG);
         for (String topic : ClusterSpec.topics()) {
+            Map<String, String> config = ClusterSpec.topicConfig(topic); // sorted: one order
             StringBuilder c =
                     new StringBuilder("/opt/kafka/bin/kafka-topics.sh --bootstrap-server ")
                             .append(BOOTSTRAP)

@@ -96,7 +96,7 @@ public final class LocalCluster implements AutoCloseable {
                                         t,
                                         ClusterSpec.PARTITIONS,
                                         LocalKafkaCluster.REPLICATION_FACTOR)
-                                .configs(LocalKafkaCluster.TOPIC_CONFIG));
+                                .configs(ClusterSpec.topicConfig(t)));
             }
             admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
         }

@@ -121,8 +121,30 @@ class ComposeFileTest {
                                     + topic
                                     + " --partitions "
                                     + ClusterSpec.PARTITIONS
-                                    + " --replication-factor 3 --config min.insync.replicas=2");
+                                    + " --replication-factor 3 --config ")
+                    .contains(
+                            "--topic "
+                                    + topic
+                                    + " --partitions "
+                                    + ClusterSpec.PARTITIONS
+                                    + " --replication-factor 3"
+                                    + (topic.equals(io.fmstream.kafka.Topics.SENSOR_CHUNKS)
+                                            ? " --config message.timestamp.type=LogAppendTime"
+                                            : "")
+                                    + " --config min.insync.replicas=2");
         }
+        // The sensor topic's timestamps are the broker's append time, the job's event time (the
+        // job refuses it otherwise); the outputs keep the producers' (the job's) timestamps.
+        assertThat(script)
+                .contains(
+                        "--topic "
+                                + io.fmstream.kafka.Topics.SENSOR_CHUNKS
+                                + " --partitions "
+                                + ClusterSpec.PARTITIONS
+                                + " --replication-factor 3 --config"
+                                + " message.timestamp.type=LogAppendTime --config"
+                                + " min.insync.replicas=2");
+        assertThat(script).containsOnlyOnce("message.timestamp.type");
         assertThat(LocalKafkaCluster.TOPIC_CONFIG)
                 .containsExactly(Map.entry("min.insync.replicas", "2"));
         Map<String, Object> dependsOn = map(s.get("depends_on"));
