@@ -34,6 +34,17 @@ public final class TopicPreflight {
 
     private TopicPreflight() {}
 
+    /** Throws one error naming every problem, if there is any. */
+    private static void refuseIfAny(String bootstrapServers, List<String> problems) {
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException(
+                    "Kafka topics on "
+                            + bootstrapServers
+                            + " are not ready:\n  - "
+                            + String.join("\n  - ", problems));
+        }
+    }
+
     /**
      * Refuses, naming the fix, any of {@code topics} whose creation config names a {@code
      * message.timestamp.type} that the topic does not have (see {@link #timestampTypeProblems}).
@@ -48,14 +59,7 @@ public final class TopicPreflight {
                 KafkaClientProperties.forAdmin(
                         bootstrapServers, clientProperties, Duration.ofSeconds(TIMEOUT_SECONDS));
         try (Admin admin = Admin.create(props)) {
-            List<String> problems = timestampTypeProblems(admin, topics, topics.keySet());
-            if (!problems.isEmpty()) {
-                throw new IllegalStateException(
-                        "Kafka topics on "
-                                + bootstrapServers
-                                + " are not ready:\n  - "
-                                + String.join("\n  - ", problems));
-            }
+            refuseIfAny(bootstrapServers, timestampTypeProblems(admin, topics, topics.keySet()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while checking topics", e);
@@ -222,13 +226,7 @@ public final class TopicPreflight {
                                     + " partitions, or set fmstream.topics.create=true)");
                 }
             }
-            if (!problems.isEmpty()) {
-                throw new IllegalStateException(
-                        "Kafka topics on "
-                                + bootstrapServers
-                                + " are not ready:\n  - "
-                                + String.join("\n  - ", problems));
-            }
+            refuseIfAny(bootstrapServers, problems);
             if (!missing.isEmpty()) {
                 List<NewTopic> toCreate = new ArrayList<>();
                 for (String topic : missing) {
