@@ -45,7 +45,7 @@ public class AccuracyJoinFunction
 
     /**
      * Processing time of the device's last input of either kind (null: before any, or restored from
-     * a state written before it was kept, up to f6a8107, where it counts from the next check).
+     * a state written before it was kept, up to d2c9f1a, where it counts from the next check).
      */
     private transient ValueState<Long> lastInput;
 

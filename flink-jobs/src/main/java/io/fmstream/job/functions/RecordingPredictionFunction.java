@@ -59,7 +59,7 @@ public class RecordingPredictionFunction
         /**
          * Processing time of the last window prediction added: an aggregate not added to for the
          * idle time is forgotten even while the device stays active (0 in a state written before it
-         * was recorded, up to f6a8107: forgotten at the next check).
+         * was recorded, up to d2c9f1a: forgotten at the next check).
          */
         public long updatedMillis;
 
