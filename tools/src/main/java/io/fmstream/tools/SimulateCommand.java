@@ -189,7 +189,15 @@ public final class SimulateCommand implements Callable<Integer> {
                 online++;
             }
             long k = u.nextChunkIndex();
-            while (u.recordedAtMicros(k) <= simNow && u.releaseAtMicros(k) > simNow) {
+            while (u.recordedAtMicros(k) <= simNow) {
+                long release = u.releaseAtMicros(k);
+                if (release == Long.MAX_VALUE) {
+                    k++; // lost or never recorded: not held, and never sent
+                    continue;
+                }
+                if (release <= simNow) {
+                    break; // due: send times never decrease, so nothing after it is held
+                }
                 held++;
                 k++;
             }
