@@ -7,6 +7,8 @@ import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;
 import io.fmstream.testkit.EmbeddedKafka;
 import io.fmstream.tools.FmstreamCli;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +16,8 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -56,6 +60,40 @@ class SimulateCommandTest {
             assertThat(g.getHeartRateBpm()).isBetween(35.0, 185.0);
             assertThat(g.getSpanEndMicros()).isGreaterThan(g.getSpanStartMicros());
         }
+
+        // The audit of that truth against outputs that never came: it reads every partition from
+        // the beginning without a consumer group, and finds every settled window missing.
+        KAFKA.createTopics(2, "embeddings-a", "dead-letters-a");
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        int exit;
+        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            exit =
+                    FmstreamCli.commandLine()
+                            .execute(
+                                    "audit",
+                                    "--bootstrap-servers",
+                                    KAFKA.bootstrapServers(),
+                                    "--embeddings-topic",
+                                    "embeddings-a",
+                                    "--dead-letter-topic",
+                                    "dead-letters-a",
+                                    "--ground-truth-topic",
+                                    "truth-a",
+                                    "--duration",
+                                    "PT3S");
+        } finally {
+            System.setOut(old);
+        }
+        assertThat(exit).isZero();
+        Matcher m =
+                Pattern.compile(
+                                "clear windows the truth says exist \\(settled\\): (\\d+), emitted"
+                                        + " 0 ")
+                        .matcher(buf.toString(StandardCharsets.UTF_8));
+        assertThat(m.find()).as(buf.toString(StandardCharsets.UTF_8)).isTrue();
+        assertThat(Integer.parseInt(m.group(1))).isPositive();
     }
 
     @Test

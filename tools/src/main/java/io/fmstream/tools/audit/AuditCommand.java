@@ -7,15 +7,17 @@ import io.fmstream.schemas.codec.DecodeException;
 import io.fmstream.schemas.codec.RecordCodec;
 import io.fmstream.tools.KafkaPublisher;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -125,9 +127,7 @@ public final class AuditCommand implements Callable<Integer> {
         Properties p =
                 io.fmstream.kafka.KafkaClientProperties.into(new Properties(), kafka.properties());
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "fmstream-audit-" + UUID.randomUUID());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         RecordCodec<WindowEmbedding> embeddings = RecordCodec.forType(WindowEmbedding.class);
         RecordCodec<GroundTruth> truths = RecordCodec.forType(GroundTruth.class);
@@ -142,7 +142,21 @@ public final class AuditCommand implements Callable<Integer> {
         long end = System.currentTimeMillis() + duration.toMillis();
         try (KafkaConsumer<byte[], byte[]> consumer =
                 new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(embeddingsTopic, deadLetterTopic, truthTopic));
+            // Every partition from the beginning, without a consumer group: an audit commits
+            // nothing, and a principal that may read the topics needs no group ACL for it.
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (String topic : List.of(embeddingsTopic, deadLetterTopic, truthTopic)) {
+                List<PartitionInfo> found = consumer.partitionsFor(topic, Duration.ofSeconds(10));
+                if (found == null || found.isEmpty()) {
+                    throw new IllegalArgumentException(
+                            "Topic " + topic + " does not exist on " + bootstrapServers);
+                }
+                for (PartitionInfo info : found) {
+                    partitions.add(new TopicPartition(topic, info.partition()));
+                }
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
             while (System.currentTimeMillis() < end) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     if (r.topic().equals(embeddingsTopic)) {
