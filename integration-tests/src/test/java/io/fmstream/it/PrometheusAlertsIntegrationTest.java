@@ -250,6 +250,13 @@ class PrometheusAlertsIntegrationTest {
                         .isBetween(consumerEarly - 0.02, consumerLate + 0.02);
             }
 
+            // Fault 2b: the probe is gone (it ran for its duration): the alerts that only its
+            // series feed are blind, which is an alert of its own.
+            await(
+                    "FmstreamProbeDown",
+                    Duration.ofSeconds(60),
+                    () -> prometheus.firing().contains("FmstreamProbeDown"));
+
             // Fault 3: the job is gone (cancelled; a bundle that fails to load looks the same).
             job.close();
             accuracyJob.cancel().get(60, TimeUnit.SECONDS);
