@@ -5,6 +5,7 @@ import io.fmstream.schemas.SignalType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Iterator;
+import java.util.Locale;
 import java.util.NoSuchElementException;
 
 /**
@@ -24,6 +25,7 @@ public final class RecordChunker implements Iterator<SensorChunk> {
     private final String unit;
     private final long startMicros;
     private final int chunkSamples;
+    private final SignalType signalType;
     private int next;
 
     /**
@@ -40,6 +42,31 @@ public final class RecordChunker implements Iterator<SensorChunk> {
             String unit,
             long startMicros,
             int chunkSamples) {
+        this(
+                deviceId,
+                channel,
+                sampleRateHz,
+                samples,
+                gain,
+                baseline,
+                unit,
+                startMicros,
+                chunkSamples,
+                SignalType.ECG);
+    }
+
+    /** As above, the chunks tagged {@code signalType}. */
+    public RecordChunker(
+            String deviceId,
+            String channel,
+            double sampleRateHz,
+            int[] samples,
+            double gain,
+            int baseline,
+            String unit,
+            long startMicros,
+            int chunkSamples,
+            SignalType signalType) {
         if (chunkSamples < 1) {
             throw new IllegalArgumentException(
                     "chunk must hold at least one sample, got " + chunkSamples);
@@ -62,6 +89,7 @@ public final class RecordChunker implements Iterator<SensorChunk> {
         this.unit = unit;
         this.startMicros = startMicros;
         this.chunkSamples = chunkSamples;
+        this.signalType = signalType;
     }
 
     /** A chunker over raw int16 samples (every value fits the wire format by construction). */
@@ -87,7 +115,11 @@ public final class RecordChunker implements Iterator<SensorChunk> {
                 chunkSamples);
     }
 
-    /** A chunker over one signal of a WFDB record, with its own rate, gain, baseline and units. */
+    /**
+     * A chunker over one signal of a WFDB record, with its own rate, gain, baseline and units, its
+     * chunks tagged with the signal's type ({@link #signalTypeOf}): a PLETH channel replayed with
+     * {@code --lead PLETH} was tagged ECG, and an ECG job would have embedded it as one.
+     */
     public static RecordChunker forSignal(
             String deviceId,
             io.fmstream.data.wfdb.WfdbRecord.Signal signal,
@@ -97,12 +129,26 @@ public final class RecordChunker implements Iterator<SensorChunk> {
                 deviceId,
                 signal.name(),
                 signal.sampleRate(),
-                signal.samples(),
+                widen(signal.samples()),
                 signal.gain(),
                 signal.baseline(),
                 signal.units(),
                 startMicros,
-                chunkSamples);
+                chunkSamples,
+                signalTypeOf(signal.name()));
+    }
+
+    /**
+     * The wire's signal type of a WFDB signal description: ECG for an ECG lead ({@link
+     * io.fmstream.data.wfdb.WfdbHeader#isEcgLead}), PPG for a photoplethysmogram (PLETH, PPG),
+     * UNKNOWN otherwise (ABP, RESP, ...).
+     */
+    public static SignalType signalTypeOf(String description) {
+        if (io.fmstream.data.wfdb.WfdbHeader.isEcgLead(description)) {
+            return SignalType.ECG;
+        }
+        String d = description == null ? "" : description.strip().toUpperCase(Locale.ROOT);
+        return d.startsWith("PLETH") || d.startsWith("PPG") ? SignalType.PPG : SignalType.UNKNOWN;
     }
 
     private static int[] widen(short[] samples) {
@@ -155,7 +201,7 @@ public final class RecordChunker implements Iterator<SensorChunk> {
         SensorChunk chunk =
                 SensorChunk.newBuilder()
                         .setDeviceId(deviceId)
-                        .setSignalType(SignalType.ECG)
+                        .setSignalType(signalType)
                         .setChannel(channel)
                         .setSampleRateHz(sampleRateHz)
                         .setFirstSampleIndex(next)

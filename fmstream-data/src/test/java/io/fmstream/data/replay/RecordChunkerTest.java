@@ -3,11 +3,17 @@ package io.fmstream.data.replay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fmstream.data.RepositoryLayout;
+import io.fmstream.data.wfdb.WfdbRecord;
 import io.fmstream.schemas.SensorChunk;
+import io.fmstream.schemas.SignalType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 class RecordChunkerTest {
@@ -96,5 +102,27 @@ class RecordChunkerTest {
                                 new RecordChunker(
                                         "d", "", 100, new int[] {40_000}, 1, 0, "mV", T0, 10))
                 .hasMessageContaining("int16");
+    }
+
+    /**
+     * Each replayed signal's chunks say what it is: an ECG lead ECG, a photoplethysmogram PPG, the
+     * rest UNKNOWN, so an ECG job dead-letters a PLETH channel (UNSUPPORTED_SIGNAL) instead of
+     * embedding it as ECG.
+     */
+    @Test
+    void chunksOfAWfdbSignalCarryItsSignalType() throws Exception {
+        Path header = RepositoryLayout.sharedData().resolve("cinc2015/v102s.hea");
+        WfdbRecord record = WfdbRecord.read(header);
+        Map<String, SignalType> types = new TreeMap<>();
+        for (WfdbRecord.Signal signal : record.signals()) {
+            types.put(
+                    signal.name(),
+                    RecordChunker.forSignal("d", signal, 0, 250).next().getSignalType());
+        }
+        assertThat(types)
+                .containsEntry("II", SignalType.ECG)
+                .containsEntry("V", SignalType.ECG)
+                .containsEntry("PLETH", SignalType.PPG)
+                .containsEntry("RESP", SignalType.UNKNOWN);
     }
 }
