@@ -4,7 +4,9 @@ import io.fmstream.schemas.GroundTruth;
 import io.fmstream.schemas.SensorChunk;
 import io.fmstream.schemas.codec.RecordCodec;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -72,6 +74,7 @@ public final class KafkaPublisher implements AutoCloseable {
     /** As above with pass-through client properties (e.g. security settings). */
     public static void requireReachable(
             String bootstrapServers, java.util.Map<String, String> clientProperties) {
+        refuseIfNoServerListens(bootstrapServers);
         Properties p =
                 io.fmstream.kafka.KafkaClientProperties.forAdmin(
                         bootstrapServers, clientProperties, java.time.Duration.ofSeconds(10));
@@ -86,6 +89,41 @@ public final class KafkaPublisher implements AutoCloseable {
             throw new IllegalStateException(
                     "Interrupted while contacting Kafka at " + bootstrapServers, e);
         }
+    }
+
+    /**
+     * Fails at once when no bootstrap server accepts a TCP connection (a wrong port, a broker not
+     * started), where the admin client would retry for its whole timeout first. Where one accepts,
+     * or an address cannot be parsed, the admin client's check decides.
+     */
+    private static void refuseIfNoServerListens(String bootstrapServers) {
+        List<String> refused = new ArrayList<>();
+        for (String server : bootstrapServers.split(",")) {
+            String s = server.strip();
+            int colon = s.lastIndexOf(':');
+            if (colon <= 0) {
+                return;
+            }
+            int port;
+            try {
+                port = Integer.parseInt(s.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                return;
+            }
+            String host = s.substring(0, colon).replace("[", "").replace("]", "");
+            try (java.net.Socket socket = new java.net.Socket()) {
+                socket.connect(new java.net.InetSocketAddress(host, port), 2_000);
+                return;
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                refused.add(s + ": " + e.getMessage());
+            }
+        }
+        throw new IllegalStateException(
+                "Cannot reach Kafka at "
+                        + bootstrapServers
+                        + ": no bootstrap server accepts a connection ("
+                        + String.join("; ", refused)
+                        + ")");
     }
 
     public void publishChunks(Collection<SensorChunk> batch) {
