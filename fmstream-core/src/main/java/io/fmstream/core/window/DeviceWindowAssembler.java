@@ -183,6 +183,11 @@ public final class DeviceWindowAssembler {
         return closedBefore == Long.MIN_VALUE ? 0 : Math.max(0, closedBefore - firstWindow);
     }
 
+    /** Input index of the current segment's first sample, from its start time and anchor. */
+    private static long segmentFirstIndex(DeviceStreamState s) {
+        return Math.round((s.segmentStartMicros - s.anchorMicros) * s.sampleRateHz / 1e6);
+    }
+
     /** The first window a segment whose first output is {@code firstOut} considers at all. */
     private long firstWindow(DeviceStreamState s, long firstOut) {
         long maxMissing = (long) Math.floor(spec.maxMissingFraction() * spec.windowSamples());
@@ -198,9 +203,8 @@ public final class DeviceWindowAssembler {
         if (s.segmentClosedBefore == Long.MIN_VALUE) {
             return 0;
         }
-        long firstIndex =
-                Math.round((s.segmentStartMicros - s.anchorMicros) * s.sampleRateHz / 1e6);
-        long firstOut = resampler(s.sampleRateHz).newState(s.anchorMicros, firstIndex).nextOut;
+        long firstOut =
+                resampler(s.sampleRateHz).newState(s.anchorMicros, segmentFirstIndex(s)).nextOut;
         return Math.max(0, s.segmentClosedBefore - firstWindow(s, firstOut));
     }
 
@@ -608,8 +612,7 @@ public final class DeviceWindowAssembler {
         if (s.previousEndIndex == null) {
             return true;
         }
-        long firstIndex =
-                Math.round((s.segmentStartMicros - s.anchorMicros) * s.sampleRateHz / 1e6);
+        long firstIndex = segmentFirstIndex(s);
         return firstIndex < s.previousEndIndex || c.firstSampleIndex < firstIndex;
     }
 
