@@ -44,7 +44,7 @@ public record Outcome(
     }
 
     private static Optional<Outcome> label(String task, String label, String truth) {
-        if (label == null) {
+        if (label == null || truth == null) {
             return Optional.empty();
         }
         return Optional.of(

@@ -1,6 +1,9 @@
 package io.fmstream.core.accuracy;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -11,9 +14,17 @@ import java.util.Optional;
  * {@link #NOISY_RMS_MV}. A window counts only when spans cover at least {@link #MIN_COVERAGE} of
  * it: the samples a device never sent have no truth either.
  *
+ * <p>Spans may overlap. Replay writes one span per window of the job's grid (10 s every 5 s), so a
+ * window's neighbours overlap it by half: where spans match the window's bounds exactly, they alone
+ * are its truth, since blending the neighbours in would average about 20 s of signal into a 10-s
+ * window's truth. Coverage is the union of the spans, not the sum of their lengths, so two spans
+ * over the same seconds do not count those seconds twice.
+ *
  * @param heartRateBpm the mean heart rate, NaN when no span has one
- * @param rhythm the rhythm task's label: normal, af, other or noisy
- * @param quality the signal-quality task's label: good or poor
+ * @param rhythm the rhythm task's label: normal, af, other or noisy; null when the spans say
+ *     nothing about it (the majority by time is UNKNOWN, and no noise figure makes it noisy)
+ * @param quality the signal-quality task's label: good or poor; null when no span has a noise
+ *     figure (real recordings: their annotations say nothing about the signal's quality)
  */
 public record WindowTruth(double heartRateBpm, String rhythm, String quality) {
 
@@ -26,26 +37,36 @@ public record WindowTruth(double heartRateBpm, String rhythm, String quality) {
      */
     public static Optional<WindowTruth> of(
             Iterable<TruthSpan> spans, long startMicros, long endMicros) {
-        long covered = 0;
+        List<TruthSpan> inside = new ArrayList<>();
+        List<TruthSpan> exact = new ArrayList<>();
+        for (TruthSpan g : spans) {
+            if (Math.min(g.endMicros, endMicros) - Math.max(g.startMicros, startMicros) > 0) {
+                inside.add(g);
+                if (g.startMicros == startMicros && g.endMicros == endMicros) {
+                    exact.add(g);
+                }
+            }
+        }
+        List<TruthSpan> used = exact.isEmpty() ? inside : exact;
+        if (covered(used, startMicros, endMicros) < MIN_COVERAGE * (endMicros - startMicros)) {
+            return Optional.empty();
+        }
         double hrSum = 0;
         int hrSpans = 0;
         double noiseSum = 0;
+        long noiseMicros = 0;
         Map<String, Long> rhythmMicros = new HashMap<>();
-        for (TruthSpan g : spans) {
+        for (TruthSpan g : used) {
             long overlap = Math.min(g.endMicros, endMicros) - Math.max(g.startMicros, startMicros);
-            if (overlap <= 0) {
-                continue;
-            }
-            covered += overlap;
             if (!Double.isNaN(g.heartRateBpm)) {
                 hrSum += g.heartRateBpm;
                 hrSpans++;
             }
-            noiseSum += Double.isNaN(g.noiseRmsMv) ? 0 : g.noiseRmsMv * overlap;
-            rhythmMicros.merge(g.rhythm, overlap, Long::sum);
-        }
-        if (covered < MIN_COVERAGE * (endMicros - startMicros)) {
-            return Optional.empty();
+            if (!Double.isNaN(g.noiseRmsMv)) {
+                noiseSum += g.noiseRmsMv * overlap;
+                noiseMicros += overlap;
+            }
+            rhythmMicros.merge(g.rhythm == null ? "UNKNOWN" : g.rhythm, overlap, Long::sum);
         }
         String majority =
                 rhythmMicros.entrySet().stream()
@@ -54,19 +75,39 @@ public record WindowTruth(double heartRateBpm, String rhythm, String quality) {
                                         .thenComparing(Map.Entry.comparingByKey()))
                         .orElseThrow()
                         .getKey();
-        boolean noisy = noiseSum / covered >= NOISY_RMS_MV;
+        Boolean noisy = noiseMicros == 0 ? null : noiseSum / noiseMicros >= NOISY_RMS_MV;
         String rhythm =
-                noisy
+                Boolean.TRUE.equals(noisy)
                         ? "noisy"
                         : switch (majority) {
+                            case "NORMAL" -> "normal";
                             case "AF" -> "af";
                             case "OTHER" -> "other";
-                            default -> "normal";
+                            default -> null;
                         };
         return Optional.of(
                 new WindowTruth(
                         hrSpans == 0 ? Double.NaN : hrSum / hrSpans,
                         rhythm,
-                        noisy ? "poor" : "good"));
+                        noisy == null ? null : noisy ? "poor" : "good"));
+    }
+
+    /** Microseconds of {@code [start, end)} inside at least one of the spans. */
+    private static long covered(List<TruthSpan> spans, long start, long end) {
+        List<long[]> parts = new ArrayList<>(spans.size());
+        for (TruthSpan g : spans) {
+            parts.add(new long[] {Math.max(g.startMicros, start), Math.min(g.endMicros, end)});
+        }
+        parts.sort(Comparator.comparingLong(p -> p[0]));
+        long covered = 0;
+        long reached = start;
+        for (long[] p : parts) {
+            long from = Math.max(p[0], reached);
+            if (p[1] > from) {
+                covered += p[1] - from;
+                reached = p[1];
+            }
+        }
+        return covered;
     }
 }
