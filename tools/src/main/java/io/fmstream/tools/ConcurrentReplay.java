@@ -283,14 +283,19 @@ final class ConcurrentReplay {
                 chunkCount = chunker.chunkCount();
                 if (sources.size() == 1) {
                     System.out.printf(
-                            "replay: %s %s (%s Hz, %.0f s, gain %s/%s) as device %s, %s, first"
-                                    + " sample at %s%n",
+                            "replay: %s %s (%s Hz, %.0f s, gain %s/%s%s) as device %s, %s,"
+                                    + " first sample at %s%n",
                             source.wfdb.recordName(),
                             signal.name(),
                             signal.sampleRate(),
                             duration,
                             signal.gain(),
                             signal.units(),
+                            signal.invalidCount() == 0
+                                    ? ""
+                                    : ", "
+                                            + signal.invalidCount()
+                                            + " invalid samples sent as gaps",
                             source.device,
                             paceText(),
                             Instant.ofEpochMilli(startMicros / 1000));

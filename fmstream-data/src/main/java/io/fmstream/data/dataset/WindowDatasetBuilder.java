@@ -676,6 +676,10 @@ public final class WindowDatasetBuilder {
             String unit,
             WindowLabeller labeller) {
         int chunkSamples = (int) Math.max(1, Math.round(CHUNK_SECONDS * sampleRateHz));
+        // WFDB invalid-sample markers stay samples here, unlike in replay: the shipped bundles'
+        // datasets (manifest sha256) were built that way, and in the shared data only
+        // cinc2015/v102s
+        // has any (3 samples in lead II, 2 in V). Making them gaps belongs with the next bundle.
         RecordChunker chunker =
                 new RecordChunker(
                         deviceName,

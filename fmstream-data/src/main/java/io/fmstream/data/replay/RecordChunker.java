@@ -13,6 +13,11 @@ import java.util.NoSuchElementException;
  * indexes from 0, each chunk's timestamp computed from its index (never accumulated, so there is no
  * drift at rates like 360 Hz whose period is not a whole number of microseconds). The last chunk
  * carries {@code endOfRecording}.
+ *
+ * <p>A chunker given the signal's invalid-sample marker ({@link #forSignal}) never sends one: a
+ * chunk ends before it and the next starts after the run of them, so the job sees the stretch the
+ * recorder lost as the gap it was (lost samples, gap-filled or dropped by the job's rules), not as
+ * a full-scale spike of real signal.
  */
 public final class RecordChunker implements Iterator<SensorChunk> {
 
@@ -26,6 +31,11 @@ public final class RecordChunker implements Iterator<SensorChunk> {
     private final long startMicros;
     private final int chunkSamples;
     private final SignalType signalType;
+
+    /** The invalid-sample marker, or null when every value is a sample. */
+    private final Integer invalidMarker;
+
+    private final int chunkCount;
     private int next;
 
     /**
@@ -52,11 +62,15 @@ public final class RecordChunker implements Iterator<SensorChunk> {
                 unit,
                 startMicros,
                 chunkSamples,
-                SignalType.ECG);
+                SignalType.ECG,
+                null);
     }
 
-    /** As above, the chunks tagged {@code signalType}. */
-    public RecordChunker(
+    /**
+     * As above, the chunks tagged {@code signalType}, the samples equal to {@code invalidMarker}
+     * (null: none) sent as gaps.
+     */
+    private RecordChunker(
             String deviceId,
             String channel,
             double sampleRateHz,
@@ -66,7 +80,8 @@ public final class RecordChunker implements Iterator<SensorChunk> {
             String unit,
             long startMicros,
             int chunkSamples,
-            SignalType signalType) {
+            SignalType signalType,
+            Integer invalidMarker) {
         if (chunkSamples < 1) {
             throw new IllegalArgumentException(
                     "chunk must hold at least one sample, got " + chunkSamples);
@@ -90,6 +105,13 @@ public final class RecordChunker implements Iterator<SensorChunk> {
         this.startMicros = startMicros;
         this.chunkSamples = chunkSamples;
         this.signalType = signalType;
+        this.invalidMarker = invalidMarker;
+        this.next = skipInvalid(0);
+        int count = 0;
+        for (int i = next; i < samples.length; i = skipInvalid(chunkEnd(i))) {
+            count++;
+        }
+        this.chunkCount = count;
     }
 
     /** A chunker over raw int16 samples (every value fits the wire format by construction). */
@@ -135,7 +157,8 @@ public final class RecordChunker implements Iterator<SensorChunk> {
                 signal.units(),
                 startMicros,
                 chunkSamples,
-                signalTypeOf(signal.name()));
+                signalTypeOf(signal.name()),
+                signal.invalidMarker().isPresent() ? signal.invalidMarker().getAsInt() : null);
     }
 
     /**
@@ -164,8 +187,35 @@ public final class RecordChunker implements Iterator<SensorChunk> {
         return samples.length / sampleRateHz;
     }
 
+    /** Chunks in the record (more than length / chunk size where invalid samples split them). */
     public int chunkCount() {
-        return (samples.length + chunkSamples - 1) / chunkSamples;
+        return chunkCount;
+    }
+
+    /**
+     * Exclusive end of the chunk starting at sample {@code from}: the end of its slot of the chunk
+     * grid, or the first invalid sample before that. Chunks keep the grid after an invalid sample,
+     * as a device's packets do after a lost stretch.
+     */
+    private int chunkEnd(int from) {
+        int end = (int) Math.min(samples.length, ((long) from / chunkSamples + 1) * chunkSamples);
+        if (invalidMarker != null) {
+            for (int i = from; i < end; i++) {
+                if (samples[i] == invalidMarker) {
+                    return i;
+                }
+            }
+        }
+        return end;
+    }
+
+    /** The first sample at or after {@code from} that is not invalid. */
+    private int skipInvalid(int from) {
+        int i = from;
+        while (invalidMarker != null && i < samples.length && samples[i] == invalidMarker) {
+            i++;
+        }
+        return i;
     }
 
     /** Index of the first sample of the next chunk. */
@@ -178,7 +228,7 @@ public final class RecordChunker implements Iterator<SensorChunk> {
      * end).
      */
     public long chunkEndMicros(int index) {
-        int end = Math.min(samples.length, index + chunkSamples);
+        int end = chunkEnd(index);
         return startMicros + Math.round(end * 1e6 / sampleRateHz);
     }
 
@@ -192,7 +242,8 @@ public final class RecordChunker implements Iterator<SensorChunk> {
         if (!hasNext()) {
             throw new NoSuchElementException();
         }
-        int n = Math.min(chunkSamples, samples.length - next);
+        int end = chunkEnd(next);
+        int n = end - next;
         ByteBuffer bytes = ByteBuffer.allocate(n * 2).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < n; i++) {
             bytes.putShort((short) samples[next + i]);
@@ -213,9 +264,9 @@ public final class RecordChunker implements Iterator<SensorChunk> {
                         .setUnit(unit)
                         // The job closes the record's windows on its last chunk instead of
                         // waiting for the device's idle timeout.
-                        .setEndOfRecording(next + n >= samples.length)
+                        .setEndOfRecording(skipInvalid(end) >= samples.length)
                         .build();
-        next += n;
+        next = skipInvalid(end);
         return chunk;
     }
 

@@ -303,6 +303,16 @@ public final class WfdbRecord {
         };
     }
 
+    /** WFDB's invalid-sample marker of {@code format}: the format's most negative value. */
+    static OptionalInt invalidMarkerOf(int format) {
+        return switch (format) {
+            case 212 -> OptionalInt.of(-2048);
+            case 16 -> OptionalInt.of(Short.MIN_VALUE);
+            case 80 -> OptionalInt.of(-128);
+            default -> OptionalInt.empty();
+        };
+    }
+
     /** Sample {@code k} of the file's sample stream. */
     private static short decode(int format, byte[] d, long k) {
         switch (format) {
@@ -500,6 +510,27 @@ public final class WfdbRecord {
         /** A copy of raw ADC values {@code [from, to)}. */
         public short[] samples(int from, int to) {
             return Arrays.copyOfRange(samples, from, to);
+        }
+
+        /**
+         * The value the signal's format reserves for "no sample here" (WFDB's invalid-sample
+         * marker, written where a recorder lost the signal): -2048 in format 212, -32768 in format
+         * 16, -128 in format 80. Empty for a format without one.
+         */
+        public OptionalInt invalidMarker() {
+            return invalidMarkerOf(spec.format());
+        }
+
+        /** How many of the samples are {@link #invalidMarker()}. */
+        public int invalidCount() {
+            OptionalInt marker = invalidMarker();
+            int n = 0;
+            if (marker.isPresent()) {
+                for (short s : samples) {
+                    n += s == marker.getAsInt() ? 1 : 0;
+                }
+            }
+            return n;
         }
 
         /** ADC units per physical unit. */

@@ -125,4 +125,56 @@ class RecordChunkerTest {
                 .containsEntry("PLETH", SignalType.PPG)
                 .containsEntry("RESP", SignalType.UNKNOWN);
     }
+
+    /**
+     * cinc2015/v102s lead II holds WFDB's invalid-sample marker (-2048 in format 212) at three
+     * samples: replay sends them as the gaps they are, never as samples, and every other sample
+     * exactly once at its own index.
+     */
+    @Test
+    void invalidSamplesAreGapsNotSamples() throws Exception {
+        Path header = RepositoryLayout.sharedData().resolve("cinc2015/v102s.hea");
+        WfdbRecord.Signal lead = WfdbRecord.read(header).requireSignal("II");
+        assertThat(lead.invalidMarker()).hasValue(-2048);
+        assertThat(lead.invalidCount()).isEqualTo(3);
+        List<Integer> invalid = new ArrayList<>();
+        for (int i = 0; i < lead.length(); i++) {
+            if (lead.sample(i) == -2048) {
+                invalid.add(i);
+            }
+        }
+        assertThat(invalid).containsExactly(5591, 11537, 36967);
+
+        int chunkSamples = 250;
+        RecordChunker chunker = RecordChunker.forSignal("d", lead, T0, chunkSamples);
+        int expectedChunks = chunker.chunkCount();
+        int nextIndex = 0;
+        int chunks = 0;
+        boolean[] sent = new boolean[lead.length()];
+        while (chunker.hasNext()) {
+            int at = chunker.position();
+            long endMicros = chunker.chunkEndMicros(at);
+            SensorChunk c = chunker.next();
+            chunks++;
+            int first = (int) c.getFirstSampleIndex();
+            assertThat(first).isEqualTo(at).isGreaterThanOrEqualTo(nextIndex);
+            ByteBuffer b = c.getSamples().order(ByteOrder.LITTLE_ENDIAN);
+            int n = b.remaining() / 2;
+            assertThat(n).isBetween(1, chunkSamples);
+            for (int i = 0; i < n; i++) {
+                short v = b.getShort();
+                assertThat(v).isNotEqualTo((short) -2048).isEqualTo(lead.sample(first + i));
+                sent[first + i] = true;
+            }
+            assertThat(endMicros).isEqualTo(T0 + Math.round((first + n) * 1e6 / 250));
+            assertThat(c.getEndOfRecording()).isEqualTo(!chunker.hasNext());
+            nextIndex = first + n;
+        }
+        assertThat(chunks).isEqualTo(expectedChunks);
+        for (int i = 0; i < sent.length; i++) {
+            assertThat(sent[i]).as("sample %d sent", i).isEqualTo(!invalid.contains(i));
+        }
+        // The chunk grid holds: each invalid sample splits its chunk in two (none sits on an edge).
+        assertThat(chunks).isEqualTo((lead.length() + chunkSamples - 1) / chunkSamples + 3);
+    }
 }
