@@ -1,5 +1,6 @@
 package io.fmstream.tools;
 
+import io.fmstream.core.ingest.ValidationRules;
 import io.fmstream.core.window.WindowPhase;
 import io.fmstream.data.wfdb.WfdbException;
 import io.fmstream.data.wfdb.WfdbHeader;
@@ -288,6 +289,40 @@ public final class ReplayCommand implements Callable<Integer> {
     }
 
     /**
+     * Refuses a record whose every chunk a job at its default validation limits would dead-letter:
+     * a device id over {@code fmstream.validation.max-device-id-length}, or chunks over {@code
+     * fmstream.validation.max-samples-per-chunk}.
+     */
+    private void refuseWhatTheJobRejects(Path header, String device, double sampleRateHz) {
+        if (device.length() > ValidationRules.DEFAULT_MAX_DEVICE_ID_LENGTH) {
+            throw new IllegalArgumentException(
+                    header
+                            + ": device id "
+                            + device.substring(0, 40)
+                            + "... has "
+                            + device.length()
+                            + " characters; the job dead-letters every chunk of a device id over"
+                            + " its fmstream.validation.max-device-id-length ("
+                            + ValidationRules.DEFAULT_MAX_DEVICE_ID_LENGTH
+                            + " by default): name it with --device-id");
+        }
+        long chunkSamples = Math.max(1, Math.round(chunkSeconds * sampleRateHz));
+        if (chunkSamples > ValidationRules.DEFAULT_MAX_SAMPLES_PER_CHUNK) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            Locale.ROOT,
+                            "%s: --chunk-seconds %s at %s Hz makes chunks of %d samples; the job"
+                                    + " dead-letters chunks over its"
+                                    + " fmstream.validation.max-samples-per-chunk (%d by default)",
+                            header,
+                            chunkSeconds,
+                            sampleRateHz,
+                            chunkSamples,
+                            ValidationRules.DEFAULT_MAX_SAMPLES_PER_CHUNK));
+        }
+    }
+
+    /**
      * Parses every header and picks each record's signal and device id, refusing the first bad one
      * (with the header's file:line where the header is at fault, else the file concerned).
      */
@@ -329,6 +364,7 @@ public final class ReplayCommand implements Callable<Integer> {
                                                                                 .toList()));
                 WfdbRecord.check(h, s -> s.index() == signal.index());
                 String device = deviceId != null ? deviceId : defaultDeviceId(header, h);
+                refuseWhatTheJobRejects(header, device, signal.sampleRate(h.samplingFrequency()));
                 Path other = devices.putIfAbsent(device, header);
                 if (other != null) {
                     throw new IllegalArgumentException(

@@ -264,6 +264,21 @@ class ReplayCommandTest {
     }
 
     @Test
+    void whatAJobAtItsDefaultLimitsWouldDeadLetterIsRefused(@TempDir Path dir) throws Exception {
+        copyCinc(dir, "A00001");
+        String header = dir.resolve("A00001.hea").toString();
+        assertThat(replayErr("--record", header, "--device-id", "d".repeat(129)))
+                .contains("has 129 characters")
+                .contains("fmstream.validation.max-device-id-length (128 by default)");
+        assertThat(replayErr("--record", header, "--chunk-seconds", "500"))
+                .contains("--chunk-seconds 500.0 at 300.0 Hz makes chunks of 150000 samples")
+                .contains("fmstream.validation.max-samples-per-chunk (120000 by default)");
+        ReplayCommand atTheLimits =
+                parse("--record", header, "--device-id", "d".repeat(128), "--chunk-seconds", "400");
+        assertThat(atTheLimits.plan(atTheLimits.selectHeaders())).hasSize(1);
+    }
+
+    @Test
     void badNumbersAndMisplacedRecursiveAreErrors() {
         String mitdb = RepositoryLayout.testData().resolve("mitdb/100").toString();
         assertThat(replayErr("--record", mitdb, "--concurrency", "0"))

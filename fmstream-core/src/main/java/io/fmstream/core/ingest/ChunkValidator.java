@@ -71,7 +71,7 @@ public final class ChunkValidator {
                             + device.length()
                             + " characters exceeds the limit of "
                             + rules.maxDeviceIdLength(),
-                    device.substring(0, rules.maxDeviceIdLength()));
+                    prefix(device, rules.maxDeviceIdLength()));
         }
         if (decoded.getSignalType() != served) {
             return reject(
@@ -234,5 +234,14 @@ public final class ChunkValidator {
     private static Result reject(
             SourceRef source, DeadLetterReason reason, String detail, String device) {
         return new Result(null, new DeadLetterRecord(source, reason, detail, device));
+    }
+
+    /**
+     * The first {@code max} chars of {@code s}, one fewer where the cut would split a surrogate
+     * pair: a lone high surrogate is not valid UTF-8 and would reach the dead letter as '?'.
+     */
+    static String prefix(String s, int max) {
+        int end = Character.isHighSurrogate(s.charAt(max - 1)) ? max - 1 : max;
+        return s.substring(0, end);
     }
 }

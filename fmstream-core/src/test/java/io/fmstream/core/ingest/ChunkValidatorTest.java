@@ -51,6 +51,10 @@ class ChunkValidatorTest {
         assertThat(r.deadLetter.detail).contains("100000 characters exceeds the limit of 128");
         assertThat(r.deadLetter.deviceId).hasSize(128);
         assertThat(validate(c -> c.setDeviceId("x".repeat(128))).deadLetter).isNull();
+        // The cut would fall inside a surrogate pair (U+1F493 at chars 127-128): the pair goes.
+        String emoji = "x".repeat(127) + "\uD83D\uDC93" + "x".repeat(10);
+        ChunkValidator.Result split = validate(c -> c.setDeviceId(emoji));
+        assertThat(split.deadLetter.deviceId).isEqualTo("x".repeat(127));
     }
 
     @Test
