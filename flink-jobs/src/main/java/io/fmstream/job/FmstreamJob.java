@@ -410,13 +410,8 @@ public final class FmstreamJob {
                 settings.createTopics,
                 settings.topicPartitions,
                 settings.topicReplication,
-                settings.kafkaProperties);
-        if (settings.requireLogAppendTime) {
-            TopicPreflight.requireTimestampTypes(
-                    settings.bootstrapServers,
-                    Map.of(settings.sensorTopic, topics.get(settings.sensorTopic)),
-                    settings.kafkaProperties);
-        }
+                settings.kafkaProperties,
+                settings.requireLogAppendTime);
     }
 
     /**

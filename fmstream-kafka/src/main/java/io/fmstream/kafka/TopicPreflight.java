@@ -46,30 +46,6 @@ public final class TopicPreflight {
     }
 
     /**
-     * Refuses, naming the fix, any of {@code topics} whose creation config names a {@code
-     * message.timestamp.type} that the topic does not have (see {@link #timestampTypeProblems}).
-     * The job calls it after {@link #check}; producers do not, since the type does not matter to
-     * them.
-     */
-    public static void requireTimestampTypes(
-            String bootstrapServers,
-            Map<String, Map<String, String>> topics,
-            Map<String, String> clientProperties) {
-        Properties props =
-                KafkaClientProperties.forAdmin(
-                        bootstrapServers, clientProperties, Duration.ofSeconds(TIMEOUT_SECONDS));
-        try (Admin admin = Admin.create(props)) {
-            refuseIfAny(bootstrapServers, timestampTypeProblems(admin, topics, topics.keySet()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while checking topics", e);
-        } catch (TimeoutException e) {
-            throw new IllegalStateException(
-                    "Kafka at " + bootstrapServers + " did not describe the topics' configs", e);
-        }
-    }
-
-    /**
      * An existing topic whose creation config names a {@code message.timestamp.type} (the sensor
      * topic: LogAppendTime) must have it: with CreateTime the records carry the producers' clocks,
      * and a clock running ahead pushes its partition's watermark forward, so other devices' gaps
@@ -173,6 +149,32 @@ public final class TopicPreflight {
             int createPartitions,
             short replication,
             Map<String, String> clientProperties) {
+        check(
+                bootstrapServers,
+                topics,
+                minPartitions,
+                create,
+                createPartitions,
+                replication,
+                clientProperties,
+                false);
+    }
+
+    /**
+     * As above; with {@code requireTimestampTypes}, an existing topic whose creation config names a
+     * {@code message.timestamp.type} must also have it (see {@link #timestampTypeProblems}),
+     * checked with the same admin client. The job asks for it; producers do not, since the type
+     * does not matter to them.
+     */
+    public static void check(
+            String bootstrapServers,
+            Map<String, Map<String, String>> topics,
+            int minPartitions,
+            boolean create,
+            int createPartitions,
+            short replication,
+            Map<String, String> clientProperties,
+            boolean requireTimestampTypes) {
         Properties props =
                 KafkaClientProperties.forAdmin(
                         bootstrapServers, clientProperties, Duration.ofSeconds(TIMEOUT_SECONDS));
@@ -226,6 +228,9 @@ public final class TopicPreflight {
                                     + " partitions, or set fmstream.topics.create=true)");
                 }
             }
+            if (requireTimestampTypes) {
+                problems.addAll(timestampTypeProblems(admin, topics, found.keySet()));
+            }
             refuseIfAny(bootstrapServers, problems);
             if (!missing.isEmpty()) {
                 List<NewTopic> toCreate = new ArrayList<>();
@@ -246,7 +251,7 @@ public final class TopicPreflight {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while checking topics", e);
-        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+        } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException(
                     "Cannot check topics on "
                             + bootstrapServers

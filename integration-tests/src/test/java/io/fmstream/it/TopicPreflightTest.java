@@ -75,8 +75,15 @@ class TopicPreflightTest {
         TopicPreflight.check(KAFKA.bootstrapServers(), topics, 2, true, (short) 1);
         assertThatThrownBy(
                         () ->
-                                TopicPreflight.requireTimestampTypes(
-                                        KAFKA.bootstrapServers(), topics, Map.of()))
+                                TopicPreflight.check(
+                                        KAFKA.bootstrapServers(),
+                                        topics,
+                                        2,
+                                        true,
+                                        2,
+                                        (short) 1,
+                                        Map.of(),
+                                        true))
                 .hasMessageContaining(
                         "topic "
                                 + sensor
@@ -100,6 +107,7 @@ class TopicPreflightTest {
                                                 AlterConfigOp.OpType.SET))))
                 .all()
                 .get();
-        TopicPreflight.requireTimestampTypes(KAFKA.bootstrapServers(), topics, Map.of());
+        TopicPreflight.check(
+                KAFKA.bootstrapServers(), topics, 2, true, 2, (short) 1, Map.of(), true);
     }
 }
