@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -90,32 +91,45 @@ public final class LabelledWindows {
             }
             counts[d]++;
         }
-        // keep recordings that have windows, in name order
-        List<Integer> kept = new ArrayList<>();
+        // One record per recording, in the order of its first device with windows: the leads of
+        // one recording (mitdb/100/MLII, mitdb/100/V5 with --all-ecg-leads) and one recording
+        // read from two folders are one record, so they never sit in two folds.
+        Map<String, Integer> recordOf = new LinkedHashMap<>();
+        List<Integer> labelOf = new ArrayList<>();
+        int[] deviceRecord = new int[records];
+        Arrays.fill(deviceRecord, -1);
         for (int d = 0; d < records; d++) {
-            if (counts[d] > 0) {
-                kept.add(d);
+            if (counts[d] == 0) {
+                continue;
             }
+            String name = recordName(deviceNames.get(d));
+            Integer r = recordOf.get(name);
+            if (r == null) {
+                r = recordOf.size();
+                recordOf.put(name, r);
+                labelOf.add(label[d]);
+            } else if (labelOf.get(r) != label[d]) {
+                throw new IllegalArgumentException(
+                        npz
+                                + ": recording "
+                                + name
+                                + " has devices labelled "
+                                + labelOf.get(r)
+                                + " and "
+                                + label[d]
+                                + " ("
+                                + deviceNames.get(d)
+                                + "); recording-level labels expected");
+            }
+            deviceRecord[d] = r;
         }
-        int[] newIndex = new int[records];
-        Arrays.fill(newIndex, -1);
-        String[] names = new String[kept.size()];
-        int[] labels = new int[kept.size()];
-        int[][] byRecord = new int[kept.size()][];
-        for (int r = 0; r < kept.size(); r++) {
-            int d = kept.get(r);
-            newIndex[d] = r;
-            names[r] = recordName(deviceNames.get(d));
-            labels[r] = label[d];
-            byRecord[r] = new int[counts[d]];
-        }
-        int[] fill = new int[kept.size()];
+        String[] names = recordOf.keySet().toArray(String[]::new);
+        int[] labels = labelOf.stream().mapToInt(Integer::intValue).toArray();
         int[] windowRecord = new int[device.length];
         for (int i = 0; i < device.length; i++) {
-            int r = newIndex[device[i]];
-            windowRecord[i] = r;
-            byRecord[r][fill[r]++] = i;
+            windowRecord[i] = deviceRecord[device[i]];
         }
+        int[][] byRecord = windowsByRecord(windowRecord, names.length);
         return new LabelledWindows(windows, length, windowRecord, names, labels, byRecord);
     }
 
@@ -130,68 +144,48 @@ public final class LabelledWindows {
             int[] windowDevice,
             List<String> deviceNames,
             Map<String, Integer> labelByRecord) {
+        // Devices of one recording (its leads, or two folders holding it) are one record.
         int devices = deviceNames.size();
-        int[] newIndex = new int[devices];
-        Arrays.fill(newIndex, -1);
-        List<String> names = new ArrayList<>();
+        int[] deviceRecord = new int[devices];
+        Arrays.fill(deviceRecord, -1);
+        Map<String, Integer> recordOf = new LinkedHashMap<>();
+        int[] windowsOf = new int[devices];
+        for (int d : windowDevice) {
+            windowsOf[d]++;
+        }
         List<Integer> labels = new ArrayList<>();
         for (int d = 0; d < devices; d++) {
             String name = recordName(deviceNames.get(d));
             Integer label = labelByRecord.get(name);
-            if (label != null) {
-                newIndex[d] = names.size();
-                names.add(name);
-                labels.add(label);
+            // recordings without any window cannot be fitted on or predicted: leave them out
+            if (label != null && windowsOf[d] > 0) {
+                deviceRecord[d] =
+                        recordOf.computeIfAbsent(
+                                name,
+                                n -> {
+                                    labels.add(label);
+                                    return labels.size() - 1;
+                                });
             }
         }
-        int[] counts = new int[names.size()];
         int kept = 0;
         for (int d : windowDevice) {
-            if (newIndex[d] >= 0) {
-                counts[newIndex[d]]++;
-                kept++;
-            }
+            kept += deviceRecord[d] >= 0 ? 1 : 0;
         }
         float[] keptWindows = new float[kept * windowLength];
         int[] windowRecord = new int[kept];
-        int[][] byRecord = new int[names.size()][];
-        for (int r = 0; r < byRecord.length; r++) {
-            byRecord[r] = new int[counts[r]];
-        }
-        int[] fill = new int[names.size()];
         int k = 0;
         for (int i = 0; i < windowDevice.length; i++) {
-            int r = newIndex[windowDevice[i]];
-            if (r < 0) {
-                continue;
-            }
-            System.arraycopy(
-                    windows, i * windowLength, keptWindows, k * windowLength, windowLength);
-            windowRecord[k] = r;
-            byRecord[r][fill[r]++] = k;
-            k++;
-        }
-        // recordings without any window cannot be fitted on or predicted: leave them out
-        List<Integer> withWindows = new ArrayList<>();
-        for (int r = 0; r < byRecord.length; r++) {
-            if (byRecord[r].length > 0) {
-                withWindows.add(r);
+            int r = deviceRecord[windowDevice[i]];
+            if (r >= 0) {
+                System.arraycopy(
+                        windows, i * windowLength, keptWindows, k * windowLength, windowLength);
+                windowRecord[k++] = r;
             }
         }
-        String[] outNames = new String[withWindows.size()];
-        int[] outLabels = new int[withWindows.size()];
-        int[][] outWindows = new int[withWindows.size()][];
-        int[] remap = new int[byRecord.length];
-        for (int j = 0; j < withWindows.size(); j++) {
-            int r = withWindows.get(j);
-            outNames[j] = names.get(r);
-            outLabels[j] = labels.get(r);
-            outWindows[j] = byRecord[r];
-            remap[r] = j;
-        }
-        for (int i = 0; i < windowRecord.length; i++) {
-            windowRecord[i] = remap[windowRecord[i]];
-        }
+        String[] outNames = recordOf.keySet().toArray(String[]::new);
+        int[] outLabels = labels.stream().mapToInt(Integer::intValue).toArray();
+        int[][] outWindows = windowsByRecord(windowRecord, outNames.length);
         return new LabelledWindows(
                 keptWindows, windowLength, windowRecord, outNames, outLabels, outWindows);
     }
@@ -224,6 +218,24 @@ public final class LabelledWindows {
     }
 
     /** "cinc2017/A00001/ECG" -> "A00001". */
+    /** The windows of each record, in window order. */
+    private static int[][] windowsByRecord(int[] windowRecord, int records) {
+        int[] counts = new int[records];
+        for (int r : windowRecord) {
+            counts[r]++;
+        }
+        int[][] byRecord = new int[records][];
+        for (int r = 0; r < records; r++) {
+            byRecord[r] = new int[counts[r]];
+        }
+        int[] fill = new int[records];
+        for (int i = 0; i < windowRecord.length; i++) {
+            int r = windowRecord[i];
+            byRecord[r][fill[r]++] = i;
+        }
+        return byRecord;
+    }
+
     static String recordName(String device) {
         String[] parts = device.split("/");
         return parts.length >= 2 ? parts[parts.length - 2] : device;
