@@ -703,7 +703,7 @@ public final class WindowDatasetBuilder {
      * The source name of a shared-data folder: {@code cinc2017-train} is {@code cinc2017}, others
      * their name.
      */
-    static String sourceOfFolder(String folder) {
+    public static String sourceOfFolder(String folder) {
         String f = folder.toLowerCase(Locale.ROOT);
         return f.startsWith("cinc2017") ? "cinc2017" : f;
     }

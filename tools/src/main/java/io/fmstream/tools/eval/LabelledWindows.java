@@ -1,6 +1,7 @@
 package io.fmstream.tools.eval;
 
 import io.fmstream.data.dataset.NpyReader;
+import io.fmstream.data.dataset.WindowDatasetBuilder;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -96,6 +97,7 @@ public final class LabelledWindows {
         // read from two folders are one record, so they never sit in two folds.
         Map<String, Integer> recordOf = new LinkedHashMap<>();
         List<Integer> labelOf = new ArrayList<>();
+        List<String> names = new ArrayList<>();
         int[] deviceRecord = new int[records];
         Arrays.fill(deviceRecord, -1);
         for (int d = 0; d < records; d++) {
@@ -103,11 +105,13 @@ public final class LabelledWindows {
                 continue;
             }
             String name = recordName(deviceNames.get(d));
-            Integer r = recordOf.get(name);
+            String recording = recordingOf(deviceNames.get(d));
+            Integer r = recordOf.get(recording);
             if (r == null) {
                 r = recordOf.size();
-                recordOf.put(name, r);
+                recordOf.put(recording, r);
                 labelOf.add(label[d]);
+                names.add(name);
             } else if (labelOf.get(r) != label[d]) {
                 throw new IllegalArgumentException(
                         npz
@@ -123,14 +127,14 @@ public final class LabelledWindows {
             }
             deviceRecord[d] = r;
         }
-        String[] names = recordOf.keySet().toArray(String[]::new);
         int[] labels = labelOf.stream().mapToInt(Integer::intValue).toArray();
         int[] windowRecord = new int[device.length];
         for (int i = 0; i < device.length; i++) {
             windowRecord[i] = deviceRecord[device[i]];
         }
-        int[][] byRecord = windowsByRecord(windowRecord, names.length);
-        return new LabelledWindows(windows, length, windowRecord, names, labels, byRecord);
+        int[][] byRecord = windowsByRecord(windowRecord, names.size());
+        return new LabelledWindows(
+                windows, length, windowRecord, names.toArray(String[]::new), labels, byRecord);
     }
 
     /**
@@ -154,6 +158,7 @@ public final class LabelledWindows {
             windowsOf[d]++;
         }
         List<Integer> labels = new ArrayList<>();
+        List<String> names = new ArrayList<>();
         for (int d = 0; d < devices; d++) {
             String name = recordName(deviceNames.get(d));
             Integer label = labelByRecord.get(name);
@@ -161,9 +166,10 @@ public final class LabelledWindows {
             if (label != null && windowsOf[d] > 0) {
                 deviceRecord[d] =
                         recordOf.computeIfAbsent(
-                                name,
+                                recordingOf(deviceNames.get(d)),
                                 n -> {
                                     labels.add(label);
+                                    names.add(name);
                                     return labels.size() - 1;
                                 });
             }
@@ -183,7 +189,7 @@ public final class LabelledWindows {
                 windowRecord[k++] = r;
             }
         }
-        String[] outNames = recordOf.keySet().toArray(String[]::new);
+        String[] outNames = names.toArray(String[]::new);
         int[] outLabels = labels.stream().mapToInt(Integer::intValue).toArray();
         int[][] outWindows = windowsByRecord(windowRecord, outNames.length);
         return new LabelledWindows(
@@ -234,6 +240,24 @@ public final class LabelledWindows {
             byRecord[r][fill[r]++] = i;
         }
         return byRecord;
+    }
+
+    /**
+     * The recording a device's windows come from: its name less the lead ({@code mitdb/100/MLII} is
+     * {@code mitdb/100}), the folder as its source ({@code cinc2017-train/A00001/ECG} is {@code
+     * cinc2017/A00001}, the same recording as {@code cinc2017/A00001/ECG}).
+     */
+    static String recordingOf(String device) {
+        int lead = device.lastIndexOf('/');
+        if (lead < 0) {
+            return device;
+        }
+        String record = device.substring(0, lead);
+        int folder = record.indexOf('/');
+        return folder < 0
+                ? record
+                : WindowDatasetBuilder.sourceOfFolder(record.substring(0, folder))
+                        + record.substring(folder);
     }
 
     static String recordName(String device) {

@@ -43,5 +43,18 @@ class LabelledWindowsTest {
         assertThat(w.recordWindows[2]).containsExactly(5, 6);
         assertThat(w.windows[7 * length]).isEqualTo(7 * length); // window 7 is input window 7
         assertThat(w.windows[5 * length]).isEqualTo(5 * length);
+
+        // Two databases' records of one name stay two recordings.
+        LabelledWindows two =
+                LabelledWindows.ofRecords(
+                        new float[2 * length],
+                        length,
+                        new int[] {0, 1},
+                        List.of("mitdb/100/MLII", "mimicdb/100/II"),
+                        Map.of("100", 0));
+        assertThat(two.records()).isEqualTo(2);
+        assertThat(LabelledWindows.recordingOf("cinc2017-train/A00001/ECG"))
+                .isEqualTo(LabelledWindows.recordingOf("cinc2017/A00001/ECG"))
+                .isEqualTo("cinc2017/A00001");
     }
 }
