@@ -36,9 +36,9 @@ public final class LocalPki {
                 "-dname",
                 "CN=fmstream local CA",
                 "-keyalg",
-                "RSA",
-                "-keysize",
-                "2048",
+                "EC",
+                "-groupname",
+                "secp256r1",
                 "-validity",
                 "30",
                 "-ext",
@@ -125,9 +125,9 @@ public final class LocalPki {
                 "-dname",
                 dname,
                 "-keyalg",
-                "RSA",
-                "-keysize",
-                "2048",
+                "EC",
+                "-groupname",
+                "secp256r1",
                 "-validity",
                 "30",
                 "-keystore",
@@ -214,6 +214,9 @@ public final class LocalPki {
     private void keytool(String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+        // Each call is a short-lived JVM: C1 alone and the serial collector start it fastest.
+        command.add("-J-XX:TieredStopAtLevel=1");
+        command.add("-J-XX:+UseSerialGC");
         command.addAll(List.of(args));
         Path out = dir.resolve("keytool.out");
         Process p =

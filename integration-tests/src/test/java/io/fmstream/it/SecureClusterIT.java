@@ -353,7 +353,8 @@ class SecureClusterIT {
                                 .setHeartRateBpm(65.0 + 5 * d)
                                 .setRhythm(Rhythm.NORMAL)
                                 .setRhythmFraction(1f)
-                                .setNoiseRmsMv(null)
+                                // A noise figure: without one, signal quality is not scored.
+                                .setNoiseRmsMv(0.05f)
                                 .setDroppedFraction(0f)
                                 .setSource("SecureClusterIT")
                                 .build();
