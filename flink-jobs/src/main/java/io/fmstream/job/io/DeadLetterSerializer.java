@@ -9,11 +9,14 @@ import java.nio.ByteBuffer;
 /**
  * DeadLetterRecord to a DeadLetter, keyed by the original record's key.
  *
- * <p>A rejected value or key larger than {@code maxKeptBytes} is kept as its SHA-256 whatever the
- * payload policy, and the detail says so: the dead letter carries the value once and the key twice
- * (record key and field), and one over the sink producer's {@code max.request.size} failed the
- * sink, so the job restarted into the same record for ever. Such values reach the job where the
- * sensor topic takes them (a compressed batch, a raised {@code max.message.bytes}).
+ * <p>The dead letter carries the rejected key twice (record key and field) and its value once;
+ * together they keep at most {@code maxKeptBytes}. A key whose two copies are over it is kept as
+ * its SHA-256, and so is a value that does not fit beside the key kept, whatever the payload
+ * policy, and the detail says so: a dead letter over the sink producer's {@code max.request.size}
+ * failed the sink, so the job restarted into the same record for ever. Such records reach the job
+ * where the sensor topic takes them (a compressed batch, a raised {@code max.message.bytes}); the
+ * bound is on the total, since a key and a value each under it can together be over the producer's
+ * limit.
  */
 public final class DeadLetterSerializer extends LatencyTrackingSerializer<DeadLetterRecord> {
     private static final long serialVersionUID = 1L;
@@ -47,9 +50,19 @@ public final class DeadLetterSerializer extends LatencyTrackingSerializer<DeadLe
         return boundedKey(d.source.key);
     }
 
-    /** The original key, or its SHA-256 where it is over the bound. */
+    /** The original key, or its SHA-256 where its two copies are over the bound. */
     private byte[] boundedKey(byte[] key) {
-        return key == null || key.length <= maxKeptBytes ? key : sha256(key);
+        return key == null || keepsKey(key) ? key : sha256(key);
+    }
+
+    private boolean keepsKey(byte[] key) {
+        return 2L * key.length <= maxKeptBytes;
+    }
+
+    /** Whether the value fits the bound beside the two copies of the key as kept. */
+    private boolean keepsValue(DeadLetterRecord d) {
+        byte[] key = boundedKey(d.source.key);
+        return d.source.payload.length + 2L * (key == null ? 0 : key.length) <= maxKeptBytes;
     }
 
     @Override
@@ -69,7 +82,7 @@ public final class DeadLetterSerializer extends LatencyTrackingSerializer<DeadLe
                                 d.source.key == null
                                         ? null
                                         : ByteBuffer.wrap(boundedKey(d.source.key)))
-                        .setPayload(payload(d.source.payload))
+                        .setPayload(payload(d))
                         .setReason(d.reason)
                         .setDetail(detail(d))
                         .setDeviceId(d.deviceId)
@@ -77,13 +90,14 @@ public final class DeadLetterSerializer extends LatencyTrackingSerializer<DeadLe
                         .build());
     }
 
-    private ByteBuffer payload(byte[] value) {
+    private ByteBuffer payload(DeadLetterRecord d) {
+        byte[] value = d.source.payload;
         if (value == null) {
             return null;
         }
         switch (payload) {
             case KEEP:
-                return ByteBuffer.wrap(value.length <= maxKeptBytes ? value : sha256(value));
+                return ByteBuffer.wrap(keepsValue(d) ? value : sha256(value));
             case HASH:
                 return ByteBuffer.wrap(sha256(value));
             case DROP:
@@ -104,7 +118,7 @@ public final class DeadLetterSerializer extends LatencyTrackingSerializer<DeadLe
         String detail = d.detail;
         byte[] value = d.source.payload;
         byte[] key = d.source.key;
-        if (key != null && key.length > maxKeptBytes) {
+        if (key != null && !keepsKey(key)) {
             detail += " [key: SHA-256 of the original key, " + key.length + " bytes]";
         }
         switch (payload) {
@@ -114,11 +128,11 @@ public final class DeadLetterSerializer extends LatencyTrackingSerializer<DeadLe
                 return detail + " [payload dropped]";
             case KEEP:
             default:
-                if (value != null && value.length > maxKeptBytes) {
+                if (value != null && !keepsValue(d)) {
                     return detail
                             + " [payload: SHA-256 of the original value, "
                             + value.length
-                            + " bytes, over fmstream.dead-letters.max-kept-bytes "
+                            + " bytes: with the key, over fmstream.dead-letters.max-kept-bytes "
                             + maxKeptBytes
                             + "]";
                 }

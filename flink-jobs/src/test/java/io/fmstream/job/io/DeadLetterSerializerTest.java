@@ -67,14 +67,38 @@ class DeadLetterSerializerTest {
                 .startsWith("2000000 samples")
                 .contains("[key: SHA-256 of the original key, 614400 bytes]")
                 .contains("[payload: SHA-256 of the original value, 4194304 bytes");
-        // At the bound, both are kept as they are.
+        // At the bound (the key's two copies and the value), both are kept as they are.
         d.source =
                 new SourceRef(
-                        "sensor", 1, 42, 1_700_000_000_000L, "dev".getBytes(), new byte[512 << 10]);
+                        "sensor",
+                        1,
+                        42,
+                        1_700_000_000_000L,
+                        "dev".getBytes(),
+                        new byte[(512 << 10) - 6]);
         DeadLetter atBound =
                 RecordCodec.forType(DeadLetter.class).decode(s.encode(d, 1_700_000_001_000L));
-        assertThat(atBound.getPayload().remaining()).isEqualTo(512 << 10);
+        assertThat(atBound.getPayload().remaining()).isEqualTo((512 << 10) - 6);
         assertThat(atBound.getDetail()).isEqualTo("2000000 samples");
+
+        // A key and a value each under the bound, over it together: a 300 KiB key (600 KiB in
+        // its two copies) is hashed; a 200 KiB key is kept and a 500 KiB value beside it hashed.
+        for (int[] kv : new int[][] {{300 << 10, 500 << 10}, {200 << 10, 500 << 10}}) {
+            d.source =
+                    new SourceRef(
+                            "sensor", 1, 42, 1_700_000_000_000L, new byte[kv[0]], new byte[kv[1]]);
+            byte[] k = s.key(d);
+            byte[] v = s.encode(d, 1_700_000_001_000L);
+            assertThat(k.length + v.length)
+                    .as("key %d + value %d", kv[0], kv[1])
+                    .isLessThanOrEqualTo((512 << 10) + 1024);
+        }
+        DeadLetterSerializer dropping =
+                new DeadLetterSerializer("dead-letters", DeadLetterPayload.DROP);
+        dropping.openCodec();
+        d.source = new SourceRef("sensor", 1, 42, 1_700_000_000_000L, new byte[512 << 10], VALUE);
+        assertThat(dropping.key(d).length + dropping.encode(d, 1_700_000_001_000L).length)
+                .isLessThan(1 << 20);
     }
 
     private static DeadLetter serialize(DeadLetterPayload mode) throws Exception {
