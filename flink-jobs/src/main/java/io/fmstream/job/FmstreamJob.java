@@ -293,6 +293,13 @@ public final class FmstreamJob {
         pipeline.set(
                 org.apache.flink.configuration.ExecutionOptions.BUFFER_TIMEOUT,
                 settings.networkBufferTimeout);
+        if (settings.checkpointTimeout != null) {
+            // Bounded by the transaction timeout (JobSettings.checkpointTimeout): a hung checkpoint
+            // fails in time for a later one to commit its transactions before the broker aborts.
+            pipeline.set(
+                    org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_TIMEOUT,
+                    settings.checkpointTimeout);
+        }
         env.configure(pipeline);
         env.setMaxParallelism(settings.maxParallelism);
         env.enableCheckpointing(

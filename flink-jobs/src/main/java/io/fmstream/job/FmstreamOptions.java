@@ -390,9 +390,11 @@ public final class FmstreamOptions {
                     .intType()
                     .defaultValue(512 * 1024)
                     .withDescription(
-                            "Largest rejected value (and key) a dead letter keeps as it is; a"
-                                    + " larger one is kept as its SHA-256, and the detail says so."
-                                    + " A dead letter must fit the sink producer's"
+                            "Most bytes of a rejected record a dead letter keeps as they are:"
+                                    + " its key twice (record key and field) and its value. A key"
+                                    + " whose two copies are over it, and a value that does not fit"
+                                    + " beside the key kept, are kept as their SHA-256, and the"
+                                    + " detail says so. A dead letter must fit the sink producer's"
                                     + " max.request.size (1 MiB unless set): a larger one failed"
                                     + " the sink, and the job restarted into it again and again.");
 
@@ -413,8 +415,9 @@ public final class FmstreamOptions {
                             "Producer transaction.timeout.ms. Must exceed the checkpoint interval"
                                     + " plus recovery time and stay below the broker's"
                                     + " transaction.max.timeout.ms (15 min by default); the job"
-                                    + " refuses one under (tolerable failed checkpoints + 2)"
-                                    + " intervals (with exactly-once delivery).");
+                                    + " refuses one under (tolerable failed checkpoints + 2) x"
+                                    + " the longer of the checkpoint interval and timeout (with"
+                                    + " exactly-once delivery).");
 
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
             ConfigOptions.key("fmstream.checkpoint-interval")
@@ -423,6 +426,22 @@ public final class FmstreamOptions {
                     .withDescription(
                             "Checkpoint interval; exactly-once outputs become visible at each"
                                     + " checkpoint.");
+
+    public static final ConfigOption<Duration> CHECKPOINT_TIMEOUT =
+            ConfigOptions.key("fmstream.checkpoint-timeout")
+                    .durationType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "How long a checkpoint may take before it counts as failed. With"
+                                    + " exactly-once delivery it defaults to"
+                                    + " fmstream.transaction-timeout / (tolerable failed"
+                                    + " checkpoints + 2) (2 min with the defaults), and the job"
+                                    + " refuses one longer than that: a transaction is committed"
+                                    + " when a later checkpoint completes, so the checkpoints it"
+                                    + " may wait for must end within the transaction timeout, or"
+                                    + " the broker aborts it and its outputs are lost (Flink's own"
+                                    + " default, 10 min, equals the default transaction timeout)."
+                                    + " With at-least-once delivery, Flink's default.");
 
     public static final ConfigOption<Integer> TOLERABLE_FAILED_CHECKPOINTS =
             ConfigOptions.key("fmstream.checkpoint-tolerable-failures")

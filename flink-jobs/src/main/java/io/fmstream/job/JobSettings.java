@@ -67,6 +67,9 @@ public final class JobSettings implements Serializable {
     public final Duration transactionTimeout;
     public final Duration checkpointInterval;
 
+    /** The checkpoint timeout the job sets; null: Flink's (at-least-once, none configured). */
+    public final Duration checkpointTimeout;
+
     /** Consecutive failed checkpoints tolerated before a restart. */
     public final int tolerableFailedCheckpoints;
 
@@ -148,8 +151,7 @@ public final class JobSettings implements Serializable {
         transactionTimeout = positiveDuration(c, FmstreamOptions.TRANSACTION_TIMEOUT);
         checkpointInterval = positiveDuration(c, FmstreamOptions.CHECKPOINT_INTERVAL);
         tolerableFailedCheckpoints = c.get(FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS);
-        requireTransactionTimeoutCovers(
-                delivery, transactionTimeout, checkpointInterval, tolerableFailedCheckpoints);
+        checkpointTimeout = checkpointTimeout(c);
         watermarkOutOfOrderness = c.get(FmstreamOptions.WATERMARK_OUT_OF_ORDERNESS);
         sourceIdleness = positiveDuration(c, FmstreamOptions.SOURCE_IDLENESS);
         sourceBounded = c.get(FmstreamOptions.SOURCE_BOUNDED);
@@ -190,44 +192,80 @@ public final class JobSettings implements Serializable {
     }
 
     /**
-     * Refuses, with exactly-once delivery, a transaction timeout the broker would reach before the
-     * transaction's commit. A transaction is committed when the checkpoint after it opened
-     * completes, and with failed checkpoints tolerated that may be several intervals later; with a
-     * timeout no longer than that, the broker would abort transactions before their commit and the
-     * exactly-once sinks would lose them (Flink's connector only logs that). Shared by the accuracy
-     * job.
+     * The checkpoint timeout for {@code c}, refusing, with exactly-once delivery, settings under
+     * which the broker could abort a transaction before its commit. A transaction is committed when
+     * a later checkpoint completes; with failed checkpoints tolerated that may be the (tolerable +
+     * 1)-th after it, and each of those may take up to the checkpoint timeout. So the transaction
+     * timeout must cover (tolerable + 2) x the longer of the interval and the checkpoint timeout,
+     * or the exactly-once sinks lose the aborted transactions (Flink's connector only logs that).
+     * Unset, the checkpoint timeout is the transaction timeout / (tolerable + 2): Flink's own
+     * default, 10 min, would let one hung checkpoint outlast the default transaction timeout.
+     * Shared by the accuracy job.
+     *
+     * @return the checkpoint timeout to set; null for Flink's (at-least-once, none configured)
      */
-    public static void requireTransactionTimeoutCovers(
-            FmstreamOptions.Delivery delivery,
-            Duration transactionTimeout,
-            Duration checkpointInterval,
-            int tolerableFailedCheckpoints) {
-        if (tolerableFailedCheckpoints < 0) {
+    public static Duration checkpointTimeout(Configuration c) {
+        FmstreamOptions.Delivery delivery = c.get(FmstreamOptions.DELIVERY);
+        Duration transactionTimeout = positiveDuration(c, FmstreamOptions.TRANSACTION_TIMEOUT);
+        Duration interval = positiveDuration(c, FmstreamOptions.CHECKPOINT_INTERVAL);
+        int tolerable = c.get(FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS);
+        if (tolerable < 0) {
             throw new IllegalArgumentException(
                     FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS.key()
                             + " must be >= 0, got "
-                            + tolerableFailedCheckpoints);
+                            + tolerable);
         }
-        int intervals = tolerableFailedCheckpoints + 2;
-        if (delivery == FmstreamOptions.Delivery.EXACTLY_ONCE
-                && transactionTimeout.compareTo(checkpointInterval.multipliedBy(intervals)) < 0) {
+        Duration explicit =
+                c.getOptional(FmstreamOptions.CHECKPOINT_TIMEOUT)
+                        .map(t -> positiveDuration(c, FmstreamOptions.CHECKPOINT_TIMEOUT))
+                        .orElse(null);
+        if (delivery != FmstreamOptions.Delivery.EXACTLY_ONCE) {
+            return explicit;
+        }
+        int attempts = tolerable + 2;
+        if (transactionTimeout.compareTo(interval.multipliedBy(attempts)) < 0) {
             throw new IllegalArgumentException(
                     FmstreamOptions.TRANSACTION_TIMEOUT.key()
                             + " ("
                             + transactionTimeout
                             + ") must be at least "
-                            + intervals
+                            + attempts
                             + " x "
                             + FmstreamOptions.CHECKPOINT_INTERVAL.key()
                             + " ("
-                            + checkpointInterval
+                            + interval
                             + ") with "
                             + FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS.key()
                             + " = "
-                            + tolerableFailedCheckpoints
+                            + tolerable
                             + ", and should exceed that plus recovery time: a transaction is"
                             + " committed only when a later checkpoint completes, and the"
                             + " broker aborts it at the timeout");
         }
+        Duration derived = transactionTimeout.dividedBy(attempts);
+        if (explicit != null
+                && explicit.compareTo(derived) > 0
+                && explicit.compareTo(interval) > 0) {
+            throw new IllegalArgumentException(
+                    FmstreamOptions.CHECKPOINT_TIMEOUT.key()
+                            + " ("
+                            + explicit
+                            + ") x "
+                            + attempts
+                            + " (with "
+                            + FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS.key()
+                            + " = "
+                            + tolerable
+                            + ") exceeds "
+                            + FmstreamOptions.TRANSACTION_TIMEOUT.key()
+                            + " ("
+                            + transactionTimeout
+                            + "): a transaction waits for up to that many checkpoints, each as"
+                            + " long as the timeout, and the broker would abort it first. Lower"
+                            + " the checkpoint timeout to at most "
+                            + derived
+                            + " or raise the transaction timeout");
+        }
+        return explicit != null ? explicit : derived;
     }
 }

@@ -160,6 +160,41 @@ class JobSettingsTest {
      * A transaction timeout the broker would reach before the commit loses the outputs: the commit
      * comes with the next completed checkpoint, up to (tolerated failures + 1) intervals later.
      */
+    /**
+     * A hung checkpoint must fail in time for a later one to commit the transactions it holds:
+     * unset, the checkpoint timeout is the transaction timeout / (tolerable + 2) (Flink's default,
+     * 10 min, equals the default transaction timeout, so one hung checkpoint lost a transaction);
+     * set, one that lets the checkpoints a transaction waits for outlast it is refused.
+     */
+    @Test
+    void theCheckpointTimeoutEndsTheCheckpointsATransactionWaitsForBeforeItsTimeout() {
+        Configuration c = FmstreamJob.parseArgs(REQUIRED);
+        assertThat(JobSettings.from(c).checkpointTimeout).isEqualTo(Duration.ofMinutes(2));
+        c.set(FmstreamOptions.CHECKPOINT_TIMEOUT, Duration.ofMinutes(3));
+        assertThatThrownBy(() -> JobSettings.from(c))
+                .hasMessageStartingWith(
+                        "fmstream.checkpoint-timeout (PT3M) x 5 (with"
+                                + " fmstream.checkpoint-tolerable-failures = 3) exceeds"
+                                + " fmstream.transaction-timeout (PT10M)")
+                .hasMessageContaining("at most PT2M");
+        c.set(FmstreamOptions.CHECKPOINT_TIMEOUT, Duration.ofSeconds(30));
+        assertThat(JobSettings.from(c).checkpointTimeout).isEqualTo(Duration.ofSeconds(30));
+        // A timeout under the interval: the interval bounds each checkpoint's turn.
+        c.set(FmstreamOptions.CHECKPOINT_INTERVAL, Duration.ofMinutes(2));
+        c.set(FmstreamOptions.CHECKPOINT_TIMEOUT, Duration.ofSeconds(5));
+        assertThat(JobSettings.from(c).checkpointTimeout).isEqualTo(Duration.ofSeconds(5));
+        // At least once: no transaction to outlast, Flink's default unless set.
+        Configuration once = FmstreamJob.parseArgs(REQUIRED);
+        once.set(FmstreamOptions.DELIVERY, FmstreamOptions.Delivery.AT_LEAST_ONCE);
+        assertThat(JobSettings.from(once).checkpointTimeout).isNull();
+        // The accuracy job applies the same rule.
+        assertThat(
+                        io.fmstream.job.accuracy.AccuracyJob.Settings.from(
+                                        FmstreamJob.parseArgs(REQUIRED))
+                                .checkpointTimeout())
+                .isEqualTo(Duration.ofMinutes(2));
+    }
+
     @Test
     void refusesATransactionTimeoutShorterThanTheCheckpointsItMayWaitFor() {
         Configuration c = FmstreamJob.parseArgs(REQUIRED);
@@ -198,6 +233,8 @@ class JobSettingsTest {
                         .getExecutionEnvironment();
         FmstreamJob.configure(env, JobSettings.from(c));
         assertThat(env.getCheckpointConfig().getTolerableCheckpointFailureNumber()).isEqualTo(3);
+        assertThat(env.getCheckpointConfig().getCheckpointTimeout())
+                .isEqualTo(Duration.ofMinutes(2).toMillis());
         // Chained operators share records (FmstreamJob.configure says why that is safe).
         assertThat(env.getConfig().isObjectReuseEnabled()).isTrue();
         c.set(FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS, 0);

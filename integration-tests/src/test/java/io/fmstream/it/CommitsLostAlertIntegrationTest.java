@@ -81,12 +81,21 @@ class CommitsLostAlertIntegrationTest {
                         RunningJob.start(
                                 conf,
                                 "commits-lost-" + suffix,
-                                in ->
-                                        in.map(
-                                                        new HoldSnapshot(),
-                                                        TypeInformation.of(SourceRef.class))
-                                                .uid("test-hold-snapshot")
-                                                .name("Hold snapshot"))) {
+                                in -> {
+                                    // The job's checkpoint timeout (transaction timeout / 2
+                                    // here) fails a checkpoint held past the transaction
+                                    // timeout before it can complete: that loss is what its rule
+                                    // prevents. Flink's default again, past the rule, reproduces
+                                    // it (as would a commit fenced by another producer).
+                                    in.getExecutionEnvironment()
+                                            .getCheckpointConfig()
+                                            .setCheckpointTimeout(600_000);
+                                    return in.map(
+                                                    new HoldSnapshot(),
+                                                    TypeInformation.of(SourceRef.class))
+                                            .uid("test-hold-snapshot")
+                                            .name("Hold snapshot");
+                                })) {
             CompletableFuture<Integer> simulator =
                     CompletableFuture.supplyAsync(
                             () ->

@@ -57,6 +57,7 @@ public final class AccuracyJob {
             FmstreamOptions.Delivery delivery,
             Duration transactionTimeout,
             Duration checkpointInterval,
+            Duration checkpointTimeout,
             int tolerableFailedCheckpoints,
             Duration horizon,
             boolean createTopics,
@@ -74,11 +75,7 @@ public final class AccuracyJob {
                 throw new IllegalArgumentException(
                         FmstreamOptions.ACCURACY_HORIZON.key() + " must be positive");
             }
-            io.fmstream.job.JobSettings.requireTransactionTimeoutCovers(
-                    c.get(FmstreamOptions.DELIVERY),
-                    c.get(FmstreamOptions.TRANSACTION_TIMEOUT),
-                    c.get(FmstreamOptions.CHECKPOINT_INTERVAL),
-                    c.get(FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS));
+            Duration checkpointTimeout = io.fmstream.job.JobSettings.checkpointTimeout(c);
             return new Settings(
                     bootstrap,
                     KafkaClientProperties.ofJob(c.toMap()),
@@ -90,6 +87,7 @@ public final class AccuracyJob {
                     c.get(FmstreamOptions.DELIVERY),
                     c.get(FmstreamOptions.TRANSACTION_TIMEOUT),
                     c.get(FmstreamOptions.CHECKPOINT_INTERVAL),
+                    checkpointTimeout,
                     c.get(FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS),
                     horizon,
                     c.get(FmstreamOptions.CREATE_TOPICS),
@@ -130,6 +128,11 @@ public final class AccuracyJob {
         checkpoints.set(
                 org.apache.flink.configuration.CheckpointingOptions.TOLERABLE_FAILURE_NUMBER,
                 s.tolerableFailedCheckpoints());
+        if (s.checkpointTimeout() != null) {
+            checkpoints.set(
+                    org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_TIMEOUT,
+                    s.checkpointTimeout());
+        }
         env.configure(checkpoints);
         env.enableCheckpointing(s.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
         DataStream<PendingPrediction> predictions =
