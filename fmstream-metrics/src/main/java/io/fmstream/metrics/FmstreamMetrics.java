@@ -39,6 +39,8 @@ public final class FmstreamMetrics {
     public static final String HEAD_FAILURES = "fmstream_head_failures";
     public static final String HEAD_BATCH_WINDOWS = "fmstream_head_batch_windows";
     public static final String RECORDING_PREDICTIONS = "fmstream_recording_predictions";
+    public static final String RECORDING_PREDICTIONS_ABANDONED =
+            "fmstream_recording_predictions_abandoned";
     public static final String WRITTEN_LATENCY_SECONDS = "fmstream_written_latency_seconds";
     public static final String BUNDLE_INFO = "fmstream_bundle_info";
     public static final String ACCURACY_SCORED = "fmstream_accuracy_scored";
@@ -238,6 +240,14 @@ public final class FmstreamMetrics {
                             "recording-predictions",
                             "Recording-level predictions (one per task per recording closed by"
                                     + " its end-of-recording chunk)."),
+                    counter(
+                            RECORDING_PREDICTIONS_ABANDONED,
+                            List.of(),
+                            "recording-predictions",
+                            "Recording-level predictions given up: a recording ended, but a"
+                                    + " task's window predictions did not all arrive within the"
+                                    + " idle time (its head failed on some windows, see"
+                                    + " fmstream_head_failures_total)."),
                     new Metric(
                             WRITTEN_LATENCY_SECONDS,
                             Kind.HISTOGRAM,

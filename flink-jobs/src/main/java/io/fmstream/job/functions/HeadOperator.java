@@ -91,8 +91,29 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
     private transient long failuresSinceLog;
     private transient long lastFailureLogMillis;
 
-    /** Set once a batch failed where each of its windows alone did not: no batches since. */
+    /**
+     * Set once a batch failed where each of its windows alone did not: no batches since, until
+     * {@link #RETRY_BATCH_AFTER_WINDOWS} windows later, when a batch is tried again (the failure
+     * may have been passing, an allocation under load, and one call per window costs the head about
+     * 15 times as much).
+     */
     private transient boolean oneAtATime;
+
+    /** Windows scored one at a time since the last batch was tried. */
+    private transient long aloneSinceBatchTried;
+
+    /** Whether the switch to one call per window has been logged (once per operator). */
+    private transient boolean switchLogged;
+
+    static final long RETRY_BATCH_AFTER_WINDOWS = 10_000;
+
+    private long retryBatchAfterWindows = RETRY_BATCH_AFTER_WINDOWS;
+
+    /** Tests: try a batch again sooner than {@link #RETRY_BATCH_AFTER_WINDOWS} windows. */
+    HeadOperator retryBatchAfter(long windows) {
+        this.retryBatchAfterWindows = windows;
+        return this;
+    }
 
     /**
      * @param encoderSha256 the encoder the job was built with (its manifest at submission); checked
@@ -237,6 +258,10 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
         }
         float[][] outputs = null;
         RuntimeException batchFailure = null;
+        if (oneAtATime && n > 1 && aloneSinceBatchTried >= retryBatchAfterWindows) {
+            oneAtATime = false;
+            aloneSinceBatchTried = 0;
+        }
         if (!oneAtATime) {
             float[][] rows = new float[n][];
             for (int i = 0; i < n; i++) {
@@ -262,6 +287,7 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
                 try {
                     scores = head.apply(single)[0];
                     batchSizes.update(1);
+                    aloneSinceBatchTried++;
                 } catch (RuntimeException failure) {
                     failed(e, failure);
                     failedAlone++;
@@ -276,16 +302,23 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
         if (batchFailure != null && failedAlone == 0 && n > 1) {
             // Every window ran alone, so the head cannot take batches (an export that only runs
             // one row although its batch axis is declared dynamic; one declared fixed is refused
-            // at load): correct, but one call per window from now on. Said once.
-            LOG.warn(
-                    "Head {} ({}) of task {} failed on a batch of {} embeddings that it scores one"
-                            + " at a time: it now makes one call per window",
-                    head.name(),
-                    head.version(),
-                    task,
-                    n,
-                    batchFailure);
+            // at load), or a passing failure: correct, but one call per window for the next
+            // RETRY_BATCH_AFTER_WINDOWS windows. Said once.
+            if (!switchLogged) {
+                LOG.warn(
+                        "Head {} ({}) of task {} failed on a batch of {} embeddings that it scores"
+                                + " one at a time: it now makes one call per window, and tries a"
+                                + " batch again every {} windows",
+                        head.name(),
+                        head.version(),
+                        task,
+                        n,
+                        retryBatchAfterWindows,
+                        batchFailure);
+                switchLogged = true;
+            }
             oneAtATime = true;
+            aloneSinceBatchTried = 0;
         }
         pending.clear();
     }

@@ -6,6 +6,7 @@ import io.fmstream.core.records.RecordingEnd;
 import io.fmstream.metrics.FmstreamMetrics;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -72,6 +73,11 @@ public class RecordingPredictionFunction
     private transient MapState<String, Acc> accs;
     private transient MapState<Long, RecordingEnd> ends;
     private transient MapState<String, Boolean> doneTasks;
+
+    /** Processing time each recording end arrived (absent in states written before it was). */
+    private transient MapState<Long, Long> endSeen;
+
+    private transient Counter abandoned;
     private transient ValueState<Long> cleanupTimer;
     private transient ValueState<Long> lastActivity;
     private transient Counter emitted;
@@ -80,7 +86,10 @@ public class RecordingPredictionFunction
      * @param labelsByTask every task of the bundle with its class labels (empty for regression)
      */
     public RecordingPredictionFunction(Map<String, List<String>> labelsByTask, long idleMillis) {
-        this.labelsByTask = Map.copyOf(labelsByTask);
+        // In the manifest's order (the caller's LinkedHashMap): a recording's predictions come
+        // out in the same task order on every TaskManager; Map.copyOf would salt it per JVM.
+        this.labelsByTask =
+                java.util.Collections.unmodifiableMap(new LinkedHashMap<>(labelsByTask));
         this.idleMillis = idleMillis;
     }
 
@@ -116,8 +125,17 @@ public class RecordingPredictionFunction
                 getRuntimeContext()
                         .getState(
                                 new ValueStateDescriptor<>("recording-last-activity", Types.LONG));
+        endSeen =
+                getRuntimeContext()
+                        .getMapState(
+                                new MapStateDescriptor<>(
+                                        "recording-end-seen", Types.LONG, Types.LONG));
         emitted =
                 getRuntimeContext().getMetricGroup().counter(FmstreamMetrics.RECORDING_PREDICTIONS);
+        abandoned =
+                getRuntimeContext()
+                        .getMetricGroup()
+                        .counter(FmstreamMetrics.RECORDING_PREDICTIONS_ABANDONED);
     }
 
     @Override
@@ -173,6 +191,7 @@ public class RecordingPredictionFunction
             return; // nothing was emitted for it: no window output to aggregate
         }
         ends.put(end.recordingStartMicros, end);
+        endSeen.put(end.recordingStartMicros, ctx.timerService().currentProcessingTime());
         for (String task : labelsByTask.keySet()) {
             String key = end.recordingStartMicros + "/" + task;
             Acc a = accs.get(key);
@@ -212,7 +231,10 @@ public class RecordingPredictionFunction
     /**
      * Drops the aggregates that no window prediction has reached for the idle time (a segment the
      * device has left without an end flag, or one whose last windows were dropped), and the end of
-     * a recording none of whose aggregates is left: it can never be completed.
+     * a recording none of whose aggregates is left, once it is that old: it can never be completed.
+     * A task that has not emitted by then (its head failed on some or all of the windows, so its
+     * count never reached the end's) is counted as abandoned; a task whose head failed on every
+     * window has no aggregate at all, and its end would otherwise stay as long as the device.
      */
     private void forgetIdleRecordings(long now) throws Exception {
         Set<Long> touched = new HashSet<>();
@@ -230,19 +252,45 @@ public class RecordingPredictionFunction
         for (String key : idle) {
             accs.remove(key);
         }
-        for (Long recording : touched) {
-            if (!live.contains(recording) && ends.contains(recording)) {
-                ends.remove(recording);
-                for (String task : labelsByTask.keySet()) {
-                    doneTasks.remove(recording + "/" + task);
-                }
+        List<Long> over = new ArrayList<>();
+        for (Long recording : ends.keys()) {
+            Long seen = endSeen.get(recording);
+            if (!live.contains(recording)
+                    && (touched.contains(recording) || seen == null || now - seen >= idleMillis)) {
+                over.add(recording);
             }
+        }
+        for (Long recording : over) {
+            forgetEnd(recording);
         }
     }
 
-    private void clearAll() {
+    /** Recording-level predictions given up so far by this instance (for tests). */
+    long abandonedCount() {
+        return abandoned.getCount();
+    }
+
+    /** Forgets a recording's end, counting each task that never emitted for it. */
+    private void forgetEnd(long recording) throws Exception {
+        for (String task : labelsByTask.keySet()) {
+            if (!doneTasks.contains(recording + "/" + task)) {
+                abandoned.inc();
+            }
+            doneTasks.remove(recording + "/" + task);
+        }
+        ends.remove(recording);
+        endSeen.remove(recording);
+    }
+
+    private void clearAll() throws Exception {
+        List<Long> open = new ArrayList<>();
+        ends.keys().forEach(open::add);
+        for (Long recording : open) {
+            forgetEnd(recording); // the device went idle before every task emitted
+        }
         accs.clear();
         ends.clear();
+        endSeen.clear();
         doneTasks.clear();
         cleanupTimer.clear();
         lastActivity.clear();
@@ -259,6 +307,7 @@ public class RecordingPredictionFunction
             }
         }
         ends.remove(end.recordingStartMicros);
+        endSeen.remove(end.recordingStartMicros);
         for (String task : labelsByTask.keySet()) {
             doneTasks.remove(end.recordingStartMicros + "/" + task);
         }

@@ -162,6 +162,15 @@ class HeadOperatorTest {
         harness.processElement(embedding("d4", 4), 14L);
         runMails();
         assertThat(outputs()).hasSize(5);
+        // A batch is tried again after so many windows alone (the failure may have been
+        // passing); it fails again here, and still no window loses its prediction.
+        head.retryBatchAfter(2); // d3 and d4 ran alone: the next flush tries a batch
+        for (int i = 0; i < 6; i++) {
+            harness.processElement(embedding("e" + i, 5 + i), 20L + i);
+        }
+        runMails();
+        assertThat(outputs()).hasSize(11);
+        assertThat(head.scoresOneAtATime()).isTrue();
     }
 
     @Test

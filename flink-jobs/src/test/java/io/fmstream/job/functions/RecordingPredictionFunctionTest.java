@@ -192,13 +192,79 @@ class RecordingPredictionFunctionTest {
         }
     }
 
+    /**
+     * A head that fails on windows leaves its task short of the end's count: the other tasks emit,
+     * that task's prediction is given up and counted once the idle time has passed, and nothing of
+     * the recording stays while the device keeps sending (a head failing on every window has no
+     * aggregate at all, and its end stayed as long as the device).
+     */
+    @Test
+    void aTaskWhoseHeadFailedIsGivenUpAndCountedWhileTheDeviceStaysActive() throws Exception {
+        long idle = 30 * 60 * 1000L;
+        RecordingPredictionFunction f = new RecordingPredictionFunction(TASKS, idle);
+        try (var h = harness(f)) {
+            // Heart rate fails on 1 of 5 windows of the first recording, then on every window.
+            for (int r = 0; r < 20; r++) {
+                h.setProcessingTime(r * idle / 4);
+                long start = REC + r * 3600 * S;
+                for (int k = 0; k < 5; k++) {
+                    PredictionRecord rh = rhythm(k, 0.9f, 0.1f);
+                    rh.recordingStartMicros = start;
+                    h.processElement1(new StreamRecord<>(rh));
+                    if (r == 0 && k < 4) {
+                        PredictionRecord hr = heartRate(k, 60);
+                        hr.recordingStartMicros = start;
+                        h.processElement1(new StreamRecord<>(hr));
+                    }
+                }
+                h.processElement2(
+                        new StreamRecord<>(new RecordingEnd("d", start, start, start + S, 5)));
+                // At most the last idle time's recordings are held (4 of them), 3 entries each.
+                assertThat(h.numKeyedStateEntries())
+                        .as("state after recording %d", r)
+                        .isLessThan(20);
+            }
+            assertThat(recordings(h)).hasSize(20).allMatch(p -> p.task.equals("rhythm"));
+            // The first recordings' ends are older than the idle time: given up, counted.
+            assertThat(f.abandonedCount()).isBetween(15L, 17L);
+            h.setProcessingTime(20 * idle);
+            assertThat(h.numKeyedStateEntries()).isZero();
+            assertThat(f.abandonedCount()).isEqualTo(20);
+        }
+    }
+
+    /** A recording's predictions come out in the bundle's task order, on every JVM. */
+    @Test
+    void recordingPredictionsComeOutInTheBundlesTaskOrder() throws Exception {
+        Map<String, List<String>> ordered = new java.util.LinkedHashMap<>();
+        for (String task : List.of("t3", "t1", "t5", "t2", "t4", "t0")) {
+            ordered.put(task, List.of());
+        }
+        try (var h = harness(new RecordingPredictionFunction(ordered, 30 * 60 * 1000L))) {
+            for (String task : ordered.keySet()) {
+                PredictionRecord p = base(0, task);
+                p.scores = new float[0];
+                p.value = 1;
+                h.processElement1(new StreamRecord<>(p));
+            }
+            h.processElement2(new StreamRecord<>(end(1)));
+            assertThat(recordings(h).stream().map(p -> p.task))
+                    .containsExactlyElementsOf(ordered.keySet());
+        }
+    }
+
     private static KeyedTwoInputStreamOperatorTestHarness<
                     String, PredictionRecord, RecordingEnd, PredictionRecord>
             harness() throws Exception {
+        return harness(new RecordingPredictionFunction(TASKS, 30 * 60 * 1000L));
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<
+                    String, PredictionRecord, RecordingEnd, PredictionRecord>
+            harness(RecordingPredictionFunction f) throws Exception {
         var h =
                 new KeyedTwoInputStreamOperatorTestHarness<>(
-                        new KeyedCoProcessOperator<>(
-                                new RecordingPredictionFunction(TASKS, 30 * 60 * 1000L)),
+                        new KeyedCoProcessOperator<>(f),
                         (PredictionRecord p) -> p.deviceId,
                         (RecordingEnd e) -> e.deviceId,
                         TypeInformation.of(String.class));
