@@ -83,6 +83,26 @@ class JobSettingsTest {
         };
         assertThatThrownBy(() -> JobSettings.from(FmstreamJob.parseArgs(timeout)))
                 .hasMessageContaining("fmstream.transaction-timeout");
+        // Offsets committed ahead of the checkpoints would skip unprocessed records at a fresh
+        // start, and a group whose offsets never move hides the job's lag.
+        for (String[] kv :
+                new String[][] {
+                    {"enable.auto.commit", "true"},
+                    {"commit.offsets.on.checkpoint", "false"},
+                    {"auto.offset.reset", "latest"}
+                }) {
+            String[] reserved = {
+                REQUIRED[0],
+                REQUIRED[1],
+                REQUIRED[2],
+                REQUIRED[3],
+                "--fmstream.kafka.properties." + kv[0],
+                kv[1]
+            };
+            assertThatThrownBy(() -> JobSettings.from(FmstreamJob.parseArgs(reserved)))
+                    .hasMessageContaining("fmstream.kafka.properties." + kv[0])
+                    .hasMessageContaining("is set by fmstream itself");
+        }
     }
 
     @Test

@@ -36,16 +36,42 @@ public final class KafkaClientProperties {
                     "key.deserializer",
                     "value.deserializer");
 
+    /**
+     * Reserved in the tools' clients (simulate, replay, tail, probe, audit): the delivery and
+     * reading guarantees their results depend on.
+     */
+    public static final Map<String, String> RESERVED_BY_TOOLS =
+            Map.of(
+                    "acks", "(always all)",
+                    "enable.idempotence", "(always true)",
+                    "isolation.level", "(read_committed; tail --read-uncommitted reads the rest)",
+                    "enable.auto.commit", "(the tools commit no offsets)");
+
     /** Reserved in the job's source and sinks, with the fmstream option that governs each. */
     public static final Map<String, String> RESERVED_BY_JOB =
             Map.of(
-                    "bootstrap.servers", "fmstream.kafka.bootstrap-servers",
-                    "group.id", "fmstream.kafka.group-id",
-                    "isolation.level", "(always read_committed)",
-                    "enable.idempotence", "(always true)",
-                    "acks", "(always all)",
-                    "transaction.timeout.ms", "fmstream.transaction-timeout",
-                    "transactional.id", "fmstream.transactional-id-prefix");
+                    "bootstrap.servers",
+                    "fmstream.kafka.bootstrap-servers",
+                    "group.id",
+                    "fmstream.kafka.group-id",
+                    "isolation.level",
+                    "(always read_committed)",
+                    "enable.idempotence",
+                    "(always true)",
+                    "acks",
+                    "(always all)",
+                    "transaction.timeout.ms",
+                    "fmstream.transaction-timeout",
+                    "transactional.id",
+                    "fmstream.transactional-id-prefix",
+                    // The source's offsets: committed at checkpoints only, so a fresh start
+                    // resumes after what was processed and the probe's lag counts from there.
+                    "enable.auto.commit",
+                    "(always false: offsets are committed at checkpoints)",
+                    "commit.offsets.on.checkpoint",
+                    "(always true)",
+                    "auto.offset.reset",
+                    "(the group's committed offsets, else the earliest; Flink's source sets it)");
 
     private KafkaClientProperties() {}
 
@@ -139,9 +165,10 @@ public final class KafkaClientProperties {
     public static Properties forAdmin(
             String bootstrapServers, Map<String, String> user, java.time.Duration apiTimeout) {
         Properties p = forAdmin(bootstrapServers, user);
-        p.put(
+        // A default: a user's own value wins (a slow link).
+        p.putIfAbsent(
                 org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
-                (int) apiTimeout.toMillis());
+                String.valueOf(apiTimeout.toMillis()));
         return p;
     }
 }

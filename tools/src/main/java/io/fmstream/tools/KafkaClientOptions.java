@@ -30,11 +30,17 @@ public final class KafkaClientOptions {
                     "A Java properties file of Kafka client properties (e.g. client.properties).")
     Path file;
 
-    /** The properties given, checked: the bootstrap servers and (de)serializers are refused. */
+    /**
+     * The properties given, checked: the bootstrap servers, (de)serializers and the guarantees the
+     * tools set themselves ({@link KafkaClientProperties#RESERVED_BY_TOOLS}) are refused, never
+     * silently overridden.
+     */
     public Map<String, String> properties() {
         try {
             return KafkaClientProperties.checked(
-                    KafkaClientProperties.load(pairs, file), Map.of(), "--kafka-property ");
+                    KafkaClientProperties.load(pairs, file),
+                    KafkaClientProperties.RESERVED_BY_TOOLS,
+                    "--kafka-property ");
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot read " + file, e);
         }

@@ -54,16 +54,29 @@ public final class KafkaPublisher implements AutoCloseable {
             java.util.Map<String, String> clientProperties) {
         this.chunkTopic = chunkTopic;
         this.truthTopic = truthTopic;
+        this.producer =
+                new KafkaProducer<>(
+                        producerProperties(bootstrapServers, clientProperties),
+                        new ByteArraySerializer(),
+                        new ByteArraySerializer());
+    }
+
+    /**
+     * The producer's properties: acks=all and idempotence always (a user value for either is
+     * refused by {@link KafkaClientOptions}); linger, delivery and blocking timeouts are defaults
+     * that a user's value overrides (a flaky link may want a longer delivery timeout).
+     */
+    static Properties producerProperties(
+            String bootstrapServers, java.util.Map<String, String> clientProperties) {
         Properties p =
                 io.fmstream.kafka.KafkaClientProperties.into(new Properties(), clientProperties);
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000);
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
-        this.producer =
-                new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "5");
+        p.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "60000");
+        p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");
+        return p;
     }
 
     /** Fails fast, with the address in the message, when no broker answers. */
@@ -78,7 +91,7 @@ public final class KafkaPublisher implements AutoCloseable {
         Properties p =
                 io.fmstream.kafka.KafkaClientProperties.forAdmin(
                         bootstrapServers, clientProperties, java.time.Duration.ofSeconds(10));
-        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        p.putIfAbsent(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
         try (Admin admin = Admin.create(p)) {
             admin.describeCluster().clusterId().get(10, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {

@@ -49,6 +49,33 @@ class KafkaClientOptionsTest {
                 .hasMessageContaining("bootstrap.servers");
         o.pairs = List.of("security.protocol");
         assertThatThrownBy(o::properties).hasMessageContaining("key=value");
+        // The guarantees the tools' results depend on are refused, not silently overridden.
+        for (String reserved :
+                List.of("acks=1", "enable.idempotence=false", "isolation.level=read_uncommitted")) {
+            o.pairs = List.of(reserved);
+            assertThatThrownBy(o::properties)
+                    .hasMessageContaining(reserved.substring(0, reserved.indexOf('=')))
+                    .hasMessageContaining("is set by fmstream itself");
+        }
+    }
+
+    /** Tuning a user passes wins over the tools' defaults (it was silently overridden). */
+    @Test
+    void aUsersTuningWinsOverTheToolsDefaults() {
+        var p =
+                KafkaPublisher.producerProperties(
+                        "localhost:9092",
+                        java.util.Map.of("linger.ms", "100", "delivery.timeout.ms", "300000"));
+        assertThat(p)
+                .containsEntry("linger.ms", "100")
+                .containsEntry("delivery.timeout.ms", "300000");
+        assertThat(p).containsEntry("acks", "all").containsEntry("max.block.ms", "15000");
+        assertThat(
+                        io.fmstream.kafka.KafkaClientProperties.forAdmin(
+                                "localhost:9092",
+                                java.util.Map.of("default.api.timeout.ms", "120000"),
+                                java.time.Duration.ofSeconds(10)))
+                .containsEntry("default.api.timeout.ms", "120000");
     }
 
     @Test
