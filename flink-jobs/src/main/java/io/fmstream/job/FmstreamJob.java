@@ -418,7 +418,11 @@ public final class FmstreamJob {
                 settings.topicPartitions,
                 settings.topicReplication,
                 settings.kafkaProperties,
-                settings.requireLogAppendTime);
+                new TopicPreflight.Requirements(
+                        settings.requireLogAppendTime,
+                        settings.delivery == FmstreamOptions.Delivery.EXACTLY_ONCE
+                                ? settings.transactionTimeout
+                                : null));
     }
 
     /**

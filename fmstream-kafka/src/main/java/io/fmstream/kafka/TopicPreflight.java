@@ -46,6 +46,55 @@ public final class TopicPreflight {
     }
 
     /**
+     * A transaction timeout over the brokers' {@code transaction.max.timeout.ms} (15 min by
+     * default): every sink's producer would fail to start with {@code InvalidTxnTimeoutException}
+     * and the job restart for ever without writing anything. Read from one broker; where the
+     * principal may not describe broker configs (no DescribeConfigs on the cluster), skipped with a
+     * warning.
+     */
+    private static List<String> transactionTimeoutProblems(Admin admin, Duration timeout)
+            throws InterruptedException, TimeoutException {
+        String max;
+        try {
+            var nodes = admin.describeCluster().nodes().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            if (nodes.isEmpty()) {
+                return List.of();
+            }
+            ConfigResource broker =
+                    new ConfigResource(
+                            ConfigResource.Type.BROKER, nodes.iterator().next().idString());
+            Config config =
+                    admin.describeConfigs(List.of(broker))
+                            .all()
+                            .get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                            .get(broker);
+            ConfigEntry entry = config == null ? null : config.get(MAX_TRANSACTION_TIMEOUT);
+            max = entry == null ? null : entry.value();
+        } catch (ExecutionException e) {
+            LOG.warn(
+                    "Cannot read the brokers' {} ({}): the transaction timeout is not checked",
+                    MAX_TRANSACTION_TIMEOUT,
+                    e.getCause().toString());
+            return List.of();
+        }
+        if (max == null || timeout.toMillis() <= Long.parseLong(max)) {
+            return List.of();
+        }
+        return List.of(
+                "the transaction timeout ("
+                        + timeout
+                        + ", fmstream.transaction-timeout) exceeds the brokers' "
+                        + MAX_TRANSACTION_TIMEOUT
+                        + " ("
+                        + max
+                        + " ms): every sink's producer would fail to start"
+                        + " (InvalidTxnTimeoutException) and the job restart for ever; lower it,"
+                        + " or raise the brokers' limit");
+    }
+
+    private static final String MAX_TRANSACTION_TIMEOUT = "transaction.max.timeout.ms";
+
+    /**
      * An existing topic whose creation config names a {@code message.timestamp.type} (the sensor
      * topic: LogAppendTime) must have it: with CreateTime the records carry the producers' clocks,
      * and a clock running ahead pushes its partition's watermark forward, so other devices' gaps
@@ -157,14 +206,25 @@ public final class TopicPreflight {
                 createPartitions,
                 replication,
                 clientProperties,
-                false);
+                Requirements.NONE);
     }
 
     /**
-     * As above; with {@code requireTimestampTypes}, an existing topic whose creation config names a
-     * {@code message.timestamp.type} must also have it (see {@link #timestampTypeProblems}),
-     * checked with the same admin client. The job asks for it; producers do not, since the type
-     * does not matter to them.
+     * What the job needs of the cluster beyond its topics.
+     *
+     * @param timestampTypes an existing topic whose creation config names a {@code
+     *     message.timestamp.type} must have it (see {@link #timestampTypeProblems})
+     * @param transactionTimeout the sinks' transaction timeout, which must not exceed the brokers'
+     *     {@code transaction.max.timeout.ms}; null: not checked
+     */
+    public record Requirements(boolean timestampTypes, Duration transactionTimeout) {
+        /** Producers' needs: none beyond the topics. */
+        public static final Requirements NONE = new Requirements(false, null);
+    }
+
+    /**
+     * As above, with the job's {@code requirements} checked with the same admin client (producers
+     * pass {@link Requirements#NONE}: the timestamp type does not matter to them).
      */
     public static void check(
             String bootstrapServers,
@@ -174,7 +234,7 @@ public final class TopicPreflight {
             int createPartitions,
             short replication,
             Map<String, String> clientProperties,
-            boolean requireTimestampTypes) {
+            Requirements requirements) {
         Properties props =
                 KafkaClientProperties.forAdmin(
                         bootstrapServers, clientProperties, Duration.ofSeconds(TIMEOUT_SECONDS));
@@ -228,8 +288,12 @@ public final class TopicPreflight {
                                     + " partitions, or set fmstream.topics.create=true)");
                 }
             }
-            if (requireTimestampTypes) {
+            if (requirements.timestampTypes()) {
                 problems.addAll(timestampTypeProblems(admin, topics, found.keySet()));
+            }
+            if (requirements.transactionTimeout() != null) {
+                problems.addAll(
+                        transactionTimeoutProblems(admin, requirements.transactionTimeout()));
             }
             refuseIfAny(bootstrapServers, problems);
             if (!missing.isEmpty()) {

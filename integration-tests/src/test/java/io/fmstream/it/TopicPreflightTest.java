@@ -74,16 +74,7 @@ class TopicPreflightTest {
         // Producers' check (simulate, replay) takes it: the type does not matter to them.
         TopicPreflight.check(KAFKA.bootstrapServers(), topics, 2, true, (short) 1);
         assertThatThrownBy(
-                        () ->
-                                TopicPreflight.check(
-                                        KAFKA.bootstrapServers(),
-                                        topics,
-                                        2,
-                                        true,
-                                        2,
-                                        (short) 1,
-                                        Map.of(),
-                                        true))
+                        () -> checkForJob(topics, 2, new TopicPreflight.Requirements(true, null)))
                 .hasMessageContaining(
                         "topic "
                                 + sensor
@@ -107,7 +98,47 @@ class TopicPreflightTest {
                                                 AlterConfigOp.OpType.SET))))
                 .all()
                 .get();
+        checkForJob(topics, 2, new TopicPreflight.Requirements(true, null));
+    }
+
+    /**
+     * A transaction timeout over the brokers' transaction.max.timeout.ms (15 min by default) is
+     * refused at submission: every sink's producer would fail to start and the job restart for
+     * ever.
+     */
+    @Test
+    void refusesATransactionTimeoutOverTheBrokersMaximum() {
+        String topic = EmbeddedKafka.uniqueTopic("txn");
+        Map<String, Map<String, String>> topics = Map.of(topic, Map.of());
+        assertThatThrownBy(
+                        () ->
+                                checkForJob(
+                                        topics,
+                                        1,
+                                        new TopicPreflight.Requirements(
+                                                false, java.time.Duration.ofMinutes(20))))
+                .hasMessageContaining(
+                        "the transaction timeout (PT20M, fmstream.transaction-timeout) exceeds"
+                                + " the brokers' transaction.max.timeout.ms (900000 ms)");
+        checkForJob(
+                topics,
+                1,
+                new TopicPreflight.Requirements(false, java.time.Duration.ofMinutes(15)));
+    }
+
+    /** The job's check: missing topics created, with {@code requirements}. */
+    private static void checkForJob(
+            Map<String, Map<String, String>> topics,
+            int partitions,
+            TopicPreflight.Requirements requirements) {
         TopicPreflight.check(
-                KAFKA.bootstrapServers(), topics, 2, true, 2, (short) 1, Map.of(), true);
+                KAFKA.bootstrapServers(),
+                topics,
+                partitions,
+                true,
+                partitions,
+                (short) 1,
+                Map.of(),
+                requirements);
     }
 }

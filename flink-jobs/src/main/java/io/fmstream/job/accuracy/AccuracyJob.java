@@ -122,7 +122,12 @@ public final class AccuracyJob {
                 s.createTopics(),
                 s.topicPartitions(),
                 s.topicReplication(),
-                s.kafkaProperties());
+                s.kafkaProperties(),
+                new TopicPreflight.Requirements(
+                        false,
+                        s.delivery() == FmstreamOptions.Delivery.EXACTLY_ONCE
+                                ? s.transactionTimeout()
+                                : null));
         // As the inference job: a failed checkpoint is ridden out, not a restart.
         Configuration checkpoints = new Configuration();
         checkpoints.set(
