@@ -33,8 +33,12 @@ import picocli.CommandLine.Option;
         description =
                 "Read a running pipeline's embeddings, dead letters and the simulator's ground"
                     + " truth and report latency of windows clear of gaps vs windows touching one,"
-                    + " how many clear windows were emitted, duplicate keys and dead letters.")
+                    + " how many clear windows were emitted, duplicate keys and dead letters. Exits"
+                    + " 3 when an idempotency key (device, window, encoder) was seen twice.")
 public final class AuditCommand implements Callable<Integer> {
+
+    /** The exit status when an embedding's idempotency key was seen more than once. */
+    static final int DUPLICATES_EXIT = 3;
 
     @Option(
             names = "--bootstrap-servers",
@@ -164,6 +168,7 @@ public final class AuditCommand implements Callable<Integer> {
                         audit.window(
                                 e.getDeviceId(),
                                 e.getWindowStartMicros(),
+                                e.getEncoderId().getSha256(),
                                 e.getEmitTimeMillis() - e.getNewestChunkAppendTimeMillis());
                     } else if (r.topic().equals(truthTopic)) {
                         GroundTruth t = truths.decode(r.value());
@@ -192,6 +197,13 @@ public final class AuditCommand implements Callable<Integer> {
         System.out.printf(
                 "audit: idempotency keys seen more than once: %d; dead letters: %s%n",
                 r.duplicateKeys(), deadLettersByReason.isEmpty() ? "none" : deadLettersByReason);
+        if (r.duplicateKeys() > 0) {
+            // Exactly-once output was broken: fail, so the audit can gate a roll-out or a test.
+            System.err.printf(
+                    "audit: %d idempotency keys (device, window, encoder) seen more than once%n",
+                    r.duplicateKeys());
+            return DUPLICATES_EXIT;
+        }
         return 0;
     }
 }

@@ -27,6 +27,12 @@ public final class WindowAudit {
     private final Map<String, TreeMap<Long, Long>> sentSpans = new HashMap<>();
     private final Map<String, Long> newestTruth = new HashMap<>();
     private final Map<String, Long> latencyByKey = new HashMap<>();
+
+    /**
+     * Idempotency keys seen: device, window start and encoder (a new bundle re-embeds a window).
+     */
+    private final java.util.Set<String> keysSeen = new java.util.HashSet<>();
+
     private long duplicateKeys;
 
     /**
@@ -63,11 +69,22 @@ public final class WindowAudit {
         newestTruth.merge(device, endMicros, Math::max);
     }
 
-    /** One emitted window (embedding). */
+    /** One emitted window (embedding) of one encoder. */
     public void window(String device, long startMicros, long writtenLatencyMillis) {
-        if (latencyByKey.putIfAbsent(device + "@" + startMicros, writtenLatencyMillis) != null) {
+        window(device, startMicros, "", writtenLatencyMillis);
+    }
+
+    /**
+     * One emitted window (embedding) by the encoder {@code encoderSha256}: a key seen twice is the
+     * same window, device and encoder (the embeddings' idempotency key); the same window from a
+     * second encoder (a bundle rolled out over replayed input) is not a duplicate.
+     */
+    public void window(
+            String device, long startMicros, String encoderSha256, long writtenLatencyMillis) {
+        if (!keysSeen.add(device + "@" + startMicros + "@" + encoderSha256)) {
             duplicateKeys++;
         }
+        latencyByKey.putIfAbsent(device + "@" + startMicros, writtenLatencyMillis);
     }
 
     /** Whether the sent spans of {@code device} cover [from, to) without a hole. */

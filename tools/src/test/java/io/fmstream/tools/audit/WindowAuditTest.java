@@ -34,6 +34,24 @@ class WindowAuditTest {
         assertThat(r.clearEmittedFraction()).isEqualTo(0.5);
     }
 
+    /**
+     * The embeddings' idempotency key carries the encoder: the same window from a second bundle
+     * (rolled out over replayed input) is not a duplicate; from the same encoder twice it is.
+     */
+    @Test
+    void aWindowFromASecondEncoderIsNotADuplicate() {
+        WindowAudit audit = new WindowAudit(10 * S, 5 * S, 15 * S);
+        for (long t = 0; t < 30; t++) {
+            audit.truth("d", t * S, (t + 1) * S, 0);
+        }
+        audit.window("d", 5 * S, "aaaa", 100);
+        audit.window("d", 5 * S, "bbbb", 100);
+        assertThat(audit.report().duplicateKeys()).isZero();
+        assertThat(audit.report().clear().windows()).isEqualTo(1);
+        audit.window("d", 5 * S, "bbbb", 100);
+        assertThat(audit.report().duplicateKeys()).isEqualTo(1);
+    }
+
     @Test
     void expectsEachDevicesWindowsOnItsOwnPhase() {
         // Device d's grid shifted by 2 s: windows [2,12), [7,17), ...
