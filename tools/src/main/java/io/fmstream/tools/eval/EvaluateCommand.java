@@ -212,6 +212,10 @@ public final class EvaluateCommand implements Callable<Integer> {
                                 forest.fitPredict(
                                         d.train(), data.recordLabel, d.test(), seed + d.index())));
         if (scratchDir != null) {
+            // A re-run of scratch_baseline.py, or another --scratch-dir, must not read the old
+            // cached scores back: they are dropped when the predictions' bytes change.
+            EvaluationProtocol.invalidateWhenChanged(
+                    cacheDir, "scratch", EvaluationProtocol.contentKey(scratchDir), log);
             methods.add(
                     new EvaluationProtocol.Method(
                             "from scratch (same architecture)",

@@ -285,13 +285,72 @@ final class EvaluationProtocol {
     }
 
     /**
+     * The first 12 hex digits of a SHA-256 over the regular files directly in {@code dir}, by name
+     * then bytes, in name order: a cache key that changes whenever what is in it does.
+     */
+    static String contentKey(Path dir) throws java.io.IOException {
+        java.security.MessageDigest sha;
+        try {
+            sha = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+        List<Path> files;
+        try (var listing = Files.list(dir)) {
+            files = listing.filter(Files::isRegularFile).sorted().toList();
+        }
+        for (Path f : files) {
+            sha.update(
+                    f.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            sha.update(Files.readAllBytes(f));
+        }
+        return java.util.HexFormat.of().formatHex(sha.digest()).substring(0, 12);
+    }
+
+    /**
+     * Drops the cached scores and out-of-fold predictions of method {@code methodKey} when what
+     * they were computed from has changed since the last run ({@code contentKey}, kept in {@code
+     * <methodKey>.source} in the cache folder).
+     */
+    static void invalidateWhenChanged(
+            Path cacheDir, String methodKey, String contentKey, Consumer<String> log)
+            throws IOException {
+        Files.createDirectories(cacheDir);
+        Path marker = cacheDir.resolve(methodKey + ".source");
+        if (Files.isRegularFile(marker) && Files.readString(marker).strip().equals(contentKey)) {
+            return;
+        }
+        int dropped = 0;
+        try (var listing = Files.list(cacheDir)) {
+            for (Path f : (Iterable<Path>) listing::iterator) {
+                String name = f.getFileName().toString();
+                if (name.startsWith("score-" + methodKey + "-")
+                        || name.startsWith("oof-" + methodKey + "-")) {
+                    Files.delete(f);
+                    dropped++;
+                }
+            }
+        }
+        Files.writeString(marker, contentKey + "\n");
+        if (dropped > 0) {
+            log.accept(
+                    methodKey + ": its inputs changed; " + dropped + " cached results recomputed");
+        }
+    }
+
+    /**
      * Classical features of every recording from its raw WFDB record at the native rate; cached.
      */
     static double[][] classicalFeatures(
             LabelledWindows data, Path recordsDir, Path cacheDir, int threads, Consumer<String> log)
             throws Exception {
+        // Keyed by the records, the folder they are read from and the feature names (a change of
+        // the features' code without a change of their names still needs the cache cleared).
         String key =
                 Integer.toHexString(String.join(",", data.recordNames).hashCode())
+                        + "-"
+                        + Integer.toHexString(
+                                recordsDir.toAbsolutePath().normalize().toString().hashCode())
                         + "-"
                         + Integer.toHexString(ClassicalEcgFeatures.NAMES.hashCode());
         Path cached = cacheDir.resolve("classical-" + key + ".npy");
