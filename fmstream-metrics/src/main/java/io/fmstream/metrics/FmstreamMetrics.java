@@ -215,7 +215,8 @@ public final class FmstreamMetrics {
                             List.of(TASK, LABEL),
                             "each head",
                             "Window predictions produced, by task and predicted label (label"
-                                    + " value for regression tasks)."),
+                                    + " value for regression tasks; none for a prediction"
+                                    + " without a usable output: all-NaN scores, a NaN value)."),
                     new Metric(
                             HEAD_BATCH_WINDOWS,
                             Kind.HISTOGRAM,

@@ -134,6 +134,8 @@ public final class ProbeCommand implements Callable<Integer> {
         final Counter scanFailures;
         final Gauge groupLag;
         final Counter lagScanFailures;
+        final Gauge transactionalIdsSeen;
+        final Gauge lagTopicsSeen;
         private final java.util.Set<java.util.List<String>> lagSeen = new java.util.HashSet<>();
         private final java.util.Set<String> sinksSeen = new java.util.HashSet<>();
         private final RecordCodec<Prediction> codec = RecordCodec.forType(Prediction.class);
@@ -210,10 +212,48 @@ public final class ProbeCommand implements Callable<Integer> {
                                             + " reachable, or DESCRIBE on the group or its topics"
                                             + " not granted)")
                             .register(registry);
+            transactionalIdsSeen =
+                    Gauge.builder()
+                            .name("fmstream_probe_transactional_ids")
+                            .help(
+                                    "Transactional ids under the prefix the last scan saw. 0 with"
+                                            + " a job running: a wrong prefix, or no DESCRIBE on"
+                                            + " the ids (Kafka leaves out, without an error, the"
+                                            + " ids a principal may not describe)")
+                            .register(registry);
+            lagTopicsSeen =
+                    Gauge.builder()
+                            .name("fmstream_probe_lag_topics")
+                            .help(
+                                    "Topics with committed offsets of the consumer group the last"
+                                            + " read of its lag saw. 0 with a job running: a wrong"
+                                            + " group, or a job that has not committed yet")
+                            .register(registry);
+        }
+
+        /**
+         * A scan of the transactions failed: counted, and the sinks' series removed rather than
+         * left at their last values (a frozen open-transaction age would page for ever, a frozen
+         * epoch would hide its growth); FmstreamProbeScansFailing says the probe is blind.
+         */
+        public void transactionScanFailed() {
+            scanFailures.inc();
+            publishSinks(List.of(), System.currentTimeMillis());
+        }
+
+        /** A read of the group's lag failed: counted, its series removed (as above). */
+        public void lagScanFailed(String group) {
+            lagScanFailures.inc();
+            publishLag(group, java.util.Map.of());
         }
 
         /** Publishes one read of {@code group}'s lag by topic; topics gone lose their series. */
         public void groupLag(String group, java.util.Map<String, Long> byTopic) {
+            publishLag(group, byTopic);
+            lagTopicsSeen.set(byTopic.size());
+        }
+
+        private void publishLag(String group, java.util.Map<String, Long> byTopic) {
             java.util.Set<java.util.List<String>> now = new java.util.HashSet<>();
             byTopic.forEach(
                     (topic, lag) -> {
@@ -234,6 +274,11 @@ public final class ProbeCommand implements Callable<Integer> {
          * longer seen (their ids expired) lose their series.
          */
         public void transactions(List<Transactions.Txn> txns, long nowMillis) {
+            publishSinks(txns, nowMillis);
+            transactionalIdsSeen.set(txns.size());
+        }
+
+        private void publishSinks(List<Transactions.Txn> txns, long nowMillis) {
             java.util.Set<String> now = new java.util.HashSet<>();
             for (Transactions.SinkSummary s : Transactions.bySink(txns, nowMillis)) {
                 now.add(s.sink());
@@ -349,7 +394,7 @@ public final class ProbeCommand implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
-            probe.lagScanFailures.inc();
+            probe.lagScanFailed(consumerGroup);
             if (!lagScanFailedBefore) {
                 System.err.printf(
                         "probe: cannot read the lag of consumer group '%s' (%s); the probe's"
@@ -369,7 +414,7 @@ public final class ProbeCommand implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
-            probe.scanFailures.inc();
+            probe.transactionScanFailed();
             if (!scanFailedBefore) {
                 // Once per run of failures: a missing ACL would otherwise repeat every scan.
                 System.err.printf(

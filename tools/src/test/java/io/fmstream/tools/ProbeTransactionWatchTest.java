@@ -123,6 +123,22 @@ class ProbeTransactionWatchTest {
             // A sink whose ids are gone loses its series.
             probe.transactions(List.of(committed), System.currentTimeMillis());
             assertThat(scrape(registry)).doesNotContain(prefix + "-embeddings");
+            assertThat(scrape(registry)).contains("fmstream_probe_transactional_ids 1.0");
+
+            // A failed scan removes the sinks' series instead of leaving their last values (a
+            // frozen open-transaction age paged for ever), and is counted; the ids seen stay.
+            probe.transactionScanFailed();
+            text = scrape(registry);
+            assertThat(text)
+                    .doesNotContain(prefix + "-predictions")
+                    .contains("fmstream_probe_transaction_scan_failures_total 1.0")
+                    .contains("fmstream_probe_transactional_ids 1.0");
+            // A scan that sees no id under the prefix (a wrong prefix, or no DESCRIBE: Kafka
+            // leaves those ids out without an error) says so.
+            probe.transactions(
+                    Transactions.under(admin, prefix + "-nothing", Duration.ofSeconds(10)),
+                    System.currentTimeMillis());
+            assertThat(scrape(registry)).contains("fmstream_probe_transactional_ids 0.0");
         }
     }
 
@@ -158,8 +174,18 @@ class ProbeTransactionWatchTest {
                 ProbeCommand.Probe.GROUP_LAG + "{group=\"" + group + "\",topic=\"" + topic + "\"} ";
         assertThat(scrape(registry).lines().filter(l -> l.startsWith(series)))
                 .containsExactly(series + "10.0");
+        assertThat(scrape(registry)).contains("fmstream_probe_lag_topics 1.0");
+        // A failed read removes the series (a frozen lag would hide its growth) and is counted.
+        probe.lagScanFailed(group);
+        assertThat(scrape(registry))
+                .doesNotContain(series)
+                .contains("fmstream_probe_lag_scan_failures_total 1.0")
+                .contains("fmstream_probe_lag_topics 1.0");
+        // A group without committed offsets (a wrong name, a job not yet committed): 0 topics.
         probe.groupLag(group, java.util.Map.of());
-        assertThat(scrape(registry)).doesNotContain(series);
+        assertThat(scrape(registry))
+                .doesNotContain(series)
+                .contains("fmstream_probe_lag_topics 0.0");
     }
 
     /** Sets {@code group}'s committed offset of one partition, as a consumer's commit would. */

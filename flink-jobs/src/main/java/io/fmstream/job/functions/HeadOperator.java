@@ -368,8 +368,10 @@ public class HeadOperator extends AbstractStreamOperator<PredictionRecord>
             p.scores = new float[0];
             p.value = output[0];
         }
-        String counted = p.classification ? p.label : REGRESSION_LABEL;
-        // A row of NaN scores has no label: counted as "none" (registered when first seen).
+        String counted =
+                p.classification ? p.label : Double.isFinite(p.value) ? REGRESSION_LABEL : null;
+        // A row of NaN scores has no label, nor a NaN value a use: counted as "none" (registered
+        // when first seen), which FmstreamTaskWithoutPredictions does not count as predicting.
         predictions
                 .computeIfAbsent(
                         counted == null ? "none" : counted,
