@@ -57,7 +57,17 @@ public final class ChildJvm {
                                 ProcessBuilder.Redirect.appendTo(logFile(dir, name).toFile()));
         pb.environment().putAll(env);
         Process p = pb.start();
-        Files.writeString(pidFile(dir, name), Long.toString(p.pid()));
+        // The pid with the process's start time: a pid alone, once stale (a child that exited by
+        // itself, a reboot), can name any process later, and `cluster down` would kill it.
+        Files.writeString(
+                pidFile(dir, name),
+                p.pid()
+                        + " "
+                        + p.toHandle()
+                                .info()
+                                .startInstant()
+                                .map(i -> i.toEpochMilli())
+                                .orElse(-1L));
         return new ChildJvm(name, dir, p.toHandle());
     }
 
@@ -68,20 +78,33 @@ public final class ChildJvm {
             return Optional.empty();
         }
         try {
-            long id = Long.parseLong(Files.readString(pid).trim());
+            String[] fields = Files.readString(pid).trim().split("\\s+");
+            long id = Long.parseLong(fields[0]);
+            long started = fields.length > 1 ? Long.parseLong(fields[1]) : -1;
             return ProcessHandle.of(id)
                     .filter(ProcessHandle::isAlive)
-                    .filter(h -> isJava(h))
+                    .filter(h -> isOurs(h, started))
                     .map(h -> new ChildJvm(name, dir, h));
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
         }
     }
 
-    private static boolean isJava(ProcessHandle h) {
-        // A PID file outliving a reboot may name an unrelated process now: only a java one is
-        // ours.
-        return h.info().command().map(c -> c.endsWith("java")).orElse(true);
+    /**
+     * Whether the live process {@code h} is the child its PID file recorded: the same start time
+     * (to the millisecond). A PID file outliving its process may name an unrelated one now (an
+     * IDE's JVM, another checkout's broker); one whose start time cannot be read (another user's)
+     * is not ours either. A PID file without a start time (written before it was recorded) falls
+     * back to the old rule: a java command.
+     */
+    static boolean isOurs(ProcessHandle h, long startedMillis) {
+        if (startedMillis >= 0) {
+            return h.info()
+                    .startInstant()
+                    .map(i -> i.toEpochMilli() == startedMillis)
+                    .orElse(false);
+        }
+        return h.info().command().map(c -> c.endsWith("java")).orElse(false);
     }
 
     public String name() {

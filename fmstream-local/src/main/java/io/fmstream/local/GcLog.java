@@ -40,7 +40,11 @@ public final class GcLog {
         return "-Xlog:gc:file=" + file + ":uptime,level,tags:filecount=5,filesize=20M";
     }
 
-    /** Megabytes of heap after the last pause in {@code text}; empty when there is none. */
+    /**
+     * Megabytes of heap after the last collecting pause in {@code text} (young, mixed or full; not
+     * G1's Remark and Cleanup pauses, which collect nothing and show the heap mid-marking); empty
+     * when there is none.
+     */
     public static OptionalDouble lastHeapAfterMb(CharSequence text) {
         return lastAfter(text, false);
     }
@@ -61,9 +65,11 @@ public final class GcLog {
         double after = Double.NaN;
         while (m.find()) {
             String pause = m.group();
-            if (!oldGenerationOnly
-                    || pause.startsWith("Pause Young (Mixed)")
-                    || pause.startsWith("Pause Full")) {
+            boolean collecting = pause.startsWith("Pause Young") || pause.startsWith("Pause Full");
+            if (collecting
+                    && (!oldGenerationOnly
+                            || pause.startsWith("Pause Young (Mixed)")
+                            || pause.startsWith("Pause Full"))) {
                 after = megabytes(m.group(3), m.group(4));
             }
         }

@@ -32,6 +32,14 @@ class GcLogTest {
         assertThat(GcLog.lastHeapAfterMb(log.substring(0, log.indexOf("[2.200s]"))).getAsDouble())
                 .isEqualTo(512.0);
         assertThat(GcLog.lastHeapAfterMb("[0.012s][info][gc] Using G1")).isEmpty();
+        // G1's Remark and Cleanup pauses collect nothing: the heap after them is mid-marking.
+        assertThat(
+                        GcLog.lastHeapAfterMb(
+                                        log.substring(0, log.indexOf("[3.000s]"))
+                                                + "[2.400s][info][gc] GC(2) Pause Cleanup"
+                                                + " 590M->590M(2G) 0.1ms")
+                                .getAsDouble())
+                .isEqualTo(512.0);
         // What is live: after the last mixed or full pause only.
         String mixed =
                 log

@@ -204,6 +204,19 @@ public final class ClusterCommand implements Runnable {
             }
             LocalCluster.wipe(d);
             Path b = bundle != null ? bundle : RepositoryLayout.defaultBundle();
+            // A SIGTERM to the launcher alone (a script, a CI runner's timeout) skips the
+            // try-with-resources: the hook stops the cluster's 7 JVMs then too.
+            Thread stopOnExit =
+                    new Thread(
+                            () -> {
+                                try {
+                                    LocalCluster.down(d);
+                                } catch (Exception e) {
+                                    System.err.println("soak: stopping the cluster: " + e);
+                                }
+                            },
+                            "soak-cluster-down");
+            Runtime.getRuntime().addShutdownHook(stopOnExit);
             try (LocalCluster c = LocalCluster.start(d, null, taskManagerJavaOptions)) {
                 String job =
                         c.submitJob(
@@ -303,7 +316,9 @@ public final class ClusterCommand implements Runnable {
                         + d
                         + ": "
                         + String.join(", ", names)
-                        + "; stop it with `cluster down`");
+                        + "; stop it with `cluster down --dir "
+                        + d
+                        + "`");
         return true;
     }
 }

@@ -589,6 +589,9 @@ public final class Soak {
                                     nmtLast.byPid(),
                                     nmtFirst.minutes(),
                                     nmtLast.minutes()));
+        } else {
+            // A previous run's table in the same --out must not sit beside this run's figures.
+            Files.deleteIfExists(out.resolve("native-memory.md"));
         }
         plot(out.resolve("soak.png"));
     }

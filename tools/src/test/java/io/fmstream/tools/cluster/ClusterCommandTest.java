@@ -25,8 +25,10 @@ class ClusterCommandTest {
             throws Exception {
         // This test's own JVM stands in for a surviving broker: a live java process.
         Path pids = Files.createDirectories(dir.resolve("pids"));
+        ProcessHandle self = ProcessHandle.current();
         Files.writeString(
-                pids.resolve("kafka-2.pid"), Long.toString(ProcessHandle.current().pid()));
+                pids.resolve("kafka-2.pid"),
+                self.pid() + " " + self.info().startInstant().orElseThrow().toEpochMilli());
         Path data = Files.createDirectories(dir.resolve("kafka-2/data"));
         try {
             refusesWithTheFolderUntouched(dir, pids, data);
@@ -37,7 +39,7 @@ class ClusterCommandTest {
             if (Files.exists(stand)
                     && Files.readString(stand)
                             .trim()
-                            .equals(Long.toString(ProcessHandle.current().pid()))) {
+                            .startsWith(ProcessHandle.current().pid() + " ")) {
                 Files.delete(stand);
             }
             LocalCluster.down(dir);
@@ -61,7 +63,8 @@ class ClusterCommandTest {
             assertThat(rc).as(command).isEqualTo(1);
             assertThat(buf.toString(StandardCharsets.UTF_8))
                     .contains("a cluster is running in")
-                    .contains("kafka-2 (pid " + ProcessHandle.current().pid() + ")");
+                    .contains("kafka-2 (pid " + ProcessHandle.current().pid() + ")")
+                    .contains("stop it with `cluster down --dir " + dir + "`");
             assertThat(pids.resolve("kafka-2.pid")).exists();
             assertThat(data).isDirectory();
         }
