@@ -221,7 +221,7 @@ public final class SimulateCommand implements Callable<Integer> {
                         - Math.round((perDevice + 1) * chunkSeconds * 1e6);
         String[] ids = new String[devices];
         for (int d = 0; d < devices; d++) {
-            ids[d] = String.format("load-%05d", d);
+            ids[d] = String.format(java.util.Locale.ROOT, "load-%05d", d);
         }
         double cpuBefore = SimulatorMetrics.processCpuSeconds();
         long wallBefore = System.nanoTime();

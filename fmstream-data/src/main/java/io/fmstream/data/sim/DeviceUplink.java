@@ -200,8 +200,12 @@ public final class DeviceUplink {
             }
             chunk.setFirstSampleIndex(faults.sentIndex(k, from, samplesPerChunk));
             if (spotChecks != null) {
-                // Each recording is its own stream: index from 0, the last chunk flagged.
-                chunk.setFirstSampleIndex(from - spotChecks.recordingStart(k) * samplesPerChunk);
+                // Each recording is its own stream: index from 0, the last chunk flagged. A
+                // reboot inside a recording restarts the index again: the later restart counts.
+                chunk.setFirstSampleIndex(
+                        Math.min(
+                                chunk.getFirstSampleIndex(),
+                                from - spotChecks.recordingStart(k) * samplesPerChunk));
                 chunk.setEndOfRecording(spotChecks.last(k));
             }
             out.add(new SimulatedChunk(chunk, truth, k, recordedAtMicros(k), release));

@@ -90,7 +90,11 @@ public final class SimulatedFleet {
             Scenario scenario = Scenario.generate(seed, scenarioMicros);
             SimulatedDevice device =
                     new SimulatedDevice(
-                            String.format("sim-%05d", i), seed, rate, startMicros, scenario);
+                            String.format(java.util.Locale.ROOT, "sim-%05d", i),
+                            seed,
+                            rate,
+                            startMicros,
+                            scenario);
             uplinks.add(new DeviceUplink(device, samplesPerChunk(chunkSeconds, rate)));
         }
         return new SimulatedFleet(uplinks);

@@ -30,6 +30,22 @@ class SpotChecksTest {
         assertThat(sent).filteredOn(c -> c.chunk().getEndOfRecording()).hasSize(3);
     }
 
+    /** A spot-check device drawn to reboot does: its index restarts inside the recording. */
+    @Test
+    void aRebootInsideARecordingRestartsItsIndex() {
+        SimulatedDevice device =
+                new SimulatedDevice(
+                        "spot", 9, 100, START, Scenario.steady(Rhythm.NORMAL, 70, Noise.of(0.02)));
+        DeviceUplink uplink =
+                new DeviceUplink(device, 100)
+                        .withFaults(new LinkFaults(0, 2, -1, 0, 0))
+                        .withSpotChecks(new SpotChecks(10, 5, 0));
+        List<SimulatedChunk> sent = uplink.poll(START + 5_000_000L);
+        assertThat(sent)
+                .extracting(c -> c.chunk().getFirstSampleIndex())
+                .containsExactly(0L, 100L, 0L, 100L, 200L);
+    }
+
     @Test
     void aFleetGetsSpotCheckDevicesOfThirtyToSixtySeconds() {
         SimulatedFleet fleet =
