@@ -152,6 +152,16 @@ public final class TailCommand implements Callable<Integer> {
             BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(v, 10, v.length - 10, null);
             GenericRecord record =
                     new GenericDatumReader<GenericRecord>(schema).read(null, decoder);
+            if (!decoder.isEnd()) {
+                // Bytes after the record: another schema's body under this fingerprint. The job
+                // dead-letters such a message (RecordCodec); printing the prefix would hide that.
+                line.put(
+                        "error",
+                        "bytes left after a "
+                                + schema.getFullName()
+                                + " record: not written with this fingerprint's schema");
+                return line;
+            }
             line.put("schema", schema.getFullName());
             line.set("value", toJson(record, schema));
         } catch (IOException | RuntimeException e) {

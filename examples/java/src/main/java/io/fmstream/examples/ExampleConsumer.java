@@ -93,11 +93,14 @@ public final class ExampleConsumer {
         }
         GenericRecord record;
         try {
-            record =
-                    new GenericDatumReader<GenericRecord>(writer)
-                            .read(
-                                    null,
-                                    DecoderFactory.get().binaryDecoder(v, 10, v.length - 10, null));
+            var decoder = DecoderFactory.get().binaryDecoder(v, 10, v.length - 10, null);
+            record = new GenericDatumReader<GenericRecord>(writer).read(null, decoder);
+            if (!decoder.isEnd()) {
+                // Bytes after the record: the body was not written with this fingerprint's schema
+                // (the job dead-letters such a message). Refuse it rather than print its prefix.
+                line.put("error", "cannot decode: bytes left after the record");
+                return line;
+            }
         } catch (IOException | RuntimeException e) {
             line.put("error", "cannot decode: " + e.getMessage());
             return line;
