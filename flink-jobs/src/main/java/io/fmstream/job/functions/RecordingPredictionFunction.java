@@ -113,23 +113,29 @@ public class RecordingPredictionFunction
         return new MapStateDescriptor<>("recording-done", Types.STRING, Types.BOOLEAN);
     }
 
+    /** Processing time each recording end arrived, by recording start. */
+    public static MapStateDescriptor<Long, Long> endSeenState() {
+        return new MapStateDescriptor<>("recording-end-seen", Types.LONG, Types.LONG);
+    }
+
+    /** The device's clean-up timer. */
+    public static ValueStateDescriptor<Long> cleanupTimerState() {
+        return new ValueStateDescriptor<>("recording-cleanup", Types.LONG);
+    }
+
+    /** Processing time of the device's last input. */
+    public static ValueStateDescriptor<Long> lastActivityState() {
+        return new ValueStateDescriptor<>("recording-last-activity", Types.LONG);
+    }
+
     @Override
     public void open(OpenContext openContext) {
         accs = getRuntimeContext().getMapState(accumulatorsState());
         ends = getRuntimeContext().getMapState(endsState());
         doneTasks = getRuntimeContext().getMapState(doneState());
-        cleanupTimer =
-                getRuntimeContext()
-                        .getState(new ValueStateDescriptor<>("recording-cleanup", Types.LONG));
-        lastActivity =
-                getRuntimeContext()
-                        .getState(
-                                new ValueStateDescriptor<>("recording-last-activity", Types.LONG));
-        endSeen =
-                getRuntimeContext()
-                        .getMapState(
-                                new MapStateDescriptor<>(
-                                        "recording-end-seen", Types.LONG, Types.LONG));
+        cleanupTimer = getRuntimeContext().getState(cleanupTimerState());
+        lastActivity = getRuntimeContext().getState(lastActivityState());
+        endSeen = getRuntimeContext().getMapState(endSeenState());
         emitted =
                 getRuntimeContext().getMetricGroup().counter(FmstreamMetrics.RECORDING_PREDICTIONS);
         abandoned =

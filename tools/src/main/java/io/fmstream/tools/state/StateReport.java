@@ -66,6 +66,15 @@ public final class StateReport {
         /** Their samples' bytes. */
         public long pendingSampleBytes;
 
+        /**
+         * Chunks of a new segment held until its first window, for re-anchoring (the assembler):
+         * samples included, so they size a device as pending chunks do.
+         */
+        public int openingChunks;
+
+        /** Their samples' bytes. */
+        public long openingSampleBytes;
+
         /** Windows already emitted ahead of a gap (the assembler). */
         public int emittedAhead;
 
@@ -116,6 +125,12 @@ public final class StateReport {
                         row.pendingSampleBytes += b == null ? 0 : b.length;
                     }
                 }
+                if (s.opening != null) {
+                    for (PendingChunk p : s.opening) {
+                        row.openingChunks++;
+                        row.openingSampleBytes += p.samples == null ? 0 : p.samples.length;
+                    }
+                }
                 row.emittedAhead = s.emittedAhead == null ? 0 : s.emittedAhead.length;
                 row.historyCapacity =
                         s.resampler == null || s.resampler.history == null
@@ -132,6 +147,9 @@ public final class StateReport {
         private transient MapState<String, RecordingPredictionFunction.Acc> accs;
         private transient MapState<Long, RecordingEnd> ends;
         private transient MapState<String, Boolean> done;
+        private transient MapState<Long, Long> endSeen;
+        private transient ValueState<Long> cleanup;
+        private transient ValueState<Long> lastActivity;
         private transient TypeSerializer<String> keys;
         private transient TypeSerializer<RecordingPredictionFunction.Acc> accSerializer;
         private transient TypeSerializer<RecordingEnd> endSerializer;
@@ -143,6 +161,10 @@ public final class StateReport {
             accs = getRuntimeContext().getMapState(a);
             ends = getRuntimeContext().getMapState(RecordingPredictionFunction.endsState());
             done = getRuntimeContext().getMapState(RecordingPredictionFunction.doneState());
+            endSeen = getRuntimeContext().getMapState(RecordingPredictionFunction.endSeenState());
+            cleanup = getRuntimeContext().getState(RecordingPredictionFunction.cleanupTimerState());
+            lastActivity =
+                    getRuntimeContext().getState(RecordingPredictionFunction.lastActivityState());
             keys = serializer(TypeInformation.of(String.class));
             accSerializer = serializer(TypeInformation.of(RecordingPredictionFunction.Acc.class));
             endSerializer = serializer(TypeInformation.of(RecordingEnd.class));
@@ -164,6 +186,12 @@ public final class StateReport {
             for (String k : done.keys()) {
                 row.bytes += size(keys, k) + 1;
             }
+            for (Long k : endSeen.keys()) {
+                row.bytes += 2 * Long.BYTES;
+            }
+            row.bytes +=
+                    (cleanup.value() == null ? 0 : Long.BYTES)
+                            + (lastActivity.value() == null ? 0 : Long.BYTES);
             out.collect(row);
         }
     }
@@ -297,6 +325,17 @@ public final class StateReport {
                                 human(holding.stream().mapToLong(r -> r.pendingSampleBytes).sum()),
                                 human(held),
                                 human(percentile(rest, 0.5))));
+                b.append(
+                        String.format(
+                                Locale.ROOT,
+                                "  devices holding a new segment's chunks until its first window:"
+                                        + " %d (%d chunks, %s of samples)%n",
+                                o.rows().stream().filter(r -> r.openingChunks > 0).count(),
+                                o.rows().stream().mapToLong(r -> r.openingChunks).sum(),
+                                human(
+                                        o.rows().stream()
+                                                .mapToLong(r -> r.openingSampleBytes)
+                                                .sum())));
                 b.append(
                         String.format(
                                 Locale.ROOT,
