@@ -77,7 +77,12 @@ def decode(value, schemas):
     if fingerprint not in schemas:
         raise ValueError("unknown writer schema %016x (newer schema files needed)" % fingerprint)
     name, schema = schemas[fingerprint]
-    record = avro.io.DatumReader(schema).read(avro.io.BinaryDecoder(io.BytesIO(value[10:])))
+    body = io.BytesIO(value[10:])
+    record = avro.io.DatumReader(schema).read(avro.io.BinaryDecoder(body))
+    if body.tell() != len(value) - 10:
+        # Bytes after the record: not written with this fingerprint's schema (the job
+        # dead-letters such a message); refuse it rather than print its prefix.
+        raise ValueError("bytes left after the record")
     out = {"schema": schema.fullname, "file": name, "fingerprint": "%016x" % fingerprint,
            "value": to_json(record)}
     if schema.name == "WindowEmbedding":
