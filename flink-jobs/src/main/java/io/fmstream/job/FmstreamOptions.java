@@ -441,7 +441,9 @@ public final class FmstreamOptions {
                                     + " may wait for must end within the transaction timeout, or"
                                     + " the broker aborts it and its outputs are lost (Flink's own"
                                     + " default, 10 min, equals the default transaction timeout)."
-                                    + " With at-least-once delivery, Flink's default.");
+                                    + " A cluster's own execution.checkpointing.timeout stands"
+                                    + " when this is unset, within the same bound. With"
+                                    + " at-least-once delivery, Flink's.");
 
     public static final ConfigOption<Integer> TOLERABLE_FAILED_CHECKPOINTS =
             ConfigOptions.key("fmstream.checkpoint-tolerable-failures")

@@ -70,6 +70,9 @@ public final class JobSettings implements Serializable {
     /** The checkpoint timeout the job sets; null: Flink's (at-least-once, none configured). */
     public final Duration checkpointTimeout;
 
+    /** Whether {@code fmstream.checkpoint-timeout} set it (else derived, or Flink's own). */
+    public final boolean checkpointTimeoutSet;
+
     /** Consecutive failed checkpoints tolerated before a restart. */
     public final int tolerableFailedCheckpoints;
 
@@ -152,6 +155,7 @@ public final class JobSettings implements Serializable {
         checkpointInterval = positiveDuration(c, FmstreamOptions.CHECKPOINT_INTERVAL);
         tolerableFailedCheckpoints = c.get(FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS);
         checkpointTimeout = checkpointTimeout(c);
+        checkpointTimeoutSet = c.getOptional(FmstreamOptions.CHECKPOINT_TIMEOUT).isPresent();
         watermarkOutOfOrderness = c.get(FmstreamOptions.WATERMARK_OUT_OF_ORDERNESS);
         sourceIdleness = positiveDuration(c, FmstreamOptions.SOURCE_IDLENESS);
         sourceBounded = c.get(FmstreamOptions.SOURCE_BOUNDED);
@@ -242,14 +246,36 @@ public final class JobSettings implements Serializable {
                             + " committed only when a later checkpoint completes, and the"
                             + " broker aborts it at the timeout");
         }
+        if (explicit != null) {
+            requireCheckpointTimeoutFits(
+                    explicit,
+                    FmstreamOptions.CHECKPOINT_TIMEOUT.key(),
+                    transactionTimeout,
+                    interval,
+                    tolerable);
+            return explicit;
+        }
+        return transactionTimeout.dividedBy(attempts);
+    }
+
+    /**
+     * Refuses a checkpoint timeout ({@code source}: the option that set it) under which the
+     * checkpoints a transaction may wait for could outlast the transaction timeout (see {@link
+     * #checkpointTimeout}). Also applied to a timeout the Flink cluster's configuration sets.
+     */
+    public static void requireCheckpointTimeoutFits(
+            Duration timeout,
+            String source,
+            Duration transactionTimeout,
+            Duration interval,
+            int tolerable) {
+        int attempts = tolerable + 2;
         Duration derived = transactionTimeout.dividedBy(attempts);
-        if (explicit != null
-                && explicit.compareTo(derived) > 0
-                && explicit.compareTo(interval) > 0) {
+        if (timeout.compareTo(derived) > 0 && timeout.compareTo(interval) > 0) {
             throw new IllegalArgumentException(
-                    FmstreamOptions.CHECKPOINT_TIMEOUT.key()
+                    source
                             + " ("
-                            + explicit
+                            + timeout
                             + ") x "
                             + attempts
                             + " (with "
@@ -266,6 +292,5 @@ public final class JobSettings implements Serializable {
                             + derived
                             + " or raise the transaction timeout");
         }
-        return explicit != null ? explicit : derived;
     }
 }

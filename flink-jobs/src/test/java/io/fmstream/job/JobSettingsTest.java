@@ -207,6 +207,18 @@ class JobSettingsTest {
         Configuration once = FmstreamJob.parseArgs(REQUIRED);
         once.set(FmstreamOptions.DELIVERY, FmstreamOptions.Delivery.AT_LEAST_ONCE);
         assertThat(JobSettings.from(once).checkpointTimeout).isNull();
+        // A cluster's own execution.checkpointing.timeout stands within the bound, and is refused
+        // beyond it rather than silently replaced.
+        var env = withFlinkCheckpointTimeout(Duration.ofMinutes(1));
+        FmstreamJob.configure(env, JobSettings.from(FmstreamJob.parseArgs(REQUIRED)));
+        assertThat(env.getCheckpointConfig().getCheckpointTimeout())
+                .isEqualTo(Duration.ofMinutes(1).toMillis());
+        var tooLong = withFlinkCheckpointTimeout(Duration.ofMinutes(10));
+        assertThatThrownBy(
+                        () ->
+                                FmstreamJob.configure(
+                                        tooLong, JobSettings.from(FmstreamJob.parseArgs(REQUIRED))))
+                .hasMessageStartingWith("execution.checkpointing.timeout (PT10M) x 5");
         // The accuracy job applies the same rule.
         assertThat(
                         io.fmstream.job.accuracy.AccuracyJob.Settings.from(
@@ -260,5 +272,15 @@ class JobSettingsTest {
         c.set(FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS, 0);
         FmstreamJob.configure(env, JobSettings.from(c));
         assertThat(env.getCheckpointConfig().getTolerableCheckpointFailureNumber()).isZero();
+    }
+
+    /** An environment whose Flink configuration sets execution.checkpointing.timeout. */
+    private static org.apache.flink.streaming.api.environment.StreamExecutionEnvironment
+            withFlinkCheckpointTimeout(Duration timeout) {
+        Configuration flink = new Configuration();
+        flink.set(
+                org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_TIMEOUT, timeout);
+        return org.apache.flink.streaming.api.environment.StreamExecutionEnvironment
+                .getExecutionEnvironment(flink);
     }
 }

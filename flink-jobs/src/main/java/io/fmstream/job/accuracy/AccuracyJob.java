@@ -58,6 +58,7 @@ public final class AccuracyJob {
             Duration transactionTimeout,
             Duration checkpointInterval,
             Duration checkpointTimeout,
+            boolean checkpointTimeoutSet,
             int tolerableFailedCheckpoints,
             Duration horizon,
             boolean createTopics,
@@ -88,6 +89,7 @@ public final class AccuracyJob {
                     c.get(FmstreamOptions.TRANSACTION_TIMEOUT),
                     c.get(FmstreamOptions.CHECKPOINT_INTERVAL),
                     checkpointTimeout,
+                    c.getOptional(FmstreamOptions.CHECKPOINT_TIMEOUT).isPresent(),
                     c.get(FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS),
                     horizon,
                     c.get(FmstreamOptions.CREATE_TOPICS),
@@ -133,7 +135,22 @@ public final class AccuracyJob {
         checkpoints.set(
                 org.apache.flink.configuration.CheckpointingOptions.TOLERABLE_FAILURE_NUMBER,
                 s.tolerableFailedCheckpoints());
-        if (s.checkpointTimeout() != null) {
+        var flinkTimeout =
+                env.getConfiguration()
+                        .getOptional(
+                                org.apache.flink.configuration.CheckpointingOptions
+                                        .CHECKPOINTING_TIMEOUT);
+        if (s.checkpointTimeout() != null
+                && !s.checkpointTimeoutSet()
+                && flinkTimeout.isPresent()) {
+            // As the inference job: the cluster's own timeout stands, within the bound.
+            io.fmstream.job.JobSettings.requireCheckpointTimeoutFits(
+                    flinkTimeout.get(),
+                    org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_TIMEOUT.key(),
+                    s.transactionTimeout(),
+                    s.checkpointInterval(),
+                    s.tolerableFailedCheckpoints());
+        } else if (s.checkpointTimeout() != null) {
             checkpoints.set(
                     org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_TIMEOUT,
                     s.checkpointTimeout());
