@@ -165,10 +165,22 @@ public final class KafkaClientProperties {
     public static Properties forAdmin(
             String bootstrapServers, Map<String, String> user, java.time.Duration apiTimeout) {
         Properties p = forAdmin(bootstrapServers, user);
-        // A default: a user's own value wins (a slow link).
+        // A default: a user's own value wins (a slow link). The admin client refuses an API
+        // timeout under the request timeout, so a user's longer request timeout raises it.
+        long api = apiTimeout.toMillis();
+        String request =
+                user.get(
+                        org.apache.kafka.clients.admin.AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG);
+        if (request != null) {
+            try {
+                api = Math.max(api, Long.parseLong(request.trim()));
+            } catch (NumberFormatException e) {
+                // The admin client names the bad value itself.
+            }
+        }
         p.putIfAbsent(
                 org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
-                String.valueOf(apiTimeout.toMillis()));
+                String.valueOf(api));
         return p;
     }
 }

@@ -76,6 +76,15 @@ class KafkaClientOptionsTest {
                                 java.util.Map.of("default.api.timeout.ms", "120000"),
                                 java.time.Duration.ofSeconds(10)))
                 .containsEntry("default.api.timeout.ms", "120000");
+        // A longer request timeout raises the API timeout with it (the admin client refuses an
+        // API timeout under the request timeout).
+        var admin =
+                io.fmstream.kafka.KafkaClientProperties.forAdmin(
+                        "localhost:9092",
+                        java.util.Map.of("request.timeout.ms", "30000"),
+                        java.time.Duration.ofSeconds(10));
+        assertThat(admin).containsEntry("default.api.timeout.ms", "30000");
+        org.apache.kafka.clients.admin.Admin.create(admin).close(java.time.Duration.ZERO);
     }
 
     @Test
