@@ -134,8 +134,8 @@ public final class ProbeCommand implements Callable<Integer> {
         final Counter scanFailures;
         final Gauge groupLag;
         final Counter lagScanFailures;
-        final Gauge transactionalIdsSeen;
-        final Gauge lagTopicsSeen;
+        private Gauge transactionalIdsSeen;
+        private Gauge lagTopicsSeen;
         private final java.util.Set<java.util.List<String>> lagSeen = new java.util.HashSet<>();
         private final java.util.Set<String> sinksSeen = new java.util.HashSet<>();
         private final RecordCodec<Prediction> codec = RecordCodec.forType(Prediction.class);
@@ -212,23 +212,20 @@ public final class ProbeCommand implements Callable<Integer> {
                                             + " reachable, or DESCRIBE on the group or its topics"
                                             + " not granted)")
                             .register(registry);
-            transactionalIdsSeen =
-                    Gauge.builder()
-                            .name("fmstream_probe_transactional_ids")
-                            .help(
-                                    "Transactional ids under the prefix the last scan saw. 0 with"
-                                            + " a job running: a wrong prefix, or no DESCRIBE on"
-                                            + " the ids (Kafka leaves out, without an error, the"
-                                            + " ids a principal may not describe)")
-                            .register(registry);
-            lagTopicsSeen =
-                    Gauge.builder()
-                            .name("fmstream_probe_lag_topics")
-                            .help(
-                                    "Topics with committed offsets of the consumer group the last"
-                                            + " read of its lag saw. 0 with a job running: a wrong"
-                                            + " group, or a job that has not committed yet")
-                            .register(registry);
+            this.registry = registry;
+        }
+
+        private final PrometheusRegistry registry;
+
+        /**
+         * Registered at the first scan that succeeds, not before: an unlabelled gauge is exported
+         * as 0 from registration, and FmstreamProbeSeesNothing would fire for a probe whose scan is
+         * off (an at-least-once job has no transactional ids to watch).
+         */
+        private Gauge seenGauge(Gauge existing, String name, String help) {
+            return existing != null
+                    ? existing
+                    : Gauge.builder().name(name).help(help).register(registry);
         }
 
         /**
@@ -250,6 +247,13 @@ public final class ProbeCommand implements Callable<Integer> {
         /** Publishes one read of {@code group}'s lag by topic; topics gone lose their series. */
         public void groupLag(String group, java.util.Map<String, Long> byTopic) {
             publishLag(group, byTopic);
+            lagTopicsSeen =
+                    seenGauge(
+                            lagTopicsSeen,
+                            "fmstream_probe_lag_topics",
+                            "Topics with committed offsets of the consumer group the last read of"
+                                    + " its lag saw. 0 with a job running: a wrong group, or a job"
+                                    + " that has not committed yet");
             lagTopicsSeen.set(byTopic.size());
         }
 
@@ -275,6 +279,14 @@ public final class ProbeCommand implements Callable<Integer> {
          */
         public void transactions(List<Transactions.Txn> txns, long nowMillis) {
             publishSinks(txns, nowMillis);
+            transactionalIdsSeen =
+                    seenGauge(
+                            transactionalIdsSeen,
+                            "fmstream_probe_transactional_ids",
+                            "Transactional ids under the prefix the last scan saw. 0 with a job"
+                                    + " running: a wrong prefix, or no DESCRIBE on the ids (Kafka"
+                                    + " leaves out, without an error, the ids a principal may not"
+                                    + " describe)");
             transactionalIdsSeen.set(txns.size());
         }
 

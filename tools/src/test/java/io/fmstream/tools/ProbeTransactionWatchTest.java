@@ -38,6 +38,8 @@ class ProbeTransactionWatchTest {
         String prefix = "watch" + System.nanoTime();
         PrometheusRegistry registry = new PrometheusRegistry();
         ProbeCommand.Probe probe = new ProbeCommand.Probe(registry);
+        // No count before a scan has succeeded (a scan that is off must not read as "sees 0").
+        assertThat(scrape(registry)).doesNotContain("fmstream_probe_transactional_ids");
         // The shared admin client of the broker: not closed here.
         Admin admin = KAFKA.admin();
         try (KafkaProducer<byte[], byte[]> predictions = producer(prefix + "-predictions-0-0");
