@@ -167,6 +167,10 @@ public final class EvaluateCommand implements Callable<Integer> {
                     protocol.draws(b, EvaluationProtocol.ALL.equals(b) ? folds : drawsPerBudget));
         }
         protocol.writeDraws(cacheDir.resolve("draws.json"), draws);
+        // Cached scores are per draw key (budget-index): draws that changed (another dataset, a
+        // recording grouped differently, another seed) must not read the old scores back.
+        EvaluationProtocol.invalidateWhenChanged(
+                cacheDir, null, EvaluationProtocol.fileKey(cacheDir.resolve("draws.json")), log);
 
         int classes = LabelledWindows.CLASSES.size();
         List<EvaluationProtocol.Method> methods = new ArrayList<>();
@@ -187,6 +191,16 @@ public final class EvaluateCommand implements Callable<Integer> {
                         classes));
         double[][] features =
                 EvaluationProtocol.classicalFeatures(data, records, cacheDir, threads, log);
+        // The classical methods' scores depend on the records folder the features came from.
+        String recordsKey =
+                Integer.toHexString(records.toAbsolutePath().normalize().toString().hashCode());
+        for (String key : List.of("classical-lr-", "classical-rf-")) {
+            EvaluationProtocol.invalidateWhenChanged(
+                    cacheDir,
+                    key + Integer.toHexString(ClassicalEcgFeatures.NAMES.hashCode()),
+                    recordsKey,
+                    log);
+        }
         RecordClassifier classical = new RecordClassifier.RecordFeatures(features, classes);
         methods.add(
                 new EvaluationProtocol.Method(

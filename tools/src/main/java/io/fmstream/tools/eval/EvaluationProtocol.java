@@ -316,7 +316,8 @@ final class EvaluationProtocol {
             Path cacheDir, String methodKey, String contentKey, Consumer<String> log)
             throws IOException {
         Files.createDirectories(cacheDir);
-        Path marker = cacheDir.resolve(methodKey + ".source");
+        // A null method: every method's results (what they share changed: the draws).
+        Path marker = cacheDir.resolve((methodKey == null ? "draws" : methodKey) + ".source");
         if (Files.isRegularFile(marker) && Files.readString(marker).strip().equals(contentKey)) {
             return;
         }
@@ -324,8 +325,8 @@ final class EvaluationProtocol {
         try (var listing = Files.list(cacheDir)) {
             for (Path f : (Iterable<Path>) listing::iterator) {
                 String name = f.getFileName().toString();
-                if (name.startsWith("score-" + methodKey + "-")
-                        || name.startsWith("oof-" + methodKey + "-")) {
+                String method = methodKey == null ? "" : methodKey + "-";
+                if (name.startsWith("score-" + method) || name.startsWith("oof-" + method)) {
                     Files.delete(f);
                     dropped++;
                 }
@@ -334,7 +335,23 @@ final class EvaluationProtocol {
         Files.writeString(marker, contentKey + "\n");
         if (dropped > 0) {
             log.accept(
-                    methodKey + ": its inputs changed; " + dropped + " cached results recomputed");
+                    (methodKey == null ? "the draws" : methodKey)
+                            + ": its inputs changed; "
+                            + dropped
+                            + " cached results recomputed");
+        }
+    }
+
+    /** {@link #contentKey}'s digest of one file's bytes. */
+    static String fileKey(Path file) throws IOException {
+        try {
+            return java.util.HexFormat.of()
+                    .formatHex(
+                            java.security.MessageDigest.getInstance("SHA-256")
+                                    .digest(Files.readAllBytes(file)))
+                    .substring(0, 12);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
         }
     }
 

@@ -42,5 +42,12 @@ class EvaluationCacheTest {
         assertThat(cache.resolve("oof-scratch-all-0.npy")).doesNotExist();
         assertThat(cache.resolve("score-classical-lr-1-5-0.json")).exists();
         assertThat(log).containsExactly("scratch: its inputs changed; 2 cached results recomputed");
+
+        // New draws: every method's cached results go.
+        Files.writeString(cache.resolve("score-frozen-1-5-0.json"), "{}");
+        EvaluationProtocol.invalidateWhenChanged(cache, null, "draws-1", log::add);
+        assertThat(cache.resolve("score-classical-lr-1-5-0.json")).doesNotExist();
+        assertThat(cache.resolve("score-frozen-1-5-0.json")).doesNotExist();
+        assertThat(cache.resolve("draws.source")).hasContent("draws-1");
     }
 }
