@@ -45,6 +45,9 @@ public final class ChildJvm {
         Files.createDirectories(dir.resolve("pids"));
         List<String> command = new ArrayList<>();
         command.add(javaBin());
+        // Names the child on its command line, so a PID file can be matched to it even where
+        // the start time reads differently (a wall-clock step between start and `cluster down`).
+        command.add(marker(dir, name));
         command.addAll(jvmArgs);
         command.add("-cp");
         command.add(classpath);
@@ -83,7 +86,7 @@ public final class ChildJvm {
             long started = fields.length > 1 ? Long.parseLong(fields[1]) : -1;
             return ProcessHandle.of(id)
                     .filter(ProcessHandle::isAlive)
-                    .filter(h -> isOurs(h, started))
+                    .filter(h -> isOurs(h, started, marker(dir, name)))
                     .map(h -> new ChildJvm(name, dir, h));
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
@@ -97,14 +100,24 @@ public final class ChildJvm {
      * is not ours either. A PID file without a start time (written before it was recorded) falls
      * back to the old rule: a java command.
      */
-    static boolean isOurs(ProcessHandle h, long startedMillis) {
+    static boolean isOurs(ProcessHandle h, long startedMillis, String marker) {
+        if (h.info().commandLine().map(c -> c.contains(marker)).orElse(false)) {
+            return true;
+        }
         if (startedMillis >= 0) {
+            // Within a second or two: Linux derives a start instant from the boot time, which a
+            // wall-clock step moves.
             return h.info()
                     .startInstant()
-                    .map(i -> i.toEpochMilli() == startedMillis)
+                    .map(i -> Math.abs(i.toEpochMilli() - startedMillis) <= 2_000)
                     .orElse(false);
         }
         return h.info().command().map(c -> c.endsWith("java")).orElse(false);
+    }
+
+    /** The system property that names child {@code name} of {@code dir} on its command line. */
+    static String marker(Path dir, String name) {
+        return "-Dfmstream.child=" + dir.toAbsolutePath().normalize().resolve(name);
     }
 
     public String name() {

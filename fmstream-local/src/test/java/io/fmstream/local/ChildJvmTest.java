@@ -19,7 +19,7 @@ class ChildJvmTest {
         ProcessHandle self = ProcessHandle.current();
         long started = self.info().startInstant().orElseThrow().toEpochMilli();
         Files.createDirectories(dir.resolve("pids"));
-        Files.writeString(ChildJvm.pidFile(dir, "kafka-1"), self.pid() + " " + (started - 5_000));
+        Files.writeString(ChildJvm.pidFile(dir, "kafka-1"), self.pid() + " " + (started - 60_000));
         assertThat(ChildJvm.find(dir, "kafka-1")).isEmpty();
         Files.writeString(ChildJvm.pidFile(dir, "kafka-1"), self.pid() + " " + started);
         assertThat(ChildJvm.find(dir, "kafka-1")).isPresent();
