@@ -156,6 +156,23 @@ public final class ReplayCommand implements Callable<Integer> {
     double chunkSeconds;
 
     @Option(
+            names = "--max-device-id-length",
+            defaultValue = "" + ValidationRules.DEFAULT_MAX_DEVICE_ID_LENGTH,
+            description =
+                    "The job's fmstream.validation.max-device-id-length: a longer device id is"
+                            + " refused here, since the job would dead-letter every chunk of it"
+                            + " (default: ${DEFAULT-VALUE}, the job's).")
+    int maxDeviceIdLength;
+
+    @Option(
+            names = "--max-samples-per-chunk",
+            defaultValue = "" + ValidationRules.DEFAULT_MAX_SAMPLES_PER_CHUNK,
+            description =
+                    "The job's fmstream.validation.max-samples-per-chunk: longer chunks are"
+                            + " refused here, as above (default: ${DEFAULT-VALUE}, the job's).")
+    int maxSamplesPerChunk;
+
+    @Option(
             names = "--progress-every",
             defaultValue = "5",
             description = "Seconds between progress lines (default: ${DEFAULT-VALUE}).")
@@ -289,12 +306,13 @@ public final class ReplayCommand implements Callable<Integer> {
     }
 
     /**
-     * Refuses a record whose every chunk a job at its default validation limits would dead-letter:
-     * a device id over {@code fmstream.validation.max-device-id-length}, or chunks over {@code
+     * Refuses a record whose every chunk the job would dead-letter at its validation limits (its
+     * defaults unless --max-device-id-length / --max-samples-per-chunk say otherwise): a device id
+     * over {@code fmstream.validation.max-device-id-length}, or chunks over {@code
      * fmstream.validation.max-samples-per-chunk}.
      */
     private void refuseWhatTheJobRejects(Path header, String device, double sampleRateHz) {
-        if (device.length() > ValidationRules.DEFAULT_MAX_DEVICE_ID_LENGTH) {
+        if (device.length() > maxDeviceIdLength) {
             throw new IllegalArgumentException(
                     header
                             + ": device id "
@@ -303,22 +321,23 @@ public final class ReplayCommand implements Callable<Integer> {
                             + device.length()
                             + " characters; the job dead-letters every chunk of a device id over"
                             + " its fmstream.validation.max-device-id-length ("
-                            + ValidationRules.DEFAULT_MAX_DEVICE_ID_LENGTH
-                            + " by default): name it with --device-id");
+                            + maxDeviceIdLength
+                            + ", --max-device-id-length): name it with --device-id");
         }
         long chunkSamples = Math.max(1, Math.round(chunkSeconds * sampleRateHz));
-        if (chunkSamples > ValidationRules.DEFAULT_MAX_SAMPLES_PER_CHUNK) {
+        if (chunkSamples > maxSamplesPerChunk) {
             throw new IllegalArgumentException(
                     String.format(
                             Locale.ROOT,
                             "%s: --chunk-seconds %s at %s Hz makes chunks of %d samples; the job"
                                     + " dead-letters chunks over its"
-                                    + " fmstream.validation.max-samples-per-chunk (%d by default)",
+                                    + " fmstream.validation.max-samples-per-chunk (%d,"
+                                    + " --max-samples-per-chunk)",
                             header,
                             chunkSeconds,
                             sampleRateHz,
                             chunkSamples,
-                            ValidationRules.DEFAULT_MAX_SAMPLES_PER_CHUNK));
+                            maxSamplesPerChunk));
         }
     }
 

@@ -269,13 +269,25 @@ class ReplayCommandTest {
         String header = dir.resolve("A00001.hea").toString();
         assertThat(replayErr("--record", header, "--device-id", "d".repeat(129)))
                 .contains("has 129 characters")
-                .contains("fmstream.validation.max-device-id-length (128 by default)");
+                .contains("fmstream.validation.max-device-id-length (128, --max-device-id-length)");
         assertThat(replayErr("--record", header, "--chunk-seconds", "500"))
                 .contains("--chunk-seconds 500.0 at 300.0 Hz makes chunks of 150000 samples")
-                .contains("fmstream.validation.max-samples-per-chunk (120000 by default)");
+                .contains(
+                        "fmstream.validation.max-samples-per-chunk (120000,"
+                                + " --max-samples-per-chunk)");
         ReplayCommand atTheLimits =
                 parse("--record", header, "--device-id", "d".repeat(128), "--chunk-seconds", "400");
         assertThat(atTheLimits.plan(atTheLimits.selectHeaders())).hasSize(1);
+        // A job with raised limits: say so, and the record goes.
+        ReplayCommand raised =
+                parse(
+                        "--record",
+                        header,
+                        "--device-id",
+                        "d".repeat(200),
+                        "--max-device-id-length",
+                        "256");
+        assertThat(raised.plan(raised.selectHeaders())).hasSize(1);
     }
 
     @Test
