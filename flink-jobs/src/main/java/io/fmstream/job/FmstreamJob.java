@@ -293,29 +293,14 @@ public final class FmstreamJob {
         pipeline.set(
                 org.apache.flink.configuration.ExecutionOptions.BUFFER_TIMEOUT,
                 settings.networkBufferTimeout);
-        var flinkTimeout =
-                env.getConfiguration()
-                        .getOptional(
-                                org.apache.flink.configuration.CheckpointingOptions
-                                        .CHECKPOINTING_TIMEOUT);
-        if (settings.checkpointTimeout != null
-                && !settings.checkpointTimeoutSet
-                && flinkTimeout.isPresent()) {
-            // The cluster's own execution.checkpointing.timeout (tuned for its storage) stands,
-            // within the same bound as the job's option: refused, not silently replaced.
-            JobSettings.requireCheckpointTimeoutFits(
-                    flinkTimeout.get(),
-                    org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_TIMEOUT.key(),
-                    settings.transactionTimeout,
-                    settings.checkpointInterval,
-                    settings.tolerableFailedCheckpoints);
-        } else if (settings.checkpointTimeout != null) {
-            // Bounded by the transaction timeout (JobSettings.checkpointTimeout): a hung checkpoint
-            // fails in time for a later one to commit its transactions before the broker aborts.
-            pipeline.set(
-                    org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_TIMEOUT,
-                    settings.checkpointTimeout);
-        }
+        JobSettings.applyCheckpointTimeout(
+                env.getConfiguration(),
+                pipeline,
+                settings.checkpointTimeout,
+                settings.checkpointTimeoutSet,
+                settings.transactionTimeout,
+                settings.checkpointInterval,
+                settings.tolerableFailedCheckpoints);
         env.configure(pipeline);
         env.setMaxParallelism(settings.maxParallelism);
         env.enableCheckpointing(

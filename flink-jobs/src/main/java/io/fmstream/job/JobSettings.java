@@ -5,8 +5,10 @@ import io.fmstream.core.model.BundleManifest;
 import io.fmstream.core.window.StreamLimits;
 import java.io.Serializable;
 import java.time.Duration;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ReadableConfig;
 
 /**
  * The job's settings, parsed once from a {@link Configuration} by {@link #from} and immutable
@@ -256,6 +258,42 @@ public final class JobSettings implements Serializable {
             return explicit;
         }
         return transactionTimeout.dividedBy(attempts);
+    }
+
+    /**
+     * Sets the checkpoint timeout into {@code target} (the job's Flink configuration), unless the
+     * cluster's own {@code execution.checkpointing.timeout} ({@code flink}) is set and the job's
+     * option is not: then that one stands, checked against the same bound. Shared by both jobs.
+     *
+     * @param timeout the job's timeout ({@link #checkpointTimeout}); null: nothing to set
+     * @param optionSet whether {@code fmstream.checkpoint-timeout} set it
+     */
+    public static void applyCheckpointTimeout(
+            ReadableConfig flink,
+            Configuration target,
+            Duration timeout,
+            boolean optionSet,
+            Duration transactionTimeout,
+            Duration interval,
+            int tolerable) {
+        if (timeout == null) {
+            return;
+        }
+        var flinkTimeout = flink.getOptional(CheckpointingOptions.CHECKPOINTING_TIMEOUT);
+        if (!optionSet && flinkTimeout.isPresent()) {
+            // The cluster's own timeout (tuned for its storage) stands, within the bound: refused,
+            // not silently replaced.
+            requireCheckpointTimeoutFits(
+                    flinkTimeout.get(),
+                    CheckpointingOptions.CHECKPOINTING_TIMEOUT.key(),
+                    transactionTimeout,
+                    interval,
+                    tolerable);
+        } else {
+            // Bounded by the transaction timeout: a hung checkpoint fails in time for a later one
+            // to commit its transactions before the broker aborts them.
+            target.set(CheckpointingOptions.CHECKPOINTING_TIMEOUT, timeout);
+        }
     }
 
     /**

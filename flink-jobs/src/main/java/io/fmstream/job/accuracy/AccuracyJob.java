@@ -135,26 +135,15 @@ public final class AccuracyJob {
         checkpoints.set(
                 org.apache.flink.configuration.CheckpointingOptions.TOLERABLE_FAILURE_NUMBER,
                 s.tolerableFailedCheckpoints());
-        var flinkTimeout =
-                env.getConfiguration()
-                        .getOptional(
-                                org.apache.flink.configuration.CheckpointingOptions
-                                        .CHECKPOINTING_TIMEOUT);
-        if (s.checkpointTimeout() != null
-                && !s.checkpointTimeoutSet()
-                && flinkTimeout.isPresent()) {
-            // As the inference job: the cluster's own timeout stands, within the bound.
-            io.fmstream.job.JobSettings.requireCheckpointTimeoutFits(
-                    flinkTimeout.get(),
-                    org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_TIMEOUT.key(),
-                    s.transactionTimeout(),
-                    s.checkpointInterval(),
-                    s.tolerableFailedCheckpoints());
-        } else if (s.checkpointTimeout() != null) {
-            checkpoints.set(
-                    org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_TIMEOUT,
-                    s.checkpointTimeout());
-        }
+        // As the inference job: bounded by the transaction timeout, or the cluster's own within it.
+        io.fmstream.job.JobSettings.applyCheckpointTimeout(
+                env.getConfiguration(),
+                checkpoints,
+                s.checkpointTimeout(),
+                s.checkpointTimeoutSet(),
+                s.transactionTimeout(),
+                s.checkpointInterval(),
+                s.tolerableFailedCheckpoints());
         env.configure(checkpoints);
         env.enableCheckpointing(s.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
         DataStream<PendingPrediction> predictions =

@@ -344,15 +344,7 @@ final class EvaluationProtocol {
 
     /** {@link #contentKey}'s digest of one file's bytes. */
     static String fileKey(Path file) throws IOException {
-        try {
-            return java.util.HexFormat.of()
-                    .formatHex(
-                            java.security.MessageDigest.getInstance("SHA-256")
-                                    .digest(Files.readAllBytes(file)))
-                    .substring(0, 12);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JDK", e);
-        }
+        return io.fmstream.core.model.Sha256.hex(file).substring(0, 12);
     }
 
     /**
