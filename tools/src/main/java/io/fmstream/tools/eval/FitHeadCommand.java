@@ -25,11 +25,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -235,18 +237,17 @@ public final class FitHeadCommand implements Callable<Integer> {
             }
             labelIndex.put(e.getKey(), idx);
         }
-        if (perClass != null) {
-            labelIndex =
-                    drawPerClass(
-                            labelIndex,
-                            classification ? labelNames.size() : 1,
-                            perClass,
-                            new Random(seed));
-        }
-
         // ---- windows through the job's preprocessing, then the encoder
         long t0 = System.nanoTime();
-        LabelledWindows data = windows(labelIndex, o);
+        LabelledWindows data =
+                perClass == null
+                        ? windows(labelIndex, o)
+                        : drawPerClass(
+                                labelIndex,
+                                classification ? labelNames.size() : 1,
+                                perClass,
+                                new Random(seed),
+                                o);
         if (data.records() < 4) {
             throw new IllegalArgumentException(
                     "only " + data.records() + " labelled recordings have windows; need >= 4");
@@ -607,9 +608,16 @@ public final class FitHeadCommand implements Callable<Integer> {
         return out;
     }
 
-    private static Map<String, Integer> drawPerClass(
-            Map<String, Integer> labelIndex, int classes, int n, Random rng) {
-        Map<String, Integer> out = new LinkedHashMap<>();
+    /**
+     * The windows of {@code n} recordings per class, drawn with {@code rng}. A drawn recording with
+     * no window (shorter than one, or all gaps) is replaced by the next of its class in the draw's
+     * order, so the head is fitted on {@code n} per class as asked: drawing first and dropping
+     * after left some classes short (the count was only reported in {@code recordingsPerLabel}).
+     */
+    private LabelledWindows drawPerClass(
+            Map<String, Integer> labelIndex, int classes, int n, Random rng, PrintWriter o)
+            throws IOException {
+        List<List<String>> candidates = new ArrayList<>();
         for (int c = 0; c < classes; c++) {
             List<String> members = new ArrayList<>();
             for (Map.Entry<String, Integer> e : labelIndex.entrySet()) {
@@ -628,10 +636,57 @@ public final class FitHeadCommand implements Callable<Integer> {
                                 + " recordings");
             }
             Collections.shuffle(members, rng);
-            int cls = c;
-            members.subList(0, n).stream().sorted().forEach(r -> out.put(r, cls));
+            candidates.add(members);
         }
-        return out;
+        int[] next = new int[classes];
+        List<List<String>> chosen = new ArrayList<>();
+        for (int c = 0; c < classes; c++) {
+            chosen.add(new ArrayList<>(candidates.get(c).subList(0, n)));
+            next[c] = n;
+        }
+        int replaced = 0;
+        while (true) {
+            Map<String, Integer> drawn = new LinkedHashMap<>();
+            for (int c = 0; c < classes; c++) {
+                int cls = c;
+                chosen.get(c).stream().sorted().forEach(r -> drawn.put(r, cls));
+            }
+            LabelledWindows data = windows(drawn, o);
+            Set<String> withWindows = new HashSet<>(List.of(data.recordNames));
+            boolean complete = true;
+            for (int c = 0; c < classes; c++) {
+                List<String> mine = chosen.get(c);
+                int before = mine.size();
+                mine.removeIf(r -> !withWindows.contains(r));
+                replaced += before - mine.size();
+                List<String> pool = candidates.get(c);
+                while (mine.size() < n && next[c] < pool.size()) {
+                    mine.add(pool.get(next[c]++));
+                    complete = false;
+                }
+                if (mine.size() < n) {
+                    throw new IllegalArgumentException(
+                            "--per-class "
+                                    + n
+                                    + ": class "
+                                    + c
+                                    + " has only "
+                                    + mine.size()
+                                    + " recordings with at least one window of the bundle's"
+                                    + " length");
+                }
+            }
+            if (complete) {
+                if (replaced > 0) {
+                    o.printf(
+                            Locale.ROOT,
+                            "fit-head: --per-class: %d drawn recordings had no window and were"
+                                    + " replaced by the next of their class%n",
+                            replaced);
+                }
+                return data;
+            }
+        }
     }
 
     private static int[] classCounts(LabelledWindows data, int classes) {

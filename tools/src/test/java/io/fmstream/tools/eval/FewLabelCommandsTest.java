@@ -166,6 +166,96 @@ class FewLabelCommandsTest {
     }
 
     @Test
+    void fitHeadPerClassReplacesDrawnRecordingsShorterThanAWindow() throws Exception {
+        // 10 AF recordings with windows, 3 cut to 2 s (no window), 12 normal: --per-class 10
+        // must fit on all 10 AF recordings that have windows, whichever the draw picks first.
+        Path source = RepositoryLayout.testData().resolve("cinc2017-train");
+        Path records = dir.resolve("per-class-records");
+        Files.createDirectories(records);
+        StringBuilder csv = new StringBuilder();
+        int af = 0;
+        int normal = 0;
+        for (String line : Files.readAllLines(source.resolve("REFERENCE.csv"))) {
+            String[] f = line.split(",");
+            boolean take = f[1].equals("A") ? af++ < 10 : f[1].equals("N") && normal++ < 12;
+            if (take) {
+                Files.copy(source.resolve(f[0] + ".hea"), records.resolve(f[0] + ".hea"));
+                Files.copy(source.resolve(f[0] + ".mat"), records.resolve(f[0] + ".mat"));
+                csv.append(f[0]).append(',').append(f[1]).append('\n');
+            }
+        }
+        for (int i = 1; i <= 3; i++) {
+            String name = "S0000" + i;
+            String header = Files.readString(source.resolve("A00004.hea"));
+            String[] lines = header.split("\n");
+            String[] first = lines[0].split(" ");
+            first[0] = name;
+            first[3] = "600";
+            lines[0] = String.join(" ", first);
+            lines[1] = lines[1].replace("A00004.mat", name + ".mat");
+            Files.writeString(records.resolve(name + ".hea"), String.join("\n", lines) + "\n");
+            Files.copy(source.resolve("A00004.mat"), records.resolve(name + ".mat"));
+            csv.append(name).append(",A\n");
+        }
+        Path labels = records.resolve("REFERENCE.csv");
+        Files.writeString(labels, csv);
+        Path out = dir.resolve("bundle-per-class");
+        CliRun r =
+                run(
+                        "fit-head",
+                        "--bundle",
+                        RepositoryLayout.fixtureBundle().toString(),
+                        "--out",
+                        out.toString(),
+                        "--task",
+                        "af_vs_rest",
+                        "--records",
+                        records.toString(),
+                        "--labels",
+                        labels.toString(),
+                        "--map",
+                        "A=af",
+                        "--default-label",
+                        "rest",
+                        "--classes",
+                        "rest,af",
+                        "--per-class",
+                        "10");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("had no window and were replaced");
+        JsonNode manifest = new ObjectMapper().readTree(out.resolve("manifest.json").toFile());
+        JsonNode head = manifest.get("heads").get(manifest.get("heads").size() - 1);
+        assertThat(head.get("fit").get("recordingsPerLabel").toString())
+                .isEqualTo("{\"rest\":10,\"af\":10}");
+
+        // one more than the AF recordings with windows: refused, naming the shortfall
+        CliRun tooMany =
+                run(
+                        "fit-head",
+                        "--bundle",
+                        RepositoryLayout.fixtureBundle().toString(),
+                        "--out",
+                        dir.resolve("per-class-11").toString(),
+                        "--task",
+                        "af_vs_rest",
+                        "--records",
+                        records.toString(),
+                        "--labels",
+                        labels.toString(),
+                        "--map",
+                        "A=af",
+                        "--default-label",
+                        "rest",
+                        "--classes",
+                        "rest,af",
+                        "--per-class",
+                        "11");
+        assertThat(tooMany.exit()).isEqualTo(1);
+        assertThat(tooMany.err())
+                .contains("class 1 has only 10 recordings with at least one window");
+    }
+
+    @Test
     void fitHeadFitsARegressionHeadWithAUnit() throws Exception {
         Path records = RepositoryLayout.testData().resolve("cinc2017-train");
         Path targets = dir.resolve("targets.csv");
