@@ -205,12 +205,20 @@ public final class ClusterCommand implements Runnable {
             LocalCluster.wipe(d);
             Path b = bundle != null ? bundle : RepositoryLayout.defaultBundle();
             // A SIGTERM to the launcher alone (a script, a CI runner's timeout) skips the
-            // try-with-resources: the hook stops the cluster's 7 JVMs then too.
+            // try-with-resources: the hook stops the cluster's 7 JVMs then too, never between a
+            // TaskManager's kill and its restart (Soak#stopThen).
+            java.util.concurrent.atomic.AtomicReference<Soak> running =
+                    new java.util.concurrent.atomic.AtomicReference<>();
             Thread stopOnExit =
                     new Thread(
                             () -> {
                                 try {
-                                    LocalCluster.down(d);
+                                    Soak s = running.get();
+                                    if (s == null) {
+                                        LocalCluster.down(d);
+                                    } else {
+                                        s.stopThen(() -> LocalCluster.down(d));
+                                    }
                                 } catch (Exception e) {
                                     System.err.println("soak: stopping the cluster: " + e);
                                 }
@@ -230,9 +238,9 @@ public final class ClusterCommand implements Runnable {
                                 + "|   min | heap MB | after GC | after old-gen GC |  RSS MB |"
                                 + " outside heap |  ckpt KB | ckpt ms |    lag | event |%n",
                         duration, devices, killEvery, job);
-                List<Soak.Sample> samples =
-                        new Soak(c, job, resolve(out))
-                                .run(duration, killEvery, sampleEvery, steadyAfter);
+                Soak soak = new Soak(c, job, resolve(out));
+                running.set(soak);
+                List<Soak.Sample> samples = soak.run(duration, killEvery, sampleEvery, steadyAfter);
                 if (!jobOptions.values.isEmpty()) {
                     Path md = resolve(out).resolve("soak.md");
                     Files.writeString(md, jobOptions.markdown() + Files.readString(md));

@@ -113,6 +113,30 @@ public final class Soak {
     }
 
     /**
+     * Held across a TaskManager's kill and restart, and by {@link #stopThen}: a shutdown hook that
+     * listed the cluster's PID files between the two missed the restarted TaskManager (its PID file
+     * not yet written), which then outlived the soak.
+     */
+    private final Object restartLock = new Object();
+
+    /** Set by {@link #stopThen}: no TaskManager is started after it. */
+    private boolean stopping;
+
+    /** What a shutdown hook runs: never between a kill and its restart, and no restart after. */
+    void stopThen(LocalClusterStop stop) throws Exception {
+        synchronized (restartLock) {
+            stopping = true;
+            stop.run();
+        }
+    }
+
+    /** {@link LocalCluster#down}, or whatever stops the cluster. */
+    @FunctionalInterface
+    interface LocalClusterStop {
+        void run() throws Exception;
+    }
+
+    /**
      * Runs for {@code duration}, killing a TaskManager every {@code killEvery} (none when that is
      * not shorter than the run), sampling every {@code sampleEvery}; memory growth is measured from
      * {@code steadyAfter} on.
@@ -149,8 +173,13 @@ public final class Soak {
             // baseline and must be taken before a kill restarts a TaskManager (the defaults,
             // 5 min each, made the two coincide and the row said only the kill).
             if (!event.equals(FULL_GC_EVENT) && System.nanoTime() >= nextKill) {
-                cluster.flink().killTaskManager(victim);
-                cluster.flink().startTaskManager(victim);
+                synchronized (restartLock) {
+                    if (stopping) {
+                        break;
+                    }
+                    cluster.flink().killTaskManager(victim);
+                    cluster.flink().startTaskManager(victim);
+                }
                 event = KILL_EVENT + (victim + 1);
                 victim = (victim + 1) % ClusterSpec.TASK_MANAGERS;
                 nextKill += killEvery.toNanos();
