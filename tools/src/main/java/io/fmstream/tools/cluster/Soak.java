@@ -84,7 +84,12 @@ public final class Soak {
     private final HeapResidency heapResidency = new HeapResidency();
 
     /** The live TaskManagers' native memory by category ({@link NativeMemory}), with their pids. */
-    private record NativeReading(double minutes, List<Long> pids, List<Map<String, Long>> byPid) {}
+    private record NativeReading(double minutes, List<Long> pids, List<Map<String, Long>> byPid) {
+        /** The readings of {@code keep}, in its order. */
+        List<Map<String, Long>> of(List<Long> keep) {
+            return keep.stream().map(p -> byPid.get(pids.indexOf(p))).toList();
+        }
+    }
 
     /**
      * The readings at the first and the last forced collection (a restarted TaskManager's is not
@@ -608,17 +613,32 @@ public final class Soak {
                 .append(finalState.strip())
                 .append("\n```\n");
         Files.writeString(out.resolve("soak.md"), md);
-        if (nmtFirst != null && nmtLast != null && nmtFirst.pids().equals(nmtLast.pids())) {
+        List<Long> survivors =
+                nmtFirst == null || nmtLast == null
+                        ? List.of()
+                        : nmtFirst.pids().stream().filter(nmtLast.pids()::contains).toList();
+        if (!survivors.isEmpty()) {
+            // Only the TaskManagers alive at both readings compare: one restarted between them
+            // starts again from nothing (a soak with kills used to write no table at all).
+            int restarted = nmtFirst.pids().size() - survivors.size();
             Files.writeString(
                     out.resolve("native-memory.md"),
                     "The TaskManagers' native memory as the JVM tracks it (`jcmd <pid>"
                             + " VM.native_memory summary`, -XX:NativeMemoryTracking=summary),"
-                            + " committed, summed over the TaskManagers, right after the forced"
-                            + " full collections. Memory that native libraries allocate"
-                            + " themselves (ONNX Runtime, RocksDB) is not in it.\n\n"
+                            + " committed, summed over the "
+                            + survivors.size()
+                            + " TaskManagers alive at both readings"
+                            + (restarted > 0
+                                    ? " ("
+                                            + restarted
+                                            + " killed and restarted between them left out)"
+                                    : "")
+                            + ", right after the forced full collections. Memory that native"
+                            + " libraries allocate themselves (ONNX Runtime, RocksDB) is not in"
+                            + " it.\n\n"
                             + NativeMemory.table(
-                                    nmtFirst.byPid(),
-                                    nmtLast.byPid(),
+                                    nmtFirst.of(survivors),
+                                    nmtLast.of(survivors),
                                     nmtFirst.minutes(),
                                     nmtLast.minutes()));
         } else {
