@@ -235,6 +235,22 @@ public final class BenchCommand implements Callable<Integer> {
         }
         out = spec.commandLine().getOut();
         Path bundleDir = bundle != null ? bundle : RepositoryLayout.defaultBundle();
+        if (naive && devices < 2) {
+            // The non-encoder cost is a run over the fleet minus one over half of it: with one
+            // device both runs are the same fleet, and the difference divides by zero.
+            throw new IllegalArgumentException(
+                    "--devices must be >= 2 for the naive comparison (or --no-naive)");
+        }
+        if (naive
+                && !isFixture(bundleDir)
+                && !(roofThreads.contains(1) && roofCallers.contains(1))) {
+            // The encoder's share of the bundle's non-encoder figure is the roof's one-thread,
+            // one-caller cost: without that point the figure would silently keep the encoder in.
+            throw new IllegalArgumentException(
+                    "the naive comparison estimates the encoder's share from the roof's 1 thread x"
+                            + " 1 caller points: keep 1 in --roof-threads and --roof-callers (or"
+                            + " --no-naive)");
+        }
         List<SourceRef> input = BenchInputs.simulatedInput(devices, seconds);
         out.printf(
                 Locale.ROOT,
@@ -370,8 +386,17 @@ public final class BenchCommand implements Callable<Integer> {
                     // the mean of the two: one sample after the jobs once came out 19 % under
                     // the grid and put a round's steady part at 106 % of it.
                     EncoderRoof.Point before = roofNow(bundleDir, best);
+                    // Which topology runs first alternates by round: garbage, and compilation
+                    // the first left behind, is paid by whichever runs second.
+                    boolean fmstreamFirst = r % 2 == 0;
+                    FanOutRun.Result b =
+                            fmstreamFirst
+                                    ? null
+                                    : FanOutRun.run(env, input, settings, manifest, false);
                     FanOutRun.Result a = FanOutRun.run(env, input, settings, manifest, true);
-                    FanOutRun.Result b = FanOutRun.run(env, input, settings, manifest, false);
+                    if (fmstreamFirst) {
+                        b = FanOutRun.run(env, input, settings, manifest, false);
+                    }
                     FanOutRun.checkSamePredictions(a, b, n);
                     EncoderRoof.Point after = roofNow(bundleDir, best);
                     EncoderRoof.Point now =
@@ -416,27 +441,21 @@ public final class BenchCommand implements Callable<Integer> {
                     printWhereTimeWent("fmstream", a, now, parallelism);
                     printWhereTimeWent("one model per task", b, now, parallelism * n);
                     if (ofRoundRoof[r] > 1.02) {
-                        out.printf(
-                                Locale.ROOT,
-                                "bench: WARNING: N=%d round %d: fmstream exceeds the roof measured"
-                                        + " beside it: one of the two measurements is wrong; do"
-                                        + " not quote this run%n",
-                                n,
-                                r + 1);
+                        warn(
+                                "N=%d round %d: fmstream exceeds the roof measured beside it: one"
+                                        + " of the two measurements is wrong; do not quote this"
+                                        + " run",
+                                n, r + 1);
                     } else if (steadyOfRoundRoof[r] > 1.02) {
                         // The steady part is the faster measure, so it crosses a roof measured
                         // low first: one full run put it at 106 % of a roof measured 19 % under
                         // the grid's, minutes after the grid.
-                        out.printf(
-                                Locale.ROOT,
-                                "bench: WARNING: N=%d round %d: fmstream's steady part exceeds the"
-                                        + " roof measured beside it (%.0f windows/s, the grid's"
-                                        + " best %.0f): that roof was measured low; quote the"
-                                        + " medians, not this round%n",
-                                n,
-                                r + 1,
-                                now.rate(),
-                                roof);
+                        warn(
+                                "N=%d round %d: fmstream's steady part exceeds the roof measured"
+                                        + " beside it (%.0f windows/s, the grid's best %.0f):"
+                                        + " that roof was measured low; quote the medians, not"
+                                        + " this round",
+                                n, r + 1, now.rate(), roof);
                     }
                 }
                 double s = median(shared);
@@ -447,7 +466,9 @@ public final class BenchCommand implements Callable<Integer> {
                             String.valueOf(windows),
                             String.format(Locale.ROOT, "%.0f", windows / s),
                             String.format(Locale.ROOT, "%.0f", windows / p),
-                            String.format(Locale.ROOT, "%.2fx", p / s),
+                            // The median of each round's ratio, as through Kafka: the two
+                            // medians' ratio could take its halves from different rounds.
+                            String.format(Locale.ROOT, "%.2fx", median(ratios(perTask, shared))),
                             String.format(Locale.ROOT, "%.0f %%", 100 * windows / s / roof),
                             String.format(Locale.ROOT, "%.0f %%", 100 * median(ofRoundRoof)),
                             String.format(Locale.ROOT, "%.0f %%", 100 * median(steadyOfRoundRoof)),
@@ -459,14 +480,11 @@ public final class BenchCommand implements Callable<Integer> {
                                     median(roundRoofMs))
                         });
                 if (windows / s > roof * 1.02) {
-                    out.printf(
-                            Locale.ROOT,
-                            "bench: WARNING: N=%d: fmstream at %.0f windows/s exceeds its measured"
-                                    + " roof (%.0f): one of the two measurements is wrong; do not"
-                                    + " quote this run%n",
-                            n,
-                            windows / s,
-                            roof);
+                    warn(
+                            "N=%d: fmstream at %.0f windows/s exceeds its measured roof (%.0f):"
+                                    + " one of the two measurements is wrong; do not quote this"
+                                    + " run",
+                            n, windows / s, roof);
                 }
             }
             List<String[]> overhead = new ArrayList<>();
@@ -575,12 +593,29 @@ public final class BenchCommand implements Callable<Integer> {
         for (int r = 0; r < rounds; r++) {
             StringBuilder line = new StringBuilder();
             for (int job = 0; job < jobs; job++) {
-                FanOutRun.Result full =
-                        runCostJob(env, job, input, settings, manifest, bundleDir, threads, naives);
-                Map<String, Double> fullThreads = FanOutRun.LAST_THREADS.get();
+                // The whole fleet first in odd rounds, half of it first in even ones: the first
+                // run's garbage and late compilation land in the second, and always in the half
+                // run they pushed the marginal figure down (below zero in some rounds).
+                boolean fullFirst = r % 2 == 0;
+                FanOutRun.Result full = null;
+                Map<String, Double> fullThreads = null;
+                if (fullFirst) {
+                    full =
+                            runCostJob(
+                                    env, job, input, settings, manifest, bundleDir, threads,
+                                    naives);
+                    fullThreads = FanOutRun.LAST_THREADS.get();
+                }
                 FanOutRun.Result part =
                         runCostJob(env, job, half, settings, manifest, bundleDir, threads, naives);
                 Map<String, Double> partThreads = FanOutRun.LAST_THREADS.get();
+                if (!fullFirst) {
+                    full =
+                            runCostJob(
+                                    env, job, input, settings, manifest, bundleDir, threads,
+                                    naives);
+                    fullThreads = FanOutRun.LAST_THREADS.get();
+                }
                 for (FanOutRun.Result n : List.of(full, part)) {
                     if (n.predictions().size() != (long) n.windows() * tasks) {
                         throw new IllegalStateException(
@@ -917,7 +952,8 @@ public final class BenchCommand implements Callable<Integer> {
     /** Whether any of a row's per-round figures ("a / b / c") is zero or negative. */
     static boolean anyNotPositive(String byRound) {
         for (String v : byRound.split(" / ")) {
-            if (!(Double.parseDouble(v) > 0)) {
+            double d = Double.parseDouble(v);
+            if (!(d > 0) || Double.isInfinite(d)) {
                 return true;
             }
         }
@@ -1237,6 +1273,7 @@ public final class BenchCommand implements Callable<Integer> {
             o.put("windows", Integer.parseInt(r[1]));
             o.put("fmstreamWindowsPerSecond", Double.parseDouble(r[2]));
             o.put("oneModelPerTaskWindowsPerSecond", Double.parseDouble(r[3]));
+            o.put("speedUpMedianOfRoundRatios", Double.parseDouble(r[4].replace("x", "")));
             o.put("fmstreamOfGridRoof", r[5]);
             o.put("fmstreamOfRoofMeasuredInEachRound", r[6]);
             o.put("fmstreamSteadyPartOfRoofMeasuredInEachRound", r[7]);
@@ -1267,10 +1304,17 @@ public final class BenchCommand implements Callable<Integer> {
                 byRound.add(Double.parseDouble(v));
             }
         }
+        ArrayNode flagged = root.putArray("warnings");
+        warnings.forEach(flagged::add);
         json.writeValue(outDir.resolve("bench.json").toFile(), root);
 
         StringBuilder md = new StringBuilder();
         md.append(jobOptions.markdown());
+        // A broken measurement stays in the tables (they are what it measured) but is named at
+        // the top of the file that gets quoted, not only on the console.
+        for (String w : warnings) {
+            md.append("**WARNING: ").append(w).append("**\n\n");
+        }
         md.append("| roof configuration | windows/s |\n|---|---|\n");
         for (EncoderRoof.Point p : grid.encoder()) {
             md.append(String.format(Locale.ROOT, "| %s | %.0f |%n", p.label(), p.rate()));
@@ -1307,6 +1351,31 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf(
                 "bench: wrote %s and %s%n",
                 outDir.resolve("bench.json"), outDir.resolve("bench.md"));
+    }
+
+    /** {@code a[i] / b[i]} for each round. */
+    static double[] ratios(double[] a, double[] b) {
+        double[] r = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            r[i] = a[i] / b[i];
+        }
+        return r;
+    }
+
+    private static boolean isFixture(Path bundleDir) {
+        return RepositoryLayout.fixtureBundle()
+                .toAbsolutePath()
+                .normalize()
+                .equals(bundleDir.toAbsolutePath().normalize());
+    }
+
+    /** The run's warnings about its own measurements, for bench.md and bench.json too. */
+    private final List<String> warnings = new ArrayList<>();
+
+    private void warn(String format, Object... args) {
+        String w = String.format(Locale.ROOT, format, args);
+        warnings.add(w);
+        out.printf(Locale.ROOT, "bench: WARNING: %s%n", w);
     }
 
     private JobSettings settings(Path bundleDir) {

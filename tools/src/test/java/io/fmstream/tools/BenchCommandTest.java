@@ -233,6 +233,26 @@ class BenchCommandTest {
     }
 
     @Test
+    void refusesANaiveComparisonItCannotMeasure() {
+        // one device: the whole fleet and half of it are the same run, a division by zero
+        CliRun one =
+                CliRun.of(
+                        "bench",
+                        "--bundle",
+                        RepositoryLayout.fixtureBundle().toString(),
+                        "--devices",
+                        "1");
+        assertThat(one.exit()).isNotZero();
+        assertThat(one.err()).contains("--devices must be >= 2 for the naive comparison");
+        // a round's infinite or NaN marginal figure is no figure
+        assertThat(BenchCommand.anyNotPositive("Infinity / 0.100")).isTrue();
+        assertThat(BenchCommand.anyNotPositive("0.100 / NaN")).isTrue();
+        assertThat(BenchCommand.anyNotPositive("0.100 / 0.200")).isFalse();
+        assertThat(BenchCommand.ratios(new double[] {4, 9}, new double[] {2, 3}))
+                .containsExactly(2, 3);
+    }
+
+    @Test
     void refusesToReportWhenTheTopologiesDisagree() {
         PredictionRecord p = prediction("d", 0, "rhythm", 0.2f);
         PredictionRecord q = prediction("d", 0, "rhythm", 0.3f);
@@ -248,6 +268,28 @@ class BenchCommandTest {
         assertThatThrownBy(() -> FanOutRun.checkSamePredictions(a, a, 2))
                 .hasMessageContaining("expected 2 tasks");
         FanOutRun.checkSamePredictions(a, a, 1);
+
+        // NaN on one side only is a difference (it used to pass: NaN > tolerance is false);
+        // NaN on both sides is the same output
+        PredictionRecord nan = prediction("d", 0, "rhythm", Float.NaN);
+        FanOutRun.Result withNan = new FanOutRun.Result(1, List.of(nan), 1, 1);
+        assertThatThrownBy(() -> FanOutRun.checkSamePredictions(a, withNan, 1))
+                .hasMessageContaining("differs by score 0");
+        FanOutRun.checkSamePredictions(withNan, withNan, 1);
+        PredictionRecord hr = prediction("d", 0, "rhythm", 0.2f);
+        hr.value = Double.NaN;
+        assertThatThrownBy(
+                        () ->
+                                FanOutRun.checkSamePredictions(
+                                        a, new FanOutRun.Result(1, List.of(hr), 1, 1), 1))
+                .hasMessageContaining("differs by value");
+        PredictionRecord noScores = prediction("d", 0, "rhythm", 0.2f);
+        noScores.scores = null;
+        assertThatThrownBy(
+                        () ->
+                                FanOutRun.checkSamePredictions(
+                                        a, new FanOutRun.Result(1, List.of(noScores), 1, 1), 1))
+                .hasMessageContaining("differs by scores");
     }
 
     private static PredictionRecord prediction(

@@ -556,16 +556,46 @@ public final class FanOutRun {
             if (p == null) {
                 throw new IllegalStateException("prediction " + key(q) + " only in one run");
             }
-            double diff = Math.abs(p.value - q.value);
-            if (p.scores != null && q.scores != null) {
-                for (int i = 0; i < p.scores.length; i++) {
-                    diff = Math.max(diff, Math.abs(p.scores[i] - q.scores[i]));
-                }
-            }
-            if (diff > 1e-4 * Math.max(1, Math.abs(p.value))) {
-                throw new IllegalStateException("prediction " + key(q) + " differs by " + diff);
+            String why = difference(p, q);
+            if (why != null) {
+                throw new IllegalStateException("prediction " + key(q) + " differs by " + why);
             }
         }
+    }
+
+    /**
+     * How {@code p} and {@code q} differ beyond 1e-4 (relative above 1), or null. NaN equals NaN
+     * only (a NaN on one side made the difference NaN, and {@code NaN > tolerance} is false: a
+     * topology writing NaN passed as identical), and the scores must both be there or both absent,
+     * of one length.
+     */
+    static String difference(PredictionRecord p, PredictionRecord q) {
+        if (!java.util.Objects.equals(p.label, q.label)) {
+            return "label " + p.label + " / " + q.label;
+        }
+        if (!close(p.value, q.value)) {
+            return "value " + p.value + " / " + q.value;
+        }
+        if ((p.scores == null) != (q.scores == null)
+                || (p.scores != null && p.scores.length != q.scores.length)) {
+            return "scores "
+                    + java.util.Arrays.toString(p.scores)
+                    + " / "
+                    + java.util.Arrays.toString(q.scores);
+        }
+        for (int i = 0; p.scores != null && i < p.scores.length; i++) {
+            if (!close(p.scores[i], q.scores[i])) {
+                return "score " + i + " " + p.scores[i] + " / " + q.scores[i];
+            }
+        }
+        return null;
+    }
+
+    private static boolean close(double a, double b) {
+        if (Double.isNaN(a) || Double.isNaN(b)) {
+            return Double.isNaN(a) && Double.isNaN(b);
+        }
+        return Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(a));
     }
 
     private static String key(PredictionRecord p) {
