@@ -618,27 +618,53 @@ public final class FmstreamJob {
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (!arg.startsWith("--") || i + 1 >= args.length) {
-                throw new IllegalArgumentException("Expected --key value pairs, got '" + arg + "'");
+                // The argument itself only where it is a key: a stray token may be part of a
+                // password split by the shell, and this message reaches the logs and the UI.
+                throw new IllegalArgumentException(
+                        "Expected --key value pairs: argument "
+                                + (i + 1)
+                                + " of "
+                                + args.length
+                                + (arg.startsWith("--")
+                                        ? " ('" + arg + "') has no value"
+                                        : " is not a --key"));
             }
             map.put(arg.substring(2), args[++i]);
         }
-        for (String key : map.keySet()) {
-            if (key.startsWith("fmstream.")
-                    && !key.startsWith(KafkaClientProperties.JOB_PREFIX)
-                    && FmstreamOptions.all().stream().noneMatch(o -> o.key().equals(key))) {
-                throw new IllegalArgumentException(
-                        "Unknown option --" + key + "; see README 'Configuration'");
-            }
-        }
+        FmstreamOptions.checkValues(map);
         return Configuration.fromMap(map);
     }
 
+    /**
+     * The job's {@code fmstream.*} options from the environment's configuration: the cluster's
+     * (config.yaml, {@code flink run -D}) with the program arguments over it, checked as the
+     * arguments are. Options read only from the arguments made a key in config.yaml silently
+     * ignored (a transactional-id prefix fell back to the default), and kept Kafka credentials on
+     * the command line, where Flink does not hide them as it hides a configuration key naming a
+     * password.
+     */
+    public static Configuration fmstreamOptions(
+            org.apache.flink.configuration.ReadableConfig environment) {
+        Map<String, String> options = new HashMap<>();
+        environment
+                .toMap()
+                .forEach(
+                        (k, v) -> {
+                            if (k.startsWith("fmstream.")) {
+                                options.put(k, v);
+                            }
+                        });
+        FmstreamOptions.checkValues(options);
+        return Configuration.fromMap(options);
+    }
+
     public static void main(String[] args) throws Exception {
-        Configuration configuration = parseArgs(args);
+        Configuration arguments = parseArgs(args);
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(arguments);
+        Configuration configuration = fmstreamOptions(env.getConfiguration());
         JobSettings settings = JobSettings.from(configuration);
         BundleManifest manifest = readManifest(settings.bundleUri);
-        StreamExecutionEnvironment env =
-                StreamExecutionEnvironment.getExecutionEnvironment(configuration);
         configure(env, settings);
         BoundedEnd end = wireKafka(env, settings, manifest);
         JobExecutionResult result =

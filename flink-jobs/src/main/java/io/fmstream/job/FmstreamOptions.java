@@ -17,7 +17,8 @@ import org.apache.flink.configuration.ConfigOptions;
  * Every setting of the fmstream job, as typed Flink {@link ConfigOption}s with defaults and
  * descriptions. They are read once, in {@link JobSettings#from}, into an immutable object; no other
  * class looks up configuration keys. Set them as {@code --key value} program arguments or in the
- * Flink configuration. The README's configuration table is generated from this class.
+ * Flink configuration (the arguments win; {@link FmstreamJob#fmstreamOptions}). The README's
+ * configuration table is generated from this class.
  */
 public final class FmstreamOptions {
 
@@ -501,6 +502,53 @@ public final class FmstreamOptions {
                                     + " for the job's life.");
 
     private FmstreamOptions() {}
+
+    /**
+     * Refuses the option values a user cannot have meant: an {@code fmstream.*} key that is not
+     * declared here (a misspelt option was passed to Flink and ignored), and a duration without its
+     * unit (Flink reads a bare number as milliseconds: {@code fmstream.device.idle-timeout 1800}
+     * was 1.8 s, and every device's state was cleared between its chunks). The job's arguments and
+     * every tool's {@code --job-option} go through here.
+     */
+    public static void checkValues(java.util.Map<String, String> values) {
+        for (java.util.Map.Entry<String, String> e : values.entrySet()) {
+            String key = e.getKey();
+            if (!key.startsWith("fmstream.")
+                    || key.startsWith(io.fmstream.kafka.KafkaClientProperties.JOB_PREFIX)) {
+                continue;
+            }
+            ConfigOption<?> option =
+                    all().stream()
+                            .filter(o -> o.key().equals(key))
+                            .findFirst()
+                            .orElseThrow(
+                                    () ->
+                                            new IllegalArgumentException(
+                                                    "Unknown option "
+                                                            + key
+                                                            + "; see README 'Configuration'"));
+            if (isDuration(option) && e.getValue().strip().matches("[-+]?\\d+")) {
+                throw new IllegalArgumentException(
+                        key
+                                + " '"
+                                + e.getValue().strip()
+                                + "' has no unit, and Flink would read it as milliseconds: write"
+                                + " the unit (e.g. 30s, 10min, 250ms)");
+            }
+        }
+    }
+
+    /** Whether {@code option} holds a {@link java.time.Duration} (read back from a probe value). */
+    private static boolean isDuration(ConfigOption<?> option) {
+        try {
+            return org.apache.flink.configuration.Configuration.fromMap(
+                                    java.util.Map.of(option.key(), "1 s"))
+                            .get(option)
+                    instanceof java.time.Duration;
+        } catch (RuntimeException notADuration) {
+            return false;
+        }
+    }
 
     /** All options declared above, in declaration order (for docs and argument checks). */
     public static List<ConfigOption<?>> all() {

@@ -120,20 +120,39 @@ public final class JobSettings implements Serializable {
                             + maxMissingFraction);
         }
         deviceIdleTimeout = positiveDuration(c, FmstreamOptions.DEVICE_IDLE_TIMEOUT);
-        validation =
-                new ValidationRules(
-                        c.get(FmstreamOptions.MIN_SAMPLE_RATE),
-                        c.get(FmstreamOptions.MAX_SAMPLE_RATE),
-                        positive(c, FmstreamOptions.MAX_SAMPLES_PER_CHUNK),
-                        c.get(FmstreamOptions.MAX_SATURATED_FRACTION),
-                        c.get(FmstreamOptions.MAX_FUTURE).toNanos() / 1000,
-                        positive(c, FmstreamOptions.MAX_DEVICE_ID_LENGTH));
+        try {
+            validation =
+                    new ValidationRules(
+                            c.get(FmstreamOptions.MIN_SAMPLE_RATE),
+                            c.get(FmstreamOptions.MAX_SAMPLE_RATE),
+                            positive(c, FmstreamOptions.MAX_SAMPLES_PER_CHUNK),
+                            c.get(FmstreamOptions.MAX_SATURATED_FRACTION),
+                            c.get(FmstreamOptions.MAX_FUTURE).toNanos() / 1000,
+                            positive(c, FmstreamOptions.MAX_DEVICE_ID_LENGTH));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    "fmstream.validation.* (min-sample-rate, max-sample-rate,"
+                            + " max-saturated-fraction, max-future): "
+                            + e.getMessage(),
+                    e);
+        }
         streamLimits =
                 StreamLimits.of(
                         positiveDuration(c, FmstreamOptions.STREAM_MAX_GAP),
                         positive(c, FmstreamOptions.STREAM_MAX_PENDING_CHUNKS),
                         c.get(FmstreamOptions.STREAM_CLOCK_TOLERANCE));
         batchSize = positive(c, FmstreamOptions.BATCH_SIZE);
+        if (batchSize > MAX_BATCH_SIZE) {
+            // The batch's buffer is batch x window samples floats (twice with continuous
+            // batching): a million overflowed an int, or took gigabytes, on the TaskManager after
+            // submission succeeded.
+            throw new IllegalArgumentException(
+                    FmstreamOptions.BATCH_SIZE.key()
+                            + " must be at most "
+                            + MAX_BATCH_SIZE
+                            + ", got "
+                            + batchSize);
+        }
         batchPolicy = c.get(FmstreamOptions.BATCH_POLICY);
         batchMaxDelay = positiveDuration(c, FmstreamOptions.BATCH_MAX_DELAY);
         encoderInput = c.get(FmstreamOptions.ENCODER_INPUT);
@@ -152,6 +171,8 @@ public final class JobSettings implements Serializable {
                             + " must be >= 0, got "
                             + deadLetterMaxKeptBytes);
         }
+        requireDeadLettersFit(
+                deadLetterMaxKeptBytes, validation.maxDeviceIdLength(), kafkaProperties);
         transactionalIdPrefix = c.get(FmstreamOptions.TRANSACTIONAL_ID_PREFIX);
         transactionTimeout = positiveDuration(c, FmstreamOptions.TRANSACTION_TIMEOUT);
         checkpointInterval = positiveDuration(c, FmstreamOptions.CHECKPOINT_INTERVAL);
@@ -162,6 +183,58 @@ public final class JobSettings implements Serializable {
         sourceIdleness = positiveDuration(c, FmstreamOptions.SOURCE_IDLENESS);
         sourceBounded = c.get(FmstreamOptions.SOURCE_BOUNDED);
         maxParallelism = positive(c, FmstreamOptions.MAX_PARALLELISM);
+    }
+
+    /** Largest {@code fmstream.batch.size}: far above what pays (the roof's best is 8-64). */
+    static final int MAX_BATCH_SIZE = 4096;
+
+    /** Kafka's producer default for {@code max.request.size}. */
+    private static final int KAFKA_DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024;
+
+    /**
+     * Room a dead letter needs beside what it keeps of the record: its reason, detail, topic and
+     * offsets, the record batch's overhead (the device id, up to 4 bytes a character, is counted
+     * apart, twice: key and field).
+     */
+    static final int DEAD_LETTER_OVERHEAD_BYTES = 16 * 1024;
+
+    /**
+     * Refuses a dead-letter bound that a dead letter could exceed the sink producer's {@code
+     * max.request.size} with: one such dead letter fails the sink, and the job restarts into the
+     * same record for ever.
+     */
+    static void requireDeadLettersFit(
+            int maxKeptBytes,
+            int maxDeviceIdLength,
+            java.util.Map<String, String> kafkaProperties) {
+        String set = kafkaProperties.get("max.request.size");
+        long limit;
+        try {
+            limit = set == null ? KAFKA_DEFAULT_MAX_REQUEST_SIZE : Long.parseLong(set.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    io.fmstream.kafka.KafkaClientProperties.JOB_PREFIX
+                            + "max.request.size must be a number of bytes, got '"
+                            + set
+                            + "'");
+        }
+        long needed = (long) maxKeptBytes + DEAD_LETTER_OVERHEAD_BYTES + 8L * maxDeviceIdLength;
+        if (needed > limit) {
+            throw new IllegalArgumentException(
+                    FmstreamOptions.DEAD_LETTER_MAX_KEPT_BYTES.key()
+                            + " ("
+                            + maxKeptBytes
+                            + ") with fmstream.validation.max-device-id-length ("
+                            + maxDeviceIdLength
+                            + ") makes dead letters of up to "
+                            + needed
+                            + " bytes, over the sink producer's max.request.size ("
+                            + limit
+                            + (set == null ? ", Kafka's default" : "")
+                            + "): lower the first or raise "
+                            + io.fmstream.kafka.KafkaClientProperties.JOB_PREFIX
+                            + "max.request.size (and the dead-letter topic's max.message.bytes)");
+        }
     }
 
     public static JobSettings from(Configuration configuration) {
@@ -215,10 +288,12 @@ public final class JobSettings implements Serializable {
         Duration transactionTimeout = positiveDuration(c, FmstreamOptions.TRANSACTION_TIMEOUT);
         Duration interval = positiveDuration(c, FmstreamOptions.CHECKPOINT_INTERVAL);
         int tolerable = c.get(FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS);
-        if (tolerable < 0) {
+        if (tolerable < 0 || tolerable > 1000) {
+            // The bound keeps (tolerable + 2) x interval from overflowing: MAX_VALUE ("never
+            // fail") passed the transaction check with a negative product.
             throw new IllegalArgumentException(
                     FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS.key()
-                            + " must be >= 0, got "
+                            + " must be in [0, 1000], got "
                             + tolerable);
         }
         Duration explicit =

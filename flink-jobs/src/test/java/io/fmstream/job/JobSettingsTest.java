@@ -38,7 +38,85 @@ class JobSettingsTest {
             REQUIRED[0], REQUIRED[1], REQUIRED[2], REQUIRED[3], "--fmstream.window.hopp", "10 s"
         };
         assertThatThrownBy(() -> FmstreamJob.parseArgs(args))
-                .hasMessageContaining("--fmstream.window.hopp");
+                .hasMessageContaining("Unknown option fmstream.window.hopp");
+    }
+
+    @Test
+    void refusesADurationWithoutItsUnitAndNeverEchoesAStrayValue() {
+        // Flink reads a bare number as milliseconds: 1800 was 1.8 s of idle timeout
+        assertThatThrownBy(() -> settings("--fmstream.device.idle-timeout", "1800"))
+                .hasMessageContaining("fmstream.device.idle-timeout '1800' has no unit");
+        assertThat(settings("--fmstream.device.idle-timeout", "1800s").deviceIdleTimeout)
+                .isEqualTo(Duration.ofMinutes(30));
+        // a token split off a quoted password by the shell: its position, never its text
+        String[] stray = {REQUIRED[0], REQUIRED[1], REQUIRED[2], REQUIRED[3], "s3cr3t"};
+        assertThatThrownBy(() -> FmstreamJob.parseArgs(stray))
+                .hasMessageContaining("argument 5 of 5 is not a --key")
+                .hasMessageNotContaining("s3cr3t");
+    }
+
+    @Test
+    void refusesValidationBoundsThatLetABadChunkThroughOrRejectEveryChunk() {
+        assertThatThrownBy(() -> settings("--fmstream.validation.min-sample-rate", "0"))
+                .hasMessageContaining("0 < min <= max");
+        assertThatThrownBy(() -> settings("--fmstream.validation.min-sample-rate", "2500"))
+                .hasMessageContaining("0 < min <= max");
+        assertThatThrownBy(() -> settings("--fmstream.validation.max-saturated-fraction", "20"))
+                .hasMessageContaining("saturated fraction must be in [0, 1]");
+    }
+
+    @Test
+    void refusesBatchesAndToleranceThatOverflowOnTheTaskManager() {
+        assertThatThrownBy(() -> settings("--fmstream.batch.size", "1000000"))
+                .hasMessageContaining("fmstream.batch.size must be at most 4096");
+        assertThatThrownBy(() -> settings("--fmstream.checkpoint-tolerable-failures", "2147483647"))
+                .hasMessageContaining("must be in [0, 1000]");
+    }
+
+    @Test
+    void refusesDeadLettersLargerThanTheSinkProducerSends() {
+        // whole records kept (2 MiB) against Kafka's 1 MiB default: one dead letter failed the
+        // sink and the job restarted into it for ever
+        assertThatThrownBy(() -> settings("--fmstream.dead-letters.max-kept-bytes", "2097152"))
+                .hasMessageContaining("over the sink producer's max.request.size (1048576,");
+        assertThatThrownBy(() -> settings("--fmstream.kafka.properties.max.request.size", "262144"))
+                .hasMessageContaining("fmstream.dead-letters.max-kept-bytes (524288)");
+        assertThat(
+                        settings(
+                                        "--fmstream.dead-letters.max-kept-bytes",
+                                        "2097152",
+                                        "--fmstream.kafka.properties.max.request.size",
+                                        "4194304")
+                                .deadLetterMaxKeptBytes)
+                .isEqualTo(2097152);
+    }
+
+    @Test
+    void readsTheClustersConfigurationUnderTheProgramArguments() {
+        // as flink run hands the job its environment: config.yaml / -D, then the arguments
+        Configuration cluster = new Configuration();
+        cluster.setString("fmstream.kafka.bootstrap-servers", "kafka:9092");
+        cluster.setString("fmstream.bundle", "s3://models/ecg");
+        cluster.setString("fmstream.transactional-id-prefix", "ward-7");
+        cluster.setString("fmstream.kafka.properties.ssl.keystore.password", "from-the-cluster");
+        cluster.setString("fmstream.delivery", "AT_LEAST_ONCE");
+        cluster.setString("taskmanager.numberOfTaskSlots", "2");
+        cluster.addAll(FmstreamJob.parseArgs(new String[] {"--fmstream.delivery", "EXACTLY_ONCE"}));
+        JobSettings s = JobSettings.from(FmstreamJob.fmstreamOptions(cluster));
+        assertThat(s.transactionalIdPrefix).isEqualTo("ward-7");
+        assertThat(s.kafkaProperties).containsEntry("ssl.keystore.password", "from-the-cluster");
+        assertThat(s.delivery).isEqualTo(FmstreamOptions.Delivery.EXACTLY_ONCE);
+        // checked as the arguments are
+        cluster.setString("fmstream.device.idle-timout", "30 min");
+        assertThatThrownBy(() -> FmstreamJob.fmstreamOptions(cluster))
+                .hasMessageContaining("Unknown option fmstream.device.idle-timout");
+    }
+
+    private static JobSettings settings(String... extra) {
+        String[] args = new String[REQUIRED.length + extra.length];
+        System.arraycopy(REQUIRED, 0, args, 0, REQUIRED.length);
+        System.arraycopy(extra, 0, args, REQUIRED.length, extra.length);
+        return JobSettings.from(FmstreamJob.parseArgs(args));
     }
 
     @Test
@@ -253,7 +331,7 @@ class JobSettingsTest {
         assertThat(JobSettings.from(c).delivery).isEqualTo(FmstreamOptions.Delivery.AT_LEAST_ONCE);
         c.set(FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS, -1);
         assertThatThrownBy(() -> JobSettings.from(c))
-                .hasMessage("fmstream.checkpoint-tolerable-failures must be >= 0, got -1");
+                .hasMessage("fmstream.checkpoint-tolerable-failures must be in [0, 1000], got -1");
     }
 
     /** The job rides out failed checkpoints (Flink's own default restarts it at the first). */

@@ -234,6 +234,7 @@ public final class BenchCommand implements Callable<Integer> {
                             + " 20");
         }
         out = spec.commandLine().getOut();
+        jobOptions.check();
         Path bundleDir = bundle != null ? bundle : RepositoryLayout.defaultBundle();
         if (naive && devices < 2) {
             // The non-encoder cost is a run over the fleet minus one over half of it: with one

@@ -21,6 +21,22 @@ public final class JobOptionOverrides {
                             + " lists them).")
     public Map<String, String> values = new LinkedHashMap<>();
 
+    /**
+     * Refuses a key outside {@code fmstream.*}, a misspelt option and a duration without its unit
+     * before anything starts (they were set on the configuration unchecked, and a report listed a
+     * misspelt option as applied).
+     */
+    public JobOptionOverrides check() {
+        for (String key : values.keySet()) {
+            if (!key.startsWith("fmstream.")) {
+                throw new IllegalArgumentException(
+                        "--job-option " + key + ": only fmstream.* options are job options");
+            }
+        }
+        io.fmstream.job.FmstreamOptions.checkValues(values);
+        return this;
+    }
+
     /** A report's line naming them ("Job options: `k=v`, `k=v`." and a blank line), or "". */
     public String markdown() {
         return values.isEmpty()

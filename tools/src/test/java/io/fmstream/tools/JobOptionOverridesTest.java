@@ -49,4 +49,26 @@ class JobOptionOverridesTest {
                                 + " `fmstream.network.buffer-timeout=100ms`.\n\n");
         assertThat(new JobOptionOverrides().asJobArguments()).isEmpty();
     }
+
+    @Test
+    void refusesWhatTheJobWouldNotHaveMeantBeforeAnythingRuns() {
+        // bench and capacity set these on the configuration unchecked: a misspelt option ran
+        // with the default while the report listed it as applied
+        JobOptionOverrides misspelt = new JobOptionOverrides();
+        misspelt.values.put("fmstream.batch.max-dealy", "10ms");
+        org.assertj.core.api.Assertions.assertThatThrownBy(misspelt::check)
+                .hasMessageContaining("Unknown option fmstream.batch.max-dealy");
+        JobOptionOverrides bare = new JobOptionOverrides();
+        bare.values.put("fmstream.batch.max-delay", "10");
+        org.assertj.core.api.Assertions.assertThatThrownBy(bare::check)
+                .hasMessageContaining("has no unit");
+        JobOptionOverrides flink = new JobOptionOverrides();
+        flink.values.put("parallelism.default", "4");
+        org.assertj.core.api.Assertions.assertThatThrownBy(flink::check)
+                .hasMessageContaining("only fmstream.* options are job options");
+        JobOptionOverrides fine = new JobOptionOverrides();
+        fine.values.put("fmstream.batch.max-delay", "10ms");
+        fine.values.put("fmstream.kafka.properties.linger.ms", "20");
+        assertThat(fine.check()).isSameAs(fine);
+    }
 }

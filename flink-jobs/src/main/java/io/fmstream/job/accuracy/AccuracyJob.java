@@ -196,10 +196,10 @@ public final class AccuracyJob {
     }
 
     public static void main(String[] args) throws Exception {
-        Configuration configuration = FmstreamJob.parseArgs(args);
-        Settings settings = Settings.from(configuration);
         StreamExecutionEnvironment env =
-                StreamExecutionEnvironment.getExecutionEnvironment(configuration);
+                StreamExecutionEnvironment.getExecutionEnvironment(FmstreamJob.parseArgs(args));
+        // The cluster's configuration with the arguments over it, as the inference job reads it.
+        Settings settings = Settings.from(FmstreamJob.fmstreamOptions(env.getConfiguration()));
         build(env, settings);
         env.execute("fmstream accuracy");
     }

@@ -49,6 +49,32 @@ public final class ValidationRules implements Serializable {
             double maxSaturatedFraction,
             long maxFutureMicros,
             int maxDeviceIdLength) {
+        // A rate bound of 0 let a chunk at rate 0 through (0 / 0 is NaN, which no comparison
+        // refuses) to a resampler that throws: the job restarted into it for ever. A fraction
+        // typed as a percentage (20) silently turned the saturation check off.
+        if (!(minSampleRateHz > 0 && minSampleRateHz <= maxSampleRateHz)
+                || Double.isInfinite(maxSampleRateHz)) {
+            throw new IllegalArgumentException(
+                    "sample rate bounds must satisfy 0 < min <= max < infinity, got min "
+                            + minSampleRateHz
+                            + " Hz, max "
+                            + maxSampleRateHz
+                            + " Hz");
+        }
+        if (!(maxSaturatedFraction >= 0 && maxSaturatedFraction <= 1)) {
+            throw new IllegalArgumentException(
+                    "the saturated fraction must be in [0, 1], got " + maxSaturatedFraction);
+        }
+        if (maxFutureMicros < 0 || maxSamplesPerChunk <= 0 || maxDeviceIdLength <= 0) {
+            throw new IllegalArgumentException(
+                    "max future must be >= 0 and the chunk and device id limits > 0, got "
+                            + maxFutureMicros
+                            + " us, "
+                            + maxSamplesPerChunk
+                            + " samples, "
+                            + maxDeviceIdLength
+                            + " characters");
+        }
         this.minSampleRateHz = minSampleRateHz;
         this.maxSampleRateHz = maxSampleRateHz;
         this.maxSamplesPerChunk = maxSamplesPerChunk;

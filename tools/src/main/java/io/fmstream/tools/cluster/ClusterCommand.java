@@ -199,6 +199,7 @@ public final class ClusterCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             Path d = resolve(dir);
+            jobOptions.check(); // before 7 JVMs start, not at the job's submission
             if (refuseWhileRunning(d, "soak")) {
                 return 1;
             }
