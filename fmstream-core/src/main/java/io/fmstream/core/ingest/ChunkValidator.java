@@ -106,6 +106,20 @@ public final class ChunkValidator {
                     "gain " + gain + " must be finite and > 0",
                     device);
         }
+        // The largest physical value any int16 sample maps to must be a finite float: a gain of
+        // 1e-40 made infinite samples, NaN windows after normalisation, and an encoder fed NaN.
+        double extreme = (Math.abs((double) decoded.getBaseline()) + 32768) / gain;
+        if (!(extreme <= Float.MAX_VALUE)) {
+            return reject(
+                    source,
+                    DeadLetterReason.NON_FINITE,
+                    "gain "
+                            + gain
+                            + " with baseline "
+                            + decoded.getBaseline()
+                            + " maps int16 samples beyond the float range",
+                    device);
+        }
         if (decoded.getFirstSampleIndex() < 0) {
             return reject(
                     source,

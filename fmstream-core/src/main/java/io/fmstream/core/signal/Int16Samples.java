@@ -27,7 +27,8 @@ public final class Int16Samples {
             byte[] raw, int offset, int count, double gain, int baseline, float[] out) {
         double inv = 1.0 / gain;
         for (int i = 0; i < count; i++) {
-            out[i] = (float) ((at(raw, offset, i) - baseline) * inv);
+            // In long: an int difference wrapped for a baseline near Integer.MIN_VALUE
+            out[i] = (float) (((long) at(raw, offset, i) - baseline) * inv);
         }
     }
 

@@ -302,6 +302,15 @@ class HostileCorpusTest {
         c = chunk(dev, 250, 0, T0, 250, i);
         c.setGain(gains[i % gains.length]);
         out.add(new Item(CODEC.encode(c), DeadLetterReason.NON_FINITE));
+        // finite, positive, and still mapping int16 beyond the float range (infinite samples)
+        double[] tiny = {1e-40, Double.MIN_VALUE, 1e-35};
+        c = chunk(dev, 250, 0, T0, 250, i);
+        c.setGain(tiny[i % tiny.length]);
+        out.add(new Item(CODEC.encode(c), DeadLetterReason.NON_FINITE));
+        c = chunk(dev, 250, 0, T0, 250, i);
+        c.setGain(1e-31);
+        c.setBaseline(Integer.MIN_VALUE);
+        out.add(new Item(CODEC.encode(c), DeadLetterReason.NON_FINITE));
         long[] future = {Long.MAX_VALUE, Long.MAX_VALUE - 1, APPEND_MILLIS * 1000 + 3600 * S};
         c = chunk(dev, 250, 0, future[i % future.length], 250, i);
         out.add(new Item(CODEC.encode(c), DeadLetterReason.FUTURE));
