@@ -129,9 +129,24 @@ public class WindowAssemblerFunction
         }
     }
 
+    /**
+     * Processing time of this instance's first element or timer: a device's idle time counts from
+     * its last data or from here, whichever is later. Restored idle timers that fell due while the
+     * job was down fire at once; counted from the last data alone, they flushed every device (live
+     * ones too) before its backlog was read, declaring missing the gaps the backlog filled.
+     */
+    private transient long startedAtMillis = Long.MIN_VALUE;
+
+    private void noteStart(TimerService timerService) {
+        if (startedAtMillis == Long.MIN_VALUE) {
+            startedAtMillis = timerService.currentProcessingTime();
+        }
+    }
+
     @Override
     public void processElement(ChunkRecord chunk, Context ctx, Collector<WindowRecord> out)
             throws IOException {
+        noteStart(ctx.timerService());
         DeviceStreamState s = state.value();
         if (s == null) {
             s = assembler.newState(chunk);
@@ -180,6 +195,7 @@ public class WindowAssemblerFunction
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<WindowRecord> out)
             throws IOException {
+        noteStart(ctx.timerService());
         DeviceStreamState s = state.value();
         if (s == null) {
             return;
@@ -194,9 +210,10 @@ public class WindowAssemblerFunction
             if (t.idleTimerMillis != 0 && timestamp != t.idleTimerMillis) {
                 return; // a timer this adapter no longer tracks
             }
-            long due = t.lastDataMillis + idleTimeoutMillis;
+            long due = Math.max(t.lastDataMillis, startedAtMillis) + idleTimeoutMillis;
             if (t.idleTimerMillis != 0 && t.lastDataMillis != 0 && due > timestamp) {
-                // Data came after the timer was set: not idle yet, wait from the last data.
+                // Data came after the timer was set, or the job started since: not idle yet,
+                // wait from the last data (or the start).
                 t.idleTimerMillis = due;
                 ctx.timerService().registerProcessingTimeTimer(due);
                 timers.update(t);

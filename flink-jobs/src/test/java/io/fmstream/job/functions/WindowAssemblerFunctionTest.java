@@ -202,6 +202,49 @@ class WindowAssemblerFunctionTest {
     }
 
     @Test
+    void aRestoreAfterDowntimeLongerThanTheIdleTimeoutKeepsDevicesForTheirBacklog()
+            throws Exception {
+        harness.setProcessingTime(1_000); // the data's processing time (0 reads as "unknown")
+        for (int second = 0; second < 10; second++) {
+            send(chunk("d", 100, second, 1));
+        }
+        for (int second = 11; second < 30; second++) {
+            send(chunk("d", 100, second, 1));
+        }
+        assertThat(windowKeys()).containsExactly("d@15");
+        var snapshot = harness.snapshot(1, 1);
+        harness.close();
+
+        // Restored 40 minutes later: the idle timer fell due while the job was down.
+        harness =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new KeyedProcessOperator<>(
+                                new WindowAssemblerFunction(
+                                        SPEC, StreamLimits.DEFAULTS, IDLE_TIMEOUT_MILLIS)),
+                        c -> c.deviceId,
+                        TypeInformation.of(String.class));
+        harness.setStateBackend(stateBackend());
+        long restart = IDLE_TIMEOUT_MILLIS + 10 * 60_000L;
+        harness.setProcessingTime(restart);
+        harness.initializeState(snapshot);
+        harness.open();
+        harness.setProcessingTime(restart + 1);
+        assertThat(devicesWithState()).as("not flushed at the restore").isEqualTo(1);
+
+        // The backlog brings the chunk the gap waited for: every window whole, none dead-lettered.
+        send(chunk("d", 100, 10, 1));
+        assertThat(windowKeys()).containsExactly("d@0", "d@5", "d@10");
+        // (d@0 lacks only the interpolator's reach before the stream's first sample, 0.9 %; a
+        // window across the 1 s gap would miss over 10 %)
+        assertThat(windows()).allSatisfy(w -> assertThat(w.missingFraction).isLessThan(0.01f));
+        assertThat(deadLetters()).isEmpty();
+
+        // Still idle-flushed a whole timeout after the restart without data
+        harness.setProcessingTime(restart + 1 + IDLE_TIMEOUT_MILLIS);
+        assertThat(devicesWithState()).isZero();
+    }
+
+    @Test
     void theEndOfABoundedInputFlushesTrailingWindowsAndClearsState() throws Exception {
         for (int second = 0; second < 24; second++) {
             send(chunk("d", 100, second, 1));
