@@ -265,6 +265,12 @@ public final class DeviceWindowAssembler {
             // Whatever follows a closed recording (a continuation, a restart) is the next one;
             // a chunk within it is judged as part of it (duplicate, overlap or late).
             cause = SegmentCause.NEW_RECORDING;
+        } else if (!s.recordingClosed && s.recordingEnd > 0 && start >= s.recordingEnd) {
+            // The next recording (its index running on) while this one's flagged last chunk
+            // still waits behind a gap: joining this segment, it was consumed into this
+            // recording when the gap gave up, and the next recording lost it. The gap gives up
+            // now (the device has moved on), the recording closes, and the chunk starts the next.
+            cause = SegmentCause.NEW_RECORDING;
         }
         if (cause != null) {
             if (belongsToPreviousSegment(s, c)) {

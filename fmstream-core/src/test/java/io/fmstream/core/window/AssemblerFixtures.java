@@ -88,7 +88,13 @@ final class AssemblerFixtures {
         final List<WindowRecord> windows = new ArrayList<>();
         final List<Long> dropped = new ArrayList<>();
         final List<SegmentCause> segments = new ArrayList<>();
+        final List<io.fmstream.core.records.RecordingEnd> recordings = new ArrayList<>();
         long skippedWindows;
+
+        @Override
+        public void recordingClosed(io.fmstream.core.records.RecordingEnd end) {
+            recordings.add(end);
+        }
 
         @Override
         public void emitted(WindowRecord window) {

@@ -597,6 +597,37 @@ class DeviceWindowAssemblerTest {
     }
 
     @Test
+    void theNextRecordingIsNotTakenIntoOneWhoseEndWaitsBehindAGap() {
+        // Recording 1: 30 s whose chunk [28 s, 29 s) is lost, its flagged last chunk waiting.
+        DeviceStreamState s = null;
+        for (long i = 0; i < 3000; i += 100) {
+            if (i == 2800) {
+                continue;
+            }
+            ChunkRecord c = chunk("d", 100, i, 100);
+            c.endOfRecording = i == 2900;
+            if (s == null) {
+                s = assembler.newState(c);
+            }
+            assembler.offer(s, c, NO_WATERMARK, out);
+        }
+        assertThat(out.recordings).isEmpty();
+        // Recording 2, two minutes later, the device's index running on (same clock).
+        for (long i = 15_000; i < 18_000; i += 100) {
+            ChunkRecord c = chunk("d", 100, i, 100);
+            c.endOfRecording = i == 17_900;
+            assertThat(assembler.offer(s, c, NO_WATERMARK, out).outcome())
+                    .isEqualTo(ChunkOutcome.ACCEPTED);
+        }
+        assertThat(out.segments).containsExactly(SegmentCause.NEW_RECORDING);
+        assertThat(out.recordings).hasSize(2);
+        assertThat((out.recordings.get(0).recordingStartMicros - T0) / SECOND).isZero();
+        assertThat((out.recordings.get(1).recordingStartMicros - T0) / SECOND).isEqualTo(150);
+        assertThat(out.recordings.get(1).windows).isEqualTo(5);
+        assertThat(out.startsInSeconds()).containsSubsequence(150L, 155L, 160L, 165L, 170L);
+    }
+
+    @Test
     void aGapBlocksOnlyTheWindowsItTouchesAndTheOutputIsTheSameInEveryArrivalOrder() {
         // Reference: 60 s in order.
         AssemblerFixtures.Collected inOrder = new AssemblerFixtures.Collected();
