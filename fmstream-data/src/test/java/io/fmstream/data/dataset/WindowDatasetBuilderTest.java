@@ -220,6 +220,31 @@ class WindowDatasetBuilderTest {
     }
 
     @Test
+    void todaysWindowPathGivesTheWindowTheShippedEncoderWasTrainedOn() throws IOException {
+        // golden.json's third input is mitdb100.npz's first window, built by this class when
+        // ecg-fm-v2's data was made: the job's resampler and assembler have changed since
+        // (exact positions, summation order), each change checked against a reference that
+        // moved with it. This pins today's path to the bytes the encoder was trained on.
+        com.fasterxml.jackson.databind.JsonNode golden =
+                new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(
+                                RepositoryLayout.root()
+                                        .resolve("model-artifacts/ecg-fm-v2/golden.json")
+                                        .toFile());
+        assertThat(golden.get("note").asText()).contains("mitdb/100 first window");
+        com.fasterxml.jackson.databind.JsonNode trained = golden.get("inputs").get(2);
+        WindowDatasetBuilder b = new WindowDatasetBuilder();
+        b.addRecord(shared("mitdb/100.hea"), false);
+        float[] today = b.windowsOf("mitdb/100/MLII").get(0);
+        assertThat(today).hasSize(trained.size());
+        double worst = 0;
+        for (int i = 0; i < today.length; i++) {
+            worst = Math.max(worst, Math.abs(today[i] - trained.get(i).asDouble()));
+        }
+        assertThat(worst).as("largest difference, z-score units (0 when written)").isLessThan(1e-6);
+    }
+
+    @Test
     void cinc2017RecordsCarryTheirReferenceLabel() {
         String expected =
                 CinC2017Reference.read(shared("cinc2017-train/REFERENCE.csv"))
