@@ -180,6 +180,23 @@ public final class BundleManifest {
                             + WindowNormaliser.PER_WINDOW_ZSCORE
                             + ")");
         }
+        // The preprocessing the encoder was trained behind, by name: the job implements one, the
+        // Kaiser windowed-sinc resampler to the bundle's rate, then the per-window z-score. A
+        // bundle trained behind another (a polyphase resampler, a band-pass) was served through
+        // this one without a word.
+        String implemented =
+                "resample-" + b.inputSampleRateHz + "hz-sinc/" + WindowNormaliser.PER_WINDOW_ZSCORE;
+        if (b.preprocessingId != null
+                && b.inputSampleRateHz > 0
+                && !implemented.equals(b.preprocessingId)) {
+            c.problem(
+                    "preprocessingId: "
+                            + b.preprocessingId
+                            + " is not the preprocessing this job implements for the bundle's"
+                            + " rate ("
+                            + implemented
+                            + ")");
+        }
         if (b.hopSeconds > 0 && b.windowSeconds > 0 && b.hopSeconds > b.windowSeconds) {
             c.problem(
                     "hopSeconds: "

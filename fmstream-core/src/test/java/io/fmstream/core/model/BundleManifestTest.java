@@ -212,6 +212,11 @@ class BundleManifestTest {
                 "normalisation: per-window-minmax is not implemented by this job (supported:"
                         + " per-window-zscore)");
         assertRefused(m -> m.put("hopSeconds", 20), "hopSeconds: 20 exceeds windowSeconds 10");
+        assertRefused(
+                m -> m.put("preprocessingId", "resample-100hz-polyphase/per-window-zscore"),
+                "preprocessingId: resample-100hz-polyphase/per-window-zscore is not the"
+                        + " preprocessing this job implements for the bundle's rate"
+                        + " (resample-100hz-sinc/per-window-zscore)");
     }
 
     @Test
