@@ -106,6 +106,20 @@ public final class ChunkValidator {
                     "gain " + gain + " must be finite and > 0",
                     device);
         }
+        // The job works in mV (the encoder was trained on mV, and the z-score's floor is in mV):
+        // a chunk in V or uV is converted through its gain; the unit was never read, so a device
+        // declaring volts was served 1000 times too small, under the floor.
+        double mvPerUnit = millivoltsPer(decoded.getUnit());
+        if (Double.isNaN(mvPerUnit)) {
+            return reject(
+                    source,
+                    DeadLetterReason.UNSUPPORTED_SIGNAL,
+                    "unit '"
+                            + decoded.getUnit()
+                            + "' is not a voltage the job converts (mV, V, uV)",
+                    device);
+        }
+        gain = gain / mvPerUnit;
         // The largest physical value any int16 sample maps to must be a finite float: a gain of
         // 1e-40 made infinite samples, NaN windows after normalisation, and an encoder fed NaN.
         double extreme = (Math.abs((double) decoded.getBaseline()) + 32768) / gain;
@@ -243,6 +257,27 @@ public final class ChunkValidator {
                     device);
         }
         return new Result(chunk, null);
+    }
+
+    /**
+     * Millivolts per unit of {@code unit}, NaN for a unit that is not a voltage. Blank is WFDB's
+     * default, mV. Case matters: "MV" would be megavolts.
+     */
+    static double millivoltsPer(String unit) {
+        String u = unit == null ? "" : unit.strip();
+        switch (u) {
+            case "":
+            case "mV":
+                return 1;
+            case "V":
+                return 1000;
+            case "uV":
+            case "\u00b5V": // micro sign
+            case "\u03bcV": // Greek mu
+                return 0.001;
+            default:
+                return Double.NaN;
+        }
     }
 
     private static Result reject(

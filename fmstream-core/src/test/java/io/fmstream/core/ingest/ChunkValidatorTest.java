@@ -28,6 +28,46 @@ class ChunkValidatorTest {
     }
 
     @Test
+    void convertsVoltsAndMicrovoltsToTheMillivoltsTheEncoderWasTrainedOn() {
+        // the same ADC counts: 200 per mV, said in three units
+        assertThat(validate(c -> c.setGain(200)).chunk.gain).isEqualTo(200);
+        assertThat(validate(c -> c.setUnit("")).chunk.gain).as("WFDB's default").isEqualTo(200);
+        assertThat(
+                        validate(
+                                        c -> {
+                                            c.setUnit("V");
+                                            c.setGain(200_000);
+                                        })
+                                .chunk
+                                .gain)
+                .isEqualTo(200);
+        assertThat(
+                        validate(
+                                        c -> {
+                                            c.setUnit("uV");
+                                            c.setGain(0.2);
+                                        })
+                                .chunk
+                                .gain)
+                .isCloseTo(200, org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(
+                        validate(
+                                        c -> {
+                                            c.setUnit("\u00b5V");
+                                            c.setGain(0.2);
+                                        })
+                                .chunk
+                                .gain)
+                .isCloseTo(200, org.assertj.core.api.Assertions.within(1e-9));
+        ChunkValidator.Result pressure = validate(c -> c.setUnit("mmHg"));
+        assertThat(pressure.deadLetter.reason).isEqualTo(DeadLetterReason.UNSUPPORTED_SIGNAL);
+        assertThat(pressure.deadLetter.detail).contains("unit 'mmHg' is not a voltage");
+        assertThat(validate(c -> c.setUnit("MV")).deadLetter.reason)
+                .as("megavolts, not millivolts")
+                .isEqualTo(DeadLetterReason.UNSUPPORTED_SIGNAL);
+    }
+
+    @Test
     void readsTheSamplesInPlaceFromThePayloadItKeeps() {
         byte[] raw = new byte[500];
         for (int i = 0; i < raw.length; i++) {
