@@ -100,13 +100,18 @@ public final class Acls {
                         consumerGroup,
                         PatternType.LITERAL,
                         AclOperation.DESCRIBE));
-        acls.add(
-                allow(
-                        principal,
-                        ResourceType.TRANSACTIONAL_ID,
-                        transactionalIdPrefix,
-                        PatternType.PREFIXED,
-                        AclOperation.DESCRIBE));
+        // Each of the jobs' own prefixes, not the bare one: that also covered another
+        // deployment's ids (fmstream-eu-... under fmstream), whose transactions the probe then
+        // exported and alerted on.
+        for (String p : TransactionalIds.ofJobs(transactionalIdPrefix)) {
+            acls.add(
+                    allow(
+                            principal,
+                            ResourceType.TRANSACTIONAL_ID,
+                            p,
+                            PatternType.PREFIXED,
+                            AclOperation.DESCRIBE));
+        }
         return acls;
     }
 

@@ -45,7 +45,13 @@ public final class KafkaClientProperties {
                     "acks", "(always all)",
                     "enable.idempotence", "(always true)",
                     "isolation.level", "(read_committed; tail --read-uncommitted reads the rest)",
-                    "enable.auto.commit", "(the tools commit no offsets)");
+                    "enable.auto.commit", "(the tools commit no offsets)",
+                    // A transactional id made simulate's and replay's producer transactional,
+                    // and every send then failed outside a transaction; tail and audit read
+                    // without a group.
+                    "transactional.id", "(the tools' producers are not transactional)",
+                    "transaction.timeout.ms", "(the tools' producers are not transactional)",
+                    "group.id", "(the tools read assigned partitions, without a group)");
 
     /** Reserved in the job's source and sinks, with the fmstream option that governs each. */
     public static final Map<String, String> RESERVED_BY_JOB =

@@ -49,12 +49,12 @@ public final class TopicPreflight {
      * A transaction timeout over the brokers' {@code transaction.max.timeout.ms} (15 min by
      * default): every sink's producer would fail to start with {@code InvalidTxnTimeoutException}
      * and the job restart for ever without writing anything. Read from one broker; where the
-     * principal may not describe broker configs (no DescribeConfigs on the cluster), skipped with a
-     * warning.
+     * principal may not describe broker configs (no DescribeConfigs on the cluster, as under the
+     * ACLs {@code bin/fmstream acls} grants), Kafka's default maximum is assumed: skipping the
+     * check left exactly the hardened deployments without it.
      */
     private static List<String> transactionTimeoutProblems(Admin admin, Duration timeout)
             throws InterruptedException, TimeoutException {
-        String max;
         try {
             var nodes = admin.describeCluster().nodes().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
             if (nodes.isEmpty()) {
@@ -69,15 +69,39 @@ public final class TopicPreflight {
                             .get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
                             .get(broker);
             ConfigEntry entry = config == null ? null : config.get(MAX_TRANSACTION_TIMEOUT);
-            max = entry == null ? null : entry.value();
+            String max = entry == null ? null : entry.value();
+            return transactionTimeoutProblems(
+                    timeout, max == null ? null : Long.parseLong(max), null);
         } catch (ExecutionException e) {
-            LOG.warn(
-                    "Cannot read the brokers' {} ({}): the transaction timeout is not checked",
-                    MAX_TRANSACTION_TIMEOUT,
-                    e.getCause().toString());
+            return transactionTimeoutProblems(timeout, null, e.getCause().toString());
+        }
+    }
+
+    /** Kafka's default {@code transaction.max.timeout.ms}. */
+    static final long KAFKA_DEFAULT_MAX_TRANSACTION_TIMEOUT_MS = 15 * 60 * 1000L;
+
+    /**
+     * The problem with {@code timeout} against the brokers' maximum ({@code brokerMaxMillis}), or,
+     * where that could not be read ({@code unreadable} says why), against Kafka's default.
+     */
+    public static List<String> transactionTimeoutProblems(
+            Duration timeout, Long brokerMaxMillis, String unreadable) {
+        if (brokerMaxMillis == null && unreadable == null) {
             return List.of();
         }
-        if (max == null || timeout.toMillis() <= Long.parseLong(max)) {
+        long max =
+                brokerMaxMillis != null
+                        ? brokerMaxMillis
+                        : KAFKA_DEFAULT_MAX_TRANSACTION_TIMEOUT_MS;
+        if (timeout.toMillis() <= max) {
+            if (unreadable != null) {
+                LOG.warn(
+                        "Cannot read the brokers' {} ({}): the transaction timeout {} is within"
+                                + " Kafka's default maximum",
+                        MAX_TRANSACTION_TIMEOUT,
+                        unreadable,
+                        timeout);
+            }
             return List.of();
         }
         return List.of(
@@ -87,7 +111,14 @@ public final class TopicPreflight {
                         + MAX_TRANSACTION_TIMEOUT
                         + " ("
                         + max
-                        + " ms): every sink's producer would fail to start"
+                        + " ms"
+                        + (unreadable != null
+                                ? ", Kafka's default: the brokers' own could not be read ("
+                                        + unreadable
+                                        + "); grant the job's principal DescribeConfigs on the"
+                                        + " cluster to check it"
+                                : "")
+                        + "): every sink's producer would fail to start"
                         + " (InvalidTxnTimeoutException) and the job restart for ever; lower it,"
                         + " or raise the brokers' limit");
     }

@@ -39,4 +39,30 @@ public final class TransactionalIds {
     public static String accuracyJob(String prefix) {
         return prefix + "-accuracy";
     }
+
+    /**
+     * Every prefix both jobs make ids under from {@code prefix}: the sinks', the accuracy job's.
+     */
+    public static List<String> ofJobs(String prefix) {
+        List<String> all = new java.util.ArrayList<>();
+        for (String sink : INFERENCE_SINKS) {
+            all.add(inferenceSink(prefix, sink));
+        }
+        all.add(accuracyJob(prefix));
+        return all;
+    }
+
+    /**
+     * Whether {@code id} is one the jobs configured with {@code prefix} make (a sink's prefix, then
+     * Flink's "-subtask-counter"): the bare prefix also matched another deployment's ids ({@code
+     * fmstream-eu-...} under {@code fmstream}).
+     */
+    public static boolean ofJobs(String id, String prefix) {
+        for (String p : ofJobs(prefix)) {
+            if (id.startsWith(p + "-")) {
+                return true;
+            }
+        }
+        return false;
+    }
 }

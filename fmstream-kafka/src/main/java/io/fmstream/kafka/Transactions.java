@@ -74,15 +74,16 @@ public final class Transactions {
     }
 
     /**
-     * Every transactional id starting with {@code prefix} that a coordinator knows (in any state),
-     * sorted by id. Needs DESCRIBE on those ids; ids the caller may not describe are not listed.
+     * Every transactional id of the jobs configured with {@code prefix} ({@link
+     * TransactionalIds#ofJobs(String, String)}) that a coordinator knows (in any state), sorted by
+     * id. Needs DESCRIBE on those ids; ids the caller may not describe are not listed.
      */
     public static List<Txn> under(Admin admin, String prefix, Duration timeout)
             throws ExecutionException, InterruptedException, TimeoutException {
         List<String> ids = new ArrayList<>();
         for (TransactionListing t :
                 admin.listTransactions().all().get(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            if (t.transactionalId().startsWith(prefix)) {
+            if (TransactionalIds.ofJobs(t.transactionalId(), prefix)) {
                 ids.add(t.transactionalId());
             }
         }

@@ -126,6 +126,31 @@ class TopicPreflightTest {
                 new TopicPreflight.Requirements(false, java.time.Duration.ofMinutes(15)));
     }
 
+    /**
+     * Under the ACLs {@code bin/fmstream acls} grants the job may not read broker configs: Kafka's
+     * default maximum (15 min) is assumed instead of skipping the check.
+     */
+    @Test
+    void assumesKafkasDefaultMaximumWhereTheBrokersOwnCannotBeRead() {
+        String denied = "ClusterAuthorizationException: not authorized";
+        assertThat(
+                        TopicPreflight.transactionTimeoutProblems(
+                                java.time.Duration.ofMinutes(20), null, denied))
+                .singleElement()
+                .asString()
+                .contains("(900000 ms, Kafka's default: the brokers' own could not be read")
+                .contains(denied);
+        assertThat(
+                        TopicPreflight.transactionTimeoutProblems(
+                                java.time.Duration.ofMinutes(15), null, denied))
+                .isEmpty();
+        assertThat(
+                        TopicPreflight.transactionTimeoutProblems(
+                                java.time.Duration.ofMinutes(20), 3_600_000L, null))
+                .as("a broker allowing an hour")
+                .isEmpty();
+    }
+
     /** The job's check: missing topics created, with {@code requirements}. */
     private static void checkForJob(
             Map<String, Map<String, String>> topics,

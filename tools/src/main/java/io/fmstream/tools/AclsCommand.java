@@ -44,8 +44,16 @@ public final class AclsCommand implements Callable<Integer> {
 
     @Option(
             names = "--labeller-principal",
-            description = "Whoever publishes ground truth (replay, clinicians' labelling service).")
+            description = "Whoever publishes ground truth alone (a clinicians' labelling service).")
     String labellerPrincipal;
+
+    @Option(
+            names = "--replay-principal",
+            description =
+                    "bin/fmstream replay, or simulate with its ground truth: they write the sensor"
+                            + " chunks and the ground truth through one producer, and check both"
+                            + " topics at start.")
+    String replayPrincipal;
 
     @Option(
             names = "--probe-principal",
@@ -140,6 +148,14 @@ public final class AclsCommand implements Callable<Integer> {
             acls.addAll(
                     Acls.producer(
                             labellerPrincipal, List.of(c.get(FmstreamOptions.GROUND_TRUTH_TOPIC))));
+        }
+        if (replayPrincipal != null) {
+            acls.addAll(
+                    Acls.producer(
+                            replayPrincipal,
+                            List.of(
+                                    c.get(FmstreamOptions.SENSOR_TOPIC),
+                                    c.get(FmstreamOptions.GROUND_TRUTH_TOPIC))));
         }
         if (probePrincipal != null) {
             acls.addAll(

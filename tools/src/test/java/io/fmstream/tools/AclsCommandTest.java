@@ -20,6 +20,7 @@ class AclsCommandTest {
                         "--gateway-principal", "User:gw",
                         "--labeller-principal", "User:lab",
                         "--probe-principal", "User:probe",
+                        "--replay-principal", "User:replay",
                         "-D", "fmstream.topic.sensor-chunks=ecg-in",
                         "-D", "fmstream.kafka.group-id=g",
                         "-D", "fmstream.transactional-id-prefix=tx");
@@ -57,9 +58,17 @@ class AclsCommandTest {
                         p + "User:probe --operation Read --topic fmstream.predictions.v1",
                         p + "User:probe --operation Describe --topic ecg-in",
                         p + "User:probe --operation Describe --group g",
+                        // the jobs' own prefixes, never the bare one (tx-eu-... is another
+                        // deployment's)
                         p
-                                + "User:probe --operation Describe --transactional-id tx"
-                                + " --resource-pattern-type prefixed");
+                                + "User:probe --operation Describe --transactional-id"
+                                + " tx-predictions --resource-pattern-type prefixed",
+                        p
+                                + "User:probe --operation Describe --transactional-id"
+                                + " tx-accuracy --resource-pattern-type prefixed",
+                        // replay and simulate write both topics through one producer
+                        p + "User:replay --operation Write --topic ecg-in",
+                        p + "User:replay --operation Write --topic fmstream.ground-truth.v1");
         // Least privilege: nobody may write what it only reads, nor read the sensor topic
         // except the job.
         assertThat(lines)
@@ -73,9 +82,9 @@ class AclsCommandTest {
                 .noneMatch(l -> l.contains("--operation All"))
                 // The job's grants name its sinks' prefixes, never the bare one, which would
                 // cover the accuracy job's ids (tx-accuracy) too.
-                .noneMatch(l -> l.contains("User:job") && l.contains("--transactional-id tx "))
+                .noneMatch(l -> l.contains("--transactional-id tx "))
                 .doesNotHaveDuplicates();
-        assertThat(lines).hasSize(20 + 11 + 3 + 3 + 5);
+        assertThat(lines).hasSize(20 + 11 + 3 + 3 + 8 + 5);
     }
 
     @Test

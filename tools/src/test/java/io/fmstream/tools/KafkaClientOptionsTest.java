@@ -51,7 +51,13 @@ class KafkaClientOptionsTest {
         assertThatThrownBy(o::properties).hasMessageContaining("key=value");
         // The guarantees the tools' results depend on are refused, not silently overridden.
         for (String reserved :
-                List.of("acks=1", "enable.idempotence=false", "isolation.level=read_uncommitted")) {
+                List.of(
+                        "acks=1",
+                        "enable.idempotence=false",
+                        "isolation.level=read_uncommitted",
+                        "transactional.id=x",
+                        "transaction.timeout.ms=60000",
+                        "group.id=g")) {
             o.pairs = List.of(reserved);
             assertThatThrownBy(o::properties)
                     .hasMessageContaining(reserved.substring(0, reserved.indexOf('=')))

@@ -43,7 +43,10 @@ class ProbeTransactionWatchTest {
         // The shared admin client of the broker: not closed here.
         Admin admin = KAFKA.admin();
         try (KafkaProducer<byte[], byte[]> predictions = producer(prefix + "-predictions-0-0");
-                KafkaProducer<byte[], byte[]> embeddings = producer(prefix + "-embeddings-1-3")) {
+                KafkaProducer<byte[], byte[]> embeddings = producer(prefix + "-embeddings-1-3");
+                // another deployment's sink, whose prefix extends this one's
+                KafkaProducer<byte[], byte[]> other = producer(prefix + "-eu-predictions-0-0")) {
+            other.initTransactions();
             short tv =
                     admin.describeFeatures()
                             .featureMetadata()
