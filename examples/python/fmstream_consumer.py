@@ -138,11 +138,11 @@ def main(argv=None):
                     continue
                 raise SystemExit("consumer error: %s" % msg.error())
             line = {"topic": msg.topic(), "partition": msg.partition(), "offset": msg.offset(),
-                    "key": msg.key().decode("utf-8") if msg.key() is not None else None}
+                    "key": key_text(msg.key())}
             try:
                 line.update(decode(msg.value(), schemas))
-            except ValueError as e:
-                line["error"] = str(e)
+            except Exception as e:  # python3-avro's errors are AvroException, not ValueError
+                line["error"] = "%s: %s" % (type(e).__name__, e)
                 failures += 1
             print(json.dumps(line, separators=(",", ":")))
     except KeyboardInterrupt:
@@ -150,6 +150,17 @@ def main(argv=None):
     finally:
         consumer.close()
     return 1 if failures else 0
+
+
+def key_text(key):
+    """The record key as text; a key that is not UTF-8 (dead letters keep the original key as it
+    came) as base64 under a prefix, instead of a UnicodeDecodeError that stopped the consumer."""
+    if key is None:
+        return None
+    try:
+        return key.decode("utf-8")
+    except UnicodeDecodeError:
+        return "base64:" + base64.b64encode(key).decode("ascii")
 
 
 if __name__ == "__main__":
