@@ -28,9 +28,9 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description =
                 "Print (or --apply) the least-privilege Kafka ACLs of the inference job, the"
-                    + " accuracy job, the device gateway, the ground-truth labeller and the probe,"
-                    + " for the topics, group and transactional-id prefix the jobs are configured"
-                    + " with.")
+                    + " accuracy job, the device gateway, the ground-truth labeller, replay and the"
+                    + " probe, for the topics, group and transactional-id prefix the jobs are"
+                    + " configured with.")
 public final class AclsCommand implements Callable<Integer> {
 
     @Option(names = "--job-principal", description = "Inference job, e.g. User:fmstream-job.")
