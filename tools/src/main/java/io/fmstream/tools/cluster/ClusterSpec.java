@@ -64,7 +64,9 @@ public final class ClusterSpec {
         c.put("heartbeat.timeout", "10000");
         // ONNX Runtime comes from the cluster's class path (its lib/), loaded parent-first: a
         // resubmitted or restarted job reuses the TaskManager's one native library instead of
-        // loading a second copy, which the JVM refuses.
+        // loading another copy per submission (extracted to a fresh temporary folder each time,
+        // so the JVM allows it, and never releases it; with onnxruntime.native.path set, the JVM
+        // refuses the second load).
         // fmstream's metric reporter (its jar beside ONNX Runtime's) recognises the job's
         // histograms only as its own class, hence parent-first too.
         c.put(
