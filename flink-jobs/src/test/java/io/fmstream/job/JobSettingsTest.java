@@ -306,6 +306,21 @@ class JobSettingsTest {
     }
 
     @Test
+    void theAccuracyJobReadsTheSharedOptionsByTheSameRules() {
+        var accuracy =
+                io.fmstream.job.accuracy.AccuracyJob.Settings.from(FmstreamJob.parseArgs(REQUIRED));
+        assertThat(accuracy.maxParallelism()).isEqualTo(128);
+        String[] zero = {
+            REQUIRED[0], REQUIRED[1], REQUIRED[2], REQUIRED[3], "--fmstream.topics.partitions", "0"
+        };
+        assertThatThrownBy(
+                        () ->
+                                io.fmstream.job.accuracy.AccuracyJob.Settings.from(
+                                        FmstreamJob.parseArgs(zero)))
+                .hasMessage("fmstream.topics.partitions must be > 0, got 0");
+    }
+
+    @Test
     void refusesATransactionTimeoutShorterThanTheCheckpointsItMayWaitFor() {
         Configuration c = FmstreamJob.parseArgs(REQUIRED);
         c.set(FmstreamOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(30));

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
@@ -63,7 +64,8 @@ public final class AccuracyJob {
             Duration horizon,
             boolean createTopics,
             int topicPartitions,
-            short topicReplication) {
+            short topicReplication,
+            int maxParallelism) {
 
         public static Settings from(Configuration c) {
             String bootstrap = c.get(FmstreamOptions.BOOTSTRAP_SERVERS);
@@ -93,8 +95,18 @@ public final class AccuracyJob {
                     c.get(FmstreamOptions.TOLERABLE_FAILED_CHECKPOINTS),
                     horizon,
                     c.get(FmstreamOptions.CREATE_TOPICS),
-                    c.get(FmstreamOptions.TOPIC_PARTITIONS),
-                    (short) (int) c.get(FmstreamOptions.TOPIC_REPLICATION));
+                    positive(c, FmstreamOptions.TOPIC_PARTITIONS),
+                    (short) positive(c, FmstreamOptions.TOPIC_REPLICATION),
+                    positive(c, FmstreamOptions.MAX_PARALLELISM));
+        }
+
+        /** As the inference job: a zero here failed later, inside Kafka or Flink. */
+        private static int positive(Configuration c, ConfigOption<Integer> option) {
+            int value = c.get(option);
+            if (value <= 0) {
+                throw new IllegalArgumentException(option.key() + " must be > 0, got " + value);
+            }
+            return value;
         }
     }
 
@@ -145,6 +157,9 @@ public final class AccuracyJob {
                 s.checkpointInterval(),
                 s.tolerableFailedCheckpoints());
         env.configure(checkpoints);
+        // Its join keeps keyed state: the key groups are fixed for the job's life, as the
+        // inference job's (left unset, they followed the first deployment's parallelism).
+        env.setMaxParallelism(s.maxParallelism());
         env.enableCheckpointing(s.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
         DataStream<PendingPrediction> predictions =
                 source(env, s, s.predictionsTopic(), "Predictions (Kafka)", UID_PREDICTIONS)
