@@ -665,6 +665,10 @@ public final class FmstreamJob {
         Configuration configuration = fmstreamOptions(env.getConfiguration());
         JobSettings settings = JobSettings.from(configuration);
         BundleManifest manifest = readManifest(settings.bundleUri);
+        // Every model file against its hash before anything is submitted (a bad file was found
+        // by each operator as it opened, and the job restarted into it).
+        io.fmstream.core.model.ModelBundle.verifyFiles(
+                new FlinkBundleFiles(settings.bundleUri), manifest);
         configure(env, settings);
         BoundedEnd end = wireKafka(env, settings, manifest);
         JobExecutionResult result =

@@ -370,6 +370,21 @@ public final class ModelBundle implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads every file the manifest names and checks its sha256, opening no session: what a job
+     * does at submission, so that a truncated or tampered file is refused there, naming it, rather
+     * than by every operator as it opens, in a restart loop that re-reads the bundle each time.
+     *
+     * @throws BundleException naming the first file that is missing or differs
+     */
+    public static void verifyFiles(BundleFiles files, BundleManifest manifest) {
+        String where = files.describe();
+        readVerified(files, manifest.encoder().file(), manifest.encoder().sha256(), where);
+        for (BundleManifest.HeadSpec head : manifest.heads()) {
+            readVerified(files, head.file(), head.sha256(), where);
+        }
+    }
+
     private static byte[] readVerified(
             BundleFiles files, String file, String expectedSha256, String where) {
         byte[] bytes = read(files, file, where);

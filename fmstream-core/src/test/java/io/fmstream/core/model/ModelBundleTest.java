@@ -158,6 +158,29 @@ class ModelBundleTest {
     }
 
     @Test
+    void verifiesEveryFileWithoutOpeningASession() throws IOException {
+        // What the job does at submission: a bad file refused there, not by each operator
+        Path copy = FixtureBundle.copyTo(tmp.resolve("verify"));
+        BundleManifest manifest =
+                BundleManifest.parse(
+                        java.nio.file.Files.readAllBytes(copy.resolve("manifest.json")),
+                        copy.toString());
+        int openBefore = SessionCache.shared().openSessionCount();
+        ModelBundle.verifyFiles(new LocalBundleFiles(copy), manifest);
+        java.nio.file.Path head = copy.resolve("heads/rhythm.onnx");
+        byte[] whole = java.nio.file.Files.readAllBytes(head);
+        java.nio.file.Files.write(head, java.util.Arrays.copyOf(whole, whole.length / 2));
+        assertThatThrownBy(() -> ModelBundle.verifyFiles(new LocalBundleFiles(copy), manifest))
+                .isInstanceOf(BundleException.class)
+                .hasMessageStartingWith("heads/rhythm.onnx: sha256 mismatch");
+        java.nio.file.Files.delete(copy.resolve(manifest.encoder().file()));
+        assertThatThrownBy(() -> ModelBundle.verifyFiles(new LocalBundleFiles(copy), manifest))
+                .isInstanceOf(BundleException.class)
+                .hasMessageStartingWith(manifest.encoder().file());
+        assertThat(SessionCache.shared().openSessionCount()).isEqualTo(openBefore);
+    }
+
+    @Test
     void refusesTamperedHeadFileNamingIt() throws IOException {
         Path copy = FixtureBundle.copyTo(tmp.resolve("b"));
         byte[] bytes = flipMiddleByte(copy.resolve("heads/rhythm.onnx"));
