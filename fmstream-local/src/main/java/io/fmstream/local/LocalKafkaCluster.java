@@ -469,8 +469,41 @@ public final class LocalKafkaCluster implements AutoCloseable {
         return nodes;
     }
 
+    private Thread exitHook;
+
+    /**
+     * Stops the brokers also when this JVM exits without {@link #close} (Ctrl-C or SIGTERM skip a
+     * try-with-resources): they are child JVMs, which outlive their parent, and a benchmark
+     * interrupted by hand left one running with gigabytes of logs. For a cluster owned by one run
+     * of a command; {@code cluster up}'s brokers are meant to outlive it and do not call this.
+     */
+    public LocalKafkaCluster stopOnExit() {
+        Thread hook =
+                new Thread(
+                        () -> {
+                            try {
+                                close();
+                            } catch (Exception e) {
+                                System.err.println("stopping the Kafka broker: " + e);
+                            }
+                        },
+                        "kafka-stop-on-exit");
+        Runtime.getRuntime().addShutdownHook(hook);
+        exitHook = hook;
+        return this;
+    }
+
     @Override
     public void close() throws Exception {
+        Thread hook = exitHook;
+        if (hook != null && hook != Thread.currentThread()) {
+            exitHook = null;
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running or about to: it stops the brokers too (stop is idempotent)
+            }
+        }
         for (ChildJvm p : processes) {
             if (p != null && p.isAlive()) {
                 p.stop(20);

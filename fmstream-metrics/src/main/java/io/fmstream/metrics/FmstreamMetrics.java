@@ -157,8 +157,9 @@ public final class FmstreamMetrics {
                             List.of(CAUSE),
                             "window-assembler",
                             "New stream segments of a device (REBOOT, RATE_CHANGE, CLOCK_JUMP,"
-                                    + " LONG_GAP, NEW_RECORDING): its open windows closed, the"
-                                    + " stream re-anchored."),
+                                    + " LONG_GAP, NEW_RECORDING, GEOMETRY_CHANGE): its open windows"
+                                    + " closed (dropped after a geometry change), the stream"
+                                    + " re-anchored."),
                     new Metric(
                             BATCH_WINDOWS,
                             Kind.HISTOGRAM,

@@ -17,8 +17,32 @@ final class Scratch {
         void close() throws IOException;
     }
 
+    /**
+     * Deletes {@code dir} when closed, or when the JVM exits first (Ctrl-C skips the close: a
+     * capacity search's broker logs and checkpoints, gigabytes, stayed in /tmp). Registered after
+     * the resources that write into it, the hook may run beside theirs; what it cannot delete yet
+     * is left, as before.
+     */
     static Deleted deletedOnClose(Path dir) {
-        return () -> deleteRecursively(dir);
+        Thread hook =
+                new Thread(
+                        () -> {
+                            try {
+                                deleteRecursively(dir);
+                            } catch (IOException | RuntimeException e) {
+                                System.err.println("removing " + dir + ": " + e);
+                            }
+                        },
+                        "scratch-delete-on-exit");
+        Runtime.getRuntime().addShutdownHook(hook);
+        return () -> {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook deletes it
+            }
+            deleteRecursively(dir);
+        };
     }
 
     static void deleteRecursively(Path dir) throws IOException {

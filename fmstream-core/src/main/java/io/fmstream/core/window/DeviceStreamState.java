@@ -130,6 +130,20 @@ public class DeviceStreamState {
      */
     public Integer gridPhase;
 
+    /**
+     * The window geometry the state was built under: the model rate (Hz), and the window and hop in
+     * samples at that rate. {@link #nextWindow} counts hops since the epoch and {@link
+     * #windowBuffer} is one window long, so both mean something only under the geometry that wrote
+     * them: a job restored with another hop (fmstream.window.hop) or a bundle of another window or
+     * rate dropped every sample, closed windows one by one for hours, or overran the buffer. Null
+     * in a state written before it was recorded: taken to be the restoring job's.
+     */
+    public Double gridModelRateHz;
+
+    public Integer gridWindowSamples;
+
+    public Integer gridHopSamples;
+
     public DeviceStreamState() {}
 
     public int pendingCount() {

@@ -165,6 +165,9 @@ public final class DeviceWindowAssembler {
         // (closedBefore), and since a phase is less than a hop, start times stay increasing across
         // a change of grid: a window's key (device, start) is never reused.
         s.gridPhase = spec.phaseSamples(s.deviceId);
+        s.gridModelRateHz = spec.modelRateHz();
+        s.gridWindowSamples = spec.windowSamples();
+        s.gridHopSamples = spec.hopSamples();
         StreamingResampler r = resampler(first.sampleRateHz);
         s.resampler = r.newState(s.anchorMicros, first.firstSampleIndex);
         // Windows starting so early that the stream's start alone makes them too incomplete are
@@ -234,6 +237,9 @@ public final class DeviceWindowAssembler {
     public Offer offer(
             DeviceStreamState s, ChunkRecord c, long watermarkMicros, WindowListener out) {
         s.migrateLegacyPending();
+        if (!builtUnderThisGeometry(s)) {
+            restartUnderThisGeometry(s, c, out);
+        }
         long start = c.firstSampleIndex;
         long end = start + c.sampleCount();
         long head = StreamingResampler.inputHead(s.resampler);
@@ -537,6 +543,15 @@ public final class DeviceWindowAssembler {
             return false;
         }
         long first = s.opening[0].index;
+        if (s.previousEndIndex != null
+                && first >= s.previousEndIndex
+                && start < s.previousEndIndex) {
+            // The index ran on into this segment (a next recording, a long silence, a clock
+            // jump): samples before the previous segment's end were sent in that segment (a
+            // resend of its last chunk, say), not overtaken in this one. Re-anchored on, one took
+            // the new recording over: its start moved back and the silence became a gap.
+            return false;
+        }
         return end <= first && first - start <= limits.maxGapMicros() * s.sampleRateHz / 1e6;
     }
 
@@ -637,12 +652,27 @@ public final class DeviceWindowAssembler {
      */
     public void resolveGaps(DeviceStreamState s, long watermarkMicros, WindowListener out) {
         s.migrateLegacyPending();
+        if (!builtUnderThisGeometry(s)) {
+            return; // its next chunk restarts it (offer); a flush drops it
+        }
         while (s.pendingCount() > 0) {
             long gapEndMicros = timeOfIndex(s, s.pending[0].index);
             int last = s.pendingCount() - 1;
             long deviceProgressMicros = timeOfIndex(s, s.pending[last].end());
             long lateness = spec.allowedLatenessMicros();
             boolean byDevice = deviceProgressMicros - lateness >= gapEndMicros;
+            if (byDevice && s.pending[0].appendMillis > 0) {
+                // Appended chunks: the device's progress counts as it reached the broker too. A
+                // backlog delivers minutes of device time within a second, and the device's clock
+                // alone gave up an overtaken chunk's gap at once, where a live device gets the
+                // lateness to fill it (a live device's chunks reach the broker as they end, so
+                // for it the two agree).
+                long newestAppendMillis = 0;
+                for (int i = 0; i <= last; i++) {
+                    newestAppendMillis = Math.max(newestAppendMillis, s.pending[i].appendMillis);
+                }
+                byDevice = newestAppendMillis * 1000 - lateness >= gapSeenMicros(s);
+            }
             boolean byWatermark =
                     watermarkMicros != Long.MIN_VALUE
                             && watermarkMicros - lateness >= gapSeenMicros(s);
@@ -707,6 +737,10 @@ public final class DeviceWindowAssembler {
      */
     public void flush(DeviceStreamState s, WindowListener out) {
         s.migrateLegacyPending();
+        if (!builtUnderThisGeometry(s)) {
+            // Its open windows cannot complete under this geometry (see GEOMETRY_CHANGE).
+            return;
+        }
         resolveGaps(s, Long.MAX_VALUE, out);
         while (hasData(s.windowBuffer)) {
             closeWindow(s, out);
@@ -869,6 +903,42 @@ public final class DeviceWindowAssembler {
      * The phase of the device's current grid in model-rate samples ({@link
      * DeviceStreamState#gridPhase}).
      */
+    /**
+     * Whether {@code s} was built under this assembler's window geometry (or did not record it).
+     */
+    public boolean builtUnderThisGeometry(DeviceStreamState s) {
+        return s.gridModelRateHz == null
+                || (s.gridModelRateHz == spec.modelRateHz()
+                        && s.gridWindowSamples == spec.windowSamples()
+                        && s.gridHopSamples == spec.hopSamples());
+    }
+
+    /**
+     * Starts {@code s} afresh on {@code c} under this geometry ({@link
+     * SegmentCause#GEOMETRY_CHANGE}): the windows the old geometry left open, and chunks waiting
+     * behind a gap, are dropped; windows never start before the first one the old geometry had not
+     * closed, so no (device, start) key is emitted twice.
+     */
+    private void restartUnderThisGeometry(DeviceStreamState s, ChunkRecord c, WindowListener out) {
+        double oldRate = s.gridModelRateHz;
+        long oldHopMicros = Math.round(s.gridHopSamples * 1e6 / oldRate);
+        long oldPhaseMicros = Math.round((s.gridPhase == null ? 0 : s.gridPhase) * 1e6 / oldRate);
+        // Start of the first window the old geometry had not closed, on the new grid rounded up.
+        long openFromMicros = s.nextWindow * oldHopMicros + oldPhaseMicros;
+        long newPhaseMicros = spec.phaseMicros(spec.phaseSamples(s.deviceId));
+        long closedBefore =
+                Math.floorDiv(
+                        openFromMicros - newPhaseMicros + spec.hopMicros() - 1, spec.hopMicros());
+        s.previousAnchorMicros = s.anchorMicros;
+        s.previousSampleRateHz = s.sampleRateHz;
+        s.previousEndIndex = StreamingResampler.inputHead(s.resampler);
+        s.pending = new PendingChunk[0];
+        s.emittedAhead = new long[0];
+        long skipped = anchor(s, c, closedBefore);
+        s.hashVersion = ContentHash.XXH64;
+        out.segmentStarted(s.deviceId, SegmentCause.GEOMETRY_CHANGE, skipped);
+    }
+
     private int phaseOf(DeviceStreamState s) {
         Integer phase = s.gridPhase;
         if (phase == null) {

@@ -24,5 +24,12 @@ public enum SegmentCause {
      * The device's previous recording ended (a chunk flagged end-of-recording was consumed) and a
      * chunk that is not a resend of it arrived: the next recording.
      */
-    NEW_RECORDING
+    NEW_RECORDING,
+    /**
+     * The job was restored under another window geometry (hop, window length or model rate) than
+     * the device's state was built under: its open windows cannot complete on the new grid, so they
+     * are dropped with any chunks waiting behind a gap, and the device starts afresh at its next
+     * chunk, after the last window the old geometry closed.
+     */
+    GEOMETRY_CHANGE
 }

@@ -12,6 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fmstream.core.records.ChunkRecord;
 import io.fmstream.core.records.WindowRecord;
+import io.fmstream.core.signal.StreamingResampler;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -214,6 +215,52 @@ class DeviceWindowAssemblerTest {
         assembler.offer(g, after, after.source.appendTimeMillis * 1000, out);
         assertThat(assembler.gapExpiryMicros(g))
                 .isEqualTo(after.source.appendTimeMillis * 1000 + LATENESS);
+    }
+
+    @Test
+    void aBacklogLongerThanTheLatenessStillGivesAnOvertakenChunkTheLateness() {
+        // 120 s uploaded within about a second, 10 minutes late, the watermark held back (another
+        // partition); [10 s, 11 s) overtaken, arriving 2 s after the rest. The device's own
+        // clock runs 60 s past the gap within the upload: that alone gave the gap up at once.
+        long uploadMillis = T0 / 1000 + 600_000;
+        DeviceStreamState s = null;
+        for (long i = 0; i < 12_000; i += 100) {
+            if (i == 1000) {
+                continue;
+            }
+            ChunkRecord c = chunk("d", 100, i, 100);
+            c.source.appendTimeMillis = uploadMillis + i / 100 * 8; // 8 ms apart
+            if (s == null) {
+                s = assembler.newState(c);
+            }
+            assertThat(assembler.offer(s, c, NO_WATERMARK, out).taken()).isTrue();
+        }
+        ChunkRecord overtaken = chunk("d", 100, 1000, 100);
+        overtaken.source.appendTimeMillis = uploadMillis + 2_000;
+        assertThat(assembler.offer(s, overtaken, NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.ACCEPTED);
+        assertThat(out.windows).allMatch(w -> w.missingFraction < 0.02f);
+        assertThat(out.startsInSeconds()).contains(0L, 5L, 10L);
+        // and without the chunk, the gap goes once the device's newer data is the lateness
+        // newer at the broker too
+        DeviceStreamState g = null;
+        AssemblerFixtures.Collected gOut = new AssemblerFixtures.Collected();
+        for (long i = 0; i < 12_000; i += 100) {
+            if (i == 1000) {
+                continue;
+            }
+            ChunkRecord c = chunk("g", 100, i, 100);
+            c.source.appendTimeMillis = uploadMillis + i / 100 * 8;
+            if (g == null) {
+                g = assembler.newState(c);
+            }
+            assembler.offer(g, c, NO_WATERMARK, gOut);
+        }
+        assertThat(gOut.startsInSeconds()).doesNotContain(0L, 5L, 10L);
+        ChunkRecord minuteLater = chunk("g", 100, 12_000, 100);
+        minuteLater.source.appendTimeMillis = uploadMillis + 62_000;
+        assembler.offer(g, minuteLater, NO_WATERMARK, gOut);
+        assertThat(gOut.startsInSeconds()).contains(0L, 5L, 10L);
     }
 
     @Test
@@ -594,6 +641,119 @@ class DeviceWindowAssemblerTest {
         assertThat(assembler.offer(s, chunk("d", 100, 1000, 100), NO_WATERMARK, out).outcome())
                 .isEqualTo(ChunkOutcome.ACCEPTED);
         assertThat(out.startsInSeconds()).containsExactly(15L, 0L, 5L, 10L, 20L);
+    }
+
+    @Test
+    @Timeout(10)
+    void aStateRestoredUnderAnotherGeometryStartsAfreshAfterItsLastClosedWindow() {
+        // 60 s under a 5 s hop and 10 s windows, with [61 s, 62 s) behind a gap
+        DeviceStreamState before = null;
+        for (long i = 0; i < 6300; i += 100) {
+            if (i == 6000) {
+                continue;
+            }
+            ChunkRecord c = chunk("d", 100, i, 100);
+            if (before == null) {
+                before = assembler.newState(c);
+            }
+            assembler.offer(before, c, NO_WATERMARK, out);
+        }
+        long lastStart = out.startsInSeconds().get(out.startsInSeconds().size() - 1);
+        for (WindowSpec other :
+                List.of(
+                        new WindowSpec(100.0, 10 * SECOND, 10 * SECOND, LATENESS, 0.2f), // hop x2
+                        new WindowSpec(100.0, 10 * SECOND, 2_500_000, LATENESS, 0.2f), // hop / 2
+                        new WindowSpec(100.0, 20 * SECOND, 5 * SECOND, LATENESS, 0.2f))) {
+            DeviceStreamState s = copyOf(before);
+            DeviceWindowAssembler restored = new DeviceWindowAssembler(other);
+            AssemblerFixtures.Collected after = new AssemblerFixtures.Collected();
+            // a timer before the next chunk: nothing (the old windows cannot complete here)
+            restored.resolveGaps(s, Long.MAX_VALUE, after);
+            assertThat(after.windows).isEmpty();
+            for (long i = 6300; i < 12_000; i += 100) {
+                assertThat(
+                                restored.offer(s, chunk("d", 100, i, 100), NO_WATERMARK, after)
+                                        .outcome())
+                        .as(other.toString())
+                        .isEqualTo(ChunkOutcome.ACCEPTED);
+            }
+            assertThat(after.segments).containsExactly(SegmentCause.GEOMETRY_CHANGE);
+            // windows on the new grid, none before the old geometry's last closed one's successor
+            assertThat(after.startsInSeconds())
+                    .as(other.toString())
+                    .isNotEmpty()
+                    .allSatisfy(start -> assertThat(start).isGreaterThan(lastStart));
+            assertThat(after.windows)
+                    .allSatisfy(
+                            w -> {
+                                assertThat(w.samples).hasSize(other.windowSamples());
+                                assertThat((w.windowStartMicros - T0) % other.hopMicros()).isZero();
+                            });
+        }
+    }
+
+    private static DeviceStreamState copyOf(DeviceStreamState s) {
+        // the state as a restore would hand it over: its own arrays
+        DeviceStreamState c = new DeviceStreamState();
+        for (java.lang.reflect.Field f : DeviceStreamState.class.getFields()) {
+            try {
+                Object v = f.get(s);
+                if (v instanceof float[] a) {
+                    v = a.clone();
+                } else if (v instanceof long[] a) {
+                    v = a.clone();
+                } else if (v instanceof int[] a) {
+                    v = a.clone();
+                } else if (v instanceof Object[] a) {
+                    v = a.clone();
+                } else if (v instanceof StreamingResampler.State r) {
+                    StreamingResampler.State rc = new StreamingResampler.State();
+                    rc.anchorMicros = r.anchorMicros;
+                    rc.historyStart = r.historyStart;
+                    rc.history = r.history.clone();
+                    rc.historyLength = r.historyLength;
+                    rc.nextOut = r.nextOut;
+                    v = rc;
+                }
+                if (!java.lang.reflect.Modifier.isFinal(f.getModifiers())) {
+                    f.set(c, v);
+                }
+            } catch (IllegalAccessException e) {
+                throw new AssertionError(e);
+            }
+        }
+        return c;
+    }
+
+    @Test
+    void aResendOfThePreviousRecordingsLastChunkDoesNotTakeTheNextOneOver() {
+        DeviceStreamState s = null;
+        for (long i = 0; i < 3000; i += 100) {
+            ChunkRecord c = chunk("d", 100, i, 100);
+            c.endOfRecording = i == 2900;
+            if (s == null) {
+                s = assembler.newState(c);
+            }
+            assembler.offer(s, c, NO_WATERMARK, out);
+        }
+        // the next recording, two minutes on, its index running on
+        assertThat(assembler.offer(s, chunk("d", 100, 15_000, 100), NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.ACCEPTED);
+        ChunkRecord resend = chunk("d", 100, 2900, 100);
+        resend.endOfRecording = true;
+        assertThat(assembler.offer(s, resend, NO_WATERMARK, out).outcome())
+                .isEqualTo(ChunkOutcome.LATE);
+        for (long i = 15_100; i < 18_000; i += 100) {
+            ChunkRecord c = chunk("d", 100, i, 100);
+            c.endOfRecording = i == 17_900;
+            assertThat(assembler.offer(s, c, NO_WATERMARK, out).outcome())
+                    .isEqualTo(ChunkOutcome.ACCEPTED);
+        }
+        // the second recording starts where it started, whole, nothing skipped
+        assertThat(out.recordings).hasSize(2);
+        assertThat((out.recordings.get(1).recordingStartMicros - T0) / SECOND).isEqualTo(150);
+        assertThat(out.recordings.get(1).windows).isEqualTo(5);
+        assertThat(out.skippedWindows).isZero();
     }
 
     @Test

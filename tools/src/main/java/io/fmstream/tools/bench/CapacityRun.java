@@ -184,7 +184,7 @@ public final class CapacityRun implements AutoCloseable {
             WindowPhase phase,
             Map<String, String> jobOptions)
             throws Exception {
-        LocalKafkaCluster kafka = new LocalKafkaCluster(scratch.resolve("kafka"), 1);
+        LocalKafkaCluster kafka = new LocalKafkaCluster(scratch.resolve("kafka"), 1).stopOnExit();
         kafka.start();
         try {
             return new CapacityRun(kafka, bundleDir, parallelism, checkpoints, phase, jobOptions);
@@ -286,7 +286,45 @@ public final class CapacityRun implements AutoCloseable {
         written.start();
         committed.start();
         generator.start();
+        try {
+            return measureStarted(
+                    job,
+                    cluster,
+                    gcPauses,
+                    settings,
+                    windowSpec,
+                    devices,
+                    generator,
+                    written,
+                    committed,
+                    measureFromMicros,
+                    endMicros,
+                    perSecond);
+        } finally {
+            // On any failure too: the readers' consumers and the generator's producer (threads
+            // polling a broker) outlived a failed run, one set per run of a search.
+            generator.interrupt();
+            written.finish();
+            committed.finish();
+        }
+    }
 
+    private Result measureStarted(
+            JobClient job,
+            MiniCluster cluster,
+            GcPauses gcPauses,
+            JobSettings settings,
+            WindowSpec windowSpec,
+            int devices,
+            Generator generator,
+            Reader written,
+            Reader committed,
+            long measureFromMicros,
+            long endMicros,
+            SecondSampler perSecond)
+            throws Exception {
+        long windowMicros = windowSpec.windowMicros();
+        long hopMicros = windowSpec.hopMicros();
         sleepUntilMicros(measureFromMicros);
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         long own0 = KafkaRun.ownCpuNanos();
@@ -347,21 +385,24 @@ public final class CapacityRun implements AutoCloseable {
 
         // Windows whose every sample was sent within the measured span, and the chunk after them
         // too (the resampler looks a little ahead, so a window completes with the next chunk):
-        // ends in [firstEnd, lastEnd], on each device's own grid.
+        // ends in [firstEnd, lastEnd], on each device's own grid. The grid is of starts (k x hop
+        // + phase), so an end lies a window after one: with a window that is not a whole number
+        // of hops (10 s windows, 3 s hop) the ends are off the hop grid.
         long firstEnd = measureFromMicros + windowMicros;
         long lastEnd = endMicros - 1_000_000L;
         int expected = 0;
         for (int d = 0; d < devices; d++) {
-            long phase = windowSpec.phaseMicros(deviceId(d));
-            for (long e = ceilTo(firstEnd - phase, hopMicros) + phase;
-                    e <= lastEnd;
-                    e += hopMicros) {
-                expected++;
-            }
+            expected +=
+                    windowsEndingIn(
+                            firstEnd,
+                            lastEnd,
+                            windowMicros,
+                            hopMicros,
+                            windowSpec.phaseMicros(deviceId(d)));
         }
         List<double[]> lags = written.lagsOfWindowsEndingIn(firstEnd, lastEnd);
         int missing = expected - lags.size();
-        double[] lagValues = new double[expected];
+        double[] lagValues = new double[Math.max(expected, lags.size())];
         for (int i = 0; i < lags.size(); i++) {
             lagValues[i] = lags.get(i)[1];
         }
@@ -532,6 +573,7 @@ public final class CapacityRun implements AutoCloseable {
         final long startMicros;
         final long endMicros;
         final AtomicLong sent = new AtomicLong();
+        final AtomicLong sendFailures = new AtomicLong();
         volatile Throwable failure;
         volatile long cpuAtEnd = -1;
 
@@ -574,11 +616,23 @@ public final class CapacityRun implements AutoCloseable {
                                         .setFirstSampleIndex(s * RATE_HZ)
                                         .setSamples(t.getSamples().duplicate())
                                         .build();
-                        producer.send(new ProducerRecord<>(topic, keys[d], codec.encode(c)));
+                        // A send that fails is counted: the fleet was not offered in full, and
+                        // the run must not pass as measuring it (they were dropped unseen).
+                        producer.send(
+                                new ProducerRecord<>(topic, keys[d], codec.encode(c)),
+                                (m, e) -> {
+                                    if (e != null) {
+                                        sendFailures.incrementAndGet();
+                                    }
+                                });
                         sent.incrementAndGet();
                     }
                 }
                 producer.flush();
+                if (sendFailures.get() > 0) {
+                    throw new IllegalStateException(
+                            sendFailures.get() + " of " + sent.get() + " chunks failed to send");
+                }
                 // Read while the producer's I/O thread is still alive: a finished thread has no
                 // CPU time to read.
                 cpuAtEnd = cpuNanos(ManagementFactory.getThreadMXBean());
@@ -741,6 +795,18 @@ public final class CapacityRun implements AutoCloseable {
         }
         int i = (int) Math.ceil(q * v.length) - 1;
         return v[Math.max(0, Math.min(v.length - 1, i))];
+    }
+
+    /** Windows of one device (grid phase {@code phase}) whose ends lie in [firstEnd, lastEnd]. */
+    static int windowsEndingIn(
+            long firstEnd, long lastEnd, long windowMicros, long hopMicros, long phase) {
+        int n = 0;
+        for (long e = ceilTo(firstEnd - windowMicros - phase, hopMicros) + phase + windowMicros;
+                e <= lastEnd;
+                e += hopMicros) {
+            n++;
+        }
+        return n;
     }
 
     private static long ceilTo(long v, long step) {

@@ -62,6 +62,7 @@ public final class KafkaRun {
             double fillSeconds,
             double fillCpu,
             double encoderSeconds,
+            double encoderCpuSeconds,
             Map<String, Double> threads) {}
 
     private final LocalKafkaCluster kafka;
@@ -120,7 +121,7 @@ public final class KafkaRun {
             Map<String, String> jobOptions,
             List<SourceRef> input)
             throws Exception {
-        LocalKafkaCluster kafka = new LocalKafkaCluster(scratch.resolve("kafka"), 1);
+        LocalKafkaCluster kafka = new LocalKafkaCluster(scratch.resolve("kafka"), 1).stopOnExit();
         kafka.start();
         try {
             return new KafkaRun(kafka, bundleDir, parallelism, jobOptions, input);
@@ -237,6 +238,7 @@ public final class KafkaRun {
                 fillSeconds,
                 fillCpu,
                 EncoderTimeReporter.totals().seconds(),
+                EncoderTimeReporter.totals().cpuSeconds(),
                 threads);
     }
 

@@ -11,6 +11,18 @@ import org.junit.jupiter.api.Test;
 class CapacityRunTest {
 
     @Test
+    void expectsTheWindowsWhoseEndsLieInTheSpanOnTheGridOfStarts() {
+        long s = 1_000_000L;
+        // 10 s windows, 5 s hop: starts 0, 5, ... so ends 10, 15, ...; in [100 s, 130 s]: 7
+        assertThat(CapacityRun.windowsEndingIn(100 * s, 130 * s, 10 * s, 5 * s, 0)).isEqualTo(7);
+        // 10 s windows, 3 s hop: starts 0, 3, 6, ... ends 10, 13, ... 100, 103, ..., 130: 11 (the
+        // hop grid of ends, 102, 105, ..., 129, has 10)
+        assertThat(CapacityRun.windowsEndingIn(100 * s, 130 * s, 10 * s, 3 * s, 0)).isEqualTo(11);
+        // a device phase of 1 s: starts 1, 4, ...; ends 101, 104, ..., 128: 10
+        assertThat(CapacityRun.windowsEndingIn(100 * s, 130 * s, 10 * s, 3 * s, s)).isEqualTo(10);
+    }
+
+    @Test
     void nearestRankPercentilesAndMissingWindowsAsInfiniteLag() {
         double[] v = new double[1000];
         for (int i = 0; i < v.length; i++) {
