@@ -646,18 +646,8 @@ class DeviceWindowAssemblerTest {
     @Test
     @Timeout(10)
     void aStateRestoredUnderAnotherGeometryStartsAfreshAfterItsLastClosedWindow() {
-        // 60 s under a 5 s hop and 10 s windows, with [61 s, 62 s) behind a gap
-        DeviceStreamState before = null;
-        for (long i = 0; i < 6300; i += 100) {
-            if (i == 6000) {
-                continue;
-            }
-            ChunkRecord c = chunk("d", 100, i, 100);
-            if (before == null) {
-                before = assembler.newState(c);
-            }
-            assembler.offer(before, c, NO_WATERMARK, out);
-        }
+        // 63 s under a 5 s hop and 10 s windows, with [60 s, 61 s) missing
+        DeviceStreamState before = feedSkipping("d", 6300, 6000);
         long lastStart = out.startsInSeconds().get(out.startsInSeconds().size() - 1);
         for (WindowSpec other :
                 List.of(
@@ -690,6 +680,22 @@ class DeviceWindowAssemblerTest {
                                 assertThat((w.windowStartMicros - T0) % other.hopMicros()).isZero();
                             });
         }
+    }
+
+    /** 1 s chunks at 100 Hz from index 0 to {@code end}, the one at {@code skipped} left out. */
+    private DeviceStreamState feedSkipping(String device, long end, long skipped) {
+        DeviceStreamState s = null;
+        for (long i = 0; i < end; i += 100) {
+            if (i == skipped) {
+                continue;
+            }
+            ChunkRecord c = chunk(device, 100, i, 100);
+            if (s == null) {
+                s = assembler.newState(c);
+            }
+            assembler.offer(s, c, NO_WATERMARK, out);
+        }
+        return s;
     }
 
     private static DeviceStreamState copyOf(DeviceStreamState s) {
@@ -936,17 +942,7 @@ class DeviceWindowAssemblerTest {
 
     @Test
     void windowsEmittedAheadOfAGapAreNotEmittedAgainWhenTheGapExpires() {
-        DeviceStreamState s = null;
-        for (long i = 0; i < 6000; i += 100) {
-            if (i == 2000) {
-                continue;
-            }
-            ChunkRecord c = chunk("d", 100, i, 100);
-            if (s == null) {
-                s = assembler.newState(c);
-            }
-            assembler.offer(s, c, NO_WATERMARK, out);
-        }
+        DeviceStreamState s = feedSkipping("d", 6000, 2000);
         assembler.resolveGaps(s, T0 + 21 * SECOND + LATENESS, out);
         // [10,20) misses the look-ahead into the gap, [15,25) and [20,30) 1 s plus the edges.
         assertThat(out.startsInSeconds())
