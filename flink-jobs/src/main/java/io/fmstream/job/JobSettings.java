@@ -102,6 +102,18 @@ public final class JobSettings implements Serializable {
         kafkaProperties =
                 new java.util.TreeMap<>(io.fmstream.kafka.KafkaClientProperties.ofJob(c.toMap()));
         bundleUri = required(c, FmstreamOptions.BUNDLE);
+        if (!bundleUri.startsWith("/") && !bundleUri.matches("[a-zA-Z][a-zA-Z0-9+.-]*:.*")) {
+            // Read at submission on the client, where a relative path resolves, then by every
+            // TaskManager against its own working directory: the job passed submission and
+            // restarted for ever.
+            throw new IllegalArgumentException(
+                    FmstreamOptions.BUNDLE.key()
+                            + " '"
+                            + bundleUri
+                            + "' is a relative path, which each TaskManager would resolve against"
+                            + " its own working directory: give an absolute path or a URI"
+                            + " (file:///..., s3://...) that every TaskManager can read");
+        }
         windowHopOverride =
                 c.getOptional(FmstreamOptions.WINDOW_HOP).isPresent()
                         ? positiveDuration(c, FmstreamOptions.WINDOW_HOP)

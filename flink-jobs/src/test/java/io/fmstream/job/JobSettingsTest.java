@@ -66,6 +66,16 @@ class JobSettingsTest {
     }
 
     @Test
+    void refusesARelativeBundlePath() {
+        String[] relative = {REQUIRED[0], REQUIRED[1], "--fmstream.bundle", "model-artifacts/b"};
+        assertThatThrownBy(() -> JobSettings.from(FmstreamJob.parseArgs(relative)))
+                .hasMessageContaining("'model-artifacts/b' is a relative path");
+        String[] absolute = {REQUIRED[0], REQUIRED[1], "--fmstream.bundle", "/opt/bundles/b"};
+        assertThat(JobSettings.from(FmstreamJob.parseArgs(absolute)).bundleUri)
+                .isEqualTo("/opt/bundles/b");
+    }
+
+    @Test
     void refusesBatchesAndToleranceThatOverflowOnTheTaskManager() {
         assertThatThrownBy(() -> settings("--fmstream.batch.size", "1000000"))
                 .hasMessageContaining("fmstream.batch.size must be at most 4096");
