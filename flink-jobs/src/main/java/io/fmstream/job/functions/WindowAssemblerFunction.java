@@ -88,6 +88,35 @@ public class WindowAssemblerFunction
      * The per-device stream state, as checkpointed; {@code fmstream state-report} reads it with the
      * same descriptor.
      */
+    /**
+     * How long a forgotten device's {@link #closedBeforeState} is kept: resends from a device's
+     * retry queue come within hours, not days, and the entry costs a key and a long per device.
+     */
+    static final java.time.Duration CLOSED_BEFORE_TTL = java.time.Duration.ofHours(24);
+
+    /**
+     * Where a device's windows stood when its state was flushed and cleared (idle timeout, end of
+     * input): the start of the first window it had not closed, microseconds. Without it, a resend
+     * arriving after the idle timeout started a fresh state that emitted windows already emitted,
+     * under the same (device, start) key.
+     */
+    public static ValueStateDescriptor<Long> closedBeforeState() {
+        ValueStateDescriptor<Long> d =
+                new ValueStateDescriptor<>("device-closed-before", TypeInformation.of(Long.class));
+        d.enableTimeToLive(
+                org.apache.flink.api.common.state.StateTtlConfig.newBuilder(CLOSED_BEFORE_TTL)
+                        .setUpdateType(
+                                org.apache.flink.api.common.state.StateTtlConfig.UpdateType
+                                        .OnCreateAndWrite)
+                        .setStateVisibility(
+                                org.apache.flink.api.common.state.StateTtlConfig.StateVisibility
+                                        .NeverReturnExpired)
+                        .build());
+        return d;
+    }
+
+    private transient ValueState<Long> closedBefore;
+
     public static ValueStateDescriptor<DeviceStreamState> deviceStreamState() {
         // Buffered: the same POJO format, written to the checkpoint in one call per device
         // (see BufferedStateSerializer for what that saves).
@@ -103,6 +132,7 @@ public class WindowAssemblerFunction
                         .getState(
                                 new ValueStateDescriptor<>(
                                         "device-timers", TypeInformation.of(DeviceTimers.class)));
+        closedBefore = getRuntimeContext().getState(closedBeforeState());
         assembler = new DeviceWindowAssembler(spec, limits, true, unrecordedPhase);
         deadLetters = new DeadLetters(getRuntimeContext().getMetricGroup());
         duplicates = getRuntimeContext().getMetricGroup().counter(FmstreamMetrics.CHUNKS_DUPLICATE);
@@ -149,7 +179,13 @@ public class WindowAssemblerFunction
         noteStart(ctx.timerService());
         DeviceStreamState s = state.value();
         if (s == null) {
-            s = assembler.newState(chunk);
+            Long forgotten = closedBefore.value();
+            if (forgotten == null) {
+                s = assembler.newState(chunk);
+            } else {
+                s = assembler.newState(chunk, forgotten, listener(ctx, out));
+                closedBefore.clear(); // the new state's window numbers carry it on
+            }
             ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
         }
         long watermarkMicros = toMicros(ctx.timerService().currentWatermark());
@@ -220,12 +256,12 @@ public class WindowAssemblerFunction
                 return;
             }
             assembler.flush(s, listener(ctx, out));
-            clear(t, ctx.timerService());
+            clear(s, t, ctx.timerService());
             return;
         }
         if (timestamp == Long.MAX_VALUE) {
             assembler.flush(s, listener(ctx, out));
-            clear(t, ctx.timerService());
+            clear(s, t, ctx.timerService());
             return;
         }
         // A gap timer (or one from before a restore): gaps expired by then are resolved, which
@@ -239,7 +275,9 @@ public class WindowAssemblerFunction
         timers.update(t);
     }
 
-    private void clear(DeviceTimers t, TimerService timerService) {
+    private void clear(DeviceStreamState s, DeviceTimers t, TimerService timerService)
+            throws IOException {
+        closedBefore.update(assembler.closedBeforeMicros(s));
         if (t.gapTimerMillis != 0) {
             timerService.deleteEventTimeTimer(t.gapTimerMillis);
         }

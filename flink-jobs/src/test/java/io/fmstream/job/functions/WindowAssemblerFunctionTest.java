@@ -174,6 +174,31 @@ class WindowAssemblerFunctionTest {
     }
 
     @Test
+    void aResendAfterTheIdleTimeoutEmitsNoWindowASecondTime() throws Exception {
+        harness.setProcessingTime(1_000);
+        for (int second = 0; second < 22; second++) {
+            send(chunk("quiet", 100, second, 1));
+        }
+        assertThat(windowKeys()).containsExactly("quiet@0", "quiet@5", "quiet@10");
+        harness.setProcessingTime(1_000 + IDLE_TIMEOUT_MILLIS);
+        assertThat(devicesWithState()).isZero();
+
+        // The device's retry queue sends [2 s, 22 s) again, the same content: a fresh state
+        // emitted @5 and @10 again under the same keys.
+        for (int second = 2; second < 22; second++) {
+            send(chunk("quiet", 100, second, 1));
+        }
+        assertThat(windowKeys()).containsExactly("quiet@0", "quiet@5", "quiet@10");
+        assertThat(deadLetters()).isEmpty();
+        // New data after it still makes windows, from where the old state stopped on.
+        for (int second = 22; second < 41; second++) {
+            send(chunk("quiet", 100, second, 1));
+        }
+        assertThat(windowKeys())
+                .containsExactly("quiet@0", "quiet@5", "quiet@10", "quiet@25", "quiet@30");
+    }
+
+    @Test
     void aDeviceThatSpeaksBeforeItsIdleTimeoutIsKeptAndItsOneTimerMovesToItsLastData()
             throws Exception {
         for (int second = 0; second < 12; second++) {

@@ -147,6 +147,41 @@ public final class DeviceWindowAssembler {
     }
 
     /**
+     * Starts a device's state from its first chunk after an earlier state of it was flushed and
+     * forgotten (idle, end of input): windows starting before {@code closedBeforeMicros} (its
+     * {@link #closedBeforeMicros}) were that state's to close and are never emitted again, so a
+     * resend arriving after the idle timeout cannot emit a window key a second time. Windows
+     * skipped so are reported to {@code out}.
+     */
+    public DeviceStreamState newState(
+            ChunkRecord first, long closedBeforeMicros, WindowListener out) {
+        DeviceStreamState s = new DeviceStreamState();
+        s.deviceId = first.deviceId;
+        s.hashVersion = ContentHash.XXH64;
+        long phaseMicros = spec.phaseMicros(spec.phaseSamples(first.deviceId));
+        long closedBefore =
+                Math.floorDiv(
+                        closedBeforeMicros - phaseMicros + spec.hopMicros() - 1, spec.hopMicros());
+        long skipped = anchor(s, first, closedBefore);
+        if (skipped > 0) {
+            out.windowsSkipped(s.deviceId, skipped);
+        }
+        return s;
+    }
+
+    /**
+     * Start of the first window {@code s} has not closed: where a state that succeeds it after it
+     * is forgotten must begin (see {@link #newState(ChunkRecord, long, WindowListener)}).
+     */
+    public long closedBeforeMicros(DeviceStreamState s) {
+        if (!builtUnderThisGeometry(s)) {
+            return Math.round(s.nextWindow * s.gridHopSamples * 1e6 / s.gridModelRateHz)
+                    + Math.round((s.gridPhase == null ? 0 : s.gridPhase) * 1e6 / s.gridModelRateHz);
+        }
+        return spec.windowStartMicros(s.nextWindow, phaseOf(s));
+    }
+
+    /**
      * Anchors a (new) segment on its first chunk. Windows before {@code closedBefore} were already
      * closed by an earlier segment and are never considered again.
      */
