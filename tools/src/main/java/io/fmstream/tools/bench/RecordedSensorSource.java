@@ -23,6 +23,12 @@ public final class RecordedSensorSource {
     /** Lists handed to jobs of a cluster in this JVM, by id. */
     private static final Map<String, List<SourceRef>> IN_THIS_JVM = new ConcurrentHashMap<>();
 
+    private static final Map<List<SourceRef>, String> IDS =
+            java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+
+    private static final java.util.concurrent.atomic.AtomicLong NEXT_ID =
+            new java.util.concurrent.atomic.AtomicLong();
+
     /**
      * As {@link #of}, but the records are handed over inside this JVM instead of serialised into
      * the job graph: only for a cluster running in this JVM (the benchmark's). Why: shipping tens
@@ -31,8 +37,17 @@ public final class RecordedSensorSource {
      */
     public static DataStream<SourceRef> inThisJvm(
             StreamExecutionEnvironment env, List<SourceRef> records) {
-        String id = "records-" + System.identityHashCode(records) + "-" + records.size();
-        IN_THIS_JVM.putIfAbsent(id, List.copyOf(records));
+        // One id per list object: an id from its identity hash and size could name another,
+        // later list (the first one collected, the hash reused), and putIfAbsent then fed the
+        // job the earlier list's records.
+        String id =
+                IDS.computeIfAbsent(
+                        records,
+                        r -> {
+                            String fresh = "records-" + NEXT_ID.incrementAndGet();
+                            IN_THIS_JVM.put(fresh, List.copyOf(r));
+                            return fresh;
+                        });
         return env.fromSequence(0, records.size() - 1)
                 .setParallelism(1)
                 .map(new Lookup(id), TypeInformation.of(SourceRef.class))

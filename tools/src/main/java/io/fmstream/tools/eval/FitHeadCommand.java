@@ -173,6 +173,8 @@ public final class FitHeadCommand implements Callable<Integer> {
             throw new IllegalArgumentException(
                     "--out " + out + " exists and is not an empty folder");
         }
+        // Its folder holds the scratch dataset and the bundle being written (--out new/dir/b).
+        Files.createDirectories(out.toAbsolutePath().getParent());
         // Read once: the typed manifest (validated) gives the window geometry, the JSON tree is
         // what the new bundle's manifest is copied from.
         byte[] manifestBytes = Files.readAllBytes(bundle.resolve(BundleManifest.FILE_NAME));
@@ -318,9 +320,42 @@ public final class FitHeadCommand implements Callable<Integer> {
                         + (classification ? "probability" : "value")
                         + ")");
 
-        // ---- the new bundle
-        writeBundle(manifest, model, headKind, labelNames, encoderSha, fit);
-        try (ModelBundle check = ModelBundle.load(out, threads)) {
+        // ---- the new bundle: written beside --out, checked, then moved into place, so that a
+        // failure (the check below, a full disk, Ctrl-C) never leaves a complete-looking bundle
+        // at --out that the job would serve
+        Path staging =
+                out.toAbsolutePath().getParent().resolve("." + out.getFileName() + ".partial");
+        deleteRecursively(staging); // left by a run that died
+        double maxDiff;
+        try {
+            writeBundle(staging, manifest, model, headKind, labelNames, encoderSha, fit);
+            maxDiff = checkWritten(staging, data, matrix, model);
+            if (Files.isDirectory(out)) {
+                Files.delete(out); // empty: checked at the start
+            }
+            Files.move(staging, out, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            deleteRecursively(staging);
+            throw e;
+        }
+        o.printf(
+                Locale.ROOT,
+                "fit-head: wrote %s with head '%s' (%s, %s); loaded back, max |served - fitted|"
+                        + " %.1e%n",
+                out,
+                task,
+                headKind.manifestName(),
+                classification ? labelNames : unit,
+                maxDiff);
+        o.println("fit-head: cross-validated " + fit.get("cv"));
+        o.flush();
+        return 0;
+    }
+
+    /** Loads the written bundle back and compares its head with the fitted model on a probe. */
+    private double checkWritten(
+            Path dir, LabelledWindows data, EncoderEmbeddings.Matrix matrix, LinearModel model) {
+        try (ModelBundle check = ModelBundle.load(dir, threads)) {
             HeadRunner h = check.head(task).orElseThrow();
             float[][] probe = new float[Math.min(8, data.windowCount())][];
             for (int i = 0; i < probe.length; i++) {
@@ -334,23 +369,23 @@ public final class FitHeadCommand implements Callable<Integer> {
                     maxDiff = Math.max(maxDiff, Math.abs(served[i][c] - fitted[i][c]));
                 }
             }
-            if (maxDiff > 1e-4) {
+            if (!(maxDiff <= 1e-4)) {
                 throw new IllegalStateException(
                         "the written head differs from the fitted model by " + maxDiff);
             }
-            o.printf(
-                    Locale.ROOT,
-                    "fit-head: wrote %s with head '%s' (%s, %s); loaded back, max |served - fitted|"
-                            + " %.1e%n",
-                    out,
-                    task,
-                    headKind.manifestName(),
-                    classification ? labelNames : unit,
-                    maxDiff);
+            return maxDiff;
         }
-        o.println("fit-head: cross-validated " + fit.get("cv"));
-        o.flush();
-        return 0;
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     private void crossValidateClassifier(
@@ -526,6 +561,7 @@ public final class FitHeadCommand implements Callable<Integer> {
     }
 
     private void writeBundle(
+            Path dir,
             JsonNode manifest,
             LinearModel model,
             HeadKind headKind,
@@ -533,7 +569,7 @@ public final class FitHeadCommand implements Callable<Integer> {
             String encoderSha,
             ObjectNode fit)
             throws IOException {
-        Files.createDirectories(out);
+        Files.createDirectories(dir);
         try (Stream<Path> files = Files.walk(bundle)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
                 Path rel = bundle.relativize(f);
@@ -541,8 +577,8 @@ public final class FitHeadCommand implements Callable<Integer> {
                         || rel.toString().equals("manifest.json")) {
                     continue; // datasets and caches are not part of a bundle
                 }
-                Files.createDirectories(out.resolve(rel).getParent());
-                Files.copy(f, out.resolve(rel));
+                Files.createDirectories(dir.resolve(rel).getParent());
+                Files.copy(f, dir.resolve(rel));
             }
         }
         double[][] w = model.weights();
@@ -558,8 +594,8 @@ public final class FitHeadCommand implements Callable<Integer> {
         LinearHead head = LinearHead.of(wf, bf, LinearHead.Activation.forKind(headKind));
         byte[] bytes = head.toJson();
         String rel = "heads/" + task + ".json";
-        Files.createDirectories(out.resolve("heads"));
-        Files.write(out.resolve(rel), bytes);
+        Files.createDirectories(dir.resolve("heads"));
+        Files.write(dir.resolve(rel), bytes);
         ObjectNode m = (ObjectNode) manifest.deepCopy();
         ObjectNode h = ((ArrayNode) m.get("heads")).addObject();
         h.put("task", task);
@@ -579,7 +615,7 @@ public final class FitHeadCommand implements Callable<Integer> {
         h.put("encoderSha256", encoderSha);
         h.set("fit", fit);
         Files.write(
-                out.resolve("manifest.json"),
+                dir.resolve("manifest.json"),
                 (json.writeValueAsString(m) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 

@@ -199,7 +199,9 @@ class FewLabelCommandsTest {
         }
         Path labels = records.resolve("REFERENCE.csv");
         Files.writeString(labels, csv);
-        Path out = dir.resolve("bundle-per-class");
+        // in a folder that does not exist yet (the scratch dataset and the staging folder go
+        // beside --out)
+        Path out = dir.resolve("new-folder/bundle-per-class");
         CliRun r =
                 run(
                         "fit-head",
@@ -227,6 +229,11 @@ class FewLabelCommandsTest {
         JsonNode head = manifest.get("heads").get(manifest.get("heads").size() - 1);
         assertThat(head.get("fit").get("recordingsPerLabel").toString())
                 .isEqualTo("{\"rest\":10,\"af\":10}");
+        try (var left = Files.list(out.getParent())) {
+            assertThat(left.map(p -> p.getFileName().toString()))
+                    .as("written beside --out, then moved into place")
+                    .containsExactly("bundle-per-class");
+        }
 
         // one more than the AF recordings with windows: refused, naming the shortfall
         CliRun tooMany =
