@@ -320,6 +320,18 @@ class JobSettingsTest {
         var accuracy =
                 io.fmstream.job.accuracy.AccuracyJob.Settings.from(FmstreamJob.parseArgs(REQUIRED));
         assertThat(accuracy.maxParallelism()).isEqualTo(128);
+        String[] secret = {
+            REQUIRED[0],
+            REQUIRED[1],
+            REQUIRED[2],
+            REQUIRED[3],
+            "--fmstream.kafka.properties.ssl.truststore.password",
+            "s3cr3t"
+        };
+        var withSecret =
+                io.fmstream.job.accuracy.AccuracyJob.Settings.from(FmstreamJob.parseArgs(secret));
+        assertThat(withSecret.kafkaProperties()).containsEntry("ssl.truststore.password", "s3cr3t");
+        assertThat(withSecret.toString()).doesNotContain("s3cr3t").contains("******");
         String[] zero = {
             REQUIRED[0], REQUIRED[1], REQUIRED[2], REQUIRED[3], "--fmstream.topics.partitions", "0"
         };

@@ -24,6 +24,27 @@ import java.util.TreeMap;
  */
 public final class KafkaClientProperties {
 
+    /**
+     * Whether a Kafka client property's value is a secret (a password, a JAAS configuration with
+     * one, a PEM private key): masked wherever properties are printed or written to a report.
+     */
+    public static boolean isSensitive(String key) {
+        String k = key.toLowerCase(java.util.Locale.ROOT);
+        return k.contains("password")
+                || k.contains("secret")
+                || k.contains("jaas")
+                || k.contains("token")
+                || k.endsWith("ssl.keystore.key")
+                || k.endsWith("ssl.keystore.certificate.chain");
+    }
+
+    /** {@code properties} with the values of {@link #isSensitive} keys replaced by "******". */
+    public static Map<String, String> masked(Map<String, String> properties) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        properties.forEach((k, v) -> out.put(k, isSensitive(k) ? "******" : v));
+        return out;
+    }
+
     /** Prefix of the job's pass-through options. */
     public static final String JOB_PREFIX = "fmstream.kafka.properties.";
 

@@ -264,7 +264,7 @@ public final class BenchCommand implements Callable<Integer> {
                 parallelism,
                 Runtime.getRuntime().availableProcessors(),
                 rounds,
-                jobOptions.values.isEmpty() ? "" : "; job options " + jobOptions.values);
+                jobOptions.values.isEmpty() ? "" : "; job options " + jobOptions.forReports());
 
         // The job's resources: its micro-batch size, one caller per slot, ONNX Runtime threads =
         // cores / slots.
@@ -1253,7 +1253,7 @@ public final class BenchCommand implements Callable<Integer> {
         root.put("parallelism", parallelism);
         root.put("devices", devices);
         root.put("secondsPerDevice", seconds);
-        root.putPOJO("jobOptions", jobOptions.values);
+        root.putPOJO("jobOptions", jobOptions.forReports());
         root.put("rounds", rounds);
         ArrayNode points = root.putArray("roofGrid");
         for (EncoderRoof.Point p : grid.points()) {
@@ -1331,14 +1331,21 @@ public final class BenchCommand implements Callable<Integer> {
                 String.format(
                         Locale.ROOT,
                         "%nRoof (best of the grid) %.0f windows/s; float32 matrix-multiply peak"
-                                + " through ONNX Runtime %.0f GFLOP/s (%s); encoder at its roof"
-                                + " %.0f GFLOP/s = %.0f %% of that peak; int8 matrix multiply"
-                                + " %.0f GOP/s (%.2fx float32).%n%n",
+                                + " through ONNX Runtime %.0f GFLOP/s (%s); %s; int8 matrix"
+                                + " multiply %.0f GOP/s (%.2fx float32).%n%n",
                         roof,
                         gemm.rate(),
                         gemm.label(),
-                        roof * flopsPerWindow / 1e9,
-                        100 * roof * flopsPerWindow / 1e9 / gemm.rate(),
+                        // as on the console: without the bundle's metrics.json the encoder's
+                        // FLOPs are unknown (it printed "NaN GFLOP/s = NaN %")
+                        Double.isNaN(flopsPerWindow)
+                                ? "the encoder's FLOPs are unknown (no metrics.json in the"
+                                        + " bundle)"
+                                : String.format(
+                                        Locale.ROOT,
+                                        "encoder at its roof %.0f GFLOP/s = %.0f %% of that peak",
+                                        roof * flopsPerWindow / 1e9,
+                                        100 * roof * flopsPerWindow / 1e9 / gemm.rate()),
                         grid.int8GemmPeak().rate(),
                         grid.int8GemmPeak().rate() / gemm.rate()));
         md.append(FAN_OUT_HEADER).append('\n');

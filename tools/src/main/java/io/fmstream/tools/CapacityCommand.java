@@ -428,7 +428,7 @@ public final class CapacityCommand implements Callable<Integer> {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("bundle", bundleDir.getFileName().toString());
         json.put("windowPhase", windowPhase.name());
-        json.put("jobOptions", jobOptions.values);
+        json.put("jobOptions", jobOptions.forReports());
         json.put("parallelism", parallelism);
         json.put("cores", cores);
         json.put("warmUpSeconds", warmUp.toSeconds());

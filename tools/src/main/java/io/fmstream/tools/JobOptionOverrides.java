@@ -37,12 +37,20 @@ public final class JobOptionOverrides {
         return this;
     }
 
+    /**
+     * The options as a report shows them: secrets among the Kafka properties masked (reports are
+     * committed under docs/).
+     */
+    public Map<String, String> forReports() {
+        return io.fmstream.kafka.KafkaClientProperties.masked(values);
+    }
+
     /** A report's line naming them ("Job options: `k=v`, `k=v`." and a blank line), or "". */
     public String markdown() {
         return values.isEmpty()
                 ? ""
                 : "Job options: "
-                        + values.entrySet().stream()
+                        + forReports().entrySet().stream()
                                 .map(e -> "`" + e.getKey() + "=" + e.getValue() + "`")
                                 .collect(Collectors.joining(", "))
                         + ".\n\n";

@@ -71,4 +71,18 @@ class JobOptionOverridesTest {
         fine.values.put("fmstream.kafka.properties.linger.ms", "20");
         assertThat(fine.check()).isSameAs(fine);
     }
+
+    @Test
+    void reportsMaskSecretsAmongTheKafkaProperties() {
+        JobOptionOverrides o = new JobOptionOverrides();
+        o.values.put("fmstream.kafka.properties.ssl.keystore.password", "s3cr3t");
+        o.values.put("fmstream.kafka.properties.sasl.jaas.config", "x password=\"s3cr3t\";");
+        o.values.put("fmstream.kafka.properties.linger.ms", "20");
+        assertThat(o.markdown()).doesNotContain("s3cr3t").contains("linger.ms=20");
+        assertThat(o.forReports())
+                .containsEntry("fmstream.kafka.properties.ssl.keystore.password", "******")
+                .containsEntry("fmstream.kafka.properties.linger.ms", "20");
+        // the job itself still gets them
+        assertThat(o.asJobArguments()).contains("s3cr3t");
+    }
 }

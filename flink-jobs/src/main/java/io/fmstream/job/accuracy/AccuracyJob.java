@@ -100,6 +100,28 @@ public final class AccuracyJob {
                     positive(c, FmstreamOptions.MAX_PARALLELISM));
         }
 
+        /** The record's own form, with secrets among the Kafka properties masked. */
+        @Override
+        public String toString() {
+            return "Settings[bootstrapServers="
+                    + bootstrapServers
+                    + ", kafkaProperties="
+                    + KafkaClientProperties.masked(kafkaProperties)
+                    + ", predictionsTopic="
+                    + predictionsTopic
+                    + ", groundTruthTopic="
+                    + groundTruthTopic
+                    + ", accuracyTopic="
+                    + accuracyTopic
+                    + ", consumerGroup="
+                    + consumerGroup
+                    + ", transactionalIdPrefix="
+                    + transactionalIdPrefix
+                    + ", delivery="
+                    + delivery
+                    + "]";
+        }
+
         /** As the inference job: a zero here failed later, inside Kafka or Flink. */
         private static int positive(Configuration c, ConfigOption<Integer> option) {
             int value = c.get(option);
