@@ -270,6 +270,47 @@ class WindowAssemblerFunctionTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(30)
+    void aGapTimerOfAStateRestoredUnderAnotherHopDoesNotFireForEver() throws Exception {
+        harness.setProcessingTime(1_000);
+        for (int second = 0; second < 10; second++) {
+            send(chunk("d", 100, second, 1));
+        }
+        for (int second = 11; second < 30; second++) {
+            send(chunk("d", 100, second, 1));
+        }
+        var snapshot = harness.snapshot(1, 1);
+        harness.close();
+
+        WindowSpec doubled =
+                new WindowSpec(
+                        100.0, 10 * SECOND_MICROS, 10 * SECOND_MICROS, LATENESS_MICROS, 0.2f);
+        harness =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new KeyedProcessOperator<>(
+                                new WindowAssemblerFunction(
+                                        doubled, StreamLimits.DEFAULTS, IDLE_TIMEOUT_MILLIS)),
+                        c -> c.deviceId,
+                        TypeInformation.of(String.class));
+        harness.setStateBackend(stateBackend());
+        harness.setProcessingTime(2_000);
+        harness.initializeState(snapshot);
+        harness.open();
+        // past the gap's expiry: the restored timer fires once and is not re-armed (it was
+        // re-armed at the same passed time, and fired again for ever)
+        harness.processWatermark(new Watermark(T0_MILLIS + 200_000));
+        assertThat(harness.numEventTimeTimers()).isEqualTo(1); // end of input only
+        // the device's next chunk starts it afresh on the 10 s grid
+        for (int second = 30; second < 52; second++) {
+            send(chunk("d", 100, second, 1));
+        }
+        assertThat(windows())
+                .filteredOn(w -> w.windowStartMicros >= T0_MICROS + 30 * SECOND_MICROS)
+                .extracting(w -> (w.windowStartMicros - T0_MICROS) / SECOND_MICROS)
+                .containsExactly(30L, 40L);
+    }
+
+    @Test
     void theEndOfABoundedInputFlushesTrailingWindowsAndClearsState() throws Exception {
         for (int second = 0; second < 24; second++) {
             send(chunk("d", 100, second, 1));

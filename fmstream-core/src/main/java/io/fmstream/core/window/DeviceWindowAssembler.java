@@ -174,11 +174,23 @@ public final class DeviceWindowAssembler {
      * is forgotten must begin (see {@link #newState(ChunkRecord, long, WindowListener)}).
      */
     public long closedBeforeMicros(DeviceStreamState s) {
+        long open = firstOpenWindow(s);
         if (!builtUnderThisGeometry(s)) {
-            return Math.round(s.nextWindow * s.gridHopSamples * 1e6 / s.gridModelRateHz)
+            return Math.round(open * s.gridHopSamples * 1e6 / s.gridModelRateHz)
                     + Math.round((s.gridPhase == null ? 0 : s.gridPhase) * 1e6 / s.gridModelRateHz);
         }
-        return spec.windowStartMicros(s.nextWindow, phaseOf(s));
+        return spec.windowStartMicros(open, phaseOf(s));
+    }
+
+    /** The first window index neither closed nor emitted ahead of a gap. */
+    private static long firstOpenWindow(DeviceStreamState s) {
+        long open = s.nextWindow;
+        if (s.emittedAhead != null) {
+            for (long k : s.emittedAhead) {
+                open = Math.max(open, k + 1);
+            }
+        }
+        return open;
     }
 
     /**
@@ -759,7 +771,10 @@ public final class DeviceWindowAssembler {
      */
     public long gapExpiryMicros(DeviceStreamState s) {
         s.migrateLegacyPending();
-        if (s.pendingCount() == 0) {
+        if (s.pendingCount() == 0 || !builtUnderThisGeometry(s)) {
+            // Under another geometry resolveGaps does nothing (the next chunk restarts the
+            // device): an expiry here was re-armed at a time the watermark had passed, and the
+            // timer fired again for ever.
             return Long.MAX_VALUE;
         }
         return gapSeenMicros(s) + spec.allowedLatenessMicros();
@@ -958,8 +973,9 @@ public final class DeviceWindowAssembler {
         double oldRate = s.gridModelRateHz;
         long oldHopMicros = Math.round(s.gridHopSamples * 1e6 / oldRate);
         long oldPhaseMicros = Math.round((s.gridPhase == null ? 0 : s.gridPhase) * 1e6 / oldRate);
-        // Start of the first window the old geometry had not closed, on the new grid rounded up.
-        long openFromMicros = s.nextWindow * oldHopMicros + oldPhaseMicros;
+        // Start of the first window the old geometry had not closed (nor emitted ahead of a
+        // gap), on the new grid rounded up.
+        long openFromMicros = firstOpenWindow(s) * oldHopMicros + oldPhaseMicros;
         long newPhaseMicros = spec.phaseMicros(spec.phaseSamples(s.deviceId));
         long closedBefore =
                 Math.floorDiv(
