@@ -7,7 +7,7 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /** The commands' scratch folders: created per run, removed with everything in them. */
-final class Scratch {
+public final class Scratch {
 
     private Scratch() {}
 
@@ -45,7 +45,7 @@ final class Scratch {
         };
     }
 
-    static void deleteRecursively(Path dir) throws IOException {
+    public static void deleteRecursively(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }

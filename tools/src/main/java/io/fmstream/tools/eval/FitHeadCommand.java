@@ -325,7 +325,7 @@ public final class FitHeadCommand implements Callable<Integer> {
         // at --out that the job would serve
         Path staging =
                 out.toAbsolutePath().getParent().resolve("." + out.getFileName() + ".partial");
-        deleteRecursively(staging); // left by a run that died
+        io.fmstream.tools.Scratch.deleteRecursively(staging); // left by a run that died
         double maxDiff;
         try {
             writeBundle(staging, manifest, model, headKind, labelNames, encoderSha, fit);
@@ -335,7 +335,7 @@ public final class FitHeadCommand implements Callable<Integer> {
             }
             Files.move(staging, out, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
-            deleteRecursively(staging);
+            io.fmstream.tools.Scratch.deleteRecursively(staging);
             throw e;
         }
         o.printf(
@@ -374,17 +374,6 @@ public final class FitHeadCommand implements Callable<Integer> {
                         "the written head differs from the fitted model by " + maxDiff);
             }
             return maxDiff;
-        }
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 
