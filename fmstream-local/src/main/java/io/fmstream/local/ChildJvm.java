@@ -153,6 +153,43 @@ public final class ChildJvm {
         deletePidFile();
     }
 
+    /**
+     * {@link #stop} of every process in {@code processes} at once: each gets SIGTERM first, then
+     * each has {@code graceSeconds} from that moment to exit before SIGKILL. For processes that do
+     * not depend on each other during shutdown (a Flink cluster's JobManager and TaskManagers):
+     * stopped one after another, a cluster took the sum of their shutdowns.
+     */
+    public static void stopAll(java.util.Collection<ChildJvm> processes, int graceSeconds)
+            throws InterruptedException {
+        List<ChildJvm> alive = new ArrayList<>();
+        for (ChildJvm p : processes) {
+            if (p != null && p.isAlive()) {
+                p.handle.destroy();
+                alive.add(p);
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(graceSeconds);
+        for (ChildJvm p : alive) {
+            long left = Math.max(0, deadline - System.nanoTime());
+            if (!p.waitGoneNanos(left)) {
+                p.handle.destroyForcibly();
+                p.waitGone(30);
+            }
+            p.deletePidFile();
+        }
+    }
+
+    private boolean waitGoneNanos(long nanos) throws InterruptedException {
+        try {
+            handle.onExit().get(nanos, TimeUnit.NANOSECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException e) {
+            return !handle.isAlive();
+        } catch (java.util.concurrent.ExecutionException e) {
+            return !handle.isAlive();
+        }
+    }
+
     private boolean waitGone(int seconds) throws InterruptedException {
         try {
             handle.onExit().get(seconds, TimeUnit.SECONDS);

@@ -216,6 +216,7 @@ public final class LocalKafkaCluster implements AutoCloseable {
 
     /** Formats (first start only) and starts every node; returns once all brokers are up. */
     public void start() throws Exception {
+        Map<Integer, Process> formats = new LinkedHashMap<>();
         for (int id = 1; id <= nodes; id++) {
             Path nodeDir = dir.resolve("kafka-" + id);
             Files.createDirectories(nodeDir);
@@ -236,8 +237,17 @@ public final class LocalKafkaCluster implements AutoCloseable {
                 props.store(w, "fmstream local cluster, node " + id);
             }
             if (!Files.exists(nodeDir.resolve("data/meta.properties"))) {
-                format(id, config);
+                formats.put(id, startFormat(id, config));
             }
+        }
+        // The nodes' formats run side by side: each is a JVM start (a few seconds on 2 cores),
+        // and one after another they added up before every new cluster.
+        try {
+            for (Map.Entry<Integer, Process> f : formats.entrySet()) {
+                awaitFormat(f.getKey(), f.getValue());
+            }
+        } finally {
+            formats.values().forEach(Process::destroyForcibly); // none left after a failure
         }
         for (int id = 1; id <= nodes; id++) {
             processes.add(launch(id));
@@ -303,7 +313,7 @@ public final class LocalKafkaCluster implements AutoCloseable {
         return p;
     }
 
-    private void format(int id, Path config) throws Exception {
+    private Process startFormat(int id, Path config) throws IOException {
         List<String> command =
                 new ArrayList<>(
                         List.of(
@@ -332,11 +342,13 @@ public final class LocalKafkaCluster implements AutoCloseable {
                                                 + "]");
                             });
         }
-        Process p =
-                new ProcessBuilder(command)
-                        .redirectErrorStream(true)
-                        .redirectOutput(dir.resolve("kafka-" + id + "/format.out").toFile())
-                        .start();
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("kafka-" + id + "/format.out").toFile())
+                .start();
+    }
+
+    private void awaitFormat(int id, Process p) throws InterruptedException {
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
             p.destroyForcibly();
             throw new IllegalStateException(

@@ -25,6 +25,20 @@ public final class LocalPki {
 
     /** Creates the CA, the server keystore and the truststore under {@code dir}. */
     public static LocalPki create(Path dir, String password) throws IOException {
+        return create(dir, password, List.of());
+    }
+
+    /**
+     * As {@link #create(Path, String)}, with a client certificate for each of {@code clients}
+     * ({@link #issueClientCertificate}). Once the CA exists, the server's, the truststore's and the
+     * clients' keytool runs go side by side: each is a JVM start, and the 18 of a PKI with two
+     * clients took 10-15 s one after another on 2 cores.
+     */
+    public static LocalPki create(Path dir, String password, List<String> clients)
+            throws IOException {
+        for (String name : clients) {
+            checkClientName(name);
+        }
         Files.createDirectories(dir);
         LocalPki pki = new LocalPki(dir, password);
         Path ca = dir.resolve("ca.p12");
@@ -60,28 +74,69 @@ public final class LocalPki {
                 password,
                 "-file",
                 dir.resolve("ca.pem").toString());
-        pki.issueSigned(
-                "server",
-                "CN=localhost",
-                server,
-                "server",
-                "SAN=dns:localhost,ip:127.0.0.1",
-                "ku:c=digitalSignature,keyEncipherment",
-                "eku=serverAuth,clientAuth");
-        pki.keytool(
-                "-importcert",
-                "-noprompt",
-                "-alias",
-                "ca",
-                "-file",
-                dir.resolve("ca.pem").toString(),
-                "-keystore",
-                pki.truststore().toString(),
-                "-storetype",
-                "PKCS12",
-                "-storepass",
-                password);
+        List<IoAction> steps = new ArrayList<>();
+        steps.add(
+                () ->
+                        pki.issueSigned(
+                                "server",
+                                "CN=localhost",
+                                server,
+                                "server",
+                                "SAN=dns:localhost,ip:127.0.0.1",
+                                "ku:c=digitalSignature,keyEncipherment",
+                                "eku=serverAuth,clientAuth"));
+        steps.add(() -> pki.importCa(pki.truststore()));
+        for (String name : clients) {
+            steps.add(() -> pki.issueClientCertificate(name));
+        }
+        sideBySide(steps);
         return pki;
+    }
+
+    private interface IoAction {
+        void run() throws IOException;
+    }
+
+    /** Runs {@code actions} on threads of their own; the first failure is thrown after all end. */
+    private static void sideBySide(List<IoAction> actions) throws IOException {
+        List<Thread> threads = new ArrayList<>();
+        List<IOException> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (IoAction a : actions) {
+            Thread t =
+                    new Thread(
+                            () -> {
+                                try {
+                                    a.run();
+                                } catch (IOException e) {
+                                    failures.add(e);
+                                }
+                            },
+                            "local-pki");
+            t.setDaemon(true);
+            t.start();
+            threads.add(t);
+        }
+        try {
+            for (Thread t : threads) {
+                t.join();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        if (!failures.isEmpty()) {
+            IOException first = failures.get(0);
+            failures.subList(1, failures.size()).forEach(first::addSuppressed);
+            throw first;
+        }
+    }
+
+    private static void checkClientName(String name) {
+        if (!name.matches("[A-Za-z0-9._-]+")) {
+            throw new IllegalArgumentException(
+                    "a client name is letters, digits, '.', '_' or '-' (it becomes the CN): "
+                            + name);
+        }
     }
 
     /**
@@ -91,11 +146,7 @@ public final class LocalPki {
      * {@code User:<name>}.
      */
     public Path issueClientCertificate(String name) throws IOException {
-        if (!name.matches("[A-Za-z0-9._-]+")) {
-            throw new IllegalArgumentException(
-                    "a client name is letters, digits, '.', '_' or '-' (it becomes the CN): "
-                            + name);
-        }
+        checkClientName(name);
         Path store = clientKeystore(name);
         issueSigned(
                 "client",
@@ -169,6 +220,21 @@ public final class LocalPki {
         }
         keytool(gencert.toArray(String[]::new));
         // The CA first, so that keytool accepts the signed reply as a chain.
+        importCa(store);
+        keytool(
+                "-importcert",
+                "-alias",
+                alias,
+                "-file",
+                pem.toString(),
+                "-keystore",
+                store.toString(),
+                "-storepass",
+                password);
+    }
+
+    /** The CA certificate into {@code store} (PKCS#12, created if missing), trusted. */
+    private void importCa(Path store) throws IOException {
         keytool(
                 "-importcert",
                 "-noprompt",
@@ -178,16 +244,8 @@ public final class LocalPki {
                 dir.resolve("ca.pem").toString(),
                 "-keystore",
                 store.toString(),
-                "-storepass",
-                password);
-        keytool(
-                "-importcert",
-                "-alias",
-                alias,
-                "-file",
-                pem.toString(),
-                "-keystore",
-                store.toString(),
+                "-storetype",
+                "PKCS12",
                 "-storepass",
                 password);
     }

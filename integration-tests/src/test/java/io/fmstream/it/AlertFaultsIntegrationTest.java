@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fmstream.core.records.SourceRef;
 import io.fmstream.job.FmstreamOptions;
 import io.fmstream.testkit.EmbeddedKafka;
-import io.fmstream.tools.SimulateCommand;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -19,7 +18,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.functions.MapFunction;
@@ -35,7 +33,6 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The alerts that guard delivery, each fired by the fault it is written for, against a live job
@@ -121,23 +118,10 @@ class AlertFaultsIntegrationTest {
                                                 .name("Throttle"),
                                 null,
                                 flink)) {
-            CompletableFuture<Integer> simulator =
-                    CompletableFuture.supplyAsync(
-                            () ->
-                                    new CommandLine(new SimulateCommand())
-                                            .execute(
-                                                    "--bootstrap-servers",
-                                                    KAFKA.bootstrapServers(),
-                                                    "--topic",
-                                                    job.settings.sensorTopic,
-                                                    "--create-topics",
-                                                    "--devices",
-                                                    "40",
-                                                    "--duration",
-                                                    "PT300S",
-                                                    "--metrics-port",
-                                                    "0"));
-            CompletableFuture<Integer> probe =
+            BackgroundCommand simulator =
+                    BackgroundCommand.simulate(
+                            KAFKA.bootstrapServers(), job.settings.sensorTopic, 40, "PT300S");
+            BackgroundCommand probe =
                     PrometheusAlertsIntegrationTest.probe(conf, PROBE_PORT, "PT2S", "PT310S");
             PrometheusAlertsIntegrationTest.await(
                     "predictions committed and seen by the probe",
@@ -261,9 +245,14 @@ class AlertFaultsIntegrationTest {
                             "FmstreamCheckpointsFailing",
                             "FmstreamJobRestarting",
                             "FmstreamTransactionHeldOpen");
-            simulator.cancel(true);
-            probe.cancel(true);
+            simulator.stop();
+            probe.stop();
         }
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void stopCommands() throws InterruptedException {
+        BackgroundCommand.stopAll(); // also after a failed assertion
     }
 
     /** The increase of counter {@code name} over the run, all series summed (0 when none). */

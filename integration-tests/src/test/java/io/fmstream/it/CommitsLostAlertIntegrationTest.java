@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fmstream.core.records.SourceRef;
 import io.fmstream.job.FmstreamOptions;
 import io.fmstream.testkit.EmbeddedKafka;
-import io.fmstream.tools.SimulateCommand;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -20,7 +18,6 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.admin.TransactionState;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import picocli.CommandLine;
 
 /**
  * {@code FmstreamCommitsLost} fired by the loss it is written for: a checkpoint that takes longer
@@ -52,6 +49,11 @@ class CommitsLostAlertIntegrationTest {
     @RegisterExtension
     static final MiniClusterExtension FLINK =
             RunningJob.miniCluster(RunningJob.PARALLELISM, FMSTREAM_PORT, FLINK_PORT);
+
+    @org.junit.jupiter.api.AfterEach
+    void stopCommands() throws InterruptedException {
+        BackgroundCommand.stopAll(); // also after a failed assertion
+    }
 
     @Test
     void aCheckpointSlowerThanTheTransactionTimeoutFiresTheAlert() throws Exception {
@@ -96,22 +98,9 @@ class CommitsLostAlertIntegrationTest {
                                             .uid("test-hold-snapshot")
                                             .name("Hold snapshot");
                                 })) {
-            CompletableFuture<Integer> simulator =
-                    CompletableFuture.supplyAsync(
-                            () ->
-                                    new CommandLine(new SimulateCommand())
-                                            .execute(
-                                                    "--bootstrap-servers",
-                                                    KAFKA.bootstrapServers(),
-                                                    "--topic",
-                                                    job.settings.sensorTopic,
-                                                    "--create-topics",
-                                                    "--devices",
-                                                    "40",
-                                                    "--duration",
-                                                    "PT120S",
-                                                    "--metrics-port",
-                                                    "0"));
+            BackgroundCommand simulator =
+                    BackgroundCommand.simulate(
+                            KAFKA.bootstrapServers(), job.settings.sensorTopic, 40, "PT120S");
             try {
                 // What the alert reads: transactions given up on that are lost (here aborted by
                 // the broker at the transaction timeout), not Flink's failedCommittables.
@@ -156,7 +145,7 @@ class CommitsLostAlertIntegrationTest {
                 assertThat(HoldSnapshot.HELD.get()).as("the snapshot was held").isTrue();
                 assertThat(lost).as("transactions the committer gave up on").isPositive();
             } finally {
-                simulator.cancel(true);
+                simulator.stop();
             }
         }
     }

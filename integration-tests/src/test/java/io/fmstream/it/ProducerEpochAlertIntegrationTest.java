@@ -7,7 +7,6 @@ import io.fmstream.job.FmstreamOptions;
 import io.fmstream.testkit.EmbeddedKafka;
 import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.CompletableFuture;
 import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -30,6 +29,11 @@ class ProducerEpochAlertIntegrationTest {
 
     @RegisterExtension static final EmbeddedKafka KAFKA = EmbeddedKafka.builder().extension();
 
+    @org.junit.jupiter.api.AfterEach
+    void stopCommands() throws InterruptedException {
+        BackgroundCommand.stopAll(); // also after a failed assertion
+    }
+
     @Test
     void aSinkWhoseEpochPassesTheThresholdFiresForThatSinkOnly() throws Exception {
         String suffix = IntegrationSettings.uniqueSuffix();
@@ -47,7 +51,7 @@ class ProducerEpochAlertIntegrationTest {
                             assertThat(rules).contains(rule);
                             return rules.replace(rule, rule.replace("24000", "50"));
                         })) {
-            CompletableFuture<Integer> probe =
+            BackgroundCommand probe =
                     PrometheusAlertsIntegrationTest.probe(conf, PROBE_PORT, "PT1S", "PT45S");
             String alert =
                     "ALERTS{alertname=\"FmstreamProducerEpochNearLimit\",alertstate=\"firing\"}";
@@ -67,8 +71,7 @@ class ProducerEpochAlertIntegrationTest {
             assertThat(firing)
                     .extracting(e -> e.at("/metric/sink").asText())
                     .containsExactly(prefix + "-predictions");
-            // The probe ends by itself (--duration); cancelling only stops waiting for it.
-            probe.cancel(true);
+            probe.stop(); // before its --duration: the test has what it needs
         }
     }
 

@@ -12,7 +12,6 @@ import io.fmstream.schemas.PredictionScope;
 import io.fmstream.schemas.codec.RecordCodec;
 import io.fmstream.testkit.EmbeddedKafka;
 import io.fmstream.tools.ProbeCommand;
-import io.fmstream.tools.SimulateCommand;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,7 +25,6 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import picocli.CommandLine;
 
 /**
  * The operations kit against a live job: Debian's Prometheus scrapes both reporters of a running
@@ -80,36 +78,27 @@ class PrometheusAlertsIntegrationTest {
             env.setParallelism(1);
             AccuracyJob.build(env, AccuracyJob.Settings.from(accuracy));
             JobClient accuracyJob = env.executeAsync("accuracy-" + suffix);
-            CompletableFuture<Integer> simulator =
-                    CompletableFuture.supplyAsync(
-                            () ->
-                                    new CommandLine(new SimulateCommand())
-                                            .execute(
-                                                    "--bootstrap-servers",
-                                                    KAFKA.bootstrapServers(),
-                                                    "--topic",
-                                                    job.settings.sensorTopic,
-                                                    "--ground-truth-topic",
-                                                    "truth-" + suffix,
-                                                    "--create-topics",
-                                                    "--devices",
-                                                    "10",
-                                                    "--loss-fraction",
-                                                    "0.05",
-                                                    "--duration",
-                                                    "PT70S",
-                                                    "--metrics-port",
-                                                    "0"));
+            BackgroundCommand simulator =
+                    BackgroundCommand.simulate(
+                            KAFKA.bootstrapServers(),
+                            job.settings.sensorTopic,
+                            10,
+                            "PT70S",
+                            "--ground-truth-topic",
+                            "truth-" + suffix,
+                            "--loss-fraction",
+                            "0.05");
             // An independent read_committed consumer, measuring committed latency as the probe
             // does, to check the probe's histogram against.
             CommittedLatencyConsumer independent =
                     new CommittedLatencyConsumer(KAFKA.bootstrapServers(), predictionsTopic);
             independent.start();
             // The committed-latency probe, as an operator runs it beside the job.
-            CompletableFuture<Integer> probe = probe(conf, PROBE_PORT, "PT5S", "PT100S");
+            BackgroundCommand probe = probe(conf, PROBE_PORT, "PT5S", "PT100S");
             // When the probe stopped serving its metrics: Prometheus's last scrape of it is just
             // before.
-            CompletableFuture<Long> probeEnded = probe.thenApply(rc -> System.currentTimeMillis());
+            CompletableFuture<Long> probeEnded =
+                    probe.exit().thenApply(rc -> System.currentTimeMillis());
             failing.feed(prometheus);
             await(
                     "windows in Prometheus",
@@ -152,7 +141,7 @@ class PrometheusAlertsIntegrationTest {
                     .containsExactly("FmstreamDeadLetterRateHigh");
 
             // Fault 2: the devices stop sending.
-            assertThat(simulator.get(150, TimeUnit.SECONDS)).isZero();
+            assertThat(simulator.exit().get(150, TimeUnit.SECONDS)).isZero();
             await(
                     "FmstreamInputStopped",
                     Duration.ofSeconds(60),
@@ -197,7 +186,7 @@ class PrometheusAlertsIntegrationTest {
                         .isCloseTo(consumer, org.assertj.core.data.Offset.offset(0.02));
             }
 
-            assertThat(probe.get(120, TimeUnit.SECONDS)).isZero();
+            assertThat(probe.exit().get(120, TimeUnit.SECONDS)).isZero();
 
             // Committed latency: the probe's histogram against an independent consumer of the
             // same predictions, as Prometheus last scraped it (2.5 s before the probe stopped,
@@ -522,28 +511,32 @@ class PrometheusAlertsIntegrationTest {
      * {@code bin/fmstream probe} as an operator runs it beside the job of {@code conf} (its
      * predictions topic, transactional-id prefix and consumer group), serving on {@code port}.
      */
-    static CompletableFuture<Integer> probe(
+    static BackgroundCommand probe(
             Configuration conf, int port, String transactionScanInterval, String duration) {
-        return CompletableFuture.supplyAsync(
-                () ->
-                        new CommandLine(new ProbeCommand())
-                                .execute(
-                                        "--bootstrap-servers",
-                                        conf.get(FmstreamOptions.BOOTSTRAP_SERVERS),
-                                        "--topic",
-                                        conf.get(FmstreamOptions.PREDICTIONS_TOPIC),
-                                        "--metrics-port",
-                                        String.valueOf(port),
-                                        "--transactional-id-prefix",
-                                        conf.get(FmstreamOptions.TRANSACTIONAL_ID_PREFIX),
-                                        "--transaction-scan-interval",
-                                        transactionScanInterval,
-                                        "--consumer-group",
-                                        conf.get(FmstreamOptions.CONSUMER_GROUP),
-                                        "--lag-scan-interval",
-                                        "PT2S",
-                                        "--duration",
-                                        duration));
+        return BackgroundCommand.start(
+                "probe",
+                new ProbeCommand(),
+                "--bootstrap-servers",
+                conf.get(FmstreamOptions.BOOTSTRAP_SERVERS),
+                "--topic",
+                conf.get(FmstreamOptions.PREDICTIONS_TOPIC),
+                "--metrics-port",
+                String.valueOf(port),
+                "--transactional-id-prefix",
+                conf.get(FmstreamOptions.TRANSACTIONAL_ID_PREFIX),
+                "--transaction-scan-interval",
+                transactionScanInterval,
+                "--consumer-group",
+                conf.get(FmstreamOptions.CONSUMER_GROUP),
+                "--lag-scan-interval",
+                "PT2S",
+                "--duration",
+                duration);
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void stopCommands() throws InterruptedException {
+        BackgroundCommand.stopAll();
     }
 
     interface Check {

@@ -82,9 +82,11 @@ class SecureClusterIT {
 
     @Test
     void theJobRunsUnderLeastPrivilegeAclsSurvivesAKillAndStrangersAreRefused() throws Exception {
-        LocalPki pki = LocalPki.create(dir.resolve("pki"), "changeit-" + System.nanoTime());
-        pki.issueClientCertificate(ACCURACY);
-        pki.issueClientCertificate(LABELLER);
+        LocalPki pki =
+                LocalPki.create(
+                        dir.resolve("pki"),
+                        "changeit-" + System.nanoTime(),
+                        List.of(ACCURACY, LABELLER));
         LocalKafkaCluster.Security security =
                 new LocalKafkaCluster.Security(
                         pki,
@@ -374,7 +376,12 @@ class SecureClusterIT {
         RecordCodec<AccuracyOutcome> codec = RecordCodec.forType(AccuracyOutcome.class);
         Map<String, Integer> scored = new HashMap<>();
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        boolean first = true;
         while (scored.size() < n && System.nanoTime() < deadline) {
+            if (!first) {
+                Thread.sleep(1000); // a read ends at the end now: not a busy loop of clients
+            }
+            first = false;
             scored.clear();
             for (ConsumerRecord<byte[], byte[]> r :
                     readAll(kafka, ADMIN, ACCURACY_TOPIC, Duration.ofSeconds(3))) {
@@ -395,7 +402,12 @@ class SecureClusterIT {
             throws Exception {
         RecordCodec<Prediction> codec = RecordCodec.forType(Prediction.class);
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        boolean first = true;
         while (seen.size() < n && System.nanoTime() < deadline) {
+            if (!first) {
+                Thread.sleep(1000); // a read ends at the end now: not a busy loop of clients
+            }
+            first = false;
             seen.clear();
             for (ConsumerRecord<byte[], byte[]> r :
                     readAll(kafka, ADMIN, OUTPUTS.get(1), Duration.ofSeconds(3))) {
@@ -409,7 +421,11 @@ class SecureClusterIT {
         assertThat(seen.size()).as("predictions seen").isGreaterThanOrEqualTo(n);
     }
 
-    /** Everything committed in {@code topic}, read as {@code user} for {@code quiet} at most. */
+    /**
+     * Everything committed in {@code topic} when the read began (up to its partitions' last stable
+     * offsets), read as {@code user} for {@code quiet} at most: a read used to take the whole
+     * {@code quiet} however little there was, and the waits below read again and again.
+     */
     private static List<ConsumerRecord<byte[], byte[]>> readAll(
             LocalKafkaCluster kafka, String user, String topic, Duration quiet) {
         Properties p = new Properties();
@@ -425,9 +441,21 @@ class SecureClusterIT {
             c.assign(parts);
             c.seekToBeginning(parts);
             long end = System.nanoTime() + quiet.toNanos();
+            Map<TopicPartition, Long> stable = null;
             while (System.nanoTime() < end) {
                 for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
                     out.add(r);
+                }
+                if (stable == null) {
+                    // After the first poll, which reports a missing authorisation as such.
+                    stable = c.endOffsets(parts); // read_committed: the last stable offsets
+                }
+                boolean reached = true;
+                for (TopicPartition tp : parts) {
+                    reached &= c.position(tp) >= stable.get(tp);
+                }
+                if (reached) {
+                    break;
                 }
             }
         }

@@ -76,10 +76,35 @@ public final class LocalCluster implements AutoCloseable {
                         config,
                         List.of(onnxRuntimeJar(), metricsJar()));
         LocalCluster cluster = new LocalCluster(dir, kafka, flink);
+        // Kafka and Flink start side by side: neither needs the other until a job is submitted,
+        // and most of each start is JVMs starting and nodes waiting for each other (one after
+        // another, a test cluster took 8-10 s longer to come up on 2 cores). Ports are picked
+        // before either starts (FreePorts keeps them out of the range outgoing connections use).
+        java.util.concurrent.atomic.AtomicReference<Exception> flinkFailure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Thread flinkStart =
+                new Thread(
+                        () -> {
+                            try {
+                                flink.start();
+                            } catch (Exception e) {
+                                flinkFailure.set(e);
+                            }
+                        },
+                        "flink-cluster-start");
+        flinkStart.setDaemon(true);
         try {
-            kafka.start();
-            cluster.createTopics();
-            flink.start();
+            flinkStart.start();
+            try {
+                kafka.start();
+                cluster.createTopics();
+            } finally {
+                // Never close the cluster while Flink's start may still be launching processes.
+                flinkStart.join();
+            }
+            if (flinkFailure.get() != null) {
+                throw flinkFailure.get();
+            }
             return cluster;
         } catch (Exception e) {
             cluster.close();
