@@ -29,6 +29,7 @@ public final class FmstreamMetrics {
     public static final String WINDOWS_EMITTED = "fmstream_windows_emitted";
     public static final String WINDOWS_DROPPED = "fmstream_windows_dropped";
     public static final String SEGMENTS_STARTED = "fmstream_segments_started";
+    public static final String CLOCK_SLIPS = "fmstream_clock_slips";
     public static final String BATCH_WINDOWS = "fmstream_batch_windows";
     public static final String BATCHES = "fmstream_batches";
     public static final String INFERENCE_SECONDS = "fmstream_inference_seconds";
@@ -160,6 +161,14 @@ public final class FmstreamMetrics {
                                     + " LONG_GAP, NEW_RECORDING, GEOMETRY_CHANGE): its open windows"
                                     + " closed (dropped after a geometry change), the stream"
                                     + " re-anchored."),
+                    counter(
+                            CLOCK_SLIPS,
+                            List.of(),
+                            "window-assembler",
+                            "One-sample moves of a device's stream anchor following a sample"
+                                    + " clock that drifts against its timestamps (a 100 ppm"
+                                    + " crystal at 250 Hz: about one every 40 s): no segment,"
+                                    + " nothing dropped."),
                     new Metric(
                             BATCH_WINDOWS,
                             Kind.HISTOGRAM,

@@ -63,6 +63,7 @@ public class WindowAssemblerFunction
     private transient Counter windowsEmitted;
     private transient Counter windowsDropped;
     private transient Counter windowsSkipped;
+    private transient Counter clockSlips;
     private transient java.util.EnumMap<SegmentCause, Counter> segmentStarts;
 
     public WindowAssemblerFunction(WindowSpec spec, StreamLimits limits, long idleTimeoutMillis) {
@@ -148,6 +149,7 @@ public class WindowAssemblerFunction
                         .getMetricGroup()
                         .addGroup(FmstreamMetrics.REASON, "SEGMENT_OVERLAP")
                         .counter(FmstreamMetrics.WINDOWS_DROPPED);
+        clockSlips = getRuntimeContext().getMetricGroup().counter(FmstreamMetrics.CLOCK_SLIPS);
         segmentStarts = new java.util.EnumMap<>(SegmentCause.class);
         for (SegmentCause cause : SegmentCause.values()) {
             segmentStarts.put(
@@ -356,6 +358,11 @@ public class WindowAssemblerFunction
             @Override
             public void windowsSkipped(String deviceId, long skippedWindows) {
                 windowsSkipped.inc(skippedWindows);
+            }
+
+            @Override
+            public void clockSlipped(String deviceId, long micros) {
+                clockSlips.inc();
             }
         };
     }

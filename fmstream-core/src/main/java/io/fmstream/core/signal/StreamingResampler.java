@@ -18,6 +18,12 @@ package io.fmstream.core.signal;
  */
 public final class StreamingResampler {
 
+    /**
+     * Input samples the history keeps beyond what the next output reads: the most {@link
+     * #shiftAnchor} can always move the anchor back by in one call.
+     */
+    public static final int MAX_SLIP_SAMPLES = 8;
+
     /** Zero crossings of the sinc on each side of the centre tap. */
     private static final int ZERO_CROSSINGS = 8;
 
@@ -268,7 +274,11 @@ public final class StreamingResampler {
 
     private void compact(State s) {
         locate(s.anchorMicros, s.nextOut);
-        long keepFrom = posFloor - halfWidth;
+        // MAX_SLIP_SAMPLES input samples more than the next output reads, so that the anchor
+        // can always slip back that far (shiftAnchor): chunks of a size that brings every push to
+        // the same point of the compaction cycle otherwise never had them, and a drifting
+        // device's slips failed for hours.
+        long keepFrom = posFloor - halfWidth - MAX_SLIP_SAMPLES;
         int drop = (int) Math.max(0, Math.min(s.historyLength, keepFrom - s.historyStart));
         if (drop > 0) {
             System.arraycopy(s.history, drop, s.history, 0, s.historyLength - drop);
@@ -344,6 +354,25 @@ public final class StreamingResampler {
                 floor++;
             }
         }
+        return true;
+    }
+
+    /**
+     * Moves the stream's anchor by {@code deltaMicros} from its next output on: the outputs already
+     * produced stay, the next ones are placed as if the input had started {@code deltaMicros}
+     * later. A slip of one input period repeats (positive) or skips (negative) one input sample's
+     * worth of time, as a sample-rate converter following a drifting clock does. False, and nothing
+     * changed, where the next output would then read input no longer held (a slip back right after
+     * the history was compacted); a later call succeeds once the history has grown.
+     */
+    public boolean shiftAnchor(State s, long deltaMicros) {
+        long anchor = Math.addExact(s.anchorMicros, deltaMicros);
+        locate(anchor, s.nextOut);
+        long lo = posFloor + (posFrac > 0 ? 1 : 0) - halfWidth;
+        if (lo < s.historyStart) {
+            return false;
+        }
+        s.anchorMicros = anchor;
         return true;
     }
 

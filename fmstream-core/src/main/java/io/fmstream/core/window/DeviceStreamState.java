@@ -144,6 +144,22 @@ public class DeviceStreamState {
 
     public Integer gridHopSamples;
 
+    /**
+     * How far the device's timestamps run from the time its sample index implies, microseconds,
+     * smoothed over its in-order chunks: a sample clock that drifts against a synchronised
+     * timestamp clock (tens of ppm on real devices) shows here, and the assembler follows it by
+     * slipping the anchor one input sample at a time ({@link DeviceWindowAssembler}). 0 in a state
+     * written before it was kept.
+     */
+    public double clockOffsetMicros;
+
+    /**
+     * The sum of those slips since the current segment began, microseconds: the segment's anchor is
+     * its first chunk's plus this, so its first sample's index is still found from its start time.
+     * 0 in a state written before it was kept.
+     */
+    public long clockSlipMicros;
+
     public DeviceStreamState() {}
 
     public int pendingCount() {

@@ -44,6 +44,16 @@ import java.util.Map;
  */
 public final class DeviceWindowAssembler {
 
+    /**
+     * A device's smoothed clock disagreement beyond which its anchor slips one input sample ({@link
+     * #followClock}): above the jitter of chunk timestamps taken after a radio link, far below
+     * anything the encoder's 10-s windows notice.
+     */
+    static final long CLOCK_SLIP_MICROS = 20_000;
+
+    /** Chunks over which the clock disagreement is smoothed (an exponential average). */
+    static final double CLOCK_SMOOTHING_CHUNKS = 16;
+
     /** Accepted chunks remembered for resend detection. */
     static final int RECENT_CHUNKS = 128;
 
@@ -203,6 +213,8 @@ public final class DeviceWindowAssembler {
                 first.firstSampleTimeMicros
                         - Math.round(first.firstSampleIndex * 1e6 / first.sampleRateHz);
         s.segmentStartMicros = first.firstSampleTimeMicros;
+        s.clockOffsetMicros = 0;
+        s.clockSlipMicros = 0;
         s.recordingEnd = 0;
         s.recordingClosed = false;
         s.segmentWindows = 0;
@@ -235,7 +247,8 @@ public final class DeviceWindowAssembler {
 
     /** Input index of the current segment's first sample, from its start time and anchor. */
     private static long segmentFirstIndex(DeviceStreamState s) {
-        return Math.round((s.segmentStartMicros - s.anchorMicros) * s.sampleRateHz / 1e6);
+        return Math.round(
+                (s.segmentStartMicros + s.clockSlipMicros - s.anchorMicros) * s.sampleRateHz / 1e6);
     }
 
     /** The first window a segment whose first output is {@code firstOut} considers at all. */
@@ -431,6 +444,7 @@ public final class DeviceWindowAssembler {
             if (c.endOfRecording) {
                 s.recordingEnd = end;
             }
+            followClock(s, c.firstSampleTimeMicros - timeOfIndex(s, start), out);
             consume(
                     s,
                     c.sampleArray(),
@@ -640,6 +654,55 @@ public final class DeviceWindowAssembler {
         return Offer.of(
                 ChunkOutcome.ACCEPTED,
                 "preceded the segment's first chunk; the segment was re-anchored on it");
+    }
+
+    /**
+     * Follows a sample clock that drifts against the device's timestamps. Real devices stamp chunks
+     * from a synchronised clock while their samples come from a crystal off by tens of ppm (100 ppm
+     * is 0.36 s an hour), so the timestamp a chunk carries runs away from the time its index
+     * implies, by the clock tolerance within hours, and each device then started a segment ({@code
+     * CLOCK_JUMP}) every few hours, dropping the windows it left open (measured: four segments and
+     * 6-7 windows in 12 hours at 100 ppm). Instead, the disagreement of the in-order chunks ({@code
+     * disagreementMicros}) is smoothed, and once it passes {@link #CLOCK_SLIP_MICROS} the anchor
+     * moves by one input sample towards it, as a sample-rate converter following a drifting clock
+     * repeats or skips one sample: no segment, no window lost, and windows stay within about that
+     * much of the device's clock. Only a chunk that continues the stream with nothing pending gets
+     * here (a slip must not move samples already waiting behind a gap), and a stream whose
+     * timestamps agree with its index (replays, the recordings the encoder was trained on) never
+     * slips. A jump beyond the clock tolerance is still a segment: the smoothing lets a sudden
+     * change through only slowly.
+     */
+    private void followClock(DeviceStreamState s, long disagreementMicros, WindowListener out) {
+        s.clockOffsetMicros += (disagreementMicros - s.clockOffsetMicros) / CLOCK_SMOOTHING_CHUNKS;
+        double period = 1e6 / s.sampleRateHz;
+        double threshold = Math.max(CLOCK_SLIP_MICROS, period);
+        double excess = Math.abs(s.clockOffsetMicros) - threshold;
+        if (excess < 0) {
+            return;
+        }
+        // One sample, or as many as bring the offset back under the threshold (at most what
+        // the resampler's history always holds): a device on an RC oscillator 1 % off drifts 2.5
+        // samples a second at 250 Hz, more than one slip per chunk follows.
+        long slip = Math.max(1, Math.round(period));
+        long samples =
+                Math.min(
+                        StreamingResampler.MAX_SLIP_SAMPLES,
+                        1 + (long) Math.floor(excess / period));
+        long step = s.clockOffsetMicros > 0 ? slip : -slip;
+        long delta = step * samples;
+        StreamingResampler r = resampler(s.sampleRateHz);
+        boolean moved = r.shiftAnchor(s.resampler, delta);
+        if (!moved && samples > 1) {
+            // Back by several samples may reach before the history held: one now, more later.
+            delta = step;
+            moved = r.shiftAnchor(s.resampler, delta);
+        }
+        if (moved) {
+            s.anchorMicros += delta;
+            s.clockSlipMicros += delta;
+            s.clockOffsetMicros -= delta;
+            out.clockSlipped(s.deviceId, delta);
+        }
     }
 
     /** Closes the current segment and anchors a new one on {@code c}. */

@@ -29,4 +29,10 @@ public interface WindowListener {
      * emitted or dropped: {@code end.windows} windows were emitted for it in all.
      */
     default void recordingClosed(io.fmstream.core.records.RecordingEnd end) {}
+
+    /**
+     * The device's sample clock drifted against its timestamps and its stream's anchor moved by
+     * {@code micros} (one input sample) to follow them: no segment, nothing dropped.
+     */
+    default void clockSlipped(String deviceId, long micros) {}
 }

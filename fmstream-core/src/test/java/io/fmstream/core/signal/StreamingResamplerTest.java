@@ -23,6 +23,31 @@ class StreamingResamplerTest {
     }
 
     @Test
+    void anAnchorSlipPlacesTheFollowingOutputsAsIfTheInputHadStartedThatMuchLaterOrEarlier() {
+        // A drifting device's stream follows its clock by moving the anchor one input sample at a
+        // time (DeviceWindowAssembler.followClock). Outputs before the slip stay; those after
+        // are exactly the ones of a stream anchored at the slipped anchor. Backwards right after
+        // a push: the history keeps one sample more than the next output reads for this.
+        for (long delta : new long[] {4_000, -4_000}) {
+            StreamingResampler r = new StreamingResampler(250.0, 100.0);
+            float[] input = ecgLike(250.0, 250 * 8);
+            StreamingResampler.State s = r.newState(T0_MICROS, 0);
+            for (int chunk = 0; chunk < 4; chunk++) {
+                r.push(s, input, chunk * 250, 250);
+            }
+            assertThat(r.shiftAnchor(s, delta)).as("slip of %d us after a push", delta).isTrue();
+            long anchor = T0_MICROS + delta;
+            StreamingResampler.Outputs o = r.push(s, input, 1000, 1000);
+            assertThat(o.count()).isGreaterThan(350);
+            for (int i = 0; i < o.count(); i++) {
+                assertThat(o.values()[i])
+                        .as("output %d after a slip of %d us", o.first() + i, delta)
+                        .isEqualTo(r.outputAt(anchor, o.first() + i, input, 0));
+            }
+        }
+    }
+
+    @Test
     void keepsAConstantSignalExactlyAtEveryRate() {
         for (double rate : new double[] {128, 250, 300, 360, 500}) {
             float[] input = new float[(int) (rate * 20)];

@@ -118,6 +118,13 @@ final class AssemblerFixtures {
             skippedWindows += skipped;
         }
 
+        long slippedMicros;
+
+        @Override
+        public void clockSlipped(String deviceId, long micros) {
+            slippedMicros += micros;
+        }
+
         List<Long> startsInSeconds() {
             List<Long> s = new ArrayList<>();
             for (WindowRecord w : windows) {

@@ -445,6 +445,113 @@ class DeviceWindowAssemblerTest {
     }
 
     @Test
+    void aSampleClockDriftingAgainstItsTimestampsIsFollowedWithoutASegmentOrALostWindow() {
+        // A device stamps its chunks from a synchronised clock while its samples come from a
+        // crystal off by +-100 ppm: 12 hours of 1-s chunks at 250 Hz. Each such device started a
+        // CLOCK_JUMP segment every 2.8 hours, dropping the windows it left open.
+        for (double ppm : new double[] {100, -100}) {
+            AssemblerFixtures.Collected drifting = new AssemblerFixtures.Collected();
+            DeviceStreamState s = drift(ppm, 12 * 3600, drifting);
+            ChunkRecord last = drifted(ppm, 12 * 3600 - 1);
+            assertThat(drifting.segments).as("segments at %s ppm", ppm).isEmpty();
+            assertThat(drifting.dropped).isEmpty();
+            assertThat(drifting.skippedWindows).isZero();
+            // Consecutive windows, none missing, each after the first complete.
+            List<Long> starts = drifting.startsInSeconds();
+            for (int i = 1; i < starts.size(); i++) {
+                assertThat(starts.get(i)).isEqualTo(starts.get(i - 1) + 5);
+                assertThat(drifting.windows.get(i).missingFraction).isZero();
+            }
+            // The windows cover the device's 12 hours by its timestamps, not by its sample count
+            // (4.3 s apart after 12 h at 100 ppm): the last window ends within a hop of the data.
+            long dataEnd = last.firstSampleTimeMicros + SECOND;
+            long lastEnd = drifting.windows.get(starts.size() - 1).windowEndMicros;
+            assertThat(dataEnd - lastEnd).isBetween(0L, 5 * SECOND);
+            // The stream's clock stays within the slip threshold (plus smoothing) of the device's.
+            long implied = s.anchorMicros + Math.round(last.firstSampleIndex * 1e6 / 250);
+            assertThat(Math.abs(last.firstSampleTimeMicros - implied))
+                    .as("clock disagreement after 12 h at %s ppm, us", ppm)
+                    .isLessThan(DeviceWindowAssembler.CLOCK_SLIP_MICROS + 10_000);
+            // 4.32 s of drift in slips of one 4-ms sample; a fast sample clock (its samples
+            // stamped earlier than their count implies) moves the anchor back.
+            assertThat(Math.abs(drifting.slippedMicros)).isBetween(4_300_000L, 4_340_000L);
+            assertThat(Long.signum(drifting.slippedMicros)).isEqualTo(-(int) Math.signum(ppm));
+        }
+    }
+
+    @Test
+    void aSampleClockOnePercentOffIsFollowedToo() {
+        // An RC oscillator rather than a crystal: 2.5 samples a second at 250 Hz, more than one
+        // slip per 1-s chunk.
+        for (double ppm : new double[] {10_000, -10_000}) {
+            AssemblerFixtures.Collected drifting = new AssemblerFixtures.Collected();
+            DeviceStreamState s = drift(ppm, 3600, drifting);
+            assertThat(drifting.segments).as("segments at %s ppm", ppm).isEmpty();
+            assertThat(drifting.dropped).isEmpty();
+            List<Long> starts = drifting.startsInSeconds();
+            for (int i = 1; i < starts.size(); i++) {
+                assertThat(starts.get(i)).isEqualTo(starts.get(i - 1) + 5);
+            }
+            ChunkRecord last = drifted(ppm, 3599);
+            long implied = s.anchorMicros + Math.round(last.firstSampleIndex * 1e6 / 250);
+            assertThat(Math.abs(last.firstSampleTimeMicros - implied))
+                    .as("clock disagreement after 1 h at %s ppm, us", ppm)
+                    .isLessThan(250_000L);
+        }
+    }
+
+    /** Chunk {@code k} (1 s at 250 Hz) of a device whose sample clock is {@code ppm} fast. */
+    private static ChunkRecord drifted(double ppm, long k) {
+        ChunkRecord c = chunk("d", 250, 250 * k, 250);
+        c.firstSampleTimeMicros = T0 + Math.round(k * 1e6 / (1 + ppm * 1e-6));
+        return c;
+    }
+
+    /** {@code chunks} chunks of {@link #drifted} into a new state, each accepted. */
+    private DeviceStreamState drift(double ppm, long chunks, AssemblerFixtures.Collected sink) {
+        DeviceStreamState s = null;
+        for (long k = 0; k < chunks; k++) {
+            ChunkRecord c = drifted(ppm, k);
+            if (s == null) {
+                s = assembler.newState(c);
+            }
+            assertThat(assembler.offer(s, c, NO_WATERMARK, sink).taken()).isTrue();
+        }
+        return s;
+    }
+
+    @Test
+    void timestampJitterWithoutDriftNeverSlipsAndChangesNoWindow() {
+        // Timestamps taken after a radio link jitter by +-15 ms around the sample clock's time:
+        // the windows are those of exact timestamps, bit for bit.
+        AssemblerFixtures.Collected exact = new AssemblerFixtures.Collected();
+        AssemblerFixtures.Collected jittered = new AssemblerFixtures.Collected();
+        java.util.Random random = new java.util.Random(7);
+        DeviceStreamState a = null;
+        DeviceStreamState b = null;
+        for (long k = 0; k < 3600; k++) {
+            ChunkRecord c = chunk("d", 250, 250 * k, 250);
+            ChunkRecord j =
+                    shiftedClock(chunk("d", 250, 250 * k, 250), random.nextInt(30_001) - 15_000);
+            if (a == null) {
+                a = assembler.newState(c);
+                b = assembler.newState(c);
+            }
+            assembler.offer(a, c, NO_WATERMARK, exact);
+            assertThat(assembler.offer(b, j, NO_WATERMARK, jittered).taken()).isTrue();
+        }
+        assertThat(jittered.slippedMicros).isZero();
+        assertThat(jittered.segments).isEmpty();
+        assertThat(jittered.windows).hasSize(exact.windows.size());
+        for (int i = 0; i < exact.windows.size(); i++) {
+            assertThat(jittered.windows.get(i).windowStartMicros)
+                    .isEqualTo(exact.windows.get(i).windowStartMicros);
+            assertThat(jittered.windows.get(i).samples)
+                    .containsExactly(exact.windows.get(i).samples);
+        }
+    }
+
+    @Test
     void aBackwardClockJumpSkipsTheWindowsAlreadyClosedSoNoKeyIsReused() {
         DeviceStreamState s = feed("d", 100, 0, 3000, 100);
         assertThat(out.startsInSeconds()).containsExactly(0L, 5L, 10L, 15L);
