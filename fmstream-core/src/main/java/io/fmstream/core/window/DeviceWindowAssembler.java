@@ -54,6 +54,15 @@ public final class DeviceWindowAssembler {
     /** Chunks over which the clock disagreement is smoothed (an exponential average). */
     static final double CLOCK_SMOOTHING_CHUNKS = 16;
 
+    /**
+     * The most one chunk's disagreement counts beyond the average: one stray timestamp (a chunk
+     * retransmitted and stamped late, say 0.9 s off, still within the clock tolerance) moves the
+     * average by at most 250 / 16 = 16 ms, under {@link #CLOCK_SLIP_MICROS}, so it does not slip
+     * the stream and slip it back. A real drift moves far less per chunk (1 % over 10-s chunks is
+     * 100 ms).
+     */
+    static final double CLOCK_STEP_LIMIT_MICROS = 250_000;
+
     /** Accepted chunks remembered for resend detection. */
     static final int RECENT_CHUNKS = 128;
 
@@ -673,7 +682,12 @@ public final class DeviceWindowAssembler {
      * change through only slowly.
      */
     private void followClock(DeviceStreamState s, long disagreementMicros, WindowListener out) {
-        s.clockOffsetMicros += (disagreementMicros - s.clockOffsetMicros) / CLOCK_SMOOTHING_CHUNKS;
+        double innovation =
+                Math.max(
+                        -CLOCK_STEP_LIMIT_MICROS,
+                        Math.min(
+                                CLOCK_STEP_LIMIT_MICROS, disagreementMicros - s.clockOffsetMicros));
+        s.clockOffsetMicros += innovation / CLOCK_SMOOTHING_CHUNKS;
         double period = 1e6 / s.sampleRateHz;
         double threshold = Math.max(CLOCK_SLIP_MICROS, period);
         double excess = Math.abs(s.clockOffsetMicros) - threshold;

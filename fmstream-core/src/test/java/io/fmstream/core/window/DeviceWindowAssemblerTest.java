@@ -542,12 +542,41 @@ class DeviceWindowAssemblerTest {
         }
         assertThat(jittered.slippedMicros).isZero();
         assertThat(jittered.segments).isEmpty();
-        assertThat(jittered.windows).hasSize(exact.windows.size());
-        for (int i = 0; i < exact.windows.size(); i++) {
-            assertThat(jittered.windows.get(i).windowStartMicros)
-                    .isEqualTo(exact.windows.get(i).windowStartMicros);
-            assertThat(jittered.windows.get(i).samples)
-                    .containsExactly(exact.windows.get(i).samples);
+        assertSameWindows(jittered, exact);
+    }
+
+    @Test
+    void oneStrayTimestampWithinTheToleranceNeitherSlipsNorChangesAWindow() {
+        // A chunk retransmitted and stamped 0.9 s late, inside the 1-s clock tolerance.
+        AssemblerFixtures.Collected exact = new AssemblerFixtures.Collected();
+        AssemblerFixtures.Collected stray = new AssemblerFixtures.Collected();
+        DeviceStreamState a = null;
+        DeviceStreamState b = null;
+        for (long k = 0; k < 600; k++) {
+            ChunkRecord c = chunk("d", 250, 250 * k, 250);
+            ChunkRecord d = chunk("d", 250, 250 * k, 250);
+            if (k == 300) {
+                shiftedClock(d, 900_000);
+            }
+            if (a == null) {
+                a = assembler.newState(c);
+                b = assembler.newState(d);
+            }
+            assembler.offer(a, c, NO_WATERMARK, exact);
+            assertThat(assembler.offer(b, d, NO_WATERMARK, stray).taken()).isTrue();
+        }
+        assertThat(stray.slippedMicros).isZero();
+        assertThat(stray.segments).isEmpty();
+        assertSameWindows(stray, exact);
+    }
+
+    private static void assertSameWindows(
+            AssemblerFixtures.Collected got, AssemblerFixtures.Collected expected) {
+        assertThat(got.windows).hasSize(expected.windows.size());
+        for (int i = 0; i < expected.windows.size(); i++) {
+            assertThat(got.windows.get(i).windowStartMicros)
+                    .isEqualTo(expected.windows.get(i).windowStartMicros);
+            assertThat(got.windows.get(i).samples).containsExactly(expected.windows.get(i).samples);
         }
     }
 
