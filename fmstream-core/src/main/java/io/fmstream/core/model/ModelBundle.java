@@ -341,6 +341,9 @@ public final class ModelBundle implements AutoCloseable {
                         spec.outputName(),
                         spec.outputDim(),
                         "outputDim");
+                if (spec.kind() == HeadKind.CLASSIFICATION) {
+                    checkProbabilities(runner, spec.file(), encoderSpec.embeddingDim(), where);
+                }
                 heads.add(new HeadRunner(spec, runner));
             }
             ModelBundle bundle = new ModelBundle(manifest, where, encoder, heads);
@@ -477,6 +480,54 @@ public final class ModelBundle implements AutoCloseable {
      * dynamic feature axis is accepted: such a model takes the manifest's size, and the runner
      * checks every result's shape.
      */
+    /**
+     * A classification head must give class probabilities (the job's labels are their argmax, a
+     * recording's prediction their mean, the accuracy job scores them): run on three probe
+     * embeddings (zeros, a fixed pseudo-random vector and its negation, both of unit variance),
+     * each row must be finite, within [0, 1] and sum to 1. An export without its final softmax
+     * gives logits, which served without this check as if they were probabilities: labels still
+     * right, every mean and score wrong. A linear head's softmax is checked from its file ({@link
+     * LinearHead}).
+     */
+    private static void checkProbabilities(
+            BatchRunner runner, String file, int embeddingDim, String where) {
+        float[][] probes = new float[3][embeddingDim];
+        java.util.Random random = new java.util.Random(20261208L);
+        for (int k = 0; k < embeddingDim; k++) {
+            probes[1][k] = (float) random.nextGaussian();
+            probes[2][k] = -probes[1][k];
+        }
+        float[][] rows;
+        try {
+            rows = runner.run(probes);
+        } catch (RuntimeException e) {
+            throw new BundleException(
+                    file, "fails on probe embeddings: " + e.getMessage(), where, e);
+        }
+        for (float[] row : rows) {
+            double sum = 0;
+            boolean inRange = true;
+            for (float v : row) {
+                inRange &= v >= -PROBABILITY_SLACK && v <= 1 + PROBABILITY_SLACK;
+                sum += v;
+            }
+            if (!inRange || !(Math.abs(sum - 1) <= 1e-3)) {
+                throw new BundleException(
+                        file,
+                        "is a classification head but does not output class probabilities: on a"
+                                + " probe embedding it gave "
+                                + java.util.Arrays.toString(row)
+                                + " (sum "
+                                + sum
+                                + "); export it with its final Softmax",
+                        where);
+            }
+        }
+    }
+
+    /** Float rounding a softmax's outputs may show outside [0, 1]. */
+    private static final double PROBABILITY_SLACK = 1e-5;
+
     private static void checkTensors(
             BatchRunner runner,
             String file,

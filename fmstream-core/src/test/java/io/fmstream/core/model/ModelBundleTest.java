@@ -327,6 +327,27 @@ class ModelBundleTest {
     }
 
     @Test
+    void refusesAClassificationHeadThatDoesNotOutputProbabilities() throws IOException {
+        // The fixture's heart-rate head (a linear layer: one unbounded value) declared as a
+        // one-class classifier stands for an export that lost its final softmax.
+        Path copy =
+                FixtureBundle.copyWithManifest(
+                        tmp.resolve("b"),
+                        m -> {
+                            ObjectNode head = (ObjectNode) m.get("heads").get(1);
+                            head.put("kind", "classification");
+                            head.remove("unit");
+                            head.putArray("labels").add("any");
+                        });
+        assertThatThrownBy(() -> ModelBundle.load(copy, THREADS))
+                .isInstanceOf(BundleException.class)
+                .hasMessageStartingWith(
+                        "heads/heart_rate.onnx: is a classification head but does not output class"
+                                + " probabilities")
+                .hasMessageContaining("export it with its final Softmax");
+    }
+
+    @Test
     void refusesEmbeddingDimThatHeadsDoNotTake() throws IOException {
         // The encoder check comes first, so this names the encoder's output.
         Path copy =
