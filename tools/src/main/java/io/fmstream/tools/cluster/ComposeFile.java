@@ -207,6 +207,7 @@ public final class ComposeFile {
         y.line(1, host + ":");
         y.line(2, "image: " + q(kafkaImage()));
         y.line(2, "hostname: " + host);
+        restart(y);
         y.line(2, "environment:");
         y.line(3, "CLUSTER_ID: " + q(CLUSTER_ID));
         for (Map.Entry<String, String> e : kafkaProperties(id).entrySet()) {
@@ -294,9 +295,20 @@ public final class ComposeFile {
         y.line(0, "");
     }
 
+    /**
+     * Every long-running service comes back after a crash or a host reboot, as under a process
+     * supervisor; {@code docker compose stop} still stops it. A TaskManager that died is replaced
+     * and the job restores from its last checkpoint (the flink-state volume); a restarted
+     * JobManager has no high availability here, see the README's deployment notes.
+     */
+    private static void restart(Yaml y) {
+        y.line(2, "restart: unless-stopped");
+    }
+
     private static void flinkImage(Yaml y, String host) {
         build(y, "flink");
         y.line(2, "hostname: " + host);
+        restart(y);
         y.line(2, "environment:");
         y.line(3, "FLINK_PROPERTIES: |");
         for (Map.Entry<String, String> e : flinkProperties().entrySet()) {
@@ -333,6 +345,7 @@ public final class ComposeFile {
     private static void toolService(Yaml y, String name, List<String> args) {
         y.line(1, name + ":");
         build(y, "tools");
+        restart(y);
         list(y, "command", args);
         y.line(2, "depends_on:");
         y.line(3, "topics:");
@@ -347,6 +360,7 @@ public final class ComposeFile {
                         + " Grafana with the fmstream dashboard.");
         y.line(1, "prometheus:");
         y.line(2, "image: " + q(PROMETHEUS_IMAGE));
+        restart(y);
         y.line(2, "volumes:");
         y.line(3, "- " + q("./prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro"));
         y.line(3, "- " + q("./prometheus/rules:/etc/prometheus/rules:ro"));
@@ -354,6 +368,7 @@ public final class ComposeFile {
         y.line(0, "");
         y.line(1, "grafana:");
         y.line(2, "image: " + q(GRAFANA_IMAGE));
+        restart(y);
         y.line(2, "volumes:");
         y.line(3, "- " + q("./grafana/provisioning:/etc/grafana/provisioning:ro"));
         y.line(3, "- " + q("./grafana/dashboards:/var/lib/grafana/dashboards:ro"));
