@@ -134,6 +134,14 @@ public final class FitHeadCommand implements Callable<Integer> {
             description = "Version of the new head (default: ${DEFAULT-VALUE}).")
     String headVersion;
 
+    @Option(
+            names = "--bundle-version",
+            description =
+                    "Version of the new bundle (default: the source bundle's, with the task and"
+                            + " the new head's sha256 as build metadata, e.g."
+                            + " 2.0.0+af_vs_rest.1a2b3c4d).")
+    String bundleVersion;
+
     @Option(names = "--unit", defaultValue = "", description = "Unit of a regression head's value.")
     String unit;
 
@@ -603,9 +611,25 @@ public final class FitHeadCommand implements Callable<Integer> {
         h.put("outputDim", headKind == HeadKind.CLASSIFICATION ? labelNames.size() : 1);
         h.put("encoderSha256", encoderSha);
         h.set("fit", fit);
+        // A bundle with another head is another bundle: fmstream_bundle_info and every report
+        // name the version, and with the source's they could not tell the two apart.
+        m.put("version", bundleVersion(m.path("version").asText(), task, Sha256.hex(bytes)));
         Files.write(
                 dir.resolve("manifest.json"),
                 (json.writeValueAsString(m) + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The new bundle's version: {@code --bundle-version}, or the source's with the task and the
+     * head's sha256 (8 hex digits) as semantic-versioning build metadata, so the same fit gives the
+     * same version and another fit another one.
+     */
+    String bundleVersion(String sourceVersion, String task, String headSha256) {
+        if (bundleVersion != null) {
+            return bundleVersion;
+        }
+        String base = sourceVersion.isEmpty() ? "0.0.0" : sourceVersion.replaceAll("\\+.*", "");
+        return base + "+" + task + "." + headSha256.substring(0, 8);
     }
 
     static Map<String, String> readLabels(Path csv) throws IOException {
