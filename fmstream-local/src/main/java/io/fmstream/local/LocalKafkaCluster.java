@@ -79,6 +79,18 @@ public final class LocalKafkaCluster implements AutoCloseable {
             }
         }
 
+        /** Users and certificate users, no password: a record's own toString printed them. */
+        @Override
+        public String toString() {
+            return "Security[users="
+                    + users.keySet()
+                    + ", superUser="
+                    + superUser
+                    + ", certificateUsers="
+                    + certificateUsers
+                    + "]";
+        }
+
         /**
          * Client properties for {@code user}: SCRAM with its password from {@link #users}, or its
          * certificate when it is one of {@link #certificateUsers} (issued by {@link
