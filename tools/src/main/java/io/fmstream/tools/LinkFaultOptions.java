@@ -27,6 +27,15 @@ final class LinkFaultOptions {
     double misbehavingFraction;
 
     @Option(
+            names = "--clock-drift-ppm",
+            defaultValue = "0",
+            description =
+                    "Every device's sample clock runs off by a uniform draw in +-this many ppm"
+                            + " against the synchronised clock that stamps its chunks, as real"
+                            + " crystals do (tens of ppm; default: ${DEFAULT-VALUE}).")
+    double clockDriftPpm;
+
+    @Option(
             names = "--spot-check-fraction",
             defaultValue = "0",
             description =
@@ -51,9 +60,14 @@ final class LinkFaultOptions {
         if (spotCheckFraction > 0) {
             fleet.withSpotChecks(seed, spotCheckFraction);
         }
-        if (lossFraction == 0 && misbehavingFraction == 0) {
+        if (!(clockDriftPpm >= 0 && clockDriftPpm < 100_000)) {
+            throw new IllegalArgumentException(
+                    "--clock-drift-ppm must be in [0, 100000), got " + clockDriftPpm);
+        }
+        if (lossFraction == 0 && misbehavingFraction == 0 && clockDriftPpm == 0) {
             return fleet;
         }
-        return fleet.withFaults(seed, lossFraction, misbehavingFraction, scenarioMicros);
+        return fleet.withFaults(
+                seed, lossFraction, misbehavingFraction, clockDriftPpm, scenarioMicros);
     }
 }

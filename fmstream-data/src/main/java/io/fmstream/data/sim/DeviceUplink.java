@@ -187,7 +187,9 @@ public final class DeviceUplink {
             device.trimHistoryBefore(device.sampleTimeMicros(from) - historyMicros);
             SensorChunk chunk = device.nextChunk(samplesPerChunk);
             GroundTruthSpan truth = groundTruth(from, from + samplesPerChunk);
-            long offset = faults.clockOffsetMicros(k);
+            long offset =
+                    faults.clockOffsetMicros(
+                            k, device.sampleTimeMicros(from) - device.startTimeMicros());
             if (offset != 0) {
                 // The device's clock is off: its chunks and, so that truth speaks the device's
                 // time as the windows do, their ground truth.

@@ -2,23 +2,38 @@ package io.fmstream.data.sim;
 
 /**
  * How a device's link and firmware misbehave, beyond its scenario's drop-outs and offline periods:
- * random loss of single chunks, a reboot (the stream index restarts at 0) and a clock jump (every
- * later timestamp off by a fixed amount). Deterministic: the same faults give the same chunks.
+ * random loss of single chunks, a reboot (the stream index restarts at 0), a clock jump (every
+ * later timestamp off by a fixed amount) and a drifting sample clock (timestamps running away from
+ * the sample count, as on real devices). Deterministic: the same faults give the same chunks.
  *
  * @param lossFraction probability that any one chunk is lost, independently per chunk
  * @param rebootAtChunk the first chunk sent after the reboot, or -1 for none
  * @param clockJumpAtChunk the first chunk with the jumped clock, or -1 for none
  * @param clockJumpMicros the clock's offset from then on (positive: ahead)
  * @param key random stream of the losses
+ * @param clockDriftPpm how fast the device's sample clock runs against the synchronised clock that
+ *     stamps its chunks, parts per million (positive: fast, so its samples are stamped earlier than
+ *     their count implies); real crystals are off by tens of ppm
  */
 public record LinkFaults(
         double lossFraction,
         long rebootAtChunk,
         long clockJumpAtChunk,
         long clockJumpMicros,
-        long key) {
+        long key,
+        double clockDriftPpm) {
 
     public static final LinkFaults NONE = new LinkFaults(0, -1, -1, 0, 0);
+
+    /** Without clock drift. */
+    public LinkFaults(
+            double lossFraction,
+            long rebootAtChunk,
+            long clockJumpAtChunk,
+            long clockJumpMicros,
+            long key) {
+        this(lossFraction, rebootAtChunk, clockJumpAtChunk, clockJumpMicros, key, 0);
+    }
 
     private static final long STREAM_FAULTS = 0x4C494E4BL; // "LINK"
 
@@ -26,6 +41,10 @@ public record LinkFaults(
         if (!(lossFraction >= 0 && lossFraction < 1)) {
             throw new IllegalArgumentException(
                     "loss fraction must be in [0, 1), got " + lossFraction);
+        }
+        if (!(Math.abs(clockDriftPpm) < 100_000)) {
+            throw new IllegalArgumentException(
+                    "clock drift must be under 100,000 ppm either way, got " + clockDriftPpm);
         }
     }
 
@@ -45,19 +64,34 @@ public record LinkFaults(
             double misbehavingFraction,
             long chunks,
             double chunkSeconds) {
+        return draw(seed, lossFraction, misbehavingFraction, 0, chunks, chunkSeconds);
+    }
+
+    /**
+     * As above, and every device's sample clock off by a uniform draw in {@code +-maxDriftPpm}
+     * against the clock that stamps its chunks.
+     */
+    public static LinkFaults draw(
+            long seed,
+            double lossFraction,
+            double misbehavingFraction,
+            double maxDriftPpm,
+            long chunks,
+            double chunkSeconds) {
         long key = CounterRng.derive(seed, STREAM_FAULTS);
+        double ppm = maxDriftPpm == 0 ? 0 : CounterRng.uniform(key, -6, -maxDriftPpm, maxDriftPpm);
         if (CounterRng.uniform(key, -1) >= misbehavingFraction) {
-            return new LinkFaults(lossFraction, -1, -1, 0, key);
+            return new LinkFaults(lossFraction, -1, -1, 0, key, ppm);
         }
         long from = (long) Math.ceil(60 / chunkSeconds);
         if (chunks <= from + 2) {
-            return new LinkFaults(lossFraction, -1, -1, 0, key);
+            return new LinkFaults(lossFraction, -1, -1, 0, key, ppm);
         }
         long reboot = from + (long) (CounterRng.uniform(key, -2) * (chunks - from));
         long jump = from + (long) (CounterRng.uniform(key, -3) * (chunks - from));
         double seconds = CounterRng.uniform(key, -4, 1.5, 5.0);
         long micros = Math.round((CounterRng.uniform(key, -5) < 0.5 ? -seconds : seconds) * 1e6);
-        return new LinkFaults(lossFraction, reboot, jump, micros, key);
+        return new LinkFaults(lossFraction, reboot, jump, micros, key, ppm);
     }
 
     /** The stream index chunk {@code k} is sent with, given its true index. */
@@ -67,8 +101,17 @@ public record LinkFaults(
                 : trueIndex;
     }
 
-    /** The clock offset of chunk {@code k}. */
-    long clockOffsetMicros(long k) {
-        return clockJumpAtChunk >= 0 && k >= clockJumpAtChunk ? clockJumpMicros : 0;
+    /**
+     * The clock offset of chunk {@code k}, whose first sample is {@code sinceStartMicros} of sample
+     * time into the stream: the jump, and the drift's share (a clock fast by p ppm has counted that
+     * much sample time in {@code sinceStartMicros / (1 + p)} of real time).
+     */
+    long clockOffsetMicros(long k, long sinceStartMicros) {
+        long jump = clockJumpAtChunk >= 0 && k >= clockJumpAtChunk ? clockJumpMicros : 0;
+        if (clockDriftPpm == 0) {
+            return jump;
+        }
+        double p = clockDriftPpm * 1e-6;
+        return jump - Math.round(sinceStartMicros * p / (1 + p));
     }
 }

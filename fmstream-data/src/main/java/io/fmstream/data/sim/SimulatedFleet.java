@@ -107,6 +107,19 @@ public final class SimulatedFleet {
      */
     public SimulatedFleet withFaults(
             long fleetSeed, double lossFraction, double misbehavingFraction, long scenarioMicros) {
+        return withFaults(fleetSeed, lossFraction, misbehavingFraction, 0, scenarioMicros);
+    }
+
+    /**
+     * As above, and every device's sample clock drifting by a uniform draw in {@code +-maxDriftPpm}
+     * against the clock that stamps its chunks.
+     */
+    public SimulatedFleet withFaults(
+            long fleetSeed,
+            double lossFraction,
+            double misbehavingFraction,
+            double maxDriftPpm,
+            long scenarioMicros) {
         long key = CounterRng.derive(fleetSeed, STREAM_FAULTS);
         for (int i = 0; i < uplinks.size(); i++) {
             DeviceUplink u = uplinks.get(i);
@@ -117,6 +130,7 @@ public final class SimulatedFleet {
                             CounterRng.derive(key, i),
                             lossFraction,
                             misbehavingFraction,
+                            maxDriftPpm,
                             chunks,
                             chunkSeconds));
         }

@@ -1,6 +1,7 @@
 package io.fmstream.data.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.fmstream.schemas.SensorChunk;
 import java.util.ArrayList;
@@ -44,6 +45,37 @@ class LinkFaultsTest {
             lost.add(uplink.droppedCount());
         }
         assertThat(lost.get(0)).isEqualTo(lost.get(1)).isBetween(140L, 260L);
+    }
+
+    @Test
+    void aDriftingSampleClockStampsItsChunksAndTheirTruthEarlierOrLaterAsItRuns() {
+        // A clock 100 ppm fast: after 3,600 s of samples only 3,599.64 s of real time passed.
+        for (double ppm : new double[] {100, -100}) {
+            SimulatedDevice device =
+                    new SimulatedDevice(
+                            "d", 5, 250, START, Scenario.steady(Rhythm.NORMAL, 70, Noise.of(0.02)));
+            DeviceUplink uplink =
+                    new DeviceUplink(device, 250).withFaults(new LinkFaults(0, -1, -1, 0, 1, ppm));
+            List<SimulatedChunk> chunks = uplink.poll(START + 3_601_000_000L);
+            SimulatedChunk last = chunks.get(3600);
+            long expected = START + Math.round(3600e6 / (1 + ppm * 1e-6));
+            assertThat(last.chunk().getFirstSampleIndex()).isEqualTo(3600L * 250);
+            assertThat(last.chunk().getFirstSampleTimeMicros()).isCloseTo(expected, within(1L));
+            assertThat(last.truth().startMicros())
+                    .isEqualTo(last.chunk().getFirstSampleTimeMicros());
+            assertThat(chunks.get(0).chunk().getFirstSampleTimeMicros()).isEqualTo(START);
+        }
+    }
+
+    @Test
+    void aFleetDrawsEachDevicesDriftWithinTheBound() {
+        SimulatedFleet fleet =
+                SimulatedFleet.generate(50, 3, START, 1.0, 600_000_000L)
+                        .withFaults(3, 0, 0, 100, 600_000_000L);
+        assertThat(fleet.uplinks())
+                .allMatch(u -> Math.abs(u.faults().clockDriftPpm()) <= 100)
+                .anyMatch(u -> u.faults().clockDriftPpm() > 50)
+                .anyMatch(u -> u.faults().clockDriftPpm() < -50);
     }
 
     @Test
