@@ -47,7 +47,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description =
                 "Print the records of an fmstream topic as JSON lines, decoded with the .avsc files"
-                        + " only.")
+                        + " only; exit code 3 when any could not be decoded.")
 public final class TailCommand implements Callable<Integer> {
 
     @Option(
@@ -109,6 +109,7 @@ public final class TailCommand implements Callable<Integer> {
                 consumer.seekToEnd(assigned);
             }
             long printed = 0;
+            long undecodable = 0;
             long lastRecord = System.nanoTime();
             while (max == null || printed < max) {
                 var records = consumer.poll(Duration.ofMillis(200));
@@ -120,16 +121,35 @@ public final class TailCommand implements Callable<Integer> {
                 }
                 lastRecord = System.nanoTime();
                 for (ConsumerRecord<byte[], byte[]> r : records) {
-                    out.println(json.writeValueAsString(toJson(r, byFingerprint)));
+                    ObjectNode line = toJson(r, byFingerprint);
+                    if (line.has("error")) {
+                        undecodable++;
+                    }
+                    out.println(json.writeValueAsString(line));
                     out.flush();
                     if (max != null && ++printed >= max) {
                         break;
                     }
                 }
             }
+            if (undecodable > 0) {
+                // Printed as "error" lines, and said once more where a script looks: a pipe of
+                // tail into another tool would otherwise take a topic with foreign or corrupt
+                // records for a clean one.
+                spec.commandLine()
+                        .getErr()
+                        .printf(
+                                "tail: %d record(s) could not be decoded with the .avsc files"
+                                        + " (their lines carry \"error\")%n",
+                                undecodable);
+                return UNDECODABLE_EXIT;
+            }
         }
         return 0;
     }
+
+    /** Exit code when any record printed could not be decoded (as audit's for duplicates). */
+    static final int UNDECODABLE_EXIT = 3;
 
     static ObjectNode toJson(ConsumerRecord<byte[], byte[]> r, Map<Long, Schema> byFingerprint) {
         ObjectNode line = JsonNodeFactory.instance.objectNode();
