@@ -299,8 +299,13 @@ public final class EvaluateCommand implements Callable<Integer> {
                         + dup.confirmedPairs()
                         + " confirmed by the raw windows");
         Files.createDirectories(outDir);
-        json.writerWithDefaultPrettyPrinter()
-                .writeValue(outDir.resolve("evaluation.json").toFile(), report);
+        // The three outputs are written beside their places first and moved in together at the
+        // end: written one after another in place, a failure between them (the plot, say) left
+        // an evaluation.json of this run beside an EVALUATION.md of the last one.
+        Path jsonTmp = outDir.resolve(".evaluation.json.tmp");
+        Path plotTmp = outDir.resolve(".learning-curve.png.tmp");
+        Path markdownTmp = outDir.resolve(".EVALUATION.md.tmp");
+        json.writerWithDefaultPrettyPrinter().writeValue(jsonTmp.toFile(), report);
         List<LearningCurvePlot.Series> series = new ArrayList<>();
         for (EvaluationProtocol.Method m : methods) {
             double[] mean = new double[budgets.size()];
@@ -318,12 +323,14 @@ public final class EvaluateCommand implements Callable<Integer> {
             series.add(new LearningCurvePlot.Series(m.name(), mean, sd));
         }
         LearningCurvePlot.write(
-                outDir.resolve("learning-curve.png"),
+                plotTmp,
                 "CinC 2017, " + folds + "-fold CV by recording (mean +- sd over draws)",
                 budgets,
                 series);
-        Files.writeString(
-                outDir.resolve("EVALUATION.md"), EvaluationReport.markdown(report, bundleName));
+        Files.writeString(markdownTmp, EvaluationReport.markdown(report, bundleName));
+        moveInto(jsonTmp, outDir.resolve("evaluation.json"));
+        moveInto(plotTmp, outDir.resolve("learning-curve.png"));
+        moveInto(markdownTmp, outDir.resolve("EVALUATION.md"));
         // the README quotes this table verbatim (ReadmeModelFiguresTest): paste it from here
         Files.writeString(
                 cacheDir.resolve("readme-table.md"), EvaluationReport.readmeTable(report));
@@ -688,5 +695,14 @@ public final class EvaluateCommand implements Callable<Integer> {
         }
         double m = mean(v);
         return Math.sqrt(Arrays.stream(v).map(x -> (x - m) * (x - m)).sum() / (v.length - 1));
+    }
+
+    /** Replaces {@code target} with {@code written} in one rename (same folder). */
+    private static void moveInto(Path written, Path target) throws java.io.IOException {
+        Files.move(
+                written,
+                target,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 }

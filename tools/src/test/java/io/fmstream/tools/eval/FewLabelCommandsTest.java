@@ -94,6 +94,12 @@ class FewLabelCommandsTest {
                                 .asDouble());
         assertThat(md).contains("| 5 | classical RR+quality, logistic | 2 | " + f1);
         assertThat(Files.size(out.resolve("learning-curve.png"))).isGreaterThan(1000);
+        // The outputs were written beside their places and moved in: nothing else left there.
+        try (var files = Files.list(out)) {
+            assertThat(files.map(f -> f.getFileName().toString()))
+                    .containsExactlyInAnyOrder(
+                            "evaluation.json", "EVALUATION.md", "learning-curve.png");
+        }
 
         CliRun second = run(args);
         assertThat(second.exit()).isZero();
