@@ -229,6 +229,24 @@ public final class LocalKafkaCluster implements AutoCloseable {
     /** Formats (first start only) and starts every node; returns once all brokers are up. */
     public void start() throws Exception {
         Map<Integer, Process> formats = new LinkedHashMap<>();
+        try {
+            writeConfigsAndFormat(formats);
+        } finally {
+            formats.values().forEach(Process::destroyForcibly); // none left after a failure
+        }
+        for (int id = 1; id <= nodes; id++) {
+            processes.add(launch(id));
+        }
+        Files.writeString(dir.resolve("bootstrap-servers"), bootstrapServers());
+        awaitBrokers(nodes, Duration.ofSeconds(90));
+    }
+
+    /**
+     * Writes every node's configuration and formats the nodes not formatted yet, side by side: each
+     * format is a JVM start (a few seconds on 2 cores), and one after another they added up before
+     * every new cluster. {@code formats} collects the processes, for the caller to clean up.
+     */
+    private void writeConfigsAndFormat(Map<Integer, Process> formats) throws Exception {
         for (int id = 1; id <= nodes; id++) {
             Path nodeDir = dir.resolve("kafka-" + id);
             Files.createDirectories(nodeDir);
@@ -252,20 +270,9 @@ public final class LocalKafkaCluster implements AutoCloseable {
                 formats.put(id, startFormat(id, config));
             }
         }
-        // The nodes' formats run side by side: each is a JVM start (a few seconds on 2 cores),
-        // and one after another they added up before every new cluster.
-        try {
-            for (Map.Entry<Integer, Process> f : formats.entrySet()) {
-                awaitFormat(f.getKey(), f.getValue());
-            }
-        } finally {
-            formats.values().forEach(Process::destroyForcibly); // none left after a failure
+        for (Map.Entry<Integer, Process> f : formats.entrySet()) {
+            awaitFormat(f.getKey(), f.getValue());
         }
-        for (int id = 1; id <= nodes; id++) {
-            processes.add(launch(id));
-        }
-        Files.writeString(dir.resolve("bootstrap-servers"), bootstrapServers());
-        awaitBrokers(nodes, Duration.ofSeconds(90));
     }
 
     /** What {@link Security} changes in a node's configuration. */

@@ -252,8 +252,13 @@ public final class KafkaPublisher implements AutoCloseable {
 
     @Override
     public void close() {
-        producer.flush();
-        producer.close();
+        try {
+            producer.flush();
+        } finally {
+            // Also when the flush was interrupted (a stopped simulator): the producer's network
+            // thread must not outlive it.
+            producer.close();
+        }
         Exception error = firstError.get();
         if (error != null) {
             throw new IllegalStateException("Sending failed: " + error.getMessage(), error);

@@ -1,5 +1,6 @@
 package io.fmstream.tools;
 
+import io.fmstream.data.sim.LinkFaults;
 import io.fmstream.data.sim.SimulatedFleet;
 import picocli.CommandLine.Option;
 
@@ -32,7 +33,8 @@ final class LinkFaultOptions {
             description =
                     "Every device's sample clock runs off by a uniform draw in +-this many ppm"
                             + " against the synchronised clock that stamps its chunks, as real"
-                            + " crystals do (tens of ppm; default: ${DEFAULT-VALUE}).")
+                            + " crystals do (tens of ppm; at most 10000, an RC oscillator's 1 %;"
+                            + " default: ${DEFAULT-VALUE}).")
     double clockDriftPpm;
 
     @Option(
@@ -60,9 +62,12 @@ final class LinkFaultOptions {
         if (spotCheckFraction > 0) {
             fleet.withSpotChecks(seed, spotCheckFraction);
         }
-        if (!(clockDriftPpm >= 0 && clockDriftPpm < 100_000)) {
+        if (!(clockDriftPpm >= 0 && clockDriftPpm <= LinkFaults.MAX_DRIFT_PPM)) {
             throw new IllegalArgumentException(
-                    "--clock-drift-ppm must be in [0, 100000), got " + clockDriftPpm);
+                    "--clock-drift-ppm must be in [0, "
+                            + (long) LinkFaults.MAX_DRIFT_PPM
+                            + "], got "
+                            + clockDriftPpm);
         }
         if (lossFraction == 0 && misbehavingFraction == 0 && clockDriftPpm == 0) {
             return fleet;

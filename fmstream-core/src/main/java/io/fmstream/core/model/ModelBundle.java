@@ -475,12 +475,6 @@ public final class ModelBundle implements AutoCloseable {
     }
 
     /**
-     * Checks that the model has exactly the one named float input [batch, inputWidth] and a named
-     * float output [batch, outputWidth], with a dynamic batch axis (batches vary in size). A
-     * dynamic feature axis is accepted: such a model takes the manifest's size, and the runner
-     * checks every result's shape.
-     */
-    /**
      * A classification head must give class probabilities (the job's labels are their argmax, a
      * recording's prediction their mean, the accuracy job scores them): run on three probe
      * embeddings (zeros, a fixed pseudo-random vector and its negation, both of unit variance),
@@ -497,21 +491,29 @@ public final class ModelBundle implements AutoCloseable {
             probes[1][k] = (float) random.nextGaussian();
             probes[2][k] = -probes[1][k];
         }
-        float[][] rows;
-        try {
-            rows = runner.run(probes);
-        } catch (RuntimeException e) {
-            throw new BundleException(
-                    file, "fails on probe embeddings: " + e.getMessage(), where, e);
-        }
-        for (float[] row : rows) {
+        for (float[] probe : probes) {
+            float[] row;
+            try {
+                // One row per call: a head exported with a fixed batch of one is served (one
+                // window per call, HeadOperator), and must not be refused for the probe's batch.
+                row = runner.run(new float[][] {probe})[0];
+            } catch (RuntimeException e) {
+                // A head that fails to run is the head operator's to report, window by window
+                // (fmstream_head_failures_total), while the other tasks go on: not a reason to
+                // refuse the whole bundle here.
+                LOG.warn(
+                        "{} could not be probed for class probabilities ({}): not checked",
+                        file,
+                        e.getMessage());
+                return;
+            }
             double sum = 0;
             boolean inRange = true;
             for (float v : row) {
                 inRange &= v >= -PROBABILITY_SLACK && v <= 1 + PROBABILITY_SLACK;
                 sum += v;
             }
-            if (!inRange || !(Math.abs(sum - 1) <= 1e-3)) {
+            if (!inRange || !(Math.abs(sum - 1) <= PROBABILITY_SUM_SLACK)) {
                 throw new BundleException(
                         file,
                         "is a classification head but does not output class probabilities: on a"
@@ -528,6 +530,19 @@ public final class ModelBundle implements AutoCloseable {
     /** Float rounding a softmax's outputs may show outside [0, 1]. */
     private static final double PROBABILITY_SLACK = 1e-5;
 
+    /**
+     * How far a row's sum may be from 1: float32 rounding over a few classes is far below it, and a
+     * head whose probabilities pass through 8 bits (a quantised softmax, 1/256 steps) still sums
+     * within it over a handful of classes.
+     */
+    private static final double PROBABILITY_SUM_SLACK = 0.02;
+
+    /**
+     * Checks that the model has exactly the one named float input [batch, inputWidth] and a named
+     * float output [batch, outputWidth], with a dynamic batch axis (batches vary in size). A
+     * dynamic feature axis is accepted: such a model takes the manifest's size, and the runner
+     * checks every result's shape.
+     */
     private static void checkTensors(
             BatchRunner runner,
             String file,

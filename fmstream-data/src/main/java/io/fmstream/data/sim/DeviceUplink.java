@@ -132,9 +132,14 @@ public final class DeviceUplink {
         return droppedCount;
     }
 
-    /** Device time at which chunk {@code k} is complete: the time of the sample after its last. */
+    /**
+     * Time at which chunk {@code k} is complete: the time of the sample after its last, on the
+     * clock that stamps the chunks (with a drifting sample clock, sample time runs ahead of or
+     * behind it, and a chunk stamped at t is complete at t, not at its sample time).
+     */
     public long recordedAtMicros(long k) {
-        return device.sampleTimeMicros((k + 1) * samplesPerChunk);
+        long sampleTime = device.sampleTimeMicros((k + 1) * samplesPerChunk);
+        return sampleTime + faults.driftMicros(sampleTime - device.startTimeMicros());
     }
 
     /** Whether chunk {@code k} has a sample in a drop-out, and so is never sent. */

@@ -56,7 +56,7 @@ class LinkFaultsTest {
                             "d", 5, 250, START, Scenario.steady(Rhythm.NORMAL, 70, Noise.of(0.02)));
             DeviceUplink uplink =
                     new DeviceUplink(device, 250).withFaults(new LinkFaults(0, -1, -1, 0, 1, ppm));
-            List<SimulatedChunk> chunks = uplink.poll(START + 3_601_000_000L);
+            List<SimulatedChunk> chunks = uplink.poll(START + 3_602_000_000L);
             SimulatedChunk last = chunks.get(3600);
             long expected = START + Math.round(3600e6 / (1 + ppm * 1e-6));
             assertThat(last.chunk().getFirstSampleIndex()).isEqualTo(3600L * 250);
@@ -64,6 +64,9 @@ class LinkFaultsTest {
             assertThat(last.truth().startMicros())
                     .isEqualTo(last.chunk().getFirstSampleTimeMicros());
             assertThat(chunks.get(0).chunk().getFirstSampleTimeMicros()).isEqualTo(START);
+            // Complete, and sent, on the clock that stamps it: never stamped after it was sent.
+            assertThat(last.recordedAtMicros())
+                    .isCloseTo(START + Math.round(3601e6 / (1 + ppm * 1e-6)), within(1L));
         }
     }
 

@@ -80,14 +80,14 @@ public final class LocalCluster implements AutoCloseable {
         // and most of each start is JVMs starting and nodes waiting for each other (one after
         // another, a test cluster took 8-10 s longer to come up on 2 cores). Ports are picked
         // before either starts (FreePorts keeps them out of the range outgoing connections use).
-        java.util.concurrent.atomic.AtomicReference<Exception> flinkFailure =
+        java.util.concurrent.atomic.AtomicReference<Throwable> flinkFailure =
                 new java.util.concurrent.atomic.AtomicReference<>();
         Thread flinkStart =
                 new Thread(
                         () -> {
                             try {
                                 flink.start();
-                            } catch (Exception e) {
+                            } catch (Throwable e) {
                                 flinkFailure.set(e);
                             }
                         },
@@ -95,15 +95,39 @@ public final class LocalCluster implements AutoCloseable {
         flinkStart.setDaemon(true);
         try {
             flinkStart.start();
+            Exception kafkaFailure = null;
             try {
                 kafka.start();
                 cluster.createTopics();
-            } finally {
-                // Never close the cluster while Flink's start may still be launching processes.
-                flinkStart.join();
+            } catch (Exception e) {
+                kafkaFailure = e;
             }
-            if (flinkFailure.get() != null) {
-                throw flinkFailure.get();
+            // Never close the cluster while Flink's start may still be launching processes, even
+            // when interrupted: the interrupt is kept for the caller.
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    flinkStart.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            Throwable flinkError = flinkFailure.get();
+            if (kafkaFailure != null) {
+                if (flinkError != null) {
+                    kafkaFailure.addSuppressed(flinkError);
+                }
+                throw kafkaFailure;
+            }
+            if (flinkError instanceof Exception e) {
+                throw e;
+            }
+            if (flinkError != null) {
+                throw new IllegalStateException("the Flink cluster failed to start", flinkError);
             }
             return cluster;
         } catch (Exception e) {

@@ -138,8 +138,8 @@ public final class FitHeadCommand implements Callable<Integer> {
             names = "--bundle-version",
             description =
                     "Version of the new bundle (default: the source bundle's, with the task and"
-                            + " the new head's sha256 as build metadata, e.g."
-                            + " 2.0.0+af_vs_rest.1a2b3c4d).")
+                            + " a hash of the new bundle's heads as build metadata, e.g."
+                            + " 2.0.0+af-vs-rest.1a2b3c4d).")
     String bundleVersion;
 
     @Option(names = "--unit", defaultValue = "", description = "Unit of a regression head's value.")
@@ -613,23 +613,41 @@ public final class FitHeadCommand implements Callable<Integer> {
         h.set("fit", fit);
         // A bundle with another head is another bundle: fmstream_bundle_info and every report
         // name the version, and with the source's they could not tell the two apart.
-        m.put("version", bundleVersion(m.path("version").asText(), task, Sha256.hex(bytes)));
+        StringBuilder heads = new StringBuilder();
+        for (JsonNode each : m.get("heads")) {
+            heads.append(each.path("task").asText())
+                    .append('=')
+                    .append(each.path("sha256").asText())
+                    .append('\n');
+        }
+        m.put(
+                "version",
+                bundleVersion(
+                        m.path("version").asText(),
+                        task,
+                        Sha256.hex(heads.toString().getBytes(StandardCharsets.UTF_8))));
         Files.write(
                 dir.resolve("manifest.json"),
                 (json.writeValueAsString(m) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     /**
-     * The new bundle's version: {@code --bundle-version}, or the source's with the task and the
-     * head's sha256 (8 hex digits) as semantic-versioning build metadata, so the same fit gives the
-     * same version and another fit another one.
+     * The new bundle's version: {@code --bundle-version}, or the source's (without its build
+     * metadata) with the task and 8 hex digits of a sha256 over every head of the new bundle (task
+     * and file hash) as semantic-versioning build metadata ({@code [0-9A-Za-z-]}, so the task's
+     * underscores become hyphens): the same bundle gives the same version, and bundles with other
+     * heads, or the same head fitted onto another bundle, another one.
      */
-    String bundleVersion(String sourceVersion, String task, String headSha256) {
+    String bundleVersion(String sourceVersion, String task, String headsSha256) {
         if (bundleVersion != null) {
             return bundleVersion;
         }
         String base = sourceVersion.isEmpty() ? "0.0.0" : sourceVersion.replaceAll("\\+.*", "");
-        return base + "+" + task + "." + headSha256.substring(0, 8);
+        return base
+                + "+"
+                + task.replaceAll("[^0-9A-Za-z-]", "-")
+                + "."
+                + headsSha256.substring(0, 8);
     }
 
     static Map<String, String> readLabels(Path csv) throws IOException {

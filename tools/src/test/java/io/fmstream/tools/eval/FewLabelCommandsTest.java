@@ -140,7 +140,7 @@ class FewLabelCommandsTest {
         assertThat(head.get("format").asText()).isEqualTo("linear");
         assertThat(head.get("fit").get("recordingsPerLabel").toString())
                 .isEqualTo("{\"rest\":10,\"af\":10}");
-        // Another bundle than its source: its version names the task and the head's hash.
+        // Another bundle than its source: its version names the task and hashes its heads.
         String source =
                 new ObjectMapper()
                         .readTree(
@@ -148,10 +148,9 @@ class FewLabelCommandsTest {
                         .get("version")
                         .asText();
         assertThat(manifest.get("version").asText())
-                .isEqualTo(
-                        source.replaceAll("\\+.*", "")
-                                + "+af_vs_rest."
-                                + head.get("sha256").asText().substring(0, 8));
+                .matches(
+                        java.util.regex.Pattern.quote(source.replaceAll("\\+.*", ""))
+                                + "\\+af-vs-rest\\.[0-9a-f]{8}");
         try (ModelBundle b = ModelBundle.load(out, 1)) {
             HeadRunner h = b.head("af_vs_rest").orElseThrow();
             assertThat(h.format()).isEqualTo(HeadFormat.LINEAR);
